@@ -1,0 +1,170 @@
+#pragma once
+
+// MongoClient -> Database -> Collection -> Cursor, after MongoDB's driver API.
+//
+// Thread safety: a MongoClient and the Database/Collection handles obtained from it may be
+// used from many threads at once. A Cursor belongs to one thread at a time.
+// Errors: every operation throws micromongo::Error (DuplicateKeyError, BulkWriteError,
+// WorkerError, ...) carrying MongoDB's code.
+
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "micromongo/document.h"
+#include "micromongo/options.h"
+#include "micromongo/results.h"
+#include "micromongo/worker_bridge.h"
+
+namespace micromongo {
+
+namespace internal {
+struct ClientCore;
+struct CursorState;
+}  // namespace internal
+
+// A stream of query results fetched lazily in batches. An input range:
+//   for (const Document& d : coll.Find(filter)) ...
+// Move-only; destroying an unfinished cursor releases it on the server.
+class Cursor {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Document;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Document*;
+    using reference = const Document&;
+
+    iterator() = default;
+    reference operator*() const;
+    pointer operator->() const { return &**this; }
+    iterator& operator++();
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& a, const iterator& b) {
+      return a.AtEnd() == b.AtEnd();
+    }
+
+   private:
+    friend class Cursor;
+    explicit iterator(Cursor* c) : cursor_(c) {}
+    bool AtEnd() const;
+    Cursor* cursor_ = nullptr;
+  };
+
+  Cursor(Cursor&&) noexcept;
+  Cursor& operator=(Cursor&&) noexcept;
+  ~Cursor();
+
+  // Iterating starts where the cursor stands: a cursor is consumed once.
+  iterator begin();
+  iterator end() { return iterator(); }
+  // The remaining documents.
+  std::vector<Document> ToVector();
+  // The next document, or nullopt at the end.
+  std::optional<Document> Next();
+
+ private:
+  friend class Collection;
+  explicit Cursor(std::unique_ptr<internal::CursorState> state);
+  bool Fill();  // ensures a current document; false at the end
+  std::unique_ptr<internal::CursorState> state_;
+};
+
+class Collection {
+ public:
+  const std::string& name() const { return name_; }
+  const std::string& database_name() const { return db_; }
+
+  // Inserts one document; an ObjectId _id is generated here if it has none.
+  InsertOneResult InsertOne(const Document& doc);
+  // Throws BulkWriteError (with what was inserted) if some documents fail.
+  InsertManyResult InsertMany(const std::vector<Document>& docs,
+                              const InsertManyOptions& options = {});
+
+  Cursor Find(const Document& filter = {}, const FindOptions& options = {});
+  std::optional<Document> FindOne(const Document& filter = {}, FindOptions options = {});
+  int64_t CountDocuments(const Document& filter = {}, const CountOptions& options = {});
+  // From collection metadata: no filter, no scan.
+  int64_t EstimatedDocumentCount();
+
+  UpdateResult UpdateOne(const Document& filter, const Document& update,
+                         const UpdateOptions& options = {});
+  UpdateResult UpdateMany(const Document& filter, const Document& update,
+                          const UpdateOptions& options = {});
+  UpdateResult ReplaceOne(const Document& filter, const Document& replacement,
+                          const ReplaceOptions& options = {});
+  DeleteResult DeleteOne(const Document& filter);
+  DeleteResult DeleteMany(const Document& filter);
+  // Drops the collection; false if it did not exist.
+  bool Drop();
+
+ private:
+  friend class Database;
+  Collection(std::shared_ptr<internal::ClientCore> core, std::string db, std::string name)
+      : core_(std::move(core)), db_(std::move(db)), name_(std::move(name)) {}
+  UpdateResult DoUpdate(const Document& filter, const Document& update, bool multi,
+                        bool upsert, bool replace);
+  DeleteResult DoDelete(const Document& filter, bool multi);
+
+  std::shared_ptr<internal::ClientCore> core_;
+  std::string db_;
+  std::string name_;
+};
+
+class Database {
+ public:
+  const std::string& name() const { return name_; }
+  micromongo::Collection operator[](std::string_view name) const { return Collection(name); }
+  micromongo::Collection Collection(std::string_view name) const;
+  std::vector<std::string> ListCollectionNames() const;
+  // Throws Error 48 (NamespaceExists) if it exists.
+  void CreateCollection(std::string_view name) const;
+  // False if there was no such collection.
+  bool DropCollection(std::string_view name) const;
+  // Drops every collection of the database.
+  void Drop() const;
+
+ private:
+  friend class MongoClient;
+  Database(std::shared_ptr<internal::ClientCore> core, std::string name)
+      : core_(std::move(core)), name_(std::move(name)) {}
+  std::shared_ptr<internal::ClientCore> core_;
+  std::string name_;
+};
+
+class MongoClient {
+ public:
+  // uri: mongodb://host[:port]/[database][?useWorker=true]. The worker is, in order:
+  // ClientOptions::worker_bridge; the client's own one with useWorker=true; else the
+  // server at host:port when the URI names a port. Throws Error (code 72,
+  // InvalidOptions) on a malformed URI.
+  explicit MongoClient(std::string_view uri, ClientOptions options = {});
+  // Closes the client (terminating its own useWorker worker).
+  ~MongoClient();
+  MongoClient(const MongoClient&) = delete;
+  MongoClient& operator=(const MongoClient&) = delete;
+
+  // Starts the own worker (useWorker) or checks that the bridge's worker answers.
+  // Operations connect implicitly too.
+  void Connect();
+  // Ends this client: later operations throw. Terminates only a worker the client owns
+  // (useWorker=true); a shared bridge keeps running for its other clients.
+  void Close();
+
+  // The database named in the URI ("test" if none).
+  Database Db() const;
+  Database Db(std::string_view name) const;
+  std::vector<std::string> ListDatabaseNames() const;
+  // The bridge in use: the shared one, or the client's own (after Connect()).
+  std::shared_ptr<WorkerBridge> worker_bridge() const;
+
+ private:
+  std::shared_ptr<internal::ClientCore> core_;
+};
+
+}  // namespace micromongo

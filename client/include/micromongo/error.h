@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace micromongo {
+
+// The base of every exception the client library throws. `code()` and `code_name()` are
+// MongoDB's (e.g. 11000 / "DuplicateKey"); errors that are not MongoDB's own (a worker that
+// died, a malformed URI) use the codes MongoDB drivers use for them where one exists.
+class Error : public std::runtime_error {
+ public:
+  Error(int code, std::string code_name, const std::string& message);
+
+  int code() const noexcept { return code_; }
+  const std::string& code_name() const noexcept { return code_name_; }
+
+ private:
+  int code_;
+  std::string code_name_;
+};
+
+// A write conflicted with an existing value of a unique key (code 11000).
+class DuplicateKeyError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The worker process cannot be reached: it died, was terminated, or never answered.
+// code() is 6 (HostUnreachable); the message says which of these happened.
+class WorkerError : public Error {
+ public:
+  using Error::Error;
+};
+
+// One per-document failure inside an insertMany / bulk write.
+struct WriteError {
+  int index = 0;  // position of the failing document in the request
+  int code = 0;
+  std::string code_name;
+  std::string message;
+};
+
+// An InsertMany (or bulk write) in which some documents failed. What succeeded stays
+// written; `inserted_count()` says how many documents were inserted.
+class BulkWriteError : public Error {
+ public:
+  BulkWriteError(std::vector<WriteError> errors, int64_t inserted_count);
+
+  const std::vector<WriteError>& write_errors() const noexcept { return errors_; }
+  int64_t inserted_count() const noexcept { return inserted_count_; }
+
+ private:
+  std::vector<WriteError> errors_;
+  int64_t inserted_count_;
+};
+
+}  // namespace micromongo

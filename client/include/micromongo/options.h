@@ -1,0 +1,64 @@
+#pragma once
+
+// Option aggregates of the client API, meant for designated initializers:
+//   MongoClient client(uri, {.worker_bridge = bridge});
+//   coll.Find(filter, {.sort = Document{{"age", -1}}, .limit = 10});
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "micromongo/document.h"
+
+namespace micromongo {
+
+class WorkerBridge;
+
+// How WorkerBridge::Create starts a worker.
+struct WorkerOptions {
+  // Data root of the worker (one directory per database inside). Empty: the server's
+  // default, ./micromongo-data relative to the application's working directory.
+  std::string data_dir;
+  // The micromongo-server binary. Empty: $MICROMONGO_SERVER, then next to the running
+  // executable, then the build tree, then the install prefix.
+  std::string server_path;
+  // How long Create() waits for the worker to report SERVING on its health check.
+  std::chrono::milliseconds startup_timeout{15000};
+  // fsync the worker's write-ahead log on every commit.
+  bool sync_writes = false;
+};
+
+struct ClientOptions {
+  // The worker to use (shared between clients). Ignored when the URI says useWorker=true.
+  std::shared_ptr<WorkerBridge> worker_bridge;
+  // For ?useWorker=true: how to start the client's own worker.
+  WorkerOptions worker_options;
+};
+
+struct FindOptions {
+  std::optional<Document> projection;
+  std::optional<Document> sort;
+  int64_t skip = 0;
+  int64_t limit = 0;       // 0: no limit
+  int32_t batch_size = 0;  // 0: the server's default (101 first, then up to 8 MiB)
+};
+
+struct CountOptions {
+  int64_t skip = 0;
+  int64_t limit = 0;
+};
+
+struct InsertManyOptions {
+  // Ordered inserts stop at the first failure; unordered ones attempt every document.
+  bool ordered = true;
+};
+
+struct UpdateOptions {
+  bool upsert = false;
+};
+
+using ReplaceOptions = UpdateOptions;
+
+}  // namespace micromongo

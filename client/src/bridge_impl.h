@@ -1,0 +1,67 @@
+#pragma once
+
+// WorkerBridge's internals: the gRPC channel and stubs, the owned process, and the mapping
+// of RPC failures onto micromongo exceptions. Client code reaches it via BridgeAccess.
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "micromongo/v1/micromongo.grpc.pb.h"
+#include "micromongo/worker_bridge.h"
+#include "worker_process.h"
+
+namespace micromongo {
+
+class WorkerBridge::Impl {
+ public:
+  Impl(std::string address, std::unique_ptr<internal::WorkerProcess> process);
+
+  // Runs one RPC: `rpc(stub context)` returns the grpc::Status. Throws WorkerError at once
+  // if the bridge was terminated, and the matching micromongo::Error if the call fails.
+  template <typename Rpc>
+  void Call(Rpc&& rpc) {
+    CheckUsable();
+    grpc::ClientContext context;
+    grpc::Status status = rpc(&context);
+    if (!status.ok()) ThrowFor(status);
+  }
+
+  v1::DataService::Stub& data() { return *data_; }
+  v1::AdminService::Stub& admin() { return *admin_; }
+
+  // Waits for the health check to report SERVING (or the process to exit).
+  void WaitUntilServing(std::chrono::milliseconds timeout);
+  bool HealthCheck(std::chrono::milliseconds timeout);
+  void Terminate();
+  bool IsAlive();
+
+  const std::string& address() const { return address_; }
+  internal::WorkerProcess* process() { return process_.get(); }
+
+ private:
+  void CheckUsable();
+  [[noreturn]] void ThrowFor(const grpc::Status& status);
+
+  std::string address_;
+  std::unique_ptr<internal::WorkerProcess> process_;  // null when attached
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::DataService::Stub> data_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::atomic<bool> terminated_{false};
+  std::mutex terminate_mu_;
+};
+
+namespace internal {
+class BridgeAccess {
+ public:
+  static WorkerBridge::Impl& Get(WorkerBridge& b) { return *b.impl_; }
+};
+
+// Throws the micromongo::Error subclass for a MongoDB code.
+[[noreturn]] void ThrowMongo(int code, const std::string& code_name, const std::string& message);
+}  // namespace internal
+
+}  // namespace micromongo

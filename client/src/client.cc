@@ -1,0 +1,131 @@
+// MongoClient and Database.
+
+#include "client_core.h"
+#include "document/builder.h"
+#include "document/status.h"
+#include "micromongo/error.h"
+
+namespace micromongo {
+namespace internal {
+
+std::shared_ptr<WorkerBridge> ClientCore::Bridge() {
+  std::lock_guard<std::mutex> l(mu);
+  if (closed) {
+    throw Error(kIllegalOperation, std::string(ErrorCodeName(kIllegalOperation)),
+                "the MongoClient is closed");
+  }
+  if (bridge != nullptr) return bridge;
+  if (uri.use_worker) {
+    bridge = WorkerBridge::Create(options.worker_options);
+    owns_bridge = true;
+  } else if (options.worker_bridge != nullptr) {
+    bridge = options.worker_bridge;
+  } else if (uri.port != 0) {
+    bridge = WorkerBridge::Connect(uri.host + ":" + std::to_string(uri.port));
+    owns_bridge = true;
+  } else {
+    throw Error(kInvalidOptions, std::string(ErrorCodeName(kInvalidOptions)),
+                "no worker for this client: pass ClientOptions::worker_bridge, add "
+                "?useWorker=true to the URI, or name a server's host:port");
+  }
+  return bridge;
+}
+
+void SetBson(v1::Doc* out, const Document& doc) { out->set_bson(doc.ToBson()); }
+
+Document FromDoc(const v1::Doc& doc) {
+  auto d = bson::DecodeChecked(doc.bson());
+  if (!d.ok()) ThrowMongo(MongoCodeOf(d.status()), "", std::string(d.status().message()));
+  return *std::move(d);
+}
+
+}  // namespace internal
+
+MongoClient::MongoClient(std::string_view uri, ClientOptions options)
+    : core_(std::make_shared<internal::ClientCore>()) {
+  core_->uri = internal::ParseUri(uri);
+  core_->options = std::move(options);
+}
+
+MongoClient::~MongoClient() {
+  try {
+    Close();
+  } catch (...) {
+    // Destructors do not throw; Close() only fails on worker shutdown trouble.
+  }
+}
+
+void MongoClient::Connect() {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::Empty request, reply;
+  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().Ping(c, request, &reply); });
+}
+
+void MongoClient::Close() {
+  std::shared_ptr<WorkerBridge> own;
+  {
+    std::lock_guard<std::mutex> l(core_->mu);
+    if (core_->closed) return;
+    core_->closed = true;
+    if (core_->owns_bridge) own = std::move(core_->bridge);
+    core_->bridge.reset();
+  }
+  if (own != nullptr) own->Terminate();
+}
+
+Database MongoClient::Db() const { return Database(core_, core_->uri.database); }
+Database MongoClient::Db(std::string_view name) const { return Database(core_, std::string(name)); }
+
+std::vector<std::string> MongoClient::ListDatabaseNames() const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::Empty request;
+  v1::ListDatabasesReply reply;
+  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().ListDatabases(c, request, &reply); });
+  return {reply.names().begin(), reply.names().end()};
+}
+
+std::shared_ptr<WorkerBridge> MongoClient::worker_bridge() const {
+  std::lock_guard<std::mutex> l(core_->mu);
+  return core_->bridge != nullptr ? core_->bridge : core_->options.worker_bridge;
+}
+
+micromongo::Collection Database::Collection(std::string_view name) const {
+  return micromongo::Collection(core_, name_, std::string(name));
+}
+
+std::vector<std::string> Database::ListCollectionNames() const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::DatabaseRequest request;
+  request.set_database(name_);
+  v1::ListCollectionsReply reply;
+  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().ListCollections(c, request, &reply); });
+  return {reply.names().begin(), reply.names().end()};
+}
+
+void Database::CreateCollection(std::string_view name) const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::CollectionRequest request;
+  request.set_database(name_);
+  request.set_collection(std::string(name));
+  v1::Empty reply;
+  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().CreateCollection(c, request, &reply); });
+}
+
+bool Database::DropCollection(std::string_view name) const {
+  return Collection(name).Drop();
+}
+
+void Database::Drop() const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::DatabaseRequest request;
+  request.set_database(name_);
+  v1::DropReply reply;
+  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().DropDatabase(c, request, &reply); });
+}
+
+}  // namespace micromongo

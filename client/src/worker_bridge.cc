@@ -1,0 +1,147 @@
+#include <thread>
+
+#include "bridge_impl.h"
+#include "document/status.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "micromongo/error.h"
+
+namespace micromongo {
+namespace {
+
+[[noreturn]] void WorkerFail(const std::string& message) {
+  throw WorkerError(kHostUnreachable, std::string(ErrorCodeName(kHostUnreachable)), message);
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(64 << 20);
+  // Reconnect quickly: a spawned worker is on the same machine and starts in milliseconds.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Every bridge gets its own connection, even to the same address.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+namespace internal {
+
+void ThrowMongo(int code, const std::string& code_name, const std::string& message) {
+  std::string name = code_name.empty() ? std::string(ErrorCodeName(code)) : code_name;
+  if (code == kDuplicateKey) throw DuplicateKeyError(code, name, message);
+  if (code == kHostUnreachable) throw WorkerError(code, name, message);
+  throw Error(code, name, message);
+}
+
+}  // namespace internal
+
+WorkerBridge::Impl::Impl(std::string address, std::unique_ptr<internal::WorkerProcess> process)
+    : address_(std::move(address)),
+      process_(std::move(process)),
+      channel_(MakeChannel(address_)),
+      data_(v1::DataService::NewStub(channel_)),
+      admin_(v1::AdminService::NewStub(channel_)) {}
+
+void WorkerBridge::Impl::CheckUsable() {
+  if (terminated_.load()) WorkerFail("the worker bridge was terminated");
+}
+
+void WorkerBridge::Impl::ThrowFor(const grpc::Status& status) {
+  v1::ErrorInfo info;
+  if (!status.error_details().empty() && info.ParseFromString(status.error_details()) &&
+      info.code() != 0) {
+    // The server's message repeats the code for manual callers; the exception keeps it bare.
+    internal::ThrowMongo(info.code(), info.code_name(), info.message());
+  }
+  if (terminated_.load()) WorkerFail("the worker bridge was terminated");
+  if (process_ != nullptr && !process_->Running()) {
+    WorkerFail(StrCat("worker died: micromongo-server (pid ", process_->pid(), ") ",
+                      process_->ExitDescription()));
+  }
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+      status.error_code() == grpc::StatusCode::CANCELLED) {
+    WorkerFail(StrCat("worker unreachable at ", address_, ": ", status.error_message()));
+  }
+  internal::ThrowMongo(kInternalError, "", StrCat("RPC failed: ", status.error_message()));
+}
+
+bool WorkerBridge::Impl::HealthCheck(std::chrono::milliseconds timeout) {
+  auto stub = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+  context.set_wait_for_ready(true);
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status s = stub->Check(&context, request, &response);
+  return s.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+}
+
+void WorkerBridge::Impl::WaitUntilServing(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (process_ != nullptr && !process_->Running()) {
+      std::string log = process_->LogTail();
+      std::string why = StrCat("micromongo-server (", process_->server_path(), ") ",
+                               process_->ExitDescription(), " during startup",
+                               log.empty() ? "" : ": ", log);
+      process_->Stop(std::chrono::milliseconds(0));
+      WorkerFail(why);
+    }
+    if (HealthCheck(std::chrono::milliseconds(100))) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::string log = process_ != nullptr ? process_->LogTail() : "";
+      if (process_ != nullptr) process_->Stop(std::chrono::milliseconds(0));
+      WorkerFail(StrCat("worker at ", address_, " did not report SERVING within ",
+                        timeout.count(), " ms", log.empty() ? "" : ": ", log));
+    }
+  }
+}
+
+void WorkerBridge::Impl::Terminate() {
+  std::lock_guard<std::mutex> l(terminate_mu_);
+  if (terminated_.exchange(true)) return;
+  if (process_ != nullptr) process_->Stop(std::chrono::milliseconds(5000));
+}
+
+bool WorkerBridge::Impl::IsAlive() {
+  if (terminated_.load()) return false;
+  if (process_ != nullptr) return process_->Running();
+  return HealthCheck(std::chrono::milliseconds(1000));
+}
+
+// ---- WorkerBridge -------------------------------------------------------------------------
+
+WorkerBridge::WorkerBridge(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+WorkerBridge::~WorkerBridge() { impl_->Terminate(); }
+
+std::shared_ptr<WorkerBridge> WorkerBridge::Create(const WorkerOptions& options) {
+  auto process = internal::WorkerProcess::Spawn(options);
+  std::string address = process->address();
+  auto impl = std::make_unique<Impl>(address, std::move(process));
+  impl->WaitUntilServing(options.startup_timeout);
+  return std::shared_ptr<WorkerBridge>(new WorkerBridge(std::move(impl)));
+}
+
+std::shared_ptr<WorkerBridge> WorkerBridge::Connect(const std::string& address,
+                                                    std::chrono::milliseconds timeout) {
+  auto impl = std::make_unique<Impl>(address, nullptr);
+  if (!impl->HealthCheck(timeout)) {
+    WorkerFail(StrCat("no micromongo server answers at ", address));
+  }
+  return std::shared_ptr<WorkerBridge>(new WorkerBridge(std::move(impl)));
+}
+
+void WorkerBridge::Terminate() { impl_->Terminate(); }
+bool WorkerBridge::IsAlive() const { return impl_->IsAlive(); }
+int WorkerBridge::pid() const {
+  return impl_->process() != nullptr ? impl_->process()->pid() : 0;
+}
+bool WorkerBridge::owns_worker() const { return impl_->process() != nullptr; }
+const std::string& WorkerBridge::address() const { return impl_->address(); }
+
+}  // namespace micromongo

@@ -1,0 +1,70 @@
+#pragma once
+
+// absl::Status carrying MongoDB error codes. Storage and server code never throws; they
+// return these, and the service maps them onto gRPC statuses (and the client onto
+// micromongo::Error exceptions).
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+
+namespace micromongo {
+
+// absl::StrCat that also takes std::string_view (Debian's Abseil has its own string_view).
+inline absl::string_view CatArg(std::string_view s) { return {s.data(), s.size()}; }
+template <typename T>
+const T& CatArg(const T& v) {
+  return v;
+}
+template <typename... Args>
+std::string StrCat(const Args&... args) {
+  return absl::StrCat(CatArg(args)...);
+}
+
+// MongoDB's error codes (src/mongo/base/error_codes.yml) that micro-mongo uses.
+enum ErrorCode : int {
+  kInternalError = 1,
+  kBadValue = 2,
+  kNoSuchKey = 4,
+  kHostUnreachable = 6,
+  kFailedToParse = 9,
+  kTypeMismatch = 14,
+  kInvalidLength = 16,
+  kIllegalOperation = 20,
+  kInvalidBSON = 22,
+  kNamespaceNotFound = 26,
+  kPathNotViable = 28,
+  kConflictingUpdateOperators = 40,
+  kCursorNotFound = 43,
+  kLockBusy = 46,
+  kNamespaceExists = 48,
+  kMaxTimeMSExpired = 50,
+  kDollarPrefixedFieldName = 52,
+  kEmptyFieldName = 56,
+  kImmutableField = 66,
+  kInvalidOptions = 72,
+  kInvalidNamespace = 73,
+  kInterrupted = 11601,
+  kShutdownInProgress = 91,
+  kOperationFailed = 96,
+  kBSONObjectTooLarge = 10334,
+  kDuplicateKey = 11000,
+  kNotImplemented = 238,
+};
+
+// MongoDB's name of `code` ("DuplicateKey"); "UnknownError" for codes not listed above.
+std::string_view ErrorCodeName(int code);
+
+// A non-OK status with MongoDB `code`, mapped onto the closest absl canonical code.
+absl::Status MongoError(int code, std::string_view message);
+
+// The MongoDB code a status carries: its payload, or one derived from its canonical code.
+int MongoCodeOf(const absl::Status& status);
+
+// Largest BSON document MongoDB stores (16 MiB).
+inline constexpr size_t kMaxBsonObjectSize = 16 * 1024 * 1024;
+
+}  // namespace micromongo

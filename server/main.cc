@@ -1,0 +1,80 @@
+// micromongo-server: flags and startup only; everything else is in service/.
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "service/server.h"
+
+namespace {
+
+void Usage() {
+  std::fprintf(stderr,
+               "usage: micromongo-server [--listen ADDR]... [--data-dir DIR] [--sync]\n"
+               "                         [--log-level error|info|debug]\n"
+               "  --listen ADDR    unix:/path/to.sock or host:port (repeatable;\n"
+               "                   default 127.0.0.1:50051)\n"
+               "  --data-dir DIR   data root, one directory per database\n"
+               "                   (default ./micromongo-data)\n"
+               "  --sync           fsync the write-ahead log on every commit\n"
+               "  --cursor-timeout-ms N  reclaim idle cursors after N ms (default 600000)\n"
+               "  --log-level L    error, info (default) or debug\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  micromongo::service::ServerOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    auto take = [&](const char* name) -> bool {
+      std::string flag = std::string("--") + name;
+      if (arg == flag) {
+        if (i + 1 >= argc) {
+          std::fprintf(stderr, "micromongo-server: %s needs a value\n", flag.c_str());
+          std::exit(2);
+        }
+        value = argv[++i];
+        return true;
+      }
+      if (arg.rfind(flag + "=", 0) == 0) {
+        value = arg.substr(flag.size() + 1);
+        return true;
+      }
+      return false;
+    };
+    if (take("listen")) {
+      options.listen.push_back(value);
+    } else if (take("data-dir")) {
+      options.data_dir = value;
+    } else if (take("watch-fd")) {
+      options.watch_fd = std::atoi(value.c_str());
+    } else if (take("cursor-timeout-ms")) {
+      options.cursor_timeout_ms = std::atoi(value.c_str());
+    } else if (take("log-level")) {
+      if (value == "error") {
+        options.log_level = 0;
+      } else if (value == "info") {
+        options.log_level = 1;
+      } else if (value == "debug") {
+        options.log_level = 2;
+      } else {
+        std::fprintf(stderr, "micromongo-server: unknown log level '%s'\n", value.c_str());
+        return 2;
+      }
+    } else if (arg == "--sync") {
+      options.sync_writes = true;
+    } else if (arg == "--help" || arg == "-h") {
+      Usage();
+      return 0;
+    } else {
+      std::fprintf(stderr, "micromongo-server: unknown argument '%s'\n", arg.c_str());
+      Usage();
+      return 2;
+    }
+  }
+  if (options.listen.empty()) options.listen.push_back("127.0.0.1:50051");
+  return micromongo::service::RunServer(options);
+}

@@ -1,0 +1,36 @@
+#pragma once
+
+// Parses a filter document once into a MatchExpression tree and matches BSON documents
+// against it. Owns a copy of the filter bytes the tree points into.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "document/bson_view.h"
+#include "query/match_expression.h"
+
+namespace micromongo::query {
+
+class Matcher {
+ public:
+  // Errors: code 2 (BadValue) for unknown operators and bad operands, 238 for operators
+  // this server does not support.
+  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(std::string filter_bson);
+
+  bool Matches(bson::DocView doc) const { return root_ == nullptr || root_->Matches(doc); }
+  // True for the empty filter.
+  bool MatchesAll() const { return root_ == nullptr; }
+  // If the filter is {_id: <scalar>} (or has that conjunct), the value: lets callers fetch
+  // one record by key instead of scanning.
+  const bson::ValueView* id_equality() const { return has_id_eq_ ? &id_eq_ : nullptr; }
+  bson::DocView filter() const { return bson::DocView(filter_); }
+
+ private:
+  std::string filter_;
+  std::unique_ptr<MatchExpression> root_;
+  bson::ValueView id_eq_;
+  bool has_id_eq_ = false;
+};
+
+}  // namespace micromongo::query

@@ -1,0 +1,129 @@
+#include "query/matcher.h"
+
+#include <gtest/gtest.h>
+
+#include "document/json.h"
+#include "document/status.h"
+
+namespace micromongo::query {
+namespace {
+
+struct Case {
+  const char* filter;
+  const char* doc;
+  bool matches;
+};
+
+// Expected answers follow MongoDB's manual (query operators, null/missing, arrays).
+const Case kCases[] = {
+    {R"({})", R"({"a": 1})", true},
+    {R"({"a": 1})", R"({"a": 1})", true},
+    {R"({"a": 1})", R"({"a": 1.0})", true},
+    {R"({"a": 1})", R"({"a": {"$numberLong": "1"}})", true},
+    {R"({"a": 1})", R"({"a": "1"})", false},
+    {R"({"a": 1})", R"({"a": [3, 1]})", true},
+    {R"({"a": [3, 1]})", R"({"a": [3, 1]})", true},
+    {R"({"a": [1, 3]})", R"({"a": [3, 1]})", false},
+    {R"({"a": [1]})", R"({"a": [[1], 2]})", true},
+    {R"({"a": {"b": 1, "c": 2}})", R"({"a": {"b": 1, "c": 2}})", true},
+    {R"({"a": {"b": 1, "c": 2}})", R"({"a": {"c": 2, "b": 1}})", false},
+    {R"({"a.b": 1})", R"({"a": {"b": 1}})", true},
+    {R"({"a.b": 1})", R"({"a": [{"b": 2}, {"b": 1}]})", true},
+    {R"({"a.b": 1})", R"({"a": [{"b": [0, 1]}]})", true},
+    {R"({"a.1": 5})", R"({"a": [4, 5]})", true},
+    {R"({"a.1": 5})", R"({"a": [5, 4]})", false},
+    {R"({"a.0.b": 1})", R"({"a": [{"b": 1}]})", true},
+    {R"({"a.1": 5})", R"({"a": {"1": 5}})", true},
+    {R"({"a": null})", R"({})", true},
+    {R"({"a": null})", R"({"a": null})", true},
+    {R"({"a": null})", R"({"a": 0})", false},
+    {R"({"a.b": null})", R"({"a": [{"b": 1}, {"c": 1}]})", true},
+    {R"({"a": {"$ne": null}})", R"({})", false},
+    {R"({"a": {"$ne": 1}})", R"({})", true},
+    {R"({"a": {"$ne": 1}})", R"({"a": [1, 2]})", false},
+    {R"({"a": {"$ne": 1}})", R"({"a": [2, 3]})", true},
+    {R"({"a": {"$gt": 1}})", R"({"a": 2})", true},
+    {R"({"a": {"$gt": 1}})", R"({"a": "2"})", false},
+    {R"({"a": {"$gt": 1}})", R"({"a": [0, 5]})", true},
+    {R"({"a": {"$gt": 1, "$lt": 3}})", R"({"a": [0, 5]})", true},
+    {R"({"a": {"$gte": 2.5}})", R"({"a": {"$numberLong": "3"}})", true},
+    {R"({"a": {"$lt": {"$numberLong": "9007199254740993"}}})",
+     R"({"a": 9007199254740992.0})", true},
+    {R"({"a": {"$gt": {"$numberLong": "9007199254740993"}}})",
+     R"({"a": 9007199254740992.0})", false},
+    {R"({"a": {"$lte": "b"}})", R"({"a": "ab"})", true},
+    {R"({"a": {"$gt": {"$minKey": 1}}})", R"({"a": "x"})", true},
+    {R"({"a": {"$gte": null}})", R"({})", true},
+    {R"({"a": {"$gt": null}})", R"({})", false},
+    {R"({"a": {"$in": [1, 2]}})", R"({"a": 2})", true},
+    {R"({"a": {"$in": [1, 2]}})", R"({"a": [5, 2]})", true},
+    {R"({"a": {"$in": [null]}})", R"({})", true},
+    {R"({"a": {"$in": []}})", R"({"a": 1})", false},
+    {R"({"a": {"$nin": [1, 2]}})", R"({})", true},
+    {R"({"a": {"$nin": [1, 2]}})", R"({"a": [3, 1]})", false},
+    {R"({"a": {"$exists": true}})", R"({"a": null})", true},
+    {R"({"a": {"$exists": false}})", R"({"a": null})", false},
+    {R"({"a": {"$exists": false}})", R"({"b": 1})", true},
+    {R"({"a.b": {"$exists": true}})", R"({"a": [{"c": 1}, {"b": 1}]})", true},
+    {R"({"a": {"$not": {"$gt": 2}}})", R"({"a": 1})", true},
+    {R"({"a": {"$not": {"$gt": 2}}})", R"({})", true},
+    {R"({"a": {"$not": {"$gt": 2}}})", R"({"a": 3})", false},
+    {R"({"$and": [{"a": 1}, {"b": 2}]})", R"({"a": 1, "b": 2})", true},
+    {R"({"$and": [{"a": 1}, {"b": 2}]})", R"({"a": 1, "b": 3})", false},
+    {R"({"$or": [{"a": 1}, {"b": 2}]})", R"({"a": 0, "b": 2})", true},
+    {R"({"$or": [{"a": 1}, {"b": 2}]})", R"({"a": 0, "b": 0})", false},
+    {R"({"$nor": [{"a": 1}, {"b": 2}]})", R"({"a": 0, "b": 0})", true},
+    {R"({"$comment": "x", "a": 1})", R"({"a": 1})", true},
+    {R"({"d": {"$date": "2024-01-01T00:00:00Z"}})", R"({"d": {"$date": "2024-01-01T00:00:00Z"}})",
+     true},
+    {R"({"_id": {"$oid": "65a000000000000000000001"}})",
+     R"({"_id": {"$oid": "65a000000000000000000001"}})", true},
+};
+
+std::string Bson(const char* json) {
+  auto b = bson::JsonToBson(json);
+  EXPECT_TRUE(b.ok()) << json;
+  return *b;
+}
+
+TEST(MatcherTest, Table) {
+  for (const Case& c : kCases) {
+    auto m = Matcher::Parse(Bson(c.filter));
+    ASSERT_TRUE(m.ok()) << c.filter << ": " << m.status();
+    std::string doc = Bson(c.doc);
+    EXPECT_EQ((*m)->Matches(bson::DocView(doc)), c.matches) << c.filter << " on " << c.doc;
+  }
+}
+
+TEST(MatcherTest, BadFiltersAreErrorsWithMongoCodes) {
+  struct Bad {
+    const char* filter;
+    int code;
+  } bad[] = {
+      {R"({"a": {"$foo": 1}})", kBadValue},
+      {R"({"$foo": 1})", kBadValue},
+      {R"({"a": {"$in": 1}})", kBadValue},
+      {R"({"$and": []})", kBadValue},
+      {R"({"$or": {}})", kBadValue},
+      {R"({"$and": [1]})", kBadValue},
+      {R"({"a": {"$not": 1}})", kBadValue},
+      {R"({"$where": "this.a == 1"})", kNotImplemented},
+  };
+  for (const Bad& b : bad) {
+    auto m = Matcher::Parse(Bson(b.filter));
+    ASSERT_FALSE(m.ok()) << b.filter;
+    EXPECT_EQ(MongoCodeOf(m.status()), b.code) << b.filter << ": " << m.status();
+  }
+}
+
+TEST(MatcherTest, IdEqualityIsRecognised) {
+  auto m = Matcher::Parse(Bson(R"({"_id": 5, "a": 1})"));
+  ASSERT_TRUE(m.ok());
+  ASSERT_NE((*m)->id_equality(), nullptr);
+  EXPECT_EQ((*m)->id_equality()->Int32(), 5);
+  auto range = Matcher::Parse(Bson(R"({"_id": {"$gt": 5}})"));
+  EXPECT_EQ((*range)->id_equality(), nullptr);
+}
+
+}  // namespace
+}  // namespace micromongo::query

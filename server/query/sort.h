@@ -1,0 +1,36 @@
+#pragma once
+
+// Sort specifications ({a: 1, "b.c": -1}) and the sort keys they extract: MongoDB's BSON
+// order; an array sorts by its smallest element ascending and its largest descending; a
+// missing field sorts as null.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "document/bson_view.h"
+#include "query/field_path.h"
+
+namespace micromongo::query {
+
+class SortSpec {
+ public:
+  // Errors: 15975 for directions other than 1 / -1, 2 for bad field names.
+  static absl::StatusOr<SortSpec> Parse(bson::DocView spec);
+
+  bool empty() const { return fields_.empty(); }
+  // Keys point into `doc`, which must outlive them.
+  std::vector<bson::ValueView> ExtractKey(bson::DocView doc) const;
+  // <0, 0, >0 for two extracted keys.
+  int Compare(const std::vector<bson::ValueView>& a, const std::vector<bson::ValueView>& b) const;
+
+ private:
+  struct Field {
+    FieldPath path;
+    bool ascending;
+  };
+  std::vector<Field> fields_;
+};
+
+}  // namespace micromongo::query

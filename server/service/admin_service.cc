@@ -1,0 +1,85 @@
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "document/status.h"
+#include "service/services.h"
+#include "service/wire.h"
+#include "storage/namespace.h"
+
+namespace micromongo::service {
+
+grpc::Status AdminServiceImpl::Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*) {
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ListDatabases(grpc::ServerContext*, const v1::Empty*,
+                                             v1::ListDatabasesReply* reply) {
+  for (const std::string& name : engine_->DatabaseNames()) reply->add_names(name);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::DropDatabase(grpc::ServerContext*, const v1::DatabaseRequest* req,
+                                            v1::DropReply* reply) {
+  auto dropped = engine_->DropDatabase(req->database());
+  if (!dropped.ok()) return ToGrpc(dropped.status());
+  reply->set_dropped(*dropped);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ListCollections(grpc::ServerContext*,
+                                               const v1::DatabaseRequest* req,
+                                               v1::ListCollectionsReply* reply) {
+  auto db = engine_->GetDatabase(req->database(), /*create=*/false);
+  if (!db.ok()) return ToGrpc(db.status());
+  if (*db == nullptr) return grpc::Status::OK;
+  for (const std::string& name : (*db)->CollectionNames()) reply->add_names(name);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*,
+                                                const v1::CollectionRequest* req, v1::Empty*) {
+  if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  auto db = engine_->GetDatabase(req->database(), /*create=*/true);
+  if (!db.ok()) return ToGrpc(db.status());
+  return ToGrpc((*db)->CreateCollection(req->collection()));
+}
+
+grpc::Status AdminServiceImpl::DropCollection(grpc::ServerContext*,
+                                              const v1::CollectionRequest* req,
+                                              v1::DropReply* reply) {
+  if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  auto db = engine_->GetDatabase(req->database(), /*create=*/false);
+  if (!db.ok()) return ToGrpc(db.status());
+  if (*db == nullptr) return grpc::Status::OK;
+  auto dropped = (*db)->DropCollection(req->collection());
+  if (!dropped.ok()) return ToGrpc(dropped.status());
+  reply->set_dropped(*dropped);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ServerStatus(grpc::ServerContext*, const v1::Empty*,
+                                            v1::ServerStatusReply* reply) {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  reply->set_pid(getpid());
+  reply->set_version(MICROMONGO_VERSION);
+  reply->set_uptime_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - start_)
+                           .count());
+  reply->set_data_dir(engine_->data_dir());
+  reply->set_peak_rss_bytes(static_cast<int64_t>(usage.ru_maxrss) * 1024);
+  reply->set_open_cursors(static_cast<int64_t>(cursors_->size()));
+  reply->set_disk_bytes(static_cast<int64_t>(engine_->DiskBytes()));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Shutdown(grpc::ServerContext*, const v1::Empty*, v1::Empty*) {
+  request_shutdown_();
+  return grpc::Status::OK;
+}
+
+}  // namespace micromongo::service

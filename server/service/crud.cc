@@ -1,0 +1,453 @@
+#include "service/crud.h"
+
+#include <algorithm>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_set>
+
+#include "document/builder.h"
+#include "document/json.h"
+#include "document/status.h"
+#include "storage/key_codec.h"
+#include "storage/namespace.h"
+
+namespace micromongo::service {
+namespace {
+
+using bson::DocView;
+using bson::ValueView;
+
+// An open namespace: the database held against concurrent DDL for the operation's length.
+struct Namespace {
+  std::shared_ptr<storage::Database> db;
+  std::shared_lock<std::shared_mutex> ddl;
+  std::shared_ptr<storage::Collection> coll;  // null if the collection does not exist
+};
+
+absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_view db_name,
+                                        std::string_view coll_name, bool create) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
+  auto db = engine->GetDatabase(db_name, create);
+  if (!db.ok()) return db.status();
+  Namespace ns;
+  ns.db = *std::move(db);
+  if (ns.db == nullptr) return ns;
+  ns.ddl = std::shared_lock<std::shared_mutex>(ns.db->ddl_mutex());
+  if (create) {
+    auto coll = ns.db->GetOrCreateCollection(coll_name);
+    if (!coll.ok()) return coll.status();
+    ns.coll = *std::move(coll);
+  } else {
+    ns.coll = ns.db->FindCollection(coll_name);
+  }
+  return ns;
+}
+
+std::string IdDocument(const ValueView& id) {
+  bson::Builder b;
+  b.AppendView("_id", id);
+  return std::move(b).Finish();
+}
+
+absl::Status DuplicateKey(std::string_view db, std::string_view coll, const ValueView& id) {
+  std::string json = bson::BsonToJson(IdDocument(id));
+  return MongoError(kDuplicateKey, StrCat("E11000 duplicate key error collection: ", db, ".",
+                                          coll, " index: _id_ dup key: ", json));
+}
+
+// Puts _id first, generating an ObjectId if the document has none.
+std::string WithIdFirst(std::string doc) {
+  DocView view(doc);
+  auto first = view.begin();
+  if (first != view.end() && first->key == "_id") return doc;
+  ValueView id;
+  bool has_id = view.Find("_id", &id);
+  bson::Builder b;
+  if (has_id) {
+    b.AppendView("_id", id);
+  } else {
+    ObjectId oid = ObjectId::Generate();
+    b.AppendView("_id", ValueView{BsonType::kObjectId, reinterpret_cast<const char*>(oid.bytes.data()), 12});
+  }
+  for (const bson::ElementView& e : view) {
+    if (e.key != "_id") b.AppendView(e.key, e.value);
+  }
+  return std::move(b).Finish();
+}
+
+// Candidates for a filter: one record for {_id: v}, else every record (the matcher decides).
+class Candidates {
+ public:
+  Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m)
+      : db_(db), coll_(coll), matcher_(m) {
+    if (const ValueView* id = m.id_equality()) {
+      point_ = true;
+      key_ = storage::RecordKey(coll.id(), *id);
+    } else {
+      it_ = db->ScanRecords(coll);
+    }
+  }
+
+  // The next matching record; false at the end.
+  absl::StatusOr<bool> Next(std::string* key, std::string* doc) {
+    if (point_) {
+      if (done_) return false;
+      done_ = true;
+      auto found = db_->GetRecord(coll_, key_, doc);
+      if (!found.ok()) return found.status();
+      if (!*found || !matcher_.Matches(DocView(*doc))) return false;
+      *key = key_;
+      return true;
+    }
+    for (; it_->Valid(); it_->Next()) {
+      std::string_view value = it_->value();
+      if (!matcher_.Matches(DocView(value.data()))) continue;
+      key->assign(it_->key());
+      doc->assign(value);
+      it_->Next();
+      return true;
+    }
+    if (!it_->status().ok()) return it_->status();
+    return false;
+  }
+
+ private:
+  storage::Database* db_;
+  const storage::Collection& coll_;
+  const query::Matcher& matcher_;
+  bool point_ = false;
+  bool done_ = false;
+  std::string key_;
+  std::unique_ptr<storage::KvIterator> it_;
+};
+
+// The document an upsert starts from: the filter's top-level equality conditions.
+absl::StatusOr<Document> UpsertSeed(const query::Matcher& filter) {
+  Document seed;
+  for (const bson::ElementView& e : filter.filter()) {
+    if (e.key.empty() || e.key[0] == '$') continue;
+    if (e.value.type == BsonType::kDocument) {
+      DocView d = e.value.Doc();
+      if (!d.empty() && d.begin()->key.size() > 0 && d.begin()->key[0] == '$') {
+        ValueView eq;
+        if (d.Find("$eq", &eq)) {
+          seed.Set(std::string(e.key), bson::ToValue(eq));  // dotted keys expanded below
+        }
+        continue;
+      }
+    }
+    seed.Set(std::string(e.key), bson::ToValue(e.value));
+  }
+  // Expand dotted keys into subdocuments, as MongoDB does for upserts.
+  Document out;
+  for (auto& [key, value] : seed) {
+    if (key.find('.') == std::string::npos) {
+      out.Set(key, value);
+      continue;
+    }
+    Document* cur = &out;
+    size_t start = 0;
+    while (true) {
+      size_t dot = key.find('.', start);
+      std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      if (dot == std::string::npos) {
+        cur->Set(part, value);
+        break;
+      }
+      Value* next = cur->Find(part);
+      if (next == nullptr) {
+        cur->Append(part, Document());
+        next = cur->Find(part);
+      }
+      if (next->type() != BsonType::kDocument) {
+        return MongoError(kPathNotViable, StrCat("cannot infer upsert document from path '", key, "'"));
+      }
+      cur = &next->AsDocument();
+      start = dot + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view db_name,
+                                     std::string_view coll_name, std::vector<std::string> docs,
+                                     bool ordered) {
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/true);
+  if (!ns.ok()) return ns.status();
+  InsertOutcome out;
+  storage::WriteUnit unit(ns->db.get());
+  std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
+  std::unordered_set<std::string> batch_keys;
+  std::string existing;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    std::string doc = WithIdFirst(std::move(docs[i]));
+    DocView view(doc);
+    absl::Status status = update::ValidateStorable(view);
+    ValueView id = view.begin()->value;
+    std::string key;
+    if (status.ok()) {
+      key = storage::RecordKey(ns->coll->id(), id);
+      auto found = ns->db->GetRecord(*ns->coll, key, &existing);
+      if (!found.ok()) return found.status();
+      if (*found || batch_keys.count(key)) status = DuplicateKey(db_name, coll_name, id);
+    }
+    if (!status.ok()) {
+      out.write_errors.push_back({static_cast<int>(i), status});
+      if (ordered) break;
+      continue;
+    }
+    unit.PutRecord(ns->coll.get(), key, doc, /*is_insert=*/true);
+    batch_keys.insert(std::move(key));
+    out.inserted_ids.emplace_back(static_cast<int>(i), IdDocument(id));
+  }
+  if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
+  out.inserted_count = static_cast<int64_t>(out.inserted_ids.size());
+  return out;
+}
+
+absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db_name,
+                                     std::string_view coll_name, const query::Matcher& filter,
+                                     const update::Update& update, bool multi, bool upsert) {
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/upsert);
+  if (!ns.ok()) return ns.status();
+  UpdateOutcome out;
+  if (ns->coll == nullptr) return out;
+  std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
+  storage::WriteUnit unit(ns->db.get());
+  Candidates candidates(ns->db.get(), *ns->coll, filter);
+  std::string key, doc;
+  absl::Status failure;
+  while (true) {
+    auto more = candidates.Next(&key, &doc);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    ++out.matched_count;
+    Document tree = bson::Decode(DocView(doc));
+    failure = update.Apply(&tree);
+    if (!failure.ok()) break;
+    std::string updated = bson::Encode(tree);
+    failure = update::ValidateStorable(DocView(updated));
+    if (!failure.ok()) break;
+    if (updated != doc) {
+      unit.PutRecord(ns->coll.get(), key, updated, /*is_insert=*/false);
+      ++out.modified_count;
+    }
+    if (!multi) break;
+  }
+  // Documents updated before a failure stay updated, as in MongoDB.
+  if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
+  if (!failure.ok()) return failure;
+  if (out.matched_count > 0 || !upsert) return out;
+
+  auto seed = UpsertSeed(filter);
+  if (!seed.ok()) return seed.status();
+  Document tree = *std::move(seed);
+  if (auto s = update.Apply(&tree); !s.ok()) return s;
+  if (tree.Find("_id") == nullptr) tree.Insert(tree.begin(), {"_id", ObjectId::Generate()});
+  tree.MoveToFront("_id");
+  std::string inserted = bson::Encode(tree);
+  DocView view(inserted);
+  if (auto s = update::ValidateStorable(view); !s.ok()) return s;
+  ValueView id = view.begin()->value;
+  std::string new_key = storage::RecordKey(ns->coll->id(), id);
+  std::string existing;
+  auto found = ns->db->GetRecord(*ns->coll, new_key, &existing);
+  if (!found.ok()) return found.status();
+  if (*found) return DuplicateKey(db_name, coll_name, id);
+  storage::WriteUnit insert_unit(ns->db.get());
+  insert_unit.PutRecord(ns->coll.get(), new_key, inserted, /*is_insert=*/true);
+  if (auto s = ns->db->Commit(&insert_unit); !s.ok()) return s;
+  out.upserted_id = IdDocument(id);
+  return out;
+}
+
+absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name,
+                               std::string_view coll_name, const query::Matcher& filter,
+                               bool multi) {
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  if (ns->coll == nullptr) return 0;
+  std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
+  storage::WriteUnit unit(ns->db.get());
+  Candidates candidates(ns->db.get(), *ns->coll, filter);
+  std::string key, doc;
+  int64_t deleted = 0;
+  while (true) {
+    auto more = candidates.Next(&key, &doc);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    unit.DeleteRecord(ns->coll.get(), key);
+    ++deleted;
+    if (!multi) break;
+  }
+  if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
+  return deleted;
+}
+
+absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db_name,
+                              std::string_view coll_name, const query::Matcher& filter,
+                              int64_t skip, int64_t limit) {
+  if (skip < 0) return MongoError(kBadValue, "skip must be non-negative");
+  if (limit < 0) return MongoError(kBadValue, "limit must be non-negative");
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  if (ns->coll == nullptr) return 0;
+  int64_t n = 0;
+  if (filter.MatchesAll()) {
+    n = ns->coll->count();
+  } else {
+    Candidates candidates(ns->db.get(), *ns->coll, filter);
+    std::string key, doc;
+    while (true) {
+      auto more = candidates.Next(&key, &doc);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      ++n;
+      if (limit > 0 && n >= skip + limit) break;
+    }
+  }
+  n = std::max<int64_t>(0, n - skip);
+  if (limit > 0) n = std::min(n, limit);
+  return n;
+}
+
+absl::StatusOr<int64_t> EstimatedCount(storage::Engine* engine, std::string_view db_name,
+                                       std::string_view coll_name) {
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  return ns->coll == nullptr ? 0 : ns->coll->count();
+}
+
+// ---- FindCursor ---------------------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<FindCursor>> FindCursor::Open(storage::Engine* engine,
+                                                             std::string_view db_name,
+                                                             std::string_view coll_name,
+                                                             FindSpec spec) {
+  if (spec.skip < 0) return MongoError(kBadValue, "skip must be non-negative");
+  if (spec.limit < 0) return MongoError(kBadValue, "limit must be non-negative");
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  auto c = std::unique_ptr<FindCursor>(new FindCursor());
+  c->spec_ = std::move(spec);
+  c->db_ = ns->db;
+  if (ns->coll == nullptr) {
+    c->exhausted_ = true;
+    return c;
+  }
+  if (const ValueView* id = c->spec_.matcher->id_equality()) {
+    std::string doc;
+    auto found = ns->db->GetRecord(*ns->coll, storage::RecordKey(ns->coll->id(), *id), &doc);
+    if (!found.ok()) return found.status();
+    if (*found) c->single_ = std::move(doc);
+    c->use_sorted_ = true;
+    if (c->single_ && c->spec_.matcher->Matches(DocView(*c->single_))) {
+      c->sorted_.push_back(*std::move(c->single_));
+    }
+  } else {
+    c->it_ = ns->db->ScanRecords(*ns->coll);
+  }
+  if (c->spec_.sort && !c->spec_.sort->empty() && !c->use_sorted_) {
+    // Blocking sort: gather matches, then order them stably by the sort key (ties keep
+    // _id order, so skip/limit pages are deterministic).
+    std::vector<std::string> docs;
+    std::string doc;
+    while (true) {
+      auto more = c->NextMatch(&doc);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      docs.push_back(std::move(doc));
+    }
+    std::vector<std::pair<std::vector<ValueView>, size_t>> keys;
+    keys.reserve(docs.size());
+    for (size_t i = 0; i < docs.size(); ++i) {
+      keys.emplace_back(c->spec_.sort->ExtractKey(DocView(docs[i])), i);
+    }
+    const query::SortSpec& sort = *c->spec_.sort;
+    std::stable_sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
+      return sort.Compare(a.first, b.first) < 0;
+    });
+    c->sorted_.reserve(docs.size());
+    for (auto& [k, i] : keys) c->sorted_.push_back(std::move(docs[i]));
+    c->use_sorted_ = true;
+    c->it_.reset();
+  }
+  return c;
+}
+
+absl::StatusOr<bool> FindCursor::NextMatch(std::string* doc) {
+  if (use_sorted_) {
+    if (sorted_pos_ >= sorted_.size()) return false;
+    *doc = std::move(sorted_[sorted_pos_++]);
+    return true;
+  }
+  if (it_ == nullptr) return false;
+  for (; it_->Valid(); it_->Next()) {
+    std::string_view value = it_->value();
+    if (!spec_.matcher->Matches(DocView(value.data()))) continue;
+    doc->assign(value);
+    it_->Next();
+    return true;
+  }
+  if (!it_->status().ok()) return it_->status();
+  return false;
+}
+
+absl::Status FindCursor::NextBatch(size_t max_docs, size_t max_bytes,
+                                   std::vector<std::string>* out) {
+  size_t bytes = 0;
+  std::string doc;
+  while (!exhausted_ && (max_docs == 0 || out->size() < max_docs) && bytes < max_bytes) {
+    if (spec_.limit > 0 && returned_ >= spec_.limit) {
+      exhausted_ = true;
+      break;
+    }
+    if (pending_) {
+      doc = std::move(*pending_);
+      pending_.reset();
+    } else {
+      auto more = NextMatch(&doc);
+      if (!more.ok()) return more.status();
+      if (!*more) {
+        exhausted_ = true;
+        break;
+      }
+    }
+    if (skipped_ < spec_.skip) {
+      ++skipped_;
+      continue;
+    }
+    ++returned_;
+    if (spec_.projection) doc = spec_.projection->Apply(DocView(doc));
+    bytes += doc.size();
+    out->push_back(std::move(doc));
+  }
+  // Look one document ahead so that a finished cursor reports exhaustion with its last
+  // batch and the client needs no extra round trip.
+  if (!exhausted_ && !pending_) {
+    if (spec_.limit > 0 && returned_ >= spec_.limit) {
+      exhausted_ = true;
+    } else {
+      std::string next;
+      while (true) {
+        auto more = NextMatch(&next);
+        if (!more.ok()) return more.status();
+        if (!*more) {
+          exhausted_ = true;
+          break;
+        }
+        if (skipped_ < spec_.skip) {
+          ++skipped_;
+          continue;
+        }
+        pending_ = std::move(next);
+        break;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace micromongo::service

@@ -1,0 +1,95 @@
+#pragma once
+
+// The data operations behind the DataService, free of gRPC: inserts, queries, updates,
+// deletes and counts over the storage engine. Every function is thread-safe; each write
+// operation commits one atomic WriteUnit.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "query/matcher.h"
+#include "query/projection.h"
+#include "query/sort.h"
+#include "storage/engine.h"
+#include "update/update.h"
+
+namespace micromongo::service {
+
+struct WriteErrorInfo {
+  int index = 0;
+  absl::Status status;
+};
+
+struct InsertOutcome {
+  int64_t inserted_count = 0;
+  // (request index, _id) of each inserted document, as BSON "_id" element values.
+  std::vector<std::pair<int, std::string>> inserted_ids;  // doc bytes {_id: ...}
+  std::vector<WriteErrorInfo> write_errors;
+};
+
+// Validated BSON documents in; _ids are generated where missing and moved first.
+absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view db,
+                                     std::string_view coll, std::vector<std::string> docs,
+                                     bool ordered);
+
+struct UpdateOutcome {
+  int64_t matched_count = 0;
+  int64_t modified_count = 0;
+  std::optional<std::string> upserted_id;  // {_id: ...}
+};
+
+absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db,
+                                     std::string_view coll, const query::Matcher& filter,
+                                     const update::Update& update, bool multi, bool upsert);
+
+absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db,
+                               std::string_view coll, const query::Matcher& filter, bool multi);
+
+absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db,
+                              std::string_view coll, const query::Matcher& filter, int64_t skip,
+                              int64_t limit);
+
+absl::StatusOr<int64_t> EstimatedCount(storage::Engine* engine, std::string_view db,
+                                       std::string_view coll);
+
+struct FindSpec {
+  std::unique_ptr<query::Matcher> matcher;
+  std::optional<query::SortSpec> sort;
+  std::unique_ptr<query::Projection> projection;
+  int64_t skip = 0;
+  int64_t limit = 0;  // 0: none
+};
+
+// A find's result stream. Not thread-safe; the cursor manager serialises access.
+class FindCursor {
+ public:
+  static absl::StatusOr<std::unique_ptr<FindCursor>> Open(storage::Engine* engine,
+                                                          std::string_view db,
+                                                          std::string_view coll, FindSpec spec);
+  // Appends up to `max_docs` documents (projected) or about `max_bytes`, whichever first.
+  absl::Status NextBatch(size_t max_docs, size_t max_bytes, std::vector<std::string>* out);
+  bool exhausted() const { return exhausted_; }
+
+ private:
+  // The next matching document (before skip/limit/projection), from the sorted buffer or
+  // the scan; false at the end.
+  absl::StatusOr<bool> NextMatch(std::string* doc);
+
+  FindSpec spec_;
+  std::shared_ptr<storage::Database> db_;
+  std::unique_ptr<storage::KvIterator> it_;
+  std::optional<std::string> single_;  // _id point lookup result
+  std::vector<std::string> sorted_;
+  size_t sorted_pos_ = 0;
+  bool use_sorted_ = false;
+  int64_t skipped_ = 0;
+  int64_t returned_ = 0;
+  std::optional<std::string> pending_;  // one-document lookahead
+  bool exhausted_ = false;
+};
+
+}  // namespace micromongo::service

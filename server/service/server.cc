@@ -1,0 +1,139 @@
+#include "service/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <thread>
+
+#include "service/cursor_manager.h"
+#include "service/services.h"
+#include "storage/engine.h"
+
+namespace micromongo::service {
+namespace {
+
+// Signals SIGTERM/SIGINT, the Shutdown RPC and the watch pipe all end up here.
+class ShutdownLatch {
+ public:
+  void Trigger() {
+    std::lock_guard<std::mutex> l(mu_);
+    triggered_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return triggered_; });
+  }
+  bool WaitFor(std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, d, [&] { return triggered_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool triggered_ = false;
+};
+
+}  // namespace
+
+int RunServer(const ServerOptions& options) {
+  // Block termination signals before any thread starts; a dedicated thread takes them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  storage::EngineOptions engine_options;
+  engine_options.data_dir = options.data_dir;
+  engine_options.kv.sync_writes = options.sync_writes;
+  auto engine = storage::Engine::Open(engine_options);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "micromongo-server: %s\n", std::string(engine.status().message()).c_str());
+    return 1;
+  }
+
+  ShutdownLatch latch;
+  CursorManager cursors{std::chrono::milliseconds(options.cursor_timeout_ms)};
+  DataServiceImpl data(engine->get(), &cursors);
+  AdminServiceImpl admin(engine->get(), &cursors, [&] { latch.Trigger(); });
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  std::vector<int> ports(options.listen.size(), 0);
+  for (size_t i = 0; i < options.listen.size(); ++i) {
+    builder.AddListeningPort(options.listen[i], grpc::InsecureServerCredentials(), &ports[i]);
+  }
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxSendMessageSize(64 << 20);
+  builder.RegisterService(&data);
+  builder.RegisterService(&admin);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    std::fprintf(stderr, "micromongo-server: cannot listen on");
+    for (const auto& l : options.listen) std::fprintf(stderr, " %s", l.c_str());
+    std::fprintf(stderr, "\n");
+    return 1;
+  }
+  for (size_t i = 0; i < options.listen.size(); ++i) {
+    if (options.listen[i].rfind("unix:", 0) != 0 && ports[i] == 0) {
+      std::fprintf(stderr, "micromongo-server: cannot listen on %s\n", options.listen[i].c_str());
+      return 1;
+    }
+  }
+  if (options.log_level >= 1) {
+    std::fprintf(stderr, "micromongo-server %s pid %d data-dir %s listening on", MICROMONGO_VERSION,
+                 getpid(), options.data_dir.c_str());
+    for (size_t i = 0; i < options.listen.size(); ++i) {
+      const std::string& l = options.listen[i];
+      if (l.rfind("unix:", 0) != 0 && l.size() > 2 && l.substr(l.size() - 2) == ":0") {
+        std::fprintf(stderr, " %s(port %d)", l.c_str(), ports[i]);
+      } else {
+        std::fprintf(stderr, " %s", l.c_str());
+      }
+    }
+    std::fprintf(stderr, "\n");
+  }
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig != 0) latch.Trigger();
+  });
+  signal_thread.detach();
+
+  if (options.watch_fd >= 0) {
+    std::thread([fd = options.watch_fd, &latch] {
+      char buf[16];
+      while (true) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n == 0 || (n < 0 && errno != EINTR)) break;
+      }
+      latch.Trigger();  // the application that spawned us is gone
+    }).detach();
+  }
+
+  std::thread reaper([&] {
+    while (!latch.WaitFor(std::chrono::seconds(1))) cursors.Reap();
+  });
+
+  latch.Wait();
+  if (options.log_level >= 1) std::fprintf(stderr, "micromongo-server: shutting down\n");
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  server->Wait();
+  reaper.join();
+  cursors.Clear();
+  engine->reset();  // closes every database; the WAL already holds acknowledged writes
+  return 0;
+}
+
+}  // namespace micromongo::service

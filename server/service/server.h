@@ -1,0 +1,24 @@
+#pragma once
+
+// Runs a worker server: storage engine, gRPC services, health and reflection, and the
+// shutdown paths (SIGTERM/SIGINT, the admin Shutdown RPC, the parent's watch pipe closing).
+
+#include <string>
+#include <vector>
+
+namespace micromongo::service {
+
+struct ServerOptions {
+  std::vector<std::string> listen;  // "unix:/path" or "host:port"
+  std::string data_dir = "./micromongo-data";
+  bool sync_writes = false;
+  int watch_fd = -1;  // exit when this fd reads EOF (the spawning application died)
+  int cursor_timeout_ms = 10 * 60 * 1000;
+  int log_level = 1;  // 0 error, 1 info, 2 debug
+};
+
+// Blocks until shutdown; returns the process exit code. Startup failures are printed to
+// stderr (the spawning client quotes them) and return non-zero.
+int RunServer(const ServerOptions& options);
+
+}  // namespace micromongo::service

@@ -1,0 +1,70 @@
+#pragma once
+
+// The gRPC services of the worker: DataService (CRUD and cursors) and AdminService
+// (databases, collections, status, shutdown). Both are thread-safe; the gRPC sync server
+// calls them from its thread pool.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+
+#include "micromongo/v1/micromongo.grpc.pb.h"
+#include "service/cursor_manager.h"
+#include "storage/engine.h"
+
+namespace micromongo::service {
+
+class DataServiceImpl final : public v1::DataService::Service {
+ public:
+  DataServiceImpl(storage::Engine* engine, CursorManager* cursors)
+      : engine_(engine), cursors_(cursors) {}
+
+  grpc::Status Insert(grpc::ServerContext*, const v1::InsertRequest*, v1::InsertReply*) override;
+  grpc::Status Find(grpc::ServerContext*, const v1::FindRequest*, v1::CursorReply*) override;
+  grpc::Status GetMore(grpc::ServerContext*, const v1::GetMoreRequest*,
+                       v1::CursorReply*) override;
+  grpc::Status KillCursors(grpc::ServerContext*, const v1::KillCursorsRequest*,
+                           v1::Empty*) override;
+  grpc::Status Count(grpc::ServerContext*, const v1::CountRequest*, v1::CountReply*) override;
+  grpc::Status EstimatedCount(grpc::ServerContext*, const v1::EstimatedCountRequest*,
+                              v1::CountReply*) override;
+  grpc::Status Update(grpc::ServerContext*, const v1::UpdateRequest*, v1::UpdateReply*) override;
+  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteReply*) override;
+
+ private:
+  storage::Engine* engine_;
+  CursorManager* cursors_;
+};
+
+class AdminServiceImpl final : public v1::AdminService::Service {
+ public:
+  AdminServiceImpl(storage::Engine* engine, CursorManager* cursors,
+                   std::function<void()> request_shutdown)
+      : engine_(engine),
+        cursors_(cursors),
+        request_shutdown_(std::move(request_shutdown)),
+        start_(std::chrono::steady_clock::now()) {}
+
+  grpc::Status Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*) override;
+  grpc::Status ListDatabases(grpc::ServerContext*, const v1::Empty*,
+                             v1::ListDatabasesReply*) override;
+  grpc::Status DropDatabase(grpc::ServerContext*, const v1::DatabaseRequest*,
+                            v1::DropReply*) override;
+  grpc::Status ListCollections(grpc::ServerContext*, const v1::DatabaseRequest*,
+                               v1::ListCollectionsReply*) override;
+  grpc::Status CreateCollection(grpc::ServerContext*, const v1::CollectionRequest*,
+                                v1::Empty*) override;
+  grpc::Status DropCollection(grpc::ServerContext*, const v1::CollectionRequest*,
+                              v1::DropReply*) override;
+  grpc::Status ServerStatus(grpc::ServerContext*, const v1::Empty*,
+                            v1::ServerStatusReply*) override;
+  grpc::Status Shutdown(grpc::ServerContext*, const v1::Empty*, v1::Empty*) override;
+
+ private:
+  storage::Engine* engine_;
+  CursorManager* cursors_;
+  std::function<void()> request_shutdown_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace micromongo::service

@@ -1,0 +1,25 @@
+// $unset: removes a field (sets an array element to null); missing paths are no-ops.
+
+#include "update/modifier.h"
+#include "update/tree_path.h"
+
+namespace micromongo::update {
+namespace {
+
+class UnsetModifier : public Modifier {
+ public:
+  absl::Status Apply(Document* doc, const query::FieldPath& path) const override {
+    auto slot = Resolve(doc, path, /*create=*/false);
+    if (!slot.ok()) return slot.status();
+    slot->Remove();
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Modifier>> MakeUnset(std::string_view, Value) {
+  return std::make_unique<UnsetModifier>();
+}
+
+}  // namespace micromongo::update

@@ -1,0 +1,103 @@
+#pragma once
+
+// One database: a RocksDB instance in its own directory holding a catalog (the truth about
+// which collections exist) and every collection's records, keyed as FORMAT.md describes.
+//
+// Thread safety: all methods are thread-safe. Data operations hold `ddl_mutex()` shared for
+// their whole duration; creating and dropping collections hold it exclusively. Operations
+// that read and then write records (insert's duplicate check, updates) hold the collection's
+// `write_mutex()` so that they see and replace a consistent record.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "storage/dir_lock.h"
+#include "storage/kv.h"
+
+namespace micromongo::storage {
+
+class Collection {
+ public:
+  Collection(std::string name, uint32_t id) : name_(std::move(name)), id_(id) {}
+  const std::string& name() const { return name_; }
+  uint32_t id() const { return id_; }
+  std::mutex& write_mutex() { return write_mu_; }
+  int64_t count() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  friend class Database;
+  friend class WriteUnit;
+  std::string name_;
+  uint32_t id_;
+  std::mutex write_mu_;
+  std::atomic<int64_t> count_{0};
+};
+
+class Database;
+
+// The writes of one operation, committed as one atomic batch: records now; their index
+// entries and change-log records go into the same batch (batch()) as those features land.
+class WriteUnit {
+ public:
+  explicit WriteUnit(Database* db);
+  void PutRecord(Collection* c, std::string_view key, std::string_view bson, bool is_insert);
+  void DeleteRecord(Collection* c, std::string_view key);
+  KvBatch* batch() { return batch_.get(); }
+  bool empty() const { return batch_->Count() == 0; }
+
+ private:
+  friend class Database;
+  std::unique_ptr<KvBatch> batch_;
+  std::vector<std::pair<Collection*, int64_t>> count_deltas_;
+};
+
+class Database {
+ public:
+  // Loads the catalog and counts each collection's records.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(std::string name,
+                                                        std::unique_ptr<KvStore> kv,
+                                                        std::unique_ptr<DirLock> lock);
+  ~Database();
+
+  const std::string& name() const { return name_; }
+  std::shared_mutex& ddl_mutex() { return ddl_mu_; }
+
+  // Caller holds ddl_mutex() (shared or exclusive). nullptr if absent.
+  std::shared_ptr<Collection> FindCollection(std::string_view name) const;
+  // Implicit creation on first write. Caller holds ddl_mutex() shared.
+  absl::StatusOr<std::shared_ptr<Collection>> GetOrCreateCollection(std::string_view name);
+  // Explicit creation; code 48 (NamespaceExists) if present. Takes ddl_mutex() itself.
+  absl::Status CreateCollection(std::string_view name);
+  // Removes the collection and all its records; false if it did not exist.
+  absl::StatusOr<bool> DropCollection(std::string_view name);
+  std::vector<std::string> CollectionNames() const;
+
+  absl::StatusOr<bool> GetRecord(const Collection& c, std::string_view key, std::string* bson);
+  // Iterates the collection's records in _id key order over a snapshot.
+  std::unique_ptr<KvIterator> ScanRecords(const Collection& c);
+  absl::Status Commit(WriteUnit* unit);
+
+  uint64_t DiskBytes() { return kv_->DiskBytes(); }
+
+ private:
+  friend class WriteUnit;
+  Database(std::string name, std::unique_ptr<KvStore> kv, std::unique_ptr<DirLock> lock);
+  absl::StatusOr<std::shared_ptr<Collection>> CreateLocked(std::string_view name);
+
+  std::string name_;
+  std::unique_ptr<KvStore> kv_;
+  std::unique_ptr<DirLock> lock_;
+  std::shared_mutex ddl_mu_;
+  mutable std::mutex catalog_mu_;  // guards collections_ and next_id_
+  std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;
+  uint32_t next_id_ = 1;
+};
+
+}  // namespace micromongo::storage

@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "document/builder.h"
+#include "document/status.h"
+#include "storage/engine.h"
+#include "storage/key_codec.h"
+
+namespace micromongo::storage {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/mm-storage-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string DocWithId(int id) {
+  bson::Builder b;
+  b.AppendInt32("_id", id);
+  b.AppendString("name", "x");
+  return std::move(b).Finish();
+}
+
+void PutDocs(Database* db, Collection* c, int n) {
+  WriteUnit unit(db);
+  for (int i = 0; i < n; ++i) {
+    std::string doc = DocWithId(i);
+    unit.PutRecord(c, RecordKey(c->id(), bson::DocView(doc).begin()->value), doc, true);
+  }
+  ASSERT_TRUE(db->Commit(&unit).ok());
+}
+
+TEST(DatabaseTest, CatalogAndRecordsSurviveReopen) {
+  TempDir dir;
+  {
+    auto engine = Engine::Open({.data_dir = dir.path()});
+    ASSERT_TRUE(engine.ok());
+    auto db = (*engine)->GetDatabase("app", true);
+    ASSERT_TRUE(db.ok());
+    auto users = (*db)->GetOrCreateCollection("users");
+    ASSERT_TRUE(users.ok());
+    PutDocs(db->get(), users->get(), 10);
+    ASSERT_TRUE((*db)->CreateCollection("empty").ok());
+    EXPECT_EQ(MongoCodeOf((*db)->CreateCollection("empty")), kNamespaceExists);
+  }
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  ASSERT_TRUE(engine.ok());
+  EXPECT_EQ((*engine)->DatabaseNames(), std::vector<std::string>{"app"});
+  auto db = (*engine)->GetDatabase("app", false);
+  ASSERT_TRUE(db.ok() && *db != nullptr);
+  EXPECT_EQ((*db)->CollectionNames(), (std::vector<std::string>{"empty", "users"}));
+  auto users = (*db)->FindCollection("users");
+  ASSERT_NE(users, nullptr);
+  EXPECT_EQ(users->count(), 10);
+  int n = 0;
+  for (auto it = (*db)->ScanRecords(*users); it->Valid(); it->Next()) ++n;
+  EXPECT_EQ(n, 10);
+}
+
+TEST(DatabaseTest, DropCollectionRemovesRecordsAndNameIsReusable) {
+  TempDir dir;
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = *(*engine)->GetDatabase("app", true);
+  auto c = *db->GetOrCreateCollection("c");
+  PutDocs(db.get(), c.get(), 5);
+  EXPECT_TRUE(*db->DropCollection("c"));
+  EXPECT_FALSE(*db->DropCollection("c"));
+  auto again = *db->GetOrCreateCollection("c");
+  EXPECT_NE(again->id(), c->id());
+  EXPECT_FALSE(db->ScanRecords(*again)->Valid());
+  EXPECT_FALSE(db->ScanRecords(*c)->Valid());
+}
+
+TEST(DatabaseTest, SameCollectionNameInTwoDatabasesIsSeparate) {
+  TempDir dir;
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db1 = *(*engine)->GetDatabase("db1", true);
+  auto db2 = *(*engine)->GetDatabase("db2", true);
+  PutDocs(db1.get(), (*db1->GetOrCreateCollection("users")).get(), 3);
+  auto users2 = *db2->GetOrCreateCollection("users");
+  EXPECT_EQ(users2->count(), 0);
+  EXPECT_FALSE(db2->ScanRecords(*users2)->Valid());
+}
+
+TEST(DatabaseTest, InvalidDatabaseNamesAreRejected) {
+  TempDir dir;
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  for (std::string name : {std::string(""), std::string("a/b"), std::string("a.b"),
+                           std::string("a$b"), std::string("a b"), std::string(64, 'x'),
+                           std::string("a\0b", 3)}) {
+    EXPECT_EQ(MongoCodeOf((*engine)->GetDatabase(name, true).status()), kInvalidNamespace)
+        << name;
+  }
+}
+
+TEST(DatabaseTest, DirectoryLockNamesTheHolder) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/app");
+  pid_t child = fork();
+  if (child == 0) {
+    auto lock = DirLock::Acquire(dir.path() + "/app", "database 'app'");
+    sleep(3);
+    _exit(lock.ok() ? 0 : 1);
+  }
+  usleep(300 * 1000);
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = (*engine)->GetDatabase("app", false);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(MongoCodeOf(db.status()), kLockBusy);
+  EXPECT_NE(db.status().message().find(std::to_string(child)), std::string::npos)
+      << db.status();
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+}
+
+}  // namespace
+}  // namespace micromongo::storage

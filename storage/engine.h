@@ -1,0 +1,46 @@
+#pragma once
+
+// The storage engine of one worker: a data root holding one directory per database.
+// Databases open lazily, share the KvEnv's cache and threads, and are locked against
+// other worker processes while open. Thread-safe.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "storage/database.h"
+#include "storage/kv.h"
+
+namespace micromongo::storage {
+
+struct EngineOptions {
+  std::string data_dir = "./micromongo-data";
+  KvOptions kv;
+};
+
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  ~Engine();
+
+  // The open database `name`. If it does not exist: created when `create`, else nullptr.
+  // Fails with 46 (LockBusy) if another worker holds its directory.
+  absl::StatusOr<std::shared_ptr<Database>> GetDatabase(std::string_view name, bool create);
+  std::vector<std::string> DatabaseNames();
+  // Closes the database and deletes its directory; false if it did not exist.
+  absl::StatusOr<bool> DropDatabase(std::string_view name);
+  uint64_t DiskBytes();
+  const std::string& data_dir() const { return options_.data_dir; }
+
+ private:
+  explicit Engine(const EngineOptions& options);
+  EngineOptions options_;
+  std::unique_ptr<KvEnv> env_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Database>, std::less<>> open_;
+};
+
+}  // namespace micromongo::storage

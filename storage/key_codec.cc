@@ -1,0 +1,194 @@
+#include "storage/key_codec.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "document/decimal.h"
+
+namespace micromongo::storage {
+namespace {
+
+// Type bytes, in MongoDB's canonical type order.
+enum : uint8_t {
+  kEnd = 0x00,
+  kMinKey = 0x0A,
+  kUndefined = 0x0F,
+  kNull = 0x14,
+  kNumber = 0x1E,
+  kString = 0x28,
+  kObject = 0x32,
+  kArray = 0x3C,
+  kBinary = 0x46,
+  kObjectId = 0x50,
+  kFalse = 0x5A,
+  kTrue = 0x5B,
+  kDate = 0x64,
+  kTimestamp = 0x6E,
+  kRegex = 0x78,
+  kDbPointer = 0x82,
+  kCode = 0x8C,
+  kCodeWithScope = 0x96,
+  kMaxKey = 0xF0,
+};
+
+// Bytes with 0x00 escaped as 00 FF, terminated by 00 01.
+void AppendEscaped(std::string_view s, std::string* out) {
+  for (char c : s) {
+    out->push_back(c);
+    if (c == 0) out->push_back(static_cast<char>(0xFF));
+  }
+  out->push_back(0);
+  out->push_back(1);
+}
+
+uint64_t SortableDouble(double d) {
+  if (std::isnan(d)) return 0;  // NaN below every number
+  if (d == 0) d = 0;            // -0 == 0
+  uint64_t bits;
+  std::memcpy(&bits, &d, 8);
+  return (bits & (1ULL << 63)) ? ~bits : bits | (1ULL << 63);
+}
+
+// A number as (nearest double, exact int64 remainder): equal numbers of any type encode
+// alike, and the remainder orders int64 values that share a nearest double.
+void AppendNumber(long double exact, double rounded, std::string* out) {
+  AppendBigEndian64(SortableDouble(rounded), out);
+  int64_t remainder = 0;
+  if (std::isfinite(rounded) && std::fabs(rounded) <= 0x1p64) {
+    remainder = static_cast<int64_t>(exact - static_cast<long double>(rounded));
+  }
+  AppendBigEndian64(static_cast<uint64_t>(remainder) ^ (1ULL << 63), out);
+}
+
+void AppendBody(const bson::ValueView& v, std::string* out);
+
+uint8_t TypeByte(const bson::ValueView& v) {
+  switch (v.type) {
+    case BsonType::kMinKey: return kMinKey;
+    case BsonType::kUndefined: return kUndefined;
+    case BsonType::kNull: return kNull;
+    case BsonType::kDouble:
+    case BsonType::kInt32:
+    case BsonType::kInt64:
+    case BsonType::kDecimal128: return kNumber;
+    case BsonType::kString:
+    case BsonType::kSymbol: return kString;
+    case BsonType::kDocument: return kObject;
+    case BsonType::kArray: return kArray;
+    case BsonType::kBinary: return kBinary;
+    case BsonType::kObjectId: return kObjectId;
+    case BsonType::kBool: return v.Bool() ? kTrue : kFalse;
+    case BsonType::kDate: return kDate;
+    case BsonType::kTimestamp: return kTimestamp;
+    case BsonType::kRegex: return kRegex;
+    case BsonType::kDbPointer: return kDbPointer;
+    case BsonType::kJavaScript: return kCode;
+    case BsonType::kCodeWithScope: return kCodeWithScope;
+    case BsonType::kMaxKey: return kMaxKey;
+  }
+  return kNull;
+}
+
+void AppendBody(const bson::ValueView& v, std::string* out) {
+  switch (v.type) {
+    case BsonType::kInt32:
+      AppendNumber(v.Int32(), v.Int32(), out);
+      break;
+    case BsonType::kInt64:
+      AppendNumber(static_cast<long double>(v.Int64()), static_cast<double>(v.Int64()), out);
+      break;
+    case BsonType::kDouble:
+      AppendNumber(v.Double(), v.Double(), out);
+      break;
+    case BsonType::kDecimal128: {
+      long double d = bson::DecimalToLongDouble(v.data);
+      AppendNumber(d, static_cast<double>(d), out);
+      break;
+    }
+    case BsonType::kString:
+    case BsonType::kSymbol:
+    case BsonType::kJavaScript:
+      AppendEscaped(v.String(), out);
+      break;
+    case BsonType::kDocument:
+      for (const bson::ElementView& e : v.Doc()) {
+        out->push_back(static_cast<char>(TypeByte(e.value)));
+        AppendEscaped(e.key, out);
+        AppendBody(e.value, out);
+      }
+      out->push_back(kEnd);
+      break;
+    case BsonType::kArray:
+      for (const bson::ElementView& e : v.Doc()) {
+        out->push_back(static_cast<char>(TypeByte(e.value)));
+        AppendBody(e.value, out);
+      }
+      out->push_back(kEnd);
+      break;
+    case BsonType::kBinary: {
+      uint32_t len = static_cast<uint32_t>(bson::ReadInt32(v.data));
+      AppendBigEndian32(len, out);
+      out->push_back(v.data[4]);
+      out->append(v.data + 5, len);
+      break;
+    }
+    case BsonType::kObjectId:
+      out->append(v.data, 12);
+      break;
+    case BsonType::kDate:
+      AppendBigEndian64(static_cast<uint64_t>(v.Int64()) ^ (1ULL << 63), out);
+      break;
+    case BsonType::kTimestamp:
+      AppendBigEndian64(static_cast<uint64_t>(v.Int64()), out);
+      break;
+    case BsonType::kRegex: {
+      std::string_view pattern(v.data);
+      AppendEscaped(pattern, out);
+      AppendEscaped(std::string_view(v.data + pattern.size() + 1), out);
+      break;
+    }
+    case BsonType::kDbPointer:
+    case BsonType::kCodeWithScope:
+      AppendEscaped(v.bytes(), out);
+      break;
+    default:  // MinKey, MaxKey, null, undefined, bool: the type byte says it all
+      break;
+  }
+}
+
+}  // namespace
+
+void AppendBigEndian32(uint32_t v, std::string* out) {
+  char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+               static_cast<char>(v >> 8), static_cast<char>(v)};
+  out->append(b, 4);
+}
+
+void AppendBigEndian64(uint64_t v, std::string* out) {
+  AppendBigEndian32(static_cast<uint32_t>(v >> 32), out);
+  AppendBigEndian32(static_cast<uint32_t>(v), out);
+}
+
+uint32_t ReadBigEndian32(const char* p) {
+  auto u = reinterpret_cast<const unsigned char*>(p);
+  return uint32_t{u[0]} << 24 | uint32_t{u[1]} << 16 | uint32_t{u[2]} << 8 | u[3];
+}
+
+void AppendKeyString(const bson::ValueView& v, std::string* out) {
+  out->push_back(static_cast<char>(TypeByte(v)));
+  AppendBody(v, out);
+}
+
+std::string RecordPrefix(uint32_t collection_id) {
+  std::string key(1, kRecordPrefix);
+  AppendBigEndian32(collection_id, &key);
+  return key;
+}
+
+std::string RecordKey(uint32_t collection_id, const bson::ValueView& id) {
+  std::string key = RecordPrefix(collection_id);
+  AppendKeyString(id, &key);
+  return key;
+}
+
+}  // namespace micromongo::storage

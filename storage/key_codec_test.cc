@@ -1,0 +1,99 @@
+#include "storage/key_codec.h"
+
+#include <gtest/gtest.h>
+
+#include "document/compare.h"
+#include "document/json.h"
+
+namespace micromongo::storage {
+namespace {
+
+// Values in strictly ascending MongoDB order (BSON comparison order, numbers by value).
+const char* kAscending[] = {
+    R"({"v": {"$minKey": 1}})",
+    R"({"v": null})",
+    R"({"v": {"$numberDouble": "NaN"}})",
+    R"({"v": {"$numberDouble": "-Infinity"}})",
+    R"({"v": {"$numberLong": "-9223372036854775808"}})",
+    R"({"v": -2.5})",
+    R"({"v": -1})",
+    R"({"v": 0})",
+    R"({"v": 0.5})",
+    R"({"v": 1})",
+    R"({"v": {"$numberLong": "9007199254740992"}})",
+    R"({"v": {"$numberLong": "9007199254740993"}})",
+    R"({"v": 9007199254740994.0})",
+    R"({"v": {"$numberLong": "9223372036854775807"}})",
+    R"({"v": {"$numberDouble": "Infinity"}})",
+    R"({"v": ""})",
+    R"({"v": "a"})",
+    R"({"v": "a\u0000b"})",
+    R"({"v": "ab"})",
+    R"({"v": "b"})",
+    R"({"v": {}})",
+    R"({"v": {"a": 1}})",
+    R"({"v": {"a": 1, "b": 1}})",
+    R"({"v": {"a": 2}})",
+    R"({"v": {"b": 0}})",  // element type is compared before field name
+    R"({"v": {"a": "x"}})",
+    R"({"v": []})",
+    R"({"v": [1]})",
+    R"({"v": [1, 2]})",
+    R"({"v": [2]})",
+    R"({"v": {"$binary": {"base64": "AA==", "subType": "00"}}})",
+    R"({"v": {"$binary": {"base64": "AAAA", "subType": "00"}}})",
+    R"({"v": {"$oid": "000000000000000000000001"}})",
+    R"({"v": {"$oid": "ffffffffffffffffffffffff"}})",
+    R"({"v": false})",
+    R"({"v": true})",
+    R"({"v": {"$date": {"$numberLong": "-1"}}})",
+    R"({"v": {"$date": {"$numberLong": "0"}}})",
+    R"({"v": {"$date": {"$numberLong": "1700000000000"}}})",
+    R"({"v": {"$timestamp": {"t": 1, "i": 2}}})",
+    R"({"v": {"$timestamp": {"t": 2, "i": 1}}})",
+    R"({"v": {"$regularExpression": {"pattern": "a", "options": ""}}})",
+    R"({"v": {"$regularExpression": {"pattern": "a", "options": "i"}}})",
+    R"({"v": {"$maxKey": 1}})",
+};
+
+struct Encoded {
+  std::string bson;
+  std::string key;
+};
+
+Encoded Encode(const char* json) {
+  auto bytes = bson::JsonToBson(json);
+  EXPECT_TRUE(bytes.ok()) << json << ": " << bytes.status();
+  Encoded e{*bytes, ""};
+  AppendKeyString(bson::DocView(e.bson).begin()->value, &e.key);
+  return e;
+}
+
+TEST(KeyCodecTest, EncodingOrderIsBsonOrder) {
+  for (size_t i = 1; i < std::size(kAscending); ++i) {
+    Encoded a = Encode(kAscending[i - 1]), b = Encode(kAscending[i]);
+    EXPECT_LT(a.key, b.key) << kAscending[i - 1] << " vs " << kAscending[i];
+    EXPECT_LT(bson::CompareValues(bson::DocView(a.bson).begin()->value,
+                                  bson::DocView(b.bson).begin()->value),
+              0)
+        << kAscending[i - 1] << " vs " << kAscending[i];
+  }
+}
+
+TEST(KeyCodecTest, EqualNumbersShareOneKey) {
+  const char* same[] = {R"({"v": 1})", R"({"v": 1.0})", R"({"v": {"$numberLong": "1"}})",
+                        R"({"v": {"$numberDecimal": "1"}})"};
+  for (const char* json : same) EXPECT_EQ(Encode(same[0]).key, Encode(json).key) << json;
+  EXPECT_NE(Encode(R"({"v": 1})").key, Encode(R"({"v": "1"})").key);
+  EXPECT_EQ(Encode(R"({"v": 0.0})").key, Encode(R"({"v": -0.0})").key);
+}
+
+TEST(KeyCodecTest, RecordKeysOfCollectionsDoNotOverlap) {
+  auto e = Encode(R"({"v": {"$maxKey": 1}})");
+  std::string key = RecordKey(7, bson::DocView(e.bson).begin()->value);
+  EXPECT_GE(key, RecordPrefix(7));
+  EXPECT_LT(key, RecordPrefix(8));
+}
+
+}  // namespace
+}  // namespace micromongo::storage

@@ -1,0 +1,73 @@
+#pragma once
+
+// The ordered key-value store beneath micro-mongo, shaped like leveldb's db.h. The only
+// implementation is RocksDB (rocksdb_kv.cc, the one file that sees rocksdb::); everything
+// else in storage/ and server/ speaks this interface.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace micromongo::storage {
+
+// Iterates keys in [lower, upper) over a consistent snapshot taken at creation.
+// Not thread-safe; one iterator per thread.
+class KvIterator {
+ public:
+  virtual ~KvIterator() = default;
+  virtual bool Valid() const = 0;
+  virtual void Seek(std::string_view key) = 0;
+  virtual void Next() = 0;
+  // Valid until the next Seek/Next.
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual absl::Status status() const = 0;
+};
+
+// A set of writes applied atomically by KvStore::Write. Not thread-safe.
+class KvBatch {
+ public:
+  virtual ~KvBatch() = default;
+  virtual void Put(std::string_view key, std::string_view value) = 0;
+  virtual void Delete(std::string_view key) = 0;
+  virtual void DeleteRange(std::string_view begin, std::string_view end) = 0;
+  virtual size_t Count() const = 0;
+};
+
+// One database's key space (one RocksDB instance). Thread-safe.
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+  // Reads `key`; returns false if absent.
+  virtual absl::StatusOr<bool> Get(std::string_view key, std::string* value) = 0;
+  virtual std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper) = 0;
+  virtual std::unique_ptr<KvBatch> NewBatch() = 0;
+  // Applies the batch atomically. Returns once its WAL record is written (and fsynced,
+  // when the store was opened with sync_writes).
+  virtual absl::Status Write(KvBatch* batch) = 0;
+  // Live SST + WAL bytes, for statistics.
+  virtual uint64_t DiskBytes() = 0;
+};
+
+struct KvOptions {
+  // fsync the WAL on every commit (RocksDB groups concurrent commits into one fsync).
+  bool sync_writes = false;
+  // Shared by every store opened through one KvEnv.
+  size_t block_cache_bytes = 32 << 20;
+  size_t write_buffer_bytes = 64 << 20;
+};
+
+// Resources shared by all stores of one worker: block cache, write-buffer budget,
+// background threads.
+class KvEnv {
+ public:
+  virtual ~KvEnv() = default;
+  static std::unique_ptr<KvEnv> Create(const KvOptions& options);
+  virtual absl::StatusOr<std::unique_ptr<KvStore>> Open(const std::string& path) = 0;
+};
+
+}  // namespace micromongo::storage

@@ -1,0 +1,158 @@
+// The RocksDB implementation of kv.h. The only file in micro-mongo that includes RocksDB.
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <filesystem>
+
+#include "document/status.h"
+#include "storage/kv.h"
+
+namespace micromongo::storage {
+namespace {
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+absl::Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return MongoError(kInternalError, StrCat("storage: ", s.ToString()));
+}
+
+class RocksIterator : public KvIterator {
+ public:
+  RocksIterator(rocksdb::DB* db, std::string lower, std::string upper)
+      : lower_(std::move(lower)), upper_(std::move(upper)) {
+    lower_slice_ = ToSlice(lower_);
+    upper_slice_ = ToSlice(upper_);
+    rocksdb::ReadOptions ro;
+    ro.iterate_lower_bound = &lower_slice_;
+    ro.iterate_upper_bound = &upper_slice_;
+    ro.auto_prefix_mode = false;
+    it_.reset(db->NewIterator(ro));
+    it_->Seek(lower_slice_);
+  }
+  bool Valid() const override { return it_->Valid(); }
+  void Seek(std::string_view key) override { it_->Seek(ToSlice(key)); }
+  void Next() override { it_->Next(); }
+  std::string_view key() const override {
+    rocksdb::Slice k = it_->key();
+    return std::string_view(k.data(), k.size());
+  }
+  std::string_view value() const override {
+    rocksdb::Slice v = it_->value();
+    return std::string_view(v.data(), v.size());
+  }
+  absl::Status status() const override { return FromRocks(it_->status()); }
+
+ private:
+  std::string lower_, upper_;
+  rocksdb::Slice lower_slice_, upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+class RocksBatch : public KvBatch {
+ public:
+  void Put(std::string_view k, std::string_view v) override { batch_.Put(ToSlice(k), ToSlice(v)); }
+  void Delete(std::string_view k) override { batch_.Delete(ToSlice(k)); }
+  void DeleteRange(std::string_view b, std::string_view e) override {
+    batch_.DeleteRange(ToSlice(b), ToSlice(e));
+  }
+  size_t Count() const override { return batch_.Count(); }
+  rocksdb::WriteBatch* rep() { return &batch_; }
+
+ private:
+  rocksdb::WriteBatch batch_;
+};
+
+class RocksStore : public KvStore {
+ public:
+  RocksStore(std::unique_ptr<rocksdb::DB> db, bool sync, std::string path)
+      : db_(std::move(db)), path_(std::move(path)) {
+    write_options_.sync = sync;
+  }
+  ~RocksStore() override {
+    // Flush nothing: the WAL already holds every acknowledged write.
+    db_->Close();
+  }
+
+  absl::StatusOr<bool> Get(std::string_view key, std::string* value) override {
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return FromRocks(s);
+    return true;
+  }
+  std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper) override {
+    return std::make_unique<RocksIterator>(db_.get(), std::move(lower), std::move(upper));
+  }
+  std::unique_ptr<KvBatch> NewBatch() override { return std::make_unique<RocksBatch>(); }
+  absl::Status Write(KvBatch* batch) override {
+    return FromRocks(db_->Write(write_options_, static_cast<RocksBatch*>(batch)->rep()));
+  }
+  uint64_t DiskBytes() override {
+    uint64_t total = 0;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(path_, ec)) {
+      if (entry.is_regular_file(ec)) total += entry.file_size(ec);
+    }
+    return total;
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::string path_;
+  rocksdb::WriteOptions write_options_;
+};
+
+class RocksEnv : public KvEnv {
+ public:
+  explicit RocksEnv(const KvOptions& o) : options_(o) {
+    cache_ = rocksdb::NewLRUCache(o.block_cache_bytes);
+    wbm_ = std::make_shared<rocksdb::WriteBufferManager>(o.write_buffer_bytes, cache_);
+  }
+
+  absl::StatusOr<std::unique_ptr<KvStore>> Open(const std::string& path) override {
+    rocksdb::Options opts;
+    opts.create_if_missing = true;
+    opts.env = rocksdb::Env::Default();  // one Env: background threads shared by all stores
+    opts.env->SetBackgroundThreads(2, rocksdb::Env::LOW);
+    opts.env->SetBackgroundThreads(1, rocksdb::Env::HIGH);
+    opts.max_background_jobs = 2;
+    opts.write_buffer_manager = wbm_;
+    opts.write_buffer_size = 16 << 20;
+    opts.max_write_buffer_number = 3;
+    opts.max_open_files = 256;
+    opts.keep_log_file_num = 2;
+    opts.compression = rocksdb::kLZ4Compression;
+    opts.bottommost_compression = rocksdb::kZSTD;
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache_;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.cache_index_and_filter_blocks = true;
+    table.block_size = 16 << 10;
+    opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(opts, path, &raw);
+    if (!s.ok()) return FromRocks(s);
+    return std::unique_ptr<KvStore>(
+        std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw), options_.sync_writes, path));
+  }
+
+ private:
+  KvOptions options_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  std::shared_ptr<rocksdb::WriteBufferManager> wbm_;
+};
+
+}  // namespace
+
+std::unique_ptr<KvEnv> KvEnv::Create(const KvOptions& options) {
+  return std::make_unique<RocksEnv>(options);
+}
+
+}  // namespace micromongo::storage
