@@ -19,18 +19,25 @@ class WorkerBridge::Impl {
  public:
   Impl(std::string address, std::unique_ptr<internal::WorkerProcess> process);
 
-  // Runs one RPC: `rpc(stub context)` returns the grpc::Status. Throws WorkerError at once
-  // if the bridge was terminated, and the matching micromongo::Error if the call fails.
+  // The channel and its stubs. Calls hold a reference for their duration; Terminate()
+  // drops the bridge's, so the connection closes as soon as in-flight calls end (a server
+  // shuts down promptly only once its clients have disconnected).
+  struct Connection {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<v1::DataService::Stub> data;
+    std::unique_ptr<v1::AdminService::Stub> admin;
+  };
+
+  // Runs one RPC: `rpc(connection, context)` returns the grpc::Status. Throws WorkerError
+  // at once if the bridge was terminated, and the matching micromongo::Error if the call
+  // fails.
   template <typename Rpc>
   void Call(Rpc&& rpc) {
-    CheckUsable();
+    std::shared_ptr<const Connection> connection = Acquire();
     grpc::ClientContext context;
-    grpc::Status status = rpc(&context);
+    grpc::Status status = rpc(*connection, &context);
     if (!status.ok()) ThrowFor(status);
   }
-
-  v1::DataService::Stub& data() { return *data_; }
-  v1::AdminService::Stub& admin() { return *admin_; }
 
   // Waits for the health check to report SERVING (or the process to exit).
   void WaitUntilServing(std::chrono::milliseconds timeout);
@@ -42,14 +49,14 @@ class WorkerBridge::Impl {
   internal::WorkerProcess* process() { return process_.get(); }
 
  private:
-  void CheckUsable();
+  // The live connection; throws WorkerError once terminated.
+  std::shared_ptr<const Connection> Acquire();
   [[noreturn]] void ThrowFor(const grpc::Status& status);
 
   std::string address_;
   std::unique_ptr<internal::WorkerProcess> process_;  // null when attached
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::DataService::Stub> data_;
-  std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::mutex mu_;                                      // guards connection_
+  std::shared_ptr<const Connection> connection_;       // null once terminated
   std::atomic<bool> terminated_{false};
   std::mutex terminate_mu_;
 };

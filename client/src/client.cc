@@ -59,7 +59,7 @@ void MongoClient::Connect() {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::Empty request, reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().Ping(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->Ping(c, request, &reply); });
 }
 
 void MongoClient::Close() {
@@ -82,7 +82,7 @@ std::vector<std::string> MongoClient::ListDatabaseNames() const {
   auto& rpc = core_->Rpc(&keep);
   v1::Empty request;
   v1::ListDatabasesReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().ListDatabases(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListDatabases(c, request, &reply); });
   return {reply.names().begin(), reply.names().end()};
 }
 
@@ -101,7 +101,7 @@ std::vector<std::string> Database::ListCollectionNames() const {
   v1::DatabaseRequest request;
   request.set_database(name_);
   v1::ListCollectionsReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().ListCollections(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListCollections(c, request, &reply); });
   return {reply.names().begin(), reply.names().end()};
 }
 
@@ -112,7 +112,7 @@ void Database::CreateCollection(std::string_view name) const {
   request.set_database(name_);
   request.set_collection(std::string(name));
   v1::Empty reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().CreateCollection(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->CreateCollection(c, request, &reply); });
 }
 
 bool Database::DropCollection(std::string_view name) const {
@@ -125,7 +125,7 @@ void Database::Drop() const {
   v1::DatabaseRequest request;
   request.set_database(name_);
   v1::DropReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().DropDatabase(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->DropDatabase(c, request, &reply); });
 }
 
 }  // namespace micromongo

@@ -35,7 +35,7 @@ InsertOneResult Collection::InsertOne(const Document& doc) {
   request.set_collection(name_);
   internal::SetBson(request.add_documents(), with_id);
   v1::InsertReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.data().Insert(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
   if (reply.write_errors_size() > 0) {
     const v1::ErrorInfo& e = reply.write_errors(0);
     internal::ThrowMongo(e.code(), e.code_name(), e.message());
@@ -68,7 +68,7 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
     }
   }
   v1::InsertReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.data().Insert(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
   if (reply.write_errors_size() > 0) {
     throw BulkWriteError(ToWriteErrors(reply), reply.inserted_count());
   }
@@ -91,7 +91,7 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   request.set_limit(options.limit);
   request.set_batch_size(options.batch_size);
   v1::CursorReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.data().Find(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
   state->batch_size = options.batch_size;
   state->Take(&reply);
   return Cursor(std::move(state));
@@ -113,7 +113,7 @@ int64_t Collection::CountDocuments(const Document& filter, const CountOptions& o
   request.set_skip(options.skip);
   request.set_limit(options.limit);
   v1::CountReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.data().Count(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Count(c, request, &reply); });
   return reply.count();
 }
 
@@ -124,7 +124,7 @@ int64_t Collection::EstimatedDocumentCount() {
   request.set_database(db_);
   request.set_collection(name_);
   v1::CountReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.data().EstimatedCount(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->EstimatedCount(c, request, &reply); });
   return reply.count();
 }
 
@@ -141,7 +141,7 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document& update
   request.set_upsert(upsert);
   request.set_replace(replace);
   v1::UpdateReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.data().Update(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Update(c, request, &reply); });
   UpdateResult result;
   result.matched_count = reply.matched_count();
   result.modified_count = reply.modified_count();
@@ -173,7 +173,7 @@ DeleteResult Collection::DoDelete(const Document& filter, bool multi) {
   internal::SetBson(request.mutable_filter(), filter);
   request.set_multi(multi);
   v1::DeleteReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.data().Delete(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Delete(c, request, &reply); });
   return DeleteResult{reply.deleted_count()};
 }
 
@@ -187,7 +187,7 @@ bool Collection::Drop() {
   request.set_database(db_);
   request.set_collection(name_);
   v1::DropReply reply;
-  rpc.Call([&](grpc::ClientContext* c) { return rpc.admin().DropCollection(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->DropCollection(c, request, &reply); });
   return reply.dropped();
 }
 

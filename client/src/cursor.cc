@@ -17,7 +17,7 @@ Cursor::~Cursor() {
     v1::KillCursorsRequest request;
     request.add_cursor_ids(state_->cursor_id);
     v1::Empty reply;
-    rpc.Call([&](grpc::ClientContext* c) { return rpc.data().KillCursors(c, request, &reply); });
+    rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->KillCursors(c, request, &reply); });
   } catch (...) {
   }
 }
@@ -31,7 +31,7 @@ bool Cursor::Fill() {
     request.set_cursor_id(state_->cursor_id);
     request.set_batch_size(state_->batch_size);
     v1::CursorReply reply;
-    rpc.Call([&](grpc::ClientContext* c) { return rpc.data().GetMore(c, request, &reply); });
+    rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->GetMore(c, request, &reply); });
     state_->Take(&reply);
   }
   if (state_->buffer.empty()) return false;

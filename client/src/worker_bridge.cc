@@ -39,14 +39,18 @@ void ThrowMongo(int code, const std::string& code_name, const std::string& messa
 }  // namespace internal
 
 WorkerBridge::Impl::Impl(std::string address, std::unique_ptr<internal::WorkerProcess> process)
-    : address_(std::move(address)),
-      process_(std::move(process)),
-      channel_(MakeChannel(address_)),
-      data_(v1::DataService::NewStub(channel_)),
-      admin_(v1::AdminService::NewStub(channel_)) {}
+    : address_(std::move(address)), process_(std::move(process)) {
+  auto connection = std::make_shared<Connection>();
+  connection->channel = MakeChannel(address_);
+  connection->data = v1::DataService::NewStub(connection->channel);
+  connection->admin = v1::AdminService::NewStub(connection->channel);
+  connection_ = std::move(connection);
+}
 
-void WorkerBridge::Impl::CheckUsable() {
-  if (terminated_.load()) WorkerFail("the worker bridge was terminated");
+std::shared_ptr<const WorkerBridge::Impl::Connection> WorkerBridge::Impl::Acquire() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (connection_ == nullptr) WorkerFail("the worker bridge was terminated");
+  return connection_;
 }
 
 void WorkerBridge::Impl::ThrowFor(const grpc::Status& status) {
@@ -70,7 +74,13 @@ void WorkerBridge::Impl::ThrowFor(const grpc::Status& status) {
 }
 
 bool WorkerBridge::Impl::HealthCheck(std::chrono::milliseconds timeout) {
-  auto stub = grpc::health::v1::Health::NewStub(channel_);
+  std::shared_ptr<const Connection> connection;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    connection = connection_;
+  }
+  if (connection == nullptr) return false;
+  auto stub = grpc::health::v1::Health::NewStub(connection->channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout);
   context.set_wait_for_ready(true);
@@ -104,6 +114,10 @@ void WorkerBridge::Impl::WaitUntilServing(std::chrono::milliseconds timeout) {
 void WorkerBridge::Impl::Terminate() {
   std::lock_guard<std::mutex> l(terminate_mu_);
   if (terminated_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    connection_.reset();
+  }
   if (process_ != nullptr) process_->Stop(std::chrono::milliseconds(5000));
 }
 

@@ -1,5 +1,6 @@
 #include "worker_process.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -64,6 +65,19 @@ std::string FindServerBinary(const WorkerOptions& options) {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) tried.push_back((self.parent_path() / "micromongo-server").string());
+  // An installed library finds the server of its own prefix: <prefix>/lib/.. /bin.
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&FindServerBinary), &info) != 0 && info.dli_fname) {
+    fs::path lib = fs::weakly_canonical(fs::path(info.dli_fname), ec);
+    // <prefix>/lib/libmicromongo.so or <prefix>/lib/<multiarch>/libmicromongo.so
+    for (fs::path prefix : {lib.parent_path().parent_path(),
+                            lib.parent_path().parent_path().parent_path()}) {
+      if (!ec && IsExecutable((prefix / "bin" / "micromongo-server").string())) {
+        tried.push_back((prefix / "bin" / "micromongo-server").string());
+        break;
+      }
+    }
+  }
 #ifdef MICROMONGO_BUILD_SERVER
   tried.push_back(MICROMONGO_BUILD_SERVER);
 #endif

@@ -128,9 +128,12 @@ int RunServer(const ServerOptions& options) {
 
   latch.Wait();
   if (options.log_level >= 1) std::fprintf(stderr, "micromongo-server: shutting down\n");
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // In-flight calls get up to 2 s; idle client connections do not hold shutdown longer.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (options.log_level >= 2) std::fprintf(stderr, "micromongo-server: rpc server stopped\n");
   server->Wait();
   reaper.join();
+  if (options.log_level >= 2) std::fprintf(stderr, "micromongo-server: threads joined\n");
   cursors.Clear();
   engine->reset();  // closes every database; the WAL already holds acknowledged writes
   return 0;

@@ -60,7 +60,8 @@ class Cursor {
   Cursor& operator=(Cursor&&) noexcept;
   ~Cursor();
 
-  // Iterating starts where the cursor stands: a cursor is consumed once.
+  // Iterating starts where the cursor stands: a cursor is consumed once. A document is
+  // consumed when an iterator moves past it (or Next()/ToVector() return it).
   iterator begin();
   iterator end() { return iterator(); }
   // The remaining documents.
