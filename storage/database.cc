@@ -133,6 +133,7 @@ absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
   batch->DeleteRange(index_lo, index_hi);
   if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
   collections_.erase(it);
+  if (auto s = kv_->Flush(); !s.ok()) return s;  // keep point lookups fast (see KvStore)
   return true;
 }
 

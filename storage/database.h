@@ -80,6 +80,10 @@ class Database {
   std::vector<std::string> CollectionNames() const;
 
   absl::StatusOr<bool> GetRecord(const Collection& c, std::string_view key, std::string* bson);
+  // Which of the record keys exist, in one batched lookup.
+  absl::Status RecordsExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist) {
+    return kv_->KeysExist(keys, exist);
+  }
   // Iterates the collection's records in _id key order over a snapshot.
   std::unique_ptr<KvIterator> ScanRecords(const Collection& c);
   absl::Status Commit(WriteUnit* unit);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,11 +45,17 @@ class KvStore {
   virtual ~KvStore() = default;
   // Reads `key`; returns false if absent.
   virtual absl::StatusOr<bool> Get(std::string_view key, std::string* value) = 0;
+  // For each key, whether it is present: one batched lookup (sorted keys are fastest).
+  virtual absl::Status KeysExist(const std::vector<std::string_view>& keys,
+                                 std::vector<bool>* exist) = 0;
   virtual std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper) = 0;
   virtual std::unique_ptr<KvBatch> NewBatch() = 0;
   // Applies the batch atomically. Returns once its WAL record is written (and fsynced,
   // when the store was opened with sync_writes).
   virtual absl::Status Write(KvBatch* batch) = 0;
+  // Moves the memtable into a table file. Used after range deletions: RocksDB 7.8
+  // rebuilds a memtable's range tombstones on every point lookup, a file's are cached.
+  virtual absl::Status Flush() = 0;
   // Live SST + WAL bytes, for statistics.
   virtual uint64_t DiskBytes() = 0;
 };

@@ -55,7 +55,9 @@ MongoClient::~MongoClient() {
   }
 }
 
-void MongoClient::Connect() {
+void MongoClient::Connect() { Ping(); }
+
+void MongoClient::Ping() {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::Empty request, reply;

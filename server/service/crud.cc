@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <mutex>
 #include <shared_mutex>
-#include <unordered_set>
+
+#include "absl/container/flat_hash_set.h"
 
 #include "document/builder.h"
 #include "document/json.h"
@@ -177,33 +178,44 @@ absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view d
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/true);
   if (!ns.ok()) return ns.status();
   InsertOutcome out;
+  // Validate and key every document, then probe all keys in one batched lookup.
+  std::vector<absl::Status> statuses(docs.size());
+  std::vector<std::string> keys(docs.size());
+  std::vector<std::string_view> probe;
+  probe.reserve(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) {
+    docs[i] = WithIdFirst(std::move(docs[i]));
+    DocView view(docs[i]);
+    statuses[i] = update::ValidateStorable(view);
+    if (!statuses[i].ok()) continue;
+    keys[i] = storage::RecordKey(ns->coll->id(), view.begin()->value);
+    probe.push_back(keys[i]);
+  }
   storage::WriteUnit unit(ns->db.get());
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
-  std::unordered_set<std::string> batch_keys;
-  std::string existing;
-  for (size_t i = 0; i < docs.size(); ++i) {
-    std::string doc = WithIdFirst(std::move(docs[i]));
-    DocView view(doc);
-    absl::Status status = update::ValidateStorable(view);
-    ValueView id = view.begin()->value;
-    std::string key;
+  std::vector<bool> exists;
+  if (auto s = ns->db->RecordsExist(probe, &exists); !s.ok()) return s;
+  absl::flat_hash_set<std::string_view> batch_keys;
+  batch_keys.reserve(docs.size());
+  for (size_t i = 0, p = 0; i < docs.size(); ++i) {
+    absl::Status status = statuses[i];
     if (status.ok()) {
-      key = storage::RecordKey(ns->coll->id(), id);
-      auto found = ns->db->GetRecord(*ns->coll, key, &existing);
-      if (!found.ok()) return found.status();
-      if (*found || batch_keys.count(key)) status = DuplicateKey(db_name, coll_name, id);
+      std::string_view key = keys[i];
+      if (exists[p++] || !batch_keys.insert(key).second) {
+        status = DuplicateKey(db_name, coll_name, DocView(docs[i]).begin()->value);
+      }
     }
     if (!status.ok()) {
       out.write_errors.push_back({static_cast<int>(i), status});
       if (ordered) break;
       continue;
     }
-    unit.PutRecord(ns->coll.get(), key, doc, /*is_insert=*/true);
-    batch_keys.insert(std::move(key));
-    out.inserted_ids.emplace_back(static_cast<int>(i), IdDocument(id));
+    unit.PutRecord(ns->coll.get(), keys[i], docs[i], /*is_insert=*/true);
+    out.inserted.push_back(static_cast<int>(i));
   }
   if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
-  out.inserted_count = static_cast<int64_t>(out.inserted_ids.size());
+  out.inserted_count = static_cast<int64_t>(out.inserted.size());
+  out.docs = std::move(docs);
   return out;
 }
 

@@ -26,8 +26,10 @@ struct WriteErrorInfo {
 
 struct InsertOutcome {
   int64_t inserted_count = 0;
-  // (request index, _id) of each inserted document, as BSON "_id" element values.
-  std::vector<std::pair<int, std::string>> inserted_ids;  // doc bytes {_id: ...}
+  // The stored documents (_id first), by request index.
+  std::vector<std::string> docs;
+  // Request indexes of the inserted documents.
+  std::vector<int> inserted;
   std::vector<WriteErrorInfo> write_errors;
 };
 

@@ -51,9 +51,9 @@ grpc::Status DataServiceImpl::Insert(grpc::ServerContext*, const v1::InsertReque
   if (!outcome.ok()) return ToGrpc(outcome.status());
   reply->set_inserted_count(outcome->inserted_count);
   bson::Builder ids;
-  for (auto& [index, id_doc] : outcome->inserted_ids) {
-    bson::ValueView id = bson::DocView(id_doc).begin()->value;
-    ids.AppendView(std::to_string(index), id);
+  char scratch[24];
+  for (int index : outcome->inserted) {
+    ids.AppendView(bson::ArrayKey(index, scratch), bson::DocView(outcome->docs[index]).begin()->value);
   }
   SetDoc(reply->mutable_inserted_ids(), std::move(ids).Finish(), json);
   for (const WriteErrorInfo& e : outcome->write_errors) {

@@ -153,6 +153,9 @@ class MongoClient {
   // Starts the own worker (useWorker) or checks that the bridge's worker answers.
   // Operations connect implicitly too.
   void Connect();
+  // One empty round trip to the worker (MongoDB's ping). Throws WorkerError if it does
+  // not answer.
+  void Ping();
   // Ends this client: later operations throw. Terminates only a worker the client owns
   // (useWorker=true); a shared bridge keeps running for its other clients.
   void Close();

@@ -1,0 +1,206 @@
+// micromongo-bench: one run measures micro-mongo against a worker it spawns, with the
+// baselines beside the figures (gRPC echo round trip, raw RocksDB puts), so the ratios
+// hold on a noisy machine. --json prints one JSON object instead of the table.
+
+#include <micromongo/micromongo.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "rocksdb_ceiling.h"
+
+namespace mm = micromongo;
+using mm::Document;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+const char* kCities[] = {"Oslo", "Lima", "Pune", "Kyiv", "Rome",
+                         "Baku", "Doha", "Riga", "Nice", "Bern"};
+
+Document MakeDoc(int i) {
+  return Document{{"i", i},
+                  {"name", "user" + std::to_string(i)},
+                  {"age", i % 100},
+                  {"city", kCities[i % 10]},
+                  {"tags", mm::Array{"t" + std::to_string(i % 7), "t" + std::to_string(i % 11),
+                                     "t" + std::to_string(i % 13)}}};
+}
+
+double PeakRssMb(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t total = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) total += e.file_size();
+  }
+  return total;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool json = false;
+  int n = 100000;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--json") == 0) json = true;
+    if (std::strcmp(argv[i], "--docs") == 0 && i + 1 < argc) n = std::atoi(argv[++i]);
+  }
+  std::string tmpl = (std::filesystem::temp_directory_path() / "mm-bench-XXXXXX").string();
+  std::string root = mkdtemp(tmpl.data());
+  std::map<std::string, double> r;
+
+  {
+    auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/worker"});
+    mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
+    client.Connect();
+    mm::Collection one = client.Db()["insert_one"];
+    mm::Collection coll = client.Db()["people"];
+
+    // The floor, an empty RPC, is timed interleaved with the operations it is a floor for,
+    // so that both see the same machine.
+    std::vector<double> rtt;
+    auto ping = [&] {
+      auto t = Clock::now();
+      client.Ping();
+      rtt.push_back(Micros(Clock::now() - t));
+    };
+    std::vector<double> lat;
+    uint64_t insert_one_bytes = 0;
+    for (int i = 0; i < 10000; ++i) {
+      Document d = MakeDoc(i);
+      insert_one_bytes += d.ToBson().size() + 17;  // + the generated _id
+      ping();
+      auto t = Clock::now();
+      one.InsertOne(d);
+      lat.push_back(Micros(Clock::now() - t));
+    }
+    r["insert_one_us_p50"] = Percentile(lat, 0.5);
+    r["insert_one_us_p99"] = Percentile(lat, 0.99);
+
+    std::vector<Document> docs;
+    std::vector<std::string> raw;
+    uint64_t raw_bytes = 0;
+    for (int i = 0; i < n; ++i) {
+      docs.push_back(MakeDoc(i));
+      docs.back().Insert(docs.back().begin(), {"_id", mm::ObjectId::Generate()});
+      raw.push_back(docs.back().ToBson());
+      raw_bytes += raw.back().size();
+    }
+    std::vector<std::vector<Document>> batches;
+    for (int i = 0; i < n; i += 1000) {
+      batches.emplace_back(docs.begin() + i, docs.begin() + std::min(n, i + 1000));
+    }
+    auto t = Clock::now();
+    for (const auto& batch : batches) coll.InsertMany(batch);
+    r["insert_many_docs_per_s"] = n / Seconds(Clock::now() - t);
+
+    std::mt19937 rng(42);
+    std::vector<double> find_lat;
+    for (int i = 0; i < 5000; ++i) {
+      const Document& d = docs[rng() % n];
+      ping();
+      auto t0 = Clock::now();
+      auto found = coll.FindOne(Document{{"_id", d.Get("_id")}});
+      find_lat.push_back(Micros(Clock::now() - t0));
+      if (!found) std::fprintf(stderr, "FindOne missed\n");
+    }
+    r["find_by_id_us_p50"] = Percentile(find_lat, 0.5);
+    r["echo_rtt_us"] = Percentile(rtt, 0.5);
+
+    // Full scans: best of 5, each over all n documents.
+    auto scan = [&](const Document& filter, size_t expected) {
+      double best = 1e30;
+      for (int k = 0; k < 5; ++k) {
+        auto t0 = Clock::now();
+        size_t got = coll.Find(filter).ToVector().size();
+        best = std::min(best, Seconds(Clock::now() - t0));
+        if (got != expected) std::fprintf(stderr, "scan returned %zu, expected %zu\n", got, expected);
+      }
+      return n / best;
+    };
+    r["scan_docs_per_s"] = scan(Document{{"age", 42}}, n / 100);
+    r["and_scan_docs_per_s"] =
+        scan(Document{{"$and", mm::Array{Document{{"age", Document{{"$gte", 20}}}},
+                                         Document{{"age", Document{{"$lt", 25}}}},
+                                         Document{{"city", Document{{"$in", mm::Array{"Oslo", "Lima"}}}}}}}},
+             static_cast<size_t>(n) / 50);  // ages 20 and 21 live in Oslo and Lima
+
+    r["disk_bytes_per_bson_byte"] =
+        static_cast<double>(DirBytes(root + "/worker/bench")) /
+        static_cast<double>(raw_bytes + insert_one_bytes);
+
+    t = Clock::now();
+    auto upd = coll.UpdateMany(Document{{"age", Document{{"$lt", 10}}}},
+                               Document{{"$inc", Document{{"i", 1}}}});
+    r["update_many_docs_per_s"] = upd.modified_count / Seconds(Clock::now() - t);
+    t = Clock::now();
+    auto del = coll.DeleteMany(Document{{"age", Document{{"$gte", 90}}}});
+    r["delete_many_docs_per_s"] = del.deleted_count / Seconds(Clock::now() - t);
+
+    r["worker_peak_rss_mb"] = PeakRssMb(bridge->pid());
+    client.Close();
+    bridge->Terminate();
+
+    r["rocksdb_raw_docs_per_s"] =
+        micromongo::bench::RawRocksDbDocsPerSecond(root + "/raw", raw, 1000);
+  }
+  std::filesystem::remove_all(root);
+
+  if (json) {
+    std::printf("{");
+    bool first = true;
+    for (const auto& [k, v] : r) {
+      std::printf("%s\"%s\": %.3f", first ? "" : ", ", k.c_str(), v);
+      first = false;
+    }
+    std::printf("}\n");
+    return 0;
+  }
+  auto row = [&](const char* what, const char* key, const char* unit, const std::string& target) {
+    std::printf("%-44s %14.1f %-10s %s\n", what, r[key], unit, target.c_str());
+  };
+  char buf[128];
+  std::printf("micromongo-bench: %d documents {i, name, age, city, tags[3]}\n\n", n);
+  std::printf("%-44s %14s %-10s %s\n", "measure", "value", "unit", "target / baseline");
+  row("gRPC echo round trip (floor)", "echo_rtt_us", "us", "baseline");
+  std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo)", 1.5 * r["echo_rtt_us"]);
+  row("InsertOne p50", "insert_one_us_p50", "us", buf);
+  row("InsertOne p99", "insert_one_us_p99", "us", "");
+  std::snprintf(buf, sizeof buf, ">= 100000 and >= %.0f (raw / 3); JS original: 433",
+                r["rocksdb_raw_docs_per_s"] / 3);
+  row("InsertMany, batches of 1000", "insert_many_docs_per_s", "docs/s", buf);
+  row("raw RocksDB WriteBatch puts (ceiling)", "rocksdb_raw_docs_per_s", "docs/s", "baseline");
+  std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo)", 1.5 * r["echo_rtt_us"]);
+  row("FindOne by _id p50", "find_by_id_us_p50", "us", buf);
+  row("full scan, 1% match", "scan_docs_per_s", "docs/s", ">= 2000000");
+  row("full scan, $and of ranges and $in", "and_scan_docs_per_s", "docs/s", ">= 2000000");
+  row("UpdateMany 10% with $inc", "update_many_docs_per_s", "docs/s", ">= 200000");
+  row("DeleteMany 10%", "delete_many_docs_per_s", "docs/s", ">= 200000");
+  row("worker peak RSS", "worker_peak_rss_mb", "MB", "<= 150");
+  row("bytes on disk per byte of raw BSON", "disk_bytes_per_bson_byte", "ratio", "<= 3");
+  return 0;
+}
