@@ -38,7 +38,8 @@ class GrpcurlTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.terminate()
+        if cls.server.poll() is None:
+            cls.server.terminate()
         cls.server.wait(timeout=10)
         shutil.rmtree(cls.dir, ignore_errors=True)
 
@@ -188,6 +189,26 @@ class GrpcurlTest(unittest.TestCase):
         self.assertIn("app", dbs.get("names", []))
         status = self.call("micromongo.v1.AdminService/ServerStatus", {})
         self.assertEqual(status["pid"], self.server.pid)
+
+    def test_5_shutdown_rpc_stops_the_server_gracefully(self):
+        self.call("micromongo.v1.AdminService/Shutdown", {})
+        self.assertEqual(self.server.wait(timeout=10), 0)
+        # The data is still there for the next server on the same directory.
+        data = os.path.join(self.dir, "data")
+        again = subprocess.Popen([ARGS.server, "--listen", self.address, "--data-dir", data],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                if subprocess.run([ARGS.grpcurl, self.address, "list"], capture_output=True).returncode == 0:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(self.count(), 4)
+            again.send_signal(15)
+            self.assertEqual(again.wait(timeout=10), 0)  # SIGTERM is graceful too
+        finally:
+            if again.poll() is None:
+                again.kill()
+                again.wait()
 
 
 if __name__ == "__main__":

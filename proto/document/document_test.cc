@@ -1,0 +1,129 @@
+#include "micromongo/document.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "document/builder.h"
+#include "document/compare.h"
+#include "document/json.h"
+#include "document/status.h"
+#include "micromongo/error.h"
+
+namespace micromongo {
+namespace {
+
+TEST(DocumentTest, InitializerListsKeepOrderAndTypes) {
+  Document d{{"b", 1}, {"a", int64_t{2}}, {"c", Document{{"x", "y"}}}, {"d", Array{1.5, true}}};
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : d) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"b", "a", "c", "d"}));
+  EXPECT_EQ(d.Get("b").type(), BsonType::kInt32);
+  EXPECT_EQ(d.Get("a").type(), BsonType::kInt64);
+  EXPECT_EQ(d.GetDocument("c").GetString("x"), "y");
+  EXPECT_EQ(d.GetArray("d")[1].AsBool(), true);
+  EXPECT_EQ(Value("text").type(), BsonType::kString);  // not bool
+  EXPECT_EQ(Value(uint32_t{1}).type(), BsonType::kInt64);
+}
+
+TEST(DocumentTest, TypedAccessorsThrowMongoErrors) {
+  Document d{{"s", "x"}, {"n", 3}};
+  EXPECT_EQ(d.GetInt64("n"), 3);
+  EXPECT_EQ(d.GetDouble("n"), 3.0);
+  try {
+    d.GetInt32("s");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), 14);
+    EXPECT_EQ(e.code_name(), "TypeMismatch");
+  }
+  EXPECT_THROW(d.Get("missing"), Error);
+  EXPECT_EQ(d.Find("missing"), nullptr);
+}
+
+TEST(DocumentTest, ExtendedJsonRoundTrips) {
+  const char* canonical =
+      R"({"_id": {"$oid": "65a1b2c3d4e5f60718293a4b"}, "i": {"$numberInt": "1"}, )"
+      R"("l": {"$numberLong": "9007199254740993"}, "d": {"$numberDouble": "1.5"}, )"
+      R"("dec": {"$numberDecimal": "0.1"}, "t": {"$date": {"$numberLong": "1700000000000"}}, )"
+      R"("b": {"$binary": {"base64": "AQI=", "subType": "04"}}, "r": {"$regularExpression": )"
+      R"({"pattern": "^a", "options": "i"}}, "ts": {"$timestamp": {"t": 5, "i": 6}}, )"
+      R"("mn": {"$minKey": 1}, "mx": {"$maxKey": 1}, "n": null, "a": [{"$numberInt": "1"}]})";
+  Document d = Document::FromJson(canonical);
+  EXPECT_EQ(d.GetInt64("l"), 9007199254740993LL);
+  EXPECT_EQ(d.Get("t").AsDate().millis, 1700000000000);
+  EXPECT_EQ(d.Get("b").AsBinary().subtype, 4);
+  EXPECT_EQ(d.Get("dec").AsDecimal128().ToString(), "0.1");
+  EXPECT_EQ(Document::FromJson(d.ToCanonicalJson()), d);
+  EXPECT_EQ(Document::FromJson(d.ToJson()).GetInt64("l"), 9007199254740993LL);
+  EXPECT_EQ(Document::FromBson(d.ToBson()), d);
+  EXPECT_NE(d.ToJson().find("\"i\" : 1"), std::string::npos) << d.ToJson();  // relaxed
+}
+
+TEST(DocumentTest, MalformedInputIsAnError) {
+  for (const char* bad : {"", "{", "[1]", "{\"a\": }", "{\"a\": {\"$oid\": \"zz\"}}"}) {
+    try {
+      Document::FromJson(bad);
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), 9) << bad;
+    }
+  }
+  std::string bson = Document{{"a", "x"}}.ToBson();
+  std::string truncated = bson.substr(0, bson.size() - 1);
+  std::string bad_len = bson;
+  bad_len[0] = 100;
+  std::string unterminated = bson;
+  unterminated[unterminated.size() - 2] = 'z';
+  for (const std::string& b : {truncated, bad_len, unterminated, std::string("\x05\0\0\0", 4)}) {
+    try {
+      Document::FromBson(b);
+      ADD_FAILURE();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), 22);
+    }
+  }
+}
+
+TEST(DocumentTest, SetRemoveAndMoveToFront) {
+  Document d{{"a", 1}, {"_id", 2}};
+  d.Set("a", "x").Set("c", 3);
+  EXPECT_EQ(d.GetString("a"), "x");
+  d.MoveToFront("_id");
+  EXPECT_EQ(d.begin()->first, "_id");
+  EXPECT_TRUE(d.Remove("a"));
+  EXPECT_FALSE(d.Remove("a"));
+  EXPECT_EQ(d.size(), 2u);
+}
+
+TEST(ObjectIdTest, GenerateIsUniqueAndIncreasing) {
+  ObjectId a = ObjectId::Generate(), b = ObjectId::Generate();
+  EXPECT_LT(a, b);
+  EXPECT_EQ(ObjectId::FromHex(a.ToHex()), a);
+  EXPECT_THROW(ObjectId::FromHex("xyz"), Error);
+}
+
+// MongoDB's comparison across numeric types stays exact beyond 2^53.
+TEST(CompareTest, NumbersAcrossTypes) {
+  auto cmp = [](const Value& a, const Value& b) {
+    bson::Builder x, y;
+    x.AppendValue("v", a);
+    y.AppendValue("v", b);
+    std::string bx = std::move(x).Finish(), by = std::move(y).Finish();
+    return bson::CompareValues(bson::DocView(bx).begin()->value, bson::DocView(by).begin()->value);
+  };
+  EXPECT_EQ(cmp(1, 1.0), 0);
+  EXPECT_EQ(cmp(int64_t{1}, 1), 0);
+  EXPECT_GT(cmp(int64_t{9007199254740993}, 9007199254740992.0), 0);
+  EXPECT_LT(cmp(std::nan(""), -1e308), 0);
+  EXPECT_EQ(cmp(std::nan(""), std::nan("")), 0);
+  EXPECT_EQ(cmp(Decimal128::FromString("2.50"), 2.5), 0);
+  EXPECT_LT(cmp(5, "a"), 0);           // numbers before strings
+  EXPECT_LT(cmp(nullptr, 0), 0);       // null before numbers
+  EXPECT_LT(cmp(MinKey{}, nullptr), 0);
+  EXPECT_GT(cmp(MaxKey{}, Regex{"a", ""}), 0);
+  EXPECT_LT(cmp(Document{{"a", 1}}, Array{}), 0);  // objects before arrays
+}
+
+}  // namespace
+}  // namespace micromongo
