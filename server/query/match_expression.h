@@ -6,10 +6,13 @@
 // Expressions reference operand bytes of the filter they were parsed from: keep the filter
 // alive as long as the tree (Matcher does). Matching is const and thread-safe.
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "document/bson_view.h"
 #include "query/field_path.h"
 
@@ -19,6 +22,9 @@ class MatchExpression {
  public:
   virtual ~MatchExpression() = default;
   virtual bool Matches(bson::DocView doc) const = 0;
+  // Matches one value with no path left to walk: an array element under $elemMatch's
+  // value form ({a: {$elemMatch: {$gt: 1, $lt: 5}}}).
+  virtual bool MatchesElement(const bson::ValueView& v) const = 0;
 };
 
 // A predicate on the value(s) at one path.
@@ -26,15 +32,20 @@ class PathMatchExpression : public MatchExpression {
  public:
   explicit PathMatchExpression(FieldPath path) : path_(std::move(path)) {}
   bool Matches(bson::DocView doc) const final;
+  bool MatchesElement(const bson::ValueView& v) const final { return MatchLeaf(v); }
 
   // Does one value found on the path satisfy the predicate?
   virtual bool MatchesValue(const bson::ValueView& v) const = 0;
   // Does a path that leads nowhere satisfy it ({a: null} matches a missing a)?
   virtual bool MatchesMissing() const { return false; }
+  // Whether an array at the end of the path also offers its elements to MatchesValue
+  // (false for operators on arrays themselves: $size, $elemMatch, $all's $elemMatch).
+  virtual bool TraversesLeafArrays() const { return true; }
   const FieldPath& path() const { return path_; }
 
  private:
   bool MatchFrom(const bson::ValueView& v, size_t i) const;
+  bool MatchLeaf(const bson::ValueView& v) const;
   FieldPath path_;
 };
 
@@ -55,14 +66,20 @@ class ComparisonMatch : public PathMatchExpression {
 };
 
 // $in: equality with any of the operands.
+class RegexMatch;
+
+// $in: equality with any of the operands; regex operands match strings.
 class InMatch : public PathMatchExpression {
  public:
-  InMatch(FieldPath path, std::vector<bson::ValueView> operands);
+  InMatch(FieldPath path, std::vector<bson::ValueView> operands,
+          std::vector<std::unique_ptr<RegexMatch>> regexes);
+  ~InMatch() override;
   bool MatchesValue(const bson::ValueView& v) const override;
   bool MatchesMissing() const override { return has_null_; }
 
  private:
   std::vector<bson::ValueView> operands_;
+  std::vector<std::unique_ptr<RegexMatch>> regexes_;
   bool has_null_ = false;
 };
 
@@ -73,6 +90,92 @@ class ExistsMatch : public PathMatchExpression {
   bool MatchesValue(const bson::ValueView&) const override { return true; }
 };
 
+// $type: one of a set of BSON types ("number" covers all four numeric types).
+class TypeMatch : public PathMatchExpression {
+ public:
+  TypeMatch(FieldPath path, std::vector<BsonType> types, bool number)
+      : PathMatchExpression(std::move(path)), types_(std::move(types)), number_(number) {}
+  bool MatchesValue(const bson::ValueView& v) const override;
+
+ private:
+  std::vector<BsonType> types_;
+  bool number_;
+};
+
+// $regex (PCRE2): matches strings and symbols, and regex values with the same pattern and
+// options. The compiled pattern is shared read-only between threads.
+class RegexMatch : public PathMatchExpression {
+ public:
+  // Errors: code 51091 for patterns PCRE2 rejects, 51108 for bad options.
+  static absl::StatusOr<std::unique_ptr<RegexMatch>> Make(FieldPath path,
+                                                          std::string_view pattern,
+                                                          std::string_view options);
+  ~RegexMatch() override;
+  bool MatchesValue(const bson::ValueView& v) const override;
+  bool MatchesString(std::string_view s) const;
+
+ private:
+  RegexMatch(FieldPath path, std::string pattern, std::string options, void* code)
+      : PathMatchExpression(std::move(path)),
+        pattern_(std::move(pattern)),
+        options_(std::move(options)),
+        code_(code) {}
+  std::string pattern_;
+  std::string options_;
+  void* code_;  // pcre2_code_8
+};
+
+// $mod: [divisor, remainder] on numbers (truncated to integers).
+class ModMatch : public PathMatchExpression {
+ public:
+  ModMatch(FieldPath path, int64_t divisor, int64_t remainder)
+      : PathMatchExpression(std::move(path)), divisor_(divisor), remainder_(remainder) {}
+  bool MatchesValue(const bson::ValueView& v) const override;
+
+ private:
+  int64_t divisor_, remainder_;
+};
+
+// $size: an array of exactly n elements.
+class SizeMatch : public PathMatchExpression {
+ public:
+  SizeMatch(FieldPath path, int64_t size) : PathMatchExpression(std::move(path)), size_(size) {}
+  bool MatchesValue(const bson::ValueView& v) const override;
+  bool TraversesLeafArrays() const override { return false; }
+
+ private:
+  int64_t size_;
+};
+
+// $elemMatch: some element of an array satisfies `inner` — a filter applied to document
+// elements (object form) or operators applied to each element (value form).
+class ElemMatch : public PathMatchExpression {
+ public:
+  ElemMatch(FieldPath path, std::unique_ptr<MatchExpression> inner, bool value_form)
+      : PathMatchExpression(std::move(path)), inner_(std::move(inner)), value_form_(value_form) {}
+  bool MatchesValue(const bson::ValueView& v) const override;
+  bool TraversesLeafArrays() const override { return false; }
+
+ private:
+  std::unique_ptr<MatchExpression> inner_;
+  bool value_form_;
+};
+
+enum class BitsOp { kAllSet, kAllClear, kAnySet, kAnyClear };
+
+// $bitsAllSet / $bitsAllClear / $bitsAnySet / $bitsAnyClear on integral numbers
+// (two's complement) and BinData (little-endian bit order).
+class BitsMatch : public PathMatchExpression {
+ public:
+  BitsMatch(FieldPath path, BitsOp op, std::vector<uint32_t> positions)
+      : PathMatchExpression(std::move(path)), op_(op), positions_(std::move(positions)) {}
+  bool MatchesValue(const bson::ValueView& v) const override;
+
+ private:
+  BitsOp op_;
+  std::vector<uint32_t> positions_;
+};
+
 class AndMatch : public MatchExpression {
  public:
   explicit AndMatch(std::vector<std::unique_ptr<MatchExpression>> children)
@@ -80,6 +183,12 @@ class AndMatch : public MatchExpression {
   bool Matches(bson::DocView doc) const override {
     for (const auto& c : children_) {
       if (!c->Matches(doc)) return false;
+    }
+    return true;
+  }
+  bool MatchesElement(const bson::ValueView& v) const override {
+    for (const auto& c : children_) {
+      if (!c->MatchesElement(v)) return false;
     }
     return true;
   }
@@ -98,6 +207,12 @@ class OrMatch : public MatchExpression {
     }
     return false;
   }
+  bool MatchesElement(const bson::ValueView& v) const override {
+    for (const auto& c : children_) {
+      if (c->MatchesElement(v)) return true;
+    }
+    return false;
+  }
 
  private:
   std::vector<std::unique_ptr<MatchExpression>> children_;
@@ -108,6 +223,9 @@ class NotMatch : public MatchExpression {
  public:
   explicit NotMatch(std::unique_ptr<MatchExpression> child) : child_(std::move(child)) {}
   bool Matches(bson::DocView doc) const override { return !child_->Matches(doc); }
+  bool MatchesElement(const bson::ValueView& v) const override {
+    return !child_->MatchesElement(v);
+  }
 
  private:
   std::unique_ptr<MatchExpression> child_;

@@ -1,5 +1,8 @@
 #include "query/matcher.h"
 
+#include <cmath>
+#include <optional>
+
 #include "document/status.h"
 
 namespace micromongo::query {
@@ -22,6 +25,157 @@ bool IsOperatorObject(const ValueView& v) {
 
 absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, int depth);
 
+// The number as an int64 if it is integral (any numeric type).
+std::optional<int64_t> ExactInteger(const ValueView& v) {
+  switch (v.type) {
+    case BsonType::kInt32: return v.Int32();
+    case BsonType::kInt64: return v.Int64();
+    case BsonType::kDouble:
+    case BsonType::kDecimal128: {
+      double d = v.AsDouble();
+      if (!std::isfinite(d) || d != std::trunc(d) || std::fabs(d) >= 9.2e18) return std::nullopt;
+      return static_cast<int64_t>(d);
+    }
+    default: return std::nullopt;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<RegexMatch>> RegexFromValue(const FieldPath& path,
+                                                           const ValueView& v) {
+  std::string_view pattern(v.data);
+  return RegexMatch::Make(path, pattern, std::string_view(v.data + pattern.size() + 1));
+}
+
+absl::StatusOr<ExprPtr> ParseType(const FieldPath& path, const ValueView& operand) {
+  std::vector<BsonType> types;
+  bool number = false;
+  auto add = [&](const ValueView& v) -> absl::Status {
+    if (v.type == BsonType::kString) {
+      std::string_view name = v.String();
+      if (name == "number") {
+        number = true;
+        return absl::OkStatus();
+      }
+      for (int code : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 0x7F, 0xFF}) {
+        if (BsonTypeName(static_cast<BsonType>(code)) == name) {
+          types.push_back(static_cast<BsonType>(code));
+          return absl::OkStatus();
+        }
+      }
+      return BadValue(StrCat("Unknown type name alias: ", name));
+    }
+    std::optional<int64_t> code = ExactInteger(v);
+    if (!code) return BadValue("type must be represented as a number or a string");
+    if (*code == -1) code = 0xFF;  // MinKey
+    if (!((*code >= 1 && *code <= 19) || *code == 0x7F || *code == 0xFF)) {
+      return BadValue(StrCat("Invalid numerical type code: ", *code));
+    }
+    types.push_back(static_cast<BsonType>(*code));
+    return absl::OkStatus();
+  };
+  if (operand.type == BsonType::kArray) {
+    for (const ElementView& e : operand.Doc()) {
+      if (auto s = add(e.value); !s.ok()) return s;
+    }
+  } else if (auto s = add(operand); !s.ok()) {
+    return s;
+  }
+  return ExprPtr(std::make_unique<TypeMatch>(path, std::move(types), number));
+}
+
+absl::StatusOr<ExprPtr> ParseMod(const FieldPath& path, const ValueView& operand) {
+  if (operand.type != BsonType::kArray) return BadValue("malformed mod, needs to be an array");
+  std::vector<ValueView> parts;
+  for (const ElementView& e : operand.Doc()) parts.push_back(e.value);
+  if (parts.size() < 2) return BadValue("malformed mod, not enough elements");
+  if (parts.size() > 2) return BadValue("malformed mod, too many elements");
+  if (!parts[0].IsNumber()) return BadValue("malformed mod, divisor not a number");
+  if (!parts[1].IsNumber()) return BadValue("malformed mod, remainder not a number");
+  auto truncate = [](const ValueView& v) -> std::optional<int64_t> {
+    double d = v.AsDouble();
+    if (v.type == BsonType::kInt64) return v.Int64();
+    if (v.type == BsonType::kInt32) return v.Int32();
+    if (!std::isfinite(d) || std::fabs(d) >= 9.2e18) return std::nullopt;
+    return static_cast<int64_t>(std::trunc(d));
+  };
+  auto divisor = truncate(parts[0]), remainder = truncate(parts[1]);
+  if (!divisor || !remainder) return BadValue("malformed mod, divisor or remainder out of range");
+  if (*divisor == 0) return BadValue("divisor cannot be 0");
+  return ExprPtr(std::make_unique<ModMatch>(path, *divisor, *remainder));
+}
+
+absl::StatusOr<ExprPtr> ParseBits(const FieldPath& path, BitsOp op, std::string_view name,
+                                  const ValueView& operand) {
+  std::vector<uint32_t> positions;
+  if (operand.type == BsonType::kArray) {
+    for (const ElementView& e : operand.Doc()) {
+      std::optional<int64_t> p = ExactInteger(e.value);
+      if (!p || *p < 0 || *p > 0x7FFFFFFF) {
+        return BadValue(StrCat(name, " bit positions must be non-negative integers"));
+      }
+      positions.push_back(static_cast<uint32_t>(*p));
+    }
+  } else if (operand.type == BsonType::kBinary) {
+    int32_t len = bson::ReadInt32(operand.data);
+    for (int32_t i = 0; i < len; ++i) {
+      for (int b = 0; b < 8; ++b) {
+        if ((operand.data[5 + i] >> b) & 1) positions.push_back(static_cast<uint32_t>(i * 8 + b));
+      }
+    }
+  } else if (operand.IsNumber()) {
+    std::optional<int64_t> mask = ExactInteger(operand);
+    if (!mask || *mask < 0) {
+      return BadValue(StrCat(name, " takes a non-negative integral bitmask"));
+    }
+    for (uint32_t b = 0; b < 63; ++b) {
+      if ((*mask >> b) & 1) positions.push_back(b);
+    }
+  } else {
+    return BadValue(StrCat(name, " takes an Array, a number, or a BinData"));
+  }
+  return ExprPtr(std::make_unique<BitsMatch>(path, op, std::move(positions)));
+}
+
+absl::StatusOr<ExprPtr> ParseElemMatch(const FieldPath& path, const ValueView& operand,
+                                       int depth) {
+  if (operand.type != BsonType::kDocument) return BadValue("$elemMatch needs an Object");
+  DocView inner = operand.Doc();
+  bool value_form = false;
+  if (!inner.empty()) {
+    std::string_view first = inner.begin()->key;
+    value_form = !first.empty() && first[0] == '$' && first != "$and" && first != "$or" &&
+                 first != "$nor" && first != "$expr" && first != "$where" && first != "$text" &&
+                 first != "$jsonSchema" && first != "$comment";
+  }
+  absl::StatusOr<ExprPtr> expr =
+      value_form ? ParseOperators(FieldPath(), inner, depth + 1) : ParseDocument(inner, depth + 1);
+  if (!expr.ok()) return expr.status();
+  return ExprPtr(std::make_unique<ElemMatch>(path, *std::move(expr), value_form));
+}
+
+absl::StatusOr<ExprPtr> ParseAll(const FieldPath& path, const ValueView& operand, int depth) {
+  if (operand.type != BsonType::kArray) return BadValue("$all needs an array");
+  std::vector<ExprPtr> children;
+  for (const ElementView& e : operand.Doc()) {
+    if (e.value.type == BsonType::kDocument && !e.value.Doc().empty() &&
+        e.value.Doc().begin()->key == "$elemMatch") {
+      auto em = ParseElemMatch(path, e.value.Doc().begin()->value, depth);
+      if (!em.ok()) return em.status();
+      children.push_back(*std::move(em));
+    } else if (IsOperatorObject(e.value)) {
+      return BadValue("no $ expressions in $all");
+    } else if (e.value.type == BsonType::kRegex) {
+      auto r = RegexFromValue(path, e.value);
+      if (!r.ok()) return r.status();
+      children.push_back(*std::move(r));
+    } else {
+      children.push_back(std::make_unique<ComparisonMatch>(path, CompareOp::kEq, e.value));
+    }
+  }
+  if (children.empty()) return ExprPtr(std::make_unique<OrMatch>(std::move(children)));  // none
+  return ExprPtr(std::make_unique<AndMatch>(std::move(children)));
+}
+
 // One `$op: operand` applied to `path`.
 absl::StatusOr<ExprPtr> ParseOperator(const FieldPath& path, std::string_view op,
                                       const ValueView& operand, int depth) {
@@ -40,13 +194,20 @@ absl::StatusOr<ExprPtr> ParseOperator(const FieldPath& path, std::string_view op
   if (op == "$in" || op == "$nin") {
     if (operand.type != BsonType::kArray) return BadValue(StrCat(op, " needs an array"));
     std::vector<ValueView> values;
+    std::vector<std::unique_ptr<RegexMatch>> regexes;
     for (const ElementView& e : operand.Doc()) {
       if (IsOperatorObject(e.value)) {
         return BadValue(StrCat("cannot nest $ under ", op));
       }
+      if (e.value.type == BsonType::kRegex) {
+        auto r = RegexFromValue(path, e.value);
+        if (!r.ok()) return r.status();
+        regexes.push_back(*std::move(r));
+        continue;
+      }
       values.push_back(e.value);
     }
-    ExprPtr in = std::make_unique<InMatch>(path, std::move(values));
+    ExprPtr in = std::make_unique<InMatch>(path, std::move(values), std::move(regexes));
     if (op == "$in") return in;
     return ExprPtr(std::make_unique<NotMatch>(std::move(in)));
   }
@@ -67,18 +228,34 @@ absl::StatusOr<ExprPtr> ParseOperator(const FieldPath& path, std::string_view op
     return ExprPtr(std::make_unique<NotMatch>(std::move(exists)));
   }
   if (op == "$not") {
+    if (operand.type == BsonType::kRegex) {
+      auto r = RegexFromValue(path, operand);
+      if (!r.ok()) return r.status();
+      return ExprPtr(std::make_unique<NotMatch>(*std::move(r)));
+    }
     if (operand.type != BsonType::kDocument) {
-      return BadValue("$not needs a document of operators");
+      return BadValue("$not needs a regex or a document");
     }
     if (operand.Doc().empty()) return BadValue("$not cannot be empty");
     auto inner = ParseOperators(path, operand.Doc(), depth + 1);
     if (!inner.ok()) return inner.status();
     return ExprPtr(std::make_unique<NotMatch>(*std::move(inner)));
   }
-  if (op == "$type" || op == "$regex" || op == "$options" || op == "$mod" || op == "$all" ||
-      op == "$elemMatch" || op == "$size" || op == "$bitsAllSet" || op == "$bitsAllClear" ||
-      op == "$bitsAnySet" || op == "$bitsAnyClear" || op == "$geoWithin" ||
-      op == "$geoIntersects" || op == "$near" || op == "$nearSphere") {
+  if (op == "$type") return ParseType(path, operand);
+  if (op == "$mod") return ParseMod(path, operand);
+  if (op == "$size") {
+    std::optional<int64_t> n = ExactInteger(operand);
+    if (!n) return BadValue("$size needs a number");
+    if (*n < 0) return BadValue("$size may not be negative");
+    return ExprPtr(std::make_unique<SizeMatch>(path, *n));
+  }
+  if (op == "$all") return ParseAll(path, operand, depth);
+  if (op == "$elemMatch") return ParseElemMatch(path, operand, depth);
+  if (op == "$bitsAllSet") return ParseBits(path, BitsOp::kAllSet, op, operand);
+  if (op == "$bitsAllClear") return ParseBits(path, BitsOp::kAllClear, op, operand);
+  if (op == "$bitsAnySet") return ParseBits(path, BitsOp::kAnySet, op, operand);
+  if (op == "$bitsAnyClear") return ParseBits(path, BitsOp::kAnyClear, op, operand);
+  if (op == "$geoWithin" || op == "$geoIntersects" || op == "$near" || op == "$nearSphere") {
     return MongoError(kNotImplemented,
                       StrCat("query operator ", op, " is not supported by this server yet"));
   }
@@ -87,9 +264,35 @@ absl::StatusOr<ExprPtr> ParseOperator(const FieldPath& path, std::string_view op
 
 absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, int depth) {
   std::vector<ExprPtr> children;
+  ValueView regex, options;
+  bool has_regex = ops.Find("$regex", &regex), has_options = ops.Find("$options", &options);
+  if (has_options && !has_regex) return BadValue("$options needs a $regex");
   for (const ElementView& e : ops) {
     if (e.key.empty() || e.key[0] != '$') {
       return BadValue(StrCat("unknown operator: ", e.key));
+    }
+    if (e.key == "$options") continue;
+    if (e.key == "$regex") {
+      std::string_view pattern, flags;
+      if (regex.type == BsonType::kString) {
+        pattern = regex.String();
+      } else if (regex.type == BsonType::kRegex) {
+        pattern = std::string_view(regex.data);
+        flags = std::string_view(regex.data + pattern.size() + 1);
+        if (has_options && !flags.empty()) {
+          return BadValue("options set in both $regex and $options");
+        }
+      } else {
+        return BadValue("$regex has to be a string");
+      }
+      if (has_options) {
+        if (options.type != BsonType::kString) return BadValue("$options has to be a string");
+        flags = options.String();
+      }
+      auto r = RegexMatch::Make(path, pattern, flags);
+      if (!r.ok()) return r.status();
+      children.push_back(*std::move(r));
+      continue;
     }
     auto child = ParseOperator(path, e.key, e.value, depth);
     if (!child.ok()) return child.status();
@@ -142,8 +345,8 @@ absl::StatusOr<ExprPtr> ParseDocument(DocView filter, int depth) {
     } else if (IsOperatorObject(e.value)) {
       child = ParseOperators(FieldPath(e.key), e.value.Doc(), depth);
     } else if (e.value.type == BsonType::kRegex) {
-      // {f: /re/} means a regex match, not value equality: never answer it wrongly.
-      return MongoError(kNotImplemented, "regular expression matching is not supported yet");
+      // {f: /re/} is a regex match (strings matching it, or the same regex value).
+      child = RegexFromValue(FieldPath(e.key), e.value);
     } else {
       child = ExprPtr(std::make_unique<ComparisonMatch>(FieldPath(e.key), CompareOp::kEq, e.value));
     }

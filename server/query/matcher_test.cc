@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "document/json.h"
+#include "micromongo/document.h"
 #include "document/status.h"
 
 namespace micromongo::query {
@@ -78,6 +79,53 @@ const Case kCases[] = {
      true},
     {R"({"_id": {"$oid": "65a000000000000000000001"}})",
      R"({"_id": {"$oid": "65a000000000000000000001"}})", true},
+    // $regex
+    {R"({"a": {"$regex": "^ab"}})", R"({"a": "abc"})", true},
+    {R"({"a": {"$regex": "^AB"}})", R"({"a": "abc"})", false},
+    {R"({"a": {"$regex": "^AB", "$options": "i"}})", R"({"a": "abc"})", true},
+    {R"({"a": {"$regularExpression": {"pattern": "b$", "options": ""}}})", R"({"a": ["xb", 1]})", true},
+    {R"({"a": {"$regex": "^b", "$options": "m"}})", R"({"a": "a\nb"})", true},
+    {R"({"a": {"$regex": "a.b", "$options": "s"}})", R"({"a": "a\nb"})", true},
+    {R"({"a": {"$regex": "a b # comment", "$options": "x"}})", R"({"a": "ab"})", true},
+    {R"({"a": {"$regex": "1"}})", R"({"a": 1})", false},
+    {R"({"a": {"$in": [{"$regularExpression": {"pattern": "^z", "options": ""}}, 5]}})",
+     R"({"a": "zed"})", true},
+    {R"({"a": {"$nin": [{"$regularExpression": {"pattern": "^z", "options": ""}}]}})",
+     R"({"a": "zed"})", false},
+    {R"({"a": {"$not": {"$regularExpression": {"pattern": "^z", "options": ""}}}})",
+     R"({"a": "abc"})", true},
+    {R"({"a": {"$eq": {"$regularExpression": {"pattern": "^z", "options": ""}}}})",
+     R"({"a": "zed"})", false},
+    // $mod
+    {R"({"a": {"$mod": [4, 1]}})", R"({"a": 9})", true},
+    {R"({"a": {"$mod": [4, 1]}})", R"({"a": 9.9})", true},
+    {R"({"a": {"$mod": [4, -1]}})", R"({"a": -5})", true},
+    {R"({"a": {"$mod": [4, 1]}})", R"({"a": "9"})", false},
+    // $size, $all, $elemMatch
+    {R"({"a": {"$size": 2}})", R"({"a": [1, [2, 3]]})", true},
+    {R"({"a": {"$size": 1}})", R"({"a": [1, [2, 3]]})", false},
+    {R"({"a": {"$size": 0}})", R"({"a": 5})", false},
+    {R"({"a": {"$all": [1, 3]}})", R"({"a": [3, 2, 1]})", true},
+    {R"({"a": {"$all": [1, 4]}})", R"({"a": [3, 2, 1]})", false},
+    {R"({"a": {"$all": [[1, 2]]}})", R"({"a": [[1, 2], 3]})", true},
+    {R"({"a": {"$all": []}})", R"({"a": [1]})", false},
+    {R"({"a": {"$elemMatch": {"$gt": 1, "$lt": 3}}})", R"({"a": [0, 5, 2]})", true},
+    {R"({"a": {"$elemMatch": {"$gt": 1, "$lt": 3}}})", R"({"a": [0, 5]})", false},
+    {R"({"a": {"$elemMatch": {"b": 1, "c": {"$gt": 1}}}})", R"({"a": [{"b": 1, "c": 0}, {"b": 1, "c": 2}]})", true},
+    {R"({"a": {"$elemMatch": {"b": 1, "c": {"$gt": 1}}}})", R"({"a": [{"b": 1, "c": 0}, {"b": 2, "c": 2}]})", false},
+    {R"({"a": {"$elemMatch": {"b": 1}}})", R"({"a": {"b": 1}})", false},
+    {R"({"a": {"$all": [{"$elemMatch": {"b": 1}}, {"$elemMatch": {"b": 2}}]}})",
+     R"({"a": [{"b": 1}, {"b": 2}]})", true},
+    {R"({"a.b": {"$elemMatch": {"$eq": 2}}})", R"({"a": [{"b": [1]}, {"b": [2]}]})", true},
+    // bitwise
+    {R"({"a": {"$bitsAllSet": [0, 2]}})", R"({"a": 5})", true},
+    {R"({"a": {"$bitsAllSet": 6}})", R"({"a": 5})", false},
+    {R"({"a": {"$bitsAnySet": 6}})", R"({"a": 5})", true},
+    {R"({"a": {"$bitsAllClear": [1]}})", R"({"a": 5})", true},
+    {R"({"a": {"$bitsAnyClear": [0, 2]}})", R"({"a": 5})", false},
+    {R"({"a": {"$bitsAllSet": [0, 100]}})", R"({"a": -1})", true},
+    {R"({"a": {"$bitsAllSet": [0]}})", R"({"a": 1.5})", false},
+    {R"({"a": {"$bitsAllSet": [8]}})", R"({"a": {"$binary": {"base64": "AAE=", "subType": "00"}}})", true},
 };
 
 std::string Bson(const char* json) {
@@ -108,11 +156,54 @@ TEST(MatcherTest, BadFiltersAreErrorsWithMongoCodes) {
       {R"({"$and": [1]})", kBadValue},
       {R"({"a": {"$not": 1}})", kBadValue},
       {R"({"$where": "this.a == 1"})", kNotImplemented},
+      {R"({"a": {"$mod": [0, 1]}})", kBadValue},
+      {R"({"a": {"$mod": [1]}})", kBadValue},
+      {R"({"a": {"$mod": [1, 2, 3]}})", kBadValue},
+      {R"({"a": {"$size": -1}})", kBadValue},
+      {R"({"a": {"$size": 1.5}})", kBadValue},
+      {R"({"a": {"$all": 1}})", kBadValue},
+      {R"({"a": {"$elemMatch": 1}})", kBadValue},
+      {R"({"a": {"$bitsAllSet": -1}})", kBadValue},
+      {R"({"a": {"$bitsAllSet": "x"}})", kBadValue},
+      {R"({"a": {"$regex": "("}})", 51091},
+      {R"({"a": {"$options": "i"}})", kBadValue},
+      {R"({"a": {"$regex": 5}})", kBadValue},
   };
   for (const Bad& b : bad) {
     auto m = Matcher::Parse(Bson(b.filter));
     ASSERT_FALSE(m.ok()) << b.filter;
     EXPECT_EQ(MongoCodeOf(m.status()), b.code) << b.filter << ": " << m.status();
+  }
+}
+
+// $type cases are built in C++: libbson's JSON reader takes {"$type": ...} for the legacy
+// binary form.
+TEST(MatcherTest, Type) {
+  struct TypeCase {
+    Value type;
+    Value a;
+    bool matches;
+  } cases[] = {
+      {"string", "x", true},       {2, 1, false},
+      {"number", int64_t{1}, true}, {Array{"bool", 10}, nullptr, true},
+      {Array{"bool", 10}, true, true}, {Array{"bool", 10}, 1, false},
+      {"array", Array{}, true},    {"int", Array{1.5, 2}, true},
+      {"minKey", MinKey{}, true},  {-1, MinKey{}, true},
+      {"decimal", Decimal128::FromString("1"), true}, {"object", Document{}, true},
+  };
+  for (const TypeCase& c : cases) {
+    auto m = Matcher::Parse(Document{{"a", Document{{"$type", c.type}}}}.ToBson());
+    ASSERT_TRUE(m.ok()) << m.status();
+    std::string bytes = Document{{"a", c.a}}.ToBson();
+    EXPECT_EQ((*m)->Matches(bson::DocView(bytes)), c.matches)
+        << c.type.ToJson() << " on " << c.a.ToJson();
+  }
+  auto bad_flags = Matcher::Parse(
+      Document{{"a", Document{{"$regex", "a"}, {"$options", "q"}}}}.ToBson());
+  EXPECT_EQ(MongoCodeOf(bad_flags.status()), 51108);
+  for (Value bad : {Value("nope"), Value(99), Value(Array{1, "x"})}) {
+    auto m = Matcher::Parse(Document{{"a", Document{{"$type", bad}}}}.ToBson());
+    EXPECT_EQ(MongoCodeOf(m.status()), kBadValue) << bad.ToJson();
   }
 }
 
