@@ -61,7 +61,11 @@ TEST(DocumentTest, ExtendedJsonRoundTrips) {
 }
 
 TEST(DocumentTest, MalformedInputIsAnError) {
-  for (const char* bad : {"", "{", "[1]", "{\"a\": }", "{\"a\": {\"$oid\": \"zz\"}}"}) {
+  for (const char* bad :
+       {"", "{", "[1]", "{\"a\": }", "{\"a\": {\"$oid\": \"zz\"}}", "{\"a\": 1} x",
+        "{\"a\": {\"$numberInt\": \"2147483648\"}}", "{\"a\": {\"$date\": \"yesterday\"}}",
+        "{\"a\": {\"$binary\": {\"base64\": \"!!\", \"subType\": \"00\"}}}",
+        "{\"a\": \"\\ud800\"}", "{\"a\": 01}", "{'a': 1}"}) {
     try {
       Document::FromJson(bad);
       ADD_FAILURE() << bad;
@@ -83,6 +87,19 @@ TEST(DocumentTest, MalformedInputIsAnError) {
       EXPECT_EQ(e.code(), 22);
     }
   }
+}
+
+TEST(DocumentTest, RelaxedJsonNumbersAndDates) {
+  Document d = Document::FromJson(
+      R"({"i": 1, "l": 3000000000, "d": 1.0, "e": 1e3, "n": -0.5, "t": {"$date": "2001-02-03T04:05:06.789+01:00"},
+          "u": "caf\u00e9 \ud83d\ude00", "q": {"$regex": "^a", "$options": "i"}})");
+  EXPECT_EQ(d.Get("i").type(), BsonType::kInt32);
+  EXPECT_EQ(d.Get("l").type(), BsonType::kInt64);
+  EXPECT_EQ(d.Get("d").type(), BsonType::kDouble);
+  EXPECT_EQ(d.GetDouble("e"), 1000.0);
+  EXPECT_EQ(d.Get("t").AsDate().millis, 981169506789);
+  EXPECT_EQ(d.GetString("u"), "caf\xc3\xa9 \xf0\x9f\x98\x80");
+  EXPECT_EQ(d.GetDocument("q").GetString("$options"), "i");  // a query operator, not a regex
 }
 
 TEST(DocumentTest, SetRemoveAndMoveToFront) {

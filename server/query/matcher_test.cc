@@ -79,6 +79,11 @@ const Case kCases[] = {
      true},
     {R"({"_id": {"$oid": "65a000000000000000000001"}})",
      R"({"_id": {"$oid": "65a000000000000000000001"}})", true},
+    // Query operators that look like legacy Extended JSON wrappers stay operators.
+    {R"({"a": {"$type": "array"}})", R"({"a": []})", true},
+    {R"({"a": {"$type": 2}})", R"({"a": "x"})", true},
+    {R"({"a": {"$type": ["bool", "null"]}})", R"({"a": null})", true},
+    {R"({"a": {"$type": -1}})", R"({"a": {"$minKey": 1}})", true},
     // $regex
     {R"({"a": {"$regex": "^ab"}})", R"({"a": "abc"})", true},
     {R"({"a": {"$regex": "^AB"}})", R"({"a": "abc"})", false},
@@ -176,8 +181,6 @@ TEST(MatcherTest, BadFiltersAreErrorsWithMongoCodes) {
   }
 }
 
-// $type cases are built in C++: libbson's JSON reader takes {"$type": ...} for the legacy
-// binary form.
 TEST(MatcherTest, Type) {
   struct TypeCase {
     Value type;
