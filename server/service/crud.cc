@@ -237,7 +237,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
     if (!*more) break;
     ++out.matched_count;
     Document tree = bson::Decode(DocView(doc));
-    failure = update.Apply(&tree);
+    failure = update.Apply(&tree, {}, &filter);
     if (!failure.ok()) break;
     std::string updated = bson::Encode(tree);
     failure = update::ValidateStorable(DocView(updated));
@@ -256,7 +256,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
   auto seed = UpsertSeed(filter);
   if (!seed.ok()) return seed.status();
   Document tree = *std::move(seed);
-  if (auto s = update.Apply(&tree); !s.ok()) return s;
+  if (auto s = update.Apply(&tree, {.is_insert = true}, &filter); !s.ok()) return s;
   if (tree.Find("_id") == nullptr) tree.Insert(tree.begin(), {"_id", ObjectId::Generate()});
   tree.MoveToFront("_id");
   std::string inserted = bson::Encode(tree);

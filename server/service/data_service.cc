@@ -140,8 +140,19 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
   bool json = WantsJson(req->filter(), req->update());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
   MM_ASSIGN_OR_RETURN_GRPC(update_bytes, DocToBson(req->update()));
-  MM_ASSIGN_OR_RETURN_GRPC(update,
-                           update::Update::Parse(bson::DocView(update_bytes), req->replace()));
+  std::optional<std::string> filters;
+  if (req->array_filters_size() > 0) {
+    bson::Builder array;
+    char scratch[24];
+    for (int i = 0; i < req->array_filters_size(); ++i) {
+      MM_ASSIGN_OR_RETURN_GRPC(f, DocToBson(req->array_filters(i)));
+      array.AppendDocument(bson::ArrayKey(i, scratch), bson::DocView(f));
+    }
+    filters = std::move(array).Finish();
+  }
+  MM_ASSIGN_OR_RETURN_GRPC(
+      update, update::Update::Parse(bson::DocView(update_bytes), req->replace(),
+                                    filters ? std::optional(bson::DocView(*filters)) : std::nullopt));
   MM_ASSIGN_OR_RETURN_GRPC(outcome, service::Update(engine_, req->database(), req->collection(),
                                                     *matcher, *update, req->multi(),
                                                     req->upsert()));

@@ -1,7 +1,7 @@
-// $inc: adds to a number; a missing field is set to the increment.
+// $inc and $mul: arithmetic on numbers. A missing field is set to the increment ($inc) or
+// to zero of the multiplier's type ($mul).
 
-#include <limits>
-
+#include "document/builder.h"
 #include "document/status.h"
 #include "update/modifier.h"
 #include "update/tree_path.h"
@@ -9,63 +9,51 @@
 namespace micromongo::update {
 namespace {
 
-class IncModifier : public Modifier {
+class ArithmeticModifier : public Modifier {
  public:
-  explicit IncModifier(Value v) : delta_(std::move(v)) {}
-  absl::Status Apply(Document* doc, const query::FieldPath& path) const override {
+  ArithmeticModifier(Value operand, bool multiply) : operand_(std::move(operand)), multiply_(multiply) {}
+  absl::Status Apply(Document* doc, const query::FieldPath& path,
+                     const ApplyContext&) const override {
     auto slot = Resolve(doc, path, /*create=*/true);
     if (!slot.ok()) return slot.status();
     if (slot->value == nullptr) {
-      slot->Assign(delta_);
+      slot->Assign(multiply_ ? MultiplyNumbers(Value(0), operand_) : operand_);
       return absl::OkStatus();
     }
     if (!slot->value->IsNumber()) {
       return MongoError(kTypeMismatch,
-                        StrCat("Cannot apply $inc to a value of non-numeric type. The field '",
-                               path.dotted(), "' has non-numeric type ",
-                               BsonTypeName(slot->value->type())));
+                        StrCat("Cannot apply ", multiply_ ? "$mul" : "$inc",
+                               " to a value of non-numeric type. The field '", path.dotted(),
+                               "' has non-numeric type ", BsonTypeName(slot->value->type())));
     }
-    *slot->value = AddNumbers(*slot->value, delta_);
+    *slot->value = multiply_ ? MultiplyNumbers(*slot->value, operand_)
+                             : AddNumbers(*slot->value, operand_);
     return absl::OkStatus();
   }
 
  private:
-  Value delta_;
+  Value operand_;
+  bool multiply_;
 };
+
+absl::StatusOr<std::unique_ptr<Modifier>> Make(std::string_view field, const bson::ValueView& v,
+                                               bool multiply) {
+  Value operand = bson::ToValue(v);
+  if (!operand.IsNumber()) {
+    return MongoError(kTypeMismatch,
+                      StrCat("Cannot ", multiply ? "multiply" : "increment",
+                             " with non-numeric argument: {", field, ": ", operand.ToJson(), "}"));
+  }
+  return std::make_unique<ArithmeticModifier>(std::move(operand), multiply);
+}
 
 }  // namespace
 
-Value AddNumbers(const Value& a, const Value& b) {
-  BsonType ta = a.type(), tb = b.type();
-  if (ta == BsonType::kDecimal128 || tb == BsonType::kDecimal128) {
-    // Decimal arithmetic through long double: exact for the integers and short
-    // fractions real data holds; full decimal128 arithmetic is future work.
-    auto to_ld = [](const Value& v) -> long double {
-      if (auto d = v.GetIf<Decimal128>()) return std::stold(d->ToString());
-      return v.ToDouble();
-    };
-    char text[64];
-    std::snprintf(text, sizeof(text), "%.17Lg", to_ld(a) + to_ld(b));
-    return Decimal128::FromString(text);
-  }
-  if (ta == BsonType::kDouble || tb == BsonType::kDouble) return a.ToDouble() + b.ToDouble();
-  int64_t x = a.ToInt64(), y = b.ToInt64(), sum;
-  if (__builtin_add_overflow(x, y, &sum)) {
-    return static_cast<double>(x) + static_cast<double>(y);
-  }
-  if (ta == BsonType::kInt32 && tb == BsonType::kInt32 &&
-      sum >= std::numeric_limits<int32_t>::min() && sum <= std::numeric_limits<int32_t>::max()) {
-    return static_cast<int32_t>(sum);
-  }
-  return sum;
+absl::StatusOr<std::unique_ptr<Modifier>> MakeInc(std::string_view f, const bson::ValueView& v) {
+  return Make(f, v, false);
 }
-
-absl::StatusOr<std::unique_ptr<Modifier>> MakeInc(std::string_view field, Value operand) {
-  if (!operand.IsNumber()) {
-    return MongoError(kTypeMismatch, StrCat("Cannot increment with non-numeric argument: {",
-                                            field, ": ", operand.ToJson(), "}"));
-  }
-  return std::make_unique<IncModifier>(std::move(operand));
+absl::StatusOr<std::unique_ptr<Modifier>> MakeMul(std::string_view f, const bson::ValueView& v) {
+  return Make(f, v, true);
 }
 
 }  // namespace micromongo::update

@@ -8,25 +8,56 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "document/bson_view.h"
 #include "micromongo/document.h"
 #include "query/field_path.h"
 
 namespace micromongo::update {
 
+struct ApplyContext {
+  // The update builds a document an upsert inserts ($setOnInsert applies only then).
+  bool is_insert = false;
+};
+
 class Modifier {
  public:
   virtual ~Modifier() = default;
-  // Applies the operator at `path` of `doc`.
-  virtual absl::Status Apply(Document* doc, const query::FieldPath& path) const = 0;
+  // Applies the operator at `path` (already free of positional components) of `doc`.
+  virtual absl::Status Apply(Document* doc, const query::FieldPath& path,
+                             const ApplyContext& context) const = 0;
+  // $rename also writes a second path, which must not conflict with other updates.
+  virtual const query::FieldPath* destination() const { return nullptr; }
 };
 
 // Factories: validate the operand (errors carry MongoDB's codes) and build the modifier.
-absl::StatusOr<std::unique_ptr<Modifier>> MakeSet(std::string_view field, Value operand);
-absl::StatusOr<std::unique_ptr<Modifier>> MakeUnset(std::string_view field, Value operand);
-absl::StatusOr<std::unique_ptr<Modifier>> MakeInc(std::string_view field, Value operand);
+using ModifierFactory = absl::StatusOr<std::unique_ptr<Modifier>> (*)(std::string_view field,
+                                                                      const bson::ValueView& operand);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeSet(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeSetOnInsert(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeUnset(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeInc(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeMul(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeMin(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeMax(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeRename(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeCurrentDate(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakePush(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeAddToSet(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakePop(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakePull(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakePullAll(std::string_view, const bson::ValueView&);
+absl::StatusOr<std::unique_ptr<Modifier>> MakeBit(std::string_view, const bson::ValueView&);
 
-// Numeric helpers shared by arithmetic operators.
-// a + b with MongoDB's type promotion (int32 -> int64 on overflow, double if either is).
+// Helpers shared by operators.
+// a + b and a * b with MongoDB's type promotion (int32 -> int64 on overflow, double if
+// either is, decimal if either is).
 Value AddNumbers(const Value& a, const Value& b);
+Value MultiplyNumbers(const Value& a, const Value& b);
+// MongoDB's total order / equality on tree values (1 == 1.0).
+int CompareTreeValues(const Value& a, const Value& b);
+inline bool TreeValuesEqual(const Value& a, const Value& b) { return CompareTreeValues(a, b) == 0; }
+// The array at `path`, created empty if missing. Error 2 if something else is there.
+absl::StatusOr<Array*> ArrayAt(Document* doc, const query::FieldPath& path, bool create,
+                               std::string_view op);
 
 }  // namespace micromongo::update

@@ -1,5 +1,6 @@
-// $set: writes a value, creating the path as needed.
+// $set and $setOnInsert: write a value, creating the path as needed.
 
+#include "document/builder.h"
 #include "update/modifier.h"
 #include "update/tree_path.h"
 
@@ -8,8 +9,10 @@ namespace {
 
 class SetModifier : public Modifier {
  public:
-  explicit SetModifier(Value v) : value_(std::move(v)) {}
-  absl::Status Apply(Document* doc, const query::FieldPath& path) const override {
+  SetModifier(Value v, bool only_on_insert) : value_(std::move(v)), only_on_insert_(only_on_insert) {}
+  absl::Status Apply(Document* doc, const query::FieldPath& path,
+                     const ApplyContext& context) const override {
+    if (only_on_insert_ && !context.is_insert) return absl::OkStatus();
     auto slot = Resolve(doc, path, /*create=*/true);
     if (!slot.ok()) return slot.status();
     slot->Assign(value_);
@@ -18,12 +21,18 @@ class SetModifier : public Modifier {
 
  private:
   Value value_;
+  bool only_on_insert_;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Modifier>> MakeSet(std::string_view, Value operand) {
-  return std::make_unique<SetModifier>(std::move(operand));
+absl::StatusOr<std::unique_ptr<Modifier>> MakeSet(std::string_view, const bson::ValueView& v) {
+  return std::make_unique<SetModifier>(bson::ToValue(v), false);
+}
+
+absl::StatusOr<std::unique_ptr<Modifier>> MakeSetOnInsert(std::string_view,
+                                                          const bson::ValueView& v) {
+  return std::make_unique<SetModifier>(bson::ToValue(v), true);
 }
 
 }  // namespace micromongo::update

@@ -8,7 +8,8 @@ namespace {
 
 class UnsetModifier : public Modifier {
  public:
-  absl::Status Apply(Document* doc, const query::FieldPath& path) const override {
+  absl::Status Apply(Document* doc, const query::FieldPath& path,
+                     const ApplyContext&) const override {
     auto slot = Resolve(doc, path, /*create=*/false);
     if (!slot.ok()) return slot.status();
     slot->Remove();
@@ -18,7 +19,7 @@ class UnsetModifier : public Modifier {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Modifier>> MakeUnset(std::string_view, Value) {
+absl::StatusOr<std::unique_ptr<Modifier>> MakeUnset(std::string_view, const bson::ValueView&) {
   return std::make_unique<UnsetModifier>();
 }
 

@@ -3,28 +3,31 @@
 #include "document/builder.h"
 #include "document/compare.h"
 #include "document/status.h"
+#include "update/tree_path.h"
+
+#include <functional>
 
 namespace micromongo::update {
 namespace {
 
-using Factory = absl::StatusOr<std::unique_ptr<Modifier>> (*)(std::string_view, Value);
-
-Factory FindFactory(std::string_view op) {
-  if (op == "$set") return MakeSet;
-  if (op == "$unset") return MakeUnset;
-  if (op == "$inc") return MakeInc;
+ModifierFactory FindFactory(std::string_view op) {
+  static const std::pair<std::string_view, ModifierFactory> kOperators[] = {
+      {"$set", MakeSet},           {"$unset", MakeUnset},     {"$inc", MakeInc},
+      {"$mul", MakeMul},           {"$min", MakeMin},         {"$max", MakeMax},
+      {"$rename", MakeRename},     {"$currentDate", MakeCurrentDate},
+      {"$setOnInsert", MakeSetOnInsert}, {"$push", MakePush}, {"$addToSet", MakeAddToSet},
+      {"$pop", MakePop},           {"$pull", MakePull},       {"$pullAll", MakePullAll},
+      {"$bit", MakeBit}};
+  for (const auto& [name, factory] : kOperators) {
+    if (op == name) return factory;
+  }
   return nullptr;
 }
 
-bool IsKnownButUnsupported(std::string_view op) {
-  static constexpr std::string_view kLater[] = {
-      "$mul", "$min", "$max", "$rename", "$currentDate", "$setOnInsert", "$push",
-      "$addToSet", "$pop", "$pull", "$pullAll", "$bit"};
-  for (auto k : kLater) {
-    if (op == k) return true;
-  }
-  return false;
-}
+bool IsPositional(std::string_view part) { return part == "$" || part.starts_with("$["); }
+
+// "$[name]" -> "name" ("" for "$[]").
+std::string_view Identifier(std::string_view part) { return part.substr(2, part.size() - 3); }
 
 // True if one path is a prefix of (or equal to) the other, component-wise.
 bool Conflicts(const query::FieldPath& a, const query::FieldPath& b) {
@@ -37,8 +40,38 @@ bool Conflicts(const query::FieldPath& a, const query::FieldPath& b) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Update>> Update::Parse(bson::DocView update, bool replace) {
+absl::StatusOr<std::unique_ptr<Update>> Update::Parse(bson::DocView update, bool replace,
+                                                      std::optional<bson::DocView> array_filters) {
   auto u = std::make_unique<Update>();
+  if (array_filters) {
+    for (const bson::ElementView& f : *array_filters) {
+      if (f.value.type != BsonType::kDocument || f.value.Doc().empty()) {
+        return MongoError(kFailedToParse, "Each array filter must be a non-empty object");
+      }
+      std::string id;
+      for (const bson::ElementView& e : f.value.Doc()) {
+        std::string_view top = e.key.substr(0, e.key.find('.'));
+        if (top.empty() || !(top[0] >= 'a' && top[0] <= 'z')) {
+          return MongoError(kBadValue, StrCat("The top-level field name must be an alphanumeric "
+                                              "string beginning with a lowercase letter, found '",
+                                              top, "'"));
+        }
+        if (!id.empty() && id != top) {
+          return MongoError(kFailedToParse, StrCat("Error parsing array filter: Expected a single "
+                                                   "top-level field name, found '", id, "' and '",
+                                                   top, "'"));
+        }
+        id = std::string(top);
+      }
+      if (u->array_filters_.count(id)) {
+        return MongoError(kFailedToParse, StrCat("Found multiple array filters with the same "
+                                                 "top-level field name ", id));
+      }
+      auto m = query::Matcher::Parse(std::string(f.value.Doc().bytes()));
+      if (!m.ok()) return m.status();
+      u->array_filters_.emplace(id, *std::move(m));
+    }
+  }
   bool has_operators = false, has_fields = false;
   for (const bson::ElementView& e : update) {
     (!e.key.empty() && e.key[0] == '$' ? has_operators : has_fields) = true;
@@ -59,14 +92,8 @@ absl::StatusOr<std::unique_ptr<Update>> Update::Parse(bson::DocView update, bool
                         StrCat("Unknown modifier: ", e.key,
                                ". Expected a valid update modifier or pipeline-style update"));
     }
-    Factory factory = FindFactory(e.key);
-    if (factory == nullptr) {
-      if (IsKnownButUnsupported(e.key)) {
-        return MongoError(kNotImplemented,
-                          StrCat("update operator ", e.key, " is not supported by this server yet"));
-      }
-      return MongoError(kFailedToParse, StrCat("Unknown modifier: ", e.key));
-    }
+    ModifierFactory factory = FindFactory(e.key);
+    if (factory == nullptr) return MongoError(kFailedToParse, StrCat("Unknown modifier: ", e.key));
     if (e.value.type != BsonType::kDocument) {
       return MongoError(kFailedToParse,
                         StrCat("Modifiers operate on fields but we found type ",
@@ -75,34 +102,163 @@ absl::StatusOr<std::unique_ptr<Update>> Update::Parse(bson::DocView update, bool
     }
     for (const bson::ElementView& f : e.value.Doc()) {
       query::FieldPath path(f.key);
+      bool positional = false;
       for (size_t i = 0; i < path.size(); ++i) {
-        if (path.part(i).empty()) {
+        std::string_view part = path.part(i);
+        if (part.empty()) {
           return MongoError(kEmptyFieldName,
                             StrCat("The update path '", f.key, "' contains an empty field name, "
                                    "which is not allowed."));
         }
-        if (path.part(i)[0] == '$') {
-          return MongoError(kNotImplemented,
-                            StrCat("positional update paths ('", f.key,
-                                   "') are not supported by this server yet"));
+        if (IsPositional(part)) {
+          if (part != "$" && (part.back() != ']' || part.size() < 3)) {
+            return MongoError(kBadValue, StrCat("invalid positional path component '", part, "'"));
+          }
+          if (part.size() > 3 && part != "$" &&
+              !u->array_filters_.count(std::string(Identifier(part)))) {
+            return MongoError(kBadValue, StrCat("No array filter found for identifier '",
+                                                Identifier(part), "' in path '", f.key, "'"));
+          }
+          if (i == 0) {
+            return MongoError(kBadValue, StrCat("Cannot have array filter identifier (i.e. '$[<id>]') "
+                                                "element in the first position in path '", f.key, "'"));
+          }
+          positional = true;
+        } else if (part[0] == '$' && i == 0) {
+          return MongoError(kDollarPrefixedFieldName,
+                            StrCat("The dollar ($) prefixed field '", part, "' in '", f.key,
+                                   "' is not allowed in the context of an update's replacement "
+                                   "document."));
         }
       }
-      for (const Op& other : u->ops_) {
-        if (Conflicts(other.path, path)) {
-          return MongoError(kConflictingUpdateOperators,
-                            StrCat("Updating the path '", f.key, "' would create a conflict at '",
-                                   other.path.dotted(), "'"));
-        }
-      }
-      auto modifier = factory(f.key, bson::ToValue(f.value));
+      auto modifier = factory(f.key, f.value);
       if (!modifier.ok()) return modifier.status();
-      u->ops_.push_back({std::move(path), *std::move(modifier)});
+      std::vector<const query::FieldPath*> mine = {&path};
+      if (const query::FieldPath* to = (*modifier)->destination()) mine.push_back(to);
+      for (const Op& other : u->ops_) {
+        std::vector<const query::FieldPath*> theirs = {&other.path};
+        if (const query::FieldPath* to = other.modifier->destination()) theirs.push_back(to);
+        for (const auto* a : mine) {
+          for (const auto* b : theirs) {
+            if (Conflicts(*a, *b)) {
+              return MongoError(kConflictingUpdateOperators,
+                                StrCat("Updating the path '", a->dotted(),
+                                       "' would create a conflict at '", b->dotted(), "'"));
+            }
+          }
+        }
+      }
+      if (mine.size() == 2 && Conflicts(*mine[0], *mine[1])) {
+        return MongoError(kBadValue, StrCat("The source and target field for $rename must not be "
+                                            "on the same path: ", f.key));
+      }
+      u->ops_.push_back({std::move(path), *std::move(modifier), positional});
+    }
+  }
+  for (const auto& [id, filter] : u->array_filters_) {
+    bool used = false;
+    for (const Op& op : u->ops_) {
+      for (size_t i = 0; i < op.path.size() && !used; ++i) {
+        used = IsPositional(op.path.part(i)) && Identifier(op.path.part(i)) == id;
+      }
+    }
+    if (!used) {
+      return MongoError(kFailedToParse,
+                        StrCat("The array filter for identifier '", id, "' was not used in the update"));
     }
   }
   return u;
 }
 
-absl::Status Update::Apply(Document* doc) const {
+absl::Status Update::ExpandPositional(const Document& doc, const query::FieldPath& path,
+                                      const query::Matcher* filter,
+                                      std::vector<query::FieldPath>* out) const {
+  // Walks `path` from the root, fanning out at $[] / $[id] and resolving $.
+  std::function<absl::Status(const Value*, size_t, std::string)> walk =
+      [&](const Value* cur, size_t i, std::string prefix) -> absl::Status {
+    auto join = [&](std::string_view part) {
+      return prefix.empty() ? std::string(part) : StrCat(prefix, ".", part);
+    };
+    if (i == path.size()) {
+      out->emplace_back(prefix);
+      return absl::OkStatus();
+    }
+    std::string_view part = path.part(i);
+    if (!IsPositional(part)) {
+      const Value* next = nullptr;
+      if (cur == nullptr) {
+        next = doc.Find(part);
+      } else if (cur->type() == BsonType::kDocument) {
+        next = cur->AsDocument().Find(part);
+      } else if (cur->type() == BsonType::kArray && path.index(i) &&
+                 *path.index(i) < cur->AsArray().size()) {
+        next = &cur->AsArray()[*path.index(i)];
+      }
+      if (next == nullptr) {
+        // The rest is created as plain fields; nothing positional may follow.
+        for (size_t j = i + 1; j < path.size(); ++j) {
+          if (IsPositional(path.part(j))) {
+            return MongoError(kBadValue, StrCat("The path '", join(part), "' must exist in the "
+                                                "document in order to apply array updates."));
+          }
+        }
+        std::string rest = join(part);
+        for (size_t j = i + 1; j < path.size(); ++j) rest = StrCat(rest, ".", path.part(j));
+        out->emplace_back(rest);
+        return absl::OkStatus();
+      }
+      return walk(next, i + 1, join(part));
+    }
+    if (cur == nullptr || cur->type() != BsonType::kArray) {
+      return MongoError(kBadValue, StrCat("The path '", prefix, "' must exist in the document in "
+                                          "order to apply array updates."));
+    }
+    const Array& array = cur->AsArray();
+    if (part == "$") {
+      if (filter == nullptr) {
+        return MongoError(kBadValue, "The positional operator did not find the match needed from "
+                                     "the query.");
+      }
+      // The first element for which the query matches with the array narrowed to it.
+      std::optional<size_t> found;
+      bool mentions = false;
+      for (const bson::ElementView& e : filter->filter()) {
+        mentions = mentions || e.key == prefix || e.key.starts_with(prefix + ".") ||
+                   e.key == "$and" || e.key == "$or";
+      }
+      for (size_t k = 0; mentions && k < array.size() && !found; ++k) {
+        Document narrowed = doc;
+        auto slot = Resolve(&narrowed, query::FieldPath(prefix), false);
+        if (!slot.ok() || slot->value == nullptr) break;
+        *slot->value = Array{array[k]};
+        std::string bytes = bson::Encode(narrowed);
+        if (filter->Matches(bson::DocView(bytes))) found = k;
+      }
+      if (!found) {
+        return MongoError(kBadValue, "The positional operator did not find the match needed from "
+                                     "the query.");
+      }
+      return walk(&array[*found], i + 1, join(std::to_string(*found)));
+    }
+    std::string_view id = Identifier(part);
+    const query::Matcher* element_filter = nullptr;
+    if (!id.empty()) element_filter = array_filters_.find(id)->second.get();
+    for (size_t k = 0; k < array.size(); ++k) {
+      if (element_filter != nullptr) {
+        bson::Builder b;
+        b.AppendValue(id, array[k]);
+        std::string bytes = std::move(b).Finish();
+        if (!element_filter->Matches(bson::DocView(bytes))) continue;
+      }
+      if (auto s = walk(&array[k], i + 1, join(std::to_string(k))); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  return walk(nullptr, 0, "");
+}
+
+absl::Status Update::Apply(Document* doc, const ApplyContext& context,
+                           const query::Matcher* filter) const {
   const Value* old_id = doc->Find("_id");
   std::optional<Value> id;
   if (old_id != nullptr) id = *old_id;
@@ -119,7 +275,15 @@ absl::Status Update::Apply(Document* doc) const {
     return absl::OkStatus();
   }
   for (const Op& op : ops_) {
-    if (auto s = op.modifier->Apply(doc, op.path); !s.ok()) return s;
+    if (!op.positional) {
+      if (auto s = op.modifier->Apply(doc, op.path, context); !s.ok()) return s;
+      continue;
+    }
+    std::vector<query::FieldPath> paths;
+    if (auto s = ExpandPositional(*doc, op.path, filter, &paths); !s.ok()) return s;
+    for (const query::FieldPath& p : paths) {
+      if (auto s = op.modifier->Apply(doc, p, context); !s.ok()) return s;
+    }
   }
   const Value* new_id = doc->Find("_id");
   if (id && (new_id == nullptr || !(*new_id == *id))) {

@@ -3,7 +3,9 @@
 // A parsed update: either $-operators applied path by path, or a replacement document.
 // Parsed once per request; Apply() is const and thread-safe.
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "document/bson_view.h"
 #include "micromongo/document.h"
 #include "query/field_path.h"
+#include "query/matcher.h"
 #include "update/modifier.h"
 
 namespace micromongo::update {
@@ -20,21 +23,33 @@ class Update {
   // `replace`: the document must be a replacement (no $-keys); otherwise it must be
   // $-operators. Errors: 9 (FailedToParse) for unknown or malformed modifiers, 40
   // (ConflictingUpdateOperators), 14 (TypeMismatch) for bad operands, 2 for other misuse.
-  static absl::StatusOr<std::unique_ptr<Update>> Parse(bson::DocView update, bool replace);
+  // `array_filters`: the arrayFilters option, an array of filters naming the
+  // identifiers of $[<identifier>] path components.
+  static absl::StatusOr<std::unique_ptr<Update>> Parse(
+      bson::DocView update, bool replace, std::optional<bson::DocView> array_filters = {});
 
   bool is_replacement() const { return replacement_.has_value(); }
 
   // Applies the update to `doc`, keeping its _id (66, ImmutableField, if the update would
-  // change it). On error `doc` may be partly modified: callers discard it.
-  absl::Status Apply(Document* doc) const;
+  // change it). `filter` is the query that selected the document (for the positional $).
+  // On error `doc` may be partly modified: callers discard it.
+  absl::Status Apply(Document* doc, const ApplyContext& context = {},
+                     const query::Matcher* filter = nullptr) const;
 
  private:
   struct Op {
     query::FieldPath path;
     std::unique_ptr<Modifier> modifier;
+    bool positional = false;  // has $, $[] or $[id] components
   };
+  absl::Status ExpandPositional(const Document& doc, const query::FieldPath& path,
+                                const query::Matcher* filter,
+                                std::vector<query::FieldPath>* out) const;
+
   std::vector<Op> ops_;
   std::optional<Document> replacement_;
+  // $[<identifier>] -> the filter over {identifier: element}.
+  std::map<std::string, std::unique_ptr<query::Matcher>, std::less<>> array_filters_;
 };
 
 // Checks a document about to be stored: _id not an array/regex/undefined, no top-level

@@ -45,6 +45,78 @@ const Case kCases[] = {
     {R"({"_id": 1})", R"({"$set": 1})", nullptr, kFailedToParse},
     {R"({"_id": 1})", R"({"a": 1, "$set": {"b": 1}})", nullptr, kFailedToParse},
     {R"({"_id": 1})", R"({})", nullptr, kFailedToParse},
+    // $mul
+    {R"({"_id": 1, "a": 3})", R"({"$mul": {"a": 2}})", R"({"_id": 1, "a": 6})"},
+    {R"({"_id": 1, "a": 3})", R"({"$mul": {"a": 0.5}})", R"({"_id": 1, "a": 1.5})"},
+    {R"({"_id": 1})", R"({"$mul": {"a": {"$numberLong": "2"}}})",
+     R"({"_id": 1, "a": {"$numberLong": "0"}})"},
+    {R"({"_id": 1, "a": "x"})", R"({"$mul": {"a": 2}})", nullptr, kTypeMismatch},
+    // $min / $max (BSON order across types)
+    {R"({"_id": 1, "a": 5})", R"({"$min": {"a": 3}})", R"({"_id": 1, "a": 3})"},
+    {R"({"_id": 1, "a": 5})", R"({"$min": {"a": 7}})", R"({"_id": 1, "a": 5})"},
+    {R"({"_id": 1, "a": 5})", R"({"$max": {"a": "x"}})", R"({"_id": 1, "a": "x"})"},
+    {R"({"_id": 1})", R"({"$max": {"a": 1}})", R"({"_id": 1, "a": 1})"},
+    // $rename
+    {R"({"_id": 1, "a": 1, "b": 2})", R"({"$rename": {"a": "c.d"}})",
+     R"({"_id": 1, "b": 2, "c": {"d": 1}})"},
+    {R"({"_id": 1, "a": {"x": 1}})", R"({"$rename": {"a.x": "b"}})", R"({"_id": 1, "a": {}, "b": 1})"},
+    {R"({"_id": 1, "a": 1, "b": 2})", R"({"$rename": {"a": "b"}})", R"({"_id": 1, "b": 1})"},
+    {R"({"_id": 1})", R"({"$rename": {"a": "b"}})", R"({"_id": 1})"},
+    {R"({"_id": 1, "a": 1})", R"({"$rename": {"a": 5}})", nullptr, kBadValue},
+    {R"({"_id": 1, "a": 1})", R"({"$rename": {"a": "b"}, "$set": {"b": 1}})", nullptr,
+     kConflictingUpdateOperators},
+    {R"({"_id": 1, "a": [{"b": 1}]})", R"({"$rename": {"a.0.b": "c"}})", nullptr, kBadValue},
+    // $push and modifiers
+    {R"({"_id": 1})", R"({"$push": {"a": 1}})", R"({"_id": 1, "a": [1]})"},
+    {R"({"_id": 1, "a": [1]})", R"({"$push": {"a": [2]}})", R"({"_id": 1, "a": [1, [2]]})"},
+    {R"({"_id": 1, "a": [1, 2]})", R"({"$push": {"a": {"$each": [3, 4], "$position": 1}}})",
+     R"({"_id": 1, "a": [1, 3, 4, 2]})"},
+    {R"({"_id": 1, "a": [5, 1]})", R"({"$push": {"a": {"$each": [3], "$sort": 1, "$slice": 2}}})",
+     R"({"_id": 1, "a": [1, 3]})"},
+    {R"({"_id": 1, "a": [5, 1]})", R"({"$push": {"a": {"$each": [3], "$sort": -1, "$slice": -2}}})",
+     R"({"_id": 1, "a": [3, 1]})"},
+    {R"({"_id": 1, "a": [{"s": 2}, {"s": 1}]})", R"({"$push": {"a": {"$each": [], "$sort": {"s": 1}}}})",
+     R"({"_id": 1, "a": [{"s": 1}, {"s": 2}]})"},
+    {R"({"_id": 1, "a": [1, 2]})", R"({"$push": {"a": {"$each": [3], "$position": -1}}})",
+     R"({"_id": 1, "a": [1, 3, 2]})"},
+    {R"({"_id": 1, "a": 1})", R"({"$push": {"a": 2}})", nullptr, kBadValue},
+    {R"({"_id": 1})", R"({"$push": {"a": {"$each": 1}}})", nullptr, kBadValue},
+    {R"({"_id": 1})", R"({"$push": {"a": {"$each": [1], "$bogus": 1}}})", nullptr, kBadValue},
+    // $addToSet
+    {R"({"_id": 1, "a": [1, 2]})", R"({"$addToSet": {"a": 2}})", R"({"_id": 1, "a": [1, 2]})"},
+    {R"({"_id": 1, "a": [1, 2]})", R"({"$addToSet": {"a": 2.0}})", R"({"_id": 1, "a": [1, 2]})"},
+    {R"({"_id": 1, "a": [1]})", R"({"$addToSet": {"a": {"$each": [1, 3, 3, 4]}}})",
+     R"({"_id": 1, "a": [1, 3, 4]})"},
+    {R"({"_id": 1, "a": [{"x": 1, "y": 2}]})", R"({"$addToSet": {"a": {"y": 2, "x": 1}}})",
+     R"({"_id": 1, "a": [{"x": 1, "y": 2}, {"y": 2, "x": 1}]})"},
+    // $pop
+    {R"({"_id": 1, "a": [1, 2, 3]})", R"({"$pop": {"a": 1}})", R"({"_id": 1, "a": [1, 2]})"},
+    {R"({"_id": 1, "a": [1, 2, 3]})", R"({"$pop": {"a": -1}})", R"({"_id": 1, "a": [2, 3]})"},
+    {R"({"_id": 1})", R"({"$pop": {"a": 1}})", R"({"_id": 1})"},
+    {R"({"_id": 1, "a": [1]})", R"({"$pop": {"a": 2}})", nullptr, kFailedToParse},
+    // $pull / $pullAll
+    {R"({"_id": 1, "a": [1, 2, 1, 3]})", R"({"$pull": {"a": 1}})", R"({"_id": 1, "a": [2, 3]})"},
+    {R"({"_id": 1, "a": [1, 5, 8]})", R"({"$pull": {"a": {"$gte": 5}}})", R"({"_id": 1, "a": [1]})"},
+    {R"({"_id": 1, "a": [{"x": 1, "y": 1}, {"x": 2}]})", R"({"$pull": {"a": {"x": 1}}})",
+     R"({"_id": 1, "a": [{"x": 2}]})"},
+    {R"({"_id": 1, "a": ["apple", "berry"]})",
+     R"({"$pull": {"a": {"$regularExpression": {"pattern": "^a", "options": ""}}}})",
+     R"({"_id": 1, "a": ["berry"]})"},
+    {R"({"_id": 1, "a": [1, 2, 3, 2]})", R"({"$pullAll": {"a": [2, 3]}})", R"({"_id": 1, "a": [1]})"},
+    {R"({"_id": 1, "a": [1]})", R"({"$pullAll": {"a": 1}})", nullptr, kBadValue},
+    // $bit
+    {R"({"_id": 1, "a": 13})", R"({"$bit": {"a": {"and": 10}}})", R"({"_id": 1, "a": 8})"},
+    {R"({"_id": 1, "a": 13})", R"({"$bit": {"a": {"or": 2, "xor": 1}}})", R"({"_id": 1, "a": 14})"},
+    {R"({"_id": 1, "a": 1.5})", R"({"$bit": {"a": {"or": 2}}})", nullptr, kBadValue},
+    {R"({"_id": 1, "a": 1})", R"({"$bit": {"a": {"nand": 2}}})", nullptr, kBadValue},
+    // positional all $[] at depth
+    {R"({"_id": 1, "a": [{"b": 1}, {"b": 2}]})", R"({"$inc": {"a.$[].b": 10}})",
+     R"({"_id": 1, "a": [{"b": 11}, {"b": 12}]})"},
+    {R"({"_id": 1, "a": [[1, 2], [3]]})", R"({"$set": {"a.$[].$[]": 0}})",
+     R"({"_id": 1, "a": [[0, 0], [0]]})"},
+    {R"({"_id": 1})", R"({"$set": {"a.$[]": 0}})", nullptr, kBadValue},
+    // $currentDate keeps the type asked for
+    {R"({"_id": 1})", R"({"$currentDate": {"d": {"$type": "year"}}})", nullptr, kBadValue},
 };
 
 TEST(UpdateTest, OperatorTable) {
@@ -60,6 +132,59 @@ TEST(UpdateTest, OperatorTable) {
       EXPECT_EQ(doc.ToCanonicalJson(), bson::BsonToJson(Bson(c.expected), true)) << c.update;
     }
   }
+}
+
+TEST(UpdateTest, ArrayFiltersAndThePositionalOperator) {
+  std::string filters = Bson(R"({"0": {"x.v": {"$gte": 2}}, "1": {"y": {"$lt": 0}}})");
+  auto u = Update::Parse(bson::DocView(Bson(R"({"$set": {"a.$[x].ok": true, "n.$[y]": 0}})")),
+                         false, bson::DocView(filters));
+  ASSERT_TRUE(u.ok()) << u.status();
+  Document doc = bson::Decode(bson::DocView(
+      Bson(R"({"_id": 1, "a": [{"v": 1}, {"v": 2}, {"v": 3}], "n": [-1, 5, -2]})")));
+  ASSERT_TRUE((*u)->Apply(&doc).ok());
+  EXPECT_EQ(doc.ToCanonicalJson(),
+            bson::BsonToJson(Bson(R"({"_id": 1, "a": [{"v": 1}, {"v": 2, "ok": true},
+                                      {"v": 3, "ok": true}], "n": [0, 5, 0]})"), true));
+  // An identifier without a filter, and a filter never used, are errors.
+  EXPECT_EQ(MongoCodeOf(Update::Parse(bson::DocView(Bson(R"({"$set": {"a.$[z]": 1}})")), false)
+                            .status()),
+            kBadValue);
+  EXPECT_EQ(MongoCodeOf(Update::Parse(bson::DocView(Bson(R"({"$set": {"a": 1}})")), false,
+                                      bson::DocView(filters))
+                            .status()),
+            kFailedToParse);
+
+  auto filter = query::Matcher::Parse(Bson(R"({"grades": {"$gte": 85}})"));
+  auto pos = Update::Parse(bson::DocView(Bson(R"({"$set": {"grades.$": 100}})")), false);
+  ASSERT_TRUE(pos.ok());
+  doc = bson::Decode(bson::DocView(Bson(R"({"_id": 1, "grades": [80, 85, 90]})")));
+  ASSERT_TRUE((*pos)->Apply(&doc, {}, filter->get()).ok());
+  EXPECT_EQ(doc.ToCanonicalJson(),
+            bson::BsonToJson(Bson(R"({"_id": 1, "grades": [80, 100, 90]})"), true));
+  auto other = query::Matcher::Parse(Bson(R"({"_id": 1})"));
+  EXPECT_EQ(MongoCodeOf((*pos)->Apply(&doc, {}, other->get())), kBadValue);
+}
+
+TEST(UpdateTest, SetOnInsertOnlyWhenInserting) {
+  auto u = Update::Parse(bson::DocView(Bson(R"({"$setOnInsert": {"created": 1}, "$set": {"x": 1}})")),
+                         false);
+  ASSERT_TRUE(u.ok());
+  Document doc = bson::Decode(bson::DocView(Bson(R"({"_id": 1})")));
+  ASSERT_TRUE((*u)->Apply(&doc).ok());
+  EXPECT_FALSE(doc.Has("created"));
+  ASSERT_TRUE((*u)->Apply(&doc, {.is_insert = true}).ok());
+  EXPECT_TRUE(doc.Has("created"));
+}
+
+TEST(UpdateTest, CurrentDate) {
+  auto u = Update::Parse(
+      bson::DocView(Bson(R"({"$currentDate": {"d": true, "t": {"$type": "timestamp"}}})")), false);
+  ASSERT_TRUE(u.ok()) << u.status();
+  Document doc;
+  ASSERT_TRUE((*u)->Apply(&doc).ok());
+  EXPECT_EQ(doc.Get("d").type(), BsonType::kDate);
+  EXPECT_GT(doc.Get("d").AsDate().millis, 1700000000000);
+  EXPECT_EQ(doc.Get("t").type(), BsonType::kTimestamp);
 }
 
 TEST(UpdateTest, ReplacementKeepsIdAndRejectsChanges) {
