@@ -137,6 +137,41 @@ absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
   return true;
 }
 
+absl::Status Database::RenameCollection(std::string_view from, std::string_view to,
+                                        bool drop_target) {
+  std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  auto src = collections_.find(from);
+  if (src == collections_.end()) {
+    return MongoError(kNamespaceNotFound, StrCat("source namespace ", name_, ".", from, " does not exist"));
+  }
+  if (from == to) {
+    return MongoError(kIllegalOperation, "Can't rename a collection to itself");
+  }
+  auto batch = kv_->NewBatch();
+  auto dst = collections_.find(to);
+  bool dropped_target = false;
+  if (dst != collections_.end()) {
+    if (!drop_target) {
+      return MongoError(kNamespaceExists, StrCat("target namespace ", name_, ".", to, " exists"));
+    }
+    uint32_t id = dst->second->id();
+    batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
+    dropped_target = true;
+  }
+  std::shared_ptr<Collection> moved = src->second;
+  batch->Delete(CatalogKey(from));
+  batch->Put(CatalogKey(to), CatalogEntry(to, moved->id()));
+  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  auto renamed = std::make_shared<Collection>(std::string(to), moved->id());
+  renamed->count_ = moved->count();
+  collections_.erase(src);
+  collections_.erase(std::string(to));
+  collections_.emplace(renamed->name(), renamed);
+  if (dropped_target) return kv_->Flush();
+  return absl::OkStatus();
+}
+
 std::vector<std::string> Database::CollectionNames() const {
   std::lock_guard<std::mutex> l(catalog_mu_);
   std::vector<std::string> names;

@@ -78,6 +78,9 @@ class Database {
   // Removes the collection and all its records; false if it did not exist.
   absl::StatusOr<bool> DropCollection(std::string_view name);
   std::vector<std::string> CollectionNames() const;
+  // Renames `from` to `to` in the catalog (records keep their collection id, so nothing
+  // is copied). Errors: 26 if `from` is missing, 48 if `to` exists and !drop_target.
+  absl::Status RenameCollection(std::string_view from, std::string_view to, bool drop_target);
 
   absl::StatusOr<bool> GetRecord(const Collection& c, std::string_view key, std::string* bson);
   // Which of the record keys exist, in one batched lookup.

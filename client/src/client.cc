@@ -121,6 +121,19 @@ bool Database::DropCollection(std::string_view name) const {
   return Collection(name).Drop();
 }
 
+void Database::RenameCollection(std::string_view from, std::string_view to,
+                                bool drop_target) const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::RenameCollectionRequest request;
+  request.set_database(name_);
+  request.set_from(std::string(from));
+  request.set_to(std::string(to));
+  request.set_drop_target(drop_target);
+  v1::Empty reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->RenameCollection(c, request, &reply); });
+}
+
 void Database::Drop() const {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);

@@ -16,9 +16,10 @@ Document WithId(const Document& doc) {
   return out;
 }
 
-std::vector<WriteError> ToWriteErrors(const v1::InsertReply& reply) {
+std::vector<WriteError> ToWriteErrors(
+    const google::protobuf::RepeatedPtrField<v1::ErrorInfo>& infos) {
   std::vector<WriteError> errors;
-  for (const v1::ErrorInfo& e : reply.write_errors()) {
+  for (const v1::ErrorInfo& e : infos) {
     errors.push_back({e.index(), e.code(), e.code_name(), e.message()});
   }
   return errors;
@@ -70,7 +71,14 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
   v1::InsertReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
   if (reply.write_errors_size() > 0) {
-    throw BulkWriteError(ToWriteErrors(reply), reply.inserted_count());
+    BulkWriteResult partial;
+    partial.inserted_count = reply.inserted_count();
+    if (reply.has_inserted_ids()) {
+      for (const auto& [k, v] : internal::FromDoc(reply.inserted_ids())) {
+        partial.inserted_ids.emplace(std::stoul(k), v);
+      }
+    }
+    throw BulkWriteError(ToWriteErrors(reply.write_errors()), std::move(partial));
   }
   InsertManyResult result;
   result.inserted_count = reply.inserted_count();
@@ -90,6 +98,10 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   request.set_skip(options.skip);
   request.set_limit(options.limit);
   request.set_batch_size(options.batch_size);
+  request.set_max_time_ms(options.max_time_ms);
+  request.set_comment(options.comment);
+  request.set_allow_disk_use(options.allow_disk_use);
+  request.set_no_cursor_timeout(options.no_cursor_timeout);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
   state->batch_size = options.batch_size;
@@ -112,6 +124,7 @@ int64_t Collection::CountDocuments(const Document& filter, const CountOptions& o
   internal::SetBson(request.mutable_filter(), filter);
   request.set_skip(options.skip);
   request.set_limit(options.limit);
+  request.set_max_time_ms(options.max_time_ms);
   v1::CountReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Count(c, request, &reply); });
   return reply.count();
@@ -129,7 +142,8 @@ int64_t Collection::EstimatedDocumentCount() {
 }
 
 UpdateResult Collection::DoUpdate(const Document& filter, const Document& update, bool multi,
-                                  bool upsert, bool replace) {
+                                  bool upsert, bool replace,
+                                  const std::vector<Document>& array_filters) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::UpdateRequest request;
@@ -140,6 +154,7 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document& update
   request.set_multi(multi);
   request.set_upsert(upsert);
   request.set_replace(replace);
+  for (const Document& f : array_filters) internal::SetBson(request.add_array_filters(), f);
   v1::UpdateReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Update(c, request, &reply); });
   UpdateResult result;
@@ -151,17 +166,17 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document& update
 
 UpdateResult Collection::UpdateOne(const Document& filter, const Document& update,
                                    const UpdateOptions& options) {
-  return DoUpdate(filter, update, false, options.upsert, false);
+  return DoUpdate(filter, update, false, options.upsert, false, options.array_filters);
 }
 
 UpdateResult Collection::UpdateMany(const Document& filter, const Document& update,
                                     const UpdateOptions& options) {
-  return DoUpdate(filter, update, true, options.upsert, false);
+  return DoUpdate(filter, update, true, options.upsert, false, options.array_filters);
 }
 
 UpdateResult Collection::ReplaceOne(const Document& filter, const Document& replacement,
                                     const ReplaceOptions& options) {
-  return DoUpdate(filter, replacement, false, options.upsert, true);
+  return DoUpdate(filter, replacement, false, options.upsert, true, {});
 }
 
 DeleteResult Collection::DoDelete(const Document& filter, bool multi) {
@@ -179,6 +194,160 @@ DeleteResult Collection::DoDelete(const Document& filter, bool multi) {
 
 DeleteResult Collection::DeleteOne(const Document& filter) { return DoDelete(filter, false); }
 DeleteResult Collection::DeleteMany(const Document& filter) { return DoDelete(filter, true); }
+
+namespace {
+
+struct FindAndModifyArgs {
+  const Document* update = nullptr;
+  bool replace = false, remove = false, upsert = false, return_new = false;
+  const std::optional<Document>* projection = nullptr;
+  const std::optional<Document>* sort = nullptr;
+  const std::vector<Document>* array_filters = nullptr;
+  int64_t max_time_ms = 0;
+};
+
+}  // namespace
+
+static std::optional<Document> RunFindAndModify(internal::ClientCore* core, const std::string& db,
+                                                const std::string& coll, const Document& filter,
+                                                const FindAndModifyArgs& a) {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core->Rpc(&keep);
+  v1::FindAndModifyRequest request;
+  request.set_database(db);
+  request.set_collection(coll);
+  internal::SetBson(request.mutable_filter(), filter);
+  if (a.update != nullptr) internal::SetBson(request.mutable_update(), *a.update);
+  if (a.projection != nullptr && *a.projection) {
+    internal::SetBson(request.mutable_projection(), **a.projection);
+  }
+  if (a.sort != nullptr && *a.sort) internal::SetBson(request.mutable_sort(), **a.sort);
+  if (a.array_filters != nullptr) {
+    for (const Document& f : *a.array_filters) internal::SetBson(request.add_array_filters(), f);
+  }
+  request.set_replace(a.replace);
+  request.set_remove(a.remove);
+  request.set_upsert(a.upsert);
+  request.set_return_new(a.return_new);
+  request.set_max_time_ms(a.max_time_ms);
+  v1::FindAndModifyReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->FindAndModify(c, request, &reply); });
+  if (!reply.has_value()) return std::nullopt;
+  return internal::FromDoc(reply.value());
+}
+
+std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, const Document& update,
+                                                     const FindOneAndUpdateOptions& o) {
+  return RunFindAndModify(core_.get(), db_, name_, filter,
+                          {.update = &update, .upsert = o.upsert,
+                           .return_new = o.return_document == ReturnDocument::kAfter,
+                           .projection = &o.projection, .sort = &o.sort,
+                           .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms});
+}
+
+std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
+                                                      const Document& replacement,
+                                                      const FindOneAndReplaceOptions& o) {
+  return RunFindAndModify(core_.get(), db_, name_, filter,
+                          {.update = &replacement, .replace = true, .upsert = o.upsert,
+                           .return_new = o.return_document == ReturnDocument::kAfter,
+                           .projection = &o.projection, .sort = &o.sort,
+                           .max_time_ms = o.max_time_ms});
+}
+
+std::optional<Document> Collection::FindOneAndDelete(const Document& filter,
+                                                     const FindOneAndDeleteOptions& o) {
+  return RunFindAndModify(core_.get(), db_, name_, filter,
+                          {.remove = true, .projection = &o.projection, .sort = &o.sort,
+                           .max_time_ms = o.max_time_ms});
+}
+
+BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
+                                      const BulkWriteOptions& options) {
+  if (models.empty()) {
+    throw Error(kInvalidLength, std::string(ErrorCodeName(kInvalidLength)),
+                "BulkWrite needs at least one model");
+  }
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::BulkWriteRequest request;
+  request.set_database(db_);
+  request.set_collection(name_);
+  request.set_unordered(!options.ordered);
+  std::map<size_t, Value> inserted_ids;
+  for (size_t i = 0; i < models.size(); ++i) {
+    v1::WriteModel* m = request.add_models();
+    std::visit(
+        [&](const auto& model) {
+          using T = std::decay_t<decltype(model)>;
+          if constexpr (std::is_same_v<T, InsertOneModel>) {
+            Document doc = WithId(model.document);
+            inserted_ids.emplace(i, doc.Get("_id"));
+            internal::SetBson(m->mutable_insert_one()->mutable_document(), doc);
+          } else if constexpr (std::is_same_v<T, DeleteOneModel> ||
+                               std::is_same_v<T, DeleteManyModel>) {
+            internal::SetBson(m->mutable_delete_()->mutable_filter(), model.filter);
+            m->mutable_delete_()->set_multi(std::is_same_v<T, DeleteManyModel>);
+          } else {
+            auto* u = m->mutable_update();
+            internal::SetBson(u->mutable_filter(), model.filter);
+            u->set_upsert(model.upsert);
+            if constexpr (std::is_same_v<T, ReplaceOneModel>) {
+              internal::SetBson(u->mutable_update(), model.replacement);
+              u->set_replace(true);
+            } else {
+              internal::SetBson(u->mutable_update(), model.update);
+              u->set_multi(std::is_same_v<T, UpdateManyModel>);
+              for (const Document& f : model.array_filters) {
+                internal::SetBson(u->add_array_filters(), f);
+              }
+            }
+          }
+        },
+        models[i]);
+  }
+  v1::BulkWriteReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->BulkWrite(c, request, &reply); });
+  BulkWriteResult result;
+  result.inserted_count = reply.inserted_count();
+  result.matched_count = reply.matched_count();
+  result.modified_count = reply.modified_count();
+  result.deleted_count = reply.deleted_count();
+  result.upserted_count = reply.upserted_count();
+  if (reply.has_inserted_ids()) {
+    for (const auto& [k, v] : internal::FromDoc(reply.inserted_ids())) {
+      result.inserted_ids.emplace(std::stoul(k), v);
+    }
+  }
+  if (reply.has_upserted_ids()) {
+    for (const auto& [k, v] : internal::FromDoc(reply.upserted_ids())) {
+      result.upserted_ids.emplace(std::stoul(k), v);
+    }
+  }
+  if (reply.write_errors_size() > 0) {
+    throw BulkWriteError(ToWriteErrors(reply.write_errors()), std::move(result));
+  }
+  return result;
+}
+
+std::vector<Value> Collection::Distinct(std::string_view key, const Document& filter) {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::DistinctRequest request;
+  request.set_database(db_);
+  request.set_collection(name_);
+  request.set_key(std::string(key));
+  internal::SetBson(request.mutable_filter(), filter);
+  v1::DistinctReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Distinct(c, request, &reply); });
+  Document values = internal::FromDoc(reply.values());
+  const Value* array = values.Find("values");
+  return array != nullptr && array->type() == BsonType::kArray ? array->AsArray() : Array{};
+}
+
+void Collection::Rename(std::string_view to, bool drop_target) {
+  Database(core_, db_).RenameCollection(name_, to, drop_target);
+}
 
 bool Collection::Drop() {
   std::shared_ptr<WorkerBridge> keep;

@@ -21,13 +21,13 @@ namespace micromongo {
 Error::Error(int code, std::string code_name, const std::string& message)
     : std::runtime_error(message), code_(code), code_name_(std::move(code_name)) {}
 
-BulkWriteError::BulkWriteError(std::vector<WriteError> errors, int64_t inserted_count)
+BulkWriteError::BulkWriteError(std::vector<WriteError> errors, BulkWriteResult result)
     : Error(errors.empty() ? 0 : errors.front().code,
             errors.empty() ? "" : errors.front().code_name,
             StrCat("bulk write failed: ", errors.size(), " write error(s)",
                          errors.empty() ? "" : StrCat("; first: ", errors.front().message))),
       errors_(std::move(errors)),
-      inserted_count_(inserted_count) {}
+      result_(std::move(result)) {}
 
 namespace {
 

@@ -2,6 +2,7 @@
 
 #include "document/compare.h"
 #include "document/status.h"
+#include "query/path_values.h"
 
 namespace micromongo::query {
 namespace {
@@ -10,31 +11,6 @@ using bson::ValueView;
 
 constexpr char kNullBytes[1] = {0};
 const ValueView kNull{BsonType::kNull, kNullBytes, 0};
-
-// Visits every value at `path` from `v` (component i on), unwinding arrays.
-template <typename Fn>
-void CollectValues(const ValueView& v, const FieldPath& path, size_t i, Fn& fn) {
-  if (i == path.size()) {
-    if (v.type == BsonType::kArray) {
-      for (const bson::ElementView& e : v.Doc()) fn(e.value);
-    } else {
-      fn(v);
-    }
-    return;
-  }
-  if (v.type == BsonType::kDocument) {
-    ValueView child;
-    if (v.Doc().Find(path.part(i), &child)) CollectValues(child, path, i + 1, fn);
-  } else if (v.type == BsonType::kArray) {
-    std::optional<size_t> index = path.index(i);
-    size_t pos = 0;
-    for (const bson::ElementView& e : v.Doc()) {
-      if (e.value.type == BsonType::kDocument) CollectValues(e.value, path, i, fn);
-      if (index && pos == *index) CollectValues(e.value, path, i + 1, fn);
-      ++pos;
-    }
-  }
-}
 
 }  // namespace
 
@@ -67,7 +43,7 @@ std::vector<ValueView> SortSpec::ExtractKey(bson::DocView doc) const {
       int c = bson::CompareValues(v, best);
       if (f.ascending ? c < 0 : c > 0) best = v;
     };
-    CollectValues(root, f.path, 0, consider);
+    ForEachValueAtPath(root, f.path, 0, consider);
     key.push_back(found ? best : kNull);
   }
   return key;

@@ -61,6 +61,21 @@ grpc::Status AdminServiceImpl::DropCollection(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status AdminServiceImpl::RenameCollection(grpc::ServerContext*,
+                                                const v1::RenameCollectionRequest* req,
+                                                v1::Empty*) {
+  for (const std::string& name : {req->from(), req->to()}) {
+    if (auto s = storage::ValidateCollectionName(req->database(), name); !s.ok()) return ToGrpc(s);
+  }
+  auto db = engine_->GetDatabase(req->database(), /*create=*/false);
+  if (!db.ok()) return ToGrpc(db.status());
+  if (*db == nullptr) {
+    return ToGrpc(MongoError(kNamespaceNotFound, StrCat("source namespace ", req->database(), ".",
+                                                        req->from(), " does not exist")));
+  }
+  return ToGrpc((*db)->RenameCollection(req->from(), req->to(), req->drop_target()));
+}
+
 grpc::Status AdminServiceImpl::ServerStatus(grpc::ServerContext*, const v1::Empty*,
                                             v1::ServerStatusReply* reply) {
   rusage usage{};

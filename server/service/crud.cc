@@ -11,8 +11,17 @@
 #include "document/status.h"
 #include "storage/key_codec.h"
 #include "storage/namespace.h"
+#include "query/path_values.h"
 
 namespace micromongo::service {
+
+absl::Status Deadline::Check() const {
+  if (at_ && std::chrono::steady_clock::now() > *at_) {
+    return MongoError(kMaxTimeMSExpired, "operation exceeded time limit");
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 using bson::DocView;
@@ -79,8 +88,9 @@ std::string WithIdFirst(std::string doc) {
 // Candidates for a filter: one record for {_id: v}, else every record (the matcher decides).
 class Candidates {
  public:
-  Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m)
-      : db_(db), coll_(coll), matcher_(m) {
+  Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
+             const Deadline& deadline = {})
+      : db_(db), coll_(coll), matcher_(m), deadline_(deadline) {
     if (const ValueView* id = m.id_equality()) {
       point_ = true;
       key_ = storage::RecordKey(coll.id(), *id);
@@ -101,6 +111,9 @@ class Candidates {
       return true;
     }
     for (; it_->Valid(); it_->Next()) {
+      if ((++scanned_ & 255) == 0) {
+        if (auto s = deadline_.Check(); !s.ok()) return s;
+      }
       std::string_view value = it_->value();
       if (!matcher_.Matches(DocView(value.data()))) continue;
       key->assign(it_->key());
@@ -116,6 +129,8 @@ class Candidates {
   storage::Database* db_;
   const storage::Collection& coll_;
   const query::Matcher& matcher_;
+  Deadline deadline_;
+  uint32_t scanned_ = 0;
   bool point_ = false;
   bool done_ = false;
   std::string key_;
@@ -123,22 +138,33 @@ class Candidates {
 };
 
 // The document an upsert starts from: the filter's top-level equality conditions.
-absl::StatusOr<Document> UpsertSeed(const query::Matcher& filter) {
-  Document seed;
-  for (const bson::ElementView& e : filter.filter()) {
+// Collects the equality conditions of `filter` and of its $and conjuncts.
+void CollectEqualities(DocView filter, Document* seed) {
+  for (const bson::ElementView& e : filter) {
+    if (e.key == "$and" && e.value.type == BsonType::kArray) {
+      for (const bson::ElementView& c : e.value.Doc()) {
+        if (c.value.type == BsonType::kDocument) CollectEqualities(c.value.Doc(), seed);
+      }
+      continue;
+    }
     if (e.key.empty() || e.key[0] == '$') continue;
     if (e.value.type == BsonType::kDocument) {
       DocView d = e.value.Doc();
       if (!d.empty() && d.begin()->key.size() > 0 && d.begin()->key[0] == '$') {
         ValueView eq;
         if (d.Find("$eq", &eq)) {
-          seed.Set(std::string(e.key), bson::ToValue(eq));  // dotted keys expanded below
+          seed->Set(std::string(e.key), bson::ToValue(eq));  // dotted keys expanded below
         }
         continue;
       }
     }
-    seed.Set(std::string(e.key), bson::ToValue(e.value));
+    seed->Set(std::string(e.key), bson::ToValue(e.value));
   }
+}
+
+absl::StatusOr<Document> UpsertSeed(const query::Matcher& filter) {
+  Document seed;
+  CollectEqualities(filter.filter(), &seed);
   // Expand dotted keys into subdocuments, as MongoDB does for upserts.
   Document out;
   for (auto& [key, value] : seed) {
@@ -168,6 +194,32 @@ absl::StatusOr<Document> UpsertSeed(const query::Matcher& filter) {
     }
   }
   return out;
+}
+
+// Inserts the document an upsert builds from the filter and the update (caller holds the
+// collection's write mutex). Returns the inserted document.
+absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view db_name,
+                                         std::string_view coll_name, const query::Matcher& filter,
+                                         const update::Update& update) {
+  auto seed = UpsertSeed(filter);
+  if (!seed.ok()) return seed.status();
+  Document tree = *std::move(seed);
+  if (auto s = update.Apply(&tree, {.is_insert = true}, &filter); !s.ok()) return s;
+  if (tree.Find("_id") == nullptr) tree.Insert(tree.begin(), {"_id", ObjectId::Generate()});
+  tree.MoveToFront("_id");
+  std::string inserted = bson::Encode(tree);
+  DocView view(inserted);
+  if (auto s = update::ValidateStorable(view); !s.ok()) return s;
+  ValueView id = view.begin()->value;
+  std::string new_key = storage::RecordKey(ns.coll->id(), id);
+  std::string existing;
+  auto found = ns.db->GetRecord(*ns.coll, new_key, &existing);
+  if (!found.ok()) return found.status();
+  if (*found) return DuplicateKey(db_name, coll_name, id);
+  storage::WriteUnit unit(ns.db.get());
+  unit.PutRecord(ns.coll.get(), new_key, inserted, /*is_insert=*/true);
+  if (auto s = ns.db->Commit(&unit); !s.ok()) return s;
+  return inserted;
 }
 
 }  // namespace
@@ -221,14 +273,15 @@ absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view d
 
 absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, const query::Matcher& filter,
-                                     const update::Update& update, bool multi, bool upsert) {
+                                     const update::Update& update, bool multi, bool upsert,
+                                     const Deadline& deadline) {
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/upsert);
   if (!ns.ok()) return ns.status();
   UpdateOutcome out;
   if (ns->coll == nullptr) return out;
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
   storage::WriteUnit unit(ns->db.get());
-  Candidates candidates(ns->db.get(), *ns->coll, filter);
+  Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
   std::string key, doc;
   absl::Status failure;
   while (true) {
@@ -252,38 +305,21 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
   if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
   if (!failure.ok()) return failure;
   if (out.matched_count > 0 || !upsert) return out;
-
-  auto seed = UpsertSeed(filter);
-  if (!seed.ok()) return seed.status();
-  Document tree = *std::move(seed);
-  if (auto s = update.Apply(&tree, {.is_insert = true}, &filter); !s.ok()) return s;
-  if (tree.Find("_id") == nullptr) tree.Insert(tree.begin(), {"_id", ObjectId::Generate()});
-  tree.MoveToFront("_id");
-  std::string inserted = bson::Encode(tree);
-  DocView view(inserted);
-  if (auto s = update::ValidateStorable(view); !s.ok()) return s;
-  ValueView id = view.begin()->value;
-  std::string new_key = storage::RecordKey(ns->coll->id(), id);
-  std::string existing;
-  auto found = ns->db->GetRecord(*ns->coll, new_key, &existing);
-  if (!found.ok()) return found.status();
-  if (*found) return DuplicateKey(db_name, coll_name, id);
-  storage::WriteUnit insert_unit(ns->db.get());
-  insert_unit.PutRecord(ns->coll.get(), new_key, inserted, /*is_insert=*/true);
-  if (auto s = ns->db->Commit(&insert_unit); !s.ok()) return s;
-  out.upserted_id = IdDocument(id);
+  auto inserted = UpsertInsert(*ns, db_name, coll_name, filter, update);
+  if (!inserted.ok()) return inserted.status();
+  out.upserted_id = IdDocument(DocView(*inserted).begin()->value);
   return out;
 }
 
 absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name,
                                std::string_view coll_name, const query::Matcher& filter,
-                               bool multi) {
+                               bool multi, const Deadline& deadline) {
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
   if (!ns.ok()) return ns.status();
   if (ns->coll == nullptr) return 0;
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
   storage::WriteUnit unit(ns->db.get());
-  Candidates candidates(ns->db.get(), *ns->coll, filter);
+  Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
   std::string key, doc;
   int64_t deleted = 0;
   while (true) {
@@ -300,7 +336,7 @@ absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name
 
 absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db_name,
                               std::string_view coll_name, const query::Matcher& filter,
-                              int64_t skip, int64_t limit) {
+                              int64_t skip, int64_t limit, const Deadline& deadline) {
   if (skip < 0) return MongoError(kBadValue, "skip must be non-negative");
   if (limit < 0) return MongoError(kBadValue, "limit must be non-negative");
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
@@ -310,7 +346,7 @@ absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db_name,
   if (filter.MatchesAll()) {
     n = ns->coll->count();
   } else {
-    Candidates candidates(ns->db.get(), *ns->coll, filter);
+    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
     std::string key, doc;
     while (true) {
       auto more = candidates.Next(&key, &doc);
@@ -330,6 +366,110 @@ absl::StatusOr<int64_t> EstimatedCount(storage::Engine* engine, std::string_view
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
   if (!ns.ok()) return ns.status();
   return ns->coll == nullptr ? 0 : ns->coll->count();
+}
+
+absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
+                                                   std::string_view db_name,
+                                                   std::string_view coll_name,
+                                                   const FindAndModifySpec& spec) {
+  bool may_create = spec.update != nullptr && spec.upsert;
+  auto ns = OpenNamespace(engine, db_name, coll_name, may_create);
+  if (!ns.ok()) return ns.status();
+  FindAndModifyOutcome out;
+  if (ns->coll == nullptr) return out;
+  std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
+  auto project = [&](std::string doc) {
+    return spec.projection != nullptr ? spec.projection->Apply(DocView(doc)) : doc;
+  };
+  // The first match in sort order (or in _id order without a sort).
+  Candidates candidates(ns->db.get(), *ns->coll, *spec.filter, spec.deadline);
+  std::string key, doc, best_key, best_doc;
+  std::vector<ValueView> best_sort_key;
+  bool found = false;
+  while (true) {
+    auto more = candidates.Next(&key, &doc);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    if (spec.sort == nullptr || spec.sort->empty()) {
+      best_key = std::move(key);
+      best_doc = std::move(doc);
+      found = true;
+      break;
+    }
+    if (!found) {
+      best_key = key;
+      best_doc = doc;
+      best_sort_key = spec.sort->ExtractKey(DocView(best_doc));
+      found = true;
+      continue;
+    }
+    auto k = spec.sort->ExtractKey(DocView(doc));
+    if (spec.sort->Compare(k, best_sort_key) < 0) {
+      best_key = key;
+      best_doc = doc;
+      best_sort_key = spec.sort->ExtractKey(DocView(best_doc));
+    }
+  }
+  if (!found) {
+    if (!may_create) return out;
+    auto inserted = UpsertInsert(*ns, db_name, coll_name, *spec.filter, *spec.update);
+    if (!inserted.ok()) return inserted.status();
+    out.upserted_id = IdDocument(DocView(*inserted).begin()->value);
+    if (spec.return_new) out.value = project(*std::move(inserted));
+    return out;
+  }
+  storage::WriteUnit unit(ns->db.get());
+  if (spec.update == nullptr) {
+    unit.DeleteRecord(ns->coll.get(), best_key);
+    if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
+    out.value = project(std::move(best_doc));
+    return out;
+  }
+  Document tree = bson::Decode(DocView(best_doc));
+  if (auto s = spec.update->Apply(&tree, {}, spec.filter); !s.ok()) return s;
+  std::string updated = bson::Encode(tree);
+  if (auto s = update::ValidateStorable(DocView(updated)); !s.ok()) return s;
+  if (updated != best_doc) {
+    unit.PutRecord(ns->coll.get(), best_key, updated, /*is_insert=*/false);
+    if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
+  }
+  out.updated_existing = true;
+  out.value = project(spec.return_new ? std::move(updated) : std::move(best_doc));
+  return out;
+}
+
+absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view db_name,
+                                     std::string_view coll_name, std::string_view key,
+                                     const query::Matcher& filter, const Deadline& deadline) {
+  if (key.empty()) return MongoError(kBadValue, "distinct key cannot be empty");
+  if (key.find('\0') != std::string_view::npos || key.front() == '$') {
+    return MongoError(kBadValue, StrCat("invalid distinct key '", key, "'"));
+  }
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  bson::Builder out;
+  size_t values = out.StartArray("values");
+  if (ns->coll != nullptr) {
+    query::FieldPath path(key);
+    absl::flat_hash_set<std::string> seen;  // key strings: MongoDB equality
+    size_t n = 0;
+    char scratch[24];
+    auto add = [&](const ValueView& v) {
+      std::string k;
+      storage::AppendKeyString(v, &k);
+      if (seen.insert(std::move(k)).second) out.AppendView(bson::ArrayKey(n++, scratch), v);
+    };
+    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
+    std::string record_key, doc;
+    while (true) {
+      auto more = candidates.Next(&record_key, &doc);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      query::ForEachValueAtPath(DocView(doc), path, add);
+    }
+  }
+  out.End(values);
+  return std::move(out).Finish();
 }
 
 // ---- FindCursor ---------------------------------------------------------------------------
@@ -397,6 +537,9 @@ absl::StatusOr<bool> FindCursor::NextMatch(std::string* doc) {
   }
   if (it_ == nullptr) return false;
   for (; it_->Valid(); it_->Next()) {
+    if ((++scanned_ & 255) == 0) {
+      if (auto s = spec_.deadline.Check(); !s.ok()) return s;
+    }
     std::string_view value = it_->value();
     if (!spec_.matcher->Matches(DocView(value.data()))) continue;
     doc->assign(value);

@@ -4,6 +4,7 @@
 // deletes and counts over the storage engine. Every function is thread-safe; each write
 // operation commits one atomic WriteUnit.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +19,22 @@
 #include "update/update.h"
 
 namespace micromongo::service {
+
+// A server-side time limit (maxTimeMS). Scans call Check() as they go.
+class Deadline {
+ public:
+  Deadline() = default;
+  static Deadline After(int64_t millis) {
+    Deadline d;
+    if (millis > 0) d.at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
+    return d;
+  }
+  // Code 50 (MaxTimeMSExpired) once passed; cheap enough to call every few documents.
+  absl::Status Check() const;
+
+ private:
+  std::optional<std::chrono::steady_clock::time_point> at_;
+};
 
 struct WriteErrorInfo {
   int index = 0;
@@ -46,14 +63,44 @@ struct UpdateOutcome {
 
 absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db,
                                      std::string_view coll, const query::Matcher& filter,
-                                     const update::Update& update, bool multi, bool upsert);
+                                     const update::Update& update, bool multi, bool upsert,
+                                     const Deadline& deadline = {});
 
 absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db,
-                               std::string_view coll, const query::Matcher& filter, bool multi);
+                               std::string_view coll, const query::Matcher& filter, bool multi,
+                               const Deadline& deadline = {});
 
 absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db,
                               std::string_view coll, const query::Matcher& filter, int64_t skip,
-                              int64_t limit);
+                              int64_t limit, const Deadline& deadline = {});
+
+struct FindAndModifySpec {
+  const query::Matcher* filter = nullptr;
+  const query::SortSpec* sort = nullptr;            // optional
+  const query::Projection* projection = nullptr;    // optional
+  const update::Update* update = nullptr;           // null: remove
+  bool upsert = false;
+  bool return_new = false;
+  Deadline deadline;
+};
+
+struct FindAndModifyOutcome {
+  std::optional<std::string> value;  // projected document, before or after
+  bool updated_existing = false;
+  std::optional<std::string> upserted_id;  // {_id: ...}
+};
+
+// Finds the first document by filter and sort and updates, replaces or removes it,
+// atomically with respect to other writers of the collection.
+absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine, std::string_view db,
+                                                   std::string_view coll,
+                                                   const FindAndModifySpec& spec);
+
+// The distinct values at `key` among matching documents ({"values": [...]}), unwinding
+// arrays, each value once by MongoDB equality (1 and 1.0 are one value).
+absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view db,
+                                     std::string_view coll, std::string_view key,
+                                     const query::Matcher& filter, const Deadline& deadline = {});
 
 absl::StatusOr<int64_t> EstimatedCount(storage::Engine* engine, std::string_view db,
                                        std::string_view coll);
@@ -64,6 +111,7 @@ struct FindSpec {
   std::unique_ptr<query::Projection> projection;
   int64_t skip = 0;
   int64_t limit = 0;  // 0: none
+  Deadline deadline;
 };
 
 // A find's result stream. Not thread-safe; the cursor manager serialises access.
@@ -75,6 +123,8 @@ class FindCursor {
   // Appends up to `max_docs` documents (projected) or about `max_bytes`, whichever first.
   absl::Status NextBatch(size_t max_docs, size_t max_bytes, std::vector<std::string>* out);
   bool exhausted() const { return exhausted_; }
+  // A GetMore's own time limit replaces the find's.
+  void set_deadline(const Deadline& d) { spec_.deadline = d; }
 
  private:
   // The next matching document (before skip/limit/projection), from the sorted buffer or
@@ -90,6 +140,7 @@ class FindCursor {
   bool use_sorted_ = false;
   int64_t skipped_ = 0;
   int64_t returned_ = 0;
+  uint32_t scanned_ = 0;
   std::optional<std::string> pending_;  // one-document lookahead
   bool exhausted_ = false;
 };

@@ -2,10 +2,10 @@
 
 namespace micromongo::service {
 
-int64_t CursorManager::Add(std::unique_ptr<FindCursor> cursor, bool json) {
+int64_t CursorManager::Add(std::unique_ptr<FindCursor> cursor, bool json, bool no_timeout) {
   std::lock_guard<std::mutex> l(mu_);
   int64_t id = next_id_++;
-  cursors_[id] = Entry{std::move(cursor), std::chrono::steady_clock::now(), json};
+  cursors_[id] = Entry{std::move(cursor), std::chrono::steady_clock::now(), json, no_timeout};
   return id;
 }
 
@@ -39,7 +39,8 @@ size_t CursorManager::Reap() {
   auto now = std::chrono::steady_clock::now();
   size_t n = 0;
   for (auto it = cursors_.begin(); it != cursors_.end();) {
-    if (it->second.cursor != nullptr && now - it->second.last_used > idle_timeout_) {
+    if (it->second.cursor != nullptr && !it->second.no_timeout &&
+        now - it->second.last_used > idle_timeout_) {
       it = cursors_.erase(it);
       ++n;
     } else {

@@ -19,7 +19,7 @@ class CursorManager {
   explicit CursorManager(std::chrono::milliseconds idle_timeout) : idle_timeout_(idle_timeout) {}
 
   // Stores the cursor; returns its id (never 0). `json`: its replies use Extended JSON.
-  int64_t Add(std::unique_ptr<FindCursor> cursor, bool json);
+  int64_t Add(std::unique_ptr<FindCursor> cursor, bool json, bool no_timeout = false);
   // Takes the cursor out for exclusive use; null if unknown (or in use).
   std::unique_ptr<FindCursor> CheckOut(int64_t id, bool* json);
   // Returns a cursor after use (drops it if exhausted).
@@ -35,6 +35,7 @@ class CursorManager {
     std::unique_ptr<FindCursor> cursor;  // null while checked out
     std::chrono::steady_clock::time_point last_used;
     bool json = false;
+    bool no_timeout = false;
   };
   std::chrono::milliseconds idle_timeout_;
   std::mutex mu_;

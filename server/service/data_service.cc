@@ -27,6 +27,31 @@ absl::StatusOr<std::unique_ptr<query::Matcher>> ParseFilter(const v1::Doc& doc) 
   return query::Matcher::Parse(*std::move(bytes));
 }
 
+// The arrayFilters of a request as one BSON array, if any.
+absl::StatusOr<std::optional<std::string>> ArrayFilters(
+    const google::protobuf::RepeatedPtrField<v1::Doc>& docs) {
+  if (docs.empty()) return std::optional<std::string>();
+  bson::Builder array;
+  char scratch[24];
+  for (int i = 0; i < docs.size(); ++i) {
+    auto f = DocToBson(docs[i]);
+    if (!f.ok()) return f.status();
+    array.AppendDocument(bson::ArrayKey(i, scratch), bson::DocView(*f));
+  }
+  return std::optional<std::string>(std::move(array).Finish());
+}
+
+absl::StatusOr<std::unique_ptr<update::Update>> ParseUpdate(
+    const v1::Doc& doc, bool replace, const google::protobuf::RepeatedPtrField<v1::Doc>& filters) {
+  auto bytes = DocToBson(doc);
+  if (!bytes.ok()) return bytes.status();
+  auto array_filters = ArrayFilters(filters);
+  if (!array_filters.ok()) return array_filters.status();
+  std::optional<bson::DocView> view;
+  if (*array_filters) view = bson::DocView(**array_filters);
+  return update::Update::Parse(bson::DocView(*bytes), replace, view);
+}
+
 grpc::Status FillBatch(FindCursor* cursor, size_t batch_size, bool json, v1::CursorReply* reply) {
   std::vector<std::string> docs;
   if (auto s = cursor->NextBatch(batch_size, kMaxBatchBytes, &docs); !s.ok()) return ToGrpc(s);
@@ -82,13 +107,15 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
   }
   spec.skip = req->skip();
   spec.limit = req->limit();
+  spec.deadline = Deadline::After(req->max_time_ms());
+  if (req->max_time_ms() < 0) return ToGrpc(MongoError(kBadValue, "maxTimeMS must be non-negative"));
   if (req->batch_size() < 0) return ToGrpc(MongoError(kBadValue, "batchSize must be non-negative"));
   MM_ASSIGN_OR_RETURN_GRPC(cursor, FindCursor::Open(engine_, req->database(), req->collection(),
                                                     std::move(spec)));
   size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
   if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
   if (!cursor->exhausted()) {
-    reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
+    reply->set_cursor_id(cursors_->Add(std::move(cursor), json, req->no_cursor_timeout()));
   }
   return grpc::Status::OK;
 }
@@ -100,6 +127,7 @@ grpc::Status DataServiceImpl::GetMore(grpc::ServerContext*, const v1::GetMoreReq
   if (cursor == nullptr) {
     return ToGrpc(MongoError(kCursorNotFound, StrCat("cursor id ", req->cursor_id(), " not found")));
   }
+  if (req->max_time_ms() > 0) cursor->set_deadline(Deadline::After(req->max_time_ms()));
   size_t batch = req->batch_size() > 0 ? req->batch_size() : 0;
   grpc::Status s = FillBatch(cursor.get(), batch, json, reply);
   bool done = !s.ok() || cursor->exhausted();
@@ -122,7 +150,8 @@ grpc::Status DataServiceImpl::Count(grpc::ServerContext*, const v1::CountRequest
                                     v1::CountReply* reply) {
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Count(engine_, req->database(), req->collection(),
-                                             *matcher, req->skip(), req->limit()));
+                                             *matcher, req->skip(), req->limit(),
+                                             Deadline::After(req->max_time_ms())));
   reply->set_count(n);
   return grpc::Status::OK;
 }
@@ -139,20 +168,7 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
                                      v1::UpdateReply* reply) {
   bool json = WantsJson(req->filter(), req->update());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
-  MM_ASSIGN_OR_RETURN_GRPC(update_bytes, DocToBson(req->update()));
-  std::optional<std::string> filters;
-  if (req->array_filters_size() > 0) {
-    bson::Builder array;
-    char scratch[24];
-    for (int i = 0; i < req->array_filters_size(); ++i) {
-      MM_ASSIGN_OR_RETURN_GRPC(f, DocToBson(req->array_filters(i)));
-      array.AppendDocument(bson::ArrayKey(i, scratch), bson::DocView(f));
-    }
-    filters = std::move(array).Finish();
-  }
-  MM_ASSIGN_OR_RETURN_GRPC(
-      update, update::Update::Parse(bson::DocView(update_bytes), req->replace(),
-                                    filters ? std::optional(bson::DocView(*filters)) : std::nullopt));
+  MM_ASSIGN_OR_RETURN_GRPC(update, ParseUpdate(req->update(), req->replace(), req->array_filters()));
   MM_ASSIGN_OR_RETURN_GRPC(outcome, service::Update(engine_, req->database(), req->collection(),
                                                     *matcher, *update, req->multi(),
                                                     req->upsert()));
@@ -168,6 +184,143 @@ grpc::Status DataServiceImpl::Delete(grpc::ServerContext*, const v1::DeleteReque
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Delete(engine_, req->database(), req->collection(),
                                               *matcher, req->multi()));
   reply->set_deleted_count(n);
+  return grpc::Status::OK;
+}
+
+grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
+                                            const v1::FindAndModifyRequest* req,
+                                            v1::FindAndModifyReply* reply) {
+  bool json = WantsJson(req->filter(), req->update(), req->sort(), req->projection());
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
+  FindAndModifySpec spec;
+  spec.filter = matcher.get();
+  std::optional<query::SortSpec> sort;
+  if (req->has_sort()) {
+    MM_ASSIGN_OR_RETURN_GRPC(sort_bytes, DocToBson(req->sort()));
+    MM_ASSIGN_OR_RETURN_GRPC(parsed, query::SortSpec::Parse(bson::DocView(sort_bytes)));
+    sort = std::move(parsed);
+    spec.sort = &*sort;
+  }
+  std::unique_ptr<query::Projection> projection;
+  if (req->has_projection()) {
+    MM_ASSIGN_OR_RETURN_GRPC(proj_bytes, DocToBson(req->projection()));
+    if (!bson::DocView(proj_bytes).empty()) {
+      MM_ASSIGN_OR_RETURN_GRPC(parsed, query::Projection::Parse(bson::DocView(proj_bytes)));
+      projection = std::move(parsed);
+      spec.projection = projection.get();
+    }
+  }
+  std::unique_ptr<update::Update> update;
+  if (req->remove()) {
+    if (req->upsert() || req->return_new()) {
+      return ToGrpc(MongoError(kFailedToParse, "remove cannot be combined with upsert or new"));
+    }
+  } else {
+    MM_ASSIGN_OR_RETURN_GRPC(parsed, ParseUpdate(req->update(), req->replace(), req->array_filters()));
+    update = std::move(parsed);
+    spec.update = update.get();
+  }
+  spec.upsert = req->upsert();
+  spec.return_new = req->return_new();
+  spec.deadline = Deadline::After(req->max_time_ms());
+  MM_ASSIGN_OR_RETURN_GRPC(outcome, service::FindAndModify(engine_, req->database(),
+                                                           req->collection(), spec));
+  if (outcome.value) SetDoc(reply->mutable_value(), *std::move(outcome.value), json);
+  reply->set_updated_existing(outcome.updated_existing);
+  if (outcome.upserted_id) SetDoc(reply->mutable_upserted_id(), *outcome.upserted_id, json);
+  return grpc::Status::OK;
+}
+
+grpc::Status DataServiceImpl::Distinct(grpc::ServerContext*, const v1::DistinctRequest* req,
+                                       v1::DistinctReply* reply) {
+  bool json = WantsJson(req->filter());
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
+  MM_ASSIGN_OR_RETURN_GRPC(values, service::Distinct(engine_, req->database(), req->collection(),
+                                                     req->key(), *matcher,
+                                                     Deadline::After(req->max_time_ms())));
+  SetDoc(reply->mutable_values(), std::move(values), json);
+  return grpc::Status::OK;
+}
+
+grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWriteRequest* req,
+                                        v1::BulkWriteReply* reply) {
+  bool json = false;
+  for (const v1::WriteModel& m : req->models()) {
+    if (m.has_insert_one()) json = m.insert_one().document().kind_case() == v1::Doc::kJson;
+    if (m.has_update()) json = m.update().filter().kind_case() == v1::Doc::kJson;
+    if (m.has_delete_()) json = m.delete_().filter().kind_case() == v1::Doc::kJson;
+    break;
+  }
+  bson::Builder inserted_ids, upserted_ids;
+  char scratch[24];
+  // Each model is its own atomic write, as in MongoDB; an ordered bulk stops at the first
+  // failure, an unordered one reports every failure.
+  for (int i = 0; i < req->models_size(); ++i) {
+    const v1::WriteModel& m = req->models(i);
+    absl::Status status;
+    if (m.has_insert_one()) {
+      auto doc = DocToBson(m.insert_one().document());
+      if (!doc.ok()) {
+        status = doc.status();
+      } else {
+        std::vector<std::string> docs;
+        docs.push_back(*std::move(doc));
+        auto outcome = service::Insert(engine_, req->database(), req->collection(), std::move(docs), true);
+        if (!outcome.ok()) {
+          status = outcome.status();
+        } else if (!outcome->write_errors.empty()) {
+          status = outcome->write_errors[0].status;
+        } else {
+          reply->set_inserted_count(reply->inserted_count() + 1);
+          inserted_ids.AppendView(bson::ArrayKey(i, scratch),
+                                  bson::DocView(outcome->docs[0]).begin()->value);
+        }
+      }
+    } else if (m.has_update()) {
+      const auto& u = m.update();
+      auto matcher = ParseFilter(u.filter());
+      auto update = matcher.ok() ? ParseUpdate(u.update(), u.replace(), u.array_filters())
+                                 : absl::StatusOr<std::unique_ptr<update::Update>>(matcher.status());
+      if (!update.ok()) {
+        status = update.status();
+      } else {
+        auto outcome = service::Update(engine_, req->database(), req->collection(), **matcher,
+                                       **update, u.multi(), u.upsert());
+        if (!outcome.ok()) {
+          status = outcome.status();
+        } else {
+          reply->set_matched_count(reply->matched_count() + outcome->matched_count);
+          reply->set_modified_count(reply->modified_count() + outcome->modified_count);
+          if (outcome->upserted_id) {
+            reply->set_upserted_count(reply->upserted_count() + 1);
+            upserted_ids.AppendView(bson::ArrayKey(i, scratch),
+                                    bson::DocView(*outcome->upserted_id).begin()->value);
+          }
+        }
+      }
+    } else if (m.has_delete_()) {
+      auto matcher = ParseFilter(m.delete_().filter());
+      if (!matcher.ok()) {
+        status = matcher.status();
+      } else {
+        auto n = service::Delete(engine_, req->database(), req->collection(), **matcher,
+                                 m.delete_().multi());
+        if (!n.ok()) {
+          status = n.status();
+        } else {
+          reply->set_deleted_count(reply->deleted_count() + *n);
+        }
+      }
+    } else {
+      status = MongoError(kFailedToParse, "empty write model");
+    }
+    if (!status.ok()) {
+      FillErrorInfo(status, i, reply->add_write_errors());
+      if (!req->unordered()) break;
+    }
+  }
+  SetDoc(reply->mutable_inserted_ids(), std::move(inserted_ids).Finish(), json);
+  SetDoc(reply->mutable_upserted_ids(), std::move(upserted_ids).Finish(), json);
   return grpc::Status::OK;
 }
 

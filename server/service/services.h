@@ -30,6 +30,12 @@ class DataServiceImpl final : public v1::DataService::Service {
                               v1::CountReply*) override;
   grpc::Status Update(grpc::ServerContext*, const v1::UpdateRequest*, v1::UpdateReply*) override;
   grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteReply*) override;
+  grpc::Status FindAndModify(grpc::ServerContext*, const v1::FindAndModifyRequest*,
+                             v1::FindAndModifyReply*) override;
+  grpc::Status Distinct(grpc::ServerContext*, const v1::DistinctRequest*,
+                        v1::DistinctReply*) override;
+  grpc::Status BulkWrite(grpc::ServerContext*, const v1::BulkWriteRequest*,
+                         v1::BulkWriteReply*) override;
 
  private:
   storage::Engine* engine_;
@@ -56,6 +62,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                                 v1::Empty*) override;
   grpc::Status DropCollection(grpc::ServerContext*, const v1::CollectionRequest*,
                               v1::DropReply*) override;
+  grpc::Status RenameCollection(grpc::ServerContext*, const v1::RenameCollectionRequest*,
+                                v1::Empty*) override;
   grpc::Status ServerStatus(grpc::ServerContext*, const v1::Empty*,
                             v1::ServerStatusReply*) override;
   grpc::Status Shutdown(grpc::ServerContext*, const v1::Empty*, v1::Empty*) override;

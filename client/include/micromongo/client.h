@@ -101,6 +101,24 @@ class Collection {
                           const ReplaceOptions& options = {});
   DeleteResult DeleteOne(const Document& filter);
   DeleteResult DeleteMany(const Document& filter);
+
+  // findAndModify: the first document by filter and sort, updated / replaced / deleted
+  // atomically; returns it as it was before (default) or after, projected; nullopt if none.
+  std::optional<Document> FindOneAndUpdate(const Document& filter, const Document& update,
+                                           const FindOneAndUpdateOptions& options = {});
+  std::optional<Document> FindOneAndReplace(const Document& filter, const Document& replacement,
+                                            const FindOneAndReplaceOptions& options = {});
+  std::optional<Document> FindOneAndDelete(const Document& filter,
+                                           const FindOneAndDeleteOptions& options = {});
+  // Each model is applied as its own atomic write. Throws BulkWriteError (with the
+  // partial result) if any fails.
+  BulkWriteResult BulkWrite(const std::vector<WriteModel>& models,
+                            const BulkWriteOptions& options = {});
+  // The distinct values at a dotted path among matching documents (arrays unwound).
+  std::vector<Value> Distinct(std::string_view key, const Document& filter = {});
+  // Renames this collection within its database (error 48 if `to` exists unless
+  // drop_target). This handle keeps naming the old name.
+  void Rename(std::string_view to, bool drop_target = false);
   // Drops the collection; false if it did not exist.
   bool Drop();
 
@@ -109,7 +127,7 @@ class Collection {
   Collection(std::shared_ptr<internal::ClientCore> core, std::string db, std::string name)
       : core_(std::move(core)), db_(std::move(db)), name_(std::move(name)) {}
   UpdateResult DoUpdate(const Document& filter, const Document& update, bool multi,
-                        bool upsert, bool replace);
+                        bool upsert, bool replace, const std::vector<Document>& array_filters);
   DeleteResult DoDelete(const Document& filter, bool multi);
 
   std::shared_ptr<internal::ClientCore> core_;
@@ -129,9 +147,11 @@ class Database {
   bool DropCollection(std::string_view name) const;
   // Drops every collection of the database.
   void Drop() const;
+  void RenameCollection(std::string_view from, std::string_view to, bool drop_target = false) const;
 
  private:
   friend class MongoClient;
+  friend class Collection;
   Database(std::shared_ptr<internal::ClientCore> core, std::string name)
       : core_(std::move(core)), name_(std::move(name)) {}
   std::shared_ptr<internal::ClientCore> core_;

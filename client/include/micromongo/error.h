@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "micromongo/results.h"
+
 namespace micromongo {
 
 // The base of every exception the client library throws. `code()` and `code_name()` are
@@ -43,18 +45,19 @@ struct WriteError {
   std::string message;
 };
 
-// An InsertMany (or bulk write) in which some documents failed. What succeeded stays
-// written; `inserted_count()` says how many documents were inserted.
+// An InsertMany or BulkWrite in which some writes failed. What succeeded stays written;
+// `result()` says what it was.
 class BulkWriteError : public Error {
  public:
-  BulkWriteError(std::vector<WriteError> errors, int64_t inserted_count);
+  BulkWriteError(std::vector<WriteError> errors, BulkWriteResult result);
 
   const std::vector<WriteError>& write_errors() const noexcept { return errors_; }
-  int64_t inserted_count() const noexcept { return inserted_count_; }
+  const BulkWriteResult& result() const noexcept { return result_; }
+  int64_t inserted_count() const noexcept { return result_.inserted_count; }
 
  private:
   std::vector<WriteError> errors_;
-  int64_t inserted_count_;
+  BulkWriteResult result_;
 };
 
 }  // namespace micromongo

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "micromongo/document.h"
 
@@ -43,11 +44,17 @@ struct FindOptions {
   int64_t skip = 0;
   int64_t limit = 0;       // 0: no limit
   int32_t batch_size = 0;  // 0: the server's default (101 first, then up to 8 MiB)
+  // Server-side time limit for the query and each GetMore (error 50 when exceeded).
+  int64_t max_time_ms = 0;
+  std::string comment;
+  bool allow_disk_use = false;     // accepted; sorts never spill here
+  bool no_cursor_timeout = false;  // never reclaim the server cursor for idleness
 };
 
 struct CountOptions {
   int64_t skip = 0;
   int64_t limit = 0;
+  int64_t max_time_ms = 0;
 };
 
 struct InsertManyOptions {
@@ -57,8 +64,42 @@ struct InsertManyOptions {
 
 struct UpdateOptions {
   bool upsert = false;
+  // Filters for $[<identifier>] path components: {"elem.grade": {"$gte": 85}}.
+  std::vector<Document> array_filters;
 };
 
-using ReplaceOptions = UpdateOptions;
+struct ReplaceOptions {
+  bool upsert = false;
+};
+
+enum class ReturnDocument { kBefore, kAfter };
+
+struct FindOneAndUpdateOptions {
+  std::optional<Document> projection;
+  std::optional<Document> sort;
+  bool upsert = false;
+  ReturnDocument return_document = ReturnDocument::kBefore;
+  std::vector<Document> array_filters;
+  int64_t max_time_ms = 0;
+};
+
+struct FindOneAndReplaceOptions {
+  std::optional<Document> projection;
+  std::optional<Document> sort;
+  bool upsert = false;
+  ReturnDocument return_document = ReturnDocument::kBefore;
+  int64_t max_time_ms = 0;
+};
+
+struct FindOneAndDeleteOptions {
+  std::optional<Document> projection;
+  std::optional<Document> sort;
+  int64_t max_time_ms = 0;
+};
+
+struct BulkWriteOptions {
+  // Ordered bulk writes stop at the first failing model; unordered ones attempt all.
+  bool ordered = true;
+};
 
 }  // namespace micromongo

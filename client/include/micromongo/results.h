@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <variant>
+#include <vector>
 
 #include "micromongo/document.h"
 
@@ -29,5 +31,46 @@ struct UpdateResult {
 struct DeleteResult {
   int64_t deleted_count = 0;
 };
+
+struct BulkWriteResult {
+  int64_t inserted_count = 0;
+  int64_t matched_count = 0;
+  int64_t modified_count = 0;
+  int64_t deleted_count = 0;
+  int64_t upserted_count = 0;
+  // Model index -> _id.
+  std::map<size_t, Value> inserted_ids;
+  std::map<size_t, Value> upserted_ids;
+};
+
+// The models of Collection::BulkWrite.
+struct InsertOneModel {
+  Document document;
+};
+struct UpdateOneModel {
+  Document filter;
+  Document update;
+  bool upsert = false;
+  std::vector<Document> array_filters;
+};
+struct UpdateManyModel {
+  Document filter;
+  Document update;
+  bool upsert = false;
+  std::vector<Document> array_filters;
+};
+struct ReplaceOneModel {
+  Document filter;
+  Document replacement;
+  bool upsert = false;
+};
+struct DeleteOneModel {
+  Document filter;
+};
+struct DeleteManyModel {
+  Document filter;
+};
+using WriteModel = std::variant<InsertOneModel, UpdateOneModel, UpdateManyModel, ReplaceOneModel,
+                                DeleteOneModel, DeleteManyModel>;
 
 }  // namespace micromongo

@@ -1,0 +1,208 @@
+// findAndModify, bulk writes, distinct, rename, maxTimeMS and the update language end to
+// end through the public client API.
+
+#include <gtest/gtest.h>
+#include <micromongo/micromongo.h>
+
+#include "test_util.h"
+
+namespace mm = micromongo;
+using mm::Array;
+using mm::Document;
+
+namespace {
+
+class OperationsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new mm::testing::TempDir();
+    bridge_ = new std::shared_ptr<mm::WorkerBridge>(
+        mm::WorkerBridge::Create({.data_dir = dir_->path()}));
+  }
+  static void TearDownTestSuite() {
+    (*bridge_)->Terminate();
+    delete bridge_;
+    delete dir_;
+  }
+  void SetUp() override {
+    client_ = std::make_unique<mm::MongoClient>("mongodb://localhost/ops",
+                                                mm::ClientOptions{.worker_bridge = *bridge_});
+    coll_ = std::make_unique<mm::Collection>(
+        client_->Db()[::testing::UnitTest::GetInstance()->current_test_info()->name()]);
+  }
+  static mm::testing::TempDir* dir_;
+  static std::shared_ptr<mm::WorkerBridge>* bridge_;
+  std::unique_ptr<mm::MongoClient> client_;
+  std::unique_ptr<mm::Collection> coll_;
+};
+
+mm::testing::TempDir* OperationsTest::dir_ = nullptr;
+std::shared_ptr<mm::WorkerBridge>* OperationsTest::bridge_ = nullptr;
+
+TEST_F(OperationsTest, FindOneAndUpdateReplaceDelete) {
+  coll_->InsertMany({Document{{"_id", 1}, {"n", 5}}, Document{{"_id", 2}, {"n", 3}},
+                     Document{{"_id", 3}, {"n", 9}}});
+  // Sorted: the smallest n is taken first; the pre-image comes back by default.
+  auto before = coll_->FindOneAndUpdate(Document{}, Document{{"$inc", Document{{"n", 100}}}},
+                                        {.sort = Document{{"n", 1}}});
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(before->GetInt32("_id"), 2);
+  EXPECT_EQ(before->GetInt32("n"), 3);
+  auto after = coll_->FindOneAndUpdate(Document{{"_id", 1}}, Document{{"$set", Document{{"x", 1}}}},
+                                       {.projection = Document{{"x", 1}},
+                                        .return_document = mm::ReturnDocument::kAfter});
+  EXPECT_EQ(after->ToJson(), (Document{{"_id", 1}, {"x", 1}}.ToJson()));
+  EXPECT_FALSE(coll_->FindOneAndUpdate(Document{{"_id", 99}}, Document{{"$set", Document{{"x", 1}}}})
+                   .has_value());
+  auto upserted = coll_->FindOneAndUpdate(Document{{"_id", 99}}, Document{{"$set", Document{{"x", 1}}}},
+                                          {.upsert = true, .return_document = mm::ReturnDocument::kAfter});
+  EXPECT_EQ(upserted->GetInt32("x"), 1);
+
+  auto replaced = coll_->FindOneAndReplace(Document{{"_id", 3}}, Document{{"fresh", true}},
+                                           {.return_document = mm::ReturnDocument::kAfter});
+  EXPECT_EQ(replaced->ToJson(), (Document{{"_id", 3}, {"fresh", true}}.ToJson()));
+
+  auto deleted = coll_->FindOneAndDelete(Document{}, {.sort = Document{{"_id", -1}}});
+  EXPECT_EQ(deleted->GetInt32("_id"), 99);
+  EXPECT_EQ(coll_->CountDocuments(), 3);
+}
+
+TEST_F(OperationsTest, BulkWriteOrderedAndUnordered) {
+  std::vector<mm::WriteModel> models = {
+      mm::InsertOneModel{Document{{"_id", 1}, {"v", 1}}},
+      mm::InsertOneModel{Document{{"_id", 2}, {"v", 2}}},
+      mm::UpdateOneModel{Document{{"_id", 1}}, Document{{"$inc", Document{{"v", 10}}}}},
+      mm::UpdateManyModel{Document{}, Document{{"$set", Document{{"seen", true}}}}},
+      mm::ReplaceOneModel{Document{{"_id", 7}}, Document{{"v", 7}}, true},
+      mm::DeleteOneModel{Document{{"_id", 2}}},
+  };
+  auto r = coll_->BulkWrite(models);
+  EXPECT_EQ(r.inserted_count, 2);
+  EXPECT_EQ(r.matched_count, 3);
+  EXPECT_EQ(r.modified_count, 3);
+  EXPECT_EQ(r.upserted_count, 1);
+  EXPECT_EQ(r.upserted_ids.at(4).AsInt32(), 7);
+  EXPECT_EQ(r.deleted_count, 1);
+  EXPECT_EQ(coll_->FindOne(Document{{"_id", 1}})->GetInt32("v"), 11);
+
+  std::vector<mm::WriteModel> failing = {
+      mm::InsertOneModel{Document{{"_id", 1}}},  // duplicate
+      mm::InsertOneModel{Document{{"_id", 3}}},
+      mm::UpdateOneModel{Document{}, Document{{"$bogus", Document{}}}},
+      mm::DeleteManyModel{Document{{"_id", 7}}},
+  };
+  try {
+    coll_->BulkWrite(failing);
+    FAIL();
+  } catch (const mm::BulkWriteError& e) {
+    ASSERT_EQ(e.write_errors().size(), 1u);  // ordered: stops at the first
+    EXPECT_EQ(e.write_errors()[0].code, 11000);
+    EXPECT_EQ(e.result().inserted_count, 0);
+  }
+  try {
+    coll_->BulkWrite(failing, {.ordered = false});
+    FAIL();
+  } catch (const mm::BulkWriteError& e) {
+    ASSERT_EQ(e.write_errors().size(), 2u);
+    EXPECT_EQ(e.write_errors()[1].index, 2);
+    EXPECT_EQ(e.write_errors()[1].code, 9);
+    EXPECT_EQ(e.result().inserted_count, 1);
+    EXPECT_EQ(e.result().deleted_count, 1);
+  }
+}
+
+TEST_F(OperationsTest, DistinctUnwindsArraysWithMongoEquality) {
+  coll_->InsertMany({Document{{"tags", Array{"a", "b"}}, {"n", 1}},
+                     Document{{"tags", Array{"b", "c"}}, {"n", 1.0}},
+                     Document{{"tags", "d"}, {"n", int64_t{2}}},
+                     Document{{"sub", Document{{"k", Array{Document{{"z", 1}}, Document{{"z", 2}}}}}}}});
+  auto tags = coll_->Distinct("tags");
+  std::vector<std::string> names;
+  for (const auto& v : tags) names.push_back(v.AsString());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(coll_->Distinct("n").size(), 2u);  // 1 and 1.0 are one value
+  EXPECT_EQ(coll_->Distinct("sub.k.z").size(), 2u);
+  EXPECT_EQ(coll_->Distinct("tags", Document{{"n", 2}}).size(), 1u);
+}
+
+TEST_F(OperationsTest, RenameCollection) {
+  coll_->InsertOne(Document{{"x", 1}});
+  mm::Database db = client_->Db();
+  coll_->Rename("renamed_target");
+  EXPECT_EQ(db["renamed_target"].CountDocuments(), 1);
+  EXPECT_EQ(coll_->CountDocuments(), 0);
+  db["other"].InsertOne(Document{{"y", 1}});
+  try {
+    db.RenameCollection("renamed_target", "other");
+    FAIL();
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 48);
+  }
+  db.RenameCollection("renamed_target", "other", /*drop_target=*/true);
+  EXPECT_EQ(db["other"].FindOne()->GetInt32("x"), 1);
+  try {
+    db.RenameCollection("missing", "x");
+    FAIL();
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 26);
+  }
+}
+
+TEST_F(OperationsTest, MaxTimeMSIsEnforcedByTheServer) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 60000; ++i) docs.push_back(Document{{"s", "value number " + std::to_string(i)}});
+  for (size_t i = 0; i < docs.size(); i += 10000) {
+    coll_->InsertMany(std::vector<Document>(docs.begin() + i, docs.begin() + i + 10000));
+  }
+  Document slow{{"s", mm::Regex{"(a|b|c|d)+x$", ""}}};
+  try {
+    coll_->Find(slow, {.max_time_ms = 1}).ToVector();
+    FAIL() << "maxTimeMS not enforced";
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 50);
+    EXPECT_EQ(e.code_name(), "MaxTimeMSExpired");
+  }
+  try {
+    coll_->CountDocuments(slow, {.max_time_ms = 1});
+    FAIL() << "maxTimeMS not enforced";
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 50);
+  }
+  EXPECT_EQ(coll_->Find(slow, {.max_time_ms = 60000, .comment = "ok"}).ToVector().size(), 0u);
+}
+
+TEST_F(OperationsTest, UpdateLanguageThroughTheClient) {
+  coll_->InsertOne(Document{{"_id", 1},
+                            {"scores", Array{70, 85, 95}},
+                            {"items", Array{Document{{"q", 1}}, Document{{"q", 5}}}}});
+  coll_->UpdateOne(Document{{"_id", 1}},
+                   Document{{"$set", Document{{"items.$[big].flag", true}}},
+                            {"$push", Document{{"scores", Document{{"$each", Array{60}}, {"$sort", 1}}}}}},
+                   {.array_filters = {Document{{"big.q", Document{{"$gt", 2}}}}}});
+  coll_->UpdateOne(Document{{"_id", 1}, {"scores", 85}}, Document{{"$set", Document{{"scores.$", 86}}}});
+  auto doc = coll_->FindOne(Document{{"_id", 1}});
+  EXPECT_EQ(doc->ToJson(),
+            (Document{{"_id", 1},
+                      {"scores", Array{60, 70, 86, 95}},
+                      {"items", Array{Document{{"q", 1}}, Document{{"q", 5}, {"flag", true}}}}}
+                 .ToJson()));
+  auto r = coll_->UpdateOne(Document{{"_id", 1}}, Document{{"$addToSet", Document{{"scores", 60}}}});
+  EXPECT_EQ(r.modified_count, 0);
+  coll_->UpdateOne(Document{{"_id", 2}}, Document{{"$setOnInsert", Document{{"new", true}}}},
+                   {.upsert = true});
+  EXPECT_TRUE(coll_->FindOne(Document{{"_id", 2}})->GetBool("new"));
+}
+
+TEST_F(OperationsTest, QueryLanguageThroughTheClient) {
+  coll_->InsertMany({Document{{"_id", 1}, {"name", "Alice"}, {"tags", Array{"x", "y"}}, {"n", 6}},
+                     Document{{"_id", 2}, {"name", "bob"}, {"tags", Array{"y"}}, {"n", 7}}});
+  EXPECT_EQ(coll_->CountDocuments(Document{{"name", mm::Regex{"^a", "i"}}}), 1);
+  EXPECT_EQ(coll_->CountDocuments(Document{{"tags", Document{{"$size", 2}}}}), 1);
+  EXPECT_EQ(coll_->CountDocuments(Document{{"tags", Document{{"$all", Array{"y"}}}}}), 2);
+  EXPECT_EQ(coll_->CountDocuments(Document{{"n", Document{{"$mod", Array{3, 0}}}}}), 1);
+  EXPECT_EQ(coll_->CountDocuments(Document{{"n", Document{{"$type", "int"}}}}), 2);
+  EXPECT_EQ(coll_->CountDocuments(Document{{"n", Document{{"$bitsAllSet", Array{1, 2}}}}}), 2);
+}
+
+}  // namespace
