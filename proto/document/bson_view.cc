@@ -96,12 +96,52 @@ absl::Status Invalid(std::string_view what) {
   return MongoError(kInvalidBSON, StrCat("invalid BSON: ", what));
 }
 
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool ValidUtf8(const unsigned char* s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 // Validates a length-prefixed string (string, code, symbol) at [p, end).
 absl::Status CheckString(const char* p, const char* end, uint32_t* size) {
   if (end - p < 5) return Invalid("truncated string");
   int32_t len = ReadInt32(p);
   if (len < 1 || len > end - p - 4) return Invalid("bad string length");
   if (p[4 + len - 1] != 0) return Invalid("string not NUL-terminated");
+  if (!ValidUtf8(reinterpret_cast<const unsigned char*>(p + 4), static_cast<size_t>(len - 1))) {
+    return Invalid("string is not valid UTF-8");
+  }
   *size = 4 + static_cast<uint32_t>(len);
   return absl::OkStatus();
 }

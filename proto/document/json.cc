@@ -360,6 +360,20 @@ bool OnlyKeys(const JsonValue& obj, std::initializer_list<std::string_view> keys
   return true;
 }
 
+// The value bytes of a binary: length, subtype, data (subtype 2 nests its own length).
+std::string BinaryBytes(uint8_t subtype, const std::string& data) {
+  std::string inner = data;
+  if (subtype == 2) {
+    int32_t n = static_cast<int32_t>(data.size());
+    inner = std::string(reinterpret_cast<const char*>(&n), 4) + data;
+  }
+  std::string bytes(4, '\0');
+  int32_t len = static_cast<int32_t>(inner.size());
+  std::memcpy(bytes.data(), &len, 4);
+  bytes.push_back(static_cast<char>(subtype));
+  return bytes + inner;
+}
+
 void AppendRaw(Builder* b, std::string_view key, BsonType type, std::string_view bytes) {
   b->AppendView(key, ValueView{type, bytes.data(), static_cast<uint32_t>(bytes.size())});
 }
@@ -463,12 +477,25 @@ absl::StatusOr<bool> AppendWrapper(Builder* b, std::string_view key, const JsonV
         r.ptr != subtype_hex.data() + subtype_hex.size()) {
       return Bad("bad $binary subType");
     }
-    std::string bytes(4, '\0');
-    int32_t len = static_cast<int32_t>(data.size());
-    std::memcpy(bytes.data(), &len, 4);
-    bytes.push_back(static_cast<char>(subtype));
-    bytes += data;
-    AppendRaw(b, key, BsonType::kBinary, bytes);
+    AppendRaw(b, key, BsonType::kBinary, BinaryBytes(static_cast<uint8_t>(subtype), data));
+    return true;
+  }
+  if (first == "$uuid") {
+    const std::string* text = str("$uuid");
+    if (!OnlyKeys(obj, {"$uuid"}) || text == nullptr || text->size() != 36) return Bad("bad $uuid");
+    std::string data;
+    for (size_t i = 0; i < 36; ++i) {
+      bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      if (dash != ((*text)[i] == '-')) return Bad("bad $uuid");
+      if (dash) continue;
+      unsigned byte;
+      if (i + 1 >= 36 || (*text)[i + 1] == '-') return Bad("bad $uuid");
+      auto r = std::from_chars(text->data() + i, text->data() + i + 2, byte, 16);
+      if (r.ec != std::errc() || r.ptr != text->data() + i + 2) return Bad("bad $uuid");
+      data.push_back(static_cast<char>(byte));
+      ++i;
+    }
+    AppendRaw(b, key, BsonType::kBinary, BinaryBytes(4, data));
     return true;
   }
   if (first == "$code") {
@@ -566,8 +593,6 @@ absl::StatusOr<bool> AppendWrapper(Builder* b, std::string_view key, const JsonV
           !ParseInt64(l->text, &millis)) {
         return Bad("bad $date");
       }
-    } else if (d->kind == JsonValue::kNumber && ParseInt64(d->text, &millis)) {
-      // legacy {"$date": <millis>}
     } else {
       return Bad("bad $date");
     }
@@ -640,7 +665,58 @@ absl::Status AppendJson(Builder* b, std::string_view key, const JsonValue& v, in
   return absl::OkStatus();
 }
 
+void PrintNormalized(const JsonValue& v, std::string* out) {
+  auto quote = [&](const std::string& s) {
+    out->push_back('"');
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') {
+        out->push_back('\\');
+        out->push_back(static_cast<char>(c));
+      } else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out->append(buf);
+      } else {
+        out->push_back(static_cast<char>(c));
+      }
+    }
+    out->push_back('"');
+  };
+  switch (v.kind) {
+    case JsonValue::kNull: out->append("null"); break;
+    case JsonValue::kBool: out->append(v.boolean ? "true" : "false"); break;
+    case JsonValue::kNumber: out->append(v.text); break;
+    case JsonValue::kString: quote(v.text); break;
+    case JsonValue::kArray:
+      out->push_back('[');
+      for (size_t i = 0; i < v.elements.size(); ++i) {
+        if (i) out->push_back(',');
+        PrintNormalized(v.elements[i], out);
+      }
+      out->push_back(']');
+      break;
+    case JsonValue::kObject:
+      out->push_back('{');
+      for (size_t i = 0; i < v.members.size(); ++i) {
+        if (i) out->push_back(',');
+        quote(v.members[i].first);
+        out->push_back(':');
+        PrintNormalized(v.members[i].second, out);
+      }
+      out->push_back('}');
+      break;
+  }
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> NormalizeJson(std::string_view json) {
+  JsonValue root;
+  if (auto s = Parser(json).Parse(&root); !s.ok()) return s;
+  std::string out;
+  PrintNormalized(root, &out);
+  return out;
+}
 
 absl::StatusOr<std::string> JsonToBson(std::string_view json) {
   JsonValue root;

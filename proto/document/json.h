@@ -13,6 +13,10 @@ namespace micromongo::bson {
 // (FailedToParse) and libbson's description.
 absl::StatusOr<std::string> JsonToBson(std::string_view json);
 
+// Re-prints JSON text compactly (no insignificant whitespace, strings unescaped and
+// re-escaped one way, numbers as written, key order kept) so two texts can be compared.
+absl::StatusOr<std::string> NormalizeJson(std::string_view json);
+
 // Prints validated BSON as relaxed (or canonical) Extended JSON.
 std::string BsonToJson(std::string_view bson, bool canonical = false);
 
