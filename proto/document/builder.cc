@@ -104,6 +104,17 @@ void Builder::AppendValue(std::string_view key, const Value& value) {
           Key(BsonType::kMinKey, key);
         } else if constexpr (std::is_same_v<T, MaxKey>) {
           Key(BsonType::kMaxKey, key);
+        } else if constexpr (std::is_same_v<T, DbPointer>) {
+          Key(BsonType::kDbPointer, key);
+          AppendLenString(buf_, v.ns);
+          buf_.append(reinterpret_cast<const char*>(v.id.bytes.data()), 12);
+        } else if constexpr (std::is_same_v<T, CodeWithScope>) {
+          Key(BsonType::kCodeWithScope, key);
+          std::string scope = Encode(v.scope);
+          int32_t total = static_cast<int32_t>(4 + 4 + v.code.size() + 1 + scope.size());
+          buf_.append(reinterpret_cast<const char*>(&total), 4);
+          AppendLenString(buf_, v.code);
+          buf_.append(scope);
         }
       },
       value.variant());
@@ -162,9 +173,21 @@ Value ToValue(const ValueView& v) {
     }
     case BsonType::kMinKey: return MinKey{};
     case BsonType::kMaxKey: return MaxKey{};
+    case BsonType::kDbPointer: {
+      int32_t len = ReadInt32(v.data);
+      DbPointer p;
+      p.ns.assign(v.data + 4, static_cast<size_t>(len - 1));
+      std::memcpy(p.id.bytes.data(), v.data + 4 + len, 12);
+      return p;
+    }
+    case BsonType::kCodeWithScope: {
+      int32_t code_len = ReadInt32(v.data + 4);
+      CodeWithScope c;
+      c.code.assign(v.data + 8, static_cast<size_t>(code_len - 1));
+      c.scope = Decode(DocView(v.data + 8 + code_len));
+      return c;
+    }
     default:
-      // DBPointer and code-with-scope have no tree form; they decode as null. The server
-      // never decodes stored documents into trees for reads, so they round-trip there.
       return nullptr;
   }
 }

@@ -57,7 +57,7 @@ TEST(DocumentTest, ExtendedJsonRoundTrips) {
   EXPECT_EQ(Document::FromJson(d.ToCanonicalJson()), d);
   EXPECT_EQ(Document::FromJson(d.ToJson()).GetInt64("l"), 9007199254740993LL);
   EXPECT_EQ(Document::FromBson(d.ToBson()), d);
-  EXPECT_NE(d.ToJson().find("\"i\" : 1"), std::string::npos) << d.ToJson();  // relaxed
+  EXPECT_NE(d.ToJson().find("\"i\": 1,"), std::string::npos) << d.ToJson();  // relaxed
 }
 
 TEST(DocumentTest, MalformedInputIsAnError) {

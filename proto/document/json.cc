@@ -1,6 +1,6 @@
 // MongoDB Extended JSON v2 -> BSON: our own reader (libbson's takes query documents such
 // as {"$type": "array"} or {"$options": "i"} for legacy binary and regex forms and rejects
-// them). Output still goes through libbson's relaxed/canonical printer.
+// them). The writer is json_writer.cc.
 
 #include "document/json.h"
 
@@ -728,20 +728,6 @@ absl::StatusOr<std::string> JsonToBson(std::string_view json) {
     if (auto s = AppendJson(&b, k, m, 0); !s.ok()) return s;
   }
   return std::move(b).Finish();
-}
-
-std::string BsonToJson(std::string_view bytes, bool canonical) {
-  bson_t doc;
-  if (!bson_init_static(&doc, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())) {
-    return "{}";
-  }
-  size_t len = 0;
-  char* text = canonical ? bson_as_canonical_extended_json(&doc, &len)
-                         : bson_as_relaxed_extended_json(&doc, &len);
-  if (text == nullptr) return "{}";
-  std::string out(text, len);
-  bson_free(text);
-  return out;
 }
 
 }  // namespace micromongo::bson

@@ -17,7 +17,7 @@ absl::StatusOr<std::string> JsonToBson(std::string_view json);
 // re-escaped one way, numbers as written, key order kept) so two texts can be compared.
 absl::StatusOr<std::string> NormalizeJson(std::string_view json);
 
-// Prints validated BSON as relaxed (or canonical) Extended JSON.
+// Prints validated BSON as relaxed (or canonical) Extended JSON: {"a": 1, "b": {"$oid": ...}}.
 std::string BsonToJson(std::string_view bson, bool canonical = false);
 
 }  // namespace micromongo::bson

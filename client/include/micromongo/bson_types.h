@@ -98,6 +98,13 @@ struct Symbol {
   bool operator==(const Symbol&) const = default;
 };
 
+// Deprecated BSON types, kept so that any stored document reads back intact.
+struct DbPointer {
+  std::string ns;
+  ObjectId id;
+  bool operator==(const DbPointer&) const = default;
+};
+
 struct MinKey {
   bool operator==(const MinKey&) const = default;
 };

@@ -96,12 +96,21 @@ class Document {
 
 using Array = std::vector<Value>;
 
+// Deprecated: JavaScript code with a scope document.
+struct CodeWithScope {
+  std::string code;
+  Document scope;
+  friend bool operator==(const CodeWithScope& a, const CodeWithScope& b) {
+    return a.code == b.code && a.scope == b.scope;
+  }
+};
+
 class Value {
  public:
   using Variant =
       std::variant<std::nullptr_t, double, std::string, Document, Array, Binary, Undefined,
                    ObjectId, bool, DateTime, Regex, JavaScript, Symbol, int32_t, Timestamp,
-                   int64_t, Decimal128, MinKey, MaxKey>;
+                   int64_t, Decimal128, MinKey, MaxKey, DbPointer, CodeWithScope>;
 
   Value() : v_(nullptr) {}
   Value(std::nullptr_t) : v_(nullptr) {}
@@ -134,6 +143,8 @@ class Value {
   Value(Decimal128 d) : v_(d) {}
   Value(MinKey m) : v_(m) {}
   Value(MaxKey m) : v_(m) {}
+  Value(DbPointer p) : v_(std::move(p)) {}
+  Value(CodeWithScope c) : v_(std::move(c)) {}
 
   BsonType type() const;
   bool IsNull() const { return std::holds_alternative<std::nullptr_t>(v_); }
@@ -201,7 +212,8 @@ class Value {
       BsonType::kArray,     BsonType::kBinary,     BsonType::kUndefined, BsonType::kObjectId,
       BsonType::kBool,      BsonType::kDate,       BsonType::kRegex,   BsonType::kJavaScript,
       BsonType::kSymbol,    BsonType::kInt32,      BsonType::kTimestamp, BsonType::kInt64,
-      BsonType::kDecimal128, BsonType::kMinKey,    BsonType::kMaxKey};
+      BsonType::kDecimal128, BsonType::kMinKey,    BsonType::kMaxKey, BsonType::kDbPointer,
+      BsonType::kCodeWithScope};
 
   Variant v_;
 };
