@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 
+#include "document/builder.h"
 #include "document/compare.h"
 
 namespace micromongo::query {
@@ -97,6 +98,14 @@ bool InMatch::MatchesValue(const ValueView& v) const {
     if (r->MatchesValue(v)) return true;
   }
   return false;
+}
+
+bool ExprMatch::Matches(bson::DocView doc) const {
+  // Evaluation errors count as "no match" at this level; Matcher::Parse rejects malformed
+  // expressions up front.
+  Document tree = bson::Decode(doc);
+  auto v = pipeline::EvaluateOn(*expr_, tree);
+  return v.ok() && pipeline::IsTrue(*v);
 }
 
 bool TypeMatch::MatchesValue(const ValueView& v) const {

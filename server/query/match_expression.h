@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
+#include "pipeline/expression.h"
 #include "query/field_path.h"
 
 namespace micromongo::query {
@@ -174,6 +175,17 @@ class BitsMatch : public PathMatchExpression {
  private:
   BitsOp op_;
   std::vector<uint32_t> positions_;
+};
+
+// $expr: an aggregation expression evaluated against the whole document.
+class ExprMatch : public MatchExpression {
+ public:
+  explicit ExprMatch(std::unique_ptr<pipeline::Expression> expr) : expr_(std::move(expr)) {}
+  bool Matches(bson::DocView doc) const override;
+  bool MatchesElement(const bson::ValueView&) const override { return false; }
+
+ private:
+  std::unique_ptr<pipeline::Expression> expr_;
 };
 
 class AndMatch : public MatchExpression {

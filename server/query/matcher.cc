@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 
+#include "document/builder.h"
 #include "document/status.h"
 
 namespace micromongo::query {
@@ -336,7 +337,11 @@ absl::StatusOr<ExprPtr> ParseDocument(DocView filter, int depth) {
       } else if (e.key == "$where") {
         return MongoError(kNotImplemented,
                           "$where is not supported: micro-mongo has no JavaScript engine");
-      } else if (e.key == "$expr" || e.key == "$jsonSchema" || e.key == "$text") {
+      } else if (e.key == "$expr") {
+        auto expr = pipeline::ParseExpression(bson::ToValue(e.value));
+        if (!expr.ok()) return expr.status();
+        child = ExprPtr(std::make_unique<ExprMatch>(*std::move(expr)));
+      } else if (e.key == "$jsonSchema" || e.key == "$text") {
         return MongoError(kNotImplemented,
                           StrCat("query operator ", e.key, " is not supported by this server yet"));
       } else {

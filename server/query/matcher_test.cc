@@ -84,6 +84,11 @@ const Case kCases[] = {
     {R"({"a": {"$type": 2}})", R"({"a": "x"})", true},
     {R"({"a": {"$type": ["bool", "null"]}})", R"({"a": null})", true},
     {R"({"a": {"$type": -1}})", R"({"a": {"$minKey": 1}})", true},
+    // $expr
+    {R"({"$expr": {"$gt": ["$a", "$b"]}})", R"({"a": 5, "b": 3})", true},
+    {R"({"$expr": {"$gt": ["$a", "$b"]}})", R"({"a": 1, "b": 3})", false},
+    {R"({"$expr": {"$eq": [{"$size": "$t"}, 2]}, "a": 1})", R"({"a": 1, "t": [1, 2]})", true},
+    {R"({"$expr": "$flag"})", R"({"flag": 0})", false},
     // $regex
     {R"({"a": {"$regex": "^ab"}})", R"({"a": "abc"})", true},
     {R"({"a": {"$regex": "^AB"}})", R"({"a": "abc"})", false},
@@ -173,6 +178,7 @@ TEST(MatcherTest, BadFiltersAreErrorsWithMongoCodes) {
       {R"({"a": {"$regex": "("}})", 51091},
       {R"({"a": {"$options": "i"}})", kBadValue},
       {R"({"a": {"$regex": 5}})", kBadValue},
+      {R"({"$expr": {"$bogus": 1}})", 168},
   };
   for (const Bad& b : bad) {
     auto m = Matcher::Parse(Bson(b.filter));

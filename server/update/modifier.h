@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
+#include "document/value_ops.h"
 #include "micromongo/document.h"
 #include "query/field_path.h"
 
@@ -48,14 +49,11 @@ absl::StatusOr<std::unique_ptr<Modifier>> MakePull(std::string_view, const bson:
 absl::StatusOr<std::unique_ptr<Modifier>> MakePullAll(std::string_view, const bson::ValueView&);
 absl::StatusOr<std::unique_ptr<Modifier>> MakeBit(std::string_view, const bson::ValueView&);
 
-// Helpers shared by operators.
-// a + b and a * b with MongoDB's type promotion (int32 -> int64 on overflow, double if
-// either is, decimal if either is).
-Value AddNumbers(const Value& a, const Value& b);
-Value MultiplyNumbers(const Value& a, const Value& b);
-// MongoDB's total order / equality on tree values (1 == 1.0).
-int CompareTreeValues(const Value& a, const Value& b);
-inline bool TreeValuesEqual(const Value& a, const Value& b) { return CompareTreeValues(a, b) == 0; }
+// Helpers shared by operators (arithmetic and ordering: document/value_ops.h).
+using bson::AddNumbers;
+using bson::MultiplyNumbers;
+inline int CompareTreeValues(const Value& a, const Value& b) { return bson::CompareTree(a, b); }
+inline bool TreeValuesEqual(const Value& a, const Value& b) { return bson::TreeEqual(a, b); }
 // The array at `path`, created empty if missing. Error 2 if something else is there.
 absl::StatusOr<Array*> ArrayAt(Document* doc, const query::FieldPath& path, bool create,
                                std::string_view op);

@@ -1,0 +1,24 @@
+#pragma once
+
+// Operations on tree Values with MongoDB's semantics, shared by update operators and the
+// expression evaluator: ordering/equality (1 == 1.0) and arithmetic with type promotion.
+
+#include "micromongo/document.h"
+
+namespace micromongo::bson {
+
+// MongoDB's total order over values (CompareValues on their BSON encodings).
+int CompareTree(const Value& a, const Value& b);
+inline bool TreeEqual(const Value& a, const Value& b) { return CompareTree(a, b) == 0; }
+
+// a + b, a - b, a * b: int32 widens to int64 on overflow, int64 to double; double if
+// either is; decimal128 if either is (computed through long double).
+Value AddNumbers(const Value& a, const Value& b);
+Value SubtractNumbers(const Value& a, const Value& b);
+Value MultiplyNumbers(const Value& a, const Value& b);
+// Any numeric value as long double (decimal128 approximated).
+long double ToLongDouble(const Value& v);
+// A decimal128 Value from a long double.
+Value DecimalFromLongDouble(long double x);
+
+}  // namespace micromongo::bson

@@ -1,0 +1,44 @@
+#pragma once
+
+// Aggregation expressions ("$field.path", {$add: [...]}, {$cond: ...}, ...), parsed once
+// into a tree and evaluated against documents. Used by $expr in filters and by update
+// pipelines now, by the aggregation pipeline's stages later.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "micromongo/document.h"
+
+namespace micromongo::pipeline {
+
+// Variables in scope: ROOT/CURRENT and those bound by $let, $map, $filter and $reduce.
+struct Variables {
+  const Document* root = nullptr;
+  std::map<std::string, Value, std::less<>> bound;
+};
+
+// nullopt is "missing", which differs from null (object fields that evaluate to missing
+// are left out; $type says "missing").
+using EvalResult = absl::StatusOr<std::optional<Value>>;
+
+class Expression {
+ public:
+  virtual ~Expression() = default;
+  virtual EvalResult Evaluate(const Variables& vars) const = 0;
+};
+
+// Errors: 168 (InvalidPipelineOperator) for unknown operators, 16020-style arity errors,
+// and MongoDB's codes for malformed arguments.
+absl::StatusOr<std::unique_ptr<Expression>> ParseExpression(const Value& spec);
+
+// Evaluates `expr` with `doc` as $$ROOT and $$CURRENT.
+EvalResult EvaluateOn(const Expression& expr, const Document& doc);
+
+// MongoDB's truthiness: false, null, missing, 0 (any numeric type) are false.
+bool IsTrue(const std::optional<Value>& v);
+
+}  // namespace micromongo::pipeline
