@@ -194,6 +194,22 @@ TEST_F(OperationsTest, UpdateLanguageThroughTheClient) {
   EXPECT_TRUE(coll_->FindOne(Document{{"_id", 2}})->GetBool("new"));
 }
 
+TEST_F(OperationsTest, UpdatePipelinesAndExpr) {
+  coll_->InsertMany({Document{{"_id", 1}, {"price", 10}, {"qty", 3}},
+                     Document{{"_id", 2}, {"price", 4}, {"qty", 1}}});
+  auto r = coll_->UpdateMany(
+      Document{}, mm::Pipeline{{Document{{"$set", Document{{"total", Document{{"$multiply", Array{"$price", "$qty"}}}}}}},
+                                Document{{"$unset", "qty"}}}});
+  EXPECT_EQ(r.modified_count, 2);
+  EXPECT_EQ(coll_->FindOne(Document{{"_id", 1}})->ToJson(),
+            (Document{{"_id", 1}, {"price", 10}, {"total", 30}}.ToJson()));
+  EXPECT_EQ(coll_->CountDocuments(Document{{"$expr", Document{{"$gt", Array{"$total", "$price"}}}}}), 1);
+  auto after = coll_->FindOneAndUpdate(
+      Document{{"_id", 2}}, mm::Pipeline{{Document{{"$set", Document{{"price", Document{{"$add", Array{"$price", 1}}}}}}}}},
+      {.return_document = mm::ReturnDocument::kAfter});
+  EXPECT_EQ(after->GetInt32("price"), 5);
+}
+
 TEST_F(OperationsTest, QueryLanguageThroughTheClient) {
   coll_->InsertMany({Document{{"_id", 1}, {"name", "Alice"}, {"tags", Array{"x", "y"}}, {"n", 6}},
                      Document{{"_id", 2}, {"name", "bob"}, {"tags", Array{"y"}}, {"n", 7}}});

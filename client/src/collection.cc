@@ -141,8 +141,8 @@ int64_t Collection::EstimatedDocumentCount() {
   return reply.count();
 }
 
-UpdateResult Collection::DoUpdate(const Document& filter, const Document& update, bool multi,
-                                  bool upsert, bool replace,
+UpdateResult Collection::DoUpdate(const Document& filter, const Document* update,
+                                  const Pipeline* pipeline, bool multi, bool upsert, bool replace,
                                   const std::vector<Document>& array_filters) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
@@ -150,7 +150,10 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document& update
   request.set_database(db_);
   request.set_collection(name_);
   internal::SetBson(request.mutable_filter(), filter);
-  internal::SetBson(request.mutable_update(), update);
+  if (update != nullptr) internal::SetBson(request.mutable_update(), *update);
+  if (pipeline != nullptr) {
+    for (const Document& stage : pipeline->stages) internal::SetBson(request.add_pipeline(), stage);
+  }
   request.set_multi(multi);
   request.set_upsert(upsert);
   request.set_replace(replace);
@@ -166,17 +169,27 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document& update
 
 UpdateResult Collection::UpdateOne(const Document& filter, const Document& update,
                                    const UpdateOptions& options) {
-  return DoUpdate(filter, update, false, options.upsert, false, options.array_filters);
+  return DoUpdate(filter, &update, nullptr, false, options.upsert, false, options.array_filters);
+}
+
+UpdateResult Collection::UpdateOne(const Document& filter, const Pipeline& pipeline,
+                                   const UpdateOptions& options) {
+  return DoUpdate(filter, nullptr, &pipeline, false, options.upsert, false, options.array_filters);
+}
+
+UpdateResult Collection::UpdateMany(const Document& filter, const Pipeline& pipeline,
+                                    const UpdateOptions& options) {
+  return DoUpdate(filter, nullptr, &pipeline, true, options.upsert, false, options.array_filters);
 }
 
 UpdateResult Collection::UpdateMany(const Document& filter, const Document& update,
                                     const UpdateOptions& options) {
-  return DoUpdate(filter, update, true, options.upsert, false, options.array_filters);
+  return DoUpdate(filter, &update, nullptr, true, options.upsert, false, options.array_filters);
 }
 
 UpdateResult Collection::ReplaceOne(const Document& filter, const Document& replacement,
                                     const ReplaceOptions& options) {
-  return DoUpdate(filter, replacement, false, options.upsert, true, {});
+  return DoUpdate(filter, &replacement, nullptr, false, options.upsert, true, {});
 }
 
 DeleteResult Collection::DoDelete(const Document& filter, bool multi) {
@@ -199,6 +212,7 @@ namespace {
 
 struct FindAndModifyArgs {
   const Document* update = nullptr;
+  const Pipeline* pipeline = nullptr;
   bool replace = false, remove = false, upsert = false, return_new = false;
   const std::optional<Document>* projection = nullptr;
   const std::optional<Document>* sort = nullptr;
@@ -218,6 +232,9 @@ static std::optional<Document> RunFindAndModify(internal::ClientCore* core, cons
   request.set_collection(coll);
   internal::SetBson(request.mutable_filter(), filter);
   if (a.update != nullptr) internal::SetBson(request.mutable_update(), *a.update);
+  if (a.pipeline != nullptr) {
+    for (const Document& stage : a.pipeline->stages) internal::SetBson(request.add_pipeline(), stage);
+  }
   if (a.projection != nullptr && *a.projection) {
     internal::SetBson(request.mutable_projection(), **a.projection);
   }
@@ -240,6 +257,15 @@ std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, con
                                                      const FindOneAndUpdateOptions& o) {
   return RunFindAndModify(core_.get(), db_, name_, filter,
                           {.update = &update, .upsert = o.upsert,
+                           .return_new = o.return_document == ReturnDocument::kAfter,
+                           .projection = &o.projection, .sort = &o.sort,
+                           .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms});
+}
+
+std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, const Pipeline& pipeline,
+                                                     const FindOneAndUpdateOptions& o) {
+  return RunFindAndModify(core_.get(), db_, name_, filter,
+                          {.pipeline = &pipeline, .upsert = o.upsert,
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
                            .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms});
@@ -297,6 +323,7 @@ BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
               u->set_replace(true);
             } else {
               internal::SetBson(u->mutable_update(), model.update);
+              for (const Document& stage : model.pipeline) internal::SetBson(u->add_pipeline(), stage);
               u->set_multi(std::is_same_v<T, UpdateManyModel>);
               for (const Document& f : model.array_filters) {
                 internal::SetBson(u->add_array_filters(), f);

@@ -42,7 +42,17 @@ absl::StatusOr<std::optional<std::string>> ArrayFilters(
 }
 
 absl::StatusOr<std::unique_ptr<update::Update>> ParseUpdate(
-    const v1::Doc& doc, bool replace, const google::protobuf::RepeatedPtrField<v1::Doc>& filters) {
+    const v1::Doc& doc, bool replace, const google::protobuf::RepeatedPtrField<v1::Doc>& filters,
+    const google::protobuf::RepeatedPtrField<v1::Doc>& pipeline) {
+  if (!pipeline.empty()) {
+    std::vector<Document> stages;
+    for (const v1::Doc& d : pipeline) {
+      auto bytes = DocToBson(d);
+      if (!bytes.ok()) return bytes.status();
+      stages.push_back(bson::Decode(bson::DocView(*bytes)));
+    }
+    return update::Update::ParsePipeline(stages);
+  }
   auto bytes = DocToBson(doc);
   if (!bytes.ok()) return bytes.status();
   auto array_filters = ArrayFilters(filters);
@@ -168,7 +178,7 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
                                      v1::UpdateReply* reply) {
   bool json = WantsJson(req->filter(), req->update());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
-  MM_ASSIGN_OR_RETURN_GRPC(update, ParseUpdate(req->update(), req->replace(), req->array_filters()));
+  MM_ASSIGN_OR_RETURN_GRPC(update, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline()));
   MM_ASSIGN_OR_RETURN_GRPC(outcome, service::Update(engine_, req->database(), req->collection(),
                                                     *matcher, *update, req->multi(),
                                                     req->upsert()));
@@ -216,7 +226,7 @@ grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
       return ToGrpc(MongoError(kFailedToParse, "remove cannot be combined with upsert or new"));
     }
   } else {
-    MM_ASSIGN_OR_RETURN_GRPC(parsed, ParseUpdate(req->update(), req->replace(), req->array_filters()));
+    MM_ASSIGN_OR_RETURN_GRPC(parsed, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline()));
     update = std::move(parsed);
     spec.update = update.get();
   }
@@ -279,7 +289,7 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
     } else if (m.has_update()) {
       const auto& u = m.update();
       auto matcher = ParseFilter(u.filter());
-      auto update = matcher.ok() ? ParseUpdate(u.update(), u.replace(), u.array_filters())
+      auto update = matcher.ok() ? ParseUpdate(u.update(), u.replace(), u.array_filters(), u.pipeline())
                                  : absl::StatusOr<std::unique_ptr<update::Update>>(matcher.status());
       if (!update.ok()) {
         status = update.status();

@@ -170,6 +170,16 @@ absl::StatusOr<std::unique_ptr<Update>> Update::Parse(bson::DocView update, bool
   return u;
 }
 
+absl::StatusOr<std::unique_ptr<Update>> Update::ParsePipeline(const std::vector<Document>& stages) {
+  auto u = std::make_unique<Update>();
+  for (const Document& stage : stages) {
+    auto s = ParsePipelineStage(stage);
+    if (!s.ok()) return s.status();
+    u->stages_.push_back(*std::move(s));
+  }
+  return u;
+}
+
 absl::Status Update::ExpandPositional(const Document& doc, const query::FieldPath& path,
                                       const query::Matcher* filter,
                                       std::vector<query::FieldPath>* out) const {
@@ -273,6 +283,12 @@ absl::Status Update::Apply(Document* doc, const ApplyContext& context,
     if (id && new_id == nullptr) doc->Insert(doc->begin(), {"_id", *id});
     doc->MoveToFront("_id");
     return absl::OkStatus();
+  }
+  if (!stages_.empty()) {
+    for (const auto& stage : stages_) {
+      if (auto s = stage->Apply(doc); !s.ok()) return s;
+    }
+    if (id && doc->Find("_id") == nullptr) doc->Insert(doc->begin(), {"_id", *id});
   }
   for (const Op& op : ops_) {
     if (!op.positional) {

@@ -18,6 +18,14 @@
 
 namespace micromongo::update {
 
+// One stage of an update pipeline.
+class PipelineStage {
+ public:
+  virtual ~PipelineStage() = default;
+  virtual absl::Status Apply(Document* doc) const = 0;
+};
+absl::StatusOr<std::unique_ptr<PipelineStage>> ParsePipelineStage(const Document& stage);
+
 class Update {
  public:
   // `replace`: the document must be a replacement (no $-keys); otherwise it must be
@@ -27,6 +35,9 @@ class Update {
   // identifiers of $[<identifier>] path components.
   static absl::StatusOr<std::unique_ptr<Update>> Parse(
       bson::DocView update, bool replace, std::optional<bson::DocView> array_filters = {});
+
+  // An update pipeline ([{$set: ...}, {$unset: ...}, ...]).
+  static absl::StatusOr<std::unique_ptr<Update>> ParsePipeline(const std::vector<Document>& stages);
 
   bool is_replacement() const { return replacement_.has_value(); }
 
@@ -48,6 +59,7 @@ class Update {
 
   std::vector<Op> ops_;
   std::optional<Document> replacement_;
+  std::vector<std::unique_ptr<PipelineStage>> stages_;
   // $[<identifier>] -> the filter over {identifier: element}.
   std::map<std::string, std::unique_ptr<query::Matcher>, std::less<>> array_filters_;
 };

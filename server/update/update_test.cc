@@ -187,6 +187,41 @@ TEST(UpdateTest, CurrentDate) {
   EXPECT_EQ(doc.Get("t").type(), BsonType::kTimestamp);
 }
 
+TEST(UpdateTest, Pipelines) {
+  struct Case {
+    std::vector<const char*> stages;
+    const char* doc;
+    const char* expected;
+  } cases[] = {
+      {{R"({"$set": {"total": {"$add": ["$a", "$b"]}, "a": 0}})"}, R"({"_id": 1, "a": 2, "b": 3})",
+       R"({"_id": 1, "a": 0, "b": 3, "total": 5})"},
+      {{R"({"$addFields": {"x.y": "$a"}})", R"({"$unset": ["a", "b"]})"}, R"({"_id": 1, "a": 2, "b": 3})",
+       R"({"_id": 1, "x": {"y": 2}})"},
+      {{R"({"$project": {"a": 1, "sum": {"$add": ["$a", "$b"]}}})"}, R"({"_id": 1, "a": 2, "b": 3})",
+       R"({"_id": 1, "a": 2, "sum": 5})"},
+      {{R"({"$project": {"b": 0}})"}, R"({"_id": 1, "a": 2, "b": 3})", R"({"_id": 1, "a": 2})"},
+      {{R"({"$replaceWith": {"$mergeObjects": ["$sub", {"n": 1}]}})"}, R"({"_id": 1, "sub": {"k": 4}})",
+       R"({"_id": 1, "k": 4, "n": 1})"},
+      {{R"({"$replaceRoot": {"newRoot": "$sub"}})"}, R"({"_id": 1, "sub": {"k": 4}})", R"({"_id": 1, "k": 4})"},
+      {{R"({"$set": {"a": "$$REMOVE"}})"}, R"({"_id": 1, "a": 2})", R"({"_id": 1})"},
+  };
+  for (const auto& c : cases) {
+    std::vector<Document> stages;
+    for (const char* s : c.stages) stages.push_back(Document::FromJson(s));
+    auto u = Update::ParsePipeline(stages);
+    ASSERT_TRUE(u.ok()) << c.stages[0] << ": " << u.status();
+    Document doc = Document::FromJson(c.doc);
+    ASSERT_TRUE((*u)->Apply(&doc).ok()) << c.stages[0];
+    EXPECT_EQ(doc.ToCanonicalJson(), Document::FromJson(c.expected).ToCanonicalJson()) << c.stages[0];
+  }
+  EXPECT_EQ(MongoCodeOf(Update::ParsePipeline({Document::FromJson(R"({"$group": {}})")}).status()), 72);
+  auto bad_root = Update::ParsePipeline({Document::FromJson(R"({"$replaceWith": "$missing"})")});
+  Document doc = Document::FromJson(R"({"_id": 1})");
+  EXPECT_EQ(MongoCodeOf((*bad_root)->Apply(&doc)), 40228);
+  auto change_id = Update::ParsePipeline({Document::FromJson(R"({"$set": {"_id": 2}})")});
+  EXPECT_EQ(MongoCodeOf((*change_id)->Apply(&doc)), kImmutableField);
+}
+
 TEST(UpdateTest, ReplacementKeepsIdAndRejectsChanges) {
   auto u = Update::Parse(bson::DocView(Bson(R"({"x": 1})")), /*replace=*/true);
   ASSERT_TRUE(u.ok());

@@ -97,6 +97,10 @@ class Collection {
                          const UpdateOptions& options = {});
   UpdateResult UpdateMany(const Document& filter, const Document& update,
                           const UpdateOptions& options = {});
+  UpdateResult UpdateOne(const Document& filter, const Pipeline& pipeline,
+                         const UpdateOptions& options = {});
+  UpdateResult UpdateMany(const Document& filter, const Pipeline& pipeline,
+                          const UpdateOptions& options = {});
   UpdateResult ReplaceOne(const Document& filter, const Document& replacement,
                           const ReplaceOptions& options = {});
   DeleteResult DeleteOne(const Document& filter);
@@ -105,6 +109,8 @@ class Collection {
   // findAndModify: the first document by filter and sort, updated / replaced / deleted
   // atomically; returns it as it was before (default) or after, projected; nullopt if none.
   std::optional<Document> FindOneAndUpdate(const Document& filter, const Document& update,
+                                           const FindOneAndUpdateOptions& options = {});
+  std::optional<Document> FindOneAndUpdate(const Document& filter, const Pipeline& pipeline,
                                            const FindOneAndUpdateOptions& options = {});
   std::optional<Document> FindOneAndReplace(const Document& filter, const Document& replacement,
                                             const FindOneAndReplaceOptions& options = {});
@@ -126,8 +132,9 @@ class Collection {
   friend class Database;
   Collection(std::shared_ptr<internal::ClientCore> core, std::string db, std::string name)
       : core_(std::move(core)), db_(std::move(db)), name_(std::move(name)) {}
-  UpdateResult DoUpdate(const Document& filter, const Document& update, bool multi,
-                        bool upsert, bool replace, const std::vector<Document>& array_filters);
+  UpdateResult DoUpdate(const Document& filter, const Document* update,
+                        const Pipeline* pipeline, bool multi, bool upsert, bool replace,
+                        const std::vector<Document>& array_filters);
   DeleteResult DoDelete(const Document& filter, bool multi);
 
   std::shared_ptr<internal::ClientCore> core_;

@@ -62,6 +62,12 @@ struct InsertManyOptions {
   bool ordered = true;
 };
 
+// An update pipeline: [{$set: ...}, {$unset: ...}, {$replaceWith: ...}, ...], whose
+// expressions see the document being updated.
+struct Pipeline {
+  std::vector<Document> stages;
+};
+
 struct UpdateOptions {
   bool upsert = false;
   // Filters for $[<identifier>] path components: {"elem.grade": {"$gte": 85}}.

@@ -47,17 +47,20 @@ struct BulkWriteResult {
 struct InsertOneModel {
   Document document;
 };
+// `update` holds operators; a non-empty `pipeline` is an update pipeline instead.
 struct UpdateOneModel {
   Document filter;
   Document update;
   bool upsert = false;
   std::vector<Document> array_filters;
+  std::vector<Document> pipeline;
 };
 struct UpdateManyModel {
   Document filter;
   Document update;
   bool upsert = false;
   std::vector<Document> array_filters;
+  std::vector<Document> pipeline;
 };
 struct ReplaceOneModel {
   Document filter;
