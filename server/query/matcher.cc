@@ -364,6 +364,45 @@ absl::StatusOr<ExprPtr> ParseDocument(DocView filter, int depth) {
 
 }  // namespace
 
+std::optional<size_t> Matcher::FirstMatchingIndex(const Document& doc,
+                                                  std::string_view array_path) const {
+  bool mentions = false;
+  for (const ElementView& e : filter()) {
+    mentions = mentions || e.key == array_path ||
+               (e.key.size() > array_path.size() && e.key.substr(0, array_path.size()) == array_path &&
+                e.key[array_path.size()] == '.') ||
+               e.key == "$and" || e.key == "$or" || e.key == "$nor";
+  }
+  if (!mentions) return std::nullopt;
+  // Find the array through documents only.
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    size_t dot = array_path.find('.', start);
+    parts.emplace_back(array_path.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  Document narrowed = doc;
+  Document* cur = &narrowed;
+  Value* target = nullptr;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    target = cur->Find(parts[i]);
+    if (target == nullptr) return std::nullopt;
+    if (i + 1 < parts.size()) {
+      if (target->type() != BsonType::kDocument) return std::nullopt;
+      cur = &target->AsDocument();
+    }
+  }
+  if (target == nullptr || target->type() != BsonType::kArray) return std::nullopt;
+  const Array original = target->AsArray();
+  for (size_t k = 0; k < original.size(); ++k) {
+    *target = Array{original[k]};
+    std::string bytes = bson::Encode(narrowed);
+    if (Matches(DocView(bytes))) return k;
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(std::string filter_bson) {
   auto m = std::make_unique<Matcher>();
   m->filter_ = std::move(filter_bson);

@@ -8,6 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
+#include "micromongo/document.h"
+#include <optional>
 #include "query/match_expression.h"
 
 namespace micromongo::query {
@@ -25,6 +27,11 @@ class Matcher {
   // one record by key instead of scanning.
   const bson::ValueView* id_equality() const { return has_id_eq_ ? &id_eq_ : nullptr; }
   bson::DocView filter() const { return bson::DocView(filter_); }
+
+  // The positional operator's element: the first index of the array at `array_path` for
+  // which the filter matches `doc` with that array narrowed to the one element. nullopt if
+  // the filter does not constrain the path, or nothing matches.
+  std::optional<size_t> FirstMatchingIndex(const Document& doc, std::string_view array_path) const;
 
  private:
   std::string filter_;

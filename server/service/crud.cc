@@ -378,8 +378,9 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
   FindAndModifyOutcome out;
   if (ns->coll == nullptr) return out;
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
-  auto project = [&](std::string doc) {
-    return spec.projection != nullptr ? spec.projection->Apply(DocView(doc)) : doc;
+  auto project = [&](std::string doc) -> absl::StatusOr<std::string> {
+    if (spec.projection == nullptr) return doc;
+    return spec.projection->Apply(DocView(doc), spec.filter);
   };
   // The first match in sort order (or in _id order without a sort).
   Candidates candidates(ns->db.get(), *ns->coll, *spec.filter, spec.deadline);
@@ -415,14 +416,20 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     auto inserted = UpsertInsert(*ns, db_name, coll_name, *spec.filter, *spec.update);
     if (!inserted.ok()) return inserted.status();
     out.upserted_id = IdDocument(DocView(*inserted).begin()->value);
-    if (spec.return_new) out.value = project(*std::move(inserted));
+    if (spec.return_new) {
+      auto projected = project(*std::move(inserted));
+      if (!projected.ok()) return projected.status();
+      out.value = *std::move(projected);
+    }
     return out;
   }
   storage::WriteUnit unit(ns->db.get());
   if (spec.update == nullptr) {
     unit.DeleteRecord(ns->coll.get(), best_key);
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
-    out.value = project(std::move(best_doc));
+    auto projected = project(std::move(best_doc));
+    if (!projected.ok()) return projected.status();
+    out.value = *std::move(projected);
     return out;
   }
   Document tree = bson::Decode(DocView(best_doc));
@@ -434,7 +441,9 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
   }
   out.updated_existing = true;
-  out.value = project(spec.return_new ? std::move(updated) : std::move(best_doc));
+  auto projected = project(spec.return_new ? std::move(updated) : std::move(best_doc));
+  if (!projected.ok()) return projected.status();
+  out.value = *std::move(projected);
   return out;
 }
 
@@ -575,7 +584,11 @@ absl::Status FindCursor::NextBatch(size_t max_docs, size_t max_bytes,
       continue;
     }
     ++returned_;
-    if (spec_.projection) doc = spec_.projection->Apply(DocView(doc));
+    if (spec_.projection) {
+      auto projected = spec_.projection->Apply(DocView(doc), spec_.matcher.get());
+      if (!projected.ok()) return projected.status();
+      doc = *std::move(projected);
+    }
     bytes += doc.size();
     out->push_back(std::move(doc));
   }

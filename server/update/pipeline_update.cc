@@ -58,7 +58,9 @@ class ProjectStage : public PipelineStage {
     if (clear_all) *doc = Document();
     if (projection != nullptr) {
       std::string bytes = bson::Encode(*doc);
-      *doc = bson::Decode(bson::DocView(projection->Apply(bson::DocView(bytes))));
+      auto projected = projection->Apply(bson::DocView(bytes));
+      if (!projected.ok()) return projected.status();
+      *doc = bson::Decode(bson::DocView(*projected));
     }
     if (computed != nullptr) {
       for (const auto& [path, expr] : computed->fields) {

@@ -229,21 +229,7 @@ absl::Status Update::ExpandPositional(const Document& doc, const query::FieldPat
         return MongoError(kBadValue, "The positional operator did not find the match needed from "
                                      "the query.");
       }
-      // The first element for which the query matches with the array narrowed to it.
-      std::optional<size_t> found;
-      bool mentions = false;
-      for (const bson::ElementView& e : filter->filter()) {
-        mentions = mentions || e.key == prefix || e.key.starts_with(prefix + ".") ||
-                   e.key == "$and" || e.key == "$or";
-      }
-      for (size_t k = 0; mentions && k < array.size() && !found; ++k) {
-        Document narrowed = doc;
-        auto slot = Resolve(&narrowed, query::FieldPath(prefix), false);
-        if (!slot.ok() || slot->value == nullptr) break;
-        *slot->value = Array{array[k]};
-        std::string bytes = bson::Encode(narrowed);
-        if (filter->Matches(bson::DocView(bytes))) found = k;
-      }
+      std::optional<size_t> found = filter->FirstMatchingIndex(doc, prefix);
       if (!found) {
         return MongoError(kBadValue, "The positional operator did not find the match needed from "
                                      "the query.");
