@@ -5,6 +5,7 @@
 
 #include "document/builder.h"
 #include "document/status.h"
+#include "query/json_schema.h"
 
 namespace micromongo::query {
 namespace {
@@ -341,7 +342,12 @@ absl::StatusOr<ExprPtr> ParseDocument(DocView filter, int depth) {
         auto expr = pipeline::ParseExpression(bson::ToValue(e.value));
         if (!expr.ok()) return expr.status();
         child = ExprPtr(std::make_unique<ExprMatch>(*std::move(expr)));
-      } else if (e.key == "$jsonSchema" || e.key == "$text") {
+      } else if (e.key == "$jsonSchema") {
+        if (e.value.type != BsonType::kDocument) {
+          return MongoError(kTypeMismatch, "$jsonSchema must be an object");
+        }
+        child = ParseJsonSchema(e.value.Doc());
+      } else if (e.key == "$text") {
         return MongoError(kNotImplemented,
                           StrCat("query operator ", e.key, " is not supported by this server yet"));
       } else {
