@@ -289,10 +289,9 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
     if (!more.ok()) return more.status();
     if (!*more) break;
     ++out.matched_count;
-    Document tree = bson::Decode(DocView(doc));
-    failure = update.Apply(&tree, {}, &filter);
+    std::string updated;
+    failure = update.ApplyToBson(DocView(doc), {}, &filter, &updated);
     if (!failure.ok()) break;
-    std::string updated = bson::Encode(tree);
     failure = update::ValidateStorable(DocView(updated));
     if (!failure.ok()) break;
     if (updated != doc) {
@@ -432,9 +431,10 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     out.value = *std::move(projected);
     return out;
   }
-  Document tree = bson::Decode(DocView(best_doc));
-  if (auto s = spec.update->Apply(&tree, {}, spec.filter); !s.ok()) return s;
-  std::string updated = bson::Encode(tree);
+  std::string updated;
+  if (auto s = spec.update->ApplyToBson(DocView(best_doc), {}, spec.filter, &updated); !s.ok()) {
+    return s;
+  }
   if (auto s = update::ValidateStorable(DocView(updated)); !s.ok()) return s;
   if (updated != best_doc) {
     unit.PutRecord(ns->coll.get(), best_key, updated, /*is_insert=*/false);

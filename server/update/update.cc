@@ -1,6 +1,7 @@
 #include "update/update.h"
 
 #include "document/builder.h"
+#include "document/value_ops.h"
 #include "document/compare.h"
 #include "document/status.h"
 #include "update/tree_path.h"
@@ -152,9 +153,18 @@ absl::StatusOr<std::unique_ptr<Update>> Update::Parse(bson::DocView update, bool
         return MongoError(kBadValue, StrCat("The source and target field for $rename must not be "
                                             "on the same path: ", f.key));
       }
-      u->ops_.push_back({std::move(path), *std::move(modifier), positional});
+      Op op{std::move(path), *std::move(modifier), positional};
+      if (!positional && op.path.size() == 1 && f.key != "_id") {
+        if (e.key == "$set") op.flat = Op::Flat::kSet;
+        if (e.key == "$unset") op.flat = Op::Flat::kUnset;
+        if (e.key == "$inc") op.flat = Op::Flat::kInc;
+        if (op.flat != Op::Flat::kNone) op.operand = bson::ToValue(f.value);
+      }
+      u->ops_.push_back(std::move(op));
     }
   }
+  u->all_flat_ = !u->ops_.empty();
+  for (const Op& op : u->ops_) u->all_flat_ = u->all_flat_ && op.flat != Op::Flat::kNone;
   for (const auto& [id, filter] : u->array_filters_) {
     bool used = false;
     for (const Op& op : u->ops_) {
@@ -293,6 +303,60 @@ absl::Status Update::Apply(Document* doc, const ApplyContext& context,
                       "Performing an update on the path '_id' would modify the immutable field "
                       "'_id'");
   }
+  return absl::OkStatus();
+}
+
+absl::Status Update::ApplyToBson(bson::DocView doc, const ApplyContext& context,
+                                 const query::Matcher* filter, std::string* out) const {
+  if (!all_flat_) {
+    Document tree = bson::Decode(doc);
+    if (auto s = Apply(&tree, context, filter); !s.ok()) return s;
+    *out = bson::Encode(tree);
+    return absl::OkStatus();
+  }
+  // Top-level $set/$unset/$inc: copy the document element by element, replacing,
+  // dropping or appending the touched fields. Paths are distinct (conflicts were
+  // rejected at parse time).
+  std::vector<bool> done(ops_.size(), false);
+  bson::Builder b;
+  for (const bson::ElementView& e : doc) {
+    const Op* hit = nullptr;
+    size_t index = 0;
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      if (ops_[i].path.part(0) == e.key) {
+        hit = &ops_[i];
+        index = i;
+        break;
+      }
+    }
+    if (hit == nullptr) {
+      b.AppendView(e.key, e.value);
+      continue;
+    }
+    done[index] = true;
+    switch (hit->flat) {
+      case Op::Flat::kSet:
+        b.AppendValue(e.key, hit->operand);
+        break;
+      case Op::Flat::kUnset:
+        break;
+      case Op::Flat::kInc:
+        if (!e.value.IsNumber()) {
+          return MongoError(kTypeMismatch,
+                            StrCat("Cannot apply $inc to a value of non-numeric type. The field '",
+                                   e.key, "' has non-numeric type ", BsonTypeName(e.value.type)));
+        }
+        b.AppendValue(e.key, bson::AddNumbers(bson::ToValue(e.value), hit->operand));
+        break;
+      case Op::Flat::kNone:
+        break;
+    }
+  }
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    if (done[i] || ops_[i].flat == Op::Flat::kUnset) continue;
+    b.AppendValue(ops_[i].path.part(0), ops_[i].operand);  // $set or $inc of a new field
+  }
+  *out = std::move(b).Finish();
   return absl::OkStatus();
 }
 

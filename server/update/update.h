@@ -47,12 +47,22 @@ class Update {
   absl::Status Apply(Document* doc, const ApplyContext& context = {},
                      const query::Matcher* filter = nullptr) const;
 
+  // The same on BSON: `*out` receives the updated document. Updates made only of $set,
+  // $unset and $inc on top-level fields are applied by rewriting the BSON directly (no
+  // tree is built); others go through Apply().
+  absl::Status ApplyToBson(bson::DocView doc, const ApplyContext& context,
+                           const query::Matcher* filter, std::string* out) const;
+
  private:
   struct Op {
     query::FieldPath path;
     std::unique_ptr<Modifier> modifier;
     bool positional = false;  // has $, $[] or $[id] components
+    // For the BSON fast path: $set / $unset / $inc of a top-level field other than _id.
+    enum class Flat { kNone, kSet, kUnset, kInc } flat = Flat::kNone;
+    Value operand;
   };
+  bool all_flat_ = false;
   absl::Status ExpandPositional(const Document& doc, const query::FieldPath& path,
                                 const query::Matcher* filter,
                                 std::vector<query::FieldPath>* out) const;

@@ -121,6 +121,23 @@ const Case kCases[] = {
 
 TEST(UpdateTest, OperatorTable) {
   for (const Case& c : kCases) {
+    // The BSON fast path and the tree path agree on every case.
+    {
+      auto u = Update::Parse(bson::DocView(Bson(c.update)), /*replace=*/false);
+      if (u.ok()) {
+        std::string in = Bson(c.doc), out;
+        absl::Status s = (*u)->ApplyToBson(bson::DocView(in), {}, nullptr, &out);
+        if (c.expected == nullptr) {
+          if (s.ok()) {
+            Document tree = bson::Decode(bson::DocView(in));
+            EXPECT_FALSE((*u)->Apply(&tree).ok()) << c.update;
+          }
+        } else {
+          ASSERT_TRUE(s.ok()) << c.update << ": " << s;
+          EXPECT_EQ(bson::BsonToJson(out, true), bson::BsonToJson(Bson(c.expected), true)) << c.update;
+        }
+      }
+    }
     auto u = Update::Parse(bson::DocView(Bson(c.update)), /*replace=*/false);
     absl::Status s = u.status();
     Document doc = bson::Decode(bson::DocView(Bson(c.doc)));
