@@ -168,14 +168,14 @@ class GrpcurlTest(unittest.TestCase):
              {"database": "app", "collection": "", "documents": [{"json": "{}"}]},
              "[73 InvalidNamespace]"),
             ("micromongo.v1.DataService/Insert",
-             {"database": "app", "collection": "people", "documents": [{"json": '{"$x": 1}'}]},
-             None),  # a per-document write error, not a failed call
+             {"database": "app", "collection": "people", "documents": [{"json": '{"_id": {"$x": 1}}'}]},
+             None),  # a per-document write error (52), not a failed call
             ("micromongo.v1.DataService/GetMore", {"cursorId": "987654"}, "[43 CursorNotFound]"),
         ]
         for method, body, expected in semantic:
             if expected is None:
                 reply = self.call(method, body)
-                self.assertEqual(reply["writeErrors"][0]["code"], 2)
+                self.assertEqual(reply["writeErrors"][0]["code"], 52)
                 continue
             err = self.call(method, body, ok=False)
             self.assertIn(expected, err, (body, err))

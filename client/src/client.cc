@@ -33,6 +33,15 @@ std::shared_ptr<WorkerBridge> ClientCore::Bridge() {
 
 void SetBson(v1::Doc* out, const Document& doc) { out->set_bson(doc.ToBson()); }
 
+void SetHint(v1::Hint* out, const std::optional<Hint>& hint) {
+  if (!hint) return;
+  if (hint->keys) {
+    SetBson(out->mutable_keys(), *hint->keys);
+  } else {
+    out->set_name(hint->name);
+  }
+}
+
 Document FromDoc(const v1::Doc& doc) {
   auto d = bson::DecodeChecked(doc.bson());
   if (!d.ok()) ThrowMongo(MongoCodeOf(d.status()), "", std::string(d.status().message()));

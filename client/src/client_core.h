@@ -29,6 +29,8 @@ struct ClientCore {
 
 // Encodes a Document into a request's Doc field.
 void SetBson(v1::Doc* out, const Document& doc);
+// Fills a request's Hint.
+void SetHint(v1::Hint* out, const std::optional<Hint>& hint);
 // Decodes a reply's Doc (BSON) into a Document.
 Document FromDoc(const v1::Doc& doc);
 

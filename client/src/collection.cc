@@ -102,6 +102,7 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   request.set_comment(options.comment);
   request.set_allow_disk_use(options.allow_disk_use);
   request.set_no_cursor_timeout(options.no_cursor_timeout);
+  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
   state->batch_size = options.batch_size;
@@ -125,6 +126,7 @@ int64_t Collection::CountDocuments(const Document& filter, const CountOptions& o
   request.set_skip(options.skip);
   request.set_limit(options.limit);
   request.set_max_time_ms(options.max_time_ms);
+  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
   v1::CountReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Count(c, request, &reply); });
   return reply.count();
@@ -143,7 +145,8 @@ int64_t Collection::EstimatedDocumentCount() {
 
 UpdateResult Collection::DoUpdate(const Document& filter, const Document* update,
                                   const Pipeline* pipeline, bool multi, bool upsert, bool replace,
-                                  const std::vector<Document>& array_filters) {
+                                  const std::vector<Document>& array_filters,
+                                  const std::optional<Hint>& hint) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::UpdateRequest request;
@@ -158,6 +161,7 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
   request.set_upsert(upsert);
   request.set_replace(replace);
   for (const Document& f : array_filters) internal::SetBson(request.add_array_filters(), f);
+  if (hint) internal::SetHint(request.mutable_hint(), hint);
   v1::UpdateReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Update(c, request, &reply); });
   UpdateResult result;
@@ -169,30 +173,31 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
 
 UpdateResult Collection::UpdateOne(const Document& filter, const Document& update,
                                    const UpdateOptions& options) {
-  return DoUpdate(filter, &update, nullptr, false, options.upsert, false, options.array_filters);
+  return DoUpdate(filter, &update, nullptr, false, options.upsert, false, options.array_filters, options.hint);
 }
 
 UpdateResult Collection::UpdateOne(const Document& filter, const Pipeline& pipeline,
                                    const UpdateOptions& options) {
-  return DoUpdate(filter, nullptr, &pipeline, false, options.upsert, false, options.array_filters);
+  return DoUpdate(filter, nullptr, &pipeline, false, options.upsert, false, options.array_filters, options.hint);
 }
 
 UpdateResult Collection::UpdateMany(const Document& filter, const Pipeline& pipeline,
                                     const UpdateOptions& options) {
-  return DoUpdate(filter, nullptr, &pipeline, true, options.upsert, false, options.array_filters);
+  return DoUpdate(filter, nullptr, &pipeline, true, options.upsert, false, options.array_filters, options.hint);
 }
 
 UpdateResult Collection::UpdateMany(const Document& filter, const Document& update,
                                     const UpdateOptions& options) {
-  return DoUpdate(filter, &update, nullptr, true, options.upsert, false, options.array_filters);
+  return DoUpdate(filter, &update, nullptr, true, options.upsert, false, options.array_filters, options.hint);
 }
 
 UpdateResult Collection::ReplaceOne(const Document& filter, const Document& replacement,
                                     const ReplaceOptions& options) {
-  return DoUpdate(filter, &replacement, nullptr, false, options.upsert, true, {});
+  return DoUpdate(filter, &replacement, nullptr, false, options.upsert, true, {}, options.hint);
 }
 
-DeleteResult Collection::DoDelete(const Document& filter, bool multi) {
+DeleteResult Collection::DoDelete(const Document& filter, bool multi,
+                                  const std::optional<Hint>& hint) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::DeleteRequest request;
@@ -200,13 +205,18 @@ DeleteResult Collection::DoDelete(const Document& filter, bool multi) {
   request.set_collection(name_);
   internal::SetBson(request.mutable_filter(), filter);
   request.set_multi(multi);
+  if (hint) internal::SetHint(request.mutable_hint(), hint);
   v1::DeleteReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Delete(c, request, &reply); });
   return DeleteResult{reply.deleted_count()};
 }
 
-DeleteResult Collection::DeleteOne(const Document& filter) { return DoDelete(filter, false); }
-DeleteResult Collection::DeleteMany(const Document& filter) { return DoDelete(filter, true); }
+DeleteResult Collection::DeleteOne(const Document& filter, const DeleteOptions& options) {
+  return DoDelete(filter, false, options.hint);
+}
+DeleteResult Collection::DeleteMany(const Document& filter, const DeleteOptions& options) {
+  return DoDelete(filter, true, options.hint);
+}
 
 namespace {
 
@@ -218,6 +228,7 @@ struct FindAndModifyArgs {
   const std::optional<Document>* sort = nullptr;
   const std::vector<Document>* array_filters = nullptr;
   int64_t max_time_ms = 0;
+  const std::optional<Hint>* hint = nullptr;
 };
 
 }  // namespace
@@ -247,6 +258,7 @@ static std::optional<Document> RunFindAndModify(internal::ClientCore* core, cons
   request.set_upsert(a.upsert);
   request.set_return_new(a.return_new);
   request.set_max_time_ms(a.max_time_ms);
+  if (a.hint != nullptr) internal::SetHint(request.mutable_hint(), *a.hint);
   v1::FindAndModifyReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->FindAndModify(c, request, &reply); });
   if (!reply.has_value()) return std::nullopt;
@@ -259,7 +271,8 @@ std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, con
                           {.update = &update, .upsert = o.upsert,
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
-                           .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms});
+                           .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
+                           .hint = &o.hint});
 }
 
 std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, const Pipeline& pipeline,
@@ -268,7 +281,8 @@ std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, con
                           {.pipeline = &pipeline, .upsert = o.upsert,
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
-                           .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms});
+                           .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
+                           .hint = &o.hint});
 }
 
 std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
@@ -278,14 +292,14 @@ std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
                           {.update = &replacement, .replace = true, .upsert = o.upsert,
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
-                           .max_time_ms = o.max_time_ms});
+                           .max_time_ms = o.max_time_ms, .hint = &o.hint});
 }
 
 std::optional<Document> Collection::FindOneAndDelete(const Document& filter,
                                                      const FindOneAndDeleteOptions& o) {
   return RunFindAndModify(core_.get(), db_, name_, filter,
                           {.remove = true, .projection = &o.projection, .sort = &o.sort,
-                           .max_time_ms = o.max_time_ms});
+                           .max_time_ms = o.max_time_ms, .hint = &o.hint});
 }
 
 BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
@@ -314,10 +328,12 @@ BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
                                std::is_same_v<T, DeleteManyModel>) {
             internal::SetBson(m->mutable_delete_()->mutable_filter(), model.filter);
             m->mutable_delete_()->set_multi(std::is_same_v<T, DeleteManyModel>);
+            internal::SetHint(m->mutable_delete_()->mutable_hint(), model.hint);
           } else {
             auto* u = m->mutable_update();
             internal::SetBson(u->mutable_filter(), model.filter);
             u->set_upsert(model.upsert);
+            internal::SetHint(u->mutable_hint(), model.hint);
             if constexpr (std::is_same_v<T, ReplaceOneModel>) {
               internal::SetBson(u->mutable_update(), model.replacement);
               u->set_replace(true);
@@ -357,7 +373,8 @@ BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
   return result;
 }
 
-std::vector<Value> Collection::Distinct(std::string_view key, const Document& filter) {
+std::vector<Value> Collection::Distinct(std::string_view key, const Document& filter,
+                                        const DistinctOptions& options) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::DistinctRequest request;
@@ -365,6 +382,8 @@ std::vector<Value> Collection::Distinct(std::string_view key, const Document& fi
   request.set_collection(name_);
   request.set_key(std::string(key));
   internal::SetBson(request.mutable_filter(), filter);
+  request.set_max_time_ms(options.max_time_ms);
+  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
   v1::DistinctReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Distinct(c, request, &reply); });
   Document values = internal::FromDoc(reply.values());

@@ -1180,6 +1180,55 @@ absl::StatusOr<ExprPtr> ParseOperator(std::string_view op, const Value& arg) {
       return Some(s);
     }));
   }
+  if (op == "$getField" || op == "$setField" || op == "$unsetField") {
+    Value spec = arg;
+    if (op == "$getField" && arg.type() != BsonType::kDocument) spec = Document{{"field", arg}};
+    auto named = op == "$getField"   ? ParseNamed(spec, op, {"field"}, {"input"}, {})
+                 : op == "$setField" ? ParseNamed(spec, op, {"field", "input", "value"}, {}, {})
+                                     : ParseNamed(spec, op, {"field", "input"}, {}, {});
+    if (!named.ok()) return named.status();
+    auto args = std::make_shared<std::map<std::string, ExprPtr>>(*std::move(named));
+    std::string name(op);
+    return ExprPtr(std::make_unique<SpecialExpr>([args, name](const Variables& vars) -> EvalResult {
+      auto field = Eval(*args, "field", vars);
+      if (!field.ok()) return field.status();
+      if (!*field || (*field)->type() != BsonType::kString) {
+        return Err(3041704, StrCat(name, " requires 'field' to evaluate to a string"));
+      }
+      std::optional<Value> input;
+      if (args->count("input")) {
+        auto in = Eval(*args, "input", vars);
+        if (!in.ok()) return in.status();
+        input = *in;
+      } else if (vars.root != nullptr) {
+        input = Value(*vars.root);
+      }
+      const std::string& key = (*field)->AsString();
+      if (name == "$getField") {
+        if (IsNullish(input)) return kNull;
+        if (input->type() != BsonType::kDocument) return std::optional<Value>();
+        const Value* v = input->AsDocument().Find(key);
+        return v ? Some(*v) : std::optional<Value>();
+      }
+      if (IsNullish(input)) return kNull;
+      if (input->type() != BsonType::kDocument) {
+        return Err(4161105, StrCat(name, " requires 'input' to evaluate to type Object"));
+      }
+      Document out = input->AsDocument();
+      if (name == "$unsetField") {
+        out.Remove(key);
+        return Some(out);
+      }
+      auto value = Eval(*args, "value", vars);
+      if (!value.ok()) return value.status();
+      if (*value) {
+        out.Set(key, **value);
+      } else {
+        out.Remove(key);  // $$REMOVE
+      }
+      return Some(out);
+    }));
+  }
   if (op == "$dateToString") {
     auto named = ParseNamed(arg, op, {"date"}, {"format", "timezone", "onNull"}, {});
     if (!named.ok()) return named.status();

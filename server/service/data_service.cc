@@ -27,6 +27,31 @@ absl::StatusOr<std::unique_ptr<query::Matcher>> ParseFilter(const v1::Doc& doc) 
   return query::Matcher::Parse(*std::move(bytes));
 }
 
+// Hints may name only the _id index until secondary indexes exist.
+absl::Status CheckHint(const v1::Hint& hint) {
+  switch (hint.kind_case()) {
+    case v1::Hint::kName:
+      if (hint.name() == "_id_") return absl::OkStatus();
+      break;
+    case v1::Hint::kKeys: {
+      auto keys = DocToBson(hint.keys());
+      if (!keys.ok()) return keys.status();
+      bson::DocView view(*keys);
+      if (view.CountElements() == 1 && view.begin()->key == "_id" && view.begin()->value.IsNumber() &&
+          view.begin()->value.AsDouble() == 1) {
+        return absl::OkStatus();
+      }
+      break;
+    }
+    default:
+      return absl::OkStatus();
+  }
+  return MongoError(kBadValue, "hint provided does not correspond to an existing index");
+}
+
+#define MM_CHECK_HINT(msg) \
+  if (auto hint_status = CheckHint(msg); !hint_status.ok()) return ToGrpc(hint_status)
+
 // The arrayFilters of a request as one BSON array, if any.
 absl::StatusOr<std::optional<std::string>> ArrayFilters(
     const google::protobuf::RepeatedPtrField<v1::Doc>& docs) {
@@ -99,6 +124,7 @@ grpc::Status DataServiceImpl::Insert(grpc::ServerContext*, const v1::InsertReque
 
 grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* req,
                                    v1::CursorReply* reply) {
+  MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->projection(), req->sort());
   FindSpec spec;
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
@@ -158,6 +184,7 @@ grpc::Status DataServiceImpl::KillCursors(grpc::ServerContext*, const v1::KillCu
 
 grpc::Status DataServiceImpl::Count(grpc::ServerContext*, const v1::CountRequest* req,
                                     v1::CountReply* reply) {
+  MM_CHECK_HINT(req->hint());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Count(engine_, req->database(), req->collection(),
                                              *matcher, req->skip(), req->limit(),
@@ -176,6 +203,7 @@ grpc::Status DataServiceImpl::EstimatedCount(grpc::ServerContext*,
 
 grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateRequest* req,
                                      v1::UpdateReply* reply) {
+  MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->update());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
   MM_ASSIGN_OR_RETURN_GRPC(update, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline()));
@@ -190,6 +218,7 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
 
 grpc::Status DataServiceImpl::Delete(grpc::ServerContext*, const v1::DeleteRequest* req,
                                      v1::DeleteReply* reply) {
+  MM_CHECK_HINT(req->hint());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Delete(engine_, req->database(), req->collection(),
                                               *matcher, req->multi()));
@@ -200,6 +229,7 @@ grpc::Status DataServiceImpl::Delete(grpc::ServerContext*, const v1::DeleteReque
 grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
                                             const v1::FindAndModifyRequest* req,
                                             v1::FindAndModifyReply* reply) {
+  MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->update(), req->sort(), req->projection());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
   FindAndModifySpec spec;
@@ -243,6 +273,7 @@ grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
 
 grpc::Status DataServiceImpl::Distinct(grpc::ServerContext*, const v1::DistinctRequest* req,
                                        v1::DistinctReply* reply) {
+  MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
   MM_ASSIGN_OR_RETURN_GRPC(values, service::Distinct(engine_, req->database(), req->collection(),
@@ -288,7 +319,9 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
       }
     } else if (m.has_update()) {
       const auto& u = m.update();
-      auto matcher = ParseFilter(u.filter());
+      status = CheckHint(u.hint());
+      auto matcher = status.ok() ? ParseFilter(u.filter())
+                                 : absl::StatusOr<std::unique_ptr<query::Matcher>>(status);
       auto update = matcher.ok() ? ParseUpdate(u.update(), u.replace(), u.array_filters(), u.pipeline())
                                  : absl::StatusOr<std::unique_ptr<update::Update>>(matcher.status());
       if (!update.ok()) {
@@ -309,7 +342,9 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
         }
       }
     } else if (m.has_delete_()) {
-      auto matcher = ParseFilter(m.delete_().filter());
+      status = CheckHint(m.delete_().hint());
+      auto matcher = status.ok() ? ParseFilter(m.delete_().filter())
+                                 : absl::StatusOr<std::unique_ptr<query::Matcher>>(status);
       if (!matcher.ok()) {
         status = matcher.status();
       } else {

@@ -366,12 +366,18 @@ absl::Status ValidateStorable(bson::DocView doc) {
                       StrCat("object to insert too large. size in bytes: ", doc.size(),
                              ", max size: ", kMaxBsonObjectSize));
   }
+  // Since MongoDB 5.0 field names may start with '$' and contain '.', except inside _id.
   for (const bson::ElementView& e : doc) {
-    if (!e.key.empty() && e.key[0] == '$') {
-      return MongoError(kBadValue,
-                        StrCat("Document can't have $ prefixed field names: ", e.key));
-    }
     if (e.key == "_id") {
+      if (e.value.type == BsonType::kDocument) {
+        for (const bson::ElementView& f : e.value.Doc()) {
+          if (!f.key.empty() && f.key[0] == '$') {
+            return MongoError(kDollarPrefixedFieldName,
+                              StrCat("_id fields may not contain '$'-prefixed fields: ", f.key,
+                                     " is not valid for storage."));
+          }
+        }
+      }
       switch (e.value.type) {
         case BsonType::kArray:
           return MongoError(kBadValue, "The '_id' value cannot be of type array");

@@ -74,8 +74,9 @@ class Update {
   std::map<std::string, std::unique_ptr<query::Matcher>, std::less<>> array_filters_;
 };
 
-// Checks a document about to be stored: _id not an array/regex/undefined, no top-level
-// $-prefixed field names, within 16 MiB. Errors carry MongoDB's codes.
+// Checks a document about to be stored: _id not an array/regex/undefined and without
+// $-prefixed fields (52), within 16 MiB (10334). Other $-prefixed and dotted field names
+// are storable, as in MongoDB 5.0+.
 absl::Status ValidateStorable(bson::DocView doc);
 
 }  // namespace micromongo::update

@@ -256,7 +256,9 @@ TEST(UpdateTest, ReplacementKeepsIdAndRejectsChanges) {
 TEST(UpdateTest, StorableDocuments) {
   EXPECT_TRUE(ValidateStorable(bson::DocView(Bson(R"({"_id": 1, "a": {"$b": 1}})"))).ok());
   EXPECT_EQ(MongoCodeOf(ValidateStorable(bson::DocView(Bson(R"({"_id": [1]})")))), kBadValue);
-  EXPECT_EQ(MongoCodeOf(ValidateStorable(bson::DocView(Bson(R"({"$a": 1})")))), kBadValue);
+  EXPECT_TRUE(ValidateStorable(bson::DocView(Bson(R"({"_id": 1, "$a": 1, "b.c": 1})"))).ok());
+  EXPECT_EQ(MongoCodeOf(ValidateStorable(bson::DocView(Bson(R"({"_id": {"$a": 1}})")))),
+            kDollarPrefixedFieldName);
 }
 
 }  // namespace

@@ -103,8 +103,8 @@ class Collection {
                           const UpdateOptions& options = {});
   UpdateResult ReplaceOne(const Document& filter, const Document& replacement,
                           const ReplaceOptions& options = {});
-  DeleteResult DeleteOne(const Document& filter);
-  DeleteResult DeleteMany(const Document& filter);
+  DeleteResult DeleteOne(const Document& filter, const DeleteOptions& options = {});
+  DeleteResult DeleteMany(const Document& filter, const DeleteOptions& options = {});
 
   // findAndModify: the first document by filter and sort, updated / replaced / deleted
   // atomically; returns it as it was before (default) or after, projected; nullopt if none.
@@ -121,7 +121,8 @@ class Collection {
   BulkWriteResult BulkWrite(const std::vector<WriteModel>& models,
                             const BulkWriteOptions& options = {});
   // The distinct values at a dotted path among matching documents (arrays unwound).
-  std::vector<Value> Distinct(std::string_view key, const Document& filter = {});
+  std::vector<Value> Distinct(std::string_view key, const Document& filter = {},
+                              const DistinctOptions& options = {});
   // Renames this collection within its database (error 48 if `to` exists unless
   // drop_target). This handle keeps naming the old name.
   void Rename(std::string_view to, bool drop_target = false);
@@ -134,8 +135,9 @@ class Collection {
       : core_(std::move(core)), db_(std::move(db)), name_(std::move(name)) {}
   UpdateResult DoUpdate(const Document& filter, const Document* update,
                         const Pipeline* pipeline, bool multi, bool upsert, bool replace,
-                        const std::vector<Document>& array_filters);
-  DeleteResult DoDelete(const Document& filter, bool multi);
+                        const std::vector<Document>& array_filters,
+                        const std::optional<Hint>& hint);
+  DeleteResult DoDelete(const Document& filter, bool multi, const std::optional<Hint>& hint);
 
   std::shared_ptr<internal::ClientCore> core_;
   std::string db_;

@@ -17,6 +17,16 @@ namespace micromongo {
 
 class WorkerBridge;
 
+// An index hint: an index name or its key pattern. Until secondary indexes exist only the
+// _id index ("_id_" or {_id: 1}) can be named; others fail with error 2.
+struct Hint {
+  Hint(const char* name) : name(name) {}
+  Hint(std::string name) : name(std::move(name)) {}
+  Hint(Document keys) : keys(std::move(keys)) {}
+  std::string name;
+  std::optional<Document> keys;
+};
+
 // How WorkerBridge::Create starts a worker.
 struct WorkerOptions {
   // Data root of the worker (one directory per database inside). Empty: the server's
@@ -49,11 +59,22 @@ struct FindOptions {
   std::string comment;
   bool allow_disk_use = false;     // accepted; sorts never spill here
   bool no_cursor_timeout = false;  // never reclaim the server cursor for idleness
+  std::optional<Hint> hint;
 };
 
 struct CountOptions {
   int64_t skip = 0;
   int64_t limit = 0;
+  int64_t max_time_ms = 0;
+  std::optional<Hint> hint;
+};
+
+struct DeleteOptions {
+  std::optional<Hint> hint;
+};
+
+struct DistinctOptions {
+  std::optional<Hint> hint;
   int64_t max_time_ms = 0;
 };
 
@@ -72,10 +93,12 @@ struct UpdateOptions {
   bool upsert = false;
   // Filters for $[<identifier>] path components: {"elem.grade": {"$gte": 85}}.
   std::vector<Document> array_filters;
+  std::optional<Hint> hint;
 };
 
 struct ReplaceOptions {
   bool upsert = false;
+  std::optional<Hint> hint;
 };
 
 enum class ReturnDocument { kBefore, kAfter };
@@ -87,6 +110,7 @@ struct FindOneAndUpdateOptions {
   ReturnDocument return_document = ReturnDocument::kBefore;
   std::vector<Document> array_filters;
   int64_t max_time_ms = 0;
+  std::optional<Hint> hint;
 };
 
 struct FindOneAndReplaceOptions {
@@ -95,12 +119,14 @@ struct FindOneAndReplaceOptions {
   bool upsert = false;
   ReturnDocument return_document = ReturnDocument::kBefore;
   int64_t max_time_ms = 0;
+  std::optional<Hint> hint;
 };
 
 struct FindOneAndDeleteOptions {
   std::optional<Document> projection;
   std::optional<Document> sort;
   int64_t max_time_ms = 0;
+  std::optional<Hint> hint;
 };
 
 struct BulkWriteOptions {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "micromongo/document.h"
+#include "micromongo/options.h"
 
 namespace micromongo {
 
@@ -54,6 +55,7 @@ struct UpdateOneModel {
   bool upsert = false;
   std::vector<Document> array_filters;
   std::vector<Document> pipeline;
+  std::optional<Hint> hint;
 };
 struct UpdateManyModel {
   Document filter;
@@ -61,17 +63,21 @@ struct UpdateManyModel {
   bool upsert = false;
   std::vector<Document> array_filters;
   std::vector<Document> pipeline;
+  std::optional<Hint> hint;
 };
 struct ReplaceOneModel {
   Document filter;
   Document replacement;
   bool upsert = false;
+  std::optional<Hint> hint;
 };
 struct DeleteOneModel {
   Document filter;
+  std::optional<Hint> hint;
 };
 struct DeleteManyModel {
   Document filter;
+  std::optional<Hint> hint;
 };
 using WriteModel = std::variant<InsertOneModel, UpdateOneModel, UpdateManyModel, ReplaceOneModel,
                                 DeleteOneModel, DeleteManyModel>;
