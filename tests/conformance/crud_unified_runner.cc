@@ -180,7 +180,9 @@ std::vector<Document> DocsOf(const Value& v) {
 
 void RejectUnsupported(const Document& args, std::initializer_list<const char*> supported) {
   for (const auto& [k, v] : args) {
-    if (k == "comment") continue;  // informational only
+    // comment is informational; drivers drop rawData for servers before 8.2 (we emulate
+    // 7.0); bypassDocumentValidation changes nothing where collections have no validator.
+    if (k == "comment" || k == "rawData" || k == "bypassDocumentValidation") continue;
     bool ok = false;
     for (const char* s : supported) ok = ok || k == s;
     if (!ok) throw Fail{"option '" + k + "' is not supported by micro-mongo yet", true};
@@ -369,7 +371,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
       const Document& spec = spec_value.AsDocument();
       for (const auto& [k, v] : spec) {
         if (k != "document" && k != "filter" && k != "update" && k != "replacement" && k != "upsert" &&
-            k != "arrayFilters" && k != "hint") {
+            k != "arrayFilters" && k != "hint" && k != "rawData") {
           throw Fail{"bulk write option '" + k + "' is not supported by micro-mongo yet", true};
         }
       }
@@ -504,6 +506,12 @@ int main(int argc, char** argv) {
           }
         }
         mm::MongoClient setup("mongodb://localhost/test", {.worker_bridge = bridge});
+        if (!suite.Has("initialData")) {
+          // Files share namespaces; without initialData a test starts from empty ones.
+          for (auto& [id, coll] : ents.collections) {
+            setup.Db(coll.database_name()).DropCollection(coll.name());
+          }
+        }
         if (const Value* initial = suite.Find("initialData")) {
           for (const Value& dv : initial->AsArray()) {
             const Document& d = dv.AsDocument();
