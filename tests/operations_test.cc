@@ -210,6 +210,28 @@ TEST_F(OperationsTest, UpdatePipelinesAndExpr) {
   EXPECT_EQ(after->GetInt32("price"), 5);
 }
 
+TEST_F(OperationsTest, LetVariablesAndIdIndexHints) {
+  coll_->InsertMany({Document{{"_id", 1}, {"x", "a"}}, Document{{"_id", 2}, {"x", "b"}}});
+  Document by_let{{"$expr", Document{{"$eq", Array{"$x", "$$wanted"}}}}};
+  auto found = coll_->Find(by_let, {.let = Document{{"wanted", "b"}}}).ToVector();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].GetInt32("_id"), 2);
+  auto r = coll_->UpdateOne(by_let, mm::Pipeline{{Document{{"$set", Document{{"y", "$$stamp"}}}}}},
+                            {.let = Document{{"wanted", "a"}, {"stamp", 42}}});
+  EXPECT_EQ(r.modified_count, 1);
+  EXPECT_EQ(coll_->FindOne(Document{{"_id", 1}})->GetInt32("y"), 42);
+  EXPECT_EQ(coll_->DeleteOne(by_let, {.let = Document{{"wanted", "b"}}}).deleted_count, 1);
+
+  EXPECT_EQ(coll_->CountDocuments(Document{}, {.hint = "_id_"}), 1);
+  EXPECT_EQ(coll_->Find(Document{}, {.hint = Document{{"_id", 1}}}).ToVector().size(), 1u);
+  try {
+    coll_->Find(Document{}, {.hint = "x_1"}).ToVector();
+    FAIL() << "hint on a missing index accepted";
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 2);
+  }
+}
+
 TEST_F(OperationsTest, QueryLanguageThroughTheClient) {
   coll_->InsertMany({Document{{"_id", 1}, {"name", "Alice"}, {"tags", Array{"x", "y"}}, {"n", 6}},
                      Document{{"_id", 2}, {"name", "bob"}, {"tags", Array{"y"}}, {"n", 7}}});

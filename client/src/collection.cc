@@ -103,6 +103,7 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   request.set_allow_disk_use(options.allow_disk_use);
   request.set_no_cursor_timeout(options.no_cursor_timeout);
   if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
+  if (options.let) internal::SetBson(request.mutable_let(), *options.let);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
   state->batch_size = options.batch_size;
@@ -146,7 +147,8 @@ int64_t Collection::EstimatedDocumentCount() {
 UpdateResult Collection::DoUpdate(const Document& filter, const Document* update,
                                   const Pipeline* pipeline, bool multi, bool upsert, bool replace,
                                   const std::vector<Document>& array_filters,
-                                  const std::optional<Hint>& hint) {
+                                  const std::optional<Hint>& hint,
+                                  const std::optional<Document>& let) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::UpdateRequest request;
@@ -162,6 +164,7 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
   request.set_replace(replace);
   for (const Document& f : array_filters) internal::SetBson(request.add_array_filters(), f);
   if (hint) internal::SetHint(request.mutable_hint(), hint);
+  if (let) internal::SetBson(request.mutable_let(), *let);
   v1::UpdateReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Update(c, request, &reply); });
   UpdateResult result;
@@ -173,31 +176,32 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
 
 UpdateResult Collection::UpdateOne(const Document& filter, const Document& update,
                                    const UpdateOptions& options) {
-  return DoUpdate(filter, &update, nullptr, false, options.upsert, false, options.array_filters, options.hint);
+  return DoUpdate(filter, &update, nullptr, false, options.upsert, false, options.array_filters, options.hint, options.let);
 }
 
 UpdateResult Collection::UpdateOne(const Document& filter, const Pipeline& pipeline,
                                    const UpdateOptions& options) {
-  return DoUpdate(filter, nullptr, &pipeline, false, options.upsert, false, options.array_filters, options.hint);
+  return DoUpdate(filter, nullptr, &pipeline, false, options.upsert, false, options.array_filters, options.hint, options.let);
 }
 
 UpdateResult Collection::UpdateMany(const Document& filter, const Pipeline& pipeline,
                                     const UpdateOptions& options) {
-  return DoUpdate(filter, nullptr, &pipeline, true, options.upsert, false, options.array_filters, options.hint);
+  return DoUpdate(filter, nullptr, &pipeline, true, options.upsert, false, options.array_filters, options.hint, options.let);
 }
 
 UpdateResult Collection::UpdateMany(const Document& filter, const Document& update,
                                     const UpdateOptions& options) {
-  return DoUpdate(filter, &update, nullptr, true, options.upsert, false, options.array_filters, options.hint);
+  return DoUpdate(filter, &update, nullptr, true, options.upsert, false, options.array_filters, options.hint, options.let);
 }
 
 UpdateResult Collection::ReplaceOne(const Document& filter, const Document& replacement,
                                     const ReplaceOptions& options) {
-  return DoUpdate(filter, &replacement, nullptr, false, options.upsert, true, {}, options.hint);
+  return DoUpdate(filter, &replacement, nullptr, false, options.upsert, true, {}, options.hint,
+                  options.let);
 }
 
 DeleteResult Collection::DoDelete(const Document& filter, bool multi,
-                                  const std::optional<Hint>& hint) {
+                                  const DeleteOptions& options) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::DeleteRequest request;
@@ -205,17 +209,18 @@ DeleteResult Collection::DoDelete(const Document& filter, bool multi,
   request.set_collection(name_);
   internal::SetBson(request.mutable_filter(), filter);
   request.set_multi(multi);
-  if (hint) internal::SetHint(request.mutable_hint(), hint);
+  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
+  if (options.let) internal::SetBson(request.mutable_let(), *options.let);
   v1::DeleteReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Delete(c, request, &reply); });
   return DeleteResult{reply.deleted_count()};
 }
 
 DeleteResult Collection::DeleteOne(const Document& filter, const DeleteOptions& options) {
-  return DoDelete(filter, false, options.hint);
+  return DoDelete(filter, false, options);
 }
 DeleteResult Collection::DeleteMany(const Document& filter, const DeleteOptions& options) {
-  return DoDelete(filter, true, options.hint);
+  return DoDelete(filter, true, options);
 }
 
 namespace {
@@ -229,6 +234,7 @@ struct FindAndModifyArgs {
   const std::vector<Document>* array_filters = nullptr;
   int64_t max_time_ms = 0;
   const std::optional<Hint>* hint = nullptr;
+  const std::optional<Document>* let = nullptr;
 };
 
 }  // namespace
@@ -259,6 +265,7 @@ static std::optional<Document> RunFindAndModify(internal::ClientCore* core, cons
   request.set_return_new(a.return_new);
   request.set_max_time_ms(a.max_time_ms);
   if (a.hint != nullptr) internal::SetHint(request.mutable_hint(), *a.hint);
+  if (a.let != nullptr && *a.let) internal::SetBson(request.mutable_let(), **a.let);
   v1::FindAndModifyReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->FindAndModify(c, request, &reply); });
   if (!reply.has_value()) return std::nullopt;
@@ -272,7 +279,7 @@ std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, con
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
                            .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
-                           .hint = &o.hint});
+                           .hint = &o.hint, .let = &o.let});
 }
 
 std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, const Pipeline& pipeline,
@@ -282,7 +289,7 @@ std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, con
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
                            .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
-                           .hint = &o.hint});
+                           .hint = &o.hint, .let = &o.let});
 }
 
 std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
@@ -292,14 +299,14 @@ std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
                           {.update = &replacement, .replace = true, .upsert = o.upsert,
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
-                           .max_time_ms = o.max_time_ms, .hint = &o.hint});
+                           .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let});
 }
 
 std::optional<Document> Collection::FindOneAndDelete(const Document& filter,
                                                      const FindOneAndDeleteOptions& o) {
   return RunFindAndModify(core_.get(), db_, name_, filter,
                           {.remove = true, .projection = &o.projection, .sort = &o.sort,
-                           .max_time_ms = o.max_time_ms, .hint = &o.hint});
+                           .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let});
 }
 
 BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
@@ -314,6 +321,7 @@ BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
   request.set_database(db_);
   request.set_collection(name_);
   request.set_unordered(!options.ordered);
+  if (options.let) internal::SetBson(request.mutable_let(), *options.let);
   std::map<size_t, Value> inserted_ids;
   for (size_t i = 0; i < models.size(); ++i) {
     v1::WriteModel* m = request.add_models();

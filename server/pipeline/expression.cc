@@ -1349,10 +1349,28 @@ absl::StatusOr<std::unique_ptr<Expression>> ParseExpression(const Value& spec) {
   return ExprPtr(std::make_unique<Constant>(spec));
 }
 
-EvalResult EvaluateOn(const Expression& expr, const Document& doc) {
+EvalResult EvaluateOn(const Expression& expr, const Document& doc, const VariableMap* let) {
   Variables vars;
   vars.root = &doc;
+  if (let != nullptr) vars.bound = *let;
   return expr.Evaluate(vars);
+}
+
+absl::StatusOr<VariableMap> EvaluateLet(const Document& let) {
+  VariableMap out;
+  Document empty;
+  for (const auto& [name, spec] : let) {
+    if (name.empty() || !(name[0] >= 'a' && name[0] <= 'z')) {
+      return Err(kFailedToParse, StrCat("'", name, "' starts with an invalid character for a user "
+                                        "variable name"));
+    }
+    auto expr = ParseExpression(spec);
+    if (!expr.ok()) return expr.status();
+    auto v = EvaluateOn(**expr, empty);
+    if (!v.ok()) return v.status();
+    out[name] = *v ? **v : Value(nullptr);
+  }
+  return out;
 }
 
 }  // namespace micromongo::pipeline

@@ -15,10 +15,13 @@
 
 namespace micromongo::pipeline {
 
-// Variables in scope: ROOT/CURRENT and those bound by $let, $map, $filter and $reduce.
+using VariableMap = std::map<std::string, Value, std::less<>>;
+
+// Variables in scope: ROOT/CURRENT, a command's `let` constants, and those bound by $let,
+// $map, $filter and $reduce.
 struct Variables {
   const Document* root = nullptr;
-  std::map<std::string, Value, std::less<>> bound;
+  VariableMap bound;
 };
 
 // nullopt is "missing", which differs from null (object fields that evaluate to missing
@@ -35,8 +38,12 @@ class Expression {
 // and MongoDB's codes for malformed arguments.
 absl::StatusOr<std::unique_ptr<Expression>> ParseExpression(const Value& spec);
 
-// Evaluates `expr` with `doc` as $$ROOT and $$CURRENT.
-EvalResult EvaluateOn(const Expression& expr, const Document& doc);
+// Evaluates `expr` with `doc` as $$ROOT and $$CURRENT, and `let` in scope.
+EvalResult EvaluateOn(const Expression& expr, const Document& doc, const VariableMap* let = nullptr);
+
+// A command's `let` option: each field an expression evaluated once, without a document,
+// into a constant. Names must start with a lowercase letter (code 9 otherwise).
+absl::StatusOr<VariableMap> EvaluateLet(const Document& let);
 
 // MongoDB's truthiness: false, null, missing, 0 (any numeric type) are false.
 bool IsTrue(const std::optional<Value>& v);

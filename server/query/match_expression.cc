@@ -104,7 +104,7 @@ bool ExprMatch::Matches(bson::DocView doc) const {
   // Evaluation errors count as "no match" at this level; Matcher::Parse rejects malformed
   // expressions up front.
   Document tree = bson::Decode(doc);
-  auto v = pipeline::EvaluateOn(*expr_, tree);
+  auto v = pipeline::EvaluateOn(*expr_, tree, let_);
   return v.ok() && pipeline::IsTrue(*v);
 }
 

@@ -26,6 +26,9 @@ class MatchExpression {
   // Matches one value with no path left to walk: an array element under $elemMatch's
   // value form ({a: {$elemMatch: {$gt: 1, $lt: 5}}}).
   virtual bool MatchesElement(const bson::ValueView& v) const = 0;
+  // Makes a command's `let` constants visible to $expr below this node (owned by the
+  // Matcher, which outlives the tree).
+  virtual void BindLet(const pipeline::VariableMap* let) {}
 };
 
 // A predicate on the value(s) at one path.
@@ -156,6 +159,7 @@ class ElemMatch : public PathMatchExpression {
       : PathMatchExpression(std::move(path)), inner_(std::move(inner)), value_form_(value_form) {}
   bool MatchesValue(const bson::ValueView& v) const override;
   bool TraversesLeafArrays() const override { return false; }
+  void BindLet(const pipeline::VariableMap* let) override { inner_->BindLet(let); }
 
  private:
   std::unique_ptr<MatchExpression> inner_;
@@ -183,9 +187,11 @@ class ExprMatch : public MatchExpression {
   explicit ExprMatch(std::unique_ptr<pipeline::Expression> expr) : expr_(std::move(expr)) {}
   bool Matches(bson::DocView doc) const override;
   bool MatchesElement(const bson::ValueView&) const override { return false; }
+  void BindLet(const pipeline::VariableMap* let) override { let_ = let; }
 
  private:
   std::unique_ptr<pipeline::Expression> expr_;
+  const pipeline::VariableMap* let_ = nullptr;
 };
 
 class AndMatch : public MatchExpression {
@@ -203,6 +209,9 @@ class AndMatch : public MatchExpression {
       if (!c->MatchesElement(v)) return false;
     }
     return true;
+  }
+  void BindLet(const pipeline::VariableMap* let) override {
+    for (const auto& c : children_) c->BindLet(let);
   }
 
  private:
@@ -225,6 +234,9 @@ class OrMatch : public MatchExpression {
     }
     return false;
   }
+  void BindLet(const pipeline::VariableMap* let) override {
+    for (const auto& c : children_) c->BindLet(let);
+  }
 
  private:
   std::vector<std::unique_ptr<MatchExpression>> children_;
@@ -238,6 +250,7 @@ class NotMatch : public MatchExpression {
   bool MatchesElement(const bson::ValueView& v) const override {
     return !child_->MatchesElement(v);
   }
+  void BindLet(const pipeline::VariableMap* let) override { child_->BindLet(let); }
 
  private:
   std::unique_ptr<MatchExpression> child_;

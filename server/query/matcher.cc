@@ -409,14 +409,22 @@ std::optional<size_t> Matcher::FirstMatchingIndex(const Document& doc,
   return std::nullopt;
 }
 
-absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(std::string filter_bson) {
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(std::string filter_bson,
+                                                        const Document* let) {
   auto m = std::make_unique<Matcher>();
   m->filter_ = std::move(filter_bson);
+  if (let != nullptr) {
+    auto vars = pipeline::EvaluateLet(*let);
+    if (!vars.ok()) return vars.status();
+    m->let_ = *std::move(vars);
+    m->has_let_ = true;
+  }
   DocView filter(m->filter_);
   if (filter.empty()) return m;
   auto root = ParseDocument(filter, 0);
   if (!root.ok()) return root.status();
   m->root_ = *std::move(root);
+  if (m->has_let_) m->root_->BindLet(&m->let_);
   ValueView id;
   if (filter.Find("_id", &id) && !id.IsDocumentLike() && id.type != BsonType::kRegex &&
       id.type != BsonType::kNull) {

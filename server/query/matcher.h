@@ -18,7 +18,11 @@ class Matcher {
  public:
   // Errors: code 2 (BadValue) for unknown operators and bad operands, 238 for operators
   // this server does not support.
-  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(std::string filter_bson);
+  // `let`: the command's let option, whose variables $expr can read as $$name.
+  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(std::string filter_bson,
+                                                        const Document* let = nullptr);
+  // The evaluated let variables (null without a let option); updates read them too.
+  const pipeline::VariableMap* let() const { return has_let_ ? &let_ : nullptr; }
 
   bool Matches(bson::DocView doc) const { return root_ == nullptr || root_->Matches(doc); }
   // True for the empty filter.
@@ -36,6 +40,8 @@ class Matcher {
  private:
   std::string filter_;
   std::unique_ptr<MatchExpression> root_;
+  pipeline::VariableMap let_;
+  bool has_let_ = false;
   bson::ValueView id_eq_;
   bool has_id_eq_ = false;
 };

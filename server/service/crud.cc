@@ -204,7 +204,9 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
   auto seed = UpsertSeed(filter);
   if (!seed.ok()) return seed.status();
   Document tree = *std::move(seed);
-  if (auto s = update.Apply(&tree, {.is_insert = true}, &filter); !s.ok()) return s;
+  if (auto s = update.Apply(&tree, {.is_insert = true, .let = filter.let()}, &filter); !s.ok()) {
+    return s;
+  }
   if (tree.Find("_id") == nullptr) tree.Insert(tree.begin(), {"_id", ObjectId::Generate()});
   tree.MoveToFront("_id");
   std::string inserted = bson::Encode(tree);
@@ -290,7 +292,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
     if (!*more) break;
     ++out.matched_count;
     std::string updated;
-    failure = update.ApplyToBson(DocView(doc), {}, &filter, &updated);
+    failure = update.ApplyToBson(DocView(doc), {.let = filter.let()}, &filter, &updated);
     if (!failure.ok()) break;
     failure = update::ValidateStorable(DocView(updated));
     if (!failure.ok()) break;
@@ -432,7 +434,9 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     return out;
   }
   std::string updated;
-  if (auto s = spec.update->ApplyToBson(DocView(best_doc), {}, spec.filter, &updated); !s.ok()) {
+  if (auto s = spec.update->ApplyToBson(DocView(best_doc), {.let = spec.filter->let()},
+                                        spec.filter, &updated);
+      !s.ok()) {
     return s;
   }
   if (auto s = update::ValidateStorable(DocView(updated)); !s.ok()) return s;

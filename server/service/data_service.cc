@@ -21,10 +21,18 @@ bool WantsJson(const Docs&... docs) {
   if (!lhs##_or.ok()) return ToGrpc(lhs##_or.status()); \
   auto lhs = *std::move(lhs##_or)
 
-absl::StatusOr<std::unique_ptr<query::Matcher>> ParseFilter(const v1::Doc& doc) {
+// The filter, with the request's let variables (`let` unset: none).
+absl::StatusOr<std::unique_ptr<query::Matcher>> ParseFilter(const v1::Doc& doc,
+                                                            const v1::Doc* let = nullptr) {
   auto bytes = DocToBson(doc);
   if (!bytes.ok()) return bytes.status();
-  return query::Matcher::Parse(*std::move(bytes));
+  if (let == nullptr || let->kind_case() == v1::Doc::KIND_NOT_SET) {
+    return query::Matcher::Parse(*std::move(bytes));
+  }
+  auto let_bytes = DocToBson(*let);
+  if (!let_bytes.ok()) return let_bytes.status();
+  Document vars = bson::Decode(bson::DocView(*let_bytes));
+  return query::Matcher::Parse(*std::move(bytes), &vars);
 }
 
 // Hints may name only the _id index until secondary indexes exist.
@@ -127,7 +135,7 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
   MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->projection(), req->sort());
   FindSpec spec;
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), &req->let()));
   spec.matcher = std::move(matcher);
   if (req->has_projection()) {
     MM_ASSIGN_OR_RETURN_GRPC(proj_bytes, DocToBson(req->projection()));
@@ -205,7 +213,7 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
                                      v1::UpdateReply* reply) {
   MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->update());
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), &req->let()));
   MM_ASSIGN_OR_RETURN_GRPC(update, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline()));
   MM_ASSIGN_OR_RETURN_GRPC(outcome, service::Update(engine_, req->database(), req->collection(),
                                                     *matcher, *update, req->multi(),
@@ -219,7 +227,7 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
 grpc::Status DataServiceImpl::Delete(grpc::ServerContext*, const v1::DeleteRequest* req,
                                      v1::DeleteReply* reply) {
   MM_CHECK_HINT(req->hint());
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), &req->let()));
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Delete(engine_, req->database(), req->collection(),
                                               *matcher, req->multi()));
   reply->set_deleted_count(n);
@@ -231,7 +239,7 @@ grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
                                             v1::FindAndModifyReply* reply) {
   MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->update(), req->sort(), req->projection());
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), &req->let()));
   FindAndModifySpec spec;
   spec.filter = matcher.get();
   std::optional<query::SortSpec> sort;
@@ -320,7 +328,7 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
     } else if (m.has_update()) {
       const auto& u = m.update();
       status = CheckHint(u.hint());
-      auto matcher = status.ok() ? ParseFilter(u.filter())
+      auto matcher = status.ok() ? ParseFilter(u.filter(), &req->let())
                                  : absl::StatusOr<std::unique_ptr<query::Matcher>>(status);
       auto update = matcher.ok() ? ParseUpdate(u.update(), u.replace(), u.array_filters(), u.pipeline())
                                  : absl::StatusOr<std::unique_ptr<update::Update>>(matcher.status());
@@ -343,7 +351,7 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
       }
     } else if (m.has_delete_()) {
       status = CheckHint(m.delete_().hint());
-      auto matcher = status.ok() ? ParseFilter(m.delete_().filter())
+      auto matcher = status.ok() ? ParseFilter(m.delete_().filter(), &req->let())
                                  : absl::StatusOr<std::unique_ptr<query::Matcher>>(status);
       if (!matcher.ok()) {
         status = matcher.status();

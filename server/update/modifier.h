@@ -3,7 +3,9 @@
 // One update operator applied to one path ({$inc: {a: 1}} yields an IncModifier for "a").
 // Each operator lives in its own file; Update (update.h) parses and drives them.
 
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -18,6 +20,8 @@ namespace micromongo::update {
 struct ApplyContext {
   // The update builds a document an upsert inserts ($setOnInsert applies only then).
   bool is_insert = false;
+  // The command's let variables, for update pipelines.
+  const std::map<std::string, Value, std::less<>>* let = nullptr;
 };
 
 class Modifier {

@@ -14,11 +14,11 @@ namespace {
 class SetStage : public PipelineStage {
  public:
   std::vector<std::pair<query::FieldPath, std::unique_ptr<pipeline::Expression>>> fields;
-  absl::Status Apply(Document* doc) const override {
+  absl::Status Apply(Document* doc, const ApplyContext& context) const override {
     // Every expression sees the stage's input document.
     std::vector<std::optional<Value>> values;
     for (const auto& [path, expr] : fields) {
-      auto v = pipeline::EvaluateOn(*expr, *doc);
+      auto v = pipeline::EvaluateOn(*expr, *doc, context.let);
       if (!v.ok()) return v.status();
       values.push_back(*std::move(v));
     }
@@ -38,7 +38,7 @@ class SetStage : public PipelineStage {
 class UnsetStage : public PipelineStage {
  public:
   std::vector<query::FieldPath> paths;
-  absl::Status Apply(Document* doc) const override {
+  absl::Status Apply(Document* doc, const ApplyContext& context) const override {
     for (const auto& p : paths) {
       auto slot = Resolve(doc, p, /*create=*/false);
       if (!slot.ok()) return slot.status();
@@ -53,7 +53,7 @@ class ProjectStage : public PipelineStage {
   std::unique_ptr<query::Projection> projection;  // the 0/1 part
   std::unique_ptr<SetStage> computed;             // the expression part
   bool clear_all = false;                         // only computed fields remain
-  absl::Status Apply(Document* doc) const override {
+  absl::Status Apply(Document* doc, const ApplyContext& context) const override {
     Document input = *doc;
     if (clear_all) *doc = Document();
     if (projection != nullptr) {
@@ -64,7 +64,7 @@ class ProjectStage : public PipelineStage {
     }
     if (computed != nullptr) {
       for (const auto& [path, expr] : computed->fields) {
-        auto v = pipeline::EvaluateOn(*expr, input);
+        auto v = pipeline::EvaluateOn(*expr, input, context.let);
         if (!v.ok()) return v.status();
         if (!*v) continue;
         auto slot = Resolve(doc, path, true);
@@ -79,8 +79,8 @@ class ProjectStage : public PipelineStage {
 class ReplaceRootStage : public PipelineStage {
  public:
   std::unique_ptr<pipeline::Expression> root;
-  absl::Status Apply(Document* doc) const override {
-    auto v = pipeline::EvaluateOn(*root, *doc);
+  absl::Status Apply(Document* doc, const ApplyContext& context) const override {
+    auto v = pipeline::EvaluateOn(*root, *doc, context.let);
     if (!v.ok()) return v.status();
     if (!*v || (*v)->type() != BsonType::kDocument) {
       return MongoError(40228, StrCat("'newRoot' expression must evaluate to an object, but "

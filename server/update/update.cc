@@ -282,7 +282,7 @@ absl::Status Update::Apply(Document* doc, const ApplyContext& context,
   }
   if (!stages_.empty()) {
     for (const auto& stage : stages_) {
-      if (auto s = stage->Apply(doc); !s.ok()) return s;
+      if (auto s = stage->Apply(doc, context); !s.ok()) return s;
     }
     if (id && doc->Find("_id") == nullptr) doc->Insert(doc->begin(), {"_id", *id});
   }

@@ -22,7 +22,7 @@ namespace micromongo::update {
 class PipelineStage {
  public:
   virtual ~PipelineStage() = default;
-  virtual absl::Status Apply(Document* doc) const = 0;
+  virtual absl::Status Apply(Document* doc, const ApplyContext& context) const = 0;
 };
 absl::StatusOr<std::unique_ptr<PipelineStage>> ParsePipelineStage(const Document& stage);
 

@@ -136,8 +136,8 @@ class Collection {
   UpdateResult DoUpdate(const Document& filter, const Document* update,
                         const Pipeline* pipeline, bool multi, bool upsert, bool replace,
                         const std::vector<Document>& array_filters,
-                        const std::optional<Hint>& hint);
-  DeleteResult DoDelete(const Document& filter, bool multi, const std::optional<Hint>& hint);
+                        const std::optional<Hint>& hint, const std::optional<Document>& let);
+  DeleteResult DoDelete(const Document& filter, bool multi, const DeleteOptions& options);
 
   std::shared_ptr<internal::ClientCore> core_;
   std::string db_;

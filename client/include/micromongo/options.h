@@ -60,6 +60,8 @@ struct FindOptions {
   bool allow_disk_use = false;     // accepted; sorts never spill here
   bool no_cursor_timeout = false;  // never reclaim the server cursor for idleness
   std::optional<Hint> hint;
+  // Variables {name: expression} that $expr in the filter reads as $$name.
+  std::optional<Document> let;
 };
 
 struct CountOptions {
@@ -71,6 +73,7 @@ struct CountOptions {
 
 struct DeleteOptions {
   std::optional<Hint> hint;
+  std::optional<Document> let;
 };
 
 struct DistinctOptions {
@@ -94,11 +97,14 @@ struct UpdateOptions {
   // Filters for $[<identifier>] path components: {"elem.grade": {"$gte": 85}}.
   std::vector<Document> array_filters;
   std::optional<Hint> hint;
+  // Variables for $expr in the filter and for update pipelines.
+  std::optional<Document> let;
 };
 
 struct ReplaceOptions {
   bool upsert = false;
   std::optional<Hint> hint;
+  std::optional<Document> let;
 };
 
 enum class ReturnDocument { kBefore, kAfter };
@@ -111,6 +117,7 @@ struct FindOneAndUpdateOptions {
   std::vector<Document> array_filters;
   int64_t max_time_ms = 0;
   std::optional<Hint> hint;
+  std::optional<Document> let;
 };
 
 struct FindOneAndReplaceOptions {
@@ -120,6 +127,7 @@ struct FindOneAndReplaceOptions {
   ReturnDocument return_document = ReturnDocument::kBefore;
   int64_t max_time_ms = 0;
   std::optional<Hint> hint;
+  std::optional<Document> let;
 };
 
 struct FindOneAndDeleteOptions {
@@ -127,11 +135,14 @@ struct FindOneAndDeleteOptions {
   std::optional<Document> sort;
   int64_t max_time_ms = 0;
   std::optional<Hint> hint;
+  std::optional<Document> let;
 };
 
 struct BulkWriteOptions {
   // Ordered bulk writes stop at the first failing model; unordered ones attempt all.
   bool ordered = true;
+  // Variables for every model's filter and update pipeline.
+  std::optional<Document> let;
 };
 
 }  // namespace micromongo
