@@ -61,6 +61,14 @@ void WorkerBridge::Impl::ThrowFor(const grpc::Status& status) {
     internal::ThrowMongo(info.code(), info.code_name(), info.message());
   }
   if (terminated_.load()) WorkerFail("the worker bridge was terminated");
+  if (process_ != nullptr && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    // A dropped connection usually means the worker is dying: a killed multi-threaded
+    // process can take a moment before it can be reaped. Wait briefly to say which.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+    while (process_->Running() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   if (process_ != nullptr && !process_->Running()) {
     WorkerFail(StrCat("worker died: micromongo-server (pid ", process_->pid(), ") ",
                       process_->ExitDescription()));
