@@ -11,40 +11,16 @@ using micromongo::testing::TempDir;
 
 namespace {
 
-class CrudTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    bridge_ = new std::shared_ptr<mm::WorkerBridge>(
-        mm::WorkerBridge::Create({.data_dir = dir_->path()}));
-  }
-  static void TearDownTestSuite() {
-    (*bridge_)->Terminate();
-    delete bridge_;
-    delete dir_;
-  }
-  void SetUp() override {
-    client_ = std::make_unique<mm::MongoClient>("mongodb://localhost/crud",
-                                                mm::ClientOptions{.worker_bridge = *bridge_});
-    coll_ = std::make_unique<mm::Collection>(client_->Db()[::testing::UnitTest::GetInstance()
-                                                               ->current_test_info()
-                                                               ->name()]);
-  }
+constexpr char kCrudDb[] = "crud";
 
+class CrudTest : public micromongo::testing::WorkerTest<kCrudDb> {
+ protected:
   std::vector<int> Ids(mm::Cursor cursor) {
     std::vector<int> ids;
     for (const Document& d : cursor) ids.push_back(d.GetInt32("_id"));
     return ids;
   }
-
-  static TempDir* dir_;
-  static std::shared_ptr<mm::WorkerBridge>* bridge_;
-  std::unique_ptr<mm::MongoClient> client_;
-  std::unique_ptr<mm::Collection> coll_;
 };
-
-TempDir* CrudTest::dir_ = nullptr;
-std::shared_ptr<mm::WorkerBridge>* CrudTest::bridge_ = nullptr;
 
 TEST_F(CrudTest, InsertGeneratesObjectIdFirstAndFindReturnsIt) {
   auto r = coll_->InsertOne(Document{{"name", "Alice"}, {"age", 30}});

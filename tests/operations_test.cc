@@ -12,32 +12,8 @@ using mm::Document;
 
 namespace {
 
-class OperationsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new mm::testing::TempDir();
-    bridge_ = new std::shared_ptr<mm::WorkerBridge>(
-        mm::WorkerBridge::Create({.data_dir = dir_->path()}));
-  }
-  static void TearDownTestSuite() {
-    (*bridge_)->Terminate();
-    delete bridge_;
-    delete dir_;
-  }
-  void SetUp() override {
-    client_ = std::make_unique<mm::MongoClient>("mongodb://localhost/ops",
-                                                mm::ClientOptions{.worker_bridge = *bridge_});
-    coll_ = std::make_unique<mm::Collection>(
-        client_->Db()[::testing::UnitTest::GetInstance()->current_test_info()->name()]);
-  }
-  static mm::testing::TempDir* dir_;
-  static std::shared_ptr<mm::WorkerBridge>* bridge_;
-  std::unique_ptr<mm::MongoClient> client_;
-  std::unique_ptr<mm::Collection> coll_;
-};
-
-mm::testing::TempDir* OperationsTest::dir_ = nullptr;
-std::shared_ptr<mm::WorkerBridge>* OperationsTest::bridge_ = nullptr;
+constexpr char kOpsDb[] = "ops";
+using OperationsTest = micromongo::testing::WorkerTest<kOpsDb>;
 
 TEST_F(OperationsTest, FindOneAndUpdateReplaceDelete) {
   coll_->InsertMany({Document{{"_id", 1}, {"n", 5}}, Document{{"_id", 2}, {"n", 3}},

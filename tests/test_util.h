@@ -12,6 +12,9 @@
 #include <string>
 #include <thread>
 
+#include <gtest/gtest.h>
+#include <micromongo/micromongo.h>
+
 namespace micromongo::testing {
 
 class TempDir {
@@ -50,5 +53,31 @@ inline bool WaitGone(int pid, std::chrono::milliseconds timeout) {
   }
   return true;
 }
+
+// A test suite sharing one worker; each test gets a collection named after itself in
+// database `Db`.
+template <const char* Db>
+class WorkerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    bridge_ = new std::shared_ptr<WorkerBridge>(WorkerBridge::Create({.data_dir = dir_->path()}));
+  }
+  static void TearDownTestSuite() {
+    (*bridge_)->Terminate();
+    delete bridge_;
+    delete dir_;
+  }
+  void SetUp() override {
+    client_ = std::make_unique<MongoClient>(std::string("mongodb://localhost/") + Db,
+                                            ClientOptions{.worker_bridge = *bridge_});
+    coll_ = std::make_unique<Collection>(
+        client_->Db()[::testing::UnitTest::GetInstance()->current_test_info()->name()]);
+  }
+  static inline TempDir* dir_ = nullptr;
+  static inline std::shared_ptr<WorkerBridge>* bridge_ = nullptr;
+  std::unique_ptr<MongoClient> client_;
+  std::unique_ptr<Collection> coll_;
+};
 
 }  // namespace micromongo::testing

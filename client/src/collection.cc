@@ -16,6 +16,13 @@ Document WithId(const Document& doc) {
   return out;
 }
 
+// {"<index>": _id, ...} -> index -> _id.
+std::map<size_t, Value> IdsByIndex(const v1::Doc& doc) {
+  std::map<size_t, Value> out;
+  for (const auto& [k, v] : internal::FromDoc(doc)) out.emplace(std::stoul(k), v);
+  return out;
+}
+
 std::vector<WriteError> ToWriteErrors(
     const google::protobuf::RepeatedPtrField<v1::ErrorInfo>& infos) {
   std::vector<WriteError> errors;
@@ -73,11 +80,7 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
   if (reply.write_errors_size() > 0) {
     BulkWriteResult partial;
     partial.inserted_count = reply.inserted_count();
-    if (reply.has_inserted_ids()) {
-      for (const auto& [k, v] : internal::FromDoc(reply.inserted_ids())) {
-        partial.inserted_ids.emplace(std::stoul(k), v);
-      }
-    }
+    if (reply.has_inserted_ids()) partial.inserted_ids = IdsByIndex(reply.inserted_ids());
     throw BulkWriteError(ToWriteErrors(reply.write_errors()), std::move(partial));
   }
   InsertManyResult result;
@@ -365,16 +368,8 @@ BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
   result.modified_count = reply.modified_count();
   result.deleted_count = reply.deleted_count();
   result.upserted_count = reply.upserted_count();
-  if (reply.has_inserted_ids()) {
-    for (const auto& [k, v] : internal::FromDoc(reply.inserted_ids())) {
-      result.inserted_ids.emplace(std::stoul(k), v);
-    }
-  }
-  if (reply.has_upserted_ids()) {
-    for (const auto& [k, v] : internal::FromDoc(reply.upserted_ids())) {
-      result.upserted_ids.emplace(std::stoul(k), v);
-    }
-  }
+  if (reply.has_inserted_ids()) result.inserted_ids = IdsByIndex(reply.inserted_ids());
+  if (reply.has_upserted_ids()) result.upserted_ids = IdsByIndex(reply.upserted_ids());
   if (reply.write_errors_size() > 0) {
     throw BulkWriteError(ToWriteErrors(reply.write_errors()), std::move(result));
   }

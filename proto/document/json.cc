@@ -666,22 +666,7 @@ absl::Status AppendJson(Builder* b, std::string_view key, const JsonValue& v, in
 }
 
 void PrintNormalized(const JsonValue& v, std::string* out) {
-  auto quote = [&](const std::string& s) {
-    out->push_back('"');
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\') {
-        out->push_back('\\');
-        out->push_back(static_cast<char>(c));
-      } else if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out->append(buf);
-      } else {
-        out->push_back(static_cast<char>(c));
-      }
-    }
-    out->push_back('"');
-  };
+  auto quote = [&](const std::string& s) { AppendJsonString(s, out); };
   switch (v.kind) {
     case JsonValue::kNull: out->append("null"); break;
     case JsonValue::kBool: out->append(v.boolean ? "true" : "false"); break;

@@ -17,6 +17,9 @@ absl::StatusOr<std::string> JsonToBson(std::string_view json);
 // re-escaped one way, numbers as written, key order kept) so two texts can be compared.
 absl::StatusOr<std::string> NormalizeJson(std::string_view json);
 
+// Appends `s` as a JSON string literal (quotes, escapes for '"', '\\' and controls).
+void AppendJsonString(std::string_view s, std::string* out);
+
 // Prints validated BSON as relaxed (or canonical) Extended JSON: {"a": 1, "b": {"$oid": ...}}.
 std::string BsonToJson(std::string_view bson, bool canonical = false);
 

@@ -15,7 +15,11 @@
 namespace micromongo::bson {
 namespace {
 
-void Quote(std::string_view s, std::string* out) {
+void Quote(std::string_view s, std::string* out) { AppendJsonString(s, out); }
+
+}  // namespace
+
+void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
@@ -38,6 +42,8 @@ void Quote(std::string_view s, std::string* out) {
   }
   out->push_back('"');
 }
+
+namespace {
 
 // Shortest text that reads back as `d`: fixed notation with at least one fractional
 // digit, or d.dddE+XX when the decimal exponent is below -6 or at least 16.

@@ -563,6 +563,23 @@ absl::StatusOr<bool> FindCursor::NextMatch(std::string* doc) {
   return false;
 }
 
+absl::StatusOr<bool> FindCursor::NextUnskipped(std::string* doc) {
+  if (pending_) {
+    *doc = std::move(*pending_);
+    pending_.reset();
+    return true;
+  }
+  while (true) {
+    auto more = NextMatch(doc);
+    if (!more.ok() || !*more) return more;
+    if (skipped_ < spec_.skip) {
+      ++skipped_;
+      continue;
+    }
+    return true;
+  }
+}
+
 absl::Status FindCursor::NextBatch(size_t max_docs, size_t max_bytes,
                                    std::vector<std::string>* out) {
   size_t bytes = 0;
@@ -572,20 +589,11 @@ absl::Status FindCursor::NextBatch(size_t max_docs, size_t max_bytes,
       exhausted_ = true;
       break;
     }
-    if (pending_) {
-      doc = std::move(*pending_);
-      pending_.reset();
-    } else {
-      auto more = NextMatch(&doc);
-      if (!more.ok()) return more.status();
-      if (!*more) {
-        exhausted_ = true;
-        break;
-      }
-    }
-    if (skipped_ < spec_.skip) {
-      ++skipped_;
-      continue;
+    auto more = NextUnskipped(&doc);
+    if (!more.ok()) return more.status();
+    if (!*more) {
+      exhausted_ = true;
+      break;
     }
     ++returned_;
     if (spec_.projection) {
@@ -603,19 +611,12 @@ absl::Status FindCursor::NextBatch(size_t max_docs, size_t max_bytes,
       exhausted_ = true;
     } else {
       std::string next;
-      while (true) {
-        auto more = NextMatch(&next);
-        if (!more.ok()) return more.status();
-        if (!*more) {
-          exhausted_ = true;
-          break;
-        }
-        if (skipped_ < spec_.skip) {
-          ++skipped_;
-          continue;
-        }
+      auto more = NextUnskipped(&next);
+      if (!more.ok()) return more.status();
+      if (*more) {
         pending_ = std::move(next);
-        break;
+      } else {
+        exhausted_ = true;
       }
     }
   }

@@ -130,6 +130,8 @@ class FindCursor {
   // The next matching document (before skip/limit/projection), from the sorted buffer or
   // the scan; false at the end.
   absl::StatusOr<bool> NextMatch(std::string* doc);
+  // The next document past skip: the lookahead, or the next match.
+  absl::StatusOr<bool> NextUnskipped(std::string* doc);
 
   FindSpec spec_;
   std::shared_ptr<storage::Database> db_;
