@@ -816,6 +816,9 @@ const std::vector<OpDef>& Operators() {
                    auto s = IntArg(a[0]), e = IntArg(a[1]);
                    int64_t step = a.size() > 2 ? IntArg(a[2]).value_or(0) : 1;
                    if (!s || !e || step == 0) return Err(34449, "$range requires integral start, end and a non-zero step");
+                   // Bounded like MongoDB's 64 MB limit, so no input can exhaust the worker.
+                   long double n = (static_cast<long double>(*e) - *s) / step;
+                   if (n > 4'000'000) return Err(5029500, "$range would use too much memory");
                    Array out;
                    for (int64_t i = *s; step > 0 ? i < *e : i > *e; i += step) out.push_back(static_cast<int32_t>(i));
                    return Some(out);

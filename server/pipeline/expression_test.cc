@@ -130,7 +130,7 @@ TEST(ExpressionTest, Errors) {
   }
   Document doc{{"s", "x"}};
   for (const char* e : {R"({"$divide": [1, 0]})", R"({"$add": ["$s", 1]})",
-                        R"({"$toInt": "abc"})"}) {
+                        R"({"$toInt": "abc"})", R"({"$range": [0, 2000000000]})"}) {
     auto spec = Document::FromJson(std::string("{\"e\": ") + e + "}");
     auto expr = ParseExpression(spec.Get("e"));
     ASSERT_TRUE(expr.ok()) << e;
