@@ -208,6 +208,36 @@ TEST_F(OperationsTest, LetVariablesAndIdIndexHints) {
   }
 }
 
+TEST_F(OperationsTest, AggregateBasicStagesOutAndMerge) {
+  coll_->InsertMany({Document{{"_id", 1}, {"g", "a"}, {"n", 5}}, Document{{"_id", 2}, {"g", "b"}, {"n", 3}},
+                     Document{{"_id", 3}, {"g", "a"}, {"n", 9}}});
+  auto rows = coll_->Aggregate({Document{{"$match", Document{{"g", "a"}}}},
+                                Document{{"$sort", Document{{"n", -1}}}},
+                                Document{{"$addFields", Document{{"twice", Document{{"$multiply", Array{"$n", 2}}}}}}},
+                                Document{{"$project", Document{{"_id", 0}, {"twice", 1}}}}})
+                  .ToVector();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].ToJson(), (Document{{"twice", 18}}.ToJson()));
+  auto count = coll_->Aggregate({Document{{"$skip", 1}}, Document{{"$count", "left"}}}).ToVector();
+  EXPECT_EQ(count[0].GetInt32("left"), 2);
+  EXPECT_TRUE(coll_->Aggregate({Document{{"$match", Document{{"$expr", Document{{"$eq", Array{"$g", "$$want"}}}}}}},
+                                Document{{"$out", "agg_out"}}},
+                               {.let = Document{{"want", "b"}}})
+                  .ToVector()
+                  .empty());
+  mm::Collection out = client_->Db()["agg_out"];
+  EXPECT_EQ(out.CountDocuments(), 1);
+  coll_->Aggregate({Document{{"$set", Document{{"merged", true}}}},
+                    Document{{"$merge", Document{{"into", "agg_out"}}}}}).ToVector();
+  EXPECT_EQ(out.CountDocuments(Document{{"merged", true}}), 3);
+  try {
+    coll_->Aggregate({Document{{"$lookup", Document{}}}}).ToVector();
+    FAIL();
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 238);
+  }
+}
+
 TEST_F(OperationsTest, QueryLanguageThroughTheClient) {
   coll_->InsertMany({Document{{"_id", 1}, {"name", "Alice"}, {"tags", Array{"x", "y"}}, {"n", 6}},
                      Document{{"_id", 2}, {"name", "bob"}, {"tags", Array{"y"}}, {"n", 7}}});

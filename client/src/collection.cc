@@ -114,6 +114,27 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   return Cursor(std::move(state));
 }
 
+Cursor Collection::Aggregate(const std::vector<Document>& pipeline,
+                             const AggregateOptions& options) {
+  auto state = std::make_unique<internal::CursorState>();
+  auto& rpc = core_->Rpc(&state->bridge);
+  v1::AggregateRequest request;
+  request.set_database(db_);
+  request.set_collection(name_);
+  for (const Document& stage : pipeline) internal::SetBson(request.add_pipeline(), stage);
+  request.set_batch_size(options.batch_size);
+  request.set_max_time_ms(options.max_time_ms);
+  request.set_comment(options.comment);
+  request.set_allow_disk_use(options.allow_disk_use);
+  if (options.let) internal::SetBson(request.mutable_let(), *options.let);
+  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
+  v1::CursorReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Aggregate(c, request, &reply); });
+  state->batch_size = options.batch_size;
+  state->Take(&reply);
+  return Cursor(std::move(state));
+}
+
 std::optional<Document> Collection::FindOne(const Document& filter, FindOptions options) {
   options.limit = 1;
   options.batch_size = 1;

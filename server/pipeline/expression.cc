@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <random>
 
 #include "document/status.h"
 #include "document/value_ops.h"
@@ -483,6 +484,10 @@ const std::vector<OpDef>& Operators() {
     v.push_back({"$cmp", 2, 2, [](const Args& a) -> EvalResult {
                    int c = bson::CompareTree(a[0] ? *a[0] : Value(nullptr), a[1] ? *a[1] : Value(nullptr));
                    return Some(c < 0 ? -1 : c > 0 ? 1 : 0);
+                 }});
+    v.push_back({"$rand", 0, 0, [](const Args&) -> EvalResult {
+                   thread_local std::mt19937_64 rng{std::random_device{}()};
+                   return Some(std::uniform_real_distribution<double>(0.0, 1.0)(rng));
                  }});
     v.push_back({"$not", 1, 1, [](const Args& a) -> EvalResult { return Some(!IsTrue(a[0])); }});
     // Arithmetic.
@@ -1277,6 +1282,10 @@ absl::StatusOr<ExprPtr> ParseOperator(std::string_view op, const Value& arg) {
   }
   for (const OpDef& def : Operators()) {
     if (op != def.name) continue;
+    if (def.max_args == 0 && ((arg.type() == BsonType::kDocument && arg.AsDocument().empty()) ||
+                              (arg.type() == BsonType::kArray && arg.AsArray().empty()))) {
+      return ExprPtr(std::make_unique<OperatorExpr>(std::string(op), std::vector<ExprPtr>(), def.fn));
+    }
     auto args = ParseArgs(arg);
     if (!args.ok()) return args.status();
     if (auto s = Arity(op, args->size(), def.min_args, def.max_args); !s.ok()) return s;

@@ -411,14 +411,23 @@ std::optional<size_t> Matcher::FirstMatchingIndex(const Document& doc,
 
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(std::string filter_bson,
                                                         const Document* let) {
+  if (let == nullptr) return Parse(std::move(filter_bson), pipeline::VariableMap(), false);
+  auto vars = pipeline::EvaluateLet(*let);
+  if (!vars.ok()) return vars.status();
+  return Parse(std::move(filter_bson), *vars, true);
+}
+
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(std::string filter_bson,
+                                                        const pipeline::VariableMap& let) {
+  return Parse(std::move(filter_bson), let, true);
+}
+
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(std::string filter_bson,
+                                                        pipeline::VariableMap let, bool has_let) {
   auto m = std::make_unique<Matcher>();
   m->filter_ = std::move(filter_bson);
-  if (let != nullptr) {
-    auto vars = pipeline::EvaluateLet(*let);
-    if (!vars.ok()) return vars.status();
-    m->let_ = *std::move(vars);
-    m->has_let_ = true;
-  }
+  m->let_ = std::move(let);
+  m->has_let_ = has_let;
   DocView filter(m->filter_);
   if (filter.empty()) return m;
   auto root = ParseDocument(filter, 0);

@@ -21,6 +21,9 @@ class Matcher {
   // `let`: the command's let option, whose variables $expr can read as $$name.
   static absl::StatusOr<std::unique_ptr<Matcher>> Parse(std::string filter_bson,
                                                         const Document* let = nullptr);
+  // The same with variables already evaluated (an aggregation's let).
+  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(std::string filter_bson,
+                                                        const pipeline::VariableMap& let);
   // The evaluated let variables (null without a let option); updates read them too.
   const pipeline::VariableMap* let() const { return has_let_ ? &let_ : nullptr; }
 
@@ -38,6 +41,9 @@ class Matcher {
   std::optional<size_t> FirstMatchingIndex(const Document& doc, std::string_view array_path) const;
 
  private:
+  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(std::string filter_bson,
+                                                        pipeline::VariableMap let, bool has_let);
+
   std::string filter_;
   std::unique_ptr<MatchExpression> root_;
   pipeline::VariableMap let_;

@@ -224,7 +224,8 @@ absl::StatusOr<std::unique_ptr<Projection>> Projection::Parse(DocView spec) {
   return p;
 }
 
-absl::StatusOr<std::string> Projection::Apply(DocView doc, const Matcher* filter) const {
+absl::StatusOr<std::string> Projection::Apply(DocView doc, const Matcher* filter,
+                                              const pipeline::VariableMap* let) const {
   Builder out;
   if (inclusion_) {
     Include(root_, doc, &out);
@@ -233,7 +234,7 @@ absl::StatusOr<std::string> Projection::Apply(DocView doc, const Matcher* filter
   }
   std::string projected = std::move(out).Finish();
   if (!specials_.empty()) {
-    if (auto s = ApplySpecials(doc, filter, &projected); !s.ok()) return s;
+    if (auto s = ApplySpecials(doc, filter, let, &projected); !s.ok()) return s;
   }
   return projected;
 }
@@ -271,6 +272,7 @@ void SetPath(Document* doc, const std::string& path, Value value) {
 }  // namespace
 
 absl::Status Projection::ApplySpecials(DocView original, const Matcher* filter,
+                                       const pipeline::VariableMap* let,
                                        std::string* projected) const {
   Document out = bson::Decode(DocView(*projected));
   Document source = bson::Decode(original);
@@ -320,7 +322,7 @@ absl::Status Projection::ApplySpecials(DocView original, const Matcher* filter,
         break;
       }
       case Special::kComputed: {
-        auto v = pipeline::EvaluateOn(*s.expr, source);
+        auto v = pipeline::EvaluateOn(*s.expr, source, let);
         if (!v.ok()) return v.status();
         if (*v) SetPath(&out, s.path, **v);
         break;

@@ -24,7 +24,9 @@ class Projection {
 
   // The projected document's bytes. `filter` is the find's query, needed by "a.$"
   // (error 2 if it matches no element).
-  absl::StatusOr<std::string> Apply(bson::DocView doc, const class Matcher* filter = nullptr) const;
+  // `let`: variables computed fields can read.
+  absl::StatusOr<std::string> Apply(bson::DocView doc, const class Matcher* filter = nullptr,
+                                    const pipeline::VariableMap* let = nullptr) const;
 
   struct Node {
     bool leaf = false;
@@ -41,7 +43,7 @@ class Projection {
     std::shared_ptr<pipeline::Expression> expr;
   };
   absl::Status ApplySpecials(bson::DocView original, const class Matcher* filter,
-                             std::string* projected) const;
+                             const pipeline::VariableMap* let, std::string* projected) const;
 
   bool inclusion_ = false;
   bool include_id_ = true;

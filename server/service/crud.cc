@@ -485,7 +485,114 @@ absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view d
   return std::move(out).Finish();
 }
 
+namespace {
+
+class ScanStage : public pipeline::Stage {
+ public:
+  ScanStage(std::shared_ptr<storage::Database> db, std::unique_ptr<storage::KvIterator> it,
+            Deadline deadline)
+      : db_(std::move(db)), it_(std::move(it)), deadline_(deadline) {}
+  absl::StatusOr<bool> Next(Document* out) override {
+    if (it_ == nullptr) return false;
+    if (!it_->Valid()) {
+      if (!it_->status().ok()) return it_->status();
+      return false;
+    }
+    if ((++scanned_ & 255) == 0) {
+      if (auto s = deadline_.Check(); !s.ok()) return s;
+    }
+    *out = bson::Decode(DocView(it_->value().data()));
+    it_->Next();
+    return true;
+  }
+
+ private:
+  std::shared_ptr<storage::Database> db_;  // keeps the iterator's database open
+  std::unique_ptr<storage::KvIterator> it_;
+  Deadline deadline_;
+  uint32_t scanned_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<pipeline::Stage>> CollectionScan(storage::Engine* engine,
+                                                                std::string_view db_name,
+                                                                std::string_view coll_name,
+                                                                const Deadline& deadline) {
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  std::unique_ptr<storage::KvIterator> it;
+  if (ns->coll != nullptr) it = ns->db->ScanRecords(*ns->coll);
+  return std::unique_ptr<pipeline::Stage>(std::make_unique<ScanStage>(ns->db, std::move(it), deadline));
+}
+
+absl::Status WriteOutput(storage::Engine* engine, std::string_view db_name,
+                         const pipeline::OutputSpec& spec, std::vector<std::string> docs) {
+  std::string target_db = spec.db.empty() ? std::string(db_name) : spec.db;
+  if (auto s = storage::ValidateCollectionName(target_db, spec.collection); !s.ok()) return s;
+  if (spec.kind == pipeline::OutputSpec::Kind::kOut) {
+    // $out replaces the target's contents with the results.
+    auto db = engine->GetDatabase(target_db, /*create=*/true);
+    if (!db.ok()) return db.status();
+    if (auto dropped = (*db)->DropCollection(spec.collection); !dropped.ok()) return dropped.status();
+    if (docs.empty()) return (*db)->CreateCollection(spec.collection);
+    auto outcome = Insert(engine, target_db, spec.collection, std::move(docs), /*ordered=*/true);
+    if (!outcome.ok()) return outcome.status();
+    if (!outcome->write_errors.empty()) return outcome->write_errors[0].status;
+    return absl::OkStatus();
+  }
+  using Matched = pipeline::OutputSpec::Matched;
+  using NotMatched = pipeline::OutputSpec::NotMatched;
+  for (std::string& doc : docs) {
+    doc = WithIdFirst(std::move(doc));
+    ValueView id = DocView(doc).begin()->value;
+    auto by_id = query::Matcher::Parse(IdDocument(id));
+    if (!by_id.ok()) return by_id.status();
+    auto existing = Count(engine, target_db, spec.collection, **by_id, 0, 1);
+    if (!existing.ok()) return existing.status();
+    if (*existing > 0) {
+      if (spec.when_matched == Matched::kKeepExisting) continue;
+      if (spec.when_matched == Matched::kFail) return DuplicateKey(target_db, spec.collection, id);
+      Document body = bson::Decode(DocView(doc));
+      std::unique_ptr<update::Update> u;
+      if (spec.when_matched == Matched::kReplace) {
+        auto parsed = update::Update::Parse(DocView(doc), /*replace=*/true);
+        if (!parsed.ok()) return parsed.status();
+        u = *std::move(parsed);
+      } else {
+        body.Remove("_id");
+        std::string set = bson::Encode(Document{{"$set", body}});
+        auto parsed = update::Update::Parse(DocView(set), /*replace=*/false);
+        if (!parsed.ok()) return parsed.status();
+        u = *std::move(parsed);
+      }
+      if (body.empty() && spec.when_matched == Matched::kMerge) continue;
+      auto r = Update(engine, target_db, spec.collection, **by_id, *u, false, false);
+      if (!r.ok()) return r.status();
+      continue;
+    }
+    if (spec.when_not_matched == NotMatched::kDiscard) continue;
+    if (spec.when_not_matched == NotMatched::kFail) {
+      return MongoError(13113, "$merge could not find a matching document in the target collection");
+    }
+    std::vector<std::string> one;
+    one.push_back(std::move(doc));
+    auto outcome = Insert(engine, target_db, spec.collection, std::move(one), true);
+    if (!outcome.ok()) return outcome.status();
+    if (!outcome->write_errors.empty()) return outcome->write_errors[0].status;
+  }
+  return absl::OkStatus();
+}
+
 // ---- FindCursor ---------------------------------------------------------------------------
+
+std::unique_ptr<FindCursor> FindCursor::FromDocuments(std::vector<std::string> docs) {
+  auto c = std::unique_ptr<FindCursor>(new FindCursor());
+  c->spec_.matcher = *query::Matcher::Parse(std::string("\x05\x00\x00\x00\x00", 5));
+  c->sorted_ = std::move(docs);
+  c->use_sorted_ = true;
+  return c;
+}
 
 absl::StatusOr<std::unique_ptr<FindCursor>> FindCursor::Open(storage::Engine* engine,
                                                              std::string_view db_name,
@@ -597,7 +704,7 @@ absl::Status FindCursor::NextBatch(size_t max_docs, size_t max_bytes,
     }
     ++returned_;
     if (spec_.projection) {
-      auto projected = spec_.projection->Apply(DocView(doc), spec_.matcher.get());
+      auto projected = spec_.projection->Apply(DocView(doc), spec_.matcher.get(), spec_.matcher->let());
       if (!projected.ok()) return projected.status();
       doc = *std::move(projected);
     }

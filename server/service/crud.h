@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "pipeline/stages.h"
 #include "query/matcher.h"
 #include "query/projection.h"
 #include "query/sort.h"
@@ -114,9 +115,22 @@ struct FindSpec {
   Deadline deadline;
 };
 
+// The documents of a collection, for an aggregation pipeline's source (empty if the
+// collection does not exist).
+absl::StatusOr<std::unique_ptr<pipeline::Stage>> CollectionScan(storage::Engine* engine,
+                                                                std::string_view db,
+                                                                std::string_view coll,
+                                                                const Deadline& deadline);
+
+// Writes a pipeline's results as its final $out or $merge stage asks.
+absl::Status WriteOutput(storage::Engine* engine, std::string_view db,
+                         const pipeline::OutputSpec& spec, std::vector<std::string> docs);
+
 // A find's result stream. Not thread-safe; the cursor manager serialises access.
 class FindCursor {
  public:
+  // A cursor over documents already computed (an aggregation's results).
+  static std::unique_ptr<FindCursor> FromDocuments(std::vector<std::string> docs);
   static absl::StatusOr<std::unique_ptr<FindCursor>> Open(storage::Engine* engine,
                                                           std::string_view db,
                                                           std::string_view coll, FindSpec spec);

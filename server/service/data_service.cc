@@ -1,6 +1,7 @@
 #include "document/builder.h"
 #include "document/status.h"
 #include "service/crud.h"
+#include "storage/namespace.h"
 #include "service/services.h"
 #include "service/wire.h"
 
@@ -374,6 +375,52 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
   }
   SetDoc(reply->mutable_inserted_ids(), std::move(inserted_ids).Finish(), json);
   SetDoc(reply->mutable_upserted_ids(), std::move(upserted_ids).Finish(), json);
+  return grpc::Status::OK;
+}
+
+grpc::Status DataServiceImpl::Aggregate(grpc::ServerContext*, const v1::AggregateRequest* req,
+                                        v1::CursorReply* reply) {
+  MM_CHECK_HINT(req->hint());
+  bool json = req->pipeline_size() > 0 && req->pipeline(0).kind_case() != v1::Doc::kBson;
+  std::vector<Document> stages;
+  for (const v1::Doc& d : req->pipeline()) {
+    MM_ASSIGN_OR_RETURN_GRPC(bytes, DocToBson(d));
+    stages.push_back(bson::Decode(bson::DocView(bytes)));
+  }
+  std::optional<pipeline::VariableMap> let;
+  if (req->has_let()) {
+    MM_ASSIGN_OR_RETURN_GRPC(let_bytes, DocToBson(req->let()));
+    MM_ASSIGN_OR_RETURN_GRPC(vars, pipeline::EvaluateLet(bson::Decode(bson::DocView(let_bytes))));
+    let = std::move(vars);
+  }
+  if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  Deadline deadline = Deadline::After(req->max_time_ms());
+  MM_ASSIGN_OR_RETURN_GRPC(source, CollectionScan(engine_, req->database(), req->collection(), deadline));
+  std::optional<pipeline::OutputSpec> output;
+  MM_ASSIGN_OR_RETURN_GRPC(
+      top, pipeline::BuildPipeline(std::move(source), stages, let ? &*let : nullptr, &output));
+  // Results are computed in full here (the pipeline holds a snapshot iterator).
+  std::vector<std::string> results;
+  Document doc;
+  while (true) {
+    auto more = top->Next(&doc);
+    if (!more.ok()) return ToGrpc(more.status());
+    if (!*more) break;
+    results.push_back(bson::Encode(doc));
+  }
+  top.reset();
+  if (output) {
+    if (auto s = WriteOutput(engine_, req->database(), *output, std::move(results)); !s.ok()) {
+      return ToGrpc(s);
+    }
+    return grpc::Status::OK;
+  }
+  auto cursor = FindCursor::FromDocuments(std::move(results));
+  size_t batch = req->batch_size() > 0 ? req->batch_size() : 101;
+  if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+  if (!cursor->exhausted()) reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
   return grpc::Status::OK;
 }
 

@@ -36,6 +36,8 @@ class DataServiceImpl final : public v1::DataService::Service {
                         v1::DistinctReply*) override;
   grpc::Status BulkWrite(grpc::ServerContext*, const v1::BulkWriteRequest*,
                          v1::BulkWriteReply*) override;
+  grpc::Status Aggregate(grpc::ServerContext*, const v1::AggregateRequest*,
+                         v1::CursorReply*) override;
 
  private:
   storage::Engine* engine_;

@@ -418,7 +418,18 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     bool ordered = !args.Has("ordered") || args.GetBool("ordered");
     return BulkResultDoc(c.BulkWrite(models, {.ordered = ordered, .let = LetOf(args)}));
   }
-  if (name == "aggregate") throw Fail{"aggregate is not implemented yet (aggregation issue)", true};
+  if (name == "aggregate") {
+    RejectUnsupported(args, {"pipeline", "batchSize", "maxTimeMS", "allowDiskUse", "let", "hint"});
+    mm::AggregateOptions o;
+    if (args.Has("batchSize")) o.batch_size = static_cast<int32_t>(args.GetInt64("batchSize"));
+    if (args.Has("maxTimeMS")) o.max_time_ms = args.GetInt64("maxTimeMS");
+    if (args.Has("allowDiskUse")) o.allow_disk_use = args.GetBool("allowDiskUse");
+    o.let = LetOf(args);
+    o.hint = HintOf(args);
+    Array out;
+    for (const Document& d : c.Aggregate(DocsOf(args.Get("pipeline")), o)) out.push_back(d);
+    return out;
+  }
   if (name == "createIndex") throw Fail{"indexes are not implemented yet (indexes issue)", true};
   throw Fail{"operation '" + name + "' is not supported by the runner"};
 }

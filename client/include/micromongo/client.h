@@ -89,6 +89,10 @@ class Collection {
 
   Cursor Find(const Document& filter = {}, const FindOptions& options = {});
   std::optional<Document> FindOne(const Document& filter = {}, FindOptions options = {});
+  // Runs an aggregation pipeline. Stages so far: $match, $sort, $skip, $limit, $project,
+  // $addFields/$set, $unset, $replaceRoot/$replaceWith, $count, and a final $out or
+  // $merge (whose cursor is then empty). Others fail with 238 (NotImplemented).
+  Cursor Aggregate(const std::vector<Document>& pipeline, const AggregateOptions& options = {});
   int64_t CountDocuments(const Document& filter = {}, const CountOptions& options = {});
   // From collection metadata: no filter, no scan.
   int64_t EstimatedDocumentCount();

@@ -64,6 +64,15 @@ struct FindOptions {
   std::optional<Document> let;
 };
 
+struct AggregateOptions {
+  int32_t batch_size = 0;
+  int64_t max_time_ms = 0;
+  std::string comment;
+  bool allow_disk_use = false;
+  std::optional<Document> let;
+  std::optional<Hint> hint;
+};
+
 struct CountOptions {
   int64_t skip = 0;
   int64_t limit = 0;
