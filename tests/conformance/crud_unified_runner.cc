@@ -237,6 +237,13 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
   if (name == "clientBulkWrite") throw Skip{"client-level bulkWrite is a MongoDB 8.0 feature"};
   if (ents.databases.count(object)) {
     mm::Database& db = ents.databases.at(object);
+    if (name == "aggregate") {
+      for (const Value& stage : args.Get("pipeline").AsArray()) {
+        if (stage.AsDocument().Has("$listLocalSessions")) {
+          throw Skip{"$listLocalSessions lists driver sessions, which an embedded worker does not have"};
+        }
+      }
+    }
     if (name == "dropCollection") {
       db.DropCollection(args.GetString("collection"));
       return std::nullopt;
