@@ -201,7 +201,7 @@ absl::Status CheckValue(BsonType type, const char* p, const char* end, int depth
       return absl::OkStatus();
     }
     case BsonType::kRegex: {
-      size_t a, b;
+      size_t a = 0, b = 0;
       if (auto s = CheckCString(p, end, &a); !s.ok()) return s;
       if (auto s = CheckCString(p + a + 1, end, &b); !s.ok()) return s;
       *size = static_cast<uint32_t>(a + b + 2);
@@ -246,7 +246,7 @@ absl::Status CheckDocument(const char* p, const char* end, int depth, uint32_t* 
   const char* q = p + 4;
   while (q < doc_end - 1) {
     auto type = static_cast<BsonType>(static_cast<uint8_t>(*q));
-    size_t key_len;
+    size_t key_len = 0;
     if (auto s = CheckCString(q + 1, doc_end - 1, &key_len); !s.ok()) return s;
     const char* v = q + 2 + key_len;
     uint32_t vsize = 0;

@@ -204,10 +204,10 @@ class Parser {
         case 'r': out->push_back('\r'); break;
         case 't': out->push_back('\t'); break;
         case 'u': {
-          uint32_t cp;
+          uint32_t cp = 0;
           if (auto s = Hex4(&cp); !s.ok()) return s;
           if (cp >= 0xD800 && cp <= 0xDBFF) {
-            uint32_t lo;
+            uint32_t lo = 0;
             if (in_.substr(pos_, 2) != "\\u") return Error("unpaired surrogate");
             pos_ += 2;
             if (auto s = Hex4(&lo); !s.ok()) return s;

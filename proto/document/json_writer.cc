@@ -72,7 +72,7 @@ std::string FormatDouble(double d) {
   std::string out = negative ? "-" : "";
   if (exponent < -6 || exponent >= 16) {
     out += digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0");
-    char exp[8];
+    char exp[16];
     std::snprintf(exp, sizeof exp, "E%c%d", exponent < 0 ? '-' : '+', std::abs(exponent));
     return out + exp;
   }

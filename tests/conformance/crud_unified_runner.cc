@@ -165,8 +165,6 @@ struct Entities {
   std::map<std::string, Value> results;
 };
 
-const Value* Arg(const Document& args, const char* key) { return args.Find(key); }
-
 Document DocArg(const Document& args, const char* key) {
   const Value* v = args.Find(key);
   return v != nullptr && v->type() == BsonType::kDocument ? v->AsDocument() : Document();
