@@ -19,7 +19,8 @@ void Usage() {
                "                   (default ./micromongo-data)\n"
                "  --sync           fsync the write-ahead log on every commit\n"
                "  --cursor-timeout-ms N  reclaim idle cursors after N ms (default 600000)\n"
-               "  --log-level L    error, info (default) or debug\n");
+               "  --log-level L    error, info (default) or debug\n"
+               "  (--watch-fd and --runtime-dir are set by WorkerBridge::Create)\n");
 }
 
 }  // namespace
@@ -51,6 +52,8 @@ int main(int argc, char** argv) {
       options.data_dir = value;
     } else if (take("watch-fd")) {
       options.watch_fd = std::atoi(value.c_str());
+    } else if (take("runtime-dir")) {
+      options.runtime_dir = value;
     } else if (take("cursor-timeout-ms")) {
       options.cursor_timeout_ms = std::atoi(value.c_str());
     } else if (take("log-level")) {

@@ -207,12 +207,18 @@ TEST(LifecycleTest, WorkersExitWhenTheApplicationIsKilled) {
   close(out[1]);
   FILE* f = fdopen(out[0], "r");
   int worker_pid = 0;
-  ASSERT_EQ(fscanf(f, "%d", &worker_pid), 1);
+  char address[512] = {};
+  ASSERT_EQ(fscanf(f, "%d %511s", &worker_pid, address), 2);
   fclose(f);
+  // unix:/tmp/micromongo-XXXXXX/worker.sock -> the bridge's private runtime directory
+  std::filesystem::path runtime_dir = std::filesystem::path(address + 5).parent_path();
+  ASSERT_TRUE(std::filesystem::exists(runtime_dir)) << runtime_dir;
   ASSERT_TRUE(mm::testing::ProcessRunning(worker_pid));
   kill(app, SIGKILL);
   waitpid(app, nullptr, 0);
   EXPECT_TRUE(WaitGone(worker_pid, milliseconds(5000)));
+  // Nobody else is left to remove the runtime directory: the orphaned worker did.
+  EXPECT_FALSE(std::filesystem::exists(runtime_dir)) << runtime_dir;
 }
 
 TEST(LifecycleTest, CreateWithNoOptionsWorksFromAnyDirectory) {

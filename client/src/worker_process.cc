@@ -121,7 +121,7 @@ std::unique_ptr<WorkerProcess> WorkerProcess::Spawn(const WorkerOptions& options
   }
 
   std::vector<std::string> args = {w->server_path_, "--listen", w->address_, "--watch-fd",
-                                   std::to_string(kChildWatchFd)};
+                                   std::to_string(kChildWatchFd), "--runtime-dir", w->runtime_dir_};
   if (!options.data_dir.empty()) {
     args.push_back("--data-dir");
     args.push_back(options.data_dir);

@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <cstdio>
 #include <thread>
 
@@ -111,13 +113,15 @@ int RunServer(const ServerOptions& options) {
   });
   signal_thread.detach();
 
+  std::atomic<bool> orphaned{false};
   if (options.watch_fd >= 0) {
-    std::thread([fd = options.watch_fd, &latch] {
+    std::thread([fd = options.watch_fd, &latch, &orphaned] {
       char buf[16];
       while (true) {
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n == 0 || (n < 0 && errno != EINTR)) break;
       }
+      orphaned = true;
       latch.Trigger();  // the application that spawned us is gone
     }).detach();
   }
@@ -136,6 +140,10 @@ int RunServer(const ServerOptions& options) {
   if (options.log_level >= 2) std::fprintf(stderr, "micromongo-server: threads joined\n");
   cursors.Clear();
   engine->reset();  // closes every database; the WAL already holds acknowledged writes
+  if (orphaned && !options.runtime_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(options.runtime_dir, ec);
+  }
   return 0;
 }
 

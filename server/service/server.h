@@ -13,6 +13,9 @@ struct ServerOptions {
   std::string data_dir = "./micromongo-data";
   bool sync_writes = false;
   int watch_fd = -1;  // exit when this fd reads EOF (the spawning application died)
+  // The spawning bridge's private directory: removed by the worker when it exits because
+  // the application died (nobody else is left to remove it).
+  std::string runtime_dir;
   int cursor_timeout_ms = 10 * 60 * 1000;
   int log_level = 1;  // 0 error, 1 info, 2 debug
 };
