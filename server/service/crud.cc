@@ -613,11 +613,8 @@ absl::StatusOr<std::unique_ptr<FindCursor>> FindCursor::Open(storage::Engine* en
     std::string doc;
     auto found = ns->db->GetRecord(*ns->coll, storage::RecordKey(ns->coll->id(), *id), &doc);
     if (!found.ok()) return found.status();
-    if (*found) c->single_ = std::move(doc);
     c->use_sorted_ = true;
-    if (c->single_ && c->spec_.matcher->Matches(DocView(*c->single_))) {
-      c->sorted_.push_back(*std::move(c->single_));
-    }
+    if (*found && c->spec_.matcher->Matches(DocView(doc))) c->sorted_.push_back(std::move(doc));
   } else {
     c->it_ = ns->db->ScanRecords(*ns->coll);
   }

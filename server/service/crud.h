@@ -150,7 +150,6 @@ class FindCursor {
   FindSpec spec_;
   std::shared_ptr<storage::Database> db_;
   std::unique_ptr<storage::KvIterator> it_;
-  std::optional<std::string> single_;  // _id point lookup result
   std::vector<std::string> sorted_;
   size_t sorted_pos_ = 0;
   bool use_sorted_ = false;
