@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev librocksdb-dev libbson-dev libpcre2-dev
+  libabsl-dev librocksdb-dev libbson-dev libpcre2-dev libicu-dev
   libgtest-dev libgmock-dev
   python3 python3-grpcio python3-grpc-tools python3-protobuf
 )

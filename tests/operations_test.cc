@@ -249,4 +249,63 @@ TEST_F(OperationsTest, QueryLanguageThroughTheClient) {
   EXPECT_EQ(coll_->CountDocuments(Document{{"n", Document{{"$bitsAllSet", Array{1, 2}}}}}), 2);
 }
 
+// Collation, as MongoDB's manual describes it: strength 2 compares case-insensitively in
+// filters, sorts, distinct, counts, updates, deletes, findAndModify and aggregation.
+TEST_F(OperationsTest, CollationThroughTheClient) {
+  coll_->InsertMany({Document{{"_id", 1}, {"x", "ping"}}, Document{{"_id", 2}, {"x", "PING"}},
+                     Document{{"_id", 3}, {"x", "pong"}}, Document{{"_id", 4}, {"x", "p\u00edng"}},
+                     Document{{"_id", 5}, {"x", "Apple"}}});
+  const Document ci{{"locale", "en_US"}, {"strength", 2}};
+  EXPECT_EQ(coll_->CountDocuments(Document{{"x", "Ping"}}), 0);
+  EXPECT_EQ(coll_->CountDocuments(Document{{"x", "Ping"}}, {.collation = ci}), 2);
+  EXPECT_EQ(coll_->Find(Document{{"x", "PING"}}, {.collation = ci}).ToVector().size(), 2u);
+  EXPECT_EQ(coll_->Distinct("x", Document{}, {.collation = ci}).size(), 4u);
+  EXPECT_EQ(coll_->Distinct("x", Document{}).size(), 5u);
+
+  // Sort: binary order puts capitals first; the collation interleaves them.
+  auto sorted = coll_->Find(Document{}, {.sort = Document{{"x", 1}, {"_id", 1}},
+                                         .collation = Document{{"locale", "en_US"}}})
+                    .ToVector();
+  ASSERT_EQ(sorted.size(), 5u);
+  EXPECT_EQ(sorted[0].GetString("x"), "Apple");
+  EXPECT_EQ(sorted[1].GetString("x"), "ping");
+  EXPECT_EQ(sorted[2].GetString("x"), "PING");
+  auto binary = coll_->Find(Document{}, {.sort = Document{{"x", 1}}}).ToVector();
+  EXPECT_EQ(binary[0].GetString("x"), "Apple");
+  EXPECT_EQ(binary[1].GetString("x"), "PING");
+
+  auto r = coll_->UpdateMany(Document{{"x", "PiNg"}}, Document{{"$set", Document{{"hit", true}}}},
+                             {.collation = ci});
+  EXPECT_EQ(r.matched_count, 2);
+  auto before = coll_->FindOneAndUpdate(Document{{"x", "PONG"}}, Document{{"$set", Document{{"y", 1}}}},
+                                        {.collation = ci});
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(before->GetInt32("_id"), 3);
+  auto agg = coll_->Aggregate({Document{{"$match", Document{{"x", "APPLE"}}}}}, {.collation = ci})
+                 .ToVector();
+  EXPECT_EQ(agg.size(), 1u);
+  // A string _id under a collation is matched by the collation too.
+  coll_->InsertOne(Document{{"_id", "Key"}});
+  EXPECT_EQ(coll_->CountDocuments(Document{{"_id", "KEY"}}, {.collation = ci}), 1);
+  EXPECT_EQ(coll_->DeleteMany(Document{{"x", "ping"}}, {.collation = ci}).deleted_count, 2);
+  EXPECT_EQ(coll_->CountDocuments(), 4);
+
+  // Malformed collations fail with MongoDB's codes and change nothing.
+  const std::pair<Document, int> bad[] = {
+      {Document{{"strength", 2}}, 40414},
+      {Document{{"locale", "en_US"}, {"strenght", 2}}, 40415},
+      {Document{{"locale", "xx_NOPE"}}, 2},
+      {Document{{"locale", "en_US"}, {"strength", 9}}, 2},
+  };
+  for (const auto& [collation, code] : bad) {
+    try {
+      coll_->DeleteMany(Document{}, {.collation = collation});
+      ADD_FAILURE() << collation.ToJson();
+    } catch (const mm::Error& e) {
+      EXPECT_EQ(e.code(), code) << collation.ToJson() << ": " << e.what();
+    }
+  }
+  EXPECT_EQ(coll_->CountDocuments(), 4);
+}
+
 }  // namespace

@@ -107,6 +107,7 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   request.set_no_cursor_timeout(options.no_cursor_timeout);
   if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
   if (options.let) internal::SetBson(request.mutable_let(), *options.let);
+  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
   state->batch_size = options.batch_size;
@@ -128,6 +129,7 @@ Cursor Collection::Aggregate(const std::vector<Document>& pipeline,
   request.set_allow_disk_use(options.allow_disk_use);
   if (options.let) internal::SetBson(request.mutable_let(), *options.let);
   if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
+  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Aggregate(c, request, &reply); });
   state->batch_size = options.batch_size;
@@ -152,6 +154,7 @@ int64_t Collection::CountDocuments(const Document& filter, const CountOptions& o
   request.set_limit(options.limit);
   request.set_max_time_ms(options.max_time_ms);
   if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
+  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
   v1::CountReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Count(c, request, &reply); });
   return reply.count();
@@ -169,10 +172,8 @@ int64_t Collection::EstimatedDocumentCount() {
 }
 
 UpdateResult Collection::DoUpdate(const Document& filter, const Document* update,
-                                  const Pipeline* pipeline, bool multi, bool upsert, bool replace,
-                                  const std::vector<Document>& array_filters,
-                                  const std::optional<Hint>& hint,
-                                  const std::optional<Document>& let) {
+                                  const Pipeline* pipeline, bool multi, bool replace,
+                                  const UpdateOptions& options) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::UpdateRequest request;
@@ -184,11 +185,12 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
     for (const Document& stage : pipeline->stages) internal::SetBson(request.add_pipeline(), stage);
   }
   request.set_multi(multi);
-  request.set_upsert(upsert);
+  request.set_upsert(options.upsert);
   request.set_replace(replace);
-  for (const Document& f : array_filters) internal::SetBson(request.add_array_filters(), f);
-  if (hint) internal::SetHint(request.mutable_hint(), hint);
-  if (let) internal::SetBson(request.mutable_let(), *let);
+  for (const Document& f : options.array_filters) internal::SetBson(request.add_array_filters(), f);
+  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
+  if (options.let) internal::SetBson(request.mutable_let(), *options.let);
+  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
   v1::UpdateReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Update(c, request, &reply); });
   UpdateResult result;
@@ -200,28 +202,29 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
 
 UpdateResult Collection::UpdateOne(const Document& filter, const Document& update,
                                    const UpdateOptions& options) {
-  return DoUpdate(filter, &update, nullptr, false, options.upsert, false, options.array_filters, options.hint, options.let);
+  return DoUpdate(filter, &update, nullptr, false, false, options);
 }
 
 UpdateResult Collection::UpdateOne(const Document& filter, const Pipeline& pipeline,
                                    const UpdateOptions& options) {
-  return DoUpdate(filter, nullptr, &pipeline, false, options.upsert, false, options.array_filters, options.hint, options.let);
+  return DoUpdate(filter, nullptr, &pipeline, false, false, options);
 }
 
 UpdateResult Collection::UpdateMany(const Document& filter, const Pipeline& pipeline,
                                     const UpdateOptions& options) {
-  return DoUpdate(filter, nullptr, &pipeline, true, options.upsert, false, options.array_filters, options.hint, options.let);
+  return DoUpdate(filter, nullptr, &pipeline, true, false, options);
 }
 
 UpdateResult Collection::UpdateMany(const Document& filter, const Document& update,
                                     const UpdateOptions& options) {
-  return DoUpdate(filter, &update, nullptr, true, options.upsert, false, options.array_filters, options.hint, options.let);
+  return DoUpdate(filter, &update, nullptr, true, false, options);
 }
 
 UpdateResult Collection::ReplaceOne(const Document& filter, const Document& replacement,
                                     const ReplaceOptions& options) {
-  return DoUpdate(filter, &replacement, nullptr, false, options.upsert, true, {}, options.hint,
-                  options.let);
+  return DoUpdate(filter, &replacement, nullptr, false, true,
+                  {.upsert = options.upsert, .hint = options.hint, .let = options.let,
+                   .collation = options.collation});
 }
 
 DeleteResult Collection::DoDelete(const Document& filter, bool multi,
@@ -235,6 +238,7 @@ DeleteResult Collection::DoDelete(const Document& filter, bool multi,
   request.set_multi(multi);
   if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
   if (options.let) internal::SetBson(request.mutable_let(), *options.let);
+  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
   v1::DeleteReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Delete(c, request, &reply); });
   return DeleteResult{reply.deleted_count()};
@@ -259,6 +263,7 @@ struct FindAndModifyArgs {
   int64_t max_time_ms = 0;
   const std::optional<Hint>* hint = nullptr;
   const std::optional<Document>* let = nullptr;
+  const std::optional<Document>* collation = nullptr;
 };
 
 }  // namespace
@@ -290,6 +295,9 @@ static std::optional<Document> RunFindAndModify(internal::ClientCore* core, cons
   request.set_max_time_ms(a.max_time_ms);
   if (a.hint != nullptr) internal::SetHint(request.mutable_hint(), *a.hint);
   if (a.let != nullptr && *a.let) internal::SetBson(request.mutable_let(), **a.let);
+  if (a.collation != nullptr && *a.collation) {
+    internal::SetBson(request.mutable_collation(), **a.collation);
+  }
   v1::FindAndModifyReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->FindAndModify(c, request, &reply); });
   if (!reply.has_value()) return std::nullopt;
@@ -303,7 +311,7 @@ std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, con
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
                            .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
-                           .hint = &o.hint, .let = &o.let});
+                           .hint = &o.hint, .let = &o.let, .collation = &o.collation});
 }
 
 std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, const Pipeline& pipeline,
@@ -313,7 +321,7 @@ std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, con
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
                            .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
-                           .hint = &o.hint, .let = &o.let});
+                           .hint = &o.hint, .let = &o.let, .collation = &o.collation});
 }
 
 std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
@@ -323,14 +331,14 @@ std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
                           {.update = &replacement, .replace = true, .upsert = o.upsert,
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
-                           .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let});
+                           .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let, .collation = &o.collation});
 }
 
 std::optional<Document> Collection::FindOneAndDelete(const Document& filter,
                                                      const FindOneAndDeleteOptions& o) {
   return RunFindAndModify(core_.get(), db_, name_, filter,
                           {.remove = true, .projection = &o.projection, .sort = &o.sort,
-                           .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let});
+                           .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let, .collation = &o.collation});
 }
 
 BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
@@ -361,11 +369,15 @@ BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
             internal::SetBson(m->mutable_delete_()->mutable_filter(), model.filter);
             m->mutable_delete_()->set_multi(std::is_same_v<T, DeleteManyModel>);
             internal::SetHint(m->mutable_delete_()->mutable_hint(), model.hint);
+            if (model.collation) {
+              internal::SetBson(m->mutable_delete_()->mutable_collation(), *model.collation);
+            }
           } else {
             auto* u = m->mutable_update();
             internal::SetBson(u->mutable_filter(), model.filter);
             u->set_upsert(model.upsert);
             internal::SetHint(u->mutable_hint(), model.hint);
+            if (model.collation) internal::SetBson(u->mutable_collation(), *model.collation);
             if constexpr (std::is_same_v<T, ReplaceOneModel>) {
               internal::SetBson(u->mutable_update(), model.replacement);
               u->set_replace(true);
@@ -408,6 +420,7 @@ std::vector<Value> Collection::Distinct(std::string_view key, const Document& fi
   internal::SetBson(request.mutable_filter(), filter);
   request.set_max_time_ms(options.max_time_ms);
   if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
+  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
   v1::DistinctReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Distinct(c, request, &reply); });
   Document values = internal::FromDoc(reply.values());

@@ -71,7 +71,7 @@ int CanonicalTypeOrder(BsonType type) {
   return 0;
 }
 
-int CompareValues(const ValueView& a, const ValueView& b) {
+int CompareValues(const ValueView& a, const ValueView& b, const Collator* collator) {
   int ta = CanonicalTypeOrder(a.type), tb = CanonicalTypeOrder(b.type);
   if (ta != tb) return Cmp(ta, tb);
   switch (a.type) {
@@ -87,11 +87,16 @@ int CompareValues(const ValueView& a, const ValueView& b) {
       return CompareNumbers(a, b);
     case BsonType::kString:
     case BsonType::kSymbol:
+      if (collator != nullptr) {
+        int c = collator->Compare(a.String(), b.String());
+        return c < 0 ? -1 : (c > 0 ? 1 : 0);
+      }
+      return CompareBytes(a.String(), b.String());
     case BsonType::kJavaScript:
       return CompareBytes(a.String(), b.String());
     case BsonType::kDocument:
     case BsonType::kArray:
-      return CompareDocuments(a.Doc(), b.Doc());
+      return CompareDocuments(a.Doc(), b.Doc(), collator);
     case BsonType::kBinary: {
       int32_t la = ReadInt32(a.data), lb = ReadInt32(b.data);
       if (la != lb) return Cmp(la, lb);
@@ -121,14 +126,14 @@ int CompareValues(const ValueView& a, const ValueView& b) {
   }
 }
 
-int CompareDocuments(DocView a, DocView b) {
+int CompareDocuments(DocView a, DocView b, const Collator* collator) {
   auto ia = a.begin(), ib = b.begin();
   auto ea = a.end(), eb = b.end();
   for (; ia != ea && ib != eb; ++ia, ++ib) {
     int ta = CanonicalTypeOrder(ia->value.type), tb = CanonicalTypeOrder(ib->value.type);
     if (ta != tb) return Cmp(ta, tb);
     if (int c = CompareBytes(ia->key, ib->key)) return c;
-    if (int c = CompareValues(ia->value, ib->value)) return c;
+    if (int c = CompareValues(ia->value, ib->value, collator)) return c;
   }
   if (ia == ea && ib == eb) return 0;
   return ia == ea ? -1 : 1;

@@ -13,13 +13,26 @@ namespace micromongo::bson {
 // DBPointer < code < code-with-scope < MaxKey.
 int CanonicalTypeOrder(BsonType type);
 
-// <0, 0, >0. Documents compare element by element (type bracket, then field name, then
-// value); arrays likewise; strings by bytes.
-int CompareValues(const ValueView& a, const ValueView& b);
-int CompareDocuments(DocView a, DocView b);
+// A collation's string order (MongoDB's `collation` option: locale, strength, ...).
+// Implementations are immutable after construction; Compare may be called from several
+// threads at once.
+class Collator {
+ public:
+  virtual ~Collator() = default;
+  // <0, 0, >0 for two UTF-8 strings under the collation ("a" == "A" at strength 2).
+  virtual int Compare(std::string_view a, std::string_view b) const = 0;
+};
 
-inline bool ValuesEqual(const ValueView& a, const ValueView& b) {
-  return CanonicalTypeOrder(a.type) == CanonicalTypeOrder(b.type) && CompareValues(a, b) == 0;
+// <0, 0, >0. Documents compare element by element (type bracket, then field name, then
+// value); arrays likewise; strings and symbols by bytes, or by `collator` when given (at
+// any depth; field names always by bytes).
+int CompareValues(const ValueView& a, const ValueView& b, const Collator* collator = nullptr);
+int CompareDocuments(DocView a, DocView b, const Collator* collator = nullptr);
+
+inline bool ValuesEqual(const ValueView& a, const ValueView& b,
+                        const Collator* collator = nullptr) {
+  return CanonicalTypeOrder(a.type) == CanonicalTypeOrder(b.type) &&
+         CompareValues(a, b, collator) == 0;
 }
 
 }  // namespace micromongo::bson

@@ -67,12 +67,12 @@ Value MultiplyNumbers(const Value& a, const Value& b) {
       [](long double x, long double y) { return x * y; });
 }
 
-int CompareTree(const Value& a, const Value& b) {
+int CompareTree(const Value& a, const Value& b, const Collator* collator) {
   Builder x, y;
   x.AppendValue("", a);
   y.AppendValue("", b);
   std::string bx = std::move(x).Finish(), by = std::move(y).Finish();
-  return CompareValues(DocView(bx).begin()->value, DocView(by).begin()->value);
+  return CompareValues(DocView(bx).begin()->value, DocView(by).begin()->value, collator);
 }
 
 }  // namespace micromongo::bson

@@ -7,9 +7,14 @@
 
 namespace micromongo::bson {
 
-// MongoDB's total order over values (CompareValues on their BSON encodings).
-int CompareTree(const Value& a, const Value& b);
-inline bool TreeEqual(const Value& a, const Value& b) { return CompareTree(a, b) == 0; }
+class Collator;
+
+// MongoDB's total order over values (CompareValues on their BSON encodings), strings
+// under `collator` when given.
+int CompareTree(const Value& a, const Value& b, const Collator* collator = nullptr);
+inline bool TreeEqual(const Value& a, const Value& b, const Collator* collator = nullptr) {
+  return CompareTree(a, b, collator) == 0;
+}
 
 // a + b, a - b, a * b: int32 widens to int64 on overflow, int64 to double; double if
 // either is; decimal128 if either is (computed through long double).

@@ -122,10 +122,12 @@ class ObjectExpr : public Expression {
 // ---- Operators ----------------------------------------------------------------------------
 
 using Fn = std::function<EvalResult(const Args&)>;
+// Operators that compare strings ($eq, $in, ...) see the request's collation.
+using CollatedFn = std::function<EvalResult(const Args&, const bson::Collator*)>;
 
 class OperatorExpr : public Expression {
  public:
-  OperatorExpr(std::string name, std::vector<ExprPtr> args, Fn fn)
+  OperatorExpr(std::string name, std::vector<ExprPtr> args, CollatedFn fn)
       : name_(std::move(name)), args_(std::move(args)), fn_(std::move(fn)) {}
   EvalResult Evaluate(const Variables& vars) const override {
     Args values;
@@ -135,13 +137,13 @@ class OperatorExpr : public Expression {
       if (!v.ok()) return v.status();
       values.push_back(*std::move(v));
     }
-    return fn_(values);
+    return fn_(values, vars.collator);
   }
 
  private:
   std::string name_;
   std::vector<ExprPtr> args_;
-  Fn fn_;
+  CollatedFn fn_;
 };
 
 // Operators whose arguments are evaluated lazily or under new variables.
@@ -464,15 +466,21 @@ struct OpDef {
   const char* name;
   size_t min_args, max_args;
   Fn fn;
+  CollatedFn collated_fn = nullptr;  // instead of fn, for operators that compare strings
+
+  CollatedFn Callable() const {
+    if (collated_fn) return collated_fn;
+    return [f = fn](const Args& a, const bson::Collator*) { return f(a); };
+  }
 };
 
 const std::vector<OpDef>& Operators() {
   static const std::vector<OpDef> ops = [] {
     std::vector<OpDef> v;
     auto cmp = [](const char* name, std::function<bool(int)> test) {
-      return OpDef{name, 2, 2, [test](const Args& a) -> EvalResult {
+      return OpDef{name, 2, 2, nullptr, [test](const Args& a, const bson::Collator* c) -> EvalResult {
                      Value x = a[0] ? *a[0] : Value(nullptr), y = a[1] ? *a[1] : Value(nullptr);
-                     return Some(test(bson::CompareTree(x, y)));
+                     return Some(test(bson::CompareTree(x, y, c)));
                    }};
     };
     v.push_back(cmp("$eq", [](int c) { return c == 0; }));
@@ -481,8 +489,8 @@ const std::vector<OpDef>& Operators() {
     v.push_back(cmp("$gte", [](int c) { return c >= 0; }));
     v.push_back(cmp("$lt", [](int c) { return c < 0; }));
     v.push_back(cmp("$lte", [](int c) { return c <= 0; }));
-    v.push_back({"$cmp", 2, 2, [](const Args& a) -> EvalResult {
-                   int c = bson::CompareTree(a[0] ? *a[0] : Value(nullptr), a[1] ? *a[1] : Value(nullptr));
+    v.push_back({"$cmp", 2, 2, nullptr, [](const Args& a, const bson::Collator* coll) -> EvalResult {
+                   int c = bson::CompareTree(a[0] ? *a[0] : Value(nullptr), a[1] ? *a[1] : Value(nullptr), coll);
                    return Some(c < 0 ? -1 : c > 0 ? 1 : 0);
                  }});
     v.push_back({"$rand", 0, 0, [](const Args&) -> EvalResult {
@@ -761,16 +769,16 @@ const std::vector<OpDef>& Operators() {
                    }
                    return Some(out);
                  }});
-    v.push_back({"$in", 2, 2, [](const Args& a) -> EvalResult {
+    v.push_back({"$in", 2, 2, nullptr, [](const Args& a, const bson::Collator* coll) -> EvalResult {
                    auto arr = ArrayArg(a[1], "$in");
                    if (!arr.ok()) return Err(40081, "$in requires an array as a second argument");
                    Value x = a[0] ? *a[0] : Value(nullptr);
                    for (const Value& e : **arr) {
-                     if (bson::TreeEqual(e, x)) return Some(true);
+                     if (bson::TreeEqual(e, x, coll)) return Some(true);
                    }
                    return Some(false);
                  }});
-    v.push_back({"$indexOfArray", 2, 4, [](const Args& a) -> EvalResult {
+    v.push_back({"$indexOfArray", 2, 4, nullptr, [](const Args& a, const bson::Collator* coll) -> EvalResult {
                    if (IsNullish(a[0])) return kNull;
                    auto arr = ArrayArg(a[0], "$indexOfArray");
                    if (!arr.ok()) return arr.status();
@@ -779,7 +787,7 @@ const std::vector<OpDef>& Operators() {
                    int64_t end = a.size() > 3 ? std::min(n, IntArg(a[3]).value_or(n)) : n;
                    Value x = a[1] ? *a[1] : Value(nullptr);
                    for (int64_t i = start; i < end; ++i) {
-                     if (bson::TreeEqual((**arr)[static_cast<size_t>(i)], x)) return Some(static_cast<int32_t>(i));
+                     if (bson::TreeEqual((**arr)[static_cast<size_t>(i)], x, coll)) return Some(static_cast<int32_t>(i));
                    }
                    return Some(-1);
                  }});
@@ -1284,12 +1292,12 @@ absl::StatusOr<ExprPtr> ParseOperator(std::string_view op, const Value& arg) {
     if (op != def.name) continue;
     if (def.max_args == 0 && ((arg.type() == BsonType::kDocument && arg.AsDocument().empty()) ||
                               (arg.type() == BsonType::kArray && arg.AsArray().empty()))) {
-      return ExprPtr(std::make_unique<OperatorExpr>(std::string(op), std::vector<ExprPtr>(), def.fn));
+      return ExprPtr(std::make_unique<OperatorExpr>(std::string(op), std::vector<ExprPtr>(), def.Callable()));
     }
     auto args = ParseArgs(arg);
     if (!args.ok()) return args.status();
     if (auto s = Arity(op, args->size(), def.min_args, def.max_args); !s.ok()) return s;
-    return ExprPtr(std::make_unique<OperatorExpr>(std::string(op), *std::move(args), def.fn));
+    return ExprPtr(std::make_unique<OperatorExpr>(std::string(op), *std::move(args), def.Callable()));
   }
   return Err(168, StrCat("Unrecognized expression '", op, "'"));
 }
@@ -1361,9 +1369,11 @@ absl::StatusOr<std::unique_ptr<Expression>> ParseExpression(const Value& spec) {
   return ExprPtr(std::make_unique<Constant>(spec));
 }
 
-EvalResult EvaluateOn(const Expression& expr, const Document& doc, const VariableMap* let) {
+EvalResult EvaluateOn(const Expression& expr, const Document& doc, const VariableMap* let,
+                      const bson::Collator* collator) {
   Variables vars;
   vars.root = &doc;
+  vars.collator = collator;
   if (let != nullptr) vars.bound = *let;
   return expr.Evaluate(vars);
 }

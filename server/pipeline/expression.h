@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "document/compare.h"
 #include "micromongo/document.h"
 
 namespace micromongo::pipeline {
@@ -22,6 +23,8 @@ using VariableMap = std::map<std::string, Value, std::less<>>;
 struct Variables {
   const Document* root = nullptr;
   VariableMap bound;
+  // The request's collation for string comparisons (null: binary).
+  const bson::Collator* collator = nullptr;
 };
 
 // nullopt is "missing", which differs from null (object fields that evaluate to missing
@@ -38,8 +41,10 @@ class Expression {
 // and MongoDB's codes for malformed arguments.
 absl::StatusOr<std::unique_ptr<Expression>> ParseExpression(const Value& spec);
 
-// Evaluates `expr` with `doc` as $$ROOT and $$CURRENT, and `let` in scope.
-EvalResult EvaluateOn(const Expression& expr, const Document& doc, const VariableMap* let = nullptr);
+// Evaluates `expr` with `doc` as $$ROOT and $$CURRENT, and `let` in scope; strings
+// compare under `collator` if given.
+EvalResult EvaluateOn(const Expression& expr, const Document& doc, const VariableMap* let = nullptr,
+                      const bson::Collator* collator = nullptr);
 
 // A command's `let` option: each field an expression evaluated once, without a document,
 // into a constant. Names must start with a lowercase letter (code 9 otherwise).

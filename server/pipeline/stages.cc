@@ -110,12 +110,14 @@ class ProjectStage : public Stage {
 class TransformStage : public Stage {
  public:
   TransformStage(std::unique_ptr<Stage> in, std::unique_ptr<update::PipelineStage> t,
-                 const VariableMap* let)
-      : in_(std::move(in)), transform_(std::move(t)), let_(let) {}
+                 const VariableMap* let, std::shared_ptr<const bson::Collator> collator)
+      : in_(std::move(in)), transform_(std::move(t)), let_(let), collator_(std::move(collator)) {}
   absl::StatusOr<bool> Next(Document* out) override {
     auto more = in_->Next(out);
     if (!more.ok() || !*more) return more;
-    if (auto s = transform_->Apply(out, {.let = let_}); !s.ok()) return s;
+    if (auto s = transform_->Apply(out, {.let = let_, .collator = collator_.get()}); !s.ok()) {
+      return s;
+    }
     return true;
   }
 
@@ -123,6 +125,7 @@ class TransformStage : public Stage {
   std::unique_ptr<Stage> in_;
   std::unique_ptr<update::PipelineStage> transform_;
   const VariableMap* let_;
+  std::shared_ptr<const bson::Collator> collator_;
 };
 
 class CountStage : public Stage {
@@ -212,7 +215,8 @@ int64_t NonNegativeInt(const Value& v) {
 absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(std::unique_ptr<Stage> source,
                                                      const std::vector<Document>& stages,
                                                      const VariableMap* let,
-                                                     std::optional<OutputSpec>* output) {
+                                                     std::optional<OutputSpec>* output,
+                                                     std::shared_ptr<const bson::Collator> collator) {
   std::unique_ptr<Stage> cur = std::move(source);
   for (size_t i = 0; i < stages.size(); ++i) {
     const Document& stage = stages[i];
@@ -222,8 +226,9 @@ absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(std::unique_ptr<Stage> sour
     const auto& [name, arg] = *stage.begin();
     if (name == "$match") {
       if (arg.type() != BsonType::kDocument) return MongoError(15959, "the match filter must be an expression in an object");
-      auto m = let != nullptr ? query::Matcher::Parse(bson::Encode(arg.AsDocument()), *let)
-                              : query::Matcher::Parse(bson::Encode(arg.AsDocument()));
+      auto m = let != nullptr
+                   ? query::Matcher::Parse(bson::Encode(arg.AsDocument()), *let, collator)
+                   : query::Matcher::Parse(bson::Encode(arg.AsDocument()), nullptr, collator);
       if (!m.ok()) return m.status();
       cur = std::make_unique<MatchStage>(std::move(cur), *std::move(m));
     } else if (name == "$sort") {
@@ -231,7 +236,7 @@ absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(std::unique_ptr<Stage> sour
         return MongoError(15976, "$sort stage must have at least one sort key");
       }
       std::string bytes = bson::Encode(arg.AsDocument());
-      auto spec = query::SortSpec::Parse(bson::DocView(bytes));
+      auto spec = query::SortSpec::Parse(bson::DocView(bytes), collator);
       if (!spec.ok()) return spec.status();
       cur = std::make_unique<SortStage>(std::move(cur), *std::move(spec));
     } else if (name == "$skip" || name == "$limit") {
@@ -252,7 +257,7 @@ absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(std::unique_ptr<Stage> sour
                name == "$replaceWith") {
       auto t = update::ParsePipelineStage(stage);
       if (!t.ok()) return t.status();
-      cur = std::make_unique<TransformStage>(std::move(cur), *std::move(t), let);
+      cur = std::make_unique<TransformStage>(std::move(cur), *std::move(t), let, collator);
     } else if (name == "$count") {
       if (arg.type() != BsonType::kString || arg.AsString().empty() || arg.AsString()[0] == '$' ||
           arg.AsString().find('.') != std::string::npos) {

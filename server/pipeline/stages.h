@@ -35,10 +35,10 @@ struct OutputSpec {
 // Stacks `stages` on `source`. Supported: $match, $sort, $skip, $limit, $project,
 // $addFields/$set, $unset, $replaceRoot/$replaceWith, $count, and a final $out or $merge
 // (described in *output). Other stages fail with 238 (NotImplemented) until the
-// aggregation issue lands them; malformed ones with MongoDB's codes.
-absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(std::unique_ptr<Stage> source,
-                                                     const std::vector<Document>& stages,
-                                                     const VariableMap* let,
-                                                     std::optional<OutputSpec>* output);
+// aggregation issue lands them; malformed ones with MongoDB's codes. `collator`: the
+// aggregate's collation, for $match, $sort and expression comparisons (null: binary).
+absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(
+    std::unique_ptr<Stage> source, const std::vector<Document>& stages, const VariableMap* let,
+    std::optional<OutputSpec>* output, std::shared_ptr<const bson::Collator> collator = nullptr);
 
 }  // namespace micromongo::pipeline

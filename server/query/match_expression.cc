@@ -52,14 +52,14 @@ bool PathMatchExpression::MatchFrom(const ValueView& v, size_t i) const {
 bool ComparisonMatch::MatchesValue(const ValueView& v) const {
   if (op_ == CompareOp::kEq) {
     if (operand_.type == BsonType::kNull) return v.type == BsonType::kNull;
-    return bson::ValuesEqual(v, operand_);
+    return bson::ValuesEqual(v, operand_, collator_);
   }
   bool cross_type = operand_.type == BsonType::kMinKey || operand_.type == BsonType::kMaxKey;
   if (!cross_type &&
       bson::CanonicalTypeOrder(v.type) != bson::CanonicalTypeOrder(operand_.type)) {
     return false;
   }
-  int c = bson::CompareValues(v, operand_);
+  int c = bson::CompareValues(v, operand_, collator_);
   switch (op_) {
     case CompareOp::kLt: return c < 0;
     case CompareOp::kLte: return c <= 0;
@@ -90,7 +90,7 @@ InMatch::~InMatch() = default;
 
 bool InMatch::MatchesValue(const ValueView& v) const {
   for (const ValueView& o : operands_) {
-    if (o.type == BsonType::kNull ? v.type == BsonType::kNull : bson::ValuesEqual(v, o)) {
+    if (o.type == BsonType::kNull ? v.type == BsonType::kNull : bson::ValuesEqual(v, o, collator_)) {
       return true;
     }
   }
@@ -104,7 +104,8 @@ bool ExprMatch::Matches(bson::DocView doc) const {
   // Evaluation errors count as "no match" at this level; Matcher::Parse rejects malformed
   // expressions up front.
   Document tree = bson::Decode(doc);
-  auto v = pipeline::EvaluateOn(*expr_, tree, let_);
+  auto v = pipeline::EvaluateOn(*expr_, tree, env_ ? env_->let : nullptr,
+                                env_ ? env_->collator : nullptr);
   return v.ok() && pipeline::IsTrue(*v);
 }
 

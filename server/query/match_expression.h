@@ -14,10 +14,19 @@
 
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
+#include "document/compare.h"
 #include "pipeline/expression.h"
 #include "query/field_path.h"
 
 namespace micromongo::query {
+
+// What a parsed filter is evaluated with, owned by the Matcher (which outlives the tree).
+struct MatchEnv {
+  // A command's `let` constants, visible to $expr as $$name (null: none).
+  const pipeline::VariableMap* let = nullptr;
+  // The request's collation for string comparisons (null: binary).
+  const bson::Collator* collator = nullptr;
+};
 
 class MatchExpression {
  public:
@@ -26,9 +35,9 @@ class MatchExpression {
   // Matches one value with no path left to walk: an array element under $elemMatch's
   // value form ({a: {$elemMatch: {$gt: 1, $lt: 5}}}).
   virtual bool MatchesElement(const bson::ValueView& v) const = 0;
-  // Makes a command's `let` constants visible to $expr below this node (owned by the
-  // Matcher, which outlives the tree).
-  virtual void BindLet(const pipeline::VariableMap* let) {}
+  // Makes the environment visible to this node and those below it; called once, before
+  // any matching.
+  virtual void Bind(const MatchEnv* env) {}
 };
 
 // A predicate on the value(s) at one path.
@@ -63,10 +72,12 @@ class ComparisonMatch : public PathMatchExpression {
       : PathMatchExpression(std::move(path)), op_(op), operand_(operand) {}
   bool MatchesValue(const bson::ValueView& v) const override;
   bool MatchesMissing() const override;
+  void Bind(const MatchEnv* env) override { collator_ = env->collator; }
 
  private:
   CompareOp op_;
   bson::ValueView operand_;
+  const bson::Collator* collator_ = nullptr;
 };
 
 // $in: equality with any of the operands.
@@ -80,8 +91,10 @@ class InMatch : public PathMatchExpression {
   ~InMatch() override;
   bool MatchesValue(const bson::ValueView& v) const override;
   bool MatchesMissing() const override { return has_null_; }
+  void Bind(const MatchEnv* env) override { collator_ = env->collator; }
 
  private:
+  const bson::Collator* collator_ = nullptr;
   std::vector<bson::ValueView> operands_;
   std::vector<std::unique_ptr<RegexMatch>> regexes_;
   bool has_null_ = false;
@@ -159,7 +172,7 @@ class ElemMatch : public PathMatchExpression {
       : PathMatchExpression(std::move(path)), inner_(std::move(inner)), value_form_(value_form) {}
   bool MatchesValue(const bson::ValueView& v) const override;
   bool TraversesLeafArrays() const override { return false; }
-  void BindLet(const pipeline::VariableMap* let) override { inner_->BindLet(let); }
+  void Bind(const MatchEnv* env) override { inner_->Bind(env); }
 
  private:
   std::unique_ptr<MatchExpression> inner_;
@@ -187,11 +200,11 @@ class ExprMatch : public MatchExpression {
   explicit ExprMatch(std::unique_ptr<pipeline::Expression> expr) : expr_(std::move(expr)) {}
   bool Matches(bson::DocView doc) const override;
   bool MatchesElement(const bson::ValueView&) const override { return false; }
-  void BindLet(const pipeline::VariableMap* let) override { let_ = let; }
+  void Bind(const MatchEnv* env) override { env_ = env; }
 
  private:
   std::unique_ptr<pipeline::Expression> expr_;
-  const pipeline::VariableMap* let_ = nullptr;
+  const MatchEnv* env_ = nullptr;
 };
 
 class AndMatch : public MatchExpression {
@@ -210,8 +223,8 @@ class AndMatch : public MatchExpression {
     }
     return true;
   }
-  void BindLet(const pipeline::VariableMap* let) override {
-    for (const auto& c : children_) c->BindLet(let);
+  void Bind(const MatchEnv* env) override {
+    for (const auto& c : children_) c->Bind(env);
   }
 
  private:
@@ -234,8 +247,8 @@ class OrMatch : public MatchExpression {
     }
     return false;
   }
-  void BindLet(const pipeline::VariableMap* let) override {
-    for (const auto& c : children_) c->BindLet(let);
+  void Bind(const MatchEnv* env) override {
+    for (const auto& c : children_) c->Bind(env);
   }
 
  private:
@@ -250,7 +263,7 @@ class NotMatch : public MatchExpression {
   bool MatchesElement(const bson::ValueView& v) const override {
     return !child_->MatchesElement(v);
   }
-  void BindLet(const pipeline::VariableMap* let) override { child_->BindLet(let); }
+  void Bind(const MatchEnv* env) override { child_->Bind(env); }
 
  private:
   std::unique_ptr<MatchExpression> child_;

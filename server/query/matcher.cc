@@ -409,34 +409,45 @@ std::optional<size_t> Matcher::FirstMatchingIndex(const Document& doc,
   return std::nullopt;
 }
 
-absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(std::string filter_bson,
-                                                        const Document* let) {
-  if (let == nullptr) return Parse(std::move(filter_bson), pipeline::VariableMap(), false);
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(
+    std::string filter_bson, const Document* let, std::shared_ptr<const bson::Collator> collator) {
+  if (let == nullptr) {
+    return Parse(std::move(filter_bson), pipeline::VariableMap(), false, std::move(collator));
+  }
   auto vars = pipeline::EvaluateLet(*let);
   if (!vars.ok()) return vars.status();
-  return Parse(std::move(filter_bson), *vars, true);
+  return Parse(std::move(filter_bson), *vars, true, std::move(collator));
 }
 
-absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(std::string filter_bson,
-                                                        const pipeline::VariableMap& let) {
-  return Parse(std::move(filter_bson), let, true);
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(
+    std::string filter_bson, const pipeline::VariableMap& let,
+    std::shared_ptr<const bson::Collator> collator) {
+  return Parse(std::move(filter_bson), let, true, std::move(collator));
 }
 
-absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(std::string filter_bson,
-                                                        pipeline::VariableMap let, bool has_let) {
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(
+    std::string filter_bson, pipeline::VariableMap let, bool has_let,
+    std::shared_ptr<const bson::Collator> collator) {
   auto m = std::make_unique<Matcher>();
   m->filter_ = std::move(filter_bson);
   m->let_ = std::move(let);
   m->has_let_ = has_let;
+  m->collator_ = std::move(collator);
+  m->env_ = MatchEnv{m->has_let_ ? &m->let_ : nullptr, m->collator_.get()};
   DocView filter(m->filter_);
   if (filter.empty()) return m;
   auto root = ParseDocument(filter, 0);
   if (!root.ok()) return root.status();
   m->root_ = *std::move(root);
-  if (m->has_let_) m->root_->BindLet(&m->let_);
+  m->root_->Bind(&m->env_);
   ValueView id;
+  // A string _id under a collation may equal other spellings ("a" == "A"), so it cannot be
+  // looked up by key.
+  auto collated_string = [&] {
+    return m->collator_ != nullptr && (id.type == BsonType::kString || id.type == BsonType::kSymbol);
+  };
   if (filter.Find("_id", &id) && !id.IsDocumentLike() && id.type != BsonType::kRegex &&
-      id.type != BsonType::kNull) {
+      id.type != BsonType::kNull && !collated_string()) {
     m->id_eq_ = id;
     m->has_id_eq_ = true;
   }

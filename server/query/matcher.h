@@ -19,13 +19,21 @@ class Matcher {
   // Errors: code 2 (BadValue) for unknown operators and bad operands, 238 for operators
   // this server does not support.
   // `let`: the command's let option, whose variables $expr can read as $$name.
-  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(std::string filter_bson,
-                                                        const Document* let = nullptr);
+  // `collator`: the request's collation (null: binary string comparison), shared with the
+  // sort and distinct of the same request.
+  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(
+      std::string filter_bson, const Document* let = nullptr,
+      std::shared_ptr<const bson::Collator> collator = nullptr);
   // The same with variables already evaluated (an aggregation's let).
-  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(std::string filter_bson,
-                                                        const pipeline::VariableMap& let);
+  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(
+      std::string filter_bson, const pipeline::VariableMap& let,
+      std::shared_ptr<const bson::Collator> collator = nullptr);
+
   // The evaluated let variables (null without a let option); updates read them too.
   const pipeline::VariableMap* let() const { return has_let_ ? &let_ : nullptr; }
+  // The collation strings are compared under (null: binary).
+  const bson::Collator* collator() const { return collator_.get(); }
+  const std::shared_ptr<const bson::Collator>& shared_collator() const { return collator_; }
 
   bool Matches(bson::DocView doc) const { return root_ == nullptr || root_->Matches(doc); }
   // True for the empty filter.
@@ -41,13 +49,16 @@ class Matcher {
   std::optional<size_t> FirstMatchingIndex(const Document& doc, std::string_view array_path) const;
 
  private:
-  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(std::string filter_bson,
-                                                        pipeline::VariableMap let, bool has_let);
+  static absl::StatusOr<std::unique_ptr<Matcher>> Parse(
+      std::string filter_bson, pipeline::VariableMap let, bool has_let,
+      std::shared_ptr<const bson::Collator> collator);
 
   std::string filter_;
   std::unique_ptr<MatchExpression> root_;
   pipeline::VariableMap let_;
   bool has_let_ = false;
+  std::shared_ptr<const bson::Collator> collator_;
+  MatchEnv env_;
   bson::ValueView id_eq_;
   bool has_id_eq_ = false;
 };

@@ -14,8 +14,10 @@ const ValueView kNull{BsonType::kNull, kNullBytes, 0};
 
 }  // namespace
 
-absl::StatusOr<SortSpec> SortSpec::Parse(bson::DocView spec) {
+absl::StatusOr<SortSpec> SortSpec::Parse(bson::DocView spec,
+                                         std::shared_ptr<const bson::Collator> collator) {
   SortSpec s;
+  s.collator_ = std::move(collator);
   for (const bson::ElementView& e : spec) {
     if (e.key.empty()) return MongoError(kBadValue, "sort field name cannot be empty");
     if (!e.value.IsNumber() || (e.value.AsDouble() != 1 && e.value.AsDouble() != -1)) {
@@ -40,7 +42,7 @@ std::vector<ValueView> SortSpec::ExtractKey(bson::DocView doc) const {
         found = true;
         return;
       }
-      int c = bson::CompareValues(v, best);
+      int c = bson::CompareValues(v, best, collator_.get());
       if (f.ascending ? c < 0 : c > 0) best = v;
     };
     ForEachValueAtPath(root, f.path, 0, consider);
@@ -51,7 +53,7 @@ std::vector<ValueView> SortSpec::ExtractKey(bson::DocView doc) const {
 
 int SortSpec::Compare(const std::vector<ValueView>& a, const std::vector<ValueView>& b) const {
   for (size_t i = 0; i < fields_.size(); ++i) {
-    int c = bson::CompareValues(a[i], b[i]);
+    int c = bson::CompareValues(a[i], b[i], collator_.get());
     if (c != 0) return fields_[i].ascending ? c : -c;
   }
   return 0;

@@ -10,14 +10,17 @@
 
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
+#include "document/compare.h"
 #include "query/field_path.h"
 
 namespace micromongo::query {
 
 class SortSpec {
  public:
-  // Errors: 15975 for directions other than 1 / -1, 2 for bad field names.
-  static absl::StatusOr<SortSpec> Parse(bson::DocView spec);
+  // Errors: 15975 for directions other than 1 / -1, 2 for bad field names. Strings order
+  // by `collator` when given (the request's collation), by bytes otherwise.
+  static absl::StatusOr<SortSpec> Parse(bson::DocView spec,
+                                        std::shared_ptr<const bson::Collator> collator = nullptr);
 
   bool empty() const { return fields_.empty(); }
   // Keys point into `doc`, which must outlive them.
@@ -31,6 +34,7 @@ class SortSpec {
     bool ascending;
   };
   std::vector<Field> fields_;
+  std::shared_ptr<const bson::Collator> collator_;
 };
 
 }  // namespace micromongo::query

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 
 #include "absl/container/flat_hash_set.h"
@@ -204,7 +205,7 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
   auto seed = UpsertSeed(filter);
   if (!seed.ok()) return seed.status();
   Document tree = *std::move(seed);
-  if (auto s = update.Apply(&tree, {.is_insert = true, .let = filter.let()}, &filter); !s.ok()) {
+  if (auto s = update.Apply(&tree, {.is_insert = true, .let = filter.let(), .collator = filter.collator()}, &filter); !s.ok()) {
     return s;
   }
   if (tree.Find("_id") == nullptr) tree.Insert(tree.begin(), {"_id", ObjectId::Generate()});
@@ -292,7 +293,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
     if (!*more) break;
     ++out.matched_count;
     std::string updated;
-    failure = update.ApplyToBson(DocView(doc), {.let = filter.let()}, &filter, &updated);
+    failure = update.ApplyToBson(DocView(doc), {.let = filter.let(), .collator = filter.collator()}, &filter, &updated);
     if (!failure.ok()) break;
     failure = update::ValidateStorable(DocView(updated));
     if (!failure.ok()) break;
@@ -434,7 +435,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     return out;
   }
   std::string updated;
-  if (auto s = spec.update->ApplyToBson(DocView(best_doc), {.let = spec.filter->let()},
+  if (auto s = spec.update->ApplyToBson(DocView(best_doc), {.let = spec.filter->let(), .collator = spec.filter->collator()},
                                         spec.filter, &updated);
       !s.ok()) {
     return s;
@@ -465,12 +466,27 @@ absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view d
   if (ns->coll != nullptr) {
     query::FieldPath path(key);
     absl::flat_hash_set<std::string> seen;  // key strings: MongoDB equality
+    // Under a collation, equality is the collator's ("a" == "A"): the values kept so far,
+    // each encoded as {"": value}, ordered by it. The first spelling seen is returned.
+    const bson::Collator* collator = filter.collator();
+    auto collated_less = [collator](const std::string& a, const std::string& b) {
+      return bson::CompareValues(DocView(a).begin()->value, DocView(b).begin()->value, collator) < 0;
+    };
+    std::set<std::string, decltype(collated_less)> collated_seen(collated_less);
     size_t n = 0;
     char scratch[24];
     auto add = [&](const ValueView& v) {
-      std::string k;
-      storage::AppendKeyString(v, &k);
-      if (seen.insert(std::move(k)).second) out.AppendView(bson::ArrayKey(n++, scratch), v);
+      bool fresh;
+      if (collator != nullptr) {
+        bson::Builder one;
+        one.AppendView("", v);
+        fresh = collated_seen.insert(std::move(one).Finish()).second;
+      } else {
+        std::string k;
+        storage::AppendKeyString(v, &k);
+        fresh = seen.insert(std::move(k)).second;
+      }
+      if (fresh) out.AppendView(bson::ArrayKey(n++, scratch), v);
     };
     Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
     std::string record_key, doc;

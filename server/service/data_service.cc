@@ -1,3 +1,4 @@
+#include "collation/collation.h"
 #include "document/builder.h"
 #include "document/status.h"
 #include "service/crud.h"
@@ -22,18 +23,30 @@ bool WantsJson(const Docs&... docs) {
   if (!lhs##_or.ok()) return ToGrpc(lhs##_or.status()); \
   auto lhs = *std::move(lhs##_or)
 
-// The filter, with the request's let variables (`let` unset: none).
-absl::StatusOr<std::unique_ptr<query::Matcher>> ParseFilter(const v1::Doc& doc,
-                                                            const v1::Doc* let = nullptr) {
+// A request's collation option (unset: none, binary comparison).
+absl::StatusOr<std::shared_ptr<const bson::Collator>> ParseCollation(const v1::Doc& doc) {
+  if (doc.kind_case() == v1::Doc::KIND_NOT_SET) return std::shared_ptr<const bson::Collator>();
   auto bytes = DocToBson(doc);
   if (!bytes.ok()) return bytes.status();
-  if (let == nullptr || let->kind_case() == v1::Doc::KIND_NOT_SET) {
-    return query::Matcher::Parse(*std::move(bytes));
+  return collation::Parse(bson::DocView(*bytes));
+}
+
+// The filter, with the request's let variables and collation (unset: none). The sort and
+// update of the request share the Matcher's collator.
+absl::StatusOr<std::unique_ptr<query::Matcher>> ParseFilter(const v1::Doc& doc,
+                                                            const v1::Doc& let,
+                                                            const v1::Doc& collation) {
+  auto bytes = DocToBson(doc);
+  if (!bytes.ok()) return bytes.status();
+  auto collator = ParseCollation(collation);
+  if (!collator.ok()) return collator.status();
+  if (let.kind_case() == v1::Doc::KIND_NOT_SET) {
+    return query::Matcher::Parse(*std::move(bytes), nullptr, *std::move(collator));
   }
-  auto let_bytes = DocToBson(*let);
+  auto let_bytes = DocToBson(let);
   if (!let_bytes.ok()) return let_bytes.status();
   Document vars = bson::Decode(bson::DocView(*let_bytes));
-  return query::Matcher::Parse(*std::move(bytes), &vars);
+  return query::Matcher::Parse(*std::move(bytes), &vars, *std::move(collator));
 }
 
 // Hints may name only the _id index until secondary indexes exist.
@@ -77,7 +90,7 @@ absl::StatusOr<std::optional<std::string>> ArrayFilters(
 
 absl::StatusOr<std::unique_ptr<update::Update>> ParseUpdate(
     const v1::Doc& doc, bool replace, const google::protobuf::RepeatedPtrField<v1::Doc>& filters,
-    const google::protobuf::RepeatedPtrField<v1::Doc>& pipeline) {
+    const google::protobuf::RepeatedPtrField<v1::Doc>& pipeline, const query::Matcher& matcher) {
   if (!pipeline.empty()) {
     std::vector<Document> stages;
     for (const v1::Doc& d : pipeline) {
@@ -93,7 +106,7 @@ absl::StatusOr<std::unique_ptr<update::Update>> ParseUpdate(
   if (!array_filters.ok()) return array_filters.status();
   std::optional<bson::DocView> view;
   if (*array_filters) view = bson::DocView(**array_filters);
-  return update::Update::Parse(bson::DocView(*bytes), replace, view);
+  return update::Update::Parse(bson::DocView(*bytes), replace, view, matcher.shared_collator());
 }
 
 grpc::Status FillBatch(FindCursor* cursor, size_t batch_size, bool json, v1::CursorReply* reply) {
@@ -136,7 +149,7 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
   MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->projection(), req->sort());
   FindSpec spec;
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), &req->let()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
   spec.matcher = std::move(matcher);
   if (req->has_projection()) {
     MM_ASSIGN_OR_RETURN_GRPC(proj_bytes, DocToBson(req->projection()));
@@ -147,7 +160,8 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
   }
   if (req->has_sort()) {
     MM_ASSIGN_OR_RETURN_GRPC(sort_bytes, DocToBson(req->sort()));
-    MM_ASSIGN_OR_RETURN_GRPC(sort, query::SortSpec::Parse(bson::DocView(sort_bytes)));
+    MM_ASSIGN_OR_RETURN_GRPC(sort, query::SortSpec::Parse(bson::DocView(sort_bytes),
+                                                          spec.matcher->shared_collator()));
     spec.sort = std::move(sort);
   }
   spec.skip = req->skip();
@@ -194,7 +208,7 @@ grpc::Status DataServiceImpl::KillCursors(grpc::ServerContext*, const v1::KillCu
 grpc::Status DataServiceImpl::Count(grpc::ServerContext*, const v1::CountRequest* req,
                                     v1::CountReply* reply) {
   MM_CHECK_HINT(req->hint());
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), v1::Doc(), req->collation()));
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Count(engine_, req->database(), req->collection(),
                                              *matcher, req->skip(), req->limit(),
                                              Deadline::After(req->max_time_ms())));
@@ -214,8 +228,8 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
                                      v1::UpdateReply* reply) {
   MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->update());
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), &req->let()));
-  MM_ASSIGN_OR_RETURN_GRPC(update, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
+  MM_ASSIGN_OR_RETURN_GRPC(update, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline(), *matcher));
   MM_ASSIGN_OR_RETURN_GRPC(outcome, service::Update(engine_, req->database(), req->collection(),
                                                     *matcher, *update, req->multi(),
                                                     req->upsert()));
@@ -228,7 +242,7 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
 grpc::Status DataServiceImpl::Delete(grpc::ServerContext*, const v1::DeleteRequest* req,
                                      v1::DeleteReply* reply) {
   MM_CHECK_HINT(req->hint());
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), &req->let()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Delete(engine_, req->database(), req->collection(),
                                               *matcher, req->multi()));
   reply->set_deleted_count(n);
@@ -240,13 +254,14 @@ grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
                                             v1::FindAndModifyReply* reply) {
   MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->update(), req->sort(), req->projection());
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), &req->let()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
   FindAndModifySpec spec;
   spec.filter = matcher.get();
   std::optional<query::SortSpec> sort;
   if (req->has_sort()) {
     MM_ASSIGN_OR_RETURN_GRPC(sort_bytes, DocToBson(req->sort()));
-    MM_ASSIGN_OR_RETURN_GRPC(parsed, query::SortSpec::Parse(bson::DocView(sort_bytes)));
+    MM_ASSIGN_OR_RETURN_GRPC(parsed, query::SortSpec::Parse(bson::DocView(sort_bytes),
+                                                            matcher->shared_collator()));
     sort = std::move(parsed);
     spec.sort = &*sort;
   }
@@ -265,7 +280,7 @@ grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
       return ToGrpc(MongoError(kFailedToParse, "remove cannot be combined with upsert or new"));
     }
   } else {
-    MM_ASSIGN_OR_RETURN_GRPC(parsed, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline()));
+    MM_ASSIGN_OR_RETURN_GRPC(parsed, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline(), *matcher));
     update = std::move(parsed);
     spec.update = update.get();
   }
@@ -284,7 +299,7 @@ grpc::Status DataServiceImpl::Distinct(grpc::ServerContext*, const v1::DistinctR
                                        v1::DistinctReply* reply) {
   MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter());
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter()));
+  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), v1::Doc(), req->collation()));
   MM_ASSIGN_OR_RETURN_GRPC(values, service::Distinct(engine_, req->database(), req->collection(),
                                                      req->key(), *matcher,
                                                      Deadline::After(req->max_time_ms())));
@@ -329,9 +344,9 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
     } else if (m.has_update()) {
       const auto& u = m.update();
       status = CheckHint(u.hint());
-      auto matcher = status.ok() ? ParseFilter(u.filter(), &req->let())
+      auto matcher = status.ok() ? ParseFilter(u.filter(), req->let(), u.collation())
                                  : absl::StatusOr<std::unique_ptr<query::Matcher>>(status);
-      auto update = matcher.ok() ? ParseUpdate(u.update(), u.replace(), u.array_filters(), u.pipeline())
+      auto update = matcher.ok() ? ParseUpdate(u.update(), u.replace(), u.array_filters(), u.pipeline(), **matcher)
                                  : absl::StatusOr<std::unique_ptr<update::Update>>(matcher.status());
       if (!update.ok()) {
         status = update.status();
@@ -352,7 +367,7 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
       }
     } else if (m.has_delete_()) {
       status = CheckHint(m.delete_().hint());
-      auto matcher = status.ok() ? ParseFilter(m.delete_().filter(), &req->let())
+      auto matcher = status.ok() ? ParseFilter(m.delete_().filter(), req->let(), m.delete_().collation())
                                  : absl::StatusOr<std::unique_ptr<query::Matcher>>(status);
       if (!matcher.ok()) {
         status = matcher.status();
@@ -396,11 +411,13 @@ grpc::Status DataServiceImpl::Aggregate(grpc::ServerContext*, const v1::Aggregat
   if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
     return ToGrpc(s);
   }
+  MM_ASSIGN_OR_RETURN_GRPC(collator, ParseCollation(req->collation()));
   Deadline deadline = Deadline::After(req->max_time_ms());
   MM_ASSIGN_OR_RETURN_GRPC(source, CollectionScan(engine_, req->database(), req->collection(), deadline));
   std::optional<pipeline::OutputSpec> output;
   MM_ASSIGN_OR_RETURN_GRPC(
-      top, pipeline::BuildPipeline(std::move(source), stages, let ? &*let : nullptr, &output));
+      top, pipeline::BuildPipeline(std::move(source), stages, let ? &*let : nullptr, &output,
+                                   std::move(collator)));
   // Results are computed in full here (the pipeline holds a snapshot iterator).
   std::vector<std::string> results;
   Document doc;

@@ -11,14 +11,14 @@ class MinMaxModifier : public Modifier {
  public:
   MinMaxModifier(Value v, bool max) : value_(std::move(v)), max_(max) {}
   absl::Status Apply(Document* doc, const query::FieldPath& path,
-                     const ApplyContext&) const override {
+                     const ApplyContext& context) const override {
     auto slot = Resolve(doc, path, /*create=*/true);
     if (!slot.ok()) return slot.status();
     if (slot->value == nullptr) {
       slot->Assign(value_);
       return absl::OkStatus();
     }
-    int c = CompareTreeValues(value_, *slot->value);
+    int c = CompareTreeValues(value_, *slot->value, context.collator);
     if (max_ ? c > 0 : c < 0) *slot->value = value_;
     return absl::OkStatus();
   }

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
+#include "document/compare.h"
 #include "document/value_ops.h"
 #include "micromongo/document.h"
 #include "query/field_path.h"
@@ -22,6 +23,9 @@ struct ApplyContext {
   bool is_insert = false;
   // The command's let variables, for update pipelines.
   const std::map<std::string, Value, std::less<>>* let = nullptr;
+  // The request's collation: string equality of $addToSet, $pull and $pullAll, ordering
+  // of $min and $max, and comparisons in update pipelines (null: binary).
+  const bson::Collator* collator = nullptr;
 };
 
 class Modifier {
@@ -56,8 +60,14 @@ absl::StatusOr<std::unique_ptr<Modifier>> MakeBit(std::string_view, const bson::
 // Helpers shared by operators (arithmetic and ordering: document/value_ops.h).
 using bson::AddNumbers;
 using bson::MultiplyNumbers;
-inline int CompareTreeValues(const Value& a, const Value& b) { return bson::CompareTree(a, b); }
-inline bool TreeValuesEqual(const Value& a, const Value& b) { return bson::TreeEqual(a, b); }
+inline int CompareTreeValues(const Value& a, const Value& b,
+                             const bson::Collator* collator = nullptr) {
+  return bson::CompareTree(a, b, collator);
+}
+inline bool TreeValuesEqual(const Value& a, const Value& b,
+                            const bson::Collator* collator = nullptr) {
+  return bson::TreeEqual(a, b, collator);
+}
 // The array at `path`, created empty if missing. Error 2 if something else is there.
 absl::StatusOr<Array*> ArrayAt(Document* doc, const query::FieldPath& path, bool create,
                                std::string_view op);

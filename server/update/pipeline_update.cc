@@ -18,7 +18,7 @@ class SetStage : public PipelineStage {
     // Every expression sees the stage's input document.
     std::vector<std::optional<Value>> values;
     for (const auto& [path, expr] : fields) {
-      auto v = pipeline::EvaluateOn(*expr, *doc, context.let);
+      auto v = pipeline::EvaluateOn(*expr, *doc, context.let, context.collator);
       if (!v.ok()) return v.status();
       values.push_back(*std::move(v));
     }
@@ -64,7 +64,7 @@ class ProjectStage : public PipelineStage {
     }
     if (computed != nullptr) {
       for (const auto& [path, expr] : computed->fields) {
-        auto v = pipeline::EvaluateOn(*expr, input, context.let);
+        auto v = pipeline::EvaluateOn(*expr, input, context.let, context.collator);
         if (!v.ok()) return v.status();
         if (!*v) continue;
         auto slot = Resolve(doc, path, true);
@@ -80,7 +80,7 @@ class ReplaceRootStage : public PipelineStage {
  public:
   std::unique_ptr<pipeline::Expression> root;
   absl::Status Apply(Document* doc, const ApplyContext& context) const override {
-    auto v = pipeline::EvaluateOn(*root, *doc, context.let);
+    auto v = pipeline::EvaluateOn(*root, *doc, context.let, context.collator);
     if (!v.ok()) return v.status();
     if (!*v || (*v)->type() != BsonType::kDocument) {
       return MongoError(40228, StrCat("'newRoot' expression must evaluate to an object, but "

@@ -20,19 +20,19 @@ class PullModifier : public Modifier {
   explicit PullModifier(Array values) : values_(std::move(values)) {}
 
   absl::Status Apply(Document* doc, const query::FieldPath& path,
-                     const ApplyContext&) const override {
+                     const ApplyContext& context) const override {
     auto array = ArrayAt(doc, path, /*create=*/false, matcher_ ? "$pull" : "$pullAll");
     if (!array.ok()) return array.status();
     if (*array == nullptr) return absl::OkStatus();
-    std::erase_if(**array, [&](const Value& e) { return Remove(e); });
+    std::erase_if(**array, [&](const Value& e) { return Remove(e, context.collator); });
     return absl::OkStatus();
   }
 
  private:
-  bool Remove(const Value& e) const {
+  bool Remove(const Value& e, const bson::Collator* collator) const {
     if (!matcher_) {
       return std::any_of(values_.begin(), values_.end(),
-                         [&](const Value& v) { return TreeValuesEqual(v, e); });
+                         [&](const Value& v) { return TreeValuesEqual(v, e, collator); });
     }
     bson::Builder b;
     if (whole_element_) {

@@ -30,14 +30,14 @@ class PushModifier : public Modifier {
   bool add_to_set = false;
 
   absl::Status Apply(Document* doc, const query::FieldPath& path,
-                     const ApplyContext&) const override {
+                     const ApplyContext& context) const override {
     auto array = ArrayAt(doc, path, /*create=*/true, add_to_set ? "$addToSet" : "$push");
     if (!array.ok()) return array.status();
     Array& a = **array;
     if (add_to_set) {
       for (const Value& v : each) {
         bool present = std::any_of(a.begin(), a.end(),
-                                   [&](const Value& e) { return TreeValuesEqual(e, v); });
+                                   [&](const Value& e) { return TreeValuesEqual(e, v, context.collator); });
         if (!present) a.push_back(v);
       }
       return absl::OkStatus();

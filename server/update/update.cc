@@ -41,8 +41,9 @@ bool Conflicts(const query::FieldPath& a, const query::FieldPath& b) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Update>> Update::Parse(bson::DocView update, bool replace,
-                                                      std::optional<bson::DocView> array_filters) {
+absl::StatusOr<std::unique_ptr<Update>> Update::Parse(
+    bson::DocView update, bool replace, std::optional<bson::DocView> array_filters,
+    std::shared_ptr<const bson::Collator> collator) {
   auto u = std::make_unique<Update>();
   if (array_filters) {
     for (const bson::ElementView& f : *array_filters) {
@@ -68,7 +69,7 @@ absl::StatusOr<std::unique_ptr<Update>> Update::Parse(bson::DocView update, bool
         return MongoError(kFailedToParse, StrCat("Found multiple array filters with the same "
                                                  "top-level field name ", id));
       }
-      auto m = query::Matcher::Parse(std::string(f.value.Doc().bytes()));
+      auto m = query::Matcher::Parse(std::string(f.value.Doc().bytes()), nullptr, collator);
       if (!m.ok()) return m.status();
       u->array_filters_.emplace(id, *std::move(m));
     }

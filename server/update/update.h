@@ -33,8 +33,10 @@ class Update {
   // (ConflictingUpdateOperators), 14 (TypeMismatch) for bad operands, 2 for other misuse.
   // `array_filters`: the arrayFilters option, an array of filters naming the
   // identifiers of $[<identifier>] path components.
+  // `collator`: the request's collation, which the array filters compare strings with.
   static absl::StatusOr<std::unique_ptr<Update>> Parse(
-      bson::DocView update, bool replace, std::optional<bson::DocView> array_filters = {});
+      bson::DocView update, bool replace, std::optional<bson::DocView> array_filters = {},
+      std::shared_ptr<const bson::Collator> collator = nullptr);
 
   // An update pipeline ([{$set: ...}, {$unset: ...}, ...]).
   static absl::StatusOr<std::unique_ptr<Update>> ParsePipeline(const std::vector<Document>& stages);

@@ -197,6 +197,12 @@ std::optional<Document> LetOf(const Document& args) {
   return l->AsDocument();
 }
 
+std::optional<Document> CollationOf(const Document& args) {
+  const Value* c = args.Find("collation");
+  if (c == nullptr) return std::nullopt;
+  return c->AsDocument();
+}
+
 std::optional<mm::Hint> HintOf(const Document& args) {
   const Value* h = args.Find("hint");
   if (h == nullptr) return std::nullopt;
@@ -272,9 +278,10 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
   }
   if (name == "find" || name == "findOne") {
     RejectUnsupported(args, {"filter", "sort", "projection", "skip", "limit", "batchSize", "allowDiskUse",
-                             "maxTimeMS", "noCursorTimeout", "hint", "let"});
+                             "maxTimeMS", "noCursorTimeout", "hint", "let", "collation"});
     mm::FindOptions o;
     o.hint = HintOf(args);
+    o.collation = CollationOf(args);
     o.let = LetOf(args);
     if (args.Has("allowDiskUse")) o.allow_disk_use = args.GetBool("allowDiskUse");
     if (args.Has("sort")) o.sort = args.GetDocument("sort");
@@ -292,9 +299,10 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     return out;
   }
   if (name == "countDocuments" || name == "count") {
-    RejectUnsupported(args, {"filter", "skip", "limit", "hint", "maxTimeMS"});
+    RejectUnsupported(args, {"filter", "skip", "limit", "hint", "maxTimeMS", "collation"});
     mm::CountOptions o;
     o.hint = HintOf(args);
+    o.collation = CollationOf(args);
     if (args.Has("maxTimeMS")) o.max_time_ms = args.GetInt64("maxTimeMS");
     if (args.Has("skip")) o.skip = args.GetInt64("skip");
     if (args.Has("limit")) o.limit = args.GetInt64("limit");
@@ -305,8 +313,9 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     return Value(c.EstimatedDocumentCount());
   }
   if (name == "distinct") {
-    RejectUnsupported(args, {"fieldName", "filter", "hint"});
-    return Value(c.Distinct(args.GetString("fieldName"), filter, {.hint = HintOf(args)}));
+    RejectUnsupported(args, {"fieldName", "filter", "hint", "collation"});
+    return Value(c.Distinct(args.GetString("fieldName"), filter,
+                            {.hint = HintOf(args), .collation = CollationOf(args)}));
   }
   auto update_arg = [&](const char* key) -> std::variant<Document, mm::Pipeline> {
     const Value& u = args.Get(key);
@@ -317,9 +326,10 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     return args.Has("arrayFilters") ? DocsOf(args.Get("arrayFilters")) : std::vector<Document>{};
   };
   if (name == "updateOne" || name == "updateMany") {
-    RejectUnsupported(args, {"filter", "update", "upsert", "arrayFilters", "hint", "let"});
+    RejectUnsupported(args, {"filter", "update", "upsert", "arrayFilters", "hint", "let", "collation"});
     mm::UpdateOptions o{.upsert = args.Has("upsert") && args.GetBool("upsert"),
-                        .array_filters = array_filters(), .hint = HintOf(args), .let = LetOf(args)};
+                        .array_filters = array_filters(), .hint = HintOf(args), .let = LetOf(args),
+                        .collation = CollationOf(args)};
     auto u = update_arg("update");
     mm::UpdateResult r;
     if (auto* d = std::get_if<Document>(&u)) {
@@ -331,14 +341,15 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     return UpdateResultDoc(r);
   }
   if (name == "replaceOne") {
-    RejectUnsupported(args, {"filter", "replacement", "upsert", "hint", "let"});
+    RejectUnsupported(args, {"filter", "replacement", "upsert", "hint", "let", "collation"});
     return UpdateResultDoc(c.ReplaceOne(filter, args.GetDocument("replacement"),
                                         {.upsert = args.Has("upsert") && args.GetBool("upsert"),
-                                         .hint = HintOf(args), .let = LetOf(args)}));
+                                         .hint = HintOf(args), .let = LetOf(args),
+                                         .collation = CollationOf(args)}));
   }
   if (name == "deleteOne" || name == "deleteMany") {
-    RejectUnsupported(args, {"filter", "hint", "let"});
-    mm::DeleteOptions o{.hint = HintOf(args), .let = LetOf(args)};
+    RejectUnsupported(args, {"filter", "hint", "let", "collation"});
+    mm::DeleteOptions o{.hint = HintOf(args), .let = LetOf(args), .collation = CollationOf(args)};
     auto r = name == "deleteOne" ? c.DeleteOne(filter, o) : c.DeleteMany(filter, o);
     return Document{{"deletedCount", r.deleted_count}};
   }
@@ -351,11 +362,12 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     return args.Has(key) ? std::optional<Document>(args.GetDocument(key)) : std::nullopt;
   };
   if (name == "findOneAndUpdate") {
-    RejectUnsupported(args, {"filter", "update", "upsert", "arrayFilters", "sort", "projection", "returnDocument", "hint", "let"});
+    RejectUnsupported(args, {"filter", "update", "upsert", "arrayFilters", "sort", "projection", "returnDocument", "hint", "let", "collation"});
     mm::FindOneAndUpdateOptions o{.projection = opt_doc("projection"), .sort = opt_doc("sort"),
                                   .upsert = args.Has("upsert") && args.GetBool("upsert"),
                                   .return_document = returns(), .array_filters = array_filters(),
-                                  .hint = HintOf(args), .let = LetOf(args)};
+                                  .hint = HintOf(args), .let = LetOf(args),
+                                  .collation = CollationOf(args)};
     auto u = update_arg("update");
     std::optional<Document> d;
     if (auto* doc = std::get_if<Document>(&u)) {
@@ -366,17 +378,19 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     return d ? Value(*d) : Value(nullptr);
   }
   if (name == "findOneAndReplace") {
-    RejectUnsupported(args, {"filter", "replacement", "upsert", "sort", "projection", "returnDocument", "hint", "let"});
+    RejectUnsupported(args, {"filter", "replacement", "upsert", "sort", "projection", "returnDocument", "hint", "let", "collation"});
     auto d = c.FindOneAndReplace(filter, args.GetDocument("replacement"),
                                  {.projection = opt_doc("projection"), .sort = opt_doc("sort"),
                                   .upsert = args.Has("upsert") && args.GetBool("upsert"),
-                                  .return_document = returns(), .hint = HintOf(args), .let = LetOf(args)});
+                                  .return_document = returns(), .hint = HintOf(args), .let = LetOf(args),
+                                  .collation = CollationOf(args)});
     return d ? Value(*d) : Value(nullptr);
   }
   if (name == "findOneAndDelete") {
-    RejectUnsupported(args, {"filter", "sort", "projection", "hint", "let"});
+    RejectUnsupported(args, {"filter", "sort", "projection", "hint", "let", "collation"});
     auto d = c.FindOneAndDelete(filter, {.projection = opt_doc("projection"), .sort = opt_doc("sort"),
-                                         .hint = HintOf(args), .let = LetOf(args)});
+                                         .hint = HintOf(args), .let = LetOf(args),
+                                         .collation = CollationOf(args)});
     return d ? Value(*d) : Value(nullptr);
   }
   if (name == "bulkWrite") {
@@ -387,7 +401,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
       const Document& spec = spec_value.AsDocument();
       for (const auto& [k, v] : spec) {
         if (k != "document" && k != "filter" && k != "update" && k != "replacement" && k != "upsert" &&
-            k != "arrayFilters" && k != "hint" && k != "rawData") {
+            k != "arrayFilters" && k != "hint" && k != "collation" && k != "rawData") {
           if (k == "sort") throw Skip{"asserts a pre-8.0 server's rejection of an 8.0 option the C++ API does not offer"};
           throw Fail{"bulk write option '" + k + "' is not supported by micro-mongo yet", true};
         }
@@ -406,16 +420,16 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
           update = spec.GetDocument("update");
         }
         if (kind == "updateOne") {
-          models.push_back(mm::UpdateOneModel{f, update, upsert, filters, pipeline, HintOf(spec)});
+          models.push_back(mm::UpdateOneModel{f, update, upsert, filters, pipeline, HintOf(spec), CollationOf(spec)});
         } else {
-          models.push_back(mm::UpdateManyModel{f, update, upsert, filters, pipeline, HintOf(spec)});
+          models.push_back(mm::UpdateManyModel{f, update, upsert, filters, pipeline, HintOf(spec), CollationOf(spec)});
         }
       } else if (kind == "replaceOne") {
-        models.push_back(mm::ReplaceOneModel{f, spec.GetDocument("replacement"), upsert, HintOf(spec)});
+        models.push_back(mm::ReplaceOneModel{f, spec.GetDocument("replacement"), upsert, HintOf(spec), CollationOf(spec)});
       } else if (kind == "deleteOne") {
-        models.push_back(mm::DeleteOneModel{f, HintOf(spec)});
+        models.push_back(mm::DeleteOneModel{f, HintOf(spec), CollationOf(spec)});
       } else if (kind == "deleteMany") {
-        models.push_back(mm::DeleteManyModel{f, HintOf(spec)});
+        models.push_back(mm::DeleteManyModel{f, HintOf(spec), CollationOf(spec)});
       } else {
         throw Fail{"unknown bulk write model " + kind};
       }
@@ -424,8 +438,9 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     return BulkResultDoc(c.BulkWrite(models, {.ordered = ordered, .let = LetOf(args)}));
   }
   if (name == "aggregate") {
-    RejectUnsupported(args, {"pipeline", "batchSize", "maxTimeMS", "allowDiskUse", "let", "hint"});
+    RejectUnsupported(args, {"pipeline", "batchSize", "maxTimeMS", "allowDiskUse", "let", "hint", "collation"});
     mm::AggregateOptions o;
+    o.collation = CollationOf(args);
     if (args.Has("batchSize")) o.batch_size = static_cast<int32_t>(args.GetInt64("batchSize"));
     if (args.Has("maxTimeMS")) o.max_time_ms = args.GetInt64("maxTimeMS");
     if (args.Has("allowDiskUse")) o.allow_disk_use = args.GetBool("allowDiskUse");

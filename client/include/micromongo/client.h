@@ -138,9 +138,8 @@ class Collection {
   Collection(std::shared_ptr<internal::ClientCore> core, std::string db, std::string name)
       : core_(std::move(core)), db_(std::move(db)), name_(std::move(name)) {}
   UpdateResult DoUpdate(const Document& filter, const Document* update,
-                        const Pipeline* pipeline, bool multi, bool upsert, bool replace,
-                        const std::vector<Document>& array_filters,
-                        const std::optional<Hint>& hint, const std::optional<Document>& let);
+                        const Pipeline* pipeline, bool multi, bool replace,
+                        const UpdateOptions& options);
   DeleteResult DoDelete(const Document& filter, bool multi, const DeleteOptions& options);
 
   std::shared_ptr<internal::ClientCore> core_;

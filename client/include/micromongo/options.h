@@ -62,6 +62,9 @@ struct FindOptions {
   std::optional<Hint> hint;
   // Variables {name: expression} that $expr in the filter reads as $$name.
   std::optional<Document> let;
+  // Collation for string comparisons ({"locale": "en_US", "strength": 2}: case-insensitive);
+  // unset or {"locale": "simple"}: binary. Errors as MongoDB's (2, 40414, 40415).
+  std::optional<Document> collation;
 };
 
 struct AggregateOptions {
@@ -71,6 +74,7 @@ struct AggregateOptions {
   bool allow_disk_use = false;
   std::optional<Document> let;
   std::optional<Hint> hint;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 
 struct CountOptions {
@@ -78,16 +82,19 @@ struct CountOptions {
   int64_t limit = 0;
   int64_t max_time_ms = 0;
   std::optional<Hint> hint;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 
 struct DeleteOptions {
   std::optional<Hint> hint;
   std::optional<Document> let;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 
 struct DistinctOptions {
   std::optional<Hint> hint;
   int64_t max_time_ms = 0;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 
 struct InsertManyOptions {
@@ -108,12 +115,14 @@ struct UpdateOptions {
   std::optional<Hint> hint;
   // Variables for $expr in the filter and for update pipelines.
   std::optional<Document> let;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 
 struct ReplaceOptions {
   bool upsert = false;
   std::optional<Hint> hint;
   std::optional<Document> let;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 
 enum class ReturnDocument { kBefore, kAfter };
@@ -127,6 +136,7 @@ struct FindOneAndUpdateOptions {
   int64_t max_time_ms = 0;
   std::optional<Hint> hint;
   std::optional<Document> let;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 
 struct FindOneAndReplaceOptions {
@@ -137,6 +147,7 @@ struct FindOneAndReplaceOptions {
   int64_t max_time_ms = 0;
   std::optional<Hint> hint;
   std::optional<Document> let;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 
 struct FindOneAndDeleteOptions {
@@ -145,6 +156,7 @@ struct FindOneAndDeleteOptions {
   int64_t max_time_ms = 0;
   std::optional<Hint> hint;
   std::optional<Document> let;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 
 struct BulkWriteOptions {

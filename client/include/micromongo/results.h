@@ -56,6 +56,7 @@ struct UpdateOneModel {
   std::vector<Document> array_filters;
   std::vector<Document> pipeline;
   std::optional<Hint> hint;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 struct UpdateManyModel {
   Document filter;
@@ -64,20 +65,24 @@ struct UpdateManyModel {
   std::vector<Document> array_filters;
   std::vector<Document> pipeline;
   std::optional<Hint> hint;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 struct ReplaceOneModel {
   Document filter;
   Document replacement;
   bool upsert = false;
   std::optional<Hint> hint;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 struct DeleteOneModel {
   Document filter;
   std::optional<Hint> hint;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 struct DeleteManyModel {
   Document filter;
   std::optional<Hint> hint;
+  std::optional<Document> collation;  // see FindOptions::collation
 };
 using WriteModel = std::variant<InsertOneModel, UpdateOneModel, UpdateManyModel, ReplaceOneModel,
                                 DeleteOneModel, DeleteManyModel>;
