@@ -308,4 +308,43 @@ TEST_F(OperationsTest, CollationThroughTheClient) {
   EXPECT_EQ(coll_->CountDocuments(), 4);
 }
 
+// Database-level aggregation ($documents) and the extra fields of error responses.
+TEST_F(OperationsTest, DocumentsStageAndErrorDetails) {
+  mm::Database db = client_->Db();
+  auto docs = db.Aggregate({Document{{"$documents", Array{Document{{"a", 1}}, Document{{"a", 2}}}}},
+                            Document{{"$match", Document{{"a", Document{{"$gt", 1}}}}}}})
+                  .ToVector();
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].GetInt32("a"), 2);
+  coll_->InsertOne(Document{{"_id", 2}, {"x", 0}});
+  try {
+    db.Aggregate({Document{{"$documents", Array{Document{{"_id", 2}, {"x", 1}}}}},
+                  Document{{"$merge", Document{{"into", coll_->name()}, {"whenMatched", "fail"}}}}})
+        .ToVector();
+    FAIL() << "expected DuplicateKey";
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 11000);
+    EXPECT_EQ(e.details().ToJson(),
+              (Document{{"keyPattern", Document{{"_id", 1}}}, {"keyValue", Document{{"_id", 2}}}}.ToJson()));
+  }
+  EXPECT_EQ(coll_->FindOne(Document{{"_id", 2}})->GetInt32("x"), 0);
+  // Per-document write errors carry the same details.
+  try {
+    coll_->InsertMany({Document{{"_id", 3}}, Document{{"_id", 2}}});
+    FAIL() << "expected BulkWriteError";
+  } catch (const mm::BulkWriteError& e) {
+    ASSERT_EQ(e.write_errors().size(), 1u);
+    EXPECT_EQ(e.write_errors()[0].details.GetDocument("keyValue").GetInt32("_id"), 2);
+  }
+  // Stages that need a collection cannot start a database-level pipeline.
+  for (const Document& first : {Document{{"$match", Document{}}}, Document{{"$documents", 5}}}) {
+    try {
+      db.Aggregate({first}).ToVector();
+      FAIL() << first.ToJson();
+    } catch (const mm::Error& e) {
+      EXPECT_TRUE(e.code() == 73 || e.code() == 5858203) << e.code();
+    }
+  }
+}
+
 }  // namespace

@@ -68,7 +68,10 @@ class BridgeAccess {
 };
 
 // Throws the micromongo::Error subclass for a MongoDB code.
-[[noreturn]] void ThrowMongo(int code, const std::string& code_name, const std::string& message);
+[[noreturn]] void ThrowMongo(int code, const std::string& code_name, const std::string& message,
+                             Document details = {});
+// The details of an ErrorInfo (empty document if none).
+Document DetailsOf(const std::string& bson);
 }  // namespace internal
 
 }  // namespace micromongo

@@ -126,6 +126,12 @@ void Database::CreateCollection(std::string_view name) const {
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->CreateCollection(c, request, &reply); });
 }
 
+Cursor Database::Aggregate(const std::vector<Document>& pipeline,
+                           const AggregateOptions& options) const {
+  // The service reads an empty collection name as "database-level".
+  return micromongo::Collection(core_, name_, std::string()).Aggregate(pipeline, options);
+}
+
 bool Database::DropCollection(std::string_view name) const {
   return Collection(name).Drop();
 }

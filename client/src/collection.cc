@@ -27,7 +27,7 @@ std::vector<WriteError> ToWriteErrors(
     const google::protobuf::RepeatedPtrField<v1::ErrorInfo>& infos) {
   std::vector<WriteError> errors;
   for (const v1::ErrorInfo& e : infos) {
-    errors.push_back({e.index(), e.code(), e.code_name(), e.message()});
+    errors.push_back({e.index(), e.code(), e.code_name(), e.message(), internal::DetailsOf(e.details())});
   }
   return errors;
 }
@@ -46,7 +46,7 @@ InsertOneResult Collection::InsertOne(const Document& doc) {
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
   if (reply.write_errors_size() > 0) {
     const v1::ErrorInfo& e = reply.write_errors(0);
-    internal::ThrowMongo(e.code(), e.code_name(), e.message());
+    internal::ThrowMongo(e.code(), e.code_name(), e.message(), internal::DetailsOf(e.details()));
   }
   return InsertOneResult{with_id.Get("_id")};
 }

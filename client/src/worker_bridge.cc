@@ -1,6 +1,8 @@
 #include <thread>
 
 #include "bridge_impl.h"
+#include "document/bson_view.h"
+#include "document/builder.h"
 #include "document/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "micromongo/error.h"
@@ -29,11 +31,17 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
 
 namespace internal {
 
-void ThrowMongo(int code, const std::string& code_name, const std::string& message) {
+void ThrowMongo(int code, const std::string& code_name, const std::string& message,
+                Document details) {
   std::string name = code_name.empty() ? std::string(ErrorCodeName(code)) : code_name;
-  if (code == kDuplicateKey) throw DuplicateKeyError(code, name, message);
+  if (code == kDuplicateKey) throw DuplicateKeyError(code, name, message, std::move(details));
   if (code == kHostUnreachable) throw WorkerError(code, name, message);
-  throw Error(code, name, message);
+  throw Error(code, name, message, std::move(details));
+}
+
+Document DetailsOf(const std::string& bson) {
+  if (bson.empty() || !bson::Validate(bson).ok()) return Document();
+  return bson::Decode(bson::DocView(bson));
 }
 
 }  // namespace internal
@@ -58,7 +66,8 @@ void WorkerBridge::Impl::ThrowFor(const grpc::Status& status) {
   if (!status.error_details().empty() && info.ParseFromString(status.error_details()) &&
       info.code() != 0) {
     // The server's message repeats the code for manual callers; the exception keeps it bare.
-    internal::ThrowMongo(info.code(), info.code_name(), info.message());
+    internal::ThrowMongo(info.code(), info.code_name(), info.message(),
+                         internal::DetailsOf(info.details()));
   }
   if (terminated_.load()) WorkerFail("the worker bridge was terminated");
   if (process_ != nullptr && status.error_code() == grpc::StatusCode::UNAVAILABLE) {

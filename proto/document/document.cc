@@ -18,14 +18,18 @@ namespace micromongo {
 
 // ---- Error --------------------------------------------------------------------------------
 
-Error::Error(int code, std::string code_name, const std::string& message)
-    : std::runtime_error(message), code_(code), code_name_(std::move(code_name)) {}
+Error::Error(int code, std::string code_name, const std::string& message, Document details)
+    : std::runtime_error(message),
+      code_(code),
+      code_name_(std::move(code_name)),
+      details_(std::move(details)) {}
 
 BulkWriteError::BulkWriteError(std::vector<WriteError> errors, BulkWriteResult result)
     : Error(errors.empty() ? 0 : errors.front().code,
             errors.empty() ? "" : errors.front().code_name,
             StrCat("bulk write failed: ", errors.size(), " write error(s)",
-                         errors.empty() ? "" : StrCat("; first: ", errors.front().message))),
+                         errors.empty() ? "" : StrCat("; first: ", errors.front().message)),
+            errors.empty() ? Document() : errors.front().details),
       errors_(std::move(errors)),
       result_(std::move(result)) {}
 

@@ -9,6 +9,7 @@ namespace micromongo {
 namespace {
 
 constexpr char kCodePayload[] = "type.micromongo/mongo-code";
+constexpr char kDetailsPayload[] = "type.micromongo/error-details";
 
 absl::StatusCode CanonicalCode(int code) {
   switch (code) {
@@ -69,6 +70,9 @@ std::string_view ErrorCodeName(int code) {
     case kOperationFailed: return "OperationFailed";
     case kBSONObjectTooLarge: return "BSONObjectTooLarge";
     case kDuplicateKey: return "DuplicateKey";
+    case kDocumentValidationFailure: return "DocumentValidationFailure";
+    case kCommandNotSupportedOnView: return "CommandNotSupportedOnView";
+    case kOptionNotSupportedOnView: return "OptionNotSupportedOnView";
     case kNotImplemented: return "NotImplemented";
     default: return "UnknownError";
   }
@@ -78,6 +82,17 @@ absl::Status MongoError(int code, std::string_view message) {
   absl::Status status(CanonicalCode(code), CatArg(message));
   status.SetPayload(kCodePayload, absl::Cord(std::to_string(code)));
   return status;
+}
+
+absl::Status MongoError(int code, std::string_view message, std::string details_bson) {
+  absl::Status status = MongoError(code, message);
+  status.SetPayload(kDetailsPayload, absl::Cord(std::move(details_bson)));
+  return status;
+}
+
+std::string ErrorDetailsOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kDetailsPayload);
+  return payload ? std::string(*payload) : std::string();
 }
 
 int MongoCodeOf(const absl::Status& status) {

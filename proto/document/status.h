@@ -52,6 +52,9 @@ enum ErrorCode : int {
   kOperationFailed = 96,
   kBSONObjectTooLarge = 10334,
   kDuplicateKey = 11000,
+  kDocumentValidationFailure = 121,
+  kCommandNotSupportedOnView = 166,
+  kOptionNotSupportedOnView = 167,
   kNotImplemented = 238,
 };
 
@@ -60,6 +63,11 @@ std::string_view ErrorCodeName(int code);
 
 // A non-OK status with MongoDB `code`, mapped onto the closest absl canonical code.
 absl::Status MongoError(int code, std::string_view message);
+// The same with extra fields of MongoDB's error response as a BSON document (keyPattern and
+// keyValue of a DuplicateKey, errInfo of a DocumentValidationFailure).
+absl::Status MongoError(int code, std::string_view message, std::string details_bson);
+// The extra fields a status carries (empty if none).
+std::string ErrorDetailsOf(const absl::Status& status);
 
 // The MongoDB code a status carries: its payload, or one derived from its canonical code.
 int MongoCodeOf(const absl::Status& status);

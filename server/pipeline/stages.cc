@@ -204,6 +204,20 @@ absl::StatusOr<OutputSpec> ParseOutput(const std::string& name, const Value& arg
   return out;
 }
 
+class DocumentsStage : public Stage {
+ public:
+  explicit DocumentsStage(std::vector<Document> docs) : docs_(std::move(docs)) {}
+  absl::StatusOr<bool> Next(Document* out) override {
+    if (pos_ >= docs_.size()) return false;
+    *out = std::move(docs_[pos_++]);
+    return true;
+  }
+
+ private:
+  std::vector<Document> docs_;
+  size_t pos_ = 0;
+};
+
 int64_t NonNegativeInt(const Value& v) {
   if (!v.IsNumber()) return -1;
   double d = v.ToDouble();
@@ -211,6 +225,26 @@ int64_t NonNegativeInt(const Value& v) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Stage>> DocumentsSource(const Value& spec, const VariableMap* let) {
+  auto expr = ParseExpression(spec);
+  if (!expr.ok()) return expr.status();
+  Document empty;
+  auto v = EvaluateOn(**expr, empty, let);
+  if (!v.ok()) return v.status();
+  if (!*v || (*v)->type() != BsonType::kArray) {
+    return MongoError(5858203, "an array is expected as the argument of $documents");
+  }
+  std::vector<Document> docs;
+  for (const Value& e : (*v)->AsArray()) {
+    if (e.type() != BsonType::kDocument) {
+      return MongoError(kTypeMismatch, StrCat("$documents elements must be objects, found ",
+                                              BsonTypeName(e.type())));
+    }
+    docs.push_back(e.AsDocument());
+  }
+  return std::unique_ptr<Stage>(std::make_unique<DocumentsStage>(std::move(docs)));
+}
 
 absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(std::unique_ptr<Stage> source,
                                                      const std::vector<Document>& stages,
@@ -258,6 +292,9 @@ absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(std::unique_ptr<Stage> sour
       auto t = update::ParsePipelineStage(stage);
       if (!t.ok()) return t.status();
       cur = std::make_unique<TransformStage>(std::move(cur), *std::move(t), let, collator);
+    } else if (name == "$documents") {
+      return MongoError(40602, "$documents is only valid as the first stage of a database-level "
+                               "aggregation");
     } else if (name == "$count") {
       if (arg.type() != BsonType::kString || arg.AsString().empty() || arg.AsString()[0] == '$' ||
           arg.AsString().find('.') != std::string::npos) {

@@ -37,6 +37,11 @@ struct OutputSpec {
 // (described in *output). Other stages fail with 238 (NotImplemented) until the
 // aggregation issue lands them; malformed ones with MongoDB's codes. `collator`: the
 // aggregate's collation, for $match, $sort and expression comparisons (null: binary).
+// The source of a database-level aggregation: {$documents: <expression>}, evaluated once
+// (with `let` in scope) into an array of documents. Errors: 5858203 if it is not an
+// array, 40228-style 14 (TypeMismatch) for elements that are not documents.
+absl::StatusOr<std::unique_ptr<Stage>> DocumentsSource(const Value& spec, const VariableMap* let);
+
 absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(
     std::unique_ptr<Stage> source, const std::vector<Document>& stages, const VariableMap* let,
     std::optional<OutputSpec>* output, std::shared_ptr<const bson::Collator> collator = nullptr);

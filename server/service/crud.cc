@@ -60,10 +60,19 @@ std::string IdDocument(const ValueView& id) {
   return std::move(b).Finish();
 }
 
+// MongoDB's DuplicateKey error, with keyPattern and keyValue in the error response.
 absl::Status DuplicateKey(std::string_view db, std::string_view coll, const ValueView& id) {
-  std::string json = bson::BsonToJson(IdDocument(id));
-  return MongoError(kDuplicateKey, StrCat("E11000 duplicate key error collection: ", db, ".",
-                                          coll, " index: _id_ dup key: ", json));
+  std::string key_value = IdDocument(id);
+  std::string json = bson::BsonToJson(key_value);
+  bson::Builder details;
+  bson::Builder pattern;
+  pattern.AppendInt32("_id", 1);
+  details.AppendDocument("keyPattern", DocView(std::move(pattern).Finish()));
+  details.AppendDocument("keyValue", DocView(key_value));
+  return MongoError(kDuplicateKey,
+                    StrCat("E11000 duplicate key error collection: ", db, ".", coll,
+                           " index: _id_ dup key: ", json),
+                    std::move(details).Finish());
 }
 
 // Puts _id first, generating an ObjectId if the document has none.

@@ -408,12 +408,28 @@ grpc::Status DataServiceImpl::Aggregate(grpc::ServerContext*, const v1::Aggregat
     MM_ASSIGN_OR_RETURN_GRPC(vars, pipeline::EvaluateLet(bson::Decode(bson::DocView(let_bytes))));
     let = std::move(vars);
   }
-  if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
-    return ToGrpc(s);
-  }
   MM_ASSIGN_OR_RETURN_GRPC(collator, ParseCollation(req->collation()));
   Deadline deadline = Deadline::After(req->max_time_ms());
-  MM_ASSIGN_OR_RETURN_GRPC(source, CollectionScan(engine_, req->database(), req->collection(), deadline));
+  std::unique_ptr<pipeline::Stage> source;
+  if (req->collection().empty()) {
+    // Database-level: the first stage produces the documents.
+    if (auto s = storage::ValidateDatabaseName(req->database()); !s.ok()) return ToGrpc(s);
+    if (stages.empty() || stages[0].size() != 1 || stages[0].begin()->first != "$documents") {
+      return ToGrpc(MongoError(kInvalidNamespace,
+                               "a database-level aggregation must start with $documents; other "
+                               "stages need a collection"));
+    }
+    MM_ASSIGN_OR_RETURN_GRPC(docs, pipeline::DocumentsSource(stages[0].begin()->second,
+                                                             let ? &*let : nullptr));
+    source = std::move(docs);
+    stages.erase(stages.begin());
+  } else {
+    if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
+      return ToGrpc(s);
+    }
+    MM_ASSIGN_OR_RETURN_GRPC(scan, CollectionScan(engine_, req->database(), req->collection(), deadline));
+    source = std::move(scan);
+  }
   std::optional<pipeline::OutputSpec> output;
   MM_ASSIGN_OR_RETURN_GRPC(
       top, pipeline::BuildPipeline(std::move(source), stages, let ? &*let : nullptr, &output,

@@ -43,6 +43,7 @@ void FillErrorInfo(const absl::Status& status, int index, v1::ErrorInfo* info) {
   info->set_code_name(std::string(ErrorCodeName(code)));
   info->set_message(std::string(status.message()));
   info->set_index(index);
+  info->set_details(ErrorDetailsOf(status));
 }
 
 grpc::Status ToGrpc(const absl::Status& status) {

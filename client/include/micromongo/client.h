@@ -160,6 +160,11 @@ class Database {
   // Drops every collection of the database.
   void Drop() const;
   void RenameCollection(std::string_view from, std::string_view to, bool drop_target = false) const;
+  // A database-level aggregation: the pipeline starts with a stage that needs no
+  // collection ({$documents: [...]}), e.g. to $merge literal documents into a collection.
+  // Errors as Collection::Aggregate; 73 (InvalidNamespace) if the first stage needs a
+  // collection.
+  Cursor Aggregate(const std::vector<Document>& pipeline, const AggregateOptions& options = {}) const;
 
  private:
   friend class MongoClient;

@@ -14,14 +14,19 @@ namespace micromongo {
 // died, a malformed URI) use the codes MongoDB drivers use for them where one exists.
 class Error : public std::runtime_error {
  public:
-  Error(int code, std::string code_name, const std::string& message);
+  Error(int code, std::string code_name, const std::string& message, Document details = {});
 
   int code() const noexcept { return code_; }
   const std::string& code_name() const noexcept { return code_name_; }
+  // Further fields of the server's error response, empty when there are none: keyPattern
+  // and keyValue for DuplicateKey (11000), errInfo ({failingDocumentId, details}) for
+  // DocumentValidationFailure (121).
+  const Document& details() const noexcept { return details_; }
 
  private:
   int code_;
   std::string code_name_;
+  Document details_;
 };
 
 // A write conflicted with an existing value of a unique key (code 11000).
@@ -43,6 +48,7 @@ struct WriteError {
   int code = 0;
   std::string code_name;
   std::string message;
+  Document details;  // as Error::details()
 };
 
 // An InsertMany or BulkWrite in which some writes failed. What succeeded stays written;
