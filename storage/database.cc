@@ -15,12 +15,11 @@ std::string CatalogKey(std::string_view name) {
   return key;
 }
 
-std::string CatalogEntry(std::string_view name, uint32_t id) {
+std::string CatalogEntry(std::string_view name, uint32_t id, bson::DocView options) {
   bson::Builder b;
   b.AppendString("name", name);
   b.AppendInt64("id", id);
-  size_t t = b.StartDocument("options");
-  b.End(t);
+  b.AppendDocument("options", options);
   return std::move(b).Finish();
 }
 
@@ -60,12 +59,16 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
   auto it = db->kv_->NewIterator(lower, upper);
   for (; it->Valid(); it->Next()) {
     bson::DocView entry(it->value());
-    bson::ValueView name_v, id_v;
+    bson::ValueView name_v, id_v, options_v;
     if (!entry.Find("name", &name_v) || !entry.Find("id", &id_v)) {
       return MongoError(kInternalError, StrCat("corrupt catalog entry in database ", db->name_));
     }
+    std::string options;
+    if (entry.Find("options", &options_v) && options_v.type == BsonType::kDocument) {
+      options = std::string(options_v.Doc().bytes());
+    }
     auto c = std::make_shared<Collection>(std::string(name_v.String()),
-                                          static_cast<uint32_t>(id_v.Int64()));
+                                          static_cast<uint32_t>(id_v.Int64()), std::move(options));
     db->collections_.emplace(c->name(), c);
   }
   if (!it->status().ok()) return it->status();
@@ -85,17 +88,18 @@ std::shared_ptr<Collection> Database::FindCollection(std::string_view name) cons
   return it == collections_.end() ? nullptr : it->second;
 }
 
-absl::StatusOr<std::shared_ptr<Collection>> Database::CreateLocked(std::string_view name) {
+absl::StatusOr<std::shared_ptr<Collection>> Database::CreateLocked(std::string_view name,
+                                                                  std::string_view options_bson) {
   // catalog_mu_ held.
   uint32_t id = next_id_;
+  auto c = std::make_shared<Collection>(std::string(name), id, std::string(options_bson));
   auto batch = kv_->NewBatch();
-  batch->Put(CatalogKey(name), CatalogEntry(name, id));
+  batch->Put(CatalogKey(name), CatalogEntry(name, id, c->options()));
   std::string next;
   AppendBigEndian32(id + 1, &next);
   batch->Put(kNextIdKey, next);
   if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
   next_id_ = id + 1;
-  auto c = std::make_shared<Collection>(std::string(name), id);
   collections_.emplace(c->name(), c);
   return c;
 }
@@ -105,16 +109,33 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::GetOrCreateCollection(
   std::lock_guard<std::mutex> l(catalog_mu_);
   auto it = collections_.find(name);
   if (it != collections_.end()) return it->second;
-  return CreateLocked(name);
+  return CreateLocked(name, {});
 }
 
-absl::Status Database::CreateCollection(std::string_view name) {
+absl::Status Database::CreateCollection(std::string_view name, std::string_view options_bson) {
   std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
   std::lock_guard<std::mutex> l(catalog_mu_);
   if (collections_.count(name)) {
     return MongoError(kNamespaceExists, StrCat("Collection ", name_, ".", name, " already exists."));
   }
-  return CreateLocked(name).status();
+  return CreateLocked(name, options_bson).status();
+}
+
+absl::Status Database::SetCollectionOptions(std::string_view name, std::string_view options_bson) {
+  std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  auto it = collections_.find(name);
+  if (it == collections_.end()) {
+    return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", name_, ".", name));
+  }
+  auto changed = std::make_shared<Collection>(std::string(name), it->second->id(),
+                                              std::string(options_bson));
+  changed->count_ = it->second->count();
+  auto batch = kv_->NewBatch();
+  batch->Put(CatalogKey(name), CatalogEntry(name, changed->id(), changed->options()));
+  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  it->second = std::move(changed);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
@@ -161,9 +182,10 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
   }
   std::shared_ptr<Collection> moved = src->second;
   batch->Delete(CatalogKey(from));
-  batch->Put(CatalogKey(to), CatalogEntry(to, moved->id()));
+  batch->Put(CatalogKey(to), CatalogEntry(to, moved->id(), moved->options()));
   if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
-  auto renamed = std::make_shared<Collection>(std::string(to), moved->id());
+  auto renamed = std::make_shared<Collection>(std::string(to), moved->id(),
+                                              std::string(moved->options().bytes()));
   renamed->count_ = moved->count();
   collections_.erase(src);
   collections_.erase(std::string(to));

@@ -18,16 +18,31 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "document/bson_view.h"
 #include "storage/dir_lock.h"
 #include "storage/kv.h"
 
 namespace micromongo::storage {
 
+// A catalog entry: a collection (records under its id) or a view (options.viewOn). Its
+// options are fixed for the object's lifetime; changing them replaces the object.
 class Collection {
  public:
-  Collection(std::string name, uint32_t id) : name_(std::move(name)), id_(id) {}
+  // Empty `options_bson`: {}.
+  Collection(std::string name, uint32_t id, std::string options_bson = {})
+      : name_(std::move(name)),
+        id_(id),
+        options_(options_bson.empty() ? std::string("\x05\0\0\0\0", 5) : std::move(options_bson)) {}
   const std::string& name() const { return name_; }
   uint32_t id() const { return id_; }
+  // The options the collection was created or last modified with, as MongoDB's
+  // listCollections shows them: {validator, validationLevel, validationAction} or, for a
+  // view, {viewOn, pipeline}.
+  bson::DocView options() const { return bson::DocView(options_); }
+  bool is_view() const {
+    bson::ValueView v;
+    return options().Find("viewOn", &v);
+  }
   std::mutex& write_mutex() { return write_mu_; }
   int64_t count() const { return count_.load(std::memory_order_relaxed); }
 
@@ -36,6 +51,7 @@ class Collection {
   friend class WriteUnit;
   std::string name_;
   uint32_t id_;
+  std::string options_;
   std::mutex write_mu_;
   std::atomic<int64_t> count_{0};
 };
@@ -73,8 +89,12 @@ class Database {
   std::shared_ptr<Collection> FindCollection(std::string_view name) const;
   // Implicit creation on first write. Caller holds ddl_mutex() shared.
   absl::StatusOr<std::shared_ptr<Collection>> GetOrCreateCollection(std::string_view name);
-  // Explicit creation; code 48 (NamespaceExists) if present. Takes ddl_mutex() itself.
-  absl::Status CreateCollection(std::string_view name);
+  // Explicit creation with options (BSON, see Collection::options); code 48
+  // (NamespaceExists) if present. Takes ddl_mutex() itself.
+  absl::Status CreateCollection(std::string_view name, std::string_view options_bson = {});
+  // Replaces the options of an existing collection or view (collMod); 26 if absent. Takes
+  // ddl_mutex() itself, so no operation is using the old Collection object meanwhile.
+  absl::Status SetCollectionOptions(std::string_view name, std::string_view options_bson);
   // Removes the collection and all its records; false if it did not exist.
   absl::StatusOr<bool> DropCollection(std::string_view name);
   std::vector<std::string> CollectionNames() const;
@@ -96,7 +116,8 @@ class Database {
  private:
   friend class WriteUnit;
   Database(std::string name, std::unique_ptr<KvStore> kv, std::unique_ptr<DirLock> lock);
-  absl::StatusOr<std::shared_ptr<Collection>> CreateLocked(std::string_view name);
+  absl::StatusOr<std::shared_ptr<Collection>> CreateLocked(std::string_view name,
+                                                           std::string_view options_bson);
 
   std::string name_;
   std::unique_ptr<KvStore> kv_;

@@ -67,6 +67,37 @@ TEST(DatabaseTest, CatalogAndRecordsSurviveReopen) {
   EXPECT_EQ(n, 10);
 }
 
+TEST(DatabaseTest, CollectionOptionsPersistAndFollowRenames) {
+  TempDir dir;
+  bson::Builder b;
+  b.AppendString("validationLevel", "moderate");
+  std::string options = std::move(b).Finish();
+  bson::Builder v;
+  v.AppendString("viewOn", "base");
+  std::string view_options = std::move(v).Finish();
+  {
+    auto engine = Engine::Open({.data_dir = dir.path()});
+    auto db = *(*engine)->GetDatabase("app", true);
+    ASSERT_TRUE(db->CreateCollection("plain").ok());
+    ASSERT_TRUE(db->CreateCollection("view", view_options).ok());
+    auto c = *db->GetOrCreateCollection("docs");
+    PutDocs(db.get(), c.get(), 3);
+    ASSERT_TRUE(db->SetCollectionOptions("docs", options).ok());
+    EXPECT_EQ(db->FindCollection("docs")->count(), 3);
+    EXPECT_EQ(MongoCodeOf(db->SetCollectionOptions("missing", options)), kNamespaceNotFound);
+    ASSERT_TRUE(db->RenameCollection("docs", "renamed", false).ok());
+  }
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = *(*engine)->GetDatabase("app", false);
+  EXPECT_TRUE(db->FindCollection("plain")->options().empty());
+  EXPECT_FALSE(db->FindCollection("plain")->is_view());
+  EXPECT_TRUE(db->FindCollection("view")->is_view());
+  auto renamed = db->FindCollection("renamed");
+  ASSERT_NE(renamed, nullptr);
+  EXPECT_EQ(renamed->options().bytes(), options);
+  EXPECT_EQ(renamed->count(), 3);
+}
+
 TEST(DatabaseTest, DropCollectionRemovesRecordsAndNameIsReusable) {
   TempDir dir;
   auto engine = Engine::Open({.data_dir = dir.path()});

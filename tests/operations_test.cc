@@ -2,6 +2,8 @@
 // end through the public client API.
 
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <micromongo/micromongo.h>
 
 #include "test_util.h"
@@ -345,6 +347,130 @@ TEST_F(OperationsTest, DocumentsStageAndErrorDetails) {
       EXPECT_TRUE(e.code() == 73 || e.code() == 5858203) << e.code();
     }
   }
+}
+
+// Collection validators (create and collMod) as MongoDB's schema validation page
+// describes them: strict and moderate levels, error and warn actions, errInfo.
+TEST_F(OperationsTest, DocumentValidation) {
+  mm::Database db = client_->Db();
+  db.CreateCollection("people", {.validator = Document{{"$jsonSchema", Document{{"required", Array{"name"}}}},
+                                                      {"age", Document{{"$gte", 0}}}}});
+  mm::Collection people = db["people"];
+  people.InsertOne(Document{{"_id", 1}, {"name", "ann"}, {"age", 30}});
+  try {
+    people.InsertOne(Document{{"_id", 2}, {"age", 5}});
+    FAIL() << "expected DocumentValidationFailure";
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 121);
+    EXPECT_EQ(e.code_name(), "DocumentValidationFailure");
+    const Document& info = e.details().GetDocument("errInfo");
+    EXPECT_EQ(info.GetInt32("failingDocumentId"), 2);
+    EXPECT_EQ(info.GetDocument("details").GetArray("clausesNotSatisfied").size(), 1u);
+  }
+  try {
+    people.UpdateOne(Document{{"_id", 1}}, Document{{"$set", Document{{"age", -1}}}});
+    FAIL() << "expected DocumentValidationFailure";
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 121);
+  }
+  EXPECT_EQ(people.FindOne(Document{{"_id", 1}})->GetInt32("age"), 30);
+  EXPECT_THROW(people.ReplaceOne(Document{{"_id", 1}}, Document{{"age", 1}}), mm::Error);
+  EXPECT_THROW(people.UpdateOne(Document{{"_id", 9}}, Document{{"$set", Document{{"age", 1}}}},
+                                {.upsert = true}),
+               mm::Error);
+  EXPECT_EQ(people.CountDocuments(), 1);
+
+  // Documents stored before a validator existed: moderate lets their updates through.
+  mm::Collection old = db["old"];
+  old.InsertOne(Document{{"_id", 1}, {"x", "text"}});
+  db.ModifyCollection("old", {.validator = Document{{"x", Document{{"$type", "int"}}}},
+                              .validation_level = "moderate"});
+  old.UpdateOne(Document{{"_id", 1}}, Document{{"$set", Document{{"y", 1}}}});
+  EXPECT_THROW(old.InsertOne(Document{{"_id", 2}, {"x", "text"}}), mm::Error);
+  db.ModifyCollection("old", {.validation_level = "strict"});
+  EXPECT_THROW(old.UpdateOne(Document{{"_id", 1}}, Document{{"$set", Document{{"y", 2}}}}), mm::Error);
+  db.ModifyCollection("old", {.validation_action = "warn"});
+  old.InsertOne(Document{{"_id", 3}, {"x", "accepted with a warning"}});
+  db.ModifyCollection("old", {.validation_level = "off", .validation_action = "error"});
+  old.InsertOne(Document{{"_id", 4}, {"x", "unchecked"}});
+  EXPECT_EQ(old.CountDocuments(), 3);
+
+  // Bad options are rejected with MongoDB's codes.
+  auto code_of = [&](auto&& f) {
+    try {
+      f();
+    } catch (const mm::Error& e) {
+      return e.code();
+    }
+    return 0;
+  };
+  EXPECT_EQ(code_of([&] { db.CreateCollection("bad", {.validator = Document{{"a", Document{{"$bogus", 1}}}}}); }), 2);
+  EXPECT_EQ(code_of([&] { db.CreateCollection("bad", {.validation_level = "sometimes"}); }), 2);
+  EXPECT_EQ(code_of([&] { db.ModifyCollection("missing", {.validation_level = "off"}); }), 26);
+}
+
+// Views (create with viewOn and pipeline): reads run the view's pipeline over its
+// collection, views may stack, writes are refused with 166.
+TEST_F(OperationsTest, Views) {
+  mm::Database db = client_->Db();
+  coll_->InsertMany({Document{{"_id", 1}, {"n", 1}, {"s", "a"}}, Document{{"_id", 2}, {"n", 2}, {"s", "B"}},
+                     Document{{"_id", 3}, {"n", 3}, {"s", "b"}}, Document{{"_id", 4}, {"n", 4}, {"s", "c"}}});
+  db.CreateCollection("big", {.view_on = coll_->name(),
+                              .pipeline = {Document{{"$match", Document{{"n", Document{{"$gte", 2}}}}}}}});
+  db.CreateCollection("big_sorted", {.view_on = "big",
+                                     .pipeline = {Document{{"$sort", Document{{"n", -1}}}},
+                                                  Document{{"$unset", "s"}}}});
+  mm::Collection big = db["big"];
+  mm::Collection sorted = db["big_sorted"];
+  EXPECT_EQ(big.EstimatedDocumentCount(), 3);
+  EXPECT_EQ(big.CountDocuments(Document{{"n", Document{{"$lt", 4}}}}), 2);
+  EXPECT_EQ(big.CountDocuments(Document{}, {.skip = 1, .limit = 1}), 1);
+  auto docs = sorted.Find(Document{}, {.limit = 2}).ToVector();
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0].GetInt32("n"), 4);
+  EXPECT_FALSE(docs[0].Has("s"));
+  auto projected = big.Find(Document{{"n", 2}}, {.projection = Document{{"_id", 0}, {"s", 1}}}).ToVector();
+  ASSERT_EQ(projected.size(), 1u);
+  EXPECT_EQ(projected[0].ToJson(), (Document{{"s", "B"}}.ToJson()));
+  EXPECT_EQ(big.Distinct("s", Document{}).size(), 3u);
+  EXPECT_EQ(big.Distinct("s", Document{}, {.collation = Document{{"locale", "en"}, {"strength", 1}}}).size(), 2u);
+  EXPECT_EQ(big.Aggregate({Document{{"$count", "n"}}}).ToVector()[0].GetInt32("n"), 3);
+  // The view follows its collection.
+  coll_->InsertOne(Document{{"_id", 5}, {"n", 5}});
+  EXPECT_EQ(sorted.EstimatedDocumentCount(), 4);
+
+  for (auto write : std::vector<std::function<void()>>{
+           [&] { big.InsertOne(Document{{"n", 9}}); },
+           [&] { big.UpdateMany(Document{}, Document{{"$set", Document{{"x", 1}}}}); },
+           [&] { big.DeleteMany(Document{}); },
+           [&] { big.FindOneAndDelete(Document{}); },
+           [&] { coll_->Aggregate({Document{{"$out", "big"}}}).ToVector(); },
+       }) {
+    try {
+      write();
+      ADD_FAILURE() << "a write to a view succeeded";
+    } catch (const mm::Error& e) {
+      EXPECT_EQ(e.code(), 166) << e.what();
+    }
+  }
+  EXPECT_EQ(coll_->CountDocuments(), 5);
+  // collMod replaces a view's pipeline; dropping a view leaves its collection alone.
+  db.ModifyCollection("big", {.pipeline = {Document{{"$match", Document{{"n", 1}}}}}});
+  EXPECT_EQ(big.EstimatedDocumentCount(), 1);
+  EXPECT_TRUE(db.DropCollection("big"));
+  EXPECT_EQ(coll_->CountDocuments(), 5);
+  auto code_of = [&](auto&& f) {
+    try {
+      f();
+    } catch (const mm::Error& e) {
+      return e.code();
+    }
+    return 0;
+  };
+  EXPECT_EQ(code_of([&] { db.CreateCollection("v2", {.view_on = coll_->name(), .pipeline = {Document{{"$out", "x"}}}}); }), 167);
+  EXPECT_EQ(code_of([&] { db.CreateCollection("v3", {.view_on = coll_->name(), .pipeline = {Document{{"$bogus", 1}}}}); }), 238);
+  EXPECT_EQ(code_of([&] { db.CreateCollection("v4", {.validator = Document{{"a", 1}}, .view_on = coll_->name()}); }), 72);
+  EXPECT_EQ(code_of([&] { db.ModifyCollection(coll_->name(), {.view_on = "other"}); }), 72);
 }
 
 }  // namespace

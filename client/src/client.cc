@@ -116,14 +116,38 @@ std::vector<std::string> Database::ListCollectionNames() const {
   return {reply.names().begin(), reply.names().end()};
 }
 
-void Database::CreateCollection(std::string_view name) const {
+namespace {
+
+void SetOptions(v1::CollectionOptions* out, const CollectionOptions& options) {
+  if (options.validator) internal::SetBson(out->mutable_validator(), *options.validator);
+  out->set_validation_level(options.validation_level);
+  out->set_validation_action(options.validation_action);
+  out->set_view_on(options.view_on);
+  for (const Document& stage : options.pipeline) internal::SetBson(out->add_pipeline(), stage);
+}
+
+}  // namespace
+
+void Database::CreateCollection(std::string_view name, const CollectionOptions& options) const {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::CollectionRequest request;
+  v1::CreateCollectionRequest request;
   request.set_database(name_);
   request.set_collection(std::string(name));
+  SetOptions(request.mutable_options(), options);
   v1::Empty reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->CreateCollection(c, request, &reply); });
+}
+
+void Database::ModifyCollection(std::string_view name, const CollectionOptions& options) const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::ModifyCollectionRequest request;
+  request.set_database(name_);
+  request.set_collection(std::string(name));
+  SetOptions(request.mutable_options(), options);
+  v1::Empty reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ModifyCollection(c, request, &reply); });
 }
 
 Cursor Database::Aggregate(const std::vector<Document>& pipeline,

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "document/status.h"
+#include "service/collection_options.h"
 #include "service/services.h"
 #include "service/wire.h"
 #include "storage/namespace.h"
@@ -37,13 +38,36 @@ grpc::Status AdminServiceImpl::ListCollections(grpc::ServerContext*,
 }
 
 grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*,
-                                                const v1::CollectionRequest* req, v1::Empty*) {
+                                                const v1::CreateCollectionRequest* req,
+                                                v1::Empty*) {
   if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
     return ToGrpc(s);
   }
+  auto options = BuildCollectionOptions(req->database(), req->options(), nullptr);
+  if (!options.ok()) return ToGrpc(options.status());
   auto db = engine_->GetDatabase(req->database(), /*create=*/true);
   if (!db.ok()) return ToGrpc(db.status());
-  return ToGrpc((*db)->CreateCollection(req->collection()));
+  return ToGrpc((*db)->CreateCollection(req->collection(), *options));
+}
+
+grpc::Status AdminServiceImpl::ModifyCollection(grpc::ServerContext*,
+                                                const v1::ModifyCollectionRequest* req,
+                                                v1::Empty*) {
+  if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
+    return ToGrpc(s);
+  }
+  auto db = engine_->GetDatabase(req->database(), /*create=*/false);
+  if (!db.ok()) return ToGrpc(db.status());
+  std::shared_ptr<storage::Collection> coll =
+      *db == nullptr ? nullptr : (*db)->FindCollection(req->collection());
+  if (coll == nullptr) {
+    return ToGrpc(MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", req->database(), ".",
+                                                        req->collection())));
+  }
+  bson::DocView current = coll->options();
+  auto options = BuildCollectionOptions(req->database(), req->options(), &current);
+  if (!options.ok()) return ToGrpc(options.status());
+  return ToGrpc((*db)->SetCollectionOptions(req->collection(), *options));
 }
 
 grpc::Status AdminServiceImpl::DropCollection(grpc::ServerContext*,

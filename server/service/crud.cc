@@ -1,4 +1,5 @@
 #include "service/crud.h"
+#include "service/validation.h"
 
 #include <algorithm>
 #include <mutex>
@@ -33,10 +34,23 @@ struct Namespace {
   std::shared_ptr<storage::Database> db;
   std::shared_lock<std::shared_mutex> ddl;
   std::shared_ptr<storage::Collection> coll;  // null if the collection does not exist
+  // For writes: the collection's document validator (null: none).
+  std::unique_ptr<DocumentValidator> validator;
+
+  // A document about to be stored, replacing `old_doc` (null for inserts).
+  absl::Status CheckValid(DocView doc, const DocView* old_doc) const {
+    if (auto s = update::ValidateStorable(doc); !s.ok()) return s;
+    return validator == nullptr ? absl::OkStatus() : validator->Check(doc, old_doc);
+  }
 };
 
+enum class Access { kRead, kWrite };
+
+// `create`: create the database and collection if missing. Writes to a view fail with 166
+// (CommandNotSupportedOnView) and load the collection's validator.
 absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_view db_name,
-                                        std::string_view coll_name, bool create) {
+                                        std::string_view coll_name, bool create,
+                                        Access access = Access::kRead) {
   if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
   auto db = engine->GetDatabase(db_name, create);
   if (!db.ok()) return db.status();
@@ -50,6 +64,15 @@ absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_vie
     ns.coll = *std::move(coll);
   } else {
     ns.coll = ns.db->FindCollection(coll_name);
+  }
+  if (access == Access::kWrite && ns.coll != nullptr) {
+    if (ns.coll->is_view()) {
+      return MongoError(kCommandNotSupportedOnView,
+                        StrCat("Namespace ", db_name, ".", coll_name, " is a view, not a collection"));
+    }
+    auto validator = DocumentValidator::FromOptions(ns.coll->options());
+    if (!validator.ok()) return validator.status();
+    ns.validator = *std::move(validator);
   }
   return ns;
 }
@@ -221,7 +244,7 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
   tree.MoveToFront("_id");
   std::string inserted = bson::Encode(tree);
   DocView view(inserted);
-  if (auto s = update::ValidateStorable(view); !s.ok()) return s;
+  if (auto s = ns.CheckValid(view, nullptr); !s.ok()) return s;
   ValueView id = view.begin()->value;
   std::string new_key = storage::RecordKey(ns.coll->id(), id);
   std::string existing;
@@ -239,7 +262,7 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
 absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, std::vector<std::string> docs,
                                      bool ordered) {
-  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/true);
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/true, Access::kWrite);
   if (!ns.ok()) return ns.status();
   InsertOutcome out;
   // Validate and key every document, then probe all keys in one batched lookup.
@@ -250,7 +273,7 @@ absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view d
   for (size_t i = 0; i < docs.size(); ++i) {
     docs[i] = WithIdFirst(std::move(docs[i]));
     DocView view(docs[i]);
-    statuses[i] = update::ValidateStorable(view);
+    statuses[i] = ns->CheckValid(view, nullptr);
     if (!statuses[i].ok()) continue;
     keys[i] = storage::RecordKey(ns->coll->id(), view.begin()->value);
     probe.push_back(keys[i]);
@@ -287,7 +310,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
                                      std::string_view coll_name, const query::Matcher& filter,
                                      const update::Update& update, bool multi, bool upsert,
                                      const Deadline& deadline) {
-  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/upsert);
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/upsert, Access::kWrite);
   if (!ns.ok()) return ns.status();
   UpdateOutcome out;
   if (ns->coll == nullptr) return out;
@@ -304,9 +327,10 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
     std::string updated;
     failure = update.ApplyToBson(DocView(doc), {.let = filter.let(), .collator = filter.collator()}, &filter, &updated);
     if (!failure.ok()) break;
-    failure = update::ValidateStorable(DocView(updated));
-    if (!failure.ok()) break;
     if (updated != doc) {
+      DocView old(doc);
+      failure = ns->CheckValid(DocView(updated), &old);
+      if (!failure.ok()) break;
       unit.PutRecord(ns->coll.get(), key, updated, /*is_insert=*/false);
       ++out.modified_count;
     }
@@ -325,7 +349,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
 absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name,
                                std::string_view coll_name, const query::Matcher& filter,
                                bool multi, const Deadline& deadline) {
-  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false, Access::kWrite);
   if (!ns.ok()) return ns.status();
   if (ns->coll == nullptr) return 0;
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
@@ -384,7 +408,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
                                                    std::string_view coll_name,
                                                    const FindAndModifySpec& spec) {
   bool may_create = spec.update != nullptr && spec.upsert;
-  auto ns = OpenNamespace(engine, db_name, coll_name, may_create);
+  auto ns = OpenNamespace(engine, db_name, coll_name, may_create, Access::kWrite);
   if (!ns.ok()) return ns.status();
   FindAndModifyOutcome out;
   if (ns->coll == nullptr) return out;
@@ -449,8 +473,9 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
       !s.ok()) {
     return s;
   }
-  if (auto s = update::ValidateStorable(DocView(updated)); !s.ok()) return s;
   if (updated != best_doc) {
+    DocView old(best_doc);
+    if (auto s = ns->CheckValid(DocView(updated), &old); !s.ok()) return s;
     unit.PutRecord(ns->coll.get(), best_key, updated, /*is_insert=*/false);
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
   }
@@ -461,53 +486,98 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
   return out;
 }
 
-absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view db_name,
-                                     std::string_view coll_name, std::string_view key,
-                                     const query::Matcher& filter, const Deadline& deadline) {
+DistinctValues::DistinctValues(std::string key, const bson::Collator* collator)
+    : path_(key),
+      collator_(collator),
+      collated_seen_([collator](const std::string& a, const std::string& b) {
+        return bson::CompareValues(DocView(a).begin()->value, DocView(b).begin()->value,
+                                   collator) < 0;
+      }) {
+  values_ = out_.StartArray("values");
+}
+
+void DistinctValues::Add(DocView doc) {
+  auto add = [this](const ValueView& v) {
+    bool fresh;
+    if (collator_ != nullptr) {
+      // Under a collation equality is the collator's ("a" == "A"): the values kept so
+      // far, each encoded as {"": value}, ordered by it. The first spelling seen is kept.
+      bson::Builder one;
+      one.AppendView("", v);
+      fresh = collated_seen_.insert(std::move(one).Finish()).second;
+    } else {
+      std::string k;  // key strings: MongoDB equality (1 and 1.0 are one value)
+      storage::AppendKeyString(v, &k);
+      fresh = seen_.insert(std::move(k)).second;
+    }
+    char scratch[24];
+    if (fresh) out_.AppendView(bson::ArrayKey(n_++, scratch), v);
+  };
+  query::ForEachValueAtPath(doc, path_, add);
+}
+
+std::string DistinctValues::Finish() && {
+  out_.End(values_);
+  return std::move(out_).Finish();
+}
+
+absl::Status CheckDistinctKey(std::string_view key) {
   if (key.empty()) return MongoError(kBadValue, "distinct key cannot be empty");
   if (key.find('\0') != std::string_view::npos || key.front() == '$') {
     return MongoError(kBadValue, StrCat("invalid distinct key '", key, "'"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view db_name,
+                                     std::string_view coll_name, std::string_view key,
+                                     const query::Matcher& filter, const Deadline& deadline) {
+  if (auto s = CheckDistinctKey(key); !s.ok()) return s;
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
   if (!ns.ok()) return ns.status();
-  bson::Builder out;
-  size_t values = out.StartArray("values");
+  DistinctValues values{std::string(key), filter.collator()};
   if (ns->coll != nullptr) {
-    query::FieldPath path(key);
-    absl::flat_hash_set<std::string> seen;  // key strings: MongoDB equality
-    // Under a collation, equality is the collator's ("a" == "A"): the values kept so far,
-    // each encoded as {"": value}, ordered by it. The first spelling seen is returned.
-    const bson::Collator* collator = filter.collator();
-    auto collated_less = [collator](const std::string& a, const std::string& b) {
-      return bson::CompareValues(DocView(a).begin()->value, DocView(b).begin()->value, collator) < 0;
-    };
-    std::set<std::string, decltype(collated_less)> collated_seen(collated_less);
-    size_t n = 0;
-    char scratch[24];
-    auto add = [&](const ValueView& v) {
-      bool fresh;
-      if (collator != nullptr) {
-        bson::Builder one;
-        one.AppendView("", v);
-        fresh = collated_seen.insert(std::move(one).Finish()).second;
-      } else {
-        std::string k;
-        storage::AppendKeyString(v, &k);
-        fresh = seen.insert(std::move(k)).second;
-      }
-      if (fresh) out.AppendView(bson::ArrayKey(n++, scratch), v);
-    };
     Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
     std::string record_key, doc;
     while (true) {
       auto more = candidates.Next(&record_key, &doc);
       if (!more.ok()) return more.status();
       if (!*more) break;
-      query::ForEachValueAtPath(DocView(doc), path, add);
+      values.Add(DocView(doc));
     }
   }
-  out.End(values);
-  return std::move(out).Finish();
+  return std::move(values).Finish();
+}
+
+absl::StatusOr<std::optional<ResolvedView>> ResolveView(storage::Engine* engine,
+                                                        std::string_view db_name,
+                                                        std::string_view coll_name) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
+  auto db = engine->GetDatabase(db_name, /*create=*/false);
+  if (!db.ok()) return db.status();
+  if (*db == nullptr) return std::optional<ResolvedView>();
+  std::optional<ResolvedView> view;
+  std::string name(coll_name);
+  // Views may be defined on views: prepend each definition's pipeline, down to a collection.
+  for (int depth = 0;; ++depth) {
+    std::shared_ptr<storage::Collection> c = (*db)->FindCollection(name);
+    if (c == nullptr || !c->is_view()) break;
+    if (depth >= 20) {
+      return MongoError(kInvalidOptions, StrCat("view ", db_name, ".", coll_name,
+                                                " is defined through more than 20 views"));
+    }
+    if (!view) view.emplace();
+    ValueView on, pipeline;
+    c->options().Find("viewOn", &on);
+    std::vector<Document> stages;
+    if (c->options().Find("pipeline", &pipeline) && pipeline.type == BsonType::kArray) {
+      for (const bson::ElementView& e : pipeline.Doc()) stages.push_back(bson::Decode(e.value.Doc()));
+    }
+    view->stages.insert(view->stages.begin(), stages.begin(), stages.end());
+    name = std::string(on.String());
+    view->collection = name;
+  }
+  return view;
 }
 
 namespace {
@@ -551,6 +621,23 @@ absl::StatusOr<std::unique_ptr<pipeline::Stage>> CollectionScan(storage::Engine*
   return std::unique_ptr<pipeline::Stage>(std::make_unique<ScanStage>(ns->db, std::move(it), deadline));
 }
 
+absl::StatusOr<std::vector<std::string>> RunPipeline(
+    std::unique_ptr<pipeline::Stage> source, const std::vector<Document>& stages,
+    const pipeline::VariableMap* let, std::shared_ptr<const bson::Collator> collator,
+    std::optional<pipeline::OutputSpec>* output) {
+  auto top = pipeline::BuildPipeline(std::move(source), stages, let, output, std::move(collator));
+  if (!top.ok()) return top.status();
+  std::vector<std::string> results;
+  Document doc;
+  while (true) {
+    auto more = (*top)->Next(&doc);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    results.push_back(bson::Encode(doc));
+  }
+  return results;
+}
+
 absl::Status WriteOutput(storage::Engine* engine, std::string_view db_name,
                          const pipeline::OutputSpec& spec, std::vector<std::string> docs) {
   std::string target_db = spec.db.empty() ? std::string(db_name) : spec.db;
@@ -559,6 +646,10 @@ absl::Status WriteOutput(storage::Engine* engine, std::string_view db_name,
     // $out replaces the target's contents with the results.
     auto db = engine->GetDatabase(target_db, /*create=*/true);
     if (!db.ok()) return db.status();
+    if (auto target = (*db)->FindCollection(spec.collection); target && target->is_view()) {
+      return MongoError(kCommandNotSupportedOnView,
+                        StrCat("Cannot $out to ", target_db, ".", spec.collection, ": it is a view"));
+    }
     if (auto dropped = (*db)->DropCollection(spec.collection); !dropped.ok()) return dropped.status();
     if (docs.empty()) return (*db)->CreateCollection(spec.collection);
     auto outcome = Insert(engine, target_db, spec.collection, std::move(docs), /*ordered=*/true);

@@ -5,13 +5,17 @@
 // operation commits one atomic WriteUnit.
 
 #include <chrono>
+#include <functional>
+#include <set>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "document/builder.h"
 #include "pipeline/stages.h"
 #include "query/matcher.h"
 #include "query/projection.h"
@@ -97,6 +101,40 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine, std:
                                                    std::string_view coll,
                                                    const FindAndModifySpec& spec);
 
+// Collects the distinct values at a dotted path over documents ({"values": [...]}),
+// unwinding arrays, each value once by MongoDB equality (1 and 1.0 are one value) or by
+// the collator's.
+class DistinctValues {
+ public:
+  DistinctValues(std::string key, const bson::Collator* collator);
+  void Add(bson::DocView doc);
+  std::string Finish() &&;
+
+ private:
+  using CollatedLess = std::function<bool(const std::string&, const std::string&)>;
+  query::FieldPath path_;
+  const bson::Collator* collator_;
+  absl::flat_hash_set<std::string> seen_;
+  std::set<std::string, CollatedLess> collated_seen_;
+  bson::Builder out_;
+  size_t values_ = 0;
+  size_t n_ = 0;
+};
+
+// Code 2 for keys distinct cannot take (empty, $-prefixed).
+absl::Status CheckDistinctKey(std::string_view key);
+
+// A view resolved to the collection it reads and the pipeline that computes it (the
+// definitions of views over views concatenated).
+struct ResolvedView {
+  std::string collection;
+  std::vector<Document> stages;
+};
+// nullopt unless db.coll is a view. Errors: invalid names (73).
+absl::StatusOr<std::optional<ResolvedView>> ResolveView(storage::Engine* engine,
+                                                        std::string_view db,
+                                                        std::string_view coll);
+
 // The distinct values at `key` among matching documents ({"values": [...]}), unwinding
 // arrays, each value once by MongoDB equality (1 and 1.0 are one value).
 absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view db,
@@ -121,6 +159,13 @@ absl::StatusOr<std::unique_ptr<pipeline::Stage>> CollectionScan(storage::Engine*
                                                                 std::string_view db,
                                                                 std::string_view coll,
                                                                 const Deadline& deadline);
+
+// Runs `stages` over `source` to the end and returns the result documents; a final
+// $out/$merge is described in *output (not performed).
+absl::StatusOr<std::vector<std::string>> RunPipeline(
+    std::unique_ptr<pipeline::Stage> source, const std::vector<Document>& stages,
+    const pipeline::VariableMap* let, std::shared_ptr<const bson::Collator> collator,
+    std::optional<pipeline::OutputSpec>* output);
 
 // Writes a pipeline's results as its final $out or $merge stage asks.
 absl::Status WriteOutput(storage::Engine* engine, std::string_view db,

@@ -109,6 +109,48 @@ absl::StatusOr<std::unique_ptr<update::Update>> ParseUpdate(
   return update::Update::Parse(bson::DocView(*bytes), replace, view, matcher.shared_collator());
 }
 
+// A read on a view: the view's pipeline over its collection, then `extra` stages (the
+// read's filter, sort, skip, limit, projection as pipeline stages).
+absl::StatusOr<std::vector<std::string>> QueryView(storage::Engine* engine, std::string_view db,
+                                                   const ResolvedView& view,
+                                                   std::vector<Document> extra,
+                                                   const v1::Doc& let,
+                                                   const v1::Doc& collation,
+                                                   const Deadline& deadline) {
+  std::vector<Document> stages = view.stages;
+  for (Document& d : extra) stages.push_back(std::move(d));
+  std::optional<pipeline::VariableMap> vars;
+  if (let.kind_case() != v1::Doc::KIND_NOT_SET) {
+    auto bytes = DocToBson(let);
+    if (!bytes.ok()) return bytes.status();
+    auto evaluated = pipeline::EvaluateLet(bson::Decode(bson::DocView(*bytes)));
+    if (!evaluated.ok()) return evaluated.status();
+    vars = *std::move(evaluated);
+  }
+  auto collator = ParseCollation(collation);
+  if (!collator.ok()) return collator.status();
+  auto source = CollectionScan(engine, db, view.collection, deadline);
+  if (!source.ok()) return source.status();
+  std::optional<pipeline::OutputSpec> output;
+  return RunPipeline(*std::move(source), stages, vars ? &*vars : nullptr, *std::move(collator),
+                     &output);
+}
+
+// {<name>: <the request's document>} as a pipeline stage, if the document is set.
+absl::Status AddStage(std::vector<Document>* stages, const char* name, const v1::Doc& doc) {
+  if (doc.kind_case() == v1::Doc::KIND_NOT_SET) return absl::OkStatus();
+  auto bytes = DocToBson(doc);
+  if (!bytes.ok()) return bytes.status();
+  if (bson::DocView(*bytes).empty()) return absl::OkStatus();
+  stages->push_back(Document{{name, bson::Decode(bson::DocView(*bytes))}});
+  return absl::OkStatus();
+}
+
+void AddSkipLimit(std::vector<Document>* stages, int64_t skip, int64_t limit) {
+  if (skip > 0) stages->push_back(Document{{"$skip", skip}});
+  if (limit > 0) stages->push_back(Document{{"$limit", limit}});
+}
+
 grpc::Status FillBatch(FindCursor* cursor, size_t batch_size, bool json, v1::CursorReply* reply) {
   std::vector<std::string> docs;
   if (auto s = cursor->NextBatch(batch_size, kMaxBatchBytes, &docs); !s.ok()) return ToGrpc(s);
@@ -148,6 +190,24 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
                                    v1::CursorReply* reply) {
   MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter(), req->projection(), req->sort());
+  if (req->max_time_ms() < 0) return ToGrpc(MongoError(kBadValue, "maxTimeMS must be non-negative"));
+  if (req->batch_size() < 0) return ToGrpc(MongoError(kBadValue, "batchSize must be non-negative"));
+  MM_ASSIGN_OR_RETURN_GRPC(view, ResolveView(engine_, req->database(), req->collection()));
+  if (view) {
+    std::vector<Document> extra;
+    if (auto s = AddStage(&extra, "$match", req->filter()); !s.ok()) return ToGrpc(s);
+    if (auto s = AddStage(&extra, "$sort", req->sort()); !s.ok()) return ToGrpc(s);
+    AddSkipLimit(&extra, req->skip(), req->limit());
+    if (auto s = AddStage(&extra, "$project", req->projection()); !s.ok()) return ToGrpc(s);
+    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), *view, std::move(extra),
+                                             req->let(), req->collation(),
+                                             Deadline::After(req->max_time_ms())));
+    auto cursor = FindCursor::FromDocuments(std::move(docs));
+    size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
+    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+    if (!cursor->exhausted()) reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
+    return grpc::Status::OK;
+  }
   FindSpec spec;
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
   spec.matcher = std::move(matcher);
@@ -167,8 +227,6 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
   spec.skip = req->skip();
   spec.limit = req->limit();
   spec.deadline = Deadline::After(req->max_time_ms());
-  if (req->max_time_ms() < 0) return ToGrpc(MongoError(kBadValue, "maxTimeMS must be non-negative"));
-  if (req->batch_size() < 0) return ToGrpc(MongoError(kBadValue, "batchSize must be non-negative"));
   MM_ASSIGN_OR_RETURN_GRPC(cursor, FindCursor::Open(engine_, req->database(), req->collection(),
                                                     std::move(spec)));
   size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
@@ -209,6 +267,20 @@ grpc::Status DataServiceImpl::Count(grpc::ServerContext*, const v1::CountRequest
                                     v1::CountReply* reply) {
   MM_CHECK_HINT(req->hint());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), v1::Doc(), req->collation()));
+  if (req->skip() < 0 || req->limit() < 0) {
+    return ToGrpc(MongoError(kBadValue, "skip and limit must be non-negative"));
+  }
+  MM_ASSIGN_OR_RETURN_GRPC(view, ResolveView(engine_, req->database(), req->collection()));
+  if (view) {
+    std::vector<Document> extra;
+    if (auto s = AddStage(&extra, "$match", req->filter()); !s.ok()) return ToGrpc(s);
+    AddSkipLimit(&extra, req->skip(), req->limit());
+    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), *view, std::move(extra),
+                                             v1::Doc(), req->collation(),
+                                             Deadline::After(req->max_time_ms())));
+    reply->set_count(static_cast<int64_t>(docs.size()));
+    return grpc::Status::OK;
+  }
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Count(engine_, req->database(), req->collection(),
                                              *matcher, req->skip(), req->limit(),
                                              Deadline::After(req->max_time_ms())));
@@ -219,6 +291,14 @@ grpc::Status DataServiceImpl::Count(grpc::ServerContext*, const v1::CountRequest
 grpc::Status DataServiceImpl::EstimatedCount(grpc::ServerContext*,
                                              const v1::EstimatedCountRequest* req,
                                              v1::CountReply* reply) {
+  MM_ASSIGN_OR_RETURN_GRPC(view, ResolveView(engine_, req->database(), req->collection()));
+  if (view) {
+    // A view has no stored count: its pipeline runs.
+    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), *view, {}, v1::Doc(),
+                                             v1::Doc(), Deadline()));
+    reply->set_count(static_cast<int64_t>(docs.size()));
+    return grpc::Status::OK;
+  }
   MM_ASSIGN_OR_RETURN_GRPC(n, service::EstimatedCount(engine_, req->database(), req->collection()));
   reply->set_count(n);
   return grpc::Status::OK;
@@ -300,6 +380,19 @@ grpc::Status DataServiceImpl::Distinct(grpc::ServerContext*, const v1::DistinctR
   MM_CHECK_HINT(req->hint());
   bool json = WantsJson(req->filter());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), v1::Doc(), req->collation()));
+  MM_ASSIGN_OR_RETURN_GRPC(view, ResolveView(engine_, req->database(), req->collection()));
+  if (view) {
+    if (auto s = CheckDistinctKey(req->key()); !s.ok()) return ToGrpc(s);
+    std::vector<Document> extra;
+    if (auto s = AddStage(&extra, "$match", req->filter()); !s.ok()) return ToGrpc(s);
+    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), *view, std::move(extra),
+                                             v1::Doc(), req->collation(),
+                                             Deadline::After(req->max_time_ms())));
+    DistinctValues values(req->key(), matcher->collator());
+    for (const std::string& d : docs) values.Add(bson::DocView(d));
+    SetDoc(reply->mutable_values(), std::move(values).Finish(), json);
+    return grpc::Status::OK;
+  }
   MM_ASSIGN_OR_RETURN_GRPC(values, service::Distinct(engine_, req->database(), req->collection(),
                                                      req->key(), *matcher,
                                                      Deadline::After(req->max_time_ms())));
@@ -427,23 +520,20 @@ grpc::Status DataServiceImpl::Aggregate(grpc::ServerContext*, const v1::Aggregat
     if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
       return ToGrpc(s);
     }
-    MM_ASSIGN_OR_RETURN_GRPC(scan, CollectionScan(engine_, req->database(), req->collection(), deadline));
+    // A view reads its collection through its own pipeline first.
+    MM_ASSIGN_OR_RETURN_GRPC(view, ResolveView(engine_, req->database(), req->collection()));
+    std::string coll = req->collection();
+    if (view) {
+      stages.insert(stages.begin(), view->stages.begin(), view->stages.end());
+      coll = view->collection;
+    }
+    MM_ASSIGN_OR_RETURN_GRPC(scan, CollectionScan(engine_, req->database(), coll, deadline));
     source = std::move(scan);
   }
   std::optional<pipeline::OutputSpec> output;
-  MM_ASSIGN_OR_RETURN_GRPC(
-      top, pipeline::BuildPipeline(std::move(source), stages, let ? &*let : nullptr, &output,
-                                   std::move(collator)));
   // Results are computed in full here (the pipeline holds a snapshot iterator).
-  std::vector<std::string> results;
-  Document doc;
-  while (true) {
-    auto more = top->Next(&doc);
-    if (!more.ok()) return ToGrpc(more.status());
-    if (!*more) break;
-    results.push_back(bson::Encode(doc));
-  }
-  top.reset();
+  MM_ASSIGN_OR_RETURN_GRPC(results, RunPipeline(std::move(source), stages, let ? &*let : nullptr,
+                                                std::move(collator), &output));
   if (output) {
     if (auto s = WriteOutput(engine_, req->database(), *output, std::move(results)); !s.ok()) {
       return ToGrpc(s);

@@ -60,7 +60,9 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                             v1::DropReply*) override;
   grpc::Status ListCollections(grpc::ServerContext*, const v1::DatabaseRequest*,
                                v1::ListCollectionsReply*) override;
-  grpc::Status CreateCollection(grpc::ServerContext*, const v1::CollectionRequest*,
+  grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest*,
+                                v1::Empty*) override;
+  grpc::Status ModifyCollection(grpc::ServerContext*, const v1::ModifyCollectionRequest*,
                                 v1::Empty*) override;
   grpc::Status DropCollection(grpc::ServerContext*, const v1::CollectionRequest*,
                               v1::DropReply*) override;

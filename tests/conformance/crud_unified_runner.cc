@@ -269,10 +269,20 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
       db.DropCollection(args.GetString("collection"));
       return std::nullopt;
     }
-    if (name == "createCollection") {
-      if (args.Has("viewOn")) throw Fail{"views are not supported yet", true};
-      RejectUnsupported(args, {"collection"});
-      db.CreateCollection(args.GetString("collection"));
+    if (name == "createCollection" || name == "modifyCollection") {
+      RejectUnsupported(args, {"collection", "viewOn", "pipeline", "validator", "validationLevel",
+                               "validationAction"});
+      mm::CollectionOptions o;
+      if (args.Has("validator")) o.validator = args.GetDocument("validator");
+      if (args.Has("validationLevel")) o.validation_level = args.GetString("validationLevel");
+      if (args.Has("validationAction")) o.validation_action = args.GetString("validationAction");
+      if (args.Has("viewOn")) o.view_on = args.GetString("viewOn");
+      if (args.Has("pipeline")) o.pipeline = DocsOf(args.Get("pipeline"));
+      if (name == "createCollection") {
+        db.CreateCollection(args.GetString("collection"), o);
+      } else {
+        db.ModifyCollection(args.GetString("collection"), o);
+      }
       return std::nullopt;
     }
     throw Fail{"database operation '" + name + "' is not supported yet", true};

@@ -153,8 +153,11 @@ class Database {
   micromongo::Collection operator[](std::string_view name) const { return Collection(name); }
   micromongo::Collection Collection(std::string_view name) const;
   std::vector<std::string> ListCollectionNames() const;
-  // Throws Error 48 (NamespaceExists) if it exists.
-  void CreateCollection(std::string_view name) const;
+  // Throws Error 48 (NamespaceExists) if it exists; 2 or 72 for invalid options.
+  void CreateCollection(std::string_view name, const CollectionOptions& options = {}) const;
+  // MongoDB's collMod: replaces the validator settings of a collection or the pipeline of
+  // a view. Throws Error 26 (NamespaceNotFound) if there is no such collection.
+  void ModifyCollection(std::string_view name, const CollectionOptions& options) const;
   // False if there was no such collection.
   bool DropCollection(std::string_view name) const;
   // Drops every collection of the database.

@@ -48,6 +48,21 @@ struct ClientOptions {
   WorkerOptions worker_options;
 };
 
+// Options of Database::CreateCollection and Database::ModifyCollection (MongoDB's create
+// and collMod). A view has view_on and pipeline and nothing else; ModifyCollection leaves
+// unset fields as they are.
+struct CollectionOptions {
+  // A query filter ($jsonSchema and $expr allowed) that inserted and updated documents
+  // must match, else Error 121 (DocumentValidationFailure) whose details() hold errInfo.
+  std::optional<Document> validator;
+  std::string validation_level;   // "strict" (default), "moderate" or "off"
+  std::string validation_action;  // "error" (default) or "warn" (accept and log)
+  // Makes the collection a read-only view of `view_on` (a collection or view of the same
+  // database) through `pipeline`. Writes to a view fail with Error 166.
+  std::string view_on;
+  std::vector<Document> pipeline;
+};
+
 struct FindOptions {
   std::optional<Document> projection;
   std::optional<Document> sort;
