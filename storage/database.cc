@@ -15,17 +15,51 @@ std::string CatalogKey(std::string_view name) {
   return key;
 }
 
-std::string CatalogEntry(std::string_view name, uint32_t id, bson::DocView options) {
+std::string CatalogEntry(const Collection& c) {
   bson::Builder b;
-  b.AppendString("name", name);
-  b.AppendInt64("id", id);
-  b.AppendDocument("options", options);
+  b.AppendString("name", c.name());
+  b.AppendInt64("id", c.id());
+  b.AppendDocument("options", c.options());
+  size_t indexes = b.StartArray("indexes");
+  char scratch[24];
+  for (size_t i = 0; i < c.indexes().size(); ++i) {
+    size_t entry = b.StartDocument(bson::ArrayKey(i, scratch));
+    b.AppendInt64("id", c.indexes()[i].id);
+    b.AppendDocument("spec", bson::DocView(c.indexes()[i].spec));
+    b.End(entry);
+  }
+  b.End(indexes);
   return std::move(b).Finish();
 }
 
 }  // namespace
 
-WriteUnit::WriteUnit(Database* db) : batch_(db->kv_->NewBatch()) {}
+std::string_view IndexDef::name() const {
+  bson::ValueView v;
+  if (!bson::DocView(spec).Find("name", &v) || v.type != BsonType::kString) return {};
+  return v.String();
+}
+
+WriteUnit::WriteUnit(Database* db) : db_(db), batch_(db->kv_->NewBatch()) {}
+
+void WriteUnit::PutIndexEntry(std::string key, std::string value) {
+  batch_->Put(key, value);
+  pending_index_[std::move(key)] = std::move(value);
+}
+
+void WriteUnit::DeleteIndexEntry(std::string key) {
+  batch_->Delete(key);
+  pending_index_[std::move(key)] = std::nullopt;
+}
+
+absl::StatusOr<std::optional<std::string>> WriteUnit::GetIndexEntry(std::string_view key) {
+  if (auto it = pending_index_.find(key); it != pending_index_.end()) return it->second;
+  std::string value;
+  auto found = db_->kv_->Get(key, &value);
+  if (!found.ok()) return found.status();
+  if (!*found) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(value));
+}
 
 void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view bson,
                           bool is_insert) {
@@ -69,6 +103,17 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
     }
     auto c = std::make_shared<Collection>(std::string(name_v.String()),
                                           static_cast<uint32_t>(id_v.Int64()), std::move(options));
+    bson::ValueView indexes;
+    if (entry.Find("indexes", &indexes) && indexes.type == BsonType::kArray) {
+      for (const bson::ElementView& e : indexes.Doc()) {
+        bson::ValueView index_id, spec;
+        if (e.value.type != BsonType::kDocument || !e.value.Doc().Find("id", &index_id) ||
+            !e.value.Doc().Find("spec", &spec)) {
+          return MongoError(kInternalError, StrCat("corrupt index entry in catalog of ", db->name_));
+        }
+        c->indexes_.push_back({static_cast<uint32_t>(index_id.Int64()), std::string(spec.Doc().bytes())});
+      }
+    }
     db->collections_.emplace(c->name(), c);
   }
   if (!it->status().ok()) return it->status();
@@ -94,7 +139,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateLocked(std::string_v
   uint32_t id = next_id_;
   auto c = std::make_shared<Collection>(std::string(name), id, std::string(options_bson));
   auto batch = kv_->NewBatch();
-  batch->Put(CatalogKey(name), CatalogEntry(name, id, c->options()));
+  batch->Put(CatalogKey(name), CatalogEntry(*c));
   std::string next;
   AppendBigEndian32(id + 1, &next);
   batch->Put(kNextIdKey, next);
@@ -131,8 +176,9 @@ absl::Status Database::SetCollectionOptions(std::string_view name, std::string_v
   auto changed = std::make_shared<Collection>(std::string(name), it->second->id(),
                                               std::string(options_bson));
   changed->count_ = it->second->count();
+  changed->indexes_ = it->second->indexes_;
   auto batch = kv_->NewBatch();
-  batch->Put(CatalogKey(name), CatalogEntry(name, changed->id(), changed->options()));
+  batch->Put(CatalogKey(name), CatalogEntry(*changed));
   if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
   it->second = std::move(changed);
   return absl::OkStatus();
@@ -148,10 +194,7 @@ absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
   batch->Delete(CatalogKey(name));
   // Records and index entries of the id go with it; ids are never reused.
   batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
-  std::string index_lo(1, kIndexPrefix), index_hi(1, kIndexPrefix);
-  AppendBigEndian32(id, &index_lo);
-  AppendBigEndian32(id + 1, &index_hi);
-  batch->DeleteRange(index_lo, index_hi);
+  batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
   if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
   collections_.erase(it);
   if (auto s = kv_->Flush(); !s.ok()) return s;  // keep point lookups fast (see KvStore)
@@ -178,19 +221,91 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
     }
     uint32_t id = dst->second->id();
     batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
+    batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
     dropped_target = true;
   }
   std::shared_ptr<Collection> moved = src->second;
-  batch->Delete(CatalogKey(from));
-  batch->Put(CatalogKey(to), CatalogEntry(to, moved->id(), moved->options()));
-  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
   auto renamed = std::make_shared<Collection>(std::string(to), moved->id(),
                                               std::string(moved->options().bytes()));
   renamed->count_ = moved->count();
+  renamed->indexes_ = moved->indexes_;
+  batch->Delete(CatalogKey(from));
+  batch->Put(CatalogKey(to), CatalogEntry(*renamed));
+  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
   collections_.erase(src);
   collections_.erase(std::string(to));
   collections_.emplace(renamed->name(), renamed);
   if (dropped_target) return kv_->Flush();
+  return absl::OkStatus();
+}
+
+absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
+                                   const IndexBuilder& build) {
+  std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
+  std::shared_ptr<Collection> current;
+  uint32_t index_id;
+  {
+    std::lock_guard<std::mutex> l(catalog_mu_);
+    auto it = collections_.find(coll);
+    if (it == collections_.end()) {
+      auto created = CreateLocked(coll, {});
+      if (!created.ok()) return created.status();
+      current = *created;
+    } else {
+      current = it->second;
+    }
+    index_id = next_id_;
+    for (const IndexDef& def : current->indexes_) {
+      if (def.name() == IndexDef{0, spec_bson}.name()) {
+        return MongoError(kIndexOptionsConflict, StrCat("index ", def.name(), " already exists"));
+      }
+    }
+  }
+  WriteUnit unit(this);
+  if (auto s = build(*current, index_id, &unit); !s.ok()) return s;
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  auto changed = std::make_shared<Collection>(current->name(), current->id(),
+                                              std::string(current->options().bytes()));
+  changed->count_ = current->count();
+  changed->indexes_ = current->indexes_;
+  changed->indexes_.push_back({index_id, std::move(spec_bson)});
+  unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
+  std::string next;
+  AppendBigEndian32(index_id + 1, &next);
+  unit.batch()->Put(kNextIdKey, next);
+  if (auto s = kv_->Write(unit.batch()); !s.ok()) return s;
+  next_id_ = index_id + 1;
+  collections_[std::string(coll)] = std::move(changed);
+  return absl::OkStatus();
+}
+
+absl::Status Database::DropIndex(std::string_view coll, std::string_view index_name) {
+  std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  auto it = collections_.find(coll);
+  if (it == collections_.end()) {
+    return MongoError(kNamespaceNotFound, StrCat("ns not found ", name_, ".", coll));
+  }
+  const Collection& current = *it->second;
+  auto changed = std::make_shared<Collection>(current.name(), current.id(),
+                                              std::string(current.options().bytes()));
+  changed->count_ = current.count();
+  auto batch = kv_->NewBatch();
+  bool found = false;
+  for (const IndexDef& def : current.indexes_) {
+    if (def.name() == index_name) {
+      batch->DeleteRange(IndexPrefix(current.id(), def.id), IndexPrefix(current.id(), def.id + 1));
+      found = true;
+    } else {
+      changed->indexes_.push_back(def);
+    }
+  }
+  if (!found) {
+    return MongoError(kIndexNotFound, StrCat("index not found with name [", index_name, "]"));
+  }
+  batch->Put(CatalogKey(coll), CatalogEntry(*changed));
+  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  it->second = std::move(changed);
   return absl::OkStatus();
 }
 

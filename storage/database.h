@@ -9,6 +9,8 @@
 // `write_mutex()` so that they see and replace a consistent record.
 
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,8 +26,18 @@
 
 namespace micromongo::storage {
 
+// A secondary index as the catalog keeps it: its id (the entries' key prefix) and its
+// definition, MongoDB's index document ({v, key, name, unique, ...}), which the server
+// interprets (storage only reads its name).
+struct IndexDef {
+  uint32_t id = 0;
+  std::string spec;  // BSON
+  std::string_view name() const;
+};
+
 // A catalog entry: a collection (records under its id) or a view (options.viewOn). Its
-// options are fixed for the object's lifetime; changing them replaces the object.
+// options and indexes are fixed for the object's lifetime; changing them replaces the
+// object (under the exclusive ddl_mutex, so no operation is using it).
 class Collection {
  public:
   // Empty `options_bson`: {}.
@@ -43,6 +55,8 @@ class Collection {
     bson::ValueView v;
     return options().Find("viewOn", &v);
   }
+  // Secondary indexes (the _id index is implicit: records are keyed by _id).
+  const std::vector<IndexDef>& indexes() const { return indexes_; }
   std::mutex& write_mutex() { return write_mu_; }
   int64_t count() const { return count_.load(std::memory_order_relaxed); }
 
@@ -52,6 +66,7 @@ class Collection {
   std::string name_;
   uint32_t id_;
   std::string options_;
+  std::vector<IndexDef> indexes_;
   std::mutex write_mu_;
   std::atomic<int64_t> count_{0};
 };
@@ -65,13 +80,22 @@ class WriteUnit {
   explicit WriteUnit(Database* db);
   void PutRecord(Collection* c, std::string_view key, std::string_view bson, bool is_insert);
   void DeleteRecord(Collection* c, std::string_view key);
+  // Index entries (keys built with IndexEntryKey). The value names the record (its _id
+  // keystring) for unique indexes and is empty otherwise.
+  void PutIndexEntry(std::string key, std::string value);
+  void DeleteIndexEntry(std::string key);
+  // The value of an index entry as this unit leaves it: its own puts and deletes over the
+  // committed state. Caller holds the collection's write_mutex().
+  absl::StatusOr<std::optional<std::string>> GetIndexEntry(std::string_view key);
   KvBatch* batch() { return batch_.get(); }
   bool empty() const { return batch_->Count() == 0; }
 
  private:
   friend class Database;
+  Database* db_;
   std::unique_ptr<KvBatch> batch_;
   std::vector<std::pair<Collection*, int64_t>> count_deltas_;
+  std::map<std::string, std::optional<std::string>, std::less<>> pending_index_;
 };
 
 class Database {
@@ -95,6 +119,14 @@ class Database {
   // Replaces the options of an existing collection or view (collMod); 26 if absent. Takes
   // ddl_mutex() itself, so no operation is using the old Collection object meanwhile.
   absl::Status SetCollectionOptions(std::string_view name, std::string_view options_bson);
+  // Adds an index (creating the collection if needed): `build` is called with the
+  // collection and the new index's id, with ddl_mutex() held exclusively (no writer runs),
+  // and puts the entries of the existing records into the unit; the entries and the
+  // catalog change commit in one batch. Errors: those of `build`.
+  using IndexBuilder = std::function<absl::Status(const Collection&, uint32_t index_id, WriteUnit*)>;
+  absl::Status CreateIndex(std::string_view coll, std::string spec_bson, const IndexBuilder& build);
+  // Removes the named index and its entries; 27 (IndexNotFound) if there is none.
+  absl::Status DropIndex(std::string_view coll, std::string_view index_name);
   // Removes the collection and all its records; false if it did not exist.
   absl::StatusOr<bool> DropCollection(std::string_view name);
   std::vector<std::string> CollectionNames() const;

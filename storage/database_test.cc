@@ -98,6 +98,42 @@ TEST(DatabaseTest, CollectionOptionsPersistAndFollowRenames) {
   EXPECT_EQ(renamed->count(), 3);
 }
 
+TEST(DatabaseTest, IndexDefinitionsAndEntriesPersistAndDrop) {
+  TempDir dir;
+  bson::Builder b;
+  b.AppendString("name", "a_1");
+  std::string spec = std::move(b).Finish();
+  uint32_t index_id = 0;
+  {
+    auto engine = Engine::Open({.data_dir = dir.path()});
+    auto db = *(*engine)->GetDatabase("app", true);
+    auto status = db->CreateIndex("docs", spec, [&](const Collection& c, uint32_t id, WriteUnit* unit) {
+      index_id = id;
+      unit->PutIndexEntry(IndexPrefix(c.id(), id) + "k1", "owner");
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_EQ(MongoCodeOf(db->CreateIndex("docs", spec, [](const Collection&, uint32_t, WriteUnit*) {
+                return absl::OkStatus();
+              })),
+              kIndexOptionsConflict);
+  }
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = *(*engine)->GetDatabase("app", false);
+  auto c = db->FindCollection("docs");
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->indexes().size(), 1u);
+  EXPECT_EQ(c->indexes()[0].name(), "a_1");
+  EXPECT_EQ(c->indexes()[0].id, index_id);
+  WriteUnit reader(db.get());
+  EXPECT_EQ(**reader.GetIndexEntry(IndexPrefix(c->id(), index_id) + "k1"), "owner");
+  ASSERT_TRUE(db->DropIndex("docs", "a_1").ok());
+  EXPECT_EQ(MongoCodeOf(db->DropIndex("docs", "a_1")), kIndexNotFound);
+  WriteUnit after(db.get());
+  EXPECT_FALSE(after.GetIndexEntry(IndexPrefix(c->id(), index_id) + "k1")->has_value());
+  EXPECT_TRUE(db->FindCollection("docs")->indexes().empty());
+}
+
 TEST(DatabaseTest, DropCollectionRemovesRecordsAndNameIsReusable) {
   TempDir dir;
   auto engine = Engine::Open({.data_dir = dir.path()});

@@ -473,4 +473,92 @@ TEST_F(OperationsTest, Views) {
   EXPECT_EQ(code_of([&] { db.ModifyCollection(coll_->name(), {.view_on = "other"}); }), 72);
 }
 
+// Secondary indexes: unique constraints on every write path, builds that meet duplicates,
+// listing, dropping, hints, and persistence across renames.
+TEST_F(OperationsTest, UniqueIndexes) {
+  coll_->InsertMany({Document{{"_id", 1}, {"email", "a@x"}}, Document{{"_id", 2}, {"email", "b@x"}},
+                     Document{{"_id", 3}, {"tags", Array{"t1", "t2"}}}});
+  EXPECT_EQ(coll_->CreateIndex(Document{{"email", 1}}, {.unique = true}), "email_1");
+  EXPECT_EQ(coll_->CreateIndex(Document{{"email", 1}}, {.unique = true}), "email_1");  // idempotent
+  auto expect_dup = [&](auto&& write, const char* what) {
+    try {
+      write();
+      ADD_FAILURE() << what << ": expected DuplicateKeyError";
+    } catch (const mm::DuplicateKeyError& e) {
+      EXPECT_EQ(e.details().GetDocument("keyPattern").ToJson(), (Document{{"email", 1}}.ToJson())) << what;
+    } catch (const mm::BulkWriteError& e) {
+      EXPECT_EQ(e.write_errors().at(0).code, 11000) << what;
+    }
+  };
+  expect_dup([&] { coll_->InsertOne(Document{{"_id", 4}, {"email", "a@x"}}); }, "insert");
+  expect_dup([&] { coll_->UpdateOne(Document{{"_id", 2}}, Document{{"$set", Document{{"email", "a@x"}}}}); }, "update");
+  expect_dup([&] { coll_->ReplaceOne(Document{{"_id", 2}}, Document{{"email", "a@x"}}); }, "replace");
+  expect_dup([&] { coll_->UpdateOne(Document{{"_id", 9}}, Document{{"$set", Document{{"email", "b@x"}}}}, {.upsert = true}); }, "upsert");
+  expect_dup([&] { coll_->FindOneAndUpdate(Document{{"_id", 1}}, Document{{"$set", Document{{"email", "b@x"}}}}); }, "findAndModify");
+  expect_dup([&] { coll_->InsertMany({Document{{"_id", 5}, {"email", "new"}}, Document{{"_id", 6}, {"email", "new"}}}); }, "same batch");
+  // _id 3 has no email (null): a second document without one is a duplicate too.
+  expect_dup([&] { coll_->InsertOne(Document{{"_id", 7}}); }, "second null");
+  EXPECT_EQ(coll_->CountDocuments(), 4);  // _id 5 of the ordered batch went in
+  EXPECT_EQ(coll_->FindOne(Document{{"_id", 2}})->GetString("email"), "b@x");
+
+  // A value freed by an update or a delete can be taken again.
+  coll_->UpdateOne(Document{{"_id", 1}}, Document{{"$set", Document{{"email", "c@x"}}}});
+  coll_->InsertOne(Document{{"_id", 8}, {"email", "a@x"}});
+  coll_->DeleteOne(Document{{"_id", 8}});
+  coll_->InsertOne(Document{{"_id", 10}, {"email", "a@x"}});
+  // Swapping values one document at a time conflicts, as in MongoDB.
+  expect_dup([&] { coll_->UpdateMany(Document{{"email", "c@x"}}, Document{{"$set", Document{{"email", "a@x"}}}}); }, "taken");
+
+  // Building a unique index over duplicates fails and leaves no index behind.
+  coll_->InsertMany({Document{{"_id", 20}, {"k", 1}, {"email", "k20"}},
+                     Document{{"_id", 21}, {"k", 1}, {"email", "k21"}}});
+  try {
+    coll_->CreateIndex(Document{{"k", 1}}, {.unique = true, .sparse = true});
+    FAIL() << "expected DuplicateKeyError";
+  } catch (const mm::DuplicateKeyError& e) {
+    EXPECT_EQ(e.details().GetDocument("keyValue").GetInt32("k"), 1);
+  }
+  auto indexes = coll_->ListIndexes();
+  ASSERT_EQ(indexes.size(), 2u);
+  EXPECT_EQ(indexes[0].GetString("name"), "_id_");
+  EXPECT_EQ(indexes[1].GetString("name"), "email_1");
+  EXPECT_TRUE(indexes[1].GetBool("unique"));
+
+  // Sparse and partial unique indexes constrain only what they index; multikey keys too.
+  coll_->CreateIndex(Document{{"tags", 1}}, {.name = "tags_unique", .unique = true, .sparse = true});
+  coll_->InsertOne(Document{{"_id", 30}, {"email", "s@x"}});  // no tags: not indexed
+  EXPECT_THROW(coll_->InsertOne(Document{{"_id", 31}, {"email", "t@x"}, {"tags", Array{"t2"}}}),
+               mm::DuplicateKeyError);
+
+  // Hints may name an index; dropping it lifts the constraint.
+  EXPECT_EQ(coll_->Find(Document{{"email", "a@x"}}, {.hint = mm::Hint("email_1")}).ToVector().size(), 1u);
+  EXPECT_EQ(coll_->CountDocuments(Document{}, {.hint = Document{{"email", 1}}}), coll_->CountDocuments());
+  EXPECT_THROW(coll_->Find(Document{}, {.hint = mm::Hint("nope_1")}).ToVector(), mm::Error);
+  coll_->DropIndex("email_1");
+  coll_->InsertOne(Document{{"_id", 40}, {"email", "a@x"}});
+  try {
+    coll_->DropIndex("email_1");
+    FAIL();
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 27);
+  }
+  try {
+    coll_->DropIndex("_id_");
+    FAIL();
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 72);
+  }
+
+  // Indexes follow a rename; DropIndexes removes all but _id's.
+  mm::Collection other = client_->Db()["uniq"];
+  other.CreateIndex(Document{{"u", 1}}, {.unique = true});
+  other.InsertOne(Document{{"u", 1}});
+  other.Rename("uniq2");
+  mm::Collection renamed = client_->Db()["uniq2"];
+  EXPECT_THROW(renamed.InsertOne(Document{{"u", 1}}), mm::DuplicateKeyError);
+  renamed.DropIndexes();
+  renamed.InsertOne(Document{{"u", 1}});
+  EXPECT_EQ(renamed.ListIndexes().size(), 1u);
+}
+
 }  // namespace

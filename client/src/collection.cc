@@ -428,6 +428,57 @@ std::vector<Value> Collection::Distinct(std::string_view key, const Document& fi
   return array != nullptr && array->type() == BsonType::kArray ? array->AsArray() : Array{};
 }
 
+std::string Collection::CreateIndex(const Document& keys, const IndexOptions& options) {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::CreateIndexesRequest request;
+  request.set_database(db_);
+  request.set_collection(name_);
+  v1::IndexModel* model = request.add_indexes();
+  internal::SetBson(model->mutable_keys(), keys);
+  Document o;
+  if (!options.name.empty()) o.Append("name", options.name);
+  if (options.unique) o.Append("unique", true);
+  if (options.sparse) o.Append("sparse", true);
+  if (options.partial_filter_expression) {
+    o.Append("partialFilterExpression", *options.partial_filter_expression);
+  }
+  internal::SetBson(model->mutable_options(), o);
+  v1::CreateIndexesReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->CreateIndexes(c, request, &reply); });
+  return reply.names_size() > 0 ? reply.names(0) : std::string();
+}
+
+std::vector<Document> Collection::ListIndexes() {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::ListIndexesRequest request;
+  request.set_database(db_);
+  request.set_collection(name_);
+  v1::ListIndexesReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->ListIndexes(c, request, &reply); });
+  std::vector<Document> out;
+  for (const v1::Doc& d : reply.indexes()) out.push_back(internal::FromDoc(d));
+  return out;
+}
+
+static void RunDropIndex(internal::ClientCore* core, const std::string& db, const std::string& coll,
+                         std::string_view name, const Document* keys) {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core->Rpc(&keep);
+  v1::DropIndexRequest request;
+  request.set_database(db);
+  request.set_collection(coll);
+  request.set_name(std::string(name));
+  if (keys != nullptr) internal::SetBson(request.mutable_keys(), *keys);
+  v1::Empty reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->DropIndex(c, request, &reply); });
+}
+
+void Collection::DropIndex(std::string_view name) { RunDropIndex(core_.get(), db_, name_, name, nullptr); }
+void Collection::DropIndex(const Document& keys) { RunDropIndex(core_.get(), db_, name_, "", &keys); }
+void Collection::DropIndexes() { RunDropIndex(core_.get(), db_, name_, "*", nullptr); }
+
 void Collection::Rename(std::string_view to, bool drop_target) {
   Database(core_, db_).RenameCollection(name_, to, drop_target);
 }

@@ -54,6 +54,11 @@ std::string_view ErrorCodeName(int code) {
     case kIllegalOperation: return "IllegalOperation";
     case kInvalidBSON: return "InvalidBSON";
     case kNamespaceNotFound: return "NamespaceNotFound";
+    case kIndexNotFound: return "IndexNotFound";
+    case kCannotIndexParallelArrays: return "CannotIndexParallelArrays";
+    case kIndexOptionsConflict: return "IndexOptionsConflict";
+    case kIndexKeySpecsConflict: return "IndexKeySpecsConflict";
+    case kCannotCreateIndex: return "CannotCreateIndex";
     case kPathNotViable: return "PathNotViable";
     case kConflictingUpdateOperators: return "ConflictingUpdateOperators";
     case kCursorNotFound: return "CursorNotFound";

@@ -1,4 +1,5 @@
 #include "service/crud.h"
+#include "index/index_key.h"
 #include "service/validation.h"
 
 #include <algorithm>
@@ -34,15 +35,87 @@ struct Namespace {
   std::shared_ptr<storage::Database> db;
   std::shared_lock<std::shared_mutex> ddl;
   std::shared_ptr<storage::Collection> coll;  // null if the collection does not exist
-  // For writes: the collection's document validator (null: none).
+  // For writes: the collection's document validator (null: none) and secondary indexes.
   std::unique_ptr<DocumentValidator> validator;
+  struct Index {
+    uint32_t id;
+    index::IndexSpec spec;
+  };
+  std::vector<Index> indexes;
+  std::string db_name, coll_name;
 
   // A document about to be stored, replacing `old_doc` (null for inserts).
   absl::Status CheckValid(DocView doc, const DocView* old_doc) const {
     if (auto s = update::ValidateStorable(doc); !s.ok()) return s;
     return validator == nullptr ? absl::OkStatus() : validator->Check(doc, old_doc);
   }
+
+  // Puts into `unit` the index entry changes of one document write: `old_doc` replaced by
+  // `new_doc` (null: insert / delete). Nothing is added on error: 11000 when a unique
+  // index already holds a new key for another document, 171 for parallel arrays.
+  absl::Status WriteIndexEntries(storage::WriteUnit* unit, const DocView* old_doc,
+                                 const DocView* new_doc) const;
 };
+
+absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocView* old_doc,
+                                          const DocView* new_doc) const {
+  if (indexes.empty()) return absl::OkStatus();
+  std::string id_key;  // the record's _id keystring: names it in unique entries
+  storage::AppendKeyString((new_doc != nullptr ? *new_doc : *old_doc).begin()->value, &id_key);
+  std::vector<std::string> deletes;
+  std::vector<std::pair<std::string, std::string>> puts;
+  std::vector<index::IndexKey> old_keys, new_keys;
+  for (const Index& ix : indexes) {
+    old_keys.clear();
+    new_keys.clear();
+    if (old_doc != nullptr) {
+      if (auto s = ix.spec.Keys(*old_doc, &old_keys); !s.ok()) return s;
+    }
+    if (new_doc != nullptr) {
+      if (auto s = ix.spec.Keys(*new_doc, &new_keys); !s.ok()) return s;
+    }
+    std::string prefix = storage::IndexPrefix(coll->id(), ix.id);
+    auto entry_key = [&](const index::IndexKey& k) {
+      std::string key = prefix + k.encoded;
+      if (!ix.spec.unique()) key += id_key;
+      return key;
+    };
+    auto contains = [](const std::vector<index::IndexKey>& keys, const std::string& encoded) {
+      for (const auto& k : keys) {
+        if (k.encoded == encoded) return true;
+      }
+      return false;
+    };
+    for (const auto& k : old_keys) {
+      if (!contains(new_keys, k.encoded)) deletes.push_back(entry_key(k));
+    }
+    for (const auto& k : new_keys) {
+      if (contains(old_keys, k.encoded)) continue;
+      std::string key = entry_key(k);
+      if (ix.spec.unique()) {
+        auto owner = unit->GetIndexEntry(key);
+        if (!owner.ok()) return owner.status();
+        if (*owner && **owner != id_key) {
+          std::string key_value = ix.spec.KeyValueDocument(k);
+          bson::Builder details;
+          details.AppendDocument("keyPattern", ix.spec.key_pattern());
+          details.AppendDocument("keyValue", DocView(key_value));
+          return MongoError(kDuplicateKey,
+                            StrCat("E11000 duplicate key error collection: ", db_name, ".",
+                                   coll_name, " index: ", ix.spec.name(),
+                                   " dup key: ", bson::BsonToJson(key_value)),
+                            std::move(details).Finish());
+        }
+        puts.emplace_back(std::move(key), id_key);
+      } else {
+        puts.emplace_back(std::move(key), std::string());
+      }
+    }
+  }
+  for (std::string& key : deletes) unit->DeleteIndexEntry(std::move(key));
+  for (auto& [key, value] : puts) unit->PutIndexEntry(std::move(key), std::move(value));
+  return absl::OkStatus();
+}
 
 enum class Access { kRead, kWrite };
 
@@ -73,6 +146,13 @@ absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_vie
     auto validator = DocumentValidator::FromOptions(ns.coll->options());
     if (!validator.ok()) return validator.status();
     ns.validator = *std::move(validator);
+    for (const storage::IndexDef& def : ns.coll->indexes()) {
+      auto spec = index::IndexSpec::Parse(DocView(def.spec));
+      if (!spec.ok()) return spec.status();
+      ns.indexes.push_back({def.id, *std::move(spec)});
+    }
+    ns.db_name = std::string(db_name);
+    ns.coll_name = std::string(coll_name);
   }
   return ns;
 }
@@ -252,6 +332,7 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
   if (!found.ok()) return found.status();
   if (*found) return DuplicateKey(db_name, coll_name, id);
   storage::WriteUnit unit(ns.db.get());
+  if (auto s = ns.WriteIndexEntries(&unit, nullptr, &view); !s.ok()) return s;
   unit.PutRecord(ns.coll.get(), new_key, inserted, /*is_insert=*/true);
   if (auto s = ns.db->Commit(&unit); !s.ok()) return s;
   return inserted;
@@ -292,6 +373,10 @@ absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view d
         status = DuplicateKey(db_name, coll_name, DocView(docs[i]).begin()->value);
       }
     }
+    if (status.ok()) {
+      DocView view(docs[i]);
+      status = ns->WriteIndexEntries(&unit, nullptr, &view);
+    }
     if (!status.ok()) {
       out.write_errors.push_back({static_cast<int>(i), status});
       if (ordered) break;
@@ -328,8 +413,10 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
     failure = update.ApplyToBson(DocView(doc), {.let = filter.let(), .collator = filter.collator()}, &filter, &updated);
     if (!failure.ok()) break;
     if (updated != doc) {
-      DocView old(doc);
-      failure = ns->CheckValid(DocView(updated), &old);
+      DocView old(doc), now(updated);
+      failure = ns->CheckValid(now, &old);
+      if (!failure.ok()) break;
+      failure = ns->WriteIndexEntries(&unit, &old, &now);
       if (!failure.ok()) break;
       unit.PutRecord(ns->coll.get(), key, updated, /*is_insert=*/false);
       ++out.modified_count;
@@ -361,6 +448,8 @@ absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name
     auto more = candidates.Next(&key, &doc);
     if (!more.ok()) return more.status();
     if (!*more) break;
+    DocView old(doc);
+    if (auto s = ns->WriteIndexEntries(&unit, &old, nullptr); !s.ok()) return s;
     unit.DeleteRecord(ns->coll.get(), key);
     ++deleted;
     if (!multi) break;
@@ -460,6 +549,8 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
   }
   storage::WriteUnit unit(ns->db.get());
   if (spec.update == nullptr) {
+    DocView old(best_doc);
+    if (auto s = ns->WriteIndexEntries(&unit, &old, nullptr); !s.ok()) return s;
     unit.DeleteRecord(ns->coll.get(), best_key);
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
     auto projected = project(std::move(best_doc));
@@ -474,8 +565,9 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     return s;
   }
   if (updated != best_doc) {
-    DocView old(best_doc);
-    if (auto s = ns->CheckValid(DocView(updated), &old); !s.ok()) return s;
+    DocView old(best_doc), now(updated);
+    if (auto s = ns->CheckValid(now, &old); !s.ok()) return s;
+    if (auto s = ns->WriteIndexEntries(&unit, &old, &now); !s.ok()) return s;
     unit.PutRecord(ns->coll.get(), best_key, updated, /*is_insert=*/false);
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
   }
@@ -619,6 +711,147 @@ absl::StatusOr<std::unique_ptr<pipeline::Stage>> CollectionScan(storage::Engine*
   std::unique_ptr<storage::KvIterator> it;
   if (ns->coll != nullptr) it = ns->db->ScanRecords(*ns->coll);
   return std::unique_ptr<pipeline::Stage>(std::make_unique<ScanStage>(ns->db, std::move(it), deadline));
+}
+
+namespace {
+
+std::string IdIndexSpec() {
+  bson::Builder b;
+  b.AppendInt32("v", 2);
+  bson::Builder key;
+  key.AppendInt32("_id", 1);
+  b.AppendDocument("key", DocView(std::move(key).Finish()));
+  b.AppendString("name", "_id_");
+  return std::move(b).Finish();
+}
+
+bool SameKeys(DocView a, DocView b) { return bson::CompareDocuments(a, b) == 0; }
+
+}  // namespace
+
+absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_view db_name,
+                                        std::string_view coll_name, DocView keys,
+                                        DocView options) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
+  auto built = index::IndexSpec::Build(keys, options);
+  if (!built.ok()) return built.status();
+  auto spec = index::IndexSpec::Parse(DocView(*built));
+  if (!spec.ok()) return spec.status();
+  // {_id: 1} is the implicit _id index.
+  if (keys.CountElements() == 1 && keys.begin()->key == "_id" && !spec->unique()) {
+    return std::string("_id_");
+  }
+  auto db = engine->GetDatabase(db_name, /*create=*/true);
+  if (!db.ok()) return db.status();
+  if (auto existing = (*db)->FindCollection(coll_name)) {
+    if (existing->is_view()) {
+      return MongoError(kCommandNotSupportedOnView,
+                        StrCat("Namespace ", db_name, ".", coll_name, " is a view, not a collection"));
+    }
+    for (const storage::IndexDef& def : existing->indexes()) {
+      DocView stored(def.spec);
+      ValueView stored_key;
+      stored.Find("key", &stored_key);
+      bool same_name = def.name() == spec->name();
+      bool same_keys = SameKeys(stored_key.Doc(), keys);
+      if (same_name && same_keys) {
+        if (SameKeys(stored, DocView(*built))) return spec->name();  // already there
+        return MongoError(kIndexOptionsConflict,
+                          StrCat("An existing index has the same name as the requested index "
+                                 "but different options: ", bson::BsonToJson(def.spec)));
+      }
+      if (same_name) {
+        return MongoError(kIndexKeySpecsConflict,
+                          StrCat("An existing index has the same name as the requested index "
+                                 "but different keys: ", bson::BsonToJson(def.spec)));
+      }
+      if (same_keys) {
+        return MongoError(kIndexOptionsConflict,
+                          StrCat("Index already exists with a different name: ", def.name()));
+      }
+    }
+  }
+  std::string name = spec->name();
+  auto build = [&](const storage::Collection& coll, uint32_t index_id,
+                   storage::WriteUnit* unit) -> absl::Status {
+    // The entries of the existing records, as a write of each would make them.
+    Namespace ns;
+    ns.coll = std::make_shared<storage::Collection>(coll.name(), coll.id());
+    ns.indexes.push_back({index_id, *spec});
+    ns.db_name = std::string(db_name);
+    ns.coll_name = std::string(coll_name);
+    auto it = (*db)->ScanRecords(coll);
+    for (; it->Valid(); it->Next()) {
+      DocView doc(it->value().data());
+      if (auto s = ns.WriteIndexEntries(unit, nullptr, &doc); !s.ok()) return s;
+    }
+    return it->status();
+  };
+  if (auto s = (*db)->CreateIndex(coll_name, *std::move(built), build); !s.ok()) return s;
+  return name;
+}
+
+absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine,
+                                                     std::string_view db_name,
+                                                     std::string_view coll_name) {
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  if (ns->coll == nullptr || ns->coll->is_view()) {
+    return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", db_name, ".", coll_name));
+  }
+  std::vector<std::string> out{IdIndexSpec()};
+  for (const storage::IndexDef& def : ns->coll->indexes()) out.push_back(def.spec);
+  return out;
+}
+
+absl::Status DropIndex(storage::Engine* engine, std::string_view db_name,
+                       std::string_view coll_name, std::string_view name, DocView keys) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
+  auto db = engine->GetDatabase(db_name, /*create=*/false);
+  if (!db.ok()) return db.status();
+  std::shared_ptr<storage::Collection> coll = *db ? (*db)->FindCollection(coll_name) : nullptr;
+  if (coll == nullptr) {
+    return MongoError(kNamespaceNotFound, StrCat("ns not found ", db_name, ".", coll_name));
+  }
+  if (name == "_id_" || (name.empty() && keys.CountElements() == 1 && keys.begin()->key == "_id")) {
+    return MongoError(kInvalidOptions, "cannot drop _id index");
+  }
+  std::vector<std::string> names;
+  for (const storage::IndexDef& def : coll->indexes()) {
+    ValueView key;
+    DocView(def.spec).Find("key", &key);
+    if (name == "*" || def.name() == name || (name.empty() && SameKeys(key.Doc(), keys))) {
+      names.emplace_back(def.name());
+    }
+  }
+  if (names.empty() && name != "*") {
+    return MongoError(kIndexNotFound, name.empty()
+                                          ? StrCat("can't find index with key: ", bson::BsonToJson(keys.bytes()))
+                                          : StrCat("index not found with name [", name, "]"));
+  }
+  for (const std::string& n : names) {
+    if (auto s = (*db)->DropIndex(coll_name, n); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+bool IndexExists(storage::Engine* engine, std::string_view db_name, std::string_view coll_name,
+                 std::string_view name, const DocView* keys) {
+  if (name == "_id_") return true;
+  if (keys != nullptr && keys->CountElements() == 1 && keys->begin()->key == "_id" &&
+      keys->begin()->value.IsNumber() && keys->begin()->value.AsDouble() == 1) {
+    return true;
+  }
+  auto db = engine->GetDatabase(db_name, /*create=*/false);
+  if (!db.ok() || *db == nullptr) return false;
+  auto coll = (*db)->FindCollection(coll_name);
+  if (coll == nullptr) return false;
+  for (const storage::IndexDef& def : coll->indexes()) {
+    ValueView key;
+    DocView(def.spec).Find("key", &key);
+    if (keys != nullptr ? SameKeys(key.Doc(), *keys) : def.name() == name) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<std::vector<std::string>> RunPipeline(

@@ -49,20 +49,18 @@ absl::StatusOr<std::unique_ptr<query::Matcher>> ParseFilter(const v1::Doc& doc,
   return query::Matcher::Parse(*std::move(bytes), &vars, *std::move(collator));
 }
 
-// Hints may name only the _id index until secondary indexes exist.
-absl::Status CheckHint(const v1::Hint& hint) {
+// A hint must name an existing index (by name or key pattern); it does not change results.
+absl::Status CheckHint(const v1::Hint& hint, storage::Engine* engine, std::string_view db,
+                       std::string_view coll) {
   switch (hint.kind_case()) {
     case v1::Hint::kName:
-      if (hint.name() == "_id_") return absl::OkStatus();
+      if (IndexExists(engine, db, coll, hint.name(), nullptr)) return absl::OkStatus();
       break;
     case v1::Hint::kKeys: {
       auto keys = DocToBson(hint.keys());
       if (!keys.ok()) return keys.status();
       bson::DocView view(*keys);
-      if (view.CountElements() == 1 && view.begin()->key == "_id" && view.begin()->value.IsNumber() &&
-          view.begin()->value.AsDouble() == 1) {
-        return absl::OkStatus();
-      }
+      if (IndexExists(engine, db, coll, "", &view)) return absl::OkStatus();
       break;
     }
     default:
@@ -71,8 +69,10 @@ absl::Status CheckHint(const v1::Hint& hint) {
   return MongoError(kBadValue, "hint provided does not correspond to an existing index");
 }
 
-#define MM_CHECK_HINT(msg) \
-  if (auto hint_status = CheckHint(msg); !hint_status.ok()) return ToGrpc(hint_status)
+#define MM_CHECK_HINT(msg)                                                            \
+  if (auto hint_status = CheckHint(msg, engine_, req->database(), req->collection());   \
+      !hint_status.ok())                                                                  \
+  return ToGrpc(hint_status)
 
 // The arrayFilters of a request as one BSON array, if any.
 absl::StatusOr<std::optional<std::string>> ArrayFilters(
@@ -436,7 +436,7 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
       }
     } else if (m.has_update()) {
       const auto& u = m.update();
-      status = CheckHint(u.hint());
+      status = CheckHint(u.hint(), engine_, req->database(), req->collection());
       auto matcher = status.ok() ? ParseFilter(u.filter(), req->let(), u.collation())
                                  : absl::StatusOr<std::unique_ptr<query::Matcher>>(status);
       auto update = matcher.ok() ? ParseUpdate(u.update(), u.replace(), u.array_filters(), u.pipeline(), **matcher)
@@ -459,7 +459,7 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
         }
       }
     } else if (m.has_delete_()) {
-      status = CheckHint(m.delete_().hint());
+      status = CheckHint(m.delete_().hint(), engine_, req->database(), req->collection());
       auto matcher = status.ok() ? ParseFilter(m.delete_().filter(), req->let(), m.delete_().collation())
                                  : absl::StatusOr<std::unique_ptr<query::Matcher>>(status);
       if (!matcher.ok()) {
@@ -545,6 +545,36 @@ grpc::Status DataServiceImpl::Aggregate(grpc::ServerContext*, const v1::Aggregat
   if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
   if (!cursor->exhausted()) reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
   return grpc::Status::OK;
+}
+
+grpc::Status DataServiceImpl::CreateIndexes(grpc::ServerContext*,
+                                            const v1::CreateIndexesRequest* req,
+                                            v1::CreateIndexesReply* reply) {
+  if (req->indexes().empty()) {
+    return ToGrpc(MongoError(kBadValue, "Must specify at least one index to create"));
+  }
+  for (const v1::IndexModel& model : req->indexes()) {
+    MM_ASSIGN_OR_RETURN_GRPC(keys, DocToBson(model.keys()));
+    MM_ASSIGN_OR_RETURN_GRPC(options, DocToBson(model.options()));
+    MM_ASSIGN_OR_RETURN_GRPC(name, CreateIndex(engine_, req->database(), req->collection(),
+                                               bson::DocView(keys), bson::DocView(options)));
+    reply->add_names(name);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status DataServiceImpl::ListIndexes(grpc::ServerContext*, const v1::ListIndexesRequest* req,
+                                          v1::ListIndexesReply* reply) {
+  MM_ASSIGN_OR_RETURN_GRPC(specs, service::ListIndexes(engine_, req->database(), req->collection()));
+  for (std::string& spec : specs) SetDoc(reply->add_indexes(), std::move(spec), req->json());
+  return grpc::Status::OK;
+}
+
+grpc::Status DataServiceImpl::DropIndex(grpc::ServerContext*, const v1::DropIndexRequest* req,
+                                        v1::Empty*) {
+  MM_ASSIGN_OR_RETURN_GRPC(keys, DocToBson(req->keys()));
+  return ToGrpc(service::DropIndex(engine_, req->database(), req->collection(), req->name(),
+                                   bson::DocView(keys)));
 }
 
 }  // namespace micromongo::service

@@ -38,6 +38,11 @@ class DataServiceImpl final : public v1::DataService::Service {
                          v1::BulkWriteReply*) override;
   grpc::Status Aggregate(grpc::ServerContext*, const v1::AggregateRequest*,
                          v1::CursorReply*) override;
+  grpc::Status CreateIndexes(grpc::ServerContext*, const v1::CreateIndexesRequest*,
+                             v1::CreateIndexesReply*) override;
+  grpc::Status ListIndexes(grpc::ServerContext*, const v1::ListIndexesRequest*,
+                           v1::ListIndexesReply*) override;
+  grpc::Status DropIndex(grpc::ServerContext*, const v1::DropIndexRequest*, v1::Empty*) override;
 
  private:
   storage::Engine* engine_;

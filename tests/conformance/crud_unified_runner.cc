@@ -471,7 +471,28 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     }
     return out;
   }
-  if (name == "createIndex") throw Fail{"indexes are not implemented yet (indexes issue)", true};
+  if (name == "createIndex") {
+    RejectUnsupported(args, {"keys", "name", "unique", "sparse", "partialFilterExpression"});
+    mm::IndexOptions o;
+    if (args.Has("name")) o.name = args.GetString("name");
+    if (args.Has("unique")) o.unique = args.GetBool("unique");
+    if (args.Has("sparse")) o.sparse = args.GetBool("sparse");
+    if (args.Has("partialFilterExpression")) o.partial_filter_expression = args.GetDocument("partialFilterExpression");
+    return Value(c.CreateIndex(args.GetDocument("keys"), o));
+  }
+  if (name == "listIndexes") {
+    Array out;
+    for (const Document& d : c.ListIndexes()) out.push_back(d);
+    return out;
+  }
+  if (name == "dropIndex") {
+    c.DropIndex(args.GetString("name"));
+    return std::nullopt;
+  }
+  if (name == "dropIndexes") {
+    c.DropIndexes();
+    return std::nullopt;
+  }
   throw Fail{"operation '" + name + "' is not supported by the runner"};
 }
 

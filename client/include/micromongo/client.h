@@ -133,6 +133,19 @@ class Collection {
   // Drops the collection; false if it did not exist.
   bool Drop();
 
+  // Secondary indexes: keys such as {"a": 1, "b.c": -1} (single-field, compound, multikey).
+  // Returns the index name; creating an identical index again is not an error. Throws
+  // DuplicateKeyError if a unique index meets existing duplicates (nothing is created),
+  // Error 85/86 for a conflicting index of the same name or keys.
+  std::string CreateIndex(const Document& keys, const IndexOptions& options = {});
+  // MongoDB's index documents ({v, key, name, unique, ...}), the _id index first.
+  std::vector<Document> ListIndexes();
+  // Throws Error 27 (IndexNotFound) if there is no such index, 72 for the _id index.
+  void DropIndex(std::string_view name);
+  void DropIndex(const Document& keys);
+  // Every index but _id's.
+  void DropIndexes();
+
  private:
   friend class Database;
   Collection(std::shared_ptr<internal::ClientCore> core, std::string db, std::string name)

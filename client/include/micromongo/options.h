@@ -63,6 +63,17 @@ struct CollectionOptions {
   std::vector<Document> pipeline;
 };
 
+// Options of Collection::CreateIndex.
+struct IndexOptions {
+  std::string name;  // empty: MongoDB's default ("a_1_b_-1")
+  // No two documents may have the same key (a missing field counts as null); violations
+  // fail with DuplicateKeyError (11000) whose details() hold keyPattern and keyValue.
+  bool unique = false;
+  bool sparse = false;  // documents missing every key field are not indexed
+  // Only documents matching this filter are indexed (and constrained by unique).
+  std::optional<Document> partial_filter_expression;
+};
+
 struct FindOptions {
   std::optional<Document> projection;
   std::optional<Document> sort;

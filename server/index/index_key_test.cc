@@ -1,0 +1,115 @@
+#include "index/index_key.h"
+
+#include <gtest/gtest.h>
+
+#include "document/json.h"
+#include "document/status.h"
+
+namespace micromongo::index {
+namespace {
+
+IndexSpec Spec(const char* keys, const char* options = "{}") {
+  auto k = bson::JsonToBson(keys);
+  auto o = bson::JsonToBson(options);
+  auto built = IndexSpec::Build(bson::DocView(*k), bson::DocView(*o));
+  EXPECT_TRUE(built.ok()) << keys << ": " << built.status();
+  auto spec = IndexSpec::Parse(bson::DocView(*built));
+  EXPECT_TRUE(spec.ok());
+  return *spec;
+}
+
+std::vector<std::string> KeyValues(const IndexSpec& spec, const char* doc_json) {
+  auto doc = bson::JsonToBson(doc_json);
+  std::vector<IndexKey> keys;
+  auto s = spec.Keys(bson::DocView(*doc), &keys);
+  EXPECT_TRUE(s.ok()) << s;
+  std::vector<std::string> out;
+  for (const IndexKey& k : keys) out.push_back(bson::BsonToJson(spec.KeyValueDocument(k)));
+  return out;
+}
+
+struct KeyCase {
+  const char* keys;
+  const char* options;
+  const char* doc;
+  std::vector<std::string> expected;  // keyValue documents, in key generation order
+};
+
+// MongoDB's manual: multikey indexes hold one key per array element; a missing field is
+// indexed as null unless the index is sparse; partial indexes skip non-matching documents.
+const KeyCase kKeyCases[] = {
+    {R"({"a": 1})", "{}", R"({"a": 5})", {R"({"a": 5})"}},
+    {R"({"a": 1})", "{}", R"({})", {R"({"a": null})"}},
+    {R"({"a": 1})", R"({"sparse": true})", R"({})", {}},
+    {R"({"a": 1})", "{}", R"({"a": [1, 2, 1]})", {R"({"a": 1})", R"({"a": 2})"}},
+    {R"({"a.b": 1})", "{}", R"({"a": [{"b": 1}, {"b": 2}]})", {R"({"a.b": 1})", R"({"a.b": 2})"}},
+    {R"({"a": 1, "b": -1})", "{}", R"({"a": 1, "b": [2, 3]})",
+     {R"({"a": 1, "b": 2})", R"({"a": 1, "b": 3})"}},
+    {R"({"a": 1, "b": 1})", "{}", R"({"b": "x"})", {R"({"a": null, "b": "x"})"}},
+    {R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$gt": 5}}})", R"({"a": 3})", {}},
+    {R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$gt": 5}}})", R"({"a": 7})", {R"({"a": 7})"}},
+};
+
+TEST(IndexKeyTest, KeysFollowMultikeySparseAndPartialRules) {
+  for (const KeyCase& c : kKeyCases) {
+    EXPECT_EQ(KeyValues(Spec(c.keys, c.options), c.doc), c.expected) << c.keys << " " << c.options << " " << c.doc;
+  }
+}
+
+TEST(IndexKeyTest, EqualValuesShareAKeyAcrossNumericTypes) {
+  IndexSpec spec = Spec(R"({"a": 1})");
+  std::vector<IndexKey> x, y;
+  auto d1 = bson::JsonToBson(R"({"a": 1})"), d2 = bson::JsonToBson(R"({"a": {"$numberLong": "1"}})");
+  ASSERT_TRUE(spec.Keys(bson::DocView(*d1), &x).ok());
+  ASSERT_TRUE(spec.Keys(bson::DocView(*d2), &y).ok());
+  EXPECT_EQ(x[0].encoded, y[0].encoded);
+}
+
+TEST(IndexKeyTest, DescendingFieldsReverseByteOrder) {
+  IndexSpec asc = Spec(R"({"a": 1})"), desc = Spec(R"({"a": -1})", R"({"name": "d"})");
+  auto key = [](const IndexSpec& s, const char* json) {
+    auto d = bson::JsonToBson(json);
+    std::vector<IndexKey> k;
+    EXPECT_TRUE(s.Keys(bson::DocView(*d), &k).ok());
+    return k[0].encoded;
+  };
+  EXPECT_LT(key(asc, R"({"a": 1})"), key(asc, R"({"a": 2})"));
+  EXPECT_GT(key(desc, R"({"a": 1})"), key(desc, R"({"a": 2})"));
+}
+
+TEST(IndexKeyTest, ParallelArraysCannotBeIndexed) {
+  IndexSpec spec = Spec(R"({"a": 1, "b": 1})");
+  auto doc = bson::JsonToBson(R"({"a": [1, 2], "b": [3, 4]})");
+  std::vector<IndexKey> keys;
+  EXPECT_EQ(MongoCodeOf(spec.Keys(bson::DocView(*doc), &keys)), kCannotIndexParallelArrays);
+}
+
+TEST(IndexKeyTest, BuildValidatesKeysAndOptions) {
+  struct Bad {
+    const char* keys;
+    const char* options;
+    int code;
+  };
+  const Bad bad[] = {
+      {"{}", "{}", kCannotCreateIndex},
+      {R"({"a": 0})", "{}", kCannotCreateIndex},
+      {R"({"a": true})", "{}", kCannotCreateIndex},
+      {R"({"a..b": 1})", "{}", kCannotCreateIndex},
+      {R"({"a": "text"})", "{}", kNotImplemented},
+      {R"({"a": 1})", R"({"unique": 1})", kTypeMismatch},
+      {R"({"a": 1})", R"({"bogus": 1})", kBadValue},
+      {R"({"a": 1})", R"({"name": "_id_"})", kBadValue},
+      {R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$bad": 1}}})", kBadValue},
+  };
+  for (const Bad& b : bad) {
+    auto k = bson::JsonToBson(b.keys);
+    auto o = bson::JsonToBson(b.options);
+    EXPECT_EQ(MongoCodeOf(IndexSpec::Build(bson::DocView(*k), bson::DocView(*o)).status()), b.code)
+        << b.keys << " " << b.options;
+  }
+  auto k = bson::JsonToBson(R"({"a": 1, "b.c": -1})");
+  EXPECT_EQ(IndexSpec::DefaultName(bson::DocView(*k)), "a_1_b.c_-1");
+}
+
+}  // namespace
+}  // namespace micromongo::index
