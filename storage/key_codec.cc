@@ -1,7 +1,10 @@
 #include "storage/key_codec.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "document/decimal.h"
 
@@ -49,15 +52,106 @@ uint64_t SortableDouble(double d) {
   return (bits & (1ULL << 63)) ? ~bits : bits | (1ULL << 63);
 }
 
-// A number as (nearest double, exact int64 remainder): equal numbers of any type encode
-// alike, and the remainder orders int64 values that share a nearest double.
-void AppendNumber(long double exact, double rounded, std::string* out) {
+constexpr char kExactTie = static_cast<char>(0x80);
+
+// A number as (nearest double, exact int64 remainder, tie-break): equal numbers of any
+// type encode alike, the remainder orders int64 values that share a nearest double, and
+// the tie-break orders decimals that neither can represent (see AppendDecimal).
+int64_t AppendNumber(long double exact, double rounded, std::string* out) {
   AppendBigEndian64(SortableDouble(rounded), out);
   int64_t remainder = 0;
   if (std::isfinite(rounded) && std::fabs(rounded) <= 0x1p64) {
     remainder = static_cast<int64_t>(exact - static_cast<long double>(rounded));
   }
   AppendBigEndian64(static_cast<uint64_t>(remainder) ^ (1ULL << 63), out);
+  return remainder;
+}
+
+// A finite non-zero number as (negative, position of its leading digit, significant digits
+// without trailing zeros): equal values have equal forms.
+struct ExactDigits {
+  bool negative = false;
+  int leading = 0;
+  std::string digits;
+};
+
+ExactDigits DigitsOfDecimal(const bson::DecimalParts& d) {
+  ExactDigits e;
+  e.negative = d.negative;
+  unsigned __int128 c = d.coefficient;
+  int exponent = d.exponent;
+  while (c % 10 == 0) {
+    c /= 10;
+    ++exponent;
+  }
+  for (; c != 0; c /= 10) e.digits.insert(e.digits.begin(), static_cast<char>('0' + static_cast<int>(c % 10)));
+  e.leading = exponent + static_cast<int>(e.digits.size());
+  return e;
+}
+
+// The exact decimal expansion of a finite non-zero double (glibc prints it exactly).
+ExactDigits DigitsOfDouble(double x) {
+  char text[1100];
+  std::snprintf(text, sizeof(text), "%.800e", std::fabs(x));
+  ExactDigits e;
+  e.negative = x < 0;
+  const char* p = text;
+  for (; *p != 'e'; ++p) {
+    if (*p != '.') e.digits.push_back(*p);
+  }
+  while (e.digits.size() > 1 && e.digits.back() == '0') e.digits.pop_back();
+  e.leading = std::atoi(p + 1) + 1;
+  return e;
+}
+
+int CompareExact(const ExactDigits& a, const ExactDigits& b) {
+  if (a.negative != b.negative) return a.negative ? -1 : 1;
+  int magnitude = a.leading != b.leading ? (a.leading < b.leading ? -1 : 1)
+                                         : a.digits.compare(b.digits);
+  magnitude = magnitude < 0 ? -1 : (magnitude > 0 ? 1 : 0);
+  return a.negative ? -magnitude : magnitude;
+}
+
+// A decimal128: its nearest double and remainder as for other numbers, then a tie-break:
+// 0x80 when it equals that double plus remainder exactly (so 1, 1.0 and NumberDecimal("1")
+// share a key), else 0x7F / 0x81 (below / above it) and the exact value, order-preserving:
+// sign, leading-digit position, digits (all inverted for negatives).
+void AppendDecimal(const char* bytes16, std::string* out) {
+  bson::DecimalParts d = bson::DecodeDecimal(bytes16);
+  long double approx = bson::DecimalToLongDouble(bytes16);
+  double rounded = static_cast<double>(approx);
+  int64_t remainder = AppendNumber(approx, rounded, out);
+  if (d.kind != bson::DecimalParts::Kind::kFinite || d.coefficient == 0) {
+    out->push_back(kExactTie);
+    return;
+  }
+  ExactDigits value = DigitsOfDecimal(d);
+  int c;
+  if (remainder == 0) {
+    c = rounded == 0 ? (value.negative ? -1 : 1) : CompareExact(value, DigitsOfDouble(rounded));
+  } else {
+    // Beyond 2^53: the base is an integer, exactly a decimal of at most 20 digits.
+    auto base = bson::AddDecimals(bson::DecimalFromDouble(rounded, 20), bson::DecimalFromInt64(remainder));
+    c = base ? bson::CompareDecimals(d, *base) : 0;
+  }
+  if (c == 0) {
+    out->push_back(kExactTie);
+    return;
+  }
+  out->push_back(static_cast<char>(c < 0 ? 0x7F : 0x81));
+  std::string exact;
+  exact.push_back(value.negative ? 1 : 2);
+  uint16_t leading = static_cast<uint16_t>(value.leading + 0x8000);
+  std::string body;
+  body.push_back(static_cast<char>(leading >> 8));
+  body.push_back(static_cast<char>(leading & 0xFF));
+  body += value.digits;
+  body.push_back(0);
+  if (value.negative) {
+    for (char& ch : body) ch = static_cast<char>(~ch);
+  }
+  out->append(exact);
+  out->append(body);
 }
 
 void AppendBody(const bson::ValueView& v, std::string* out);
@@ -93,18 +187,19 @@ void AppendBody(const bson::ValueView& v, std::string* out) {
   switch (v.type) {
     case BsonType::kInt32:
       AppendNumber(v.Int32(), v.Int32(), out);
+      out->push_back(kExactTie);
       break;
     case BsonType::kInt64:
       AppendNumber(static_cast<long double>(v.Int64()), static_cast<double>(v.Int64()), out);
+      out->push_back(kExactTie);
       break;
     case BsonType::kDouble:
       AppendNumber(v.Double(), v.Double(), out);
+      out->push_back(kExactTie);
       break;
-    case BsonType::kDecimal128: {
-      long double d = bson::DecimalToLongDouble(v.data);
-      AppendNumber(d, static_cast<double>(d), out);
+    case BsonType::kDecimal128:
+      AppendDecimal(v.data, out);
       break;
-    }
     case BsonType::kString:
     case BsonType::kSymbol:
     case BsonType::kJavaScript:

@@ -16,12 +16,22 @@ const char* kAscending[] = {
     R"({"v": {"$numberDouble": "-Infinity"}})",
     R"({"v": {"$numberLong": "-9223372036854775808"}})",
     R"({"v": -2.5})",
+    R"({"v": {"$numberDecimal": "-1.000000000000000000000000000000001"}})",
     R"({"v": -1})",
+    R"({"v": {"$numberDecimal": "-0.999999999999999999999999999999999"}})",
+    R"({"v": {"$numberDecimal": "-1E-6176"}})",
     R"({"v": 0})",
+    R"({"v": {"$numberDecimal": "1E-6176"}})",
+    R"({"v": {"$numberDecimal": "0.1"}})",
+    R"({"v": 0.1})",  // 0.1000000000000000055511151231257827...
+    R"({"v": {"$numberDecimal": "0.1000000000000000055511151231257828"}})",
     R"({"v": 0.5})",
     R"({"v": 1})",
+    R"({"v": {"$numberDecimal": "1.000000000000000000000000000000001"}})",
+    R"({"v": {"$numberDecimal": "1.000000000000000000000000000000002"}})",
     R"({"v": {"$numberLong": "9007199254740992"}})",
     R"({"v": {"$numberLong": "9007199254740993"}})",
+    R"({"v": {"$numberDecimal": "9007199254740993.5"}})",
     R"({"v": 9007199254740994.0})",
     R"({"v": {"$numberLong": "9223372036854775807"}})",
     R"({"v": {"$numberDouble": "Infinity"}})",
@@ -84,6 +94,21 @@ TEST(KeyCodecTest, EqualNumbersShareOneKey) {
   const char* same[] = {R"({"v": 1})", R"({"v": 1.0})", R"({"v": {"$numberLong": "1"}})",
                         R"({"v": {"$numberDecimal": "1"}})"};
   for (const char* json : same) EXPECT_EQ(Encode(same[0]).key, Encode(json).key) << json;
+  // Decimals equal to a double or an int64 share its key, however they are written.
+  const std::pair<const char*, const char*> pairs[] = {
+      {R"({"v": {"$numberDecimal": "1.000"}})", R"({"v": 1})"},
+      {R"({"v": {"$numberDecimal": "0.5"}})", R"({"v": 0.5})"},
+      {R"({"v": {"$numberDecimal": "-0"}})", R"({"v": 0})"},
+      {R"({"v": {"$numberDecimal": "0.10"}})", R"({"v": {"$numberDecimal": "0.1"}})"},
+      {R"({"v": {"$numberDecimal": "-2.50"}})", R"({"v": -2.5})"},
+      {R"({"v": {"$numberDecimal": "9007199254740993"}})", R"({"v": {"$numberLong": "9007199254740993"}})"},
+      {R"({"v": {"$numberDecimal": "1.10E+1"}})", R"({"v": {"$numberDecimal": "11"}})"},
+      {R"({"v": {"$numberDecimal": "NaN"}})", R"({"v": {"$numberDouble": "NaN"}})"},
+      {R"({"v": {"$numberDecimal": "Infinity"}})", R"({"v": {"$numberDouble": "Infinity"}})"},
+  };
+  for (const auto& [a, b] : pairs) EXPECT_EQ(Encode(a).key, Encode(b).key) << a << " vs " << b;
+  EXPECT_NE(Encode(R"({"v": {"$numberDecimal": "1.000000000000000000000000000000001"}})").key,
+            Encode(R"({"v": {"$numberDecimal": "1.000000000000000000000000000000002"}})").key);
   EXPECT_NE(Encode(R"({"v": 1})").key, Encode(R"({"v": "1"})").key);
   EXPECT_EQ(Encode(R"({"v": 0.0})").key, Encode(R"({"v": -0.0})").key);
 }

@@ -28,12 +28,24 @@ int CompareNumbers(const ValueView& a, const ValueView& b) {
     int64_t y = b.type == BsonType::kInt32 ? b.Int32() : b.Int64();
     return Cmp(x, y);
   }
+  if (a.type == BsonType::kDecimal128 || b.type == BsonType::kDecimal128) {
+    // Exactly, as MongoDB does: integers convert exactly, doubles at 34 digits.
+    auto to_decimal = [](const ValueView& v) {
+      switch (v.type) {
+        case BsonType::kInt32: return DecimalFromInt64(v.Int32());
+        case BsonType::kInt64: return DecimalFromInt64(v.Int64());
+        case BsonType::kDouble: return DecimalFromDouble(v.Double(), 34);
+        default: return DecodeDecimal(v.data);
+      }
+    };
+    return CompareDecimals(to_decimal(a), to_decimal(b));
+  }
   auto to_ld = [](const ValueView& v) -> long double {
     switch (v.type) {
       case BsonType::kInt32: return v.Int32();
       case BsonType::kInt64: return static_cast<long double>(v.Int64());
       case BsonType::kDouble: return v.Double();
-      default: return DecimalToLongDouble(v.data);
+      default: return 0;  // not reached: decimals are compared above
     }
   };
   long double x = to_ld(a), y = to_ld(b);

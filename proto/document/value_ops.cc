@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "document/builder.h"
 #include "document/compare.h"
+#include "document/decimal.h"
 
 namespace micromongo::bson {
 
@@ -27,10 +29,43 @@ Value DecimalFromLongDouble(long double x) {
 
 namespace {
 
+// A numeric Value as decimal parts: integers exactly, doubles at 15 digits (as MongoDB
+// converts them for decimal arithmetic).
+DecimalParts ToDecimalParts(const Value& v) {
+  if (auto d = v.GetIf<Decimal128>()) {
+    char bytes[16];
+    std::memcpy(bytes, &d->low, 8);
+    std::memcpy(bytes + 8, &d->high, 8);
+    return DecodeDecimal(bytes);
+  }
+  if (auto i = v.GetIf<int64_t>()) return DecimalFromInt64(*i);
+  if (auto i = v.GetIf<int32_t>()) return DecimalFromInt64(*i);
+  if (auto x = v.GetIf<double>()) return DecimalFromDouble(*x, 15);
+  return DecimalParts{};
+}
+
+Value FromDecimalParts(const DecimalParts& d) {
+  char bytes[16];
+  EncodeDecimal(d, bytes);
+  Decimal128 out;
+  std::memcpy(&out.low, bytes, 8);
+  std::memcpy(&out.high, bytes + 8, 8);
+  return out;
+}
+
+using ExactDecimalOp = std::optional<DecimalParts> (*)(const DecimalParts&, const DecimalParts&);
+
 template <typename IntOp, typename FloatOp>
-Value Arithmetic(const Value& a, const Value& b, IntOp int_op, FloatOp float_op) {
+Value Arithmetic(const Value& a, const Value& b, IntOp int_op, FloatOp float_op,
+                 ExactDecimalOp exact = nullptr, bool negate_b = false) {
   BsonType ta = a.type(), tb = b.type();
   if (ta == BsonType::kDecimal128 || tb == BsonType::kDecimal128) {
+    if (exact != nullptr) {
+      DecimalParts y = ToDecimalParts(b);
+      if (negate_b) y.negative = !y.negative;
+      if (auto r = exact(ToDecimalParts(a), y)) return FromDecimalParts(*r);
+    }
+    // Results that need rounding to 34 digits: through long double (about 18 digits).
     return DecimalFromLongDouble(float_op(ToLongDouble(a), ToLongDouble(b)));
   }
   if (ta == BsonType::kDouble || tb == BsonType::kDouble) {
@@ -52,19 +87,19 @@ Value Arithmetic(const Value& a, const Value& b, IntOp int_op, FloatOp float_op)
 Value AddNumbers(const Value& a, const Value& b) {
   return Arithmetic(
       a, b, [](int64_t x, int64_t y, int64_t* r) { return __builtin_add_overflow(x, y, r); },
-      [](long double x, long double y) { return x + y; });
+      [](long double x, long double y) { return x + y; }, &AddDecimals);
 }
 
 Value SubtractNumbers(const Value& a, const Value& b) {
   return Arithmetic(
       a, b, [](int64_t x, int64_t y, int64_t* r) { return __builtin_sub_overflow(x, y, r); },
-      [](long double x, long double y) { return x - y; });
+      [](long double x, long double y) { return x - y; }, &AddDecimals, /*negate_b=*/true);
 }
 
 Value MultiplyNumbers(const Value& a, const Value& b) {
   return Arithmetic(
       a, b, [](int64_t x, int64_t y, int64_t* r) { return __builtin_mul_overflow(x, y, r); },
-      [](long double x, long double y) { return x * y; });
+      [](long double x, long double y) { return x * y; }, &MultiplyDecimals);
 }
 
 int CompareTree(const Value& a, const Value& b, const Collator* collator) {

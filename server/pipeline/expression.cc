@@ -7,6 +7,7 @@
 #include <functional>
 #include <random>
 
+#include "document/builder.h"
 #include "document/status.h"
 #include "document/value_ops.h"
 
@@ -51,6 +52,13 @@ std::optional<Value> Walk(const Value& v, const std::vector<std::string>& parts,
   return std::nullopt;
 }
 
+// $$ROOT as a value (decoded if it is BSON); nullopt if there is none.
+std::optional<Value> RootValue(const Variables& vars) {
+  if (vars.root != nullptr) return Value(*vars.root);
+  if (vars.root_bson != nullptr) return Value(bson::Decode(*vars.root_bson));
+  return std::nullopt;
+}
+
 class FieldPathExpr : public Expression {
  public:
   FieldPathExpr(std::string var, std::vector<std::string> parts)
@@ -61,8 +69,20 @@ class FieldPathExpr : public Expression {
       auto it = vars.bound.find("CURRENT");
       if (var_ == "CURRENT" && it != vars.bound.end()) {
         base = it->second;
-      } else if (vars.root != nullptr) {
-        base = Value(*vars.root);
+      } else if (!parts_.empty()) {
+        // Start at the root's field without copying the whole root.
+        if (vars.root != nullptr) {
+          const Value* child = vars.root->Find(parts_[0]);
+          if (child == nullptr) return std::optional<Value>();
+          return Walk(*child, parts_, 1);
+        }
+        if (vars.root_bson != nullptr) {
+          bson::ValueView child;
+          if (!vars.root_bson->Find(parts_[0], &child)) return std::optional<Value>();
+          return Walk(bson::ToValue(child), parts_, 1);
+        }
+      } else {
+        base = RootValue(vars);
       }
     } else if (var_ == "REMOVE") {
       return std::optional<Value>();
@@ -1216,8 +1236,8 @@ absl::StatusOr<ExprPtr> ParseOperator(std::string_view op, const Value& arg) {
         auto in = Eval(*args, "input", vars);
         if (!in.ok()) return in.status();
         input = *in;
-      } else if (vars.root != nullptr) {
-        input = Value(*vars.root);
+      } else {
+        input = RootValue(vars);
       }
       const std::string& key = (*field)->AsString();
       if (name == "$getField") {
@@ -1373,6 +1393,15 @@ EvalResult EvaluateOn(const Expression& expr, const Document& doc, const Variabl
                       const bson::Collator* collator) {
   Variables vars;
   vars.root = &doc;
+  vars.collator = collator;
+  if (let != nullptr) vars.bound = *let;
+  return expr.Evaluate(vars);
+}
+
+EvalResult EvaluateOnBson(const Expression& expr, bson::DocView doc, const VariableMap* let,
+                          const bson::Collator* collator) {
+  Variables vars;
+  vars.root_bson = &doc;
   vars.collator = collator;
   if (let != nullptr) vars.bound = *let;
   return expr.Evaluate(vars);

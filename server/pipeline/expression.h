@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "document/bson_view.h"
 #include "document/compare.h"
 #include "micromongo/document.h"
 
@@ -21,7 +22,10 @@ using VariableMap = std::map<std::string, Value, std::less<>>;
 // Variables in scope: ROOT/CURRENT, a command's `let` constants, and those bound by $let,
 // $map, $filter and $reduce.
 struct Variables {
+  // $$ROOT: a tree, or (for matching stored documents without decoding them) BSON, of
+  // which field paths decode only the top-level field they start with.
   const Document* root = nullptr;
+  const bson::DocView* root_bson = nullptr;
   VariableMap bound;
   // The request's collation for string comparisons (null: binary).
   const bson::Collator* collator = nullptr;
@@ -45,6 +49,11 @@ absl::StatusOr<std::unique_ptr<Expression>> ParseExpression(const Value& spec);
 // compare under `collator` if given.
 EvalResult EvaluateOn(const Expression& expr, const Document& doc, const VariableMap* let = nullptr,
                       const bson::Collator* collator = nullptr);
+
+// The same with $$ROOT given as BSON ($expr in filters): only the fields the expression
+// reads are decoded.
+EvalResult EvaluateOnBson(const Expression& expr, bson::DocView doc, const VariableMap* let = nullptr,
+                          const bson::Collator* collator = nullptr);
 
 // A command's `let` option: each field an expression evaluated once, without a document,
 // into a constant. Names must start with a lowercase letter (code 9 otherwise).

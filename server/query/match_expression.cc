@@ -103,9 +103,8 @@ bool InMatch::MatchesValue(const ValueView& v) const {
 bool ExprMatch::Matches(bson::DocView doc) const {
   // Evaluation errors count as "no match" at this level; Matcher::Parse rejects malformed
   // expressions up front.
-  Document tree = bson::Decode(doc);
-  auto v = pipeline::EvaluateOn(*expr_, tree, env_ ? env_->let : nullptr,
-                                env_ ? env_->collator : nullptr);
+  auto v = pipeline::EvaluateOnBson(*expr_, doc, env_ ? env_->let : nullptr,
+                                    env_ ? env_->collator : nullptr);
   return v.ok() && pipeline::IsTrue(*v);
 }
 
