@@ -561,4 +561,36 @@ TEST_F(OperationsTest, UniqueIndexes) {
   EXPECT_EQ(renamed.ListIndexes().size(), 1u);
 }
 
+// updateMany / deleteMany over more documents than one commit chunk (1000): every
+// document is written once, and a failure part-way leaves the earlier documents updated,
+// as MongoDB does (each document's write is atomic, the operation is not).
+TEST_F(OperationsTest, ManyDocumentWritesCommitInChunks) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 2500; ++i) {
+    docs.push_back(Document{{"_id", i}, {"n", i == 1700 ? mm::Value("text") : mm::Value(i)}, {"even", i % 2 == 0}});
+  }
+  coll_->InsertMany(docs);
+  try {
+    coll_->UpdateMany(Document{}, Document{{"$inc", Document{{"n", 10000}}}});
+    FAIL() << "expected TypeMismatch";
+  } catch (const mm::Error& e) {
+    EXPECT_EQ(e.code(), 14);
+  }
+  EXPECT_EQ(coll_->CountDocuments(Document{{"n", Document{{"$gte", 10000}}}}), 1700);
+  coll_->UpdateOne(Document{{"_id", 1700}}, Document{{"$set", Document{{"n", 1700}}}});
+  auto r = coll_->UpdateMany(Document{{"n", Document{{"$lt", 10000}}}}, Document{{"$inc", Document{{"n", 10000}}}});
+  EXPECT_EQ(r.matched_count, 800);
+  EXPECT_EQ(r.modified_count, 800);
+  EXPECT_EQ(coll_->CountDocuments(Document{{"n", Document{{"$gte", 10000}}}}), 2500);
+  EXPECT_EQ(coll_->DeleteMany(Document{{"even", true}}).deleted_count, 1250);
+  EXPECT_EQ(coll_->CountDocuments(), 1250);
+  EXPECT_EQ(coll_->EstimatedDocumentCount(), 1250);
+  // With a unique index the chunks commit one after another; the constraint still holds.
+  coll_->CreateIndex(Document{{"n", 1}}, {.unique = true});
+  r = coll_->UpdateMany(Document{}, Document{{"$inc", Document{{"n", 1}}}});
+  EXPECT_EQ(r.modified_count, 1250);
+  EXPECT_THROW(coll_->UpdateMany(Document{}, Document{{"$set", Document{{"n", 0}}}}), mm::DuplicateKeyError);
+  EXPECT_EQ(coll_->CountDocuments(Document{{"n", 0}}), 1);
+}
+
 }  // namespace

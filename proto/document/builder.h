@@ -20,6 +20,12 @@ namespace micromongo::bson {
 class Builder {
  public:
   Builder() { buf_.append(4, '\0'); }
+  // Builds into `buffer`, reusing its capacity (its contents are discarded).
+  explicit Builder(std::string buffer) : buf_(std::move(buffer)) {
+    buf_.clear();
+    buf_.append(4, '\0');
+  }
+  void Reserve(size_t bytes) { buf_.reserve(bytes); }
 
   void AppendView(std::string_view key, const ValueView& v) {
     Key(v.type, key);

@@ -3,6 +3,7 @@
 #include "service/validation.h"
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -391,6 +392,57 @@ absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view d
   return out;
 }
 
+namespace {
+
+// Commits a multi-document write in chunks of kChunk documents. MongoDB makes each
+// document's write atomic, not the whole updateMany/deleteMany, so this keeps its
+// semantics while bounding the batch's memory; and while a chunk commits on another
+// thread the scan goes on (the snapshot iterator does not see those writes), using the
+// second core. Chunks commit in order; the next one waits for the previous. Pipelining is
+// off when the collection has secondary indexes: unique checks read committed entries,
+// which must include every earlier chunk.
+class ChunkedWriter {
+ public:
+  ChunkedWriter(storage::Database* db, bool pipelined)
+      : db_(db), pipelined_(pipelined), unit_(std::make_unique<storage::WriteUnit>(db)) {}
+  ~ChunkedWriter() {
+    if (in_flight_.valid()) in_flight_.wait();
+  }
+  storage::WriteUnit* unit() { return unit_.get(); }
+
+  // Called after each document's writes.
+  absl::Status DocumentDone() {
+    if (!pipelined_ || ++docs_ % kChunk != 0) return absl::OkStatus();
+    if (auto s = Wait(); !s.ok()) return s;
+    in_flight_ = std::async(std::launch::async, [db = db_, unit = std::move(unit_)] {
+      return db->Commit(unit.get());
+    });
+    unit_ = std::make_unique<storage::WriteUnit>(db_);
+    return absl::OkStatus();
+  }
+
+  // Commits what is left; returns the first failure of any chunk.
+  absl::Status Finish() {
+    if (auto s = Wait(); !s.ok()) return s;
+    return db_->Commit(unit_.get());
+  }
+
+ private:
+  static constexpr int kChunk = 1000;
+  absl::Status Wait() {
+    if (!in_flight_.valid()) return absl::OkStatus();
+    return in_flight_.get();
+  }
+
+  storage::Database* db_;
+  bool pipelined_;
+  std::unique_ptr<storage::WriteUnit> unit_;
+  std::future<absl::Status> in_flight_;
+  int docs_ = 0;
+};
+
+}  // namespace
+
 absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, const query::Matcher& filter,
                                      const update::Update& update, bool multi, bool upsert,
@@ -400,31 +452,32 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
   UpdateOutcome out;
   if (ns->coll == nullptr) return out;
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
-  storage::WriteUnit unit(ns->db.get());
+  ChunkedWriter writer(ns->db.get(), /*pipelined=*/multi && ns->indexes.empty());
   Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
-  std::string key, doc;
+  std::string key, doc, updated;  // reused across documents
   absl::Status failure;
   while (true) {
     auto more = candidates.Next(&key, &doc);
     if (!more.ok()) return more.status();
     if (!*more) break;
     ++out.matched_count;
-    std::string updated;
     failure = update.ApplyToBson(DocView(doc), {.let = filter.let(), .collator = filter.collator()}, &filter, &updated);
     if (!failure.ok()) break;
     if (updated != doc) {
       DocView old(doc), now(updated);
       failure = ns->CheckValid(now, &old);
       if (!failure.ok()) break;
-      failure = ns->WriteIndexEntries(&unit, &old, &now);
+      failure = ns->WriteIndexEntries(writer.unit(), &old, &now);
       if (!failure.ok()) break;
-      unit.PutRecord(ns->coll.get(), key, updated, /*is_insert=*/false);
+      writer.unit()->PutRecord(ns->coll.get(), key, updated, /*is_insert=*/false);
       ++out.modified_count;
+      failure = writer.DocumentDone();
+      if (!failure.ok()) break;
     }
     if (!multi) break;
   }
   // Documents updated before a failure stay updated, as in MongoDB.
-  if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
+  if (auto s = writer.Finish(); !s.ok()) return s;
   if (!failure.ok()) return failure;
   if (out.matched_count > 0 || !upsert) return out;
   auto inserted = UpsertInsert(*ns, db_name, coll_name, filter, update);
@@ -440,7 +493,8 @@ absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name
   if (!ns.ok()) return ns.status();
   if (ns->coll == nullptr) return 0;
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
-  storage::WriteUnit unit(ns->db.get());
+  // Deletes never check uniqueness, so their chunks may pipeline even with indexes.
+  ChunkedWriter writer(ns->db.get(), /*pipelined=*/multi);
   Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
   std::string key, doc;
   int64_t deleted = 0;
@@ -449,12 +503,13 @@ absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name
     if (!more.ok()) return more.status();
     if (!*more) break;
     DocView old(doc);
-    if (auto s = ns->WriteIndexEntries(&unit, &old, nullptr); !s.ok()) return s;
-    unit.DeleteRecord(ns->coll.get(), key);
+    if (auto s = ns->WriteIndexEntries(writer.unit(), &old, nullptr); !s.ok()) return s;
+    writer.unit()->DeleteRecord(ns->coll.get(), key);
     ++deleted;
+    if (auto s = writer.DocumentDone(); !s.ok()) return s;
     if (!multi) break;
   }
-  if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
+  if (auto s = writer.Finish(); !s.ok()) return s;
   return deleted;
 }
 

@@ -317,9 +317,11 @@ absl::Status Update::ApplyToBson(bson::DocView doc, const ApplyContext& context,
   }
   // Top-level $set/$unset/$inc: copy the document element by element, replacing,
   // dropping or appending the touched fields. Paths are distinct (conflicts were
-  // rejected at parse time).
+  // rejected at parse time). `*out`'s capacity is reused: callers updating many
+  // documents keep one buffer.
   std::vector<bool> done(ops_.size(), false);
-  bson::Builder b;
+  bson::Builder b(std::move(*out));
+  b.Reserve(doc.size() + 64);
   for (const bson::ElementView& e : doc) {
     const Op* hit = nullptr;
     size_t index = 0;
@@ -346,6 +348,14 @@ absl::Status Update::ApplyToBson(bson::DocView doc, const ApplyContext& context,
           return MongoError(kTypeMismatch,
                             StrCat("Cannot apply $inc to a value of non-numeric type. The field '",
                                    e.key, "' has non-numeric type ", BsonTypeName(e.value.type)));
+        }
+        if (e.value.type == BsonType::kInt32 && hit->operand.type() == BsonType::kInt32) {
+          // The common int32 counter, without going through Value.
+          int32_t sum;
+          if (!__builtin_add_overflow(e.value.Int32(), hit->operand.AsInt32(), &sum)) {
+            b.AppendInt32(e.key, sum);
+            break;
+          }
         }
         b.AppendValue(e.key, bson::AddNumbers(bson::ToValue(e.value), hit->operand));
         break;
