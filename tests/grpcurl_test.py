@@ -190,6 +190,49 @@ class GrpcurlTest(unittest.TestCase):
         status = self.call("micromongo.v1.AdminService/ServerStatus", {})
         self.assertEqual(status["pid"], self.server.pid)
 
+    def test_4_collection_features_in_json(self):
+        """Collation, indexes, validators, views and $documents, all by manual JSON calls."""
+        ns = {"database": "feat", "collection": "words"}
+        self.call("micromongo.v1.DataService/Insert", dict(ns, documents=[
+            {"json": '{"_id": 1, "w": "apple"}'}, {"json": '{"_id": 2, "w": "APPLE"}'},
+            {"json": '{"_id": 3, "w": "banana"}'}]))
+        found = self.call("micromongo.v1.DataService/Find", dict(
+            ns, filter={"json": '{"w": "Apple"}'},
+            collation={"json": '{"locale": "en", "strength": 2}'}))
+        self.assertEqual(len(found["documents"]), 2)
+        err = self.call("micromongo.v1.DataService/Find", dict(
+            ns, filter={"json": "{}"}, collation={"json": '{"strength": 2}'}), ok=False)
+        self.assertIn("[40414", err)
+
+        names = self.call("micromongo.v1.DataService/CreateIndexes", dict(ns, indexes=[
+            {"keys": {"json": '{"w": 1}'}, "options": {"json": '{"unique": true}'}}]))
+        self.assertEqual(names["names"], ["w_1"])
+        indexes = self.call("micromongo.v1.DataService/ListIndexes", dict(ns, json=True))
+        self.assertEqual([json.loads(d["json"])["name"] for d in indexes["indexes"]], ["_id_", "w_1"])
+        dup = self.call("micromongo.v1.DataService/Insert", dict(ns, documents=[{"json": '{"w": "apple"}'}]))
+        self.assertEqual(dup["writeErrors"][0]["code"], 11000)
+        self.call("micromongo.v1.DataService/DropIndex", dict(ns, name="w_1"))
+
+        self.call("micromongo.v1.AdminService/ModifyCollection", dict(
+            ns, options={"validator": {"json": '{"w": {"$type": "string"}}'}}))
+        bad = self.call("micromongo.v1.DataService/Insert", dict(ns, documents=[{"json": '{"w": 5}'}]))
+        self.assertEqual(bad["writeErrors"][0]["code"], 121)
+
+        self.call("micromongo.v1.AdminService/CreateCollection", {
+            "database": "feat", "collection": "fruit_b",
+            "options": {"viewOn": "words", "pipeline": [{"json": '{"$match": {"w": {"$regex": "^b"}}}'}]}})
+        view = self.call("micromongo.v1.DataService/Find", {
+            "database": "feat", "collection": "fruit_b", "filter": {"json": "{}"}})
+        self.assertEqual([json.loads(d["json"])["w"] for d in view["documents"]], ["banana"])
+        err = self.call("micromongo.v1.DataService/Delete", {
+            "database": "feat", "collection": "fruit_b", "filter": {"json": "{}"}, "multi": True}, ok=False)
+        self.assertIn("[166 CommandNotSupportedOnView]", err)
+
+        docs = self.call("micromongo.v1.DataService/Aggregate", {
+            "database": "feat", "collection": "",
+            "pipeline": [{"json": '{"$documents": [{"x": 1}, {"x": 2}]}'}, {"json": '{"$match": {"x": 2}}'}]})
+        self.assertEqual([json.loads(d["json"]) for d in docs["documents"]], [{"x": 2}])
+
     def test_5_shutdown_rpc_stops_the_server_gracefully(self):
         self.call("micromongo.v1.AdminService/Shutdown", {})
         self.assertEqual(self.server.wait(timeout=10), 0)
