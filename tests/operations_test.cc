@@ -379,6 +379,18 @@ TEST_F(OperationsTest, DocumentValidation) {
                                 {.upsert = true}),
                mm::Error);
   EXPECT_EQ(people.CountDocuments(), 1);
+  // bypassDocumentValidation lets each kind of write through.
+  people.InsertOne(Document{{"_id", 3}, {"age", -3}}, {.bypass_document_validation = true});
+  people.InsertMany({Document{{"_id", 4}}}, {.bypass_document_validation = true});
+  people.UpdateOne(Document{{"_id", 1}}, Document{{"$set", Document{{"age", -1}}}},
+                   {.bypass_document_validation = true});
+  people.FindOneAndReplace(Document{{"_id", 4}}, Document{{"age", -4}},
+                           {.bypass_document_validation = true});
+  people.BulkWrite({mm::InsertOneModel{Document{{"_id", 5}}}}, {.bypass_document_validation = true});
+  EXPECT_EQ(people.CountDocuments(Document{{"name", Document{{"$exists", false}}}}), 3);
+  EXPECT_EQ(people.FindOne(Document{{"_id", 1}})->GetInt32("age"), -1);
+  people.DeleteMany(Document{{"_id", Document{{"$in", Array{3, 4, 5}}}}});
+  people.UpdateOne(Document{{"_id", 1}}, Document{{"$set", Document{{"age", 30}}}});
 
   // Documents stored before a validator existed: moderate lets their updates through.
   mm::Collection old = db["old"];
@@ -591,6 +603,26 @@ TEST_F(OperationsTest, ManyDocumentWritesCommitInChunks) {
   EXPECT_EQ(r.modified_count, 1250);
   EXPECT_THROW(coll_->UpdateMany(Document{}, Document{{"$set", Document{{"n", 0}}}}), mm::DuplicateKeyError);
   EXPECT_EQ(coll_->CountDocuments(Document{{"n", 0}}), 1);
+}
+
+// $out keeps the target's indexes and validator, and a failing $out leaves it untouched.
+TEST_F(OperationsTest, OutKeepsTargetIndexesAndOptions) {
+  mm::Database db = client_->Db();
+  db.CreateCollection("target", {.validator = Document{{"v", Document{{"$type", "int"}}}}});
+  mm::Collection target = db["target"];
+  target.CreateIndex(Document{{"v", 1}}, {.unique = true});
+  target.InsertOne(Document{{"_id", "old"}, {"v", 0}});
+  coll_->InsertMany({Document{{"_id", 1}, {"v", 1}}, Document{{"_id", 2}, {"v", 2}}});
+  coll_->Aggregate({Document{{"$out", "target"}}}).ToVector();
+  EXPECT_EQ(target.CountDocuments(), 2);
+  EXPECT_EQ(target.ListIndexes().size(), 2u);
+  EXPECT_THROW(target.InsertOne(Document{{"v", 1}}), mm::DuplicateKeyError);
+  EXPECT_THROW(target.InsertOne(Document{{"v", "text"}}), mm::Error);
+
+  coll_->InsertOne(Document{{"_id", 3}, {"v", 1}});  // duplicates v: 1 for the unique index
+  EXPECT_THROW(coll_->Aggregate({Document{{"$out", "target"}}}).ToVector(), mm::DuplicateKeyError);
+  EXPECT_EQ(target.CountDocuments(), 2);
+  EXPECT_EQ(db.ListCollectionNames(), (std::vector<std::string>{coll_->name(), "target"}));
 }
 
 }  // namespace

@@ -34,13 +34,14 @@ std::vector<WriteError> ToWriteErrors(
 
 }  // namespace
 
-InsertOneResult Collection::InsertOne(const Document& doc) {
+InsertOneResult Collection::InsertOne(const Document& doc, const InsertOneOptions& options) {
   Document with_id = WithId(doc);
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::InsertRequest request;
   request.set_database(db_);
   request.set_collection(name_);
+  request.set_bypass_document_validation(options.bypass_document_validation);
   internal::SetBson(request.add_documents(), with_id);
   v1::InsertReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
@@ -63,6 +64,7 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
   request.set_database(db_);
   request.set_collection(name_);
   request.set_unordered(!options.ordered);
+  request.set_bypass_document_validation(options.bypass_document_validation);
   std::vector<Value> ids;
   ids.reserve(docs.size());
   for (const Document& d : docs) {
@@ -127,6 +129,7 @@ Cursor Collection::Aggregate(const std::vector<Document>& pipeline,
   request.set_max_time_ms(options.max_time_ms);
   request.set_comment(options.comment);
   request.set_allow_disk_use(options.allow_disk_use);
+  request.set_bypass_document_validation(options.bypass_document_validation);
   if (options.let) internal::SetBson(request.mutable_let(), *options.let);
   if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
   if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
@@ -191,6 +194,7 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
   if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
   if (options.let) internal::SetBson(request.mutable_let(), *options.let);
   if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
+  request.set_bypass_document_validation(options.bypass_document_validation);
   v1::UpdateReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Update(c, request, &reply); });
   UpdateResult result;
@@ -224,7 +228,8 @@ UpdateResult Collection::ReplaceOne(const Document& filter, const Document& repl
                                     const ReplaceOptions& options) {
   return DoUpdate(filter, &replacement, nullptr, false, true,
                   {.upsert = options.upsert, .hint = options.hint, .let = options.let,
-                   .collation = options.collation});
+                   .collation = options.collation,
+                   .bypass_document_validation = options.bypass_document_validation});
 }
 
 DeleteResult Collection::DoDelete(const Document& filter, bool multi,
@@ -264,6 +269,7 @@ struct FindAndModifyArgs {
   const std::optional<Hint>* hint = nullptr;
   const std::optional<Document>* let = nullptr;
   const std::optional<Document>* collation = nullptr;
+  bool bypass_document_validation = false;
 };
 
 }  // namespace
@@ -293,6 +299,7 @@ static std::optional<Document> RunFindAndModify(internal::ClientCore* core, cons
   request.set_upsert(a.upsert);
   request.set_return_new(a.return_new);
   request.set_max_time_ms(a.max_time_ms);
+  request.set_bypass_document_validation(a.bypass_document_validation);
   if (a.hint != nullptr) internal::SetHint(request.mutable_hint(), *a.hint);
   if (a.let != nullptr && *a.let) internal::SetBson(request.mutable_let(), **a.let);
   if (a.collation != nullptr && *a.collation) {
@@ -311,7 +318,8 @@ std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, con
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
                            .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
-                           .hint = &o.hint, .let = &o.let, .collation = &o.collation});
+                           .hint = &o.hint, .let = &o.let, .collation = &o.collation,
+                           .bypass_document_validation = o.bypass_document_validation});
 }
 
 std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, const Pipeline& pipeline,
@@ -321,7 +329,8 @@ std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, con
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
                            .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
-                           .hint = &o.hint, .let = &o.let, .collation = &o.collation});
+                           .hint = &o.hint, .let = &o.let, .collation = &o.collation,
+                           .bypass_document_validation = o.bypass_document_validation});
 }
 
 std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
@@ -331,7 +340,8 @@ std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
                           {.update = &replacement, .replace = true, .upsert = o.upsert,
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
-                           .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let, .collation = &o.collation});
+                           .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let, .collation = &o.collation,
+                           .bypass_document_validation = o.bypass_document_validation});
 }
 
 std::optional<Document> Collection::FindOneAndDelete(const Document& filter,
@@ -353,6 +363,7 @@ BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
   request.set_database(db_);
   request.set_collection(name_);
   request.set_unordered(!options.ordered);
+  request.set_bypass_document_validation(options.bypass_document_validation);
   if (options.let) internal::SetBson(request.mutable_let(), *options.let);
   std::map<size_t, Value> inserted_ids;
   for (size_t i = 0; i < models.size(); ++i) {

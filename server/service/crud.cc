@@ -2,7 +2,10 @@
 #include "index/index_key.h"
 #include "service/validation.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <set>
@@ -124,7 +127,8 @@ enum class Access { kRead, kWrite };
 // (CommandNotSupportedOnView) and load the collection's validator.
 absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_view db_name,
                                         std::string_view coll_name, bool create,
-                                        Access access = Access::kRead) {
+                                        Access access = Access::kRead,
+                                        const WriteOptions& options = {}) {
   if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
   auto db = engine->GetDatabase(db_name, create);
   if (!db.ok()) return db.status();
@@ -144,9 +148,11 @@ absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_vie
       return MongoError(kCommandNotSupportedOnView,
                         StrCat("Namespace ", db_name, ".", coll_name, " is a view, not a collection"));
     }
-    auto validator = DocumentValidator::FromOptions(ns.coll->options());
-    if (!validator.ok()) return validator.status();
-    ns.validator = *std::move(validator);
+    if (!options.bypass_validation) {
+      auto validator = DocumentValidator::FromOptions(ns.coll->options());
+      if (!validator.ok()) return validator.status();
+      ns.validator = *std::move(validator);
+    }
     for (const storage::IndexDef& def : ns.coll->indexes()) {
       auto spec = index::IndexSpec::Parse(DocView(def.spec));
       if (!spec.ok()) return spec.status();
@@ -343,8 +349,8 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
 
 absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, std::vector<std::string> docs,
-                                     bool ordered) {
-  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/true, Access::kWrite);
+                                     bool ordered, const WriteOptions& options) {
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/true, Access::kWrite, options);
   if (!ns.ok()) return ns.status();
   InsertOutcome out;
   // Validate and key every document, then probe all keys in one batched lookup.
@@ -446,8 +452,8 @@ class ChunkedWriter {
 absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, const query::Matcher& filter,
                                      const update::Update& update, bool multi, bool upsert,
-                                     const Deadline& deadline) {
-  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/upsert, Access::kWrite);
+                                     const Deadline& deadline, const WriteOptions& options) {
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/upsert, Access::kWrite, options);
   if (!ns.ok()) return ns.status();
   UpdateOutcome out;
   if (ns->coll == nullptr) return out;
@@ -552,7 +558,8 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
                                                    std::string_view coll_name,
                                                    const FindAndModifySpec& spec) {
   bool may_create = spec.update != nullptr && spec.upsert;
-  auto ns = OpenNamespace(engine, db_name, coll_name, may_create, Access::kWrite);
+  auto ns = OpenNamespace(engine, db_name, coll_name, may_create, Access::kWrite,
+                          spec.write_options);
   if (!ns.ok()) return ns.status();
   FindAndModifyOutcome out;
   if (ns->coll == nullptr) return out;
@@ -927,22 +934,47 @@ absl::StatusOr<std::vector<std::string>> RunPipeline(
 }
 
 absl::Status WriteOutput(storage::Engine* engine, std::string_view db_name,
-                         const pipeline::OutputSpec& spec, std::vector<std::string> docs) {
+                         const pipeline::OutputSpec& spec, std::vector<std::string> docs,
+                         const WriteOptions& options) {
   std::string target_db = spec.db.empty() ? std::string(db_name) : spec.db;
   if (auto s = storage::ValidateCollectionName(target_db, spec.collection); !s.ok()) return s;
   if (spec.kind == pipeline::OutputSpec::Kind::kOut) {
-    // $out replaces the target's contents with the results.
+    // $out replaces the target's contents with the results, as MongoDB does it: into a
+    // temporary collection with the target's options and indexes, renamed over the target
+    // at the end. On failure (a validator, a unique index) the target is untouched.
     auto db = engine->GetDatabase(target_db, /*create=*/true);
     if (!db.ok()) return db.status();
-    if (auto target = (*db)->FindCollection(spec.collection); target && target->is_view()) {
+    std::shared_ptr<storage::Collection> target = (*db)->FindCollection(spec.collection);
+    if (target != nullptr && target->is_view()) {
       return MongoError(kCommandNotSupportedOnView,
                         StrCat("Cannot $out to ", target_db, ".", spec.collection, ": it is a view"));
     }
-    if (auto dropped = (*db)->DropCollection(spec.collection); !dropped.ok()) return dropped.status();
-    if (docs.empty()) return (*db)->CreateCollection(spec.collection);
-    auto outcome = Insert(engine, target_db, spec.collection, std::move(docs), /*ordered=*/true);
-    if (!outcome.ok()) return outcome.status();
-    if (!outcome->write_errors.empty()) return outcome->write_errors[0].status;
+    static std::atomic<uint64_t> out_counter{0};
+    std::string temp = StrCat("tmp.agg_out.", getpid(), ".", out_counter.fetch_add(1));
+    if (auto s = (*db)->CreateCollection(temp, target ? target->options().bytes() : std::string_view());
+        !s.ok()) {
+      return s;
+    }
+    auto fail = [&](absl::Status s) {
+      (void)(*db)->DropCollection(temp);
+      return s;
+    };
+    if (target != nullptr) {
+      for (const storage::IndexDef& def : target->indexes()) {
+        auto no_entries = [](const storage::Collection&, uint32_t, storage::WriteUnit*) {
+          return absl::OkStatus();
+        };
+        if (auto s = (*db)->CreateIndex(temp, def.spec, no_entries); !s.ok()) return fail(s);
+      }
+    }
+    if (!docs.empty()) {
+      auto outcome = Insert(engine, target_db, temp, std::move(docs), /*ordered=*/true, options);
+      if (!outcome.ok()) return fail(outcome.status());
+      if (!outcome->write_errors.empty()) return fail(outcome->write_errors[0].status);
+    }
+    if (auto s = (*db)->RenameCollection(temp, spec.collection, /*drop_target=*/true); !s.ok()) {
+      return fail(s);
+    }
     return absl::OkStatus();
   }
   using Matched = pipeline::OutputSpec::Matched;
@@ -971,7 +1003,8 @@ absl::Status WriteOutput(storage::Engine* engine, std::string_view db_name,
         u = *std::move(parsed);
       }
       if (body.empty() && spec.when_matched == Matched::kMerge) continue;
-      auto r = Update(engine, target_db, spec.collection, **by_id, *u, false, false);
+      auto r = Update(engine, target_db, spec.collection, **by_id, *u, false, false, Deadline(),
+                      options);
       if (!r.ok()) return r.status();
       continue;
     }
@@ -981,7 +1014,7 @@ absl::Status WriteOutput(storage::Engine* engine, std::string_view db_name,
     }
     std::vector<std::string> one;
     one.push_back(std::move(doc));
-    auto outcome = Insert(engine, target_db, spec.collection, std::move(one), true);
+    auto outcome = Insert(engine, target_db, spec.collection, std::move(one), true, options);
     if (!outcome.ok()) return outcome.status();
     if (!outcome->write_errors.empty()) return outcome->write_errors[0].status;
   }

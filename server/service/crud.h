@@ -55,10 +55,16 @@ struct InsertOutcome {
   std::vector<WriteErrorInfo> write_errors;
 };
 
+// Options of the operations that store documents.
+struct WriteOptions {
+  // MongoDB's bypassDocumentValidation: the collection's validator is not applied.
+  bool bypass_validation = false;
+};
+
 // Validated BSON documents in; _ids are generated where missing and moved first.
 absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view db,
                                      std::string_view coll, std::vector<std::string> docs,
-                                     bool ordered);
+                                     bool ordered, const WriteOptions& options = {});
 
 struct UpdateOutcome {
   int64_t matched_count = 0;
@@ -69,7 +75,8 @@ struct UpdateOutcome {
 absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db,
                                      std::string_view coll, const query::Matcher& filter,
                                      const update::Update& update, bool multi, bool upsert,
-                                     const Deadline& deadline = {});
+                                     const Deadline& deadline = {},
+                                     const WriteOptions& options = {});
 
 absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db,
                                std::string_view coll, const query::Matcher& filter, bool multi,
@@ -87,6 +94,7 @@ struct FindAndModifySpec {
   bool upsert = false;
   bool return_new = false;
   Deadline deadline;
+  WriteOptions write_options;
 };
 
 struct FindAndModifyOutcome {
@@ -187,7 +195,8 @@ bool IndexExists(storage::Engine* engine, std::string_view db, std::string_view 
 
 // Writes a pipeline's results as its final $out or $merge stage asks.
 absl::Status WriteOutput(storage::Engine* engine, std::string_view db,
-                         const pipeline::OutputSpec& spec, std::vector<std::string> docs);
+                         const pipeline::OutputSpec& spec, std::vector<std::string> docs,
+                         const WriteOptions& options = {});
 
 // A find's result stream. Not thread-safe; the cursor manager serialises access.
 class FindCursor {

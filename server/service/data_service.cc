@@ -171,7 +171,8 @@ grpc::Status DataServiceImpl::Insert(grpc::ServerContext*, const v1::InsertReque
     docs.push_back(*std::move(bytes));
   }
   auto outcome = service::Insert(engine_, req->database(), req->collection(), std::move(docs),
-                                 !req->unordered());
+                                 !req->unordered(),
+                                 {.bypass_validation = req->bypass_document_validation()});
   if (!outcome.ok()) return ToGrpc(outcome.status());
   reply->set_inserted_count(outcome->inserted_count);
   bson::Builder ids;
@@ -312,7 +313,8 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
   MM_ASSIGN_OR_RETURN_GRPC(update, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline(), *matcher));
   MM_ASSIGN_OR_RETURN_GRPC(outcome, service::Update(engine_, req->database(), req->collection(),
                                                     *matcher, *update, req->multi(),
-                                                    req->upsert()));
+                                                    req->upsert(), Deadline(),
+                                                    {.bypass_validation = req->bypass_document_validation()}));
   reply->set_matched_count(outcome.matched_count);
   reply->set_modified_count(outcome.modified_count);
   if (outcome.upserted_id) SetDoc(reply->mutable_upserted_id(), *outcome.upserted_id, json);
@@ -367,6 +369,7 @@ grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
   spec.upsert = req->upsert();
   spec.return_new = req->return_new();
   spec.deadline = Deadline::After(req->max_time_ms());
+  spec.write_options.bypass_validation = req->bypass_document_validation();
   MM_ASSIGN_OR_RETURN_GRPC(outcome, service::FindAndModify(engine_, req->database(),
                                                            req->collection(), spec));
   if (outcome.value) SetDoc(reply->mutable_value(), *std::move(outcome.value), json);
@@ -411,6 +414,7 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
   }
   bson::Builder inserted_ids, upserted_ids;
   char scratch[24];
+  const WriteOptions write_options{.bypass_validation = req->bypass_document_validation()};
   // Each model is its own atomic write, as in MongoDB; an ordered bulk stops at the first
   // failure, an unordered one reports every failure.
   for (int i = 0; i < req->models_size(); ++i) {
@@ -423,7 +427,8 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
       } else {
         std::vector<std::string> docs;
         docs.push_back(*std::move(doc));
-        auto outcome = service::Insert(engine_, req->database(), req->collection(), std::move(docs), true);
+        auto outcome = service::Insert(engine_, req->database(), req->collection(), std::move(docs), true,
+                                       write_options);
         if (!outcome.ok()) {
           status = outcome.status();
         } else if (!outcome->write_errors.empty()) {
@@ -445,7 +450,7 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
         status = update.status();
       } else {
         auto outcome = service::Update(engine_, req->database(), req->collection(), **matcher,
-                                       **update, u.multi(), u.upsert());
+                                       **update, u.multi(), u.upsert(), Deadline(), write_options);
         if (!outcome.ok()) {
           status = outcome.status();
         } else {
@@ -535,7 +540,9 @@ grpc::Status DataServiceImpl::Aggregate(grpc::ServerContext*, const v1::Aggregat
   MM_ASSIGN_OR_RETURN_GRPC(results, RunPipeline(std::move(source), stages, let ? &*let : nullptr,
                                                 std::move(collator), &output));
   if (output) {
-    if (auto s = WriteOutput(engine_, req->database(), *output, std::move(results)); !s.ok()) {
+    if (auto s = WriteOutput(engine_, req->database(), *output, std::move(results),
+                             {.bypass_validation = req->bypass_document_validation()});
+        !s.ok()) {
       return ToGrpc(s);
     }
     return grpc::Status::OK;

@@ -183,7 +183,7 @@ void RejectUnsupported(const Document& args, std::initializer_list<const char*> 
       throw Skip{"asserts a pre-8.0 server's rejection of an 8.0 option the C++ API does not offer"};
     }
     // comment is informational; drivers drop rawData for servers before 8.2 (we emulate
-    // 7.0); bypassDocumentValidation changes nothing where collections have no validator.
+    // 7.0); bypassDocumentValidation is passed on by the operations that take it (below).
     if (k == "comment" || k == "rawData" || k == "bypassDocumentValidation") continue;
     bool ok = false;
     for (const char* s : supported) ok = ok || k == s;
@@ -195,6 +195,10 @@ std::optional<Document> LetOf(const Document& args) {
   const Value* l = args.Find("let");
   if (l == nullptr) return std::nullopt;
   return l->AsDocument();
+}
+
+bool BypassOf(const Document& args) {
+  return args.Has("bypassDocumentValidation") && args.GetBool("bypassDocumentValidation");
 }
 
 std::optional<Document> CollationOf(const Document& args) {
@@ -236,6 +240,7 @@ mm::AggregateOptions AggregateOptionsOf(const Document& args) {
   if (args.Has("allowDiskUse")) o.allow_disk_use = args.GetBool("allowDiskUse");
   o.let = LetOf(args);
   o.hint = HintOf(args);
+  o.bypass_document_validation = BypassOf(args);
   return o;
 }
 
@@ -292,13 +297,14 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
   Document filter = DocArg(args, "filter");
   if (name == "insertOne") {
     RejectUnsupported(args, {"document"});
-    auto r = c.InsertOne(args.GetDocument("document"));
+    auto r = c.InsertOne(args.GetDocument("document"), {.bypass_document_validation = BypassOf(args)});
     return Document{{"insertedId", r.inserted_id}};
   }
   if (name == "insertMany") {
     RejectUnsupported(args, {"documents", "ordered"});
     bool ordered = !args.Has("ordered") || args.GetBool("ordered");
-    auto r = c.InsertMany(DocsOf(args.Get("documents")), {.ordered = ordered});
+    auto r = c.InsertMany(DocsOf(args.Get("documents")),
+                          {.ordered = ordered, .bypass_document_validation = BypassOf(args)});
     Document ids;
     for (const auto& [i, id] : r.inserted_ids) ids.Append(std::to_string(i), id);
     return Document{{"insertedCount", r.inserted_count}, {"insertedIds", ids}};
@@ -356,7 +362,8 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     RejectUnsupported(args, {"filter", "update", "upsert", "arrayFilters", "hint", "let", "collation"});
     mm::UpdateOptions o{.upsert = args.Has("upsert") && args.GetBool("upsert"),
                         .array_filters = array_filters(), .hint = HintOf(args), .let = LetOf(args),
-                        .collation = CollationOf(args)};
+                        .collation = CollationOf(args),
+                        .bypass_document_validation = BypassOf(args)};
     auto u = update_arg("update");
     mm::UpdateResult r;
     if (auto* d = std::get_if<Document>(&u)) {
@@ -372,7 +379,8 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     return UpdateResultDoc(c.ReplaceOne(filter, args.GetDocument("replacement"),
                                         {.upsert = args.Has("upsert") && args.GetBool("upsert"),
                                          .hint = HintOf(args), .let = LetOf(args),
-                                         .collation = CollationOf(args)}));
+                                         .collation = CollationOf(args),
+                                         .bypass_document_validation = BypassOf(args)}));
   }
   if (name == "deleteOne" || name == "deleteMany") {
     RejectUnsupported(args, {"filter", "hint", "let", "collation"});
@@ -394,7 +402,8 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
                                   .upsert = args.Has("upsert") && args.GetBool("upsert"),
                                   .return_document = returns(), .array_filters = array_filters(),
                                   .hint = HintOf(args), .let = LetOf(args),
-                                  .collation = CollationOf(args)};
+                                  .collation = CollationOf(args),
+                                  .bypass_document_validation = BypassOf(args)};
     auto u = update_arg("update");
     std::optional<Document> d;
     if (auto* doc = std::get_if<Document>(&u)) {
@@ -410,7 +419,8 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
                                  {.projection = opt_doc("projection"), .sort = opt_doc("sort"),
                                   .upsert = args.Has("upsert") && args.GetBool("upsert"),
                                   .return_document = returns(), .hint = HintOf(args), .let = LetOf(args),
-                                  .collation = CollationOf(args)});
+                                  .collation = CollationOf(args),
+                                  .bypass_document_validation = BypassOf(args)});
     return d ? Value(*d) : Value(nullptr);
   }
   if (name == "findOneAndDelete") {
@@ -462,7 +472,8 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
       }
     }
     bool ordered = !args.Has("ordered") || args.GetBool("ordered");
-    return BulkResultDoc(c.BulkWrite(models, {.ordered = ordered, .let = LetOf(args)}));
+    return BulkResultDoc(c.BulkWrite(
+        models, {.ordered = ordered, .let = LetOf(args), .bypass_document_validation = BypassOf(args)}));
   }
   if (name == "aggregate") {
     Array out;

@@ -82,7 +82,7 @@ class Collection {
   const std::string& database_name() const { return db_; }
 
   // Inserts one document; an ObjectId _id is generated here if it has none.
-  InsertOneResult InsertOne(const Document& doc);
+  InsertOneResult InsertOne(const Document& doc, const InsertOneOptions& options = {});
   // Throws BulkWriteError (with what was inserted) if some documents fail.
   InsertManyResult InsertMany(const std::vector<Document>& docs,
                               const InsertManyOptions& options = {});

@@ -101,6 +101,7 @@ struct AggregateOptions {
   std::optional<Document> let;
   std::optional<Hint> hint;
   std::optional<Document> collation;  // see FindOptions::collation
+  bool bypass_document_validation = false;  // see InsertOneOptions
 };
 
 struct CountOptions {
@@ -123,9 +124,15 @@ struct DistinctOptions {
   std::optional<Document> collation;  // see FindOptions::collation
 };
 
+struct InsertOneOptions {
+  // MongoDB's bypassDocumentValidation: the collection's validator is not applied.
+  bool bypass_document_validation = false;
+};
+
 struct InsertManyOptions {
   // Ordered inserts stop at the first failure; unordered ones attempt every document.
   bool ordered = true;
+  bool bypass_document_validation = false;  // see InsertOneOptions
 };
 
 // An update pipeline: [{$set: ...}, {$unset: ...}, {$replaceWith: ...}, ...], whose
@@ -142,6 +149,7 @@ struct UpdateOptions {
   // Variables for $expr in the filter and for update pipelines.
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
+  bool bypass_document_validation = false;  // see InsertOneOptions
 };
 
 struct ReplaceOptions {
@@ -149,6 +157,7 @@ struct ReplaceOptions {
   std::optional<Hint> hint;
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
+  bool bypass_document_validation = false;  // see InsertOneOptions
 };
 
 enum class ReturnDocument { kBefore, kAfter };
@@ -163,6 +172,7 @@ struct FindOneAndUpdateOptions {
   std::optional<Hint> hint;
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
+  bool bypass_document_validation = false;  // see InsertOneOptions
 };
 
 struct FindOneAndReplaceOptions {
@@ -174,6 +184,7 @@ struct FindOneAndReplaceOptions {
   std::optional<Hint> hint;
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
+  bool bypass_document_validation = false;  // see InsertOneOptions
 };
 
 struct FindOneAndDeleteOptions {
@@ -190,6 +201,7 @@ struct BulkWriteOptions {
   bool ordered = true;
   // Variables for every model's filter and update pipeline.
   std::optional<Document> let;
+  bool bypass_document_validation = false;  // see InsertOneOptions
 };
 
 }  // namespace micromongo
