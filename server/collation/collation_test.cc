@@ -10,6 +10,7 @@
 #include "document/status.h"
 #include "query/matcher.h"
 #include "query/sort.h"
+#include "update/update.h"
 
 namespace micromongo::collation {
 namespace {
@@ -188,6 +189,37 @@ TEST(CollationTest, SortOrdersByTheCollation) {
   EXPECT_EQ(order(Make(R"({"locale": "en_US", "strength": 2})")), "a b B C item10 item9 ");
   EXPECT_EQ(order(Make(R"({"locale": "en_US", "numericOrdering": true})")),
             "a b B C item9 item10 ");
+}
+
+struct UpdateCase {
+  const char* doc;
+  const char* update;
+  const char* expected;
+};
+
+// Under {locale: "en", strength: 2} the operators that compare values compare strings
+// case-insensitively: $addToSet does not add "APPLE" next to "apple", $pull and $pullAll
+// remove any spelling, $min/$max order by the collation.
+TEST(CollationTest, UpdateOperatorsCompareUnderTheCollation) {
+  const UpdateCase cases[] = {
+      {R"({"a": ["apple"]})", R"({"$addToSet": {"a": "APPLE"}})", R"({"a": ["apple"]})"},
+      {R"({"a": ["apple"]})", R"({"$addToSet": {"a": {"$each": ["Pear", "pear"]}}})", R"({"a": ["apple", "Pear"]})"},
+      {R"({"a": ["apple", "Apple", "kiwi"]})", R"({"$pull": {"a": "APPLE"}})", R"({"a": ["kiwi"]})"},
+      {R"({"a": ["apple", "Kiwi"]})", R"({"$pull": {"a": {"$in": ["KIWI"]}}})", R"({"a": ["apple"]})"},
+      {R"({"a": ["b", "C", "d"]})", R"({"$pull": {"a": {"$gte": "c"}}})", R"({"a": ["b"]})"},
+      {R"({"a": ["apple", "x"]})", R"({"$pullAll": {"a": ["APPLE"]}})", R"({"a": ["x"]})"},
+      {R"({"s": "b"})", R"({"$min": {"s": "A"}})", R"({"s": "A"})"},
+      {R"({"s": "b"})", R"({"$max": {"s": "C"}})", R"({"s": "C"})"},
+  };
+  auto collator = Make(R"({"locale": "en", "strength": 2})");
+  for (const UpdateCase& c : cases) {
+    auto update_bytes = bson::JsonToBson(c.update);
+    auto u = update::Update::Parse(bson::DocView(*update_bytes), false);
+    ASSERT_TRUE(u.ok()) << c.update << ": " << u.status();
+    Document doc = Document::FromJson(c.doc);
+    ASSERT_TRUE((*u)->Apply(&doc, {.collator = collator.get()}).ok()) << c.update;
+    EXPECT_EQ(doc.ToJson(), Document::FromJson(c.expected).ToJson()) << c.doc << " " << c.update;
+  }
 }
 
 }  // namespace

@@ -24,13 +24,23 @@ class PullModifier : public Modifier {
     auto array = ArrayAt(doc, path, /*create=*/false, matcher_ ? "$pull" : "$pullAll");
     if (!array.ok()) return array.status();
     if (*array == nullptr) return absl::OkStatus();
-    std::erase_if(**array, [&](const Value& e) { return Remove(e, context.collator); });
+    // Under a collation the condition is parsed again with it (the parsed form binds its
+    // comparisons to the request's collator).
+    std::unique_ptr<query::Matcher> collated;
+    if (matcher_ && context.collator != nullptr) {
+      std::shared_ptr<const bson::Collator> borrowed(std::shared_ptr<void>(), context.collator);
+      auto m = query::Matcher::Parse(std::string(matcher_->filter().bytes()), nullptr, borrowed);
+      if (!m.ok()) return m.status();
+      collated = *std::move(m);
+    }
+    const query::Matcher* matcher = collated ? collated.get() : matcher_.get();
+    std::erase_if(**array, [&](const Value& e) { return Remove(e, matcher, context.collator); });
     return absl::OkStatus();
   }
 
  private:
-  bool Remove(const Value& e, const bson::Collator* collator) const {
-    if (!matcher_) {
+  bool Remove(const Value& e, const query::Matcher* matcher, const bson::Collator* collator) const {
+    if (matcher == nullptr) {
       return std::any_of(values_.begin(), values_.end(),
                          [&](const Value& v) { return TreeValuesEqual(v, e, collator); });
     }
@@ -42,7 +52,7 @@ class PullModifier : public Modifier {
       b.AppendValue("", e);
     }
     std::string bytes = std::move(b).Finish();
-    return matcher_->Matches(bson::DocView(bytes));
+    return matcher->Matches(bson::DocView(bytes));
   }
 
   std::unique_ptr<query::Matcher> matcher_;
