@@ -223,4 +223,55 @@ std::optional<DecimalParts> MultiplyDecimals(const DecimalParts& a, const Decima
   return r;
 }
 
+std::optional<DecimalParts> DivideDecimals(const DecimalParts& a, const DecimalParts& b) {
+  if (a.kind != DecimalParts::Kind::kFinite || b.kind != DecimalParts::Kind::kFinite ||
+      b.coefficient == 0) {
+    return std::nullopt;
+  }
+  DecimalParts r;
+  r.negative = a.negative != b.negative;
+  int preferred = a.exponent - b.exponent;
+  if (a.coefficient == 0) {
+    r.exponent = std::clamp(preferred, kMinExponent, kMaxExponent);
+    return r;
+  }
+  // Long division, one digit at a time: the remainder stays below b's coefficient
+  // (< 10^34), so remainder * 10 fits 128 bits. Collect 35 significant digits (34 and a
+  // rounding digit) and whether anything non-zero remains.
+  u128 q = a.coefficient / b.coefficient, rem = a.coefficient % b.coefficient;
+  int exponent = preferred;
+  int digits = q == 0 ? 0 : Digits(q);
+  while (digits < 35 && (rem != 0 || digits == 0)) {
+    rem *= 10;
+    q = q * 10 + rem / b.coefficient;
+    rem %= b.coefficient;
+    --exponent;
+    if (q != 0) ++digits;
+  }
+  bool sticky = rem != 0;
+  if (digits > 34) {
+    // Round away the last digit(s): half to even, with the remainder as a sticky bit.
+    int drop = digits - 34;
+    u128 scale = Pow10(drop);
+    u128 kept = q / scale, cut = q % scale, half = scale / 2;
+    bool up = cut > half || (cut == half && (sticky || (kept & 1) != 0));
+    q = kept + (up ? 1 : 0);
+    exponent += drop;
+    if (q == kMaxCoefficient) {
+      q /= 10;
+      ++exponent;
+    }
+  } else if (!sticky) {
+    // Exact: move toward the preferred exponent by dropping trailing zeros.
+    while (exponent < preferred && q % 10 == 0) {
+      q /= 10;
+      ++exponent;
+    }
+  }
+  r.coefficient = q;
+  r.exponent = exponent;
+  if (!Representable(r)) return std::nullopt;
+  return r;
+}
+
 }  // namespace micromongo::bson

@@ -42,5 +42,9 @@ int CompareDecimals(const DecimalParts& a, const DecimalParts& b);
 // than 34 digits) or is not finite, so callers can fall back to an approximation.
 std::optional<DecimalParts> AddDecimals(const DecimalParts& a, const DecimalParts& b);
 std::optional<DecimalParts> MultiplyDecimals(const DecimalParts& a, const DecimalParts& b);
+// a / b rounded to 34 digits (half to even); an exact quotient takes the exponent closest
+// to IEEE's preferred a.exponent - b.exponent. nullopt for b == 0, non-finite operands or
+// results outside decimal128's exponent range.
+std::optional<DecimalParts> DivideDecimals(const DecimalParts& a, const DecimalParts& b);
 
 }  // namespace micromongo::bson

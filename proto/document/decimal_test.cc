@@ -59,7 +59,7 @@ struct ArithmeticCase {
   const char* expected;  // Decimal128::ToString of the result
 };
 
-// Decimal arithmetic keeps its exact digits and IEEE's preferred exponent (1.10 + 1.20
+// Decimal arithmetic keeps its exact digits (division rounds to 34, half to even) and IEEE's preferred exponent (1.10 + 1.20
 // is 2.30), as MongoDB's does.
 TEST(DecimalTest, AddsSubtractsAndMultipliesExactly) {
   const ArithmeticCase cases[] = {
@@ -72,6 +72,15 @@ TEST(DecimalTest, AddsSubtractsAndMultipliesExactly) {
       {MultiplyNumbers, Dec("1.5"), Dec("2"), "3.0"},
       {MultiplyNumbers, Dec("12345678901234567"), Dec("10000000000000001"), "123456789012345682345678901234567"},
       {MultiplyNumbers, Dec("-0.5"), Value(int64_t{3}), "-1.5"},
+      {DivideNumbers, Dec("1"), Dec("3"), "0.3333333333333333333333333333333333"},
+      {DivideNumbers, Dec("2"), Dec("3"), "0.6666666666666666666666666666666667"},
+      {DivideNumbers, Dec("1"), Dec("4"), "0.25"},
+      {DivideNumbers, Dec("6.0"), Dec("2"), "3.0"},
+      {DivideNumbers, Dec("10"), Value(4), "2.5"},
+      {DivideNumbers, Dec("-7"), Dec("2"), "-3.5"},
+      {DivideNumbers, Dec("1E+2"), Dec("4"), "25"},
+      {DivideNumbers, Value(1), Dec("8"), "0.125"},
+      {DivideNumbers, Dec("0.5"), Dec("0.000000000000000000000000000000001"), "5E+32"},
   };
   for (const ArithmeticCase& c : cases) {
     Value r = c.op(c.a, c.b);

@@ -102,6 +102,14 @@ Value MultiplyNumbers(const Value& a, const Value& b) {
       [](long double x, long double y) { return x * y; }, &MultiplyDecimals);
 }
 
+Value DivideNumbers(const Value& a, const Value& b) {
+  if (a.type() == BsonType::kDecimal128 || b.type() == BsonType::kDecimal128) {
+    if (auto q = DivideDecimals(ToDecimalParts(a), ToDecimalParts(b))) return FromDecimalParts(*q);
+    return DecimalFromLongDouble(ToLongDouble(a) / ToLongDouble(b));
+  }
+  return static_cast<double>(ToLongDouble(a) / ToLongDouble(b));
+}
+
 int CompareTree(const Value& a, const Value& b, const Collator* collator) {
   Builder x, y;
   x.AppendValue("", a);

@@ -21,6 +21,9 @@ inline bool TreeEqual(const Value& a, const Value& b, const Collator* collator =
 Value AddNumbers(const Value& a, const Value& b);
 Value SubtractNumbers(const Value& a, const Value& b);
 Value MultiplyNumbers(const Value& a, const Value& b);
+// a / b for $divide: a double, or a decimal128 (rounded to 34 digits) if either operand
+// is one. Division by zero is the caller's error to report.
+Value DivideNumbers(const Value& a, const Value& b);
 // Any numeric value as long double (decimal128 approximated).
 long double ToLongDouble(const Value& v);
 // A decimal128 Value from a long double.

@@ -573,11 +573,7 @@ const std::vector<OpDef>& Operators() {
                    }
                    long double y = bson::ToLongDouble(*a[1]);
                    if (y == 0) return Err(2, "can't $divide by zero");
-                   long double q = bson::ToLongDouble(*a[0]) / y;
-                   if (a[0]->type() == BsonType::kDecimal128 || a[1]->type() == BsonType::kDecimal128) {
-                     return Some(bson::DecimalFromLongDouble(q));
-                   }
-                   return Some(static_cast<double>(q));
+                   return Some(bson::DivideNumbers(*a[0], *a[1]));
                  }});
     v.push_back({"$mod", 2, 2, [](const Args& a) -> EvalResult {
                    if (IsNullish(a[0]) || IsNullish(a[1])) return kNull;
