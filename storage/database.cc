@@ -167,14 +167,21 @@ absl::Status Database::CreateCollection(std::string_view name, std::string_view 
 }
 
 absl::Status Database::SetCollectionOptions(std::string_view name, std::string_view options_bson) {
+  return ChangeCollectionOptions(
+      name, [&](bson::DocView) -> absl::StatusOr<std::string> { return std::string(options_bson); });
+}
+
+absl::Status Database::ChangeCollectionOptions(std::string_view name, const OptionsChange& change) {
   std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
   std::lock_guard<std::mutex> l(catalog_mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
     return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", name_, ".", name));
   }
+  auto options = change(it->second->options());
+  if (!options.ok()) return options.status();
   auto changed = std::make_shared<Collection>(std::string(name), it->second->id(),
-                                              std::string(options_bson));
+                                              *std::move(options));
   changed->count_ = it->second->count();
   changed->indexes_ = it->second->indexes_;
   auto batch = kv_->NewBatch();

@@ -119,6 +119,10 @@ class Database {
   // Replaces the options of an existing collection or view (collMod); 26 if absent. Takes
   // ddl_mutex() itself, so no operation is using the old Collection object meanwhile.
   absl::Status SetCollectionOptions(std::string_view name, std::string_view options_bson);
+  // The same with the new options computed from the current ones under the lock (so
+  // concurrent changes do not overwrite each other); `change`'s errors are returned.
+  using OptionsChange = std::function<absl::StatusOr<std::string>(bson::DocView current)>;
+  absl::Status ChangeCollectionOptions(std::string_view name, const OptionsChange& change);
   // Adds an index (creating the collection if needed): `build` is called with the
   // collection and the new index's id, with ddl_mutex() held exclusively (no writer runs),
   // and puts the entries of the existing records into the unit; the entries and the

@@ -58,16 +58,14 @@ grpc::Status AdminServiceImpl::ModifyCollection(grpc::ServerContext*,
   }
   auto db = engine_->GetDatabase(req->database(), /*create=*/false);
   if (!db.ok()) return ToGrpc(db.status());
-  std::shared_ptr<storage::Collection> coll =
-      *db == nullptr ? nullptr : (*db)->FindCollection(req->collection());
-  if (coll == nullptr) {
+  if (*db == nullptr) {
     return ToGrpc(MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", req->database(), ".",
                                                         req->collection())));
   }
-  bson::DocView current = coll->options();
-  auto options = BuildCollectionOptions(req->database(), req->options(), &current);
-  if (!options.ok()) return ToGrpc(options.status());
-  return ToGrpc((*db)->SetCollectionOptions(req->collection(), *options));
+  return ToGrpc((*db)->ChangeCollectionOptions(
+      req->collection(), [&](bson::DocView current) {
+        return BuildCollectionOptions(req->database(), req->options(), &current);
+      }));
 }
 
 grpc::Status AdminServiceImpl::DropCollection(grpc::ServerContext*,
