@@ -10,7 +10,7 @@
 #include <memory>
 #include <mutex>
 
-#include "service/crud.h"
+#include "service/find_cursor.h"
 
 namespace micromongo::service {
 

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "absl/status/status.h"
+
+namespace micromongo::service {
+
+// A server-side time limit (maxTimeMS). Scans call Check() as they go.
+class Deadline {
+ public:
+  Deadline() = default;
+  static Deadline After(int64_t millis) {
+    Deadline d;
+    if (millis > 0) d.at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
+    return d;
+  }
+  // Code 50 (MaxTimeMSExpired) once passed; cheap enough to call every few documents.
+  absl::Status Check() const;
+
+ private:
+  std::optional<std::chrono::steady_clock::time_point> at_;
+};
+
+}  // namespace micromongo::service

@@ -1,0 +1,157 @@
+#include "service/indexes.h"
+
+#include "document/builder.h"
+#include "document/compare.h"
+#include "document/json.h"
+#include "document/status.h"
+#include "index/index_key.h"
+#include "service/open_namespace.h"
+#include "storage/namespace.h"
+
+namespace micromongo::service {
+
+using bson::DocView;
+using bson::ValueView;
+
+namespace {
+
+std::string IdIndexSpec() {
+  bson::Builder b;
+  b.AppendInt32("v", 2);
+  bson::Builder key;
+  key.AppendInt32("_id", 1);
+  b.AppendDocument("key", DocView(std::move(key).Finish()));
+  b.AppendString("name", "_id_");
+  return std::move(b).Finish();
+}
+
+bool SameKeys(DocView a, DocView b) { return bson::CompareDocuments(a, b) == 0; }
+
+}  // namespace
+
+absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_view db_name,
+                                        std::string_view coll_name, DocView keys,
+                                        DocView options) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
+  auto built = index::IndexSpec::Build(keys, options);
+  if (!built.ok()) return built.status();
+  auto spec = index::IndexSpec::Parse(DocView(*built));
+  if (!spec.ok()) return spec.status();
+  // {_id: 1} is the implicit _id index.
+  if (keys.CountElements() == 1 && keys.begin()->key == "_id" && !spec->unique()) {
+    return std::string("_id_");
+  }
+  auto db = engine->GetDatabase(db_name, /*create=*/true);
+  if (!db.ok()) return db.status();
+  if (auto existing = (*db)->FindCollection(coll_name)) {
+    if (existing->is_view()) {
+      return MongoError(kCommandNotSupportedOnView,
+                        StrCat("Namespace ", db_name, ".", coll_name, " is a view, not a collection"));
+    }
+    for (const storage::IndexDef& def : existing->indexes()) {
+      DocView stored(def.spec);
+      ValueView stored_key;
+      stored.Find("key", &stored_key);
+      bool same_name = def.name() == spec->name();
+      bool same_keys = SameKeys(stored_key.Doc(), keys);
+      if (same_name && same_keys) {
+        if (SameKeys(stored, DocView(*built))) return spec->name();  // already there
+        return MongoError(kIndexOptionsConflict,
+                          StrCat("An existing index has the same name as the requested index "
+                                 "but different options: ", bson::BsonToJson(def.spec)));
+      }
+      if (same_name) {
+        return MongoError(kIndexKeySpecsConflict,
+                          StrCat("An existing index has the same name as the requested index "
+                                 "but different keys: ", bson::BsonToJson(def.spec)));
+      }
+      if (same_keys) {
+        return MongoError(kIndexOptionsConflict,
+                          StrCat("Index already exists with a different name: ", def.name()));
+      }
+    }
+  }
+  std::string name = spec->name();
+  auto build = [&](const storage::Collection& coll, uint32_t index_id,
+                   storage::WriteUnit* unit) -> absl::Status {
+    // The entries of the existing records, as a write of each would make them.
+    Namespace ns;
+    ns.coll = std::make_shared<storage::Collection>(coll.name(), coll.id());
+    ns.indexes.push_back({index_id, *spec});
+    ns.db_name = std::string(db_name);
+    ns.coll_name = std::string(coll_name);
+    auto it = (*db)->ScanRecords(coll);
+    for (; it->Valid(); it->Next()) {
+      DocView doc(it->value().data());
+      if (auto s = ns.WriteIndexEntries(unit, nullptr, &doc); !s.ok()) return s;
+    }
+    return it->status();
+  };
+  if (auto s = (*db)->CreateIndex(coll_name, *std::move(built), build); !s.ok()) return s;
+  return name;
+}
+
+absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine,
+                                                     std::string_view db_name,
+                                                     std::string_view coll_name) {
+  auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  if (ns->coll == nullptr || ns->coll->is_view()) {
+    return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", db_name, ".", coll_name));
+  }
+  std::vector<std::string> out{IdIndexSpec()};
+  for (const storage::IndexDef& def : ns->coll->indexes()) out.push_back(def.spec);
+  return out;
+}
+
+absl::Status DropIndex(storage::Engine* engine, std::string_view db_name,
+                       std::string_view coll_name, std::string_view name, DocView keys) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
+  auto db = engine->GetDatabase(db_name, /*create=*/false);
+  if (!db.ok()) return db.status();
+  std::shared_ptr<storage::Collection> coll = *db ? (*db)->FindCollection(coll_name) : nullptr;
+  if (coll == nullptr) {
+    return MongoError(kNamespaceNotFound, StrCat("ns not found ", db_name, ".", coll_name));
+  }
+  if (name == "_id_" || (name.empty() && keys.CountElements() == 1 && keys.begin()->key == "_id")) {
+    return MongoError(kInvalidOptions, "cannot drop _id index");
+  }
+  std::vector<std::string> names;
+  for (const storage::IndexDef& def : coll->indexes()) {
+    ValueView key;
+    DocView(def.spec).Find("key", &key);
+    if (name == "*" || def.name() == name || (name.empty() && SameKeys(key.Doc(), keys))) {
+      names.emplace_back(def.name());
+    }
+  }
+  if (names.empty() && name != "*") {
+    return MongoError(kIndexNotFound, name.empty()
+                                          ? StrCat("can't find index with key: ", bson::BsonToJson(keys.bytes()))
+                                          : StrCat("index not found with name [", name, "]"));
+  }
+  for (const std::string& n : names) {
+    if (auto s = (*db)->DropIndex(coll_name, n); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+bool IndexExists(storage::Engine* engine, std::string_view db_name, std::string_view coll_name,
+                 std::string_view name, const DocView* keys) {
+  if (name == "_id_") return true;
+  if (keys != nullptr && keys->CountElements() == 1 && keys->begin()->key == "_id" &&
+      keys->begin()->value.IsNumber() && keys->begin()->value.AsDouble() == 1) {
+    return true;
+  }
+  auto db = engine->GetDatabase(db_name, /*create=*/false);
+  if (!db.ok() || *db == nullptr) return false;
+  auto coll = (*db)->FindCollection(coll_name);
+  if (coll == nullptr) return false;
+  for (const storage::IndexDef& def : coll->indexes()) {
+    ValueView key;
+    DocView(def.spec).Find("key", &key);
+    if (keys != nullptr ? SameKeys(key.Doc(), *keys) : def.name() == name) return true;
+  }
+  return false;
+}
+
+}  // namespace micromongo::service

@@ -1,0 +1,34 @@
+#pragma once
+
+// Secondary index DDL: create (building entries over existing documents), list, drop,
+// and whether a hint names an existing index. Entries of writes: open_namespace.h.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "document/bson_view.h"
+#include "storage/engine.h"
+
+namespace micromongo::service {
+
+// Creates an index ({v, key, name, ...} from index::IndexSpec::Build) over the existing
+// documents and returns its name; an identical existing index is left alone. Errors: 11000
+// when a unique index meets duplicates (nothing is created), 85/86 for a conflicting
+// index of the same name or keys, 166 on a view.
+absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_view db,
+                                        std::string_view coll, bson::DocView keys,
+                                        bson::DocView options);
+// The index documents of a collection, the _id index first; 26 if it does not exist.
+absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine, std::string_view db,
+                                                     std::string_view coll);
+// Drops the index named `name` ("*": all but _id_), or with key pattern `keys` when
+// `name` is empty. Errors: 27 (IndexNotFound), 72 for the _id index, 26.
+absl::Status DropIndex(storage::Engine* engine, std::string_view db, std::string_view coll,
+                       std::string_view name, bson::DocView keys);
+// Whether a hint names an index of the collection (the _id index always exists).
+bool IndexExists(storage::Engine* engine, std::string_view db, std::string_view coll,
+                 std::string_view name, const bson::DocView* keys);
+
+}  // namespace micromongo::service

@@ -1,0 +1,150 @@
+#include "service/open_namespace.h"
+
+#include "document/builder.h"
+#include "document/json.h"
+#include "document/status.h"
+#include "storage/namespace.h"
+
+namespace micromongo::service {
+
+using bson::DocView;
+using bson::ValueView;
+
+absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocView* old_doc,
+                                          const DocView* new_doc) const {
+  if (indexes.empty()) return absl::OkStatus();
+  std::string id_key;  // the record's _id keystring: names it in unique entries
+  storage::AppendKeyString((new_doc != nullptr ? *new_doc : *old_doc).begin()->value, &id_key);
+  std::vector<std::string> deletes;
+  std::vector<std::pair<std::string, std::string>> puts;
+  std::vector<index::IndexKey> old_keys, new_keys;
+  for (const Index& ix : indexes) {
+    old_keys.clear();
+    new_keys.clear();
+    if (old_doc != nullptr) {
+      if (auto s = ix.spec.Keys(*old_doc, &old_keys); !s.ok()) return s;
+    }
+    if (new_doc != nullptr) {
+      if (auto s = ix.spec.Keys(*new_doc, &new_keys); !s.ok()) return s;
+    }
+    std::string prefix = storage::IndexPrefix(coll->id(), ix.id);
+    auto entry_key = [&](const index::IndexKey& k) {
+      std::string key = prefix + k.encoded;
+      if (!ix.spec.unique()) key += id_key;
+      return key;
+    };
+    auto contains = [](const std::vector<index::IndexKey>& keys, const std::string& encoded) {
+      for (const auto& k : keys) {
+        if (k.encoded == encoded) return true;
+      }
+      return false;
+    };
+    for (const auto& k : old_keys) {
+      if (!contains(new_keys, k.encoded)) deletes.push_back(entry_key(k));
+    }
+    for (const auto& k : new_keys) {
+      if (contains(old_keys, k.encoded)) continue;
+      std::string key = entry_key(k);
+      if (ix.spec.unique()) {
+        auto owner = unit->GetIndexEntry(key);
+        if (!owner.ok()) return owner.status();
+        if (*owner && **owner != id_key) {
+          std::string key_value = ix.spec.KeyValueDocument(k);
+          bson::Builder details;
+          details.AppendDocument("keyPattern", ix.spec.key_pattern());
+          details.AppendDocument("keyValue", DocView(key_value));
+          return MongoError(kDuplicateKey,
+                            StrCat("E11000 duplicate key error collection: ", db_name, ".",
+                                   coll_name, " index: ", ix.spec.name(),
+                                   " dup key: ", bson::BsonToJson(key_value)),
+                            std::move(details).Finish());
+        }
+        puts.emplace_back(std::move(key), id_key);
+      } else {
+        puts.emplace_back(std::move(key), std::string());
+      }
+    }
+  }
+  for (std::string& key : deletes) unit->DeleteIndexEntry(std::move(key));
+  for (auto& [key, value] : puts) unit->PutIndexEntry(std::move(key), std::move(value));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_view db_name,
+                                        std::string_view coll_name, bool create,
+                                        Access access, const WriteOptions& options) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
+  auto db = engine->GetDatabase(db_name, create);
+  if (!db.ok()) return db.status();
+  Namespace ns;
+  ns.db = *std::move(db);
+  if (ns.db == nullptr) return ns;
+  ns.ddl = std::shared_lock<std::shared_mutex>(ns.db->ddl_mutex());
+  if (create) {
+    auto coll = ns.db->GetOrCreateCollection(coll_name);
+    if (!coll.ok()) return coll.status();
+    ns.coll = *std::move(coll);
+  } else {
+    ns.coll = ns.db->FindCollection(coll_name);
+  }
+  if (access == Access::kWrite && ns.coll != nullptr) {
+    if (ns.coll->is_view()) {
+      return MongoError(kCommandNotSupportedOnView,
+                        StrCat("Namespace ", db_name, ".", coll_name, " is a view, not a collection"));
+    }
+    if (!options.bypass_validation) {
+      auto validator = DocumentValidator::FromOptions(ns.coll->options());
+      if (!validator.ok()) return validator.status();
+      ns.validator = *std::move(validator);
+    }
+    for (const storage::IndexDef& def : ns.coll->indexes()) {
+      auto spec = index::IndexSpec::Parse(DocView(def.spec));
+      if (!spec.ok()) return spec.status();
+      ns.indexes.push_back({def.id, *std::move(spec)});
+    }
+    ns.db_name = std::string(db_name);
+    ns.coll_name = std::string(coll_name);
+  }
+  return ns;
+}
+
+std::string IdDocument(const ValueView& id) {
+  bson::Builder b;
+  b.AppendView("_id", id);
+  return std::move(b).Finish();
+}
+
+absl::Status DuplicateKey(std::string_view db, std::string_view coll, const ValueView& id) {
+  std::string key_value = IdDocument(id);
+  std::string json = bson::BsonToJson(key_value);
+  bson::Builder details;
+  bson::Builder pattern;
+  pattern.AppendInt32("_id", 1);
+  details.AppendDocument("keyPattern", DocView(std::move(pattern).Finish()));
+  details.AppendDocument("keyValue", DocView(key_value));
+  return MongoError(kDuplicateKey,
+                    StrCat("E11000 duplicate key error collection: ", db, ".", coll,
+                           " index: _id_ dup key: ", json),
+                    std::move(details).Finish());
+}
+
+std::string WithIdFirst(std::string doc) {
+  DocView view(doc);
+  auto first = view.begin();
+  if (first != view.end() && first->key == "_id") return doc;
+  ValueView id;
+  bool has_id = view.Find("_id", &id);
+  bson::Builder b;
+  if (has_id) {
+    b.AppendView("_id", id);
+  } else {
+    ObjectId oid = ObjectId::Generate();
+    b.AppendView("_id", ValueView{BsonType::kObjectId, reinterpret_cast<const char*>(oid.bytes.data()), 12});
+  }
+  for (const bson::ElementView& e : view) {
+    if (e.key != "_id") b.AppendView(e.key, e.value);
+  }
+  return std::move(b).Finish();
+}
+
+}  // namespace micromongo::service

@@ -1,0 +1,123 @@
+#pragma once
+
+// Internal to the service layer: opening a namespace for an operation (database and
+// collection held against concurrent DDL, validator and indexes loaded for writes), the
+// candidate records of a filter, and helpers shared by the write paths.
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "document/bson_view.h"
+#include "index/index_key.h"
+#include "query/matcher.h"
+#include "service/crud.h"
+#include "service/deadline.h"
+#include "service/validation.h"
+#include "storage/engine.h"
+#include "storage/key_codec.h"
+
+namespace micromongo::service {
+
+// An open namespace: the database held against concurrent DDL for the operation's length.
+struct Namespace {
+  std::shared_ptr<storage::Database> db;
+  std::shared_lock<std::shared_mutex> ddl;
+  std::shared_ptr<storage::Collection> coll;  // null if the collection does not exist
+  // For writes: the collection's document validator (null: none) and secondary indexes.
+  std::unique_ptr<DocumentValidator> validator;
+  struct Index {
+    uint32_t id;
+    index::IndexSpec spec;
+  };
+  std::vector<Index> indexes;
+  std::string db_name, coll_name;
+
+  // A document about to be stored, replacing `old_doc` (null for inserts).
+  absl::Status CheckValid(bson::DocView doc, const bson::DocView* old_doc) const {
+    if (auto s = update::ValidateStorable(doc); !s.ok()) return s;
+    return validator == nullptr ? absl::OkStatus() : validator->Check(doc, old_doc);
+  }
+
+  // Puts into `unit` the index entry changes of one document write: `old_doc` replaced by
+  // `new_doc` (null: insert / delete). Nothing is added on error: 11000 when a unique
+  // index already holds a new key for another document, 171 for parallel arrays.
+  absl::Status WriteIndexEntries(storage::WriteUnit* unit, const bson::DocView* old_doc,
+                                 const bson::DocView* new_doc) const;
+};
+
+enum class Access { kRead, kWrite };
+
+// `create`: create the database and collection if missing. Writes to a view fail with 166
+// (CommandNotSupportedOnView) and load the collection's validator.
+// `create`: create the database and collection if missing. Writes to a view fail with 166
+// (CommandNotSupportedOnView) and load the collection's validator (unless bypassed) and
+// indexes.
+absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_view db_name,
+                                        std::string_view coll_name, bool create,
+                                        Access access = Access::kRead,
+                                        const WriteOptions& options = {});
+
+// {_id: id}
+std::string IdDocument(const bson::ValueView& id);
+// MongoDB's DuplicateKey error on the _id index, with keyPattern and keyValue.
+absl::Status DuplicateKey(std::string_view db, std::string_view coll, const bson::ValueView& id);
+// Puts _id first, generating an ObjectId if the document has none.
+std::string WithIdFirst(std::string doc);
+
+// Candidates for a filter: one record for {_id: v}, else every record (the matcher decides).
+class Candidates {
+ public:
+  Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
+             const Deadline& deadline = {})
+      : db_(db), coll_(coll), matcher_(m), deadline_(deadline) {
+    if (const bson::ValueView* id = m.id_equality()) {
+      point_ = true;
+      key_ = storage::RecordKey(coll.id(), *id);
+    } else {
+      it_ = db->ScanRecords(coll);
+    }
+  }
+
+  // The next matching record; false at the end.
+  absl::StatusOr<bool> Next(std::string* key, std::string* doc) {
+    if (point_) {
+      if (done_) return false;
+      done_ = true;
+      auto found = db_->GetRecord(coll_, key_, doc);
+      if (!found.ok()) return found.status();
+      if (!*found || !matcher_.Matches(bson::DocView(*doc))) return false;
+      *key = key_;
+      return true;
+    }
+    for (; it_->Valid(); it_->Next()) {
+      if ((++scanned_ & 255) == 0) {
+        if (auto s = deadline_.Check(); !s.ok()) return s;
+      }
+      std::string_view value = it_->value();
+      if (!matcher_.Matches(bson::DocView(value.data()))) continue;
+      key->assign(it_->key());
+      doc->assign(value);
+      it_->Next();
+      return true;
+    }
+    if (!it_->status().ok()) return it_->status();
+    return false;
+  }
+
+ private:
+  storage::Database* db_;
+  const storage::Collection& coll_;
+  const query::Matcher& matcher_;
+  Deadline deadline_;
+  uint32_t scanned_ = 0;
+  bool point_ = false;
+  bool done_ = false;
+  std::string key_;
+  std::unique_ptr<storage::KvIterator> it_;
+};
+
+}  // namespace micromongo::service

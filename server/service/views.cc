@@ -1,0 +1,42 @@
+#include "service/views.h"
+
+#include "document/builder.h"
+#include "document/status.h"
+#include "storage/namespace.h"
+
+namespace micromongo::service {
+
+using bson::ValueView;
+
+absl::StatusOr<std::optional<ResolvedView>> ResolveView(storage::Engine* engine,
+                                                        std::string_view db_name,
+                                                        std::string_view coll_name) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
+  auto db = engine->GetDatabase(db_name, /*create=*/false);
+  if (!db.ok()) return db.status();
+  if (*db == nullptr) return std::optional<ResolvedView>();
+  std::optional<ResolvedView> view;
+  std::string name(coll_name);
+  // Views may be defined on views: prepend each definition's pipeline, down to a collection.
+  for (int depth = 0;; ++depth) {
+    std::shared_ptr<storage::Collection> c = (*db)->FindCollection(name);
+    if (c == nullptr || !c->is_view()) break;
+    if (depth >= 20) {
+      return MongoError(kInvalidOptions, StrCat("view ", db_name, ".", coll_name,
+                                                " is defined through more than 20 views"));
+    }
+    if (!view) view.emplace();
+    ValueView on, pipeline;
+    c->options().Find("viewOn", &on);
+    std::vector<Document> stages;
+    if (c->options().Find("pipeline", &pipeline) && pipeline.type == BsonType::kArray) {
+      for (const bson::ElementView& e : pipeline.Doc()) stages.push_back(bson::Decode(e.value.Doc()));
+    }
+    view->stages.insert(view->stages.begin(), stages.begin(), stages.end());
+    name = std::string(on.String());
+    view->collection = name;
+  }
+  return view;
+}
+
+}  // namespace micromongo::service

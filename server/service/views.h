@@ -1,0 +1,26 @@
+#pragma once
+
+// Views: a view's reads run its pipeline over the collection it is defined on.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "micromongo/document.h"
+#include "storage/engine.h"
+
+namespace micromongo::service {
+
+// A view resolved to the collection it reads and the pipeline that computes it (the
+// definitions of views over views concatenated).
+struct ResolvedView {
+  std::string collection;
+  std::vector<Document> stages;
+};
+// nullopt unless db.coll is a view. Errors: invalid names (73).
+absl::StatusOr<std::optional<ResolvedView>> ResolveView(storage::Engine* engine,
+                                                        std::string_view db,
+                                                        std::string_view coll);
+
+}  // namespace micromongo::service
