@@ -42,14 +42,14 @@ std::string_view IndexDef::name() const {
 
 WriteUnit::WriteUnit(Database* db) : db_(db), batch_(db->kv_->NewBatch()) {}
 
-void WriteUnit::PutIndexEntry(std::string key, std::string value) {
+void WriteUnit::PutIndexEntry(std::string key, std::string value, bool unique) {
   batch_->Put(key, value);
-  pending_index_[std::move(key)] = std::move(value);
+  if (unique) pending_index_[std::move(key)] = std::move(value);
 }
 
-void WriteUnit::DeleteIndexEntry(std::string key) {
+void WriteUnit::DeleteIndexEntry(std::string key, bool unique) {
   batch_->Delete(key);
-  pending_index_[std::move(key)] = std::nullopt;
+  if (unique) pending_index_[std::move(key)] = std::nullopt;
 }
 
 absl::StatusOr<std::optional<std::string>> WriteUnit::GetIndexEntry(std::string_view key) {
@@ -326,6 +326,12 @@ std::vector<std::string> Database::CollectionNames() const {
 absl::StatusOr<bool> Database::GetRecord(const Collection& c, std::string_view key,
                                          std::string* bson) {
   return kv_->Get(key, bson);
+}
+
+std::unique_ptr<KvIterator> Database::ScanIndex(const Collection& c, uint32_t index_id,
+                                                std::string_view lo, std::string_view hi) {
+  std::string prefix = IndexPrefix(c.id(), index_id);
+  return kv_->NewIterator(prefix + std::string(lo), prefix + std::string(hi));
 }
 
 std::unique_ptr<KvIterator> Database::ScanRecords(const Collection& c) {

@@ -80,12 +80,13 @@ class WriteUnit {
   explicit WriteUnit(Database* db);
   void PutRecord(Collection* c, std::string_view key, std::string_view bson, bool is_insert);
   void DeleteRecord(Collection* c, std::string_view key);
-  // Index entries (keys built with IndexEntryKey). The value names the record (its _id
-  // keystring) for unique indexes and is empty otherwise.
-  void PutIndexEntry(std::string key, std::string value);
-  void DeleteIndexEntry(std::string key);
-  // The value of an index entry as this unit leaves it: its own puts and deletes over the
-  // committed state. Caller holds the collection's write_mutex().
+  // Index entries (FORMAT.md); the value names the record (its _id keystring).
+  // `unique`: the entry belongs to a unique index, whose checks read it back through
+  // GetIndexEntry (other entries are not remembered, keeping big index builds lean).
+  void PutIndexEntry(std::string key, std::string value, bool unique = true);
+  void DeleteIndexEntry(std::string key, bool unique = true);
+  // The value of a unique index's entry as this unit leaves it: its own puts and deletes
+  // over the committed state. Caller holds the collection's write_mutex().
   absl::StatusOr<std::optional<std::string>> GetIndexEntry(std::string_view key);
   KvBatch* batch() { return batch_.get(); }
   bool empty() const { return batch_->Count() == 0; }
@@ -145,6 +146,10 @@ class Database {
   }
   // Iterates the collection's records in _id key order over a snapshot.
   std::unique_ptr<KvIterator> ScanRecords(const Collection& c);
+  // Iterates the entries of one index whose keys (after the index prefix) lie in
+  // [lo, hi), over a snapshot.
+  std::unique_ptr<KvIterator> ScanIndex(const Collection& c, uint32_t index_id, std::string_view lo,
+                                        std::string_view hi);
   absl::Status Commit(WriteUnit* unit);
 
   uint64_t DiskBytes() { return kv_->DiskBytes(); }

@@ -35,6 +35,10 @@ class IndexSpec {
 
   const std::string& name() const { return name_; }
   bool unique() const { return unique_; }
+  bool partial() const { return partial_ != nullptr; }
+  // The first key field and whether it is descending (what an equality lookup can use).
+  const query::FieldPath& first_field() const { return fields_.front().path; }
+  bool first_descending() const { return fields_.front().descending; }
   bson::DocView key_pattern() const { return bson::DocView(key_pattern_); }
 
   // The distinct keys of `doc` (none for a sparse index when every key field is missing,

@@ -39,10 +39,21 @@ absl::StatusOr<std::unique_ptr<FindCursor>> FindCursor::Open(storage::Engine* en
     if (!found.ok()) return found.status();
     c->use_sorted_ = true;
     if (*found && c->spec_.matcher->Matches(DocView(doc))) c->sorted_.push_back(std::move(doc));
+  } else if (ChooseIndex(*ns->coll, *c->spec_.matcher)) {
+    // An index lookup: its (few) documents are fetched now, in _id order.
+    Candidates candidates(ns->db.get(), *ns->coll, *c->spec_.matcher, c->spec_.deadline);
+    std::string key, doc;
+    while (true) {
+      auto more = candidates.Next(&key, &doc);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      c->sorted_.push_back(std::move(doc));
+    }
+    c->use_sorted_ = true;
   } else {
     c->it_ = ns->db->ScanRecords(*ns->coll);
   }
-  if (c->spec_.sort && !c->spec_.sort->empty() && !c->use_sorted_) {
+  if (c->spec_.sort && !c->spec_.sort->empty() && (!c->use_sorted_ || c->sorted_.size() > 1)) {
     // Blocking sort: gather matches, then order them stably by the sort key (ties keep
     // _id order, so skip/limit pages are deterministic).
     std::vector<std::string> docs;
@@ -62,6 +73,8 @@ absl::StatusOr<std::unique_ptr<FindCursor>> FindCursor::Open(storage::Engine* en
     std::stable_sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
       return sort.Compare(a.first, b.first) < 0;
     });
+    c->sorted_.clear();
+    c->sorted_pos_ = 0;
     c->sorted_.reserve(docs.size());
     for (auto& [k, i] : keys) c->sorted_.push_back(std::move(docs[i]));
     c->use_sorted_ = true;

@@ -1,5 +1,7 @@
 #include "service/open_namespace.h"
 
+#include <tuple>
+
 #include "document/builder.h"
 #include "document/json.h"
 #include "document/status.h"
@@ -15,8 +17,8 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
   if (indexes.empty()) return absl::OkStatus();
   std::string id_key;  // the record's _id keystring: names it in unique entries
   storage::AppendKeyString((new_doc != nullptr ? *new_doc : *old_doc).begin()->value, &id_key);
-  std::vector<std::string> deletes;
-  std::vector<std::pair<std::string, std::string>> puts;
+  std::vector<std::pair<std::string, bool>> deletes;               // key, unique index
+  std::vector<std::tuple<std::string, std::string, bool>> puts;  // key, value, unique index
   std::vector<index::IndexKey> old_keys, new_keys;
   for (const Index& ix : indexes) {
     old_keys.clear();
@@ -40,7 +42,7 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
       return false;
     };
     for (const auto& k : old_keys) {
-      if (!contains(new_keys, k.encoded)) deletes.push_back(entry_key(k));
+      if (!contains(new_keys, k.encoded)) deletes.emplace_back(entry_key(k), ix.spec.unique());
     }
     for (const auto& k : new_keys) {
       if (contains(old_keys, k.encoded)) continue;
@@ -59,14 +61,13 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
                                    " dup key: ", bson::BsonToJson(key_value)),
                             std::move(details).Finish());
         }
-        puts.emplace_back(std::move(key), id_key);
-      } else {
-        puts.emplace_back(std::move(key), std::string());
       }
+      // Every entry's value names its document, so lookups need not parse keys.
+      puts.emplace_back(std::move(key), id_key, ix.spec.unique());
     }
   }
-  for (std::string& key : deletes) unit->DeleteIndexEntry(std::move(key));
-  for (auto& [key, value] : puts) unit->PutIndexEntry(std::move(key), std::move(value));
+  for (auto& [key, unique] : deletes) unit->DeleteIndexEntry(std::move(key), unique);
+  for (auto& [key, value, unique] : puts) unit->PutIndexEntry(std::move(key), std::move(value), unique);
   return absl::OkStatus();
 }
 
@@ -145,6 +146,84 @@ std::string WithIdFirst(std::string doc) {
     if (e.key != "_id") b.AppendView(e.key, e.value);
   }
   return std::move(b).Finish();
+}
+
+namespace {
+
+// The smallest string greater than every string starting with `prefix`.
+std::string PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+bool LookupScalar(const ValueView& v, const bson::Collator* collator) {
+  switch (v.type) {
+    case BsonType::kDocument:
+    case BsonType::kArray:
+    case BsonType::kRegex:
+    case BsonType::kNull:
+    case BsonType::kUndefined:
+    case BsonType::kMinKey:
+    case BsonType::kMaxKey:
+      return false;
+    case BsonType::kString:
+    case BsonType::kSymbol:
+      return collator == nullptr;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+std::optional<IndexLookup> ChooseIndex(const storage::Collection& coll, const query::Matcher& m) {
+  if (coll.indexes().empty() || m.MatchesAll()) return std::nullopt;
+  for (const bson::ElementView& e : m.filter()) {
+    if (e.key.empty() || e.key[0] == '$') continue;
+    ValueView operand = e.value;
+    if (operand.type == BsonType::kDocument) {
+      // {field: {$eq: v}} only; other operator objects and embedded documents are skipped.
+      DocView ops = operand.Doc();
+      if (ops.CountElements() != 1 || ops.begin()->key != "$eq") continue;
+      operand = ops.begin()->value;
+    }
+    if (!LookupScalar(operand, m.collator())) continue;
+    query::FieldPath path(e.key);
+    bool numeric_part = false;
+    for (size_t i = 0; i < path.size(); ++i) numeric_part = numeric_part || path.index(i).has_value();
+    if (numeric_part) continue;
+    for (const storage::IndexDef& def : coll.indexes()) {
+      auto spec = index::IndexSpec::Parse(DocView(def.spec));
+      if (!spec.ok() || spec->partial() || spec->first_descending() ||
+          spec->first_field().dotted() != e.key) {
+        continue;
+      }
+      IndexLookup lookup;
+      lookup.index_id = def.id;
+      storage::AppendKeyString(operand, &lookup.key);
+      return lookup;
+    }
+  }
+  return std::nullopt;
+}
+
+void Candidates::LoadIndexed(const IndexLookup& lookup) {
+  indexed_ = true;
+  auto it = db_->ScanIndex(coll_, lookup.index_id, lookup.key, PrefixSuccessor(lookup.key));
+  std::string record_prefix = storage::RecordPrefix(coll_.id());
+  for (; it->Valid(); it->Next()) {
+    if ((++scanned_ & 255) == 0) {
+      if (auto s = deadline_.Check(); !s.ok()) {
+        status_ = s;
+        return;
+      }
+    }
+    indexed_keys_.push_back(record_prefix + std::string(it->value()));
+  }
+  status_ = it->status();
+  std::sort(indexed_keys_.begin(), indexed_keys_.end());
+  indexed_keys_.erase(std::unique(indexed_keys_.begin(), indexed_keys_.end()), indexed_keys_.end());
 }
 
 }  // namespace micromongo::service

@@ -4,7 +4,9 @@
 // collection held against concurrent DDL, validator and indexes loaded for writes), the
 // candidate records of a filter, and helpers shared by the write paths.
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -68,7 +70,22 @@ absl::Status DuplicateKey(std::string_view db, std::string_view coll, const bson
 // Puts _id first, generating an ObjectId if the document has none.
 std::string WithIdFirst(std::string doc);
 
-// Candidates for a filter: one record for {_id: v}, else every record (the matcher decides).
+// An equality lookup a secondary index can serve: the filter has a top-level condition
+// {field: scalar} (or {field: {$eq: scalar}}) on the index's first, ascending field.
+struct IndexLookup {
+  uint32_t index_id = 0;
+  std::string key;  // key string of the scalar: the entries' common prefix
+};
+
+// Chooses an index for `m`, or nullopt (then records are scanned). Only lookups that find
+// every matching document qualify: scalars other than null (missing fields are indexed
+// as null, sparse indexes skip them), not arrays or documents (which equal arrays, not
+// their elements), no partial indexes, no numeric path components, and no strings under
+// a collation.
+std::optional<IndexLookup> ChooseIndex(const storage::Collection& coll, const query::Matcher& m);
+
+// Candidates for a filter: one record for {_id: v}; the records an index lookup names (in
+// _id order, as a scan yields them); else every record. The matcher decides in each case.
 class Candidates {
  public:
   Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
@@ -77,6 +94,8 @@ class Candidates {
     if (const bson::ValueView* id = m.id_equality()) {
       point_ = true;
       key_ = storage::RecordKey(coll.id(), *id);
+    } else if (auto lookup = ChooseIndex(coll, m)) {
+      LoadIndexed(*lookup);
     } else {
       it_ = db->ScanRecords(coll);
     }
@@ -84,6 +103,7 @@ class Candidates {
 
   // The next matching record; false at the end.
   absl::StatusOr<bool> Next(std::string* key, std::string* doc) {
+    if (!status_.ok()) return status_;
     if (point_) {
       if (done_) return false;
       done_ = true;
@@ -92,6 +112,20 @@ class Candidates {
       if (!*found || !matcher_.Matches(bson::DocView(*doc))) return false;
       *key = key_;
       return true;
+    }
+    if (indexed_) {
+      while (next_indexed_ < indexed_keys_.size()) {
+        if ((++scanned_ & 255) == 0) {
+          if (auto s = deadline_.Check(); !s.ok()) return s;
+        }
+        const std::string& record_key = indexed_keys_[next_indexed_++];
+        auto found = db_->GetRecord(coll_, record_key, doc);
+        if (!found.ok()) return found.status();
+        if (!*found || !matcher_.Matches(bson::DocView(*doc))) continue;
+        *key = record_key;
+        return true;
+      }
+      return false;
     }
     for (; it_->Valid(); it_->Next()) {
       if ((++scanned_ & 255) == 0) {
@@ -109,6 +143,10 @@ class Candidates {
   }
 
  private:
+  // The record keys the lookup's entries name, sorted and without repeats (a multikey
+  // document has one entry per distinct element).
+  void LoadIndexed(const IndexLookup& lookup);
+
   storage::Database* db_;
   const storage::Collection& coll_;
   const query::Matcher& matcher_;
@@ -116,6 +154,10 @@ class Candidates {
   uint32_t scanned_ = 0;
   bool point_ = false;
   bool done_ = false;
+  bool indexed_ = false;
+  absl::Status status_;
+  std::vector<std::string> indexed_keys_;
+  size_t next_indexed_ = 0;
   std::string key_;
   std::unique_ptr<storage::KvIterator> it_;
 };
