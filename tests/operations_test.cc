@@ -631,7 +631,7 @@ TEST_F(OperationsTest, IndexLookupsReturnWhatScansReturn) {
   mm::Database db = client_->Db();
   mm::Collection plain = db["plain"], indexed = db["indexed"];
   const mm::Value values[] = {5, 5.0, int64_t{5}, mm::Decimal128::FromString("5.0"), 6, "x", "X", true,
-                              nullptr, Array{5, 7}, Array{Array{5}}, Document{{"c", 1}},
+                              nullptr, Array{5, 7}, Array{3, 7}, Array{Array{5}}, Document{{"c", 1}},
                               Array{Document{{"c", 1}}, Document{{"c", 2}}}, mm::ObjectId::Generate()};
   std::vector<Document> docs;
   int id = 0;
@@ -665,8 +665,24 @@ TEST_F(OperationsTest, IndexLookupsReturnWhatScansReturn) {
       Document{{"b.c", 1}, {"a", 5}},
       Document{{"tags", "t1"}},
       Document{{"tags", "t2"}, {"a", Document{{"$gte", 5}}}},
-      Document{{"a", values[13]}},
+      Document{{"a", values[14]}},
       Document{{"a", 99}},
+      Document{{"a", Document{{"$in", Array{5, "x", 7}}}}},
+      Document{{"a", Document{{"$in", Array{5, nullptr}}}}},
+      Document{{"a", Document{{"$gt", 5}}}},
+      Document{{"a", Document{{"$gte", 5}}}},
+      Document{{"a", Document{{"$lt", 6}}}},
+      Document{{"a", Document{{"$lte", 5}}}},
+      Document{{"a", Document{{"$gt", 5}, {"$lt", 7}}}},  // met by different elements of [5, 7]? no: 7 !< 7
+      Document{{"a", Document{{"$gt", 4}, {"$lt", 6}}}},
+      Document{{"a", Document{{"$gte", 6}, {"$lte", 6}}}},
+      Document{{"a", Document{{"$gt", "a"}}}},
+      Document{{"a", Document{{"$lt", "a"}}}},
+      Document{{"a", Document{{"$gt", false}}}},
+      Document{{"a", Document{{"$gte", 5}, {"$ne", 7}}}},
+      Document{{"b.c", Document{{"$gte", "t1"}}}},
+      Document{{"tags", Document{{"$lt", "t2"}}}},
+      Document{{"tags", Document{{"$in", Array{"t2", 1}}}}},
   };
   for (const Document& f : filters) {
     std::string want, got;

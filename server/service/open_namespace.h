@@ -70,11 +70,15 @@ absl::Status DuplicateKey(std::string_view db, std::string_view coll, const bson
 // Puts _id first, generating an ObjectId if the document has none.
 std::string WithIdFirst(std::string doc);
 
-// An equality lookup a secondary index can serve: the filter has a top-level condition
-// {field: scalar} (or {field: {$eq: scalar}}) on the index's first, ascending field.
+// A lookup a secondary index can serve: a top-level condition on the index's first,
+// ascending field — equality ({field: v}, {$eq: v}), {$in: [...]}, or one bound of a range
+// ($gt/$gte, else $lt/$lte, within the value's type bracket; with a multikey index two
+// bounds may be met by different elements, so only one is used). Every document the
+// condition can match has an entry in the ranges; the matcher then checks each.
 struct IndexLookup {
   uint32_t index_id = 0;
-  std::string key;  // key string of the scalar: the entries' common prefix
+  // Key-string ranges [first, second) after the index prefix.
+  std::vector<std::pair<std::string, std::string>> ranges;
 };
 
 // Chooses an index for `m`, or nullopt (then records are scanned). Only lookups that find
