@@ -210,6 +210,9 @@ TEST(CollationTest, UpdateOperatorsCompareUnderTheCollation) {
       {R"({"a": ["apple", "x"]})", R"({"$pullAll": {"a": ["APPLE"]}})", R"({"a": ["x"]})"},
       {R"({"s": "b"})", R"({"$min": {"s": "A"}})", R"({"s": "A"})"},
       {R"({"s": "b"})", R"({"$max": {"s": "C"}})", R"({"s": "C"})"},
+      {R"({"a": ["b", "C"]})", R"({"$push": {"a": {"$each": ["a"], "$sort": 1}}})", R"({"a": ["a", "b", "C"]})"},
+      {R"({"a": [{"n": "b"}, {"n": "C"}]})", R"({"$push": {"a": {"$each": [{"n": "A"}], "$sort": {"n": -1}}}})",
+       R"({"a": [{"n": "C"}, {"n": "b"}, {"n": "A"}]})"},
   };
   auto collator = Make(R"({"locale": "en", "strength": 2})");
   for (const UpdateCase& c : cases) {

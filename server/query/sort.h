@@ -23,6 +23,12 @@ class SortSpec {
                                         std::shared_ptr<const bson::Collator> collator = nullptr);
 
   bool empty() const { return fields_.empty(); }
+  // The same specification comparing strings under `collator`.
+  SortSpec WithCollator(std::shared_ptr<const bson::Collator> collator) const {
+    SortSpec s = *this;
+    s.collator_ = std::move(collator);
+    return s;
+  }
   // Keys point into `doc`, which must outlive them.
   std::vector<bson::ValueView> ExtractKey(bson::DocView doc) const;
   // <0, 0, >0 for two extracted keys.

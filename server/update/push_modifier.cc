@@ -1,6 +1,8 @@
 // $push (with $each, $position, $sort, $slice) and $addToSet (with $each, BSON equality).
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 #include "document/builder.h"
 #include "document/status.h"
@@ -51,7 +53,7 @@ class PushModifier : public Modifier {
     a.insert(a.begin() + at, each.begin(), each.end());
     if (sort_direction) {
       std::stable_sort(a.begin(), a.end(), [&](const Value& x, const Value& y) {
-        int c = CompareTreeValues(x, y);
+        int c = CompareTreeValues(x, y, context.collator);
         return *sort_direction > 0 ? c < 0 : c > 0;
       });
     } else if (sort_by) {
@@ -65,9 +67,16 @@ class PushModifier : public Modifier {
       }
       std::vector<size_t> order(a.size());
       for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      // Under a collation, compare with it (borrowed for this call only).
+      std::optional<query::SortSpec> collated;
+      if (context.collator != nullptr) {
+        collated = sort_by->WithCollator(
+            std::shared_ptr<const bson::Collator>(std::shared_ptr<void>(), context.collator));
+      }
+      const query::SortSpec& spec = collated ? *collated : *sort_by;
       std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-        return sort_by->Compare(sort_by->ExtractKey(bson::DocView(encoded[x])),
-                                sort_by->ExtractKey(bson::DocView(encoded[y]))) < 0;
+        return spec.Compare(spec.ExtractKey(bson::DocView(encoded[x])),
+                            spec.ExtractKey(bson::DocView(encoded[y]))) < 0;
       });
       Array sorted;
       for (size_t i : order) sorted.push_back(std::move(a[i]));
