@@ -286,6 +286,11 @@ TEST_F(OperationsTest, CollationThroughTheClient) {
   auto agg = coll_->Aggregate({Document{{"$match", Document{{"x", "APPLE"}}}}}, {.collation = ci})
                  .ToVector();
   EXPECT_EQ(agg.size(), 1u);
+  // Computed projection fields compare under the find's collation too.
+  auto projected = coll_->FindOne(Document{{"_id", 5}},
+                                  {.projection = Document{{"is_apple", Document{{"$eq", Array{"$x", "APPLE"}}}}},
+                                   .collation = ci});
+  EXPECT_TRUE(projected->GetBool("is_apple"));
   // A string _id under a collation is matched by the collation too.
   coll_->InsertOne(Document{{"_id", "Key"}});
   EXPECT_EQ(coll_->CountDocuments(Document{{"_id", "KEY"}}, {.collation = ci}), 1);

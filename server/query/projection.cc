@@ -322,7 +322,8 @@ absl::Status Projection::ApplySpecials(DocView original, const Matcher* filter,
         break;
       }
       case Special::kComputed: {
-        auto v = pipeline::EvaluateOn(*s.expr, source, let);
+        auto v = pipeline::EvaluateOn(*s.expr, source, let,
+                                      filter != nullptr ? filter->collator() : nullptr);
         if (!v.ok()) return v.status();
         if (*v) SetPath(&out, s.path, **v);
         break;

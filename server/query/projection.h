@@ -23,7 +23,8 @@ class Projection {
   static absl::StatusOr<std::unique_ptr<Projection>> Parse(bson::DocView spec);
 
   // The projected document's bytes. `filter` is the find's query, needed by "a.$"
-  // (error 2 if it matches no element).
+  // (error 2 if it matches no element); computed fields compare strings under its
+  // collation.
   // `let`: variables computed fields can read.
   absl::StatusOr<std::string> Apply(bson::DocView doc, const class Matcher* filter = nullptr,
                                     const pipeline::VariableMap* let = nullptr) const;
