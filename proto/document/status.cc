@@ -59,6 +59,7 @@ std::string_view ErrorCodeName(int code) {
     case kIndexOptionsConflict: return "IndexOptionsConflict";
     case kIndexKeySpecsConflict: return "IndexKeySpecsConflict";
     case kCannotCreateIndex: return "CannotCreateIndex";
+    case kGraphContainsCycle: return "GraphContainsCycle";
     case kPathNotViable: return "PathNotViable";
     case kConflictingUpdateOperators: return "ConflictingUpdateOperators";
     case kCursorNotFound: return "CursorNotFound";

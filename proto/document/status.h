@@ -41,6 +41,7 @@ enum ErrorCode : int {
   kIndexOptionsConflict = 85,
   kIndexKeySpecsConflict = 86,
   kCannotCreateIndex = 67,
+  kGraphContainsCycle = 93,
   kPathNotViable = 28,
   kConflictingUpdateOperators = 40,
   kCursorNotFound = 43,

@@ -4,6 +4,7 @@
 #include "document/status.h"
 #include "service/collection_options.h"
 #include "service/services.h"
+#include "service/views.h"
 #include "service/wire.h"
 #include "storage/namespace.h"
 
@@ -45,6 +46,12 @@ grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*,
   }
   auto options = BuildCollectionOptions(req->database(), req->options(), nullptr);
   if (!options.ok()) return ToGrpc(options.status());
+  if (!req->options().view_on().empty()) {
+    if (auto s = CheckViewCycle(engine_, req->database(), req->collection(), req->options().view_on());
+        !s.ok()) {
+      return ToGrpc(s);
+    }
+  }
   auto db = engine_->GetDatabase(req->database(), /*create=*/true);
   if (!db.ok()) return ToGrpc(db.status());
   return ToGrpc((*db)->CreateCollection(req->collection(), *options));
@@ -55,6 +62,12 @@ grpc::Status AdminServiceImpl::ModifyCollection(grpc::ServerContext*,
                                                 v1::Empty*) {
   if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
     return ToGrpc(s);
+  }
+  if (!req->options().view_on().empty()) {
+    if (auto s = CheckViewCycle(engine_, req->database(), req->collection(), req->options().view_on());
+        !s.ok()) {
+      return ToGrpc(s);
+    }
   }
   auto db = engine_->GetDatabase(req->database(), /*create=*/false);
   if (!db.ok()) return ToGrpc(db.status());

@@ -8,6 +8,26 @@ namespace micromongo::service {
 
 using bson::ValueView;
 
+absl::Status CheckViewCycle(storage::Engine* engine, std::string_view db_name,
+                            std::string_view view, std::string_view view_on) {
+  auto db = engine->GetDatabase(db_name, /*create=*/false);
+  if (!db.ok()) return db.status();
+  std::string name(view_on);
+  for (int depth = 0; *db != nullptr && depth <= 20; ++depth) {
+    if (name == view) {
+      return MongoError(kGraphContainsCycle,
+                        StrCat("View cycle detected: ", db_name, ".", view, " reads itself through ",
+                               db_name, ".", view_on));
+    }
+    std::shared_ptr<storage::Collection> c = (*db)->FindCollection(name);
+    if (c == nullptr || !c->is_view()) break;
+    ValueView on;
+    c->options().Find("viewOn", &on);
+    name = std::string(on.String());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<ResolvedView>> ResolveView(storage::Engine* engine,
                                                         std::string_view db_name,
                                                         std::string_view coll_name) {

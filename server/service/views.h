@@ -18,6 +18,11 @@ struct ResolvedView {
   std::string collection;
   std::vector<Document> stages;
 };
+// Error 93 (GraphContainsCycle) if making `view` a view on `view_on` would close a cycle
+// of views.
+absl::Status CheckViewCycle(storage::Engine* engine, std::string_view db, std::string_view view,
+                            std::string_view view_on);
+
 // nullopt unless db.coll is a view. Errors: invalid names (73).
 absl::StatusOr<std::optional<ResolvedView>> ResolveView(storage::Engine* engine,
                                                         std::string_view db,
