@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace micromongo::bson {
 
@@ -174,11 +176,106 @@ int CompareDecimals(const DecimalParts& a, const DecimalParts& b) {
   return sa < 0 ? -magnitude : magnitude;
 }
 
+namespace {
+
+// Magnitudes as decimal digit strings, most significant first ("0" for zero): the slow
+// path for results that need rounding, at most about 80 digits long.
+std::string DigitString(u128 c) {
+  if (c == 0) return "0";
+  std::string out;
+  for (; c != 0; c /= 10) out.push_back(static_cast<char>('0' + static_cast<int>(c % 10)));
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+int CompareMagnitudes(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+std::string AddMagnitudes(const std::string& a, const std::string& b) {
+  std::string out;
+  int carry = 0;
+  for (size_t i = 0; i < std::max(a.size(), b.size()) || carry; ++i) {
+    int d = carry;
+    if (i < a.size()) d += a[a.size() - 1 - i] - '0';
+    if (i < b.size()) d += b[b.size() - 1 - i] - '0';
+    out.push_back(static_cast<char>('0' + d % 10));
+    carry = d / 10;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+// a - b for a >= b.
+std::string SubtractMagnitudes(const std::string& a, const std::string& b) {
+  std::string out;
+  int borrow = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    int d = (a[a.size() - 1 - i] - '0') - borrow - (i < b.size() ? b[b.size() - 1 - i] - '0' : 0);
+    borrow = d < 0;
+    out.push_back(static_cast<char>('0' + (d + 10) % 10));
+  }
+  while (out.size() > 1 && out.back() == '0') out.pop_back();
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::string MultiplyMagnitudes(const std::string& a, const std::string& b) {
+  std::vector<int> acc(a.size() + b.size(), 0);
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (size_t j = 0; j < b.size(); ++j) {
+      acc[i + j + 1] += (a[i] - '0') * (b[j] - '0');
+    }
+  }
+  for (size_t k = acc.size() - 1; k > 0; --k) {
+    acc[k - 1] += acc[k] / 10;
+    acc[k] %= 10;
+  }
+  std::string out;
+  for (int d : acc) {
+    if (out.empty() && d == 0) continue;
+    out.push_back(static_cast<char>('0' + d));
+  }
+  return out.empty() ? "0" : out;
+}
+
+// digits * 10^exponent rounded to 34 digits, half to even; nullopt outside decimal128's
+// exponent range (callers fall back to an approximation).
+std::optional<DecimalParts> Round34(bool negative, std::string digits, int exponent) {
+  size_t start = digits.find_first_not_of('0');
+  digits = start == std::string::npos ? "0" : digits.substr(start);
+  if (digits.size() > 34) {
+    size_t drop = digits.size() - 34;
+    std::string kept = digits.substr(0, 34), rest = digits.substr(34);
+    bool more = rest.find_first_not_of('0', 1) != std::string::npos;
+    bool up = rest[0] > '5' || (rest[0] == '5' && (more || (kept.back() - '0') % 2 == 1));
+    exponent += static_cast<int>(drop);
+    if (up) {
+      kept = AddMagnitudes(kept, "1");
+      if (kept.size() > 34) {  // 999...9 + 1
+        kept.pop_back();
+        ++exponent;
+      }
+    }
+    digits = kept;
+  }
+  DecimalParts r;
+  r.negative = negative;
+  r.exponent = exponent;
+  for (char c : digits) r.coefficient = r.coefficient * 10 + static_cast<unsigned>(c - '0');
+  if (!Representable(r)) return std::nullopt;
+  return r;
+}
+
+}  // namespace
+
 std::optional<DecimalParts> AddDecimals(const DecimalParts& a, const DecimalParts& b) {
   if (a.kind != DecimalParts::Kind::kFinite || b.kind != DecimalParts::Kind::kFinite) {
     return std::nullopt;
   }
-  // Align to the smaller exponent; give up if the scaled coefficient leaves 128 bits.
+  // Fast path: align to the smaller exponent in 128 bits; exact when the result fits.
   int exponent = std::min(a.exponent, b.exponent);
   auto scaled = [&](const DecimalParts& d) -> std::optional<u128> {
     int shift = d.exponent - exponent;
@@ -192,23 +289,41 @@ std::optional<DecimalParts> AddDecimals(const DecimalParts& a, const DecimalPart
     return c;
   };
   auto ca = scaled(a), cb = scaled(b);
-  if (!ca || !cb) return std::nullopt;
-  DecimalParts r;
-  r.exponent = exponent;
-  if (a.negative == b.negative) {
-    if (*ca > (~u128{0}) - *cb) return std::nullopt;
-    r.coefficient = *ca + *cb;
-    r.negative = a.negative;
-  } else if (*ca >= *cb) {
-    r.coefficient = *ca - *cb;
-    r.negative = a.negative;
-  } else {
-    r.coefficient = *cb - *ca;
-    r.negative = b.negative;
+  if (ca && cb && (a.negative != b.negative || *ca <= (~u128{0}) - *cb)) {
+    DecimalParts r;
+    r.exponent = exponent;
+    if (a.negative == b.negative) {
+      r.coefficient = *ca + *cb;
+      r.negative = a.negative;
+    } else if (*ca >= *cb) {
+      r.coefficient = *ca - *cb;
+      r.negative = a.negative;
+    } else {
+      r.coefficient = *cb - *ca;
+      r.negative = b.negative;
+    }
+    if (r.coefficient == 0) r.negative = a.negative && b.negative;  // x + -x is +0
+    if (Representable(r)) return r;
+    return Round34(r.negative, DigitString(r.coefficient), r.exponent);
   }
-  if (r.coefficient == 0) r.negative = a.negative && b.negative;  // x + -x is +0
-  if (!Representable(r)) return std::nullopt;
-  return r;
+  // Slow path: the operand with the larger exponent is scaled in a digit string. An
+  // operand more than 80 places below can only act as a tie-breaker, so it is replaced by
+  // a tiny value of the same sign (the rounded result is the same).
+  const DecimalParts& big = a.exponent >= b.exponent ? a : b;
+  DecimalParts small = a.exponent >= b.exponent ? b : a;
+  int gap = big.exponent - small.exponent;
+  if (gap > 80) {
+    small.coefficient = small.coefficient == 0 ? 0 : 1;
+    small.exponent = big.exponent - 80;
+    gap = 80;
+  }
+  std::string x = DigitString(big.coefficient) + std::string(gap, '0');
+  std::string y = DigitString(small.coefficient);
+  if (big.negative == small.negative) return Round34(big.negative, AddMagnitudes(x, y), small.exponent);
+  int c = CompareMagnitudes(x, y);
+  if (c == 0) return Round34(false, "0", small.exponent);
+  return c > 0 ? Round34(big.negative, SubtractMagnitudes(x, y), small.exponent)
+               : Round34(small.negative, SubtractMagnitudes(y, x), small.exponent);
 }
 
 std::optional<DecimalParts> MultiplyDecimals(const DecimalParts& a, const DecimalParts& b) {
@@ -218,9 +333,11 @@ std::optional<DecimalParts> MultiplyDecimals(const DecimalParts& a, const Decima
   DecimalParts r;
   r.negative = a.negative != b.negative;
   r.exponent = a.exponent + b.exponent;
-  if (__builtin_mul_overflow(a.coefficient, b.coefficient, &r.coefficient)) return std::nullopt;
-  if (!Representable(r)) return std::nullopt;
-  return r;
+  if (!__builtin_mul_overflow(a.coefficient, b.coefficient, &r.coefficient) && Representable(r)) {
+    return r;
+  }
+  return Round34(r.negative, MultiplyMagnitudes(DigitString(a.coefficient), DigitString(b.coefficient)),
+                 r.exponent);
 }
 
 std::optional<DecimalParts> DivideDecimals(const DecimalParts& a, const DecimalParts& b) {

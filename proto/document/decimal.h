@@ -37,9 +37,10 @@ DecimalParts DecimalFromDouble(double v, int digits);
 // <0, 0, >0 by value: 1.0 == 1.00, -0 == 0; NaN equals NaN and sorts below every number.
 int CompareDecimals(const DecimalParts& a, const DecimalParts& b);
 
-// Exact a + b and a * b, with IEEE's preferred exponents (the smaller exponent for sums,
-// the sum of exponents for products); nullopt when the exact result needs rounding (more
-// than 34 digits) or is not finite, so callers can fall back to an approximation.
+// a + b and a * b as IEEE 754 decimal128 computes them: exact with the preferred exponent
+// (the smaller exponent for sums, the sum of exponents for products) when the result fits
+// 34 digits, else rounded to 34 digits, half to even. nullopt for non-finite operands and
+// results outside the exponent range (callers fall back to an approximation).
 std::optional<DecimalParts> AddDecimals(const DecimalParts& a, const DecimalParts& b);
 std::optional<DecimalParts> MultiplyDecimals(const DecimalParts& a, const DecimalParts& b);
 // a / b rounded to 34 digits (half to even); an exact quotient takes the exponent closest
