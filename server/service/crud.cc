@@ -4,6 +4,7 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <system_error>
 
 #include "document/builder.h"
 #include "document/json.h"
@@ -182,10 +183,13 @@ class ChunkedWriter {
   absl::Status DocumentDone() {
     if (!pipelined_ || ++docs_ % kChunk != 0) return absl::OkStatus();
     if (auto s = Wait(); !s.ok()) return s;
-    in_flight_ = std::async(std::launch::async, [db = db_, unit = std::move(unit_)] {
-      return db->Commit(unit.get());
-    });
+    std::shared_ptr<storage::WriteUnit> unit = std::move(unit_);
     unit_ = std::make_unique<storage::WriteUnit>(db_);
+    try {
+      in_flight_ = std::async(std::launch::async, [db = db_, unit] { return db->Commit(unit.get()); });
+    } catch (const std::system_error&) {
+      return db_->Commit(unit.get());  // no thread to be had: commit here instead
+    }
     return absl::OkStatus();
   }
 
