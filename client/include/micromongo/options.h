@@ -17,8 +17,8 @@ namespace micromongo {
 
 class WorkerBridge;
 
-// An index hint: an index name or its key pattern. Until secondary indexes exist only the
-// _id index ("_id_" or {_id: 1}) can be named; others fail with error 2.
+// An index hint: an index name ("_id_", "a_1") or its key pattern ({_id: 1}, {a: 1}). It
+// must name an existing index (else error 2); results are the same with or without it.
 struct Hint {
   Hint(const char* name) : name(name) {}
   Hint(std::string name) : name(std::move(name)) {}
