@@ -361,6 +361,11 @@ TEST_F(OperationsTest, DocumentValidation) {
   db.CreateCollection("people", {.validator = Document{{"$jsonSchema", Document{{"required", Array{"name"}}}},
                                                       {"age", Document{{"$gte", 0}}}}});
   mm::Collection people = db["people"];
+  for (const Document& info : db.ListCollections()) {
+    if (info.GetString("name") == "people") {
+      EXPECT_TRUE(info.GetDocument("options").Has("validator"));
+    }
+  }
   people.InsertOne(Document{{"_id", 1}, {"name", "ann"}, {"age", 30}});
   try {
     people.InsertOne(Document{{"_id", 2}, {"age", 5}});
@@ -471,6 +476,15 @@ TEST_F(OperationsTest, Views) {
     }
   }
   EXPECT_EQ(coll_->CountDocuments(), 5);
+  // listCollections tells views from collections and shows their definitions.
+  for (const Document& info : db.ListCollections()) {
+    if (info.GetString("name") == "big") {
+      EXPECT_EQ(info.GetString("type"), "view");
+      EXPECT_EQ(info.GetDocument("options").GetString("viewOn"), coll_->name());
+    } else if (info.GetString("name") == coll_->name()) {
+      EXPECT_EQ(info.GetString("type"), "collection");
+    }
+  }
   // collMod replaces a view's pipeline; dropping a view leaves its collection alone.
   db.ModifyCollection("big", {.pipeline = {Document{{"$match", Document{{"n", 1}}}}}});
   EXPECT_EQ(big.EstimatedDocumentCount(), 1);

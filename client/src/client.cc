@@ -106,6 +106,18 @@ micromongo::Collection Database::Collection(std::string_view name) const {
   return micromongo::Collection(core_, name_, std::string(name));
 }
 
+std::vector<Document> Database::ListCollections() const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::DatabaseRequest request;
+  request.set_database(name_);
+  v1::ListCollectionsReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListCollections(c, request, &reply); });
+  std::vector<Document> out;
+  for (const v1::Doc& d : reply.collections()) out.push_back(internal::FromDoc(d));
+  return out;
+}
+
 std::vector<std::string> Database::ListCollectionNames() const {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);

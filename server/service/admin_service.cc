@@ -1,6 +1,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "document/builder.h"
 #include "document/status.h"
 #include "service/collection_options.h"
 #include "service/services.h"
@@ -34,7 +35,16 @@ grpc::Status AdminServiceImpl::ListCollections(grpc::ServerContext*,
   auto db = engine_->GetDatabase(req->database(), /*create=*/false);
   if (!db.ok()) return ToGrpc(db.status());
   if (*db == nullptr) return grpc::Status::OK;
-  for (const std::string& name : (*db)->CollectionNames()) reply->add_names(name);
+  for (const std::string& name : (*db)->CollectionNames()) {
+    std::shared_ptr<storage::Collection> coll = (*db)->FindCollection(name);
+    if (coll == nullptr) continue;  // dropped meanwhile
+    reply->add_names(name);
+    bson::Builder doc;
+    doc.AppendString("name", name);
+    doc.AppendString("type", coll->is_view() ? "view" : "collection");
+    doc.AppendDocument("options", coll->options());
+    SetDoc(reply->add_collections(), std::move(doc).Finish(), req->json());
+  }
   return grpc::Status::OK;
 }
 

@@ -166,6 +166,9 @@ class Database {
   micromongo::Collection operator[](std::string_view name) const { return Collection(name); }
   micromongo::Collection Collection(std::string_view name) const;
   std::vector<std::string> ListCollectionNames() const;
+  // MongoDB's listCollections documents, by name: {name, type: "collection" or "view",
+  // options} (the validator settings, or a view's viewOn and pipeline).
+  std::vector<Document> ListCollections() const;
   // Throws Error 48 (NamespaceExists) if it exists; 2 or 72 for invalid options.
   void CreateCollection(std::string_view name, const CollectionOptions& options = {}) const;
   // MongoDB's collMod: replaces the validator settings of a collection or the pipeline of
