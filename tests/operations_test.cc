@@ -17,6 +17,16 @@ namespace {
 constexpr char kOpsDb[] = "ops";
 using OperationsTest = micromongo::testing::WorkerTest<kOpsDb>;
 
+// The MongoDB code of the micromongo::Error that `f` throws (0 if it throws none).
+int ErrorCodeOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const mm::Error& e) {
+    return e.code();
+  }
+  return 0;
+}
+
 TEST_F(OperationsTest, FindOneAndUpdateReplaceDelete) {
   coll_->InsertMany({Document{{"_id", 1}, {"n", 5}}, Document{{"_id", 2}, {"n", 3}},
                      Document{{"_id", 3}, {"n", 9}}});
@@ -418,17 +428,9 @@ TEST_F(OperationsTest, DocumentValidation) {
   EXPECT_EQ(old.CountDocuments(), 3);
 
   // Bad options are rejected with MongoDB's codes.
-  auto code_of = [&](auto&& f) {
-    try {
-      f();
-    } catch (const mm::Error& e) {
-      return e.code();
-    }
-    return 0;
-  };
-  EXPECT_EQ(code_of([&] { db.CreateCollection("bad", {.validator = Document{{"a", Document{{"$bogus", 1}}}}}); }), 2);
-  EXPECT_EQ(code_of([&] { db.CreateCollection("bad", {.validation_level = "sometimes"}); }), 2);
-  EXPECT_EQ(code_of([&] { db.ModifyCollection("missing", {.validation_level = "off"}); }), 26);
+  EXPECT_EQ(ErrorCodeOf([&] { db.CreateCollection("bad", {.validator = Document{{"a", Document{{"$bogus", 1}}}}}); }), 2);
+  EXPECT_EQ(ErrorCodeOf([&] { db.CreateCollection("bad", {.validation_level = "sometimes"}); }), 2);
+  EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("missing", {.validation_level = "off"}); }), 26);
 }
 
 // Views (create with viewOn and pipeline): reads run the view's pipeline over its
@@ -490,23 +492,15 @@ TEST_F(OperationsTest, Views) {
   EXPECT_EQ(big.EstimatedDocumentCount(), 1);
   EXPECT_TRUE(db.DropCollection("big"));
   EXPECT_EQ(coll_->CountDocuments(), 5);
-  auto code_of = [&](auto&& f) {
-    try {
-      f();
-    } catch (const mm::Error& e) {
-      return e.code();
-    }
-    return 0;
-  };
-  EXPECT_EQ(code_of([&] { db.CreateCollection("v2", {.view_on = coll_->name(), .pipeline = {Document{{"$out", "x"}}}}); }), 167);
-  EXPECT_EQ(code_of([&] { db.CreateCollection("v3", {.view_on = coll_->name(), .pipeline = {Document{{"$bogus", 1}}}}); }), 238);
-  EXPECT_EQ(code_of([&] { db.CreateCollection("v4", {.validator = Document{{"a", 1}}, .view_on = coll_->name()}); }), 72);
-  EXPECT_EQ(code_of([&] { db.ModifyCollection(coll_->name(), {.view_on = "other"}); }), 72);
+  EXPECT_EQ(ErrorCodeOf([&] { db.CreateCollection("v2", {.view_on = coll_->name(), .pipeline = {Document{{"$out", "x"}}}}); }), 167);
+  EXPECT_EQ(ErrorCodeOf([&] { db.CreateCollection("v3", {.view_on = coll_->name(), .pipeline = {Document{{"$bogus", 1}}}}); }), 238);
+  EXPECT_EQ(ErrorCodeOf([&] { db.CreateCollection("v4", {.validator = Document{{"a", 1}}, .view_on = coll_->name()}); }), 72);
+  EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection(coll_->name(), {.view_on = "other"}); }), 72);
   // Views may name a collection that does not exist yet, but never close a cycle.
   db.CreateCollection("cyc_a", {.view_on = "cyc_b"});
   EXPECT_EQ(db["cyc_a"].EstimatedDocumentCount(), 0);
-  EXPECT_EQ(code_of([&] { db.CreateCollection("cyc_b", {.view_on = "cyc_a"}); }), 93);
-  EXPECT_EQ(code_of([&] { db.ModifyCollection("cyc_a", {.view_on = "cyc_a"}); }), 93);
+  EXPECT_EQ(ErrorCodeOf([&] { db.CreateCollection("cyc_b", {.view_on = "cyc_a"}); }), 93);
+  EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("cyc_a", {.view_on = "cyc_a"}); }), 93);
 }
 
 // Secondary indexes: unique constraints on every write path, builds that meet duplicates,

@@ -10,6 +10,18 @@
 #include "storage/namespace.h"
 
 namespace micromongo::service {
+namespace {
+
+// The name of a collection being created or modified, and for a view that its
+// definition closes no cycle.
+absl::Status CheckTarget(storage::Engine* engine, const std::string& db, const std::string& coll,
+                         const v1::CollectionOptions& options) {
+  if (auto s = storage::ValidateCollectionName(db, coll); !s.ok()) return s;
+  if (options.view_on().empty()) return absl::OkStatus();
+  return CheckViewCycle(engine, db, coll, options.view_on());
+}
+
+}  // namespace
 
 grpc::Status AdminServiceImpl::Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*) {
   return grpc::Status::OK;
@@ -51,17 +63,11 @@ grpc::Status AdminServiceImpl::ListCollections(grpc::ServerContext*,
 grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*,
                                                 const v1::CreateCollectionRequest* req,
                                                 v1::Empty*) {
-  if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
+  if (auto s = CheckTarget(engine_, req->database(), req->collection(), req->options()); !s.ok()) {
     return ToGrpc(s);
   }
   auto options = BuildCollectionOptions(req->database(), req->options(), nullptr);
   if (!options.ok()) return ToGrpc(options.status());
-  if (!req->options().view_on().empty()) {
-    if (auto s = CheckViewCycle(engine_, req->database(), req->collection(), req->options().view_on());
-        !s.ok()) {
-      return ToGrpc(s);
-    }
-  }
   auto db = engine_->GetDatabase(req->database(), /*create=*/true);
   if (!db.ok()) return ToGrpc(db.status());
   return ToGrpc((*db)->CreateCollection(req->collection(), *options));
@@ -70,14 +76,8 @@ grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*,
 grpc::Status AdminServiceImpl::ModifyCollection(grpc::ServerContext*,
                                                 const v1::ModifyCollectionRequest* req,
                                                 v1::Empty*) {
-  if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
+  if (auto s = CheckTarget(engine_, req->database(), req->collection(), req->options()); !s.ok()) {
     return ToGrpc(s);
-  }
-  if (!req->options().view_on().empty()) {
-    if (auto s = CheckViewCycle(engine_, req->database(), req->collection(), req->options().view_on());
-        !s.ok()) {
-      return ToGrpc(s);
-    }
   }
   auto db = engine_->GetDatabase(req->database(), /*create=*/false);
   if (!db.ok()) return ToGrpc(db.status());
