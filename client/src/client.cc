@@ -138,28 +138,36 @@ void SetOptions(v1::CollectionOptions* out, const CollectionOptions& options) {
   for (const Document& stage : options.pipeline) internal::SetBson(out->add_pipeline(), stage);
 }
 
+// Create and collMod share their request's shape; `call` picks the RPC.
+template <typename Request, typename Call>
+void SendCollectionOptions(internal::ClientCore* core, const std::string& db,
+                           std::string_view name, const CollectionOptions& options, Call call) {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core->Rpc(&keep);
+  Request request;
+  request.set_database(db);
+  request.set_collection(std::string(name));
+  SetOptions(request.mutable_options(), options);
+  v1::Empty reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return call(s, c, request, &reply); });
+}
+
 }  // namespace
 
 void Database::CreateCollection(std::string_view name, const CollectionOptions& options) const {
-  std::shared_ptr<WorkerBridge> keep;
-  auto& rpc = core_->Rpc(&keep);
-  v1::CreateCollectionRequest request;
-  request.set_database(name_);
-  request.set_collection(std::string(name));
-  SetOptions(request.mutable_options(), options);
-  v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->CreateCollection(c, request, &reply); });
+  SendCollectionOptions<v1::CreateCollectionRequest>(
+      core_.get(), name_, name, options,
+      [](const auto& s, grpc::ClientContext* c, const auto& request, v1::Empty* reply) {
+        return s.admin->CreateCollection(c, request, reply);
+      });
 }
 
 void Database::ModifyCollection(std::string_view name, const CollectionOptions& options) const {
-  std::shared_ptr<WorkerBridge> keep;
-  auto& rpc = core_->Rpc(&keep);
-  v1::ModifyCollectionRequest request;
-  request.set_database(name_);
-  request.set_collection(std::string(name));
-  SetOptions(request.mutable_options(), options);
-  v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ModifyCollection(c, request, &reply); });
+  SendCollectionOptions<v1::ModifyCollectionRequest>(
+      core_.get(), name_, name, options,
+      [](const auto& s, grpc::ClientContext* c, const auto& request, v1::Empty* reply) {
+        return s.admin->ModifyCollection(c, request, reply);
+      });
 }
 
 Cursor Database::Aggregate(const std::vector<Document>& pipeline,
