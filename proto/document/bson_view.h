@@ -62,6 +62,9 @@ struct ValueView {
   std::string_view bytes() const { return std::string_view(data, size); }
 };
 
+// A null value (what a missing field sorts and indexes as).
+inline constexpr ValueView kNullValue{BsonType::kNull, "", 0};
+
 struct ElementView {
   std::string_view key;
   ValueView value;

@@ -85,6 +85,17 @@ absl::StatusOr<Spec> ParseSpec(bson::DocView doc) {
       *out = std::string(v.String());
       return absl::OkStatus();
     };
+    // A string that must be one of `allowed`.
+    auto need_one_of = [&](std::string* out, std::initializer_list<std::string_view> allowed) {
+      absl::Status st = need_string(out);
+      if (!st.ok()) return st;
+      for (std::string_view a : allowed) {
+        if (*out == a) return absl::OkStatus();
+      }
+      std::string list;
+      for (std::string_view a : allowed) list += StrCat(list.empty() ? "'" : ", '", a, "'");
+      return MongoError(kBadValue, StrCat("collation ", k, " must be one of ", list, ", not '", *out, "'"));
+    };
     absl::Status s;
     if (k == "locale") {
       s = need_string(&spec.locale);
@@ -99,26 +110,13 @@ absl::StatusOr<Spec> ParseSpec(bson::DocView doc) {
     } else if (k == "caseLevel") {
       s = need_bool(&spec.case_level);
     } else if (k == "caseFirst") {
-      s = need_string(&spec.case_first);
-      if (s.ok() && spec.case_first != "upper" && spec.case_first != "lower" &&
-          spec.case_first != "off") {
-        return MongoError(kBadValue, StrCat("collation caseFirst must be 'upper', 'lower' or 'off', not '",
-                                            spec.case_first, "'"));
-      }
+      s = need_one_of(&spec.case_first, {"upper", "lower", "off"});
     } else if (k == "numericOrdering") {
       s = need_bool(&spec.numeric_ordering);
     } else if (k == "alternate") {
-      s = need_string(&spec.alternate);
-      if (s.ok() && spec.alternate != "non-ignorable" && spec.alternate != "shifted") {
-        return MongoError(kBadValue, StrCat("collation alternate must be 'non-ignorable' or 'shifted', not '",
-                                            spec.alternate, "'"));
-      }
+      s = need_one_of(&spec.alternate, {"non-ignorable", "shifted"});
     } else if (k == "maxVariable") {
-      s = need_string(&spec.max_variable);
-      if (s.ok() && spec.max_variable != "punct" && spec.max_variable != "space") {
-        return MongoError(kBadValue, StrCat("collation maxVariable must be 'punct' or 'space', not '",
-                                            spec.max_variable, "'"));
-      }
+      s = need_one_of(&spec.max_variable, {"punct", "space"});
     } else if (k == "normalization") {
       s = need_bool(&spec.normalization);
     } else if (k == "backwards") {

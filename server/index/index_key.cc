@@ -9,15 +9,8 @@
 #include "storage/key_codec.h"
 
 namespace micromongo::index {
-namespace {
-
 using bson::DocView;
 using bson::ValueView;
-
-constexpr char kNullBytes[1] = {0};
-const ValueView kNull{BsonType::kNull, kNullBytes, 0};
-
-}  // namespace
 
 std::string IndexSpec::DefaultName(DocView keys) {
   std::string name;
@@ -117,7 +110,7 @@ absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out) const {
     auto add = [&](const ValueView& v) { per_field[i].push_back(v); };
     query::ForEachValueAtPath(doc, fields_[i].path, add);
     if (per_field[i].empty()) {
-      per_field[i].push_back(kNull);
+      per_field[i].push_back(bson::kNullValue);
     } else {
       any_present = true;
     }

@@ -5,14 +5,7 @@
 #include "query/path_values.h"
 
 namespace micromongo::query {
-namespace {
-
 using bson::ValueView;
-
-constexpr char kNullBytes[1] = {0};
-const ValueView kNull{BsonType::kNull, kNullBytes, 0};
-
-}  // namespace
 
 absl::StatusOr<SortSpec> SortSpec::Parse(bson::DocView spec,
                                          std::shared_ptr<const bson::Collator> collator) {
@@ -46,7 +39,7 @@ std::vector<ValueView> SortSpec::ExtractKey(bson::DocView doc) const {
       if (f.ascending ? c < 0 : c > 0) best = v;
     };
     ForEachValueAtPath(root, f.path, 0, consider);
-    key.push_back(found ? best : kNull);
+    key.push_back(found ? best : bson::kNullValue);
   }
   return key;
 }

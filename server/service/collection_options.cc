@@ -1,5 +1,6 @@
 #include "service/collection_options.h"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -104,25 +105,27 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
   } else if (auto v = current_field("validator")) {
     out.AppendView("validator", *v);
   }
-  const std::string& level = requested.validation_level();
-  if (!level.empty() && level != "off" && level != "strict" && level != "moderate") {
-    return MongoError(kBadValue, StrCat("Enumeration value '", level, "' for field "
-                                        "'validationLevel' is not a valid value."));
+  // validationLevel and validationAction: one of their values, or unchanged if unset.
+  auto enum_field = [&](const char* name, const std::string& value,
+                        std::initializer_list<std::string_view> allowed) -> absl::Status {
+    if (value.empty()) {
+      if (auto v = current_field(name)) out.AppendView(name, *v);
+      return absl::OkStatus();
+    }
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      return MongoError(kBadValue, StrCat("Enumeration value '", value, "' for field '", name,
+                                          "' is not a valid value."));
+    }
+    out.AppendString(name, value);
+    return absl::OkStatus();
+  };
+  if (auto s = enum_field("validationLevel", requested.validation_level(), {"off", "strict", "moderate"});
+      !s.ok()) {
+    return s;
   }
-  if (!level.empty()) {
-    out.AppendString("validationLevel", level);
-  } else if (auto v = current_field("validationLevel")) {
-    out.AppendView("validationLevel", *v);
-  }
-  const std::string& action = requested.validation_action();
-  if (!action.empty() && action != "error" && action != "warn") {
-    return MongoError(kBadValue, StrCat("Enumeration value '", action, "' for field "
-                                        "'validationAction' is not a valid value."));
-  }
-  if (!action.empty()) {
-    out.AppendString("validationAction", action);
-  } else if (auto v = current_field("validationAction")) {
-    out.AppendView("validationAction", *v);
+  if (auto s = enum_field("validationAction", requested.validation_action(), {"error", "warn"});
+      !s.ok()) {
+    return s;
   }
   return std::move(out).Finish();
 }

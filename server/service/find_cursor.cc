@@ -39,9 +39,9 @@ absl::StatusOr<std::unique_ptr<FindCursor>> FindCursor::Open(storage::Engine* en
     if (!found.ok()) return found.status();
     c->use_sorted_ = true;
     if (*found && c->spec_.matcher->Matches(DocView(doc))) c->sorted_.push_back(std::move(doc));
-  } else if (ChooseIndex(*ns->coll, *c->spec_.matcher)) {
+  } else if (auto lookup = ChooseIndex(*ns->coll, *c->spec_.matcher)) {
     // An index lookup: its (few) documents are fetched now, in _id order.
-    Candidates candidates(ns->db.get(), *ns->coll, *c->spec_.matcher, c->spec_.deadline);
+    Candidates candidates(ns->db.get(), *ns->coll, *c->spec_.matcher, c->spec_.deadline, lookup);
     std::string key, doc;
     while (true) {
       auto more = candidates.Next(&key, &doc);

@@ -2,6 +2,8 @@
 
 #include <tuple>
 
+#include "absl/container/flat_hash_set.h"
+
 #include "document/builder.h"
 #include "document/json.h"
 #include "document/status.h"
@@ -35,17 +37,15 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
       if (!ix.spec.unique()) key += id_key;
       return key;
     };
-    auto contains = [](const std::vector<index::IndexKey>& keys, const std::string& encoded) {
-      for (const auto& k : keys) {
-        if (k.encoded == encoded) return true;
-      }
-      return false;
-    };
+    // Keys in both documents stay; a hash set keeps large multikey arrays linear.
+    absl::flat_hash_set<std::string_view> old_set, new_set;
+    for (const auto& k : old_keys) old_set.insert(k.encoded);
+    for (const auto& k : new_keys) new_set.insert(k.encoded);
     for (const auto& k : old_keys) {
-      if (!contains(new_keys, k.encoded)) deletes.emplace_back(entry_key(k), ix.spec.unique());
+      if (!new_set.contains(k.encoded)) deletes.emplace_back(entry_key(k), ix.spec.unique());
     }
     for (const auto& k : new_keys) {
-      if (contains(old_keys, k.encoded)) continue;
+      if (old_set.contains(k.encoded)) continue;
       std::string key = entry_key(k);
       if (ix.spec.unique()) {
         auto owner = unit->GetIndexEntry(key);

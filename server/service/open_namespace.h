@@ -94,11 +94,16 @@ class Candidates {
  public:
   Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
              const Deadline& deadline = {})
+      : Candidates(db, coll, m, deadline,
+                   m.id_equality() != nullptr ? std::nullopt : ChooseIndex(coll, m)) {}
+  // With the index lookup already chosen (nullopt: point lookup or scan).
+  Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
+             const Deadline& deadline, const std::optional<IndexLookup>& lookup)
       : db_(db), coll_(coll), matcher_(m), deadline_(deadline) {
     if (const bson::ValueView* id = m.id_equality()) {
       point_ = true;
       key_ = storage::RecordKey(coll.id(), *id);
-    } else if (auto lookup = ChooseIndex(coll, m)) {
+    } else if (lookup) {
       LoadIndexed(*lookup);
     } else {
       it_ = db->ScanRecords(coll);
