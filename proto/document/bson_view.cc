@@ -189,7 +189,7 @@ absl::Status CheckValue(BsonType type, const char* p, const char* end, int depth
       return CheckString(p, end, size);
     case BsonType::kDocument:
     case BsonType::kArray:
-      return CheckDocument(p, end, depth + 1, size);
+      return CheckDocument(p, end, depth - 1, size);
     case BsonType::kBinary: {
       if (end - p < 5) return Invalid("truncated binary");
       int32_t len = ReadInt32(p);
@@ -221,7 +221,7 @@ absl::Status CheckValue(BsonType type, const char* p, const char* end, int depth
       const char* inner_end = p + total;
       uint32_t code_size, scope_size;
       if (auto s = CheckString(p + 4, inner_end, &code_size); !s.ok()) return s;
-      if (auto s = CheckDocument(p + 4 + code_size, inner_end, depth + 1, &scope_size);
+      if (auto s = CheckDocument(p + 4 + code_size, inner_end, depth - 1, &scope_size);
           !s.ok()) {
         return s;
       }
@@ -236,8 +236,12 @@ absl::Status CheckValue(BsonType type, const char* p, const char* end, int depth
                               absl::Hex(static_cast<uint8_t>(type))));
 }
 
+// `depth`: how many more levels of nesting are allowed, this document's included.
 absl::Status CheckDocument(const char* p, const char* end, int depth, uint32_t* size) {
-  if (depth < 0) return Invalid("nesting too deep");
+  if (depth <= 0) {
+    return MongoError(kOverflow, StrCat("BSONObj exceeded maximum nested object depth: ",
+                                        kMaxBsonDepth));
+  }
   if (end - p < 5) return Invalid("document shorter than 5 bytes");
   int32_t len = ReadInt32(p);
   if (len < 5 || len > end - p) return Invalid("bad document length");

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "document/status.h"
 #include "micromongo/bson_types.h"
 
 namespace micromongo::bson {
@@ -119,8 +120,9 @@ class DocView {
 uint32_t ValueSize(BsonType type, const char* p);
 
 // Checks that `bytes` is exactly one well-formed BSON document: lengths, terminators,
-// known types, booleans 0/1, strings NUL-terminated, nesting at most `max_depth`.
-// Errors carry code 22 (InvalidBSON).
-absl::Status Validate(std::string_view bytes, int max_depth = 180);
+// known types, booleans 0/1, strings NUL-terminated and UTF-8. Errors carry code 22
+// (InvalidBSON), or 15 (Overflow) for documents nested more than `max_depth` levels (the
+// top-level document is the first; MongoDB accepts kMaxBsonDepth).
+absl::Status Validate(std::string_view bytes, int max_depth = kMaxBsonDepth);
 
 }  // namespace micromongo::bson

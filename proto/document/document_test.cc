@@ -89,6 +89,45 @@ TEST(DocumentTest, MalformedInputIsAnError) {
   }
 }
 
+// Documents nested `levels` deep counting the top-level one: {"a": {"a": ... {"a": 1}}}.
+std::string NestedBson(int levels) {
+  bson::Builder b;
+  std::vector<size_t> open;
+  for (int i = 1; i < levels; ++i) open.push_back(b.StartDocument("a"));
+  b.AppendInt32("a", 1);
+  for (auto it = open.rbegin(); it != open.rend(); ++it) b.End(*it);
+  return std::move(b).Finish();
+}
+
+std::string NestedJson(int levels, std::string_view leaf) {
+  std::string json;
+  for (int i = 1; i < levels; ++i) json += "{\"a\": ";
+  json += StrCat("{\"a\": ", leaf, "}");
+  json.append(levels - 1, '}');
+  return json;
+}
+
+TEST(DocumentTest, NestingLimits) {
+  EXPECT_TRUE(bson::Validate(NestedBson(kMaxBsonDepth)).ok());
+  EXPECT_EQ(MongoCodeOf(bson::Validate(NestedBson(kMaxBsonDepth + 1))), kOverflow);
+  EXPECT_EQ(MongoCodeOf(bson::Validate(NestedBson(100000))), kOverflow);
+  EXPECT_TRUE(bson::Validate(NestedBson(3), 3).ok());
+  EXPECT_EQ(MongoCodeOf(bson::Validate(NestedBson(4), 3)), kOverflow);
+
+  // Extended JSON: the same limit in BSON levels; a type wrapper at the deepest level is a
+  // value, not a level.
+  EXPECT_TRUE(bson::JsonToBson(NestedJson(kMaxBsonDepth, "1")).ok());
+  EXPECT_TRUE(bson::JsonToBson(NestedJson(kMaxBsonDepth, R"({"$numberLong": "1"})")).ok());
+  EXPECT_TRUE(bson::JsonToBson(NestedJson(kMaxBsonDepth, R"({"$date": {"$numberLong": "1"}})")).ok());
+  EXPECT_TRUE(bson::JsonToBson(NestedJson(
+      kMaxBsonDepth, R"({"$dbPointer": {"$ref": "c", "$id": {"$oid": "57e193d7a9cc81b4027498b5"}}})")).ok());
+  EXPECT_EQ(MongoCodeOf(bson::JsonToBson(NestedJson(kMaxBsonDepth, "{}")).status()), kOverflow);
+  EXPECT_EQ(MongoCodeOf(bson::JsonToBson(NestedJson(kMaxBsonDepth, "[]")).status()), kOverflow);
+  EXPECT_EQ(MongoCodeOf(bson::JsonToBson(NestedJson(kMaxBsonDepth + 1, "1")).status()), kOverflow);
+  std::string deep_arrays = "{\"a\": " + std::string(500000, '[') + std::string(500000, ']') + "}";
+  EXPECT_EQ(MongoCodeOf(bson::JsonToBson(deep_arrays).status()), kOverflow);
+}
+
 TEST(DocumentTest, RelaxedJsonNumbersAndDates) {
   Document d = Document::FromJson(
       R"({"i": 1, "l": 3000000000, "d": 1.0, "e": 1e3, "n": -0.5, "t": {"$date": "2001-02-03T04:05:06.789+01:00"},

@@ -23,6 +23,12 @@
 namespace micromongo::bson {
 namespace {
 
+absl::Status TooDeep() {
+  return MongoError(kOverflow, StrCat("Extended JSON: documents nested deeper than ",
+                                      kMaxBsonDepth, " levels"));
+}
+
+
 // A parsed JSON value; numbers keep their text for exact conversion.
 struct JsonValue {
   enum Kind { kNull, kBool, kNumber, kString, kObject, kArray } kind = kNull;
@@ -70,8 +76,12 @@ class Parser {
     return false;
   }
 
+  // `depth`: containers around this value (0 for the top level). A few levels more than
+  // BSON allows are parsed, for a type wrapper at the deepest level (up to three levels:
+  // {"$dbPointer": {"$ref": ..., "$id": {"$oid": ...}}}); AppendJson enforces BSON's limit
+  // exactly.
   absl::Status Value(JsonValue* out, int depth) {
-    if (depth > 200) return Error("nesting too deep");
+    if (depth > kMaxBsonDepth + 3) return TooDeep();
     SkipSpace();
     if (pos_ >= in_.size()) return Error("unexpected end of input");
     char c = in_[pos_];
@@ -618,6 +628,8 @@ absl::StatusOr<bool> AppendWrapper(Builder* b, std::string_view key, const JsonV
   return false;  // "$regex", "$type", "$gt", "$ref"...: an ordinary document
 }
 
+// `depth`: documents and arrays between the top-level document and `v` (0 for its fields),
+// so a document or array `v` is BSON nesting level depth + 2.
 absl::Status AppendJson(Builder* b, std::string_view key, const JsonValue& v, int depth) {
   switch (v.kind) {
     case JsonValue::kNull: b->AppendNull(key); return absl::OkStatus();
@@ -641,6 +653,7 @@ absl::Status AppendJson(Builder* b, std::string_view key, const JsonValue& v, in
       return absl::OkStatus();
     }
     case JsonValue::kArray: {
+      if (depth + 2 > kMaxBsonDepth) return TooDeep();
       size_t t = b->StartArray(key);
       char scratch[24];
       for (size_t i = 0; i < v.elements.size(); ++i) {
@@ -653,6 +666,7 @@ absl::Status AppendJson(Builder* b, std::string_view key, const JsonValue& v, in
       auto wrapped = AppendWrapper(b, key, v, depth);
       if (!wrapped.ok()) return wrapped.status();
       if (*wrapped) return absl::OkStatus();
+      if (depth + 2 > kMaxBsonDepth) return TooDeep();
       size_t t = b->StartDocument(key);
       for (const auto& [k, m] : v.members) {
         if (k.find('\0') != std::string::npos) return Bad("field name with a NUL");

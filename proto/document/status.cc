@@ -50,6 +50,7 @@ std::string_view ErrorCodeName(int code) {
     case kHostUnreachable: return "HostUnreachable";
     case kFailedToParse: return "FailedToParse";
     case kTypeMismatch: return "TypeMismatch";
+    case kOverflow: return "Overflow";
     case kInvalidLength: return "InvalidLength";
     case kIllegalOperation: return "IllegalOperation";
     case kInvalidBSON: return "InvalidBSON";

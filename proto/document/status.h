@@ -32,6 +32,7 @@ enum ErrorCode : int {
   kHostUnreachable = 6,
   kFailedToParse = 9,
   kTypeMismatch = 14,
+  kOverflow = 15,
   kInvalidLength = 16,
   kIllegalOperation = 20,
   kInvalidBSON = 22,
@@ -80,5 +81,13 @@ int MongoCodeOf(const absl::Status& status);
 
 // Largest BSON document MongoDB stores (16 MiB).
 inline constexpr size_t kMaxBsonObjectSize = 16 * 1024 * 1024;
+
+// Nesting limits, counting the top-level document as the first level. Requests may nest
+// documents and arrays kMaxBsonDepth levels (MongoDB's maxBSONDepth default); stored
+// documents kMaxStorageDepth (the manual's limit for BSON documents). Every recursive parser
+// and evaluator relies on these bounds: input deeper than this is refused before anything
+// recurses over it.
+inline constexpr int kMaxBsonDepth = 200;
+inline constexpr int kMaxStorageDepth = 100;
 
 }  // namespace micromongo

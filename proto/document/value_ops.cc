@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "document/builder.h"
 #include "document/compare.h"
@@ -17,6 +19,31 @@ long double ToLongDouble(const Value& v) {
   if (auto i = v.GetIf<int32_t>()) return *i;
   if (auto d = v.GetIf<double>()) return *d;
   return 0;
+}
+
+bool NestedDeeperThan(const Value& v, int levels) {
+  // Depth-first with an explicit stack of (value, its depth).
+  std::vector<std::pair<const Value*, int>> stack{{&v, 1}};
+  while (!stack.empty()) {
+    auto [value, depth] = stack.back();
+    stack.pop_back();
+    if (const Array* a = value->GetIf<Array>()) {
+      if (depth > levels) return true;
+      for (const Value& e : *a) {
+        if (e.type() == BsonType::kArray || e.type() == BsonType::kDocument) {
+          stack.push_back({&e, depth + 1});
+        }
+      }
+    } else if (const Document* d = value->GetIf<Document>()) {
+      if (depth > levels) return true;
+      for (const auto& [k, e] : *d) {
+        if (e.type() == BsonType::kArray || e.type() == BsonType::kDocument) {
+          stack.push_back({&e, depth + 1});
+        }
+      }
+    }
+  }
+  return false;
 }
 
 Value DecimalFromLongDouble(long double x) {

@@ -29,4 +29,8 @@ long double ToLongDouble(const Value& v);
 // A decimal128 Value from a long double.
 Value DecimalFromLongDouble(long double x);
 
+// Whether documents and arrays nest more than `levels` deep in `v` (a scalar is 0 levels,
+// [] and {} are 1). Iterative, and stops as soon as the answer is known.
+bool NestedDeeperThan(const Value& v, int levels);
+
 }  // namespace micromongo::bson

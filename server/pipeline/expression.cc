@@ -21,6 +21,24 @@ absl::Status Err(int code, std::string_view message) { return MongoError(code, m
 
 bool IsNullish(const std::optional<Value>& v) { return !v || v->IsNull() || v->type() == BsonType::kUndefined; }
 
+// Expressions that put values inside a new array or document ([...], {...}, $setField,
+// $objectToArray) check that the result still fits in a BSON document, so that repeated
+// nesting ({$reduce: {..., in: ["$$value"]}}) fails at once instead of building an
+// arbitrarily deep value. One level is left for the document that holds the result.
+absl::StatusOr<Value> Nested(Value v) {
+  if (bson::NestedDeeperThan(v, kMaxBsonDepth - 1)) {
+    return Err(kOverflow, StrCat("cannot convert document to BSON because it exceeds the limit of ",
+                                 kMaxBsonDepth, " levels of nesting"));
+  }
+  return v;
+}
+
+EvalResult SomeNested(Value v) {
+  auto r = Nested(std::move(v));
+  if (!r.ok()) return r.status();
+  return std::optional<Value>(*std::move(r));
+}
+
 // ---- Leaves -------------------------------------------------------------------------------
 
 class Constant : public Expression {
@@ -115,7 +133,7 @@ class ArrayExpr : public Expression {
       if (!v.ok()) return v.status();
       out.push_back(*v ? **v : Value(nullptr));
     }
-    return std::optional<Value>(Value(std::move(out)));
+    return SomeNested(Value(std::move(out)));
   }
 
  private:
@@ -132,7 +150,7 @@ class ObjectExpr : public Expression {
       if (!v.ok()) return v.status();
       if (*v) out.Append(k, **v);
     }
-    return std::optional<Value>(Value(std::move(out)));
+    return SomeNested(Value(std::move(out)));
   }
 
  private:
@@ -869,7 +887,7 @@ const std::vector<OpDef>& Operators() {
                    if (a[0]->type() != BsonType::kDocument) return Err(40390, "$objectToArray requires a document input");
                    Array out;
                    for (const auto& [k, fv] : a[0]->AsDocument()) out.push_back(Document{{"k", k}, {"v", fv}});
-                   return Some(out);
+                   return SomeNested(std::move(out));
                  }});
     v.push_back({"$arrayToObject", 1, 1, [](const Args& a) -> EvalResult {
                    if (IsNullish(a[0])) return kNull;
@@ -1258,7 +1276,7 @@ absl::StatusOr<ExprPtr> ParseOperator(std::string_view op, const Value& arg) {
       } else {
         out.Remove(key);  // $$REMOVE
       }
-      return Some(out);
+      return SomeNested(std::move(out));
     }));
   }
   if (op == "$dateToString") {

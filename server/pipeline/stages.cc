@@ -251,6 +251,13 @@ absl::StatusOr<std::unique_ptr<Stage>> BuildPipeline(std::unique_ptr<Stage> sour
                                                      const VariableMap* let,
                                                      std::optional<OutputSpec>* output,
                                                      std::shared_ptr<const bson::Collator> collator) {
+  // MongoDB's internalPipelineLengthLimit: bounds the work (and the nesting stages can add
+  // to a document) a single request can ask for.
+  constexpr size_t kMaxStages = 1000;
+  if (stages.size() > kMaxStages) {
+    return MongoError(7749501, StrCat("Pipeline length must be no longer than ", kMaxStages,
+                                      " stages."));
+  }
   std::unique_ptr<Stage> cur = std::move(source);
   for (size_t i = 0; i < stages.size(); ++i) {
     const Document& stage = stages[i];

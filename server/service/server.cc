@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "service/bad_request_interceptor.h"
 #include "service/cursor_manager.h"
 #include "service/services.h"
 #include "storage/engine.h"
@@ -77,6 +78,9 @@ int RunServer(const ServerOptions& options) {
   }
   builder.SetMaxReceiveMessageSize(64 << 20);
   builder.SetMaxSendMessageSize(64 << 20);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<BadRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(&data);
   builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -7,6 +7,7 @@
 #include "update/tree_path.h"
 
 #include <functional>
+#include <vector>
 
 namespace micromongo::update {
 namespace {
@@ -371,12 +372,44 @@ absl::Status Update::ApplyToBson(bson::DocView doc, const ApplyContext& context,
   return absl::OkStatus();
 }
 
+namespace {
+
+// Fails when documents and arrays nest deeper than kMaxStorageDepth levels (the top-level
+// document is the first). Iterative: a walk with one frame per open level.
+absl::Status CheckStorageDepth(bson::DocView doc) {
+  struct Frame {
+    bson::DocView::Iterator it, end;
+  };
+  std::vector<Frame> frames;
+  frames.push_back({doc.begin(), doc.end()});
+  while (!frames.empty()) {
+    Frame& top = frames.back();
+    if (top.it == top.end) {
+      frames.pop_back();
+      continue;
+    }
+    const bson::ValueView v = top.it->value;
+    ++top.it;
+    if (!v.IsDocumentLike()) continue;
+    if (frames.size() == static_cast<size_t>(kMaxStorageDepth)) {
+      return MongoError(kOverflow, StrCat("cannot insert document because it exceeds ",
+                                          kMaxStorageDepth, " levels of nesting"));
+    }
+    bson::DocView inner = v.Doc();
+    frames.push_back({inner.begin(), inner.end()});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateStorable(bson::DocView doc) {
   if (doc.size() > kMaxBsonObjectSize) {
     return MongoError(kBSONObjectTooLarge,
                       StrCat("object to insert too large. size in bytes: ", doc.size(),
                              ", max size: ", kMaxBsonObjectSize));
   }
+  if (auto s = CheckStorageDepth(doc); !s.ok()) return s;
   // Since MongoDB 5.0 field names may start with '$' and contain '.', except inside _id.
   for (const bson::ElementView& e : doc) {
     if (e.key == "_id") {

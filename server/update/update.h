@@ -77,7 +77,8 @@ class Update {
 };
 
 // Checks a document about to be stored: _id not an array/regex/undefined and without
-// $-prefixed fields (52), within 16 MiB (10334). Other $-prefixed and dotted field names
+// $-prefixed fields (52), within 16 MiB (10334), nested at most kMaxStorageDepth levels
+// (15 Overflow). Other $-prefixed and dotted field names
 // are storable, as in MongoDB 5.0+.
 absl::Status ValidateStorable(bson::DocView doc);
 
