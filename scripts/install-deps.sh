@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages micro-mongo builds and tests with. Idempotent: packages
 # already present are skipped, and apt-get runs only when something is missing.
+#
+#   install-deps.sh            everything: build, tests, container tools (podman, ...)
+#   install-deps.sh --build    only what building the server and client library needs
+#                              (the Docker image's build stage)
 set -euo pipefail
 
-packages=(
+build_packages=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev librocksdb-dev libbson-dev libpcre2-dev libicu-dev
+)
+test_packages=(
   libgtest-dev libgmock-dev
   python3 python3-grpcio python3-grpc-tools python3-protobuf
+  # tests/container_test.sh builds and runs the image without a Docker daemon or registry
+  podman podman-compose runc debootstrap
 )
+
+packages=("${build_packages[@]}")
+case "${1:-}" in
+  --build) ;;
+  "") packages+=("${test_packages[@]}") ;;
+  *) echo "usage: $0 [--build]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

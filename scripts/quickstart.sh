@@ -3,5 +3,5 @@
 # print, clean up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/build.sh
+./scripts/build.sh --no-tests
 ./build/client/quickstart

@@ -1,10 +1,12 @@
 // micromongo-server: flags and startup only; everything else is in service/.
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "service/health_probe.h"
 #include "service/server.h"
 
 namespace {
@@ -13,6 +15,7 @@ void Usage() {
   std::fprintf(stderr,
                "usage: micromongo-server [--listen ADDR]... [--data-dir DIR] [--sync]\n"
                "                         [--log-level error|info|debug]\n"
+               "       micromongo-server --health-check ADDR\n"
                "  --listen ADDR    unix:/path/to.sock or host:port (repeatable;\n"
                "                   default 127.0.0.1:50051)\n"
                "  --data-dir DIR   data root, one directory per database\n"
@@ -20,6 +23,8 @@ void Usage() {
                "  --sync           fsync the write-ahead log on every commit\n"
                "  --cursor-timeout-ms N  reclaim idle cursors after N ms (default 600000)\n"
                "  --log-level L    error, info (default) or debug\n"
+               "  --health-check ADDR  ask the server at ADDR whether it is serving; exit 0\n"
+               "                   if so, 1 if not (for container health checks)\n"
                "  (--watch-fd and --runtime-dir are set by WorkerBridge::Create)\n");
 }
 
@@ -46,7 +51,9 @@ int main(int argc, char** argv) {
       }
       return false;
     };
-    if (take("listen")) {
+    if (take("health-check")) {
+      return micromongo::service::ProbeHealth(value, std::chrono::seconds(2));
+    } else if (take("listen")) {
       options.listen.push_back(value);
     } else if (take("data-dir")) {
       options.data_dir = value;
