@@ -1,21 +1,16 @@
 #pragma once
 
-// Order-preserving, self-delimiting byte encoding of BSON values ("key strings"), and the
-// layout of every key micro-mongo stores (see FORMAT.md).
-//
-// memcmp order of encodings == MongoDB's BSON comparison order, and values MongoDB calls
-// equal encode identically: 1, 1.0 and NumberLong(1) are one key; "1" is another.
+// The layout of every key micro-mongo stores (see FORMAT.md), built from key strings
+// (document/key_string.h: the order-preserving encoding of BSON values).
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "document/bson_view.h"
+#include "document/key_string.h"
 
 namespace micromongo::storage {
-
-// Appends the key string of `v` to `out`.
-void AppendKeyString(const bson::ValueView& v, std::string* out);
 
 // Key prefixes of the single key space of a database (one RocksDB instance).
 inline constexpr char kMetaPrefix = 'm';     // m<name>                     -> value
@@ -26,8 +21,8 @@ inline constexpr char kRecordPrefix = 'r';   // r<coll id:4><_id keystring> -> B
 inline constexpr char kIndexPrefix = 'i';
 inline constexpr char kLogPrefix = 'l';      // l<sequence:8>               -> change event
 
-void AppendBigEndian32(uint32_t v, std::string* out);
-void AppendBigEndian64(uint64_t v, std::string* out);
+using bson::AppendBigEndian32;
+using bson::AppendBigEndian64;
 uint32_t ReadBigEndian32(const char* p);
 
 // r<coll id> : every record of the collection lies in [RecordPrefix(id), RecordPrefix(id+1)).

@@ -3,6 +3,7 @@
 
 #include <unicode/ucol.h>
 #include <unicode/uloc.h>
+#include <unicode/ustring.h>
 
 #include <cmath>
 #include <set>
@@ -34,6 +35,27 @@ class IcuCollator final : public bson::Collator {
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
     return r == UCOL_LESS ? -1 : (r == UCOL_GREATER ? 1 : 0);
+  }
+
+  std::string SortKey(std::string_view s) const override {
+    // ICU computes sort keys from UTF-16.
+    std::u16string utf16(s.size() + 1, u'\0');
+    int32_t len = 0;
+    UErrorCode status = U_ZERO_ERROR;
+    u_strFromUTF8(reinterpret_cast<UChar*>(utf16.data()), static_cast<int32_t>(utf16.size()), &len,
+                  s.data(), static_cast<int32_t>(s.size()), &status);
+    if (U_FAILURE(status)) return std::string(s);  // invalid UTF-8: see Compare
+    std::string key(2 * static_cast<size_t>(len) + 16, '\0');
+    int32_t n = ucol_getSortKey(c_, reinterpret_cast<const UChar*>(utf16.data()), len,
+                                reinterpret_cast<uint8_t*>(key.data()),
+                                static_cast<int32_t>(key.size()));
+    if (n > static_cast<int32_t>(key.size())) {
+      key.resize(static_cast<size_t>(n));
+      n = ucol_getSortKey(c_, reinterpret_cast<const UChar*>(utf16.data()), len,
+                          reinterpret_cast<uint8_t*>(key.data()), n);
+    }
+    key.resize(n > 0 ? static_cast<size_t>(n) - 1 : 0);  // without the terminating NUL
+    return key;
   }
 
  private:

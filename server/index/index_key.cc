@@ -130,7 +130,7 @@ absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out) const {
     for (size_t i = 0; i < fields_.size(); ++i) {
       const ValueView& v = per_field[i].size() > 1 ? per_field[i][k] : per_field[i][0];
       size_t start = key.encoded.size();
-      storage::AppendKeyString(v, &key.encoded);
+      bson::AppendKeyString(v, &key.encoded);
       if (fields_[i].descending) {
         for (size_t b = start; b < key.encoded.size(); ++b) key.encoded[b] = static_cast<char>(~key.encoded[b]);
       }

@@ -427,7 +427,7 @@ void DistinctValues::Add(DocView doc) {
       fresh = collated_seen_.insert(std::move(one).Finish()).second;
     } else {
       std::string k;  // key strings: MongoDB equality (1 and 1.0 are one value)
-      storage::AppendKeyString(v, &k);
+      bson::AppendKeyString(v, &k);
       fresh = seen_.insert(std::move(k)).second;
     }
     char scratch[24];

@@ -18,7 +18,7 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
                                           const DocView* new_doc) const {
   if (indexes.empty()) return absl::OkStatus();
   std::string id_key;  // the record's _id keystring: names it in unique entries
-  storage::AppendKeyString((new_doc != nullptr ? *new_doc : *old_doc).begin()->value, &id_key);
+  bson::AppendKeyString((new_doc != nullptr ? *new_doc : *old_doc).begin()->value, &id_key);
   std::vector<std::pair<std::string, bool>> deletes;               // key, unique index
   std::vector<std::tuple<std::string, std::string, bool>> puts;  // key, value, unique index
   std::vector<index::IndexKey> old_keys, new_keys;
@@ -179,7 +179,7 @@ bool LookupScalar(const ValueView& v, const bson::Collator* collator) {
 
 std::string KeyOf(const ValueView& v) {
   std::string key;
-  storage::AppendKeyString(v, &key);
+  bson::AppendKeyString(v, &key);
   return key;
 }
 

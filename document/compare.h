@@ -4,6 +4,9 @@
 // bracket, and _id uniqueness). Numbers compare by value across int32, int64, double and
 // decimal128: int64 and double compare exactly (through 64-bit-mantissa long double).
 
+#include <string>
+#include <string_view>
+
 #include "document/bson_view.h"
 
 namespace micromongo::bson {
@@ -21,6 +24,9 @@ class Collator {
   virtual ~Collator() = default;
   // <0, 0, >0 for two UTF-8 strings under the collation ("a" == "A" at strength 2).
   virtual int Compare(std::string_view a, std::string_view b) const = 0;
+  // The string's sort key: bytes whose memcmp order is Compare's order, equal exactly for
+  // strings Compare calls equal, and free of NUL bytes.
+  virtual std::string SortKey(std::string_view s) const = 0;
 };
 
 // <0, 0, >0. Documents compare element by element (type bracket, then field name, then

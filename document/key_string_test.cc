@@ -1,0 +1,147 @@
+#include "document/key_string.h"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+
+#include "document/compare.h"
+#include "document/json.h"
+
+namespace micromongo::bson {
+namespace {
+
+// Values in strictly ascending MongoDB order (BSON comparison order, numbers by value).
+const char* kAscending[] = {
+    R"({"v": {"$minKey": 1}})",
+    R"({"v": null})",
+    R"({"v": {"$numberDouble": "NaN"}})",
+    R"({"v": {"$numberDouble": "-Infinity"}})",
+    R"({"v": {"$numberLong": "-9223372036854775808"}})",
+    R"({"v": -2.5})",
+    R"({"v": {"$numberDecimal": "-1.000000000000000000000000000000001"}})",
+    R"({"v": -1})",
+    R"({"v": {"$numberDecimal": "-0.999999999999999999999999999999999"}})",
+    R"({"v": {"$numberDecimal": "-1E-6176"}})",
+    R"({"v": 0})",
+    R"({"v": {"$numberDecimal": "1E-6176"}})",
+    R"({"v": {"$numberDecimal": "0.1"}})",
+    R"({"v": 0.1})",  // 0.1000000000000000055511151231257827...
+    R"({"v": {"$numberDecimal": "0.1000000000000000055511151231257828"}})",
+    R"({"v": 0.5})",
+    R"({"v": 1})",
+    R"({"v": {"$numberDecimal": "1.000000000000000000000000000000001"}})",
+    R"({"v": {"$numberDecimal": "1.000000000000000000000000000000002"}})",
+    R"({"v": {"$numberLong": "9007199254740992"}})",
+    R"({"v": {"$numberLong": "9007199254740993"}})",
+    R"({"v": {"$numberDecimal": "9007199254740993.5"}})",
+    R"({"v": 9007199254740994.0})",
+    R"({"v": {"$numberLong": "9223372036854775807"}})",
+    R"({"v": {"$numberDouble": "Infinity"}})",
+    R"({"v": ""})",
+    R"({"v": "a"})",
+    R"({"v": "a\u0000b"})",
+    R"({"v": "ab"})",
+    R"({"v": "b"})",
+    R"({"v": {}})",
+    R"({"v": {"a": 1}})",
+    R"({"v": {"a": 1, "b": 1}})",
+    R"({"v": {"a": 2}})",
+    R"({"v": {"b": 0}})",  // element type is compared before field name
+    R"({"v": {"a": "x"}})",
+    R"({"v": []})",
+    R"({"v": [1]})",
+    R"({"v": [1, 2]})",
+    R"({"v": [2]})",
+    R"({"v": {"$binary": {"base64": "AA==", "subType": "00"}}})",
+    R"({"v": {"$binary": {"base64": "AAAA", "subType": "00"}}})",
+    R"({"v": {"$oid": "000000000000000000000001"}})",
+    R"({"v": {"$oid": "ffffffffffffffffffffffff"}})",
+    R"({"v": false})",
+    R"({"v": true})",
+    R"({"v": {"$date": {"$numberLong": "-1"}}})",
+    R"({"v": {"$date": {"$numberLong": "0"}}})",
+    R"({"v": {"$date": {"$numberLong": "1700000000000"}}})",
+    R"({"v": {"$timestamp": {"t": 1, "i": 2}}})",
+    R"({"v": {"$timestamp": {"t": 2, "i": 1}}})",
+    R"({"v": {"$regularExpression": {"pattern": "a", "options": ""}}})",
+    R"({"v": {"$regularExpression": {"pattern": "a", "options": "i"}}})",
+    R"({"v": {"$maxKey": 1}})",
+};
+
+struct Encoded {
+  std::string bson;
+  std::string key;
+};
+
+Encoded Encode(const char* json) {
+  auto bytes = JsonToBson(json);
+  EXPECT_TRUE(bytes.ok()) << json << ": " << bytes.status();
+  Encoded e{*bytes, ""};
+  AppendKeyString(DocView(e.bson).begin()->value, &e.key);
+  return e;
+}
+
+TEST(KeyStringTest, EncodingOrderIsBsonOrder) {
+  for (size_t i = 1; i < std::size(kAscending); ++i) {
+    Encoded a = Encode(kAscending[i - 1]), b = Encode(kAscending[i]);
+    EXPECT_LT(a.key, b.key) << kAscending[i - 1] << " vs " << kAscending[i];
+    EXPECT_LT(CompareValues(DocView(a.bson).begin()->value,
+                                  DocView(b.bson).begin()->value),
+              0)
+        << kAscending[i - 1] << " vs " << kAscending[i];
+  }
+}
+
+TEST(KeyStringTest, EqualNumbersShareOneKey) {
+  const char* same[] = {R"({"v": 1})", R"({"v": 1.0})", R"({"v": {"$numberLong": "1"}})",
+                        R"({"v": {"$numberDecimal": "1"}})"};
+  for (const char* json : same) EXPECT_EQ(Encode(same[0]).key, Encode(json).key) << json;
+  // Decimals equal to a double or an int64 share its key, however they are written.
+  const std::pair<const char*, const char*> pairs[] = {
+      {R"({"v": {"$numberDecimal": "1.000"}})", R"({"v": 1})"},
+      {R"({"v": {"$numberDecimal": "0.5"}})", R"({"v": 0.5})"},
+      {R"({"v": {"$numberDecimal": "-0"}})", R"({"v": 0})"},
+      {R"({"v": {"$numberDecimal": "0.10"}})", R"({"v": {"$numberDecimal": "0.1"}})"},
+      {R"({"v": {"$numberDecimal": "-2.50"}})", R"({"v": -2.5})"},
+      {R"({"v": {"$numberDecimal": "9007199254740993"}})", R"({"v": {"$numberLong": "9007199254740993"}})"},
+      {R"({"v": {"$numberDecimal": "1.10E+1"}})", R"({"v": {"$numberDecimal": "11"}})"},
+      {R"({"v": {"$numberDecimal": "NaN"}})", R"({"v": {"$numberDouble": "NaN"}})"},
+      {R"({"v": {"$numberDecimal": "Infinity"}})", R"({"v": {"$numberDouble": "Infinity"}})"},
+  };
+  for (const auto& [a, b] : pairs) EXPECT_EQ(Encode(a).key, Encode(b).key) << a << " vs " << b;
+  EXPECT_NE(Encode(R"({"v": {"$numberDecimal": "1.000000000000000000000000000000001"}})").key,
+            Encode(R"({"v": {"$numberDecimal": "1.000000000000000000000000000000002"}})").key);
+  EXPECT_NE(Encode(R"({"v": 1})").key, Encode(R"({"v": "1"})").key);
+  EXPECT_EQ(Encode(R"({"v": 0.0})").key, Encode(R"({"v": -0.0})").key);
+}
+
+// A collator's sort keys: strings equal under the collation share a key, at any depth.
+class CaseInsensitive : public Collator {
+ public:
+  static std::string Fold(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  }
+  int Compare(std::string_view a, std::string_view b) const override {
+    return Fold(a).compare(Fold(b));
+  }
+  std::string SortKey(std::string_view s) const override { return Fold(s); }
+};
+
+TEST(KeyStringTest, CollatedKeys) {
+  CaseInsensitive ci;
+  auto key = [&](const char* json, const Collator* c) {
+    auto bytes = JsonToBson(json);
+    std::string k;
+    AppendKeyString(DocView(*bytes).begin()->value, &k, c);
+    return k;
+  };
+  EXPECT_EQ(key(R"({"v": "ABC"})", &ci), key(R"({"v": "abc"})", &ci));
+  EXPECT_EQ(key(R"({"v": {"a": ["X", {"b": "Y"}]}})", &ci), key(R"({"v": {"a": ["x", {"b": "y"}]}})", &ci));
+  EXPECT_NE(key(R"({"v": "ABC"})", nullptr), key(R"({"v": "abc"})", nullptr));
+  EXPECT_LT(key(R"({"v": "a"})", &ci), key(R"({"v": "B"})", &ci));
+}
+
+}  // namespace
+}  // namespace micromongo::bson
