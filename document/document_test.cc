@@ -107,6 +107,19 @@ std::string NestedJson(int levels, std::string_view leaf) {
   return json;
 }
 
+TEST(StatusTest, ErrorCodeNamesAreMongoDbs) {
+  EXPECT_EQ(ErrorCodeName(0), "OK");
+  EXPECT_EQ(ErrorCodeName(5), "GraphContainsCycle");
+  EXPECT_EQ(ErrorCodeName(15), "Overflow");
+  EXPECT_EQ(ErrorCodeName(168), "InvalidPipelineOperator");
+  EXPECT_EQ(ErrorCodeName(241), "ConversionFailure");
+  EXPECT_EQ(ErrorCodeName(292), "QueryExceededMemoryLimitNoDiskUseAllowed");
+  EXPECT_EQ(ErrorCodeName(11000), "DuplicateKey");
+  EXPECT_EQ(ErrorCodeName(13113), "MergeStageNoMatchingDocument");
+  EXPECT_EQ(ErrorCodeName(31254), "Location31254");
+  EXPECT_EQ(ErrorCodeName(40324), "Location40324");
+}
+
 TEST(DocumentTest, NestingLimits) {
   EXPECT_TRUE(bson::Validate(NestedBson(kMaxBsonDepth)).ok());
   EXPECT_EQ(MongoCodeOf(bson::Validate(NestedBson(kMaxBsonDepth + 1))), kOverflow);

@@ -41,50 +41,6 @@ absl::StatusCode CanonicalCode(int code) {
 
 }  // namespace
 
-std::string_view ErrorCodeName(int code) {
-  switch (code) {
-    case 0: return "OK";
-    case kInternalError: return "InternalError";
-    case kBadValue: return "BadValue";
-    case kNoSuchKey: return "NoSuchKey";
-    case kHostUnreachable: return "HostUnreachable";
-    case kFailedToParse: return "FailedToParse";
-    case kTypeMismatch: return "TypeMismatch";
-    case kOverflow: return "Overflow";
-    case kInvalidLength: return "InvalidLength";
-    case kIllegalOperation: return "IllegalOperation";
-    case kInvalidBSON: return "InvalidBSON";
-    case kNamespaceNotFound: return "NamespaceNotFound";
-    case kIndexNotFound: return "IndexNotFound";
-    case kCannotIndexParallelArrays: return "CannotIndexParallelArrays";
-    case kIndexOptionsConflict: return "IndexOptionsConflict";
-    case kIndexKeySpecsConflict: return "IndexKeySpecsConflict";
-    case kCannotCreateIndex: return "CannotCreateIndex";
-    case kGraphContainsCycle: return "GraphContainsCycle";
-    case kPathNotViable: return "PathNotViable";
-    case kConflictingUpdateOperators: return "ConflictingUpdateOperators";
-    case kCursorNotFound: return "CursorNotFound";
-    case kLockBusy: return "LockBusy";
-    case kNamespaceExists: return "NamespaceExists";
-    case kMaxTimeMSExpired: return "MaxTimeMSExpired";
-    case kDollarPrefixedFieldName: return "DollarPrefixedFieldName";
-    case kEmptyFieldName: return "EmptyFieldName";
-    case kImmutableField: return "ImmutableField";
-    case kInvalidOptions: return "InvalidOptions";
-    case kInvalidNamespace: return "InvalidNamespace";
-    case kInterrupted: return "Interrupted";
-    case kShutdownInProgress: return "ShutdownInProgress";
-    case kOperationFailed: return "OperationFailed";
-    case kBSONObjectTooLarge: return "BSONObjectTooLarge";
-    case kDuplicateKey: return "DuplicateKey";
-    case kDocumentValidationFailure: return "DocumentValidationFailure";
-    case kCommandNotSupportedOnView: return "CommandNotSupportedOnView";
-    case kOptionNotSupportedOnView: return "OptionNotSupportedOnView";
-    case kNotImplemented: return "NotImplemented";
-    default: return "UnknownError";
-  }
-}
-
 absl::Status MongoError(int code, std::string_view message) {
   absl::Status status(CanonicalCode(code), CatArg(message));
   status.SetPayload(kCodePayload, absl::Cord(std::to_string(code)));

@@ -42,7 +42,7 @@ enum ErrorCode : int {
   kIndexOptionsConflict = 85,
   kIndexKeySpecsConflict = 86,
   kCannotCreateIndex = 67,
-  kGraphContainsCycle = 93,
+  kGraphContainsCycle = 5,
   kPathNotViable = 28,
   kConflictingUpdateOperators = 40,
   kCursorNotFound = 43,
@@ -65,8 +65,9 @@ enum ErrorCode : int {
   kNotImplemented = 238,
 };
 
-// MongoDB's name of `code` ("DuplicateKey"); "UnknownError" for codes not listed above.
-std::string_view ErrorCodeName(int code);
+// MongoDB's name of `code` ("DuplicateKey"), or "Location<code>" for codes that MongoDB
+// raises from one place only and leaves unnamed ("Location31254").
+std::string ErrorCodeName(int code);
 
 // A non-OK status with MongoDB `code`, mapped onto the closest absl canonical code.
 absl::Status MongoError(int code, std::string_view message);

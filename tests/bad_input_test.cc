@@ -107,6 +107,14 @@ TEST(BadInputTest, ClearErrorsNoCrashNoChange) {
     } catch (const mm::Error& e) {
       EXPECT_EQ(e.code(), c.code) << c.name << ": " << e.what();
       EXPECT_FALSE(std::string(e.what()).empty());
+      // Every code has MongoDB's name: its own, or Location<code> for unnamed ones.
+      EXPECT_NE(e.code_name(), "UnknownError") << c.name;
+      if (c.code == 31254) {
+        EXPECT_EQ(e.code_name(), "Location31254");
+      }
+      if (c.code == 11000) {
+        EXPECT_EQ(e.code_name(), "DuplicateKey");
+      }
     }
     ASSERT_TRUE(bridge->IsAlive()) << "worker died on: " << c.name;
   }

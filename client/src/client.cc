@@ -11,7 +11,7 @@ namespace internal {
 std::shared_ptr<WorkerBridge> ClientCore::Bridge() {
   std::lock_guard<std::mutex> l(mu);
   if (closed) {
-    throw Error(kIllegalOperation, std::string(ErrorCodeName(kIllegalOperation)),
+    throw Error(kIllegalOperation, ErrorCodeName(kIllegalOperation),
                 "the MongoClient is closed");
   }
   if (bridge != nullptr) return bridge;
@@ -24,7 +24,7 @@ std::shared_ptr<WorkerBridge> ClientCore::Bridge() {
     bridge = WorkerBridge::Connect(uri.host + ":" + std::to_string(uri.port));
     owns_bridge = true;
   } else {
-    throw Error(kInvalidOptions, std::string(ErrorCodeName(kInvalidOptions)),
+    throw Error(kInvalidOptions, ErrorCodeName(kInvalidOptions),
                 "no worker for this client: pass ClientOptions::worker_bridge, add "
                 "?useWorker=true to the URI, or name a server's host:port");
   }

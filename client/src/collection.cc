@@ -55,7 +55,7 @@ InsertOneResult Collection::InsertOne(const Document& doc, const InsertOneOption
 InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
                                         const InsertManyOptions& options) {
   if (docs.empty()) {
-    throw Error(kInvalidLength, std::string(ErrorCodeName(kInvalidLength)),
+    throw Error(kInvalidLength, ErrorCodeName(kInvalidLength),
                 "InsertMany needs at least one document");
   }
   std::shared_ptr<WorkerBridge> keep;
@@ -354,7 +354,7 @@ std::optional<Document> Collection::FindOneAndDelete(const Document& filter,
 BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
                                       const BulkWriteOptions& options) {
   if (models.empty()) {
-    throw Error(kInvalidLength, std::string(ErrorCodeName(kInvalidLength)),
+    throw Error(kInvalidLength, ErrorCodeName(kInvalidLength),
                 "BulkWrite needs at least one model");
   }
   std::shared_ptr<WorkerBridge> keep;

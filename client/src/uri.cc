@@ -7,7 +7,7 @@ namespace micromongo::internal {
 namespace {
 
 [[noreturn]] void Bad(std::string_view uri, std::string_view why) {
-  throw Error(kInvalidOptions, std::string(ErrorCodeName(kInvalidOptions)),
+  throw Error(kInvalidOptions, ErrorCodeName(kInvalidOptions),
               StrCat("invalid MongoDB URI '", uri, "': ", why));
 }
 

@@ -11,7 +11,7 @@ namespace micromongo {
 namespace {
 
 [[noreturn]] void WorkerFail(const std::string& message) {
-  throw WorkerError(kHostUnreachable, std::string(ErrorCodeName(kHostUnreachable)), message);
+  throw WorkerError(kHostUnreachable, ErrorCodeName(kHostUnreachable), message);
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
@@ -33,7 +33,7 @@ namespace internal {
 
 void ThrowMongo(int code, const std::string& code_name, const std::string& message,
                 Document details) {
-  std::string name = code_name.empty() ? std::string(ErrorCodeName(code)) : code_name;
+  std::string name = code_name.empty() ? ErrorCodeName(code) : code_name;
   if (code == kDuplicateKey) throw DuplicateKeyError(code, name, message, std::move(details));
   if (code == kHostUnreachable) throw WorkerError(code, name, message);
   throw Error(code, name, message, std::move(details));

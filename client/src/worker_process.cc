@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 [[noreturn]] void Fail(const std::string& message) {
-  throw WorkerError(kHostUnreachable, std::string(ErrorCodeName(kHostUnreachable)), message);
+  throw WorkerError(kHostUnreachable, ErrorCodeName(kHostUnreachable), message);
 }
 
 bool IsExecutable(const std::string& path) {

@@ -40,7 +40,7 @@ void SetDoc(v1::Doc* out, std::string bson, bool json) {
 void FillErrorInfo(const absl::Status& status, int index, v1::ErrorInfo* info) {
   int code = MongoCodeOf(status);
   info->set_code(code);
-  info->set_code_name(std::string(ErrorCodeName(code)));
+  info->set_code_name(ErrorCodeName(code));
   info->set_message(std::string(status.message()));
   info->set_index(index);
   info->set_details(ErrorDetailsOf(status));
