@@ -63,6 +63,10 @@ enum ErrorCode : int {
   kCommandNotSupportedOnView = 166,
   kOptionNotSupportedOnView = 167,
   kNotImplemented = 238,
+  kInvalidPipelineOperator = 168,
+  kConversionFailure = 241,
+  kExceededMemoryLimit = 146,
+  kQueryExceededMemoryLimitNoDiskUseAllowed = 292,
 };
 
 // MongoDB's name of `code` ("DuplicateKey"), or "Location<code>" for codes that MongoDB

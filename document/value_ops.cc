@@ -56,9 +56,9 @@ Value DecimalFromLongDouble(long double x) {
 
 namespace {
 
-// A numeric Value as decimal parts: integers exactly, doubles at 15 digits (as MongoDB
-// converts them for decimal arithmetic).
-DecimalParts ToDecimalParts(const Value& v) {
+}  // namespace
+
+DecimalParts DecimalPartsOf(const Value& v) {
   if (auto d = v.GetIf<Decimal128>()) {
     char bytes[16];
     std::memcpy(bytes, &d->low, 8);
@@ -71,7 +71,7 @@ DecimalParts ToDecimalParts(const Value& v) {
   return DecimalParts{};
 }
 
-Value FromDecimalParts(const DecimalParts& d) {
+Value DecimalValue(const DecimalParts& d) {
   char bytes[16];
   EncodeDecimal(d, bytes);
   Decimal128 out;
@@ -79,6 +79,8 @@ Value FromDecimalParts(const DecimalParts& d) {
   std::memcpy(&out.high, bytes + 8, 8);
   return out;
 }
+
+namespace {
 
 using ExactDecimalOp = std::optional<DecimalParts> (*)(const DecimalParts&, const DecimalParts&);
 
@@ -88,9 +90,9 @@ Value Arithmetic(const Value& a, const Value& b, IntOp int_op, FloatOp float_op,
   BsonType ta = a.type(), tb = b.type();
   if (ta == BsonType::kDecimal128 || tb == BsonType::kDecimal128) {
     if (exact != nullptr) {
-      DecimalParts y = ToDecimalParts(b);
+      DecimalParts y = DecimalPartsOf(b);
       if (negate_b) y.negative = !y.negative;
-      if (auto r = exact(ToDecimalParts(a), y)) return FromDecimalParts(*r);
+      if (auto r = exact(DecimalPartsOf(a), y)) return DecimalValue(*r);
     }
     // Results that need rounding to 34 digits: through long double (about 18 digits).
     return DecimalFromLongDouble(float_op(ToLongDouble(a), ToLongDouble(b)));
@@ -131,7 +133,7 @@ Value MultiplyNumbers(const Value& a, const Value& b) {
 
 Value DivideNumbers(const Value& a, const Value& b) {
   if (a.type() == BsonType::kDecimal128 || b.type() == BsonType::kDecimal128) {
-    if (auto q = DivideDecimals(ToDecimalParts(a), ToDecimalParts(b))) return FromDecimalParts(*q);
+    if (auto q = DivideDecimals(DecimalPartsOf(a), DecimalPartsOf(b))) return DecimalValue(*q);
     return DecimalFromLongDouble(ToLongDouble(a) / ToLongDouble(b));
   }
   return static_cast<double>(ToLongDouble(a) / ToLongDouble(b));

@@ -29,6 +29,12 @@ long double ToLongDouble(const Value& v);
 // A decimal128 Value from a long double.
 Value DecimalFromLongDouble(long double x);
 
+// A numeric Value's decimal parts (integers exactly, doubles at 15 digits, as MongoDB
+// converts them for decimal arithmetic), and a decimal128 Value from parts.
+struct DecimalParts;
+DecimalParts DecimalPartsOf(const Value& v);
+Value DecimalValue(const DecimalParts& d);
+
 // Whether documents and arrays nest more than `levels` deep in `v` (a scalar is 0 levels,
 // [] and {} are 1). Iterative, and stops as soon as the answer is known.
 bool NestedDeeperThan(const Value& v, int levels);

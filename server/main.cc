@@ -7,6 +7,7 @@
 #include <string>
 
 #include "service/health_probe.h"
+#include "service/pipeline_cursor.h"
 #include "service/server.h"
 
 namespace {
@@ -23,6 +24,10 @@ void Usage() {
                "  --sync           fsync the write-ahead log on every commit\n"
                "  --cursor-timeout-ms N  reclaim idle cursors after N ms (default 600000)\n"
                "  --log-level L    error, info (default) or debug\n"
+               "  --setParameter NAME=VALUE  a server parameter:\n"
+               "                   internalQueryMaxBlockingSortMemoryUsageBytes (sorts and other\n"
+               "                   blocking stages) or internalDocumentSourceGroupMaxMemoryBytes\n"
+               "                   ($group); both default to 104857600\n"
                "  --health-check ADDR  ask the server at ADDR whether it is serving; exit 0\n"
                "                   if so, 1 if not (for container health checks)\n"
                "  (--watch-fd and --runtime-dir are set by WorkerBridge::Create)\n");
@@ -72,6 +77,22 @@ int main(int argc, char** argv) {
         options.log_level = 2;
       } else {
         std::fprintf(stderr, "micromongo-server: unknown log level '%s'\n", value.c_str());
+        return 2;
+      }
+    } else if (take("setParameter")) {
+      size_t eq = value.find('=');
+      std::string name = value.substr(0, eq);
+      long long n = eq == std::string::npos ? 0 : std::atoll(value.c_str() + eq + 1);
+      if (n <= 0) {
+        std::fprintf(stderr, "micromongo-server: --setParameter %s needs a positive value\n", name.c_str());
+        return 2;
+      }
+      if (name == "internalQueryMaxBlockingSortMemoryUsageBytes") {
+        micromongo::service::GlobalQueryLimits().blocking_sort_bytes = n;
+      } else if (name == "internalDocumentSourceGroupMaxMemoryBytes") {
+        micromongo::service::GlobalQueryLimits().group_bytes = n;
+      } else {
+        std::fprintf(stderr, "micromongo-server: unknown server parameter '%s'\n", name.c_str());
         return 2;
       }
     } else if (arg == "--sync") {

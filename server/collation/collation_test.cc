@@ -176,7 +176,7 @@ TEST(CollationTest, SortOrdersByTheCollation) {
     EXPECT_TRUE(spec.ok());
     std::vector<std::string> sorted = docs;
     std::stable_sort(sorted.begin(), sorted.end(), [&](const std::string& x, const std::string& y) {
-      return spec->Compare(spec->ExtractKey(bson::DocView(x)), spec->ExtractKey(bson::DocView(y))) < 0;
+      return *spec->KeyOf(bson::DocView(x)) < *spec->KeyOf(bson::DocView(y));
     });
     std::string out;
     for (const std::string& d : sorted) out += std::string(bson::DocView(d).begin()->value.String()) + " ";

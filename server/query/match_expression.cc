@@ -100,12 +100,20 @@ bool InMatch::MatchesValue(const ValueView& v) const {
   return false;
 }
 
+absl::Status*& CurrentMatchError() {
+  thread_local absl::Status* error = nullptr;
+  return error;
+}
+
 bool ExprMatch::Matches(bson::DocView doc) const {
-  // Evaluation errors count as "no match" at this level; Matcher::Parse rejects malformed
-  // expressions up front.
   auto v = pipeline::EvaluateOnBson(*expr_, doc, env_ ? env_->let : nullptr,
                                     env_ ? env_->collator : nullptr);
-  return v.ok() && pipeline::IsTrue(*v);
+  if (!v.ok()) {
+    absl::Status* error = CurrentMatchError();
+    if (error != nullptr && error->ok()) *error = v.status();
+    return false;
+  }
+  return pipeline::IsTrue(*v);
 }
 
 bool TypeMatch::MatchesValue(const ValueView& v) const {

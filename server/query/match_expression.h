@@ -28,6 +28,11 @@ struct MatchEnv {
   const bson::Collator* collator = nullptr;
 };
 
+// Where $expr reports an evaluation error ({$divide: [1, "$zero"]}) while the calling thread
+// runs Matcher::Evaluate: a failed expression must fail the command, not count as "no match".
+// Null outside Evaluate (validators and $pull treat such documents as not matching).
+absl::Status*& CurrentMatchError();
+
 class MatchExpression {
  public:
   virtual ~MatchExpression() = default;

@@ -15,7 +15,14 @@ using bson::ElementView;
 using bson::ValueView;
 using ExprPtr = std::unique_ptr<MatchExpression>;
 
-absl::StatusOr<ExprPtr> ParseDocument(DocView filter, int depth);
+// Where the parser is: how deep in the filter, and what $expr's expressions may refer to.
+struct Nesting {
+  int depth = 0;
+  const pipeline::ParseContext* expr_context = nullptr;
+  Nesting Deeper() const { return {depth + 1, expr_context}; }
+};
+
+absl::StatusOr<ExprPtr> ParseDocument(DocView filter, Nesting nesting);
 
 absl::Status BadValue(std::string_view message) { return MongoError(kBadValue, message); }
 
@@ -25,7 +32,7 @@ bool IsOperatorObject(const ValueView& v) {
   return !d.empty() && !(*d.begin()).key.empty() && (*d.begin()).key[0] == '$';
 }
 
-absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, int depth);
+absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, Nesting nesting);
 
 // The number as an int64 if it is integral (any numeric type).
 std::optional<int64_t> ExactInteger(const ValueView& v) {
@@ -139,7 +146,7 @@ absl::StatusOr<ExprPtr> ParseBits(const FieldPath& path, BitsOp op, std::string_
 }
 
 absl::StatusOr<ExprPtr> ParseElemMatch(const FieldPath& path, const ValueView& operand,
-                                       int depth) {
+                                       Nesting nesting) {
   if (operand.type != BsonType::kDocument) return BadValue("$elemMatch needs an Object");
   DocView inner = operand.Doc();
   bool value_form = false;
@@ -150,18 +157,18 @@ absl::StatusOr<ExprPtr> ParseElemMatch(const FieldPath& path, const ValueView& o
                  first != "$jsonSchema" && first != "$comment";
   }
   absl::StatusOr<ExprPtr> expr =
-      value_form ? ParseOperators(FieldPath(), inner, depth + 1) : ParseDocument(inner, depth + 1);
+      value_form ? ParseOperators(FieldPath(), inner, nesting.Deeper()) : ParseDocument(inner, nesting.Deeper());
   if (!expr.ok()) return expr.status();
   return ExprPtr(std::make_unique<ElemMatch>(path, *std::move(expr), value_form));
 }
 
-absl::StatusOr<ExprPtr> ParseAll(const FieldPath& path, const ValueView& operand, int depth) {
+absl::StatusOr<ExprPtr> ParseAll(const FieldPath& path, const ValueView& operand, Nesting nesting) {
   if (operand.type != BsonType::kArray) return BadValue("$all needs an array");
   std::vector<ExprPtr> children;
   for (const ElementView& e : operand.Doc()) {
     if (e.value.type == BsonType::kDocument && !e.value.Doc().empty() &&
         e.value.Doc().begin()->key == "$elemMatch") {
-      auto em = ParseElemMatch(path, e.value.Doc().begin()->value, depth);
+      auto em = ParseElemMatch(path, e.value.Doc().begin()->value, nesting);
       if (!em.ok()) return em.status();
       children.push_back(*std::move(em));
     } else if (IsOperatorObject(e.value)) {
@@ -180,7 +187,7 @@ absl::StatusOr<ExprPtr> ParseAll(const FieldPath& path, const ValueView& operand
 
 // One `$op: operand` applied to `path`.
 absl::StatusOr<ExprPtr> ParseOperator(const FieldPath& path, std::string_view op,
-                                      const ValueView& operand, int depth) {
+                                      const ValueView& operand, Nesting nesting) {
   auto comparison = [&](CompareOp c) -> absl::StatusOr<ExprPtr> {
     return ExprPtr(std::make_unique<ComparisonMatch>(path, c, operand));
   };
@@ -239,7 +246,7 @@ absl::StatusOr<ExprPtr> ParseOperator(const FieldPath& path, std::string_view op
       return BadValue("$not needs a regex or a document");
     }
     if (operand.Doc().empty()) return BadValue("$not cannot be empty");
-    auto inner = ParseOperators(path, operand.Doc(), depth + 1);
+    auto inner = ParseOperators(path, operand.Doc(), nesting.Deeper());
     if (!inner.ok()) return inner.status();
     return ExprPtr(std::make_unique<NotMatch>(*std::move(inner)));
   }
@@ -251,8 +258,8 @@ absl::StatusOr<ExprPtr> ParseOperator(const FieldPath& path, std::string_view op
     if (*n < 0) return BadValue("$size may not be negative");
     return ExprPtr(std::make_unique<SizeMatch>(path, *n));
   }
-  if (op == "$all") return ParseAll(path, operand, depth);
-  if (op == "$elemMatch") return ParseElemMatch(path, operand, depth);
+  if (op == "$all") return ParseAll(path, operand, nesting);
+  if (op == "$elemMatch") return ParseElemMatch(path, operand, nesting);
   if (op == "$bitsAllSet") return ParseBits(path, BitsOp::kAllSet, op, operand);
   if (op == "$bitsAllClear") return ParseBits(path, BitsOp::kAllClear, op, operand);
   if (op == "$bitsAnySet") return ParseBits(path, BitsOp::kAnySet, op, operand);
@@ -264,7 +271,7 @@ absl::StatusOr<ExprPtr> ParseOperator(const FieldPath& path, std::string_view op
   return BadValue(StrCat("unknown operator: ", op));
 }
 
-absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, int depth) {
+absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, Nesting nesting) {
   std::vector<ExprPtr> children;
   ValueView regex, options;
   bool has_regex = ops.Find("$regex", &regex), has_options = ops.Find("$options", &options);
@@ -296,7 +303,7 @@ absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, int d
       children.push_back(*std::move(r));
       continue;
     }
-    auto child = ParseOperator(path, e.key, e.value, depth);
+    auto child = ParseOperator(path, e.key, e.value, nesting);
     if (!child.ok()) return child.status();
     children.push_back(*std::move(child));
   }
@@ -305,14 +312,14 @@ absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, int d
 }
 
 absl::StatusOr<ExprPtr> ParseLogical(std::string_view op, const ValueView& operand,
-                                     int depth) {
+                                     Nesting nesting) {
   if (operand.type != BsonType::kArray) return BadValue(StrCat(op, " must be an array"));
   std::vector<ExprPtr> children;
   for (const ElementView& e : operand.Doc()) {
     if (e.value.type != BsonType::kDocument) {
       return BadValue(StrCat("$or/$and/$nor entries need to be full objects"));
     }
-    auto child = ParseDocument(e.value.Doc(), depth + 1);
+    auto child = ParseDocument(e.value.Doc(), nesting.Deeper());
     if (!child.ok()) return child.status();
     children.push_back(*std::move(child));
   }
@@ -325,21 +332,21 @@ absl::StatusOr<ExprPtr> ParseLogical(std::string_view op, const ValueView& opera
   return ExprPtr(std::make_unique<NotMatch>(std::move(any)));
 }
 
-absl::StatusOr<ExprPtr> ParseDocument(DocView filter, int depth) {
-  if (depth > 100) return BadValue("filter nested too deeply");
+absl::StatusOr<ExprPtr> ParseDocument(DocView filter, Nesting nesting) {
+  if (nesting.depth > 100) return BadValue("filter nested too deeply");
   std::vector<ExprPtr> children;
   for (const ElementView& e : filter) {
     absl::StatusOr<ExprPtr> child;
     if (!e.key.empty() && e.key[0] == '$') {
       if (e.key == "$and" || e.key == "$or" || e.key == "$nor") {
-        child = ParseLogical(e.key, e.value, depth);
+        child = ParseLogical(e.key, e.value, nesting);
       } else if (e.key == "$comment") {
         continue;
       } else if (e.key == "$where") {
         return MongoError(kNotImplemented,
                           "$where is not supported: micro-mongo has no JavaScript engine");
       } else if (e.key == "$expr") {
-        auto expr = pipeline::ParseExpression(bson::ToValue(e.value));
+        auto expr = pipeline::ParseExpression(bson::ToValue(e.value), *nesting.expr_context);
         if (!expr.ok()) return expr.status();
         child = ExprPtr(std::make_unique<ExprMatch>(*std::move(expr)));
       } else if (e.key == "$jsonSchema") {
@@ -354,7 +361,7 @@ absl::StatusOr<ExprPtr> ParseDocument(DocView filter, int depth) {
         return BadValue(StrCat("unknown top level operator: ", e.key));
       }
     } else if (IsOperatorObject(e.value)) {
-      child = ParseOperators(FieldPath(e.key), e.value.Doc(), depth);
+      child = ParseOperators(FieldPath(e.key), e.value.Doc(), nesting);
     } else if (e.value.type == BsonType::kRegex) {
       // {f: /re/} is a regex match (strings matching it, or the same regex value).
       child = RegexFromValue(FieldPath(e.key), e.value);
@@ -409,6 +416,18 @@ std::optional<size_t> Matcher::FirstMatchingIndex(const Document& doc,
   return std::nullopt;
 }
 
+absl::StatusOr<bool> Matcher::Evaluate(bson::DocView doc) const {
+  if (root_ == nullptr) return true;
+  absl::Status error;
+  absl::Status*& slot = CurrentMatchError();
+  absl::Status* saved = slot;
+  slot = &error;
+  bool matched = root_->Matches(doc);
+  slot = saved;
+  if (!error.ok()) return error;
+  return matched;
+}
+
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(
     std::string filter_bson, const Document* let, std::shared_ptr<const bson::Collator> collator) {
   if (let == nullptr) {
@@ -436,7 +455,9 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(
   m->env_ = MatchEnv{m->has_let_ ? &m->let_ : nullptr, m->collator_.get()};
   DocView filter(m->filter_);
   if (filter.empty()) return m;
-  auto root = ParseDocument(filter, 0);
+  pipeline::ParseContext expr_context{.let = m->has_let_ ? &m->let_ : nullptr,
+                                      .collator = m->collator_.get()};
+  auto root = ParseDocument(filter, Nesting{0, &expr_context});
   if (!root.ok()) return root.status();
   m->root_ = *std::move(root);
   m->root_->Bind(&m->env_);

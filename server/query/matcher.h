@@ -36,6 +36,9 @@ class Matcher {
   const std::shared_ptr<const bson::Collator>& shared_collator() const { return collator_; }
 
   bool Matches(bson::DocView doc) const { return root_ == nullptr || root_->Matches(doc); }
+  // The same, failing with the error of an $expr that cannot be evaluated on `doc` (what
+  // queries use: MongoDB fails the command rather than skipping the document).
+  absl::StatusOr<bool> Evaluate(bson::DocView doc) const;
   // True for the empty filter.
   bool MatchesAll() const { return root_ == nullptr; }
   // If the filter is {_id: <scalar>} (or has that conjunct), the value: lets callers fetch

@@ -27,10 +27,14 @@ TEST(ProjectionTest, Table) {
       {R"({"a": 0, "b.d": 0})", R"({"_id": 1, "b": {"c": 2}, "e": [{"c": 4, "x": 0}, 5]})"},
       {R"({"e.x": 0})", R"({"_id": 1, "a": 1, "b": {"c": 2, "d": 3}, "e": [{"c": 4}, 5]})"},
       {R"({"missing": 1})", R"({"_id": 1})"},
+      // MongoDB 4.4+: a nested object is a sub-projection, not a literal.
+      {R"({"b": {"c": 1}})", R"({"_id": 1, "b": {"c": 2}})"},
+      {R"({"b": {"d": 0}, "e": {"x": 0}})", R"({"_id": 1, "a": 1, "b": {"c": 2}, "e": [{"c": 4}, 5]})"},
+      {R"({"_id": 0, "b": {"c": 1, "z": {"$literal": 7}}})", R"({"b": {"c": 2, "z": 7}})"},
   };
   std::string d = Bson(doc);
   for (const auto& c : cases) {
-    auto p = Projection::Parse(bson::DocView(Bson(c.spec)));
+    auto p = Projection::ParseFind(bson::DocView(Bson(c.spec)));
     ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
     auto out = (*p)->Apply(bson::DocView(d));
     ASSERT_TRUE(out.ok()) << c.spec;
@@ -56,29 +60,114 @@ TEST(ProjectionTest, Operators) {
       {R"({"n": 1, "label": {"$concat": ["n=", {"$toString": "$n"}]}})", "{}", R"({"_id": 1, "n": 3, "label": "n=3"})"},
   };
   for (const auto& c : cases) {
-    auto p = Projection::Parse(bson::DocView(Bson(c.spec)));
+    auto p = Projection::ParseFind(bson::DocView(Bson(c.spec)));
     ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
     auto m = Matcher::Parse(Bson(c.filter));
     auto out = (*p)->Apply(bson::DocView(d), m->get());
     ASSERT_TRUE(out.ok()) << c.spec << ": " << out.status();
     EXPECT_EQ(Json(*out), Json(Bson(c.expected))) << c.spec;
   }
-  auto two = Projection::Parse(bson::DocView(Bson(R"({"a.$": 1, "g.$": 1})")));
+  auto two = Projection::ParseFind(bson::DocView(Bson(R"({"a.$": 1, "g.$": 1})")));
   EXPECT_EQ(MongoCodeOf(two.status()), 31276);
-  auto nested = Projection::Parse(bson::DocView(Bson(R"({"s.x": {"$elemMatch": {"a": 1}}})")));
+  auto nested = Projection::ParseFind(bson::DocView(Bson(R"({"s.x": {"$elemMatch": {"a": 1}}})")));
   EXPECT_EQ(MongoCodeOf(nested.status()), 31275);
-  auto no_match = Projection::Parse(bson::DocView(Bson(R"({"g.$": 1})")));
+  auto no_match = Projection::ParseFind(bson::DocView(Bson(R"({"g.$": 1})")));
   auto m = Matcher::Parse(Bson(R"({"g": 1000})"));
   EXPECT_FALSE((*no_match)->Apply(bson::DocView(d), m->get()).ok());
 }
 
+// $project: the manual's examples and aggregation rules (expressions at any depth,
+// $$REMOVE, literals other than numbers and booleans are expressions).
+TEST(ProjectionTest, AggregateProject) {
+  std::string d = Bson(R"({"_id": 1, "title": "abc123", "isbn": "0001122223334",
+                           "author": {"last": "zzz", "first": "aaa"}, "copies": 5, "lastModified": "2016-07-28"})");
+  struct Case {
+    const char* spec;
+    const char* expected;
+  } cases[] = {
+      {R"({"title": 1, "author": 1})", R"({"_id": 1, "title": "abc123", "author": {"last": "zzz", "first": "aaa"}})"},
+      {R"({"_id": 0, "title": 1, "author": 1})", R"({"title": "abc123", "author": {"last": "zzz", "first": "aaa"}})"},
+      {R"({"lastModified": 0})", R"({"_id": 1, "title": "abc123", "isbn": "0001122223334",
+                                      "author": {"last": "zzz", "first": "aaa"}, "copies": 5})"},
+      {R"({"author.first": 0, "lastModified": 0})",
+       R"({"_id": 1, "title": "abc123", "isbn": "0001122223334", "author": {"last": "zzz"}, "copies": 5})"},
+      {R"({"author": {"first": 0}, "lastModified": 0})",
+       R"({"_id": 1, "title": "abc123", "isbn": "0001122223334", "author": {"last": "zzz"}, "copies": 5})"},
+      {R"({"title": 1, "isbn": {"prefix": {"$substr": ["$isbn", 0, 3]}}, "lastName": "$author.last",
+           "copiesSold": "$copies"})",
+       R"({"_id": 1, "title": "abc123", "isbn": {"prefix": "000"}, "lastName": "zzz", "copiesSold": 5})"},
+      {R"({"title": 1, "author.first": 1, "author.last": 1, "author.middle": {"$cond": {"if": {"$eq": ["", "$author.middle"]},
+           "then": "$$REMOVE", "else": "$author.middle"}}})",
+       R"({"_id": 1, "title": "abc123", "author": {"last": "zzz", "first": "aaa"}})"},
+      {R"({"x": [1, "$copies"], "s": "lit"})", R"({"_id": 1, "x": [1, 5], "s": "lit"})"},
+  };
+  for (const auto& c : cases) {
+    auto spec = Document::FromJson(c.spec);
+    auto p = Projection::ParseProject(spec, {});
+    ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
+    auto out = (*p)->Apply(bson::DocView(d), Projection::ApplyContext{});
+    ASSERT_TRUE(out.ok()) << c.spec << ": " << out.status();
+    EXPECT_EQ(Json(*out), Json(Bson(c.expected))) << c.spec;
+  }
+  struct Bad {
+    const char* spec;
+    int code;
+  } bad[] = {
+      {R"({})", 51272},
+      {R"({"a": 0, "b": "$x"})", 31310},
+      {R"({"a": 0, "b": {"$add": [1, 2]}})", 31252},
+      {R"({"a": {}})", 51270},
+      {R"({"a.$": 1})", 31324},
+      {R"({"a": {"$elemMatch": {"b": 1}}})", kInvalidPipelineOperator},
+      {R"({"a": 1, "a.b": 1})", 31249},
+      {R"({"a.b": 1, "a": 1})", 31250},
+  };
+  for (const auto& b : bad) {
+    EXPECT_EQ(MongoCodeOf(Projection::ParseProject(Document::FromJson(b.spec), {}).status()), b.code) << b.spec;
+  }
+}
+
+// $addFields / $set: dotted and nested paths set fields inside documents and in every
+// element of arrays; a null or scalar on the path becomes a document.
+TEST(ProjectionTest, AddFields) {
+  struct Case {
+    const char* doc;
+    const char* spec;
+    const char* expected;
+  } cases[] = {
+      {R"({"_id": 1, "dims": null})", R"({"dims.x": 1})", R"({"_id": 1, "dims": {"x": 1}})"},
+      {R"({"_id": 1, "dims": {"y": 2}})", R"({"dims.x": 1})", R"({"_id": 1, "dims": {"y": 2, "x": 1}})"},
+      {R"({"_id": 1, "a": [{"b": 1}, 2]})", R"({"a.c": 5})", R"({"_id": 1, "a": [{"b": 1, "c": 5}, {"c": 5}]})"},
+      {R"({"_id": 1, "a": 1})", R"({"a": "$$REMOVE"})", R"({"_id": 1})"},
+      {R"({"_id": 1})", R"({"a": {}})", R"({"_id": 1, "a": {}})"},
+      {R"({"_id": 1, "s": [1, 2]})", R"({"total": {"$sum": "$s"}, "s": 0})", R"({"_id": 1, "s": 0, "total": 3})"},
+  };
+  for (const auto& c : cases) {
+    auto p = Projection::ParseAddFields(Document::FromJson(c.spec), {});
+    ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
+    std::string d = Bson(c.doc);
+    auto out = (*p)->Apply(bson::DocView(d), Projection::ApplyContext{});
+    ASSERT_TRUE(out.ok()) << c.spec << ": " << out.status();
+    EXPECT_EQ(Json(*out), Json(Bson(c.expected))) << c.spec;
+  }
+}
+
+// $unset is an exclusion: it reaches into arrays of subdocuments.
+TEST(ProjectionTest, UnsetReachesIntoArrays) {
+  auto p = Projection::Exclusion({"items.sku", "b"});
+  ASSERT_TRUE(p.ok());
+  std::string d = Bson(R"({"_id": 1, "items": [{"sku": "a", "qty": 1}, {"sku": "b"}, 7], "b": 2})");
+  EXPECT_EQ(Json(*(*p)->Apply(bson::DocView(d), Projection::ApplyContext{})),
+            Json(Bson(R"({"_id": 1, "items": [{"qty": 1}, {}, 7]})")));
+}
+
 TEST(ProjectionTest, MixingInclusionAndExclusionFails) {
   std::string spec = Bson(R"({"a": 1, "b": 0})");
-  EXPECT_EQ(MongoCodeOf(Projection::Parse(bson::DocView(spec)).status()), 31254);
+  EXPECT_EQ(MongoCodeOf(Projection::ParseFind(bson::DocView(spec)).status()), 31254);
   spec = Bson(R"({"a": 0, "b": 1})");
-  EXPECT_EQ(MongoCodeOf(Projection::Parse(bson::DocView(spec)).status()), 31253);
+  EXPECT_EQ(MongoCodeOf(Projection::ParseFind(bson::DocView(spec)).status()), 31253);
   spec = Bson(R"({"a": 1, "a.b": 1})");
-  EXPECT_FALSE(Projection::Parse(bson::DocView(spec)).ok());
+  EXPECT_FALSE(Projection::ParseFind(bson::DocView(spec)).ok());
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #pragma once
 
-// What the aggregation pipeline needs from storage: a collection as its source, running
-// the stages, and the writes of a final $out or $merge.
+// The aggregate and find commands, free of gRPC: parsing their options into a pipeline and
+// a cursor over it. Every read path (find, aggregate, count and distinct on views) runs
+// through here and the pipeline module.
 
 #include <memory>
 #include <optional>
@@ -9,30 +10,51 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pipeline/stages.h"
-#include "service/crud.h"
-#include "service/deadline.h"
+#include "micromongo/document.h"
+#include "query/matcher.h"
+#include "query/projection.h"
+#include "service/cursor.h"
 #include "storage/engine.h"
+#include "util/deadline.h"
 
 namespace micromongo::service {
 
-// The documents of a collection, for an aggregation pipeline's source (empty if the
-// collection does not exist).
-absl::StatusOr<std::unique_ptr<pipeline::Stage>> CollectionScan(storage::Engine* engine,
-                                                                std::string_view db,
-                                                                std::string_view coll,
-                                                                const Deadline& deadline);
+struct AggregateCommand {
+  std::string db;
+  std::string collection;  // empty: a database-level aggregation ($documents first)
+  std::vector<Document> pipeline;
+  std::optional<Document> let;
+  std::shared_ptr<const bson::Collator> collator;
+  Deadline deadline;
+  bool allow_disk_use = false;
+  bool bypass_validation = false;
+};
 
-// Runs `stages` over `source` to the end and returns the result documents; a final
-// $out/$merge is described in *output (not performed).
-absl::StatusOr<std::vector<std::string>> RunPipeline(
-    std::unique_ptr<pipeline::Stage> source, const std::vector<Document>& stages,
-    const pipeline::VariableMap* let, std::shared_ptr<const bson::Collator> collator,
-    std::optional<pipeline::OutputSpec>* output);
+// The aggregation's cursor. A pipeline ending in $out or $merge has run to completion when
+// this returns (its cursor is empty). Errors: the pipeline's parse errors, 73 for a
+// database-level aggregation without a first stage that makes documents.
+absl::StatusOr<std::unique_ptr<Cursor>> OpenAggregate(storage::Engine* engine, const AggregateCommand& command);
 
-// Writes a pipeline's results as its final $out or $merge stage asks.
-absl::Status WriteOutput(storage::Engine* engine, std::string_view db,
-                         const pipeline::OutputSpec& spec, std::vector<std::string> docs,
-                         const WriteOptions& options = {});
+// explain of the aggregation: {stages: [{$cursor: {queryPlanner: {...}}}, <stage>, ...]}.
+absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const AggregateCommand& command);
+
+// Runs the aggregation to its end and returns the documents (reads of views by count and
+// distinct).
+absl::StatusOr<std::vector<std::string>> AggregateAll(storage::Engine* engine, const AggregateCommand& command);
+
+struct FindCommand {
+  std::string db, collection;
+  std::shared_ptr<const query::Matcher> filter;  // with the request's let and collation
+  std::optional<Document> sort;
+  std::shared_ptr<const query::Projection> projection;  // null: none
+  int64_t skip = 0;
+  int64_t limit = 0;  // 0: none
+  Deadline deadline;
+  bool allow_disk_use = false;
+};
+
+// A find's cursor: the filter through find's access paths, then sort (top-k with a limit),
+// skip, limit and projection.
+absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const FindCommand& command);
 
 }  // namespace micromongo::service

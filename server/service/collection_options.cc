@@ -6,7 +6,7 @@
 
 #include "document/builder.h"
 #include "document/status.h"
-#include "pipeline/stages.h"
+#include "pipeline/pipeline.h"
 #include "query/matcher.h"
 #include "service/wire.h"
 #include "storage/namespace.h"
@@ -14,21 +14,11 @@
 namespace micromongo::service {
 namespace {
 
-class EmptySource : public pipeline::Stage {
- public:
-  absl::StatusOr<bool> Next(Document*) override { return false; }
-};
-
-// A view's pipeline must parse and must not write.
+// A view's pipeline must parse and must not write (167 for $out and $merge).
 absl::Status CheckViewPipeline(const std::vector<Document>& stages) {
-  for (const Document& stage : stages) {
-    if (stage.size() == 1 && (stage.begin()->first == "$out" || stage.begin()->first == "$merge")) {
-      return MongoError(kOptionNotSupportedOnView,
-                        StrCat(stage.begin()->first, " cannot be used in a view definition"));
-    }
-  }
-  std::optional<pipeline::OutputSpec> output;
-  return pipeline::BuildPipeline(std::make_unique<EmptySource>(), stages, nullptr, &output).status();
+  pipeline::ParseOptions options;
+  options.kind = pipeline::PipelineKind::kView;
+  return pipeline::Pipeline::Parse(stages, options).status();
 }
 
 }  // namespace

@@ -337,7 +337,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
   // The first match in sort order (or in _id order without a sort).
   Candidates candidates(ns->db.get(), *ns->coll, *spec.filter, spec.deadline);
   std::string key, doc, best_key, best_doc;
-  std::vector<ValueView> best_sort_key;
+  std::string best_sort_key;
   bool found = false;
   while (true) {
     auto more = candidates.Next(&key, &doc);
@@ -349,18 +349,13 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
       found = true;
       break;
     }
-    if (!found) {
+    auto k = spec.sort->KeyOf(DocView(doc));
+    if (!k.ok()) return k.status();
+    if (!found || *k < best_sort_key) {
       best_key = key;
       best_doc = doc;
-      best_sort_key = spec.sort->ExtractKey(DocView(best_doc));
+      best_sort_key = *std::move(k);
       found = true;
-      continue;
-    }
-    auto k = spec.sort->ExtractKey(DocView(doc));
-    if (spec.sort->Compare(k, best_sort_key) < 0) {
-      best_key = key;
-      best_doc = doc;
-      best_sort_key = spec.sort->ExtractKey(DocView(best_doc));
     }
   }
   if (!found) {

@@ -20,7 +20,7 @@
 #include "query/matcher.h"
 #include "query/projection.h"
 #include "query/sort.h"
-#include "service/deadline.h"
+#include "util/deadline.h"
 #include "storage/engine.h"
 #include "update/update.h"
 

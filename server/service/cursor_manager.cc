@@ -2,14 +2,14 @@
 
 namespace micromongo::service {
 
-int64_t CursorManager::Add(std::unique_ptr<FindCursor> cursor, bool json, bool no_timeout) {
+int64_t CursorManager::Add(std::unique_ptr<Cursor> cursor, bool json, bool no_timeout) {
   std::lock_guard<std::mutex> l(mu_);
   int64_t id = next_id_++;
   cursors_[id] = Entry{std::move(cursor), std::chrono::steady_clock::now(), json, no_timeout};
   return id;
 }
 
-std::unique_ptr<FindCursor> CursorManager::CheckOut(int64_t id, bool* json) {
+std::unique_ptr<Cursor> CursorManager::CheckOut(int64_t id, bool* json) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = cursors_.find(id);
   if (it == cursors_.end()) return nullptr;
@@ -17,7 +17,7 @@ std::unique_ptr<FindCursor> CursorManager::CheckOut(int64_t id, bool* json) {
   return std::move(it->second.cursor);
 }
 
-void CursorManager::CheckIn(int64_t id, std::unique_ptr<FindCursor> cursor) {
+void CursorManager::CheckIn(int64_t id, std::unique_ptr<Cursor> cursor) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = cursors_.find(id);
   if (it == cursors_.end()) return;  // killed while in use

@@ -10,7 +10,7 @@
 #include <memory>
 #include <mutex>
 
-#include "service/find_cursor.h"
+#include "service/cursor.h"
 
 namespace micromongo::service {
 
@@ -19,11 +19,11 @@ class CursorManager {
   explicit CursorManager(std::chrono::milliseconds idle_timeout) : idle_timeout_(idle_timeout) {}
 
   // Stores the cursor; returns its id (never 0). `json`: its replies use Extended JSON.
-  int64_t Add(std::unique_ptr<FindCursor> cursor, bool json, bool no_timeout = false);
+  int64_t Add(std::unique_ptr<Cursor> cursor, bool json, bool no_timeout = false);
   // Takes the cursor out for exclusive use; null if unknown (or in use).
-  std::unique_ptr<FindCursor> CheckOut(int64_t id, bool* json);
+  std::unique_ptr<Cursor> CheckOut(int64_t id, bool* json);
   // Returns a cursor after use (drops it if exhausted).
-  void CheckIn(int64_t id, std::unique_ptr<FindCursor> cursor);
+  void CheckIn(int64_t id, std::unique_ptr<Cursor> cursor);
   bool Kill(int64_t id);
   // Removes cursors idle longer than the timeout; returns how many.
   size_t Reap();
@@ -32,7 +32,7 @@ class CursorManager {
 
  private:
   struct Entry {
-    std::unique_ptr<FindCursor> cursor;  // null while checked out
+    std::unique_ptr<Cursor> cursor;  // null while checked out
     std::chrono::steady_clock::time_point last_used;
     bool json = false;
     bool no_timeout = false;

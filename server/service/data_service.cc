@@ -1,9 +1,9 @@
 #include "collation/collation.h"
 #include "document/builder.h"
 #include "document/status.h"
+#include "pipeline/pipeline.h"
 #include "service/aggregation.h"
 #include "service/crud.h"
-#include "service/find_cursor.h"
 #include "service/indexes.h"
 #include "service/views.h"
 #include "storage/namespace.h"
@@ -102,7 +102,7 @@ absl::StatusOr<std::unique_ptr<update::Update>> ParseUpdate(
       if (!bytes.ok()) return bytes.status();
       stages.push_back(bson::Decode(bson::DocView(*bytes)));
     }
-    return update::Update::ParsePipeline(stages);
+    return update::Update::ParsePipeline(stages, matcher.let(), matcher.shared_collator());
   }
   auto bytes = DocToBson(doc);
   if (!bytes.ok()) return bytes.status();
@@ -115,29 +115,32 @@ absl::StatusOr<std::unique_ptr<update::Update>> ParseUpdate(
 
 // A read on a view: the view's pipeline over its collection, then `extra` stages (the
 // read's filter, sort, skip, limit, projection as pipeline stages).
-absl::StatusOr<std::vector<std::string>> QueryView(storage::Engine* engine, std::string_view db,
-                                                   const ResolvedView& view,
-                                                   std::vector<Document> extra,
-                                                   const v1::Doc& let,
-                                                   const v1::Doc& collation,
-                                                   const Deadline& deadline) {
-  std::vector<Document> stages = view.stages;
-  for (Document& d : extra) stages.push_back(std::move(d));
-  std::optional<pipeline::VariableMap> vars;
+absl::StatusOr<AggregateCommand> ViewQuery(std::string_view db, std::string_view view,
+                                           std::vector<Document> extra, const v1::Doc& let,
+                                           const v1::Doc& collation, const Deadline& deadline) {
+  AggregateCommand command;
+  command.db = std::string(db);
+  command.collection = std::string(view);
+  command.pipeline = std::move(extra);
   if (let.kind_case() != v1::Doc::KIND_NOT_SET) {
     auto bytes = DocToBson(let);
     if (!bytes.ok()) return bytes.status();
-    auto evaluated = pipeline::EvaluateLet(bson::Decode(bson::DocView(*bytes)));
-    if (!evaluated.ok()) return evaluated.status();
-    vars = *std::move(evaluated);
+    command.let = bson::Decode(bson::DocView(*bytes));
   }
   auto collator = ParseCollation(collation);
   if (!collator.ok()) return collator.status();
-  auto source = CollectionScan(engine, db, view.collection, deadline);
-  if (!source.ok()) return source.status();
-  std::optional<pipeline::OutputSpec> output;
-  return RunPipeline(*std::move(source), stages, vars ? &*vars : nullptr, *std::move(collator),
-                     &output);
+  command.collator = *std::move(collator);
+  command.deadline = deadline;
+  return command;
+}
+
+absl::StatusOr<std::vector<std::string>> QueryView(storage::Engine* engine, std::string_view db,
+                                                   std::string_view view, std::vector<Document> extra,
+                                                   const v1::Doc& let, const v1::Doc& collation,
+                                                   const Deadline& deadline) {
+  auto command = ViewQuery(db, view, std::move(extra), let, collation, deadline);
+  if (!command.ok()) return command.status();
+  return AggregateAll(engine, *command);
 }
 
 // {<name>: <the request's document>} as a pipeline stage, if the document is set.
@@ -155,7 +158,7 @@ void AddSkipLimit(std::vector<Document>* stages, int64_t skip, int64_t limit) {
   if (limit > 0) stages->push_back(Document{{"$limit", limit}});
 }
 
-grpc::Status FillBatch(FindCursor* cursor, size_t batch_size, bool json, v1::CursorReply* reply) {
+grpc::Status FillBatch(Cursor* cursor, size_t batch_size, bool json, v1::CursorReply* reply) {
   std::vector<std::string> docs;
   if (auto s = cursor->NextBatch(batch_size, kMaxBatchBytes, &docs); !s.ok()) return ToGrpc(s);
   for (std::string& d : docs) SetDoc(reply->add_documents(), std::move(d), json);
@@ -198,42 +201,46 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
   if (req->max_time_ms() < 0) return ToGrpc(MongoError(kBadValue, "maxTimeMS must be non-negative"));
   if (req->batch_size() < 0) return ToGrpc(MongoError(kBadValue, "batchSize must be non-negative"));
   MM_ASSIGN_OR_RETURN_GRPC(view, ResolveView(engine_, req->database(), req->collection()));
+  std::unique_ptr<Cursor> cursor;
   if (view) {
     std::vector<Document> extra;
     if (auto s = AddStage(&extra, "$match", req->filter()); !s.ok()) return ToGrpc(s);
     if (auto s = AddStage(&extra, "$sort", req->sort()); !s.ok()) return ToGrpc(s);
     AddSkipLimit(&extra, req->skip(), req->limit());
     if (auto s = AddStage(&extra, "$project", req->projection()); !s.ok()) return ToGrpc(s);
-    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), *view, std::move(extra),
-                                             req->let(), req->collation(),
-                                             Deadline::After(req->max_time_ms())));
-    auto cursor = FindCursor::FromDocuments(std::move(docs));
-    size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
-    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
-    if (!cursor->exhausted()) reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
-    return grpc::Status::OK;
-  }
-  FindSpec spec;
-  MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
-  spec.matcher = std::move(matcher);
-  if (req->has_projection()) {
-    MM_ASSIGN_OR_RETURN_GRPC(proj_bytes, DocToBson(req->projection()));
-    if (!bson::DocView(proj_bytes).empty()) {
-      MM_ASSIGN_OR_RETURN_GRPC(projection, query::Projection::Parse(bson::DocView(proj_bytes)));
-      spec.projection = std::move(projection);
+    MM_ASSIGN_OR_RETURN_GRPC(command, ViewQuery(req->database(), req->collection(), std::move(extra), req->let(),
+                                                req->collation(), Deadline::After(req->max_time_ms())));
+    command.allow_disk_use = req->allow_disk_use();
+    MM_ASSIGN_OR_RETURN_GRPC(c, OpenAggregate(engine_, command));
+    cursor = std::move(c);
+  } else {
+    FindCommand command;
+    command.db = req->database();
+    command.collection = req->collection();
+    MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
+    command.filter = std::shared_ptr<const query::Matcher>(std::move(matcher));
+    if (req->has_projection()) {
+      MM_ASSIGN_OR_RETURN_GRPC(proj_bytes, DocToBson(req->projection()));
+      if (!bson::DocView(proj_bytes).empty()) {
+        pipeline::ParseContext context;
+        context.let = command.filter->let();
+        context.collator = command.filter->collator();
+        MM_ASSIGN_OR_RETURN_GRPC(projection, query::Projection::ParseFind(bson::DocView(proj_bytes), context));
+        command.projection = std::shared_ptr<const query::Projection>(std::move(projection));
+      }
     }
+    if (req->has_sort()) {
+      MM_ASSIGN_OR_RETURN_GRPC(sort_bytes, DocToBson(req->sort()));
+      command.sort = bson::Decode(bson::DocView(sort_bytes));
+    }
+    if (req->skip() < 0) return ToGrpc(MongoError(kBadValue, "skip must be non-negative"));
+    command.skip = req->skip();
+    command.limit = req->limit() < 0 ? -req->limit() : req->limit();
+    command.deadline = Deadline::After(req->max_time_ms());
+    command.allow_disk_use = req->allow_disk_use();
+    MM_ASSIGN_OR_RETURN_GRPC(c, OpenFind(engine_, command));
+    cursor = std::move(c);
   }
-  if (req->has_sort()) {
-    MM_ASSIGN_OR_RETURN_GRPC(sort_bytes, DocToBson(req->sort()));
-    MM_ASSIGN_OR_RETURN_GRPC(sort, query::SortSpec::Parse(bson::DocView(sort_bytes),
-                                                          spec.matcher->shared_collator()));
-    spec.sort = std::move(sort);
-  }
-  spec.skip = req->skip();
-  spec.limit = req->limit();
-  spec.deadline = Deadline::After(req->max_time_ms());
-  MM_ASSIGN_OR_RETURN_GRPC(cursor, FindCursor::Open(engine_, req->database(), req->collection(),
-                                                    std::move(spec)));
   size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
   if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
   if (!cursor->exhausted()) {
@@ -245,7 +252,7 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
 grpc::Status DataServiceImpl::GetMore(grpc::ServerContext*, const v1::GetMoreRequest* req,
                                       v1::CursorReply* reply) {
   bool json = false;
-  std::unique_ptr<FindCursor> cursor = cursors_->CheckOut(req->cursor_id(), &json);
+  std::unique_ptr<Cursor> cursor = cursors_->CheckOut(req->cursor_id(), &json);
   if (cursor == nullptr) {
     return ToGrpc(MongoError(kCursorNotFound, StrCat("cursor id ", req->cursor_id(), " not found")));
   }
@@ -280,7 +287,7 @@ grpc::Status DataServiceImpl::Count(grpc::ServerContext*, const v1::CountRequest
     std::vector<Document> extra;
     if (auto s = AddStage(&extra, "$match", req->filter()); !s.ok()) return ToGrpc(s);
     AddSkipLimit(&extra, req->skip(), req->limit());
-    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), *view, std::move(extra),
+    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), req->collection(), std::move(extra),
                                              v1::Doc(), req->collation(),
                                              Deadline::After(req->max_time_ms())));
     reply->set_count(static_cast<int64_t>(docs.size()));
@@ -299,7 +306,7 @@ grpc::Status DataServiceImpl::EstimatedCount(grpc::ServerContext*,
   MM_ASSIGN_OR_RETURN_GRPC(view, ResolveView(engine_, req->database(), req->collection()));
   if (view) {
     // A view has no stored count: its pipeline runs.
-    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), *view, {}, v1::Doc(),
+    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), req->collection(), {}, v1::Doc(),
                                              v1::Doc(), Deadline()));
     reply->set_count(static_cast<int64_t>(docs.size()));
     return grpc::Status::OK;
@@ -355,7 +362,10 @@ grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
   if (req->has_projection()) {
     MM_ASSIGN_OR_RETURN_GRPC(proj_bytes, DocToBson(req->projection()));
     if (!bson::DocView(proj_bytes).empty()) {
-      MM_ASSIGN_OR_RETURN_GRPC(parsed, query::Projection::Parse(bson::DocView(proj_bytes)));
+      pipeline::ParseContext context;
+      context.let = matcher->let();
+      context.collator = matcher->collator();
+      MM_ASSIGN_OR_RETURN_GRPC(parsed, query::Projection::ParseFind(bson::DocView(proj_bytes), context));
       projection = std::move(parsed);
       spec.projection = projection.get();
     }
@@ -392,7 +402,7 @@ grpc::Status DataServiceImpl::Distinct(grpc::ServerContext*, const v1::DistinctR
     if (auto s = CheckDistinctKey(req->key()); !s.ok()) return ToGrpc(s);
     std::vector<Document> extra;
     if (auto s = AddStage(&extra, "$match", req->filter()); !s.ok()) return ToGrpc(s);
-    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), *view, std::move(extra),
+    MM_ASSIGN_OR_RETURN_GRPC(docs, QueryView(engine_, req->database(), req->collection(), std::move(extra),
                                              v1::Doc(), req->collation(),
                                              Deadline::After(req->max_time_ms())));
     DistinctValues values(req->key(), matcher->collator());
@@ -499,60 +509,30 @@ grpc::Status DataServiceImpl::Aggregate(grpc::ServerContext*, const v1::Aggregat
                                         v1::CursorReply* reply) {
   MM_CHECK_HINT(req->hint());
   bool json = req->pipeline_size() > 0 && req->pipeline(0).kind_case() != v1::Doc::kBson;
-  std::vector<Document> stages;
+  AggregateCommand command;
+  command.db = req->database();
+  command.collection = req->collection();
   for (const v1::Doc& d : req->pipeline()) {
     MM_ASSIGN_OR_RETURN_GRPC(bytes, DocToBson(d));
-    stages.push_back(bson::Decode(bson::DocView(bytes)));
+    command.pipeline.push_back(bson::Decode(bson::DocView(bytes)));
   }
-  std::optional<pipeline::VariableMap> let;
   if (req->has_let()) {
     MM_ASSIGN_OR_RETURN_GRPC(let_bytes, DocToBson(req->let()));
-    MM_ASSIGN_OR_RETURN_GRPC(vars, pipeline::EvaluateLet(bson::Decode(bson::DocView(let_bytes))));
-    let = std::move(vars);
+    command.let = bson::Decode(bson::DocView(let_bytes));
   }
   MM_ASSIGN_OR_RETURN_GRPC(collator, ParseCollation(req->collation()));
-  Deadline deadline = Deadline::After(req->max_time_ms());
-  std::unique_ptr<pipeline::Stage> source;
-  if (req->collection().empty()) {
-    // Database-level: the first stage produces the documents.
-    if (auto s = storage::ValidateDatabaseName(req->database()); !s.ok()) return ToGrpc(s);
-    if (stages.empty() || stages[0].size() != 1 || stages[0].begin()->first != "$documents") {
-      return ToGrpc(MongoError(kInvalidNamespace,
-                               "a database-level aggregation must start with $documents; other "
-                               "stages need a collection"));
-    }
-    MM_ASSIGN_OR_RETURN_GRPC(docs, pipeline::DocumentsSource(stages[0].begin()->second,
-                                                             let ? &*let : nullptr));
-    source = std::move(docs);
-    stages.erase(stages.begin());
-  } else {
-    if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
-      return ToGrpc(s);
-    }
-    // A view reads its collection through its own pipeline first.
-    MM_ASSIGN_OR_RETURN_GRPC(view, ResolveView(engine_, req->database(), req->collection()));
-    std::string coll = req->collection();
-    if (view) {
-      stages.insert(stages.begin(), view->stages.begin(), view->stages.end());
-      coll = view->collection;
-    }
-    MM_ASSIGN_OR_RETURN_GRPC(scan, CollectionScan(engine_, req->database(), coll, deadline));
-    source = std::move(scan);
-  }
-  std::optional<pipeline::OutputSpec> output;
-  // Results are computed in full here (the pipeline holds a snapshot iterator).
-  MM_ASSIGN_OR_RETURN_GRPC(results, RunPipeline(std::move(source), stages, let ? &*let : nullptr,
-                                                std::move(collator), &output));
-  if (output) {
-    if (auto s = WriteOutput(engine_, req->database(), *output, std::move(results),
-                             {.bypass_validation = req->bypass_document_validation()});
-        !s.ok()) {
-      return ToGrpc(s);
-    }
+  command.collator = std::move(collator);
+  if (req->max_time_ms() < 0) return ToGrpc(MongoError(kBadValue, "maxTimeMS must be non-negative"));
+  command.deadline = Deadline::After(req->max_time_ms());
+  command.allow_disk_use = req->allow_disk_use();
+  command.bypass_validation = req->bypass_document_validation();
+  if (req->explain()) {
+    MM_ASSIGN_OR_RETURN_GRPC(explained, ExplainAggregate(engine_, command));
+    SetDoc(reply->add_documents(), bson::Encode(explained), json);
     return grpc::Status::OK;
   }
-  auto cursor = FindCursor::FromDocuments(std::move(results));
-  size_t batch = req->batch_size() > 0 ? req->batch_size() : 101;
+  MM_ASSIGN_OR_RETURN_GRPC(cursor, OpenAggregate(engine_, command));
+  size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
   if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
   if (!cursor->exhausted()) reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
   return grpc::Status::OK;

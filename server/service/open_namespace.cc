@@ -280,7 +280,7 @@ void Candidates::LoadIndexed(const IndexLookup& lookup) {
     auto it = db_->ScanIndex(coll_, lookup.index_id, lo, hi);
     for (; it->Valid(); it->Next()) {
       if ((++scanned_ & 255) == 0) {
-        if (auto s = deadline_.Check(); !s.ok()) {
+        if (auto s = deadline_->Check(); !s.ok()) {
           status_ = s;
           return;
         }

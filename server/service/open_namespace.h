@@ -17,7 +17,7 @@
 #include "index/index_key.h"
 #include "query/matcher.h"
 #include "service/crud.h"
-#include "service/deadline.h"
+#include "util/deadline.h"
 #include "service/validation.h"
 #include "storage/engine.h"
 #include "storage/key_codec.h"
@@ -92,14 +92,15 @@ std::optional<IndexLookup> ChooseIndex(const storage::Collection& coll, const qu
 // _id order, as a scan yields them); else every record. The matcher decides in each case.
 class Candidates {
  public:
+  // `deadline` must outlive the Candidates.
   Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
-             const Deadline& deadline = {})
+             const Deadline& deadline = Deadline::None())
       : Candidates(db, coll, m, deadline,
                    m.id_equality() != nullptr ? std::nullopt : ChooseIndex(coll, m)) {}
   // With the index lookup already chosen (nullopt: point lookup or scan).
   Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
              const Deadline& deadline, const std::optional<IndexLookup>& lookup)
-      : db_(db), coll_(coll), matcher_(m), deadline_(deadline) {
+      : db_(db), coll_(coll), matcher_(m), deadline_(&deadline) {
     if (const bson::ValueView* id = m.id_equality()) {
       point_ = true;
       key_ = storage::RecordKey(coll.id(), *id);
@@ -118,19 +119,24 @@ class Candidates {
       done_ = true;
       auto found = db_->GetRecord(coll_, key_, doc);
       if (!found.ok()) return found.status();
-      if (!*found || !matcher_.Matches(bson::DocView(*doc))) return false;
+      if (!*found) return false;
+      auto matched = matcher_.Evaluate(bson::DocView(*doc));
+      if (!matched.ok() || !*matched) return matched;
       *key = key_;
       return true;
     }
     if (indexed_) {
       while (next_indexed_ < indexed_keys_.size()) {
         if ((++scanned_ & 255) == 0) {
-          if (auto s = deadline_.Check(); !s.ok()) return s;
+          if (auto s = deadline_->Check(); !s.ok()) return s;
         }
         const std::string& record_key = indexed_keys_[next_indexed_++];
         auto found = db_->GetRecord(coll_, record_key, doc);
         if (!found.ok()) return found.status();
-        if (!*found || !matcher_.Matches(bson::DocView(*doc))) continue;
+        if (!*found) continue;
+        auto matched = matcher_.Evaluate(bson::DocView(*doc));
+        if (!matched.ok()) return matched.status();
+        if (!*matched) continue;
         *key = record_key;
         return true;
       }
@@ -138,10 +144,12 @@ class Candidates {
     }
     for (; it_->Valid(); it_->Next()) {
       if ((++scanned_ & 255) == 0) {
-        if (auto s = deadline_.Check(); !s.ok()) return s;
+        if (auto s = deadline_->Check(); !s.ok()) return s;
       }
       std::string_view value = it_->value();
-      if (!matcher_.Matches(bson::DocView(value.data()))) continue;
+      auto matched = matcher_.Evaluate(bson::DocView(value.data()));
+      if (!matched.ok()) return matched.status();
+      if (!*matched) continue;
       key->assign(it_->key());
       doc->assign(value);
       it_->Next();
@@ -159,7 +167,7 @@ class Candidates {
   storage::Database* db_;
   const storage::Collection& coll_;
   const query::Matcher& matcher_;
-  Deadline deadline_;
+  const Deadline* deadline_;  // the caller's: it may be extended while the scan runs
   uint32_t scanned_ = 0;
   bool point_ = false;
   bool done_ = false;

@@ -16,6 +16,7 @@
 #include "service/bad_request_interceptor.h"
 #include "service/cursor_manager.h"
 #include "service/services.h"
+#include "service/pipeline_access.h"
 #include "storage/engine.h"
 
 namespace micromongo::service {
@@ -66,6 +67,9 @@ int RunServer(const ServerOptions& options) {
 
   ShutdownLatch latch;
   CursorManager cursors{std::chrono::milliseconds(options.cursor_timeout_ms)};
+  // Spill files of queries interrupted by a crash (the files are unlinked while in use, so
+  // normally nothing is left; this catches anything that was not).
+  ClearSpillDirectory(**engine);
   DataServiceImpl data(engine->get(), &cursors);
   AdminServiceImpl admin(engine->get(), &cursors, [&] { latch.Trigger(); });
 

@@ -74,10 +74,14 @@ class PushModifier : public Modifier {
             std::shared_ptr<const bson::Collator>(std::shared_ptr<void>(), context.collator));
       }
       const query::SortSpec& spec = collated ? *collated : *sort_by;
-      std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-        return spec.Compare(spec.ExtractKey(bson::DocView(encoded[x])),
-                            spec.ExtractKey(bson::DocView(encoded[y]))) < 0;
-      });
+      std::vector<std::string> keys;
+      keys.reserve(encoded.size());
+      for (const std::string& e : encoded) {
+        auto k = spec.KeyOf(bson::DocView(e));
+        if (!k.ok()) return k.status();
+        keys.push_back(*std::move(k));
+      }
+      std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return keys[x] < keys[y]; });
       Array sorted;
       for (size_t i : order) sorted.push_back(std::move(a[i]));
       a = std::move(sorted);

@@ -1,5 +1,7 @@
 #include "update/update.h"
 
+#include "pipeline/pipeline.h"
+
 #include "document/builder.h"
 #include "document/value_ops.h"
 #include "document/compare.h"
@@ -182,13 +184,17 @@ absl::StatusOr<std::unique_ptr<Update>> Update::Parse(
   return u;
 }
 
-absl::StatusOr<std::unique_ptr<Update>> Update::ParsePipeline(const std::vector<Document>& stages) {
+absl::StatusOr<std::unique_ptr<Update>> Update::ParsePipeline(
+    const std::vector<Document>& stages, const std::map<std::string, Value, std::less<>>* let,
+    std::shared_ptr<const bson::Collator> collator) {
+  pipeline::ParseOptions options;
+  options.let = let;
+  options.collator = std::move(collator);
+  options.kind = pipeline::PipelineKind::kUpdate;
+  auto p = pipeline::Pipeline::Parse(stages, options);
+  if (!p.ok()) return p.status();
   auto u = std::make_unique<Update>();
-  for (const Document& stage : stages) {
-    auto s = ParsePipelineStage(stage);
-    if (!s.ok()) return s.status();
-    u->stages_.push_back(*std::move(s));
-  }
+  u->pipeline_ = std::make_shared<const pipeline::Pipeline>(*std::move(p));
   return u;
 }
 
@@ -282,10 +288,20 @@ absl::Status Update::Apply(Document* doc, const ApplyContext& context,
     doc->MoveToFront("_id");
     return absl::OkStatus();
   }
-  if (!stages_.empty()) {
-    for (const auto& stage : stages_) {
-      if (auto s = stage->Apply(doc, context); !s.ok()) return s;
-    }
+  if (pipeline_ != nullptr) {
+    // The document is the only row of the pipeline.
+    pipeline::ExecContext exec;
+    exec.let = context.let;
+    exec.collator = std::shared_ptr<const bson::Collator>(std::shared_ptr<void>(), context.collator);
+    std::vector<std::string> one;
+    one.push_back(bson::Encode(*doc));
+    auto top = pipeline_->Open(pipeline::RowsSource(std::move(one)), &exec);
+    if (!top.ok()) return top.status();
+    pipeline::Row row;
+    auto more = (*top)->Next(&row);
+    if (!more.ok()) return more.status();
+    if (!*more) return MongoError(kInternalError, "an update pipeline produced no document");
+    *doc = bson::Decode(row.view());
     if (id && doc->Find("_id") == nullptr) doc->Insert(doc->begin(), {"_id", *id});
   }
   for (const Op& op : ops_) {

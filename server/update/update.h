@@ -16,15 +16,11 @@
 #include "query/matcher.h"
 #include "update/modifier.h"
 
-namespace micromongo::update {
+namespace micromongo::pipeline {
+class Pipeline;
+}
 
-// One stage of an update pipeline.
-class PipelineStage {
- public:
-  virtual ~PipelineStage() = default;
-  virtual absl::Status Apply(Document* doc, const ApplyContext& context) const = 0;
-};
-absl::StatusOr<std::unique_ptr<PipelineStage>> ParsePipelineStage(const Document& stage);
+namespace micromongo::update {
 
 class Update {
  public:
@@ -38,8 +34,12 @@ class Update {
       bson::DocView update, bool replace, std::optional<bson::DocView> array_filters = {},
       std::shared_ptr<const bson::Collator> collator = nullptr);
 
-  // An update pipeline ([{$set: ...}, {$unset: ...}, ...]).
-  static absl::StatusOr<std::unique_ptr<Update>> ParsePipeline(const std::vector<Document>& stages);
+  // An update pipeline ([{$set: ...}, {$unset: ...}, ...]): $addFields/$set, $project,
+  // $unset and $replaceRoot/$replaceWith, run by the aggregation pipeline's own stages
+  // (others fail with 72, InvalidOptions). `let` names the command's variables.
+  static absl::StatusOr<std::unique_ptr<Update>> ParsePipeline(
+      const std::vector<Document>& stages, const std::map<std::string, Value, std::less<>>* let = nullptr,
+      std::shared_ptr<const bson::Collator> collator = nullptr);
 
   bool is_replacement() const { return replacement_.has_value(); }
 
@@ -71,7 +71,7 @@ class Update {
 
   std::vector<Op> ops_;
   std::optional<Document> replacement_;
-  std::vector<std::unique_ptr<PipelineStage>> stages_;
+  std::shared_ptr<const pipeline::Pipeline> pipeline_;
   // $[<identifier>] -> the filter over {identifier: element}.
   std::map<std::string, std::unique_ptr<query::Matcher>, std::less<>> array_filters_;
 };

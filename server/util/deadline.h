@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 
-namespace micromongo::service {
+namespace micromongo {
 
 // A server-side time limit (maxTimeMS). Scans call Check() as they go.
 class Deadline {
@@ -17,6 +17,11 @@ class Deadline {
     if (millis > 0) d.at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
     return d;
   }
+  // A deadline that never passes, for references that need one to point at.
+  static const Deadline& None() {
+    static const Deadline kNone;
+    return kNone;
+  }
   // Code 50 (MaxTimeMSExpired) once passed; cheap enough to call every few documents.
   absl::Status Check() const;
 
@@ -24,4 +29,4 @@ class Deadline {
   std::optional<std::chrono::steady_clock::time_point> at_;
 };
 
-}  // namespace micromongo::service
+}  // namespace micromongo

@@ -1,8 +1,8 @@
-#include "service/deadline.h"
+#include "util/deadline.h"
 
 #include "document/status.h"
 
-namespace micromongo::service {
+namespace micromongo {
 
 absl::Status Deadline::Check() const {
   if (at_ && std::chrono::steady_clock::now() > *at_) {
@@ -11,4 +11,4 @@ absl::Status Deadline::Check() const {
   return absl::OkStatus();
 }
 
-}  // namespace micromongo::service
+}  // namespace micromongo

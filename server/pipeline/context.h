@@ -1,0 +1,134 @@
+#pragma once
+
+// What a running pipeline needs from its surroundings.
+//
+// DataAccess is how stages reach collections: the source read (with the filter of a leading
+// $match, so that it takes find's access paths), $lookup/$graphLookup/$unionWith reads,
+// view definitions, the writes of $out and $merge, and the statistics of $collStats and
+// $indexStats. The service implements it over storage; this module never sees storage.
+//
+// ExecContext is the state one execution shares among its stages: variables, collation,
+// deadline, and the limits and place for spilling.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "document/compare.h"
+#include "micromongo/document.h"
+#include "pipeline/expression.h"
+#include "pipeline/stage.h"
+#include "util/deadline.h"
+
+namespace micromongo::query {
+class Matcher;
+}
+
+namespace micromongo::pipeline {
+
+// MongoDB's internalQueryMaxBlockingSortMemoryUsageBytes and
+// internalDocumentSourceGroupMaxMemoryBytes: what one blocking stage may hold in memory.
+inline constexpr int64_t kDefaultBlockingMemoryLimit = 100 << 20;
+
+struct ReadRequest {
+  std::string db;
+  std::string collection;
+  // Documents must match (null: all). The read uses it to pick an access path: the _id
+  // point lookup or a secondary index, as find does.
+  std::shared_ptr<const query::Matcher> filter;
+};
+
+// How a read was carried out, for explain.
+struct ReadPlan {
+  std::string stage;  // "COLLSCAN", "IXSCAN", "IDHACK", "EOF"
+  std::string index;  // the index's name for IXSCAN
+};
+
+struct ViewDefinition {
+  std::string collection;  // the base collection (views on views resolved)
+  std::vector<Document> pipeline;
+};
+
+// A $out's target being filled: documents go into a temporary collection that replaces
+// the target at Commit(); destroying an uncommitted writer drops it.
+class OutWriter {
+ public:
+  virtual ~OutWriter() = default;
+  virtual absl::Status Insert(std::vector<std::string> docs) = 0;
+  virtual absl::Status Commit() = 0;
+};
+
+struct MergeRequest {
+  std::string db;
+  std::string collection;
+  std::vector<std::string> on;  // fields identifying a document (default: _id)
+  enum class Matched { kReplace, kKeepExisting, kMerge, kFail, kPipeline } when_matched;
+  enum class NotMatched { kInsert, kDiscard, kFail } when_not_matched;
+  // For kMerge and kPipeline: the document that replaces `existing`, given the incoming one.
+  std::function<absl::StatusOr<std::string>(bson::DocView existing, bson::DocView incoming)> combine;
+  bool bypass_validation = false;
+};
+
+class DataAccess {
+ public:
+  virtual ~DataAccess() = default;
+
+  // The view `db.coll` is, resolved down to its base collection; nullopt if it is not a view.
+  virtual absl::StatusOr<std::optional<ViewDefinition>> ResolveView(std::string_view db,
+                                                                    std::string_view coll) = 0;
+  // The documents of a collection (none if it does not exist) that match the request's
+  // filter. `plan` (optional) says how.
+  virtual absl::StatusOr<StagePtr> Read(const ReadRequest& request, ReadPlan* plan) = 0;
+  // Whether Read() would use the _id lookup or an index for `request` (rather than scan).
+  virtual bool CanUseIndex(const ReadRequest& request) = 0;
+
+  virtual absl::StatusOr<std::unique_ptr<OutWriter>> OpenOut(std::string_view db,
+                                                             std::string_view coll,
+                                                             bool bypass_validation) = 0;
+  virtual absl::Status Merge(const MergeRequest& request, std::vector<std::string> docs) = 0;
+
+  // $collStats: {count: {}} and {storageStats: {...}}, for `spec` as given.
+  virtual absl::StatusOr<Document> CollStats(std::string_view db, std::string_view coll,
+                                             const Document& spec) = 0;
+  // $indexStats: one document per index.
+  virtual absl::StatusOr<std::vector<Document>> IndexStats(std::string_view db,
+                                                           std::string_view coll) = 0;
+};
+
+struct ExecContext {
+  DataAccess* data = nullptr;  // null: no collections (update pipelines)
+  std::string db;              // the command's database
+  std::string collection;      // the aggregated collection (empty: database-level)
+  const VariableMap* let = nullptr;
+  std::shared_ptr<const bson::Collator> collator;
+  Deadline deadline;
+  bool allow_disk_use = false;
+  // What one blocking stage may hold ($sort, $bucketAuto, $facet, windows, ...), and what
+  // $group may (MongoDB's internalQueryMaxBlockingSortMemoryUsageBytes and
+  // internalDocumentSourceGroupMaxMemoryBytes).
+  int64_t memory_limit = kDefaultBlockingMemoryLimit;
+  int64_t group_memory_limit = kDefaultBlockingMemoryLimit;
+  std::string temp_dir;        // where spill files go (empty: nowhere)
+  bool bypass_validation = false;
+
+  const bson::Collator* collator_ptr() const { return collator.get(); }
+  // Variables for evaluating an expression on `row`.
+  Variables VariablesFor(const Row& row, const bson::DocView* view) const {
+    Variables v;
+    v.root_bson = view;
+    v.let = let;
+    v.collator = collator.get();
+    v.meta = row.meta.get();
+    return v;
+  }
+};
+
+// The error of a blocking stage over its memory limit without allowDiskUse (292).
+absl::Status MemoryLimitExceeded(std::string_view stage, int64_t limit);
+
+}  // namespace micromongo::pipeline

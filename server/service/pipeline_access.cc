@@ -1,0 +1,418 @@
+#include "service/pipeline_access.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "document/builder.h"
+#include "document/status.h"
+#include "index/index_key.h"
+#include "pipeline/pipeline.h"
+#include "service/crud.h"
+#include "service/open_namespace.h"
+#include "service/views.h"
+#include "storage/namespace.h"
+
+namespace micromongo::service {
+namespace {
+
+using bson::DocView;
+using bson::ValueView;
+
+// ---- Index use counts -------------------------------------------------------------------------
+
+struct IndexUse {
+  int64_t ops = 0;
+  DateTime since;
+};
+
+std::mutex& UsageMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+std::map<std::string, IndexUse, std::less<>>& Usage() {
+  static auto* usage = new std::map<std::string, IndexUse, std::less<>>();
+  return *usage;
+}
+
+std::string UsageKey(std::string_view db, std::string_view coll, std::string_view index) {
+  std::string k(db);
+  k.push_back('\0');
+  k.append(coll);
+  k.push_back('\0');
+  k.append(index);
+  return k;
+}
+
+IndexUse UsageOf(std::string_view db, std::string_view coll, std::string_view index) {
+  std::lock_guard<std::mutex> l(UsageMutex());
+  auto [it, inserted] = Usage().try_emplace(UsageKey(db, coll, index));
+  if (inserted) it->second.since = DateTime::Now();
+  return it->second;
+}
+
+// ---- Reads ------------------------------------------------------------------------------------
+
+const std::shared_ptr<const query::Matcher>& MatchAll() {
+  static const auto* all =
+      new std::shared_ptr<const query::Matcher>(*query::Matcher::Parse(std::string("\x05\x00\x00\x00\x00", 5)));
+  return *all;
+}
+
+// The documents Candidates yields, as pipeline rows. Holds the database and collection
+// (not the DDL lock: an open cursor must not block DDL; the iterator's snapshot keeps its
+// view of the data).
+class CandidatesStage final : public pipeline::Stage {
+ public:
+  CandidatesStage(std::shared_ptr<storage::Database> db, std::shared_ptr<storage::Collection> coll,
+                  std::shared_ptr<const query::Matcher> filter, const Deadline* deadline,
+                  std::optional<IndexLookup> lookup)
+      : db_(std::move(db)), coll_(std::move(coll)), filter_(std::move(filter)),
+        candidates_(db_.get(), *coll_, *filter_, *deadline,
+                    filter_->id_equality() != nullptr ? std::nullopt : lookup) {}
+
+  absl::StatusOr<bool> Next(pipeline::Row* out) override {
+    if (done_) return false;
+    auto more = candidates_.Next(&key_, &out->doc);
+    if (!more.ok() || !*more) {
+      done_ = true;
+      return more;
+    }
+    out->meta.reset();
+    return true;
+  }
+
+ private:
+  std::shared_ptr<storage::Database> db_;
+  std::shared_ptr<storage::Collection> coll_;
+  std::shared_ptr<const query::Matcher> filter_;
+  Candidates candidates_;
+  std::string key_;
+  bool done_ = false;
+};
+
+std::string IndexName(const storage::Collection& coll, uint32_t id) {
+  for (const storage::IndexDef& def : coll.indexes()) {
+    if (def.id == id) return std::string(def.name());
+  }
+  return "";
+}
+
+// ---- $out -------------------------------------------------------------------------------------
+
+class EngineOutWriter final : public pipeline::OutWriter {
+ public:
+  EngineOutWriter(storage::Engine* engine, std::shared_ptr<storage::Database> db, std::string db_name,
+                  std::string temp, std::string target, bool bypass)
+      : engine_(engine), db_(std::move(db)), db_name_(std::move(db_name)), temp_(std::move(temp)),
+        target_(std::move(target)), bypass_(bypass) {}
+  ~EngineOutWriter() override {
+    if (!committed_) (void)db_->DropCollection(temp_);
+  }
+
+  absl::Status Insert(std::vector<std::string> docs) override {
+    auto outcome = service::Insert(engine_, db_name_, temp_, std::move(docs), /*ordered=*/true,
+                                   {.bypass_validation = bypass_});
+    if (!outcome.ok()) return outcome.status();
+    if (!outcome->write_errors.empty()) return outcome->write_errors[0].status;
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit() override {
+    if (auto s = db_->RenameCollection(temp_, target_, /*drop_target=*/true); !s.ok()) return s;
+    committed_ = true;
+    return absl::OkStatus();
+  }
+
+ private:
+  storage::Engine* engine_;
+  std::shared_ptr<storage::Database> db_;
+  std::string db_name_, temp_, target_;
+  bool bypass_;
+  bool committed_ = false;
+};
+
+// ---- $merge -----------------------------------------------------------------------------------
+
+// The value at a dotted path through documents only.
+std::optional<ValueView> ValueAt(DocView doc, std::string_view path) {
+  ValueView v{BsonType::kDocument, doc.data(), doc.size()};
+  size_t start = 0;
+  while (true) {
+    size_t dot = path.find('.', start);
+    std::string_view part = path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (v.type != BsonType::kDocument) return std::nullopt;
+    ValueView child;
+    if (!v.Doc().Find(part, &child)) return std::nullopt;
+    v = child;
+    if (dot == std::string_view::npos) return v;
+    start = dot + 1;
+  }
+}
+
+// Whether `coll` has a unique index on exactly the fields `on` (in any order).
+bool HasUniqueIndexOn(const storage::Collection& coll, const std::vector<std::string>& on) {
+  std::vector<std::string> want = on;
+  std::sort(want.begin(), want.end());
+  for (const storage::IndexDef& def : coll.indexes()) {
+    DocView spec(def.spec);
+    ValueView unique, key;
+    if (!spec.Find("unique", &unique) || !(unique.type == BsonType::kBool && unique.Bool())) continue;
+    if (spec.Find("partialFilterExpression", &unique)) continue;
+    if (!spec.Find("key", &key) || key.type != BsonType::kDocument) continue;
+    std::vector<std::string> fields;
+    for (const bson::ElementView& e : key.Doc()) fields.emplace_back(e.key);
+    std::sort(fields.begin(), fields.end());
+    if (fields == want) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void RecordIndexUse(std::string_view db, std::string_view coll, std::string_view index) {
+  std::lock_guard<std::mutex> l(UsageMutex());
+  auto [it, inserted] = Usage().try_emplace(UsageKey(db, coll, index));
+  if (inserted) it->second.since = DateTime::Now();
+  ++it->second.ops;
+}
+
+std::string SpillDirectory(const storage::Engine& engine) { return engine.data_dir() + "/_tmp"; }
+
+void ClearSpillDirectory(const storage::Engine& engine) {
+  std::error_code ec;
+  std::filesystem::remove_all(SpillDirectory(engine), ec);
+}
+
+absl::StatusOr<std::optional<pipeline::ViewDefinition>> EngineDataAccess::ResolveView(std::string_view db,
+                                                                                      std::string_view coll) {
+  auto view = service::ResolveView(engine_, db, coll);
+  if (!view.ok()) return view.status();
+  if (!*view) return std::optional<pipeline::ViewDefinition>();
+  return std::optional<pipeline::ViewDefinition>(pipeline::ViewDefinition{(*view)->collection, (*view)->stages});
+}
+
+absl::StatusOr<pipeline::StagePtr> EngineDataAccess::Read(const pipeline::ReadRequest& request,
+                                                          pipeline::ReadPlan* plan) {
+  if (auto s = storage::ValidateCollectionName(request.db, request.collection); !s.ok()) return s;
+  auto ns = OpenNamespace(engine_, request.db, request.collection, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  if (ns->coll == nullptr) {
+    if (plan != nullptr) *plan = {"EOF", ""};
+    return pipeline::RowsSource({});
+  }
+  if (ns->coll->is_view()) {
+    return MongoError(kCommandNotSupportedOnView,
+                      StrCat("Namespace ", request.db, ".", request.collection, " is a view, not a collection"));
+  }
+  std::shared_ptr<const query::Matcher> filter = request.filter != nullptr ? request.filter : MatchAll();
+  std::optional<IndexLookup> lookup;
+  if (filter->id_equality() != nullptr) {
+    if (plan != nullptr) *plan = {"IDHACK", "_id_"};
+    RecordIndexUse(request.db, request.collection, "_id_");
+  } else if ((lookup = ChooseIndex(*ns->coll, *filter))) {
+    std::string name = IndexName(*ns->coll, lookup->index_id);
+    if (plan != nullptr) *plan = {"IXSCAN", name};
+    RecordIndexUse(request.db, request.collection, name);
+  } else if (plan != nullptr) {
+    *plan = {"COLLSCAN", ""};
+  }
+  return pipeline::StagePtr(
+      std::make_unique<CandidatesStage>(ns->db, ns->coll, std::move(filter), deadline_, std::move(lookup)));
+}
+
+bool EngineDataAccess::CanUseIndex(const pipeline::ReadRequest& request) {
+  if (request.filter == nullptr) return false;
+  auto ns = OpenNamespace(engine_, request.db, request.collection, /*create=*/false);
+  if (!ns.ok() || ns->coll == nullptr || ns->coll->is_view()) return false;
+  return request.filter->id_equality() != nullptr || ChooseIndex(*ns->coll, *request.filter).has_value();
+}
+
+absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(std::string_view db_name,
+                                                                               std::string_view coll,
+                                                                               bool bypass_validation) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll); !s.ok()) return s;
+  auto db = engine_->GetDatabase(db_name, /*create=*/true);
+  if (!db.ok()) return db.status();
+  // $out replaces the target's contents with the results, as MongoDB does it: into a
+  // temporary collection with the target's options and indexes, renamed over the target at
+  // the end. On failure the target is untouched.
+  std::shared_ptr<storage::Collection> target = (*db)->FindCollection(coll);
+  if (target != nullptr && target->is_view()) {
+    return MongoError(kCommandNotSupportedOnView, StrCat("Cannot $out to ", db_name, ".", coll, ": it is a view"));
+  }
+  static std::atomic<uint64_t> counter{0};
+  std::string temp = StrCat("tmp.agg_out.", getpid(), ".", counter.fetch_add(1));
+  if (auto s = (*db)->CreateCollection(temp, target ? target->options().bytes() : std::string_view()); !s.ok()) {
+    return s;
+  }
+  auto writer = std::make_unique<EngineOutWriter>(engine_, *db, std::string(db_name), temp, std::string(coll),
+                                                  bypass_validation);
+  if (target != nullptr) {
+    for (const storage::IndexDef& def : target->indexes()) {
+      auto no_entries = [](const storage::Collection&, uint32_t, storage::WriteUnit*) { return absl::OkStatus(); };
+      if (auto s = (*db)->CreateIndex(temp, def.spec, no_entries); !s.ok()) return s;
+    }
+  }
+  return std::unique_ptr<pipeline::OutWriter>(std::move(writer));
+}
+
+absl::Status EngineDataAccess::Merge(const pipeline::MergeRequest& request, std::vector<std::string> docs) {
+  using Matched = pipeline::MergeRequest::Matched;
+  using NotMatched = pipeline::MergeRequest::NotMatched;
+  if (auto s = storage::ValidateCollectionName(request.db, request.collection); !s.ok()) return s;
+  bool by_id = request.on.size() == 1 && request.on[0] == "_id";
+  {
+    auto ns = OpenNamespace(engine_, request.db, request.collection, /*create=*/false);
+    if (!ns.ok()) return ns.status();
+    if (ns->coll != nullptr && ns->coll->is_view()) {
+      return MongoError(kCommandNotSupportedOnView,
+                        StrCat("Cannot $merge into ", request.db, ".", request.collection, ": it is a view"));
+    }
+    if (!by_id && (ns->coll == nullptr || !HasUniqueIndexOn(*ns->coll, request.on))) {
+      return MongoError(51183, "Cannot find index to verify that join fields will be unique");
+    }
+  }
+  WriteOptions options{.bypass_validation = request.bypass_validation};
+  for (std::string& doc : docs) {
+    if (by_id) doc = WithIdFirst(std::move(doc));
+    DocView incoming(doc);
+    Document filter;
+    for (const std::string& field : request.on) {
+      std::optional<ValueView> v = ValueAt(incoming, field);
+      if (!v || v->type == BsonType::kNull || v->type == BsonType::kUndefined || v->type == BsonType::kArray) {
+        return MongoError(51132, StrCat("$merge write error: 'on' field '", field,
+                                        "' cannot be missing, null, undefined or an array"));
+      }
+      filter.Append(field, Document{{"$eq", bson::ToValue(*v)}});
+    }
+    auto matcher = query::Matcher::Parse(bson::Encode(filter));
+    if (!matcher.ok()) return matcher.status();
+    std::shared_ptr<const query::Matcher> m(*std::move(matcher));
+    auto source = Read(pipeline::ReadRequest{request.db, request.collection, m}, nullptr);
+    if (!source.ok()) return source.status();
+    pipeline::Row existing;
+    auto found = (*source)->Next(&existing);
+    if (!found.ok()) return found.status();
+    if (*found) {
+      if (request.when_matched == Matched::kKeepExisting) continue;
+      ValueView id = DocView(existing.doc).begin()->value;
+      if (request.when_matched == Matched::kFail) return DuplicateKey(request.db, request.collection, id);
+      std::string replacement = doc;
+      if (request.when_matched == Matched::kMerge || request.when_matched == Matched::kPipeline) {
+        auto combined = request.combine(existing.view(), incoming);
+        if (!combined.ok()) return combined.status();
+        replacement = *std::move(combined);
+      }
+      auto update = update::Update::Parse(DocView(replacement), /*replace=*/true);
+      if (!update.ok()) return update.status();
+      auto by_existing_id = query::Matcher::Parse(IdDocument(id));
+      if (!by_existing_id.ok()) return by_existing_id.status();
+      auto r = service::Update(engine_, request.db, request.collection, **by_existing_id, **update,
+                               /*multi=*/false, /*upsert=*/false, *deadline_, options);
+      if (!r.ok()) return r.status();
+      continue;
+    }
+    if (request.when_not_matched == NotMatched::kDiscard) continue;
+    if (request.when_not_matched == NotMatched::kFail) {
+      return MongoError(13113, "$merge could not find a matching document in the target collection for at least "
+                               "one document in the source collection");
+    }
+    std::vector<std::string> one;
+    one.push_back(std::move(doc));
+    auto outcome = service::Insert(engine_, request.db, request.collection, std::move(one), true, options);
+    if (!outcome.ok()) return outcome.status();
+    if (!outcome->write_errors.empty()) return outcome->write_errors[0].status;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Document> EngineDataAccess::CollStats(std::string_view db, std::string_view coll,
+                                                     const Document& spec) {
+  auto ns = OpenNamespace(engine_, db, coll, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  if (ns->coll != nullptr && ns->coll->is_view()) {
+    return MongoError(kCommandNotSupportedOnView, StrCat("Namespace ", db, ".", coll, " is a view, not a collection"));
+  }
+  char host[256] = "localhost";
+  gethostname(host, sizeof(host) - 1);
+  Document out{{"ns", StrCat(db, ".", coll)}, {"host", std::string(host)}, {"localTime", DateTime::Now()}};
+  if (spec.Find("count") != nullptr) {
+    out.Append("count", static_cast<int64_t>(ns->coll == nullptr ? 0 : ns->coll->count()));
+  }
+  if (const Value* storage = spec.Find("storageStats")) {
+    if (ns->coll == nullptr) {
+      return MongoError(kNamespaceNotFound, StrCat("Unable to find collection ", db, ".", coll));
+    }
+    double scale = 1;
+    if (const Value* s = storage->AsDocument().Find("scale")) scale = s->ToDouble();
+    // Sizes are logical: the bytes of the stored documents and index keys (RocksDB
+    // compresses and compacts them on disk).
+    int64_t size = 0, count = 0, id_bytes = 0;
+    auto it = ns->db->ScanRecords(*ns->coll);
+    for (; it->Valid(); it->Next()) {
+      size += static_cast<int64_t>(it->value().size());
+      id_bytes += static_cast<int64_t>(it->key().size());
+      ++count;
+    }
+    if (!it->status().ok()) return it->status();
+    Document index_sizes{{"_id_", static_cast<int64_t>(id_bytes / scale)}};
+    int64_t total_index = id_bytes;
+    for (const storage::IndexDef& def : ns->coll->indexes()) {
+      int64_t bytes = 0;
+      auto ix = ns->db->ScanIndex(*ns->coll, def.id, "", std::string(1, '\xff'));
+      for (; ix->Valid(); ix->Next()) bytes += static_cast<int64_t>(ix->key().size() + ix->value().size());
+      if (!ix->status().ok()) return ix->status();
+      index_sizes.Append(std::string(def.name()), static_cast<int64_t>(bytes / scale));
+      total_index += bytes;
+    }
+    auto scaled = [&](int64_t v) { return static_cast<int64_t>(static_cast<double>(v) / scale); };
+    Document stats{{"size", scaled(size)},
+                   {"count", count},
+                   {"avgObjSize", count == 0 ? int64_t{0} : size / count},
+                   {"storageSize", scaled(size)},
+                   {"freeStorageSize", int64_t{0}},
+                   {"capped", false},
+                   {"nindexes", static_cast<int32_t>(ns->coll->indexes().size() + 1)},
+                   {"totalIndexSize", scaled(total_index)},
+                   {"totalSize", scaled(size + total_index)},
+                   {"indexSizes", index_sizes},
+                   {"scaleFactor", static_cast<int32_t>(scale)}};
+    out.Append("storageStats", stats);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Document>> EngineDataAccess::IndexStats(std::string_view db, std::string_view coll) {
+  auto ns = OpenNamespace(engine_, db, coll, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  std::vector<Document> out;
+  if (ns->coll == nullptr) return out;
+  if (ns->coll->is_view()) {
+    return MongoError(kCommandNotSupportedOnView, StrCat("Namespace ", db, ".", coll, " is a view, not a collection"));
+  }
+  char host[256] = "localhost";
+  gethostname(host, sizeof(host) - 1);
+  auto entry = [&](std::string name, Document key, Document spec) {
+    IndexUse use = UsageOf(db, coll, name);
+    out.push_back(Document{{"name", name},
+                           {"key", key},
+                           {"host", std::string(host)},
+                           {"accesses", Document{{"ops", use.ops}, {"since", use.since}}},
+                           {"spec", spec}});
+  };
+  entry("_id_", Document{{"_id", 1}}, Document{{"v", 2}, {"key", Document{{"_id", 1}}}, {"name", "_id_"}});
+  for (const storage::IndexDef& def : ns->coll->indexes()) {
+    Document spec = bson::Decode(DocView(def.spec));
+    const Value* key = spec.Find("key");
+    entry(std::string(def.name()), key != nullptr && key->type() == BsonType::kDocument ? key->AsDocument() : Document(),
+          spec);
+  }
+  return out;
+}
+
+}  // namespace micromongo::service
