@@ -129,6 +129,7 @@ Cursor Collection::Aggregate(const std::vector<Document>& pipeline,
   request.set_max_time_ms(options.max_time_ms);
   request.set_comment(options.comment);
   request.set_allow_disk_use(options.allow_disk_use);
+  request.set_explain(options.explain);
   request.set_bypass_document_validation(options.bypass_document_validation);
   if (options.let) internal::SetBson(request.mutable_let(), *options.let);
   if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);

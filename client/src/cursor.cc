@@ -10,7 +10,16 @@ Cursor::Cursor(Cursor&&) noexcept = default;
 Cursor& Cursor::operator=(Cursor&&) noexcept = default;
 
 Cursor::~Cursor() {
-  if (state_ == nullptr || state_->cursor_id == 0) return;
+  if (state_ == nullptr) return;
+  if (state_->next.valid()) {
+    // Let the prefetch finish: it may end the cursor, or tell which id to release.
+    try {
+      state_->cursor_id = state_->next.get().cursor_id();
+    } catch (...) {
+      state_->cursor_id = 0;  // the worker is gone or the cursor failed: nothing to release
+    }
+  }
+  if (state_->cursor_id == 0) return;
   // Release the server-side cursor; a dead worker has nothing left to release.
   try {
     auto& rpc = internal::BridgeAccess::Get(*state_->bridge);
@@ -25,15 +34,7 @@ Cursor::~Cursor() {
 bool Cursor::Fill() {
   if (state_ == nullptr) return false;
   if (state_->current) return true;
-  if (state_->buffer.empty() && state_->cursor_id != 0) {
-    auto& rpc = internal::BridgeAccess::Get(*state_->bridge);
-    v1::GetMoreRequest request;
-    request.set_cursor_id(state_->cursor_id);
-    request.set_batch_size(state_->batch_size);
-    v1::CursorReply reply;
-    rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->GetMore(c, request, &reply); });
-    state_->Take(&reply);
-  }
+  if (state_->buffer.empty() && state_->next.valid()) state_->TakeNext();
   if (state_->buffer.empty()) return false;
   auto doc = bson::DecodeChecked(state_->buffer.front());
   state_->buffer.pop_front();

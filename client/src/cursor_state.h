@@ -1,6 +1,7 @@
 #pragma once
 
 #include <deque>
+#include <future>
 #include <optional>
 #include <string>
 
@@ -9,17 +10,49 @@
 
 namespace micromongo::internal {
 
+// A cursor's client side: the documents fetched and not yet read, and the next batch being
+// fetched. While the application reads one batch, the next one is already requested
+// (prefetch), so that the worker produces it meanwhile instead of after.
 struct CursorState {
   std::shared_ptr<WorkerBridge> bridge;  // keeps the channel alive for GetMore
   int64_t cursor_id = 0;
   int32_t batch_size = 0;
   std::deque<std::string> buffer;  // raw BSON of fetched, unread documents
   std::optional<Document> current;
+  std::future<v1::CursorReply> next;  // the prefetching GetMore, if one is under way
 
-  // Moves a reply's documents into the buffer.
+  ~CursorState() {
+    // The cursor may not be released while a GetMore still uses it.
+    if (next.valid()) next.wait();
+  }
+
+  // Moves a reply's documents into the buffer and prefetches the next batch.
   void Take(v1::CursorReply* reply) {
     cursor_id = reply->cursor_id();
     for (v1::Doc& d : *reply->mutable_documents()) buffer.push_back(std::move(*d.mutable_bson()));
+    if (cursor_id != 0) Prefetch();
+  }
+
+  // Waits for the prefetched batch (rethrowing its error) and takes it.
+  void TakeNext() {
+    v1::CursorReply reply = next.get();
+    Take(&reply);
+  }
+
+ private:
+  void Prefetch() {
+    std::shared_ptr<WorkerBridge> keep = bridge;
+    int64_t id = cursor_id;
+    int32_t size = batch_size;
+    next = std::async(std::launch::async, [keep, id, size] {
+      auto& rpc = BridgeAccess::Get(*keep);
+      v1::GetMoreRequest request;
+      request.set_cursor_id(id);
+      request.set_batch_size(size);
+      v1::CursorReply reply;
+      rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->GetMore(c, request, &reply); });
+      return reply;
+    });
   }
 };
 

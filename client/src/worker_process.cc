@@ -127,6 +127,10 @@ std::unique_ptr<WorkerProcess> WorkerProcess::Spawn(const WorkerOptions& options
     args.push_back(options.data_dir);
   }
   if (options.sync_writes) args.push_back("--sync");
+  for (const auto& [name, value] : options.server_parameters) {
+    args.push_back("--setParameter");
+    args.push_back(name + "=" + value);
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

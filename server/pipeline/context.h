@@ -49,6 +49,19 @@ struct ReadPlan {
   std::string index;  // the index's name for IXSCAN
 };
 
+// Reads one collection's documents by equality of one field through an index on it: what an
+// equality join probes once per input document (an index nested-loop join).
+class EqualityReader {
+ public:
+  virtual ~EqualityReader() = default;
+  // Whether Find() can look `v` up (scalars other than null; strings only without a
+  // collation). Joins read other values through DataAccess::Read.
+  virtual bool CanFind(const Value& v) const = 0;
+  // The documents whose field equals one of `values` (each one CanFind accepts), in _id
+  // order without repeats.
+  virtual absl::Status Find(const std::vector<Value>& values, std::vector<std::string>* docs) = 0;
+};
+
 struct ViewDefinition {
   std::string collection;  // the base collection (views on views resolved)
   std::vector<Document> pipeline;
@@ -86,6 +99,12 @@ class DataAccess {
   virtual absl::StatusOr<StagePtr> Read(const ReadRequest& request, ReadPlan* plan) = 0;
   // Whether Read() would use the _id lookup or an index for `request` (rather than scan).
   virtual bool CanUseIndex(const ReadRequest& request) = 0;
+  // A reader of `db.coll` by equality of `field` through an index whose first field it is;
+  // null when there is no such index (or the collection is missing or a view).
+  virtual absl::StatusOr<std::unique_ptr<EqualityReader>> OpenEqualityReader(std::string_view db,
+                                                                             std::string_view coll,
+                                                                             std::string_view field,
+                                                                             const bson::Collator* collator) = 0;
 
   virtual absl::StatusOr<std::unique_ptr<OutWriter>> OpenOut(std::string_view db,
                                                              std::string_view coll,

@@ -105,6 +105,11 @@ EvalResult EvaluateOnBson(const Expression& expr, bson::DocView doc, const Varia
 // variable names (lowercase first letter: 15999/16868/16866 otherwise).
 absl::StatusOr<VariableMap> EvaluateLet(const Document& let);
 
+// If `expr` is a field path of the current document ("$a.b", "$$CURRENT.a", "$$ROOT.a"), its
+// components: stages that evaluate such paths on every document read them from the BSON
+// directly.
+const std::vector<std::string>* CurrentFieldPath(const Expression& expr);
+
 // MongoDB's truthiness: false, null, undefined, missing and 0 (any numeric type) are false.
 bool IsTrue(const std::optional<Value>& v);
 

@@ -24,7 +24,7 @@ constexpr std::string_view kNotImplementedStages[] = {
     "$listSearchIndexes", "$currentOp",     "$listSessions",
     "$listLocalSessions", "$planCacheStats", "$queryStats",
     "$shardedDataDistribution", "$listSampledQueries", "$rankFusion",
-    "$listClusterCatalog", "$densify", "$fill", "$setWindowFields"};
+    "$listClusterCatalog"};
 
 // Stages an update's pipeline may hold.
 constexpr std::string_view kUpdateStages[] = {"$addFields", "$set",         "$project",
@@ -361,6 +361,9 @@ StageParser FindStageParser(std::string_view name) {
       {"$documents", ParseDocuments},
       {"$collStats", ParseCollStats},
       {"$indexStats", ParseIndexStats},
+      {"$densify", ParseDensify},
+      {"$fill", ParseFill},
+      {"$setWindowFields", ParseSetWindowFields},
       {"$out", ParseOut},
       {"$merge", ParseMerge},
   };

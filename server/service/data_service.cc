@@ -14,7 +14,10 @@ namespace micromongo::service {
 namespace {
 
 constexpr size_t kDefaultFirstBatch = 101;
-constexpr size_t kMaxBatchBytes = 8 << 20;
+// A batch ends past this many bytes (unless its batch size is reached first): small enough
+// that the client decodes one batch while the worker produces the next (the client
+// prefetches), large enough that the per-call cost stays below a percent.
+constexpr size_t kMaxBatchBytes = 1 << 20;
 
 // A reply uses JSON unless the request carried BSON.
 template <typename... Docs>

@@ -148,8 +148,6 @@ std::string WithIdFirst(std::string doc) {
   return std::move(b).Finish();
 }
 
-namespace {
-
 // The smallest string greater than every string starting with `prefix`.
 std::string PrefixSuccessor(std::string prefix) {
   while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
@@ -157,7 +155,7 @@ std::string PrefixSuccessor(std::string prefix) {
   return prefix;
 }
 
-bool LookupScalar(const ValueView& v, const bson::Collator* collator) {
+bool IndexLookupScalar(const ValueView& v, const bson::Collator* collator) {
   switch (v.type) {
     case BsonType::kDocument:
     case BsonType::kArray:
@@ -174,8 +172,6 @@ bool LookupScalar(const ValueView& v, const bson::Collator* collator) {
       return true;
   }
 }
-
-}  // namespace
 
 std::string KeyOf(const ValueView& v) {
   std::string key;
@@ -211,7 +207,7 @@ std::optional<std::vector<std::pair<std::string, std::string>>> RangesOf(
     return std::make_pair(key, PrefixSuccessor(key));
   };
   if (condition.type != BsonType::kDocument) {
-    if (!LookupScalar(condition, collator)) return std::nullopt;
+    if (!IndexLookupScalar(condition, collator)) return std::nullopt;
     return Ranges{point(condition)};
   }
   DocView ops = condition.Doc();
@@ -219,14 +215,14 @@ std::optional<std::vector<std::pair<std::string, std::string>>> RangesOf(
   std::optional<std::pair<std::string, std::string>> lower, upper;
   for (const bson::ElementView& op : ops) {
     if (op.key == "$eq") {
-      if (!LookupScalar(op.value, collator)) return std::nullopt;
+      if (!IndexLookupScalar(op.value, collator)) return std::nullopt;
       return Ranges{point(op.value)};
     }
     if (op.key == "$in") {
       if (op.value.type != BsonType::kArray) return std::nullopt;
       Ranges ranges;
       for (const bson::ElementView& e : op.value.Doc()) {
-        if (!LookupScalar(e.value, collator)) return std::nullopt;
+        if (!IndexLookupScalar(e.value, collator)) return std::nullopt;
         ranges.push_back(point(e.value));
       }
       if (ranges.empty()) return std::nullopt;

@@ -81,6 +81,14 @@ struct IndexLookup {
   std::vector<std::pair<std::string, std::string>> ranges;
 };
 
+// Whether an equality on `v` can be looked up in an index by its key string: scalars other
+// than null (missing fields index as null), regexes and MinKey/MaxKey; strings only without
+// a collation.
+bool IndexLookupScalar(const bson::ValueView& v, const bson::Collator* collator);
+// The key string of `v`, and the smallest string above every string it prefixes.
+std::string KeyOf(const bson::ValueView& v);
+std::string PrefixSuccessor(std::string prefix);
+
 // Chooses an index for `m`, or nullopt (then records are scanned). Only lookups that find
 // every matching document qualify: scalars other than null (missing fields are indexed
 // as null, sparse indexes skip them), not arrays or documents (which equal arrays, not

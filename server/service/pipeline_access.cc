@@ -14,6 +14,7 @@
 #include "service/crud.h"
 #include "service/open_namespace.h"
 #include "service/views.h"
+#include "storage/key_codec.h"
 #include "storage/namespace.h"
 
 namespace micromongo::service {
@@ -101,6 +102,60 @@ std::string IndexName(const storage::Collection& coll, uint32_t id) {
   }
   return "";
 }
+
+// ---- Equality joins through an index ----------------------------------------------------------
+
+class IndexEqualityReader final : public pipeline::EqualityReader {
+ public:
+  IndexEqualityReader(std::shared_ptr<storage::Database> db, std::shared_ptr<storage::Collection> coll,
+                      uint32_t index_id, const bson::Collator* collator)
+      : db_(std::move(db)), coll_(std::move(coll)), collator_(collator),
+        index_(db_->ScanIndex(*coll_, index_id, "", std::string(1, '\xff'))),
+        index_prefix_(storage::IndexPrefix(coll_->id(), index_id)),
+        record_prefix_(storage::RecordPrefix(coll_->id())) {}
+
+  bool CanFind(const Value& v) const override {
+    if (v.type() == BsonType::kDocument || v.type() == BsonType::kArray) return false;
+    bson::Builder b;
+    b.AppendValue("", v);
+    std::string doc = std::move(b).Finish();
+    return IndexLookupScalar(DocView(doc).begin()->value, collator_);
+  }
+
+  absl::Status Find(const std::vector<Value>& values, std::vector<std::string>* docs) override {
+    keys_.clear();
+    for (const Value& v : values) {
+      bson::Builder b;
+      b.AppendValue("", v);
+      std::string doc = std::move(b).Finish();
+      std::string lo = index_prefix_ + KeyOf(DocView(doc).begin()->value);
+      std::string hi = PrefixSuccessor(lo);
+      for (index_->Seek(lo); index_->Valid() && index_->key() < hi; index_->Next()) {
+        keys_.push_back(record_prefix_ + std::string(index_->value()));
+      }
+      if (!index_->status().ok()) return index_->status();
+    }
+    if (values.size() > 1) {
+      std::sort(keys_.begin(), keys_.end());
+      keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    }
+    for (const std::string& key : keys_) {
+      std::string doc;
+      auto found = db_->GetRecord(*coll_, key, &doc);
+      if (!found.ok()) return found.status();
+      if (*found) docs->push_back(std::move(doc));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<storage::Database> db_;
+  std::shared_ptr<storage::Collection> coll_;
+  const bson::Collator* collator_;
+  std::unique_ptr<storage::KvIterator> index_;
+  std::string index_prefix_, record_prefix_;
+  std::vector<std::string> keys_;
+};
 
 // ---- $out -------------------------------------------------------------------------------------
 
@@ -230,6 +285,24 @@ bool EngineDataAccess::CanUseIndex(const pipeline::ReadRequest& request) {
   auto ns = OpenNamespace(engine_, request.db, request.collection, /*create=*/false);
   if (!ns.ok() || ns->coll == nullptr || ns->coll->is_view()) return false;
   return request.filter->id_equality() != nullptr || ChooseIndex(*ns->coll, *request.filter).has_value();
+}
+
+absl::StatusOr<std::unique_ptr<pipeline::EqualityReader>> EngineDataAccess::OpenEqualityReader(
+    std::string_view db, std::string_view coll, std::string_view field, const bson::Collator* collator) {
+  auto ns = OpenNamespace(engine_, db, coll, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  if (ns->coll == nullptr || ns->coll->is_view()) return std::unique_ptr<pipeline::EqualityReader>();
+  if (field == "_id") {
+    return std::unique_ptr<pipeline::EqualityReader>();  // records are keyed by _id: Read serves it
+  }
+  for (const storage::IndexDef& def : ns->coll->indexes()) {
+    auto spec = index::IndexSpec::Parse(DocView(def.spec));
+    if (!spec.ok() || spec->partial() || spec->first_descending() || spec->first_field().dotted() != field) continue;
+    RecordIndexUse(db, coll, def.name());
+    return std::unique_ptr<pipeline::EqualityReader>(
+        std::make_unique<IndexEqualityReader>(ns->db, ns->coll, def.id, collator));
+  }
+  return std::unique_ptr<pipeline::EqualityReader>();
 }
 
 absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(std::string_view db_name,

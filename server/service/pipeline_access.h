@@ -22,6 +22,8 @@ class EngineDataAccess final : public pipeline::DataAccess {
                                                                       std::string_view coll) override;
   absl::StatusOr<pipeline::StagePtr> Read(const pipeline::ReadRequest& request, pipeline::ReadPlan* plan) override;
   bool CanUseIndex(const pipeline::ReadRequest& request) override;
+  absl::StatusOr<std::unique_ptr<pipeline::EqualityReader>> OpenEqualityReader(
+      std::string_view db, std::string_view coll, std::string_view field, const bson::Collator* collator) override;
   absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> OpenOut(std::string_view db, std::string_view coll,
                                                                bool bypass_validation) override;
   absl::Status Merge(const pipeline::MergeRequest& request, std::vector<std::string> docs) override;

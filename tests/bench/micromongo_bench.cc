@@ -60,20 +60,167 @@ uint64_t DirBytes(const std::string& dir) {
   return total;
 }
 
+// Best of `rounds` runs of `f` (seconds).
+template <typename F>
+double BestSeconds(int rounds, F f) {
+  double best = 1e30;
+  for (int k = 0; k < rounds; ++k) {
+    auto t0 = Clock::now();
+    f();
+    best = std::min(best, Seconds(Clock::now() - t0));
+  }
+  return best;
+}
+
+void InsertAll(mm::Collection& coll, const std::vector<Document>& docs) {
+  for (size_t i = 0; i < docs.size(); i += 1000) {
+    coll.InsertMany(std::vector<Document>(docs.begin() + i, docs.begin() + std::min(docs.size(), i + 1000)));
+  }
+}
+
+// The aggregation figures, each beside a plain scan of the same documents in the same run.
+// Workers are started afresh where a figure is a peak RSS, which only grows in a process.
+void AggregationSection(const std::string& root, int n, std::map<std::string, double>* r) {
+  std::string dir = root + "/agg";
+  {
+    auto bridge = mm::WorkerBridge::Create({.data_dir = dir});
+    mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
+    client.Connect();
+    mm::Collection people = client.Db()["people"];
+    std::vector<Document> docs;
+    for (int i = 0; i < n; ++i) docs.push_back(MakeDoc(i));
+    InsertAll(people, docs);
+    // Orders and customers for $lookup: 10 orders per customer, joined on an indexed field.
+    int customers = std::max(1, n / 10);
+    std::vector<Document> cs, os;
+    for (int i = 0; i < customers; ++i) cs.push_back(Document{{"cid", i}, {"name", "c" + std::to_string(i)}});
+    for (int i = 0; i < n; ++i) os.push_back(Document{{"oid", i}, {"cid", i % customers}, {"total", i % 500}});
+    mm::Collection cust = client.Db()["customers"];
+    mm::Collection orders = client.Db()["orders"];
+    InsertAll(cust, cs);
+    InsertAll(orders, os);
+    cust.CreateIndex(Document{{"cid", 1}}, {.unique = true});
+    client.Close();
+    bridge->Terminate();
+  }
+  auto with_worker = [&](auto body) {
+    auto bridge = mm::WorkerBridge::Create({.data_dir = dir});
+    mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
+    client.Connect();
+    body(client.Db());
+    double rss = PeakRssMb(bridge->pid());
+    client.Close();
+    bridge->Terminate();
+    return rss;
+  };
+  auto expect = [](size_t got, size_t want, const char* what) {
+    if (got != want) std::fprintf(stderr, "%s returned %zu documents, expected %zu\n", what, got, want);
+  };
+  auto scan = [&](mm::Database& db) {
+    expect(db["people"].Find(Document{{"age", 42}}).ToVector().size(), n / 100, "scan");
+  };
+  auto group = [&](mm::Database& db) {
+    auto out = db["people"].Aggregate({Document{{"$group", Document{{"_id", "$city"},
+                                                                    {"total", Document{{"$sum", "$i"}}},
+                                                                    {"avg_age", Document{{"$avg", "$age"}}},
+                                                                    {"oldest", Document{{"$max", "$age"}}}}}}})
+                   .ToVector();
+    expect(out.size(), 10, "$group");
+  };
+  auto unwind_group = [&](mm::Database& db) {
+    auto out = db["people"].Aggregate({Document{{"$unwind", "$tags"}},
+                                       Document{{"$group", Document{{"_id", "$tags"}, {"n", Document{{"$sum", 1}}}}}}})
+                   .ToVector();
+    expect(out.size(), 13, "$unwind + $group");  // t0 .. t12
+  };
+  auto sort_limit = [&](mm::Database& db) {
+    auto out = db["people"].Aggregate({Document{{"$sort", Document{{"name", -1}}}}, Document{{"$limit", 10}}}).ToVector();
+    expect(out.size(), 10, "$sort + $limit");
+  };
+  auto lookup = [&](mm::Database& db) {
+    auto out = db["orders"].Aggregate({Document{{"$lookup", Document{{"from", "customers"},
+                                                                     {"localField", "cid"},
+                                                                     {"foreignField", "cid"},
+                                                                     {"as", "customer"}}}}})
+                   .ToVector();
+    expect(out.size(), n, "$lookup");
+  };
+  // Peak RSS of a plain scan and of $sort + $limit, each in a fresh worker.
+  (*r)["aggregation_scan_peak_rss_mb"] = with_worker([&](mm::Database db) { scan(db); });
+  (*r)["sort_limit_peak_rss_mb"] = with_worker([&](mm::Database db) { sort_limit(db); });
+  // Throughput: rounds that interleave every operation with the scan it is compared to, so
+  // that all see the same machine; the best round of each counts.
+  with_worker([&](mm::Database db) {
+    std::map<std::string, double> best;
+    auto time = [&](const char* key, auto op) {
+      auto t0 = Clock::now();
+      op(db);
+      double s = Seconds(Clock::now() - t0);
+      if (!best.count(key) || s < best[key]) best[key] = s;
+    };
+    for (int round = 0; round < 7; ++round) {
+      time("aggregation_scan_docs_per_s", scan);
+      time("group_docs_per_s", group);
+      time("unwind_group_docs_per_s", unwind_group);
+      time("sort_limit_docs_per_s", sort_limit);
+      if (round < 3) time("lookup_docs_per_s", lookup);
+    }
+    for (const auto& [key, seconds] : best) (*r)[key] = n / seconds;
+  });
+  // $group over a million distinct keys with allowDiskUse: spills, and stays within bounded
+  // memory.
+  {
+    std::string spill_dir = root + "/spill";
+    auto bridge = mm::WorkerBridge::Create({.data_dir = spill_dir});
+    mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
+    client.Connect();
+    mm::Collection keys = client.Db()["keys"];
+    const int kKeys = 1000000;
+    std::vector<Document> batch;
+    for (int i = 0; i < kKeys; ++i) {
+      batch.push_back(Document{{"k", "key-" + std::to_string(i)}, {"v", i}});
+      if (batch.size() == 1000) {
+        keys.InsertMany(batch);
+        batch.clear();
+      }
+    }
+    double before = PeakRssMb(bridge->pid());
+    auto t0 = Clock::now();
+    size_t groups = 0;
+    mm::Cursor c = keys.Aggregate({Document{{"$group", Document{{"_id", "$k"}, {"sum", Document{{"$sum", "$v"}}},
+                                                                {"vals", Document{{"$push", "$v"}}}}}}},
+                                  {.allow_disk_use = true});
+    for (const Document& d : c) groups += d.empty() ? 0 : 1;
+    expect(groups, kKeys, "$group with allowDiskUse");
+    (*r)["group_spill_docs_per_s"] = kKeys / Seconds(Clock::now() - t0);
+    (*r)["group_spill_peak_rss_mb"] = PeakRssMb(bridge->pid());
+    (*r)["group_spill_load_peak_rss_mb"] = before;
+    client.Close();
+    bridge->Terminate();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bool json = false;
   int n = 100000;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--json") == 0) json = true;
     if (std::strcmp(argv[i], "--docs") == 0 && i + 1 < argc) n = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+  }
+  if (!only.empty() && only != "crud" && only != "aggregation") {
+    std::fprintf(stderr, "micromongo-bench: --only crud|aggregation\n");
+    return 2;
   }
   std::string tmpl = (std::filesystem::temp_directory_path() / "mm-bench-XXXXXX").string();
   std::string root = mkdtemp(tmpl.data());
   std::map<std::string, double> r;
 
-  {
+  if (only.empty() || only == "aggregation") AggregationSection(root, n, &r);
+  if (only.empty() || only == "crud") {
     auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/worker"});
     mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
     client.Connect();
@@ -203,6 +350,7 @@ int main(int argc, char** argv) {
   char buf[128];
   std::printf("micromongo-bench: %d documents {i, name, age, city, tags[3]}\n\n", n);
   std::printf("%-44s %14s %-10s %s\n", "measure", "value", "unit", "target / baseline");
+  if (r.count("echo_rtt_us")) {
   row("gRPC echo round trip (floor)", "echo_rtt_us", "us", "baseline");
   std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo)", 1.5 * r["echo_rtt_us"]);
   row("InsertOne p50", "insert_one_us_p50", "us", buf);
@@ -223,5 +371,23 @@ int main(int argc, char** argv) {
   row("FindOne by indexed field p50", "find_by_indexed_field_us_p50", "us", buf);
   row("worker peak RSS", "worker_peak_rss_mb", "MB", "<= 150");
   row("bytes on disk per byte of raw BSON", "disk_bytes_per_bson_byte", "ratio", "<= 3");
+  }
+  if (r.count("group_docs_per_s")) {
+    double scan = r["aggregation_scan_docs_per_s"];
+    std::printf("\naggregation (the scan baseline measured in the same run)\n");
+    row("find, 1% match (baseline)", "aggregation_scan_docs_per_s", "docs/s", "baseline");
+    std::snprintf(buf, sizeof buf, ">= %.0f (0.5 x scan)", 0.5 * scan);
+    row("$group by city: $sum $avg $max", "group_docs_per_s", "docs/s", buf);
+    std::snprintf(buf, sizeof buf, ">= %.0f (0.3 x scan)", 0.3 * scan);
+    row("$unwind tags, $group by tag", "unwind_group_docs_per_s", "docs/s", buf);
+    row("$lookup into an indexed field", "lookup_docs_per_s", "docs/s", ">= 200000");
+    std::snprintf(buf, sizeof buf, ">= %.0f (0.5 x scan)", 0.5 * scan);
+    row("$sort unindexed + $limit 10", "sort_limit_docs_per_s", "docs/s", buf);
+    std::snprintf(buf, sizeof buf, "<= %.1f (scan's + 20)", r["aggregation_scan_peak_rss_mb"] + 20);
+    row("worker peak RSS, $sort + $limit", "sort_limit_peak_rss_mb", "MB", buf);
+    row("worker peak RSS, plain scan", "aggregation_scan_peak_rss_mb", "MB", "baseline");
+    row("$group 1M keys, allowDiskUse", "group_spill_docs_per_s", "docs/s", "");
+    row("worker peak RSS, $group 1M keys spilling", "group_spill_peak_rss_mb", "MB", "<= 250");
+  }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,10 @@ struct WorkerOptions {
   std::chrono::milliseconds startup_timeout{15000};
   // fsync the worker's write-ahead log on every commit.
   bool sync_writes = false;
+  // Server parameters, as mongod's --setParameter: internalQueryMaxBlockingSortMemoryUsageBytes
+  // (what a $sort or other blocking stage may hold in memory, default 100 MiB) and
+  // internalDocumentSourceGroupMaxMemoryBytes (the same for $group).
+  std::map<std::string, std::string> server_parameters;
 };
 
 struct ClientOptions {
@@ -79,11 +84,13 @@ struct FindOptions {
   std::optional<Document> sort;
   int64_t skip = 0;
   int64_t limit = 0;       // 0: no limit
-  int32_t batch_size = 0;  // 0: the server's default (101 first, then up to 8 MiB)
+  int32_t batch_size = 0;  // 0: the server's default (101 first, then up to 1 MiB)
   // Server-side time limit for the query and each GetMore (error 50 when exceeded).
   int64_t max_time_ms = 0;
   std::string comment;
-  bool allow_disk_use = false;     // accepted; sorts never spill here
+  // A sort past its memory limit (100 MiB) spills to temporary files instead of failing
+  // with 292 (QueryExceededMemoryLimitNoDiskUseAllowed).
+  bool allow_disk_use = false;
   bool no_cursor_timeout = false;  // never reclaim the server cursor for idleness
   std::optional<Hint> hint;
   // Variables {name: expression} that $expr in the filter reads as $$name.
@@ -97,7 +104,13 @@ struct AggregateOptions {
   int32_t batch_size = 0;
   int64_t max_time_ms = 0;
   std::string comment;
+  // Blocking stages ($group, $sort, $bucketAuto, $setWindowFields, ...) past their memory
+  // limit (100 MiB) spill to temporary files under the data directory instead of failing
+  // with 292 (QueryExceededMemoryLimitNoDiskUseAllowed).
   bool allow_disk_use = false;
+  // Instead of running the pipeline, return one document describing how it would run:
+  // {stages: [{$cursor: {queryPlanner: {winningPlan: {stage: "IXSCAN", ...}}}}, ...]}.
+  bool explain = false;
   std::optional<Document> let;
   std::optional<Hint> hint;
   std::optional<Document> collation;  // see FindOptions::collation

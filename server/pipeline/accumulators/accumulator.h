@@ -36,6 +36,8 @@ class AccumulatorState {
   virtual absl::Status Merge(const Value& partial) = 0;
   // Approximate bytes held, for the 100 MiB limit of blocking stages.
   virtual size_t MemoryBytes() const = 0;
+  // Whether MemoryBytes() never changes ($sum, $avg, ...): callers need not ask again.
+  virtual bool FixedSize() const { return false; }
   // Whether further input can change the result ($first after its first input does not).
   virtual bool NeedsInput() const { return true; }
   // Undoes the oldest Process() (sliding windows); only where Removable().
@@ -51,12 +53,16 @@ class AccumulatorSpec {
  public:
   // `name` is "$sum", ...; `arg` its argument. Errors: 15952 for unknown accumulators, 238 for
   // $accumulator, and each accumulator's own codes.
+  // `window`: in $setWindowFields, where an array argument is an array expression rather
+  // than an error (40237).
   static absl::StatusOr<AccumulatorSpec> Parse(std::string_view name, const Value& arg,
-                                               const ParseContext& context);
+                                               const ParseContext& context, bool window = false);
   // Whether `name` is an accumulator (for stage parsers).
   static bool IsAccumulator(std::string_view name);
 
   const std::string& name() const { return name_; }
+  // The per-document input expression.
+  const Expression& argument() const { return *argument_; }
   // The per-document input value.
   EvalResult Input(const Variables& vars) const { return argument_->Evaluate(vars); }
   // A new state; `group_key` is what the N-accumulators evaluate 'n' against ({_id: key}).

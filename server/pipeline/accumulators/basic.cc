@@ -28,20 +28,25 @@ absl::Status AccumulatorState::Remove(const std::optional<Value>&) {
 namespace accumulators {
 
 size_t ApproxBytes(const Value& v) {
+  // The Value itself, plus what it holds on the heap (with the allocator's header).
+  constexpr size_t kHeap = 16;
   switch (v.type()) {
-    case BsonType::kString: return 32 + v.AsString().size();
+    case BsonType::kString: {
+      size_t n = v.AsString().size();
+      return sizeof(Value) + (n > 15 ? n + 1 + kHeap : 0);
+    }
     case BsonType::kDocument: {
-      size_t n = 48;
-      for (const auto& [k, e] : v.AsDocument()) n += 32 + k.size() + ApproxBytes(e);
+      size_t n = sizeof(Value) + kHeap;
+      for (const auto& [k, e] : v.AsDocument()) n += sizeof(std::string) + (k.size() > 15 ? k.size() + kHeap : 0) + ApproxBytes(e);
       return n;
     }
     case BsonType::kArray: {
-      size_t n = 32;
+      size_t n = sizeof(Value) + kHeap;
       for (const Value& e : v.AsArray()) n += ApproxBytes(e);
       return n;
     }
-    case BsonType::kBinary: return 40 + v.AsBinary().data.size();
-    default: return 24;
+    case BsonType::kBinary: return sizeof(Value) + kHeap + v.AsBinary().data.size();
+    default: return sizeof(Value);
   }
 }
 
@@ -51,7 +56,7 @@ void Summation::Add(const Value& v) {
   BsonType old = type_;
   type_ = internal::WidestNumeric(type_, v.type());
   if (type_ == BsonType::kDecimal128) {
-    decimal_ = bson::AddNumbers(decimal_, v);
+    decimal_ = bson::AddNumbers(Value(decimal_), v).AsDecimal128();
     return;
   }
   (void)old;
@@ -84,7 +89,7 @@ Value Summation::Total() const {
   double d = double_sum_ + compensation_ + static_cast<double>(long_sum_);
   switch (type_) {
     case BsonType::kDecimal128: {
-      Value total = decimal_;
+      Value total(decimal_);
       if (long_sum_ != 0) total = bson::AddNumbers(total, Value(long_sum_));
       if (double_sum_ + compensation_ != 0) total = bson::AddNumbers(total, Value(double_sum_ + compensation_));
       return total;
@@ -116,6 +121,7 @@ class SumState : public AccumulatorState {
   Value Partial() const override { return sum_.Total(); }
   absl::Status Merge(const Value& p) override { return Process(p); }
   size_t MemoryBytes() const override { return sizeof(*this); }
+  bool FixedSize() const override { return true; }
   bool Removable() const override { return true; }
   absl::Status Remove(const std::optional<Value>& v) override {
     if (v && v->IsNumber()) sum_.Add(bson::SubtractNumbers(Value(0), *v));
@@ -151,6 +157,7 @@ class AvgState : public AccumulatorState {
     return absl::OkStatus();
   }
   size_t MemoryBytes() const override { return sizeof(*this); }
+  bool FixedSize() const override { return true; }
   bool Removable() const override { return true; }
   absl::Status Remove(const std::optional<Value>& v) override {
     if (v && v->IsNumber()) {
@@ -376,6 +383,7 @@ class StdDevState : public AccumulatorState {
     return absl::OkStatus();
   }
   size_t MemoryBytes() const override { return sizeof(*this); }
+  bool FixedSize() const override { return true; }
   bool Removable() const override { return true; }
   absl::Status Remove(const std::optional<Value>& v) override {
     if (!v || !v->IsNumber()) return absl::OkStatus();

@@ -64,12 +64,12 @@ bool AccumulatorSpec::IsAccumulator(std::string_view name) {
 }
 
 absl::StatusOr<AccumulatorSpec> AccumulatorSpec::Parse(std::string_view name, const Value& arg,
-                                                      const ParseContext& context) {
+                                                      const ParseContext& context, bool window) {
   AccumulatorSpec spec;
   spec.name_ = std::string(name);
   for (std::string_view n : kSimple) {
     if (n != name) continue;
-    if (arg.type() == BsonType::kArray) {
+    if (arg.type() == BsonType::kArray && !window) {
       return Err(40237, StrCat("The ", name, " accumulator is a unary operator"));
     }
     auto e = ParseExpression(arg, context);

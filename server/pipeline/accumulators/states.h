@@ -29,7 +29,7 @@ class Summation {
   bool long_overflowed_ = false;
   double double_sum_ = 0;
   double compensation_ = 0;
-  Value decimal_ = Decimal128::FromString("0");
+  Decimal128 decimal_ = Decimal128::FromString("0");
 };
 
 class PercentileState : public AccumulatorState {

@@ -330,6 +330,11 @@ class FieldPathExpr final : public Expression {
   FieldPathExpr(std::string var, std::vector<std::string> parts)
       : var_(std::move(var)), parts_(std::move(parts)) {}
 
+  // "$a.b" and "$$ROOT.a.b" with a non-empty path ($$CURRENT may be rebound inside $map and
+  // the like, so only where no binding is in scope; stages evaluate at the top level).
+  bool reads_current_document() const { return (var_ == "ROOT" || var_ == "CURRENT") && !parts_.empty(); }
+  const std::vector<std::string>& parts() const { return parts_; }
+
   EvalResult Evaluate(const Variables& vars) const override {
     // A rebound $$CURRENT (and every other variable) comes from the bindings.
     for (const Binding* b = vars.bound; b != nullptr; b = b->next) {
@@ -644,6 +649,12 @@ absl::StatusOr<ExprPtr> NamedArgs::ParseRequired(std::string_view name, const Pa
 }
 
 }  // namespace internal
+
+const std::vector<std::string>* CurrentFieldPath(const Expression& expr) {
+  const auto* path = dynamic_cast<const internal::FieldPathExpr*>(&expr);
+  if (path == nullptr || !path->reads_current_document()) return nullptr;
+  return &path->parts();
+}
 
 // ---- Public API ----------------------------------------------------------------------------
 

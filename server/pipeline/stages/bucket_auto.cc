@@ -181,12 +181,8 @@ class BucketAutoStage final : public Stage {
   };
 
   absl::Status Load() {
-    Row row;
     uint64_t seq = 0;
-    while (true) {
-      auto more = input_->Next(&row);
-      if (!more.ok()) return more.status();
-      if (!*more) break;
+    absl::Status read = ForEachRow(input_.get(), [&](Row& row) -> absl::Status {
       bson::DocView view = row.view();
       auto v = def_->group_by->Evaluate(ctx_->VariablesFor(row, &view));
       if (!v.ok()) return v.status();
@@ -196,9 +192,10 @@ class BucketAutoStage final : public Stage {
       // The value's BSON then the document's.
       std::string packed = bson::Encode(Document{{"", value}});
       packed.append(row.doc);
-      if (auto s = sorter_.Add(std::move(key), std::move(packed)); !s.ok()) return s;
       ++count_;
-    }
+      return sorter_.Add(std::move(key), std::move(packed));
+    });
+    if (!read.ok()) return read;
     input_.reset();
     return sorter_.Finish();
   }

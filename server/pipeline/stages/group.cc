@@ -6,6 +6,8 @@
 // sorted by key and emptied; at the end the runs are merged, partial states of the same key
 // combined, and each group finished.
 
+#include <deque>
+
 #include "absl/container/flat_hash_map.h"
 #include "document/builder.h"
 #include "document/key_string.h"
@@ -55,7 +57,7 @@ void AppendValueKey(const Value& v, const bson::Collator* collator, std::string*
 class GroupStage final : public Stage {
  public:
   GroupStage(StagePtr input, const GroupId* id, const std::vector<Output>* outputs, ExecContext* ctx)
-      : input_(std::move(input)), id_(id), outputs_(outputs), ctx_(ctx) {}
+      : input_(std::move(input)), id_(id), outputs_(outputs), ctx_(ctx), reader_(FieldPaths(*id, *outputs)) {}
 
   absl::StatusOr<bool> Next(Row* out) override {
     if (!loaded_) {
@@ -97,19 +99,32 @@ class GroupStage final : public Stage {
       }
       bson::DocView view = row.view();
       Variables vars = ctx_->VariablesFor(row, &view);
-      auto id = id_->Evaluate(vars);
-      if (!id.ok()) return id.status();
+      // The key: read straight from the BSON for a field path, else evaluated.
       key.clear();
-      AppendValueKey(*id, ctx_->collator_ptr(), &key);
+      reader_.Read(view, &lookups_, &views_);
+      bson::ValueView id_view = views_[0];
+      PathLookup id_lookup = lookups_[0];
+      std::optional<Value> id;
+      if (id_lookup == PathLookup::kFound) {
+        bson::AppendKeyString(id_view, &key, ctx_->collator_ptr());
+      } else if (id_lookup == PathLookup::kMissing) {
+        bson::AppendKeyString(bson::kNullValue, &key, ctx_->collator_ptr());
+      } else {
+        auto v = id_->Evaluate(vars);
+        if (!v.ok()) return v.status();
+        id = *std::move(v);
+        AppendValueKey(*id, ctx_->collator_ptr(), &key);
+      }
       auto [it, inserted] = index_.try_emplace(key, groups_.size());
       if (inserted) {
+        if (!id) id = id_lookup == PathLookup::kFound ? bson::ToValue(id_view) : Value(nullptr);
         Group g;
         for (const Output& o : *outputs_) {
           auto state = o.accumulator.NewState(*id, ctx_->collator_ptr(), ctx_->let);
           if (!state.ok()) return state.status();
           g.states.push_back(*std::move(state));
         }
-        memory_ += static_cast<int64_t>(key.size() * 2 + accumulators::ApproxBytes(*id) + 96);
+        memory_ += static_cast<int64_t>(GroupOverhead(key, g.states.size()) + accumulators::ApproxBytes(*id));
         for (const auto& s : g.states) memory_ += static_cast<int64_t>(s->MemoryBytes());
         g.key = *std::move(id);
         groups_.push_back(std::move(g));
@@ -118,10 +133,21 @@ class GroupStage final : public Stage {
       for (size_t i = 0; i < outputs_->size(); ++i) {
         AccumulatorState* state = g.states[i].get();
         if (!state->NeedsInput()) continue;
-        auto input = (*outputs_)[i].accumulator.Input(vars);
-        if (!input.ok()) return input.status();
+        std::optional<Value> input;
+        PathLookup lookup = lookups_[i + 1];
+        if (lookup == PathLookup::kFound) {
+          input = bson::ToValue(views_[i + 1]);
+        } else if (lookup == PathLookup::kSlow) {
+          auto v = (*outputs_)[i].accumulator.Input(vars);
+          if (!v.ok()) return v.status();
+          input = *std::move(v);
+        }
+        if (state->FixedSize()) {
+          if (auto s = state->Process(input); !s.ok()) return s;
+          continue;
+        }
         size_t before = state->MemoryBytes();
-        if (auto s = state->Process(*input); !s.ok()) return s;
+        if (auto s = state->Process(input); !s.ok()) return s;
         memory_ += static_cast<int64_t>(state->MemoryBytes()) - static_cast<int64_t>(before);
       }
       if (memory_ > ctx_->group_memory_limit) {
@@ -141,6 +167,16 @@ class GroupStage final : public Stage {
     // No input and a constant _id: MongoDB still emits nothing (a $group over no documents
     // has no groups).
     return absl::OkStatus();
+  }
+
+  // What a group costs beyond its key's and states' own bytes: its hash-table slot (with
+  // the table's spare capacity), its entry in groups_, its key string if not inline, and
+  // the allocator's headers of the state objects.
+  static size_t GroupOverhead(const std::string& key, size_t states) {
+    constexpr size_t kMallocHeader = 16;
+    size_t slot = (sizeof(std::string) + sizeof(size_t) + 1) * 2;  // load factor and growth
+    size_t heap_key = key.size() > 15 ? key.capacity() + kMallocHeader : 0;
+    return slot + sizeof(Group) + heap_key + states * (sizeof(void*) + kMallocHeader) + kMallocHeader;
   }
 
   // Writes the table as one run sorted by key, and empties it.
@@ -169,7 +205,7 @@ class GroupStage final : public Stage {
     auto run = spill_->EndRun();
     if (!run.ok()) return run.status();
     decltype(index_)().swap(index_);
-    std::vector<Group>().swap(groups_);
+    std::deque<Group>().swap(groups_);
     memory_ = 0;
     return absl::OkStatus();
   }
@@ -260,10 +296,20 @@ class GroupStage final : public Stage {
   const GroupId* id_;
   const std::vector<Output>* outputs_;
   ExecContext* ctx_;
+  // The key's and the accumulators' field paths, read from the BSON in one pass (null:
+  // evaluate the expression).
+  static std::vector<const std::vector<std::string>*> FieldPaths(const GroupId& id, const std::vector<Output>& outputs) {
+    std::vector<const std::vector<std::string>*> paths{id.single ? CurrentFieldPath(*id.single) : nullptr};
+    for (const Output& o : outputs) paths.push_back(CurrentFieldPath(o.accumulator.argument()));
+    return paths;
+  }
+  FieldReader reader_;
+  std::vector<PathLookup> lookups_;
+  std::vector<bson::ValueView> views_;
   bool loaded_ = false;
 
   absl::flat_hash_map<std::string, size_t> index_;
-  std::vector<Group> groups_;  // in order of first appearance
+  std::deque<Group> groups_;  // in order of first appearance (a deque: no doubling slack)
   size_t next_ = 0;
   int64_t memory_ = 0;
 

@@ -198,26 +198,33 @@ std::string SetField(bson::DocView doc, const std::vector<std::string>& field, c
 
 std::string SetFieldToDocuments(bson::DocView doc, const std::vector<std::string>& field,
                                 const std::vector<std::string_view>& docs) {
-  bson::Builder array;
   char scratch[24];
-  for (size_t i = 0; i < docs.size(); ++i) array.AppendDocument(bson::ArrayKey(i, scratch), bson::DocView(docs[i]));
-  std::string bytes = std::move(array).Finish();
   if (field.size() != 1) {
+    bson::Builder array;
+    for (size_t i = 0; i < docs.size(); ++i) array.AppendDocument(bson::ArrayKey(i, scratch), bson::DocView(docs[i]));
+    std::string bytes = std::move(array).Finish();
     Value v = bson::ToValue(bson::ValueView{BsonType::kArray, bytes.data(), static_cast<uint32_t>(bytes.size())});
     return SetField(doc, field, v);
   }
+  size_t total = doc.size() + field[0].size() + 8;
+  for (std::string_view d : docs) total += d.size() + 8;
   bson::Builder b;
-  b.Reserve(doc.size() + bytes.size() + field[0].size() + 2);
+  b.Reserve(total);
+  auto append_array = [&] {
+    size_t t = b.StartArray(field[0]);
+    for (size_t i = 0; i < docs.size(); ++i) b.AppendDocument(bson::ArrayKey(i, scratch), bson::DocView(docs[i]));
+    b.End(t);
+  };
   bool replaced = false;
   for (const bson::ElementView& e : doc) {
-    if (!replaced && e.key == field[0]) {
-      b.AppendArray(e.key, bson::DocView(bytes));
-      replaced = true;
-    } else if (e.key != field[0]) {
+    if (e.key != field[0]) {
       b.AppendView(e.key, e.value);
+    } else if (!replaced) {
+      append_array();
+      replaced = true;
     }
   }
-  if (!replaced) b.AppendArray(field[0], bson::DocView(bytes));
+  if (!replaced) append_array();
   return std::move(b).Finish();
 }
 

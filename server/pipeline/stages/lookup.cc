@@ -6,7 +6,11 @@
 // field; otherwise the foreign collection is read once into an in-memory hash index (while
 // it fits the memory limit; past it, each document reads the collection again).
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
 #include "document/builder.h"
+#include "document/key_string.h"
 #include "pipeline/stages/join_util.h"
 #include "pipeline/stages/registry.h"
 #include "query/matcher.h"
@@ -40,13 +44,33 @@ class LookupStage final : public Stage {
       if (auto s = Start(); !s.ok()) return s;
     }
     bson::DocView doc = out->view();
+    std::vector<std::string_view> joined;
+    // The common case: one scalar local value, probed by its key string (cached).
+    if (def_->pipeline == nullptr && !view_ && reader_ != nullptr && hash_ == nullptr) {
+      bson::ValueView local;
+      if (LookupPath(doc, def_->local, &local) == PathLookup::kFound && local.type != BsonType::kArray &&
+          local.type != BsonType::kDocument) {
+        key_.clear();
+        bson::AppendKeyString(local, &key_, nullptr);
+        auto it = cache_.find(key_);
+        if (it != cache_.end()) {
+          for (const std::string& d : it->second) joined.push_back(d);
+          out->doc = SetFieldToDocuments(doc, def_->as, joined);
+          return true;
+        }
+      }
+    }
     std::vector<Value> values;
     if (!def_->local.empty()) ValuesAlongPath(doc, def_->local, &values);
     std::vector<std::string> fetched;
-    std::vector<std::string_view> joined;
     if (def_->pipeline == nullptr && !view_) {
       if (hash_ != nullptr) {
         for (const std::string* d : hash_->Probe(values)) joined.push_back(*d);
+      } else if (reader_ != nullptr && !values.empty() &&
+                 std::all_of(values.begin(), values.end(), [&](const Value& v) { return reader_->CanFind(v); })) {
+        auto docs = Probe(values);
+        if (!docs.ok()) return docs.status();
+        for (const std::string& d : **docs) joined.push_back(d);
       } else {
         auto read = ReadMatching(values, &fetched);
         if (!read.ok()) return read;
@@ -77,11 +101,16 @@ class LookupStage final : public Stage {
     if (!view.ok()) return view.status();
     view_ = view->has_value();
     if (def_->pipeline != nullptr || view_ || def_->local.empty()) return absl::OkStatus();
+    // An index on the foreign field serves the join; without one the foreign side is read
+    // once into memory.
+    auto reader = ctx_->data->OpenEqualityReader(Db(), def_->coll, def_->foreign_dotted, ctx_->collator_ptr());
+    if (!reader.ok()) return reader.status();
+    reader_ = *std::move(reader);
     ReadRequest probe{Db(), def_->coll, nullptr};
     auto sample = query::Matcher::Parse(EqualityFilter(def_->foreign_dotted, {Value(1)}), nullptr, ctx_->collator);
     if (!sample.ok()) return sample.status();
     probe.filter = std::shared_ptr<const query::Matcher>(*std::move(sample));
-    if (ctx_->data->CanUseIndex(probe)) return absl::OkStatus();
+    if (reader_ != nullptr || ctx_->data->CanUseIndex(probe)) return absl::OkStatus();
     auto hash = HashIndex::Build(ctx_, ReadRequest{Db(), def_->coll, nullptr}, def_->foreign);
     if (hash.ok()) {
       hash_ = *std::move(hash);
@@ -89,6 +118,25 @@ class LookupStage final : public Stage {
       return hash.status();
     }
     return absl::OkStatus();
+  }
+
+  // The index's documents for `values`, remembered for the rest of the query: join keys
+  // repeat (many orders per customer), and each probe costs an index seek and a record read.
+  absl::StatusOr<const std::vector<std::string>*> Probe(const std::vector<Value>& values) {
+    std::string key;
+    for (const Value& v : values) key.append(ValueKey(v, nullptr));
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return &it->second;
+    std::vector<std::string> docs;
+    if (auto s = reader_->Find(values, &docs); !s.ok()) return s;
+    size_t bytes = key.size() + 64;
+    for (const std::string& d : docs) bytes += d.size() + 32;
+    if (cache_bytes_ + bytes > kMaxCacheBytes) {
+      cache_.clear();
+      cache_bytes_ = 0;
+    }
+    cache_bytes_ += bytes;
+    return &(cache_[std::move(key)] = std::move(docs));
   }
 
   absl::StatusOr<std::shared_ptr<const query::Matcher>> EqualityMatcher(const std::vector<Value>& values) {
@@ -147,6 +195,11 @@ class LookupStage final : public Stage {
   bool started_ = false;
   bool view_ = false;
   std::unique_ptr<HashIndex> hash_;
+  std::unique_ptr<EqualityReader> reader_;
+  static constexpr size_t kMaxCacheBytes = 16 << 20;
+  absl::flat_hash_map<std::string, std::vector<std::string>> cache_;
+  size_t cache_bytes_ = 0;
+  std::string key_;
 };
 
 using LookupSpec = DefSpec<LookupStage, LookupDef>;

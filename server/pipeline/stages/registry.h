@@ -115,6 +115,18 @@ using LetVariables = std::vector<std::pair<std::string, std::shared_ptr<const Ex
 absl::Status ParseLetVariables(const Document& let, const ParseContext& context, LetVariables* out,
                                std::vector<std::string>* scope);
 
+// Calls fn(Row&) for each row of `input` until the end or an error (of either).
+template <typename Fn>
+absl::Status ForEachRow(Stage* input, Fn fn) {
+  Row row;
+  while (true) {
+    auto more = input->Next(&row);
+    if (!more.ok()) return more.status();
+    if (!*more) return absl::OkStatus();
+    if (absl::Status s = fn(row); !s.ok()) return s;
+  }
+}
+
 // The rows of `input` that `filter` matches.
 StagePtr MakeFilterStage(StagePtr input, std::shared_ptr<const query::Matcher> filter);
 

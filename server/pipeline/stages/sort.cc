@@ -17,23 +17,17 @@ class SortStage final : public Stage {
   absl::StatusOr<bool> Next(Row* out) override {
     if (!loaded_) {
       loaded_ = true;
-      Row row;
       uint64_t seq = 0;
-      while (true) {
-        auto more = input_->Next(&row);
-        if (!more.ok()) return more.status();
-        if (!*more) break;
+      absl::Status read = ForEachRow(input_.get(), [&](Row& row) -> absl::Status {
         std::string key;
-        if (auto s = keys_->AppendKey(row.view(), row.meta.get(), ctx_->collator_ptr(), &key); !s.ok()) {
-          return s;
-        }
+        if (auto s = keys_->AppendKey(row.view(), row.meta.get(), ctx_->collator_ptr(), &key); !s.ok()) return s;
         // Ties keep their input order.
         bson::AppendBigEndian64(seq++, &key);
         if (auto s = sorter_.Add(std::move(key), PackRow(std::move(row))); !s.ok()) return s;
-        if ((seq & 1023) == 0) {
-          if (auto s = ctx_->deadline.Check(); !s.ok()) return s;
-        }
-      }
+        if ((seq & 1023) == 0) return ctx_->deadline.Check();
+        return absl::OkStatus();
+      });
+      if (!read.ok()) return read;
       input_.reset();
       if (auto s = sorter_.Finish(); !s.ok()) return s;
     }

@@ -1,5 +1,7 @@
 // $unwind: one output document per element of an array field.
 
+#include <cstring>
+
 #include "document/builder.h"
 #include "pipeline/stages/join_util.h"
 #include "pipeline/stages/registry.h"
@@ -52,6 +54,9 @@ class UnwindStage final : public Stage {
   Row current_;
   std::vector<bson::ValueView> elements_;
   size_t next_ = 0;
+  // For a top-level path without includeArrayIndex: where the array's element lies in the
+  // input, so that each output is the input with that element's bytes replaced.
+  size_t element_begin_ = 0, element_end_ = 0;
 };
 
 class UnwindSpec final : public StageSpec {
@@ -99,6 +104,7 @@ class UnwindSpec final : public StageSpec {
   }
 
   const std::vector<std::string>& parts() const { return parts_; }
+  bool top_level() const { return parts_.size() == 1 && !has_index_; }
   bool preserve() const { return preserve_; }
 
  private:
@@ -112,7 +118,24 @@ absl::StatusOr<bool> UnwindStage::Next(Row* out) {
   while (true) {
     if (next_ < elements_.size()) {
       size_t i = next_++;
-      out->doc = spec_->Emit(current_.view(), &elements_[i], false, static_cast<int64_t>(i));
+      if (spec_->top_level()) {
+        const bson::ValueView& e = elements_[i];
+        const std::string& in = current_.doc;
+        const std::string& key = spec_->parts()[0];
+        std::string& doc = out->doc;
+        doc.clear();
+        doc.reserve(in.size() - (element_end_ - element_begin_) + key.size() + 2 + e.size);
+        doc.append(in, 0, element_begin_);
+        doc.push_back(static_cast<char>(e.type));
+        doc.append(key);
+        doc.push_back('\0');
+        doc.append(e.data, e.size);
+        doc.append(in, element_end_, std::string::npos);
+        int32_t n = static_cast<int32_t>(doc.size());
+        std::memcpy(doc.data(), &n, 4);
+      } else {
+        out->doc = spec_->Emit(current_.view(), &elements_[i], false, static_cast<int64_t>(i));
+      }
       out->meta = current_.meta;
       return true;
     }
@@ -123,6 +146,10 @@ absl::StatusOr<bool> UnwindStage::Next(Row* out) {
     std::optional<bson::ValueView> v = Lookup(current_.view(), spec_->parts());
     if (v && v->type == BsonType::kArray) {
       for (const bson::ElementView& e : v->Doc()) elements_.push_back(e.value);
+      if (spec_->top_level()) {
+        element_end_ = static_cast<size_t>(v->data - current_.doc.data()) + v->size;
+        element_begin_ = static_cast<size_t>(v->data - current_.doc.data()) - spec_->parts()[0].size() - 2;
+      }
       if (!elements_.empty()) continue;
       if (!spec_->preserve()) continue;
       // An empty array, kept: the field goes away.
