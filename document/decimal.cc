@@ -110,7 +110,7 @@ DecimalParts DecimalFromInt64(int64_t v) {
   return d;
 }
 
-DecimalParts DecimalFromDouble(double v, int digits) {
+DecimalParts DecimalFromDouble(double v, int digits, bool keep_digits) {
   DecimalParts d;
   if (std::isnan(v)) {
     d.kind = DecimalParts::Kind::kNaN;
@@ -138,7 +138,7 @@ DecimalParts DecimalFromDouble(double v, int digits) {
   }
   d.exponent = std::atoi(p + 1) - fraction_digits;
   // Drop trailing zeros (the shortest exact form).
-  while (d.coefficient != 0 && d.coefficient % 10 == 0) {
+  while (!keep_digits && d.coefficient != 0 && d.coefficient % 10 == 0) {
     d.coefficient /= 10;
     ++d.exponent;
   }

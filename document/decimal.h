@@ -31,8 +31,10 @@ bool Representable(const DecimalParts& d);
 
 DecimalParts DecimalFromInt64(int64_t v);
 // A double rounded to `digits` significant decimal digits (MongoDB compares doubles with
-// decimals at 34 digits and converts them for arithmetic at 15).
-DecimalParts DecimalFromDouble(double v, int digits);
+// decimals at 34 digits and converts them for arithmetic at 15). With `keep_digits` the
+// result keeps all of them, trailing zeros included, as MongoDB's Decimal128(double) does
+// (0.5 becomes 0.500000000000000); otherwise it is the shortest exact form.
+DecimalParts DecimalFromDouble(double v, int digits, bool keep_digits = false);
 
 // <0, 0, >0 by value: 1.0 == 1.00, -0 == 0; NaN equals NaN and sorts below every number.
 int CompareDecimals(const DecimalParts& a, const DecimalParts& b);

@@ -67,7 +67,7 @@ DecimalParts DecimalPartsOf(const Value& v) {
   }
   if (auto i = v.GetIf<int64_t>()) return DecimalFromInt64(*i);
   if (auto i = v.GetIf<int32_t>()) return DecimalFromInt64(*i);
-  if (auto x = v.GetIf<double>()) return DecimalFromDouble(*x, 15);
+  if (auto x = v.GetIf<double>()) return DecimalFromDouble(*x, 15, /*keep_digits=*/true);
   return DecimalParts{};
 }
 

@@ -233,6 +233,34 @@ class GrpcurlTest(unittest.TestCase):
             "pipeline": [{"json": '{"$documents": [{"x": 1}, {"x": 2}]}'}, {"json": '{"$match": {"x": 2}}'}]})
         self.assertEqual([json.loads(d["json"]) for d in docs["documents"]], [{"x": 2}])
 
+    def test_4_aggregation_in_json(self):
+        """$group, $lookup, $unwind and explain by manual JSON calls, as the README shows them."""
+        ns = {"database": "shop", "collection": "orders"}
+        self.call("micromongo.v1.DataService/Insert", dict(ns, documents=[
+            {"json": '{"_id": 1, "cust": "a", "items": ["x", "y"], "total": 5}'},
+            {"json": '{"_id": 2, "cust": "b", "items": ["x"], "total": 7}'},
+            {"json": '{"_id": 3, "cust": "a", "items": [], "total": 1}'}]))
+        self.call("micromongo.v1.DataService/Insert", {"database": "shop", "collection": "customers", "documents": [
+            {"json": '{"_id": "a", "name": "Ann"}'}, {"json": '{"_id": "b", "name": "Bo"}'}]})
+        out = self.call("micromongo.v1.DataService/Aggregate", dict(ns, pipeline=[
+            {"json": '{"$group": {"_id": "$cust", "spent": {"$sum": "$total"}, "n": {"$count": {}}}}'},
+            {"json": '{"$lookup": {"from": "customers", "localField": "_id", "foreignField": "_id", "as": "c"}}'},
+            {"json": '{"$project": {"name": {"$first": "$c.name"}, "spent": 1, "n": 1}}'},
+            {"json": '{"$sort": {"spent": -1}}'}]))
+        self.assertEqual([json.loads(d["json"]) for d in out["documents"]],
+                         [{"_id": "b", "spent": 7, "n": 1, "name": "Bo"}, {"_id": "a", "spent": 6, "n": 2, "name": "Ann"}])
+        tags = self.call("micromongo.v1.DataService/Aggregate", dict(ns, pipeline=[
+            {"json": '{"$unwind": "$items"}'}, {"json": '{"$sortByCount": "$items"}'}]))
+        self.assertEqual([json.loads(d["json"]) for d in tags["documents"]],
+                         [{"_id": "x", "count": 2}, {"_id": "y", "count": 1}])
+        plan = self.call("micromongo.v1.DataService/Aggregate", dict(ns, explain=True, pipeline=[
+            {"json": '{"$match": {"_id": 2}}'}, {"json": '{"$project": {"total": 1}}'}]))
+        stages = json.loads(plan["documents"][0]["json"])["stages"]
+        self.assertEqual(stages[0]["$cursor"]["queryPlanner"]["winningPlan"]["stage"], "IDHACK")
+        err = self.call("micromongo.v1.DataService/Aggregate", dict(ns, pipeline=[
+            {"json": '{"$group": {"total": {"$sum": 1}}}'}]), ok=False)
+        self.assertIn("[15955", err)
+
     def test_5_shutdown_rpc_stops_the_server_gracefully(self):
         self.call("micromongo.v1.AdminService/Shutdown", {})
         self.assertEqual(self.server.wait(timeout=10), 0)

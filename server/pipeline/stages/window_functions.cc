@@ -181,6 +181,9 @@ absl::Status Accumulate(const Output& out, const Partition& p, ExecContext* ctx,
   return absl::OkStatus();
 }
 
+// Positions and ranks are ints, longs past 2^31.
+Value Number32(int64_t n) { return n <= INT32_MAX ? Value(static_cast<int32_t>(n)) : Value(n); }
+
 std::optional<double> Number(const std::optional<Value>& v) {
   if (v && v->IsNumber()) return v->ToDouble();
   return std::nullopt;
@@ -196,7 +199,7 @@ absl::Status Evaluate(const Output& out, const Partition& p, ExecContext* ctx, V
     case FnKind::kAccumulator:
       return Accumulate(out, p, ctx, values);
     case FnKind::kDocumentNumber:
-      for (size_t i = 0; i < n; ++i) values->push_back(Value(static_cast<int64_t>(i + 1)));
+      for (size_t i = 0; i < n; ++i) values->push_back(Number32(static_cast<int64_t>(i + 1)));
       return absl::OkStatus();
     case FnKind::kRank:
     case FnKind::kDenseRank: {
@@ -206,7 +209,7 @@ absl::Status Evaluate(const Output& out, const Partition& p, ExecContext* ctx, V
           rank = static_cast<int64_t>(i + 1);
           ++dense;
         }
-        values->push_back(Value(out.kind == FnKind::kRank ? rank : dense));
+        values->push_back(Number32(out.kind == FnKind::kRank ? rank : dense));
       }
       return absl::OkStatus();
     }
