@@ -141,6 +141,35 @@ TEST(ExpressionTest, Errors) {
 }
 
 
+// Every expression operator of MongoDB 8.0's aggregation reference is known (the
+// accumulator-only and window-only names are not expressions).
+TEST(ExpressionTest, EveryOperatorOfMongoDb8) {
+  for (const char* name :
+       {"$abs", "$accumulator", "$acos", "$acosh", "$add", "$allElementsTrue", "$and", "$anyElementTrue",
+        "$arrayElemAt", "$arrayToObject", "$asin", "$asinh", "$atan", "$atan2", "$atanh", "$avg", "$binarySize",
+        "$bitAnd", "$bitNot", "$bitOr", "$bitXor", "$bsonSize", "$ceil", "$cmp", "$concat", "$concatArrays", "$cond",
+        "$convert", "$cos", "$cosh", "$dateAdd", "$dateDiff", "$dateFromParts", "$dateFromString", "$dateSubtract",
+        "$dateToParts", "$dateToString", "$dateTrunc", "$dayOfMonth", "$dayOfWeek", "$dayOfYear", "$degreesToRadians",
+        "$divide", "$eq", "$exp", "$filter", "$first", "$firstN", "$floor", "$function", "$getField", "$gt", "$gte",
+        "$hour", "$ifNull", "$in", "$indexOfArray", "$indexOfBytes", "$indexOfCP", "$isArray", "$isNumber",
+        "$isoDayOfWeek", "$isoWeek", "$isoWeekYear", "$last", "$lastN", "$let", "$literal", "$ln", "$log", "$log10",
+        "$lt", "$lte", "$ltrim", "$map", "$max", "$maxN", "$median", "$mergeObjects", "$meta", "$min", "$minN",
+        "$millisecond", "$minute", "$mod", "$month", "$multiply", "$ne", "$not", "$objectToArray", "$or",
+        "$percentile", "$pow", "$radiansToDegrees", "$rand", "$range", "$reduce", "$regexFind", "$regexFindAll",
+        "$regexMatch", "$replaceOne", "$replaceAll", "$reverseArray", "$round", "$rtrim", "$second",
+        "$setDifference", "$setEquals", "$setField", "$setIntersection", "$setIsSubset", "$setUnion", "$size",
+        "$sin", "$sinh", "$slice", "$sortArray", "$split", "$sqrt", "$stdDevPop", "$stdDevSamp", "$strcasecmp",
+        "$strLenBytes", "$strLenCP", "$substr", "$substrBytes", "$substrCP", "$subtract", "$sum", "$switch", "$tan",
+        "$tanh", "$toBool", "$toDate", "$toDecimal", "$toDouble", "$toHashedIndexKey", "$toInt", "$toLong",
+        "$toObjectId", "$toString", "$toLower", "$toUpper", "$toUUID", "$trim", "$trunc", "$tsIncrement",
+        "$tsSecond", "$type", "$unsetField", "$week", "$year", "$zip"}) {
+    EXPECT_TRUE(IsExpressionOperator(name)) << name;
+  }
+  for (const char* name : {"$push", "$addToSet", "$rank", "$shift", "$top", "$count", "$foo"}) {
+    EXPECT_FALSE(IsExpressionOperator(name)) << name;
+  }
+}
+
 // ---- Operator families: the manual's examples and edge cases ----------------------------------
 
 // Each case evaluates `expr` on kFamilyDoc; `expected` is relaxed JSON of the result, "missing"
