@@ -270,6 +270,27 @@ TEST(StagesTest, GroupSpills) {
   EXPECT_EQ(*count, Expected(R"([{"n": 1000}])"));
 }
 
+// $facet's input and a $setWindowFields partition past the limit: 292 without allowDiskUse;
+// with it they are held on disk and the results are complete.
+TEST(StagesTest, FacetAndWindowsSpill) {
+  std::string input = "[";
+  for (int i = 0; i < 2000; ++i) input += (i ? "," : "") + std::string("{\"i\": ") + std::to_string(i) + "}";
+  input += "]";
+  const char* facet = R"([{"$facet": {"n": [{"$count": "n"}], "top": [{"$sort": {"i": -1}}, {"$limit": 1}, {"$project": {"_id": 0}}]}}])";
+  EXPECT_EQ(MongoCodeOf(RunPipeline({{"c", input.c_str()}}, facet, false, 20000).status()),
+            kQueryExceededMemoryLimitNoDiskUseAllowed);
+  auto faceted = RunPipeline({{"c", input.c_str()}}, facet, true, 20000);
+  ASSERT_TRUE(faceted.ok()) << faceted.status();
+  EXPECT_EQ(*faceted, Expected(R"([{"n": [{"n": 2000}], "top": [{"i": 1999}]}])"));
+  const char* window = R"([{"$setWindowFields": {"sortBy": {"i": 1}, "output": {"s": {"$sum": "$i", "window": {"documents": [-1, 0]}}}}},
+                           {"$skip": 1998}, {"$project": {"_id": 0}}])";
+  EXPECT_EQ(MongoCodeOf(RunPipeline({{"c", input.c_str()}}, window, false, 20000).status()),
+            kQueryExceededMemoryLimitNoDiskUseAllowed);
+  auto windowed = RunPipeline({{"c", input.c_str()}}, window, true, 20000);
+  ASSERT_TRUE(windowed.ok()) << windowed.status();
+  EXPECT_EQ(*windowed, Expected(R"([{"i": 1998, "s": 3995}, {"i": 1999, "s": 3997}])"));
+}
+
 TEST(StagesTest, Sort) {
   RunCases({
       {"manual order",

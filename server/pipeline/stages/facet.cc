@@ -2,6 +2,7 @@
 // and $unionWith: the input followed by another collection's documents.
 
 #include "document/builder.h"
+#include "pipeline/row_store.h"
 #include "pipeline/stages/registry.h"
 
 namespace micromongo::pipeline::stages {
@@ -18,22 +19,17 @@ class FacetStage final : public Stage {
   absl::StatusOr<bool> Next(Row* out) override {
     if (done_) return false;
     done_ = true;
-    // The input is buffered once and replayed to every facet.
-    std::vector<std::string> rows;
-    int64_t memory = 0;
-    Row row;
-    while (true) {
-      auto more = input_->Next(&row);
-      if (!more.ok()) return more.status();
-      if (!*more) break;
-      memory += static_cast<int64_t>(row.doc.size() + 32);
-      if (memory > ctx_->memory_limit) return MemoryLimitExceeded("$facet", ctx_->memory_limit);
-      rows.push_back(std::move(row.doc));
-    }
+    // The input is held once (spilling past the limit with allowDiskUse) and replayed to
+    // every facet.
+    RowStore rows(ctx_, "$facet");
+    if (auto s = ForEachRow(input_.get(), [&](Row& r) { return rows.Add(std::move(r)); }); !s.ok()) return s;
     input_.reset();
     bson::Builder b;
+    Row row;
     for (const auto& [name, pipeline] : *facets_) {
-      auto top = pipeline.Open(RowsSource(rows), ctx_);
+      auto source = ReplayRows(&rows);
+      if (!source.ok()) return source.status();
+      auto top = pipeline.Open(*std::move(source), ctx_);
       if (!top.ok()) return top.status();
       size_t t = b.StartArray(name);
       char scratch[24];

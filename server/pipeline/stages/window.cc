@@ -25,6 +25,10 @@ struct WindowDef {
   std::optional<SortKeyGenerator> sort;
   std::vector<std::string> sort_field;  // the single sortBy field, if there is exactly one
   std::vector<Output> outputs;
+  // What the outputs read besides the rows: the sortBy values (range windows, $derivative,
+  // $integral, $linearFill) and the sort keys ($rank, $denseRank).
+  bool needs_sort_values = false;
+  bool needs_sort_keys = false;
 };
 
 void AppendLengthPrefixed(std::string_view s, std::string* out) {
@@ -50,12 +54,23 @@ class WindowStage final : public Stage {
       loaded_ = true;
       if (auto s = Load(); !s.ok()) return s;
     }
-    while (next_ >= partition_.rows.size()) {
+    while (true) {
+      if (reader_) {
+        auto more = reader_->Next(out);
+        if (!more.ok()) return more;
+        if (*more) {
+          size_t i = next_++;
+          for (size_t o = 0; o < def_->outputs.size(); ++o) {
+            const std::optional<Value>& v = results_[o][i];
+            out->doc = SetField(out->view(), def_->outputs[o].field, v ? *v : Value(nullptr));
+          }
+          return true;
+        }
+        reader_.reset();
+      }
       auto more = NextPartition();
       if (!more.ok() || !*more) return more;
     }
-    *out = std::move(partition_.rows[next_++]);
-    return true;
   }
 
  private:
@@ -95,10 +110,12 @@ class WindowStage final : public Stage {
 
   // Reads the next partition and computes its output fields; false at the end.
   absl::StatusOr<bool> NextPartition() {
+    store_ = std::make_unique<RowStore>(ctx_, "$setWindowFields");
     partition_ = window::Partition();
+    partition_.rows = store_.get();
     next_ = 0;
-    int64_t memory = 0;
     std::string current;
+    int64_t key_bytes = 0;
     while (true) {
       if (!pending_) {
         std::string key, value;
@@ -110,37 +127,35 @@ class WindowStage final : public Stage {
       std::string_view rest(*pending_);
       std::string partition(TakeLengthPrefixed(&rest));
       std::string sort_key(TakeLengthPrefixed(&rest));
-      if (!partition_.rows.empty() && partition != current) break;
+      if (partition_.size > 0 && partition != current) break;
       current = partition;
       Row row;
       if (auto s = UnpackRow(std::string(rest), &row); !s.ok()) return s;
       pending_.reset();
-      memory += static_cast<int64_t>(row.doc.size() + sort_key.size() + 96);
-      if (memory > ctx_->memory_limit) return MemoryLimitExceeded("$setWindowFields", ctx_->memory_limit);
-      partition_.sort_keys.push_back(std::move(sort_key));
-      partition_.rows.push_back(std::move(row));
-    }
-    if (partition_.rows.empty()) return false;
-    if (!def_->sort_field.empty()) {
-      for (const Row& row : partition_.rows) {
+      // The sort values and keys the outputs need stay in memory beside the rows (which may
+      // spill).
+      if (def_->needs_sort_values) {
         std::vector<Value> values;
-        ValuesAlongPath(row.view(), def_->sort_field, &values);
+        if (!def_->sort_field.empty()) ValuesAlongPath(row.view(), def_->sort_field, &values);
         partition_.sort_values.push_back(values.size() == 1 ? std::optional<Value>(values[0]) : std::nullopt);
+        key_bytes += static_cast<int64_t>(sizeof(std::optional<Value>));
       }
-    } else {
-      partition_.sort_values.assign(partition_.rows.size(), std::nullopt);
+      if (def_->needs_sort_keys) {
+        key_bytes += static_cast<int64_t>(sort_key.capacity() + sizeof(std::string));
+        partition_.sort_keys.push_back(std::move(sort_key));
+      }
+      if (key_bytes > ctx_->memory_limit) return MemoryLimitExceeded("$setWindowFields", ctx_->memory_limit);
+      if (auto s = store_->Add(std::move(row)); !s.ok()) return s;
+      ++partition_.size;
     }
-    std::vector<std::vector<std::optional<Value>>> results(def_->outputs.size());
+    if (partition_.size == 0) return false;
+    results_.assign(def_->outputs.size(), {});
     for (size_t o = 0; o < def_->outputs.size(); ++o) {
-      if (auto s = window::Evaluate(def_->outputs[o], partition_, ctx_, &results[o]); !s.ok()) return s;
+      if (auto s = window::Evaluate(def_->outputs[o], partition_, ctx_, &results_[o]); !s.ok()) return s;
     }
-    for (size_t i = 0; i < partition_.rows.size(); ++i) {
-      Row& row = partition_.rows[i];
-      for (size_t o = 0; o < def_->outputs.size(); ++o) {
-        const std::optional<Value>& v = results[o][i];
-        row.doc = SetField(row.view(), def_->outputs[o].field, v ? *v : Value(nullptr));
-      }
-    }
+    auto reader = store_->Read();
+    if (!reader.ok()) return reader.status();
+    reader_ = *std::move(reader);
     if (auto s = ctx_->deadline.Check(); !s.ok()) return s;
     return true;
   }
@@ -150,7 +165,12 @@ class WindowStage final : public Stage {
   ExecContext* ctx_;
   Sorter sorter_;
   bool loaded_ = false;
+  // The current partition: its rows (held in memory or spilled), the computed fields, and
+  // where its output stands.
+  std::unique_ptr<RowStore> store_;
   window::Partition partition_;
+  std::vector<std::vector<std::optional<Value>>> results_;
+  std::optional<RowStore::Reader> reader_;
   size_t next_ = 0;
   std::optional<std::string> pending_;  // the first row of the next partition
 };
@@ -468,6 +488,9 @@ absl::Status ParseSetWindowFields(const Value& arg, const ParseOptions& options,
     if (auto s = ValidateOutputField("$setWindowFields", field, 40352); !s.ok()) return s;
     auto o = ParseOutput(field, spec, def, context);
     if (!o.ok()) return o.status();
+    def.needs_sort_values = def.needs_sort_values || o->bounds.range || o->kind == FnKind::kDerivative ||
+                            o->kind == FnKind::kIntegral || o->kind == FnKind::kLinearFill;
+    def.needs_sort_keys = def.needs_sort_keys || o->kind == FnKind::kRank || o->kind == FnKind::kDenseRank;
     def.outputs.push_back(*std::move(o));
   }
   Emit(out, "$setWindowFields", arg, std::make_shared<WindowSpec>(std::move(def)));

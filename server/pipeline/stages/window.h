@@ -12,6 +12,7 @@
 #include "pipeline/accumulators/accumulator.h"
 #include "pipeline/context.h"
 #include "pipeline/expressions/date_time.h"
+#include "pipeline/row_store.h"
 #include "pipeline/sort_key.h"
 
 namespace micromongo::pipeline::stages::window {
@@ -59,7 +60,23 @@ struct Output {
 
 // One partition, in sortBy order.
 struct Partition {
-  std::vector<Row> rows;
+  RowStore* rows = nullptr;  // in memory, or on disk past the memory limit
+  size_t size = 0;
+
+  // Calls fn(i, row) for each row in order.
+  template <typename Fn>
+  absl::Status ForEach(Fn fn) const {
+    auto reader = rows->Read();
+    if (!reader.ok()) return reader.status();
+    Row row;
+    for (size_t i = 0;; ++i) {
+      auto more = reader->Next(&row);
+      if (!more.ok()) return more.status();
+      if (!*more) return absl::OkStatus();
+      if (absl::Status s = fn(i, row); !s.ok()) return s;
+    }
+  }
+
   // The sortBy field's value per row, for range windows and the functions that need it
   // (nullopt where there is no single sortBy field).
   std::vector<std::optional<Value>> sort_values;

@@ -20,13 +20,15 @@ bool Nullish(const std::optional<Value>& v) {
 
 absl::StatusOr<Values> EvalAll(const Expression& e, const Partition& p, ExecContext* ctx) {
   Values out;
-  out.reserve(p.rows.size());
-  for (const Row& row : p.rows) {
+  out.reserve(p.size);
+  absl::Status s = p.ForEach([&](size_t, const Row& row) -> absl::Status {
     bson::DocView view = row.view();
     auto v = e.Evaluate(ctx->VariablesFor(row, &view));
     if (!v.ok()) return v.status();
     out.push_back(*std::move(v));
-  }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -34,7 +36,7 @@ absl::StatusOr<Values> EvalAll(const Expression& e, const Partition& p, ExecCont
 // functions that measure along the sort axis.
 absl::StatusOr<std::vector<double>> Axis(const Partition& p, std::string_view what, bool* dates) {
   std::vector<double> xs;
-  xs.reserve(p.rows.size());
+  xs.reserve(p.size);
   *dates = false;
   for (const std::optional<Value>& v : p.sort_values) {
     if (v && v->IsNumber()) {
@@ -52,7 +54,7 @@ absl::StatusOr<std::vector<double>> Axis(const Partition& p, std::string_view wh
 
 // [begin, end) of each row's window.
 absl::StatusOr<std::vector<std::pair<size_t, size_t>>> Windows(const Bounds& b, const Partition& p) {
-  const size_t n = p.rows.size();
+  const size_t n = p.size;
   std::vector<std::pair<size_t, size_t>> w(n);
   if (!b.range) {
     for (size_t i = 0; i < n; ++i) {
@@ -106,16 +108,18 @@ absl::StatusOr<std::vector<std::pair<size_t, size_t>>> Windows(const Bounds& b, 
 }
 
 absl::Status Accumulate(const Output& out, const Partition& p, ExecContext* ctx, Values* values) {
-  const size_t n = p.rows.size();
+  const size_t n = p.size;
   // The accumulator's input per row, evaluated once.
   Values inputs;
   inputs.reserve(n);
-  for (const Row& row : p.rows) {
+  absl::Status read = p.ForEach([&](size_t, const Row& row) -> absl::Status {
     bson::DocView view = row.view();
     auto v = out.accumulator->Input(ctx->VariablesFor(row, &view));
     if (!v.ok()) return v.status();
     inputs.push_back(*std::move(v));
-  }
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
   auto fresh = [&]() { return out.accumulator->NewState(std::nullopt, ctx->collator_ptr(), ctx->let); };
   auto result = [&](AccumulatorState* s) -> absl::StatusOr<std::optional<Value>> {
     auto r = s->Result();
@@ -192,7 +196,7 @@ std::optional<double> Number(const std::optional<Value>& v) {
 }  // namespace
 
 absl::Status Evaluate(const Output& out, const Partition& p, ExecContext* ctx, Values* values) {
-  const size_t n = p.rows.size();
+  const size_t n = p.size;
   values->clear();
   values->reserve(n);
   switch (out.kind) {
