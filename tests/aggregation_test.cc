@@ -19,14 +19,7 @@ namespace {
 constexpr char kAggDb[] = "agg";
 using AggregationTest = micromongo::testing::WorkerTest<kAggDb>;
 
-int ErrorCodeOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const mm::Error& e) {
-    return e.code();
-  }
-  return 0;
-}
+using micromongo::testing::ErrorCodeOf;
 
 std::vector<std::string> Json(const std::vector<Document>& docs) {
   std::vector<std::string> out;
@@ -99,6 +92,29 @@ TEST_F(AggregationTest, LookupAcrossCollectionsAndDatabases) {
                              Document{{"_id", 3}, {"names", Array{}}}.ToJson(), Document{{"_id", 4}, {"names", Array{"Bo"}}}.ToJson()}))
         << from.ToJson();
   }
+}
+
+// Joins read views through the view's pipeline.
+TEST_F(AggregationTest, JoinsThroughViews) {
+  mm::Database db = client_->Db();
+  coll_->InsertMany({Document{{"_id", 1}, {"name", "Dev"}}, Document{{"_id", 2}, {"name", "Eliot"}, {"boss", "Dev"}},
+                     Document{{"_id", 3}, {"name", "Ron"}, {"boss", "Eliot"}, {"left", true}},
+                     Document{{"_id", 4}, {"name", "Asya"}, {"boss", "Ron"}}});
+  db.CreateCollection("staff_view", {.view_on = coll_->name(),
+                                     .pipeline = {Document{{"$match", Document{{"left", Document{{"$ne", true}}}}}}}});
+  auto chain = coll_->Aggregate({Document{{"$match", Document{{"_id", 4}}}},
+                                 Document{{"$graphLookup", Document{{"from", "staff_view"}, {"startWith", "$boss"},
+                                                                    {"connectFromField", "boss"}, {"connectToField", "name"},
+                                                                    {"as", "up"}}}},
+                                 Document{{"$project", Document{{"n", Document{{"$size", "$up"}}}}}}})
+                   .ToVector();
+  EXPECT_EQ(Json(chain), (std::vector<std::string>{Document{{"_id", 4}, {"n", 0}}.ToJson()}));  // Ron left
+  auto joined = coll_->Aggregate({Document{{"$match", Document{{"_id", 2}}}},
+                                  Document{{"$lookup", Document{{"from", "staff_view"}, {"localField", "boss"},
+                                                               {"foreignField", "name"}, {"as", "b"}}}},
+                                  Document{{"$project", Document{{"b", "$b._id"}}}}})
+                    .ToVector();
+  EXPECT_EQ(Json(joined), (std::vector<std::string>{Document{{"_id", 2}, {"b", Array{1}}}.ToJson()}));
 }
 
 TEST_F(AggregationTest, OutReplacesAndKeepsIndexes) {

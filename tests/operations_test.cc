@@ -17,15 +17,7 @@ namespace {
 constexpr char kOpsDb[] = "ops";
 using OperationsTest = micromongo::testing::WorkerTest<kOpsDb>;
 
-// The MongoDB code of the micromongo::Error that `f` throws (0 if it throws none).
-int ErrorCodeOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const mm::Error& e) {
-    return e.code();
-  }
-  return 0;
-}
+using micromongo::testing::ErrorCodeOf;
 
 TEST_F(OperationsTest, FindOneAndUpdateReplaceDelete) {
   coll_->InsertMany({Document{{"_id", 1}, {"n", 5}}, Document{{"_id", 2}, {"n", 3}},

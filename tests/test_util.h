@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -33,6 +34,16 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The MongoDB code of the micromongo::Error that `f` throws (0 if it throws none).
+inline int ErrorCodeOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return 0;
+}
 
 // True while `pid` exists and is not a zombie.
 inline bool ProcessRunning(int pid) {

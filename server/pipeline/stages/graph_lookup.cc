@@ -99,7 +99,9 @@ class GraphLookupStage final : public Stage {
     auto view = ctx_->data->ResolveView(Db(), def_->coll);
     if (!view.ok()) return view.status();
     if (view->has_value()) {
-      return MongoError(kCommandNotSupportedOnView, "$graphLookup's 'from' cannot be a view in this server");
+      // A view: each level runs the view's pipeline, then the level's filter.
+      view_ = true;
+      return absl::OkStatus();
     }
     auto probe = Filter({Value(1)});
     if (!probe.ok()) return probe.status();
@@ -127,7 +129,9 @@ class GraphLookupStage final : public Stage {
     }
     auto m = Filter(values);
     if (!m.ok()) return m.status();
-    auto source = ctx_->data->Read(ReadRequest{Db(), def_->coll, *std::move(m)}, nullptr);
+    static const Pipeline* const kEmpty = new Pipeline(*Pipeline::Parse({}, ParseOptions{}));
+    auto source = view_ ? kEmpty->OpenOnCollection(Db(), def_->coll, ctx_, nullptr, *std::move(m))
+                        : ctx_->data->Read(ReadRequest{Db(), def_->coll, *std::move(m)}, nullptr);
     if (!source.ok()) return source.status();
     auto docs = Drain(source->get());
     if (!docs.ok()) return docs.status();
@@ -141,6 +145,7 @@ class GraphLookupStage final : public Stage {
   const GraphDef* def_;
   ExecContext* ctx_;
   bool started_ = false;
+  bool view_ = false;
   std::unique_ptr<HashIndex> hash_;
 };
 
