@@ -41,12 +41,22 @@ bool PathMatchExpression::MatchFrom(const ValueView& v, size_t i) const {
     size_t pos = 0;
     for (const bson::ElementView& e : v.Doc()) {
       if (e.value.type == BsonType::kDocument && MatchFrom(e.value, i)) return true;
-      if (index && pos == *index && MatchFrom(e.value, i + 1)) return true;
+      if (index && pos == *index && MatchPositional(e.value, i + 1)) return true;
       ++pos;
     }
     return false;
   }
   return MatchesMissing();
+}
+
+// The element a numeric component selected ("a.0" of an array): compared as a whole at the
+// end of the path (not unwound: {"a.0": 42} does not match {a: [[42]]}), and, if the path
+// goes on, only into documents and arrays (a scalar there has no field to be null:
+// {"a.0.b": null} does not match {a: [5]}), as MongoDB's element path does.
+bool PathMatchExpression::MatchPositional(const ValueView& e, size_t i) const {
+  if (i == path_.size()) return MatchesValue(e);
+  if (e.type != BsonType::kDocument && e.type != BsonType::kArray) return false;
+  return MatchFrom(e, i);
 }
 
 bool ComparisonMatch::MatchesValue(const ValueView& v) const {

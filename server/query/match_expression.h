@@ -50,7 +50,9 @@ class PathMatchExpression : public MatchExpression {
  public:
   explicit PathMatchExpression(FieldPath path) : path_(std::move(path)) {}
   bool Matches(bson::DocView doc) const final;
-  bool MatchesElement(const bson::ValueView& v) const final { return MatchLeaf(v); }
+  // One array element under $elemMatch's value form, compared as it is (a nested array is
+  // not unwound: {a: {$elemMatch: {$eq: 5}}} does not match {a: [[5]]}).
+  bool MatchesElement(const bson::ValueView& v) const final { return MatchesValue(v); }
 
   // Does one value found on the path satisfy the predicate?
   virtual bool MatchesValue(const bson::ValueView& v) const = 0;
@@ -63,6 +65,7 @@ class PathMatchExpression : public MatchExpression {
 
  private:
   bool MatchFrom(const bson::ValueView& v, size_t i) const;
+  bool MatchPositional(const bson::ValueView& e, size_t i) const;
   bool MatchLeaf(const bson::ValueView& v) const;
   FieldPath path_;
 };

@@ -2,12 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
 #include "document/json.h"
 #include "micromongo/document.h"
 #include "document/status.h"
 
 namespace micromongo::query {
 namespace {
+
+using absl::StrCat;
 
 struct Case {
   const char* filter;
@@ -176,6 +184,187 @@ TEST(MatcherTest, Table) {
     std::string doc = Bson(c.doc);
     EXPECT_EQ((*m)->Matches(bson::DocView(doc)), c.matches) << c.filter << " on " << c.doc;
   }
+}
+
+// Every operator against the same value at growing array depths. The rules (MongoDB's
+// manual, "Query an Array" and "Query on Embedded/Nested Documents"; MongoDB 7/8): a leaf
+// array offers itself and its elements, one level only; a field name inside an array
+// reaches into its documents, never into nested arrays; a numeric component selects one
+// element, which is then compared whole.
+struct DepthCase {
+  const char* filter;
+  const char* docs[5];
+  const char* matches;  // one 'T'/'F' per document
+};
+
+const DepthCase kDepthCases[] = {
+    // a: 5, [5], [[5]], [[[5]]]
+#define SCALAR_DEPTHS {R"({"a": 5})", R"({"a": [5]})", R"({"a": [[5]]})", R"({"a": [[[5]]]})", nullptr}
+    {R"({"a": 5})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$eq": 5}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$gt": 4}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$gte": 5}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$lt": 6}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$lte": 5}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$in": [5]}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$ne": 5}})", SCALAR_DEPTHS, "FFTT"},
+    {R"({"a": {"$nin": [5]}})", SCALAR_DEPTHS, "FFTT"},
+    {R"({"a": {"$not": {"$gt": 4}}})", SCALAR_DEPTHS, "FFTT"},
+    {R"({"a": [5]})", SCALAR_DEPTHS, "FTTF"},
+    {R"({"a": [[5]]})", SCALAR_DEPTHS, "FFTT"},
+    {R"({"a": {"$in": [[5]]}})", SCALAR_DEPTHS, "FTTF"},
+    {R"({"a": {"$type": "int"}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$type": "array"}})", SCALAR_DEPTHS, "FTTT"},
+    {R"({"a": {"$mod": [5, 0]}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$bitsAllSet": [0, 2]}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$exists": true}})", SCALAR_DEPTHS, "TTTT"},
+    {R"({"a": {"$size": 1}})", SCALAR_DEPTHS, "FTTT"},
+    {R"({"a": {"$all": [5]}})", SCALAR_DEPTHS, "TTFF"},
+    {R"({"a": {"$all": [[5]]}})", SCALAR_DEPTHS, "FTTF"},
+    {R"({"a": {"$elemMatch": {"$eq": 5}}})", SCALAR_DEPTHS, "FTFF"},
+    {R"({"a": {"$elemMatch": {"$eq": [5]}}})", SCALAR_DEPTHS, "FFTF"},
+    {R"({"a": {"$elemMatch": {"$gt": 4}}})", SCALAR_DEPTHS, "FTFF"},
+    {R"({"a": {"$elemMatch": {"$size": 1}}})", SCALAR_DEPTHS, "FFTT"},
+    {R"({"a": null})", SCALAR_DEPTHS, "FFFF"},
+#undef SCALAR_DEPTHS
+    // a.b over {b: 5}, [{b: 5}], [[{b: 5}]], [{b: [5]}], [{b: [[5]]}]
+#define FIELD_DEPTHS {R"({"a": {"b": 5}})", R"({"a": [{"b": 5}]})", R"({"a": [[{"b": 5}]]})", \
+                      R"({"a": [{"b": [5]}]})", R"({"a": [{"b": [[5]]}]})"}
+    {R"({"a.b": 5})", FIELD_DEPTHS, "TTFTF"},
+    {R"({"a.b": {"$gt": 4}})", FIELD_DEPTHS, "TTFTF"},
+    {R"({"a.b": {"$in": [1, 5]}})", FIELD_DEPTHS, "TTFTF"},
+    {R"({"a.b": {"$ne": 5}})", FIELD_DEPTHS, "FFTFT"},
+    {R"({"a.b": {"$nin": [5]}})", FIELD_DEPTHS, "FFTFT"},
+    {R"({"a.b": [5]})", FIELD_DEPTHS, "FFFTT"},
+    {R"({"a.b": null})", FIELD_DEPTHS, "FFFFF"},
+    {R"({"a.b": {"$exists": true}})", FIELD_DEPTHS, "TTFTT"},
+    {R"({"a.b": {"$exists": false}})", FIELD_DEPTHS, "FFTFF"},
+    {R"({"a.b": {"$type": "array"}})", FIELD_DEPTHS, "FFFTT"},
+    {R"({"a.b": {"$size": 1}})", FIELD_DEPTHS, "FFFTT"},
+    {R"({"a.b": {"$elemMatch": {"$eq": 5}}})", FIELD_DEPTHS, "FFFTF"},
+    {R"({"a": {"$elemMatch": {"b": 5}}})", FIELD_DEPTHS, "FTFTF"},
+    {R"({"a": {"$elemMatch": {"b": {"$size": 1}}}})", FIELD_DEPTHS, "FFFTT"},
+    {R"({"a.b": {"$all": [5]}})", FIELD_DEPTHS, "TTFTF"},
+    {R"({"a.b": {"$mod": [5, 0]}})", FIELD_DEPTHS, "TTFTF"},
+#undef FIELD_DEPTHS
+    // Numeric components over [5], [[5]], [{b: 5}], [[{b: 5}]], {"0": [5]}
+#define INDEX_DEPTHS {R"({"a": [5]})", R"({"a": [[5]]})", R"({"a": [{"b": 5}]})", \
+                      R"({"a": [[{"b": 5}]]})", R"({"a": {"0": [5]}})"}
+    {R"({"a.0": 5})", INDEX_DEPTHS, "TFFFT"},
+    {R"({"a.0": [5]})", INDEX_DEPTHS, "FTFFT"},
+    {R"({"a.0": {"$gt": 4}})", INDEX_DEPTHS, "TFFFT"},
+    {R"({"a.0": {"$ne": 5}})", INDEX_DEPTHS, "FTTTF"},
+    {R"({"a.0": {"$type": "array"}})", INDEX_DEPTHS, "FTFTT"},
+    {R"({"a.0": {"$type": "int"}})", INDEX_DEPTHS, "TFFFT"},
+    {R"({"a.0": {"$size": 1}})", INDEX_DEPTHS, "FTFTT"},
+    {R"({"a.0": {"$elemMatch": {"$eq": 5}}})", INDEX_DEPTHS, "FTFFT"},
+    {R"({"a.0": {"$exists": true}})", INDEX_DEPTHS, "TTTTT"},
+    {R"({"a.0.b": 5})", INDEX_DEPTHS, "FFTTF"},
+    {R"({"a.0.b": null})", INDEX_DEPTHS, "FFTFF"},
+    {R"({"a.0.b": {"$exists": false}})", INDEX_DEPTHS, "TTFFT"},
+    {R"({"a.0.0": 5})", INDEX_DEPTHS, "FTFFT"},
+    {R"({"a.1": null})", INDEX_DEPTHS, "FFTFT"},
+#undef INDEX_DEPTHS
+    // null and missing inside arrays of documents (MongoDB's null_query_semantics tests)
+    {R"({"a.b": null})",
+     {R"({"a": [{"b": 3}, {}]})", R"({"a": [{"b": 1}, {"b": 3}]})", R"({"a": [{"b": null}, {"b": 3}]})",
+      R"({"a": [1, [{"b": 2}], 3]})", R"({"a": [{"b": 1}, 2, {}, {"b": [3, 4]}]})"},
+     "TFTFT"},
+    {R"({"a.b": {"$ne": null}})",
+     {R"({"a": [{"b": 3}, {}]})", R"({"a": [{"b": 1}, {"b": 3}]})", R"({"a": [{"b": null}, {"b": 3}]})",
+      R"({"a": {"b": "hi"}})", R"({"a": 4})"},
+     "FTFTF"},
+    {R"({"a.1.b": null})",
+     {R"({"a": [7, {"b": 9}, {"1": {"b": "foo"}}]})", R"({"a": [1, [{"b": 2}], 3]})",
+      R"({"x": [7, {"y": 8}, 9]})", R"({"a": [{"1": {"foo": 4}}, {"foo": 5}]})", nullptr},
+     "TFTT"},
+};
+
+std::string DepthBson(const char* json) {
+  auto b = bson::JsonToBson(json);
+  EXPECT_TRUE(b.ok()) << json;
+  return b.ok() ? *b : std::string();
+}
+
+// Expects `filter` to match docs[i] exactly where matches[i] is 'T'.
+void ExpectEach(const char* filter, const char* const* docs, const char* matches) {
+  auto m = Matcher::Parse(DepthBson(filter));
+  ASSERT_TRUE(m.ok()) << filter << ": " << m.status();
+  for (size_t i = 0; matches[i] != '\0'; ++i) {
+    ASSERT_NE(docs[i], nullptr) << filter;
+    std::string doc = DepthBson(docs[i]);
+    EXPECT_EQ((*m)->Matches(bson::DocView(doc)), matches[i] == 'T') << filter << " on " << docs[i];
+  }
+}
+
+TEST(MatcherTest, NestedArraysAtEveryDepth) {
+  for (const DepthCase& c : kDepthCases) ExpectEach(c.filter, c.docs, c.matches);
+}
+
+// MongoDB's own collection for numeric path components (jstests match_numeric_components):
+// the documents with _id 0..30 and, per filter, the _ids it returns.
+TEST(MatcherTest, NumericPathComponents) {
+  const char* docs[] = {
+      R"(42)", R"([42])", R"({"0": 42})", R"([[42]])", R"([{"0": 42}])", R"({"0": [42]})",
+      R"({"0": {"0": 42}})", R"([[[42]]])", R"([[{"0": 42}]])", R"([{"0": [42]}])",
+      R"([{"0": {"0": 42}}])", R"({"0": [[42]]})", R"({"0": [{"0": 42}]})",
+      R"({"0": {"0": [42]}})", R"({"0": {"0": {"0": 42}}})", R"([[[[42]]]])",
+      R"([[[{"0": 42}]]])", R"([[{"0": [42]}]])", R"([[{"0": {"0": 42}}]])",
+      R"([{"0": [[42]]}])", R"([{"0": [{"0": 42}]}])", R"([{"0": {"0": [42]}}])",
+      R"([{"0": {"0": {"0": 42}}}])", R"({"0": [[[42]]]})", R"({"0": [[{"0": 42}]]})",
+      R"({"0": [{"0": [42]}]})", R"({"0": [{"0": {"0": 42}}]})", R"({"0": {"0": [[42]]}})",
+      R"({"0": {"0": [{"0": 42}]}})", R"({"0": {"0": {"0": [42]}}})",
+      R"({"0": {"0": {"0": {"0": 42}}}})"};
+  struct Query {
+    const char* filter;
+    std::vector<int> ids;
+  } queries[] = {
+      {R"({"a.0": 42})", {1, 2, 4, 5, 9}},
+      {R"({"a.0": {"$gt": 41}})", {1, 2, 4, 5, 9}},
+      {R"({"a.0": {"$in": [41, 42, 43]}})", {1, 2, 4, 5, 9}},
+      {R"({"a.0": {"$all": [42]}})", {1, 2, 4, 5, 9}},
+      {R"({"a.0": {"$type": "number"}})", {1, 2, 4, 5, 9}},
+      {R"({"a.0": {"$mod": [42, 0]}})", {1, 2, 4, 5, 9}},
+      {R"({"$or": [{"a.0": 42}, {"notARealField": 123}]})", {1, 2, 4, 5, 9}},
+      {R"({"a.0.0": 42})", {3, 4, 5, 6, 8, 9, 10, 12, 13, 17, 20, 21, 25}},
+      {R"({"a.0": {"$exists": false}})", {0}},
+      {R"({"a": {"$elemMatch": {"0.0": {"$eq": 42}}}})", {7, 8, 9, 10, 16, 17, 20, 21}},
+      {R"({"a.0": {"$all": [{"$elemMatch": {"0": 42}}]}})", {7, 8, 11, 12, 15, 17, 19, 20, 23, 25}},
+  };
+  std::vector<std::string> bytes;
+  for (const char* d : docs) bytes.push_back(DepthBson(StrCat(R"({"a": )", d, "}").c_str()));
+  for (const Query& q : queries) {
+    auto m = Matcher::Parse(DepthBson(q.filter));
+    ASSERT_TRUE(m.ok()) << q.filter << ": " << m.status();
+    std::vector<int> got;
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      if ((*m)->Matches(bson::DocView(bytes[i]))) got.push_back(static_cast<int>(i));
+    }
+    EXPECT_EQ(got, q.ids) << q.filter;
+    // $ne and $nin are the complements.
+    if (std::string_view(q.filter) == R"({"a.0": 42})") {
+      for (const char* neg : {R"({"a.0": {"$ne": 42}})", R"({"a.0": {"$nin": [41, 42, 43]}})"}) {
+        auto n = Matcher::Parse(DepthBson(neg));
+        ASSERT_TRUE(n.ok());
+        for (size_t i = 0; i < bytes.size(); ++i) {
+          bool in = std::find(q.ids.begin(), q.ids.end(), static_cast<int>(i)) != q.ids.end();
+          EXPECT_EQ((*n)->Matches(bson::DocView(bytes[i])), !in) << neg << " on _id " << i;
+        }
+      }
+    }
+  }
+  // $elemMatch's value form does not unwind nested arrays (MongoDB's f1 collection).
+  const char* f1[] = {R"({"f1": 5})", R"({"f1": [3, 5]})", R"({"f1": [[3, 5], [5, 7]]})",
+                      R"({"f1": [[[0], [3, 5]], [[0], [5, 7]]]})", R"({"f1": [3, 5, [7, 9]]})"};
+  ExpectEach(R"({"f1.0": {"$elemMatch": {"$eq": 5}}})", f1, "FFTFF");
+  ExpectEach(R"({"f1.0": {"$elemMatch": {"$eq": [3, 5]}}})", f1, "FFFTF");
+  ExpectEach(R"({"f1.0.1": {"$elemMatch": {"$eq": 3}}})", f1, "FFFTF");
+  // Regexes on numeric components.
+  const char* b_docs[] = {R"({"b": "hello"})", R"({"b": {"0": "hello"}})", R"({"b": ["hello", "abc"]})"};
+  ExpectEach(R"({"b.0": {"$regex": "hello"}})", b_docs, "FTT");
+  ExpectEach(R"({"b.0": {"$all": [{"$regularExpression": {"pattern": "^hello", "options": ""}}]}})",
+             b_docs, "FTT");
+  ExpectEach(R"({"b.0": {"$not": {"$regex": "^h"}}})", b_docs, "TFF");
 }
 
 TEST(MatcherTest, BadFiltersAreErrorsWithMongoCodes) {

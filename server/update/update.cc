@@ -8,6 +8,7 @@
 #include "document/status.h"
 #include "update/tree_path.h"
 
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -40,6 +41,25 @@ bool Conflicts(const query::FieldPath& a, const query::FieldPath& b) {
     if (a.part(i) != b.part(i)) return false;
   }
   return true;
+}
+
+// MongoDB 5.0+ applies an update's operators to fields in the order of their paths, not of
+// the update document: component by component, lexicographically, except that two numeric
+// components of different lengths compare by length ("a.2" before "a.10"). New fields are
+// therefore appended in that order ({$set: {dogs: 1, cats: 2}} adds cats first).
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool PathBefore(const query::FieldPath& a, const query::FieldPath& b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view x = a.part(i), y = b.part(i);
+    if (x == y) continue;
+    if (x.size() != y.size() && AllDigits(x) && AllDigits(y)) return x.size() < y.size();
+    return x < y;
+  }
+  return a.size() < b.size();
 }
 
 }  // namespace
@@ -167,6 +187,14 @@ absl::StatusOr<std::unique_ptr<Update>> Update::Parse(
       u->ops_.push_back(std::move(op));
     }
   }
+  // A $rename acts at its destination (that is where it may add a field).
+  auto applied_at = [](const Op& op) -> const query::FieldPath& {
+    const query::FieldPath* to = op.modifier->destination();
+    return to != nullptr ? *to : op.path;
+  };
+  std::stable_sort(u->ops_.begin(), u->ops_.end(), [&](const Op& a, const Op& b) {
+    return PathBefore(applied_at(a), applied_at(b));
+  });
   u->all_flat_ = !u->ops_.empty();
   for (const Op& op : u->ops_) u->all_flat_ = u->all_flat_ && op.flat != Op::Flat::kNone;
   for (const auto& [id, filter] : u->array_filters_) {

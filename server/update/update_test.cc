@@ -115,6 +115,20 @@ const Case kCases[] = {
     {R"({"_id": 1, "a": [[1, 2], [3]]})", R"({"$set": {"a.$[].$[]": 0}})",
      R"({"_id": 1, "a": [[0, 0], [0]]})"},
     {R"({"_id": 1})", R"({"$set": {"a.$[]": 0}})", nullptr, kBadValue},
+    // Fields are updated in path order, numeric names numerically (MongoDB 5.0+), so new
+    // fields are appended in that order whatever the update document's order.
+    {R"({"_id": 1})", R"({"$set": {"dogs": 1, "cats": 2}})", R"({"_id": 1, "cats": 2, "dogs": 1})"},
+    {R"({"_id": 1, "z": 0})", R"({"$set": {"b.y": 1, "a": 1, "b.x": 1}})",
+     R"({"_id": 1, "z": 0, "a": 1, "b": {"x": 1, "y": 1}})"},
+    {R"({"_id": 1, "a": {}})", R"({"$set": {"a.10": 1, "a.b": 3, "a.2": 2}})",
+     R"({"_id": 1, "a": {"2": 2, "10": 1, "b": 3}})"},
+    {R"({"_id": 1, "b": 0, "a": 0})", R"({"$set": {"c": 1, "a": 1, "b": 1}})",
+     R"({"_id": 1, "b": 1, "a": 1, "c": 1})"},
+    {R"({"_id": 1})", R"({"$inc": {"b": 1}, "$set": {"a": 1}})", R"({"_id": 1, "a": 1, "b": 1})"},
+    {R"({"_id": 1, "x": 5})", R"({"$rename": {"x": "c"}, "$set": {"b": 1}})",
+     R"({"_id": 1, "b": 1, "c": 5})"},
+    {R"({"_id": 1, "a": [1]})", R"({"$set": {"a.3": 3, "a.2": 2}})",
+     R"({"_id": 1, "a": [1, null, 2, 3]})"},
     // $currentDate keeps the type asked for
     {R"({"_id": 1})", R"({"$currentDate": {"d": {"$type": "year"}}})", nullptr, kBadValue},
 };
