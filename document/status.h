@@ -53,6 +53,7 @@ enum ErrorCode : int {
   kEmptyFieldName = 56,
   kImmutableField = 66,
   kInvalidOptions = 72,
+  kInvalidIndexSpecificationOption = 197,
   kInvalidNamespace = 73,
   kInterrupted = 11601,
   kShutdownInProgress = 91,

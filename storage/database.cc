@@ -26,6 +26,7 @@ std::string CatalogEntry(const Collection& c) {
     size_t entry = b.StartDocument(bson::ArrayKey(i, scratch));
     b.AppendInt64("id", c.indexes()[i].id);
     b.AppendDocument("spec", bson::DocView(c.indexes()[i].spec));
+    b.AppendInt32("format", static_cast<int32_t>(c.indexes()[i].format));
     b.End(entry);
   }
   b.End(indexes);
@@ -45,6 +46,33 @@ WriteUnit::WriteUnit(Database* db) : db_(db), batch_(db->kv_->NewBatch()) {}
 void WriteUnit::PutIndexEntry(std::string key, std::string value, bool unique) {
   batch_->Put(key, value);
   if (unique) pending_index_[std::move(key)] = std::move(value);
+}
+
+namespace {
+
+void PutMultikey(KvBatch* batch, uint32_t coll_id, uint32_t index_id, uint64_t fields) {
+  std::string prefix = MultikeyPrefix(coll_id, index_id);
+  for (int i = 0; i < 64; ++i) {
+    if (fields & (uint64_t{1} << i)) batch->Put(prefix + static_cast<char>(i), "");
+  }
+}
+
+}  // namespace
+
+void WriteUnit::MarkMultikey(const Collection& c, const IndexDef& def, uint64_t fields) {
+  def.multikey->fields.fetch_or(fields, std::memory_order_acq_rel);
+  uint64_t unstored = fields & ~def.multikey->persisted.load(std::memory_order_acquire);
+  if (unstored == 0) return;
+  PutMultikey(batch_.get(), c.id(), def.id, unstored);
+  multikey_.emplace_back(def.multikey, unstored);
+}
+
+void WriteUnit::MarkBuildMultikey(const Collection& c, uint32_t index_id, uint64_t fields) {
+  uint64_t before = build_multikey_->fields.fetch_or(fields, std::memory_order_acq_rel);
+  uint64_t added = fields & ~before;
+  if (added == 0) return;
+  PutMultikey(batch_.get(), c.id(), index_id, added);
+  multikey_.emplace_back(build_multikey_, added);
 }
 
 void WriteUnit::DeleteIndexEntry(std::string key, bool unique) {
@@ -111,12 +139,37 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
             !e.value.Doc().Find("spec", &spec)) {
           return MongoError(kInternalError, StrCat("corrupt index entry in catalog of ", db->name_));
         }
-        c->indexes_.push_back({static_cast<uint32_t>(index_id.Int64()), std::string(spec.Doc().bytes())});
+        IndexDef def;
+        def.id = static_cast<uint32_t>(index_id.Int64());
+        def.spec = std::string(spec.Doc().bytes());
+        bson::ValueView format;
+        def.format = e.value.Doc().Find("format", &format) && format.IsNumber()
+                         ? static_cast<uint32_t>(format.AsDouble())
+                         : 1;
+        c->indexes_.push_back(std::move(def));
       }
     }
     db->collections_.emplace(c->name(), c);
   }
   if (!it->status().ok()) return it->status();
+  // Multikey flags: x<coll id><index id><field>.
+  std::string mk_lower(1, kMultikeyPrefix), mk_upper(1, kMultikeyPrefix + 1);
+  auto mk = db->kv_->NewIterator(mk_lower, mk_upper);
+  for (; mk->Valid(); mk->Next()) {
+    std::string_view k = mk->key();
+    if (k.size() != 10) continue;
+    uint32_t coll_id = ReadBigEndian32(k.data() + 1), index_id = ReadBigEndian32(k.data() + 5);
+    int field = static_cast<unsigned char>(k[9]);
+    for (auto& [n, c] : db->collections_) {
+      if (c->id() != coll_id) continue;
+      for (IndexDef& def : c->indexes_) {
+        if (def.id != index_id || field >= 64) continue;
+        def.multikey->fields |= uint64_t{1} << field;
+        def.multikey->persisted |= uint64_t{1} << field;
+      }
+    }
+  }
+  if (!mk->status().ok()) return mk->status();
   for (auto& [n, c] : db->collections_) {
     int64_t count = 0;
     auto rit = db->ScanRecords(*c);
@@ -202,6 +255,7 @@ absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
   // Records and index entries of the id go with it; ids are never reused.
   batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
   batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
+  batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
   if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
   collections_.erase(it);
   if (auto s = kv_->Flush(); !s.ok()) return s;  // keep point lookups fast (see KvStore)
@@ -229,6 +283,7 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
     uint32_t id = dst->second->id();
     batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
     batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
+    batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
     dropped_target = true;
   }
   std::shared_ptr<Collection> moved = src->second;
@@ -269,18 +324,23 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
     }
   }
   WriteUnit unit(this);
+  IndexDef def;
+  def.id = index_id;
+  def.spec = std::move(spec_bson);
+  unit.build_multikey_ = def.multikey;
   if (auto s = build(*current, index_id, &unit); !s.ok()) return s;
   std::lock_guard<std::mutex> l(catalog_mu_);
   auto changed = std::make_shared<Collection>(current->name(), current->id(),
                                               std::string(current->options().bytes()));
   changed->count_ = current->count();
   changed->indexes_ = current->indexes_;
-  changed->indexes_.push_back({index_id, std::move(spec_bson)});
+  changed->indexes_.push_back(std::move(def));
   unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
   std::string next;
   AppendBigEndian32(index_id + 1, &next);
   unit.batch()->Put(kNextIdKey, next);
   if (auto s = kv_->Write(unit.batch()); !s.ok()) return s;
+  for (auto& [flags, fields] : unit.multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
   next_id_ = index_id + 1;
   collections_[std::string(coll)] = std::move(changed);
   return absl::OkStatus();
@@ -302,6 +362,7 @@ absl::Status Database::DropIndex(std::string_view coll, std::string_view index_n
   for (const IndexDef& def : current.indexes_) {
     if (def.name() == index_name) {
       batch->DeleteRange(IndexPrefix(current.id(), def.id), IndexPrefix(current.id(), def.id + 1));
+      batch->DeleteRange(MultikeyPrefix(current.id(), def.id), MultikeyPrefix(current.id(), def.id + 1));
       found = true;
     } else {
       changed->indexes_.push_back(def);
@@ -324,8 +385,8 @@ std::vector<std::string> Database::CollectionNames() const {
 }
 
 absl::StatusOr<bool> Database::GetRecord(const Collection& c, std::string_view key,
-                                         std::string* bson) {
-  return kv_->Get(key, bson);
+                                         std::string* bson, const KvSnapshot* snapshot) {
+  return kv_->Get(key, bson, snapshot);
 }
 
 std::unique_ptr<KvIterator> Database::ScanIndex(const Collection& c, uint32_t index_id,
@@ -334,14 +395,54 @@ std::unique_ptr<KvIterator> Database::ScanIndex(const Collection& c, uint32_t in
   return kv_->NewIterator(prefix + std::string(lo), prefix + std::string(hi));
 }
 
-std::unique_ptr<KvIterator> Database::ScanRecords(const Collection& c) {
-  return kv_->NewIterator(RecordPrefix(c.id()), RecordPrefix(c.id() + 1));
+std::unique_ptr<KvIterator> Database::ScanIndex(const Collection& c, uint32_t index_id,
+                                                const KvSnapshot* snapshot) {
+  return kv_->NewIterator(IndexPrefix(c.id(), index_id), IndexPrefix(c.id(), index_id + 1), snapshot);
+}
+
+std::unique_ptr<KvIterator> Database::ScanRecords(const Collection& c, const KvSnapshot* snapshot) {
+  return kv_->NewIterator(RecordPrefix(c.id()), RecordPrefix(c.id() + 1), snapshot);
 }
 
 absl::Status Database::Commit(WriteUnit* unit) {
   if (unit->empty()) return absl::OkStatus();
   if (auto s = kv_->Write(unit->batch_.get()); !s.ok()) return s;
   for (auto& [c, d] : unit->count_deltas_) c->count_.fetch_add(d, std::memory_order_relaxed);
+  for (auto& [flags, fields] : unit->multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
+  return absl::OkStatus();
+}
+
+absl::Status Database::RebuildIndex(std::string_view coll, uint32_t index_id, const IndexBuilder& build) {
+  std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
+  std::shared_ptr<Collection> current;
+  {
+    std::lock_guard<std::mutex> l(catalog_mu_);
+    auto it = collections_.find(coll);
+    if (it == collections_.end()) return MongoError(kNamespaceNotFound, StrCat("ns not found ", name_, ".", coll));
+    current = it->second;
+  }
+  const IndexDef* old = nullptr;
+  for (const IndexDef& def : current->indexes_) {
+    if (def.id == index_id) old = &def;
+  }
+  if (old == nullptr) return MongoError(kIndexNotFound, StrCat("index ", index_id, " not found"));
+  WriteUnit unit(this);
+  unit.batch()->DeleteRange(IndexPrefix(current->id(), index_id), IndexPrefix(current->id(), index_id + 1));
+  unit.batch()->DeleteRange(MultikeyPrefix(current->id(), index_id), MultikeyPrefix(current->id(), index_id + 1));
+  IndexDef fresh;
+  fresh.id = index_id;
+  fresh.spec = old->spec;
+  unit.build_multikey_ = fresh.multikey;
+  if (auto s = build(*current, index_id, &unit); !s.ok()) return s;
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  auto changed = std::make_shared<Collection>(current->name(), current->id(),
+                                              std::string(current->options().bytes()));
+  changed->count_ = current->count();
+  for (const IndexDef& def : current->indexes_) changed->indexes_.push_back(def.id == index_id ? fresh : def);
+  unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
+  if (auto s = kv_->Write(unit.batch()); !s.ok()) return s;
+  for (auto& [flags, fields] : unit.multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
+  collections_[std::string(coll)] = std::move(changed);
   return absl::OkStatus();
 }
 

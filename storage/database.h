@@ -26,13 +26,28 @@
 
 namespace micromongo::storage {
 
+// The entry layout an index was built with (FORMAT.md). Indexes of an older format are
+// rebuilt when their database opens (EngineOptions::upgrade_indexes).
+inline constexpr uint32_t kIndexFormat = 2;
+
 // A secondary index as the catalog keeps it: its id (the entries' key prefix) and its
 // definition, MongoDB's index document ({v, key, name, unique, ...}), which the server
 // interprets (storage only reads its name).
 struct IndexDef {
   uint32_t id = 0;
   std::string spec;  // BSON
+  uint32_t format = kIndexFormat;
+  // Bit i: some document has an array along the path of key field i (the index is
+  // "multikey" on it). Set once, never cleared; shared by the Collection objects that
+  // succeed one another through DDL.
+  struct Multikey {
+    std::atomic<uint64_t> fields{0};     // as readers see it (set before a write commits)
+    std::atomic<uint64_t> persisted{0};  // as stored (set once a write committed it)
+  };
+  std::shared_ptr<Multikey> multikey = std::make_shared<Multikey>();
+
   std::string_view name() const;
+  uint64_t multikey_fields() const { return multikey->fields.load(std::memory_order_acquire); }
 };
 
 // A catalog entry: a collection (records under its id) or a view (options.viewOn). Its
@@ -84,6 +99,12 @@ class WriteUnit {
   // `unique`: the entry belongs to a unique index, whose checks read it back through
   // GetIndexEntry (other entries are not remembered, keeping big index builds lean).
   void PutIndexEntry(std::string key, std::string value, bool unique = true);
+  // Records that documents of this write have arrays along the paths of the key fields in
+  // `fields` (bits as IndexDef::multikey): readers see it at once; it is stored with the
+  // unit unless a committed write already stored it.
+  void MarkMultikey(const Collection& c, const IndexDef& def, uint64_t fields);
+  // The same for the index an IndexBuilder is building (not yet in the catalog).
+  void MarkBuildMultikey(const Collection& c, uint32_t index_id, uint64_t fields);
   void DeleteIndexEntry(std::string key, bool unique = true);
   // The value of a unique index's entry as this unit leaves it: its own puts and deletes
   // over the committed state. Caller holds the collection's write_mutex().
@@ -96,6 +117,8 @@ class WriteUnit {
   Database* db_;
   std::unique_ptr<KvBatch> batch_;
   std::vector<std::pair<Collection*, int64_t>> count_deltas_;
+  std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> multikey_;
+  std::shared_ptr<IndexDef::Multikey> build_multikey_;  // of the index being built
   std::map<std::string, std::optional<std::string>, std::less<>> pending_index_;
 };
 
@@ -139,17 +162,28 @@ class Database {
   // is copied). Errors: 26 if `from` is missing, 48 if `to` exists and !drop_target.
   absl::Status RenameCollection(std::string_view from, std::string_view to, bool drop_target);
 
-  absl::StatusOr<bool> GetRecord(const Collection& c, std::string_view key, std::string* bson);
+  // A point-in-time view for the reads of one query: its iterators and record reads see
+  // the same state (and what the catalog's multikey flags said before it was taken).
+  std::shared_ptr<const KvSnapshot> Snapshot() { return kv_->GetSnapshot(); }
+
+  absl::StatusOr<bool> GetRecord(const Collection& c, std::string_view key, std::string* bson,
+                                 const KvSnapshot* snapshot = nullptr);
   // Which of the record keys exist, in one batched lookup.
   absl::Status RecordsExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist) {
     return kv_->KeysExist(keys, exist);
   }
   // Iterates the collection's records in _id key order over a snapshot.
-  std::unique_ptr<KvIterator> ScanRecords(const Collection& c);
+  std::unique_ptr<KvIterator> ScanRecords(const Collection& c, const KvSnapshot* snapshot = nullptr);
   // Iterates the entries of one index whose keys (after the index prefix) lie in
   // [lo, hi), over a snapshot.
   std::unique_ptr<KvIterator> ScanIndex(const Collection& c, uint32_t index_id, std::string_view lo,
                                         std::string_view hi);
+  // Iterates all entries of one index (keys with the index prefix), for scans that seek.
+  std::unique_ptr<KvIterator> ScanIndex(const Collection& c, uint32_t index_id,
+                                        const KvSnapshot* snapshot);
+  // Replaces an index's entries (and multikey flags) with those `build` puts, and marks it
+  // of the current format; under the exclusive ddl_mutex, in one batch.
+  absl::Status RebuildIndex(std::string_view coll, uint32_t index_id, const IndexBuilder& build);
   absl::Status Commit(WriteUnit* unit);
 
   uint64_t DiskBytes() { return kv_->DiskBytes(); }

@@ -134,6 +134,44 @@ TEST(DatabaseTest, IndexDefinitionsAndEntriesPersistAndDrop) {
   EXPECT_TRUE(db->FindCollection("docs")->indexes().empty());
 }
 
+TEST(DatabaseTest, MultikeyFlagsPersistOnlyWithTheirCommitAndDieWithTheIndex) {
+  TempDir dir;
+  bson::Builder b;
+  b.AppendString("name", "a_1");
+  std::string spec = std::move(b).Finish();
+  {
+    auto engine = Engine::Open({.data_dir = dir.path()});
+    auto db = *(*engine)->GetDatabase("app", true);
+    ASSERT_TRUE(db->CreateIndex("docs", spec, [&](const Collection& c, uint32_t id, WriteUnit* unit) {
+                    unit->MarkBuildMultikey(c, id, 0b10);
+                    return absl::OkStatus();
+                  }).ok());
+    auto c = db->FindCollection("docs");
+    EXPECT_EQ(c->indexes()[0].multikey_fields(), 0b10u);
+    WriteUnit unit(db.get());
+    unit.MarkMultikey(*c, c->indexes()[0], 0b01);
+    // Readers learn of it before the commit (a reader that misses it could wrongly
+    // compound bounds); the stored flag waits for the commit.
+    EXPECT_EQ(c->indexes()[0].multikey_fields(), 0b11u);
+    ASSERT_TRUE(db->Commit(&unit).ok());
+  }
+  {
+    auto engine = Engine::Open({.data_dir = dir.path()});
+    auto db = *(*engine)->GetDatabase("app", false);
+    auto c = db->FindCollection("docs");
+    ASSERT_EQ(c->indexes().size(), 1u);
+    EXPECT_EQ(c->indexes()[0].multikey_fields(), 0b11u);
+    ASSERT_TRUE(db->DropIndex("docs", "a_1").ok());
+    ASSERT_TRUE(db->CreateIndex("docs", spec, [](const Collection&, uint32_t, WriteUnit*) {
+                    return absl::OkStatus();
+                  }).ok());
+    EXPECT_EQ(db->FindCollection("docs")->indexes()[0].multikey_fields(), 0u);
+  }
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = *(*engine)->GetDatabase("app", false);
+  EXPECT_EQ(db->FindCollection("docs")->indexes()[0].multikey_fields(), 0u);
+}
+
 TEST(DatabaseTest, DropCollectionRemovesRecordsAndNameIsReusable) {
   TempDir dir;
   auto engine = Engine::Open({.data_dir = dir.path()});

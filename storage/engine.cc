@@ -47,6 +47,9 @@ absl::StatusOr<std::shared_ptr<Database>> Engine::GetDatabase(std::string_view n
   auto db = Database::Open(std::string(name), *std::move(kv), *std::move(lock));
   if (!db.ok()) return db.status();
   std::shared_ptr<Database> shared = *std::move(db);
+  if (options_.on_open) {
+    if (auto s = options_.on_open(shared.get()); !s.ok()) return s;
+  }
   open_.emplace(std::string(name), shared);
   return shared;
 }

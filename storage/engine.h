@@ -4,6 +4,7 @@
 // Databases open lazily, share the KvEnv's cache and threads, and are locked against
 // other worker processes while open. Thread-safe.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,10 @@ namespace micromongo::storage {
 struct EngineOptions {
   std::string data_dir = "./micromongo-data";
   KvOptions kv;
+  // Called once per database as it opens, before anyone uses it: the server rebuilds the
+  // indexes whose format (IndexDef::format) predates kIndexFormat (storage does not know
+  // how index keys are made). Its error fails the open.
+  std::function<absl::Status(Database*)> on_open;
 };
 
 class Engine {

@@ -20,6 +20,8 @@ inline constexpr char kRecordPrefix = 'r';   // r<coll id:4><_id keystring> -> B
 // i<coll id:4><index id:4><key><_id keystring> -> "".
 inline constexpr char kIndexPrefix = 'i';
 inline constexpr char kLogPrefix = 'l';      // l<sequence:8>               -> change event
+// x<coll id:4><index id:4><field:1> -> "": documents have arrays along key field <field>.
+inline constexpr char kMultikeyPrefix = 'x';
 
 using bson::AppendBigEndian32;
 using bson::AppendBigEndian64;
@@ -30,5 +32,7 @@ std::string RecordPrefix(uint32_t collection_id);
 std::string RecordKey(uint32_t collection_id, const bson::ValueView& id);
 // i<coll id><index id>: the entries of one index lie in [IndexPrefix(c, i), IndexPrefix(c, i+1)).
 std::string IndexPrefix(uint32_t collection_id, uint32_t index_id);
+// x<coll id><index id>: the multikey flags of one index (MultikeyPrefix(c, i) + field byte).
+std::string MultikeyPrefix(uint32_t collection_id, uint32_t index_id);
 
 }  // namespace micromongo::storage

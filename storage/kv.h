@@ -15,14 +15,27 @@
 
 namespace micromongo::storage {
 
-// Iterates keys in [lower, upper) over a consistent snapshot taken at creation.
-// Not thread-safe; one iterator per thread.
+// A point-in-time view of a store: reads through it see exactly the writes committed
+// before it was taken. Released when the last reference goes.
+class KvSnapshot {
+ public:
+  virtual ~KvSnapshot() = default;
+};
+
+// Iterates keys in [lower, upper) over a consistent snapshot (the one given, or one taken
+// at creation). Not thread-safe; one iterator per thread.
 class KvIterator {
  public:
   virtual ~KvIterator() = default;
   virtual bool Valid() const = 0;
+  // Positions at the first key >= `key` (within the bounds).
   virtual void Seek(std::string_view key) = 0;
+  // Positions at the last key <= `key` (within the bounds).
+  virtual void SeekForPrev(std::string_view key) = 0;
+  virtual void SeekToFirst() = 0;
+  virtual void SeekToLast() = 0;
   virtual void Next() = 0;
+  virtual void Prev() = 0;
   // Valid until the next Seek/Next.
   virtual std::string_view key() const = 0;
   virtual std::string_view value() const = 0;
@@ -43,12 +56,16 @@ class KvBatch {
 class KvStore {
  public:
   virtual ~KvStore() = default;
-  // Reads `key`; returns false if absent.
-  virtual absl::StatusOr<bool> Get(std::string_view key, std::string* value) = 0;
+  // Reads `key` (as of `snapshot`, if given); returns false if absent.
+  virtual absl::StatusOr<bool> Get(std::string_view key, std::string* value,
+                                   const KvSnapshot* snapshot = nullptr) = 0;
+  virtual std::shared_ptr<const KvSnapshot> GetSnapshot() = 0;
   // For each key, whether it is present: one batched lookup (sorted keys are fastest).
   virtual absl::Status KeysExist(const std::vector<std::string_view>& keys,
                                  std::vector<bool>* exist) = 0;
-  virtual std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper) = 0;
+  // Positioned at the first key of [lower, upper).
+  virtual std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper,
+                                                  const KvSnapshot* snapshot = nullptr) = 0;
   virtual std::unique_ptr<KvBatch> NewBatch() = 0;
   // Applies the batch atomically. Returns once its WAL record is written (and fsynced,
   // when the store was opened with sync_writes).

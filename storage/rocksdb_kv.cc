@@ -36,13 +36,29 @@ absl::Status FromRocks(const rocksdb::Status& s) {
   return MongoError(kInternalError, StrCat("storage: ", s.ToString()));
 }
 
+class RocksSnapshot : public KvSnapshot {
+ public:
+  RocksSnapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
+  ~RocksSnapshot() override { db_->ReleaseSnapshot(snapshot_); }
+  const rocksdb::Snapshot* get() const { return snapshot_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+const rocksdb::Snapshot* RocksSnapshotOf(const KvSnapshot* s) {
+  return s == nullptr ? nullptr : static_cast<const RocksSnapshot*>(s)->get();
+}
+
 class RocksIterator : public KvIterator {
  public:
-  RocksIterator(rocksdb::DB* db, std::string lower, std::string upper)
+  RocksIterator(rocksdb::DB* db, std::string lower, std::string upper, const KvSnapshot* snapshot)
       : lower_(std::move(lower)), upper_(std::move(upper)) {
     lower_slice_ = ToSlice(lower_);
     upper_slice_ = ToSlice(upper_);
     rocksdb::ReadOptions ro;
+    ro.snapshot = RocksSnapshotOf(snapshot);
     ro.iterate_lower_bound = &lower_slice_;
     ro.iterate_upper_bound = &upper_slice_;
     ro.auto_prefix_mode = false;
@@ -51,7 +67,11 @@ class RocksIterator : public KvIterator {
   }
   bool Valid() const override { return it_->Valid(); }
   void Seek(std::string_view key) override { it_->Seek(ToSlice(key)); }
+  void SeekForPrev(std::string_view key) override { it_->SeekForPrev(ToSlice(key)); }
+  void SeekToFirst() override { it_->SeekToFirst(); }
+  void SeekToLast() override { it_->SeekToLast(); }
   void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
   std::string_view key() const override {
     rocksdb::Slice k = it_->key();
     return std::string_view(k.data(), k.size());
@@ -93,9 +113,12 @@ class RocksStore : public KvStore {
     db_->Close();
   }
 
-  absl::StatusOr<bool> Get(std::string_view key, std::string* value) override {
+  absl::StatusOr<bool> Get(std::string_view key, std::string* value,
+                           const KvSnapshot* snapshot) override {
     DisablePerfCounters();
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), value);
+    rocksdb::ReadOptions ro;
+    ro.snapshot = RocksSnapshotOf(snapshot);
+    rocksdb::Status s = db_->Get(ro, ToSlice(key), value);
     if (s.IsNotFound()) return false;
     if (!s.ok()) return FromRocks(s);
     return true;
@@ -120,9 +143,13 @@ class RocksStore : public KvStore {
     }
     return absl::OkStatus();
   }
-  std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper) override {
+  std::shared_ptr<const KvSnapshot> GetSnapshot() override {
+    return std::make_shared<RocksSnapshot>(db_.get());
+  }
+  std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper,
+                                          const KvSnapshot* snapshot) override {
     DisablePerfCounters();
-    return std::make_unique<RocksIterator>(db_.get(), std::move(lower), std::move(upper));
+    return std::make_unique<RocksIterator>(db_.get(), std::move(lower), std::move(upper), snapshot);
   }
   std::unique_ptr<KvBatch> NewBatch() override { return std::make_unique<RocksBatch>(); }
   absl::Status Write(KvBatch* batch) override {

@@ -22,4 +22,11 @@ namespace micromongo::collation {
 // of range.
 absl::StatusOr<std::shared_ptr<const bson::Collator>> Parse(bson::DocView spec);
 
+// The collation document with every field given its value (defaults filled in), as
+// MongoDB shows an index's or collection's collation: {locale, caseLevel, caseFirst,
+// strength, numericOrdering, alternate, maxVariable, normalization, backwards, version}.
+// Two collations are the same iff their normalized documents are. Empty for "simple".
+// Errors as Parse's.
+absl::StatusOr<std::string> Normalize(bson::DocView spec);
+
 }  // namespace micromongo::collation

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "collation/collation.h"
+#include "document/builder.h"
 #include "document/json.h"
 #include "document/status.h"
 
@@ -158,6 +159,27 @@ absl::StatusOr<Spec> ParseSpec(bson::DocView doc) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> Normalize(bson::DocView doc) {
+  auto spec = ParseSpec(doc);
+  if (!spec.ok()) return spec.status();
+  if (spec->locale == "simple") return std::string();
+  if (!KnownLocale(spec->locale)) {
+    return MongoError(kBadValue, StrCat("Field 'locale' is invalid in: ", bson::BsonToJson(doc.bytes())));
+  }
+  bson::Builder b;
+  b.AppendString("locale", spec->locale);
+  b.AppendBool("caseLevel", spec->case_level);
+  b.AppendString("caseFirst", spec->case_first);
+  b.AppendInt32("strength", spec->strength);
+  b.AppendBool("numericOrdering", spec->numeric_ordering);
+  b.AppendString("alternate", spec->alternate);
+  b.AppendString("maxVariable", spec->max_variable);
+  b.AppendBool("normalization", spec->normalization);
+  b.AppendBool("backwards", spec->backwards);
+  b.AppendString("version", U_ICU_VERSION);
+  return std::move(b).Finish();
+}
 
 absl::StatusOr<std::shared_ptr<const bson::Collator>> Parse(bson::DocView doc) {
   auto spec = ParseSpec(doc);

@@ -1,16 +1,97 @@
 #include "index/index_key.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
+#include "collation/collation.h"
 #include "document/builder.h"
+#include "document/hash.h"
+#include "document/key_string.h"
 #include "document/status.h"
-#include "query/path_values.h"
-#include "storage/key_codec.h"
 
 namespace micromongo::index {
 using bson::DocView;
 using bson::ValueView;
+
+namespace {
+
+constexpr ValueView kUndefinedValue{BsonType::kUndefined, "", 0};
+
+bool IsUnsupportedType(std::string_view t) {
+  return t == "text" || t == "2dsphere" || t == "2d" || t == "geoHaystack" || t == "columnstore";
+}
+
+// The values one key field reaches in a document, and which array (if any) supplied
+// several of them.
+struct FieldValues {
+  std::vector<ValueView> values;
+  bool multikey = false;
+  // The path prefix (component count) of the first array expanded; 0 if none.
+  size_t array_at = 0;
+};
+
+void NoteArray(FieldValues* out, size_t prefix) {
+  if (!out->multikey) out->array_at = prefix;
+  out->multikey = true;
+}
+
+void Walk(const ValueView& v, const query::FieldPath& path, size_t i, FieldValues* out) {
+  if (i == path.size()) {
+    if (v.type != BsonType::kArray) {
+      out->values.push_back(v);
+      return;
+    }
+    NoteArray(out, i);
+    DocView elements = v.Doc();
+    if (elements.empty()) {
+      out->values.push_back(kUndefinedValue);
+      return;
+    }
+    for (const bson::ElementView& e : elements) out->values.push_back(e.value);
+    return;
+  }
+  if (v.type == BsonType::kDocument) {
+    ValueView child;
+    if (!v.Doc().Find(path.part(i), &child)) {
+      out->values.push_back(bson::kNullValue);  // missing
+      return;
+    }
+    Walk(child, path, i + 1, out);
+    return;
+  }
+  if (v.type == BsonType::kArray) {
+    NoteArray(out, i);
+    std::optional<size_t> index = path.index(i);
+    size_t pos = 0;
+    for (const bson::ElementView& e : v.Doc()) {
+      if (e.value.type == BsonType::kDocument) Walk(e.value, path, i, out);
+      if (index && pos == *index) Walk(e.value, path, i + 1, out);
+      ++pos;
+    }
+    return;
+  }
+  out->values.push_back(bson::kNullValue);  // a scalar where the path continues
+}
+
+void AppendKey(const ValueView& v, const KeyField& f, const bson::Collator* collator, IndexKey* key,
+               bson::Builder* values) {
+  size_t start = key->encoded.size();
+  if (f.kind == KeyKind::kHashed) {
+    int64_t h = bson::HashValue(v);
+    ValueView hv{BsonType::kInt64, reinterpret_cast<const char*>(&h), 8};
+    bson::AppendKeyString(hv, &key->encoded);
+    values->AppendInt64("", h);
+    return;
+  }
+  bson::AppendKeyString(v, &key->encoded, collator);
+  if (f.descending()) {
+    for (size_t b = start; b < key->encoded.size(); ++b) key->encoded[b] = static_cast<char>(~key->encoded[b]);
+  }
+  values->AppendView("", v);
+}
+
+}  // namespace
 
 std::string IndexSpec::DefaultName(DocView keys) {
   std::string name;
@@ -29,24 +110,43 @@ std::string IndexSpec::DefaultName(DocView keys) {
 
 absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
   if (keys.empty()) return MongoError(kCannotCreateIndex, "Index keys cannot be empty.");
+  int hashed = 0;
   for (const bson::ElementView& e : keys) {
     if (e.key.empty() || e.key.front() == '.' || e.key.back() == '.' ||
         e.key.find("..") != std::string_view::npos) {
       return MongoError(kCannotCreateIndex, StrCat("Index key contains an illegal field name: '", e.key, "'"));
     }
-    if (e.value.type == BsonType::kString) {
-      return MongoError(kNotImplemented, StrCat("index type '", e.value.String(), "' is not supported yet"));
+    if (e.key.front() == '$' || e.key.find(".$") != std::string_view::npos) {
+      if (e.key == "$**" || e.key.ends_with(".$**")) {
+        return MongoError(kNotImplemented, "wildcard indexes are not supported yet");
+      }
+      return MongoError(kCannotCreateIndex, StrCat("Index key contains an illegal field name: field name starts "
+                                                   "with '$'."));
     }
-    if (!e.value.IsNumber() || e.value.AsDouble() == 0) {
+    if (e.value.type == BsonType::kString) {
+      std::string_view t = e.value.String();
+      if (t == "hashed") {
+        ++hashed;
+        continue;
+      }
+      if (IsUnsupportedType(t)) {
+        return MongoError(kNotImplemented, StrCat("index type '", t, "' is not supported yet"));
+      }
+      return MongoError(kCannotCreateIndex, StrCat("Unknown index plugin '", t, "'"));
+    }
+    if (!e.value.IsNumber() || e.value.AsDouble() == 0 || std::isnan(e.value.AsDouble())) {
       return MongoError(kCannotCreateIndex, StrCat("Values in the index key pattern must be non-zero "
                                                    "numbers; '", e.key, "' is not"));
     }
+  }
+  if (hashed > 1) {
+    return MongoError(31303, "A maximum of one index field is allowed to be hashed but found 2");
   }
   bson::Builder spec;
   spec.AppendInt32("v", 2);
   spec.AppendDocument("key", keys);
   std::string name = DefaultName(keys);
-  bson::ValueView name_v;
+  ValueView name_v;
   if (options.Find("name", &name_v)) {
     if (name_v.type != BsonType::kString || name_v.String().empty()) {
       return MongoError(kBadValue, "index name must be a non-empty string");
@@ -55,12 +155,14 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
   }
   if (name == "_id_") return MongoError(kBadValue, "the index name _id_ is reserved for the _id index");
   spec.AppendString("name", name);
+  bool unique = false;
   for (const bson::ElementView& e : options) {
     if (e.key == "name") continue;
-    if (e.key == "unique" || e.key == "sparse") {
+    if (e.key == "unique" || e.key == "sparse" || e.key == "hidden") {
       if (e.value.type != BsonType::kBool) {
         return MongoError(kTypeMismatch, StrCat("The field '", e.key, "' must be a boolean"));
       }
+      if (e.key == "unique") unique = e.value.Bool();
       if (e.value.Bool()) spec.AppendBool(e.key, true);
     } else if (e.key == "partialFilterExpression") {
       if (e.value.type != BsonType::kDocument) {
@@ -69,83 +171,186 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
       auto m = query::Matcher::Parse(std::string(e.value.Doc().bytes()));
       if (!m.ok()) return m.status();
       spec.AppendView(e.key, e.value);
-    } else if (e.key == "v" || e.key == "background" || e.key == "hidden" || e.key == "comment") {
+    } else if (e.key == "expireAfterSeconds") {
+      if (!e.value.IsNumber()) {
+        return MongoError(kCannotCreateIndex, "TTL index 'expireAfterSeconds' option must be numeric");
+      }
+      double secs = e.value.AsDouble();
+      if (std::isnan(secs) || secs < 0 || secs > 2147483647) {
+        return MongoError(kInvalidOptions, "TTL index 'expireAfterSeconds' option must be within an acceptable "
+                                           "range, try a lower number");
+      }
+      int key_count = 0;
+      for (const auto& k : keys) {
+        (void)k;
+        ++key_count;
+      }
+      if (key_count > 1) {
+        return MongoError(kCannotCreateIndex, "TTL indexes are single-field indexes, compound indexes do not "
+                                              "support TTL");
+      }
+      spec.AppendInt64(e.key, static_cast<int64_t>(secs));
+    } else if (e.key == "collation") {
+      if (e.value.type != BsonType::kDocument) {
+        return MongoError(kTypeMismatch, "The field 'collation' must be an object");
+      }
+      auto normalized = collation::Normalize(e.value.Doc());
+      if (!normalized.ok()) return normalized.status();
+      if (!normalized->empty()) spec.AppendDocument("collation", DocView(*normalized));
+    } else if (e.key == "v" || e.key == "background" || e.key == "comment") {
       // Accepted as MongoDB does; they change nothing here.
     } else {
-      return MongoError(kBadValue, StrCat("The field '", e.key, "' is not valid for an index specification"));
+      return MongoError(kInvalidIndexSpecificationOption,
+                        StrCat("The field '", e.key, "' is not valid for an index specification"));
     }
+  }
+  if (unique && hashed > 0) {
+    return MongoError(16764, "Currently hashed indexes cannot guarantee uniqueness. Use a regular index.");
   }
   return std::move(spec).Finish();
 }
 
 absl::StatusOr<IndexSpec> IndexSpec::Parse(DocView spec) {
   IndexSpec s;
-  ValueView key, name, flag, partial;
+  ValueView key, name, flag, partial, ttl, collation;
   if (!spec.Find("key", &key) || key.type != BsonType::kDocument || !spec.Find("name", &name)) {
     return MongoError(kInternalError, "malformed stored index definition");
   }
+  s.spec_ = std::string(spec.bytes());
   s.name_ = std::string(name.String());
   s.key_pattern_ = std::string(key.Doc().bytes());
   for (const bson::ElementView& e : key.Doc()) {
-    s.fields_.push_back({query::FieldPath(e.key), e.value.IsNumber() && e.value.AsDouble() < 0});
+    KeyField f{query::FieldPath(e.key), KeyKind::kAscending};
+    if (e.value.type == BsonType::kString && e.value.String() == "hashed") {
+      f.kind = KeyKind::kHashed;
+    } else if (e.value.IsNumber() && e.value.AsDouble() < 0) {
+      f.kind = KeyKind::kDescending;
+    }
+    s.fields_.push_back(std::move(f));
   }
   s.unique_ = spec.Find("unique", &flag) && flag.type == BsonType::kBool && flag.Bool();
   s.sparse_ = spec.Find("sparse", &flag) && flag.type == BsonType::kBool && flag.Bool();
+  s.hidden_ = spec.Find("hidden", &flag) && flag.type == BsonType::kBool && flag.Bool();
+  if (spec.Find("expireAfterSeconds", &ttl) && ttl.IsNumber()) {
+    s.expire_after_seconds_ = static_cast<int64_t>(ttl.AsDouble());
+  }
   if (spec.Find("partialFilterExpression", &partial)) {
     auto m = query::Matcher::Parse(std::string(partial.Doc().bytes()));
     if (!m.ok()) return m.status();
     s.partial_ = *std::move(m);
   }
+  if (spec.Find("collation", &collation) && collation.type == BsonType::kDocument) {
+    auto c = collation::Parse(collation.Doc());
+    if (!c.ok()) return c.status();
+    s.collator_ = *std::move(c);
+  }
   return s;
 }
 
-absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out) const {
+bool IndexSpec::hashed() const {
+  return std::any_of(fields_.begin(), fields_.end(), [](const KeyField& f) { return f.kind == KeyKind::kHashed; });
+}
+
+DocView IndexSpec::collation() const {
+  ValueView c;
+  if (spec().Find("collation", &c) && c.type == BsonType::kDocument) return c.Doc();
+  static const char kEmpty[5] = {5, 0, 0, 0, 0};
+  return DocView(std::string_view(kEmpty, 5));
+}
+
+absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out, uint64_t* multikey) const {
   out->clear();
+  if (multikey != nullptr) *multikey = 0;
   if (partial_ != nullptr && !partial_->Matches(doc)) return absl::OkStatus();
-  // The values of each field (an array contributes its elements: multikey).
-  std::vector<std::vector<ValueView>> per_field(fields_.size());
+  ValueView root{BsonType::kDocument, doc.data(), doc.size()};
+  std::vector<FieldValues> per_field(fields_.size());
   bool any_present = false;
-  int array_fields = 0;
+  const FieldValues* several = nullptr;  // a field with several values (its array)
   for (size_t i = 0; i < fields_.size(); ++i) {
-    auto add = [&](const ValueView& v) { per_field[i].push_back(v); };
-    query::ForEachValueAtPath(doc, fields_[i].path, add);
-    if (per_field[i].empty()) {
-      per_field[i].push_back(bson::kNullValue);
-    } else {
-      any_present = true;
+    FieldValues& fv = per_field[i];
+    Walk(root, fields_[i].path, 0, &fv);
+    if (fv.values.empty()) fv.values.push_back(bson::kNullValue);
+    for (const ValueView& v : fv.values) {
+      if (v.data != bson::kNullValue.data) any_present = true;
     }
-    if (per_field[i].size() > 1) ++array_fields;
+    if (fv.multikey) {
+      if (fields_[i].kind == KeyKind::kHashed) {
+        return MongoError(16766, "Error: hashed indexes do not currently support array values");
+      }
+      if (multikey != nullptr) *multikey |= uint64_t{1} << std::min<size_t>(i, 63);
+    }
+    if (fv.values.size() > 1) {
+      if (several != nullptr) {
+        // Several values in two fields: combined only when they come from the same array.
+        const query::FieldPath& a = fields_[several - per_field.data()].path;
+        const query::FieldPath& b = fields_[i].path;
+        bool same = several->array_at == fv.array_at && several->array_at < a.size() && fv.array_at < b.size();
+        for (size_t k = 0; same && k < fv.array_at; ++k) same = a.part(k) == b.part(k);
+        if (!same) {
+          return MongoError(kCannotIndexParallelArrays,
+                            StrCat("cannot index parallel arrays [", b.part(std::min(fv.array_at, b.size() - 1)),
+                                   "] [", a.part(std::min(several->array_at, a.size() - 1)), "]"));
+        }
+      } else {
+        several = &fv;
+      }
+    }
   }
   if (sparse_ && !any_present) return absl::OkStatus();
-  if (array_fields > 1) {
-    return MongoError(kCannotIndexParallelArrays,
-                      StrCat("cannot index parallel arrays in index ", name_));
-  }
-  // At most one field has several values: one key per value of it.
-  size_t n = 1;
-  for (const auto& values : per_field) n = std::max(n, values.size());
+  // Every combination of the fields' values (one per field), without repeats.
+  std::vector<size_t> at(fields_.size(), 0);
   std::set<std::string> seen;
-  for (size_t k = 0; k < n; ++k) {
+  while (true) {
     IndexKey key;
+    bson::Builder values;
     for (size_t i = 0; i < fields_.size(); ++i) {
-      const ValueView& v = per_field[i].size() > 1 ? per_field[i][k] : per_field[i][0];
-      size_t start = key.encoded.size();
-      bson::AppendKeyString(v, &key.encoded);
-      if (fields_[i].descending) {
-        for (size_t b = start; b < key.encoded.size(); ++b) key.encoded[b] = static_cast<char>(~key.encoded[b]);
-      }
-      key.values.push_back(v);
+      AppendKey(per_field[i].values[at[i]], fields_[i], collator_.get(), &key, &values);
     }
-    if (seen.insert(key.encoded).second) out->push_back(std::move(key));
+    if (seen.insert(key.encoded).second) {
+      key.values = std::move(values).Finish();
+      out->push_back(std::move(key));
+    }
+    size_t i = fields_.size();
+    while (i > 0) {
+      --i;
+      if (++at[i] < per_field[i].values.size()) break;
+      at[i] = 0;
+      if (i == 0) return absl::OkStatus();
+    }
+    if (fields_.empty()) return absl::OkStatus();
   }
-  return absl::OkStatus();
 }
 
 std::string IndexSpec::KeyValueDocument(const IndexKey& key) const {
   bson::Builder b;
-  size_t i = 0;
-  for (const bson::ElementView& e : key_pattern()) b.AppendView(e.key, key.values[i++]);
+  DocView values(key.values);
+  auto v = values.begin();
+  for (const bson::ElementView& e : key_pattern()) {
+    if (v == values.end()) break;
+    b.AppendView(e.key, v->value);
+    ++v;
+  }
   return std::move(b).Finish();
+}
+
+std::string EntryValue(const IndexKey& key, std::string_view id_keystring) {
+  std::string value;
+  value.reserve(key.values.size() + id_keystring.size());
+  value.append(key.values);
+  value.append(id_keystring);
+  return value;
+}
+
+bson::DocView EntryKeyValues(std::string_view entry_value) {
+  uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(entry_value[0])) |
+               static_cast<uint32_t>(static_cast<unsigned char>(entry_value[1])) << 8 |
+               static_cast<uint32_t>(static_cast<unsigned char>(entry_value[2])) << 16 |
+               static_cast<uint32_t>(static_cast<unsigned char>(entry_value[3])) << 24;
+  return DocView(entry_value.substr(0, n));
+}
+
+std::string_view EntryRecordId(std::string_view entry_value) {
+  return entry_value.substr(EntryKeyValues(entry_value).size());
 }
 
 }  // namespace micromongo::index

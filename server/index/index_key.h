@@ -1,31 +1,57 @@
 #pragma once
 
 // Secondary index definitions and their keys: MongoDB's index document ({v, key, name,
-// unique, sparse, partialFilterExpression}) parsed once, and the index keys of a document
-// (one per array element for a multikey index), encoded so that byte order is the index's
-// order (descending fields inverted).
+// unique, sparse, partialFilterExpression, hidden, expireAfterSeconds, collation}) parsed
+// once, and the index keys of a document, encoded so that byte order is the index's order
+// (descending fields inverted).
+//
+// Key generation, which the query planner's bounds rely on (every document a predicate can
+// match has a key inside the predicate's bounds):
+// - a path's values are found as the matcher finds them: documents along the path are
+//   entered, arrays along it are walked into their document elements (and, for a numeric
+//   component, into the element at that position); an array at the end of the path gives
+//   one key per element (nested arrays whole), an empty one the key `undefined`;
+// - a missing value (the field absent, a scalar where the path continues, or an array
+//   element document without the field) gives the key null, as does a path that reaches
+//   nothing at all;
+// - two fields with several values from the same array give every combination; from
+//   different arrays they are "parallel arrays" (error 171);
+// - hashed fields hold MongoDB's hash of the value (arrays refused: 16766).
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
+#include "document/compare.h"
 #include "query/field_path.h"
 #include "query/matcher.h"
 
 namespace micromongo::index {
 
 struct IndexKey {
-  std::string encoded;                  // the key string of the values, in index order
-  std::vector<bson::ValueView> values;  // one per key field; point into the document
+  std::string encoded;  // the key strings of the values, in index order
+  std::string values;   // BSON document of the key values (empty names), in key-pattern order
+};
+
+enum class KeyKind { kAscending, kDescending, kHashed };
+
+struct KeyField {
+  query::FieldPath path;
+  KeyKind kind = KeyKind::kAscending;
+  bool descending() const { return kind == KeyKind::kDescending; }
 };
 
 class IndexSpec {
  public:
   // Validates createIndex's keys and options and returns the index document to store.
-  // Errors: 67 (CannotCreateIndex) for bad key patterns, 2 for bad options, 238 for index
-  // types not supported (text, 2dsphere, 2d, hashed).
+  // Errors: 67 (CannotCreateIndex) for bad key patterns, 2 for bad options, 197
+  // (InvalidIndexSpecificationOption) for options an index kind does not take, 238 for
+  // index types not supported (text, 2dsphere, 2d).
   static absl::StatusOr<std::string> Build(bson::DocView keys, bson::DocView options);
   // MongoDB's default name: "a_1_b_-1".
   static std::string DefaultName(bson::DocView keys);
@@ -35,31 +61,47 @@ class IndexSpec {
 
   const std::string& name() const { return name_; }
   bool unique() const { return unique_; }
+  bool sparse() const { return sparse_; }
+  bool hidden() const { return hidden_; }
   bool partial() const { return partial_ != nullptr; }
-  // The first key field and whether it is descending (what an equality lookup can use).
-  const query::FieldPath& first_field() const { return fields_.front().path; }
-  bool first_descending() const { return fields_.front().descending; }
+  const query::Matcher* partial_filter() const { return partial_.get(); }
+  bool hashed() const;
+  std::optional<int64_t> expire_after_seconds() const { return expire_after_seconds_; }
+  // The index's collation (null: binary), under which its string keys are encoded.
+  const bson::Collator* collator() const { return collator_.get(); }
+  // Its collation document as stored (empty: none).
+  bson::DocView collation() const;
+  const std::vector<KeyField>& fields() const { return fields_; }
   bson::DocView key_pattern() const { return bson::DocView(key_pattern_); }
+  bson::DocView spec() const { return bson::DocView(spec_); }
 
   // The distinct keys of `doc` (none for a sparse index when every key field is missing,
-  // or a partial index whose filter the document does not match). Missing fields are null.
-  // Error: 171 (CannotIndexParallelArrays) when two key fields are both arrays.
-  absl::Status Keys(bson::DocView doc, std::vector<IndexKey>* out) const;
+  // or a partial index whose filter the document does not match). `multikey`, if given,
+  // gets bit i set when an array lies along key field i's path in `doc`.
+  // Errors: 171 (CannotIndexParallelArrays), 16766 (an array under a hashed field).
+  absl::Status Keys(bson::DocView doc, std::vector<IndexKey>* out, uint64_t* multikey = nullptr) const;
 
   // {field: value, ...} of a key: the keyValue of a DuplicateKey error.
   std::string KeyValueDocument(const IndexKey& key) const;
 
  private:
-  struct Field {
-    query::FieldPath path;
-    bool descending;
-  };
   std::string name_;
+  std::string spec_;
   std::string key_pattern_;
-  std::vector<Field> fields_;
+  std::vector<KeyField> fields_;
   bool unique_ = false;
   bool sparse_ = false;
-  std::shared_ptr<query::Matcher> partial_;
+  bool hidden_ = false;
+  std::optional<int64_t> expire_after_seconds_;
+  std::shared_ptr<const query::Matcher> partial_;
+  std::shared_ptr<const bson::Collator> collator_;
 };
+
+// An index entry's value: the key values (for covered queries) then the key string of the
+// document's _id (which names its record).
+std::string EntryValue(const IndexKey& key, std::string_view id_keystring);
+// The _id key string and the key values of an entry's value.
+std::string_view EntryRecordId(std::string_view entry_value);
+bson::DocView EntryKeyValues(std::string_view entry_value);
 
 }  // namespace micromongo::index

@@ -1,5 +1,7 @@
 #include "index/index_key.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "document/json.h"
@@ -25,6 +27,7 @@ std::vector<std::string> KeyValues(const IndexSpec& spec, const char* doc_json) 
   EXPECT_TRUE(s.ok()) << s;
   std::vector<std::string> out;
   for (const IndexKey& k : keys) out.push_back(bson::BsonToJson(spec.KeyValueDocument(k)));
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -32,7 +35,7 @@ struct KeyCase {
   const char* keys;
   const char* options;
   const char* doc;
-  std::vector<std::string> expected;  // keyValue documents, in key generation order
+  std::vector<std::string> expected;  // keyValue documents as JSON, sorted as strings
 };
 
 // MongoDB's manual: multikey indexes hold one key per array element; a missing field is
@@ -48,11 +51,26 @@ const KeyCase kKeyCases[] = {
     {R"({"a": 1, "b": 1})", "{}", R"({"b": "x"})", {R"({"a": null, "b": "x"})"}},
     {R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$gt": 5}}})", R"({"a": 3})", {}},
     {R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$gt": 5}}})", R"({"a": 7})", {R"({"a": 7})"}},
+    // An empty array is indexed as undefined; a nested array is one key, whole.
+    {R"({"a": 1})", "{}", R"({"a": []})", {R"({"a": {"$undefined": true}})"}},
+    {R"({"a": 1})", "{}", R"({"a": [[1, 2], 3]})", {R"({"a": 3})", R"({"a": [1, 2]})"}},
+    // An array element without the field contributes null.
+    {R"({"a.b": 1})", "{}", R"({"a": [{"b": 1}, {"c": 2}]})", {R"({"a.b": null})", R"({"a.b": 1})"}},
+    // A scalar where the path continues is missing.
+    {R"({"a.b": 1})", "{}", R"({"a": 5})", {R"({"a.b": null})"}},
+    // Fields under one array: every combination of their values.
+    {R"({"a.b": 1, "a.c": 1})", "{}", R"({"a": [{"b": 1, "c": 2}, {"b": 3, "c": 4}]})",
+     {R"({"a.b": 1, "a.c": 2})", R"({"a.b": 1, "a.c": 4})", R"({"a.b": 3, "a.c": 2})",
+      R"({"a.b": 3, "a.c": 4})"}},
+    // A numeric path component selects the element at that position.
+    {R"({"a.0": 1})", "{}", R"({"a": [7, 8]})", {R"({"a.0": 7})"}},
 };
 
 TEST(IndexKeyTest, KeysFollowMultikeySparseAndPartialRules) {
   for (const KeyCase& c : kKeyCases) {
-    EXPECT_EQ(KeyValues(Spec(c.keys, c.options), c.doc), c.expected) << c.keys << " " << c.options << " " << c.doc;
+    std::vector<std::string> expected = c.expected;
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(KeyValues(Spec(c.keys, c.options), c.doc), expected) << c.keys << " " << c.options << " " << c.doc;
   }
 }
 
@@ -77,6 +95,24 @@ TEST(IndexKeyTest, DescendingFieldsReverseByteOrder) {
   EXPECT_GT(key(desc, R"({"a": 1})"), key(desc, R"({"a": 2})"));
 }
 
+TEST(IndexKeyTest, HashedKeysUseMongoDBsHash) {
+  // MongoDB's manual: numbers of any type that are equal hash alike; arrays are refused.
+  IndexSpec spec = Spec(R"({"a": "hashed"})");
+  std::vector<IndexKey> x, y;
+  auto d1 = bson::JsonToBson(R"({"a": 5})"), d2 = bson::JsonToBson(R"({"a": 5.0})");
+  ASSERT_TRUE(spec.Keys(bson::DocView(*d1), &x).ok());
+  ASSERT_TRUE(spec.Keys(bson::DocView(*d2), &y).ok());
+  EXPECT_EQ(x[0].encoded, y[0].encoded);
+  // The $toHashedIndexKey example of MongoDB's manual.
+  auto str = bson::JsonToBson(R"({"a": "string to hash"})");
+  std::vector<IndexKey> h;
+  ASSERT_TRUE(spec.Keys(bson::DocView(*str), &h).ok());
+  EXPECT_EQ(bson::BsonToJson(spec.KeyValueDocument(h[0])), R"({"a": 763543691661428748})");
+  auto arr = bson::JsonToBson(R"({"a": [1]})");
+  std::vector<IndexKey> z;
+  EXPECT_EQ(MongoCodeOf(spec.Keys(bson::DocView(*arr), &z)), 16766);
+}
+
 TEST(IndexKeyTest, ParallelArraysCannotBeIndexed) {
   IndexSpec spec = Spec(R"({"a": 1, "b": 1})");
   auto doc = bson::JsonToBson(R"({"a": [1, 2], "b": [3, 4]})");
@@ -97,7 +133,12 @@ TEST(IndexKeyTest, BuildValidatesKeysAndOptions) {
       {R"({"a..b": 1})", "{}", kCannotCreateIndex},
       {R"({"a": "text"})", "{}", kNotImplemented},
       {R"({"a": 1})", R"({"unique": 1})", kTypeMismatch},
-      {R"({"a": 1})", R"({"bogus": 1})", kBadValue},
+      {R"({"a": 1})", R"({"bogus": 1})", kInvalidIndexSpecificationOption},
+      {R"({"a": "hashed"})", R"({"unique": true})", 16764},
+      {R"({"a": "hashed", "b": "hashed"})", "{}", 31303},
+      {R"({"a": 1})", R"({"expireAfterSeconds": "x"})", kCannotCreateIndex},
+      {R"({"a": 1})", R"({"expireAfterSeconds": -1})", kInvalidOptions},
+      {R"({"a": 1, "b": 1})", R"({"expireAfterSeconds": 10})", kCannotCreateIndex},
       {R"({"a": 1})", R"({"name": "_id_"})", kBadValue},
       {R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$bad": 1}}})", kBadValue},
   };

@@ -320,6 +320,7 @@ absl::StatusOr<std::unique_ptr<Schema>> ParseSchema(DocView spec, int depth) {
 
 class JsonSchemaMatch : public MatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kJsonSchema; }
   explicit JsonSchemaMatch(std::unique_ptr<Schema> schema) : schema_(std::move(schema)) {}
   bool Matches(DocView doc) const override {
     return schema_->Validate(ValueView{BsonType::kDocument, doc.data(), doc.size()});

@@ -33,9 +33,19 @@ struct MatchEnv {
 // Null outside Evaluate (validators and $pull treat such documents as not matching).
 absl::Status*& CurrentMatchError();
 
+// What a node is, for code that inspects a parsed filter (the query planner, explain).
+enum class MatchKind {
+  kComparison, kIn, kExists, kType, kRegex, kMod, kSize, kElemMatch, kBits,
+  kExpr, kJsonSchema, kAnd, kOr, kNot,
+};
+
 class MatchExpression {
  public:
   virtual ~MatchExpression() = default;
+  virtual MatchKind kind() const = 0;
+  // The operands of $and, $or and $not (none for leaves).
+  virtual size_t num_children() const { return 0; }
+  virtual const MatchExpression* child(size_t i) const { return nullptr; }
   virtual bool Matches(bson::DocView doc) const = 0;
   // Matches one value with no path left to walk: an array element under $elemMatch's
   // value form ({a: {$elemMatch: {$gt: 1, $lt: 5}}}).
@@ -76,6 +86,9 @@ enum class CompareOp { kEq, kLt, kLte, kGt, kGte };
 // type bracket, except against MinKey/MaxKey.
 class ComparisonMatch : public PathMatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kComparison; }
+  CompareOp op() const { return op_; }
+  const bson::ValueView& operand() const { return operand_; }
   ComparisonMatch(FieldPath path, CompareOp op, bson::ValueView operand)
       : PathMatchExpression(std::move(path)), op_(op), operand_(operand) {}
   bool MatchesValue(const bson::ValueView& v) const override;
@@ -94,6 +107,10 @@ class RegexMatch;
 // $in: equality with any of the operands; regex operands match strings.
 class InMatch : public PathMatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kIn; }
+  const std::vector<bson::ValueView>& operands() const { return operands_; }
+  const std::vector<std::unique_ptr<RegexMatch>>& regexes() const { return regexes_; }
+  bool has_null() const { return has_null_; }
   InMatch(FieldPath path, std::vector<bson::ValueView> operands,
           std::vector<std::unique_ptr<RegexMatch>> regexes);
   ~InMatch() override;
@@ -111,6 +128,7 @@ class InMatch : public PathMatchExpression {
 // $exists: true (negated by NotMatch for false).
 class ExistsMatch : public PathMatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kExists; }
   explicit ExistsMatch(FieldPath path) : PathMatchExpression(std::move(path)) {}
   bool MatchesValue(const bson::ValueView&) const override { return true; }
 };
@@ -118,6 +136,9 @@ class ExistsMatch : public PathMatchExpression {
 // $type: one of a set of BSON types ("number" covers all four numeric types).
 class TypeMatch : public PathMatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kType; }
+  const std::vector<BsonType>& types() const { return types_; }
+  bool number() const { return number_; }
   TypeMatch(FieldPath path, std::vector<BsonType> types, bool number)
       : PathMatchExpression(std::move(path)), types_(std::move(types)), number_(number) {}
   bool MatchesValue(const bson::ValueView& v) const override;
@@ -131,6 +152,9 @@ class TypeMatch : public PathMatchExpression {
 // options. The compiled pattern is shared read-only between threads.
 class RegexMatch : public PathMatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kRegex; }
+  const std::string& pattern() const { return pattern_; }
+  const std::string& options() const { return options_; }
   // Errors: code 51091 for patterns PCRE2 rejects, 51108 for bad options.
   static absl::StatusOr<std::unique_ptr<RegexMatch>> Make(FieldPath path,
                                                           std::string_view pattern,
@@ -153,6 +177,9 @@ class RegexMatch : public PathMatchExpression {
 // $mod: [divisor, remainder] on numbers (truncated to integers).
 class ModMatch : public PathMatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kMod; }
+  int64_t divisor() const { return divisor_; }
+  int64_t remainder() const { return remainder_; }
   ModMatch(FieldPath path, int64_t divisor, int64_t remainder)
       : PathMatchExpression(std::move(path)), divisor_(divisor), remainder_(remainder) {}
   bool MatchesValue(const bson::ValueView& v) const override;
@@ -164,6 +191,8 @@ class ModMatch : public PathMatchExpression {
 // $size: an array of exactly n elements.
 class SizeMatch : public PathMatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kSize; }
+  int64_t size() const { return size_; }
   SizeMatch(FieldPath path, int64_t size) : PathMatchExpression(std::move(path)), size_(size) {}
   bool MatchesValue(const bson::ValueView& v) const override;
   bool TraversesLeafArrays() const override { return false; }
@@ -176,6 +205,10 @@ class SizeMatch : public PathMatchExpression {
 // elements (object form) or operators applied to each element (value form).
 class ElemMatch : public PathMatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kElemMatch; }
+  // The object form's filter on each element, or the value form's operators.
+  const MatchExpression& inner() const { return *inner_; }
+  bool value_form() const { return value_form_; }
   ElemMatch(FieldPath path, std::unique_ptr<MatchExpression> inner, bool value_form)
       : PathMatchExpression(std::move(path)), inner_(std::move(inner)), value_form_(value_form) {}
   bool MatchesValue(const bson::ValueView& v) const override;
@@ -193,6 +226,9 @@ enum class BitsOp { kAllSet, kAllClear, kAnySet, kAnyClear };
 // (two's complement) and BinData (little-endian bit order).
 class BitsMatch : public PathMatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kBits; }
+  BitsOp op() const { return op_; }
+  const std::vector<uint32_t>& positions() const { return positions_; }
   BitsMatch(FieldPath path, BitsOp op, std::vector<uint32_t> positions)
       : PathMatchExpression(std::move(path)), op_(op), positions_(std::move(positions)) {}
   bool MatchesValue(const bson::ValueView& v) const override;
@@ -205,6 +241,8 @@ class BitsMatch : public PathMatchExpression {
 // $expr: an aggregation expression evaluated against the whole document.
 class ExprMatch : public MatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kExpr; }
+  const pipeline::Expression& expr() const { return *expr_; }
   explicit ExprMatch(std::unique_ptr<pipeline::Expression> expr) : expr_(std::move(expr)) {}
   bool Matches(bson::DocView doc) const override;
   bool MatchesElement(const bson::ValueView&) const override { return false; }
@@ -217,6 +255,9 @@ class ExprMatch : public MatchExpression {
 
 class AndMatch : public MatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kAnd; }
+  size_t num_children() const override { return children_.size(); }
+  const MatchExpression* child(size_t i) const override { return children_[i].get(); }
   explicit AndMatch(std::vector<std::unique_ptr<MatchExpression>> children)
       : children_(std::move(children)) {}
   bool Matches(bson::DocView doc) const override {
@@ -241,6 +282,9 @@ class AndMatch : public MatchExpression {
 
 class OrMatch : public MatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kOr; }
+  size_t num_children() const override { return children_.size(); }
+  const MatchExpression* child(size_t i) const override { return children_[i].get(); }
   explicit OrMatch(std::vector<std::unique_ptr<MatchExpression>> children)
       : children_(std::move(children)) {}
   bool Matches(bson::DocView doc) const override {
@@ -266,6 +310,9 @@ class OrMatch : public MatchExpression {
 // $not, $ne ($not $eq), $nin ($not $in), $nor ($not $or), $exists: false.
 class NotMatch : public MatchExpression {
  public:
+  MatchKind kind() const override { return MatchKind::kNot; }
+  size_t num_children() const override { return 1; }
+  const MatchExpression* child(size_t) const override { return child_.get(); }
   explicit NotMatch(std::unique_ptr<MatchExpression> child) : child_(std::move(child)) {}
   bool Matches(bson::DocView doc) const override { return !child_->Matches(doc); }
   bool MatchesElement(const bson::ValueView& v) const override {

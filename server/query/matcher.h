@@ -45,6 +45,8 @@ class Matcher {
   // one record by key instead of scanning.
   const bson::ValueView* id_equality() const { return has_id_eq_ ? &id_eq_ : nullptr; }
   bson::DocView filter() const { return bson::DocView(filter_); }
+  // The parsed tree (null for the empty filter), for the planner and explain.
+  const MatchExpression* root() const { return root_.get(); }
 
   // The positional operator's element: the first index of the array at `array_path` for
   // which the filter matches `doc` with that array narrowed to the one element. nullopt if

@@ -27,7 +27,44 @@ std::string IdIndexSpec() {
 
 bool SameKeys(DocView a, DocView b) { return bson::CompareDocuments(a, b) == 0; }
 
+// Puts the entries of every record of `coll` into `unit` for the index being built.
+absl::Status BuildEntries(storage::Database* db, const storage::Collection& coll, uint32_t index_id,
+                          const index::IndexSpec& spec, storage::WriteUnit* unit) {
+  // The entries of the existing records, as a write of each would make them.
+  Namespace ns;
+  ns.coll = std::make_shared<storage::Collection>(coll.name(), coll.id());
+  ns.indexes.push_back({index_id, spec});
+  ns.db_name = db->name();
+  ns.coll_name = coll.name();
+  auto it = db->ScanRecords(coll);
+  for (; it->Valid(); it->Next()) {
+    DocView doc(it->value().data());
+    if (auto s = ns.WriteIndexEntries(unit, nullptr, &doc); !s.ok()) return s;
+  }
+  return it->status();
+}
+
 }  // namespace
+
+absl::Status UpgradeIndexes(storage::Database* db) {
+  for (const std::string& name : db->CollectionNames()) {
+    std::shared_ptr<storage::Collection> coll = db->FindCollection(name);
+    if (coll == nullptr) continue;
+    std::vector<storage::IndexDef> old;
+    for (const storage::IndexDef& def : coll->indexes()) {
+      if (def.format < storage::kIndexFormat) old.push_back(def);
+    }
+    for (const storage::IndexDef& def : old) {
+      auto spec = index::IndexSpec::Parse(DocView(def.spec));
+      if (!spec.ok()) return spec.status();
+      auto build = [&](const storage::Collection& c, uint32_t index_id, storage::WriteUnit* unit) {
+        return BuildEntries(db, c, index_id, *spec, unit);
+      };
+      if (auto s = db->RebuildIndex(name, def.id, build); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_view db_name,
                                         std::string_view coll_name, DocView keys,
@@ -74,18 +111,7 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
   std::string name = spec->name();
   auto build = [&](const storage::Collection& coll, uint32_t index_id,
                    storage::WriteUnit* unit) -> absl::Status {
-    // The entries of the existing records, as a write of each would make them.
-    Namespace ns;
-    ns.coll = std::make_shared<storage::Collection>(coll.name(), coll.id());
-    ns.indexes.push_back({index_id, *spec});
-    ns.db_name = std::string(db_name);
-    ns.coll_name = std::string(coll_name);
-    auto it = (*db)->ScanRecords(coll);
-    for (; it->Valid(); it->Next()) {
-      DocView doc(it->value().data());
-      if (auto s = ns.WriteIndexEntries(unit, nullptr, &doc); !s.ok()) return s;
-    }
-    return it->status();
+    return BuildEntries(db->get(), coll, index_id, *spec, unit);
   };
   if (auto s = (*db)->CreateIndex(coll_name, *std::move(built), build); !s.ok()) return s;
   return name;

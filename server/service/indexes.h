@@ -27,6 +27,9 @@ absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine, st
 // `name` is empty. Errors: 27 (IndexNotFound), 72 for the _id index, 26.
 absl::Status DropIndex(storage::Engine* engine, std::string_view db, std::string_view coll,
                        std::string_view name, bson::DocView keys);
+// Rebuilds the indexes of `db` whose entries predate storage::kIndexFormat (the engine's
+// on_open hook: run as each database opens).
+absl::Status UpgradeIndexes(storage::Database* db);
 // Whether a hint names an index of the collection (the _id index always exists).
 bool IndexExists(storage::Engine* engine, std::string_view db, std::string_view coll,
                  std::string_view name, const bson::DocView* keys);

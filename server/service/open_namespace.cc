@@ -22,6 +22,7 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
   std::vector<std::pair<std::string, bool>> deletes;               // key, unique index
   std::vector<std::tuple<std::string, std::string, bool>> puts;  // key, value, unique index
   std::vector<index::IndexKey> old_keys, new_keys;
+  std::vector<std::pair<const Index*, uint64_t>> multikey;
   for (const Index& ix : indexes) {
     old_keys.clear();
     new_keys.clear();
@@ -29,7 +30,9 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
       if (auto s = ix.spec.Keys(*old_doc, &old_keys); !s.ok()) return s;
     }
     if (new_doc != nullptr) {
-      if (auto s = ix.spec.Keys(*new_doc, &new_keys); !s.ok()) return s;
+      uint64_t fields = 0;
+      if (auto s = ix.spec.Keys(*new_doc, &new_keys, &fields); !s.ok()) return s;
+      if (fields != 0) multikey.emplace_back(&ix, fields);
     }
     std::string prefix = storage::IndexPrefix(coll->id(), ix.id);
     auto entry_key = [&](const index::IndexKey& k) {
@@ -50,7 +53,7 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
       if (ix.spec.unique()) {
         auto owner = unit->GetIndexEntry(key);
         if (!owner.ok()) return owner.status();
-        if (*owner && **owner != id_key) {
+        if (*owner && index::EntryRecordId(**owner) != id_key) {
           std::string key_value = ix.spec.KeyValueDocument(k);
           bson::Builder details;
           details.AppendDocument("keyPattern", ix.spec.key_pattern());
@@ -62,8 +65,16 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
                             std::move(details).Finish());
         }
       }
-      // Every entry's value names its document, so lookups need not parse keys.
-      puts.emplace_back(std::move(key), id_key, ix.spec.unique());
+      // Every entry's value holds the key values (for covered queries) and names its
+      // document, so lookups need not parse keys.
+      puts.emplace_back(std::move(key), index::EntryValue(k, id_key), ix.spec.unique());
+    }
+  }
+  for (const auto& [ix, fields] : multikey) {
+    if (ix->def != nullptr) {
+      unit->MarkMultikey(*coll, *ix->def, fields);
+    } else {
+      unit->MarkBuildMultikey(*coll, ix->id, fields);
     }
   }
   for (auto& [key, unique] : deletes) unit->DeleteIndexEntry(std::move(key), unique);
@@ -101,7 +112,7 @@ absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_vie
     for (const storage::IndexDef& def : ns.coll->indexes()) {
       auto spec = index::IndexSpec::Parse(DocView(def.spec));
       if (!spec.ok()) return spec.status();
-      ns.indexes.push_back({def.id, *std::move(spec)});
+      ns.indexes.push_back({def.id, *std::move(spec), &def});
     }
     ns.db_name = std::string(db_name);
     ns.coll_name = std::string(coll_name);
@@ -244,6 +255,11 @@ std::optional<std::vector<std::pair<std::string, std::string>>> RangesOf(
   return std::nullopt;
 }
 
+bool SimpleLeadingField(const index::IndexSpec& spec, std::string_view field) {
+  return !spec.partial() && !spec.hidden() && spec.collator() == nullptr &&
+         spec.fields()[0].kind == index::KeyKind::kAscending && spec.fields()[0].path.dotted() == field;
+}
+
 std::optional<IndexLookup> ChooseIndex(const storage::Collection& coll, const query::Matcher& m) {
   if (coll.indexes().empty() || m.MatchesAll()) return std::nullopt;
   for (const bson::ElementView& e : m.filter()) {
@@ -256,8 +272,7 @@ std::optional<IndexLookup> ChooseIndex(const storage::Collection& coll, const qu
     if (numeric_part) continue;
     for (const storage::IndexDef& def : coll.indexes()) {
       auto spec = index::IndexSpec::Parse(DocView(def.spec));
-      if (!spec.ok() || spec->partial() || spec->first_descending() ||
-          spec->first_field().dotted() != e.key) {
+      if (!spec.ok() || !SimpleLeadingField(*spec, e.key)) {
         continue;
       }
       IndexLookup lookup;
@@ -281,7 +296,7 @@ void Candidates::LoadIndexed(const IndexLookup& lookup) {
           return;
         }
       }
-      indexed_keys_.push_back(record_prefix + std::string(it->value()));
+      indexed_keys_.push_back(record_prefix + std::string(index::EntryRecordId(it->value())));
     }
     if (!it->status().ok()) {
       status_ = it->status();

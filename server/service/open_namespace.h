@@ -34,6 +34,7 @@ struct Namespace {
   struct Index {
     uint32_t id;
     index::IndexSpec spec;
+    const storage::IndexDef* def = nullptr;  // null while the index is being built
   };
   std::vector<Index> indexes;
   std::string db_name, coll_name;
@@ -94,6 +95,9 @@ std::string PrefixSuccessor(std::string prefix);
 // as null, sparse indexes skip them), not arrays or documents (which equal arrays, not
 // their elements), no partial indexes, no numeric path components, and no strings under
 // a collation.
+// Whether `spec` is a plain ascending index led by `field` that equality and range
+// lookups can use directly.
+bool SimpleLeadingField(const index::IndexSpec& spec, std::string_view field);
 std::optional<IndexLookup> ChooseIndex(const storage::Collection& coll, const query::Matcher& m);
 
 // Candidates for a filter: one record for {_id: v}; the records an index lookup names (in

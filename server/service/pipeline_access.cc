@@ -131,7 +131,7 @@ class IndexEqualityReader final : public pipeline::EqualityReader {
       std::string lo = index_prefix_ + KeyOf(DocView(doc).begin()->value);
       std::string hi = PrefixSuccessor(lo);
       for (index_->Seek(lo); index_->Valid() && index_->key() < hi; index_->Next()) {
-        keys_.push_back(record_prefix_ + std::string(index_->value()));
+        keys_.push_back(record_prefix_ + std::string(index::EntryRecordId(index_->value())));
       }
       if (!index_->status().ok()) return index_->status();
     }
@@ -297,7 +297,7 @@ absl::StatusOr<std::unique_ptr<pipeline::EqualityReader>> EngineDataAccess::Open
   }
   for (const storage::IndexDef& def : ns->coll->indexes()) {
     auto spec = index::IndexSpec::Parse(DocView(def.spec));
-    if (!spec.ok() || spec->partial() || spec->first_descending() || spec->first_field().dotted() != field) continue;
+    if (!spec.ok() || !SimpleLeadingField(*spec, field)) continue;
     RecordIndexUse(db, coll, def.name());
     return std::unique_ptr<pipeline::EqualityReader>(
         std::make_unique<IndexEqualityReader>(ns->db, ns->coll, def.id, collator));

@@ -1,5 +1,7 @@
 #include "service/server.h"
 
+#include "service/indexes.h"
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server.h>
@@ -59,6 +61,7 @@ int RunServer(const ServerOptions& options) {
   storage::EngineOptions engine_options;
   engine_options.data_dir = options.data_dir;
   engine_options.kv.sync_writes = options.sync_writes;
+  engine_options.on_open = UpgradeIndexes;
   auto engine = storage::Engine::Open(engine_options);
   if (!engine.ok()) {
     std::fprintf(stderr, "micromongo-server: %s\n", std::string(engine.status().message()).c_str());
