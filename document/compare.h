@@ -27,6 +27,9 @@ class Collator {
   // The string's sort key: bytes whose memcmp order is Compare's order, equal exactly for
   // strings Compare calls equal, and free of NUL bytes.
   virtual std::string SortKey(std::string_view s) const = 0;
+  // The collation document with every field filled in (collation::Normalize's form): two
+  // collators order alike iff their specs are equal. Empty if the implementation has none.
+  virtual std::string_view spec() const { return {}; }
 };
 
 // <0, 0, >0. Documents compare element by element (type bracket, then field name, then

@@ -278,3 +278,19 @@ void AppendKeyString(const ValueView& v, std::string* out, const Collator* colla
 }
 
 }  // namespace micromongo::bson
+
+namespace micromongo::bson {
+
+void TypeBracket(BsonType type, std::string* start, std::string* end) {
+  if (type == BsonType::kBool) {
+    *start = std::string(1, static_cast<char>(kFalse));
+    *end = std::string(1, static_cast<char>(kTrue + 1));
+    return;
+  }
+  static const char kZero[16] = {};
+  uint8_t b = TypeByte(ValueView{type, kZero, 0});
+  *start = std::string(1, static_cast<char>(b));
+  *end = std::string(1, static_cast<char>(b + 1));
+}
+
+}  // namespace micromongo::bson

@@ -20,6 +20,10 @@ namespace micromongo::bson {
 // encode alike; such keys are not decodable and not stored.
 void AppendKeyString(const ValueView& v, std::string* out, const Collator* collator = nullptr);
 
+// The key strings of every value of `type`'s canonical type bracket (numbers for any
+// numeric type, strings with symbols, both booleans) lie in [*start, *end).
+void TypeBracket(BsonType type, std::string* start, std::string* end);
+
 void AppendBigEndian32(uint32_t v, std::string* out);
 void AppendBigEndian64(uint64_t v, std::string* out);
 

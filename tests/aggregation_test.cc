@@ -225,9 +225,12 @@ TEST_F(AggregationTest, ExplainShowsTheAccessPath) {
     return cursor.GetDocument("queryPlanner").GetDocument("winningPlan");
   };
   EXPECT_EQ(plan(Document{{"_id", 1}}).GetString("stage"), "IDHACK");
-  Document ix = plan(Document{{"k", 2}});
+  Document fetch = plan(Document{{"k", 2}});
+  EXPECT_EQ(fetch.GetString("stage"), "FETCH");
+  const Document& ix = fetch.GetDocument("inputStage");
   EXPECT_EQ(ix.GetString("stage"), "IXSCAN");
   EXPECT_EQ(ix.GetString("indexName"), "k_1");
+  EXPECT_EQ(ix.GetDocument("indexBounds").GetArray("k")[0].AsString(), "[2, 2]");
   EXPECT_EQ(plan(Document{{"u", 2}}).GetString("stage"), "COLLSCAN");
 }
 

@@ -21,7 +21,8 @@ using bson::ValueView;
 
 class IcuCollator final : public bson::Collator {
  public:
-  explicit IcuCollator(UCollator* c) : c_(c) {}
+  IcuCollator(UCollator* c, std::string spec) : c_(c), spec_(std::move(spec)) {}
+  std::string_view spec() const override { return spec_; }
   ~IcuCollator() override { ucol_close(c_); }
   IcuCollator(const IcuCollator&) = delete;
   IcuCollator& operator=(const IcuCollator&) = delete;
@@ -61,6 +62,7 @@ class IcuCollator final : public bson::Collator {
 
  private:
   UCollator* c_;
+  std::string spec_;
 };
 
 // The locales ICU has collation data for (en, en_US, fr_CA, zh, ...), as MongoDB accepts
@@ -194,7 +196,12 @@ absl::StatusOr<std::shared_ptr<const bson::Collator>> Parse(bson::DocView doc) {
     return MongoError(kBadValue, StrCat("could not open a collator for locale '", spec->locale,
                                         "': ", u_errorName(status)));
   }
-  auto collator = std::make_shared<IcuCollator>(c);  // owns c from here on
+  auto normalized = Normalize(doc);
+  if (!normalized.ok()) {
+    ucol_close(c);
+    return normalized.status();
+  }
+  auto collator = std::make_shared<IcuCollator>(c, *std::move(normalized));  // owns c from here on
   static constexpr UColAttributeValue kStrengths[] = {UCOL_PRIMARY, UCOL_SECONDARY, UCOL_TERTIARY,
                                                       UCOL_QUATERNARY, UCOL_IDENTICAL};
   auto on = [](bool b) { return b ? UCOL_ON : UCOL_OFF; };

@@ -41,12 +41,27 @@ struct ReadRequest {
   // Documents must match (null: all). The read uses it to pick an access path: the _id
   // point lookup or a secondary index, as find does.
   std::shared_ptr<const query::Matcher> filter;
+  // The order the reader wants (BSON sort pattern; empty: any). The read delivers it when
+  // an index gives it (ReadPlan::provides_sort); otherwise the caller sorts.
+  std::string sort;
+  // The fields an inclusion projection keeps, when they are all plain fields (then an
+  // index holding them all may answer without fetching); whether it keeps _id.
+  std::optional<std::vector<std::string>> projection_fields;
+  bool projection_includes_id = true;
+  // find's and aggregate's hint ({"": <hint>} BSON; empty: none).
+  std::string hint;
+  // How many results the reader expects to want (a plan trial stops there).
+  int64_t results_target = 101;
 };
 
 // How a read was carried out, for explain.
 struct ReadPlan {
-  std::string stage;  // "COLLSCAN", "IXSCAN", "IDHACK", "EOF"
-  std::string index;  // the index's name for IXSCAN
+  std::string stage;  // the winning plan's top stage: "COLLSCAN", "FETCH", "IXSCAN", ...
+  std::string index;  // the first index it scans, if any
+  bool provides_sort = false;
+  bool covered = false;
+  Document winning_plan;               // explain's queryPlanner.winningPlan
+  std::vector<Document> rejected_plans;
 };
 
 // Reads one collection's documents by equality of one field through an index on it: what an

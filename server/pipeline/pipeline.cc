@@ -78,6 +78,7 @@ namespace stages {
 // Defined in sort.cc.
 SpecPtr WithTopK(const StageSpec& sort, int64_t k);
 std::optional<int64_t> LimitOf(const StageSpec& spec);
+std::optional<Document> SortPatternOf(const StageSpec& spec);
 std::optional<int64_t> SkipOf(const StageSpec& spec);
 }  // namespace stages
 
@@ -246,8 +247,14 @@ absl::StatusOr<StagePtr> Pipeline::OpenOnCollection(std::string_view db, std::st
     request.filter = *std::move(filter);
     from = 1;
   }
+  // A $sort next may be given by an index.
+  std::optional<Document> sort = from < specs->size() ? stages::SortPatternOf(*(*specs)[from]) : std::nullopt;
+  if (sort) request.sort = bson::Encode(*sort);
+  ReadPlan local_plan;
+  if (plan == nullptr) plan = &local_plan;
   auto source = ctx->data->Read(request, plan);
   if (!source.ok()) return source.status();
+  if (sort && plan->provides_sort) ++from;
   auto top = OpenSpecs(*specs, from, *std::move(source), ctx);
   if (!top.ok() || combined.empty()) return top;
   return StagePtr(std::make_unique<KeepSpecs>(std::move(combined), *std::move(top)));

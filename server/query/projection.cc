@@ -734,4 +734,43 @@ absl::Status Projection::ApplySpecials(DocView original, const ApplyContext& con
   return absl::OkStatus();
 }
 
+namespace {
+
+bool CollectIncluded(const Projection::Node& node, const std::string& prefix, std::vector<std::string>* out,
+                     bool* includes_id) {
+  for (const std::string& name : node.order) {
+    const Projection::Node& child = node.children.at(name);
+    std::string path = prefix.empty() ? name : prefix + "." + name;
+    switch (child.kind) {
+      case Projection::Node::Kind::kInclude:
+        if (path == "_id") {
+          *includes_id = true;
+        } else {
+          out->push_back(path);
+        }
+        break;
+      case Projection::Node::Kind::kExclude:
+        if (path != "_id") return false;
+        *includes_id = false;
+        break;
+      case Projection::Node::Kind::kInner:
+        if (!CollectIncluded(child, path, out, includes_id)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> Projection::PlainInclusion(bool* includes_id) const {
+  if (mode_ != Mode::kInclusion || needs_tree_) return std::nullopt;
+  *includes_id = true;
+  std::vector<std::string> out;
+  if (!CollectIncluded(root_, "", &out, includes_id)) return std::nullopt;
+  return out;
+}
+
 }  // namespace micromongo::query

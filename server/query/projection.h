@@ -19,6 +19,7 @@
 // collisions, 31252/31253/31254/31310 mixed modes, 51270/51272 empty specifications, ...).
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,10 @@ class Projection {
                                     const pipeline::VariableMap* let = nullptr) const;
 
   Mode mode() const { return mode_; }
+  // For an inclusion projection of plain fields only (no computed fields, find operators
+  // or positional paths): the included dotted paths (without _id), and whether _id is
+  // kept. nullopt otherwise. What the planner needs to answer from an index alone.
+  std::optional<std::vector<std::string>> PlainInclusion(bool* includes_id) const;
 
   struct Node {
     enum class Kind { kInner, kInclude, kExclude, kComputed, kSlice, kElemMatch, kPositional };

@@ -73,19 +73,18 @@ absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const Aggrega
   size_t first = 0;
   if (!command.collection.empty() && !p->StartsWithSource()) {
     if (auto s = cursor.Start(command.collection, &plan); !s.ok()) return s;
-    Document winning{{"stage", plan.stage}};
-    if (!plan.index.empty()) winning.Append("indexName", plan.index);
+    Document winning = plan.winning_plan;
     Document planner{{"namespace", StrCat(command.db, ".", command.collection)}};
     // A leading $match is the read's filter.
     if (!p->empty() && p->stages()[0]->IsMatch()) {
       planner.Append("parsedQuery", explained[0].begin()->second);
-      winning.Append("filter", explained[0].begin()->second);
       first = 1;
     } else {
       planner.Append("parsedQuery", Document());
     }
     planner.Append("winningPlan", winning);
-    planner.Append("rejectedPlans", Array{});
+    Array rejected(plan.rejected_plans.begin(), plan.rejected_plans.end());
+    planner.Append("rejectedPlans", rejected);
     stages.push_back(Document{{"$cursor", Document{{"queryPlanner", planner}}}});
   }
   for (size_t i = first; i < explained.size(); ++i) stages.push_back(explained[i]);
@@ -103,24 +102,57 @@ absl::StatusOr<std::vector<std::string>> AggregateAll(storage::Engine* engine, c
 }
 
 absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const FindCommand& command) {
-  std::vector<Document> stages;
-  if (command.sort && !command.sort->empty()) stages.push_back(Document{{"$sort", *command.sort}});
-  if (command.skip > 0) stages.push_back(Document{{"$skip", command.skip}});
-  if (command.limit > 0) stages.push_back(Document{{"$limit", command.limit}});
-  pipeline::ParseOptions parse;
-  parse.collator = command.filter->shared_collator();
-  auto parsed = pipeline::Pipeline::Parse(stages, parse);
-  if (!parsed.ok()) return parsed.status();
   ExecOptions options;
   options.db = command.db;
   if (command.filter->let() != nullptr) options.let = *command.filter->let();
   options.collator = command.filter->shared_collator();
   options.deadline = command.deadline;
   options.allow_disk_use = command.allow_disk_use;
-  auto cursor = std::make_unique<PipelineCursor>(engine, std::make_shared<const pipeline::Pipeline>(*std::move(parsed)),
-                                                 std::move(options));
-  auto source = cursor->data()->Read(pipeline::ReadRequest{command.db, command.collection, command.filter}, nullptr);
+  auto cursor = std::make_unique<PipelineCursor>(engine, nullptr, std::move(options));
+
+  bool sorted = command.sort && !command.sort->empty();
+  if (sorted) {
+    // A bad sort pattern fails the find whatever the plan.
+    pipeline::ParseOptions check;
+    check.collator = command.filter->shared_collator();
+    auto checked = pipeline::Pipeline::Parse({Document{{"$sort", *command.sort}}}, check);
+    if (!checked.ok()) return checked.status();
+  }
+  pipeline::ReadRequest read{command.db, command.collection, command.filter};
+  if (sorted) read.sort = bson::Encode(*command.sort);
+  if (command.projection != nullptr) {
+    bool includes_id = true;
+    read.projection_fields = command.projection->PlainInclusion(&includes_id);
+    read.projection_includes_id = includes_id;
+  }
+  if (!command.hint.empty()) {
+    Document hint;
+    if (command.hint.natural != 0) {
+      hint.Append("", Document{{"$natural", command.hint.natural}});
+    } else if (!command.hint.index_name.empty()) {
+      hint.Append("", command.hint.index_name);
+    } else {
+      hint.Append("", bson::Decode(bson::DocView(command.hint.key_pattern)));
+    }
+    read.hint = bson::Encode(hint);
+  }
+  if (command.limit > 0 && command.skip <= INT64_MAX - command.limit) {
+    read.results_target = std::min<int64_t>(101, command.skip + command.limit);
+  }
+  pipeline::ReadPlan plan;
+  auto source = cursor->data()->Read(read, &plan);
   if (!source.ok()) return source.status();
+
+  // The sort the plan does not give is a blocking stage (top-k when limited).
+  std::vector<Document> stages;
+  if (sorted && !plan.provides_sort) stages.push_back(Document{{"$sort", *command.sort}});
+  if (command.skip > 0) stages.push_back(Document{{"$skip", command.skip}});
+  if (command.limit > 0) stages.push_back(Document{{"$limit", command.limit}});
+  pipeline::ParseOptions parse;
+  parse.collator = command.filter->shared_collator();
+  auto parsed = pipeline::Pipeline::Parse(stages, parse);
+  if (!parsed.ok()) return parsed.status();
+  cursor->set_pipeline(std::make_shared<const pipeline::Pipeline>(*std::move(parsed)));
   if (auto s = cursor->StartOn(*std::move(source)); !s.ok()) return s;
   if (command.projection != nullptr) {
     cursor->set_transform([projection = command.projection, filter = command.filter](std::string doc) {

@@ -14,6 +14,7 @@
 #include "query/matcher.h"
 #include "query/projection.h"
 #include "service/cursor.h"
+#include "service/query_planning.h"
 #include "storage/engine.h"
 #include "util/deadline.h"
 
@@ -51,6 +52,7 @@ struct FindCommand {
   int64_t limit = 0;  // 0: none
   Deadline deadline;
   bool allow_disk_use = false;
+  QueryHint hint;
 };
 
 // A find's cursor: the filter through find's access paths, then sort (top-k with a limit),

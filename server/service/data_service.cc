@@ -56,6 +56,27 @@ absl::StatusOr<std::unique_ptr<query::Matcher>> ParseFilter(const v1::Doc& doc,
   return query::Matcher::Parse(*std::move(bytes), &vars, *std::move(collator));
 }
 
+// The planner's form of a request's hint.
+absl::StatusOr<QueryHint> ToQueryHint(const v1::Hint& hint) {
+  QueryHint h;
+  switch (hint.kind_case()) {
+    case v1::Hint::kName:
+      h.index_name = hint.name();
+      break;
+    case v1::Hint::kKeys: {
+      auto keys = DocToBson(hint.keys());
+      if (!keys.ok()) return keys.status();
+      bson::Builder b;
+      b.AppendDocument("", bson::DocView(*keys));
+      std::string wrapped = std::move(b).Finish();
+      return ParseHint(bson::DocView(wrapped).begin()->value);
+    }
+    default:
+      break;
+  }
+  return h;
+}
+
 // A hint must name an existing index (by name or key pattern); it does not change results.
 absl::Status CheckHint(const v1::Hint& hint, storage::Engine* engine, std::string_view db,
                        std::string_view coll) {
@@ -67,6 +88,7 @@ absl::Status CheckHint(const v1::Hint& hint, storage::Engine* engine, std::strin
       auto keys = DocToBson(hint.keys());
       if (!keys.ok()) return keys.status();
       bson::DocView view(*keys);
+      if (!view.empty() && view.begin()->key == "$natural") return ToQueryHint(hint).status();
       if (IndexExists(engine, db, coll, "", &view)) return absl::OkStatus();
       break;
     }
@@ -241,6 +263,8 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
     command.limit = req->limit() < 0 ? -req->limit() : req->limit();
     command.deadline = Deadline::After(req->max_time_ms());
     command.allow_disk_use = req->allow_disk_use();
+    MM_ASSIGN_OR_RETURN_GRPC(hint, ToQueryHint(req->hint()));
+    command.hint = std::move(hint);
     MM_ASSIGN_OR_RETURN_GRPC(c, OpenFind(engine_, command));
     cursor = std::move(c);
   }

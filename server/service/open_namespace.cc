@@ -159,152 +159,20 @@ std::string WithIdFirst(std::string doc) {
   return std::move(b).Finish();
 }
 
-// The smallest string greater than every string starting with `prefix`.
-std::string PrefixSuccessor(std::string prefix) {
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  return prefix;
-}
-
-bool IndexLookupScalar(const ValueView& v, const bson::Collator* collator) {
-  switch (v.type) {
-    case BsonType::kDocument:
-    case BsonType::kArray:
-    case BsonType::kRegex:
-    case BsonType::kNull:
-    case BsonType::kUndefined:
-    case BsonType::kMinKey:
-    case BsonType::kMaxKey:
-      return false;
-    case BsonType::kString:
-    case BsonType::kSymbol:
-      return collator == nullptr;
-    default:
-      return true;
+Candidates::Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
+                       const Deadline& deadline, const QueryHint& hint) {
+  // The caller owns all of these for the Candidates' lifetime: non-owning pointers.
+  std::shared_ptr<storage::Database> db_ptr(std::shared_ptr<void>(), db);
+  std::shared_ptr<const storage::Collection> coll_ptr(std::shared_ptr<void>(), &coll);
+  QueryRequest request;
+  request.filter = std::shared_ptr<const query::Matcher>(std::shared_ptr<void>(), &m);
+  request.hint = hint;
+  auto e = PlanQuery(std::move(db_ptr), std::move(coll_ptr), request, &deadline);
+  if (!e.ok()) {
+    status_ = e.status();
+  } else {
+    exec_ = *std::move(e);
   }
-}
-
-std::string KeyOf(const ValueView& v) {
-  std::string key;
-  bson::AppendKeyString(v, &key);
-  return key;
-}
-
-// Values whose type bracket is one key-string type byte (booleans span two; others are
-// not worth a range).
-bool RangeScalar(const ValueView& v, const bson::Collator* collator) {
-  switch (v.type) {
-    case BsonType::kInt32:
-    case BsonType::kInt64:
-    case BsonType::kDouble:
-    case BsonType::kDecimal128:
-    case BsonType::kDate:
-    case BsonType::kObjectId:
-    case BsonType::kTimestamp:
-      return true;
-    case BsonType::kString:
-      return collator == nullptr;
-    default:
-      return false;
-  }
-}
-
-// The key ranges of one top-level condition, or nullopt if no index lookup can serve it.
-std::optional<std::vector<std::pair<std::string, std::string>>> RangesOf(
-    const ValueView& condition, const bson::Collator* collator) {
-  using Ranges = std::vector<std::pair<std::string, std::string>>;
-  auto point = [](const ValueView& v) {
-    std::string key = KeyOf(v);
-    return std::make_pair(key, PrefixSuccessor(key));
-  };
-  if (condition.type != BsonType::kDocument) {
-    if (!IndexLookupScalar(condition, collator)) return std::nullopt;
-    return Ranges{point(condition)};
-  }
-  DocView ops = condition.Doc();
-  if (ops.empty() || ops.begin()->key.empty() || ops.begin()->key[0] != '$') return std::nullopt;
-  std::optional<std::pair<std::string, std::string>> lower, upper;
-  for (const bson::ElementView& op : ops) {
-    if (op.key == "$eq") {
-      if (!IndexLookupScalar(op.value, collator)) return std::nullopt;
-      return Ranges{point(op.value)};
-    }
-    if (op.key == "$in") {
-      if (op.value.type != BsonType::kArray) return std::nullopt;
-      Ranges ranges;
-      for (const bson::ElementView& e : op.value.Doc()) {
-        if (!IndexLookupScalar(e.value, collator)) return std::nullopt;
-        ranges.push_back(point(e.value));
-      }
-      if (ranges.empty()) return std::nullopt;
-      return ranges;
-    }
-    if (op.key == "$gt" || op.key == "$gte" || op.key == "$lt" || op.key == "$lte") {
-      if (!RangeScalar(op.value, collator)) continue;
-      std::string key = KeyOf(op.value);
-      std::string bracket_start(1, key[0]), bracket_end(1, static_cast<char>(key[0] + 1));
-      if (op.key == "$gt") lower = std::make_pair(PrefixSuccessor(key), bracket_end);
-      if (op.key == "$gte") lower = std::make_pair(key, bracket_end);
-      if (op.key == "$lt") upper = std::make_pair(bracket_start, key);
-      if (op.key == "$lte") upper = std::make_pair(bracket_start, PrefixSuccessor(key));
-    }
-    // Other operators only narrow what the chosen bound finds; the matcher checks them.
-  }
-  if (lower) return Ranges{*lower};
-  if (upper) return Ranges{*upper};
-  return std::nullopt;
-}
-
-bool SimpleLeadingField(const index::IndexSpec& spec, std::string_view field) {
-  return !spec.partial() && !spec.hidden() && spec.collator() == nullptr &&
-         spec.fields()[0].kind == index::KeyKind::kAscending && spec.fields()[0].path.dotted() == field;
-}
-
-std::optional<IndexLookup> ChooseIndex(const storage::Collection& coll, const query::Matcher& m) {
-  if (coll.indexes().empty() || m.MatchesAll()) return std::nullopt;
-  for (const bson::ElementView& e : m.filter()) {
-    if (e.key.empty() || e.key[0] == '$') continue;
-    auto ranges = RangesOf(e.value, m.collator());
-    if (!ranges) continue;
-    query::FieldPath path(e.key);
-    bool numeric_part = false;
-    for (size_t i = 0; i < path.size(); ++i) numeric_part = numeric_part || path.index(i).has_value();
-    if (numeric_part) continue;
-    for (const storage::IndexDef& def : coll.indexes()) {
-      auto spec = index::IndexSpec::Parse(DocView(def.spec));
-      if (!spec.ok() || !SimpleLeadingField(*spec, e.key)) {
-        continue;
-      }
-      IndexLookup lookup;
-      lookup.index_id = def.id;
-      lookup.ranges = *std::move(ranges);
-      return lookup;
-    }
-  }
-  return std::nullopt;
-}
-
-void Candidates::LoadIndexed(const IndexLookup& lookup) {
-  indexed_ = true;
-  std::string record_prefix = storage::RecordPrefix(coll_.id());
-  for (const auto& [lo, hi] : lookup.ranges) {
-    auto it = db_->ScanIndex(coll_, lookup.index_id, lo, hi);
-    for (; it->Valid(); it->Next()) {
-      if ((++scanned_ & 255) == 0) {
-        if (auto s = deadline_->Check(); !s.ok()) {
-          status_ = s;
-          return;
-        }
-      }
-      indexed_keys_.push_back(record_prefix + std::string(index::EntryRecordId(it->value())));
-    }
-    if (!it->status().ok()) {
-      status_ = it->status();
-      return;
-    }
-  }
-  std::sort(indexed_keys_.begin(), indexed_keys_.end());
-  indexed_keys_.erase(std::unique(indexed_keys_.begin(), indexed_keys_.end()), indexed_keys_.end());
 }
 
 }  // namespace micromongo::service

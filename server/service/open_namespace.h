@@ -17,6 +17,7 @@
 #include "index/index_key.h"
 #include "query/matcher.h"
 #include "service/crud.h"
+#include "service/query_planning.h"
 #include "util/deadline.h"
 #include "service/validation.h"
 #include "storage/engine.h"
@@ -71,124 +72,23 @@ absl::Status DuplicateKey(std::string_view db, std::string_view coll, const bson
 // Puts _id first, generating an ObjectId if the document has none.
 std::string WithIdFirst(std::string doc);
 
-// A lookup a secondary index can serve: a top-level condition on the index's first,
-// ascending field — equality ({field: v}, {$eq: v}), {$in: [...]}, or one bound of a range
-// ($gt/$gte, else $lt/$lte, within the value's type bracket; with a multikey index two
-// bounds may be met by different elements, so only one is used). Every document the
-// condition can match has an entry in the ranges; the matcher then checks each.
-struct IndexLookup {
-  uint32_t index_id = 0;
-  // Key-string ranges [first, second) after the index prefix.
-  std::vector<std::pair<std::string, std::string>> ranges;
-};
-
-// Whether an equality on `v` can be looked up in an index by its key string: scalars other
-// than null (missing fields index as null), regexes and MinKey/MaxKey; strings only without
-// a collation.
-bool IndexLookupScalar(const bson::ValueView& v, const bson::Collator* collator);
-// The key string of `v`, and the smallest string above every string it prefixes.
-std::string KeyOf(const bson::ValueView& v);
-std::string PrefixSuccessor(std::string prefix);
-
-// Chooses an index for `m`, or nullopt (then records are scanned). Only lookups that find
-// every matching document qualify: scalars other than null (missing fields are indexed
-// as null, sparse indexes skip them), not arrays or documents (which equal arrays, not
-// their elements), no partial indexes, no numeric path components, and no strings under
-// a collation.
-// Whether `spec` is a plain ascending index led by `field` that equality and range
-// lookups can use directly.
-bool SimpleLeadingField(const index::IndexSpec& spec, std::string_view field);
-std::optional<IndexLookup> ChooseIndex(const storage::Collection& coll, const query::Matcher& m);
-
-// Candidates for a filter: one record for {_id: v}; the records an index lookup names (in
-// _id order, as a scan yields them); else every record. The matcher decides in each case.
+// The documents a filter matches, in the order of the plan the planner picks for it (the
+// _id point lookup, index scans or a collection scan, over one storage snapshot).
 class Candidates {
  public:
-  // `deadline` must outlive the Candidates.
+  // `db`, `coll`, `m` and `deadline` must outlive the Candidates.
   Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
-             const Deadline& deadline = Deadline::None())
-      : Candidates(db, coll, m, deadline,
-                   m.id_equality() != nullptr ? std::nullopt : ChooseIndex(coll, m)) {}
-  // With the index lookup already chosen (nullopt: point lookup or scan).
-  Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
-             const Deadline& deadline, const std::optional<IndexLookup>& lookup)
-      : db_(db), coll_(coll), matcher_(m), deadline_(&deadline) {
-    if (const bson::ValueView* id = m.id_equality()) {
-      point_ = true;
-      key_ = storage::RecordKey(coll.id(), *id);
-    } else if (lookup) {
-      LoadIndexed(*lookup);
-    } else {
-      it_ = db->ScanRecords(coll);
-    }
-  }
+             const Deadline& deadline = Deadline::None(), const QueryHint& hint = {});
 
   // The next matching record; false at the end.
   absl::StatusOr<bool> Next(std::string* key, std::string* doc) {
     if (!status_.ok()) return status_;
-    if (point_) {
-      if (done_) return false;
-      done_ = true;
-      auto found = db_->GetRecord(coll_, key_, doc);
-      if (!found.ok()) return found.status();
-      if (!*found) return false;
-      auto matched = matcher_.Evaluate(bson::DocView(*doc));
-      if (!matched.ok() || !*matched) return matched;
-      *key = key_;
-      return true;
-    }
-    if (indexed_) {
-      while (next_indexed_ < indexed_keys_.size()) {
-        if ((++scanned_ & 255) == 0) {
-          if (auto s = deadline_->Check(); !s.ok()) return s;
-        }
-        const std::string& record_key = indexed_keys_[next_indexed_++];
-        auto found = db_->GetRecord(coll_, record_key, doc);
-        if (!found.ok()) return found.status();
-        if (!*found) continue;
-        auto matched = matcher_.Evaluate(bson::DocView(*doc));
-        if (!matched.ok()) return matched.status();
-        if (!*matched) continue;
-        *key = record_key;
-        return true;
-      }
-      return false;
-    }
-    for (; it_->Valid(); it_->Next()) {
-      if ((++scanned_ & 255) == 0) {
-        if (auto s = deadline_->Check(); !s.ok()) return s;
-      }
-      std::string_view value = it_->value();
-      auto matched = matcher_.Evaluate(bson::DocView(value.data()));
-      if (!matched.ok()) return matched.status();
-      if (!*matched) continue;
-      key->assign(it_->key());
-      doc->assign(value);
-      it_->Next();
-      return true;
-    }
-    if (!it_->status().ok()) return it_->status();
-    return false;
+    return exec_->Next(key, doc);
   }
 
  private:
-  // The record keys the lookup's entries name, sorted and without repeats (a multikey
-  // document has one entry per distinct element).
-  void LoadIndexed(const IndexLookup& lookup);
-
-  storage::Database* db_;
-  const storage::Collection& coll_;
-  const query::Matcher& matcher_;
-  const Deadline* deadline_;  // the caller's: it may be extended while the scan runs
-  uint32_t scanned_ = 0;
-  bool point_ = false;
-  bool done_ = false;
-  bool indexed_ = false;
   absl::Status status_;
-  std::vector<std::string> indexed_keys_;
-  size_t next_indexed_ = 0;
-  std::string key_;
-  std::unique_ptr<storage::KvIterator> it_;
+  std::unique_ptr<exec::PlanExecutor> exec_;
 };
 
 }  // namespace micromongo::service

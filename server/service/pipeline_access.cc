@@ -1,5 +1,8 @@
 #include "service/pipeline_access.h"
 
+#include "exec/index_scan.h"
+#include "service/query_planning.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -8,11 +11,14 @@
 #include <mutex>
 
 #include "document/builder.h"
+#include "document/key_string.h"
 #include "document/status.h"
+#include "exec/index_scan.h"
 #include "index/index_key.h"
 #include "pipeline/pipeline.h"
 #include "service/crud.h"
 #include "service/open_namespace.h"
+#include "service/query_planning.h"
 #include "service/views.h"
 #include "storage/key_codec.h"
 #include "storage/namespace.h"
@@ -64,21 +70,17 @@ const std::shared_ptr<const query::Matcher>& MatchAll() {
   return *all;
 }
 
-// The documents Candidates yields, as pipeline rows. Holds the database and collection
-// (not the DDL lock: an open cursor must not block DDL; the iterator's snapshot keeps its
-// view of the data).
-class CandidatesStage final : public pipeline::Stage {
+// The results of a query plan, as pipeline rows. Holds the database and collection (not
+// the DDL lock: an open cursor must not block DDL; the plan's snapshot keeps its view of
+// the data).
+class PlanStageSource final : public pipeline::Stage {
  public:
-  CandidatesStage(std::shared_ptr<storage::Database> db, std::shared_ptr<storage::Collection> coll,
-                  std::shared_ptr<const query::Matcher> filter, const Deadline* deadline,
-                  std::optional<IndexLookup> lookup)
-      : db_(std::move(db)), coll_(std::move(coll)), filter_(std::move(filter)),
-        candidates_(db_.get(), *coll_, *filter_, *deadline,
-                    filter_->id_equality() != nullptr ? std::nullopt : lookup) {}
+  PlanStageSource(std::shared_ptr<const query::Matcher> filter, std::unique_ptr<exec::PlanExecutor> exec)
+      : filter_(std::move(filter)), exec_(std::move(exec)) {}
 
   absl::StatusOr<bool> Next(pipeline::Row* out) override {
     if (done_) return false;
-    auto more = candidates_.Next(&key_, &out->doc);
+    auto more = exec_->Next(&key_, &out->doc);
     if (!more.ok() || !*more) {
       done_ = true;
       return more;
@@ -88,19 +90,68 @@ class CandidatesStage final : public pipeline::Stage {
   }
 
  private:
-  std::shared_ptr<storage::Database> db_;
-  std::shared_ptr<storage::Collection> coll_;
   std::shared_ptr<const query::Matcher> filter_;
-  Candidates candidates_;
+  std::unique_ptr<exec::PlanExecutor> exec_;
   std::string key_;
   bool done_ = false;
 };
 
-std::string IndexName(const storage::Collection& coll, uint32_t id) {
-  for (const storage::IndexDef& def : coll.indexes()) {
-    if (def.id == id) return std::string(def.name());
+// Whether an equality on `v` can be looked up in an index by its key string: scalars other
+// than null (missing fields index as null), regexes and MinKey/MaxKey; strings only without
+// a collation.
+bool IndexLookupScalar(const ValueView& v, const bson::Collator* collator) {
+  switch (v.type) {
+    case BsonType::kDocument:
+    case BsonType::kArray:
+    case BsonType::kRegex:
+    case BsonType::kNull:
+    case BsonType::kUndefined:
+    case BsonType::kMinKey:
+    case BsonType::kMaxKey:
+      return false;
+    case BsonType::kString:
+    case BsonType::kSymbol:
+      return collator == nullptr;
+    default:
+      return true;
   }
-  return "";
+}
+
+// A plain ascending binary index led by `field`, which equality joins probe.
+bool SimpleLeadingField(const index::IndexSpec& spec, std::string_view field) {
+  return !spec.partial() && !spec.hidden() && !spec.sparse() && spec.collator() == nullptr &&
+         spec.fields()[0].kind == index::KeyKind::kAscending && spec.fields()[0].path.dotted() == field;
+}
+
+// The first index a plan scans (depth first), or null.
+const planner::PlanNode* FirstScan(const planner::PlanNode& n) {
+  if (n.kind == planner::NodeKind::kIndexScan) return &n;
+  for (const auto& c : n.children) {
+    if (const planner::PlanNode* s = FirstScan(*c)) return s;
+  }
+  return nullptr;
+}
+
+void CountScans(const planner::PlanNode& n, std::string_view db, std::string_view coll) {
+  if (n.kind == planner::NodeKind::kIndexScan) RecordIndexUse(db, coll, n.index->name);
+  if (n.kind == planner::NodeKind::kIdHack) RecordIndexUse(db, coll, "_id_");
+  for (const auto& c : n.children) CountScans(*c, db, coll);
+}
+
+void RecordIndexUses(std::string_view db, std::string_view coll, const planner::QuerySolution& s) {
+  CountScans(*s.root, db, coll);
+}
+
+void DescribePlan(const exec::PlanExecutor& exec, pipeline::ReadPlan* plan) {
+  if (plan == nullptr) return;
+  const planner::QuerySolution& s = exec.solution();
+  plan->stage = planner::StageName(s.root->kind);
+  const planner::PlanNode* scan = FirstScan(*s.root);
+  plan->index = scan != nullptr ? scan->index->name : "";
+  plan->provides_sort = s.provides_sort;
+  plan->covered = s.covered;
+  plan->winning_plan = exec.WinningPlan(/*stats=*/false);
+  plan->rejected_plans = exec.RejectedPlans(/*stats=*/false);
 }
 
 // ---- Equality joins through an index ----------------------------------------------------------
@@ -128,8 +179,9 @@ class IndexEqualityReader final : public pipeline::EqualityReader {
       bson::Builder b;
       b.AppendValue("", v);
       std::string doc = std::move(b).Finish();
-      std::string lo = index_prefix_ + KeyOf(DocView(doc).begin()->value);
-      std::string hi = PrefixSuccessor(lo);
+      std::string lo = index_prefix_;
+      bson::AppendKeyString(DocView(doc).begin()->value, &lo);
+      std::string hi = exec::PrefixSuccessor(lo);
       for (index_->Seek(lo); index_->Valid() && index_->key() < hi; index_->Next()) {
         keys_.push_back(record_prefix_ + std::string(index::EntryRecordId(index_->value())));
       }
@@ -257,7 +309,11 @@ absl::StatusOr<pipeline::StagePtr> EngineDataAccess::Read(const pipeline::ReadRe
   auto ns = OpenNamespace(engine_, request.db, request.collection, /*create=*/false);
   if (!ns.ok()) return ns.status();
   if (ns->coll == nullptr) {
-    if (plan != nullptr) *plan = {"EOF", ""};
+    if (plan != nullptr) {
+      *plan = pipeline::ReadPlan{};
+      plan->stage = "EOF";
+      plan->winning_plan = Document{{"stage", "EOF"}};
+    }
     return pipeline::RowsSource({});
   }
   if (ns->coll->is_view()) {
@@ -265,26 +321,34 @@ absl::StatusOr<pipeline::StagePtr> EngineDataAccess::Read(const pipeline::ReadRe
                       StrCat("Namespace ", request.db, ".", request.collection, " is a view, not a collection"));
   }
   std::shared_ptr<const query::Matcher> filter = request.filter != nullptr ? request.filter : MatchAll();
-  std::optional<IndexLookup> lookup;
-  if (filter->id_equality() != nullptr) {
-    if (plan != nullptr) *plan = {"IDHACK", "_id_"};
-    RecordIndexUse(request.db, request.collection, "_id_");
-  } else if ((lookup = ChooseIndex(*ns->coll, *filter))) {
-    std::string name = IndexName(*ns->coll, lookup->index_id);
-    if (plan != nullptr) *plan = {"IXSCAN", name};
-    RecordIndexUse(request.db, request.collection, name);
-  } else if (plan != nullptr) {
-    *plan = {"COLLSCAN", ""};
+  QueryRequest query;
+  query.filter = filter;
+  query.sort = request.sort;
+  query.projection_fields = request.projection_fields;
+  query.projection_includes_id = request.projection_includes_id;
+  query.results_target = request.results_target;
+  if (!request.hint.empty()) {
+    auto hint = ParseHint(DocView(request.hint).begin()->value);
+    if (!hint.ok()) return hint.status();
+    query.hint = *std::move(hint);
   }
-  return pipeline::StagePtr(
-      std::make_unique<CandidatesStage>(ns->db, ns->coll, std::move(filter), deadline_, std::move(lookup)));
+  auto exec = PlanQuery(ns->db, ns->coll, query, deadline_);
+  if (!exec.ok()) return exec.status();
+  DescribePlan(**exec, plan);
+  RecordIndexUses(request.db, request.collection, (*exec)->solution());
+  return pipeline::StagePtr(std::make_unique<PlanStageSource>(std::move(filter), *std::move(exec)));
 }
 
 bool EngineDataAccess::CanUseIndex(const pipeline::ReadRequest& request) {
   if (request.filter == nullptr) return false;
   auto ns = OpenNamespace(engine_, request.db, request.collection, /*create=*/false);
   if (!ns.ok() || ns->coll == nullptr || ns->coll->is_view()) return false;
-  return request.filter->id_equality() != nullptr || ChooseIndex(*ns->coll, *request.filter).has_value();
+  QueryRequest query;
+  query.filter = request.filter;
+  auto exec = PlanQuery(ns->db, ns->coll, query, &Deadline::None());
+  if (!exec.ok()) return false;
+  planner::NodeKind top = (*exec)->solution().root->kind;
+  return top != planner::NodeKind::kCollScan;
 }
 
 absl::StatusOr<std::unique_ptr<pipeline::EqualityReader>> EngineDataAccess::OpenEqualityReader(

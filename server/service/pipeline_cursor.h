@@ -43,6 +43,8 @@ class PipelineCursor final : public Cursor {
   // Starts the pipeline over db.coll (a collection or view; empty for a database-level
   // aggregation, whose first stage makes the documents). `plan` says how it reads.
   absl::Status Start(std::string_view coll, pipeline::ReadPlan* plan = nullptr);
+  // Replaces the pipeline before it starts (a find's stages depend on its plan).
+  void set_pipeline(std::shared_ptr<const pipeline::Pipeline> p) { pipeline_ = std::move(p); }
   // Starts it over `source` (made with data()).
   absl::Status StartOn(pipeline::StagePtr source);
 

@@ -59,6 +59,7 @@ class SortSpec final : public StageSpec {
     if (top_k_ > 0) d.Append("limit", top_k_);
     return Document{{"$sort", d}};
   }
+  const Document& pattern() const { return pattern_; }
   std::shared_ptr<SortSpec> WithTopK(int64_t k) const {
     auto s = std::make_shared<SortSpec>(keys_, pattern_, top_k_ > 0 ? std::min(top_k_, k) : k);
     s->set_origin(name_, argument_);
@@ -82,6 +83,11 @@ absl::Status ParseSort(const Value& arg, const ParseOptions&, Specs* out) {
   Emit(out, "$sort", arg,
        std::make_shared<SortSpec>(SortKeyGenerator(*std::move(pattern)), arg.AsDocument(), 0));
   return absl::OkStatus();
+}
+
+std::optional<Document> SortPatternOf(const StageSpec& spec) {
+  if (spec.name() != "$sort") return std::nullopt;
+  return static_cast<const SortSpec&>(spec).pattern();
 }
 
 SpecPtr WithTopK(const StageSpec& sort, int64_t k) {

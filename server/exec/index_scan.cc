@@ -1,0 +1,272 @@
+#include "exec/index_scan.h"
+
+#include <algorithm>
+
+#include "document/builder.h"
+#include "document/key_string.h"
+#include "storage/key_codec.h"
+
+namespace micromongo::exec {
+namespace {
+
+constexpr size_t kMaxRanges = 4096;
+
+std::string Inverted(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(~c);
+  return out;
+}
+
+// An interval of one field in storage byte order.
+struct ByteInterval {
+  std::string lo, hi;
+  bool lo_open_end = false;  // no lower limit
+  bool hi_open_end = false;  // no upper limit
+  bool lo_inclusive = true, hi_inclusive = true;
+};
+
+ByteInterval ToBytes(const planner::Interval& i, bool descending) {
+  ByteInterval b;
+  bool lo_min = i.lo.empty(), hi_max = i.hi == "\xff";
+  if (!descending) {
+    b.lo = i.lo, b.hi = i.hi;
+    b.lo_open_end = lo_min, b.hi_open_end = hi_max;
+    b.lo_inclusive = i.lo_inclusive, b.hi_inclusive = i.hi_inclusive;
+  } else {
+    b.lo = Inverted(i.hi), b.hi = Inverted(i.lo);
+    b.lo_open_end = hi_max, b.hi_open_end = lo_min;
+    b.lo_inclusive = i.hi_inclusive, b.hi_inclusive = i.lo_inclusive;
+  }
+  return b;
+}
+
+// Documents holding each value at its dotted path ({a.b: 1, a.c: 2} -> {a: {b: 1, c: 2}}).
+void AppendNested(const std::vector<std::pair<const query::FieldPath*, bson::ValueView>>& items, size_t depth,
+                  bson::Builder* b) {
+  std::vector<bool> done(items.size(), false);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (done[i]) continue;
+    std::string_view name = items[i].first->part(depth);
+    std::vector<std::pair<const query::FieldPath*, bson::ValueView>> group;
+    for (size_t j = i; j < items.size(); ++j) {
+      if (!done[j] && items[j].first->part(depth) == name) {
+        done[j] = true;
+        group.push_back(items[j]);
+      }
+    }
+    auto whole = std::find_if(group.begin(), group.end(), [&](const auto& g) { return g.first->size() == depth + 1; });
+    if (whole != group.end()) {
+      b->AppendView(name, whole->second);
+      continue;
+    }
+    bson::Builder sub;
+    AppendNested(group, depth + 1, &sub);
+    std::string bytes = std::move(sub).Finish();
+    b->AppendDocument(name, bson::DocView(bytes));
+  }
+}
+
+}  // namespace
+
+std::string PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+KeyRanges MakeKeyRanges(const std::string& prefix, const std::vector<planner::IntervalList>& bounds,
+                        const std::vector<bool>& descending, size_t* checked_from) {
+  KeyRanges out;
+  for (const auto& list : bounds) {
+    if (list.empty()) {
+      *checked_from = bounds.size();
+      return out;  // a field no key can satisfy
+    }
+  }
+  // Leading fields of points: every combination, in byte order.
+  std::vector<std::string> prefixes{prefix};
+  size_t f = 0;
+  for (; f < bounds.size(); ++f) {
+    if (!planner::AllPoints(bounds[f]) || prefixes.size() * bounds[f].size() > kMaxRanges) break;
+    std::vector<std::string> points;
+    for (const auto& p : bounds[f]) points.push_back(descending[f] ? Inverted(p.lo) : p.lo);
+    std::sort(points.begin(), points.end());
+    std::vector<std::string> next;
+    for (const std::string& pre : prefixes) {
+      for (const std::string& p : points) next.push_back(pre + p);
+    }
+    prefixes = std::move(next);
+  }
+  if (f == bounds.size()) {
+    *checked_from = bounds.size();
+    for (std::string& p : prefixes) {
+      std::string end = PrefixSuccessor(p);
+      out.emplace_back(std::move(p), std::move(end));
+    }
+    return out;
+  }
+  // Then the intervals of field f under each prefix.
+  std::vector<ByteInterval> intervals;
+  for (const auto& i : bounds[f]) intervals.push_back(ToBytes(i, descending[f]));
+  std::sort(intervals.begin(), intervals.end(), [](const ByteInterval& a, const ByteInterval& b) {
+    if (a.lo_open_end != b.lo_open_end) return a.lo_open_end;
+    return a.lo < b.lo;
+  });
+  *checked_from = f + 1;
+  for (const std::string& p : prefixes) {
+    for (const ByteInterval& i : intervals) {
+      std::string start = i.lo_open_end ? p : (i.lo_inclusive ? p + i.lo : PrefixSuccessor(p + i.lo));
+      std::string end = i.hi_open_end ? PrefixSuccessor(p) : (i.hi_inclusive ? PrefixSuccessor(p + i.hi) : p + i.hi);
+      if (start < end) out.emplace_back(std::move(start), std::move(end));
+    }
+  }
+  return out;
+}
+
+IndexScanStage::IndexScanStage(const planner::PlanNode& node, const ExecContext& ctx)
+    : node_(node), ctx_(ctx), id_index_(node.index->id == 0) {
+  for (const auto& f : node.index->spec->fields()) descending_.push_back(f.descending());
+  std::string prefix = id_index_ ? storage::RecordPrefix(ctx.coll->id()) : storage::IndexPrefix(ctx.coll->id(), node.index->id);
+  ranges_ = MakeKeyRanges(prefix, node.bounds, descending_, &checked_from_);
+  record_prefix_ = storage::RecordPrefix(ctx.coll->id());
+  it_ = id_index_ ? ctx.db->ScanRecords(*ctx.coll, ctx.snapshot.get())
+                  : ctx.db->ScanIndex(*ctx.coll, node.index->id, ctx.snapshot.get());
+  if (node_.direction < 0) std::reverse(ranges_.begin(), ranges_.end());
+}
+
+void IndexScanStage::Position() {
+  ++stats_.seeks;
+  const auto& [start, end] = ranges_[range_];
+  if (node_.direction > 0) {
+    it_->Seek(start);
+  } else {
+    it_->SeekForPrev(end);
+    if (it_->Valid() && it_->key() >= end) it_->Prev();
+  }
+  positioned_ = true;
+}
+
+bool IndexScanStage::InBounds(std::string_view key_values) const {
+  if (checked_from_ >= node_.bounds.size()) return true;
+  const auto& fields = node_.index->spec->fields();
+  size_t i = 0;
+  for (const bson::ElementView& e : bson::DocView(key_values)) {
+    if (i >= checked_from_ && !planner::IsFull(node_.bounds[i])) {
+      std::string key;
+      if (fields[i].kind == index::KeyKind::kHashed) {
+        bson::AppendKeyString(e.value, &key);  // the stored hash
+      } else {
+        bson::AppendKeyString(e.value, &key, node_.index->spec->collator());
+      }
+      if (!planner::ListContains(node_.bounds[i], key)) return false;
+    }
+    ++i;
+  }
+  return true;
+}
+
+absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
+  if ((stats_.works & 255) == 0 && ctx_.deadline != nullptr) {
+    if (auto s = ctx_.deadline->Check(); !s.ok()) return s;
+  }
+  if (range_ >= ranges_.size()) return State::kEof;
+  if (!positioned_) Position();
+  const auto& [start, end] = ranges_[range_];
+  bool valid = it_->Valid() && (node_.direction > 0 ? it_->key() < end : it_->key() >= start);
+  if (!valid) {
+    if (!it_->status().ok()) return it_->status();
+    ++range_;
+    positioned_ = false;
+    return range_ >= ranges_.size() ? State::kEof : State::kNeedTime;
+  }
+  ++stats_.keys_examined;
+  std::string_view value = it_->value();
+  bool keep = true;
+  if (id_index_) {
+    out->record_key.assign(it_->key());
+    out->doc.assign(value);
+    out->has_doc = true;
+    out->key_values.clear();
+  } else {
+    std::string_view id = index::EntryRecordId(value);
+    out->record_key = record_prefix_;
+    out->record_key.append(id);
+    out->key_values.assign(value.substr(0, value.size() - id.size()));
+    out->has_doc = false;
+    keep = InBounds(out->key_values);
+    if (keep && node_.index->multikey()) {
+      ++stats_.dups_tested;
+      if (!seen_.insert(out->record_key).second) {
+        ++stats_.dups_dropped;
+        keep = false;
+      }
+    }
+  }
+  if (node_.direction > 0) {
+    it_->Next();
+  } else {
+    it_->Prev();
+  }
+  if (!keep) return State::kNeedTime;
+  if (node_.filter_keys) {
+    if (!id_index_) {
+      // The document the key values describe: what a covered plan returns.
+      const auto& fields = node_.index->spec->fields();
+      std::vector<std::pair<const query::FieldPath*, bson::ValueView>> items;
+      size_t i = 0;
+      for (const bson::ElementView& e : bson::DocView(out->key_values)) items.emplace_back(&fields[i++].path, e.value);
+      bson::Builder doc;
+      AppendNested(items, 0, &doc);
+      out->doc = std::move(doc).Finish();
+      out->has_doc = true;
+    }
+    auto matched = ctx_.filter->Evaluate(bson::DocView(out->doc));
+    if (!matched.ok()) return matched.status();
+    if (!*matched) return State::kNeedTime;
+  }
+  return State::kAdvanced;
+}
+
+void IndexScanStage::AddExplain(Document* out, bool stats) const {
+  const index::IndexSpec& spec = *node_.index->spec;
+  out->Append("stage", "IXSCAN");
+  out->Append("keyPattern", bson::Decode(spec.key_pattern()));
+  out->Append("indexName", node_.index->name);
+  out->Append("isMultiKey", node_.index->multikey());
+  Document paths;
+  for (size_t i = 0; i < spec.fields().size(); ++i) {
+    Array parts;
+    if (node_.index->field_multikey(i)) parts.push_back(spec.fields()[i].path.dotted());
+    paths.Append(spec.fields()[i].path.dotted(), parts);
+  }
+  out->Append("multiKeyPaths", paths);
+  out->Append("isUnique", node_.index->id == 0 || spec.unique());
+  out->Append("isSparse", spec.sparse());
+  out->Append("isPartial", spec.partial());
+  out->Append("indexVersion", int32_t{2});
+  out->Append("direction", node_.direction > 0 ? "forward" : "backward");
+  Document bounds;
+  for (size_t i = 0; i < spec.fields().size(); ++i) {
+    Array list;
+    auto intervals = node_.bounds[i];
+    if (spec.fields()[i].descending() != (node_.direction < 0)) {
+      // Shown in scan order, as MongoDB does.
+      std::reverse(intervals.begin(), intervals.end());
+      for (auto& iv : intervals) {
+        std::swap(iv.lo_text, iv.hi_text);
+        std::swap(iv.lo_inclusive, iv.hi_inclusive);
+      }
+    }
+    for (const auto& iv : intervals) list.push_back(iv.ToString());
+    bounds.Append(spec.fields()[i].path.dotted(), list);
+  }
+  out->Append("indexBounds", bounds);
+  if (stats) {
+    out->Append("keysExamined", stats_.keys_examined);
+    out->Append("seeks", stats_.seeks);
+    out->Append("dupsTested", stats_.dups_tested);
+    out->Append("dupsDropped", stats_.dups_dropped);
+  }
+}
+
+}  // namespace micromongo::exec

@@ -1,0 +1,54 @@
+#pragma once
+
+// Runs a query's plan: the only candidate, or the winner of a trial among several
+// (MongoDB's multi-planner). Each candidate works in turn until one has produced a
+// batch of results or finished, or every one has spent its budget; the most productive
+// (results per unit of work, with small bonuses for not fetching and for giving the sort)
+// wins and goes on from where its trial stopped, its trial results first.
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exec/plan_stage.h"
+#include "planner/planner.h"
+
+namespace micromongo::exec {
+
+class PlanExecutor {
+ public:
+  // `input` owns the index entries the solutions point at. `results_target`: the results
+  // after which a trial ends (MongoDB's 101, or the query's skip + limit).
+  static absl::StatusOr<std::unique_ptr<PlanExecutor>> Make(ExecContext ctx,
+                                                            std::shared_ptr<const planner::PlannerInput> input,
+                                                            std::vector<planner::QuerySolution> solutions,
+                                                            int64_t results_target, bool sort_requested);
+
+  // The next result: its record key and document. False at the end.
+  absl::StatusOr<bool> Next(std::string* record_key, std::string* doc);
+
+  const planner::QuerySolution& solution() const { return solutions_[winner_]; }
+  bool provides_sort() const { return solution().provides_sort; }
+  bool covered() const { return solution().covered; }
+  // The winning plan's explain tree, and the others'.
+  Document WinningPlan(bool stats) const { return stages_[winner_]->Explain(stats); }
+  std::vector<Document> RejectedPlans(bool stats) const;
+  int64_t keys_examined() const { return stages_[winner_]->TotalKeysExamined(); }
+  int64_t docs_examined() const { return stages_[winner_]->TotalDocsExamined(); }
+
+ private:
+  PlanExecutor() = default;
+  absl::Status Trial(int64_t results_target, bool sort_requested);
+
+  ExecContext ctx_;
+  std::shared_ptr<const planner::PlannerInput> input_;
+  std::vector<planner::QuerySolution> solutions_;
+  std::vector<std::unique_ptr<PlanStage>> stages_;
+  size_t winner_ = 0;
+  std::deque<Member> buffered_;
+  bool eof_ = false;
+  Member member_;
+};
+
+}  // namespace micromongo::exec

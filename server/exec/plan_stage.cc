@@ -1,0 +1,337 @@
+#include "exec/plan_stage.h"
+
+#include <set>
+
+#include "document/builder.h"
+#include "document/compare.h"
+#include "exec/index_scan.h"
+#include "storage/key_codec.h"
+
+namespace micromongo::exec {
+
+absl::StatusOr<State> PlanStage::Work(Member* out) {
+  ++stats_.works;
+  auto s = DoWork(out);
+  if (!s.ok()) return s;
+  switch (*s) {
+    case State::kAdvanced: ++stats_.advanced; break;
+    case State::kNeedTime: ++stats_.need_time; break;
+    case State::kEof: stats_.eof = true; break;
+  }
+  return s;
+}
+
+int64_t PlanStage::TotalKeysExamined() const {
+  int64_t n = stats_.keys_examined;
+  for (const auto& c : children_) n += c->TotalKeysExamined();
+  return n;
+}
+
+int64_t PlanStage::TotalDocsExamined() const {
+  int64_t n = stats_.docs_examined;
+  for (const auto& c : children_) n += c->TotalDocsExamined();
+  return n;
+}
+
+Document PlanStage::Explain(bool stats) const {
+  Document out;
+  AddExplain(&out, stats);
+  if (stats) {
+    out.Append("nReturned", stats_.advanced);
+    out.Append("works", stats_.works);
+    out.Append("advanced", stats_.advanced);
+    out.Append("needTime", stats_.need_time);
+    out.Append("isEOF", stats_.eof);
+  }
+  if (children_.size() == 1) {
+    out.Append("inputStage", children_[0]->Explain(stats));
+  } else if (children_.size() > 1) {
+    Array inputs;
+    for (const auto& c : children_) inputs.push_back(c->Explain(stats));
+    out.Append("inputStages", inputs);
+  }
+  return out;
+}
+
+namespace {
+
+// Runs the filter; an $expr that fails fails the query.
+absl::StatusOr<bool> Matches(const ExecContext& ctx, std::string_view doc) {
+  if (ctx.filter == nullptr || ctx.filter->MatchesAll()) return true;
+  return ctx.filter->Evaluate(bson::DocView(doc));
+}
+
+// Reads the member's record unless it has its document, then filters it. A record gone
+// from the snapshot (never, for keys read from the same snapshot) is skipped.
+absl::StatusOr<State> FetchAndMatch(const ExecContext& ctx, Member* m, StageStats* stats) {
+  if (!m->has_doc) {
+    auto found = ctx.db->GetRecord(*ctx.coll, m->record_key, &m->doc, ctx.snapshot.get());
+    if (!found.ok()) return found.status();
+    if (!*found) return State::kNeedTime;
+    ++stats->docs_examined;
+    m->has_doc = true;
+  }
+  auto matched = Matches(ctx, m->doc);
+  if (!matched.ok()) return matched.status();
+  return *matched ? State::kAdvanced : State::kNeedTime;
+}
+
+Document FilterDocument(const ExecContext& ctx) {
+  return ctx.filter == nullptr ? Document() : bson::Decode(ctx.filter->filter());
+}
+
+absl::Status CheckDeadline(const ExecContext& ctx, int64_t works) {
+  if ((works & 255) != 0 || ctx.deadline == nullptr) return absl::OkStatus();
+  return ctx.deadline->Check();
+}
+
+class EofStage final : public PlanStage {
+ protected:
+  absl::StatusOr<State> DoWork(Member*) override { return State::kEof; }
+  void AddExplain(Document* out, bool) const override { out->Append("stage", "EOF"); }
+};
+
+class IdHackStage final : public PlanStage {
+ public:
+  explicit IdHackStage(const ExecContext& ctx) : ctx_(ctx) {}
+
+ protected:
+  absl::StatusOr<State> DoWork(Member* out) override {
+    if (done_) return State::kEof;
+    done_ = true;
+    out->record_key = storage::RecordKey(ctx_.coll->id(), *ctx_.filter->id_equality());
+    ++stats_.keys_examined;
+    out->has_doc = false;
+    return FetchAndMatch(ctx_, out, &stats_);
+  }
+  void AddExplain(Document* out, bool stats) const override {
+    out->Append("stage", "IDHACK");
+    if (stats) {
+      out->Append("keysExamined", stats_.keys_examined);
+      out->Append("docsExamined", stats_.docs_examined);
+    }
+  }
+
+ private:
+  ExecContext ctx_;
+  bool done_ = false;
+};
+
+class CollScanStage final : public PlanStage {
+ public:
+  CollScanStage(const ExecContext& ctx, int direction)
+      : ctx_(ctx), direction_(direction), it_(ctx.db->ScanRecords(*ctx.coll, ctx.snapshot.get())) {}
+
+ protected:
+  absl::StatusOr<State> DoWork(Member* out) override {
+    if (auto s = CheckDeadline(ctx_, stats_.works); !s.ok()) return s;
+    if (!started_) {
+      started_ = true;
+      if (direction_ > 0) {
+        it_->SeekToFirst();
+      } else {
+        it_->SeekToLast();
+      }
+    }
+    if (!it_->Valid()) {
+      if (!it_->status().ok()) return it_->status();
+      return State::kEof;
+    }
+    ++stats_.docs_examined;
+    std::string_view value = it_->value();
+    auto m = Matches(ctx_, value);
+    if (!m.ok()) return m.status();
+    if (*m) {
+      out->record_key.assign(it_->key());
+      out->doc.assign(value);
+      out->has_doc = true;
+    }
+    if (direction_ > 0) {
+      it_->Next();
+    } else {
+      it_->Prev();
+    }
+    return *m ? State::kAdvanced : State::kNeedTime;
+  }
+  void AddExplain(Document* out, bool stats) const override {
+    out->Append("stage", "COLLSCAN");
+    if (ctx_.filter != nullptr && !ctx_.filter->MatchesAll()) out->Append("filter", FilterDocument(ctx_));
+    out->Append("direction", direction_ > 0 ? "forward" : "backward");
+    if (stats) out->Append("docsExamined", stats_.docs_examined);
+  }
+
+ private:
+  ExecContext ctx_;
+  int direction_;
+  bool started_ = false;
+  std::unique_ptr<storage::KvIterator> it_;
+};
+
+class FetchStage final : public PlanStage {
+ public:
+  FetchStage(const ExecContext& ctx, std::unique_ptr<PlanStage> child) : ctx_(ctx) {
+    children_.push_back(std::move(child));
+  }
+
+ protected:
+  absl::StatusOr<State> DoWork(Member* out) override {
+    auto s = children_[0]->Work(out);
+    if (!s.ok() || *s != State::kAdvanced) return s;
+    return FetchAndMatch(ctx_, out, &stats_);
+  }
+  void AddExplain(Document* out, bool stats) const override {
+    out->Append("stage", "FETCH");
+    if (ctx_.filter != nullptr && !ctx_.filter->MatchesAll()) out->Append("filter", FilterDocument(ctx_));
+    if (stats) out->Append("docsExamined", stats_.docs_examined);
+  }
+
+ private:
+  ExecContext ctx_;
+};
+
+class OrStage final : public PlanStage {
+ public:
+  explicit OrStage(std::vector<std::unique_ptr<PlanStage>> children) { children_ = std::move(children); }
+
+ protected:
+  absl::StatusOr<State> DoWork(Member* out) override {
+    if (current_ >= children_.size()) return State::kEof;
+    auto s = children_[current_]->Work(out);
+    if (!s.ok()) return s;
+    if (*s == State::kEof) {
+      ++current_;
+      return current_ >= children_.size() ? State::kEof : State::kNeedTime;
+    }
+    if (*s == State::kNeedTime) return s;
+    ++stats_.dups_tested;
+    if (!seen_.insert(out->record_key).second) {
+      ++stats_.dups_dropped;
+      return State::kNeedTime;
+    }
+    return State::kAdvanced;
+  }
+  void AddExplain(Document* out, bool stats) const override {
+    out->Append("stage", "OR");
+    if (stats) {
+      out->Append("dupsTested", stats_.dups_tested);
+      out->Append("dupsDropped", stats_.dups_dropped);
+    }
+  }
+
+ private:
+  size_t current_ = 0;
+  std::set<std::string> seen_;
+};
+
+// Merges children that are each in sort order (one per point of an $in prefix).
+class SortMergeStage final : public PlanStage {
+ public:
+  SortMergeStage(const planner::PlanNode& node, std::vector<std::unique_ptr<PlanStage>> children,
+                 const bson::Collator* collator)
+      : node_(node), collator_(collator) {
+    children_ = std::move(children);
+    pending_.resize(children_.size());
+    state_.assign(children_.size(), Slot::kEmpty);
+    // Where each sort field sits among the index's key values.
+    const auto& fields = node.children[0]->index->spec->fields();
+    for (const bson::ElementView& e : bson::DocView(node.sort_pattern)) {
+      for (size_t i = 0; i < fields.size(); ++i) {
+        if (fields[i].path.dotted() == e.key) {
+          positions_.push_back(i);
+          directions_.push_back(e.value.IsNumber() && e.value.AsDouble() < 0 ? -1 : 1);
+        }
+      }
+    }
+  }
+
+ protected:
+  absl::StatusOr<State> DoWork(Member* out) override {
+    // Fill every child's slot first.
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (state_[i] != Slot::kEmpty) continue;
+      auto s = children_[i]->Work(&pending_[i]);
+      if (!s.ok()) return s.status();
+      if (*s == State::kAdvanced) state_[i] = Slot::kFull;
+      if (*s == State::kEof) state_[i] = Slot::kDone;
+      return State::kNeedTime;
+    }
+    int best = -1;
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (state_[i] != Slot::kFull) continue;
+      if (best < 0 || Less(pending_[i], pending_[best])) best = static_cast<int>(i);
+    }
+    if (best < 0) return State::kEof;
+    state_[best] = Slot::kEmpty;
+    ++stats_.dups_tested;
+    if (!seen_.insert(pending_[best].record_key).second) {
+      ++stats_.dups_dropped;
+      return State::kNeedTime;
+    }
+    *out = std::move(pending_[best]);
+    return State::kAdvanced;
+  }
+  void AddExplain(Document* out, bool stats) const override {
+    out->Append("stage", "SORT_MERGE");
+    out->Append("sortPattern", bson::Decode(bson::DocView(node_.sort_pattern)));
+    if (stats) {
+      out->Append("dupsTested", stats_.dups_tested);
+      out->Append("dupsDropped", stats_.dups_dropped);
+    }
+  }
+
+ private:
+  enum class Slot { kEmpty, kFull, kDone };
+
+  bool Less(const Member& a, const Member& b) const {
+    std::vector<bson::ValueView> va = Values(a), vb = Values(b);
+    for (size_t k = 0; k < positions_.size(); ++k) {
+      int c = bson::CompareValues(va[k], vb[k], collator_) * directions_[k];
+      if (c != 0) return c < 0;
+    }
+    return false;
+  }
+  std::vector<bson::ValueView> Values(const Member& m) const {
+    std::vector<bson::ValueView> all;
+    for (const bson::ElementView& e : bson::DocView(m.key_values)) all.push_back(e.value);
+    std::vector<bson::ValueView> out;
+    for (size_t p : positions_) out.push_back(p < all.size() ? all[p] : bson::ValueView{});
+    return out;
+  }
+
+  const planner::PlanNode& node_;
+  const bson::Collator* collator_;
+  std::vector<size_t> positions_;
+  std::vector<int> directions_;
+  std::vector<Member> pending_;
+  std::vector<Slot> state_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PlanStage>> BuildStages(const planner::PlanNode& node, const ExecContext& ctx) {
+  std::vector<std::unique_ptr<PlanStage>> children;
+  for (const auto& c : node.children) {
+    auto s = BuildStages(*c, ctx);
+    if (!s.ok()) return s.status();
+    children.push_back(*std::move(s));
+  }
+  switch (node.kind) {
+    case planner::NodeKind::kEof: return std::unique_ptr<PlanStage>(std::make_unique<EofStage>());
+    case planner::NodeKind::kIdHack: return std::unique_ptr<PlanStage>(std::make_unique<IdHackStage>(ctx));
+    case planner::NodeKind::kCollScan:
+      return std::unique_ptr<PlanStage>(std::make_unique<CollScanStage>(ctx, node.direction));
+    case planner::NodeKind::kIndexScan:
+      return std::unique_ptr<PlanStage>(std::make_unique<IndexScanStage>(node, ctx));
+    case planner::NodeKind::kFetch:
+      return std::unique_ptr<PlanStage>(std::make_unique<FetchStage>(ctx, std::move(children[0])));
+    case planner::NodeKind::kOr:
+      return std::unique_ptr<PlanStage>(std::make_unique<OrStage>(std::move(children)));
+    case planner::NodeKind::kSortMerge:
+      return std::unique_ptr<PlanStage>(
+          std::make_unique<SortMergeStage>(node, std::move(children), ctx.filter ? ctx.filter->collator() : nullptr));
+  }
+  return absl::InternalError("unknown plan node");
+}
+
+}  // namespace micromongo::exec

@@ -1,0 +1,48 @@
+#pragma once
+
+// The query planner: the candidate solutions for a filter, a sort and a projection over a
+// collection's indexes (MongoDB's QueryPlanner). Rules, as MongoDB's:
+// - An index is a candidate when its first key field is bounded by the filter, or when it
+//   gives the requested sort. Bounds come from the AND of top-level predicates, one field
+//   after another (equality prefix, then ranges); on a multikey field two predicates are
+//   not intersected unless they are one $elemMatch's, and fields under a shared multikey
+//   path are not compounded.
+// - A top-level $or gets an OR of one index plan per branch when every branch has one.
+// - A sort is given by an index whose fields, after its equality-bound prefix, are the
+//   sort's fields in the same or the opposite directions (not on multikey or hashed
+//   fields); a prefix of several points ($in) is merged (SORT_MERGE).
+// - A plan is covered when the filter, projection and sort touch only key fields of a
+//   non-multikey index whose bounds exclude missing fields; it fetches nothing.
+// - Sparse indexes only when the filter excludes documents missing every key; partial
+//   indexes only when the filter implies their partialFilterExpression; hidden never;
+//   string bounds only under the query's collation.
+// - The _id equality gets IDHACK; a collection scan only when no index plan exists.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "planner/query_solution.h"
+#include "query/matcher.h"
+
+namespace micromongo::planner {
+
+struct PlannerInput {
+  const query::Matcher* filter = nullptr;
+  std::string sort;  // BSON sort pattern; empty: none. {$natural: ±1} sorts by scan order.
+  // The fields an inclusion projection returns, when every output is a plain field of the
+  // document (nullopt: not coverable); whether it returns _id.
+  std::optional<std::vector<std::string>> projection_fields;
+  bool projection_includes_id = true;
+  std::vector<IndexEntry> indexes;  // the collection's, hidden ones included
+  // hint: an index (by its position in `indexes`), or {$natural: ±1}.
+  std::optional<size_t> hint_index;
+  int hint_natural = 0;
+};
+
+// The candidate solutions, at least one. Callers keep `input` (and its indexes) alive as
+// long as the solutions.
+std::vector<QuerySolution> Plan(const PlannerInput& input);
+
+}  // namespace micromongo::planner

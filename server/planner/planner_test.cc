@@ -1,0 +1,162 @@
+#include "planner/planner.h"
+
+#include <gtest/gtest.h>
+
+#include "collation/collation.h"
+#include "document/json.h"
+
+namespace micromongo::planner {
+namespace {
+
+struct IndexDesc {
+  const char* keys;
+  const char* options;
+  uint64_t multikey;
+};
+
+// Plans `filter` (with `sort` and an inclusion projection of `projection` fields, _id
+// excluded, when given) over indexes named by their key patterns and returns each
+// candidate's summary.
+std::vector<std::string> Plans(std::vector<IndexDesc> indexes, const char* filter, const char* sort = "{}",
+                               std::optional<std::vector<std::string>> projection = std::nullopt,
+                               const char* collation = nullptr) {
+  PlannerInput in;
+  std::shared_ptr<const bson::Collator> collator;
+  if (collation != nullptr) collator = *collation::Parse(bson::DocView(*bson::JsonToBson(collation)));
+  auto m = query::Matcher::Parse(*bson::JsonToBson(filter), nullptr, collator);
+  EXPECT_TRUE(m.ok()) << filter;
+  in.filter = m->get();
+  std::string sort_bson = *bson::JsonToBson(sort);
+  if (bson::DocView(sort_bson).begin() != bson::DocView(sort_bson).end()) in.sort = sort_bson;
+  in.projection_fields = projection;
+  in.projection_includes_id = false;
+  uint32_t id = 1;
+  for (const IndexDesc& d : indexes) {
+    auto built = index::IndexSpec::Build(bson::DocView(*bson::JsonToBson(d.keys)),
+                                         bson::DocView(*bson::JsonToBson(d.options)));
+    EXPECT_TRUE(built.ok()) << d.keys << built.status();
+    auto spec = index::IndexSpec::Parse(bson::DocView(*built));
+    IndexEntry e;
+    e.id = id++;
+    e.spec = std::make_shared<const index::IndexSpec>(*std::move(spec));
+    e.name = e.spec->name();
+    e.multikey_fields = d.multikey;
+    in.indexes.push_back(std::move(e));
+  }
+  std::vector<std::string> out;
+  for (const QuerySolution& s : Plan(in)) {
+    out.push_back(s.Summary() + (s.provides_sort && !in.sort.empty() ? " sorted" : "") + (s.covered ? " covered" : ""));
+  }
+  return out;
+}
+
+struct Case {
+  std::vector<IndexDesc> indexes;
+  const char* filter;
+  const char* sort;
+  std::vector<std::string> expected;
+};
+
+// Bounds as MongoDB's explain shows them, from its manual's pages on multikey index bounds,
+// compound indexes, sort and $or (docs.mongodb.com/manual/core/multikey-index-bounds).
+const Case kCases[] = {
+    // Equality prefix then range on a compound index.
+    {{{R"({"a": 1, "b": 1})", "{}", 0}}, R"({"a": 5, "b": {"$gt": 3}})", "{}",
+     {"FETCH(IXSCAN a_1_b_1 [5, 5] (3, inf.0])"}},
+    // $in then equality: points on both fields.
+    {{{R"({"a": 1, "b": 1})", "{}", 0}}, R"({"a": {"$in": [1, 2]}, "b": "x"})", "{}",
+     {R"(FETCH(IXSCAN a_1_b_1 [1, 1]U[2, 2] ["x", "x"]))"}},
+    // Two-sided range within the type bracket, on a non-multikey field: intersected.
+    {{{R"({"a": 1})", "{}", 0}}, R"({"a": {"$gt": 1, "$lt": 9}})", "{}", {"FETCH(IXSCAN a_1 (1, 9))"}},
+    // On a multikey field the two ranges are not intersected (one element may meet each).
+    {{{R"({"a": 1})", "{}", 1}}, R"({"a": {"$gt": 1, "$lt": 9}})", "{}", {"FETCH(IXSCAN a_1 (1, inf.0])"}},
+    // ... unless under $elemMatch.
+    {{{R"({"a": 1})", "{}", 1}}, R"({"a": {"$elemMatch": {"$gt": 1, "$lt": 9}}})", "{}",
+     {"FETCH(IXSCAN a_1 (1, 9))"}},
+    // Fields under one multikey path are not compounded without $elemMatch.
+    {{{R"({"r.score": 1, "r.by": 1})", "{}", 3}}, R"({"r.score": {"$lte": 5}, "r.by": "anon"})", "{}",
+     {"FETCH(IXSCAN r.score_1_r.by_1 [-inf.0, 5] [MinKey, MaxKey])"}},
+    {{{R"({"r.score": 1, "r.by": 1})", "{}", 3}}, R"({"r": {"$elemMatch": {"score": {"$lte": 5}, "by": "anon"}}})",
+     "{}", {R"(FETCH(IXSCAN r.score_1_r.by_1 [-inf.0, 5] ["anon", "anon"]))"}},
+    // Descending key: bounds in ascending values, scanned by the index's order.
+    {{{R"({"a": -1})", "{}", 0}}, R"({"a": {"$gte": 2}})", "{}", {"FETCH(IXSCAN a_-1 [2, inf.0])"}},
+    // null, $exists-free: the null point. Regex prefix and the regex itself.
+    {{{R"({"a": 1})", "{}", 0}}, R"({"a": null})", "{}", {"FETCH(IXSCAN a_1 [null, null])"}},
+    {{{R"({"a": 1})", "{}", 0}}, R"({"a": {"$regex": "^ab"}})", "{}",
+     {R"(FETCH(IXSCAN a_1 ["ab", "ac")U[/^ab/, /^ab/]))"}},
+    {{{R"({"a": 1})", "{}", 0}}, R"({"a": {"$type": "string"}})", "{}", {R"(FETCH(IXSCAN a_1 ["", {})))"}},
+    // Equality to an array: the array and its first element.
+    {{{R"({"a": 1})", "{}", 1}}, R"({"a": [2, 1]})", "{}", {"FETCH(IXSCAN a_1 [2, 2]U[[2, 1], [2, 1]])"}},
+    // No predicate on the first field, no sort: a collection scan.
+    {{{R"({"a": 1, "b": 1})", "{}", 0}}, R"({"b": 1})", "{}", {"COLLSCAN"}},
+    // Sort from the index, forward and backward, after an equality prefix.
+    {{{R"({"a": 1, "b": 1})", "{}", 0}}, R"({"a": 1})", R"({"b": -1})",
+     {"FETCH(IXSCAN a_1_b_1 backward [1, 1] [MinKey, MaxKey]) sorted"}},
+    {{{R"({"a": 1, "b": -1})", "{}", 0}}, R"({})", R"({"a": -1, "b": 1})",
+     {"FETCH(IXSCAN a_1_b_-1 backward [MinKey, MaxKey] [MinKey, MaxKey]) sorted"}},
+    // Mixed directions that match neither way: no index sort.
+    {{{R"({"a": 1, "b": 1})", "{}", 0}}, R"({})", R"({"a": 1, "b": -1})", {"COLLSCAN"}},
+    // An $in prefix before the sort field: merged.
+    {{{R"({"a": 1, "b": 1})", "{}", 0}}, R"({"a": {"$in": [1, 2]}})", R"({"b": 1})",
+     {"FETCH(SORT_MERGE(IXSCAN a_1_b_1 [1, 1] [MinKey, MaxKey], IXSCAN a_1_b_1 [2, 2] [MinKey, MaxKey])) sorted"}},
+    // A multikey field cannot give a sort.
+    {{{R"({"a": 1})", "{}", 1}}, R"({})", R"({"a": 1})", {"COLLSCAN"}},
+    // $or: one scan per branch.
+    {{{R"({"a": 1})", "{}", 0}, {R"({"b": 1})", "{}", 0}}, R"({"$or": [{"a": 1}, {"b": 2}]})", "{}",
+     {"FETCH(OR(IXSCAN a_1 [1, 1], IXSCAN b_1 [2, 2]))"}},
+    // A branch without an index: no OR plan.
+    {{{R"({"a": 1})", "{}", 0}}, R"({"$or": [{"a": 1}, {"c": 2}]})", "{}", {"COLLSCAN"}},
+    // Two candidate indexes.
+    {{{R"({"a": 1})", "{}", 0}, {R"({"b": 1})", "{}", 0}}, R"({"a": 1, "b": 2})", "{}",
+     {"FETCH(IXSCAN a_1 [1, 1])", "FETCH(IXSCAN b_1 [2, 2])"}},
+    // Sparse: not for {a: null} (missing fields match it) nor for a bare sort.
+    {{{R"({"a": 1})", R"({"sparse": true})", 0}}, R"({"a": null})", "{}", {"COLLSCAN"}},
+    {{{R"({"a": 1})", R"({"sparse": true})", 0}}, R"({"a": 3})", "{}", {"FETCH(IXSCAN a_1 [3, 3])"}},
+    // Partial: only when the filter implies the partial filter.
+    {{{R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$gt": 5}}})", 0}}, R"({"a": 3})", "{}", {"COLLSCAN"}},
+    {{{R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$gt": 5}}})", 0}}, R"({"a": {"$gte": 7}})", "{}",
+     {"FETCH(IXSCAN a_1 [7, inf.0])"}},
+    // Hidden indexes are not used.
+    {{{R"({"a": 1})", R"({"hidden": true})", 0}}, R"({"a": 3})", "{}", {"COLLSCAN"}},
+    // Hashed: equality only.
+    {{{R"({"a": "hashed"})", "{}", 0}}, R"({"a": {"$gt": 3}})", "{}", {"COLLSCAN"}},
+    // $ne: everything but the point.
+    {{{R"({"a": 1})", "{}", 0}}, R"({"a": {"$ne": 3}})", "{}", {"FETCH(IXSCAN a_1 [MinKey, 3)U(3, MaxKey])"}},
+};
+
+TEST(PlannerTest, CandidatePlansFollowMongoDBsRules) {
+  for (const Case& c : kCases) {
+    EXPECT_EQ(Plans(c.indexes, c.filter, c.sort), c.expected) << c.filter << " sort " << c.sort;
+  }
+}
+
+TEST(PlannerTest, CoveredPlansNeedEveryFieldInANonMultikeyIndexWithoutNull) {
+  std::vector<IndexDesc> ab = {{R"({"a": 1, "b": 1})", "{}", 0}};
+  EXPECT_EQ(Plans(ab, R"({"a": {"$gt": 1}})", "{}", std::vector<std::string>{"a", "b"}),
+            std::vector<std::string>{"FETCH(IXSCAN a_1_b_1 (1, inf.0] [MinKey, MaxKey])"});
+  // b's bounds hold null (a missing b): not covered. With b bounded too, covered.
+  EXPECT_EQ(Plans(ab, R"({"a": {"$gt": 1}, "b": {"$lt": 5}})", "{}", std::vector<std::string>{"a", "b"}),
+            std::vector<std::string>{"IXSCAN a_1_b_1 (1, inf.0] [-inf.0, 5) covered"});
+  EXPECT_EQ(Plans(ab, R"({"a": 2})", "{}", std::vector<std::string>{"a"}),
+            std::vector<std::string>{"IXSCAN a_1_b_1 [2, 2] [MinKey, MaxKey] covered"});
+  // A projected field outside the index, or a multikey index: fetched.
+  EXPECT_EQ(Plans(ab, R"({"a": 2})", "{}", std::vector<std::string>{"a", "c"}),
+            std::vector<std::string>{"FETCH(IXSCAN a_1_b_1 [2, 2] [MinKey, MaxKey])"});
+  EXPECT_EQ(Plans({{R"({"a": 1})", "{}", 1}}, R"({"a": 2})", "{}", std::vector<std::string>{"a"}),
+            std::vector<std::string>{"FETCH(IXSCAN a_1 [2, 2])"});
+}
+
+TEST(PlannerTest, StringBoundsOnlyUnderTheIndexCollation) {
+  const char* fr = R"({"locale": "fr", "strength": 2})";
+  // Binary index, collated query: numbers still bounded, strings not.
+  EXPECT_EQ(Plans({{R"({"a": 1})", "{}", 0}}, R"({"a": "x"})", "{}", std::nullopt, fr),
+            std::vector<std::string>{"COLLSCAN"});
+  EXPECT_EQ(Plans({{R"({"a": 1})", "{}", 0}}, R"({"a": 3})", "{}", std::nullopt, fr),
+            std::vector<std::string>{"FETCH(IXSCAN a_1 [3, 3])"});
+  std::string opts = std::string(R"({"collation": )") + fr + "}";
+  EXPECT_EQ(Plans({{R"({"a": 1})", opts.c_str(), 0}}, R"({"a": "x"})", "{}", std::nullopt, fr).size(), 1u);
+  EXPECT_NE(Plans({{R"({"a": 1})", opts.c_str(), 0}}, R"({"a": "x"})", "{}", std::nullopt, fr)[0], "COLLSCAN");
+}
+
+}  // namespace
+}  // namespace micromongo::planner

@@ -1,0 +1,62 @@
+#include "planner/query_solution.h"
+
+namespace micromongo::planner {
+namespace {
+
+void Describe(const PlanNode& n, std::string* out) {
+  out->append(StageName(n.kind));
+  if (n.kind == NodeKind::kIndexScan) {
+    out->append(" ").append(n.index->name);
+    if (n.direction < 0) out->append(" backward");
+    for (const IntervalList& list : n.bounds) {
+      out->append(" ");
+      for (size_t i = 0; i < list.size(); ++i) {
+        if (i > 0) out->append("U");
+        out->append(list[i].ToString());
+      }
+    }
+  }
+  if (n.kind == NodeKind::kCollScan && n.direction < 0) out->append(" backward");
+  if (n.children.empty()) return;
+  out->append("(");
+  for (size_t i = 0; i < n.children.size(); ++i) {
+    if (i > 0) out->append(", ");
+    Describe(*n.children[i], out);
+  }
+  out->append(")");
+}
+
+}  // namespace
+
+std::unique_ptr<PlanNode> PlanNode::Clone() const {
+  auto n = std::make_unique<PlanNode>();
+  n->kind = kind;
+  n->index = index;
+  n->bounds = bounds;
+  n->direction = direction;
+  n->filter_keys = filter_keys;
+  n->sort_pattern = sort_pattern;
+  for (const auto& c : children) n->children.push_back(c->Clone());
+  return n;
+}
+
+std::string QuerySolution::Summary() const {
+  std::string out;
+  if (root != nullptr) Describe(*root, &out);
+  return out;
+}
+
+const char* StageName(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::kEof: return "EOF";
+    case NodeKind::kIdHack: return "IDHACK";
+    case NodeKind::kCollScan: return "COLLSCAN";
+    case NodeKind::kIndexScan: return "IXSCAN";
+    case NodeKind::kFetch: return "FETCH";
+    case NodeKind::kOr: return "OR";
+    case NodeKind::kSortMerge: return "SORT_MERGE";
+  }
+  return "EOF";
+}
+
+}  // namespace micromongo::planner

@@ -1,0 +1,67 @@
+#pragma once
+
+// Query solutions: the plan trees the planner proposes and the executor runs (MongoDB's
+// QuerySolutionNode). A solution reads one collection through its _id, a collection scan,
+// or index scans, and says whether its output is already in the requested sort order.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "index/index_key.h"
+#include "planner/interval.h"
+
+namespace micromongo::planner {
+
+// An index the planner may use, with what writes have taught about it.
+struct IndexEntry {
+  uint32_t id = 0;
+  std::string name;
+  std::shared_ptr<const index::IndexSpec> spec;
+  uint64_t multikey_fields = 0;  // bit i: key field i has had an array along its path
+
+  bool multikey() const { return multikey_fields != 0; }
+  bool field_multikey(size_t i) const { return (multikey_fields >> std::min<size_t>(i, 63)) & 1; }
+};
+
+enum class NodeKind {
+  kEof,        // nothing can match (an empty $in, a missing collection)
+  kIdHack,     // one record by its _id
+  kCollScan,   // every record, filtered
+  kIndexScan,  // index entries within bounds (a covered plan filters them itself)
+  kFetch,      // the records named by the child's entries, filtered
+  kOr,         // the children's records, each once
+  kSortMerge,  // the children's entries merged in sort order, each record once
+};
+
+struct PlanNode {
+  NodeKind kind = NodeKind::kEof;
+  std::vector<std::unique_ptr<PlanNode>> children;
+
+  // kIndexScan
+  const IndexEntry* index = nullptr;
+  std::vector<IntervalList> bounds;  // per key field, ascending key strings
+  // kIndexScan and kCollScan: 1 forward, -1 backward.
+  int direction = 1;
+  // kIndexScan of a covered plan: the filter runs on the document the key values make.
+  bool filter_keys = false;
+  // kSortMerge: the sort pattern (BSON) its children are each ordered by.
+  std::string sort_pattern;
+
+  std::unique_ptr<PlanNode> Clone() const;
+};
+
+struct QuerySolution {
+  std::unique_ptr<PlanNode> root;
+  bool provides_sort = false;  // output already in the requested order
+  bool covered = false;        // no record is fetched; documents are made of key values
+
+  // One line naming the plan's shape ("FETCH(IXSCAN a_1 [1, 1])"), for tests and logs.
+  std::string Summary() const;
+};
+
+// MongoDB's explain name of a node ("IXSCAN", "FETCH", ...).
+const char* StageName(NodeKind kind);
+
+}  // namespace micromongo::planner

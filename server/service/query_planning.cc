@@ -1,0 +1,140 @@
+#include "service/query_planning.h"
+
+#include <mutex>
+
+#include "absl/container/flat_hash_map.h"
+#include "document/builder.h"
+#include "document/status.h"
+
+namespace micromongo::service {
+namespace {
+
+using bson::DocView;
+
+// {_id: 1}, named _id_: the records themselves, keyed by _id.
+const std::shared_ptr<const index::IndexSpec>& IdIndexSpec() {
+  static const auto* spec = [] {
+    bson::Builder key;
+    key.AppendInt32("_id", 1);
+    std::string key_bytes = std::move(key).Finish();
+    bson::Builder b;
+    b.AppendInt32("v", 2);
+    b.AppendDocument("key", DocView(key_bytes));
+    b.AppendString("name", "_id_");
+    std::string bytes = std::move(b).Finish();
+    return new std::shared_ptr<const index::IndexSpec>(
+        std::make_shared<const index::IndexSpec>(*index::IndexSpec::Parse(DocView(bytes))));
+  }();
+  return *spec;
+}
+
+// Key patterns are the same index when their fields and directions agree (1 == 1.0).
+bool SameKeyPattern(DocView a, DocView b) {
+  auto x = a.begin(), y = b.begin();
+  for (; x != a.end() && y != b.end(); ++x, ++y) {
+    if (x->key != y->key) return false;
+    if (x->value.IsNumber() && y->value.IsNumber()) {
+      if ((x->value.AsDouble() < 0) != (y->value.AsDouble() < 0)) return false;
+    } else if (bson::CompareValues(x->value, y->value) != 0) {
+      return false;
+    }
+  }
+  return x == a.end() && y == b.end();
+}
+
+absl::Status NoSuchHint() {
+  return MongoError(kBadValue, "hint provided does not correspond to an existing index");
+}
+
+}  // namespace
+
+std::shared_ptr<const index::IndexSpec> ParsedIndexSpec(std::string_view spec_bson) {
+  static std::mutex mu;
+  static auto* cache = new absl::flat_hash_map<std::string, std::shared_ptr<const index::IndexSpec>>();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = cache->find(std::string(spec_bson));
+    if (it != cache->end()) return it->second;
+  }
+  auto parsed = index::IndexSpec::Parse(DocView(spec_bson));
+  if (!parsed.ok()) return nullptr;
+  auto spec = std::make_shared<const index::IndexSpec>(*std::move(parsed));
+  std::lock_guard<std::mutex> l(mu);
+  if (cache->size() > 10000) cache->clear();
+  cache->emplace(std::string(spec_bson), spec);
+  return spec;
+}
+
+absl::StatusOr<QueryHint> ParseHint(const bson::ValueView& hint) {
+  QueryHint h;
+  if (hint.type == BsonType::kString) {
+    h.index_name = std::string(hint.String());
+    return h;
+  }
+  if (hint.type != BsonType::kDocument) return MongoError(kBadValue, "hint must be a string or an object");
+  DocView d = hint.Doc();
+  if (d.empty()) return h;
+  if (d.begin()->key == "$natural") {
+    const bson::ValueView& v = d.begin()->value;
+    if (!v.IsNumber() || (v.AsDouble() != 1 && v.AsDouble() != -1)) {
+      return MongoError(kBadValue, "$natural hint must be 1 or -1");
+    }
+    h.natural = v.AsDouble() > 0 ? 1 : -1;
+    return h;
+  }
+  h.key_pattern = std::string(d.bytes());
+  return h;
+}
+
+absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<storage::Database> db,
+                                                             std::shared_ptr<const storage::Collection> coll,
+                                                             const QueryRequest& request, const Deadline* deadline) {
+  exec::ExecContext ctx;
+  // The snapshot before the multikey flags: a write it holds set its flags before it
+  // committed, so the planner sees them.
+  ctx.snapshot = db->Snapshot();
+  ctx.db = std::move(db);
+  ctx.coll = std::move(coll);
+  ctx.filter = request.filter;
+  ctx.deadline = deadline;
+
+  auto input = std::make_shared<planner::PlannerInput>();
+  input->filter = request.filter.get();
+  input->sort = request.sort;
+  input->projection_fields = request.projection_fields;
+  input->projection_includes_id = request.projection_includes_id;
+  planner::IndexEntry id;
+  id.id = 0;
+  id.name = "_id_";
+  id.spec = IdIndexSpec();
+  input->indexes.push_back(std::move(id));
+  for (const storage::IndexDef& def : ctx.coll->indexes()) {
+    planner::IndexEntry e;
+    e.id = def.id;
+    e.name = std::string(def.name());
+    e.spec = ParsedIndexSpec(def.spec);
+    if (e.spec == nullptr) continue;
+    e.multikey_fields = def.multikey_fields();
+    input->indexes.push_back(std::move(e));
+  }
+  const QueryHint& hint = request.hint;
+  if (hint.natural != 0) {
+    input->hint_natural = hint.natural;
+  } else if (!hint.empty()) {
+    for (size_t i = 0; i < input->indexes.size(); ++i) {
+      const planner::IndexEntry& e = input->indexes[i];
+      bool named = !hint.index_name.empty() ? e.name == hint.index_name
+                                            : SameKeyPattern(e.spec->key_pattern(), DocView(hint.key_pattern));
+      if (!named) continue;
+      if (e.spec->hidden()) return NoSuchHint();  // hidden indexes cannot be hinted
+      input->hint_index = i;
+      break;
+    }
+    if (!input->hint_index) return NoSuchHint();
+  }
+  std::vector<planner::QuerySolution> solutions = planner::Plan(*input);
+  return exec::PlanExecutor::Make(std::move(ctx), std::move(input), std::move(solutions), request.results_target,
+                                  !request.sort.empty());
+}
+
+}  // namespace micromongo::service
