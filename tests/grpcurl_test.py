@@ -261,6 +261,32 @@ class GrpcurlTest(unittest.TestCase):
             {"json": '{"$group": {"total": {"$sum": 1}}}'}]), ok=False)
         self.assertIn("[15955", err)
 
+    def test_4_explain_in_json(self):
+        """Explain of a find and a delete by hand: the plan tree, its bounds and statistics."""
+        ns = {"database": "shop", "collection": "stock"}
+        self.call("micromongo.v1.DataService/Insert", dict(ns, documents=[
+            {"json": '{"_id": %d, "qty": %d}' % (i, i * 10)} for i in range(1, 11)]))
+        self.call("micromongo.v1.DataService/CreateIndexes", dict(ns, indexes=[{"keys": {"json": '{"qty": 1}'}}]))
+        out = self.call("micromongo.v1.DataService/Explain", {
+            "verbosity": "executionStats",
+            "find": dict(ns, filter={"json": '{"qty": {"$gt": 50}}'}, sort={"json": '{"qty": -1}'}, limit=2)})
+        explain = json.loads(out["explain"]["json"])
+        limit = explain["queryPlanner"]["winningPlan"]
+        self.assertEqual(limit["stage"], "LIMIT")
+        scan = limit["inputStage"]["inputStage"]
+        self.assertEqual((scan["stage"], scan["indexName"], scan["direction"]), ("IXSCAN", "qty_1", "backward"))
+        self.assertEqual(scan["indexBounds"], {"qty": ["[inf.0, 50)"]})
+        self.assertEqual(explain["executionStats"]["nReturned"], 2)
+        self.assertEqual(explain["executionStats"]["totalKeysExamined"], 2)
+        deleted = self.call("micromongo.v1.DataService/Explain", {
+            "verbosity": "executionStats", "delete": dict(ns, filter={"json": '{"qty": {"$lte": 30}}'}, multi=True)})
+        stages = json.loads(deleted["explain"]["json"])["executionStats"]["executionStages"]
+        self.assertEqual((stages["stage"], stages["nWouldDelete"]), ("DELETE", 3))
+        count = self.call("micromongo.v1.DataService/Count", dict(ns))
+        self.assertEqual(int(count["count"]), 10)
+        bad = self.call("micromongo.v1.DataService/Explain", {"verbosity": "everything", "find": ns}, ok=False)
+        self.assertIn("[2 BadValue]", bad)
+
     def test_5_shutdown_rpc_stops_the_server_gracefully(self):
         self.call("micromongo.v1.AdminService/Shutdown", {})
         self.assertEqual(self.server.wait(timeout=10), 0)

@@ -2,6 +2,7 @@
 
 #include "client_core.h"
 #include "cursor_state.h"
+#include "requests.h"
 #include "document/status.h"
 #include "micromongo/error.h"
 
@@ -94,22 +95,7 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
 Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   auto state = std::make_unique<internal::CursorState>();
   auto& rpc = core_->Rpc(&state->bridge);
-  v1::FindRequest request;
-  request.set_database(db_);
-  request.set_collection(name_);
-  internal::SetBson(request.mutable_filter(), filter);
-  if (options.projection) internal::SetBson(request.mutable_projection(), *options.projection);
-  if (options.sort) internal::SetBson(request.mutable_sort(), *options.sort);
-  request.set_skip(options.skip);
-  request.set_limit(options.limit);
-  request.set_batch_size(options.batch_size);
-  request.set_max_time_ms(options.max_time_ms);
-  request.set_comment(options.comment);
-  request.set_allow_disk_use(options.allow_disk_use);
-  request.set_no_cursor_timeout(options.no_cursor_timeout);
-  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
-  if (options.let) internal::SetBson(request.mutable_let(), *options.let);
-  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
+  v1::FindRequest request = internal::FindRequestOf(db_, name_, filter, options);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
   state->batch_size = options.batch_size;
@@ -121,19 +107,7 @@ Cursor Collection::Aggregate(const std::vector<Document>& pipeline,
                              const AggregateOptions& options) {
   auto state = std::make_unique<internal::CursorState>();
   auto& rpc = core_->Rpc(&state->bridge);
-  v1::AggregateRequest request;
-  request.set_database(db_);
-  request.set_collection(name_);
-  for (const Document& stage : pipeline) internal::SetBson(request.add_pipeline(), stage);
-  request.set_batch_size(options.batch_size);
-  request.set_max_time_ms(options.max_time_ms);
-  request.set_comment(options.comment);
-  request.set_allow_disk_use(options.allow_disk_use);
-  request.set_explain(options.explain);
-  request.set_bypass_document_validation(options.bypass_document_validation);
-  if (options.let) internal::SetBson(request.mutable_let(), *options.let);
-  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
-  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
+  v1::AggregateRequest request = internal::AggregateRequestOf(db_, name_, pipeline, options);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Aggregate(c, request, &reply); });
   state->batch_size = options.batch_size;
@@ -150,15 +124,7 @@ std::optional<Document> Collection::FindOne(const Document& filter, FindOptions 
 int64_t Collection::CountDocuments(const Document& filter, const CountOptions& options) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::CountRequest request;
-  request.set_database(db_);
-  request.set_collection(name_);
-  internal::SetBson(request.mutable_filter(), filter);
-  request.set_skip(options.skip);
-  request.set_limit(options.limit);
-  request.set_max_time_ms(options.max_time_ms);
-  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
-  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
+  v1::CountRequest request = internal::CountRequestOf(db_, name_, filter, options);
   v1::CountReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Count(c, request, &reply); });
   return reply.count();
@@ -180,22 +146,7 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
                                   const UpdateOptions& options) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::UpdateRequest request;
-  request.set_database(db_);
-  request.set_collection(name_);
-  internal::SetBson(request.mutable_filter(), filter);
-  if (update != nullptr) internal::SetBson(request.mutable_update(), *update);
-  if (pipeline != nullptr) {
-    for (const Document& stage : pipeline->stages) internal::SetBson(request.add_pipeline(), stage);
-  }
-  request.set_multi(multi);
-  request.set_upsert(options.upsert);
-  request.set_replace(replace);
-  for (const Document& f : options.array_filters) internal::SetBson(request.add_array_filters(), f);
-  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
-  if (options.let) internal::SetBson(request.mutable_let(), *options.let);
-  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
-  request.set_bypass_document_validation(options.bypass_document_validation);
+  v1::UpdateRequest request = internal::UpdateRequestOf(db_, name_, filter, update, pipeline, multi, replace, options);
   v1::UpdateReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Update(c, request, &reply); });
   UpdateResult result;
@@ -237,14 +188,7 @@ DeleteResult Collection::DoDelete(const Document& filter, bool multi,
                                   const DeleteOptions& options) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::DeleteRequest request;
-  request.set_database(db_);
-  request.set_collection(name_);
-  internal::SetBson(request.mutable_filter(), filter);
-  request.set_multi(multi);
-  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
-  if (options.let) internal::SetBson(request.mutable_let(), *options.let);
-  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
+  v1::DeleteRequest request = internal::DeleteRequestOf(db_, name_, filter, multi, options);
   v1::DeleteReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Delete(c, request, &reply); });
   return DeleteResult{reply.deleted_count()};
@@ -257,55 +201,12 @@ DeleteResult Collection::DeleteMany(const Document& filter, const DeleteOptions&
   return DoDelete(filter, true, options);
 }
 
-namespace {
-
-struct FindAndModifyArgs {
-  const Document* update = nullptr;
-  const Pipeline* pipeline = nullptr;
-  bool replace = false, remove = false, upsert = false, return_new = false;
-  const std::optional<Document>* projection = nullptr;
-  const std::optional<Document>* sort = nullptr;
-  const std::vector<Document>* array_filters = nullptr;
-  int64_t max_time_ms = 0;
-  const std::optional<Hint>* hint = nullptr;
-  const std::optional<Document>* let = nullptr;
-  const std::optional<Document>* collation = nullptr;
-  bool bypass_document_validation = false;
-};
-
-}  // namespace
-
 static std::optional<Document> RunFindAndModify(internal::ClientCore* core, const std::string& db,
                                                 const std::string& coll, const Document& filter,
-                                                const FindAndModifyArgs& a) {
+                                                const internal::FindAndModifyArgs& a) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core->Rpc(&keep);
-  v1::FindAndModifyRequest request;
-  request.set_database(db);
-  request.set_collection(coll);
-  internal::SetBson(request.mutable_filter(), filter);
-  if (a.update != nullptr) internal::SetBson(request.mutable_update(), *a.update);
-  if (a.pipeline != nullptr) {
-    for (const Document& stage : a.pipeline->stages) internal::SetBson(request.add_pipeline(), stage);
-  }
-  if (a.projection != nullptr && *a.projection) {
-    internal::SetBson(request.mutable_projection(), **a.projection);
-  }
-  if (a.sort != nullptr && *a.sort) internal::SetBson(request.mutable_sort(), **a.sort);
-  if (a.array_filters != nullptr) {
-    for (const Document& f : *a.array_filters) internal::SetBson(request.add_array_filters(), f);
-  }
-  request.set_replace(a.replace);
-  request.set_remove(a.remove);
-  request.set_upsert(a.upsert);
-  request.set_return_new(a.return_new);
-  request.set_max_time_ms(a.max_time_ms);
-  request.set_bypass_document_validation(a.bypass_document_validation);
-  if (a.hint != nullptr) internal::SetHint(request.mutable_hint(), *a.hint);
-  if (a.let != nullptr && *a.let) internal::SetBson(request.mutable_let(), **a.let);
-  if (a.collation != nullptr && *a.collation) {
-    internal::SetBson(request.mutable_collation(), **a.collation);
-  }
+  v1::FindAndModifyRequest request = internal::FindAndModifyRequestOf(db, coll, filter, a);
   v1::FindAndModifyReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->FindAndModify(c, request, &reply); });
   if (!reply.has_value()) return std::nullopt;
@@ -314,24 +215,12 @@ static std::optional<Document> RunFindAndModify(internal::ClientCore* core, cons
 
 std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, const Document& update,
                                                      const FindOneAndUpdateOptions& o) {
-  return RunFindAndModify(core_.get(), db_, name_, filter,
-                          {.update = &update, .upsert = o.upsert,
-                           .return_new = o.return_document == ReturnDocument::kAfter,
-                           .projection = &o.projection, .sort = &o.sort,
-                           .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
-                           .hint = &o.hint, .let = &o.let, .collation = &o.collation,
-                           .bypass_document_validation = o.bypass_document_validation});
+  return RunFindAndModify(core_.get(), db_, name_, filter, internal::UpdateArgs(&update, nullptr, o));
 }
 
 std::optional<Document> Collection::FindOneAndUpdate(const Document& filter, const Pipeline& pipeline,
                                                      const FindOneAndUpdateOptions& o) {
-  return RunFindAndModify(core_.get(), db_, name_, filter,
-                          {.pipeline = &pipeline, .upsert = o.upsert,
-                           .return_new = o.return_document == ReturnDocument::kAfter,
-                           .projection = &o.projection, .sort = &o.sort,
-                           .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms,
-                           .hint = &o.hint, .let = &o.let, .collation = &o.collation,
-                           .bypass_document_validation = o.bypass_document_validation});
+  return RunFindAndModify(core_.get(), db_, name_, filter, internal::UpdateArgs(nullptr, &pipeline, o));
 }
 
 std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
@@ -347,9 +236,7 @@ std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
 
 std::optional<Document> Collection::FindOneAndDelete(const Document& filter,
                                                      const FindOneAndDeleteOptions& o) {
-  return RunFindAndModify(core_.get(), db_, name_, filter,
-                          {.remove = true, .projection = &o.projection, .sort = &o.sort,
-                           .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let, .collation = &o.collation});
+  return RunFindAndModify(core_.get(), db_, name_, filter, internal::DeleteArgs(o));
 }
 
 BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
@@ -425,14 +312,7 @@ std::vector<Value> Collection::Distinct(std::string_view key, const Document& fi
                                         const DistinctOptions& options) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::DistinctRequest request;
-  request.set_database(db_);
-  request.set_collection(name_);
-  request.set_key(std::string(key));
-  internal::SetBson(request.mutable_filter(), filter);
-  request.set_max_time_ms(options.max_time_ms);
-  if (options.hint) internal::SetHint(request.mutable_hint(), options.hint);
-  if (options.collation) internal::SetBson(request.mutable_collation(), *options.collation);
+  v1::DistinctRequest request = internal::DistinctRequestOf(db_, name_, key, filter, options);
   v1::DistinctReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Distinct(c, request, &reply); });
   Document values = internal::FromDoc(reply.values());

@@ -62,6 +62,9 @@ struct ReadPlan {
   bool covered = false;
   Document winning_plan;               // explain's queryPlanner.winningPlan
   std::vector<Document> rejected_plans;
+  // After the read has run: {nReturned, totalKeysExamined, totalDocsExamined,
+  // executionStages}. Valid while the read's stage lives.
+  std::function<Document()> execution_stats;
 };
 
 // Reads one collection's documents by equality of one field through an index on it: what an
@@ -149,6 +152,8 @@ struct ExecContext {
   int64_t group_memory_limit = kDefaultBlockingMemoryLimit;
   std::string temp_dir;        // where spill files go (empty: nowhere)
   bool bypass_validation = false;
+  // The aggregate command's hint for its collection read ({"": <hint>} BSON; empty: none).
+  std::string read_hint;
 
   const bson::Collator* collator_ptr() const { return collator.get(); }
   // Variables for evaluating an expression on `row`.

@@ -203,6 +203,7 @@ absl::StatusOr<StagePtr> Pipeline::OpenOnCollection(std::string_view db, std::st
   ReadRequest request;
   request.db = std::string(db);
   request.collection = std::string(coll);
+  request.hint = ctx->read_hint;
   if (*view) {
     // A view reads its base collection through the view's pipeline first.
     ParseOptions view_options;

@@ -1,5 +1,7 @@
 #include "service/aggregation.h"
 
+#include <chrono>
+
 #include "document/builder.h"
 #include "document/status.h"
 #include "pipeline/pipeline.h"
@@ -8,6 +10,20 @@
 
 namespace micromongo::service {
 namespace {
+
+// {"": <hint>} as pipeline::ReadRequest carries it (empty: none).
+std::string HintBson(const QueryHint& h) {
+  if (h.empty()) return "";
+  Document hint;
+  if (h.natural != 0) {
+    hint.Append("", Document{{"$natural", h.natural}});
+  } else if (!h.index_name.empty()) {
+    hint.Append("", h.index_name);
+  } else {
+    hint.Append("", bson::Decode(bson::DocView(h.key_pattern)));
+  }
+  return bson::Encode(hint);
+}
 
 struct Prepared {
   std::shared_ptr<const pipeline::Pipeline> pipeline;
@@ -31,6 +47,7 @@ absl::StatusOr<Prepared> Prepare(const AggregateCommand& c) {
   p.options.deadline = c.deadline;
   p.options.allow_disk_use = c.allow_disk_use;
   p.options.bypass_validation = c.bypass_validation;
+  p.options.read_hint = HintBson(c.hint);
   pipeline::ParseOptions parse;
   parse.let = p.options.let ? &*p.options.let : nullptr;
   parse.collator = c.collator;
@@ -62,10 +79,14 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenAggregate(storage::Engine* engine, c
   return std::unique_ptr<Cursor>(std::move(cursor));
 }
 
-absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const AggregateCommand& command) {
+absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const AggregateCommand& command,
+                                          bool execution_stats) {
   auto prepared = Prepare(command);
   if (!prepared.ok()) return prepared.status();
   std::shared_ptr<const pipeline::Pipeline> p = prepared->pipeline;
+  if (execution_stats && p->EndsWithWriter()) {
+    return MongoError(kBadValue, "explain with executionStats cannot run a pipeline that writes ($out, $merge)");
+  }
   PipelineCursor cursor(engine, p, std::move(prepared->options));
   pipeline::ReadPlan plan;
   Array stages;
@@ -85,7 +106,24 @@ absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const Aggrega
     planner.Append("winningPlan", winning);
     Array rejected(plan.rejected_plans.begin(), plan.rejected_plans.end());
     planner.Append("rejectedPlans", rejected);
-    stages.push_back(Document{{"$cursor", Document{{"queryPlanner", planner}}}});
+    Document cursor_stage{{"queryPlanner", planner}};
+    if (execution_stats) {
+      auto started = std::chrono::steady_clock::now();
+      std::vector<std::string> out;
+      int64_t returned = 0;
+      while (!cursor.exhausted()) {
+        out.clear();
+        if (auto s = cursor.NextBatch(0, SIZE_MAX, &out); !s.ok()) return s;
+        returned += static_cast<int64_t>(out.size());
+      }
+      auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      Document stats = plan.execution_stats ? plan.execution_stats() : Document();
+      stats.Set("executionSuccess", true);
+      stats.Set("executionTimeMillis", static_cast<int64_t>(millis.count()));
+      stats.Set("nPipelineReturned", returned);
+      cursor_stage.Append("executionStats", stats);
+    }
+    stages.push_back(Document{{"$cursor", cursor_stage}});
   }
   for (size_t i = first; i < explained.size(); ++i) stages.push_back(explained[i]);
   return Document{{"explainVersion", "1"}, {"stages", stages}, {"ok", 1.0}};
@@ -125,17 +163,7 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const 
     read.projection_fields = command.projection->PlainInclusion(&includes_id);
     read.projection_includes_id = includes_id;
   }
-  if (!command.hint.empty()) {
-    Document hint;
-    if (command.hint.natural != 0) {
-      hint.Append("", Document{{"$natural", command.hint.natural}});
-    } else if (!command.hint.index_name.empty()) {
-      hint.Append("", command.hint.index_name);
-    } else {
-      hint.Append("", bson::Decode(bson::DocView(command.hint.key_pattern)));
-    }
-    read.hint = bson::Encode(hint);
-  }
+  read.hint = HintBson(command.hint);
   if (command.limit > 0 && command.skip <= INT64_MAX - command.limit) {
     read.results_target = std::min<int64_t>(101, command.skip + command.limit);
   }

@@ -29,6 +29,7 @@ struct AggregateCommand {
   Deadline deadline;
   bool allow_disk_use = false;
   bool bypass_validation = false;
+  QueryHint hint;  // for the collection read
 };
 
 // The aggregation's cursor. A pipeline ending in $out or $merge has run to completion when
@@ -37,7 +38,10 @@ struct AggregateCommand {
 absl::StatusOr<std::unique_ptr<Cursor>> OpenAggregate(storage::Engine* engine, const AggregateCommand& command);
 
 // explain of the aggregation: {stages: [{$cursor: {queryPlanner: {...}}}, <stage>, ...]}.
-absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const AggregateCommand& command);
+// With `execution_stats`, the pipeline runs (a pipeline ending in $out or $merge is refused
+// then) and $cursor also holds the read's executionStats.
+absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const AggregateCommand& command,
+                                          bool execution_stats = false);
 
 // Runs the aggregation to its end and returns the documents (reads of views by count and
 // distinct).

@@ -218,14 +218,15 @@ class ChunkedWriter {
 absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, const query::Matcher& filter,
                                      const update::Update& update, bool multi, bool upsert,
-                                     const Deadline& deadline, const WriteOptions& options) {
+                                     const Deadline& deadline, const WriteOptions& options,
+                                     const QueryHint& hint) {
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/upsert, Access::kWrite, options);
   if (!ns.ok()) return ns.status();
   UpdateOutcome out;
   if (ns->coll == nullptr) return out;
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
   ChunkedWriter writer(ns->db.get(), /*pipelined=*/multi && ns->indexes.empty());
-  Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
+  Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint);
   std::string key, doc, updated;  // reused across documents
   absl::Status failure;
   while (true) {
@@ -260,14 +261,14 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
 
 absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name,
                                std::string_view coll_name, const query::Matcher& filter,
-                               bool multi, const Deadline& deadline) {
+                               bool multi, const Deadline& deadline, const QueryHint& hint) {
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false, Access::kWrite);
   if (!ns.ok()) return ns.status();
   if (ns->coll == nullptr) return 0;
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
   // Deletes never check uniqueness, so their chunks may pipeline even with indexes.
   ChunkedWriter writer(ns->db.get(), /*pipelined=*/multi);
-  Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
+  Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint);
   std::string key, doc;
   int64_t deleted = 0;
   while (true) {
@@ -287,17 +288,17 @@ absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name
 
 absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db_name,
                               std::string_view coll_name, const query::Matcher& filter,
-                              int64_t skip, int64_t limit, const Deadline& deadline) {
+                              int64_t skip, int64_t limit, const Deadline& deadline, const QueryHint& hint) {
   if (skip < 0) return MongoError(kBadValue, "skip must be non-negative");
   if (limit < 0) return MongoError(kBadValue, "limit must be non-negative");
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
   if (!ns.ok()) return ns.status();
   if (ns->coll == nullptr) return 0;
   int64_t n = 0;
-  if (filter.MatchesAll()) {
+  if (filter.MatchesAll() && hint.empty()) {
     n = ns->coll->count();
   } else {
-    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
+    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint);
     std::string key, doc;
     while (true) {
       auto more = candidates.Next(&key, &doc);
@@ -335,7 +336,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     return spec.projection->Apply(DocView(doc), spec.filter);
   };
   // The first match in sort order (or in _id order without a sort).
-  Candidates candidates(ns->db.get(), *ns->coll, *spec.filter, spec.deadline);
+  Candidates candidates(ns->db.get(), *ns->coll, *spec.filter, spec.deadline, spec.hint);
   std::string key, doc, best_key, best_doc;
   std::string best_sort_key;
   bool found = false;
@@ -446,13 +447,14 @@ absl::Status CheckDistinctKey(std::string_view key) {
 
 absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, std::string_view key,
-                                     const query::Matcher& filter, const Deadline& deadline) {
+                                     const query::Matcher& filter, const Deadline& deadline,
+                                     const QueryHint& hint) {
   if (auto s = CheckDistinctKey(key); !s.ok()) return s;
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false);
   if (!ns.ok()) return ns.status();
   DistinctValues values{std::string(key), filter.collator()};
   if (ns->coll != nullptr) {
-    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline);
+    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint);
     std::string record_key, doc;
     while (true) {
       auto more = candidates.Next(&record_key, &doc);

@@ -20,6 +20,7 @@
 #include "query/matcher.h"
 #include "query/projection.h"
 #include "query/sort.h"
+#include "service/query_planning.h"
 #include "util/deadline.h"
 #include "storage/engine.h"
 #include "update/update.h"
@@ -61,18 +62,19 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
                                      std::string_view coll, const query::Matcher& filter,
                                      const update::Update& update, bool multi, bool upsert,
                                      const Deadline& deadline = {},
-                                     const WriteOptions& options = {});
+                                     const WriteOptions& options = {}, const QueryHint& hint = {});
 
 absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db,
                                std::string_view coll, const query::Matcher& filter, bool multi,
-                               const Deadline& deadline = {});
+                               const Deadline& deadline = {}, const QueryHint& hint = {});
 
 absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db,
                               std::string_view coll, const query::Matcher& filter, int64_t skip,
-                              int64_t limit, const Deadline& deadline = {});
+                              int64_t limit, const Deadline& deadline = {}, const QueryHint& hint = {});
 
 struct FindAndModifySpec {
   const query::Matcher* filter = nullptr;
+  QueryHint hint;
   const query::SortSpec* sort = nullptr;            // optional
   const query::Projection* projection = nullptr;    // optional
   const update::Update* update = nullptr;           // null: remove
@@ -121,7 +123,8 @@ absl::Status CheckDistinctKey(std::string_view key);
 // arrays, each value once by MongoDB equality (1 and 1.0 are one value).
 absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view db,
                                      std::string_view coll, std::string_view key,
-                                     const query::Matcher& filter, const Deadline& deadline = {});
+                                     const query::Matcher& filter, const Deadline& deadline = {},
+                                     const QueryHint& hint = {});
 
 absl::StatusOr<int64_t> EstimatedCount(storage::Engine* engine, std::string_view db,
                                        std::string_view coll);

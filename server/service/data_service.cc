@@ -8,6 +8,7 @@
 #include "service/views.h"
 #include "storage/namespace.h"
 #include "service/services.h"
+#include "service/request_parsing.h"
 #include "service/wire.h"
 
 namespace micromongo::service {
@@ -18,170 +19,6 @@ constexpr size_t kDefaultFirstBatch = 101;
 // that the client decodes one batch while the worker produces the next (the client
 // prefetches), large enough that the per-call cost stays below a percent.
 constexpr size_t kMaxBatchBytes = 1 << 20;
-
-// A reply uses JSON unless the request carried BSON.
-template <typename... Docs>
-bool WantsJson(const Docs&... docs) {
-  return ((docs.kind_case() != v1::Doc::kBson) && ...);
-}
-
-#define MM_ASSIGN_OR_RETURN_GRPC(lhs, expr) \
-  auto lhs##_or = (expr);                   \
-  if (!lhs##_or.ok()) return ToGrpc(lhs##_or.status()); \
-  auto lhs = *std::move(lhs##_or)
-
-// A request's collation option (unset: none, binary comparison).
-absl::StatusOr<std::shared_ptr<const bson::Collator>> ParseCollation(const v1::Doc& doc) {
-  if (doc.kind_case() == v1::Doc::KIND_NOT_SET) return std::shared_ptr<const bson::Collator>();
-  auto bytes = DocToBson(doc);
-  if (!bytes.ok()) return bytes.status();
-  return collation::Parse(bson::DocView(*bytes));
-}
-
-// The filter, with the request's let variables and collation (unset: none). The sort and
-// update of the request share the Matcher's collator.
-absl::StatusOr<std::unique_ptr<query::Matcher>> ParseFilter(const v1::Doc& doc,
-                                                            const v1::Doc& let,
-                                                            const v1::Doc& collation) {
-  auto bytes = DocToBson(doc);
-  if (!bytes.ok()) return bytes.status();
-  auto collator = ParseCollation(collation);
-  if (!collator.ok()) return collator.status();
-  if (let.kind_case() == v1::Doc::KIND_NOT_SET) {
-    return query::Matcher::Parse(*std::move(bytes), nullptr, *std::move(collator));
-  }
-  auto let_bytes = DocToBson(let);
-  if (!let_bytes.ok()) return let_bytes.status();
-  Document vars = bson::Decode(bson::DocView(*let_bytes));
-  return query::Matcher::Parse(*std::move(bytes), &vars, *std::move(collator));
-}
-
-// The planner's form of a request's hint.
-absl::StatusOr<QueryHint> ToQueryHint(const v1::Hint& hint) {
-  QueryHint h;
-  switch (hint.kind_case()) {
-    case v1::Hint::kName:
-      h.index_name = hint.name();
-      break;
-    case v1::Hint::kKeys: {
-      auto keys = DocToBson(hint.keys());
-      if (!keys.ok()) return keys.status();
-      bson::Builder b;
-      b.AppendDocument("", bson::DocView(*keys));
-      std::string wrapped = std::move(b).Finish();
-      return ParseHint(bson::DocView(wrapped).begin()->value);
-    }
-    default:
-      break;
-  }
-  return h;
-}
-
-// A hint must name an existing index (by name or key pattern); it does not change results.
-absl::Status CheckHint(const v1::Hint& hint, storage::Engine* engine, std::string_view db,
-                       std::string_view coll) {
-  switch (hint.kind_case()) {
-    case v1::Hint::kName:
-      if (IndexExists(engine, db, coll, hint.name(), nullptr)) return absl::OkStatus();
-      break;
-    case v1::Hint::kKeys: {
-      auto keys = DocToBson(hint.keys());
-      if (!keys.ok()) return keys.status();
-      bson::DocView view(*keys);
-      if (!view.empty() && view.begin()->key == "$natural") return ToQueryHint(hint).status();
-      if (IndexExists(engine, db, coll, "", &view)) return absl::OkStatus();
-      break;
-    }
-    default:
-      return absl::OkStatus();
-  }
-  return MongoError(kBadValue, "hint provided does not correspond to an existing index");
-}
-
-#define MM_CHECK_HINT(msg)                                                            \
-  if (auto hint_status = CheckHint(msg, engine_, req->database(), req->collection());   \
-      !hint_status.ok())                                                                  \
-  return ToGrpc(hint_status)
-
-// The arrayFilters of a request as one BSON array, if any.
-absl::StatusOr<std::optional<std::string>> ArrayFilters(
-    const google::protobuf::RepeatedPtrField<v1::Doc>& docs) {
-  if (docs.empty()) return std::optional<std::string>();
-  bson::Builder array;
-  char scratch[24];
-  for (int i = 0; i < docs.size(); ++i) {
-    auto f = DocToBson(docs[i]);
-    if (!f.ok()) return f.status();
-    array.AppendDocument(bson::ArrayKey(i, scratch), bson::DocView(*f));
-  }
-  return std::optional<std::string>(std::move(array).Finish());
-}
-
-absl::StatusOr<std::unique_ptr<update::Update>> ParseUpdate(
-    const v1::Doc& doc, bool replace, const google::protobuf::RepeatedPtrField<v1::Doc>& filters,
-    const google::protobuf::RepeatedPtrField<v1::Doc>& pipeline, const query::Matcher& matcher) {
-  if (!pipeline.empty()) {
-    std::vector<Document> stages;
-    for (const v1::Doc& d : pipeline) {
-      auto bytes = DocToBson(d);
-      if (!bytes.ok()) return bytes.status();
-      stages.push_back(bson::Decode(bson::DocView(*bytes)));
-    }
-    return update::Update::ParsePipeline(stages, matcher.let(), matcher.shared_collator());
-  }
-  auto bytes = DocToBson(doc);
-  if (!bytes.ok()) return bytes.status();
-  auto array_filters = ArrayFilters(filters);
-  if (!array_filters.ok()) return array_filters.status();
-  std::optional<bson::DocView> view;
-  if (*array_filters) view = bson::DocView(**array_filters);
-  return update::Update::Parse(bson::DocView(*bytes), replace, view, matcher.shared_collator());
-}
-
-// A read on a view: the view's pipeline over its collection, then `extra` stages (the
-// read's filter, sort, skip, limit, projection as pipeline stages).
-absl::StatusOr<AggregateCommand> ViewQuery(std::string_view db, std::string_view view,
-                                           std::vector<Document> extra, const v1::Doc& let,
-                                           const v1::Doc& collation, const Deadline& deadline) {
-  AggregateCommand command;
-  command.db = std::string(db);
-  command.collection = std::string(view);
-  command.pipeline = std::move(extra);
-  if (let.kind_case() != v1::Doc::KIND_NOT_SET) {
-    auto bytes = DocToBson(let);
-    if (!bytes.ok()) return bytes.status();
-    command.let = bson::Decode(bson::DocView(*bytes));
-  }
-  auto collator = ParseCollation(collation);
-  if (!collator.ok()) return collator.status();
-  command.collator = *std::move(collator);
-  command.deadline = deadline;
-  return command;
-}
-
-absl::StatusOr<std::vector<std::string>> QueryView(storage::Engine* engine, std::string_view db,
-                                                   std::string_view view, std::vector<Document> extra,
-                                                   const v1::Doc& let, const v1::Doc& collation,
-                                                   const Deadline& deadline) {
-  auto command = ViewQuery(db, view, std::move(extra), let, collation, deadline);
-  if (!command.ok()) return command.status();
-  return AggregateAll(engine, *command);
-}
-
-// {<name>: <the request's document>} as a pipeline stage, if the document is set.
-absl::Status AddStage(std::vector<Document>* stages, const char* name, const v1::Doc& doc) {
-  if (doc.kind_case() == v1::Doc::KIND_NOT_SET) return absl::OkStatus();
-  auto bytes = DocToBson(doc);
-  if (!bytes.ok()) return bytes.status();
-  if (bson::DocView(*bytes).empty()) return absl::OkStatus();
-  stages->push_back(Document{{name, bson::Decode(bson::DocView(*bytes))}});
-  return absl::OkStatus();
-}
-
-void AddSkipLimit(std::vector<Document>* stages, int64_t skip, int64_t limit) {
-  if (skip > 0) stages->push_back(Document{{"$skip", skip}});
-  if (limit > 0) stages->push_back(Document{{"$limit", limit}});
-}
 
 grpc::Status FillBatch(Cursor* cursor, size_t batch_size, bool json, v1::CursorReply* reply) {
   std::vector<std::string> docs;
@@ -322,7 +159,7 @@ grpc::Status DataServiceImpl::Count(grpc::ServerContext*, const v1::CountRequest
   }
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Count(engine_, req->database(), req->collection(),
                                              *matcher, req->skip(), req->limit(),
-                                             Deadline::After(req->max_time_ms())));
+                                             Deadline::After(req->max_time_ms()), HintOf(req->hint())));
   reply->set_count(n);
   return grpc::Status::OK;
 }
@@ -352,7 +189,8 @@ grpc::Status DataServiceImpl::Update(grpc::ServerContext*, const v1::UpdateReque
   MM_ASSIGN_OR_RETURN_GRPC(outcome, service::Update(engine_, req->database(), req->collection(),
                                                     *matcher, *update, req->multi(),
                                                     req->upsert(), Deadline(),
-                                                    {.bypass_validation = req->bypass_document_validation()}));
+                                                    {.bypass_validation = req->bypass_document_validation()},
+                                                    HintOf(req->hint())));
   reply->set_matched_count(outcome.matched_count);
   reply->set_modified_count(outcome.modified_count);
   if (outcome.upserted_id) SetDoc(reply->mutable_upserted_id(), *outcome.upserted_id, json);
@@ -364,7 +202,7 @@ grpc::Status DataServiceImpl::Delete(grpc::ServerContext*, const v1::DeleteReque
   MM_CHECK_HINT(req->hint());
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
   MM_ASSIGN_OR_RETURN_GRPC(n, service::Delete(engine_, req->database(), req->collection(),
-                                              *matcher, req->multi()));
+                                              *matcher, req->multi(), Deadline(), HintOf(req->hint())));
   reply->set_deleted_count(n);
   return grpc::Status::OK;
 }
@@ -377,6 +215,7 @@ grpc::Status DataServiceImpl::FindAndModify(grpc::ServerContext*,
   MM_ASSIGN_OR_RETURN_GRPC(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
   FindAndModifySpec spec;
   spec.filter = matcher.get();
+  spec.hint = HintOf(req->hint());
   std::optional<query::SortSpec> sort;
   if (req->has_sort()) {
     MM_ASSIGN_OR_RETURN_GRPC(sort_bytes, DocToBson(req->sort()));
@@ -439,7 +278,7 @@ grpc::Status DataServiceImpl::Distinct(grpc::ServerContext*, const v1::DistinctR
   }
   MM_ASSIGN_OR_RETURN_GRPC(values, service::Distinct(engine_, req->database(), req->collection(),
                                                      req->key(), *matcher,
-                                                     Deadline::After(req->max_time_ms())));
+                                                     Deadline::After(req->max_time_ms()), HintOf(req->hint())));
   SetDoc(reply->mutable_values(), std::move(values), json);
   return grpc::Status::OK;
 }
@@ -491,7 +330,8 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
         status = update.status();
       } else {
         auto outcome = service::Update(engine_, req->database(), req->collection(), **matcher,
-                                       **update, u.multi(), u.upsert(), Deadline(), write_options);
+                                       **update, u.multi(), u.upsert(), Deadline(), write_options,
+                                       HintOf(u.hint()));
         if (!outcome.ok()) {
           status = outcome.status();
         } else {
@@ -512,7 +352,7 @@ grpc::Status DataServiceImpl::BulkWrite(grpc::ServerContext*, const v1::BulkWrit
         status = matcher.status();
       } else {
         auto n = service::Delete(engine_, req->database(), req->collection(), **matcher,
-                                 m.delete_().multi());
+                                 m.delete_().multi(), Deadline(), HintOf(m.delete_().hint()));
         if (!n.ok()) {
           status = n.status();
         } else {
@@ -536,23 +376,7 @@ grpc::Status DataServiceImpl::Aggregate(grpc::ServerContext*, const v1::Aggregat
                                         v1::CursorReply* reply) {
   MM_CHECK_HINT(req->hint());
   bool json = req->pipeline_size() > 0 && req->pipeline(0).kind_case() != v1::Doc::kBson;
-  AggregateCommand command;
-  command.db = req->database();
-  command.collection = req->collection();
-  for (const v1::Doc& d : req->pipeline()) {
-    MM_ASSIGN_OR_RETURN_GRPC(bytes, DocToBson(d));
-    command.pipeline.push_back(bson::Decode(bson::DocView(bytes)));
-  }
-  if (req->has_let()) {
-    MM_ASSIGN_OR_RETURN_GRPC(let_bytes, DocToBson(req->let()));
-    command.let = bson::Decode(bson::DocView(let_bytes));
-  }
-  MM_ASSIGN_OR_RETURN_GRPC(collator, ParseCollation(req->collation()));
-  command.collator = std::move(collator);
-  if (req->max_time_ms() < 0) return ToGrpc(MongoError(kBadValue, "maxTimeMS must be non-negative"));
-  command.deadline = Deadline::After(req->max_time_ms());
-  command.allow_disk_use = req->allow_disk_use();
-  command.bypass_validation = req->bypass_document_validation();
+  MM_ASSIGN_OR_RETURN_GRPC(command, ParseAggregate(*req));
   if (req->explain()) {
     MM_ASSIGN_OR_RETURN_GRPC(explained, ExplainAggregate(engine_, command));
     SetDoc(reply->add_documents(), bson::Encode(explained), json);

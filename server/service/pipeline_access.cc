@@ -75,7 +75,7 @@ const std::shared_ptr<const query::Matcher>& MatchAll() {
 // the data).
 class PlanStageSource final : public pipeline::Stage {
  public:
-  PlanStageSource(std::shared_ptr<const query::Matcher> filter, std::unique_ptr<exec::PlanExecutor> exec)
+  PlanStageSource(std::shared_ptr<const query::Matcher> filter, std::shared_ptr<exec::PlanExecutor> exec)
       : filter_(std::move(filter)), exec_(std::move(exec)) {}
 
   absl::StatusOr<bool> Next(pipeline::Row* out) override {
@@ -91,7 +91,7 @@ class PlanStageSource final : public pipeline::Stage {
 
  private:
   std::shared_ptr<const query::Matcher> filter_;
-  std::unique_ptr<exec::PlanExecutor> exec_;
+  std::shared_ptr<exec::PlanExecutor> exec_;
   std::string key_;
   bool done_ = false;
 };
@@ -142,8 +142,9 @@ void RecordIndexUses(std::string_view db, std::string_view coll, const planner::
   CountScans(*s.root, db, coll);
 }
 
-void DescribePlan(const exec::PlanExecutor& exec, pipeline::ReadPlan* plan) {
+void DescribePlan(const std::shared_ptr<exec::PlanExecutor>& executor, pipeline::ReadPlan* plan) {
   if (plan == nullptr) return;
+  const exec::PlanExecutor& exec = *executor;
   const planner::QuerySolution& s = exec.solution();
   plan->stage = planner::StageName(s.root->kind);
   const planner::PlanNode* scan = FirstScan(*s.root);
@@ -152,6 +153,15 @@ void DescribePlan(const exec::PlanExecutor& exec, pipeline::ReadPlan* plan) {
   plan->covered = s.covered;
   plan->winning_plan = exec.WinningPlan(/*stats=*/false);
   plan->rejected_plans = exec.RejectedPlans(/*stats=*/false);
+  // The executor outlives its stage for this (a blocking stage may drop its input early).
+  plan->execution_stats = [e = executor] {
+    Document stages = e->WinningPlan(/*stats=*/true);
+    const Value* returned = stages.Find("nReturned");
+    return Document{{"nReturned", returned != nullptr ? *returned : Value(int64_t{0})},
+                    {"totalKeysExamined", e->keys_examined()},
+                    {"totalDocsExamined", e->docs_examined()},
+                    {"executionStages", stages}};
+  };
 }
 
 // ---- Equality joins through an index ----------------------------------------------------------
@@ -334,9 +344,10 @@ absl::StatusOr<pipeline::StagePtr> EngineDataAccess::Read(const pipeline::ReadRe
   }
   auto exec = PlanQuery(ns->db, ns->coll, query, deadline_);
   if (!exec.ok()) return exec.status();
-  DescribePlan(**exec, plan);
-  RecordIndexUses(request.db, request.collection, (*exec)->solution());
-  return pipeline::StagePtr(std::make_unique<PlanStageSource>(std::move(filter), *std::move(exec)));
+  std::shared_ptr<exec::PlanExecutor> executor = *std::move(exec);
+  DescribePlan(executor, plan);
+  RecordIndexUses(request.db, request.collection, executor->solution());
+  return pipeline::StagePtr(std::make_unique<PlanStageSource>(std::move(filter), std::move(executor)));
 }
 
 bool EngineDataAccess::CanUseIndex(const pipeline::ReadRequest& request) {

@@ -34,6 +34,7 @@ struct ExecOptions {
   Deadline deadline;
   bool allow_disk_use = false;
   bool bypass_validation = false;
+  std::string read_hint;  // see pipeline::ExecContext::read_hint
 };
 
 class PipelineCursor final : public Cursor {

@@ -76,6 +76,42 @@ class Cursor {
   std::unique_ptr<internal::CursorState> state_;
 };
 
+class Collection;
+
+enum class ExplainVerbosity { kQueryPlanner, kExecutionStats, kAllPlansExecution };
+
+// Explains operations on one collection without performing their writes, as mongosh's
+// db.coll.explain(verbosity).<operation>(...). Each method returns MongoDB's explain
+// document: queryPlanner {winningPlan, rejectedPlans} as stage trees (COLLSCAN, IXSCAN with
+// indexName/keyPattern/indexBounds, FETCH, SORT, ...) and, at kExecutionStats and above,
+// executionStats {nReturned, totalKeysExamined, totalDocsExamined, executionTimeMillis,
+// executionStages}. Errors are the operation's own. Thread-safe like Collection.
+class Explainer {
+ public:
+  Document Find(const Document& filter = {}, const FindOptions& options = {}) const;
+  Document Aggregate(const std::vector<Document>& pipeline, const AggregateOptions& options = {}) const;
+  Document CountDocuments(const Document& filter = {}, const CountOptions& options = {}) const;
+  Document Distinct(std::string_view key, const Document& filter = {}, const DistinctOptions& options = {}) const;
+  Document UpdateOne(const Document& filter, const Document& update, const UpdateOptions& options = {}) const;
+  Document UpdateMany(const Document& filter, const Document& update, const UpdateOptions& options = {}) const;
+  Document DeleteOne(const Document& filter, const DeleteOptions& options = {}) const;
+  Document DeleteMany(const Document& filter, const DeleteOptions& options = {}) const;
+  Document FindOneAndUpdate(const Document& filter, const Document& update,
+                            const FindOneAndUpdateOptions& options = {}) const;
+  Document FindOneAndDelete(const Document& filter, const FindOneAndDeleteOptions& options = {}) const;
+
+ private:
+  friend class Collection;
+  Explainer(std::shared_ptr<internal::ClientCore> core, std::string db, std::string coll,
+            ExplainVerbosity verbosity)
+      : core_(std::move(core)), db_(std::move(db)), name_(std::move(coll)), verbosity_(verbosity) {}
+
+  std::shared_ptr<internal::ClientCore> core_;
+  std::string db_;
+  std::string name_;
+  ExplainVerbosity verbosity_;
+};
+
 class Collection {
  public:
   const std::string& name() const { return name_; }
@@ -145,6 +181,12 @@ class Collection {
   void DropIndex(const Document& keys);
   // Every index but _id's.
   void DropIndexes();
+
+  // How the worker would run an operation (see Explainer):
+  //   coll.Explain(ExplainVerbosity::kExecutionStats).Find(filter, options)
+  Explainer Explain(ExplainVerbosity verbosity = ExplainVerbosity::kQueryPlanner) const {
+    return Explainer(core_, db_, name_, verbosity);
+  }
 
  private:
   friend class Database;
