@@ -319,3 +319,26 @@ TEST_F(QueryPlanTest, ExplainOfWritesWritesNothing) {
   EXPECT_EQ(coll_->CountDocuments(), 10);
   EXPECT_EQ(coll_->CountDocuments(Document{{"x", 1}}), 0);
 }
+
+TEST_F(QueryPlanTest, WinnersAreCachedPerShapeAndForgottenWhenIndexesChange) {
+  InsertInventory(*coll_);
+  coll_->CreateIndex(Document{{"quantity", 1}, {"type", 1}});
+  coll_->CreateIndex(Document{{"type", 1}, {"quantity", 1}});
+  auto cached = [&] { return coll_->Aggregate({Document{{"$planCacheStats", Document{}}}}).ToVector(); };
+  EXPECT_TRUE(cached().empty());
+  Document food{{"quantity", Document{{"$gte", 100}, {"$lte", 300}}}, {"type", "food"}};
+  EXPECT_EQ(coll_->Find(food).ToVector().size(), 2u);
+  auto entries = cached();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].GetString("cachedPlan"), "FETCH(IXSCAN type_1_quantity_1 1(),)");
+  EXPECT_EQ(entries[0].GetDocument("createdFromQuery").GetDocument("query"), food);
+  // Another query of the same shape (other values) uses the entry; another shape adds one.
+  Document paper{{"quantity", Document{{"$gte", 0}, {"$lte", 1000}}}, {"type", "paper"}};
+  EXPECT_EQ(coll_->Find(paper).ToVector().size(), 2u);
+  EXPECT_EQ(cached().size(), 1u);
+  EXPECT_EQ(coll_->Find(Document{{"type", "toys"}, {"quantity", 50}}).ToVector().size(), 1u);
+  EXPECT_EQ(cached().size(), 2u);
+  // A new index: the collection's entries are gone.
+  coll_->CreateIndex(Document{{"item", 1}});
+  EXPECT_TRUE(cached().empty());
+}

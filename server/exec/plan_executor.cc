@@ -1,17 +1,41 @@
 #include "exec/plan_executor.h"
 
 #include <algorithm>
+#include <chrono>
+
+#include "exec/plan_cache.h"
+#include "planner/plan_cache_key.h"
 
 namespace micromongo::exec {
 
 absl::StatusOr<std::unique_ptr<PlanExecutor>> PlanExecutor::Make(ExecContext ctx,
                                                                  std::shared_ptr<const planner::PlannerInput> input,
                                                                  std::vector<planner::QuerySolution> solutions,
-                                                                 int64_t results_target, bool sort_requested) {
+                                                                 int64_t results_target, bool sort_requested,
+                                                                 std::string cache_key, std::string cache_note) {
   std::unique_ptr<PlanExecutor> e(new PlanExecutor());
   e->ctx_ = std::move(ctx);
   e->input_ = std::move(input);
   e->solutions_ = std::move(solutions);
+  e->results_target_ = results_target;
+  if (e->solutions_.size() > 1 && !cache_key.empty()) {
+    e->cache_key_ = std::move(cache_key);
+    if (auto hit = PlanCache::Global().Get(e->cache_key_)) {
+      for (size_t i = 0; i < e->solutions_.size(); ++i) {
+        if (planner::SolutionSignature(e->solutions_[i]) != hit->signature) continue;
+        // The cached winner alone: no trial.
+        auto stage = BuildStages(*e->solutions_[i].root, e->ctx_);
+        if (!stage.ok()) return stage.status();
+        planner::QuerySolution chosen = std::move(e->solutions_[i]);
+        e->solutions_.clear();
+        e->solutions_.push_back(std::move(chosen));
+        e->stages_.push_back(*std::move(stage));
+        e->from_cache_ = true;
+        e->cached_works_ = hit->works;
+        return e;
+      }
+    }
+  }
   for (const auto& s : e->solutions_) {
     auto stage = BuildStages(*s.root, e->ctx_);
     if (!stage.ok()) return stage.status();
@@ -19,6 +43,13 @@ absl::StatusOr<std::unique_ptr<PlanExecutor>> PlanExecutor::Make(ExecContext ctx
   }
   if (e->stages_.size() > 1) {
     if (auto s = e->Trial(results_target, sort_requested); !s.ok()) return s;
+    if (!e->cache_key_.empty()) {
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch());
+      PlanCache::Global().Put(e->cache_key_, {planner::SolutionSignature(e->solutions_[e->winner_]),
+                                              e->stages_[e->winner_]->stats().works, std::move(cache_note),
+                                              static_cast<int64_t>(now.count())});
+    }
   }
   return e;
 }
@@ -76,11 +107,19 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
   while (!eof_) {
     auto s = stages_[winner_]->Work(&member_);
     if (!s.ok()) return s.status();
+    if (from_cache_ && returned_ < results_target_ &&
+        stages_[winner_]->stats().works > 10 * std::max<int64_t>(cached_works_, 1) + 100) {
+      // The cached plan works far harder than when it won: the next query of the shape
+      // plans afresh.
+      PlanCache::Global().Evict(cache_key_);
+      from_cache_ = false;
+    }
     if (*s == State::kEof) {
       eof_ = true;
       break;
     }
     if (*s == State::kAdvanced) {
+      ++returned_;
       *record_key = std::move(member_.record_key);
       *doc = std::move(member_.doc);
       return true;

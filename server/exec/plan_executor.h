@@ -23,7 +23,9 @@ class PlanExecutor {
   static absl::StatusOr<std::unique_ptr<PlanExecutor>> Make(ExecContext ctx,
                                                             std::shared_ptr<const planner::PlannerInput> input,
                                                             std::vector<planner::QuerySolution> solutions,
-                                                            int64_t results_target, bool sort_requested);
+                                                            int64_t results_target, bool sort_requested,
+                                                            std::string cache_key = "",
+                                                            std::string cache_note = "");
 
   // The next result: its record key and document. False at the end.
   absl::StatusOr<bool> Next(std::string* record_key, std::string* doc);
@@ -36,6 +38,8 @@ class PlanExecutor {
   std::vector<Document> RejectedPlans(bool stats) const;
   int64_t keys_examined() const { return stages_[winner_]->TotalKeysExamined(); }
   int64_t docs_examined() const { return stages_[winner_]->TotalDocsExamined(); }
+  // Whether the plan came from the plan cache (no trial ran).
+  bool from_cache() const { return from_cache_; }
 
  private:
   PlanExecutor() = default;
@@ -47,6 +51,11 @@ class PlanExecutor {
   std::vector<std::unique_ptr<PlanStage>> stages_;
   size_t winner_ = 0;
   std::deque<Member> buffered_;
+  std::string cache_key_;
+  bool from_cache_ = false;
+  int64_t cached_works_ = 0;
+  int64_t results_target_ = 101;
+  int64_t returned_ = 0;
   bool eof_ = false;
   Member member_;
 };

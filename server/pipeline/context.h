@@ -52,6 +52,7 @@ struct ReadRequest {
   std::string hint;
   // How many results the reader expects to want (a plan trial stops there).
   int64_t results_target = 101;
+  bool use_plan_cache = true;  // false for explain, which races every candidate
 };
 
 // How a read was carried out, for explain.
@@ -132,6 +133,10 @@ class DataAccess {
   // $collStats: {count: {}} and {storageStats: {...}}, for `spec` as given.
   virtual absl::StatusOr<Document> CollStats(std::string_view db, std::string_view coll,
                                              const Document& spec) = 0;
+  // $planCacheStats: one document per cached plan of the collection.
+  virtual absl::StatusOr<std::vector<Document>> PlanCacheStats(std::string_view db, std::string_view coll) {
+    return std::vector<Document>();
+  }
   // $indexStats: one document per index.
   virtual absl::StatusOr<std::vector<Document>> IndexStats(std::string_view db,
                                                            std::string_view coll) = 0;
@@ -154,6 +159,7 @@ struct ExecContext {
   bool bypass_validation = false;
   // The aggregate command's hint for its collection read ({"": <hint>} BSON; empty: none).
   std::string read_hint;
+  bool explain = false;  // the run explains itself: plans are raced, not taken from the cache
 
   const bson::Collator* collator_ptr() const { return collator.get(); }
   // Variables for evaluating an expression on `row`.

@@ -22,7 +22,7 @@ constexpr std::string_view kNotImplementedStages[] = {
     "$geoNear",       "$changeStream",      "$changeStreamSplitLargeEvent",
     "$search",        "$searchMeta",        "$vectorSearch",
     "$listSearchIndexes", "$currentOp",     "$listSessions",
-    "$listLocalSessions", "$planCacheStats", "$queryStats",
+    "$listLocalSessions", "$queryStats",
     "$shardedDataDistribution", "$listSampledQueries", "$rankFusion",
     "$listClusterCatalog"};
 
@@ -204,6 +204,7 @@ absl::StatusOr<StagePtr> Pipeline::OpenOnCollection(std::string_view db, std::st
   request.db = std::string(db);
   request.collection = std::string(coll);
   request.hint = ctx->read_hint;
+  request.use_plan_cache = !ctx->explain;
   if (*view) {
     // A view reads its base collection through the view's pipeline first.
     ParseOptions view_options;
@@ -369,6 +370,7 @@ StageParser FindStageParser(std::string_view name) {
       {"$documents", ParseDocuments},
       {"$collStats", ParseCollStats},
       {"$indexStats", ParseIndexStats},
+      {"$planCacheStats", ParsePlanCacheStats},
       {"$densify", ParseDensify},
       {"$fill", ParseFill},
       {"$setWindowFields", ParseSetWindowFields},

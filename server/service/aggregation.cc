@@ -84,6 +84,7 @@ absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const Aggrega
   auto prepared = Prepare(command);
   if (!prepared.ok()) return prepared.status();
   std::shared_ptr<const pipeline::Pipeline> p = prepared->pipeline;
+  prepared->options.explain = true;
   if (execution_stats && p->EndsWithWriter()) {
     return MongoError(kBadValue, "explain with executionStats cannot run a pipeline that writes ($out, $merge)");
   }

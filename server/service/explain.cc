@@ -95,7 +95,9 @@ absl::StatusOr<Document> ExplainRead(storage::Engine* engine, const ExplainedRea
     winning = Document{{"stage", "EOF"}};
     executed = Document{{"stage", "EOF"}, {"nReturned", 0}, {"works", 1}, {"advanced", 0}, {"isEOF", true}};
   } else {
-    auto exec = PlanQuery(ns->db, ns->coll, r.query, &r.deadline);
+    QueryRequest query = r.query;
+    query.use_plan_cache = false;
+    auto exec = PlanQuery(ns->db, ns->coll, query, &r.deadline);
     if (!exec.ok()) return exec.status();
     provides_sort = (*exec)->provides_sort();
     covered = (*exec)->covered();

@@ -1,6 +1,7 @@
 #include "service/pipeline_access.h"
 
 #include "exec/index_scan.h"
+#include "exec/plan_cache.h"
 #include "service/query_planning.h"
 
 #include <unistd.h>
@@ -337,6 +338,7 @@ absl::StatusOr<pipeline::StagePtr> EngineDataAccess::Read(const pipeline::ReadRe
   query.projection_fields = request.projection_fields;
   query.projection_includes_id = request.projection_includes_id;
   query.results_target = request.results_target;
+  query.use_plan_cache = request.use_plan_cache;
   if (!request.hint.empty()) {
     auto hint = ParseHint(DocView(request.hint).begin()->value);
     if (!hint.ok()) return hint.status();
@@ -531,6 +533,28 @@ absl::StatusOr<Document> EngineDataAccess::CollStats(std::string_view db, std::s
                    {"indexSizes", index_sizes},
                    {"scaleFactor", static_cast<int32_t>(scale)}};
     out.Append("storageStats", stats);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Document>> EngineDataAccess::PlanCacheStats(std::string_view db, std::string_view coll) {
+  auto ns = OpenNamespace(engine_, db, coll, /*create=*/false);
+  if (!ns.ok()) return ns.status();
+  std::vector<Document> out;
+  if (ns->coll == nullptr) return out;
+  if (ns->coll->is_view()) {
+    return MongoError(kCommandNotSupportedOnView, StrCat("Namespace ", db, ".", coll, " is a view, not a collection"));
+  }
+  for (const auto& [key, entry] : exec::PlanCache::Global().List(PlanCachePrefix(*ns->db, *ns->coll))) {
+    char hash[17];
+    snprintf(hash, sizeof(hash), "%016llX", static_cast<unsigned long long>(std::hash<std::string>()(key)));
+    Document doc{{"planCacheKey", std::string(hash)},
+                 {"isActive", true},
+                 {"works", entry.works},
+                 {"cachedPlan", entry.signature},
+                 {"timeOfCreation", DateTime{entry.created_millis}}};
+    if (!entry.created_from.empty()) doc.Append("createdFromQuery", bson::Decode(DocView(entry.created_from)));
+    out.push_back(std::move(doc));
   }
   return out;
 }

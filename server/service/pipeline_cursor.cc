@@ -19,6 +19,7 @@ PipelineCursor::PipelineCursor(storage::Engine* engine, std::shared_ptr<const pi
   ctx_.deadline = options_.deadline;
   ctx_.allow_disk_use = options_.allow_disk_use;
   ctx_.read_hint = options_.read_hint;
+  ctx_.explain = options_.explain;
   ctx_.bypass_validation = options_.bypass_validation;
   ctx_.memory_limit = GlobalQueryLimits().blocking_sort_bytes;
   ctx_.group_memory_limit = GlobalQueryLimits().group_bytes;

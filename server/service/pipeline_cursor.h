@@ -35,6 +35,7 @@ struct ExecOptions {
   bool allow_disk_use = false;
   bool bypass_validation = false;
   std::string read_hint;  // see pipeline::ExecContext::read_hint
+  bool explain = false;
 };
 
 class PipelineCursor final : public Cursor {

@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "document/builder.h"
 #include "document/status.h"
+#include "planner/plan_cache_key.h"
 
 namespace micromongo::service {
 namespace {
@@ -63,6 +64,17 @@ std::shared_ptr<const index::IndexSpec> ParsedIndexSpec(std::string_view spec_bs
   if (cache->size() > 10000) cache->clear();
   cache->emplace(std::string(spec_bson), spec);
   return spec;
+}
+
+std::string PlanCachePrefix(const storage::Database& db, const storage::Collection& coll) {
+  // The indexes as they stand: creating or dropping one, or one becoming multikey, makes
+  // the collection's old entries unreachable (and invisible to $planCacheStats).
+  std::string prefix = StrCat(db.name(), "\x01", coll.id(), "\x01");
+  for (const storage::IndexDef& def : coll.indexes()) {
+    prefix += StrCat(def.id, ":", def.multikey_fields(), ",");
+  }
+  prefix += "\x01";
+  return prefix;
 }
 
 absl::StatusOr<QueryHint> ParseHint(const bson::ValueView& hint) {
@@ -133,8 +145,36 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
     if (!input->hint_index) return NoSuchHint();
   }
   std::vector<planner::QuerySolution> solutions = planner::Plan(*input);
+  std::string cache_key;
+  if (hint.empty() && solutions.size() > 1 && request.use_plan_cache) {
+    // The collection, its indexes as they stand (ids and multikey flags), the collation and
+    // the query's shape.
+    // PlanCachePrefix's form, from the multikey flags this plan was made with.
+    cache_key = StrCat(ctx.db->name(), "\x01", ctx.coll->id(), "\x01");
+    for (const planner::IndexEntry& e : input->indexes) {
+      if (e.id != 0) cache_key += StrCat(e.id, ":", e.multikey_fields, ",");
+    }
+    cache_key += "\x01";
+    if (const bson::Collator* c = request.filter->collator()) cache_key += std::string(c->spec());
+    cache_key += "\x01";
+    cache_key += planner::QueryShape(request.filter->root(), request.sort,
+                                     request.projection_fields ? &*request.projection_fields : nullptr,
+                                     request.projection_includes_id);
+  }
+  std::string note;
+  if (!cache_key.empty()) {
+    Document from{{"query", bson::Decode(request.filter->filter())},
+                  {"sort", request.sort.empty() ? Document() : bson::Decode(DocView(request.sort))}};
+    Document projection;
+    if (request.projection_fields) {
+      for (const std::string& f : *request.projection_fields) projection.Append(f, 1);
+      if (!request.projection_includes_id) projection.Append("_id", 0);
+    }
+    from.Append("projection", projection);
+    note = bson::Encode(from);
+  }
   return exec::PlanExecutor::Make(std::move(ctx), std::move(input), std::move(solutions), request.results_target,
-                                  !request.sort.empty());
+                                  !request.sort.empty(), std::move(cache_key), std::move(note));
 }
 
 }  // namespace micromongo::service

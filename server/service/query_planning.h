@@ -33,6 +33,8 @@ struct QueryRequest {
   bool projection_includes_id = true;
   QueryHint hint;
   int64_t results_target = 101;  // a trial ends after this many results
+  // Whether the plan cache may answer (explain always races every candidate, as MongoDB's).
+  bool use_plan_cache = true;
 };
 
 // Plans and prepares `request` over `coll` of `db`. Errors: 2 (BadValue) for a hint that
@@ -40,6 +42,9 @@ struct QueryRequest {
 absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<storage::Database> db,
                                                              std::shared_ptr<const storage::Collection> coll,
                                                              const QueryRequest& request, const Deadline* deadline);
+
+// The prefix of the plan cache keys of one collection in its current index state.
+std::string PlanCachePrefix(const storage::Database& db, const storage::Collection& coll);
 
 // The parsed form of a stored index document, shared by every query that uses it.
 std::shared_ptr<const index::IndexSpec> ParsedIndexSpec(std::string_view spec_bson);

@@ -70,7 +70,7 @@ class FacetSpec final : public StageSpec {
 };
 
 // Stages $facet cannot hold (besides the writers, refused by Pipeline::Parse).
-constexpr std::string_view kNotInFacet[] = {"$collStats", "$facet", "$indexStats", "$documents",
+constexpr std::string_view kNotInFacet[] = {"$collStats", "$facet", "$indexStats", "$planCacheStats", "$documents",
                                             "$changeStream", "$geoNear"};
 
 class UnionWithStage final : public Stage {

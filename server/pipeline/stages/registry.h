@@ -50,6 +50,7 @@ absl::Status ParseUnionWith(const Value& arg, const ParseOptions& options, Specs
 absl::Status ParseDocuments(const Value& arg, const ParseOptions& options, Specs* out);
 absl::Status ParseCollStats(const Value& arg, const ParseOptions& options, Specs* out);
 absl::Status ParseIndexStats(const Value& arg, const ParseOptions& options, Specs* out);
+absl::Status ParsePlanCacheStats(const Value& arg, const ParseOptions& options, Specs* out);
 absl::Status ParseDensify(const Value& arg, const ParseOptions& options, Specs* out);
 absl::Status ParseFill(const Value& arg, const ParseOptions& options, Specs* out);
 absl::Status ParseSetWindowFields(const Value& arg, const ParseOptions& options, Specs* out);

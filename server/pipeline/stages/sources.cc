@@ -55,19 +55,26 @@ class CollStatsSpec final : public StageSpec {
   Document spec_;
 };
 
-class IndexStatsSpec final : public StageSpec {
+// $indexStats and $planCacheStats: documents about one collection from DataAccess.
+class CollectionInfoSpec final : public StageSpec {
  public:
+  explicit CollectionInfoSpec(bool plan_cache) : plan_cache_(plan_cache) {}
   bool IsSource() const override { return true; }
   absl::StatusOr<StagePtr> Open(StagePtr, ExecContext* ctx) const override {
     if (ctx->data == nullptr || ctx->collection.empty()) {
-      return MongoError(kInvalidNamespace, "$indexStats must be run against a collection");
+      return MongoError(kInvalidNamespace, StrCat(plan_cache_ ? "$planCacheStats" : "$indexStats",
+                                                  " must be run against a collection"));
     }
-    auto stats = ctx->data->IndexStats(ctx->db, ctx->collection);
+    auto stats = plan_cache_ ? ctx->data->PlanCacheStats(ctx->db, ctx->collection)
+                             : ctx->data->IndexStats(ctx->db, ctx->collection);
     if (!stats.ok()) return stats.status();
     std::vector<std::string> docs;
     for (const Document& d : *stats) docs.push_back(bson::Encode(d));
     return RowsSource(std::move(docs));
   }
+
+ private:
+  bool plan_cache_;
 };
 
 }  // namespace
@@ -116,7 +123,18 @@ absl::Status ParseIndexStats(const Value& arg, const ParseOptions&, Specs* out) 
   if (arg.type() != BsonType::kDocument || !arg.AsDocument().empty()) {
     return MongoError(28803, "The $indexStats stage specification must be an empty object");
   }
-  Emit(out, "$indexStats", arg, std::make_shared<IndexStatsSpec>());
+  Emit(out, "$indexStats", arg, std::make_shared<CollectionInfoSpec>(false));
+  return absl::OkStatus();
+}
+
+absl::Status ParsePlanCacheStats(const Value& arg, const ParseOptions&, Specs* out) {
+  if (arg.type() != BsonType::kDocument) {
+    return MongoError(kFailedToParse, "$planCacheStats value must be an object");
+  }
+  for (const auto& [k, v] : arg.AsDocument()) {
+    if (k != "allHosts") return MongoError(40415, StrCat("BSON field '$planCacheStats.", k, "' is an unknown field."));
+  }
+  Emit(out, "$planCacheStats", arg, std::make_shared<CollectionInfoSpec>(true));
   return absl::OkStatus();
 }
 
