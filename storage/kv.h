@@ -63,6 +63,10 @@ class KvStore {
   // For each key, whether it is present: one batched lookup (sorted keys are fastest).
   virtual absl::Status KeysExist(const std::vector<std::string_view>& keys,
                                  std::vector<bool>* exist) = 0;
+  // Reads several keys at once (as of `snapshot`): (*values)[i] holds key i's value when
+  // (*found)[i]. Batched lookups cost less per key than Get (sorted keys are fastest).
+  virtual absl::Status MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                                std::vector<bool>* found, const KvSnapshot* snapshot = nullptr) = 0;
   // Positioned at the first key of [lower, upper).
   virtual std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper,
                                                   const KvSnapshot* snapshot = nullptr) = 0;

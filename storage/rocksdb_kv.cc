@@ -143,6 +143,29 @@ class RocksStore : public KvStore {
     }
     return absl::OkStatus();
   }
+  absl::Status MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* out,
+                        std::vector<bool>* found, const KvSnapshot* snapshot) override {
+    DisablePerfCounters();
+    std::vector<rocksdb::Slice> slices;
+    slices.reserve(keys.size());
+    for (std::string_view k : keys) slices.push_back(ToSlice(k));
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    rocksdb::ReadOptions ro;
+    ro.snapshot = RocksSnapshotOf(snapshot);
+    db_->MultiGet(ro, db_->DefaultColumnFamily(), keys.size(), slices.data(), values.data(), statuses.data());
+    out->resize(keys.size());
+    found->assign(keys.size(), false);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].ok()) {
+        (*found)[i] = true;
+        (*out)[i].assign(values[i].data(), values[i].size());
+      } else if (!statuses[i].IsNotFound()) {
+        return FromRocks(statuses[i]);
+      }
+    }
+    return absl::OkStatus();
+  }
   std::shared_ptr<const KvSnapshot> GetSnapshot() override {
     return std::make_shared<RocksSnapshot>(db_.get());
   }
@@ -175,7 +198,13 @@ class RocksStore : public KvStore {
 class RocksEnv : public KvEnv {
  public:
   explicit RocksEnv(const KvOptions& o) : options_(o) {
-    cache_ = rocksdb::NewLRUCache(o.block_cache_bytes);
+    // Few shards: a shard must hold the largest block it caches, and the high-priority pool
+    // keeps index and filter partitions in cache ahead of data blocks.
+    rocksdb::LRUCacheOptions cache_options;
+    cache_options.capacity = o.block_cache_bytes;
+    cache_options.num_shard_bits = 2;
+    cache_options.high_pri_pool_ratio = 0.5;
+    cache_ = rocksdb::NewLRUCache(cache_options);
     wbm_ = std::make_shared<rocksdb::WriteBufferManager>(o.write_buffer_bytes, cache_);
   }
 
@@ -200,7 +229,15 @@ class RocksEnv : public KvEnv {
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache_;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // Partitioned index and filters: a point read loads one small partition, never a
+    // whole file's filter (megabytes at a million keys, which a small cache keeps evicting).
+    table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+    table.partition_filters = true;
+    table.metadata_block_size = 4096;
     table.cache_index_and_filter_blocks = true;
+    table.cache_index_and_filter_blocks_with_high_priority = true;
+    table.pin_top_level_index_and_filter = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
     table.block_size = 16 << 10;
     opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     rocksdb::DB* raw = nullptr;

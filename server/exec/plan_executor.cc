@@ -15,6 +15,7 @@ absl::StatusOr<std::unique_ptr<PlanExecutor>> PlanExecutor::Make(ExecContext ctx
                                                                  std::string cache_key, std::string cache_note) {
   std::unique_ptr<PlanExecutor> e(new PlanExecutor());
   e->ctx_ = std::move(ctx);
+  e->ctx_.batch_fetches = &e->batch_fetches_;
   e->input_ = std::move(input);
   e->solutions_ = std::move(solutions);
   e->results_target_ = results_target;
@@ -102,6 +103,7 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
     *record_key = std::move(m.record_key);
     *doc = std::move(m.doc);
     buffered_.pop_front();
+    if (++returned_ >= results_target_) batch_fetches_ = true;
     return true;
   }
   while (!eof_) {
@@ -119,7 +121,7 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
       break;
     }
     if (*s == State::kAdvanced) {
-      ++returned_;
+      if (++returned_ >= results_target_) batch_fetches_ = true;
       *record_key = std::move(member_.record_key);
       *doc = std::move(member_.doc);
       return true;

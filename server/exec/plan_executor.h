@@ -56,6 +56,8 @@ class PlanExecutor {
   int64_t cached_works_ = 0;
   int64_t results_target_ = 101;
   int64_t returned_ = 0;
+  // Owned here for ExecContext::batch_fetches (the executor's address is stable).
+  bool batch_fetches_ = false;
   bool eof_ = false;
   Member member_;
 };

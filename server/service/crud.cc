@@ -298,7 +298,7 @@ absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db_name,
   if (filter.MatchesAll() && hint.empty()) {
     n = ns->coll->count();
   } else {
-    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint);
+    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint, /*documents=*/false);
     std::string key, doc;
     while (true) {
       auto more = candidates.Next(&key, &doc);

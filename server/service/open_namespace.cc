@@ -160,13 +160,17 @@ std::string WithIdFirst(std::string doc) {
 }
 
 Candidates::Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
-                       const Deadline& deadline, const QueryHint& hint) {
+                       const Deadline& deadline, const QueryHint& hint, bool documents) {
   // The caller owns all of these for the Candidates' lifetime: non-owning pointers.
   std::shared_ptr<storage::Database> db_ptr(std::shared_ptr<void>(), db);
   std::shared_ptr<const storage::Collection> coll_ptr(std::shared_ptr<void>(), &coll);
   QueryRequest request;
   request.filter = std::shared_ptr<const query::Matcher>(std::shared_ptr<void>(), &m);
   request.hint = hint;
+  if (!documents) {
+    request.projection_fields = std::vector<std::string>();
+    request.projection_includes_id = false;
+  }
   auto e = PlanQuery(std::move(db_ptr), std::move(coll_ptr), request, &deadline);
   if (!e.ok()) {
     status_ = e.status();

@@ -77,8 +77,11 @@ std::string WithIdFirst(std::string doc);
 class Candidates {
  public:
   // `db`, `coll`, `m` and `deadline` must outlive the Candidates.
+  // `documents`: false when the caller only counts, so that an index holding every field
+  // the filter reads answers without fetching (the documents returned are then made of key
+  // values).
   Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
-             const Deadline& deadline = Deadline::None(), const QueryHint& hint = {});
+             const Deadline& deadline = Deadline::None(), const QueryHint& hint = {}, bool documents = true);
 
   // The next matching record; false at the end.
   absl::StatusOr<bool> Next(std::string* key, std::string* doc) {

@@ -200,19 +200,112 @@ void AggregationSection(const std::string& root, int n, std::map<std::string, do
   }
 }
 
+// The planner and index figures over `n` (1M) generated documents {_id, k, g, r}: k
+// unique and indexed, g = k % 100 (compound {g, k}), r random and unindexed. Each latency
+// is beside the gRPC echo floor measured interleaved with it; throughputs beside a plain
+// scan of the same collection.
+void IndexSection(const std::string& root, int n, std::map<std::string, double>* r) {
+  auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/indexes"});
+  mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
+  client.Connect();
+  mm::Collection coll = client.Db()["indexed"];
+  std::mt19937 rng(7);
+  std::vector<Document> batch;
+  for (int i = 0; i < n; ++i) {
+    batch.push_back(Document{{"_id", i}, {"k", i}, {"g", i % 100}, {"r", static_cast<int64_t>(rng())}});
+    if (batch.size() == 1000 || i == n - 1) {
+      coll.InsertMany(batch);
+      batch.clear();
+    }
+  }
+  auto t = Clock::now();
+  coll.CreateIndex(Document{{"k", 1}});
+  (*r)["create_index_docs_per_s"] = n / Seconds(Clock::now() - t);
+  coll.CreateIndex(Document{{"g", 1}, {"k", 1}});
+
+  std::vector<double> rtt;
+  auto ping = [&] {
+    auto t0 = Clock::now();
+    client.Ping();
+    rtt.push_back(Micros(Clock::now() - t0));
+  };
+  auto latency = [&](int rounds, auto op) {
+    std::vector<double> lat;
+    for (int i = 0; i < rounds; ++i) {
+      ping();
+      auto t0 = Clock::now();
+      op(i);
+      lat.push_back(Micros(Clock::now() - t0));
+    }
+    return Percentile(lat, 0.5);
+  };
+  auto expect = [](size_t got, size_t want, const char* what) {
+    if (got != want) std::fprintf(stderr, "%s returned %zu, expected %zu\n", what, got, want);
+  };
+  (*r)["find_by_id_1m_us_p50"] = latency(3000, [&](int) {
+    expect(coll.FindOne(Document{{"_id", static_cast<int>(rng() % n)}}) ? 1 : 0, 1, "find by _id");
+  });
+  (*r)["find_by_indexed_field_1m_us_p50"] = latency(3000, [&](int) {
+    expect(coll.FindOne(Document{{"k", static_cast<int>(rng() % n)}}) ? 1 : 0, 1, "find by k");
+  });
+  (*r)["compound_eq_range_us_p50"] = latency(2000, [&](int) {
+    int g = static_cast<int>(rng() % 100), from = static_cast<int>(rng() % (n - 20000));
+    Document f{{"g", g}, {"k", Document{{"$gte", from}, {"$lt", from + 10000}}}};
+    expect(coll.Find(f).ToVector().size(), 100, "compound eq+range");
+  });
+  (*r)["sort_limit_indexed_us_p50"] = latency(2000, [&](int) {
+    expect(coll.Find({}, {.sort = Document{{"k", -1}}, .limit = 10}).ToVector().size(), 10, "indexed sort");
+  });
+  // The same shape with a new field name each time never meets the plan cache.
+  (*r)["plan_uncached_us_p50"] = latency(2000, [&](int i) {
+    int k = static_cast<int>(rng() % n);
+    Document f{{"g", k % 100}, {"k", k}, {"u" + std::to_string(i), Document{{"$exists", false}}}};
+    expect(coll.Find(f).ToVector().size(), 1, "uncached plan");
+  });
+  (*r)["plan_cached_us_p50"] = latency(2000, [&](int) {
+    int k = static_cast<int>(rng() % n);
+    Document f{{"g", k % 100}, {"k", k}, {"u", Document{{"$exists", false}}}};
+    expect(coll.Find(f).ToVector().size(), 1, "cached plan");
+  });
+  (*r)["indexes_echo_rtt_us"] = Percentile(rtt, 0.5);
+
+  int span = std::min(n / 100, 10000);
+  auto range_rate = [&](const mm::FindOptions& options) {
+    return span / BestSeconds(5, [&] {
+      int from = static_cast<int>(rng() % (n - span));
+      Document f{{"k", Document{{"$gte", from}, {"$lt", from + span}}}};
+      expect(coll.Find(f, options).ToVector().size(), span, "range");
+    });
+  };
+  (*r)["indexed_range_docs_per_s"] = range_rate({});
+  (*r)["covered_query_docs_per_s"] = range_rate({.projection = Document{{"k", 1}, {"_id", 0}}});
+  (*r)["indexes_scan_docs_per_s"] = n / BestSeconds(3, [&] {
+    mm::FindOptions natural;
+    natural.hint = mm::Hint(Document{{"$natural", 1}});
+    expect(coll.Find(Document{{"g", Document{{"$lt", 0}}}}, natural).ToVector().size(), 0, "scan");
+  });
+  (*r)["sort_limit_unindexed_docs_per_s"] = n / BestSeconds(3, [&] {
+    expect(coll.Find({}, {.sort = Document{{"r", 1}}, .limit = 10}).ToVector().size(), 10, "unindexed sort");
+  });
+  client.Close();
+  bridge->Terminate();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bool json = false;
   int n = 100000;
+  int index_docs = 1000000;
   std::string only;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--json") == 0) json = true;
     if (std::strcmp(argv[i], "--docs") == 0 && i + 1 < argc) n = std::atoi(argv[++i]);
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+    if (std::strcmp(argv[i], "--index-docs") == 0 && i + 1 < argc) index_docs = std::atoi(argv[++i]);
   }
-  if (!only.empty() && only != "crud" && only != "aggregation") {
-    std::fprintf(stderr, "micromongo-bench: --only crud|aggregation\n");
+  if (!only.empty() && only != "crud" && only != "aggregation" && only != "indexes") {
+    std::fprintf(stderr, "micromongo-bench: --only crud|aggregation|indexes\n");
     return 2;
   }
   std::string tmpl = (std::filesystem::temp_directory_path() / "mm-bench-XXXXXX").string();
@@ -220,6 +313,7 @@ int main(int argc, char** argv) {
   std::map<std::string, double> r;
 
   if (only.empty() || only == "aggregation") AggregationSection(root, n, &r);
+  if (only.empty() || only == "indexes") IndexSection(root, index_docs, &r);
   if (only.empty() || only == "crud") {
     auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/worker"});
     mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
@@ -312,8 +406,8 @@ int main(int argc, char** argv) {
     // which an index lookup serves instead of a scan.
     t = Clock::now();
     coll.CreateIndex(Document{{"name", 1}});
-    r["create_index_docs_per_s"] = static_cast<double>(coll.EstimatedDocumentCount()) /
-                                   Seconds(Clock::now() - t);
+    r["create_index_small_docs_per_s"] = static_cast<double>(coll.EstimatedDocumentCount()) /
+                                         Seconds(Clock::now() - t);
     std::vector<double> indexed_lat;
     for (int i = 0; i < 2000; ++i) {
       int k = static_cast<int>(rng() % static_cast<unsigned>(n));
@@ -365,7 +459,7 @@ int main(int argc, char** argv) {
   row("full scan, $and of ranges and $in", "and_scan_docs_per_s", "docs/s", ">= 2000000");
   row("UpdateMany 10% with $inc", "update_many_docs_per_s", "docs/s", ">= 200000");
   row("DeleteMany 10%", "delete_many_docs_per_s", "docs/s", ">= 200000");
-  row("CreateIndex {name: 1} over the documents", "create_index_docs_per_s", "docs/s", "");
+  row("CreateIndex {name: 1} over the documents", "create_index_small_docs_per_s", "docs/s", "");
   std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo); JS original: 47 ms",
                 1.5 * r["echo_rtt_us"]);
   row("FindOne by indexed field p50", "find_by_indexed_field_us_p50", "us", buf);
@@ -388,6 +482,48 @@ int main(int argc, char** argv) {
     row("worker peak RSS, plain scan", "aggregation_scan_peak_rss_mb", "MB", "baseline");
     row("$group 1M keys, allowDiskUse", "group_spill_docs_per_s", "docs/s", "");
     row("worker peak RSS, $group 1M keys spilling", "group_spill_peak_rss_mb", "MB", "<= 250");
+  }
+  if (r.count("indexed_range_docs_per_s")) {
+    double echo = r["indexes_echo_rtt_us"];
+    std::printf("\nindexes and the planner, %d documents (echo and scan measured in the same run)\n", index_docs);
+    row("gRPC echo round trip (floor)", "indexes_echo_rtt_us", "us", "baseline");
+    std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo)", 1.5 * echo);
+    row("FindOne by _id p50", "find_by_id_1m_us_p50", "us", buf);
+    row("FindOne by indexed field p50", "find_by_indexed_field_1m_us_p50", "us", buf);
+    row("indexed range, 10000 docs to the client", "indexed_range_docs_per_s", "docs/s", ">= 1000000");
+    std::snprintf(buf, sizeof buf, "<= %.1f (3 x echo)", 3 * echo);
+    row("compound eq + range, 100 results p50", "compound_eq_range_us_p50", "us", buf);
+    std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo)", 1.5 * echo);
+    row("sort on indexed field + limit 10 p50", "sort_limit_indexed_us_p50", "us", buf);
+    row("full scan (baseline)", "indexes_scan_docs_per_s", "docs/s", "baseline");
+    std::snprintf(buf, sizeof buf, ">= %.0f (0.5 x scan)", 0.5 * r["indexes_scan_docs_per_s"]);
+    row("sort unindexed + limit 10", "sort_limit_unindexed_docs_per_s", "docs/s", buf);
+    std::snprintf(buf, sizeof buf, ">= %.0f (1.5 x indexed range)", 1.5 * r["indexed_range_docs_per_s"]);
+    row("covered range, 10000 docs", "covered_query_docs_per_s", "docs/s", buf);
+    row("CreateIndex {k: 1}", "create_index_docs_per_s", "docs/s", ">= 500000");
+    row("two candidate plans, uncached p50", "plan_uncached_us_p50", "us", "");
+    row("two candidate plans, cached p50", "plan_cached_us_p50", "us", "< uncached");
+  }
+  if (r.count("indexed_range_docs_per_s")) {
+    double echo = r["indexes_echo_rtt_us"];
+    std::printf("\nindexes and the planner, %d documents (echo and scan measured in the same run)\n", index_docs);
+    row("gRPC echo round trip (floor)", "indexes_echo_rtt_us", "us", "baseline");
+    std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo)", 1.5 * echo);
+    row("FindOne by _id p50", "find_by_id_1m_us_p50", "us", buf);
+    row("FindOne by indexed field p50", "find_by_indexed_field_1m_us_p50", "us", buf);
+    row("indexed range, 10000 docs to the client", "indexed_range_docs_per_s", "docs/s", ">= 1000000");
+    std::snprintf(buf, sizeof buf, "<= %.1f (3 x echo)", 3 * echo);
+    row("compound eq + range, 100 results p50", "compound_eq_range_us_p50", "us", buf);
+    std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo)", 1.5 * echo);
+    row("sort on indexed field + limit 10 p50", "sort_limit_indexed_us_p50", "us", buf);
+    row("full scan (baseline)", "indexes_scan_docs_per_s", "docs/s", "baseline");
+    std::snprintf(buf, sizeof buf, ">= %.0f (0.5 x scan)", 0.5 * r["indexes_scan_docs_per_s"]);
+    row("sort unindexed + limit 10", "sort_limit_unindexed_docs_per_s", "docs/s", buf);
+    std::snprintf(buf, sizeof buf, ">= %.0f (1.5 x indexed range)", 1.5 * r["indexed_range_docs_per_s"]);
+    row("covered range, 10000 docs", "covered_query_docs_per_s", "docs/s", buf);
+    row("CreateIndex {k: 1}", "create_index_docs_per_s", "docs/s", ">= 500000");
+    row("two candidate plans, uncached p50", "plan_uncached_us_p50", "us", "");
+    row("two candidate plans, cached p50", "plan_cached_us_p50", "us", "< uncached");
   }
   return 0;
 }
