@@ -33,6 +33,7 @@ absl::StatusOr<std::unique_ptr<PlanExecutor>> PlanExecutor::Make(ExecContext ctx
         e->stages_.push_back(*std::move(stage));
         e->from_cache_ = true;
         e->cached_works_ = hit->works;
+        e->batch_fetches_ = true;
         return e;
       }
     }
@@ -42,8 +43,12 @@ absl::StatusOr<std::unique_ptr<PlanExecutor>> PlanExecutor::Make(ExecContext ctx
     if (!stage.ok()) return stage.status();
     e->stages_.push_back(*std::move(stage));
   }
+  // Batched fetches wait for the end of a trial (one entry per unit of work keeps the race
+  // fair); a lone plan batches from the start.
+  if (e->stages_.size() == 1) e->batch_fetches_ = true;
   if (e->stages_.size() > 1) {
     if (auto s = e->Trial(results_target, sort_requested); !s.ok()) return s;
+    e->batch_fetches_ = true;
     if (!e->cache_key_.empty()) {
       auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::system_clock::now().time_since_epoch());
@@ -103,7 +108,7 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
     *record_key = std::move(m.record_key);
     *doc = std::move(m.doc);
     buffered_.pop_front();
-    if (++returned_ >= results_target_) batch_fetches_ = true;
+    ++returned_;
     return true;
   }
   while (!eof_) {
@@ -121,7 +126,7 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
       break;
     }
     if (*s == State::kAdvanced) {
-      if (++returned_ >= results_target_) batch_fetches_ = true;
+      ++returned_;
       *record_key = std::move(member_.record_key);
       *doc = std::move(member_.doc);
       return true;

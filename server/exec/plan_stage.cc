@@ -237,7 +237,7 @@ class FetchStage final : public PlanStage {
   std::vector<Member> ready_;
   std::vector<bool> found_;
   size_t next_ = 0;
-  size_t batch_ = 4;
+  size_t batch_ = 1;  // doubles with each batch: a limit is over-read by less than it returned
   bool child_eof_ = false;
 };
 

@@ -50,9 +50,9 @@ struct ExecContext {
   std::shared_ptr<const storage::KvSnapshot> snapshot;
   std::shared_ptr<const query::Matcher> filter;
   const Deadline* deadline = nullptr;
-  // Set by the executor once a query has returned a batch's worth of results: from then on
-  // FETCH reads records in batches. Off during plan trials (one entry per unit of work keeps
-  // the race fair) and for short queries (no entry past a limit is read). Null: never.
+  // Set by the executor when FETCH may read records in batches: not during plan trials (one
+  // entry per unit of work keeps the race fair). Batches start at one entry and double, so
+  // a limit is over-read by less than what was returned. Null: never.
   const bool* batch_fetches = nullptr;
 };
 
