@@ -33,7 +33,7 @@ absl::StatusOr<std::unique_ptr<PlanExecutor>> PlanExecutor::Make(ExecContext ctx
         e->stages_.push_back(*std::move(stage));
         e->from_cache_ = true;
         e->cached_works_ = hit->works;
-        e->batch_fetches_ = true;
+        e->batch_fetches_ = results_target >= 101;
         return e;
       }
     }
@@ -45,10 +45,13 @@ absl::StatusOr<std::unique_ptr<PlanExecutor>> PlanExecutor::Make(ExecContext ctx
   }
   // Batched fetches wait for the end of a trial (one entry per unit of work keeps the race
   // fair); a lone plan batches from the start.
-  if (e->stages_.size() == 1) e->batch_fetches_ = true;
+  // A limited query (target below a batch) reads one record at a time: no entry past the
+  // limit is read, and explain counts what MongoDB counts.
+  bool batch = results_target >= 101;
+  if (e->stages_.size() == 1) e->batch_fetches_ = batch;
   if (e->stages_.size() > 1) {
     if (auto s = e->Trial(results_target, sort_requested); !s.ok()) return s;
-    e->batch_fetches_ = true;
+    e->batch_fetches_ = batch;
     if (!e->cache_key_.empty()) {
       auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::system_clock::now().time_since_epoch());

@@ -51,8 +51,8 @@ struct ExecContext {
   std::shared_ptr<const query::Matcher> filter;
   const Deadline* deadline = nullptr;
   // Set by the executor when FETCH may read records in batches: not during plan trials (one
-  // entry per unit of work keeps the race fair). Batches start at one entry and double, so
-  // a limit is over-read by less than what was returned. Null: never.
+  // entry per unit of work keeps the race fair), nor for queries with a small limit (no
+  // entry past the limit is read). Batches start at one entry and double. Null: never.
   const bool* batch_fetches = nullptr;
 };
 
