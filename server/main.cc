@@ -1,5 +1,6 @@
 // micromongo-server: flags and startup only; everything else is in service/.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +28,8 @@ void Usage() {
                "  --setParameter NAME=VALUE  a server parameter:\n"
                "                   internalQueryMaxBlockingSortMemoryUsageBytes (sorts and other\n"
                "                   blocking stages) or internalDocumentSourceGroupMaxMemoryBytes\n"
-               "                   ($group); both default to 104857600\n"
+               "                   ($group), both 104857600 by default; ttlMonitorSleepSecs (seconds\n"
+               "                   between passes of the TTL monitor, 60 by default)\n"
                "  --health-check ADDR  ask the server at ADDR whether it is serving; exit 0\n"
                "                   if so, 1 if not (for container health checks)\n"
                "  (--watch-fd and --runtime-dir are set by WorkerBridge::Create)\n");
@@ -91,6 +93,8 @@ int main(int argc, char** argv) {
         micromongo::service::GlobalQueryLimits().blocking_sort_bytes = n;
       } else if (name == "internalDocumentSourceGroupMaxMemoryBytes") {
         micromongo::service::GlobalQueryLimits().group_bytes = n;
+      } else if (name == "ttlMonitorSleepSecs") {
+        options.ttl_monitor_secs = static_cast<int>(std::min<long long>(n, 1 << 30));
       } else {
         std::fprintf(stderr, "micromongo-server: unknown server parameter '%s'\n", name.c_str());
         return 2;

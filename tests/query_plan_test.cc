@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include <micromongo/micromongo.h>
 
@@ -341,4 +342,60 @@ TEST_F(QueryPlanTest, WinnersAreCachedPerShapeAndForgottenWhenIndexesChange) {
   // A new index: the collection's entries are gone.
   coll_->CreateIndex(Document{{"item", 1}});
   EXPECT_TRUE(cached().empty());
+}
+
+TEST(TtlTest, TheMonitorDeletesExpiredDocumentsOnly) {
+  micromongo::testing::TempDir dir;
+  auto bridge = mm::WorkerBridge::Create(
+      {.data_dir = dir.path(), .server_parameters = {{"ttlMonitorSleepSecs", "1"}}});
+  mm::MongoClient client("mongodb://localhost/ttl", {.worker_bridge = bridge});
+  mm::Collection events = client.Db()["events"];
+  int64_t now = mm::DateTime::Now().millis;
+  mm::DateTime past{now - 3600 * 1000}, future{now + 3600 * 1000};
+  // MongoDB's manual: a date older than expireAfterSeconds expires; an array expires by its
+  // earliest date; a field that is not a date (or is missing) never does.
+  events.InsertMany({Document{{"_id", 1}, {"at", past}}, Document{{"_id", 2}, {"at", future}},
+                     Document{{"_id", 3}, {"at", "yesterday"}}, Document{{"_id", 4}, {"at", Array{future, past}}},
+                     Document{{"_id", 5}}, Document{{"_id", 6}, {"at", future}, {"keep", true}}});
+  mm::Collection kept = client.Db()["partial"];
+  kept.InsertMany({Document{{"_id", 1}, {"at", past}, {"tmp", true}}, Document{{"_id", 2}, {"at", past}}});
+  events.CreateIndex(Document{{"at", 1}}, {.expire_after_seconds = 60});
+  kept.CreateIndex(Document{{"at", 1}},
+                   {.partial_filter_expression = Document{{"tmp", true}}, .expire_after_seconds = 0});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((events.CountDocuments() > 4 || kept.CountDocuments() > 1) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::vector<int> left;
+  for (const Document& d : events.Find({}, {.sort = Document{{"_id", 1}}})) left.push_back(d.GetInt32("_id"));
+  EXPECT_EQ(left, (std::vector<int>{2, 3, 5, 6}));
+  // Only the documents a partial TTL index holds expire.
+  ASSERT_EQ(kept.CountDocuments(), 1);
+  EXPECT_EQ(kept.FindOne()->GetInt32("_id"), 2);
+  std::vector<Document> indexes = events.ListIndexes();
+  ASSERT_EQ(indexes.size(), 2u);
+  EXPECT_EQ(indexes[1].GetInt64("expireAfterSeconds"), 60);
+  bridge->Terminate();
+}
+
+TEST_F(QueryPlanTest, HiddenIndexesAreMaintainedButNotPlannedAndCollatedIndexesServeTheirCollation) {
+  InsertInventory(*coll_);
+  coll_->CreateIndex(Document{{"quantity", 1}}, {.hidden = true});
+  auto explain = coll_->Explain();
+  Document q{{"quantity", 500}};
+  EXPECT_EQ(Stage(explain.Find(q)).GetString("stage"), "COLLSCAN");
+  EXPECT_EQ(micromongo::testing::ErrorCodeOf([&] { coll_->Find(q, {.hint = mm::Hint("quantity_1")}).ToVector(); }), 2);
+  EXPECT_EQ(coll_->ListIndexes()[1].GetBool("hidden"), true);
+
+  // Case-insensitive strings: an index with the query's collation bounds them; a binary
+  // index cannot.
+  Document fr{{"locale", "fr"}, {"strength", 2}};
+  coll_->CreateIndex(Document{{"item", 1}}, {.name = "item_fr", .collation = fr});
+  Document upper{{"item", "F1"}};
+  Document plan = Stage(explain.Find(upper, {.collation = fr}));
+  EXPECT_EQ(plan.GetString("stage"), "FETCH");
+  EXPECT_EQ(plan.GetDocument("inputStage").GetString("indexName"), "item_fr");
+  EXPECT_EQ(coll_->Find(upper, {.collation = fr}).ToVector().size(), 1u);
+  EXPECT_EQ(Stage(explain.Find(upper)).GetString("stage"), "COLLSCAN");
+  EXPECT_EQ(coll_->Find(upper).ToVector().size(), 0u);
 }

@@ -332,6 +332,9 @@ std::string Collection::CreateIndex(const Document& keys, const IndexOptions& op
   if (!options.name.empty()) o.Append("name", options.name);
   if (options.unique) o.Append("unique", true);
   if (options.sparse) o.Append("sparse", true);
+  if (options.expire_after_seconds) o.Append("expireAfterSeconds", *options.expire_after_seconds);
+  if (options.hidden) o.Append("hidden", true);
+  if (options.collation) o.Append("collation", *options.collation);
   if (options.partial_filter_expression) {
     o.Append("partialFilterExpression", *options.partial_filter_expression);
   }

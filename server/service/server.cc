@@ -1,6 +1,7 @@
 #include "service/server.h"
 
 #include "service/indexes.h"
+#include "service/ttl_monitor.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -13,11 +14,13 @@
 #include <condition_variable>
 #include <filesystem>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "service/bad_request_interceptor.h"
 #include "service/cursor_manager.h"
 #include "service/services.h"
+#include "service/ttl_monitor.h"
 #include "service/pipeline_access.h"
 #include "storage/engine.h"
 
@@ -140,6 +143,10 @@ int RunServer(const ServerOptions& options) {
   std::thread reaper([&] {
     while (!latch.WaitFor(std::chrono::seconds(1))) cursors.Reap();
   });
+  std::optional<TtlMonitor> ttl;
+  if (options.ttl_monitor_secs > 0) {
+    ttl.emplace(engine->get(), std::chrono::seconds(options.ttl_monitor_secs), options.log_level >= 1);
+  }
 
   latch.Wait();
   if (options.log_level >= 1) std::fprintf(stderr, "micromongo-server: shutting down\n");
@@ -148,6 +155,7 @@ int RunServer(const ServerOptions& options) {
   if (options.log_level >= 2) std::fprintf(stderr, "micromongo-server: rpc server stopped\n");
   server->Wait();
   reaper.join();
+  ttl.reset();
   if (options.log_level >= 2) std::fprintf(stderr, "micromongo-server: threads joined\n");
   cursors.Clear();
   engine->reset();  // closes every database; the WAL already holds acknowledged writes

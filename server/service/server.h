@@ -18,6 +18,8 @@ struct ServerOptions {
   std::string runtime_dir;
   int cursor_timeout_ms = 10 * 60 * 1000;
   int log_level = 1;  // 0 error, 1 info, 2 debug
+  // Seconds between passes of the TTL monitor (MongoDB's ttlMonitorSleepSecs); 0: none.
+  int ttl_monitor_secs = 60;
 };
 
 // Blocks until shutdown; returns the process exit code. Startup failures are printed to

@@ -77,6 +77,14 @@ struct IndexOptions {
   bool sparse = false;  // documents missing every key field are not indexed
   // Only documents matching this filter are indexed (and constrained by unique).
   std::optional<Document> partial_filter_expression;
+  // A TTL index (single field): documents whose date there (or earliest date of an array)
+  // is older than this many seconds are deleted by the worker's TTL monitor.
+  std::optional<int64_t> expire_after_seconds;
+  // Maintained but never used by the query planner (nor by hints).
+  bool hidden = false;
+  // The index's collation: its string keys order as this collation does, and queries with
+  // the same collation use it for string bounds.
+  std::optional<Document> collation;
 };
 
 struct FindOptions {

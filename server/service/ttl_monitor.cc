@@ -1,0 +1,101 @@
+#include "service/ttl_monitor.h"
+
+#include <cstdio>
+
+#include "document/builder.h"
+#include "service/crud.h"
+#include "service/query_planning.h"
+
+namespace micromongo::service {
+namespace {
+
+struct TtlIndex {
+  std::string db, coll, name, path;
+  int64_t seconds = 0;
+  std::string partial;  // the index's partialFilterExpression (BSON), if any
+};
+
+std::vector<TtlIndex> TtlIndexes(storage::Engine* engine) {
+  std::vector<TtlIndex> out;
+  for (const std::string& db_name : engine->DatabaseNames()) {
+    auto db = engine->GetDatabase(db_name, /*create=*/false);
+    if (!db.ok() || *db == nullptr) continue;
+    std::shared_lock<std::shared_mutex> ddl((*db)->ddl_mutex());
+    for (const std::string& coll_name : (*db)->CollectionNames()) {
+      auto coll = (*db)->FindCollection(coll_name);
+      if (coll == nullptr || coll->is_view()) continue;
+      for (const storage::IndexDef& def : coll->indexes()) {
+        auto spec = ParsedIndexSpec(def.spec);
+        if (spec == nullptr || !spec->expire_after_seconds() || spec->fields().size() != 1) continue;
+        TtlIndex ttl{db_name, coll_name, spec->name(), spec->fields()[0].path.dotted(), *spec->expire_after_seconds()};
+        bson::ValueView partial;
+        if (spec->spec().Find("partialFilterExpression", &partial) && partial.type == BsonType::kDocument) {
+          ttl.partial = std::string(partial.Doc().bytes());
+        }
+        out.push_back(std::move(ttl));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ExpireDocuments(storage::Engine* engine) {
+  int64_t deleted = 0;
+  for (const TtlIndex& ttl : TtlIndexes(engine)) {
+    // {path: {$lt: now - expireAfterSeconds}} matches dates only (comparisons stay in their
+    // type bracket), and an array when any, so its earliest, date is older.
+    int64_t cutoff = DateTime::Now().millis - ttl.seconds * 1000;
+    bson::Builder range;
+    range.AppendView("$lt", bson::ValueView{BsonType::kDate, reinterpret_cast<const char*>(&cutoff), 8});
+    std::string range_bytes = std::move(range).Finish();
+    bson::Builder filter;
+    filter.AppendDocument(ttl.path, bson::DocView(range_bytes));
+    std::string expiry = std::move(filter).Finish();
+    if (!ttl.partial.empty()) {
+      // Only documents the partial index holds expire.
+      bson::Builder both, array;
+      array.AppendDocument("0", bson::DocView(expiry));
+      array.AppendDocument("1", bson::DocView(ttl.partial));
+      both.AppendArray("$and", bson::DocView(std::move(array).Finish()));
+      expiry = std::move(both).Finish();
+    }
+    auto matcher = query::Matcher::Parse(std::move(expiry));
+    if (!matcher.ok()) continue;
+    QueryHint hint;
+    hint.index_name = ttl.name;
+    auto n = Delete(engine, ttl.db, ttl.coll, **matcher, /*multi=*/true, Deadline(), hint);
+    if (!n.ok()) return n.status();
+    deleted += *n;
+  }
+  return deleted;
+}
+
+TtlMonitor::TtlMonitor(storage::Engine* engine, std::chrono::seconds interval, bool log)
+    : engine_(engine), interval_(interval), log_(log) {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!cv_.wait_for(l, interval_, [this] { return stop_; })) {
+      l.unlock();
+      auto n = ExpireDocuments(engine_);
+      if (!n.ok()) {
+        std::fprintf(stderr, "micromongo-server: TTL monitor: %s\n", std::string(n.status().message()).c_str());
+      } else if (log_ && *n > 0) {
+        std::fprintf(stderr, "micromongo-server: TTL monitor deleted %lld documents\n", static_cast<long long>(*n));
+      }
+      l.lock();
+    }
+  });
+}
+
+TtlMonitor::~TtlMonitor() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+}  // namespace micromongo::service
