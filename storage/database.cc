@@ -346,6 +346,33 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
   return absl::OkStatus();
 }
 
+absl::Status Database::ChangeIndex(std::string_view coll, std::string_view index_name, const IndexChange& change) {
+  std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
+  std::lock_guard<std::mutex> l(catalog_mu_);
+  auto it = collections_.find(coll);
+  if (it == collections_.end()) {
+    return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", name_, ".", coll));
+  }
+  const Collection& current = *it->second;
+  auto changed = std::make_shared<Collection>(current.name(), current.id(), std::string(current.options().bytes()));
+  changed->count_ = current.count();
+  changed->indexes_ = current.indexes_;
+  bool found = false;
+  for (IndexDef& def : changed->indexes_) {
+    if (def.name() != index_name) continue;
+    auto spec = change(bson::DocView(def.spec));
+    if (!spec.ok()) return spec.status();
+    def.spec = *std::move(spec);
+    found = true;
+  }
+  if (!found) return MongoError(kIndexNotFound, StrCat("cannot find index ", index_name, " for ns ", name_, ".", coll));
+  auto batch = kv_->NewBatch();
+  batch->Put(CatalogKey(coll), CatalogEntry(*changed));
+  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  it->second = std::move(changed);
+  return absl::OkStatus();
+}
+
 absl::Status Database::DropIndex(std::string_view coll, std::string_view index_name) {
   std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
   std::lock_guard<std::mutex> l(catalog_mu_);

@@ -153,6 +153,11 @@ class Database {
   // catalog change commit in one batch. Errors: those of `build`.
   using IndexBuilder = std::function<absl::Status(const Collection&, uint32_t index_id, WriteUnit*)>;
   absl::Status CreateIndex(std::string_view coll, std::string spec_bson, const IndexBuilder& build);
+  // Replaces the named index's stored document with what `change` makes of it (collMod's
+  // index options; the keys must not change). 26 if the collection is missing, 27
+  // (IndexNotFound) if the index is; `change`'s errors. Takes ddl_mutex() itself.
+  using IndexChange = std::function<absl::StatusOr<std::string>(bson::DocView spec)>;
+  absl::Status ChangeIndex(std::string_view coll, std::string_view index_name, const IndexChange& change);
   // Removes the named index and its entries; 27 (IndexNotFound) if there is none.
   absl::Status DropIndex(std::string_view coll, std::string_view index_name);
   // Removes the collection and all its records; false if it did not exist.

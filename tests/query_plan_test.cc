@@ -375,6 +375,12 @@ TEST(TtlTest, TheMonitorDeletesExpiredDocumentsOnly) {
   std::vector<Document> indexes = events.ListIndexes();
   ASSERT_EQ(indexes.size(), 2u);
   EXPECT_EQ(indexes[1].GetInt64("expireAfterSeconds"), 60);
+  // collMod changes the expiry: a day-old date stays while the expiry is two days.
+  events.ModifyIndex({.name = "at_1", .expire_after_seconds = 2 * 86400});
+  EXPECT_EQ(events.ListIndexes()[1].GetInt64("expireAfterSeconds"), 2 * 86400);
+  events.InsertOne(Document{{"_id", 7}, {"at", mm::DateTime{now - 86400 * 1000}}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(events.CountDocuments(Document{{"_id", 7}}), 1);
   bridge->Terminate();
 }
 
@@ -386,6 +392,16 @@ TEST_F(QueryPlanTest, HiddenIndexesAreMaintainedButNotPlannedAndCollatedIndexesS
   EXPECT_EQ(Stage(explain.Find(q)).GetString("stage"), "COLLSCAN");
   EXPECT_EQ(micromongo::testing::ErrorCodeOf([&] { coll_->Find(q, {.hint = mm::Hint("quantity_1")}).ToVector(); }), 2);
   EXPECT_EQ(coll_->ListIndexes()[1].GetBool("hidden"), true);
+  // collMod unhides it: planned again.
+  coll_->ModifyIndex({.name = "quantity_1", .hidden = false});
+  EXPECT_EQ(Stage(explain.Find(q)).GetDocument("inputStage").GetString("indexName"), "quantity_1");
+  EXPECT_FALSE(coll_->ListIndexes()[1].Has("hidden"));
+  coll_->ModifyIndex({.key_pattern = Document{{"quantity", 1}}, .hidden = true});
+  EXPECT_EQ(Stage(explain.Find(q)).GetString("stage"), "COLLSCAN");
+  EXPECT_EQ(coll_->Find(q).ToVector().size(), 2u);
+  EXPECT_EQ(micromongo::testing::ErrorCodeOf([&] { coll_->ModifyIndex({.name = "nope_1", .hidden = true}); }), 27);
+  EXPECT_EQ(micromongo::testing::ErrorCodeOf([&] { coll_->ModifyIndex({.name = "quantity_1"}); }), 72);
+  EXPECT_EQ(micromongo::testing::ErrorCodeOf([&] { coll_->ModifyIndex({.name = "_id_", .hidden = true}); }), 2);
 
   // Case-insensitive strings: an index with the query's collation bounds them; a binary
   // index cannot.

@@ -344,6 +344,22 @@ std::string Collection::CreateIndex(const Document& keys, const IndexOptions& op
   return reply.names_size() > 0 ? reply.names(0) : std::string();
 }
 
+void Collection::ModifyIndex(const IndexModification& change) {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::ModifyCollectionRequest request;
+  request.set_database(db_);
+  request.set_collection(name_);
+  Document index;
+  if (!change.name.empty()) index.Append("name", change.name);
+  if (change.key_pattern) index.Append("keyPattern", *change.key_pattern);
+  if (change.hidden) index.Append("hidden", *change.hidden);
+  if (change.expire_after_seconds) index.Append("expireAfterSeconds", *change.expire_after_seconds);
+  internal::SetBson(request.mutable_index(), index);
+  v1::Empty reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ModifyCollection(c, request, &reply); });
+}
+
 std::vector<Document> Collection::ListIndexes() {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);

@@ -4,6 +4,7 @@
 #include "document/builder.h"
 #include "document/status.h"
 #include "service/collection_options.h"
+#include "service/indexes.h"
 #include "service/services.h"
 #include "service/views.h"
 #include "service/wire.h"
@@ -76,6 +77,11 @@ grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*,
 grpc::Status AdminServiceImpl::ModifyCollection(grpc::ServerContext*,
                                                 const v1::ModifyCollectionRequest* req,
                                                 v1::Empty*) {
+  if (req->has_index()) {
+    auto change = DocToBson(req->index());
+    if (!change.ok()) return ToGrpc(change.status());
+    return ToGrpc(ModifyIndex(engine_, req->database(), req->collection(), bson::DocView(*change)));
+  }
   if (auto s = CheckTarget(engine_, req->database(), req->collection(), req->options()); !s.ok()) {
     return ToGrpc(s);
   }

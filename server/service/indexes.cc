@@ -1,5 +1,8 @@
 #include "service/indexes.h"
 
+#include <cmath>
+#include <optional>
+
 #include "document/builder.h"
 #include "document/compare.h"
 #include "document/json.h"
@@ -128,6 +131,74 @@ absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine,
   std::vector<std::string> out{IdIndexSpec()};
   for (const storage::IndexDef& def : ns->coll->indexes()) out.push_back(def.spec);
   return out;
+}
+
+absl::Status ModifyIndex(storage::Engine* engine, std::string_view db_name, std::string_view coll_name,
+                         DocView change) {
+  if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
+  std::string name;
+  std::optional<DocView> keys;
+  std::optional<bool> hidden;
+  std::optional<int64_t> expire;
+  for (const bson::ElementView& e : change) {
+    if (e.key == "name" && e.value.type == BsonType::kString) {
+      name = std::string(e.value.String());
+    } else if (e.key == "keyPattern" && e.value.type == BsonType::kDocument) {
+      keys = e.value.Doc();
+    } else if (e.key == "hidden") {
+      if (e.value.type != BsonType::kBool) return MongoError(kTypeMismatch, "collMod index hidden must be a boolean");
+      hidden = e.value.Bool();
+    } else if (e.key == "expireAfterSeconds") {
+      if (!e.value.IsNumber()) return MongoError(kTypeMismatch, "expireAfterSeconds must be a number");
+      double secs = e.value.AsDouble();
+      if (std::isnan(secs) || secs < 0 || secs > 2147483647) {
+        return MongoError(kInvalidOptions, "TTL index 'expireAfterSeconds' option must be within an acceptable "
+                                           "range, try a lower number");
+      }
+      expire = static_cast<int64_t>(secs);
+    } else {
+      return MongoError(kInvalidOptions, StrCat("unknown collMod index field: ", e.key));
+    }
+  }
+  if (name.empty() == !keys.has_value()) {
+    return MongoError(kInvalidOptions, "collMod index needs exactly one of name and keyPattern");
+  }
+  if (!hidden && !expire) return MongoError(kInvalidOptions, "no collMod index option to change");
+  if (name == "_id_" || (keys && keys->CountElements() == 1 && keys->begin()->key == "_id")) {
+    return MongoError(kBadValue, "can't hide or change the _id index");
+  }
+  auto db = engine->GetDatabase(db_name, /*create=*/false);
+  if (!db.ok()) return db.status();
+  std::shared_ptr<storage::Collection> coll = *db ? (*db)->FindCollection(coll_name) : nullptr;
+  if (coll == nullptr) return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", db_name, ".", coll_name));
+  if (keys) {
+    for (const storage::IndexDef& def : coll->indexes()) {
+      ValueView key;
+      DocView(def.spec).Find("key", &key);
+      if (SameKeys(key.Doc(), *keys)) name = std::string(def.name());
+    }
+    if (name.empty()) {
+      return MongoError(kIndexNotFound, StrCat("cannot find index ", bson::BsonToJson(keys->bytes()), " for ns ",
+                                               db_name, ".", coll_name));
+    }
+  }
+  coll.reset();
+  return (*db)->ChangeIndex(coll_name, name, [&](DocView spec) -> absl::StatusOr<std::string> {
+    bson::Builder b;
+    for (const bson::ElementView& e : spec) {
+      if ((hidden && e.key == "hidden") || (expire && e.key == "expireAfterSeconds")) continue;
+      b.AppendView(e.key, e.value);
+    }
+    if (hidden && *hidden) b.AppendBool("hidden", true);
+    if (expire) b.AppendInt64("expireAfterSeconds", *expire);
+    std::string out = std::move(b).Finish();
+    auto parsed = index::IndexSpec::Parse(DocView(out));
+    if (!parsed.ok()) return parsed.status();
+    if (expire && parsed->fields().size() != 1) {
+      return MongoError(kInvalidOptions, "TTL indexes are single-field indexes");
+    }
+    return out;
+  });
 }
 
 absl::Status DropIndex(storage::Engine* engine, std::string_view db_name,

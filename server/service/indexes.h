@@ -27,6 +27,11 @@ absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine, st
 // `name` is empty. Errors: 27 (IndexNotFound), 72 for the _id index, 26.
 absl::Status DropIndex(storage::Engine* engine, std::string_view db, std::string_view coll,
                        std::string_view name, bson::DocView keys);
+// collMod's index option: {name | keyPattern, hidden: bool, expireAfterSeconds: n} changes
+// the index's stored document. Errors as MongoDB's: 27 (IndexNotFound), 72 for unknown
+// fields or nothing to change, 2 to hide the _id index, 14 for wrongly typed values, the
+// expireAfterSeconds range of createIndexes.
+absl::Status ModifyIndex(storage::Engine* engine, std::string_view db, std::string_view coll, bson::DocView change);
 // Rebuilds the indexes of `db` whose entries predate storage::kIndexFormat (the engine's
 // on_open hook: run as each database opens).
 absl::Status UpgradeIndexes(storage::Database* db);

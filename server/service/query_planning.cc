@@ -71,7 +71,8 @@ std::string PlanCachePrefix(const storage::Database& db, const storage::Collecti
   // the collection's old entries unreachable (and invisible to $planCacheStats).
   std::string prefix = StrCat(db.name(), "\x01", coll.id(), "\x01");
   for (const storage::IndexDef& def : coll.indexes()) {
-    prefix += StrCat(def.id, ":", def.multikey_fields(), ",");
+    auto spec = ParsedIndexSpec(def.spec);
+    prefix += StrCat(def.id, ":", def.multikey_fields(), spec != nullptr && spec->hidden() ? "h," : ",");
   }
   prefix += "\x01";
   return prefix;
@@ -152,7 +153,7 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
     // PlanCachePrefix's form, from the multikey flags this plan was made with.
     cache_key = StrCat(ctx.db->name(), "\x01", ctx.coll->id(), "\x01");
     for (const planner::IndexEntry& e : input->indexes) {
-      if (e.id != 0) cache_key += StrCat(e.id, ":", e.multikey_fields, ",");
+      if (e.id != 0) cache_key += StrCat(e.id, ":", e.multikey_fields, e.spec->hidden() ? "h," : ",");
     }
     cache_key += "\x01";
     if (const bson::Collator* c = request.filter->collator()) cache_key += std::string(c->spec());

@@ -181,6 +181,9 @@ class Collection {
   void DropIndex(const Document& keys);
   // Every index but _id's.
   void DropIndexes();
+  // collMod's index option: hides or unhides an index, or changes a TTL index's expiry.
+  // Errors: 27 (IndexNotFound), 72 for nothing to change, 2 for the _id index.
+  void ModifyIndex(const IndexModification& change);
 
   // How the worker would run an operation (see Explainer):
   //   coll.Explain(ExplainVerbosity::kExecutionStats).Find(filter, options)

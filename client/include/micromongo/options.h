@@ -87,6 +87,15 @@ struct IndexOptions {
   std::optional<Document> collation;
 };
 
+// Collection::ModifyIndex (collMod's index option): the index by name or key pattern, and
+// what changes.
+struct IndexModification {
+  std::string name;                       // or
+  std::optional<Document> key_pattern;
+  std::optional<bool> hidden;             // hide from (or return to) the query planner
+  std::optional<int64_t> expire_after_seconds;  // a TTL index's expiry (or make one TTL)
+};
+
 struct FindOptions {
   std::optional<Document> projection;
   std::optional<Document> sort;
