@@ -36,9 +36,4 @@ std::vector<std::pair<std::string, PlanCache::Entry>> PlanCache::List(const std:
   return out;
 }
 
-size_t PlanCache::size() {
-  std::lock_guard<std::mutex> l(mu_);
-  return entries_.size();
-}
-
 }  // namespace micromongo::exec

@@ -31,7 +31,6 @@ class PlanCache {
   std::optional<Entry> Get(const std::string& key);
   void Put(const std::string& key, Entry entry);
   void Evict(const std::string& key);
-  size_t size();
   // The entries whose keys start with `prefix` (one collection's), with their keys.
   std::vector<std::pair<std::string, Entry>> List(const std::string& prefix);
 

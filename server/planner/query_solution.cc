@@ -28,18 +28,6 @@ void Describe(const PlanNode& n, std::string* out) {
 
 }  // namespace
 
-std::unique_ptr<PlanNode> PlanNode::Clone() const {
-  auto n = std::make_unique<PlanNode>();
-  n->kind = kind;
-  n->index = index;
-  n->bounds = bounds;
-  n->direction = direction;
-  n->filter_keys = filter_keys;
-  n->sort_pattern = sort_pattern;
-  for (const auto& c : children) n->children.push_back(c->Clone());
-  return n;
-}
-
 std::string QuerySolution::Summary() const {
   std::string out;
   if (root != nullptr) Describe(*root, &out);

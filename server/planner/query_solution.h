@@ -48,8 +48,6 @@ struct PlanNode {
   bool filter_keys = false;
   // kSortMerge: the sort pattern (BSON) its children are each ordered by.
   std::string sort_pattern;
-
-  std::unique_ptr<PlanNode> Clone() const;
 };
 
 struct QuerySolution {

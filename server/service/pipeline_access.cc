@@ -537,14 +537,24 @@ absl::StatusOr<Document> EngineDataAccess::CollStats(std::string_view db, std::s
   return out;
 }
 
+namespace {
+
+// The collection a statistics stage describes (its coll null if missing); 166 for a view.
+absl::StatusOr<Namespace> OpenStatsTarget(storage::Engine* engine, std::string_view db, std::string_view coll) {
+  auto ns = OpenNamespace(engine, db, coll, /*create=*/false);
+  if (ns.ok() && ns->coll != nullptr && ns->coll->is_view()) {
+    return MongoError(kCommandNotSupportedOnView, StrCat("Namespace ", db, ".", coll, " is a view, not a collection"));
+  }
+  return ns;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Document>> EngineDataAccess::PlanCacheStats(std::string_view db, std::string_view coll) {
-  auto ns = OpenNamespace(engine_, db, coll, /*create=*/false);
+  auto ns = OpenStatsTarget(engine_, db, coll);
   if (!ns.ok()) return ns.status();
   std::vector<Document> out;
   if (ns->coll == nullptr) return out;
-  if (ns->coll->is_view()) {
-    return MongoError(kCommandNotSupportedOnView, StrCat("Namespace ", db, ".", coll, " is a view, not a collection"));
-  }
   for (const auto& [key, entry] : exec::PlanCache::Global().List(PlanCachePrefix(*ns->db, *ns->coll))) {
     char hash[17];
     snprintf(hash, sizeof(hash), "%016llX", static_cast<unsigned long long>(std::hash<std::string>()(key)));
@@ -560,13 +570,10 @@ absl::StatusOr<std::vector<Document>> EngineDataAccess::PlanCacheStats(std::stri
 }
 
 absl::StatusOr<std::vector<Document>> EngineDataAccess::IndexStats(std::string_view db, std::string_view coll) {
-  auto ns = OpenNamespace(engine_, db, coll, /*create=*/false);
+  auto ns = OpenStatsTarget(engine_, db, coll);
   if (!ns.ok()) return ns.status();
   std::vector<Document> out;
   if (ns->coll == nullptr) return out;
-  if (ns->coll->is_view()) {
-    return MongoError(kCommandNotSupportedOnView, StrCat("Namespace ", db, ".", coll, " is a view, not a collection"));
-  }
   char host[256] = "localhost";
   gethostname(host, sizeof(host) - 1);
   auto entry = [&](std::string name, Document key, Document spec) {

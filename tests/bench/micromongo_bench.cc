@@ -526,27 +526,5 @@ int main(int argc, char** argv) {
     row("two candidate plans, uncached p50", "plan_uncached_us_p50", "us", "");
     row("two candidate plans, cached p50", "plan_cached_us_p50", "us", "< uncached");
   }
-  if (r.count("indexed_range_docs_per_s")) {
-    double echo = r["indexes_echo_rtt_us"];
-    std::printf("\nindexes and the planner, %d documents (echo and scan measured in the same run)\n", index_docs);
-    row("gRPC echo round trip (floor)", "indexes_echo_rtt_us", "us", "baseline");
-    std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo)", 1.5 * echo);
-    row("FindOne by _id p50", "find_by_id_1m_us_p50", "us", buf);
-    row("FindOne by indexed field p50", "find_by_indexed_field_1m_us_p50", "us", buf);
-    row("indexed range, 10000 docs to the client", "indexed_range_docs_per_s", "docs/s", ">= 1000000");
-    std::snprintf(buf, sizeof buf, "<= %.1f (3 x echo)", 3 * echo);
-    row("compound eq + range, 100 results p50", "compound_eq_range_us_p50", "us", buf);
-    std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo)", 1.5 * echo);
-    row("sort on indexed field + limit 10 p50", "sort_limit_indexed_us_p50", "us", buf);
-    row("full scan (baseline)", "indexes_scan_docs_per_s", "docs/s", "baseline");
-    std::snprintf(buf, sizeof buf, ">= %.0f (0.5 x scan)", 0.5 * r["indexes_scan_docs_per_s"]);
-    row("sort unindexed + limit 10", "sort_limit_unindexed_docs_per_s", "docs/s", buf);
-    std::snprintf(buf, sizeof buf, ">= %.0f (1.5 x indexed range)", 1.5 * r["indexed_range_docs_per_s"]);
-    row("covered range, 10000 docs", "covered_query_docs_per_s", "docs/s", buf);
-    row("CreateIndex {k: 1}", "create_index_docs_per_s", "docs/s", ">= 500000");
-    row("TTL monitor deletes", "ttl_delete_docs_per_s", "docs/s", ">= 100000");
-    row("two candidate plans, uncached p50", "plan_uncached_us_p50", "us", "");
-    row("two candidate plans, cached p50", "plan_cached_us_p50", "us", "< uncached");
-  }
   return 0;
 }
