@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
+
 #include "service/health_probe.h"
 #include "service/pipeline_cursor.h"
 #include "service/server.h"
@@ -38,6 +40,9 @@ void Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, which turns on the deadlock detector of every
+  // absl::Mutex: a lock-order graph updated on each lock, a cost on every request.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   micromongo::service::ServerOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

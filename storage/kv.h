@@ -85,7 +85,7 @@ struct KvOptions {
   // fsync the WAL on every commit (RocksDB groups concurrent commits into one fsync).
   bool sync_writes = false;
   // Shared by every store opened through one KvEnv.
-  size_t block_cache_bytes = 32 << 20;
+  size_t block_cache_bytes = 256 << 20;
   size_t write_buffer_bytes = 64 << 20;
 };
 

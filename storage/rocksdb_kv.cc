@@ -10,6 +10,7 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "document/status.h"
@@ -146,22 +147,39 @@ class RocksStore : public KvStore {
   absl::Status MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* out,
                         std::vector<bool>* found, const KvSnapshot* snapshot) override {
     DisablePerfCounters();
-    std::vector<rocksdb::Slice> slices;
-    slices.reserve(keys.size());
-    for (std::string_view k : keys) slices.push_back(ToSlice(k));
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    rocksdb::ReadOptions ro;
-    ro.snapshot = RocksSnapshotOf(snapshot);
-    db_->MultiGet(ro, db_->DefaultColumnFamily(), keys.size(), slices.data(), values.data(), statuses.data());
     out->resize(keys.size());
     found->assign(keys.size(), false);
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (statuses[i].ok()) {
-        (*found)[i] = true;
-        (*out)[i].assign(values[i].data(), values[i].size());
-      } else if (!statuses[i].IsNotFound()) {
-        return FromRocks(statuses[i]);
+    rocksdb::ReadOptions ro;
+    ro.snapshot = RocksSnapshotOf(snapshot);
+    if (keys.size() == 1) {  // a point read costs less than a MultiGet's setup
+      rocksdb::PinnableSlice value;
+      rocksdb::Status s = db_->Get(ro, db_->DefaultColumnFamily(), ToSlice(keys[0]), &value);
+      if (s.IsNotFound()) return absl::OkStatus();
+      if (!s.ok()) return FromRocks(s);
+      (*found)[0] = true;
+      (*out)[0].assign(value.data(), value.size());
+      return absl::OkStatus();
+    }
+    std::vector<size_t> rest;
+    if (keys.size() >= kMinClusteredBatch) {
+      if (absl::Status s = ClusteredGet(ro, keys, out, found, &rest); !s.ok()) return s;
+    } else {
+      rest.resize(keys.size());
+      for (size_t i = 0; i < keys.size(); ++i) rest[i] = i;
+    }
+    if (rest.empty()) return absl::OkStatus();
+    std::vector<rocksdb::Slice> slices;
+    slices.reserve(rest.size());
+    for (size_t i : rest) slices.push_back(ToSlice(keys[i]));
+    std::vector<rocksdb::PinnableSlice> values(rest.size());
+    std::vector<rocksdb::Status> statuses(rest.size());
+    db_->MultiGet(ro, db_->DefaultColumnFamily(), rest.size(), slices.data(), values.data(), statuses.data());
+    for (size_t j = 0; j < rest.size(); ++j) {
+      if (statuses[j].ok()) {
+        (*found)[rest[j]] = true;
+        (*out)[rest[j]].assign(values[j].data(), values[j].size());
+      } else if (!statuses[j].IsNotFound()) {
+        return FromRocks(statuses[j]);
       }
     }
     return absl::OkStatus();
@@ -190,6 +208,59 @@ class RocksStore : public KvStore {
   }
 
  private:
+  // Batches smaller than this always go to MultiGet: an iterator costs more to set up.
+  static constexpr size_t kMinClusteredBatch = 16;
+  // Next() calls tried before a Seek() to reach the following key.
+  static constexpr int kMaxSteps = 4;
+
+  // Reads the keys in key order with one iterator, stepping with Next() from one to the
+  // next. Records read through an index on a field that grows with _id (dates, counters)
+  // sit side by side, and a Next() costs a fraction of a point read, whose filter probe
+  // and index search dominate a MultiGet. Gives up after the first keys when most of them
+  // needed a Seek (the keys are scattered) and leaves the keys not yet read in `rest`.
+  absl::Status ClusteredGet(const rocksdb::ReadOptions& base, const std::vector<std::string_view>& keys,
+                            std::vector<std::string>* out, std::vector<bool>* found,
+                            std::vector<size_t>* rest) {
+    std::vector<size_t> order(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+    std::string upper(keys[order.back()]);
+    upper.push_back('\0');
+    rocksdb::Slice lower_slice = ToSlice(keys[order.front()]), upper_slice = ToSlice(upper);
+    rocksdb::ReadOptions ro = base;
+    ro.iterate_lower_bound = &lower_slice;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    it->Seek(lower_slice);
+    size_t seeks = 0;
+    for (size_t n = 0; n < order.size(); ++n) {
+      // Checked early and again later: each Seek costs several MultiGet lookups.
+      if ((n == 4 && seeks >= 2) || (n == 16 && seeks * 2 > n)) {
+        rest->assign(order.begin() + n, order.end());
+        break;
+      }
+      rocksdb::Slice key = ToSlice(keys[order[n]]);
+      int steps = 0;
+      while (it->Valid() && it->key().compare(key) < 0 && steps < kMaxSteps) {
+        it->Next();
+        ++steps;
+      }
+      if (it->Valid() && it->key().compare(key) < 0) {
+        it->Seek(key);
+        ++seeks;
+      }
+      if (!it->Valid()) {
+        if (!it->status().ok()) return FromRocks(it->status());
+        continue;
+      }
+      if (it->key() == key) {
+        (*found)[order[n]] = true;
+        (*out)[order[n]].assign(it->value().data(), it->value().size());
+      }
+    }
+    return FromRocks(it->status());
+  }
+
   std::unique_ptr<rocksdb::DB> db_;
   std::string path_;
   rocksdb::WriteOptions write_options_;

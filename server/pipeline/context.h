@@ -61,8 +61,10 @@ struct ReadPlan {
   std::string index;  // the first index it scans, if any
   bool provides_sort = false;
   bool covered = false;
-  Document winning_plan;               // explain's queryPlanner.winningPlan
-  std::vector<Document> rejected_plans;
+  // Explain's queryPlanner.winningPlan and rejectedPlans, built only when explain asks
+  // (every read fills in a ReadPlan; most never look at these).
+  std::function<Document()> winning_plan;
+  std::function<std::vector<Document>()> rejected_plans;
   // After the read has run: {nReturned, totalKeysExamined, totalDocsExamined,
   // executionStages}. Valid while the read's stage lives.
   std::function<Document()> execution_stats;

@@ -95,7 +95,7 @@ absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const Aggrega
   size_t first = 0;
   if (!command.collection.empty() && !p->StartsWithSource()) {
     if (auto s = cursor.Start(command.collection, &plan); !s.ok()) return s;
-    Document winning = plan.winning_plan;
+    Document winning = plan.winning_plan ? plan.winning_plan() : Document{};
     Document planner{{"namespace", StrCat(command.db, ".", command.collection)}};
     // A leading $match is the read's filter.
     if (!p->empty() && p->stages()[0]->IsMatch()) {
@@ -105,7 +105,8 @@ absl::StatusOr<Document> ExplainAggregate(storage::Engine* engine, const Aggrega
       planner.Append("parsedQuery", Document());
     }
     planner.Append("winningPlan", winning);
-    Array rejected(plan.rejected_plans.begin(), plan.rejected_plans.end());
+    std::vector<Document> rejected_docs = plan.rejected_plans ? plan.rejected_plans() : std::vector<Document>{};
+    Array rejected(rejected_docs.begin(), rejected_docs.end());
     planner.Append("rejectedPlans", rejected);
     Document cursor_stage{{"queryPlanner", planner}};
     if (execution_stats) {

@@ -152,8 +152,8 @@ void DescribePlan(const std::shared_ptr<exec::PlanExecutor>& executor, pipeline:
   plan->index = scan != nullptr ? scan->index->name : "";
   plan->provides_sort = s.provides_sort;
   plan->covered = s.covered;
-  plan->winning_plan = exec.WinningPlan(/*stats=*/false);
-  plan->rejected_plans = exec.RejectedPlans(/*stats=*/false);
+  plan->winning_plan = [e = executor] { return e->WinningPlan(/*stats=*/false); };
+  plan->rejected_plans = [e = executor] { return e->RejectedPlans(/*stats=*/false); };
   // The executor outlives its stage for this (a blocking stage may drop its input early).
   plan->execution_stats = [e = executor] {
     Document stages = e->WinningPlan(/*stats=*/true);
@@ -323,7 +323,7 @@ absl::StatusOr<pipeline::StagePtr> EngineDataAccess::Read(const pipeline::ReadRe
     if (plan != nullptr) {
       *plan = pipeline::ReadPlan{};
       plan->stage = "EOF";
-      plan->winning_plan = Document{{"stage", "EOF"}};
+      plan->winning_plan = [] { return Document{{"stage", "EOF"}}; };
     }
     return pipeline::RowsSource({});
   }
