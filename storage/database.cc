@@ -116,6 +116,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
   auto found = db->kv_->Get(kNextIdKey, &value);
   if (!found.ok()) return found.status();
   if (*found && value.size() == 4) db->next_id_ = ReadBigEndian32(value.data());
+  if (auto s = db->RemoveInterruptedBuilds(); !s.ok()) return s;
 
   std::string lower(1, kCatalogPrefix), upper(1, kCatalogPrefix + 1);
   auto it = db->kv_->NewIterator(lower, upper);
@@ -303,32 +304,41 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
 
 absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
                                    const IndexBuilder& build) {
-  std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
-  std::shared_ptr<Collection> current;
+  // Readers go on (ddl shared); writers wait at the gate, so the scan sees every record
+  // and no write commits without the new index's entries.
+  std::shared_lock<std::shared_mutex> ddl(ddl_mu_);
+  std::unique_lock<std::shared_mutex> gate(write_gate_);
+  auto found = GetOrCreateCollection(coll);
+  if (!found.ok()) return found.status();
+  std::shared_ptr<Collection> current = *std::move(found);
   uint32_t index_id;
   {
     std::lock_guard<std::mutex> l(catalog_mu_);
-    auto it = collections_.find(coll);
-    if (it == collections_.end()) {
-      auto created = CreateLocked(coll, {});
-      if (!created.ok()) return created.status();
-      current = *created;
-    } else {
-      current = it->second;
-    }
-    index_id = next_id_;
     for (const IndexDef& def : current->indexes_) {
       if (def.name() == IndexDef{0, spec_bson}.name()) {
         return MongoError(kIndexOptionsConflict, StrCat("index ", def.name(), " already exists"));
       }
     }
+    // The id is taken and the build marked in one batch, before any entry is written.
+    index_id = next_id_;
+    auto batch = kv_->NewBatch();
+    std::string next;
+    AppendBigEndian32(index_id + 1, &next);
+    batch->Put(kNextIdKey, next);
+    batch->Put(BuildMarkerKey(current->id(), index_id), "");
+    if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+    next_id_ = index_id + 1;
   }
-  WriteUnit unit(this);
   IndexDef def;
   def.id = index_id;
   def.spec = std::move(spec_bson);
+  WriteUnit unit(this);
   unit.build_multikey_ = def.multikey;
-  if (auto s = build(*current, index_id, &unit); !s.ok()) return s;
+  IndexBuildSink sink(this, &unit, /*batched=*/true);
+  if (auto s = build(*current, index_id, &sink); !s.ok()) {
+    (void)DropBuildEntries(current->id(), index_id);
+    return s;
+  }
   std::lock_guard<std::mutex> l(catalog_mu_);
   auto changed = std::make_shared<Collection>(current->name(), current->id(),
                                               std::string(current->options().bytes()));
@@ -336,14 +346,55 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
   changed->indexes_ = current->indexes_;
   changed->indexes_.push_back(std::move(def));
   unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
-  std::string next;
-  AppendBigEndian32(index_id + 1, &next);
-  unit.batch()->Put(kNextIdKey, next);
-  if (auto s = kv_->Write(unit.batch()); !s.ok()) return s;
+  unit.batch()->Delete(BuildMarkerKey(current->id(), index_id));
+  if (auto s = kv_->Write(unit.batch()); !s.ok()) {
+    (void)DropBuildEntries(current->id(), index_id);
+    return s;
+  }
   for (auto& [flags, fields] : unit.multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
-  next_id_ = index_id + 1;
   collections_[std::string(coll)] = std::move(changed);
   return absl::OkStatus();
+}
+
+absl::Status IndexBuildSink::RecordDone() {
+  // Big enough that a batch's fixed costs vanish, small enough to bound the memory a
+  // build of any size holds.
+  constexpr size_t kEntriesPerBatch = 20000;
+  if (!batched_ || unit_->batch()->Count() < kEntriesPerBatch) return absl::OkStatus();
+  if (auto s = db_->Commit(unit_); !s.ok()) return s;
+  unit_->Reset();
+  return absl::OkStatus();
+}
+
+void WriteUnit::Reset() {
+  batch_ = db_->kv_->NewBatch();
+  count_deltas_.clear();
+  multikey_.clear();
+  pending_index_.clear();
+}
+
+absl::Status Database::DropBuildEntries(uint32_t coll_id, uint32_t index_id) {
+  auto batch = kv_->NewBatch();
+  batch->DeleteRange(IndexPrefix(coll_id, index_id), IndexPrefix(coll_id, index_id + 1));
+  batch->DeleteRange(MultikeyPrefix(coll_id, index_id), MultikeyPrefix(coll_id, index_id + 1));
+  batch->Delete(BuildMarkerKey(coll_id, index_id));
+  return kv_->Write(batch.get());
+}
+
+absl::Status Database::RemoveInterruptedBuilds() {
+  std::vector<std::pair<uint32_t, uint32_t>> builds;
+  auto it = kv_->NewIterator(std::string(1, kBuildPrefix), std::string(1, kBuildPrefix + 1));
+  for (; it->Valid(); it->Next()) {
+    std::string_view k = it->key();
+    if (k.size() != 9) continue;
+    builds.emplace_back(ReadBigEndian32(k.data() + 1), ReadBigEndian32(k.data() + 5));
+  }
+  if (!it->status().ok()) return it->status();
+  for (auto [coll_id, index_id] : builds) {
+    if (auto s = DropBuildEntries(coll_id, index_id); !s.ok()) return s;
+  }
+  // Range deletions in the memtable slow every point read (see KvStore::Flush).
+  return builds.empty() ? absl::OkStatus() : kv_->Flush();
 }
 
 absl::Status Database::ChangeIndex(std::string_view coll, std::string_view index_name, const IndexChange& change) {
@@ -460,7 +511,8 @@ absl::Status Database::RebuildIndex(std::string_view coll, uint32_t index_id, co
   fresh.id = index_id;
   fresh.spec = old->spec;
   unit.build_multikey_ = fresh.multikey;
-  if (auto s = build(*current, index_id, &unit); !s.ok()) return s;
+  IndexBuildSink sink(this, &unit, /*batched=*/false);
+  if (auto s = build(*current, index_id, &sink); !s.ok()) return s;
   std::lock_guard<std::mutex> l(catalog_mu_);
   auto changed = std::make_shared<Collection>(current->name(), current->id(),
                                               std::string(current->options().bytes()));

@@ -4,8 +4,10 @@
 // which collections exist) and every collection's records, keyed as FORMAT.md describes.
 //
 // Thread safety: all methods are thread-safe. Data operations hold `ddl_mutex()` shared for
-// their whole duration; creating and dropping collections hold it exclusively. Operations
-// that read and then write records (insert's duplicate check, updates) hold the collection's
+// their whole duration; creating and dropping collections hold it exclusively. Writes also
+// hold `write_gate()` shared, from before they look the collection up until they commit: an
+// index build holds it exclusively, so writers wait while readers go on. Operations that
+// read and then write records (insert's duplicate check, updates) hold the collection's
 // `write_mutex()` so that they see and replace a consistent record.
 
 #include <atomic>
@@ -114,12 +116,31 @@ class WriteUnit {
 
  private:
   friend class Database;
+  friend class IndexBuildSink;
+  void Reset();
   Database* db_;
   std::unique_ptr<KvBatch> batch_;
   std::vector<std::pair<Collection*, int64_t>> count_deltas_;
   std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> multikey_;
   std::shared_ptr<IndexDef::Multikey> build_multikey_;  // of the index being built
   std::map<std::string, std::optional<std::string>, std::less<>> pending_index_;
+};
+
+// Where an index builder puts the entries of a collection's existing records. CreateIndex
+// commits them in batches of bounded size as the build goes (a build marker makes an
+// interrupted build be removed when the database next opens); RebuildIndex keeps one batch.
+class IndexBuildSink {
+ public:
+  WriteUnit* unit() { return unit_; }
+  // Called after each record's entries: commits the unit once it holds enough of them.
+  absl::Status RecordDone();
+
+ private:
+  friend class Database;
+  IndexBuildSink(Database* db, WriteUnit* unit, bool batched) : db_(db), unit_(unit), batched_(batched) {}
+  Database* db_;
+  WriteUnit* unit_;
+  bool batched_;
 };
 
 class Database {
@@ -132,6 +153,9 @@ class Database {
 
   const std::string& name() const { return name_; }
   std::shared_mutex& ddl_mutex() { return ddl_mu_; }
+  // Held shared by every data write, from its collection lookup to its commit (taken after
+  // ddl_mutex()); CreateIndex holds it exclusively while it reads the records.
+  std::shared_mutex& write_gate() { return write_gate_; }
 
   // Caller holds ddl_mutex() (shared or exclusive). nullptr if absent.
   std::shared_ptr<Collection> FindCollection(std::string_view name) const;
@@ -148,10 +172,12 @@ class Database {
   using OptionsChange = std::function<absl::StatusOr<std::string>(bson::DocView current)>;
   absl::Status ChangeCollectionOptions(std::string_view name, const OptionsChange& change);
   // Adds an index (creating the collection if needed): `build` is called with the
-  // collection and the new index's id, with ddl_mutex() held exclusively (no writer runs),
-  // and puts the entries of the existing records into the unit; the entries and the
-  // catalog change commit in one batch. Errors: those of `build`.
-  using IndexBuilder = std::function<absl::Status(const Collection&, uint32_t index_id, WriteUnit*)>;
+  // collection and the new index's id while write_gate() is held exclusively (no writer
+  // runs; readers go on, and do not see the index until it is complete), and puts the
+  // entries of the existing records into the sink, which commits them in batches. The
+  // catalog change commits last. A build that fails leaves nothing behind; one cut short
+  // by a crash is removed when the database next opens. Errors: those of `build`.
+  using IndexBuilder = std::function<absl::Status(const Collection&, uint32_t index_id, IndexBuildSink*)>;
   absl::Status CreateIndex(std::string_view coll, std::string spec_bson, const IndexBuilder& build);
   // Replaces the named index's stored document with what `change` makes of it (collMod's
   // index options; the keys must not change). 26 if the collection is missing, 27
@@ -207,7 +233,11 @@ class Database {
   std::string name_;
   std::unique_ptr<KvStore> kv_;
   std::unique_ptr<DirLock> lock_;
+  absl::Status RemoveInterruptedBuilds();
+  absl::Status DropBuildEntries(uint32_t coll_id, uint32_t index_id);
+
   std::shared_mutex ddl_mu_;
+  std::shared_mutex write_gate_;
   mutable std::mutex catalog_mu_;  // guards collections_ and next_id_
   std::map<std::string, std::shared_ptr<Collection>, std::less<>> collections_;
   uint32_t next_id_ = 1;

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <shared_mutex>
+#include <thread>
 
 #include "document/builder.h"
 #include "document/status.h"
@@ -28,6 +31,12 @@ std::string DocWithId(int id) {
   bson::Builder b;
   b.AppendInt32("_id", id);
   b.AppendString("name", "x");
+  return std::move(b).Finish();
+}
+
+std::string NamedSpec(const std::string& name) {
+  bson::Builder b;
+  b.AppendString("name", name);
   return std::move(b).Finish();
 }
 
@@ -107,13 +116,13 @@ TEST(DatabaseTest, IndexDefinitionsAndEntriesPersistAndDrop) {
   {
     auto engine = Engine::Open({.data_dir = dir.path()});
     auto db = *(*engine)->GetDatabase("app", true);
-    auto status = db->CreateIndex("docs", spec, [&](const Collection& c, uint32_t id, WriteUnit* unit) {
+    auto status = db->CreateIndex("docs", spec, [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
       index_id = id;
-      unit->PutIndexEntry(IndexPrefix(c.id(), id) + "k1", "owner");
+      sink->unit()->PutIndexEntry(IndexPrefix(c.id(), id) + "k1", "owner");
       return absl::OkStatus();
     });
     ASSERT_TRUE(status.ok()) << status;
-    EXPECT_EQ(MongoCodeOf(db->CreateIndex("docs", spec, [](const Collection&, uint32_t, WriteUnit*) {
+    EXPECT_EQ(MongoCodeOf(db->CreateIndex("docs", spec, [](const Collection&, uint32_t, IndexBuildSink*) {
                 return absl::OkStatus();
               })),
               kIndexOptionsConflict);
@@ -142,8 +151,8 @@ TEST(DatabaseTest, MultikeyFlagsPersistOnlyWithTheirCommitAndDieWithTheIndex) {
   {
     auto engine = Engine::Open({.data_dir = dir.path()});
     auto db = *(*engine)->GetDatabase("app", true);
-    ASSERT_TRUE(db->CreateIndex("docs", spec, [&](const Collection& c, uint32_t id, WriteUnit* unit) {
-                    unit->MarkBuildMultikey(c, id, 0b10);
+    ASSERT_TRUE(db->CreateIndex("docs", spec, [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
+                    sink->unit()->MarkBuildMultikey(c, id, 0b10);
                     return absl::OkStatus();
                   }).ok());
     auto c = db->FindCollection("docs");
@@ -162,7 +171,7 @@ TEST(DatabaseTest, MultikeyFlagsPersistOnlyWithTheirCommitAndDieWithTheIndex) {
     ASSERT_EQ(c->indexes().size(), 1u);
     EXPECT_EQ(c->indexes()[0].multikey_fields(), 0b11u);
     ASSERT_TRUE(db->DropIndex("docs", "a_1").ok());
-    ASSERT_TRUE(db->CreateIndex("docs", spec, [](const Collection&, uint32_t, WriteUnit*) {
+    ASSERT_TRUE(db->CreateIndex("docs", spec, [](const Collection&, uint32_t, IndexBuildSink*) {
                     return absl::OkStatus();
                   }).ok());
     EXPECT_EQ(db->FindCollection("docs")->indexes()[0].multikey_fields(), 0u);
@@ -170,6 +179,100 @@ TEST(DatabaseTest, MultikeyFlagsPersistOnlyWithTheirCommitAndDieWithTheIndex) {
   auto engine = Engine::Open({.data_dir = dir.path()});
   auto db = *(*engine)->GetDatabase("app", false);
   EXPECT_EQ(db->FindCollection("docs")->indexes()[0].multikey_fields(), 0u);
+}
+
+// Puts `n` entries through the sink (committed in batches as a real build's are).
+absl::Status PutEntries(const Collection& c, uint32_t id, IndexBuildSink* sink, int n) {
+  for (int i = 0; i < n; ++i) {
+    sink->unit()->PutIndexEntry(IndexPrefix(c.id(), id) + "k" + std::to_string(i), "v", false);
+    if (auto s = sink->RecordDone(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+bool HasEntry(Database* db, uint32_t coll_id, uint32_t index_id, int i) {
+  WriteUnit reader(db);
+  return reader.GetIndexEntry(IndexPrefix(coll_id, index_id) + "k" + std::to_string(i))->has_value();
+}
+
+TEST(DatabaseTest, FailedIndexBuildLeavesNothingBehind) {
+  TempDir dir;
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = *(*engine)->GetDatabase("app", true);
+  uint32_t coll_id = 0, index_id = 0;
+  // More entries than one batch holds: some are committed before the build fails.
+  auto status = db->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
+    coll_id = c.id();
+    index_id = id;
+    if (auto s = PutEntries(c, id, sink, 50000); !s.ok()) return s;
+    return MongoError(kDuplicateKey, "E11000 duplicate key error");
+  });
+  EXPECT_EQ(MongoCodeOf(status), kDuplicateKey);
+  EXPECT_TRUE(db->FindCollection("docs")->indexes().empty());
+  EXPECT_FALSE(HasEntry(db.get(), coll_id, index_id, 0));
+  EXPECT_FALSE(HasEntry(db.get(), coll_id, index_id, 49999));
+}
+
+TEST(DatabaseTest, IndexBuildCutShortByACrashIsRemovedOnOpen) {
+  TempDir dir;
+  // The build runs in a child process that dies (no destructors, no cleanup) after some of
+  // its entries were committed, as kill -9 would leave it.
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto engine = Engine::Open({.data_dir = dir.path()});
+    auto db = *(*engine)->GetDatabase("app", true);
+    (void)db->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
+      (void)PutEntries(c, id, sink, 50000);
+      _exit(HasEntry(db.get(), c.id(), id, 0) && c.id() == 1 && id == 2 ? 0 : 1);
+      return absl::OkStatus();
+    });
+    _exit(2);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "the child's build did not commit entries of collection 1, index 2";
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = *(*engine)->GetDatabase("app", false);
+  ASSERT_NE(db->FindCollection("docs"), nullptr);
+  EXPECT_TRUE(db->FindCollection("docs")->indexes().empty());
+  EXPECT_FALSE(HasEntry(db.get(), 1, 2, 0));
+  EXPECT_FALSE(HasEntry(db.get(), 1, 2, 19999));
+  // The interrupted build's id is never handed out again.
+  uint32_t next = 0;
+  ASSERT_TRUE(db->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection&, uint32_t id, IndexBuildSink*) {
+                  next = id;
+                  return absl::OkStatus();
+                }).ok());
+  EXPECT_GT(next, 2u);
+}
+
+TEST(DatabaseTest, IndexBuildLetsReadersInAndKeepsWritersOut) {
+  TempDir dir;
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = *(*engine)->GetDatabase("app", true);
+  {
+    std::shared_lock<std::shared_mutex> ddl(db->ddl_mutex());
+    PutDocs(db.get(), db->GetOrCreateCollection("docs")->get(), 10);
+  }
+  bool reader_got_in = false, writer_kept_out = false;
+  ASSERT_TRUE(db->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection& c, uint32_t, IndexBuildSink*) {
+                  std::thread other([&] {
+                    // What a reader and a writer take first (OpenNamespace).
+                    if (db->ddl_mutex().try_lock_shared()) {
+                      reader_got_in = db->FindCollection("docs") != nullptr;
+                      writer_kept_out = !db->write_gate().try_lock_shared();
+                      db->ddl_mutex().unlock_shared();
+                    }
+                  });
+                  other.join();
+                  return absl::OkStatus();
+                }).ok());
+  EXPECT_TRUE(reader_got_in);
+  EXPECT_TRUE(writer_kept_out);
+  // Afterwards writers get in again.
+  ASSERT_TRUE(db->write_gate().try_lock_shared());
+  db->write_gate().unlock_shared();
 }
 
 TEST(DatabaseTest, DropCollectionRemovesRecordsAndNameIsReusable) {

@@ -31,6 +31,13 @@ std::string MultikeyPrefix(uint32_t collection_id, uint32_t index_id) {
   return key;
 }
 
+std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id) {
+  std::string key(1, kBuildPrefix);
+  AppendBigEndian32(collection_id, &key);
+  AppendBigEndian32(index_id, &key);
+  return key;
+}
+
 std::string RecordKey(uint32_t collection_id, const bson::ValueView& id) {
   std::string key = RecordPrefix(collection_id);
   bson::AppendKeyString(id, &key);

@@ -22,6 +22,8 @@ inline constexpr char kIndexPrefix = 'i';
 inline constexpr char kLogPrefix = 'l';      // l<sequence:8>               -> change event
 // x<coll id:4><index id:4><field:1> -> "": documents have arrays along key field <field>.
 inline constexpr char kMultikeyPrefix = 'x';
+// b<coll id:4><index id:4> -> "": an index build in progress (its entries are partial).
+inline constexpr char kBuildPrefix = 'b';
 
 using bson::AppendBigEndian32;
 using bson::AppendBigEndian64;
@@ -34,5 +36,7 @@ std::string RecordKey(uint32_t collection_id, const bson::ValueView& id);
 std::string IndexPrefix(uint32_t collection_id, uint32_t index_id);
 // x<coll id><index id>: the multikey flags of one index (MultikeyPrefix(c, i) + field byte).
 std::string MultikeyPrefix(uint32_t collection_id, uint32_t index_id);
+// b<coll id><index id>: present while the index is being built.
+std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id);
 
 }  // namespace micromongo::storage

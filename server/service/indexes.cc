@@ -1,6 +1,8 @@
 #include "service/indexes.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 
 #include "document/builder.h"
@@ -9,6 +11,7 @@
 #include "document/status.h"
 #include "index/index_key.h"
 #include "service/open_namespace.h"
+#include "service/server_log.h"
 #include "storage/namespace.h"
 
 namespace micromongo::service {
@@ -17,6 +20,9 @@ using bson::DocView;
 using bson::ValueView;
 
 namespace {
+
+// Builds over fewer documents than this log nothing.
+constexpr int64_t kLoggedBuildDocs = 100000;
 
 std::string IdIndexSpec() {
   bson::Builder b;
@@ -30,21 +36,40 @@ std::string IdIndexSpec() {
 
 bool SameKeys(DocView a, DocView b) { return bson::CompareDocuments(a, b) == 0; }
 
-// Puts the entries of every record of `coll` into `unit` for the index being built.
+// Puts the entries of every record of `coll` into the sink for the index being built.
+// Builds of big collections log their progress: a line per tenth of the records.
 absl::Status BuildEntries(storage::Database* db, const storage::Collection& coll, uint32_t index_id,
-                          const index::IndexSpec& spec, storage::WriteUnit* unit) {
+                          const index::IndexSpec& spec, storage::IndexBuildSink* sink) {
   // The entries of the existing records, as a write of each would make them.
   Namespace ns;
   ns.coll = std::make_shared<storage::Collection>(coll.name(), coll.id());
   ns.indexes.push_back({index_id, spec});
   ns.db_name = db->name();
   ns.coll_name = coll.name();
+  const int64_t total = coll.count();
+  const bool log = total >= kLoggedBuildDocs && LogEnabled(LogSeverity::kInfo);
+  std::string what = StrCat("index build of ", spec.name(), " on ", db->name(), ".", coll.name());
+  auto started = std::chrono::steady_clock::now();
+  if (log) Log(LogSeverity::kInfo, StrCat(what, ": started, ", total, " documents"));
+  int64_t done = 0, next_report = total / 10;
   auto it = db->ScanRecords(coll);
   for (; it->Valid(); it->Next()) {
     DocView doc(it->value().data());
-    if (auto s = ns.WriteIndexEntries(unit, nullptr, &doc); !s.ok()) return s;
+    if (auto s = ns.WriteIndexEntries(sink->unit(), nullptr, &doc); !s.ok()) return s;
+    if (auto s = sink->RecordDone(); !s.ok()) return s;
+    if (log && ++done >= next_report && done < total) {
+      Log(LogSeverity::kInfo, StrCat(what, ": ", done, "/", total, " documents (", done * 100 / total, "%)"));
+      next_report += total / 10;
+    }
   }
-  return it->status();
+  if (!it->status().ok()) return it->status();
+  if (log) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", secs);
+    Log(LogSeverity::kInfo, StrCat(what, ": done, ", total, " documents in ", buf, " s"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -60,8 +85,8 @@ absl::Status UpgradeIndexes(storage::Database* db) {
     for (const storage::IndexDef& def : old) {
       auto spec = index::IndexSpec::Parse(DocView(def.spec));
       if (!spec.ok()) return spec.status();
-      auto build = [&](const storage::Collection& c, uint32_t index_id, storage::WriteUnit* unit) {
-        return BuildEntries(db, c, index_id, *spec, unit);
+      auto build = [&](const storage::Collection& c, uint32_t index_id, storage::IndexBuildSink* sink) {
+        return BuildEntries(db, c, index_id, *spec, sink);
       };
       if (auto s = db->RebuildIndex(name, def.id, build); !s.ok()) return s;
     }
@@ -113,8 +138,8 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
   }
   std::string name = spec->name();
   auto build = [&](const storage::Collection& coll, uint32_t index_id,
-                   storage::WriteUnit* unit) -> absl::Status {
-    return BuildEntries(db->get(), coll, index_id, *spec, unit);
+                   storage::IndexBuildSink* sink) -> absl::Status {
+    return BuildEntries(db->get(), coll, index_id, *spec, sink);
   };
   if (auto s = (*db)->CreateIndex(coll_name, *std::move(built), build); !s.ok()) return s;
   return name;

@@ -92,6 +92,9 @@ absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_vie
   ns.db = *std::move(db);
   if (ns.db == nullptr) return ns;
   ns.ddl = std::shared_lock<std::shared_mutex>(ns.db->ddl_mutex());
+  // Before the lookup: a write must not start on a collection object an index build is
+  // about to replace.
+  if (access == Access::kWrite) ns.write_gate = std::shared_lock<std::shared_mutex>(ns.db->write_gate());
   if (create) {
     auto coll = ns.db->GetOrCreateCollection(coll_name);
     if (!coll.ok()) return coll.status();

@@ -29,6 +29,7 @@ namespace micromongo::service {
 struct Namespace {
   std::shared_ptr<storage::Database> db;
   std::shared_lock<std::shared_mutex> ddl;
+  std::shared_lock<std::shared_mutex> write_gate;  // writes only (Database::write_gate)
   std::shared_ptr<storage::Collection> coll;  // null if the collection does not exist
   // For writes: the collection's document validator (null: none) and secondary indexes.
   std::unique_ptr<DocumentValidator> validator;

@@ -404,7 +404,7 @@ absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(s
                                                   bypass_validation);
   if (target != nullptr) {
     for (const storage::IndexDef& def : target->indexes()) {
-      auto no_entries = [](const storage::Collection&, uint32_t, storage::WriteUnit*) { return absl::OkStatus(); };
+      auto no_entries = [](const storage::Collection&, uint32_t, storage::IndexBuildSink*) { return absl::OkStatus(); };
       if (auto s = (*db)->CreateIndex(temp, def.spec, no_entries); !s.ok()) return s;
     }
   }

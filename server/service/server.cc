@@ -1,6 +1,7 @@
 #include "service/server.h"
 
 #include "service/indexes.h"
+#include "service/server_log.h"
 #include "service/ttl_monitor.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -61,6 +62,7 @@ int RunServer(const ServerOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  SetLogLevel(options.log_level);
   storage::EngineOptions engine_options;
   engine_options.data_dir = options.data_dir;
   engine_options.kv.sync_writes = options.sync_writes;
