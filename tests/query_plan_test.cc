@@ -422,6 +422,66 @@ TEST_F(QueryPlanTest, HiddenIndexesAreMaintainedButNotPlannedAndCollatedIndexesS
   EXPECT_EQ(coll_->Find(upper).ToVector().size(), 0u);
 }
 
+// distinct on the leading field of an index reads one entry per value (DISTINCT_SCAN, one
+// seek each) and answers exactly what a collection scan does: documents missing the field
+// (keyed null) add null only when some document holds null itself; numbers equal across
+// types are one value; dotted paths; descending and compound indexes; filters on the field.
+TEST_F(QueryPlanTest, DistinctScansGiveWhatACollectionScanGives) {
+  mm::Collection& coll = *coll_;
+  std::vector<Document> docs;
+  std::vector<Value> pool = {1, 1.0, int64_t{1}, 2, 2.5, "x", "y", Document{{"z", 1}}, mm::Decimal128::FromString("3")};
+  for (int i = 0; i < 300; ++i) {
+    Document d{{"_id", i}};
+    if (i % 13 != 0) d.Append("a", pool[i % pool.size()]);
+    d.Append("n", Document{{"b", pool[(i * 7) % pool.size()]}});
+    d.Append("c", i % 5);
+    docs.push_back(d);
+  }
+  coll.InsertMany(docs);
+  coll.CreateIndex(Document{{"a", 1}, {"c", 1}});
+  coll.CreateIndex(Document{{"n.b", -1}});
+  auto sorted = [](std::vector<Value> v) {
+    std::vector<std::string> out;
+    for (const Value& x : v) out.push_back(x.ToJson());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  mm::DistinctOptions natural;
+  natural.hint = mm::Hint(Document{{"$natural", 1}});
+  std::vector<Document> filters = {Document{}, Document{{"a", Document{{"$gt", 1}}}},
+                                   Document{{"a", Document{{"$in", Array{1, "y", Value()}}}}},
+                                   Document{{"a", Value()}}, Document{{"a", Document{{"$ne", Value()}}}},
+                                   Document{{"n.b", Document{{"$lte", 2}}}}};
+  for (const char* key : {"a", "n.b"}) {
+    for (const Document& f : filters) {
+      EXPECT_EQ(sorted(coll.Distinct(key, f)), sorted(coll.Distinct(key, f, natural))) << key << " " << f.ToJson();
+    }
+  }
+  // Missing fields alone do not make null a value; a stored null does.
+  // (Of equal numbers, the first document's: 1.0 at _id 1.)
+  Value three = mm::Decimal128::FromString("3");
+  EXPECT_EQ(sorted(coll.Distinct("a")), sorted({1.0, 2, 2.5, "x", "y", Document{{"z", 1}}, three}));
+  coll.InsertOne(Document{{"_id", 1000}, {"a", Value()}});
+  EXPECT_EQ(sorted(coll.Distinct("a")), sorted({Value(), 1.0, 2, 2.5, "x", "y", Document{{"z", 1}}, three}));
+
+  Document e = coll.Explain(mm::ExplainVerbosity::kExecutionStats).Distinct("a", Document{{"a", Document{{"$gte", 2}}}});
+  Document plan = e.GetDocument("queryPlanner").GetDocument("winningPlan");
+  EXPECT_EQ(plan.GetString("stage"), "PROJECTION_COVERED") << e.ToJson();
+  EXPECT_EQ(plan.GetDocument("inputStage").GetString("stage"), "DISTINCT_SCAN") << e.ToJson();
+  // One key per value (2, 2.5, 3, then the strings and the document): no record read.
+  Document stats = e.GetDocument("executionStats");
+  EXPECT_EQ(stats.GetInt64("totalDocsExamined"), 0) << e.ToJson();
+  EXPECT_LE(stats.GetInt64("totalKeysExamined"), 8) << e.ToJson();
+  EXPECT_NE(coll.Explain().Distinct("n.b").ToJson().find("DISTINCT_SCAN"), std::string::npos);  // descending
+  // A filter on another field, or an array in the field, needs the documents.
+  Document other = coll.Explain().Distinct("a", Document{{"c", 1}});
+  EXPECT_EQ(other.ToJson().find("DISTINCT_SCAN"), std::string::npos) << other.ToJson();
+  coll.InsertOne(Document{{"_id", 1001}, {"a", Array{7, 8}}});
+  Document multikey = coll.Explain().Distinct("a");
+  EXPECT_EQ(multikey.ToJson().find("DISTINCT_SCAN"), std::string::npos) << multikey.ToJson();
+  EXPECT_EQ(sorted(coll.Distinct("a")), sorted({Value(), 1.0, 2, 2.5, "x", "y", Document{{"z", 1}}, three, 7, 8}));
+}
+
 // A micromongo-server started by the test (not a WorkerBridge's), so that the test can read
 // its log and kill -9 it.
 class LoggedServer {

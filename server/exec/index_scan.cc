@@ -126,8 +126,8 @@ KeyRanges MakeKeyRanges(const std::string& prefix, const std::vector<planner::In
 IndexScanStage::IndexScanStage(const planner::PlanNode& node, const ExecContext& ctx)
     : node_(node), ctx_(ctx), id_index_(node.index->id == 0) {
   for (const auto& f : node.index->spec->fields()) descending_.push_back(f.descending());
-  std::string prefix = id_index_ ? storage::RecordPrefix(ctx.coll->id()) : storage::IndexPrefix(ctx.coll->id(), node.index->id);
-  ranges_ = MakeKeyRanges(prefix, node.bounds, descending_, &checked_from_);
+  index_prefix_ = id_index_ ? storage::RecordPrefix(ctx.coll->id()) : storage::IndexPrefix(ctx.coll->id(), node.index->id);
+  ranges_ = MakeKeyRanges(index_prefix_, node.bounds, descending_, &checked_from_);
   record_prefix_ = storage::RecordPrefix(ctx.coll->id());
   it_ = id_index_ ? ctx.db->ScanRecords(*ctx.coll, ctx.snapshot.get())
                   : ctx.db->ScanIndex(*ctx.coll, node.index->id, ctx.snapshot.get());
@@ -202,7 +202,9 @@ absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
       }
     }
   }
-  if (node_.direction > 0) {
+  if (keep && node_.kind == planner::NodeKind::kDistinctScan) {
+    SkipPastFirstField(out->key_values);
+  } else if (node_.direction > 0) {
     it_->Next();
   } else {
     it_->Prev();
@@ -227,9 +229,25 @@ absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
   return State::kAdvanced;
 }
 
+void IndexScanStage::SkipPastFirstField(std::string_view key_values) {
+  // Every entry of one first-field value starts with the index prefix and that value's key
+  // string (self-delimiting), so one seek passes them all.
+  std::string group = index_prefix_;
+  std::string first;
+  bson::AppendKeyString(bson::DocView(key_values).begin()->value, &first);
+  group += descending_[0] ? Inverted(first) : first;
+  ++stats_.seeks;
+  if (node_.direction > 0) {
+    it_->Seek(PrefixSuccessor(group));
+  } else {
+    it_->SeekForPrev(group);
+    if (it_->Valid() && it_->key() >= group) it_->Prev();
+  }
+}
+
 void IndexScanStage::AddExplain(Document* out, bool stats) const {
   const index::IndexSpec& spec = *node_.index->spec;
-  out->Append("stage", "IXSCAN");
+  out->Append("stage", node_.kind == planner::NodeKind::kDistinctScan ? "DISTINCT_SCAN" : "IXSCAN");
   out->Append("keyPattern", bson::Decode(spec.key_pattern()));
   out->Append("indexName", node_.index->name);
   out->Append("isMultiKey", node_.index->multikey());

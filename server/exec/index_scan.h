@@ -1,7 +1,7 @@
 #pragma once
 
 // IXSCAN: the entries of one index within a plan node's bounds, in index order or its
-// reverse. Bounds become key ranges: every combination of the point lists of the leading
+// reverse. As DISTINCT_SCAN, only the first entry of each value of the first key field. Bounds become key ranges: every combination of the point lists of the leading
 // fields (up to a limit), each with the next field's intervals; fields after those are
 // checked entry by entry. A multikey index yields each record once. The pseudo index 0
 // (`_id_`) scans the records themselves, whose keys are their _ids.
@@ -37,6 +37,8 @@ class IndexScanStage final : public PlanStage {
  private:
   bool InBounds(std::string_view key_values) const;
   void Position();
+  // DISTINCT_SCAN: moves past the entries whose first field has the value just returned.
+  void SkipPastFirstField(std::string_view key_values);
 
   const planner::PlanNode& node_;
   ExecContext ctx_;
@@ -47,7 +49,7 @@ class IndexScanStage final : public PlanStage {
   size_t range_ = 0;
   bool positioned_ = false;
   std::unique_ptr<storage::KvIterator> it_;
-  std::string record_prefix_;
+  std::string index_prefix_, record_prefix_;
   std::set<std::string> seen_;  // records already returned by a multikey index
 };
 

@@ -72,7 +72,7 @@ void Shape(const query::MatchExpression* e, std::string* out) {
 
 void Signature(const PlanNode& n, std::string* out) {
   out->append(StageName(n.kind));
-  if (n.kind == NodeKind::kIndexScan) {
+  if (n.kind == NodeKind::kIndexScan || n.kind == NodeKind::kDistinctScan) {
     out->append(" ").append(n.index->name).append(n.direction < 0 ? " -1" : " 1");
     if (n.filter_keys) out->append(" keys");
   }

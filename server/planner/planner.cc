@@ -428,6 +428,34 @@ QuerySolution CollScan(int direction, bool provides_sort) {
   return s;
 }
 
+// distinct's plan: the first entry per value of `in.distinct_field`, from an index that
+// leads with it (the hinted one, if any).
+std::optional<QuerySolution> DistinctPlan(const PlannerInput& in, const Collected& c) {
+  const MatchExpression* root = in.filter->root();
+  if (!FilterOnKeys(root, {in.distinct_field})) return std::nullopt;
+  for (size_t i = 0; i < in.indexes.size(); ++i) {
+    const IndexEntry& ix = in.indexes[i];
+    if (in.hint_index && *in.hint_index != i) continue;
+    const auto& fields = ix.spec->fields();
+    if (ix.id == 0 || fields[0].path.dotted() != in.distinct_field) continue;
+    if (fields[0].kind == index::KeyKind::kHashed || ix.field_multikey(0)) continue;
+    if (ix.spec->partial() || ix.spec->hidden() || ix.spec->collator() != nullptr) continue;
+    if (in.filter->collator() != nullptr) continue;
+    Bounds b = BoundsFor(ix, c.preds, /*collation_matches=*/true);
+    std::vector<IntervalList> lists;
+    lists.push_back(b.lists[0]);
+    for (size_t f = 1; f < fields.size(); ++f) lists.push_back(IntervalList{FullInterval()});
+    auto scan = Scan(ix, std::move(lists), 1);
+    scan->kind = NodeKind::kDistinctScan;
+    scan->filter_keys = true;
+    QuerySolution s;
+    s.covered = true;
+    s.root = std::move(scan);
+    return s;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<QuerySolution> Plan(const PlannerInput& in) {
@@ -454,6 +482,12 @@ std::vector<QuerySolution> Plan(const PlannerInput& in) {
   }
   if (meta_sort) sort.clear();
   Collected c = CollectFrom(in.filter->root());
+  if (!in.distinct_field.empty()) {
+    if (auto s = DistinctPlan(in, c)) {
+      out.push_back(*std::move(s));
+      return out;
+    }
+  }
   if (in.hint_index) {
     auto s = IndexPlan(in, in.indexes[*in.hint_index], c, sort, /*hinted=*/true);
     out.push_back(*std::move(s));

@@ -17,6 +17,7 @@
 //   indexes only when the filter implies their partialFilterExpression; hidden never;
 //   string bounds only under the query's collation.
 // - The _id equality gets IDHACK; a collection scan only when no index plan exists.
+// - distinct on the leading field of a suitable index gets a DISTINCT_SCAN.
 
 #include <optional>
 #include <string>
@@ -39,6 +40,11 @@ struct PlannerInput {
   // hint: an index (by its position in `indexes`), or {$natural: ±1}.
   std::optional<size_t> hint_index;
   int hint_natural = 0;
+  // distinct's key: a DISTINCT_SCAN is planned when an index leads with it, is not
+  // multikey on it, holds every document (not partial) and the filter reads only that field
+  // (then the only solution). Its output has null for documents missing the field too:
+  // the caller tells them apart.
+  std::string distinct_field;
 };
 
 // The candidate solutions, at least one. Callers keep `input` (and its indexes) alive as

@@ -19,8 +19,9 @@ struct IndexDesc {
 // candidate's summary.
 std::vector<std::string> Plans(std::vector<IndexDesc> indexes, const char* filter, const char* sort = "{}",
                                std::optional<std::vector<std::string>> projection = std::nullopt,
-                               const char* collation = nullptr) {
+                               const char* collation = nullptr, const char* distinct = nullptr) {
   PlannerInput in;
+  if (distinct != nullptr) in.distinct_field = distinct;
   std::shared_ptr<const bson::Collator> collator;
   if (collation != nullptr) collator = *collation::Parse(bson::DocView(*bson::JsonToBson(collation)));
   auto m = query::Matcher::Parse(*bson::JsonToBson(filter), nullptr, collator);
@@ -156,6 +157,23 @@ TEST(PlannerTest, StringBoundsOnlyUnderTheIndexCollation) {
   std::string opts = std::string(R"({"collation": )") + fr + "}";
   EXPECT_EQ(Plans({{R"({"a": 1})", opts.c_str(), 0}}, R"({"a": "x"})", "{}", std::nullopt, fr).size(), 1u);
   EXPECT_NE(Plans({{R"({"a": 1})", opts.c_str(), 0}}, R"({"a": "x"})", "{}", std::nullopt, fr)[0], "COLLSCAN");
+}
+
+TEST(PlannerTest, DistinctScansNeedALeadingNonMultikeyFieldOfAFullIndexAndAFilterOnIt) {
+  auto distinct = [](std::vector<IndexDesc> indexes, const char* filter, const char* key) {
+    return Plans(std::move(indexes), filter, "{}", std::nullopt, nullptr, key);
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(distinct({{R"({"a": 1, "b": 1})", "{}", 0}}, "{}", "a"),
+            V{"DISTINCT_SCAN a_1_b_1 [MinKey, MaxKey] [MinKey, MaxKey] covered"});
+  EXPECT_EQ(distinct({{R"({"a": -1})", "{}", 0}}, R"({"a": {"$gte": 2}})", "a"),
+            V{"DISTINCT_SCAN a_-1 [2, inf.0] covered"});
+  // Not the leading field, multikey, partial, or a filter on another field: no DISTINCT_SCAN.
+  EXPECT_EQ(distinct({{R"({"b": 1, "a": 1})", "{}", 0}}, "{}", "a"), V{"COLLSCAN"});
+  EXPECT_EQ(distinct({{R"({"a": 1})", "{}", 1}}, "{}", "a"), V{"COLLSCAN"});
+  EXPECT_EQ(distinct({{R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$gt": 0}}})", 0}}, "{}", "a"),
+            V{"COLLSCAN"});
+  EXPECT_EQ(distinct({{R"({"a": 1})", "{}", 0}}, R"({"c": 1})", "a"), V{"COLLSCAN"});
 }
 
 }  // namespace

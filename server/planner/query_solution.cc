@@ -5,7 +5,7 @@ namespace {
 
 void Describe(const PlanNode& n, std::string* out) {
   out->append(StageName(n.kind));
-  if (n.kind == NodeKind::kIndexScan) {
+  if (n.kind == NodeKind::kIndexScan || n.kind == NodeKind::kDistinctScan) {
     out->append(" ").append(n.index->name);
     if (n.direction < 0) out->append(" backward");
     for (const IntervalList& list : n.bounds) {
@@ -40,6 +40,7 @@ const char* StageName(NodeKind kind) {
     case NodeKind::kIdHack: return "IDHACK";
     case NodeKind::kCollScan: return "COLLSCAN";
     case NodeKind::kIndexScan: return "IXSCAN";
+    case NodeKind::kDistinctScan: return "DISTINCT_SCAN";
     case NodeKind::kFetch: return "FETCH";
     case NodeKind::kOr: return "OR";
     case NodeKind::kSortMerge: return "SORT_MERGE";

@@ -30,6 +30,10 @@ enum class NodeKind {
   kIdHack,     // one record by its _id
   kCollScan,   // every record, filtered
   kIndexScan,  // index entries within bounds (a covered plan filters them itself)
+  // distinct's: the first entry of each value of the index's first field within bounds,
+  // skipping the rest (one seek per distinct value); filters the key values like a covered
+  // scan
+  kDistinctScan,
   kFetch,      // the records named by the child's entries, filtered
   kOr,         // the children's records, each once
   kSortMerge,  // the children's entries merged in sort order, each record once
@@ -39,7 +43,7 @@ struct PlanNode {
   NodeKind kind = NodeKind::kEof;
   std::vector<std::unique_ptr<PlanNode>> children;
 
-  // kIndexScan
+  // kIndexScan and kDistinctScan
   const IndexEntry* index = nullptr;
   std::vector<IntervalList> bounds;  // per key field, ascending key strings
   // kIndexScan and kCollScan: 1 forward, -1 backward.

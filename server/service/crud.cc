@@ -445,6 +445,45 @@ absl::Status CheckDistinctKey(std::string_view key) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Whether the dotted `path` of `doc` (nested documents only, as a key-value document is)
+// holds null.
+bool NullAt(DocView doc, std::string_view path) {
+  while (true) {
+    size_t dot = path.find('.');
+    bson::ValueView v;
+    if (!doc.Find(path.substr(0, dot), &v)) return false;
+    if (dot == std::string_view::npos) return v.type == BsonType::kNull;
+    if (v.type != BsonType::kDocument) return false;
+    doc = v.Doc();
+    path.remove_prefix(dot + 1);
+  }
+}
+
+// Whether a document matching `filter` has null itself at `path` (not a missing field).
+absl::StatusOr<bool> HoldsNull(const Namespace& ns, const query::Matcher& filter, std::string_view path,
+                               const Deadline& deadline) {
+  bson::Builder b;
+  size_t all = b.StartArray("$and");
+  b.AppendDocument("0", filter.filter());
+  size_t is_null = b.StartDocument("1");
+  size_t type = b.StartDocument(path);
+  b.AppendInt32("$type", static_cast<int32_t>(BsonType::kNull));
+  b.End(type);
+  b.End(is_null);
+  b.End(all);
+  std::string bson = std::move(b).Finish();
+  auto m = filter.let() != nullptr ? query::Matcher::Parse(std::move(bson), *filter.let(), filter.shared_collator())
+                                   : query::Matcher::Parse(std::move(bson), nullptr, filter.shared_collator());
+  if (!m.ok()) return m.status();
+  Candidates candidates(ns.db.get(), *ns.coll, **m, deadline, {}, /*documents=*/false);
+  std::string record_key, doc;
+  return candidates.Next(&record_key, &doc);
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, std::string_view key,
                                      const query::Matcher& filter, const Deadline& deadline,
@@ -454,12 +493,19 @@ absl::StatusOr<std::string> Distinct(storage::Engine* engine, std::string_view d
   if (!ns.ok()) return ns.status();
   DistinctValues values{std::string(key), filter.collator()};
   if (ns->coll != nullptr) {
-    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint);
+    Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint, /*documents=*/true, key);
     std::string record_key, doc;
     while (true) {
       auto more = candidates.Next(&record_key, &doc);
       if (!more.ok()) return more.status();
       if (!*more) break;
+      if (candidates.distinct_scan() && NullAt(DocView(doc), key)) {
+        // The index keys a missing field as null: null is a value only if some matching
+        // document holds it.
+        auto held = HoldsNull(*ns, filter, key, deadline);
+        if (!held.ok()) return held.status();
+        if (!*held) continue;
+      }
       values.Add(DocView(doc));
     }
   }

@@ -49,6 +49,12 @@ Tree AddOperationStages(const ExplainedRead& r, Document plan, bool provides_sor
                                                                                   : "PROJECTION_DEFAULT";
     t.plan = Over(Document{{"stage", name}, {"transformBy", *r.projection}}, std::move(t.plan), stats, t.returned);
   }
+  if (r.op == ExplainedRead::Op::kDistinct && covered) {
+    // MongoDB's shape for a DISTINCT_SCAN: the key values projected to the distinct field.
+    Document transform{{"_id", 0}, {r.query.distinct_field, 1}};
+    t.plan = Over(Document{{"stage", "PROJECTION_COVERED"}, {"transformBy", transform}}, std::move(t.plan), stats,
+                  t.returned);
+  }
   // The write or count on top: it returns no documents, it counts them.
   const char* top = nullptr;
   const char* counter = nullptr;

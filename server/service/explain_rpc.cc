@@ -140,6 +140,7 @@ absl::StatusOr<Document> ExplainDistinct(storage::Engine* engine, const v1::Dist
   r.op = ExplainedRead::Op::kDistinct;
   r.command.Append("distinct", d.collection());
   r.command.Append("key", d.key());
+  r.query.distinct_field = d.key();
   if (auto s = Prepare(engine, d.database(), d.collection(), d.filter(), v1::Doc(), d.collation(), d.hint(), &r);
       !s.ok()) {
     return s;

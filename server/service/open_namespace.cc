@@ -163,13 +163,15 @@ std::string WithIdFirst(std::string doc) {
 }
 
 Candidates::Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
-                       const Deadline& deadline, const QueryHint& hint, bool documents) {
+                       const Deadline& deadline, const QueryHint& hint, bool documents,
+                       std::string_view distinct_field) {
   // The caller owns all of these for the Candidates' lifetime: non-owning pointers.
   std::shared_ptr<storage::Database> db_ptr(std::shared_ptr<void>(), db);
   std::shared_ptr<const storage::Collection> coll_ptr(std::shared_ptr<void>(), &coll);
   QueryRequest request;
   request.filter = std::shared_ptr<const query::Matcher>(std::shared_ptr<void>(), &m);
   request.hint = hint;
+  request.distinct_field = std::string(distinct_field);
   if (!documents) {
     request.projection_fields = std::vector<std::string>();
     request.projection_includes_id = false;

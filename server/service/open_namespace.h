@@ -81,13 +81,20 @@ class Candidates {
   // `documents`: false when the caller only counts, so that an index holding every field
   // the filter reads answers without fetching (the documents returned are then made of key
   // values).
+  // `distinct_field`: distinct's key, which may get a DISTINCT_SCAN (see distinct_scan()).
   Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
-             const Deadline& deadline = Deadline::None(), const QueryHint& hint = {}, bool documents = true);
+             const Deadline& deadline = Deadline::None(), const QueryHint& hint = {}, bool documents = true,
+             std::string_view distinct_field = {});
 
   // The next matching record; false at the end.
   absl::StatusOr<bool> Next(std::string* key, std::string* doc) {
     if (!status_.ok()) return status_;
     return exec_->Next(key, doc);
+  }
+  // The plan is a DISTINCT_SCAN: one document per value of the distinct field, made of key
+  // values, where documents missing the field show as null.
+  bool distinct_scan() const {
+    return exec_ != nullptr && exec_->solution().root->kind == planner::NodeKind::kDistinctScan;
   }
 
  private:

@@ -116,6 +116,7 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
   input->sort = request.sort;
   input->projection_fields = request.projection_fields;
   input->projection_includes_id = request.projection_includes_id;
+  input->distinct_field = request.distinct_field;
   planner::IndexEntry id;
   id.id = 0;
   id.name = "_id_";

@@ -35,6 +35,8 @@ struct QueryRequest {
   int64_t results_target = 101;  // a trial ends after this many results
   // Whether the plan cache may answer (explain always races every candidate, as MongoDB's).
   bool use_plan_cache = true;
+  // distinct's key (planner::PlannerInput::distinct_field); empty for other reads.
+  std::string distinct_field;
 };
 
 // Plans and prepares `request` over `coll` of `db`. Errors: 2 (BadValue) for a hint that
