@@ -482,6 +482,130 @@ TEST_F(QueryPlanTest, DistinctScansGiveWhatACollectionScanGives) {
   EXPECT_EQ(sorted(coll.Distinct("a")), sorted({Value(), 1.0, 2, 2.5, "x", "y", Document{{"z", 1}}, three, 7, 8}));
 }
 
+// Wildcard indexes answer exactly what a collection scan does: random filters, sorts and
+// projections over the generator's documents (arrays of documents, nested arrays, nulls,
+// missing fields), each wildcard index hinted where it can serve (error 2 where no
+// predicate of the query can use it), and the planner's own choice.
+TEST_F(QueryPlanTest, WildcardIndexesReturnWhatACollectionScanReturns) {
+  const std::vector<std::pair<Document, mm::IndexOptions>> indexes = {
+      {Document{{"$**", 1}}, {}},
+      {Document{{"d.$**", 1}}, {}},
+      {Document{{"$**", 1}}, {.name = "projected", .wildcard_projection = Document{{"a", 1}, {"d.e", 1}}}},
+      {Document{{"$**", 1}}, {.name = "excluding", .wildcard_projection = Document{{"b", 0}}}},
+  };
+  for (const auto& [keys, options] : indexes) coll_->CreateIndex(keys, options);
+  Generator gen(20261203);
+  for (int i = 0; i < 300; ++i) coll_->InsertOne(gen.Doc(i));
+  const std::vector<std::string> names = {"$**_1", "d.$**_1", "projected", "excluding"};
+  const std::vector<std::optional<Document>> sorts = {std::nullopt, Document{{"a", 1}, {"_id", 1}},
+                                                      Document{{"d.e", -1}, {"_id", 1}}, Document{{"b", 1}}};
+  int compared = 0, used = 0;
+  for (int q = 0; q < 400; ++q) {
+    Document filter = gen.Filter();
+    const auto& sort = sorts[gen.Int(static_cast<int>(sorts.size()))];
+    bool total = sort && sort->Has("_id");
+    mm::FindOptions options{.sort = sort};
+    if (gen.Int(3) == 0) options.projection = Document{{"a", 1}, {"_id", 0}};
+    options.hint = mm::Hint(Document{{"$natural", 1}});
+    std::vector<std::string> want = Json(coll_->Find(filter, options));
+    if (!total) std::sort(want.begin(), want.end());
+    for (const std::string& name : names) {
+      options.hint = mm::Hint(name);
+      std::vector<std::string> got;
+      int code = ErrorCodeOf([&] { got = Json(coll_->Find(filter, options)); });
+      if (code == 2) continue;  // no predicate this index can answer
+      ASSERT_EQ(code, 0) << name << " " << filter.ToJson();
+      ++used;
+      if (!total) std::sort(got.begin(), got.end());
+      EXPECT_EQ(got, want) << name << " filter " << filter.ToJson() << " sort " << (sort ? sort->ToJson() : "-");
+      ++compared;
+    }
+    options.hint.reset();
+    std::vector<std::string> got = Json(coll_->Find(filter, options));
+    if (!total) std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, want) << "planner's choice, filter " << filter.ToJson();
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_GT(used, 200);
+}
+
+// The manual's wildcard examples: keys per leaf path, queries on any path, explain's
+// {$_path, <path>} key pattern, what a wildcard index cannot do, and its options.
+TEST_F(QueryPlanTest, WildcardIndexesServeAnyPathAsTheManualShows) {
+  coll_->InsertMany({Document{{"_id", 1}, {"product_attributes", Document{{"size", Document{{"length", 72}}},
+                                                                           {"material", "cotton"}}}},
+                     Document{{"_id", 2}, {"product_attributes", Document{{"size", "L"}, {"colors", Array{"red", "blue"}}}}},
+                     Document{{"_id", 3}, {"other", 1}}});
+  coll_->CreateIndex(Document{{"product_attributes.$**", 1}});
+  auto ids = [&](const Document& filter) {
+    std::vector<int> out;
+    for (const Document& d : coll_->Find(filter, {.sort = Document{{"_id", 1}}})) out.push_back(d.GetInt32("_id"));
+    return out;
+  };
+  EXPECT_EQ(ids(Document{{"product_attributes.size.length", Document{{"$gt", 60}}}}), (std::vector<int>{1}));
+  EXPECT_EQ(ids(Document{{"product_attributes.material", "cotton"}}), (std::vector<int>{1}));
+  EXPECT_EQ(ids(Document{{"product_attributes.colors", "blue"}}), (std::vector<int>{2}));
+  Document e = coll_->Explain(mm::ExplainVerbosity::kExecutionStats).Find(Document{{"product_attributes.size", "L"}});
+  const Document& scan = Stage(e).GetDocument("inputStage");
+  EXPECT_EQ(scan.GetString("stage"), "IXSCAN") << e.ToJson();
+  EXPECT_EQ(scan.GetString("indexName"), "product_attributes.$**_1");
+  EXPECT_EQ(scan.GetDocument("keyPattern"), (Document{{"$_path", 1}, {"product_attributes.size", 1}}));
+  EXPECT_EQ(scan.GetDocument("indexBounds").GetArray("$_path"), (Array{"[\"product_attributes.size\", \"product_attributes.size\"]"}));
+  EXPECT_TRUE(scan.GetBool("isMultiKey"));  // colors is an array
+  EXPECT_EQ(e.GetDocument("executionStats").GetInt64("totalKeysExamined"), 1);
+  // Null (a missing field matches) and paths outside the index: no wildcard plan.
+  for (const Document& f : {Document{{"product_attributes.size", Value()}}, Document{{"other", 1}},
+                            Document{{"product_attributes.size", Document{{"$ne", "L"}}}}}) {
+    Document plan = coll_->Explain().Find(f);
+    EXPECT_EQ(Stage(plan).GetString("stage"), "COLLSCAN") << f.ToJson() << plan.ToJson();
+  }
+  EXPECT_EQ(ids(Document{{"product_attributes.size", Value()}}), (std::vector<int>{3}));
+  // Options MongoDB refuses, and the listing.
+  EXPECT_EQ(ErrorCodeOf([&] { coll_->CreateIndex(Document{{"$**", 1}}, {.unique = true}); }), 67);
+  EXPECT_EQ(ErrorCodeOf([&] {
+              coll_->CreateIndex(Document{{"a.$**", 1}}, {.wildcard_projection = Document{{"b", 1}}});
+            }),
+            67);
+  EXPECT_EQ(ErrorCodeOf([&] {
+              coll_->CreateIndex(Document{{"$**", 1}}, {.wildcard_projection = Document{{"a", 1}, {"b", 0}}});
+            }),
+            31253);
+  coll_->CreateIndex(Document{{"$**", 1}}, {.wildcard_projection = Document{{"other", 1}}});
+  std::vector<Document> listed = coll_->ListIndexes();
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[2].GetString("name"), "$**_1");
+  EXPECT_EQ(listed[2].GetDocument("wildcardProjection"), (Document{{"other", 1}}));
+  EXPECT_EQ(ids(Document{{"other", Document{{"$gte", 1}}}}), (std::vector<int>{3}));
+  EXPECT_EQ(Stage(coll_->Explain().Find(Document{{"other", 1}})).GetDocument("inputStage").GetString("indexName"),
+            "$**_1");
+}
+
+// Without arrays, a wildcard index also gives sorts on the queried path and covers a
+// projection of that path alone (MongoDB's rules for non-multikey wildcard paths).
+TEST_F(QueryPlanTest, WildcardIndexesSortAndCoverWhenNoArrayWasSeen) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 50; ++i) docs.push_back(Document{{"_id", i}, {"x", (i * 7) % 50}, {"y", Document{{"z", i % 3}}}});
+  coll_->InsertMany(docs);
+  coll_->CreateIndex(Document{{"$**", 1}});
+  mm::FindOptions sorted{.sort = Document{{"x", -1}}, .limit = 3};
+  std::vector<int> xs;
+  for (const Document& d : coll_->Find(Document{{"x", Document{{"$gt", 5}}}}, sorted)) xs.push_back(d.GetInt32("x"));
+  EXPECT_EQ(xs, (std::vector<int>{49, 48, 47}));
+  Document plan = Stage(coll_->Explain().Find(Document{{"x", Document{{"$gt", 5}}}}, sorted));
+  EXPECT_EQ(plan.ToJson().find("\"SORT\""), std::string::npos) << plan.ToJson();
+  EXPECT_NE(plan.ToJson().find("\"direction\": \"backward\""), std::string::npos) << plan.ToJson();
+  mm::FindOptions only_x{.projection = Document{{"x", 1}, {"_id", 0}}};
+  Document covered = coll_->Explain(mm::ExplainVerbosity::kExecutionStats).Find(Document{{"x", Document{{"$gte", 45}}}}, only_x);
+  EXPECT_EQ(covered.GetDocument("executionStats").GetInt64("totalDocsExamined"), 0) << covered.ToJson();
+  EXPECT_EQ(covered.GetDocument("executionStats").GetInt64("nReturned"), 5);
+  std::vector<std::string> got = Json(coll_->Find(Document{{"x", Document{{"$gte", 48}}}}, only_x));
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{R"({"x": 48})", R"({"x": 49})"}));
+  // A dotted path below a document.
+  EXPECT_EQ(coll_->CountDocuments(Document{{"y.z", 2}}), 16);
+  EXPECT_EQ(Stage(coll_->Explain().Find(Document{{"y.z", 2}})).GetDocument("inputStage").GetString("stage"), "IXSCAN");
+}
+
 // A micromongo-server started by the test (not a WorkerBridge's), so that the test can read
 // its log and kill -9 it.
 class LoggedServer {

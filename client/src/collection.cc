@@ -338,6 +338,7 @@ std::string Collection::CreateIndex(const Document& keys, const IndexOptions& op
   if (options.partial_filter_expression) {
     o.Append("partialFilterExpression", *options.partial_filter_expression);
   }
+  if (options.wildcard_projection) o.Append("wildcardProjection", *options.wildcard_projection);
   internal::SetBson(model->mutable_options(), o);
   v1::CreateIndexesReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->CreateIndexes(c, request, &reply); });

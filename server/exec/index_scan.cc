@@ -216,7 +216,11 @@ absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
       const auto& fields = node_.index->spec->fields();
       std::vector<std::pair<const query::FieldPath*, bson::ValueView>> items;
       size_t i = 0;
-      for (const bson::ElementView& e : bson::DocView(out->key_values)) items.emplace_back(&fields[i++].path, e.value);
+      for (const bson::ElementView& e : bson::DocView(out->key_values)) {
+        // A wildcard entry's path is not a field of the document.
+        if (i > 0 || node_.index->wildcard_path.empty()) items.emplace_back(&fields[i].path, e.value);
+        ++i;
+      }
       bson::Builder doc;
       AppendNested(items, 0, &doc);
       out->doc = std::move(doc).Finish();

@@ -118,7 +118,13 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
     }
     if (e.key.front() == '$' || e.key.find(".$") != std::string_view::npos) {
       if (e.key == "$**" || e.key.ends_with(".$**")) {
-        return MongoError(kNotImplemented, "wildcard indexes are not supported yet");
+        if (keys.CountElements() > 1) {
+          return MongoError(kNotImplemented, "compound wildcard indexes are not supported yet");
+        }
+        if (!e.value.IsNumber() || e.value.AsDouble() <= 0) {
+          return MongoError(kCannotCreateIndex, "A wildcard index's key must be ascending ({\"$**\": 1})");
+        }
+        continue;
       }
       return MongoError(kCannotCreateIndex, StrCat("Index key contains an illegal field name: field name starts "
                                                    "with '$'."));
@@ -141,6 +147,31 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
   }
   if (hashed > 1) {
     return MongoError(31303, "A maximum of one index field is allowed to be hashed but found 2");
+  }
+  const bool wildcard = keys.CountElements() == 1 &&
+                        (keys.begin()->key == "$**" || keys.begin()->key.ends_with(".$**"));
+  {
+    ValueView projection;
+    bool has_projection = options.Find("wildcardProjection", &projection);
+    if (has_projection && !wildcard) {
+      return MongoError(kCannotCreateIndex, "The field 'wildcardProjection' is only allowed in a wildcard index");
+    }
+    if (has_projection && (projection.type != BsonType::kDocument || projection.Doc().empty())) {
+      return MongoError(kCannotCreateIndex, "The field 'wildcardProjection' must be a non-empty object");
+    }
+    if (wildcard) {
+      for (const char* option : {"unique", "sparse", "expireAfterSeconds"}) {
+        ValueView v;
+        if (options.Find(option, &v) && !(v.type == BsonType::kBool && !v.Bool())) {
+          return MongoError(kCannotCreateIndex, StrCat("Index type 'wildcard' does not support the '", option,
+                                                       "' option"));
+        }
+      }
+      static const char kEmpty[5] = {5, 0, 0, 0, 0};
+      auto made = WildcardProjection::Make(keys.begin()->key,
+                                           has_projection ? projection.Doc() : DocView(std::string_view(kEmpty, 5)));
+      if (!made.ok()) return made.status();
+    }
   }
   bson::Builder spec;
   spec.AppendInt32("v", 2);
@@ -197,6 +228,8 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
       auto normalized = collation::Normalize(e.value.Doc());
       if (!normalized.ok()) return normalized.status();
       if (!normalized->empty()) spec.AppendDocument("collation", DocView(*normalized));
+    } else if (e.key == "wildcardProjection") {
+      spec.AppendView(e.key, e.value);  // checked above
     } else if (e.key == "v" || e.key == "background" || e.key == "comment") {
       // Accepted as MongoDB does; they change nothing here.
     } else {
@@ -219,6 +252,19 @@ absl::StatusOr<IndexSpec> IndexSpec::Parse(DocView spec) {
   s.spec_ = std::string(spec.bytes());
   s.name_ = std::string(name.String());
   s.key_pattern_ = std::string(key.Doc().bytes());
+  if (key.Doc().CountElements() == 1) {
+    std::string_view k = key.Doc().begin()->key;
+    if (k == "$**" || k.ends_with(".$**")) {
+      ValueView projection;
+      static const char kEmpty[5] = {5, 0, 0, 0, 0};
+      DocView p = spec.Find("wildcardProjection", &projection) && projection.type == BsonType::kDocument
+                      ? projection.Doc()
+                      : DocView(std::string_view(kEmpty, 5));
+      auto made = WildcardProjection::Make(k, p);
+      if (!made.ok()) return made.status();
+      s.wildcard_ = std::make_shared<const WildcardProjection>(*std::move(made));
+    }
+  }
   for (const bson::ElementView& e : key.Doc()) {
     KeyField f{query::FieldPath(e.key), KeyKind::kAscending};
     if (e.value.type == BsonType::kString && e.value.String() == "hashed") {
@@ -262,6 +308,31 @@ absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out, uint64_t* 
   out->clear();
   if (multikey != nullptr) *multikey = 0;
   if (partial_ != nullptr && !partial_->Matches(doc)) return absl::OkStatus();
+  if (wildcard_ != nullptr) {
+    std::vector<std::pair<std::string, ValueView>> leaves;
+    bool arrays = false;
+    wildcard_->Keys(doc, &leaves, &arrays);
+    if (arrays && multikey != nullptr) *multikey = 1;
+    std::set<std::string> seen;
+    for (const auto& [path, value] : leaves) {
+      // Laid out as {"$_path": 1, <path>: 1}: the path (never collated), then the value.
+      IndexKey key;
+      ValueView path_value{BsonType::kString, nullptr, 0};
+      bson::Builder values;
+      values.AppendString("", path);
+      std::string path_doc = std::move(values).Finish();
+      bson::DocView(path_doc).Find("", &path_value);
+      bson::AppendKeyString(path_value, &key.encoded);
+      bson::AppendKeyString(value, &key.encoded, collator_.get());
+      if (!seen.insert(key.encoded).second) continue;
+      bson::Builder kv;
+      kv.AppendString("", path);
+      kv.AppendView("", value);
+      key.values = std::move(kv).Finish();
+      out->push_back(std::move(key));
+    }
+    return absl::OkStatus();
+  }
   ValueView root{BsonType::kDocument, doc.data(), doc.size()};
   std::vector<FieldValues> per_field(fields_.size());
   bool any_present = false;

@@ -16,7 +16,8 @@
 //   nothing at all;
 // - two fields with several values from the same array give every combination; from
 //   different arrays they are "parallel arrays" (error 171);
-// - hashed fields hold MongoDB's hash of the value (arrays refused: 16766).
+// - hashed fields hold MongoDB's hash of the value (arrays refused: 16766);
+// - wildcard indexes key every leaf as (path, value) instead (wildcard.h).
 
 #include <cstdint>
 #include <memory>
@@ -29,6 +30,7 @@
 #include "document/bson_view.h"
 #include "document/compare.h"
 #include "query/field_path.h"
+#include "index/wildcard.h"
 #include "query/matcher.h"
 
 namespace micromongo::index {
@@ -66,6 +68,10 @@ class IndexSpec {
   bool partial() const { return partial_ != nullptr; }
   const query::Matcher* partial_filter() const { return partial_.get(); }
   bool hashed() const;
+  // A wildcard index ({"$**": 1}, {"a.$**": 1}): its keys are (path, value) pairs, its
+  // entries laid out as those of {"$_path": 1, <path>: 1} (see wildcard.h).
+  bool wildcard() const { return wildcard_ != nullptr; }
+  const WildcardProjection* wildcard_projection() const { return wildcard_.get(); }
   std::optional<int64_t> expire_after_seconds() const { return expire_after_seconds_; }
   // The index's collation (null: binary), under which its string keys are encoded.
   const bson::Collator* collator() const { return collator_.get(); }
@@ -95,6 +101,7 @@ class IndexSpec {
   std::optional<int64_t> expire_after_seconds_;
   std::shared_ptr<const query::Matcher> partial_;
   std::shared_ptr<const bson::Collator> collator_;
+  std::shared_ptr<const WildcardProjection> wildcard_;
 };
 
 // An index entry's value: the key values (for covered queries) then the key string of the

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "document/builder.h"
 #include "document/json.h"
 #include "document/status.h"
 
@@ -150,6 +151,64 @@ TEST(IndexKeyTest, BuildValidatesKeysAndOptions) {
   }
   auto k = bson::JsonToBson(R"({"a": 1, "b.c": -1})");
   EXPECT_EQ(IndexSpec::DefaultName(bson::DocView(*k)), "a_1_b.c_-1");
+}
+
+}  // namespace
+}  // namespace micromongo::index
+
+namespace micromongo::index {
+namespace {
+
+// Wildcard keys as (path, value) pairs, rendered "path=value", sorted.
+std::vector<std::string> WildcardKeys(const IndexSpec& spec, const char* doc_json, uint64_t* multikey = nullptr) {
+  auto doc = bson::JsonToBson(doc_json);
+  std::vector<IndexKey> keys;
+  uint64_t mk = 0;
+  EXPECT_TRUE(spec.Keys(bson::DocView(*doc), &keys, &mk).ok());
+  if (multikey != nullptr) *multikey = mk;
+  std::vector<std::string> out;
+  for (const IndexKey& k : keys) {
+    bson::DocView values(k.values);
+    auto it = values.begin();
+    std::string path(it->value.String());
+    ++it;
+    // The value alone: rendered through a one-field document.
+    bson::Builder b;
+    b.AppendView("v", it->value);
+    std::string one = bson::BsonToJson(std::move(b).Finish());
+    out.push_back(path + "=" + one.substr(6, one.size() - 7));  // {"v": <value>}
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// MongoDB's WildcardKeyGenerator rules: leaves keyed by dotted path without positions,
+// arrays walked one level (nested arrays whole), {} and [] (as undefined) keyed, dotted
+// field names skipped, _id left out unless projected in.
+TEST(WildcardKeysTest, EveryLeafIsKeyedByItsPath) {
+  using V = std::vector<std::string>;
+  IndexSpec all = Spec(R"({"$**": 1})");
+  uint64_t mk = 0;
+  EXPECT_EQ(WildcardKeys(all, R"({"_id": 1, "a": 1, "b": {"c": "x", "d": {}}, "e": []})", &mk),
+            (V{"a=1", "b.c=\"x\"", "b.d={}", "e={\"$undefined\": true}"}));
+  EXPECT_EQ(mk, 1u);  // the empty array
+  EXPECT_EQ(WildcardKeys(all, R"({"a": [1, [2, 3], {"b": 4}, 1], "x.y": 5})", &mk),
+            (V{"a.b=4", "a=1", "a=[2, 3]"}));  // sorted as strings
+  EXPECT_EQ(mk, 1u);
+  EXPECT_EQ(WildcardKeys(all, R"({"a": {"b": {"c": 1}}})", &mk), (V{"a.b.c=1"}));
+  EXPECT_EQ(mk, 0u);
+  IndexSpec sub = Spec(R"({"a.b.$**": 1})");
+  EXPECT_EQ(WildcardKeys(sub, R"({"a": {"b": {"c": 1, "d": [2]}, "x": 3}, "z": 4})"), (V{"a.b.c=1", "a.b.d=2"}));
+  EXPECT_EQ(WildcardKeys(sub, R"({"a": [{"b": 1}, {"b": {"e": 2}}, 7]})"), (V{"a.b.e=2", "a.b=1"}));
+  IndexSpec included = Spec(R"({"$**": 1})", R"({"wildcardProjection": {"a": 1, "_id": 1}})");
+  EXPECT_EQ(WildcardKeys(included, R"({"_id": 9, "a": {"b": 1}, "c": 2})"), (V{"_id=9", "a.b=1"}));
+  IndexSpec excluded = Spec(R"({"$**": 1})", R"({"wildcardProjection": {"a.b": 0}})");
+  EXPECT_EQ(WildcardKeys(excluded, R"({"_id": 9, "a": {"b": 1, "c": 2}, "d": 3})"), (V{"a.c=2", "d=3"}));
+  EXPECT_TRUE(included.wildcard_projection()->Covers("a.b"));
+  EXPECT_FALSE(included.wildcard_projection()->Covers("c"));
+  EXPECT_FALSE(excluded.wildcard_projection()->Covers("a"));  // a.b is left out of it
+  EXPECT_TRUE(excluded.wildcard_projection()->Covers("a.c"));
+  EXPECT_FALSE(all.wildcard_projection()->Covers("_id"));
 }
 
 }  // namespace

@@ -74,6 +74,8 @@ void Signature(const PlanNode& n, std::string* out) {
   out->append(StageName(n.kind));
   if (n.kind == NodeKind::kIndexScan || n.kind == NodeKind::kDistinctScan) {
     out->append(" ").append(n.index->name).append(n.direction < 0 ? " -1" : " 1");
+    // A wildcard index's entries differ by path.
+    if (!n.index->wildcard_path.empty()) out->append(" $_path ").append(n.index->wildcard_path);
     if (n.filter_keys) out->append(" keys");
   }
   if (n.kind == NodeKind::kCollScan && n.direction < 0) out->append(" -1");

@@ -5,7 +5,11 @@
 
 #include "document/bson_view.h"
 #include "document/compare.h"
+#include "document/builder.h"
+#include "document/key_string.h"
+#include "document/status.h"
 #include "planner/index_bounds.h"
+#include "planner/wildcard_expansion.h"
 
 namespace micromongo::planner {
 namespace {
@@ -338,11 +342,33 @@ bool Coverable(const PlannerInput& in, const IndexEntry& ix, const Bounds& b, bo
   return true;
 }
 
+// A wildcard index's view of one path: its first field is the path itself; usable only when
+// every predicate on the path is one its keys can answer, and one bounds it (documents
+// without the path are not in the index, so it can serve neither a bare sort nor a scan).
+bool WildcardBounds(const IndexEntry& ix, const Collected& c, Bounds* b) {
+  bool any = false;
+  for (const Pred& p : c.preds) {
+    if (p.path != ix.wildcard_path) continue;
+    if (p.group >= 0 || !WildcardCompatible(*p.expr)) return false;
+    any = true;
+  }
+  if (!any || !b->bounded[1]) return false;
+  bson::Builder path_doc;
+  path_doc.AppendString("", ix.wildcard_path);
+  std::string bson = std::move(path_doc).Finish();
+  std::string key;
+  bson::AppendKeyString(bson::DocView(bson).begin()->value, &key);
+  b->lists[0] = IntervalList{PointInterval(std::move(key), StrCat("\"", ix.wildcard_path, "\""))};
+  b->bounded[0] = true;
+  return true;
+}
+
 // The plan of one index for the filter: bounds, sort and coverage.
 std::optional<QuerySolution> IndexPlan(const PlannerInput& in, const IndexEntry& ix, const Collected& c,
                                        const std::vector<SortField>& sort, bool hinted) {
   bool collation_matches = SameCollation(ix.spec->collator(), in.filter->collator());
   Bounds b = BoundsFor(ix, c.preds, collation_matches);
+  if (!ix.wildcard_path.empty() && !WildcardBounds(ix, c, &b)) return std::nullopt;
   auto provision = ProvidesSort(ix, b, sort, collation_matches);
   bool leading = b.bounded[0];
   if (!hinted && !leading && !(provision && !sort.empty())) return std::nullopt;
@@ -437,7 +463,8 @@ std::optional<QuerySolution> DistinctPlan(const PlannerInput& in, const Collecte
     const IndexEntry& ix = in.indexes[i];
     if (in.hint_index && *in.hint_index != i) continue;
     const auto& fields = ix.spec->fields();
-    if (ix.id == 0 || fields[0].path.dotted() != in.distinct_field) continue;
+    if (ix.id == 0 || ix.spec->wildcard() || !ix.wildcard_path.empty()) continue;
+    if (fields[0].path.dotted() != in.distinct_field) continue;
     if (fields[0].kind == index::KeyKind::kHashed || ix.field_multikey(0)) continue;
     if (ix.spec->partial() || ix.spec->hidden() || ix.spec->collator() != nullptr) continue;
     if (in.filter->collator() != nullptr) continue;
@@ -488,6 +515,21 @@ std::vector<QuerySolution> Plan(const PlannerInput& in) {
       return out;
     }
   }
+  if (in.hint_index && !in.indexes[*in.hint_index].wildcard_path.empty()) {
+    // A hinted wildcard index: the first of its paths whose predicates it can answer; a
+    // collection scan if none (the caller reports the hint as unusable).
+    uint32_t id = in.indexes[*in.hint_index].id;
+    for (size_t i = *in.hint_index; i < in.indexes.size(); ++i) {
+      if (in.indexes[i].id != id) continue;
+      if (auto s = IndexPlan(in, in.indexes[i], c, sort, /*hinted=*/true)) {
+        out.push_back(*std::move(s));
+        if (meta_sort) out.back().provides_sort = false;
+        return out;
+      }
+    }
+    out.push_back(CollScan(1, sort.empty() && !meta_sort));
+    return out;
+  }
   if (in.hint_index) {
     auto s = IndexPlan(in, in.indexes[*in.hint_index], c, sort, /*hinted=*/true);
     out.push_back(*std::move(s));
@@ -495,6 +537,7 @@ std::vector<QuerySolution> Plan(const PlannerInput& in) {
     return out;
   }
   for (const IndexEntry& ix : in.indexes) {
+    if (ix.spec->wildcard()) continue;  // planned through its per-path entries
     auto s = IndexPlan(in, ix, c, sort, /*hinted=*/false);
     if (!s) continue;
     if (meta_sort) s->provides_sort = false;

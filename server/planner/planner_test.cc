@@ -4,6 +4,7 @@
 
 #include "collation/collation.h"
 #include "document/json.h"
+#include "planner/wildcard_expansion.h"
 
 namespace micromongo::planner {
 namespace {
@@ -19,7 +20,8 @@ struct IndexDesc {
 // candidate's summary.
 std::vector<std::string> Plans(std::vector<IndexDesc> indexes, const char* filter, const char* sort = "{}",
                                std::optional<std::vector<std::string>> projection = std::nullopt,
-                               const char* collation = nullptr, const char* distinct = nullptr) {
+                               const char* collation = nullptr, const char* distinct = nullptr,
+                               bool expand_wildcards = false) {
   PlannerInput in;
   if (distinct != nullptr) in.distinct_field = distinct;
   std::shared_ptr<const bson::Collator> collator;
@@ -43,6 +45,13 @@ std::vector<std::string> Plans(std::vector<IndexDesc> indexes, const char* filte
     e.name = e.spec->name();
     e.multikey_fields = d.multikey;
     in.indexes.push_back(std::move(e));
+  }
+  if (expand_wildcards) {
+    size_t stored = in.indexes.size();
+    for (size_t i = 0; i < stored; ++i) {
+      if (!in.indexes[i].spec->wildcard()) continue;
+      for (IndexEntry& e : ExpandWildcard(in.indexes[i], in.filter->root(), in.sort)) in.indexes.push_back(std::move(e));
+    }
   }
   std::vector<std::string> out;
   for (const QuerySolution& s : Plan(in)) {
@@ -174,6 +183,31 @@ TEST(PlannerTest, DistinctScansNeedALeadingNonMultikeyFieldOfAFullIndexAndAFilte
   EXPECT_EQ(distinct({{R"({"a": 1})", R"({"partialFilterExpression": {"a": {"$gt": 0}}})", 0}}, "{}", "a"),
             V{"COLLSCAN"});
   EXPECT_EQ(distinct({{R"({"a": 1})", "{}", 0}}, R"({"c": 1})", "a"), V{"COLLSCAN"});
+}
+
+TEST(PlannerTest, WildcardIndexesServeEachPathWithCompatiblePredicates) {
+  auto plans = [](const char* keys, const char* options, const char* filter, const char* sort = "{}",
+                  uint64_t multikey = 0) {
+    return Plans({{keys, options, multikey}}, filter, sort, std::nullopt, nullptr, nullptr, /*expand_wildcards=*/true);
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(plans(R"({"$**": 1})", "{}", R"({"a.b": 5})"), V{R"(FETCH(IXSCAN $**_1 ["a.b", "a.b"] [5, 5]))"});
+  // One candidate per path.
+  EXPECT_EQ(plans(R"({"$**": 1})", "{}", R"({"a": {"$gt": 1}, "c": "x"})").size(), 2u);
+  // Predicates a missing field matches, or on documents, arrays, null: not from the index.
+  for (const char* f : {R"({"a": null})", R"({"a": {"$ne": 1}})", R"({"a": {"$in": [1, null]}})", R"({"a": {"b": 1}})",
+                        R"({"a": [1]})", R"({"a": {"$exists": false}})", R"({"a.0": 1})", R"({"a": {"$gt": 1, "$ne": 3}})"}) {
+    EXPECT_EQ(plans(R"({"$**": 1})", "{}", f), V{"COLLSCAN"}) << f;
+  }
+  // A path outside the index's projection; _id unless projected in.
+  EXPECT_EQ(plans(R"({"a.$**": 1})", "{}", R"({"b": 1})"), V{"COLLSCAN"});
+  EXPECT_EQ(plans(R"({"$**": 1})", R"({"wildcardProjection": {"b": 0}})", R"({"b.c": 1})"), V{"COLLSCAN"});
+  // A sort only with a predicate on the path, and not once arrays were seen.
+  EXPECT_EQ(plans(R"({"$**": 1})", "{}", "{}", R"({"a": 1})"), V{"COLLSCAN"});
+  EXPECT_EQ(plans(R"({"$**": 1})", "{}", R"({"a": {"$gt": 1}})", R"({"a": 1})"),
+            V{R"(FETCH(IXSCAN $**_1 ["a", "a"] (1, inf.0]) sorted)"});
+  EXPECT_EQ(plans(R"({"$**": 1})", "{}", R"({"a": {"$gt": 1}})", R"({"a": 1})", 1),
+            V{R"(FETCH(IXSCAN $**_1 ["a", "a"] (1, inf.0]))"});
 }
 
 }  // namespace

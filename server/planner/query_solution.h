@@ -20,6 +20,9 @@ struct IndexEntry {
   std::string name;
   std::shared_ptr<const index::IndexSpec> spec;
   uint64_t multikey_fields = 0;  // bit i: key field i has had an array along its path
+  // A wildcard index's view for one path (ExpandWildcard): `spec` is {"$_path": 1,
+  // <path>: 1} with the wildcard index's options, `id` and `name` the wildcard index's.
+  std::string wildcard_path;
 
   bool multikey() const { return multikey_fields != 0; }
   bool field_multikey(size_t i) const { return (multikey_fields >> std::min<size_t>(i, 63)) & 1; }

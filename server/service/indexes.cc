@@ -36,6 +36,14 @@ std::string IdIndexSpec() {
 
 bool SameKeys(DocView a, DocView b) { return bson::CompareDocuments(a, b) == 0; }
 
+// Whether two index documents have the same value (or none) for `option`.
+bool SameOption(DocView a, DocView b, std::string_view option) {
+  ValueView va, vb;
+  bool in_a = a.Find(option, &va), in_b = b.Find(option, &vb);
+  if (in_a != in_b) return false;
+  return !in_a || bson::CompareValues(va, vb) == 0;
+}
+
 // Puts the entries of every record of `coll` into the sink for the index being built.
 // Builds of big collections log their progress: a line per tenth of the records.
 absl::Status BuildEntries(storage::Database* db, const storage::Collection& coll, uint32_t index_id,
@@ -118,7 +126,9 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
       ValueView stored_key;
       stored.Find("key", &stored_key);
       bool same_name = def.name() == spec->name();
-      bool same_keys = SameKeys(stored_key.Doc(), keys);
+      // Wildcard indexes of one key pattern differ by their projection, as in MongoDB.
+      bool same_keys = SameKeys(stored_key.Doc(), keys) &&
+                       SameOption(stored, DocView(*built), "wildcardProjection");
       if (same_name && same_keys) {
         if (SameKeys(stored, DocView(*built))) return spec->name();  // already there
         return MongoError(kIndexOptionsConflict,

@@ -6,6 +6,7 @@
 #include "document/builder.h"
 #include "document/status.h"
 #include "planner/plan_cache_key.h"
+#include "planner/wildcard_expansion.h"
 
 namespace micromongo::service {
 namespace {
@@ -131,6 +132,15 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
     e.multikey_fields = def.multikey_fields();
     input->indexes.push_back(std::move(e));
   }
+  // A wildcard index is planned as one entry per path of the query it covers (after every
+  // other index, so that positions above stay put).
+  size_t stored = input->indexes.size();
+  for (size_t i = 0; i < stored; ++i) {
+    if (!input->indexes[i].spec->wildcard()) continue;
+    for (planner::IndexEntry& e : planner::ExpandWildcard(input->indexes[i], request.filter->root(), request.sort)) {
+      input->indexes.push_back(std::move(e));
+    }
+  }
   const QueryHint& hint = request.hint;
   if (hint.natural != 0) {
     input->hint_natural = hint.natural;
@@ -145,8 +155,26 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
       break;
     }
     if (!input->hint_index) return NoSuchHint();
+    if (input->indexes[*input->hint_index].spec->wildcard()) {
+      // A hinted wildcard index: its entry for the first path of the query it can serve.
+      uint32_t id = input->indexes[*input->hint_index].id;
+      input->hint_index.reset();
+      for (size_t i = stored; i < input->indexes.size(); ++i) {
+        if (input->indexes[i].id == id) {
+          input->hint_index = i;
+          break;
+        }
+      }
+      if (!input->hint_index) {
+        return MongoError(kBadValue, "hint provided a wildcard index that no path of the query can use");
+      }
+    }
   }
   std::vector<planner::QuerySolution> solutions = planner::Plan(*input);
+  if (input->hint_index && !input->indexes[*input->hint_index].wildcard_path.empty() &&
+      solutions[0].root->kind == planner::NodeKind::kCollScan) {
+    return MongoError(kBadValue, "hint provided a wildcard index that no predicate of the query can use");
+  }
   std::string cache_key;
   if (hint.empty() && solutions.size() > 1 && request.use_plan_cache) {
     // The collection, its indexes as they stand (ids and multikey flags), the collation and

@@ -85,6 +85,9 @@ struct IndexOptions {
   // The index's collation: its string keys order as this collation does, and queries with
   // the same collation use it for string bounds.
   std::optional<Document> collation;
+  // For a {"$**": 1} wildcard index: the fields it indexes ({a: 1, "b.c": 1}) or leaves
+  // out ({a: 0}); _id only when named with 1.
+  std::optional<Document> wildcard_projection;
 };
 
 // Collection::ModifyIndex (collMod's index option): the index by name or key pattern, and
