@@ -64,29 +64,63 @@ class RocksIterator : public KvIterator {
     ro.iterate_upper_bound = &upper_slice_;
     ro.auto_prefix_mode = false;
     it_.reset(db->NewIterator(ro));
-    it_->Seek(lower_slice_);
   }
-  bool Valid() const override { return it_->Valid(); }
-  void Seek(std::string_view key) override { it_->Seek(ToSlice(key)); }
-  void SeekForPrev(std::string_view key) override { it_->SeekForPrev(ToSlice(key)); }
-  void SeekToFirst() override { it_->SeekToFirst(); }
-  void SeekToLast() override { it_->SeekToLast(); }
-  void Next() override { it_->Next(); }
-  void Prev() override { it_->Prev(); }
+  // The first position (the lower bound) is sought only when used before any Seek: scans
+  // that seek at once (index scans, clustered reads) would pay for a seek in every level.
+  bool Valid() const override {
+    Position();
+    return it_->Valid();
+  }
+  void Seek(std::string_view key) override {
+    positioned_ = true;
+    it_->Seek(ToSlice(key));
+  }
+  void SeekForPrev(std::string_view key) override {
+    positioned_ = true;
+    it_->SeekForPrev(ToSlice(key));
+  }
+  void SeekToFirst() override {
+    positioned_ = true;
+    it_->SeekToFirst();
+  }
+  void SeekToLast() override {
+    positioned_ = true;
+    it_->SeekToLast();
+  }
+  void Next() override {
+    Position();
+    it_->Next();
+  }
+  void Prev() override {
+    Position();
+    it_->Prev();
+  }
   std::string_view key() const override {
+    Position();
     rocksdb::Slice k = it_->key();
     return std::string_view(k.data(), k.size());
   }
   std::string_view value() const override {
+    Position();
     rocksdb::Slice v = it_->value();
     return std::string_view(v.data(), v.size());
   }
-  absl::Status status() const override { return FromRocks(it_->status()); }
+  absl::Status status() const override {
+    Position();
+    return FromRocks(it_->status());
+  }
 
  private:
+  void Position() const {
+    if (positioned_) return;
+    positioned_ = true;
+    it_->Seek(lower_slice_);
+  }
+
   std::string lower_, upper_;
   rocksdb::Slice lower_slice_, upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
+  mutable bool positioned_ = false;
 };
 
 class RocksBatch : public KvBatch {
