@@ -68,6 +68,7 @@ enum ErrorCode : int {
   kConversionFailure = 241,
   kExceededMemoryLimit = 146,
   kQueryExceededMemoryLimitNoDiskUseAllowed = 292,
+  kNoQueryExecutionPlans = 291,
 };
 
 // MongoDB's name of `code` ("DuplicateKey"), or "Location<code>" for codes that MongoDB

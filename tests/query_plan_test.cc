@@ -16,6 +16,7 @@
 #include <fstream>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include <micromongo/micromongo.h>
 
@@ -484,7 +485,7 @@ TEST_F(QueryPlanTest, DistinctScansGiveWhatACollectionScanGives) {
 
 // Wildcard indexes answer exactly what a collection scan does: random filters, sorts and
 // projections over the generator's documents (arrays of documents, nested arrays, nulls,
-// missing fields), each wildcard index hinted where it can serve (error 2 where no
+// missing fields), each wildcard index hinted where it can serve (error 291 where no
 // predicate of the query can use it), and the planner's own choice.
 TEST_F(QueryPlanTest, WildcardIndexesReturnWhatACollectionScanReturns) {
   const std::vector<std::pair<Document, mm::IndexOptions>> indexes = {
@@ -513,7 +514,7 @@ TEST_F(QueryPlanTest, WildcardIndexesReturnWhatACollectionScanReturns) {
       options.hint = mm::Hint(name);
       std::vector<std::string> got;
       int code = ErrorCodeOf([&] { got = Json(coll_->Find(filter, options)); });
-      if (code == 2) continue;  // no predicate this index can answer
+      if (code == 291) continue;  // NoQueryExecutionPlans: no predicate this index can answer
       ASSERT_EQ(code, 0) << name << " " << filter.ToJson();
       ++used;
       if (!total) std::sort(got.begin(), got.end());
@@ -604,6 +605,48 @@ TEST_F(QueryPlanTest, WildcardIndexesSortAndCoverWhenNoArrayWasSeen) {
   // A dotted path below a document.
   EXPECT_EQ(coll_->CountDocuments(Document{{"y.z", 2}}), 16);
   EXPECT_EQ(Stage(coll_->Explain().Find(Document{{"y.z", 2}})).GetDocument("inputStage").GetString("stage"), "IXSCAN");
+}
+
+// min and max, from the manual's cursor.min()/cursor.max() pages: the hinted index's keys
+// from min (inclusive) to max (exclusive), and MongoDB's errors.
+TEST_F(QueryPlanTest, MinAndMaxBoundTheHintedIndexAsTheManualShows) {
+  const std::tuple<int, const char*, const char*, double> products[] = {
+      {6, "apple", "cortland", 0.29},   {2, "apple", "fuji", 1.99},      {1, "apple", "honey crisp", 1.99},
+      {3, "apple", "jonagold", 1.29},   {4, "apple", "jonathan", 1.29},  {5, "apple", "mcintosh", 1.29},
+      {7, "orange", "cara cara", 2.99}, {10, "orange", "navel", 1.39},   {9, "orange", "satsuma", 1.99},
+      {8, "orange", "valencia", 0.99}};
+  for (const auto& [id, item, type, price] : products) {
+    coll_->InsertOne(Document{{"_id", id}, {"item", item}, {"type", type}, {"price", price}});
+  }
+  coll_->CreateIndex(Document{{"price", 1}});
+  coll_->CreateIndex(Document{{"item", 1}, {"type", 1}});
+  auto ids = [&](mm::FindOptions options, const Document& filter = {}) {
+    std::vector<int> out;
+    for (const Document& d : coll_->Find(filter, options)) out.push_back(d.GetInt32("_id"));
+    return out;
+  };
+  Document jonagold{{"item", "apple"}, {"type", "jonagold"}};
+  EXPECT_EQ(ids({.hint = mm::Hint(Document{{"item", 1}, {"type", 1}}), .min = jonagold}),
+            (std::vector<int>{3, 4, 5, 7, 10, 9, 8}));
+  EXPECT_EQ(ids({.hint = mm::Hint(Document{{"item", 1}, {"type", 1}}), .max = jonagold}), (std::vector<int>{6, 2, 1}));
+  std::vector<int> priced = ids({.hint = mm::Hint("price_1"), .min = Document{{"price", 1.39}},
+                                 .max = Document{{"price", 2.99}}});
+  std::sort(priced.begin(), priced.end());
+  EXPECT_EQ(priced, (std::vector<int>{1, 2, 9, 10}));
+  // With a filter and a sort the index gives.
+  EXPECT_EQ(ids({.sort = Document{{"price", -1}}, .hint = mm::Hint("price_1"), .min = Document{{"price", 1.0}}},
+                Document{{"item", "orange"}}),
+            (std::vector<int>{7, 9, 10}));
+  Document explained = coll_->Explain().Find(Document{}, {.hint = mm::Hint("price_1"), .min = Document{{"price", 1.0}}});
+  EXPECT_EQ(Stage(explained).GetDocument("inputStage").GetString("indexName"), "price_1") << explained.ToJson();
+  // MongoDB's errors: no hint, fields not those of the hinted index, min not before max.
+  EXPECT_EQ(ErrorCodeOf([&] { ids({.min = Document{{"price", 1}}}); }), 51173);
+  EXPECT_EQ(ErrorCodeOf([&] { ids({.hint = mm::Hint("price_1"), .min = Document{{"item", "a"}}}); }), 51174);
+  EXPECT_EQ(ErrorCodeOf([&] { ids({.hint = mm::Hint("item_1_type_1"), .min = Document{{"item", "a"}}}); }), 51174);
+  EXPECT_EQ(ErrorCodeOf([&] {
+              ids({.hint = mm::Hint("price_1"), .min = Document{{"price", 2}}, .max = Document{{"price", 2}}});
+            }),
+            51175);
 }
 
 // A micromongo-server started by the test (not a WorkerBridge's), so that the test can read

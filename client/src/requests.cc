@@ -22,6 +22,8 @@ v1::FindRequest FindRequestOf(const std::string& db, const std::string& coll, co
   if (options.hint) SetHint(request.mutable_hint(), options.hint);
   if (options.let) SetBson(request.mutable_let(), *options.let);
   if (options.collation) SetBson(request.mutable_collation(), *options.collation);
+  if (options.min) SetBson(request.mutable_min(), *options.min);
+  if (options.max) SetBson(request.mutable_max(), *options.max);
   return request;
 }
 

@@ -127,7 +127,13 @@ IndexScanStage::IndexScanStage(const planner::PlanNode& node, const ExecContext&
     : node_(node), ctx_(ctx), id_index_(node.index->id == 0) {
   for (const auto& f : node.index->spec->fields()) descending_.push_back(f.descending());
   index_prefix_ = id_index_ ? storage::RecordPrefix(ctx.coll->id()) : storage::IndexPrefix(ctx.coll->id(), node.index->id);
-  ranges_ = MakeKeyRanges(index_prefix_, node.bounds, descending_, &checked_from_);
+  if (node.key_range) {
+    ranges_ = {{index_prefix_ + node.key_min,
+                node.key_max.empty() ? PrefixSuccessor(index_prefix_) : index_prefix_ + node.key_max}};
+    checked_from_ = node.bounds.size();
+  } else {
+    ranges_ = MakeKeyRanges(index_prefix_, node.bounds, descending_, &checked_from_);
+  }
   record_prefix_ = storage::RecordPrefix(ctx.coll->id());
   it_ = id_index_ ? ctx.db->ScanRecords(*ctx.coll, ctx.snapshot.get())
                   : ctx.db->ScanIndex(*ctx.coll, node.index->id, ctx.snapshot.get());

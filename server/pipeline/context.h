@@ -53,6 +53,7 @@ struct ReadRequest {
   // How many results the reader expects to want (a plan trial stops there).
   int64_t results_target = 101;
   bool use_plan_cache = true;  // false for explain, which races every candidate
+  std::string min, max;        // find's min and max (BSON; empty: none)
 };
 
 // How a read was carried out, for explain.

@@ -515,6 +515,23 @@ std::vector<QuerySolution> Plan(const PlannerInput& in) {
       return out;
     }
   }
+  if (in.hint_index && in.key_range) {
+    // find's min/max: the hinted index's keys in that range, the filter applied after.
+    const IndexEntry& ix = in.indexes[*in.hint_index];
+    Bounds full;
+    full.lists.assign(ix.spec->fields().size(), IntervalList{FullInterval()});
+    full.bounded.assign(ix.spec->fields().size(), false);
+    auto provision = ProvidesSort(ix, full, sort, SameCollation(ix.spec->collator(), in.filter->collator()));
+    auto scan = Scan(ix, full.lists, provision ? provision->direction : 1);
+    scan->key_range = true;
+    scan->key_min = in.key_min;
+    scan->key_max = in.key_max;
+    QuerySolution s;
+    s.provides_sort = provision.has_value() && !meta_sort;
+    s.root = Over(NodeKind::kFetch, std::move(scan));
+    out.push_back(std::move(s));
+    return out;
+  }
   if (in.hint_index && !in.indexes[*in.hint_index].wildcard_path.empty()) {
     // A hinted wildcard index: the first of its paths whose predicates it can answer; a
     // collection scan if none (the caller reports the hint as unusable).

@@ -45,6 +45,10 @@ struct PlannerInput {
   // (then the only solution). Its output has null for documents missing the field too:
   // the caller tells them apart.
   std::string distinct_field;
+  // find's min/max as key strings of the hinted index (after its prefix, descending fields
+  // inverted): the scan covers [key_min, key_max); an empty key_max is the index's end.
+  bool key_range = false;
+  std::string key_min, key_max;
 };
 
 // The candidate solutions, at least one. Callers keep `input` (and its indexes) alive as

@@ -53,6 +53,9 @@ struct PlanNode {
   int direction = 1;
   // kIndexScan of a covered plan: the filter runs on the document the key values make.
   bool filter_keys = false;
+  // kIndexScan of find's min/max: this key range instead of the bounds (all full).
+  bool key_range = false;
+  std::string key_min, key_max;  // empty key_max: to the index's end
   // kSortMerge: the sort pattern (BSON) its children are each ordered by.
   std::string sort_pattern;
 };

@@ -166,6 +166,8 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const 
     read.projection_includes_id = includes_id;
   }
   read.hint = HintBson(command.hint);
+  read.min = command.min;
+  read.max = command.max;
   if (command.limit > 0 && command.skip <= INT64_MAX - command.limit) {
     read.results_target = std::min<int64_t>(101, command.skip + command.limit);
   }

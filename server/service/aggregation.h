@@ -57,6 +57,7 @@ struct FindCommand {
   Deadline deadline;
   bool allow_disk_use = false;
   QueryHint hint;
+  std::string min, max;  // BSON; empty: none (QueryRequest::min)
 };
 
 // A find's cursor: the filter through find's access paths, then sort (top-k with a limit),

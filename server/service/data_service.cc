@@ -102,6 +102,14 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
     command.allow_disk_use = req->allow_disk_use();
     MM_ASSIGN_OR_RETURN_GRPC(hint, ToQueryHint(req->hint()));
     command.hint = std::move(hint);
+    if (req->has_min()) {
+      MM_ASSIGN_OR_RETURN_GRPC(min, DocToBson(req->min()));
+      command.min = std::move(min);
+    }
+    if (req->has_max()) {
+      MM_ASSIGN_OR_RETURN_GRPC(max, DocToBson(req->max()));
+      command.max = std::move(max);
+    }
     MM_ASSIGN_OR_RETURN_GRPC(c, OpenFind(engine_, command));
     cursor = std::move(c);
   }

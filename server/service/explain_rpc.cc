@@ -1,6 +1,8 @@
 // DataService.Explain: each operation's request parsed as its own RPC parses it, then
 // explained by explain.cc (reads) or aggregation.cc (pipelines and views).
 
+#include <tuple>
+
 #include "document/builder.h"
 #include "document/status.h"
 #include "query/sort.h"
@@ -109,6 +111,14 @@ absl::StatusOr<Document> ExplainFind(storage::Engine* engine, const v1::FindRequ
   if (r.limit > 0) r.command.Append("limit", r.limit);
   if (r.limit > 0) r.query.results_target = std::min<int64_t>(101, r.skip + r.limit);
   AddHint(f.hint(), &r.command);
+  for (auto [given, doc, name, out] : {std::tuple{f.has_min(), &f.min(), "min", &r.query.min},
+                                       std::tuple{f.has_max(), &f.max(), "max", &r.query.max}}) {
+    if (!given) continue;
+    auto bson = DocToBson(*doc);
+    if (!bson.ok()) return bson.status();
+    *out = *std::move(bson);
+    r.command.Append(name, bson::Decode(DocView(*out)));
+  }
   r.deadline = Deadline::After(f.max_time_ms());
   return ExplainRead(engine, r, v);
 }

@@ -341,6 +341,8 @@ absl::StatusOr<pipeline::StagePtr> EngineDataAccess::Read(const pipeline::ReadRe
   query.projection_includes_id = request.projection_includes_id;
   query.results_target = request.results_target;
   query.use_plan_cache = request.use_plan_cache;
+  query.min = request.min;
+  query.max = request.max;
   if (!request.hint.empty()) {
     auto hint = ParseHint(DocView(request.hint).begin()->value);
     if (!hint.ok()) return hint.status();

@@ -4,7 +4,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "document/builder.h"
+#include "document/key_string.h"
 #include "document/status.h"
+#include "planner/index_bounds.h"
 #include "planner/plan_cache_key.h"
 #include "planner/wildcard_expansion.h"
 
@@ -100,6 +102,50 @@ absl::StatusOr<QueryHint> ParseHint(const bson::ValueView& hint) {
   return h;
 }
 
+namespace {
+
+// One min or max bound as the hinted index's key string: false when it does not name the
+// key pattern's fields in order, or holds strings (or documents, arrays) compared under a
+// collation other than the index's.
+bool EncodeBound(DocView bound, const planner::IndexEntry& ix, const bson::Collator* query_collator,
+                 std::string* out) {
+  const auto& fields = ix.spec->fields();
+  bool collation_matches = planner::SameCollation(ix.spec->collator(), query_collator);
+  size_t i = 0;
+  for (const bson::ElementView& e : bound) {
+    if (i >= fields.size() || e.key != fields[i].path.dotted()) return false;
+    BsonType t = e.value.type;
+    if (!collation_matches && (t == BsonType::kString || t == BsonType::kDocument || t == BsonType::kArray ||
+                               t == BsonType::kSymbol)) {
+      return false;
+    }
+    size_t start = out->size();
+    bson::AppendKeyString(e.value, out, fields[i].kind == index::KeyKind::kHashed ? nullptr : ix.spec->collator());
+    if (fields[i].descending()) {
+      for (size_t b = start; b < out->size(); ++b) (*out)[b] = static_cast<char>(~(*out)[b]);
+    }
+    ++i;
+  }
+  return i == fields.size();
+}
+
+// find's min/max over the hinted index (MongoDB's planner rules and codes).
+absl::Status SetKeyRange(const planner::IndexEntry& ix, const QueryRequest& request, planner::PlannerInput* input) {
+  const bson::Collator* collator = request.filter->collator();
+  bool ok = !ix.spec->wildcard();
+  if (ok && !request.min.empty()) ok = EncodeBound(DocView(request.min), ix, collator, &input->key_min);
+  if (ok && !request.max.empty()) ok = EncodeBound(DocView(request.max), ix, collator, &input->key_max);
+  if (!ok) return MongoError(51174, "The index chosen is not compatible with min/max");
+  if (!request.min.empty() && !request.max.empty() && input->key_min >= input->key_max) {
+    return MongoError(51175, "The value provided for min() does not come before the value provided for max() "
+                             "in the hinted index");
+  }
+  input->key_range = true;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<storage::Database> db,
                                                              std::shared_ptr<const storage::Collection> coll,
                                                              const QueryRequest& request, const Deadline* deadline) {
@@ -155,6 +201,9 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
       break;
     }
     if (!input->hint_index) return NoSuchHint();
+    if (!request.min.empty() || !request.max.empty()) {
+      if (auto s = SetKeyRange(input->indexes[*input->hint_index], request, input.get()); !s.ok()) return s;
+    }
     if (input->indexes[*input->hint_index].spec->wildcard()) {
       // A hinted wildcard index: its entry for the first path of the query it can serve.
       uint32_t id = input->indexes[*input->hint_index].id;
@@ -166,14 +215,19 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
         }
       }
       if (!input->hint_index) {
-        return MongoError(kBadValue, "hint provided a wildcard index that no path of the query can use");
+        return MongoError(kNoQueryExecutionPlans,
+                          "$hint: refusing to build whole-index solution, because it's a wildcard index");
       }
     }
+  }
+  if ((!request.min.empty() || !request.max.empty()) && !input->key_range) {
+    return MongoError(51173, "When using min()/max() a hint of which index to use must be provided");
   }
   std::vector<planner::QuerySolution> solutions = planner::Plan(*input);
   if (input->hint_index && !input->indexes[*input->hint_index].wildcard_path.empty() &&
       solutions[0].root->kind == planner::NodeKind::kCollScan) {
-    return MongoError(kBadValue, "hint provided a wildcard index that no predicate of the query can use");
+    return MongoError(kNoQueryExecutionPlans,
+                      "$hint: refusing to build whole-index solution, because it's a wildcard index");
   }
   std::string cache_key;
   if (hint.empty() && solutions.size() > 1 && request.use_plan_cache) {

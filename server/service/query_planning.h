@@ -37,10 +37,14 @@ struct QueryRequest {
   bool use_plan_cache = true;
   // distinct's key (planner::PlannerInput::distinct_field); empty for other reads.
   std::string distinct_field;
+  // find's min and max (BSON documents; empty: not given): the hinted index's keys from min
+  // (inclusive) to max (exclusive).
+  std::string min, max;
 };
 
 // Plans and prepares `request` over `coll` of `db`. Errors: 2 (BadValue) for a hint that
-// names no usable index; the filter's evaluation errors.
+// names no usable index; 51173, 51174, 51175 for min/max without a hint, not matching the
+// hinted index's key pattern, or not in order; the filter's evaluation errors.
 absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<storage::Database> db,
                                                              std::shared_ptr<const storage::Collection> coll,
                                                              const QueryRequest& request, const Deadline* deadline);

@@ -118,6 +118,11 @@ struct FindOptions {
   // Collation for string comparisons ({"locale": "en_US", "strength": 2}: case-insensitive);
   // unset or {"locale": "simple"}: binary. Errors as MongoDB's (2, 40414, 40415).
   std::optional<Document> collation;
+  // Only index keys from `min` (inclusive) to `max` (exclusive) of the hinted index, each a
+  // document naming every key field in order ({a: 1, b: "x"}); needs `hint` (51173),
+  // fields matching its key pattern (51174), and min before max (51175).
+  std::optional<Document> min;
+  std::optional<Document> max;
 };
 
 struct AggregateOptions {
