@@ -33,7 +33,19 @@ std::string CatalogEntry(const Collection& c) {
   return std::move(b).Finish();
 }
 
+// Removes one index's entries and multikey flags.
+void DeleteIndexRanges(KvBatch* batch, uint32_t coll_id, uint32_t index_id) {
+  batch->DeleteRange(IndexPrefix(coll_id, index_id), IndexPrefix(coll_id, index_id + 1));
+  batch->DeleteRange(MultikeyPrefix(coll_id, index_id), MultikeyPrefix(coll_id, index_id + 1));
+}
+
 }  // namespace
+
+std::shared_ptr<Collection> Database::Successor(const Collection& c) {
+  auto next = std::make_shared<Collection>(c.name(), c.id(), std::string(c.options().bytes()));
+  next->count_ = c.count();
+  return next;
+}
 
 std::string_view IndexDef::name() const {
   bson::ValueView v;
@@ -340,9 +352,7 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
     return s;
   }
   std::lock_guard<std::mutex> l(catalog_mu_);
-  auto changed = std::make_shared<Collection>(current->name(), current->id(),
-                                              std::string(current->options().bytes()));
-  changed->count_ = current->count();
+  auto changed = Successor(*current);
   changed->indexes_ = current->indexes_;
   changed->indexes_.push_back(std::move(def));
   unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
@@ -375,8 +385,7 @@ void WriteUnit::Reset() {
 
 absl::Status Database::DropBuildEntries(uint32_t coll_id, uint32_t index_id) {
   auto batch = kv_->NewBatch();
-  batch->DeleteRange(IndexPrefix(coll_id, index_id), IndexPrefix(coll_id, index_id + 1));
-  batch->DeleteRange(MultikeyPrefix(coll_id, index_id), MultikeyPrefix(coll_id, index_id + 1));
+  DeleteIndexRanges(batch.get(), coll_id, index_id);
   batch->Delete(BuildMarkerKey(coll_id, index_id));
   return kv_->Write(batch.get());
 }
@@ -405,8 +414,7 @@ absl::Status Database::ChangeIndex(std::string_view coll, std::string_view index
     return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", name_, ".", coll));
   }
   const Collection& current = *it->second;
-  auto changed = std::make_shared<Collection>(current.name(), current.id(), std::string(current.options().bytes()));
-  changed->count_ = current.count();
+  auto changed = Successor(current);
   changed->indexes_ = current.indexes_;
   bool found = false;
   for (IndexDef& def : changed->indexes_) {
@@ -432,15 +440,12 @@ absl::Status Database::DropIndex(std::string_view coll, std::string_view index_n
     return MongoError(kNamespaceNotFound, StrCat("ns not found ", name_, ".", coll));
   }
   const Collection& current = *it->second;
-  auto changed = std::make_shared<Collection>(current.name(), current.id(),
-                                              std::string(current.options().bytes()));
-  changed->count_ = current.count();
+  auto changed = Successor(current);
   auto batch = kv_->NewBatch();
   bool found = false;
   for (const IndexDef& def : current.indexes_) {
     if (def.name() == index_name) {
-      batch->DeleteRange(IndexPrefix(current.id(), def.id), IndexPrefix(current.id(), def.id + 1));
-      batch->DeleteRange(MultikeyPrefix(current.id(), def.id), MultikeyPrefix(current.id(), def.id + 1));
+      DeleteIndexRanges(batch.get(), current.id(), def.id);
       found = true;
     } else {
       changed->indexes_.push_back(def);
@@ -505,8 +510,7 @@ absl::Status Database::RebuildIndex(std::string_view coll, uint32_t index_id, co
   }
   if (old == nullptr) return MongoError(kIndexNotFound, StrCat("index ", index_id, " not found"));
   WriteUnit unit(this);
-  unit.batch()->DeleteRange(IndexPrefix(current->id(), index_id), IndexPrefix(current->id(), index_id + 1));
-  unit.batch()->DeleteRange(MultikeyPrefix(current->id(), index_id), MultikeyPrefix(current->id(), index_id + 1));
+  DeleteIndexRanges(unit.batch(), current->id(), index_id);
   IndexDef fresh;
   fresh.id = index_id;
   fresh.spec = old->spec;
@@ -514,9 +518,7 @@ absl::Status Database::RebuildIndex(std::string_view coll, uint32_t index_id, co
   IndexBuildSink sink(this, &unit, /*batched=*/false);
   if (auto s = build(*current, index_id, &sink); !s.ok()) return s;
   std::lock_guard<std::mutex> l(catalog_mu_);
-  auto changed = std::make_shared<Collection>(current->name(), current->id(),
-                                              std::string(current->options().bytes()));
-  changed->count_ = current->count();
+  auto changed = Successor(*current);
   for (const IndexDef& def : current->indexes_) changed->indexes_.push_back(def.id == index_id ? fresh : def);
   unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
   if (auto s = kv_->Write(unit.batch()); !s.ok()) return s;

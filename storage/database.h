@@ -233,6 +233,9 @@ class Database {
   std::string name_;
   std::unique_ptr<KvStore> kv_;
   std::unique_ptr<DirLock> lock_;
+  // A new object for `c` (same name, id, options and count, no indexes) that a DDL change
+  // fills in and puts in the catalog in its place.
+  static std::shared_ptr<Collection> Successor(const Collection& c);
   absl::Status RemoveInterruptedBuilds();
   absl::Status DropBuildEntries(uint32_t coll_id, uint32_t index_id);
 

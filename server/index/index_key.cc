@@ -317,12 +317,7 @@ absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out, uint64_t* 
     for (const auto& [path, value] : leaves) {
       // Laid out as {"$_path": 1, <path>: 1}: the path (never collated), then the value.
       IndexKey key;
-      ValueView path_value{BsonType::kString, nullptr, 0};
-      bson::Builder values;
-      values.AppendString("", path);
-      std::string path_doc = std::move(values).Finish();
-      bson::DocView(path_doc).Find("", &path_value);
-      bson::AppendKeyString(path_value, &key.encoded);
+      key.encoded = PathKeyString(path);
       bson::AppendKeyString(value, &key.encoded, collator_.get());
       if (!seen.insert(key.encoded).second) continue;
       bson::Builder kv;

@@ -1,5 +1,6 @@
 #include "index/wildcard.h"
 
+#include "document/key_string.h"
 #include "document/status.h"
 
 namespace micromongo::index {
@@ -13,6 +14,18 @@ bool PathPrefix(std::string_view prefix, std::string_view path) {
 bool IsId(std::string_view path) { return PathPrefix("_id", path); }
 
 }  // namespace
+
+std::string PathKeyString(std::string_view path) {
+  // A BSON string value: int32 length (with the NUL), bytes, NUL.
+  std::string value(4, '\0');
+  uint32_t n = static_cast<uint32_t>(path.size() + 1);
+  for (int i = 0; i < 4; ++i) value[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  value.append(path);
+  value.push_back('\0');
+  std::string key;
+  bson::AppendKeyString(bson::ValueView{BsonType::kString, value.data(), static_cast<uint32_t>(value.size())}, &key);
+  return key;
+}
 
 absl::StatusOr<WildcardProjection> WildcardProjection::Make(std::string_view key_field, bson::DocView projection) {
   WildcardProjection p;

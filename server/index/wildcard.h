@@ -18,6 +18,10 @@
 
 namespace micromongo::index {
 
+// The key string of a wildcard entry's first field: the path as a string (never collated),
+// which the planner bounds to a point.
+std::string PathKeyString(std::string_view path);
+
 class WildcardProjection {
  public:
   // From the key pattern's field ("$**" or "a.b.$**") and the wildcardProjection option

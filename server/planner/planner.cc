@@ -5,8 +5,6 @@
 
 #include "document/bson_view.h"
 #include "document/compare.h"
-#include "document/builder.h"
-#include "document/key_string.h"
 #include "document/status.h"
 #include "planner/index_bounds.h"
 #include "planner/wildcard_expansion.h"
@@ -353,12 +351,7 @@ bool WildcardBounds(const IndexEntry& ix, const Collected& c, Bounds* b) {
     any = true;
   }
   if (!any || !b->bounded[1]) return false;
-  bson::Builder path_doc;
-  path_doc.AppendString("", ix.wildcard_path);
-  std::string bson = std::move(path_doc).Finish();
-  std::string key;
-  bson::AppendKeyString(bson::DocView(bson).begin()->value, &key);
-  b->lists[0] = IntervalList{PointInterval(std::move(key), StrCat("\"", ix.wildcard_path, "\""))};
+  b->lists[0] = IntervalList{PointInterval(index::PathKeyString(ix.wildcard_path), StrCat("\"", ix.wildcard_path, "\""))};
   b->bounded[0] = true;
   return true;
 }
