@@ -189,6 +189,79 @@ TEST_F(QueryPlanTest, HintedIndexesReturnWhatACollectionScanReturns) {
   EXPECT_GT(compared, 3000);
 }
 
+// Without arrays, bounds answer equalities, ranges and $in on key fields exactly and the
+// FETCH above them applies only the rest of the filter (MongoDB's exact tightness): flat
+// filters over scalar fields must still return what a collection scan returns.
+TEST_F(QueryPlanTest, ExactBoundsSkipOnlyThePredicatesTheyAnswer) {
+  const std::vector<Document> indexes = {Document{{"a", 1}}, Document{{"a", 1}, {"b", -1}}, Document{{"b", -1}},
+                                         Document{{"d.e", 1}}, Document{{"c", 1}, {"a", 1}}};
+  for (const Document& keys : indexes) coll_->CreateIndex(keys);
+  Generator gen(20261203);
+  for (int i = 0; i < 300; ++i) {
+    Document d{{"_id", i}};
+    for (const char* f : {"a", "b", "c"}) {
+      if (gen.Int(5) != 0) d.Append(f, gen.Scalar());
+    }
+    if (gen.Int(2) == 0) d.Append("d", Document{{"e", gen.Scalar()}});
+    coll_->InsertOne(d);
+  }
+  auto leaf = [&](const std::string& f) -> Value {
+    switch (gen.Int(7)) {
+      case 0: return gen.Scalar();
+      case 1: return Document{{"$gt", gen.Scalar()}};
+      case 2: return Document{{"$gte", gen.Scalar()}, {"$lt", gen.Scalar()}};
+      case 3: return Document{{"$lte", gen.Scalar()}};
+      case 4: return Document{{"$in", Array{gen.Scalar(), gen.Scalar()}}};
+      case 5: return gen.Int(2) ? Document{{"$eq", gen.Scalar()}} : Document{{"$exists", gen.Int(2) == 0}};
+      default: return Document{{"$ne", gen.Scalar()}};
+    }
+  };
+  int compared = 0;
+  for (int q = 0; q < 400; ++q) {
+    Document filter;
+    for (const char* f : {"a", "b", "c", "d.e"}) {
+      if (gen.Int(2) == 0) filter.Append(f, leaf(f));
+    }
+    mm::FindOptions options;
+    options.hint = mm::Hint(Document{{"$natural", 1}});
+    std::vector<std::string> want = Json(coll_->Find(filter, options));
+    std::sort(want.begin(), want.end());
+    for (const Document& keys : indexes) {
+      options.hint = mm::Hint(keys);
+      std::vector<std::string> got = Json(coll_->Find(filter, options));
+      std::sort(got.begin(), got.end());
+      EXPECT_EQ(got, want) << keys.ToJson() << " filter " << filter.ToJson();
+      ++compared;
+    }
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_EQ(compared, 2000);
+
+  // What explain shows: FETCH keeps only the predicates its index does not answer.
+  auto fetch = [&](const Document& filter, const Document& hint) {
+    return coll_->Explain(mm::ExplainVerbosity::kQueryPlanner)
+        .Find(filter, {.hint = mm::Hint(hint)})
+        .GetDocument("queryPlanner")
+        .GetDocument("winningPlan");
+  };
+  Document exact = fetch(Document{{"a", 1}, {"b", Document{{"$gt", 0}, {"$lte", 5}}}}, Document{{"a", 1}, {"b", -1}});
+  EXPECT_EQ(exact.GetString("stage"), "FETCH");
+  EXPECT_FALSE(exact.Has("filter")) << exact.ToJson();
+  Document rest = fetch(Document{{"a", 1}, {"c", 2}}, Document{{"a", 1}, {"b", -1}});
+  EXPECT_EQ(rest.GetDocument("filter").ToJson(), Document({{"c", 2}}).ToJson());
+  // Null, decimals and arrays are looser in the bounds than in the filter: kept.
+  for (const Value& v : {Value(nullptr), Value(mm::Decimal128::FromString("2.0")), Value(Array{1})}) {
+    Document f{{"a", v}};
+    EXPECT_TRUE(fetch(f, Document{{"a", 1}}).Has("filter")) << f.ToJson();
+  }
+  // Once an array is stored, its elements' bounds are not intersected: [1, 7] matches
+  // {$gt: 5, $lt: 2} (7 > 5, 1 < 2) though no one key lies in both.
+  coll_->InsertOne(Document{{"_id", 1000}, {"a", Array{1, 7}}});
+  Document both{{"a", Document{{"$gt", 5}, {"$lt", 2}}}};
+  EXPECT_EQ(coll_->CountDocuments(both, {.hint = mm::Hint(Document{{"a", 1}})}), 1);
+  EXPECT_EQ(coll_->CountDocuments(both, {.hint = mm::Hint(Document{{"$natural", 1}})}), 1);
+}
+
 }  // namespace
 
 namespace {

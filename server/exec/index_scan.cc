@@ -232,9 +232,11 @@ absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
       out->doc = std::move(doc).Finish();
       out->has_doc = true;
     }
-    auto matched = ctx_.filter->Evaluate(bson::DocView(out->doc));
-    if (!matched.ok()) return matched.status();
-    if (!*matched) return State::kNeedTime;
+    if (ctx_.filter != nullptr && !ctx_.filter->MatchesAll()) {
+      auto matched = ctx_.filter->Evaluate(bson::DocView(out->doc));
+      if (!matched.ok()) return matched.status();
+      if (!*matched) return State::kNeedTime;
+    }
   }
   return State::kAdvanced;
 }

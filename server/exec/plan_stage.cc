@@ -361,13 +361,20 @@ class SortMergeStage final : public PlanStage {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PlanStage>> BuildStages(const planner::PlanNode& node, const ExecContext& ctx) {
+absl::StatusOr<std::unique_ptr<PlanStage>> BuildStages(const planner::PlanNode& node, const ExecContext& query_ctx) {
   std::vector<std::unique_ptr<PlanStage>> children;
   for (const auto& c : node.children) {
-    auto s = BuildStages(*c, ctx);
+    auto s = BuildStages(*c, query_ctx);
     if (!s.ok()) return s.status();
     children.push_back(*std::move(s));
   }
+  // A stage whose index bounds answer part of the filter applies only the rest.
+  ExecContext residual_ctx;
+  if (node.has_residual) {
+    residual_ctx = query_ctx;
+    residual_ctx.filter = node.residual;
+  }
+  const ExecContext& ctx = node.has_residual ? residual_ctx : query_ctx;
   switch (node.kind) {
     case planner::NodeKind::kEof: return std::unique_ptr<PlanStage>(std::make_unique<EofStage>());
     case planner::NodeKind::kIdHack: return std::unique_ptr<PlanStage>(std::make_unique<IdHackStage>(ctx));

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <set>
 
+#include <cmath>
+
 #include "document/bson_view.h"
+#include "document/builder.h"
 #include "document/compare.h"
 #include "document/status.h"
 #include "planner/index_bounds.h"
@@ -340,6 +343,88 @@ bool Coverable(const PlannerInput& in, const IndexEntry& ix, const Bounds& b, bo
   return true;
 }
 
+// Whether the bounds of a non-multikey ascending or descending key field answer a
+// comparison with `v` exactly: comparisons are type-bracketed and key strings order values
+// as comparisons do. Decimals, NaN, null, arrays, objects and regexes keep their filter
+// (their bounds are looser than their matches, as in MongoDB's INEXACT_FETCH).
+bool ExactOperand(const bson::ValueView& v, bool collation_matches) {
+  switch (v.type) {
+    case BsonType::kInt32:
+    case BsonType::kInt64:
+    case BsonType::kObjectId:
+    case BsonType::kBool:
+    case BsonType::kDate:
+      return true;
+    case BsonType::kDouble:
+      return !std::isnan(v.Double());
+    case BsonType::kString:
+      return collation_matches;
+    default:
+      return false;
+  }
+}
+
+// Whether the top-level filter element `e` (a path's equality or operators) is answered
+// exactly by the bounds of key field `i`.
+bool ExactElement(const bson::ElementView& e, const IndexEntry& ix, size_t i, bool collation_matches) {
+  const index::KeyField& f = ix.spec->fields()[i];
+  if (f.kind == index::KeyKind::kHashed || ix.field_multikey(i) || ix.spec->wildcard() || !ix.wildcard_path.empty()) {
+    return false;
+  }
+  for (size_t c = 0; c < f.path.size(); ++c) {
+    if (f.path.index(c)) return false;  // positional components select elements, not values
+  }
+  if (e.value.type != BsonType::kDocument) return ExactOperand(e.value, collation_matches);
+  bson::DocView ops = e.value.Doc();
+  if (ops.empty() || ops.begin()->key.empty() || ops.begin()->key[0] != '$') return false;
+  for (const bson::ElementView& op : ops) {
+    if (op.key == "$in") {
+      if (op.value.type != BsonType::kArray || op.value.Doc().empty()) return false;
+      for (const bson::ElementView& v : op.value.Doc()) {
+        if (!ExactOperand(v.value, collation_matches)) return false;
+      }
+    } else if (op.key == "$eq" || op.key == "$gt" || op.key == "$gte" || op.key == "$lt" || op.key == "$lte") {
+      if (!ExactOperand(op.value, collation_matches)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The filter a stage over `ix`'s bounds `b` still has to apply: the top-level elements of
+// the query's filter that the bounds do not answer exactly. Sets `node`'s residual unless
+// nothing is answered exactly (then the stage applies the whole filter).
+void SetResidual(const PlannerInput& in, const IndexEntry& ix, const Bounds& b, PlanNode* node) {
+  bson::DocView filter = in.filter->filter();
+  if (filter.empty() || in.filter->root() == nullptr) return;
+  bool collation_matches = SameCollation(ix.spec->collator(), in.filter->collator());
+  const auto& fields = ix.spec->fields();
+  bson::Builder rest;
+  bool any_exact = false, any_rest = false;
+  for (const bson::ElementView& e : filter) {
+    bool exact = false;
+    for (size_t i = 0; i < fields.size() && !exact; ++i) {
+      exact = b.bounded[i] && fields[i].path.dotted() == e.key && ExactElement(e, ix, i, collation_matches);
+    }
+    if (exact) {
+      any_exact = true;
+    } else {
+      rest.AppendView(e.key, e.value);
+      any_rest = true;
+    }
+  }
+  if (!any_exact) return;
+  if (any_rest) {
+    const pipeline::VariableMap* let = in.filter->let();
+    auto parsed = let != nullptr ? query::Matcher::Parse(std::move(rest).Finish(), *let, in.filter->shared_collator())
+                                 : query::Matcher::Parse(std::move(rest).Finish(), nullptr, in.filter->shared_collator());
+    if (!parsed.ok()) return;  // the whole filter parsed, so its parts do too
+    node->residual = std::shared_ptr<const query::Matcher>(*std::move(parsed));
+  }
+  node->has_residual = true;
+}
+
 // A wildcard index's view of one path: its first field is the path itself; usable only when
 // every predicate on the path is one its keys can answer, and one bounds it (documents
 // without the path are not in the index, so it can serve neither a bare sort nor a scan).
@@ -388,6 +473,7 @@ std::optional<QuerySolution> IndexPlan(const PlannerInput& in, const IndexEntry&
     }
     for (auto& combo : combos) merge->children.push_back(Scan(ix, std::move(combo), direction));
     s.root = Over(NodeKind::kFetch, std::move(merge));
+    SetResidual(in, ix, b, s.root.get());
     return s;
   }
   auto scan = Scan(ix, b.lists, direction);
@@ -398,6 +484,7 @@ std::optional<QuerySolution> IndexPlan(const PlannerInput& in, const IndexEntry&
   } else {
     s.root = Over(NodeKind::kFetch, std::move(scan));
   }
+  SetResidual(in, ix, b, s.root.get());
   return s;
 }
 

@@ -16,6 +16,9 @@
 // - Sparse indexes only when the filter excludes documents missing every key; partial
 //   indexes only when the filter implies their partialFilterExpression; hidden never;
 //   string bounds only under the query's collation.
+// - A FETCH (or covered scan) applies only the top-level predicates its bounds do not
+//   answer exactly: equality, ranges and $in of plain scalars on non-multikey ascending or
+//   descending key fields are decided by the scan itself.
 // - The _id equality gets IDHACK; a collection scan only when no index plan exists.
 // - distinct on the leading field of a suitable index gets a DISTINCT_SCAN.
 

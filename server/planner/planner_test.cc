@@ -21,7 +21,7 @@ struct IndexDesc {
 std::vector<std::string> Plans(std::vector<IndexDesc> indexes, const char* filter, const char* sort = "{}",
                                std::optional<std::vector<std::string>> projection = std::nullopt,
                                const char* collation = nullptr, const char* distinct = nullptr,
-                               bool expand_wildcards = false) {
+                               bool expand_wildcards = false, std::vector<std::string>* residuals = nullptr) {
   PlannerInput in;
   if (distinct != nullptr) in.distinct_field = distinct;
   std::shared_ptr<const bson::Collator> collator;
@@ -56,6 +56,12 @@ std::vector<std::string> Plans(std::vector<IndexDesc> indexes, const char* filte
   std::vector<std::string> out;
   for (const QuerySolution& s : Plan(in)) {
     out.push_back(s.Summary() + (s.provides_sort && !in.sort.empty() ? " sorted" : "") + (s.covered ? " covered" : ""));
+    if (residuals != nullptr) {
+      const PlanNode& n = *s.root;
+      residuals->push_back(!n.has_residual ? "whole filter"
+                           : n.residual == nullptr ? "nothing"
+                                                   : bson::BsonToJson(std::string(n.residual->filter().bytes())));
+    }
   }
   return out;
 }
@@ -137,6 +143,41 @@ const Case kCases[] = {
 TEST(PlannerTest, CandidatePlansFollowMongoDBsRules) {
   for (const Case& c : kCases) {
     EXPECT_EQ(Plans(c.indexes, c.filter, c.sort), c.expected) << c.filter << " sort " << c.sort;
+  }
+}
+
+// The filter a FETCH (or covered scan) still applies: the top-level predicates its bounds
+// do not answer exactly. Exact: equality, ranges and $in of plain scalars on a non-multikey
+// ascending or descending key field (strings only under the index's collation).
+TEST(PlannerTest, FetchAppliesOnlyWhatTheBoundsDoNotAnswer) {
+  struct ResidualCase {
+    IndexDesc index;
+    const char* filter;
+    const char* residual;
+  };
+  const ResidualCase cases[] = {
+      {{R"({"g": 1, "k": 1})", "{}", 0}, R"({"g": 7, "k": {"$gte": 5, "$lt": 9}})", "nothing"},
+      {{R"({"g": 1, "k": -1})", "{}", 0}, R"({"g": {"$in": [1, "x"]}, "k": {"$eq": 2}})", "nothing"},
+      {{R"({"k": 1})", "{}", 0}, R"({"k": 3, "r": 5})", R"({"r": 5})"},
+      {{R"({"k": 1})", "{}", 0}, R"({"k": 3, "$or": [{"r": 5}, {"s": 1}]})", R"({"$or": [{"r": 5}, {"s": 1}]})"},
+      {{R"({"k": 1})", "{}", 0}, R"({"k": {"$gt": 3, "$ne": 5}})", "whole filter"},
+      {{R"({"k": 1})", "{}", 0}, R"({"k": null})", "whole filter"},
+      {{R"({"k": 1})", "{}", 0}, R"({"k": {"$numberDecimal": "2"}})", "whole filter"},
+      {{R"({"k": 1})", "{}", 0}, R"({"k": {"$gt": {"$numberDouble": "NaN"}}})", "whole filter"},
+      {{R"({"k": 1})", "{}", 0}, R"({"k": [1, 2]})", "whole filter"},
+      {{R"({"k": 1})", "{}", 0}, R"({"k": {"x": 1}})", "whole filter"},
+      {{R"({"k": 1})", "{}", 0}, R"({"k": {"$regex": "^a"}})", "whole filter"},
+      {{R"({"k": 1})", "{}", 1}, R"({"k": 3})", "whole filter"},
+      {{R"({"k": "hashed"})", "{}", 0}, R"({"k": 3})", "whole filter"},
+      {{R"({"a.0": 1})", "{}", 0}, R"({"a.0": 3})", "whole filter"},
+      {{R"({"a.b": 1})", "{}", 0}, R"({"a.b": 3, "c": 1})", R"({"c": 1})"},
+      {{R"({"k": 1})", R"({"collation": {"locale": "fr"}})", 0}, R"({"k": "x"})", "whole filter"},
+  };
+  for (const ResidualCase& c : cases) {
+    std::vector<std::string> residuals;
+    auto plans = Plans({c.index}, c.filter, "{}", std::nullopt, nullptr, nullptr, false, &residuals);
+    ASSERT_FALSE(residuals.empty()) << c.filter;
+    EXPECT_EQ(residuals[0], c.residual) << c.index.keys << " " << c.filter << " " << plans[0];
   }
 }
 

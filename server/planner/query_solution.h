@@ -11,6 +11,7 @@
 
 #include "index/index_key.h"
 #include "planner/interval.h"
+#include "query/matcher.h"
 
 namespace micromongo::planner {
 
@@ -58,6 +59,11 @@ struct PlanNode {
   std::string key_min, key_max;  // empty key_max: to the index's end
   // kSortMerge: the sort pattern (BSON) its children are each ordered by.
   std::string sort_pattern;
+  // kFetch, and kIndexScan of a covered plan: when `has_residual`, the stage applies
+  // `residual` (null: nothing) instead of the query's filter. The bounds of the index
+  // below answer the rest exactly (MongoDB's EXACT tightness), so it is never re-checked.
+  bool has_residual = false;
+  std::shared_ptr<const query::Matcher> residual;
 };
 
 struct QuerySolution {
