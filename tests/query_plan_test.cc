@@ -680,6 +680,67 @@ TEST_F(QueryPlanTest, WildcardIndexesSortAndCoverWhenNoArrayWasSeen) {
   EXPECT_EQ(Stage(coll_->Explain().Find(Document{{"y.z", 2}})).GetDocument("inputStage").GetString("stage"), "IXSCAN");
 }
 
+// returnKey and showRecordId, from the manual's cursor.returnKey() and cursor.showRecordId()
+// pages: the index key a document was found by ({} without an index), and a $recordId
+// field (BinData here: records are clustered by _id, as MongoDB's clustered collections).
+TEST_F(QueryPlanTest, ReturnKeyAndShowRecordIdAsTheManualShows) {
+  coll_->InsertMany({Document{{"_id", 1}, {"borough", "Brooklyn"}, {"cuisine", "Hamburgers"}, {"d", Document{{"e", 5}}}},
+                     Document{{"_id", 2}, {"borough", "Brooklyn"}, {"cuisine", "Bakery"}, {"d", Document{{"e", 6}}}},
+                     Document{{"_id", 3}, {"borough", "Queens"}, {"cuisine", "Hamburgers"}}});
+  coll_->CreateIndex(Document{{"cuisine", 1}});
+  coll_->CreateIndex(Document{{"borough", 1}, {"cuisine", -1}});
+  coll_->CreateIndex(Document{{"d.e", 1}});
+  auto keys = [&](const Document& filter, mm::FindOptions options) {
+    options.return_key = true;
+    return Json(coll_->Find(filter, options));
+  };
+  const std::vector<std::string> hamburgers = {R"({"cuisine": "Hamburgers"})", R"({"cuisine": "Hamburgers"})"};
+  EXPECT_EQ(keys(Document{{"cuisine", "Hamburgers"}}, {.hint = mm::Hint(Document{{"cuisine", 1}})}), hamburgers);
+  // The projection gives way to the key; compound and dotted key patterns name the fields.
+  EXPECT_EQ(keys(Document{{"borough", "Brooklyn"}},
+                 {.projection = Document{{"_id", 1}}, .sort = Document{{"cuisine", 1}},
+                  .hint = mm::Hint(Document{{"borough", 1}, {"cuisine", -1}})}),
+            (std::vector<std::string>{R"({"borough": "Brooklyn", "cuisine": "Bakery"})",
+                                      R"({"borough": "Brooklyn", "cuisine": "Hamburgers"})"}));
+  EXPECT_EQ(keys(Document{{"d.e", Document{{"$gte", 6}}}}, {}), std::vector<std::string>{R"({"d.e": 6})"});
+  // No index: empty documents; the _id index and IDHACK: the _id.
+  EXPECT_EQ(keys(Document{{"borough", "Queens"}}, {.hint = mm::Hint(Document{{"$natural", 1}})}),
+            std::vector<std::string>{"{}"});
+  EXPECT_EQ(keys(Document{{"_id", 2}}, {}), std::vector<std::string>{R"({"_id": 2})"});
+  EXPECT_EQ(keys(Document{{"_id", Document{{"$gt", 2}}}}, {.hint = mm::Hint(Document{{"_id", 1}})}),
+            std::vector<std::string>{R"({"_id": 3})"});
+
+  // showRecordId: one distinct id per document, the same by every access path, after the
+  // projection and through a blocking sort.
+  std::map<int, mm::Binary> ids;
+  for (const Document& d : coll_->Find({}, {.show_record_id = true})) {
+    ASSERT_TRUE(d.Has("$recordId")) << d.ToJson();
+    ASSERT_EQ(d.Get("$recordId").type(), mm::BsonType::kBinary);
+    EXPECT_EQ(d.Get("$recordId").AsBinary().subtype, 0);
+    ids[d.GetInt32("_id")] = d.Get("$recordId").AsBinary();
+  }
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_NE(ids[1], ids[2]);
+  EXPECT_NE(ids[2], ids[3]);
+  std::vector<Document> sorted = coll_->Find(Document{{"cuisine", "Hamburgers"}},
+                                             {.projection = Document{{"borough", 1}}, .sort = Document{{"borough", -1}},
+                                              .hint = mm::Hint(Document{{"cuisine", 1}}), .show_record_id = true})
+                                     .ToVector();
+  ASSERT_EQ(sorted.size(), 2u);
+  EXPECT_EQ(sorted[0].GetInt32("_id"), 3);
+  EXPECT_EQ(sorted[0].GetString("borough"), "Queens");
+  EXPECT_EQ(sorted[0].size(), 3u);  // _id, borough, $recordId
+  EXPECT_EQ(sorted[0].Get("$recordId").AsBinary(), ids[3]);
+  EXPECT_EQ(sorted[1].Get("$recordId").AsBinary(), ids[1]);
+  // Both: the key, then the record id.
+  std::vector<Document> both =
+      coll_->Find(Document{{"_id", 1}}, {.return_key = true, .show_record_id = true}).ToVector();
+  ASSERT_EQ(both.size(), 1u);
+  EXPECT_EQ(both[0].GetInt32("_id"), 1);
+  EXPECT_EQ(both[0].Get("$recordId").AsBinary(), ids[1]);
+  EXPECT_EQ(both[0].size(), 2u);
+}
+
 // min and max, from the manual's cursor.min()/cursor.max() pages: the hinted index's keys
 // from min (inclusive) to max (exclusive), and MongoDB's errors.
 TEST_F(QueryPlanTest, MinAndMaxBoundTheHintedIndexAsTheManualShows) {

@@ -23,6 +23,8 @@ v1::FindRequest FindRequestOf(const std::string& db, const std::string& coll, co
   if (options.let) SetBson(request.mutable_let(), *options.let);
   if (options.collation) SetBson(request.mutable_collation(), *options.collation);
   if (options.min) SetBson(request.mutable_min(), *options.min);
+  request.set_return_key(options.return_key);
+  request.set_show_record_id(options.show_record_id);
   if (options.max) SetBson(request.mutable_max(), *options.max);
   return request;
 }

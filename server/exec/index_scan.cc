@@ -187,6 +187,7 @@ absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
   }
   ++stats_.keys_examined;
   std::string_view value = it_->value();
+  out->index = node_.index;
   bool keep = true;
   if (id_index_) {
     out->record_key.assign(it_->key());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "document/builder.h"
 #include "exec/plan_cache.h"
 #include "planner/plan_cache_key.h"
 
@@ -105,9 +106,26 @@ absl::Status PlanExecutor::Trial(int64_t results_target, bool sort_requested) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* doc) {
+std::string PlanExecutor::KeyDocument(const Member& m) const {
+  bson::Builder out;
+  if (m.index != nullptr && !m.key_values.empty()) {
+    const auto& fields = m.index->spec->fields();
+    size_t i = 0;
+    for (const bson::ElementView& e : bson::DocView(m.key_values)) {
+      if (i < fields.size()) out.AppendView(fields[i++].path.dotted(), e.value);
+    }
+  } else if (m.index != nullptr || solution().root->kind == planner::NodeKind::kIdHack) {
+    // The _id index: records are keyed by their _id.
+    bson::ValueView id;
+    if (bson::DocView(m.doc).Find("_id", &id)) out.AppendView("_id", id);
+  }
+  return std::move(out).Finish();
+}
+
+absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* doc, std::string* key) {
   if (!buffered_.empty()) {
     Member& m = buffered_.front();
+    if (key != nullptr) *key = KeyDocument(m);
     *record_key = std::move(m.record_key);
     *doc = std::move(m.doc);
     buffered_.pop_front();
@@ -130,6 +148,7 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
     }
     if (*s == State::kAdvanced) {
       ++returned_;
+      if (key != nullptr) *key = KeyDocument(member_);
       *record_key = std::move(member_.record_key);
       *doc = std::move(member_.doc);
       return true;

@@ -27,8 +27,10 @@ class PlanExecutor {
                                                             std::string cache_key = "",
                                                             std::string cache_note = "");
 
-  // The next result: its record key and document. False at the end.
-  absl::StatusOr<bool> Next(std::string* record_key, std::string* doc);
+  // The next result: its record key and document, and with `key` the index key it was found
+  // by (find's returnKey: BSON {field: value} per key field of the index; {_id: ...} by
+  // IDHACK; {} from a collection scan). False at the end.
+  absl::StatusOr<bool> Next(std::string* record_key, std::string* doc, std::string* key = nullptr);
 
   const planner::QuerySolution& solution() const { return solutions_[winner_]; }
   bool provides_sort() const { return solution().provides_sort; }
@@ -44,6 +46,7 @@ class PlanExecutor {
  private:
   PlanExecutor() = default;
   absl::Status Trial(int64_t results_target, bool sort_requested);
+  std::string KeyDocument(const Member& m) const;
 
   ExecContext ctx_;
   std::shared_ptr<const planner::PlannerInput> input_;

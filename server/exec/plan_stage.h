@@ -27,6 +27,7 @@ struct Member {
   std::string doc;
   bool has_doc = false;
   std::string key_values;  // an index entry's key values (BSON, empty names)
+  const planner::IndexEntry* index = nullptr;  // the index of key_values (null: none)
 };
 
 enum class State { kAdvanced, kNeedTime, kEof };

@@ -54,6 +54,11 @@ struct ReadRequest {
   int64_t results_target = 101;
   bool use_plan_cache = true;  // false for explain, which races every candidate
   std::string min, max;        // find's min and max (BSON; empty: none)
+  // Rows carry DocumentMeta::index_key (the key each was found by: {field: value} per key
+  // field, {} from a collection scan) and DocumentMeta::record_id (BinData of the record's
+  // _id key string: records are clustered by _id, as MongoDB's clustered collections).
+  bool index_key_meta = false;
+  bool record_id_meta = false;
 };
 
 // How a read was carried out, for explain.

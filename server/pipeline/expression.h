@@ -43,6 +43,7 @@ struct DocumentMeta {
   std::optional<double> rand_val;
   std::optional<Value> sort_key;
   std::optional<Value> index_key;
+  std::optional<Value> record_id;
 };
 
 // What an expression reads while it is evaluated. Cheap to copy: every member is a pointer.

@@ -17,6 +17,7 @@ std::string PackRow(Row row) {
   if (m.rand_val) meta.Append("r", *m.rand_val);
   if (m.sort_key) meta.Append("k", *m.sort_key);
   if (m.index_key) meta.Append("i", *m.index_key);
+  if (m.record_id) meta.Append("c", *m.record_id);
   std::string out = std::move(row.doc);
   out.append(bson::Encode(meta));
   return out;
@@ -41,6 +42,7 @@ absl::Status UnpackRow(std::string packed, Row* row) {
     if (k == "r") m->rand_val = v.ToDouble();
     if (k == "k") m->sort_key = v;
     if (k == "i") m->index_key = v;
+    if (k == "c") m->record_id = v;
   }
   packed.resize(doc_size);
   row->doc = std::move(packed);

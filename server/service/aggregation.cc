@@ -168,6 +168,8 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const 
   read.hint = HintBson(command.hint);
   read.min = command.min;
   read.max = command.max;
+  read.index_key_meta = command.return_key;
+  read.record_id_meta = command.show_record_id;
   if (command.limit > 0 && command.skip <= INT64_MAX - command.limit) {
     read.results_target = std::min<int64_t>(101, command.skip + command.limit);
   }
@@ -186,8 +188,27 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const 
   if (!parsed.ok()) return parsed.status();
   cursor->set_pipeline(std::make_shared<const pipeline::Pipeline>(*std::move(parsed)));
   if (auto s = cursor->StartOn(*std::move(source)); !s.ok()) return s;
-  if (command.projection != nullptr) {
-    cursor->set_transform([projection = command.projection, filter = command.filter](std::string doc) {
+  if (command.return_key || command.show_record_id) {
+    // returnKey replaces the document (and its projection) with the key it was found by;
+    // showRecordId appends $recordId to whatever is returned.
+    cursor->set_transform([command](std::string doc, const pipeline::DocumentMeta* meta) -> absl::StatusOr<std::string> {
+      if (command.return_key) {
+        doc = meta != nullptr && meta->index_key ? bson::Encode(meta->index_key->AsDocument()) : bson::Encode(Document());
+      } else if (command.projection != nullptr) {
+        auto projected = command.projection->Apply(bson::DocView(doc), command.filter.get(), command.filter->let());
+        if (!projected.ok()) return projected.status();
+        doc = *std::move(projected);
+      }
+      if (command.show_record_id && meta != nullptr && meta->record_id) {
+        Document d = bson::Decode(bson::DocView(doc));
+        d.Append("$recordId", *meta->record_id);
+        doc = bson::Encode(d);
+      }
+      return doc;
+    });
+  } else if (command.projection != nullptr) {
+    cursor->set_transform([projection = command.projection, filter = command.filter](std::string doc,
+                                                                                     const pipeline::DocumentMeta*) {
       return projection->Apply(bson::DocView(doc), filter.get(), filter->let());
     });
   }

@@ -58,6 +58,10 @@ struct FindCommand {
   bool allow_disk_use = false;
   QueryHint hint;
   std::string min, max;  // BSON; empty: none (QueryRequest::min)
+  // Each result is the index key it was found by instead of the document ({} without an
+  // index); the projection is not applied.
+  bool return_key = false;
+  bool show_record_id = false;  // each result gets "$recordId" (see ReadRequest)
 };
 
 // A find's cursor: the filter through find's access paths, then sort (top-k with a limit),

@@ -110,6 +110,8 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
       MM_ASSIGN_OR_RETURN_GRPC(max, DocToBson(req->max()));
       command.max = std::move(max);
     }
+    command.return_key = req->return_key();
+    command.show_record_id = req->show_record_id();
     MM_ASSIGN_OR_RETURN_GRPC(c, OpenFind(engine_, command));
     cursor = std::move(c);
   }

@@ -76,24 +76,41 @@ const std::shared_ptr<const query::Matcher>& MatchAll() {
 // the data).
 class PlanStageSource final : public pipeline::Stage {
  public:
-  PlanStageSource(std::shared_ptr<const query::Matcher> filter, std::shared_ptr<exec::PlanExecutor> exec)
-      : filter_(std::move(filter)), exec_(std::move(exec)) {}
+  // With `index_key_meta` or `record_id_meta`, rows carry those (ReadRequest); record keys
+  // start with `record_prefix_size` bytes of collection prefix.
+  PlanStageSource(std::shared_ptr<const query::Matcher> filter, std::shared_ptr<exec::PlanExecutor> exec,
+                  bool index_key_meta, bool record_id_meta, size_t record_prefix_size)
+      : filter_(std::move(filter)),
+        exec_(std::move(exec)),
+        index_key_meta_(index_key_meta),
+        record_id_meta_(record_id_meta),
+        record_prefix_size_(record_prefix_size) {}
 
   absl::StatusOr<bool> Next(pipeline::Row* out) override {
     if (done_) return false;
-    auto more = exec_->Next(&key_, &out->doc);
+    auto more = exec_->Next(&key_, &out->doc, index_key_meta_ ? &index_key_ : nullptr);
     if (!more.ok() || !*more) {
       done_ = true;
       return more;
     }
     out->meta.reset();
+    if (index_key_meta_ || record_id_meta_) {
+      auto meta = std::make_shared<pipeline::DocumentMeta>();
+      if (index_key_meta_) meta->index_key = Value(bson::Decode(bson::DocView(index_key_)));
+      if (record_id_meta_) {
+        meta->record_id = Value(Binary{0, key_.substr(std::min(record_prefix_size_, key_.size()))});
+      }
+      out->meta = std::move(meta);
+    }
     return true;
   }
 
  private:
   std::shared_ptr<const query::Matcher> filter_;
   std::shared_ptr<exec::PlanExecutor> exec_;
-  std::string key_;
+  bool index_key_meta_, record_id_meta_;
+  size_t record_prefix_size_;
+  std::string key_, index_key_;
   bool done_ = false;
 };
 
@@ -353,7 +370,9 @@ absl::StatusOr<pipeline::StagePtr> EngineDataAccess::Read(const pipeline::ReadRe
   std::shared_ptr<exec::PlanExecutor> executor = *std::move(exec);
   DescribePlan(executor, plan);
   RecordIndexUses(request.db, request.collection, executor->solution());
-  return pipeline::StagePtr(std::make_unique<PlanStageSource>(std::move(filter), std::move(executor)));
+  return pipeline::StagePtr(std::make_unique<PlanStageSource>(std::move(filter), std::move(executor),
+                                                              request.index_key_meta, request.record_id_meta,
+                                                              storage::RecordPrefix(ns->coll->id()).size()));
 }
 
 bool EngineDataAccess::CanUseIndex(const pipeline::ReadRequest& request) {

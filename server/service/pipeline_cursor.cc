@@ -42,17 +42,13 @@ absl::Status PipelineCursor::StartOn(pipeline::StagePtr source) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> PipelineCursor::Pull(std::string* doc) {
+absl::StatusOr<bool> PipelineCursor::Pull(pipeline::Row* row) {
   if (pending_) {
-    *doc = std::move(*pending_);
+    *row = std::move(*pending_);
     pending_.reset();
     return true;
   }
-  pipeline::Row row;
-  auto more = top_->Next(&row);
-  if (!more.ok() || !*more) return more;
-  *doc = std::move(row.doc);
-  return true;
+  return top_->Next(row);
 }
 
 absl::Status PipelineCursor::NextBatch(size_t max_docs, size_t max_bytes, std::vector<std::string>* out) {
@@ -62,14 +58,14 @@ absl::Status PipelineCursor::NextBatch(size_t max_docs, size_t max_bytes, std::v
     return s;
   }
   size_t bytes = 0;
-  std::string doc;
+  pipeline::Row row;
   auto fail = [&](absl::Status s) {
     exhausted_ = true;
     top_.reset();
     return s;
   };
   while ((max_docs == 0 || out->size() < max_docs) && bytes < max_bytes) {
-    auto more = Pull(&doc);
+    auto more = Pull(&row);
     if (!more.ok()) return fail(more.status());
     if (!*more) {
       exhausted_ = true;
@@ -77,16 +73,16 @@ absl::Status PipelineCursor::NextBatch(size_t max_docs, size_t max_bytes, std::v
       return absl::OkStatus();
     }
     if (transform_) {
-      auto t = transform_(std::move(doc));
+      auto t = transform_(std::move(row.doc), row.meta.get());
       if (!t.ok()) return fail(t.status());
-      doc = *std::move(t);
+      row.doc = *std::move(t);
     }
-    bytes += doc.size();
-    out->push_back(std::move(doc));
+    bytes += row.doc.size();
+    out->push_back(std::move(row.doc));
   }
   // One document of lookahead: a finished cursor reports exhaustion with its last batch,
   // so the client needs no extra round trip.
-  std::string next;
+  pipeline::Row next;
   auto more = Pull(&next);
   if (!more.ok()) return fail(more.status());
   if (*more) {

@@ -52,23 +52,25 @@ class PipelineCursor final : public Cursor {
 
   EngineDataAccess* data() { return &data_; }
   const pipeline::ExecContext& context() const { return ctx_; }
-  // Applied to every result document (find's projection).
-  void set_transform(std::function<absl::StatusOr<std::string>(std::string)> f) { transform_ = std::move(f); }
+  // Applied to every result document with its metadata, if any (find's projection,
+  // returnKey and showRecordId).
+  using Transform = std::function<absl::StatusOr<std::string>(std::string, const pipeline::DocumentMeta*)>;
+  void set_transform(Transform f) { transform_ = std::move(f); }
 
   absl::Status NextBatch(size_t max_docs, size_t max_bytes, std::vector<std::string>* out) override;
   bool exhausted() const override { return exhausted_; }
   void set_deadline(const Deadline& deadline) override { ctx_.deadline = deadline; }
 
  private:
-  absl::StatusOr<bool> Pull(std::string* doc);
+  absl::StatusOr<bool> Pull(pipeline::Row* row);
 
   std::shared_ptr<const pipeline::Pipeline> pipeline_;
   ExecOptions options_;
   pipeline::ExecContext ctx_;
   EngineDataAccess data_;
   pipeline::StagePtr top_;
-  std::function<absl::StatusOr<std::string>(std::string)> transform_;
-  std::optional<std::string> pending_;  // one document of lookahead
+  Transform transform_;
+  std::optional<pipeline::Row> pending_;  // one row of lookahead
   bool exhausted_ = false;
 };
 

@@ -123,6 +123,12 @@ struct FindOptions {
   // fields matching its key pattern (51174), and min before max (51175).
   std::optional<Document> min;
   std::optional<Document> max;
+  // Each result is only the index key it was found by ({field: value} per key field of the
+  // index; {} when no index was used); the projection is ignored.
+  bool return_key = false;
+  // Each result gets a "$recordId" field: the record's id, BinData of its _id's key string
+  // (records are clustered by _id, as in MongoDB's clustered collections).
+  bool show_record_id = false;
 };
 
 struct AggregateOptions {

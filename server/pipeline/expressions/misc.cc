@@ -94,6 +94,7 @@ EvalResult EvalMeta(const Meta& m, const Variables& vars) {
     case Meta::kGeoNearPoint: return meta->geo_near_point ? Some(*meta->geo_near_point) : Missing();
     case Meta::kSortKey: return meta->sort_key ? Some(*meta->sort_key) : Missing();
     case Meta::kIndexKey: return meta->index_key ? Some(*meta->index_key) : Missing();
+    case Meta::kRecordId: return meta->record_id ? Some(*meta->record_id) : Missing();
     default: return Missing();
   }
 }
