@@ -231,6 +231,9 @@ TEST_F(QueryPlanTest, ExactBoundsSkipOnlyThePredicatesTheyAnswer) {
       std::vector<std::string> got = Json(coll_->Find(filter, options));
       std::sort(got.begin(), got.end());
       EXPECT_EQ(got, want) << keys.ToJson() << " filter " << filter.ToJson();
+      // Counts the index answers alone are COUNT_SCANs.
+      EXPECT_EQ(coll_->CountDocuments(filter, {.hint = mm::Hint(keys)}), static_cast<int64_t>(want.size()))
+          << keys.ToJson() << " count " << filter.ToJson();
       ++compared;
     }
     if (::testing::Test::HasFailure()) break;
@@ -324,6 +327,36 @@ TEST_F(QueryPlanTest, ExplainFollowsTheManualsQueryPerformanceTutorial) {
   EXPECT_EQ(both.GetDocument("executionStats").GetInt64("totalDocsExamined"), 2);
   EXPECT_EQ(both.GetDocument("queryPlanner").GetArray("rejectedPlans").size(), 2u);
   EXPECT_EQ(both.GetDocument("executionStats").GetArray("allPlansExecution").size(), 2u);
+
+  // A count its index answers alone: COUNT over COUNT_SCAN, bounds shown by their ends
+  // (the manual's explain results page), no document examined.
+  Document count = coll_->Explain(mm::ExplainVerbosity::kExecutionStats)
+                       .CountDocuments(Document{{"quantity", Document{{"$gt", 200}}}}, {.hint = mm::Hint("quantity_1")});
+  EXPECT_EQ(Stage(count).GetString("stage"), "COUNT");
+  const Document& count_scan = Stage(count).GetDocument("inputStage");
+  EXPECT_EQ(count_scan.GetString("stage"), "COUNT_SCAN");
+  EXPECT_EQ(count_scan.GetString("indexName"), "quantity_1");
+  EXPECT_EQ(count_scan.GetDocument("indexBounds"),
+            (Document{{"startKey", Document{{"quantity", 200}}},
+                      {"startKeyInclusive", false},
+                      {"endKey", Document{{"quantity", std::numeric_limits<double>::infinity()}}},
+                      {"endKeyInclusive", true}}));
+  EXPECT_EQ(count.GetDocument("executionStats").GetInt64("totalKeysExamined"), 5);
+  EXPECT_EQ(count.GetDocument("executionStats").GetInt64("totalDocsExamined"), 0);
+  EXPECT_EQ(coll_->CountDocuments(Document{{"quantity", Document{{"$gt", 200}}}}), 5);
+  // Descending fields: the ends in the index's order.
+  coll_->CreateIndex(Document{{"type", 1}, {"quantity", -1}});
+  Document desc = coll_->Explain(mm::ExplainVerbosity::kQueryPlanner)
+                      .CountDocuments(Document{{"type", "food"}, {"quantity", Document{{"$lt", 300}}}},
+                             {.hint = mm::Hint(Document{{"type", 1}, {"quantity", -1}})});
+  EXPECT_EQ(Stage(desc).GetDocument("inputStage").GetDocument("indexBounds"),
+            (Document{{"startKey", Document{{"type", "food"}, {"quantity", 300}}},
+                      {"startKeyInclusive", false},
+                      {"endKey", Document{{"type", "food"}, {"quantity", -std::numeric_limits<double>::infinity()}}},
+                      {"endKeyInclusive", true}}));
+  EXPECT_EQ(coll_->CountDocuments(Document{{"type", "food"}, {"quantity", Document{{"$lt", 300}}}},
+                                  {.hint = mm::Hint(Document{{"type", 1}, {"quantity", -1}})}),
+            2);
 }
 
 TEST_F(QueryPlanTest, IndexesGiveSortsCoverQueriesAndServeOrBranches) {

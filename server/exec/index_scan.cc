@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "document/builder.h"
+#include "document/json.h"
 #include "document/key_string.h"
 #include "storage/key_codec.h"
 
@@ -217,6 +218,7 @@ absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
     it_->Prev();
   }
   if (!keep) return State::kNeedTime;
+  if (node_.kind == planner::NodeKind::kCountScan) return State::kAdvanced;  // counted, not read
   if (node_.filter_keys) {
     if (!id_index_) {
       // The document the key values describe: what a covered plan returns.
@@ -258,9 +260,29 @@ void IndexScanStage::SkipPastFirstField(std::string_view key_values) {
   }
 }
 
+namespace {
+
+// The value an interval end's explain text names (COUNT_SCAN shows ends as values): the
+// shell's notations for type brackets, else the end's Extended JSON.
+Value BoundValue(const std::string& text) {
+  if (text == "MinKey") return Value(MinKey{});
+  if (text == "MaxKey") return Value(MaxKey{});
+  if (text == "inf.0") return Value(std::numeric_limits<double>::infinity());
+  if (text == "-inf.0") return Value(-std::numeric_limits<double>::infinity());
+  constexpr std::string_view kDate = "new Date(", kOid = "ObjectId('";
+  if (text.starts_with(kDate)) return Value(DateTime{std::stoll(text.substr(kDate.size()))});
+  if (text.starts_with(kOid)) return Value(ObjectId::FromHex(text.substr(kOid.size(), 24)));
+  if (text == "BinData(0, )") return Value(Binary{});
+  auto bson = bson::JsonToBson("{\"v\": " + text + "}");
+  if (!bson.ok()) return Value(text);
+  return bson::Decode(bson::DocView(*bson)).Get("v");
+}
+
+}  // namespace
+
 void IndexScanStage::AddExplain(Document* out, bool stats) const {
   const index::IndexSpec& spec = *node_.index->spec;
-  out->Append("stage", node_.kind == planner::NodeKind::kDistinctScan ? "DISTINCT_SCAN" : "IXSCAN");
+  out->Append("stage", planner::StageName(node_.kind));
   out->Append("keyPattern", bson::Decode(spec.key_pattern()));
   out->Append("indexName", node_.index->name);
   out->Append("isMultiKey", node_.index->multikey());
@@ -275,6 +297,25 @@ void IndexScanStage::AddExplain(Document* out, bool stats) const {
   out->Append("isSparse", spec.sparse());
   out->Append("isPartial", spec.partial());
   out->Append("indexVersion", int32_t{2});
+  if (node_.kind == planner::NodeKind::kCountScan) {
+    // MongoDB's COUNT_SCAN shows its one key range by its ends (one interval per field).
+    Document start, end;
+    bool start_inclusive = true, end_inclusive = true;
+    for (size_t i = 0; i < spec.fields().size(); ++i) {
+      const planner::Interval& iv = node_.bounds[i].front();
+      bool flip = spec.fields()[i].descending();
+      start.Append(spec.fields()[i].path.dotted(), BoundValue(flip ? iv.hi_text : iv.lo_text));
+      end.Append(spec.fields()[i].path.dotted(), BoundValue(flip ? iv.lo_text : iv.hi_text));
+      start_inclusive = start_inclusive && (flip ? iv.hi_inclusive : iv.lo_inclusive);
+      end_inclusive = end_inclusive && (flip ? iv.lo_inclusive : iv.hi_inclusive);
+    }
+    out->Append("indexBounds", Document{{"startKey", start},
+                                        {"startKeyInclusive", start_inclusive},
+                                        {"endKey", end},
+                                        {"endKeyInclusive", end_inclusive}});
+    if (stats) out->Append("keysExamined", stats_.keys_examined);
+    return;
+  }
   out->Append("direction", node_.direction > 0 ? "forward" : "backward");
   Document bounds;
   for (size_t i = 0; i < spec.fields().size(); ++i) {

@@ -382,6 +382,7 @@ absl::StatusOr<std::unique_ptr<PlanStage>> BuildStages(const planner::PlanNode& 
       return std::unique_ptr<PlanStage>(std::make_unique<CollScanStage>(ctx, node.direction));
     case planner::NodeKind::kIndexScan:
     case planner::NodeKind::kDistinctScan:
+    case planner::NodeKind::kCountScan:
       return std::unique_ptr<PlanStage>(std::make_unique<IndexScanStage>(node, ctx));
     case planner::NodeKind::kFetch:
       return std::unique_ptr<PlanStage>(std::make_unique<FetchStage>(ctx, std::move(children[0])));

@@ -72,7 +72,7 @@ void Shape(const query::MatchExpression* e, std::string* out) {
 
 void Signature(const PlanNode& n, std::string* out) {
   out->append(StageName(n.kind));
-  if (n.kind == NodeKind::kIndexScan || n.kind == NodeKind::kDistinctScan) {
+  if (ScansIndex(n.kind)) {
     out->append(" ").append(n.index->name).append(n.direction < 0 ? " -1" : " 1");
     // A wildcard index's entries differ by path.
     if (!n.index->wildcard_path.empty()) out->append(" $_path ").append(n.index->wildcard_path);

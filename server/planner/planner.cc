@@ -485,6 +485,10 @@ std::optional<QuerySolution> IndexPlan(const PlannerInput& in, const IndexEntry&
     s.root = Over(NodeKind::kFetch, std::move(scan));
   }
   SetResidual(in, ix, b, s.root.get());
+  if (in.count && s.covered && s.root->has_residual && s.root->residual == nullptr &&
+      std::all_of(b.lists.begin(), b.lists.end(), [](const IntervalList& l) { return l.size() == 1; })) {
+    s.root->kind = NodeKind::kCountScan;
+  }
   return s;
 }
 

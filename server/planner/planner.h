@@ -52,6 +52,9 @@ struct PlannerInput {
   // inverted): the scan covers [key_min, key_max); an empty key_max is the index's end.
   bool key_range = false;
   std::string key_min, key_max;
+  // count's: a covered scan whose bounds answer the whole filter, over one interval per key
+  // field, becomes a COUNT_SCAN (results without documents).
+  bool count = false;
 };
 
 // The candidate solutions, at least one. Callers keep `input` (and its indexes) alive as

@@ -21,8 +21,10 @@ struct IndexDesc {
 std::vector<std::string> Plans(std::vector<IndexDesc> indexes, const char* filter, const char* sort = "{}",
                                std::optional<std::vector<std::string>> projection = std::nullopt,
                                const char* collation = nullptr, const char* distinct = nullptr,
-                               bool expand_wildcards = false, std::vector<std::string>* residuals = nullptr) {
+                               bool expand_wildcards = false, std::vector<std::string>* residuals = nullptr,
+                               bool count = false) {
   PlannerInput in;
+  in.count = count;
   if (distinct != nullptr) in.distinct_field = distinct;
   std::shared_ptr<const bson::Collator> collator;
   if (collation != nullptr) collator = *collation::Parse(bson::DocView(*bson::JsonToBson(collation)));
@@ -179,6 +181,23 @@ TEST(PlannerTest, FetchAppliesOnlyWhatTheBoundsDoNotAnswer) {
     ASSERT_FALSE(residuals.empty()) << c.filter;
     EXPECT_EQ(residuals[0], c.residual) << c.index.keys << " " << c.filter << " " << plans[0];
   }
+}
+
+// count's plans (an empty projection): a covered scan whose bounds answer the whole filter
+// over one interval per key field counts entries without building documents.
+TEST(PlannerTest, CountsScanKeysWhenTheBoundsAnswerTheWholeFilter) {
+  auto count = [](IndexDesc index, const char* filter) {
+    return Plans({index}, filter, "{}", std::vector<std::string>(), nullptr, nullptr, false, nullptr, true)[0];
+  };
+  EXPECT_EQ(count({R"({"a": 1})", "{}", 0}, R"({"a": 5})"), "COUNT_SCAN a_1 [5, 5] covered");
+  EXPECT_EQ(count({R"({"a": 1, "b": -1})", "{}", 0}, R"({"a": 5, "b": {"$gt": 1}})"),
+            "COUNT_SCAN a_1_b_-1 [5, 5] (1, inf.0] covered");
+  // Several intervals, a predicate left over, an array seen, null: a covered IXSCAN or FETCH.
+  EXPECT_EQ(count({R"({"a": 1})", "{}", 0}, R"({"a": {"$in": [1, 2]}})"), "IXSCAN a_1 [1, 1]U[2, 2] covered");
+  EXPECT_EQ(count({R"({"a": 1, "b": 1})", "{}", 0}, R"({"a": 5, "b": {"$gt": 1, "$ne": 3}})"),
+            "IXSCAN a_1_b_1 [5, 5] (1, 3)U(3, inf.0] covered");
+  EXPECT_EQ(count({R"({"a": 1})", "{}", 1}, R"({"a": 5})"), "FETCH(IXSCAN a_1 [5, 5])");
+  EXPECT_EQ(count({R"({"a": 1})", "{}", 0}, R"({"a": null})"), "FETCH(IXSCAN a_1 [null, null])");
 }
 
 TEST(PlannerTest, CoveredPlansNeedEveryFieldInANonMultikeyIndexWithoutNull) {

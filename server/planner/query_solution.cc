@@ -5,7 +5,7 @@ namespace {
 
 void Describe(const PlanNode& n, std::string* out) {
   out->append(StageName(n.kind));
-  if (n.kind == NodeKind::kIndexScan || n.kind == NodeKind::kDistinctScan) {
+  if (ScansIndex(n.kind)) {
     out->append(" ").append(n.index->name);
     if (n.direction < 0) out->append(" backward");
     for (const IntervalList& list : n.bounds) {
@@ -41,6 +41,7 @@ const char* StageName(NodeKind kind) {
     case NodeKind::kCollScan: return "COLLSCAN";
     case NodeKind::kIndexScan: return "IXSCAN";
     case NodeKind::kDistinctScan: return "DISTINCT_SCAN";
+    case NodeKind::kCountScan: return "COUNT_SCAN";
     case NodeKind::kFetch: return "FETCH";
     case NodeKind::kOr: return "OR";
     case NodeKind::kSortMerge: return "SORT_MERGE";

@@ -38,6 +38,9 @@ enum class NodeKind {
   // skipping the rest (one seek per distinct value); filters the key values like a covered
   // scan
   kDistinctScan,
+  // count's: the entries within bounds that answer the whole filter exactly, counted
+  // without building documents (a covered scan with nothing left to filter)
+  kCountScan,
   kFetch,      // the records named by the child's entries, filtered
   kOr,         // the children's records, each once
   kSortMerge,  // the children's entries merged in sort order, each record once
@@ -74,6 +77,11 @@ struct QuerySolution {
   // One line naming the plan's shape ("FETCH(IXSCAN a_1 [1, 1])"), for tests and logs.
   std::string Summary() const;
 };
+
+// Whether a node of this kind reads index entries (IXSCAN, DISTINCT_SCAN, COUNT_SCAN).
+inline bool ScansIndex(NodeKind kind) {
+  return kind == NodeKind::kIndexScan || kind == NodeKind::kDistinctScan || kind == NodeKind::kCountScan;
+}
 
 // MongoDB's explain name of a node ("IXSCAN", "FETCH", ...).
 const char* StageName(NodeKind kind);

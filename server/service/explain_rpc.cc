@@ -138,6 +138,7 @@ absl::StatusOr<Document> ExplainCount(storage::Engine* engine, const v1::CountRe
   r.limit = c.limit();
   // A count needs no document: an index holding the filter's fields answers alone.
   r.query.projection_fields = std::vector<std::string>();
+  r.query.count = true;
   r.query.projection_includes_id = false;
   AddHint(c.hint(), &r.command);
   r.deadline = Deadline::After(c.max_time_ms());

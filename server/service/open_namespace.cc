@@ -175,6 +175,7 @@ Candidates::Candidates(storage::Database* db, const storage::Collection& coll, c
   if (!documents) {
     request.projection_fields = std::vector<std::string>();
     request.projection_includes_id = false;
+    request.count = true;
   }
   auto e = PlanQuery(std::move(db_ptr), std::move(coll_ptr), request, &deadline);
   if (!e.ok()) {

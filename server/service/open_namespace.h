@@ -80,7 +80,7 @@ class Candidates {
   // `db`, `coll`, `m` and `deadline` must outlive the Candidates.
   // `documents`: false when the caller only counts, so that an index holding every field
   // the filter reads answers without fetching (the documents returned are then made of key
-  // values).
+  // values, or empty from a COUNT_SCAN).
   // `distinct_field`: distinct's key, which may get a DISTINCT_SCAN (see distinct_scan()).
   Candidates(storage::Database* db, const storage::Collection& coll, const query::Matcher& m,
              const Deadline& deadline = Deadline::None(), const QueryHint& hint = {}, bool documents = true,

@@ -143,7 +143,7 @@ bool SimpleLeadingField(const index::IndexSpec& spec, std::string_view field) {
 
 // The first index a plan scans (depth first), or null.
 const planner::PlanNode* FirstScan(const planner::PlanNode& n) {
-  if (n.kind == planner::NodeKind::kIndexScan || n.kind == planner::NodeKind::kDistinctScan) return &n;
+  if (planner::ScansIndex(n.kind)) return &n;
   for (const auto& c : n.children) {
     if (const planner::PlanNode* s = FirstScan(*c)) return s;
   }
@@ -151,7 +151,7 @@ const planner::PlanNode* FirstScan(const planner::PlanNode& n) {
 }
 
 void CountScans(const planner::PlanNode& n, std::string_view db, std::string_view coll) {
-  if (n.kind == planner::NodeKind::kIndexScan || n.kind == planner::NodeKind::kDistinctScan) {
+  if (planner::ScansIndex(n.kind)) {
     RecordIndexUse(db, coll, n.index->name);
   }
   if (n.kind == planner::NodeKind::kIdHack) RecordIndexUse(db, coll, "_id_");

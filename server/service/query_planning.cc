@@ -164,6 +164,7 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
   input->projection_fields = request.projection_fields;
   input->projection_includes_id = request.projection_includes_id;
   input->distinct_field = request.distinct_field;
+  input->count = request.count;
   planner::IndexEntry id;
   id.id = 0;
   id.name = "_id_";
@@ -244,6 +245,7 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
     cache_key += planner::QueryShape(request.filter->root(), request.sort,
                                      request.projection_fields ? &*request.projection_fields : nullptr,
                                      request.projection_includes_id);
+    if (request.count) cache_key += "\x01count";
   }
   std::string note;
   if (!cache_key.empty()) {

@@ -40,6 +40,9 @@ struct QueryRequest {
   // find's min and max (BSON documents; empty: not given): the hinted index's keys from min
   // (inclusive) to max (exclusive).
   std::string min, max;
+  // count's: results need no document (planner::PlannerInput::count); give an empty
+  // projection_fields too, so that a covering index answers.
+  bool count = false;
 };
 
 // Plans and prepares `request` over `coll` of `db`. Errors: 2 (BadValue) for a hint that
