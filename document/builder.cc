@@ -126,6 +126,18 @@ std::string Encode(const Document& doc) {
   return std::move(b).Finish();
 }
 
+namespace {
+
+// Counting first lets a decoded document or array allocate once: walking the elements
+// costs less than growing the vector (most of a client's per-document time, by perf).
+size_t CountElements(DocView view) {
+  size_t n = 0;
+  for (auto it = view.begin(); it != view.end(); ++it) ++n;
+  return n;
+}
+
+}  // namespace
+
 Value ToValue(const ValueView& v) {
   switch (v.type) {
     case BsonType::kDouble: return v.Double();
@@ -133,6 +145,7 @@ Value ToValue(const ValueView& v) {
     case BsonType::kDocument: return Decode(v.Doc());
     case BsonType::kArray: {
       Array a;
+      a.reserve(CountElements(v.Doc()));
       for (const ElementView& e : v.Doc()) a.push_back(ToValue(e.value));
       return a;
     }
@@ -194,6 +207,7 @@ Value ToValue(const ValueView& v) {
 
 Document Decode(DocView view) {
   Document doc;
+  doc.reserve(CountElements(view));
   for (const ElementView& e : view) doc.Append(std::string(e.key), ToValue(e.value));
   return doc;
 }

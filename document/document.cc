@@ -179,6 +179,7 @@ std::string Document::ToCanonicalJson() const { return bson::BsonToJson(ToBson()
 std::string Document::ToBson() const { return bson::Encode(*this); }
 
 size_t Document::size() const { return fields_.size(); }
+void Document::reserve(size_t n) { fields_.reserve(n); }
 bool Document::empty() const { return fields_.empty(); }
 Document::const_iterator Document::begin() const { return fields_.begin(); }
 Document::const_iterator Document::end() const { return fields_.end(); }

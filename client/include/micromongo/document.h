@@ -52,6 +52,8 @@ class Document {
 
   size_t size() const;
   bool empty() const;
+  // Room for `n` fields without reallocating (as std::vector::reserve; contents unchanged).
+  void reserve(size_t n);
   const_iterator begin() const;
   const_iterator end() const;
   iterator begin();
