@@ -23,7 +23,7 @@ std::string Key(int i) {
   return buf;
 }
 
-class KvMultiGetTest : public ::testing::Test {
+class KvStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/mm-kv-test-XXXXXX";
@@ -75,7 +75,7 @@ class KvMultiGetTest : public ::testing::Test {
   std::unique_ptr<KvStore> store_;
 };
 
-TEST_F(KvMultiGetTest, AgreesWithGetOnEveryKeyMix) {
+TEST_F(KvStoreTest, AgreesWithGetOnEveryKeyMix) {
   std::vector<std::vector<int>> cases = {
       {},
       {4},
@@ -99,7 +99,7 @@ TEST_F(KvMultiGetTest, AgreesWithGetOnEveryKeyMix) {
   for (const auto& ids : cases) Check(ids);
 }
 
-TEST_F(KvMultiGetTest, ReadsAsOfTheSnapshot) {
+TEST_F(KvStoreTest, ReadsAsOfTheSnapshot) {
   auto snapshot = store_->GetSnapshot();
   auto batch = store_->NewBatch();
   for (int i = 0; i < 100; ++i) {
@@ -128,7 +128,7 @@ TEST_F(KvMultiGetTest, ReadsAsOfTheSnapshot) {
 
 // A batch is handed to RocksDB in key order; operations on one key keep their order, and
 // a range deletion keeps the whole batch in order.
-TEST_F(KvMultiGetTest, BatchesLeaveWhatApplyingThemInOrderLeaves) {
+TEST_F(KvStoreTest, BatchesLeaveWhatApplyingThemInOrderLeaves) {
   std::mt19937 rng(11);
   std::map<std::string, std::string> model;
   for (int i = 0; i < 4000; i += 2) model[Key(i)] = "v" + std::to_string(i);

@@ -200,9 +200,10 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const 
         doc = *std::move(projected);
       }
       if (command.show_record_id && meta != nullptr && meta->record_id) {
-        Document d = bson::Decode(bson::DocView(doc));
-        d.Append("$recordId", *meta->record_id);
-        doc = bson::Encode(d);
+        bson::Builder out;  // the result's fields as they are, then $recordId
+        for (const bson::ElementView& e : bson::DocView(doc)) out.AppendView(e.key, e.value);
+        out.AppendValue("$recordId", *meta->record_id);
+        doc = std::move(out).Finish();
       }
       return doc;
     });
