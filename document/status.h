@@ -69,6 +69,11 @@ enum ErrorCode : int {
   kExceededMemoryLimit = 146,
   kQueryExceededMemoryLimitNoDiskUseAllowed = 292,
   kNoQueryExecutionPlans = 291,
+  kNoMatchingDocument = 47,
+  kInvalidResumeToken = 260,
+  kChangeStreamFatalError = 280,
+  kChangeStreamHistoryLost = 286,
+  kResumeOptionsConflict = 40674,
 };
 
 // MongoDB's name of `code` ("DuplicateKey"), or "Location<code>" for codes that MongoDB

@@ -31,7 +31,10 @@ void Usage() {
                "                   internalQueryMaxBlockingSortMemoryUsageBytes (sorts and other\n"
                "                   blocking stages) or internalDocumentSourceGroupMaxMemoryBytes\n"
                "                   ($group), both 104857600 by default; ttlMonitorSleepSecs (seconds\n"
-               "                   between passes of the TTL monitor, 60 by default)\n"
+               "                   between passes of the TTL monitor, 60 by default);\n"
+               "                   changeLogMaxBytes and changeLogMaxAgeSecs (change history kept\n"
+               "                   per database: 1073741824 bytes and 86400 s by default) and\n"
+               "                   changeLogTrimIntervalSecs (10 by default)\n"
                "  --health-check ADDR  ask the server at ADDR whether it is serving; exit 0\n"
                "                   if so, 1 if not (for container health checks)\n"
                "  (--watch-fd and --runtime-dir are set by WorkerBridge::Create)\n");
@@ -100,6 +103,12 @@ int main(int argc, char** argv) {
         micromongo::service::GlobalQueryLimits().group_bytes = n;
       } else if (name == "ttlMonitorSleepSecs") {
         options.ttl_monitor_secs = static_cast<int>(std::min<long long>(n, 1 << 30));
+      } else if (name == "changeLogMaxBytes") {
+        options.change_retention.max_bytes = static_cast<uint64_t>(n);
+      } else if (name == "changeLogMaxAgeSecs") {
+        options.change_retention.max_age = std::chrono::seconds(n);
+      } else if (name == "changeLogTrimIntervalSecs") {
+        options.change_retention.interval = std::chrono::seconds(n);
       } else {
         std::fprintf(stderr, "micromongo-server: unknown server parameter '%s'\n", name.c_str());
         return 2;

@@ -1,6 +1,10 @@
 #include "storage/database.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "document/builder.h"
+#include "micromongo/document.h"
 #include "document/status.h"
 #include "storage/key_codec.h"
 
@@ -101,15 +105,84 @@ absl::StatusOr<std::optional<std::string>> WriteUnit::GetIndexEntry(std::string_
   return std::optional<std::string>(std::move(value));
 }
 
-void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view bson,
-                          bool is_insert) {
-  batch_->Put(key, bson);
-  if (is_insert) count_deltas_.emplace_back(c, 1);
+namespace {
+
+constexpr std::string_view kTrimmedKey = "mchanges_trimmed_before";
+
+// Whether the collection keeps pre- and post-images for change streams (its
+// changeStreamPreAndPostImages option: {enabled: true}).
+bool KeepsImages(const Collection& c) {
+  bson::ValueView v, enabled;
+  return c.options().Find("changeStreamPreAndPostImages", &v) && v.type == BsonType::kDocument &&
+         v.Doc().Find("enabled", &enabled) && enabled.type == BsonType::kBool && enabled.Bool();
 }
 
-void WriteUnit::DeleteRecord(Collection* c, std::string_view key) {
+// A change-log record (FORMAT.md). Documents a change stream can only show as pre- and
+// post-images are kept only when the collection keeps images: an insert or replace holds
+// the new document, an update its description and a delete its _id.
+std::string ChangeRecord(std::string_view op, std::string_view coll, const Collection* c, std::string_view after,
+                         std::string_view before, std::string_view description = {}, std::string_view to = {}) {
+  bool images = c != nullptr && KeepsImages(*c);
+  bson::Builder b;
+  b.Reserve(64 + after.size() + (images ? before.size() : 0) + description.size());
+  b.AppendString("op", op);
+  if (!coll.empty()) b.AppendString("coll", coll);
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  b.AppendValue("wall", Value(DateTime{now}));
+  if (images) b.AppendBool("images", true);
+  bool keyed = op == "update" || op == "delete";
+  if (keyed) {
+    bson::ValueView id;
+    if (bson::DocView(after.empty() ? before : after).Find("_id", &id)) {
+      size_t key = b.StartDocument("key");
+      b.AppendView("_id", id);
+      b.End(key);
+    }
+  }
+  if (!description.empty()) b.AppendDocument("desc", bson::DocView(description));
+  if (!before.empty() && images) b.AppendDocument("before", bson::DocView(before));
+  if (!after.empty() && (op != "update" || images)) b.AppendDocument("after", bson::DocView(after));
+  if (!to.empty()) b.AppendString("to", to);
+  return std::move(b).Finish();
+}
+
+// Walks the records of one change-log entry: fn(index, record) until it returns false.
+// False if the entry is malformed.
+template <typename Fn>
+bool ForEachRecord(std::string_view value, Fn fn) {
+  uint64_t i = 0;
+  while (!value.empty()) {
+    if (value.size() < 5) return false;
+    uint32_t n = static_cast<uint8_t>(value[0]) | static_cast<uint8_t>(value[1]) << 8 |
+                 static_cast<uint8_t>(value[2]) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(value[3])) << 24;
+    if (n < 5 || n > value.size()) return false;
+    if (!fn(i++, value.substr(0, n))) return true;
+    value.remove_prefix(n);
+  }
+  return true;
+}
+
+std::string ChangeKey(uint64_t ts) {
+  std::string key(1, kLogPrefix);
+  AppendBigEndian64(ts, &key);
+  return key;
+}
+
+}  // namespace
+
+void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view bson, RecordWrite kind,
+                          std::string_view before, std::string_view description) {
+  batch_->Put(key, bson);
+  if (kind == RecordWrite::kInsert) count_deltas_.emplace_back(c, 1);
+  std::string_view op = kind == RecordWrite::kInsert ? "insert" : kind == RecordWrite::kUpdate ? "update" : "replace";
+  changes_.push_back(ChangeRecord(op, c->name(), c, bson, before, description));
+}
+
+void WriteUnit::DeleteRecord(Collection* c, std::string_view key, std::string_view before) {
   batch_->Delete(key);
   count_deltas_.emplace_back(c, -1);
+  changes_.push_back(ChangeRecord("delete", c->name(), c, {}, before));
 }
 
 Database::Database(std::string name, std::unique_ptr<KvStore> kv, std::unique_ptr<DirLock> lock)
@@ -122,12 +195,28 @@ Database::~Database() {
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
                                                          std::unique_ptr<KvStore> kv,
-                                                         std::unique_ptr<DirLock> lock) {
+                                                         std::unique_ptr<DirLock> lock,
+                                                         std::shared_ptr<ChangeClock> clock) {
   std::unique_ptr<Database> db(new Database(std::move(name), std::move(kv), std::move(lock)));
+  db->clock_ = clock != nullptr ? std::move(clock) : std::make_shared<ChangeClock>();
   std::string value;
   auto found = db->kv_->Get(kNextIdKey, &value);
   if (!found.ok()) return found.status();
   if (*found && value.size() == 4) db->next_id_ = ReadBigEndian32(value.data());
+  found = db->kv_->Get(kTrimmedKey, &value);
+  if (!found.ok()) return found.status();
+  if (*found && value.size() == 8) db->trimmed_before_ = ReadBigEndian64(value.data());
+  {
+    // The clock never hands out a time this database already holds.
+    auto last = db->kv_->NewIterator(std::string(1, kLogPrefix), std::string(1, kLogPrefix + 1));
+    last->SeekForPrev(std::string(1, kLogPrefix + 1));
+    if (last->Valid() && last->key().size() == 9) {
+      uint64_t records = 0;
+      ForEachRecord(last->value(), [&](uint64_t, std::string_view) { return ++records, true; });
+      db->clock_->Advance(ReadBigEndian64(last->key().data() + 1) + (records > 0 ? records - 1 : 0));
+    }
+    if (!last->status().ok()) return last->status();
+  }
   if (auto s = db->RemoveInterruptedBuilds(); !s.ok()) return s;
 
   std::string lower(1, kCatalogPrefix), upper(1, kCatalogPrefix + 1);
@@ -269,7 +358,7 @@ absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
   batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
   batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
   batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
-  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord("drop", name, nullptr, {}, {})}); !s.ok()) return s;
   collections_.erase(it);
   if (auto s = kv_->Flush(); !s.ok()) return s;  // keep point lookups fast (see KvStore)
   return true;
@@ -306,7 +395,7 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
   renamed->indexes_ = moved->indexes_;
   batch->Delete(CatalogKey(from));
   batch->Put(CatalogKey(to), CatalogEntry(*renamed));
-  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord("rename", from, nullptr, {}, {}, {}, to)}); !s.ok()) return s;
   collections_.erase(src);
   collections_.erase(std::string(to));
   collections_.emplace(renamed->name(), renamed);
@@ -487,9 +576,104 @@ std::unique_ptr<KvIterator> Database::ScanRecords(const Collection& c, const KvS
   return kv_->NewIterator(RecordPrefix(c.id()), RecordPrefix(c.id() + 1), snapshot);
 }
 
+absl::Status Database::WriteWithChanges(KvBatch* batch, const std::vector<std::string>& changes) {
+  if (changes.empty()) return kv_->Write(batch);
+  // One entry per commit (its records back to back, each a BSON document, timed first,
+  // first + 1, ...): a write of many documents adds one memtable entry, not one per record.
+  uint64_t first = clock_->Reserve(static_cast<uint32_t>(changes.size()));
+  size_t bytes = 0;
+  for (const std::string& c : changes) bytes += c.size();
+  std::string value;
+  value.reserve(bytes);
+  for (const std::string& c : changes) value += c;
+  batch->Put(ChangeKey(first), value);
+  absl::Status s = kv_->Write(batch);
+  clock_->Release(first);
+  return s;
+}
+
+
+absl::Status Database::ReadChanges(uint64_t after, uint64_t upto, const ChangeVisitor& fn) {
+  if (upto <= after) return absl::OkStatus();
+  auto it = kv_->NewIterator(std::string(1, kLogPrefix), ChangeKey(upto + 1));
+  // The entry holding after + 1 may start before it.
+  it->SeekForPrev(ChangeKey(after + 1));
+  if (!it->Valid()) it->Seek(ChangeKey(after + 1));
+  bool go_on = true;
+  for (; go_on && it->Valid(); it->Next()) {
+    if (it->key().size() != 9) continue;
+    uint64_t first = ReadBigEndian64(it->key().data() + 1);
+    bool ok = ForEachRecord(it->value(), [&](uint64_t i, std::string_view record) {
+      uint64_t time = first + i;
+      if (time <= after) return true;
+      if (time > upto) return go_on = false;
+      return go_on = fn(time, record);
+    });
+    if (!ok) return MongoError(kInternalError, StrCat("corrupt change log entry in database ", name_));
+  }
+  return it->status();
+}
+
+absl::Status Database::LogDropDatabase() {
+  auto batch = kv_->NewBatch();
+  return WriteWithChanges(batch.get(), {ChangeRecord("dropDatabase", {}, nullptr, {}, {})});
+}
+
+absl::Status Database::TrimChanges(uint64_t before) {
+  if (before <= changes_trimmed_before()) return absl::OkStatus();
+  auto batch = kv_->NewBatch();
+  batch->DeleteRange(std::string(1, kLogPrefix), ChangeKey(before));
+  std::string value;
+  AppendBigEndian64(before, &value);
+  batch->Put(kTrimmedKey, value);
+  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  trimmed_before_.store(before, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Database::OldestChange() {
+  auto it = kv_->NewIterator(std::string(1, kLogPrefix), std::string(1, kLogPrefix + 1));
+  it->Seek(std::string(1, kLogPrefix));
+  if (!it->Valid()) return it->status().ok() ? absl::StatusOr<uint64_t>(0) : it->status();
+  return ReadBigEndian64(it->key().data() + 1);
+}
+
+absl::StatusOr<uint64_t> Database::EnforceChangeRetention(uint64_t max_bytes, uint64_t min_time) {
+  uint64_t cut = std::max(min_time, changes_trimmed_before());
+  std::string lo(1, kLogPrefix), hi(1, kLogPrefix + 1);
+  {
+    // Entries go whole: one that holds times at or after the cut stays.
+    auto it = kv_->NewIterator(lo, hi);
+    it->SeekForPrev(ChangeKey(cut));
+    if (it->Valid() && it->key().size() == 9) {
+      uint64_t first = ReadBigEndian64(it->key().data() + 1), records = 0;
+      ForEachRecord(it->value(), [&](uint64_t, std::string_view) { return ++records, true; });
+      if (first + records > cut) cut = first;
+    }
+    if (!it->status().ok()) return it->status();
+  }
+  uint64_t size = kv_->ApproximateSize(ChangeKey(cut), hi);
+  if (size > max_bytes) {
+    // Walk the oldest records until what they hold covers the excess (and a tenth more, so
+    // that trimming does not run for every few new records).
+    // Entries go whole: the cut is the first time of the entry after the last one trimmed.
+    uint64_t excess = size - max_bytes + max_bytes / 10, seen = 0;
+    auto it = kv_->NewIterator(ChangeKey(cut), hi);
+    for (it->Seek(ChangeKey(cut)); it->Valid() && seen < excess; it->Next()) {
+      seen += it->key().size() + it->value().size();
+    }
+    if (!it->status().ok()) return it->status();
+    cut = it->Valid() ? ReadBigEndian64(it->key().data() + 1) : clock_->Visible() + 1;
+  }
+  if (cut > changes_trimmed_before()) {
+    if (auto s = TrimChanges(cut); !s.ok()) return s;
+  }
+  return changes_trimmed_before();
+}
+
 absl::Status Database::Commit(WriteUnit* unit) {
   if (unit->empty()) return absl::OkStatus();
-  if (auto s = kv_->Write(unit->batch_.get()); !s.ok()) return s;
+  if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_); !s.ok()) return s;
   for (auto& [c, d] : unit->count_deltas_) c->count_.fetch_add(d, std::memory_order_relaxed);
   for (auto& [flags, fields] : unit->multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
   return absl::OkStatus();

@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
+#include "storage/change_clock.h"
 #include "storage/dir_lock.h"
 #include "storage/kv.h"
 
@@ -90,13 +91,21 @@ class Collection {
 
 class Database;
 
+// What a record write did, for its change event.
+enum class RecordWrite { kInsert, kUpdate, kReplace };
+
 // The writes of one operation, committed as one atomic batch: records now; their index
 // entries and change-log records go into the same batch (batch()) as those features land.
 class WriteUnit {
  public:
   explicit WriteUnit(Database* db);
-  void PutRecord(Collection* c, std::string_view key, std::string_view bson, bool is_insert);
-  void DeleteRecord(Collection* c, std::string_view key);
+  // Writes a record and its change record (FORMAT.md's change log): every write path goes
+  // through here, so every committed write has its event. `before`: the document it
+  // replaces (empty for an insert). `description`: an update's updateDescription (BSON,
+  // computed by the caller, which knows MongoDB's event shapes).
+  void PutRecord(Collection* c, std::string_view key, std::string_view bson, RecordWrite kind,
+                 std::string_view before = {}, std::string_view description = {});
+  void DeleteRecord(Collection* c, std::string_view key, std::string_view before);
   // Index entries (FORMAT.md); the value names the record (its _id keystring).
   // `unique`: the entry belongs to a unique index, whose checks read it back through
   // GetIndexEntry (other entries are not remembered, keeping big index builds lean).
@@ -124,6 +133,7 @@ class WriteUnit {
   std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> multikey_;
   std::shared_ptr<IndexDef::Multikey> build_multikey_;  // of the index being built
   std::map<std::string, std::optional<std::string>, std::less<>> pending_index_;
+  std::vector<std::string> changes_;  // change-log records, in write order
 };
 
 // Where an index builder puts the entries of a collection's existing records. CreateIndex
@@ -146,9 +156,12 @@ class IndexBuildSink {
 class Database {
  public:
   // Loads the catalog and counts each collection's records.
+  // `clock`: the worker's change clock (null: one of its own), advanced past every change
+  // time the database holds.
   static absl::StatusOr<std::unique_ptr<Database>> Open(std::string name,
                                                         std::unique_ptr<KvStore> kv,
-                                                        std::unique_ptr<DirLock> lock);
+                                                        std::unique_ptr<DirLock> lock,
+                                                        std::shared_ptr<ChangeClock> clock = nullptr);
   ~Database();
 
   const std::string& name() const { return name_; }
@@ -222,6 +235,24 @@ class Database {
   absl::Status RebuildIndex(std::string_view coll, uint32_t index_id, const IndexBuilder& build);
   absl::Status Commit(WriteUnit* unit);
 
+  // The change log (FORMAT.md): one record per event, keyed by its cluster time.
+  ChangeClock& change_clock() { return *clock_; }
+  // Calls `fn(time, record)` for the change records with times in (after, upto], in time
+  // order, until it returns false. Callers read no further than change_clock().Visible().
+  using ChangeVisitor = std::function<bool(uint64_t time, std::string_view record)>;
+  absl::Status ReadChanges(uint64_t after, uint64_t upto, const ChangeVisitor& fn);
+  // Logs the database's drop (Engine::DropDatabase, after the drops of its collections).
+  absl::Status LogDropDatabase();
+  // Deletes the change records with times below `before` and remembers that history before
+  // it is gone (changes_trimmed_before()).
+  absl::Status TrimChanges(uint64_t before);
+  uint64_t changes_trimmed_before() const { return trimmed_before_.load(std::memory_order_acquire); }
+  // Time of the oldest change record held (0: none).
+  absl::StatusOr<uint64_t> OldestChange();
+  // Retention: trims the change records older than `min_time`, then the oldest ones while
+  // the log holds more than about `max_bytes`. Returns the records' new trim point.
+  absl::StatusOr<uint64_t> EnforceChangeRetention(uint64_t max_bytes, uint64_t min_time);
+
   uint64_t DiskBytes() { return kv_->DiskBytes(); }
 
  private:
@@ -233,6 +264,10 @@ class Database {
   std::string name_;
   std::unique_ptr<KvStore> kv_;
   std::unique_ptr<DirLock> lock_;
+  std::shared_ptr<ChangeClock> clock_;
+  std::atomic<uint64_t> trimmed_before_{0};
+  // Commits `batch` with `changes` appended under fresh cluster times.
+  absl::Status WriteWithChanges(KvBatch* batch, const std::vector<std::string>& changes);
   // A new object for `c` (same name, id, options and count, no indexes) that a DDL change
   // fills in and puts in the catalog in its place.
   static std::shared_ptr<Collection> Successor(const Collection& c);

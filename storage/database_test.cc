@@ -44,7 +44,7 @@ void PutDocs(Database* db, Collection* c, int n) {
   WriteUnit unit(db);
   for (int i = 0; i < n; ++i) {
     std::string doc = DocWithId(i);
-    unit.PutRecord(c, RecordKey(c->id(), bson::DocView(doc).begin()->value), doc, true);
+    unit.PutRecord(c, RecordKey(c->id(), bson::DocView(doc).begin()->value), doc, RecordWrite::kInsert);
   }
   ASSERT_TRUE(db->Commit(&unit).ok());
 }

@@ -44,7 +44,7 @@ absl::StatusOr<std::shared_ptr<Database>> Engine::GetDatabase(std::string_view n
   if (!lock.ok()) return lock.status();
   auto kv = env_->Open(dir);
   if (!kv.ok()) return kv.status();
-  auto db = Database::Open(std::string(name), *std::move(kv), *std::move(lock));
+  auto db = Database::Open(std::string(name), *std::move(kv), *std::move(lock), clock_);
   if (!db.ok()) return db.status();
   std::shared_ptr<Database> shared = *std::move(db);
   if (options_.on_open) {
@@ -67,6 +67,24 @@ std::vector<std::string> Engine::DatabaseNames() {
   return names;
 }
 
+std::vector<std::shared_ptr<Database>> Engine::AllDatabases() {
+  std::vector<std::shared_ptr<Database>> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.data_dir, ec)) {
+    if (!entry.is_directory(ec) || !fs::exists(entry.path() / "CURRENT", ec)) continue;
+    auto db = GetDatabase(entry.path().filename().string(), /*create=*/false);
+    if (db.ok() && *db != nullptr) out.push_back(*std::move(db));
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<Database>> Engine::OpenDatabases() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::shared_ptr<Database>> out;
+  for (const auto& [name, db] : open_) out.push_back(db);
+  return out;
+}
+
 absl::StatusOr<bool> Engine::DropDatabase(std::string_view name) {
   auto db = GetDatabase(name, /*create=*/false);
   if (!db.ok()) return db.status();
@@ -78,6 +96,10 @@ absl::StatusOr<bool> Engine::DropDatabase(std::string_view name) {
     auto r = (*db)->DropCollection(c);
     if (!r.ok()) return r.status();
     dropped = dropped || *r;
+  }
+  // After the drop event of each collection, as MongoDB's change streams show it.
+  if (dropped) {
+    if (auto s = (*db)->LogDropDatabase(); !s.ok()) return s;
   }
   return dropped;
 }

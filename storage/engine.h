@@ -35,15 +35,23 @@ class Engine {
   // Fails with 46 (LockBusy) if another worker holds its directory.
   absl::StatusOr<std::shared_ptr<Database>> GetDatabase(std::string_view name, bool create);
   std::vector<std::string> DatabaseNames();
+  // Every database of the data root, opened (also those without collections: a dropped
+  // database still holds its change log).
+  std::vector<std::shared_ptr<Database>> AllDatabases();
+  // The databases open now.
+  std::vector<std::shared_ptr<Database>> OpenDatabases();
   // Closes the database and deletes its directory; false if it did not exist.
   absl::StatusOr<bool> DropDatabase(std::string_view name);
   uint64_t DiskBytes();
   const std::string& data_dir() const { return options_.data_dir; }
+  // Orders the change events of every database (storage/change_clock.h).
+  ChangeClock& change_clock() { return *clock_; }
 
  private:
   explicit Engine(const EngineOptions& options);
   EngineOptions options_;
   std::unique_ptr<KvEnv> env_;
+  std::shared_ptr<ChangeClock> clock_ = std::make_shared<ChangeClock>();
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Database>, std::less<>> open_;
 };

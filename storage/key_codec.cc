@@ -11,6 +11,10 @@ uint32_t ReadBigEndian32(const char* p) {
   return uint32_t{u[0]} << 24 | uint32_t{u[1]} << 16 | uint32_t{u[2]} << 8 | u[3];
 }
 
+uint64_t ReadBigEndian64(const char* p) {
+  return uint64_t{ReadBigEndian32(p)} << 32 | ReadBigEndian32(p + 4);
+}
+
 std::string RecordPrefix(uint32_t collection_id) {
   std::string key(1, kRecordPrefix);
   AppendBigEndian32(collection_id, &key);

@@ -28,6 +28,7 @@ inline constexpr char kBuildPrefix = 'b';
 using bson::AppendBigEndian32;
 using bson::AppendBigEndian64;
 uint32_t ReadBigEndian32(const char* p);
+uint64_t ReadBigEndian64(const char* p);
 
 // r<coll id> : every record of the collection lies in [RecordPrefix(id), RecordPrefix(id+1)).
 std::string RecordPrefix(uint32_t collection_id);

@@ -79,6 +79,8 @@ class KvStore {
   virtual absl::Status Flush() = 0;
   // Live SST + WAL bytes, for statistics.
   virtual uint64_t DiskBytes() = 0;
+  // Approximate bytes of the keys in [lo, hi), in table files and memtables.
+  virtual uint64_t ApproximateSize(std::string_view lo, std::string_view hi) = 0;
 };
 
 struct KvOptions {

@@ -275,6 +275,15 @@ class RocksStore : public KvStore {
     return FromRocks(db_->Write(write_options_, &built));
   }
   absl::Status Flush() override { return FromRocks(db_->Flush(rocksdb::FlushOptions())); }
+  uint64_t ApproximateSize(std::string_view lo, std::string_view hi) override {
+    rocksdb::Range range(ToSlice(lo), ToSlice(hi));
+    rocksdb::SizeApproximationOptions options;
+    options.include_memtables = true;
+    options.include_files = true;
+    uint64_t size = 0;
+    if (!db_->GetApproximateSizes(options, db_->DefaultColumnFamily(), &range, 1, &size).ok()) return 0;
+    return size;
+  }
   uint64_t DiskBytes() override {
     uint64_t total = 0;
     std::error_code ec;

@@ -39,6 +39,11 @@ class WorkerBridge::Impl {
     if (!status.ok()) ThrowFor(status);
   }
 
+  // For streaming calls, which outlive one Call(): the live connection (the stream keeps it
+  // referenced) and the exception of a failed call's status.
+  std::shared_ptr<const Connection> AcquireForStream() { return Acquire(); }
+  [[noreturn]] void ThrowForStatus(const grpc::Status& status) { ThrowFor(status); }
+
   // Waits for the health check to report SERVING (or the process to exit).
   void WaitUntilServing(std::chrono::milliseconds timeout);
   bool HealthCheck(std::chrono::milliseconds timeout);

@@ -136,6 +136,9 @@ void SetOptions(v1::CollectionOptions* out, const CollectionOptions& options) {
   out->set_validation_action(options.validation_action);
   out->set_view_on(options.view_on);
   for (const Document& stage : options.pipeline) internal::SetBson(out->add_pipeline(), stage);
+  if (options.change_stream_pre_and_post_images) {
+    out->set_change_stream_pre_and_post_images(*options.change_stream_pre_and_post_images);
+  }
 }
 
 // Create and collMod share their request's shape; `call` picks the RPC.

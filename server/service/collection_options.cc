@@ -30,7 +30,8 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
   bool was_view = current != nullptr && current->Find("viewOn", &unused);
   bool wants_view = !requested.view_on().empty() || requested.pipeline_size() > 0;
   bool wants_validation = requested.has_validator() || !requested.validation_level().empty() ||
-                          !requested.validation_action().empty();
+                          !requested.validation_action().empty() ||
+                          requested.has_change_stream_pre_and_post_images();
   if (wants_view && wants_validation) {
     return MongoError(kInvalidOptions, "a view cannot have a validator");
   }
@@ -116,6 +117,13 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
   if (auto s = enum_field("validationAction", requested.validation_action(), {"error", "warn"});
       !s.ok()) {
     return s;
+  }
+  if (requested.has_change_stream_pre_and_post_images()) {
+    size_t images = out.StartDocument("changeStreamPreAndPostImages");
+    out.AppendBool("enabled", requested.change_stream_pre_and_post_images());
+    out.End(images);
+  } else if (auto v = current_field("changeStreamPreAndPostImages")) {
+    out.AppendView("changeStreamPreAndPostImages", *v);
   }
   return std::move(out).Finish();
 }

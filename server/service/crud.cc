@@ -8,6 +8,7 @@
 
 #include "document/builder.h"
 #include "document/json.h"
+#include "changes/update_description.h"
 #include "document/status.h"
 #include "query/path_values.h"
 #include "service/open_namespace.h"
@@ -19,6 +20,17 @@ using bson::DocView;
 using bson::ValueView;
 
 namespace {
+
+// A replacement makes a "replace" change event, operators and pipelines an "update".
+storage::RecordWrite WriteKind(const update::Update& u) {
+  return u.is_replacement() ? storage::RecordWrite::kReplace : storage::RecordWrite::kUpdate;
+}
+
+// An update event's updateDescription (none for a replacement: its event has the whole
+// document).
+std::string Description(const update::Update& u, DocView before, DocView after) {
+  return u.is_replacement() ? std::string() : changes::UpdateDescription(before, after, /*disambiguate=*/true);
+}
 
 // The document an upsert starts from: the filter's top-level equality conditions.
 // Collects the equality conditions of `filter` and of its $and conjuncts.
@@ -103,7 +115,7 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
   if (*found) return DuplicateKey(db_name, coll_name, id);
   storage::WriteUnit unit(ns.db.get());
   if (auto s = ns.WriteIndexEntries(&unit, nullptr, &view); !s.ok()) return s;
-  unit.PutRecord(ns.coll.get(), new_key, inserted, /*is_insert=*/true);
+  unit.PutRecord(ns.coll.get(), new_key, inserted, storage::RecordWrite::kInsert);
   if (auto s = ns.db->Commit(&unit); !s.ok()) return s;
   return inserted;
 }
@@ -152,7 +164,7 @@ absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view d
       if (ordered) break;
       continue;
     }
-    unit.PutRecord(ns->coll.get(), keys[i], docs[i], /*is_insert=*/true);
+    unit.PutRecord(ns->coll.get(), keys[i], docs[i], storage::RecordWrite::kInsert);
     out.inserted.push_back(static_cast<int>(i));
   }
   if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
@@ -242,7 +254,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
       if (!failure.ok()) break;
       failure = ns->WriteIndexEntries(writer.unit(), &old, &now);
       if (!failure.ok()) break;
-      writer.unit()->PutRecord(ns->coll.get(), key, updated, /*is_insert=*/false);
+      writer.unit()->PutRecord(ns->coll.get(), key, updated, WriteKind(update), doc, Description(update, old, now));
       ++out.modified_count;
       failure = writer.DocumentDone();
       if (!failure.ok()) break;
@@ -277,7 +289,7 @@ absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name
     if (!*more) break;
     DocView old(doc);
     if (auto s = ns->WriteIndexEntries(writer.unit(), &old, nullptr); !s.ok()) return s;
-    writer.unit()->DeleteRecord(ns->coll.get(), key);
+    writer.unit()->DeleteRecord(ns->coll.get(), key, doc);
     ++deleted;
     if (auto s = writer.DocumentDone(); !s.ok()) return s;
     if (!multi) break;
@@ -375,7 +387,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
   if (spec.update == nullptr) {
     DocView old(best_doc);
     if (auto s = ns->WriteIndexEntries(&unit, &old, nullptr); !s.ok()) return s;
-    unit.DeleteRecord(ns->coll.get(), best_key);
+    unit.DeleteRecord(ns->coll.get(), best_key, best_doc);
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
     auto projected = project(std::move(best_doc));
     if (!projected.ok()) return projected.status();
@@ -392,7 +404,8 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     DocView old(best_doc), now(updated);
     if (auto s = ns->CheckValid(now, &old); !s.ok()) return s;
     if (auto s = ns->WriteIndexEntries(&unit, &old, &now); !s.ok()) return s;
-    unit.PutRecord(ns->coll.get(), best_key, updated, /*is_insert=*/false);
+    unit.PutRecord(ns->coll.get(), best_key, updated, WriteKind(*spec.update), best_doc,
+                   Description(*spec.update, old, now));
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
   }
   out.updated_existing = true;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "service/change_retention.h"
+
 namespace micromongo::service {
 
 struct ServerOptions {
@@ -20,10 +22,14 @@ struct ServerOptions {
   int log_level = 1;  // 0 error, 1 info, 2 debug
   // Seconds between passes of the TTL monitor (MongoDB's ttlMonitorSleepSecs); 0: none.
   int ttl_monitor_secs = 60;
+  // How much change history each database keeps (server parameters changeLogMaxBytes,
+  // changeLogMaxAgeSecs, changeLogTrimIntervalSecs).
+  ChangeRetention change_retention;
 };
 
-// Blocks until shutdown; returns the process exit code. Startup failures are printed to
-// stderr (the spawning client quotes them) and return non-zero.
+// Blocks until shutdown, then ends the process (exit code 0) once the databases are
+// closed. Startup failures are printed to stderr (the spawning client quotes them) and
+// return non-zero.
 int RunServer(const ServerOptions& options);
 
 }  // namespace micromongo::service

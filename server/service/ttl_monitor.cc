@@ -73,29 +73,13 @@ absl::StatusOr<int64_t> ExpireDocuments(storage::Engine* engine) {
 }
 
 TtlMonitor::TtlMonitor(storage::Engine* engine, std::chrono::seconds interval, bool log)
-    : engine_(engine), interval_(interval), log_(log) {
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> l(mu_);
-    while (!cv_.wait_for(l, interval_, [this] { return stop_; })) {
-      l.unlock();
-      auto n = ExpireDocuments(engine_);
-      if (!n.ok()) {
-        std::fprintf(stderr, "micromongo-server: TTL monitor: %s\n", std::string(n.status().message()).c_str());
-      } else if (log_ && *n > 0) {
-        std::fprintf(stderr, "micromongo-server: TTL monitor deleted %lld documents\n", static_cast<long long>(*n));
-      }
-      l.lock();
-    }
-  });
-}
-
-TtlMonitor::~TtlMonitor() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
+    : task_(interval, [engine, log] {
+        auto n = ExpireDocuments(engine);
+        if (!n.ok()) {
+          std::fprintf(stderr, "micromongo-server: TTL monitor: %s\n", std::string(n.status().message()).c_str());
+        } else if (log && *n > 0) {
+          std::fprintf(stderr, "micromongo-server: TTL monitor deleted %lld documents\n", static_cast<long long>(*n));
+        }
+      }) {}
 
 }  // namespace micromongo::service

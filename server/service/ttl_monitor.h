@@ -7,13 +7,11 @@
 // in MongoDB.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "storage/engine.h"
+#include "util/periodic.h"
 
 namespace micromongo::service {
 
@@ -25,18 +23,9 @@ absl::StatusOr<int64_t> ExpireDocuments(storage::Engine* engine);
 class TtlMonitor {
  public:
   TtlMonitor(storage::Engine* engine, std::chrono::seconds interval, bool log);
-  ~TtlMonitor();
-  TtlMonitor(const TtlMonitor&) = delete;
-  TtlMonitor& operator=(const TtlMonitor&) = delete;
 
  private:
-  storage::Engine* engine_;
-  std::chrono::seconds interval_;
-  bool log_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 }  // namespace micromongo::service

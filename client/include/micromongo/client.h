@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "micromongo/change_stream.h"
 #include "micromongo/document.h"
 #include "micromongo/options.h"
 #include "micromongo/results.h"
@@ -191,6 +192,11 @@ class Collection {
     return Explainer(core_, db_, name_, verbosity);
   }
 
+  // The change events of this collection (see change_stream.h): its inserts, updates,
+  // replaces and deletes, then drop or rename and an invalidate that ends the stream.
+  // `pipeline`: $match $project $addFields $set $unset $replaceRoot $replaceWith $redact.
+  ChangeStream Watch(const std::vector<Document>& pipeline = {}, const ChangeStreamOptions& options = {}) const;
+
  private:
   friend class Database;
   Collection(std::shared_ptr<internal::ClientCore> core, std::string db, std::string name)
@@ -229,6 +235,9 @@ class Database {
   // Errors as Collection::Aggregate; 73 (InvalidNamespace) if the first stage needs a
   // collection.
   Cursor Aggregate(const std::vector<Document>& pipeline, const AggregateOptions& options = {}) const;
+  // The change events of every collection of the database; dropDatabase then invalidate
+  // end the stream.
+  ChangeStream Watch(const std::vector<Document>& pipeline = {}, const ChangeStreamOptions& options = {}) const;
 
  private:
   friend class MongoClient;
@@ -265,6 +274,8 @@ class MongoClient {
   Database Db() const;
   Database Db(std::string_view name) const;
   std::vector<std::string> ListDatabaseNames() const;
+  // The change events of every database of the worker (never invalidated).
+  ChangeStream Watch(const std::vector<Document>& pipeline = {}, const ChangeStreamOptions& options = {}) const;
   // The bridge in use: the shared one, or the client's own (after Connect()).
   std::shared_ptr<WorkerBridge> worker_bridge() const;
 

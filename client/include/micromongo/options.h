@@ -66,6 +66,10 @@ struct CollectionOptions {
   // database) through `pipeline`. Writes to a view fail with Error 166.
   std::string view_on;
   std::vector<Document> pipeline;
+  // MongoDB's changeStreamPreAndPostImages: change events keep each document as it was
+  // before and after the change, for ChangeStreamOptions::full_document_before_change and
+  // full_document kWhenAvailable/kRequired. Unset: off, or unchanged by ModifyCollection.
+  std::optional<bool> change_stream_pre_and_post_images;
 };
 
 // Options of Collection::CreateIndex.
