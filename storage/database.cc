@@ -117,33 +117,54 @@ bool KeepsImages(const Collection& c) {
          v.Doc().Find("enabled", &enabled) && enabled.type == BsonType::kBool && enabled.Bool();
 }
 
-// A change-log record (FORMAT.md). Documents a change stream can only show as pre- and
-// post-images are kept only when the collection keeps images: an insert or replace holds
-// the new document, an update its description and a delete its _id.
-std::string ChangeRecord(std::string_view op, std::string_view coll, const Collection* c, std::string_view after,
-                         std::string_view before, std::string_view description = {}, std::string_view to = {}) {
-  bool images = c != nullptr && KeepsImages(*c);
+// What one change-log record says (FORMAT.md).
+struct Change {
+  std::string_view op;
+  std::string_view coll;
+  int64_t cid = -1;               // the collection's id (-1: none)
+  const Collection* c = nullptr;  // the collection whose images option applies
+  std::string_view after, before;
+  std::string_view desc;          // updateDescription or operationDescription (BSON)
+  std::string_view to;            // a rename's new name
+  int64_t dropped_cid = -1;       // a rename's dropped target
+};
+
+// A change-log record. Documents a change stream can only show as pre- and post-images
+// are kept only when the collection keeps images: an insert or replace holds the new
+// document, an update its description and a delete its _id.
+std::string ChangeRecord(const Change& ch) {
+  bool images = ch.c != nullptr && KeepsImages(*ch.c);
   bson::Builder b;
-  b.Reserve(64 + after.size() + (images ? before.size() : 0) + description.size());
-  b.AppendString("op", op);
-  if (!coll.empty()) b.AppendString("coll", coll);
+  b.Reserve(80 + ch.after.size() + (images ? ch.before.size() : 0) + ch.desc.size());
+  b.AppendString("op", ch.op);
+  if (!ch.coll.empty()) b.AppendString("coll", ch.coll);
+  if (ch.cid >= 0) b.AppendInt64("cid", ch.cid);
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch()).count();
   b.AppendValue("wall", Value(DateTime{now}));
   if (images) b.AppendBool("images", true);
-  bool keyed = op == "update" || op == "delete";
-  if (keyed) {
+  if (ch.op == "update" || ch.op == "delete") {
     bson::ValueView id;
-    if (bson::DocView(after.empty() ? before : after).Find("_id", &id)) {
+    if (bson::DocView(ch.after.empty() ? ch.before : ch.after).Find("_id", &id)) {
       size_t key = b.StartDocument("key");
       b.AppendView("_id", id);
       b.End(key);
     }
   }
-  if (!description.empty()) b.AppendDocument("desc", bson::DocView(description));
-  if (!before.empty() && images) b.AppendDocument("before", bson::DocView(before));
-  if (!after.empty() && (op != "update" || images)) b.AppendDocument("after", bson::DocView(after));
-  if (!to.empty()) b.AppendString("to", to);
+  if (!ch.desc.empty()) b.AppendDocument("desc", bson::DocView(ch.desc));
+  if (!ch.before.empty() && images) b.AppendDocument("before", bson::DocView(ch.before));
+  if (!ch.after.empty() && (ch.op != "update" || images)) b.AppendDocument("after", bson::DocView(ch.after));
+  if (!ch.to.empty()) b.AppendString("to", ch.to);
+  if (ch.dropped_cid >= 0) b.AppendInt64("dropped_cid", ch.dropped_cid);
+  return std::move(b).Finish();
+}
+
+// {indexes: [spec]}: the operationDescription of createIndexes and dropIndexes events.
+std::string IndexesDescription(std::string_view spec) {
+  bson::Builder b;
+  size_t arr = b.StartArray("indexes");
+  b.AppendDocument("0", bson::DocView(spec));
+  b.End(arr);
   return std::move(b).Finish();
 }
 
@@ -176,13 +197,14 @@ void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view 
   batch_->Put(key, bson);
   if (kind == RecordWrite::kInsert) count_deltas_.emplace_back(c, 1);
   std::string_view op = kind == RecordWrite::kInsert ? "insert" : kind == RecordWrite::kUpdate ? "update" : "replace";
-  changes_.push_back(ChangeRecord(op, c->name(), c, bson, before, description));
+  changes_.push_back(ChangeRecord(
+      {.op = op, .coll = c->name(), .cid = c->id(), .c = c, .after = bson, .before = before, .desc = description}));
 }
 
 void WriteUnit::DeleteRecord(Collection* c, std::string_view key, std::string_view before) {
   batch_->Delete(key);
   count_deltas_.emplace_back(c, -1);
-  changes_.push_back(ChangeRecord("delete", c->name(), c, {}, before));
+  changes_.push_back(ChangeRecord({.op = "delete", .coll = c->name(), .cid = c->id(), .c = c, .before = before}));
 }
 
 Database::Database(std::string name, std::unique_ptr<KvStore> kv, std::unique_ptr<DirLock> lock)
@@ -298,7 +320,11 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateLocked(std::string_v
   std::string next;
   AppendBigEndian32(id + 1, &next);
   batch->Put(kNextIdKey, next);
-  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "create", .coll = name, .cid = id,
+                                                             .desc = c->options().bytes()})});
+      !s.ok()) {
+    return s;
+  }
   next_id_ = id + 1;
   collections_.emplace(c->name(), c);
   return c;
@@ -341,7 +367,11 @@ absl::Status Database::ChangeCollectionOptions(std::string_view name, const Opti
   changed->indexes_ = it->second->indexes_;
   auto batch = kv_->NewBatch();
   batch->Put(CatalogKey(name), CatalogEntry(*changed));
-  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "modify", .coll = name, .cid = changed->id(),
+                                                             .desc = changed->options().bytes()})});
+      !s.ok()) {
+    return s;
+  }
   it->second = std::move(changed);
   return absl::OkStatus();
 }
@@ -358,7 +388,9 @@ absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
   batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
   batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
   batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
-  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord("drop", name, nullptr, {}, {})}); !s.ok()) return s;
+  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "drop", .coll = name, .cid = id})}); !s.ok()) {
+    return s;
+  }
   collections_.erase(it);
   if (auto s = kv_->Flush(); !s.ok()) return s;  // keep point lookups fast (see KvStore)
   return true;
@@ -395,7 +427,9 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
   renamed->indexes_ = moved->indexes_;
   batch->Delete(CatalogKey(from));
   batch->Put(CatalogKey(to), CatalogEntry(*renamed));
-  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord("rename", from, nullptr, {}, {}, {}, to)}); !s.ok()) return s;
+  Change rename{.op = "rename", .coll = from, .cid = moved->id(), .to = to};
+  if (dropped_target) rename.dropped_cid = dst->second->id();
+  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord(rename)}); !s.ok()) return s;
   collections_.erase(src);
   collections_.erase(std::string(to));
   collections_.emplace(renamed->name(), renamed);
@@ -446,7 +480,10 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
   changed->indexes_.push_back(std::move(def));
   unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
   unit.batch()->Delete(BuildMarkerKey(current->id(), index_id));
-  if (auto s = kv_->Write(unit.batch()); !s.ok()) {
+  std::string created = IndexesDescription(changed->indexes_.back().spec);
+  if (auto s = WriteWithChanges(unit.batch(), {ChangeRecord({.op = "createIndexes", .coll = coll,
+                                                             .cid = current->id(), .desc = created})});
+      !s.ok()) {
     (void)DropBuildEntries(current->id(), index_id);
     return s;
   }
@@ -516,7 +553,18 @@ absl::Status Database::ChangeIndex(std::string_view coll, std::string_view index
   if (!found) return MongoError(kIndexNotFound, StrCat("cannot find index ", index_name, " for ns ", name_, ".", coll));
   auto batch = kv_->NewBatch();
   batch->Put(CatalogKey(coll), CatalogEntry(*changed));
-  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  std::string modified;
+  for (const IndexDef& def : changed->indexes_) {
+    if (def.name() != index_name) continue;
+    bson::Builder d;
+    d.AppendDocument("index", bson::DocView(def.spec));
+    modified = std::move(d).Finish();
+  }
+  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "modify", .coll = coll, .cid = changed->id(),
+                                                             .desc = modified})});
+      !s.ok()) {
+    return s;
+  }
   it->second = std::move(changed);
   return absl::OkStatus();
 }
@@ -544,7 +592,15 @@ absl::Status Database::DropIndex(std::string_view coll, std::string_view index_n
     return MongoError(kIndexNotFound, StrCat("index not found with name [", index_name, "]"));
   }
   batch->Put(CatalogKey(coll), CatalogEntry(*changed));
-  if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+  std::string dropped;
+  for (const IndexDef& def : current.indexes_) {
+    if (def.name() == index_name) dropped = IndexesDescription(def.spec);
+  }
+  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "dropIndexes", .coll = coll, .cid = current.id(),
+                                                             .desc = dropped})});
+      !s.ok()) {
+    return s;
+  }
   it->second = std::move(changed);
   return absl::OkStatus();
 }
@@ -616,7 +672,7 @@ absl::Status Database::ReadChanges(uint64_t after, uint64_t upto, const ChangeVi
 
 absl::Status Database::LogDropDatabase() {
   auto batch = kv_->NewBatch();
-  return WriteWithChanges(batch.get(), {ChangeRecord("dropDatabase", {}, nullptr, {}, {})});
+  return WriteWithChanges(batch.get(), {ChangeRecord({.op = "dropDatabase"})});
 }
 
 absl::Status Database::TrimChanges(uint64_t before) {

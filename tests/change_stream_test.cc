@@ -30,12 +30,20 @@ Document Stable(const Document& event) {
   return out;
 }
 
+// Up to `n` events: stops at the stream's end, or when none comes for 2 s (a test expecting
+// more fails instead of hanging).
 std::vector<Document> Take(ChangeStream& s, size_t n) {
   std::vector<Document> out;
-  while (out.size() < n) {
-    auto e = s.Next();
-    if (!e) break;
-    out.push_back(*std::move(e));
+  auto idle_since = std::chrono::steady_clock::now();
+  while (out.size() < n && std::chrono::steady_clock::now() - idle_since < std::chrono::seconds(2)) {
+    if (auto e = s.TryNext()) {
+      out.push_back(*std::move(e));
+      idle_since = std::chrono::steady_clock::now();
+    } else if (!s.alive()) {
+      break;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
   return out;
 }
@@ -192,6 +200,48 @@ TEST_F(ChangeStreamE2E, DropAndRenameInvalidateCollectionStreams) {
   EXPECT_EQ(next->Get("documentKey").AsDocument(), D(R"({"_id": 2})"));
 }
 
+TEST_F(ChangeStreamE2E, ExpandedEventsShowDdlAndCollectionUuids) {
+  ChangeStream plain = client_->Db().Watch();
+  ChangeStream expanded = client_->Db().Watch({}, {.show_expanded_events = true});
+  client_->Db().CreateCollection("x");
+  Coll("x").CreateIndex(D(R"({"k": 1})"));
+  Coll("x").InsertOne(D(R"({"_id": 1})"));
+  client_->Db().ModifyCollection("x", {.change_stream_pre_and_post_images = true});
+  Coll("x").DropIndex("k_1");
+  Coll("y").InsertOne(D(R"({"_id": 1})"));
+  Coll("x").Rename("y", /*drop_target=*/true);
+  auto e = Take(expanded, 8);
+  std::vector<std::string> ops;
+  for (const Document& ev : e) ops.push_back(ev.Get("operationType").AsString());
+  EXPECT_EQ(ops, (std::vector<std::string>{"create", "createIndexes", "insert", "modify", "dropIndexes", "create",
+                                           "insert", "rename"}));
+  ASSERT_EQ(e.size(), 8u);
+  // MongoDB's order: collectionUUID after clusterTime; one UUID per collection.
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : e[2]) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"_id", "operationType", "clusterTime", "collectionUUID", "wallTime",
+                                            "fullDocument", "ns", "documentKey"}));
+  EXPECT_EQ(e[2].Get("collectionUUID").type(), BsonType::kBinary);
+  EXPECT_EQ(e[0].Get("collectionUUID"), e[2].Get("collectionUUID"));
+  EXPECT_NE(e[5].Get("collectionUUID"), e[2].Get("collectionUUID"));
+  EXPECT_EQ(e[1].Get("operationDescription").AsDocument().GetArray("indexes")[0].AsDocument().Get("key").AsDocument(),
+            D(R"({"k": 1})"));
+  EXPECT_EQ(e[0].Get("operationDescription").AsDocument().GetDocument("idIndex"),
+            D(R"({"v": 2, "key": {"_id": 1}, "name": "_id_"})"));
+  EXPECT_EQ(e[3].Get("operationDescription").AsDocument().GetDocument("changeStreamPreAndPostImages"),
+            D(R"({"enabled": true})"));
+  const Document& rename = e[7].Get("operationDescription").AsDocument();
+  EXPECT_EQ(rename.GetDocument("to"), D(R"({"db": "cs", "coll": "y"})"));
+  EXPECT_EQ(rename.Get("dropTarget"), e[5].Get("collectionUUID"));
+  // Without the option: the same changes as plain events only.
+  auto p = Take(plain, 3);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].Get("operationType").AsString(), "insert");
+  EXPECT_EQ(p[0].Find("collectionUUID"), nullptr);
+  EXPECT_EQ(p[2].Get("operationType").AsString(), "rename");
+  EXPECT_EQ(p[2].Find("operationDescription"), nullptr);
+}
+
 TEST_F(ChangeStreamE2E, DatabaseAndWorkerStreams) {
   ChangeStream db = client_->Db().Watch();
   ChangeStream all = client_->Watch();
@@ -274,6 +324,19 @@ TEST_F(ChangeStreamE2E, ASlowWatcherCatchesUpWithoutSlowingWriters) {
   auto t0 = std::chrono::steady_clock::now();
   bridge_->Terminate();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
+TEST_F(ChangeStreamE2E, ManyWatchersAtOnceWhileOtherCallsGoOn) {
+  Collection c = Coll();
+  std::vector<ChangeStream> watchers;
+  for (int i = 0; i < 64; ++i) watchers.push_back(i % 2 == 0 ? c.Watch() : client_->Db().Watch());
+  for (int i = 0; i < 10; ++i) c.InsertOne(Document{{"_id", i}});
+  EXPECT_EQ(c.CountDocuments(), 10);  // unary calls are served beside 64 open streams
+  for (ChangeStream& w : watchers) {
+    auto events = Take(w, 10);
+    ASSERT_EQ(events.size(), 10u);
+    EXPECT_EQ(events[9].Get("documentKey").AsDocument(), D(R"({"_id": 9})"));
+  }
 }
 
 TEST_F(ChangeStreamE2E, TokenAdvancesWithoutEvents) {

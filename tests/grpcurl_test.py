@@ -287,6 +287,33 @@ class GrpcurlTest(unittest.TestCase):
         bad = self.call("micromongo.v1.DataService/Explain", {"verbosity": "everything", "find": ns}, ok=False)
         self.assertIn("[2 BadValue]", bad)
 
+    def test_4_watch_streams_change_events_in_json(self):
+        # A change stream by hand: the replies of a server-streaming call, one JSON message
+        # each, until -max-time ends the call.
+        watch = subprocess.Popen(
+            [ARGS.grpcurl, "-plaintext", "-max-time", "3", "-d",
+             json.dumps({"database": "app", "collection": "watched", "json": True, "max_await_time_ms": 200}),
+             self.address, "micromongo.v1.DataService/Watch"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)  # the stream is open (its first reply is out at once)
+        self.call("micromongo.v1.DataService/Insert", {
+            "database": "app", "collection": "watched", "documents": [{"json": '{"_id": 7, "x": "y"}'}]})
+        out, _ = watch.communicate(timeout=30)
+        replies, decoder, pos = [], json.JSONDecoder(), 0
+        while pos < len(out):
+            if out[pos].isspace():
+                pos += 1
+                continue
+            reply, pos = decoder.raw_decode(out, pos)
+            replies.append(reply)
+        self.assertTrue(replies, out)
+        self.assertIn("resumeToken", replies[0])
+        events = [json.loads(e["json"]) for r in replies for e in r.get("events", [])]
+        self.assertEqual(len(events), 1, out)
+        self.assertEqual(events[0]["operationType"], "insert")
+        self.assertEqual(events[0]["fullDocument"], {"_id": 7, "x": "y"})
+        self.assertEqual(events[0]["ns"], {"db": "app", "coll": "watched"})
+
     def test_5_shutdown_rpc_stops_the_server_gracefully(self):
         self.call("micromongo.v1.AdminService/Shutdown", {})
         self.assertEqual(self.server.wait(timeout=10), 0)

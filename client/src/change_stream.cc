@@ -161,6 +161,12 @@ Document ChangeStream::resume_token() const {
   return token.empty() ? Document() : bson::Decode(bson::DocView(token));
 }
 
+bool ChangeStream::alive() const {
+  if (state_ == nullptr) return false;
+  std::lock_guard<std::mutex> l(state_->mu);
+  return !(state_->done || state_->closed) || state_->queued_events > 0;
+}
+
 void ChangeStream::Close() {
   if (state_ != nullptr) state_->Close();
 }

@@ -40,11 +40,39 @@ void AppendNamespace(bson::Builder* b, std::string_view key, std::string_view db
   b->End(ns);
 }
 
-void AppendHeader(bson::Builder* b, const ResumeToken& token, std::string_view op, bson::DocView record) {
+// Change events that only streams with showExpandedEvents see.
+bool IsExpanded(std::string_view op) {
+  return op == "create" || op == "createIndexes" || op == "dropIndexes" || op == "modify";
+}
+
+// A collection's UUID as change events show it: collections have none of their own, so it
+// is made from what identifies one for good (the database and the collection id, which is
+// never reused), the same across restarts.
+Value CollectionUuid(std::string_view db, int64_t cid) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a of the database name
+  for (char c : db) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  std::string bytes(16, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(h >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) bytes[8 + i] = static_cast<char>(static_cast<uint64_t>(cid) >> (56 - 8 * i));
+  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);  // version 4 layout
+  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return Value(Binary{4, std::move(bytes)});
+}
+
+int64_t Int64Of(bson::DocView d, std::string_view key) {
+  bson::ValueView v;
+  return d.Find(key, &v) && v.IsNumber() ? static_cast<int64_t>(v.AsDouble()) : -1;
+}
+
+void AppendHeader(bson::Builder* b, const ResumeToken& token, std::string_view op, bson::DocView record,
+                  std::string_view db, bool expanded) {
   b->AppendDocument("_id", bson::DocView(token.ToBson()));
   b->AppendString("operationType", op);
   b->AppendValue("clusterTime", Value(Timestamp{static_cast<uint32_t>(token.time >> 32),
                                                 static_cast<uint32_t>(token.time & 0xffffffffu)}));
+  if (int64_t cid = Int64Of(record, "cid"); expanded && cid >= 0) {
+    b->AppendValue("collectionUUID", CollectionUuid(db, cid));
+  }
   bson::ValueView wall;
   if (record.Find("wall", &wall)) b->AppendView("wallTime", wall);
 }
@@ -72,18 +100,18 @@ absl::StatusOr<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine
     return MongoError(kResumeOptionsConflict,
                       "Only one type of resume option is allowed, but multiple were found.");
   }
-  for (const Document& stage : spec.pipeline) {
-    if (stage.size() != 1) return MongoError(40323, "A pipeline stage specification object must contain exactly one field.");
+  std::unique_ptr<ChangeStream> stream(new ChangeStream(engine, std::move(spec)));
+  // Parsed first, as MongoDB does: an unknown stage is 40324, a known one not allowed 20.
+  pipeline::ParseOptions options;
+  options.collator = stream->spec_.collator;
+  auto parsed = pipeline::Pipeline::Parse(stream->spec_.pipeline, options);
+  if (!parsed.ok()) return parsed.status();
+  for (const Document& stage : stream->spec_.pipeline) {
     const std::string& name = stage.begin()->first;
     if (!AllowedStages().count(name)) {
       return MongoError(kIllegalOperation, StrCat(name, " is not permitted in a $changeStream pipeline"));
     }
   }
-  std::unique_ptr<ChangeStream> stream(new ChangeStream(engine, std::move(spec)));
-  pipeline::ParseOptions options;
-  options.collator = stream->spec_.collator;
-  auto parsed = pipeline::Pipeline::Parse(stream->spec_.pipeline, options);
-  if (!parsed.ok()) return parsed.status();
   stream->pipeline_ = *std::move(parsed);
 
   const ChangeStreamSpec& s = stream->spec_;
@@ -179,6 +207,7 @@ std::string ChangeStream::ResumeTokenBson() const { return last_token_.ToBson();
 absl::Status ChangeStream::Process(const Raw& raw, std::vector<std::string>* events) {
   bson::DocView record(raw.record);
   std::string_view op = StringOf(record, "op"), coll = StringOf(record, "coll");
+  if (IsExpanded(op) && !spec_.show_expanded_events) return absl::OkStatus();
   bool invalidates = false;
   if (!spec_.coll.empty()) {
     bool mine = coll == spec_.coll || (op == "rename" && StringOf(record, "to") == spec_.coll);
@@ -199,7 +228,7 @@ absl::Status ChangeStream::Process(const Raw& raw, std::vector<std::string>* eve
   if (invalidates) {
     ResumeToken inv{raw.time, ResumeToken::Kind::kInvalidate};
     bson::Builder b;
-    AppendHeader(&b, inv, "invalidate", record);
+    AppendHeader(&b, inv, "invalidate", record, raw.db->name(), /*expanded=*/false);
     auto shaped = ApplyPipeline(std::move(b).Finish(), inv.ToBson());
     if (!shaped.ok()) return shaped.status();
     if (*shaped) events->push_back(**std::move(shaped));
@@ -219,7 +248,7 @@ absl::StatusOr<std::string> ChangeStream::Shape(const Raw& raw, bson::DocView re
   bool document_event = op == "insert" || op == "update" || op == "replace" || op == "delete";
 
   bson::Builder b;
-  AppendHeader(&b, token, op, record);
+  AppendHeader(&b, token, op, record, raw.db->name(), spec_.show_expanded_events);
   if (op == "insert" || op == "replace") {
     if (has_after) b.AppendDocument("fullDocument", after);
   } else if (op == "update" && spec_.full_document != FullDocument::kDefault) {
@@ -262,7 +291,8 @@ absl::StatusOr<std::string> ChangeStream::Shape(const Raw& raw, bson::DocView re
     }
   }
   bson::DocView desc;
-  if (op == "update" && DocOf(record, "desc", &desc)) {
+  bool has_desc = DocOf(record, "desc", &desc);
+  if (op == "update" && has_desc) {
     // Stored with disambiguatedPaths, which only expanded events show.
     size_t d = b.StartDocument("updateDescription");
     for (const bson::ElementView& e : desc) {
@@ -271,6 +301,28 @@ absl::StatusOr<std::string> ChangeStream::Shape(const Raw& raw, bson::DocView re
     b.End(d);
   }
   if (op == "rename") AppendNamespace(&b, "to", raw.db->name(), StringOf(record, "to"));
+  if (spec_.show_expanded_events && (op == "rename" || IsExpanded(op))) {
+    size_t d = b.StartDocument("operationDescription");
+    if (op == "rename") {
+      AppendNamespace(&b, "to", raw.db->name(), StringOf(record, "to"));
+      if (int64_t dropped = Int64Of(record, "dropped_cid"); dropped >= 0) {
+        b.AppendValue("dropTarget", CollectionUuid(raw.db->name(), dropped));
+      }
+    } else if (bson::ValueView view_on; op == "create" && !desc.Find("viewOn", &view_on)) {
+      // A collection's create shows its _id index and its options.
+      size_t id_index = b.StartDocument("idIndex");
+      b.AppendInt32("v", 2);
+      size_t key = b.StartDocument("key");
+      b.AppendInt32("_id", 1);
+      b.End(key);
+      b.AppendString("name", "_id_");
+      b.End(id_index);
+      for (const bson::ElementView& e : desc) b.AppendView(e.key, e.value);
+    } else {
+      for (const bson::ElementView& e : desc) b.AppendView(e.key, e.value);
+    }
+    b.End(d);
+  }
   if ((op == "update" || op == "replace" || op == "delete") &&
       spec_.before_change != FullDocumentBeforeChange::kOff) {
     if (images && has_before) {

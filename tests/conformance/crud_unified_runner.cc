@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 #include <variant>
 
 namespace fs = std::filesystem;
@@ -30,6 +31,11 @@ namespace {
 
 // The MongoDB version whose semantics micro-mongo follows, for runOnRequirements.
 constexpr int kEmulatedVersion[3] = {7, 0, 0};
+
+// The topology the worker counts as: "single" (a standalone mongod), or with --replicaset
+// a single-node replica set, for the suites of what MongoDB offers only there (change
+// streams), which the worker has.
+std::string g_topology = "single";
 
 struct Skip {
   std::string reason;
@@ -71,9 +77,9 @@ std::string Unmet(const Value* reqs) {
       this_why = "needs server <= " + v->AsString() + " (emulating 7.0)";
     }
     if (const Value* v = d.Find("topologies")) {
-      bool single = false;
-      for (const Value& t : v->AsArray()) single = single || t.AsString() == "single";
-      if (!single) this_why = "needs a replica set or sharded cluster";
+      bool ours = false;
+      for (const Value& t : v->AsArray()) ours = ours || t.AsString() == g_topology;
+      if (!ours) this_why = g_topology == "single" ? "needs a replica set or sharded cluster" : "needs another topology";
     }
     if (const Value* v = d.Find("serverless"); v && v->AsString() == "require") this_why = "needs serverless";
     if (d.Has("auth") && d.Get("auth").AsBool()) this_why = "needs authentication";
@@ -163,7 +169,38 @@ struct Entities {
   std::map<std::string, mm::Database> databases;
   std::map<std::string, mm::Collection> collections;
   std::map<std::string, Value> results;
+  std::map<std::string, std::unique_ptr<mm::ChangeStream>> streams;
 };
+
+void RejectUnsupported(const Document& args, std::initializer_list<const char*> supported);
+
+mm::ChangeStreamOptions ChangeStreamOptionsOf(const Document& args) {
+  RejectUnsupported(args, {"pipeline", "fullDocument", "fullDocumentBeforeChange", "resumeAfter", "startAfter",
+                           "startAtOperationTime", "batchSize", "maxAwaitTimeMS", "showExpandedEvents",
+                           "collation"});
+  using FD = mm::ChangeStreamOptions::FullDocument;
+  using BC = mm::ChangeStreamOptions::BeforeChange;
+  mm::ChangeStreamOptions o;
+  if (args.Has("fullDocument")) {
+    const std::string& v = args.GetString("fullDocument");
+    if (v == "updateLookup") o.full_document = FD::kUpdateLookup;
+    if (v == "whenAvailable") o.full_document = FD::kWhenAvailable;
+    if (v == "required") o.full_document = FD::kRequired;
+  }
+  if (args.Has("fullDocumentBeforeChange")) {
+    const std::string& v = args.GetString("fullDocumentBeforeChange");
+    if (v == "whenAvailable") o.full_document_before_change = BC::kWhenAvailable;
+    if (v == "required") o.full_document_before_change = BC::kRequired;
+  }
+  if (args.Has("resumeAfter")) o.resume_after = args.GetDocument("resumeAfter");
+  if (args.Has("startAfter")) o.start_after = args.GetDocument("startAfter");
+  if (args.Has("startAtOperationTime")) o.start_at_operation_time = args.Get("startAtOperationTime").AsTimestamp();
+  if (args.Has("batchSize")) o.batch_size = static_cast<int32_t>(args.GetInt64("batchSize"));
+  if (args.Has("maxAwaitTimeMS")) o.max_await_time = std::chrono::milliseconds(args.GetInt64("maxAwaitTimeMS"));
+  if (args.Has("showExpandedEvents")) o.show_expanded_events = args.GetBool("showExpandedEvents");
+  if (args.Has("collation")) o.collation = args.GetDocument("collation");
+  return o;
+}
 
 Document DocArg(const Document& args, const char* key) {
   const Value* v = args.Find(key);
@@ -231,6 +268,18 @@ Value BulkResultDoc(const mm::BulkWriteResult& r) {
                   {"upsertedIds", upserted}};
 }
 
+// The collection options of create / collMod (as operation arguments or a command).
+mm::CollectionOptions CollectionOptionsOf(const Document& args) {
+  mm::CollectionOptions o;
+  if (args.Has("changeStreamPreAndPostImages")) {
+    o.change_stream_pre_and_post_images = args.GetDocument("changeStreamPreAndPostImages").GetBool("enabled");
+  }
+  if (args.Has("validator")) o.validator = args.GetDocument("validator");
+  if (args.Has("validationLevel")) o.validation_level = args.GetString("validationLevel");
+  if (args.Has("validationAction")) o.validation_action = args.GetString("validationAction");
+  return o;
+}
+
 mm::AggregateOptions AggregateOptionsOf(const Document& args) {
   RejectUnsupported(args, {"pipeline", "batchSize", "maxTimeMS", "allowDiskUse", "let", "hint", "collation"});
   mm::AggregateOptions o;
@@ -249,6 +298,24 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
   const std::string& name = op.GetString("name");
   const std::string& object = op.GetString("object");
   Document args = DocArg(op, "arguments");
+  if (object == "testRunner" && !ents.clients.empty() &&
+      (name == "assertCollectionExists" || name == "assertCollectionNotExists" || name == "assertIndexExists" ||
+       name == "assertIndexNotExists")) {
+    mm::Database db = ents.clients.begin()->second->Db(args.GetString("databaseName"));
+    const std::string& coll = args.GetString("collectionName");
+    std::vector<std::string> names = db.ListCollectionNames();
+    bool exists = std::find(names.begin(), names.end(), coll) != names.end();
+    if (name == "assertCollectionExists" || name == "assertCollectionNotExists") {
+      if (exists != (name == "assertCollectionExists")) throw Fail{name + " " + coll};
+      return std::nullopt;
+    }
+    bool index = false;
+    if (exists) {
+      for (const Document& d : db[coll].ListIndexes()) index = index || d.GetString("name") == args.GetString("indexName");
+    }
+    if (index != (name == "assertIndexExists")) throw Fail{name + " " + args.GetString("indexName")};
+    return std::nullopt;
+  }
   if (object == "testRunner") throw Skip{"test runner operation '" + name + "' (fail points etc.) needs a real mongod"};
   if (args.Has("session")) throw Skip{"sessions/transactions are not supported by an embedded worker"};
   if (const Value* wc = args.Find("writeConcern"); wc && wc->AsDocument().Has("w") &&
@@ -256,6 +323,56 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     throw Skip{"unacknowledged writes (w: 0)"};
   }
   if (name == "clientBulkWrite") throw Skip{"client-level bulkWrite is a MongoDB 8.0 feature"};
+  if (ents.streams.count(object)) {
+    mm::ChangeStream& stream = *ents.streams.at(object);
+    if (name == "iterateUntilDocumentOrError" || name == "iterateOnce") {
+      // Waits (boundedly: a missing event fails the test instead of hanging it).
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (true) {
+        if (auto e = stream.TryNext()) return Value(*std::move(e));
+        if (name == "iterateOnce") return std::nullopt;
+        if (std::chrono::steady_clock::now() > deadline) throw Fail{"no change event within 10 s"};
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    if (name == "close") {
+      stream.Close();
+      return std::nullopt;
+    }
+    throw Fail{"change stream operation '" + name + "' is not supported by the runner"};
+  }
+  if (name == "createChangeStream") {
+    std::vector<Document> pipeline = args.Has("pipeline") ? DocsOf(args.Get("pipeline")) : std::vector<Document>{};
+    mm::ChangeStreamOptions o = ChangeStreamOptionsOf(args);
+    std::unique_ptr<mm::ChangeStream> stream;
+    if (ents.clients.count(object)) {
+      stream = std::make_unique<mm::ChangeStream>(ents.clients.at(object)->Watch(pipeline, o));
+    } else if (ents.databases.count(object)) {
+      stream = std::make_unique<mm::ChangeStream>(ents.databases.at(object).Watch(pipeline, o));
+    } else if (ents.collections.count(object)) {
+      stream = std::make_unique<mm::ChangeStream>(ents.collections.at(object).Watch(pipeline, o));
+    } else {
+      throw Fail{"unknown entity " + object};
+    }
+    if (const Value* save = op.Find("saveResultAsEntity")) ents.streams[save->AsString()] = std::move(stream);
+    return std::nullopt;
+  }
+  if (ents.databases.count(object) && name == "runCommand") {
+    // The commands these suites run: collMod and create with their collection options.
+    const Document& command = args.GetDocument("command");
+    const std::string& verb = command.begin()->first;
+    if (verb != "collMod" && verb != "create") throw Fail{"runCommand " + verb + " is not supported by the runner", true};
+    RejectUnsupported(command, {verb.c_str(), "changeStreamPreAndPostImages", "validator", "validationLevel",
+                                "validationAction"});
+    mm::CollectionOptions o = CollectionOptionsOf(command);
+    mm::Database& db = ents.databases.at(object);
+    if (verb == "create") {
+      db.CreateCollection(command.GetString(verb), o);
+    } else {
+      db.ModifyCollection(command.GetString(verb), o);
+    }
+    return Value(Document{{"ok", 1}});
+  }
   if (ents.databases.count(object)) {
     mm::Database& db = ents.databases.at(object);
     if (name == "aggregate") {
@@ -289,11 +406,8 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     }
     if (name == "createCollection" || name == "modifyCollection") {
       RejectUnsupported(args, {"collection", "viewOn", "pipeline", "validator", "validationLevel",
-                               "validationAction"});
-      mm::CollectionOptions o;
-      if (args.Has("validator")) o.validator = args.GetDocument("validator");
-      if (args.Has("validationLevel")) o.validation_level = args.GetString("validationLevel");
-      if (args.Has("validationAction")) o.validation_action = args.GetString("validationAction");
+                               "validationAction", "changeStreamPreAndPostImages"});
+      mm::CollectionOptions o = CollectionOptionsOf(args);
       if (args.Has("viewOn")) o.view_on = args.GetString("viewOn");
       if (args.Has("pipeline")) o.pipeline = DocsOf(args.Get("pipeline"));
       if (name == "createCollection") {
@@ -516,6 +630,11 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     c.DropIndex(args.GetString("name"));
     return std::nullopt;
   }
+  if (name == "rename") {
+    RejectUnsupported(args, {"to", "dropTarget"});
+    c.Rename(args.GetString("to"), args.Has("dropTarget") && args.GetBool("dropTarget"));
+    return std::nullopt;
+  }
   if (name == "dropIndexes") {
     c.DropIndexes();
     return std::nullopt;
@@ -568,13 +687,17 @@ struct Counts {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: crud_unified_runner CORPUS_DIR [--known-failures-ok]\n");
+    std::fprintf(stderr, "usage: crud_unified_runner CORPUS_DIR [--known-failures-ok] [--replicaset]\n");
     return 2;
   }
   fs::path root = argv[1];
   // With --known-failures-ok the exit status ignores known failures (CI keeps running
   // while those features are built); the printed counts include them either way.
-  bool known_ok = argc > 2 && std::string(argv[2]) == "--known-failures-ok";
+  bool known_ok = false;
+  for (int i = 2; i < argc; ++i) {
+    if (std::string(argv[i]) == "--known-failures-ok") known_ok = true;
+    if (std::string(argv[i]) == "--replicaset") g_topology = "replicaset";
+  }
   int unknown_failures = 0;
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(root)) {

@@ -98,6 +98,11 @@ class ChangeStream {
   iterator begin();
   iterator end() { return iterator(); }
 
+  // False once the stream has ended and every event it received has been returned (after
+  // its invalidate, an error or Close()): Next() and TryNext() return nullopt (or throw the
+  // stream's error) from then on.
+  bool alive() const;
+
   // The token to resume after the last event returned (or, when none came, after what the
   // worker has read meanwhile).
   Document resume_token() const;
