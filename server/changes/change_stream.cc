@@ -115,6 +115,9 @@ absl::StatusOr<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine
   stream->pipeline_ = *std::move(parsed);
 
   const ChangeStreamSpec& s = stream->spec_;
+  // The databases in scope open first: opening one advances the change clock past every
+  // time it holds, so "now" below is after all of their history.
+  std::vector<std::shared_ptr<storage::Database>> databases = stream->Databases();
   uint64_t start;
   bool explicit_start = true;
   if (s.resume_after || s.start_after) {
@@ -136,7 +139,7 @@ absl::StatusOr<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine
   stream->cursor_ = start;
   stream->last_token_ = ResumeToken{start, ResumeToken::Kind::kHighWaterMark};
   if (explicit_start) {
-    for (const auto& db : stream->Databases()) {
+    for (const auto& db : databases) {
       if (start + 1 < db->changes_trimmed_before()) {
         return MongoError(kChangeStreamHistoryLost,
                           "Resume of change stream was not possible, as the resume point may no longer be in the oplog.");

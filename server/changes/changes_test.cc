@@ -50,6 +50,46 @@ TEST(UpdateDescriptionTest, DiffsAsMongoDBDoes) {
   }
 }
 
+struct OperatorCase {
+  const char* before;
+  const char* after;
+  std::vector<WholePath> whole;  // the operators' targets, as Update::LoggedPaths gives them
+  const char* want;
+};
+
+// Operator updates: MongoDB logs each operator's target as a whole ($set of a subdocument,
+// $pop, $pull: the new value), appends of $push/$addToSet to a non-empty array element by
+// element, $unset and the source of $rename as removed; paths inside other fields are
+// compared as for pipelines (a positional operator's element).
+TEST(UpdateDescriptionTest, OperatorTargetsAreLoggedAsMongoDBLogsThem) {
+  const OperatorCase cases[] = {
+      {R"({"_id": 1, "a": {"y": 2}})", R"({"_id": 1, "a": {"x": 1}})", {{"a"}},
+       R"({"updatedFields": {"a": {"x": 1}}, "removedFields": [], "truncatedArrays": []})"},
+      {R"({"_id": 1, "arr": [1, 2]})", R"({"_id": 1, "arr": [1, 2, 3, 4]})", {{"arr", true}},
+       R"({"updatedFields": {"arr.2": 3, "arr.3": 4}, "removedFields": [], "truncatedArrays": []})"},
+      {R"({"_id": 1, "arr": []})", R"({"_id": 1, "arr": [1]})", {{"arr", true}},
+       R"({"updatedFields": {"arr": [1]}, "removedFields": [], "truncatedArrays": []})"},
+      {R"({"_id": 1, "arr": [2, 3]})", R"({"_id": 1, "arr": [1, 2, 3]})", {{"arr", true}},
+       R"({"updatedFields": {"arr": [1, 2, 3]}, "removedFields": [], "truncatedArrays": []})"},
+      {R"({"_id": 1, "arr": [1, 2, 3]})", R"({"_id": 1, "arr": [1, 2]})", {{"arr"}},
+       R"({"updatedFields": {"arr": [1, 2]}, "removedFields": [], "truncatedArrays": []})"},
+      {R"({"_id": 1, "a": {"b": 1, "c": [1]}})", R"({"_id": 1, "a": {"c": [1]}})", {{"a.b"}},
+       R"({"updatedFields": {}, "removedFields": ["a.b"], "truncatedArrays": []})"},
+      {R"({"_id": 1, "a": 1})", R"({"_id": 1, "b": 1})", {{"a"}, {"b"}},
+       R"({"updatedFields": {"b": 1}, "removedFields": ["a"], "truncatedArrays": []})"},
+      {R"({"_id": 1, "a": {"b": {"c": 1}}})", R"({"_id": 1, "a": {"b": {"c": 2, "d": 3}}})", {{"a.b.c"}, {"a.b.d"}},
+       R"({"updatedFields": {"a.b.c": 2, "a.b.d": 3}, "removedFields": [], "truncatedArrays": []})"},
+      // $set on a positional path: not a listed target, compared inside.
+      {R"({"_id": 1, "a": [{"b": 1}, {"b": 2}]})", R"({"_id": 1, "a": [{"b": 1}, {"b": 5}]})", {},
+       R"({"updatedFields": {"a.1.b": 5}, "removedFields": [], "truncatedArrays": []})"},
+  };
+  for (const OperatorCase& c : cases) {
+    std::string got =
+        UpdateDescription(bson::DocView(Bson(c.before)), bson::DocView(Bson(c.after)), false, c.whole);
+    EXPECT_EQ(Json(got), Json(Bson(c.want))) << c.before << " -> " << c.after;
+  }
+}
+
 // The manual's disambiguatedPaths: numeric field names and array indices, the indices as
 // integers.
 TEST(UpdateDescriptionTest, DisambiguatesNumericComponents) {

@@ -30,6 +30,7 @@ bool Identical(const bson::ValueView& a, const bson::ValueView& b) {
 }
 
 struct Diff {
+  const std::vector<WholePath>* whole = nullptr;
   std::vector<std::pair<Path, bson::ValueView>> updated;
   std::vector<Path> removed;
   std::vector<std::pair<Path, int32_t>> truncated;
@@ -66,13 +67,17 @@ struct Diff {
       removed.push_back(path);
       path.pop_back();
     }
+    std::vector<const WholePath*> target(new_fields.size(), nullptr);
     for (size_t i = 0; i < new_fields.size(); ++i) {
       const bson::ElementView* old = match[i];
-      if (old == nullptr || Identical(old->value, new_fields[i].value) || Nested(old->value, new_fields[i].value)) {
-        continue;
-      }
+      if (old == nullptr || Identical(old->value, new_fields[i].value)) continue;
       path.emplace_back(std::string(new_fields[i].key));
-      updated.emplace_back(path, new_fields[i].value);
+      target[i] = Target(path);
+      if (target[i] != nullptr && target[i]->appends && Appended(path, old->value, new_fields[i].value)) {
+        // logged element by element (below, with the added fields' section)
+      } else if (target[i] != nullptr || !Nested(old->value, new_fields[i].value)) {
+        updated.emplace_back(path, new_fields[i].value);
+      }
       path.pop_back();
     }
     for (size_t i = 0; i < new_fields.size(); ++i) {
@@ -83,13 +88,46 @@ struct Diff {
     }
     for (size_t i = 0; i < new_fields.size(); ++i) {
       const bson::ElementView* old = match[i];
-      if (old == nullptr || Identical(old->value, new_fields[i].value) || !Nested(old->value, new_fields[i].value)) {
-        continue;
-      }
+      if (old == nullptr || Identical(old->value, new_fields[i].value)) continue;
       path.emplace_back(std::string(new_fields[i].key));
-      Inside(path, old->value, new_fields[i].value);
+      if (target[i] != nullptr && target[i]->appends && Appended(path, old->value, new_fields[i].value)) {
+        // As MongoDB logs an append to a non-empty array: each new element by its index.
+        std::vector<bson::ValueView> now;
+        for (const bson::ElementView& e : new_fields[i].value.Doc()) now.push_back(e.value);
+        size_t had = 0;
+        for (const bson::ElementView& e : old->value.Doc()) had += (static_cast<void>(e), 1);
+        for (size_t j = had; j < now.size(); ++j) {
+          path.emplace_back(static_cast<int32_t>(j));
+          updated.emplace_back(path, now[j]);
+          path.pop_back();
+        }
+      } else if (target[i] == nullptr && Nested(old->value, new_fields[i].value)) {
+        Inside(path, old->value, new_fields[i].value);
+      }
       path.pop_back();
     }
+  }
+
+  // The operator target at `path`, if any.
+  const WholePath* Target(const Path& path) const {
+    if (whole == nullptr || whole->empty()) return nullptr;
+    std::string dotted = Dotted(path);
+    for (const WholePath& w : *whole) {
+      if (w.path == dotted) return &w;
+    }
+    return nullptr;
+  }
+
+  // Whether `after` is the non-empty array `before` with elements added at its end.
+  static bool Appended(const Path&, const bson::ValueView& before, const bson::ValueView& after) {
+    if (before.type != BsonType::kArray || after.type != BsonType::kArray) return false;
+    auto b = before.Doc().begin(), be = before.Doc().end();
+    auto a = after.Doc().begin(), ae = after.Doc().end();
+    if (b == be) return false;
+    for (; b != be; ++b, ++a) {
+      if (a == ae || !Identical((*b).value, (*a).value)) return false;
+    }
+    return a != ae;
   }
 
   static bool Nested(const bson::ValueView& a, const bson::ValueView& b) {
@@ -141,8 +179,10 @@ void AppendComponents(bson::Builder* b, std::string_view key, const Path& path) 
 
 }  // namespace
 
-std::string UpdateDescription(bson::DocView before, bson::DocView after, bool disambiguate) {
+std::string UpdateDescription(bson::DocView before, bson::DocView after, bool disambiguate,
+                              const std::vector<WholePath>& whole) {
   Diff diff;
+  diff.whole = &whole;
   Path path;
   diff.Object(path, before, after);
   bson::Builder b;

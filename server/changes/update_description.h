@@ -7,6 +7,7 @@
 // became shorter is truncated (and its surviving elements compared).
 
 #include <string>
+#include <vector>
 
 #include "document/bson_view.h"
 
@@ -17,6 +18,16 @@ namespace micromongo::changes {
 // disambiguatedPaths: {<path>: [<components>]} for each path with a numeric component
 // (array indices as integers, field names as strings), as MongoDB shows with
 // showExpandedEvents.
-std::string UpdateDescription(bson::DocView before, bson::DocView after, bool disambiguate);
+//
+// `whole`: for updates by operators, the paths MongoDB logs as a whole (an operator's
+// target: its new value, not what changed inside it), and whether elements appended to a
+// non-empty array there are logged one by one ($push, $addToSet). Paths elsewhere are
+// compared inside, as for pipelines and positional operators.
+struct WholePath {
+  std::string path;
+  bool appends = false;
+};
+std::string UpdateDescription(bson::DocView before, bson::DocView after, bool disambiguate,
+                              const std::vector<WholePath>& whole = {});
 
 }  // namespace micromongo::changes

@@ -28,8 +28,17 @@ storage::RecordWrite WriteKind(const update::Update& u) {
 
 // An update event's updateDescription (none for a replacement: its event has the whole
 // document).
-std::string Description(const update::Update& u, DocView before, DocView after) {
-  return u.is_replacement() ? std::string() : changes::UpdateDescription(before, after, /*disambiguate=*/true);
+// An update's operator targets, as UpdateDescription takes them.
+std::vector<changes::WholePath> WholePaths(const update::Update& u) {
+  std::vector<changes::WholePath> whole;
+  for (update::Update::LoggedPath& p : u.LoggedPaths()) whole.push_back({std::move(p.path), p.appends});
+  return whole;
+}
+
+std::string Description(const update::Update& u, const std::vector<changes::WholePath>& whole, DocView before,
+                        DocView after) {
+  if (u.is_replacement()) return std::string();
+  return changes::UpdateDescription(before, after, /*disambiguate=*/true, whole);
 }
 
 // The document an upsert starts from: the filter's top-level equality conditions.
@@ -239,6 +248,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
   ChunkedWriter writer(ns->db.get(), /*pipelined=*/multi && ns->indexes.empty());
   Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint);
+  const std::vector<changes::WholePath> whole = WholePaths(update);
   std::string key, doc, updated;  // reused across documents
   absl::Status failure;
   while (true) {
@@ -254,7 +264,8 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
       if (!failure.ok()) break;
       failure = ns->WriteIndexEntries(writer.unit(), &old, &now);
       if (!failure.ok()) break;
-      writer.unit()->PutRecord(ns->coll.get(), key, updated, WriteKind(update), doc, Description(update, old, now));
+      writer.unit()->PutRecord(ns->coll.get(), key, updated, WriteKind(update), doc,
+                               Description(update, whole, old, now));
       ++out.modified_count;
       failure = writer.DocumentDone();
       if (!failure.ok()) break;
@@ -405,7 +416,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     if (auto s = ns->CheckValid(now, &old); !s.ok()) return s;
     if (auto s = ns->WriteIndexEntries(&unit, &old, &now); !s.ok()) return s;
     unit.PutRecord(ns->coll.get(), best_key, updated, WriteKind(*spec.update), best_doc,
-                   Description(*spec.update, old, now));
+                   Description(*spec.update, WholePaths(*spec.update), old, now));
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
   }
   out.updated_existing = true;

@@ -177,7 +177,7 @@ absl::StatusOr<std::unique_ptr<Update>> Update::Parse(
         return MongoError(kBadValue, StrCat("The source and target field for $rename must not be "
                                             "on the same path: ", f.key));
       }
-      Op op{std::move(path), *std::move(modifier), positional};
+      Op op{std::move(path), *std::move(modifier), positional, e.key == "$push" || e.key == "$addToSet"};
       if (!positional && op.path.size() == 1 && f.key != "_id") {
         if (e.key == "$set") op.flat = Op::Flat::kSet;
         if (e.key == "$unset") op.flat = Op::Flat::kUnset;
@@ -297,6 +297,16 @@ absl::Status Update::ExpandPositional(const Document& doc, const query::FieldPat
     return absl::OkStatus();
   };
   return walk(nullptr, 0, "");
+}
+
+std::vector<Update::LoggedPath> Update::LoggedPaths() const {
+  std::vector<LoggedPath> out;
+  for (const Op& op : ops_) {
+    if (op.positional) continue;
+    out.push_back({op.path.dotted(), op.appends});
+    if (const query::FieldPath* to = op.modifier->destination()) out.push_back({to->dotted(), false});
+  }
+  return out;
 }
 
 absl::Status Update::Apply(Document* doc, const ApplyContext& context,

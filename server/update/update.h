@@ -43,6 +43,17 @@ class Update {
 
   bool is_replacement() const { return replacement_.has_value(); }
 
+  // How MongoDB logs this update's changes (for a change event's updateDescription): the
+  // dotted paths its operators write as a whole, with `appends` for $push and $addToSet,
+  // whose elements added at the end of a non-empty array are logged one by one ("a.3").
+  // Operators on positional paths ($, $[], $[id]) are not listed. Empty for replacements
+  // and pipelines, whose changes MongoDB diffs.
+  struct LoggedPath {
+    std::string path;
+    bool appends = false;
+  };
+  std::vector<LoggedPath> LoggedPaths() const;
+
   // Applies the update to `doc`, keeping its _id (66, ImmutableField, if the update would
   // change it). `filter` is the query that selected the document (for the positional $).
   // On error `doc` may be partly modified: callers discard it.
@@ -60,6 +71,7 @@ class Update {
     query::FieldPath path;
     std::unique_ptr<Modifier> modifier;
     bool positional = false;  // has $, $[] or $[id] components
+    bool appends = false;     // $push or $addToSet
     // For the BSON fast path: $set / $unset / $inc of a top-level field other than _id.
     enum class Flat { kNone, kSet, kUnset, kInc } flat = Flat::kNone;
     Value operand;
