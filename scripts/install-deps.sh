@@ -19,6 +19,9 @@ test_packages=(
   python3 python3-grpcio python3-grpc-tools python3-protobuf
   # tests/container_test.sh builds and runs the image without a Docker daemon or registry
   podman podman-compose runc debootstrap
+  # the network stack whose DNS lets compose services reach each other by name (without
+  # them apt satisfies podman's network dependency with CNI plugins that resolve no names)
+  netavark aardvark-dns
 )
 
 packages=("${build_packages[@]}")

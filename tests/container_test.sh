@@ -39,6 +39,10 @@ cat > "$work/containers.conf" <<CONF
 default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
 [engine]
 runtime = "runc"
+[network]
+# netavark's aardvark-dns resolves compose service names (the app reaches "micromongo");
+# podman would keep CNI, which resolves none, on a machine where CNI came first.
+network_backend = "netavark"
 CONF
 export CONTAINERS_CONF="$work/containers.conf"
 # podman builds OCI images by default, and OCI images have no HEALTHCHECK.
