@@ -507,6 +507,7 @@ void WriteUnit::Reset() {
   count_deltas_.clear();
   multikey_.clear();
   pending_index_.clear();
+  changes_.clear();
 }
 
 absl::Status Database::DropBuildEntries(uint32_t coll_id, uint32_t index_id) {
