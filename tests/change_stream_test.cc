@@ -339,6 +339,44 @@ TEST_F(ChangeStreamE2E, ManyWatchersAtOnceWhileOtherCallsGoOn) {
   }
 }
 
+// Concurrent writers in several databases: a worker-wide stream sees every committed write
+// exactly once, in strictly increasing cluster time (commits that finish out of order are
+// not read past), and each writer's own writes in the order it made them.
+TEST_F(ChangeStreamE2E, ConcurrentWritersAcrossDatabasesAreSeenOnceInClusterTimeOrder) {
+  ChangeStream all = client_->Watch({D(R"({"$match": {"operationType": "insert"}})")});
+  const int kWriters = 4, kEach = 300;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      Collection c = client_->Db("db" + std::to_string(w % 2))["w" + std::to_string(w)];
+      for (int i = 0; i < kEach; ++i) {
+        if (i % 3 == 0) {
+          c.InsertMany({Document{{"_id", i}, {"w", w}}});
+        } else {
+          c.InsertOne(Document{{"_id", i}, {"w", w}});
+        }
+      }
+    });
+  }
+  std::vector<Document> events;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (events.size() < static_cast<size_t>(kWriters * kEach) && std::chrono::steady_clock::now() < deadline) {
+    if (auto e = all.TryNext()) events.push_back(*std::move(e));
+  }
+  for (std::thread& t : writers) t.join();
+  ASSERT_EQ(events.size(), static_cast<size_t>(kWriters * kEach));
+  std::vector<int> next(kWriters, 0);
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i > 0) {
+      ASSERT_LT(events[i - 1].Get("clusterTime").AsTimestamp(), events[i].Get("clusterTime").AsTimestamp());
+    }
+    const Document& doc = events[i].Get("fullDocument").AsDocument();
+    int w = doc.Get("w").AsInt32();
+    ASSERT_EQ(doc.Get("_id").AsInt32(), next[w]++) << "writer " << w;
+  }
+  EXPECT_FALSE(all.TryNext());
+}
+
 TEST_F(ChangeStreamE2E, TokenAdvancesWithoutEvents) {
   Collection c = Coll();
   ChangeStream s = c.Watch({}, {.max_await_time = std::chrono::milliseconds(50)});
