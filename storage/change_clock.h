@@ -29,8 +29,6 @@ class ChangeClock {
   void Advance(uint64_t ts);
   // Waits until Visible() passes `ts`, at most `timeout`; returns Visible().
   uint64_t WaitPast(uint64_t ts, std::chrono::milliseconds timeout) const;
-  // Wakes every waiter (a stream being cancelled).
-  void NotifyAll() const { cv_.notify_all(); }
 
  private:
   uint64_t VisibleLocked() const { return in_flight_.empty() ? last_ : *in_flight_.begin() - 1; }

@@ -688,13 +688,6 @@ absl::Status Database::TrimChanges(uint64_t before) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> Database::OldestChange() {
-  auto it = kv_->NewIterator(std::string(1, kLogPrefix), std::string(1, kLogPrefix + 1));
-  it->Seek(std::string(1, kLogPrefix));
-  if (!it->Valid()) return it->status().ok() ? absl::StatusOr<uint64_t>(0) : it->status();
-  return ReadBigEndian64(it->key().data() + 1);
-}
-
 absl::StatusOr<uint64_t> Database::EnforceChangeRetention(uint64_t max_bytes, uint64_t min_time) {
   uint64_t cut = std::max(min_time, changes_trimmed_before());
   std::string lo(1, kLogPrefix), hi(1, kLogPrefix + 1);

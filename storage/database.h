@@ -247,8 +247,6 @@ class Database {
   // it is gone (changes_trimmed_before()).
   absl::Status TrimChanges(uint64_t before);
   uint64_t changes_trimmed_before() const { return trimmed_before_.load(std::memory_order_acquire); }
-  // Time of the oldest change record held (0: none).
-  absl::StatusOr<uint64_t> OldestChange();
   // Retention: trims the change records older than `min_time`, then the oldest ones while
   // the log holds more than about `max_bytes`. Returns the records' new trim point.
   absl::StatusOr<uint64_t> EnforceChangeRetention(uint64_t max_bytes, uint64_t min_time);

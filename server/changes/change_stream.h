@@ -85,6 +85,7 @@ class ChangeStream {
   uint64_t cursor_ = 0;  // every change up to this time has been read
   ResumeToken last_token_;
   bool invalidated_ = false;
+  bool listed_all_ = false;  // a worker-wide stream listed the data root
 };
 
 }  // namespace micromongo::changes

@@ -67,15 +67,17 @@ struct Diff {
       removed.push_back(path);
       path.pop_back();
     }
+    // Per changed field: whether an operator targets it, and how many elements its array
+    // had when the operator only appended to it (logged element by element, below).
     std::vector<const WholePath*> target(new_fields.size(), nullptr);
+    std::vector<size_t> appended_to(new_fields.size(), 0);
     for (size_t i = 0; i < new_fields.size(); ++i) {
       const bson::ElementView* old = match[i];
       if (old == nullptr || Identical(old->value, new_fields[i].value)) continue;
       path.emplace_back(std::string(new_fields[i].key));
       target[i] = Target(path);
-      if (target[i] != nullptr && target[i]->appends && Appended(path, old->value, new_fields[i].value)) {
-        // logged element by element (below, with the added fields' section)
-      } else if (target[i] != nullptr || !Nested(old->value, new_fields[i].value)) {
+      if (target[i] != nullptr && target[i]->appends) appended_to[i] = AppendedTo(old->value, new_fields[i].value);
+      if (appended_to[i] == 0 && (target[i] != nullptr || !Nested(old->value, new_fields[i].value))) {
         updated.emplace_back(path, new_fields[i].value);
       }
       path.pop_back();
@@ -90,16 +92,16 @@ struct Diff {
       const bson::ElementView* old = match[i];
       if (old == nullptr || Identical(old->value, new_fields[i].value)) continue;
       path.emplace_back(std::string(new_fields[i].key));
-      if (target[i] != nullptr && target[i]->appends && Appended(path, old->value, new_fields[i].value)) {
+      if (appended_to[i] > 0) {
         // As MongoDB logs an append to a non-empty array: each new element by its index.
-        std::vector<bson::ValueView> now;
-        for (const bson::ElementView& e : new_fields[i].value.Doc()) now.push_back(e.value);
-        size_t had = 0;
-        for (const bson::ElementView& e : old->value.Doc()) had += (static_cast<void>(e), 1);
-        for (size_t j = had; j < now.size(); ++j) {
-          path.emplace_back(static_cast<int32_t>(j));
-          updated.emplace_back(path, now[j]);
-          path.pop_back();
+        size_t j = 0;
+        for (const bson::ElementView& e : new_fields[i].value.Doc()) {
+          if (j >= appended_to[i]) {
+            path.emplace_back(static_cast<int32_t>(j));
+            updated.emplace_back(path, e.value);
+            path.pop_back();
+          }
+          ++j;
         }
       } else if (target[i] == nullptr && Nested(old->value, new_fields[i].value)) {
         Inside(path, old->value, new_fields[i].value);
@@ -118,16 +120,17 @@ struct Diff {
     return nullptr;
   }
 
-  // Whether `after` is the non-empty array `before` with elements added at its end.
-  static bool Appended(const Path&, const bson::ValueView& before, const bson::ValueView& after) {
-    if (before.type != BsonType::kArray || after.type != BsonType::kArray) return false;
+  // The size of the non-empty array `before` when `after` is it with elements added at
+  // its end; else 0.
+  static size_t AppendedTo(const bson::ValueView& before, const bson::ValueView& after) {
+    if (before.type != BsonType::kArray || after.type != BsonType::kArray) return 0;
     auto b = before.Doc().begin(), be = before.Doc().end();
     auto a = after.Doc().begin(), ae = after.Doc().end();
-    if (b == be) return false;
-    for (; b != be; ++b, ++a) {
-      if (a == ae || !Identical((*b).value, (*a).value)) return false;
+    size_t n = 0;
+    for (; b != be; ++b, ++a, ++n) {
+      if (a == ae || !Identical((*b).value, (*a).value)) return 0;
     }
-    return a != ae;
+    return a != ae ? n : 0;
   }
 
   static bool Nested(const bson::ValueView& a, const bson::ValueView& b) {
