@@ -222,7 +222,7 @@ TEST(DatabaseTest, IndexBuildCutShortByACrashIsRemovedOnOpen) {
     auto engine = Engine::Open({.data_dir = dir.path()});
     auto db = *(*engine)->GetDatabase("app", true);
     (void)db->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
-      (void)PutEntries(c, id, sink, 50000);
+      (void)PutEntries(c, id, sink, 250000);
       _exit(HasEntry(db.get(), c.id(), id, 0) && c.id() == 1 && id == 2 ? 0 : 1);
       return absl::OkStatus();
     });
@@ -237,7 +237,7 @@ TEST(DatabaseTest, IndexBuildCutShortByACrashIsRemovedOnOpen) {
   ASSERT_NE(db->FindCollection("docs"), nullptr);
   EXPECT_TRUE(db->FindCollection("docs")->indexes().empty());
   EXPECT_FALSE(HasEntry(db.get(), 1, 2, 0));
-  EXPECT_FALSE(HasEntry(db.get(), 1, 2, 19999));
+  EXPECT_FALSE(HasEntry(db.get(), 1, 2, 199999));
   // The interrupted build's id is never handed out again.
   uint32_t next = 0;
   ASSERT_TRUE(db->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection&, uint32_t id, IndexBuildSink*) {

@@ -50,6 +50,8 @@ class KvBatch {
   virtual void Delete(std::string_view key) = 0;
   virtual void DeleteRange(std::string_view begin, std::string_view end) = 0;
   virtual size_t Count() const = 0;
+  // The bytes of the keys and values so far.
+  virtual size_t ByteSize() const = 0;
 };
 
 // One database's key space (one RocksDB instance). Thread-safe.

@@ -138,6 +138,7 @@ class RocksBatch : public KvBatch {
     Add(Kind::kDeleteRange, b, e);
   }
   size_t Count() const override { return ops_.size(); }
+  size_t ByteSize() const override { return data_.size(); }
 
   // The WriteBatch of the operations so far.
   rocksdb::WriteBatch Build() const {

@@ -339,6 +339,9 @@ std::string Collection::CreateIndex(const Document& keys, const IndexOptions& op
     o.Append("partialFilterExpression", *options.partial_filter_expression);
   }
   if (options.wildcard_projection) o.Append("wildcardProjection", *options.wildcard_projection);
+  if (options.weights) o.Append("weights", *options.weights);
+  if (!options.default_language.empty()) o.Append("default_language", options.default_language);
+  if (!options.language_override.empty()) o.Append("language_override", options.language_override);
   internal::SetBson(model->mutable_options(), o);
   v1::CreateIndexesReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->CreateIndexes(c, request, &reply); });

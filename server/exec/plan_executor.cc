@@ -126,6 +126,7 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
   if (!buffered_.empty()) {
     Member& m = buffered_.front();
     if (key != nullptr) *key = KeyDocument(m);
+    text_score_ = m.has_text_score ? std::optional<double>(m.text_score) : std::nullopt;
     *record_key = std::move(m.record_key);
     *doc = std::move(m.doc);
     buffered_.pop_front();
@@ -149,6 +150,7 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
     if (*s == State::kAdvanced) {
       ++returned_;
       if (key != nullptr) *key = KeyDocument(member_);
+      text_score_ = member_.has_text_score ? std::optional<double>(member_.text_score) : std::nullopt;
       *record_key = std::move(member_.record_key);
       *doc = std::move(member_.doc);
       return true;

@@ -8,6 +8,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ class PlanExecutor {
   // IDHACK; {} from a collection scan). False at the end.
   absl::StatusOr<bool> Next(std::string* record_key, std::string* doc, std::string* key = nullptr);
 
+  // The $text score of the result Next() returned last (nullopt: not a text query).
+  std::optional<double> text_score() const { return text_score_; }
   const planner::QuerySolution& solution() const { return solutions_[winner_]; }
   bool provides_sort() const { return solution().provides_sort; }
   bool covered() const { return solution().covered; }
@@ -63,6 +66,7 @@ class PlanExecutor {
   bool batch_fetches_ = false;
   bool eof_ = false;
   Member member_;
+  std::optional<double> text_score_;
 };
 
 }  // namespace micromongo::exec

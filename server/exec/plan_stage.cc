@@ -5,6 +5,7 @@
 #include "document/builder.h"
 #include "document/compare.h"
 #include "exec/index_scan.h"
+#include "exec/text_stages.h"
 #include "storage/key_codec.h"
 
 namespace micromongo::exec {
@@ -391,6 +392,8 @@ absl::StatusOr<std::unique_ptr<PlanStage>> BuildStages(const planner::PlanNode& 
     case planner::NodeKind::kSortMerge:
       return std::unique_ptr<PlanStage>(
           std::make_unique<SortMergeStage>(node, std::move(children), ctx.filter ? ctx.filter->collator() : nullptr));
+    case planner::NodeKind::kTextOr: return MakeTextOrStage(node, ctx, std::move(children));
+    case planner::NodeKind::kTextMatch: return MakeTextMatchStage(node, std::move(children[0]));
   }
   return absl::InternalError("unknown plan node");
 }

@@ -28,6 +28,9 @@ struct Member {
   bool has_doc = false;
   std::string key_values;  // an index entry's key values (BSON, empty names)
   const planner::IndexEntry* index = nullptr;  // the index of key_values (null: none)
+  // $text's score ({$meta: "textScore"}), set by TEXT_OR.
+  double text_score = 0;
+  bool has_text_score = false;
 };
 
 enum class State { kAdvanced, kNeedTime, kEof };

@@ -19,7 +19,7 @@ namespace {
 constexpr ValueView kUndefinedValue{BsonType::kUndefined, "", 0};
 
 bool IsUnsupportedType(std::string_view t) {
-  return t == "text" || t == "2dsphere" || t == "2d" || t == "geoHaystack" || t == "columnstore";
+  return t == "2dsphere" || t == "2d" || t == "geoHaystack" || t == "columnstore";
 }
 
 // The values one key field reaches in a document, and which array (if any) supplied
@@ -110,8 +110,18 @@ std::string IndexSpec::DefaultName(DocView keys) {
 
 absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
   if (keys.empty()) return MongoError(kCannotCreateIndex, "Index keys cannot be empty.");
+  std::optional<text::TextIndexDefinition> text;
+  if (text::IsTextKeyPattern(keys)) {
+    auto def = text::BuildTextIndex(keys, options);
+    if (!def.ok()) return def.status();
+    text = *std::move(def);
+  }
   int hashed = 0;
   for (const bson::ElementView& e : keys) {
+    if (text && ((e.value.type == BsonType::kString && e.value.String() == "text") || e.key == "_fts" ||
+                 e.key == "_ftsx")) {
+      continue;  // checked by BuildTextIndex
+    }
     if (e.key.empty() || e.key.front() == '.' || e.key.back() == '.' ||
         e.key.find("..") != std::string_view::npos) {
       return MongoError(kCannotCreateIndex, StrCat("Index key contains an illegal field name: '", e.key, "'"));
@@ -148,7 +158,7 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
   if (hashed > 1) {
     return MongoError(31303, "A maximum of one index field is allowed to be hashed but found 2");
   }
-  const bool wildcard = keys.CountElements() == 1 &&
+  const bool wildcard = !text && keys.CountElements() == 1 &&
                         (keys.begin()->key == "$**" || keys.begin()->key.ends_with(".$**"));
   {
     ValueView projection;
@@ -173,9 +183,10 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
       if (!made.ok()) return made.status();
     }
   }
+  if (text && hashed > 0) return MongoError(kCannotCreateIndex, "a text index cannot have a hashed field");
   bson::Builder spec;
   spec.AppendInt32("v", 2);
-  spec.AppendDocument("key", keys);
+  spec.AppendDocument("key", text ? DocView(text->key_pattern) : keys);
   std::string name = DefaultName(keys);
   ValueView name_v;
   if (options.Find("name", &name_v)) {
@@ -189,6 +200,10 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
   bool unique = false;
   for (const bson::ElementView& e : options) {
     if (e.key == "name") continue;
+    if (text && text::IsTextOption(e.key)) continue;  // appended below, validated
+    if (text && e.key == "collation") {
+      return MongoError(kCannotCreateIndex, "Index type 'text' does not support collation");
+    }
     if (e.key == "unique" || e.key == "sparse" || e.key == "hidden") {
       if (e.value.type != BsonType::kBool) {
         return MongoError(kTypeMismatch, StrCat("The field '", e.key, "' must be a boolean"));
@@ -240,6 +255,9 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
   if (unique && hashed > 0) {
     return MongoError(16764, "Currently hashed indexes cannot guarantee uniqueness. Use a regular index.");
   }
+  if (text) {
+    for (const bson::ElementView& e : DocView(text->options)) spec.AppendView(e.key, e.value);
+  }
   return std::move(spec).Finish();
 }
 
@@ -267,12 +285,21 @@ absl::StatusOr<IndexSpec> IndexSpec::Parse(DocView spec) {
   }
   for (const bson::ElementView& e : key.Doc()) {
     KeyField f{query::FieldPath(e.key), KeyKind::kAscending};
-    if (e.value.type == BsonType::kString && e.value.String() == "hashed") {
+    if (e.key == "_fts") {
+      f.kind = KeyKind::kText;
+    } else if (e.key == "_ftsx") {
+      f.kind = KeyKind::kTextScore;
+    } else if (e.value.type == BsonType::kString && e.value.String() == "hashed") {
       f.kind = KeyKind::kHashed;
     } else if (e.value.IsNumber() && e.value.AsDouble() < 0) {
       f.kind = KeyKind::kDescending;
     }
     s.fields_.push_back(std::move(f));
+  }
+  if (text::IsTextKeyPattern(key.Doc())) {
+    auto t = text::TextIndexSpec::Parse(spec);
+    if (!t.ok()) return t.status();
+    s.text_ = *std::move(t);
   }
   s.unique_ = spec.Find("unique", &flag) && flag.type == BsonType::kBool && flag.Bool();
   s.sparse_ = spec.Find("sparse", &flag) && flag.type == BsonType::kBool && flag.Bool();
@@ -328,6 +355,7 @@ absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out, uint64_t* 
     }
     return absl::OkStatus();
   }
+  if (text_ != nullptr) return TextKeys(doc, out);
   ValueView root{BsonType::kDocument, doc.data(), doc.size()};
   std::vector<FieldValues> per_field(fields_.size());
   bool any_present = false;
@@ -385,6 +413,47 @@ absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out, uint64_t* 
     }
     if (fields_.empty()) return absl::OkStatus();
   }
+}
+
+absl::Status IndexSpec::TextKeys(DocView doc, std::vector<IndexKey>* out) const {
+  // The prefix and suffix fields' one value each (arrays refused, as MongoDB does).
+  ValueView root{BsonType::kDocument, doc.data(), doc.size()};
+  std::vector<ValueView> extra(fields_.size());
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (fields_[i].kind == KeyKind::kText || fields_[i].kind == KeyKind::kTextScore) continue;
+    FieldValues fv;
+    Walk(root, fields_[i].path, 0, &fv);
+    if (fv.multikey || fv.values.size() > 1) {
+      return MongoError(16675, "cannot have a multi-key as a prefix to a text index");
+    }
+    extra[i] = fv.values.empty() ? bson::kNullValue : fv.values[0];
+  }
+  absl::flat_hash_map<std::string, double> scores;
+  if (auto s = text_->ScoreDocument(doc, &scores); !s.ok()) return s;
+  for (const auto& [term, score] : scores) {
+    IndexKey key;
+    bson::Builder values;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (fields_[i].kind == KeyKind::kText) {
+        // Terms are never collated: the index holds them as the tokenizer made them.
+        bson::Builder one;
+        one.AppendString("", term);
+        std::string bytes = std::move(one).Finish();
+        const ValueView v = DocView(bytes).begin()->value;
+        bson::AppendKeyString(v, &key.encoded);
+        values.AppendString("", term);
+      } else if (fields_[i].kind == KeyKind::kTextScore) {
+        ValueView v{BsonType::kDouble, reinterpret_cast<const char*>(&score), 8};
+        bson::AppendKeyString(v, &key.encoded);
+        values.AppendDouble("", score);
+      } else {
+        AppendKey(extra[i], fields_[i], collator_.get(), &key, &values);
+      }
+    }
+    key.values = std::move(values).Finish();
+    out->push_back(std::move(key));
+  }
+  return absl::OkStatus();
 }
 
 std::string IndexSpec::KeyValueDocument(const IndexKey& key) const {

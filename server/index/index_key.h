@@ -32,6 +32,7 @@
 #include "query/field_path.h"
 #include "index/wildcard.h"
 #include "query/matcher.h"
+#include "text/text_index.h"
 
 namespace micromongo::index {
 
@@ -40,7 +41,8 @@ struct IndexKey {
   std::string values;   // BSON document of the key values (empty names), in key-pattern order
 };
 
-enum class KeyKind { kAscending, kDescending, kHashed };
+// kText and kTextScore are a text index's _fts (a term) and _ftsx (its score) fields.
+enum class KeyKind { kAscending, kDescending, kHashed, kText, kTextScore };
 
 struct KeyField {
   query::FieldPath path;
@@ -53,7 +55,8 @@ class IndexSpec {
   // Validates createIndex's keys and options and returns the index document to store.
   // Errors: 67 (CannotCreateIndex) for bad key patterns, 2 for bad options, 197
   // (InvalidIndexSpecificationOption) for options an index kind does not take, 238 for
-  // index types not supported (text, 2dsphere, 2d).
+  // index types not supported (2dsphere, 2d); a text index's own codes (text_index.h),
+  // and 67 for options a text index does not take (collation).
   static absl::StatusOr<std::string> Build(bson::DocView keys, bson::DocView options);
   // MongoDB's default name: "a_1_b_-1".
   static std::string DefaultName(bson::DocView keys);
@@ -72,6 +75,9 @@ class IndexSpec {
   // entries laid out as those of {"$_path": 1, <path>: 1} (see wildcard.h).
   bool wildcard() const { return wildcard_ != nullptr; }
   const WildcardProjection* wildcard_projection() const { return wildcard_.get(); }
+  // A text index ({..., _fts: "text", _ftsx: 1, ...}): its weights and languages. Its keys
+  // are one per term of the document (prefix values, term, score, suffix values).
+  const text::TextIndexSpec* text() const { return text_.get(); }
   std::optional<int64_t> expire_after_seconds() const { return expire_after_seconds_; }
   // The index's collation (null: binary), under which its string keys are encoded.
   const bson::Collator* collator() const { return collator_.get(); }
@@ -84,7 +90,9 @@ class IndexSpec {
   // The distinct keys of `doc` (none for a sparse index when every key field is missing,
   // or a partial index whose filter the document does not match). `multikey`, if given,
   // gets bit i set when an array lies along key field i's path in `doc`.
-  // Errors: 171 (CannotIndexParallelArrays), 16766 (an array under a hashed field).
+  // Errors: 171 (CannotIndexParallelArrays), 16766 (an array under a hashed field); for a
+  // text index 16675 (an array under a prefix or suffix field), 17261 and 17262 (a bad
+  // language override).
   absl::Status Keys(bson::DocView doc, std::vector<IndexKey>* out, uint64_t* multikey = nullptr) const;
 
   // {field: value, ...} of a key: the keyValue of a DuplicateKey error.
@@ -102,6 +110,9 @@ class IndexSpec {
   std::shared_ptr<const query::Matcher> partial_;
   std::shared_ptr<const bson::Collator> collator_;
   std::shared_ptr<const WildcardProjection> wildcard_;
+  std::shared_ptr<const text::TextIndexSpec> text_;
+
+  absl::Status TextKeys(bson::DocView doc, std::vector<IndexKey>* out) const;
 };
 
 // An index entry's value: the key values (for covered queries) then the key string of the

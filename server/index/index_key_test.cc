@@ -121,6 +121,29 @@ TEST(IndexKeyTest, ParallelArraysCannotBeIndexed) {
   EXPECT_EQ(MongoCodeOf(spec.Keys(bson::DocView(*doc), &keys)), kCannotIndexParallelArrays);
 }
 
+TEST(IndexKeyTest, TextIndexesKeyEveryTermWithItsScore) {
+  // Compound: the prefix value, then one (term, score) per term; stop words and repeats
+  // folded as MongoDB's scoreDocument does.
+  IndexSpec spec = Spec(R"({"a":  1, "t":  "text"})");
+  ASSERT_NE(spec.text(), nullptr);
+  EXPECT_EQ(bson::BsonToJson(std::string(spec.key_pattern().bytes())), R"({"a": 1, "_fts": "text", "_ftsx": 1})");
+  EXPECT_EQ(KeyValues(spec, R"({"a":  5, "t":  "Coffee and cakes"})"),
+            (std::vector<std::string>{R"({"a": 5, "_fts": "cake", "_ftsx": 0.75})",
+                                      R"({"a": 5, "_fts": "coffe", "_ftsx": 0.75})"}));
+  EXPECT_EQ(KeyValues(spec, R"({"a":  5, "t":  7})"), (std::vector<std::string>{}));
+  std::vector<IndexKey> keys;
+  auto arr = bson::JsonToBson(R"({"a":  [1, 2], "t":  "x"})");
+  EXPECT_EQ(MongoCodeOf(spec.Keys(bson::DocView(*arr), &keys)), 16675);
+  // The stored form is accepted back (a restore), and $** indexes every string.
+  IndexSpec again = Spec(R"({"_fts":  "text", "_ftsx":  1})", R"({"weights": {"b": 2}})");
+  EXPECT_EQ(KeyValues(again, R"({"b": "cake", "c": "pie"})"),
+            (std::vector<std::string>{R"({"_fts": "cake", "_ftsx": 2.2})"}));
+  IndexSpec all = Spec(R"({"$**": "text"})");
+  EXPECT_EQ(all.name(), "$**_text");
+  EXPECT_EQ(KeyValues(all, R"({"b": "cake", "c": {"d": ["pie"]}})"),
+            (std::vector<std::string>{R"({"_fts": "cake", "_ftsx": 1.1})", R"({"_fts": "pie", "_ftsx": 1.1})"}));
+}
+
 TEST(IndexKeyTest, BuildValidatesKeysAndOptions) {
   struct Bad {
     const char* keys;
@@ -132,7 +155,21 @@ TEST(IndexKeyTest, BuildValidatesKeysAndOptions) {
       {R"({"a": 0})", "{}", kCannotCreateIndex},
       {R"({"a": true})", "{}", kCannotCreateIndex},
       {R"({"a..b": 1})", "{}", kCannotCreateIndex},
-      {R"({"a": "text"})", "{}", kNotImplemented},
+      {R"({"a": "2dsphere"})", "{}", kNotImplemented},
+      {R"({"a": "text"})", R"({"collation": {"locale": "fr"}})", kCannotCreateIndex},
+      {R"({"a": "text"})", R"({"weights": 5})", 17284},
+      {R"({"a": "text"})", R"({"weights": {"a": "x"}})", 17283},
+      {R"({"a": "text"})", R"({"weights": {"a": 0}})", 16674},
+      {R"({"a": "text"})", R"({"weights": {"a..b": 1}})", 17291},
+      {R"({"a": "text"})", R"({"weights": {"$a": 1}})", 17292},
+      {R"({"a": "text"})", R"({"textIndexVersion": 2})", 17364},
+      {R"({"a": "text"})", R"({"default_language": 1})", 17263},
+      {R"({"a": "text"})", R"({"default_language": "xx"})", 17264},
+      {R"({"a": "text"})", R"({"language_override": "a.b"})", 17136},
+      {R"({"a": "text", "b": -2})", "{}", 17273},
+      {R"({"a": "text", "b": 1, "c": "text"})", "{}", 17389},
+      {R"({"_fts": "text", "_ftsx": 2})", "{}", 17272},
+      {R"({"_fts": 1})", "{}", 17271},
       {R"({"a": 1})", R"({"unique": 1})", kTypeMismatch},
       {R"({"a": 1})", R"({"bogus": 1})", kInvalidIndexSpecificationOption},
       {R"({"a": "hashed"})", R"({"unique": true})", 16764},

@@ -143,6 +143,10 @@ absl::StatusOr<Pipeline> Pipeline::Parse(const std::vector<Document>& stages, co
       if (spec.IsSource() && i != 0) {
         return MongoError(40602, StrCat(spec.name(), " is only valid as the first stage in a pipeline"));
       }
+      if (spec.HasText() && (k != 0 || options.kind == PipelineKind::kFacet || options.kind == PipelineKind::kUpdate ||
+                             options.kind == PipelineKind::kMergeUpdate)) {
+        return MongoError(17313, "$match with $text is only allowed as the first pipeline stage");
+      }
       if (spec.IsWriter()) {
         switch (options.kind) {
           case PipelineKind::kLookup:

@@ -55,6 +55,8 @@ class StageSpec {
   virtual bool IsWriter() const { return false; }
   // A $match: the filter a collection read can apply itself (parsed with ctx's variables).
   virtual bool IsMatch() const { return false; }
+  // A $match whose filter has $text (only the first stage may: it reads through the index).
+  virtual bool HasText() const { return false; }
   virtual absl::StatusOr<std::shared_ptr<const query::Matcher>> ReadFilter(ExecContext*) const {
     return nullptr;
   }

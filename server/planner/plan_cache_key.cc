@@ -23,6 +23,7 @@ void Shape(const query::MatchExpression* e, std::string* out) {
     case MatchKind::kNot:
     case MatchKind::kExpr:
     case MatchKind::kJsonSchema:
+    case MatchKind::kText:
       break;
     default:
       out->push_back(' ');

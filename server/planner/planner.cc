@@ -28,7 +28,7 @@ struct Pred {
 
 bool IsPath(MatchKind k) {
   return k != MatchKind::kAnd && k != MatchKind::kOr && k != MatchKind::kNot && k != MatchKind::kExpr &&
-         k != MatchKind::kJsonSchema;
+         k != MatchKind::kJsonSchema && k != MatchKind::kText;
 }
 
 const std::string& PathOf(const MatchExpression& e) {

@@ -45,6 +45,8 @@ const char* StageName(NodeKind kind) {
     case NodeKind::kFetch: return "FETCH";
     case NodeKind::kOr: return "OR";
     case NodeKind::kSortMerge: return "SORT_MERGE";
+    case NodeKind::kTextOr: return "TEXT_OR";
+    case NodeKind::kTextMatch: return "TEXT_MATCH";
   }
   return "EOF";
 }

@@ -12,6 +12,7 @@
 #include "index/index_key.h"
 #include "planner/interval.h"
 #include "query/matcher.h"
+#include "text/text_query.h"
 
 namespace micromongo::planner {
 
@@ -44,6 +45,12 @@ enum class NodeKind {
   kFetch,      // the records named by the child's entries, filtered
   kOr,         // the children's records, each once
   kSortMerge,  // the children's entries merged in sort order, each record once
+  // $text: the records of the children's text index entries (one scan per term), each once
+  // with the sum of its entries' scores, fetched and filtered by the rest of the query
+  kTextOr,
+  // $text: the child's documents that match the text query's phrases, negations and (case
+  // or diacritic sensitive) terms
+  kTextMatch,
 };
 
 struct PlanNode {
@@ -67,6 +74,10 @@ struct PlanNode {
   // below answer the rest exactly (MongoDB's EXACT tightness), so it is never re-checked.
   bool has_residual = false;
   std::shared_ptr<const query::Matcher> residual;
+  // kTextOr and kTextMatch: the text index (`index`) and the parsed query; kTextMatch: the
+  // equalities on the index's prefix fields (BSON {field: value}).
+  std::shared_ptr<const text::TextQuery> text_query;
+  std::string index_prefix;
 };
 
 struct QuerySolution {

@@ -126,6 +126,14 @@ bool ExprMatch::Matches(bson::DocView doc) const {
   return pipeline::IsTrue(*v);
 }
 
+bool TextMatch::Matches(bson::DocView) const {
+  absl::Status* error = CurrentMatchError();
+  if (error != nullptr && error->ok()) {
+    *error = absl::InternalError("$text evaluated outside of a text index plan");
+  }
+  return false;
+}
+
 bool TypeMatch::MatchesValue(const ValueView& v) const {
   if (number_ && v.IsNumber()) return true;
   for (BsonType t : types_) {

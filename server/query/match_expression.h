@@ -36,7 +36,7 @@ absl::Status*& CurrentMatchError();
 // What a node is, for code that inspects a parsed filter (the query planner, explain).
 enum class MatchKind {
   kComparison, kIn, kExists, kType, kRegex, kMod, kSize, kElemMatch, kBits,
-  kExpr, kJsonSchema, kAnd, kOr, kNot,
+  kExpr, kJsonSchema, kAnd, kOr, kNot, kText,
 };
 
 class MatchExpression {
@@ -251,6 +251,30 @@ class ExprMatch : public MatchExpression {
  private:
   std::unique_ptr<pipeline::Expression> expr_;
   const MatchEnv* env_ = nullptr;
+};
+
+// $text: {$search, $language, $caseSensitive, $diacriticSensitive}. Only a plan over the
+// collection's text index can decide it (server/text): the planner turns it into TEXT_OR
+// and TEXT_MATCH stages and leaves it out of every filter a stage applies, so evaluating
+// the node itself is an error (reported through CurrentMatchError).
+class TextMatch : public MatchExpression {
+ public:
+  TextMatch(std::string search, std::string language, bool case_sensitive, bool diacritic_sensitive)
+      : search_(std::move(search)),
+        language_(std::move(language)),
+        case_sensitive_(case_sensitive),
+        diacritic_sensitive_(diacritic_sensitive) {}
+  MatchKind kind() const override { return MatchKind::kText; }
+  const std::string& search() const { return search_; }
+  const std::string& language() const { return language_; }  // empty: the index's default
+  bool case_sensitive() const { return case_sensitive_; }
+  bool diacritic_sensitive() const { return diacritic_sensitive_; }
+  bool Matches(bson::DocView doc) const override;
+  bool MatchesElement(const bson::ValueView&) const override { return false; }
+
+ private:
+  std::string search_, language_;
+  bool case_sensitive_, diacritic_sensitive_;
 };
 
 class AndMatch : public MatchExpression {

@@ -19,12 +19,57 @@ using ExprPtr = std::unique_ptr<MatchExpression>;
 struct Nesting {
   int depth = 0;
   const pipeline::ParseContext* expr_context = nullptr;
-  Nesting Deeper() const { return {depth + 1, expr_context}; }
+  // Where $text may not appear (under $nor or $elemMatch): that operator's name, else empty.
+  std::string_view text_forbidden_in;
+  int* text_count = nullptr;  // the $text expressions parsed so far
+  Nesting Deeper() const { return {depth + 1, expr_context, text_forbidden_in, text_count}; }
+  Nesting Within(std::string_view op) const { return {depth + 1, expr_context, op, text_count}; }
 };
 
 absl::StatusOr<ExprPtr> ParseDocument(DocView filter, Nesting nesting);
 
 absl::Status BadValue(std::string_view message) { return MongoError(kBadValue, message); }
+
+// $text's operand (MongoDB's codes and messages).
+absl::StatusOr<ExprPtr> ParseText(const ValueView& operand, Nesting nesting) {
+  if (!nesting.text_forbidden_in.empty()) {
+    return BadValue(StrCat("$text is not allowed in ", nesting.text_forbidden_in));
+  }
+  if (nesting.text_count != nullptr && ++*nesting.text_count > 1) {
+    return BadValue("Too many text expressions");
+  }
+  if (operand.type != BsonType::kDocument) return MongoError(kTypeMismatch, "$text expects an object");
+  DocView d = operand.Doc();
+  ValueView search, language, case_sensitive, diacritic_sensitive;
+  int expected = 1;
+  if (!d.Find("$search", &search) || search.type != BsonType::kString) {
+    return MongoError(kTypeMismatch, "$search requires a string value");
+  }
+  std::string language_name;
+  if (d.Find("$language", &language)) {
+    ++expected;
+    if (language.type != BsonType::kString) return MongoError(kTypeMismatch, "$language requires a string value");
+    language_name = std::string(language.String());
+  }
+  bool cs = false, ds = false;
+  if (d.Find("$caseSensitive", &case_sensitive)) {
+    ++expected;
+    if (case_sensitive.type != BsonType::kBool) {
+      return MongoError(kTypeMismatch, "$caseSensitive requires a boolean value");
+    }
+    cs = case_sensitive.Bool();
+  }
+  if (d.Find("$diacriticSensitive", &diacritic_sensitive)) {
+    ++expected;
+    if (diacritic_sensitive.type != BsonType::kBool) {
+      return MongoError(kTypeMismatch, "$diacriticSensitive requires a boolean value");
+    }
+    ds = diacritic_sensitive.Bool();
+  }
+  if (static_cast<int>(d.CountElements()) != expected) return BadValue("extra fields in $text");
+  return ExprPtr(std::make_unique<TextMatch>(std::string(search.String()), std::move(language_name), cs, ds));
+}
+
 
 bool IsOperatorObject(const ValueView& v) {
   if (v.type != BsonType::kDocument) return false;
@@ -157,7 +202,8 @@ absl::StatusOr<ExprPtr> ParseElemMatch(const FieldPath& path, const ValueView& o
                  first != "$jsonSchema" && first != "$comment";
   }
   absl::StatusOr<ExprPtr> expr =
-      value_form ? ParseOperators(FieldPath(), inner, nesting.Deeper()) : ParseDocument(inner, nesting.Deeper());
+      value_form ? ParseOperators(FieldPath(), inner, nesting.Within("$elemMatch"))
+                 : ParseDocument(inner, nesting.Within("$elemMatch"));
   if (!expr.ok()) return expr.status();
   return ExprPtr(std::make_unique<ElemMatch>(path, *std::move(expr), value_form));
 }
@@ -319,7 +365,7 @@ absl::StatusOr<ExprPtr> ParseLogical(std::string_view op, const ValueView& opera
     if (e.value.type != BsonType::kDocument) {
       return BadValue(StrCat("$or/$and/$nor entries need to be full objects"));
     }
-    auto child = ParseDocument(e.value.Doc(), nesting.Deeper());
+    auto child = ParseDocument(e.value.Doc(), op == "$nor" ? nesting.Within("$nor") : nesting.Deeper());
     if (!child.ok()) return child.status();
     children.push_back(*std::move(child));
   }
@@ -355,8 +401,7 @@ absl::StatusOr<ExprPtr> ParseDocument(DocView filter, Nesting nesting) {
         }
         child = ParseJsonSchema(e.value.Doc());
       } else if (e.key == "$text") {
-        return MongoError(kNotImplemented,
-                          StrCat("query operator ", e.key, " is not supported by this server yet"));
+        child = ParseText(e.value, nesting);
       } else {
         return BadValue(StrCat("unknown top level operator: ", e.key));
       }
@@ -375,7 +420,47 @@ absl::StatusOr<ExprPtr> ParseDocument(DocView filter, Nesting nesting) {
   return ExprPtr(std::make_unique<AndMatch>(std::move(children)));
 }
 
+// The $text of an AND chain from the root.
+const TextMatch* FindText(const MatchExpression* e) {
+  if (e == nullptr) return nullptr;
+  if (e->kind() == MatchKind::kText) return static_cast<const TextMatch*>(e);
+  if (e->kind() != MatchKind::kAnd) return nullptr;
+  for (size_t i = 0; i < e->num_children(); ++i) {
+    if (const TextMatch* t = FindText(e->child(i))) return t;
+  }
+  return nullptr;
+}
+
+// `filter` without $text, also inside top-level $and entries.
+std::string StripText(DocView filter) {
+  bson::Builder out;
+  for (const ElementView& e : filter) {
+    if (e.key == "$text") continue;
+    if (e.key == "$and" && e.value.type == BsonType::kArray) {
+      size_t t = out.StartArray("$and");
+      int i = 0;
+      for (const ElementView& c : e.value.Doc()) {
+        std::string key = std::to_string(i++);
+        if (c.value.type == BsonType::kDocument) {
+          std::string stripped = StripText(c.value.Doc());
+          out.AppendDocument(key, DocView(stripped));
+        } else {
+          out.AppendView(key, c.value);
+        }
+      }
+      out.End(t);
+      continue;
+    }
+    out.AppendView(e.key, e.value);
+  }
+  return std::move(out).Finish();
+}
+
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::WithoutText() const {
+  return Parse(StripText(filter()), let_, has_let_, collator_);
+}
 
 std::optional<size_t> Matcher::FirstMatchingIndex(const Document& doc,
                                                   std::string_view array_path) const {
@@ -457,9 +542,12 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(
   if (filter.empty()) return m;
   pipeline::ParseContext expr_context{.let = m->has_let_ ? &m->let_ : nullptr,
                                       .collator = m->collator_.get()};
-  auto root = ParseDocument(filter, Nesting{0, &expr_context});
+  int text_count = 0;
+  auto root = ParseDocument(filter, Nesting{0, &expr_context, {}, &text_count});
   if (!root.ok()) return root.status();
   m->root_ = *std::move(root);
+  m->contains_text_ = text_count > 0;
+  m->text_ = FindText(m->root_.get());
   m->root_->Bind(&m->env_);
   ValueView id;
   // A string _id under a collation may equal other spellings ("a" == "A"), so it cannot be

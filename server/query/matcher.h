@@ -48,6 +48,14 @@ class Matcher {
   // The parsed tree (null for the empty filter), for the planner and explain.
   const MatchExpression* root() const { return root_.get(); }
 
+  // The filter's $text, when it is at the top level or in a top-level $and (null
+  // otherwise); contains_text() also when it is under an $or.
+  const TextMatch* text() const { return text_; }
+  bool contains_text() const { return contains_text_; }
+  // The same filter without its $text (same let variables and collation): what the stages
+  // of a text plan apply besides the text search itself.
+  absl::StatusOr<std::unique_ptr<Matcher>> WithoutText() const;
+
   // The positional operator's element: the first index of the array at `array_path` for
   // which the filter matches `doc` with that array narrowed to the one element. nullopt if
   // the filter does not constrain the path, or nothing matches.
@@ -66,6 +74,8 @@ class Matcher {
   MatchEnv env_;
   bson::ValueView id_eq_;
   bool has_id_eq_ = false;
+  const TextMatch* text_ = nullptr;
+  bool contains_text_ = false;
 };
 
 }  // namespace micromongo::query

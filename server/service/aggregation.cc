@@ -30,7 +30,35 @@ struct Prepared {
   ExecOptions options;
 };
 
+absl::Status TextScoreUnavailable() {
+  return MongoError(40218, "query requires text score metadata, but it is not available");
+}
+
+// Whether a $match filter (as given) has $text, at the top or under a logical operator.
+bool HasText(const Document& filter) {
+  for (const auto& [key, value] : filter) {
+    if (key == "$text") return true;
+    if ((key == "$and" || key == "$or") && value.type() == BsonType::kArray) {
+      for (const Value& c : value.AsArray()) {
+        if (c.type() == BsonType::kDocument && HasText(c.AsDocument())) return true;
+      }
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<Prepared> Prepare(const AggregateCommand& c) {
+  {
+    // {$meta: "textScore"} needs a first stage that $matches $text.
+    bool text_first = !c.pipeline.empty() && c.pipeline[0].size() == 1 && c.pipeline[0].begin()->first == "$match" &&
+                      c.pipeline[0].begin()->second.type() == BsonType::kDocument &&
+                      HasText(c.pipeline[0].begin()->second.AsDocument());
+    if (!text_first) {
+      for (const Document& stage : c.pipeline) {
+        if (ReadsTextScore(Value(stage))) return TextScoreUnavailable();
+      }
+    }
+  }
   if (c.collection.empty()) {
     if (auto s = storage::ValidateDatabaseName(c.db); !s.ok()) return s;
   } else if (auto s = storage::ValidateCollectionName(c.db, c.collection); !s.ok()) {
@@ -141,7 +169,28 @@ absl::StatusOr<std::vector<std::string>> AggregateAll(storage::Engine* engine, c
   return out;
 }
 
+bool ReadsTextScore(const Value& v) {
+  if (v.type() == BsonType::kArray) {
+    for (const Value& e : v.AsArray()) {
+      if (ReadsTextScore(e)) return true;
+    }
+    return false;
+  }
+  if (v.type() != BsonType::kDocument) return false;
+  const Document& d = v.AsDocument();
+  const Value* meta = d.Find("$meta");
+  if (meta != nullptr && meta->type() == BsonType::kString && meta->AsString() == "textScore") return true;
+  for (const auto& [key, value] : d) {
+    if (ReadsTextScore(value)) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const FindCommand& command) {
+  if (!command.filter->contains_text() &&
+      (command.projection_reads_text_score || (command.sort && ReadsTextScore(Value(*command.sort))))) {
+    return TextScoreUnavailable();
+  }
   ExecOptions options;
   options.db = command.db;
   if (command.filter->let() != nullptr) options.let = *command.filter->let();
@@ -195,7 +244,9 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const 
       if (command.return_key) {
         doc = meta != nullptr && meta->index_key ? bson::Encode(meta->index_key->AsDocument()) : bson::Encode(Document());
       } else if (command.projection != nullptr) {
-        auto projected = command.projection->Apply(bson::DocView(doc), command.filter.get(), command.filter->let());
+        query::Projection::ApplyContext context{command.filter.get(), command.filter->let(),
+                                                command.filter->collator(), meta};
+        auto projected = command.projection->Apply(bson::DocView(doc), context);
         if (!projected.ok()) return projected.status();
         doc = *std::move(projected);
       }
@@ -208,9 +259,10 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const 
       return doc;
     });
   } else if (command.projection != nullptr) {
-    cursor->set_transform([projection = command.projection, filter = command.filter](std::string doc,
-                                                                                     const pipeline::DocumentMeta*) {
-      return projection->Apply(bson::DocView(doc), filter.get(), filter->let());
+    cursor->set_transform([projection = command.projection, filter = command.filter](
+                              std::string doc, const pipeline::DocumentMeta* meta) {
+      query::Projection::ApplyContext context{filter.get(), filter->let(), filter->collator(), meta};
+      return projection->Apply(bson::DocView(doc), context);
     });
   }
   return std::unique_ptr<Cursor>(std::move(cursor));

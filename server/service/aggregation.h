@@ -62,7 +62,12 @@ struct FindCommand {
   // index); the projection is not applied.
   bool return_key = false;
   bool show_record_id = false;  // each result gets "$recordId" (see ReadRequest)
+  bool projection_reads_text_score = false;  // the projection has {$meta: "textScore"}
 };
+
+// Whether `v` holds {$meta: "textScore"} anywhere: what only a $text query can supply
+// (error 40218 otherwise, as MongoDB's dependency analysis gives).
+bool ReadsTextScore(const Value& v);
 
 // A find's cursor: the filter through find's access paths, then sort (top-k with a limit),
 // skip, limit and projection.

@@ -89,6 +89,7 @@ grpc::Status DataServiceImpl::Find(grpc::ServerContext*, const v1::FindRequest* 
         context.collator = command.filter->collator();
         MM_ASSIGN_OR_RETURN_GRPC(projection, query::Projection::ParseFind(bson::DocView(proj_bytes), context));
         command.projection = std::shared_ptr<const query::Projection>(std::move(projection));
+        command.projection_reads_text_score = ReadsTextScore(Value(bson::Decode(bson::DocView(proj_bytes))));
       }
     }
     if (req->has_sort()) {

@@ -127,7 +127,7 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
       stored.Find("key", &stored_key);
       bool same_name = def.name() == spec->name();
       // Wildcard indexes of one key pattern differ by their projection, as in MongoDB.
-      bool same_keys = SameKeys(stored_key.Doc(), keys) &&
+      bool same_keys = SameKeys(stored_key.Doc(), spec->key_pattern()) &&
                        SameOption(stored, DocView(*built), "wildcardProjection");
       if (same_name && same_keys) {
         if (SameKeys(stored, DocView(*built))) return spec->name();  // already there
@@ -143,6 +143,11 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
       if (same_keys) {
         return MongoError(kIndexOptionsConflict,
                           StrCat("Index already exists with a different name: ", def.name()));
+      }
+      if (spec->text() != nullptr && text::IsTextKeyPattern(stored_key.Doc())) {
+        return MongoError(kIndexOptionsConflict,
+                          StrCat("An equivalent index already exists with a different name and options: a "
+                                 "collection has at most one text index (", def.name(), ")"));
       }
     }
   }

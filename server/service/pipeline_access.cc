@@ -94,8 +94,10 @@ class PlanStageSource final : public pipeline::Stage {
       return more;
     }
     out->meta.reset();
-    if (index_key_meta_ || record_id_meta_) {
+    std::optional<double> score = exec_->text_score();
+    if (index_key_meta_ || record_id_meta_ || score) {
       auto meta = std::make_shared<pipeline::DocumentMeta>();
+      meta->text_score = score;
       if (index_key_meta_) meta->index_key = Value(bson::Decode(bson::DocView(index_key_)));
       if (record_id_meta_) {
         meta->record_id = Value(Binary{0, key_.substr(std::min(record_prefix_size_, key_.size()))});

@@ -8,6 +8,7 @@
 #include "document/status.h"
 #include "planner/index_bounds.h"
 #include "planner/plan_cache_key.h"
+#include "planner/text_plan.h"
 #include "planner/wildcard_expansion.h"
 
 namespace micromongo::service {
@@ -170,12 +171,15 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
   id.name = "_id_";
   id.spec = IdIndexSpec();
   input->indexes.push_back(std::move(id));
+  const bool has_text = request.filter->contains_text();
   for (const storage::IndexDef& def : ctx.coll->indexes()) {
     planner::IndexEntry e;
     e.id = def.id;
     e.name = std::string(def.name());
     e.spec = ParsedIndexSpec(def.spec);
     if (e.spec == nullptr) continue;
+    // A text index answers $text and nothing else.
+    if (e.spec->text() != nullptr && !has_text) continue;
     e.multikey_fields = def.multikey_fields();
     input->indexes.push_back(std::move(e));
   }
@@ -187,6 +191,15 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
     for (planner::IndexEntry& e : planner::ExpandWildcard(input->indexes[i], request.filter->root(), request.sort)) {
       input->indexes.push_back(std::move(e));
     }
+  }
+  if (has_text) {
+    // $text has one plan, over the text index (hints do not change it).
+    auto solution = planner::PlanText(*input);
+    if (!solution.ok()) return solution.status();
+    std::vector<planner::QuerySolution> solutions;
+    solutions.push_back(*std::move(solution));
+    return exec::PlanExecutor::Make(std::move(ctx), std::move(input), std::move(solutions), request.results_target,
+                                    !request.sort.empty());
   }
   const QueryHint& hint = request.hint;
   if (hint.natural != 0) {

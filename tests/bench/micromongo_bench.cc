@@ -312,6 +312,62 @@ void IndexSection(const std::string& root, int n, std::map<std::string, double>*
   bridge->Terminate();
 }
 
+// Text search over short English-like documents: each has 6 to 10 words from a common
+// vocabulary plus one of 2,000 rarer words (each in 50 documents), so that a two-word
+// query of rare words returns about 100 documents.
+void SearchSection(const std::string& root, int n, std::map<std::string, double>* r) {
+  auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/search"});
+  mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
+  client.Connect();
+  mm::Collection coll = client.Db()["articles"];
+  std::mt19937 rng(11);
+  const char* syllables[] = {"ba", "ko", "ri", "te", "mu", "sa", "lo", "ne", "di", "ga", "pu", "ve", "zo", "hi"};
+  auto word = [&](int k) {
+    std::string w;
+    for (int s = 0; s < 3; ++s) {
+      w += syllables[k % 14];
+      k /= 14;
+    }
+    return w;
+  };
+  const int common = 2000, rare = 2000;
+  std::vector<Document> batch;
+  for (int i = 0; i < n; ++i) {
+    std::string body;
+    int words = 6 + static_cast<int>(rng() % 5);
+    for (int w = 0; w < words; ++w) body += word(static_cast<int>(rng() % common)) + "s ";
+    body += "x" + word(i % rare) + "ing";
+    batch.push_back(Document{{"_id", i}, {"body", body}});
+    if (batch.size() == 1000 || i == n - 1) {
+      coll.InsertMany(batch);
+      batch.clear();
+    }
+  }
+  auto t = Clock::now();
+  coll.CreateIndex(Document{{"body", "text"}});
+  (*r)["text_index_build_docs_per_s"] = n / Seconds(Clock::now() - t);
+
+  std::vector<double> rtt, lat;
+  mm::FindOptions by_score;
+  by_score.projection = Document{{"score", Document{{"$meta", "textScore"}}}};
+  by_score.sort = Document{{"score", Document{{"$meta", "textScore"}}}};
+  for (int i = 0; i < 500; ++i) {
+    auto t0 = Clock::now();
+    client.Ping();
+    rtt.push_back(Micros(Clock::now() - t0));
+    int a = static_cast<int>(rng() % rare), b = (a + 1) % rare;
+    std::string search = "x" + word(a) + "ing x" + word(b) + "ing";
+    t0 = Clock::now();
+    size_t got = coll.Find(Document{{"$text", Document{{"$search", search}}}}, by_score).ToVector().size();
+    lat.push_back(Micros(Clock::now() - t0));
+    if (got != 100) std::fprintf(stderr, "text search returned %zu, expected 100\n", got);
+  }
+  (*r)["text_search_us_p50"] = Percentile(lat, 0.5);
+  (*r)["search_echo_rtt_us"] = Percentile(rtt, 0.5);
+  client.Close();
+  bridge->Terminate();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -325,8 +381,8 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     if (std::strcmp(argv[i], "--index-docs") == 0 && i + 1 < argc) index_docs = std::atoi(argv[++i]);
   }
-  if (!only.empty() && only != "crud" && only != "aggregation" && only != "indexes") {
-    std::fprintf(stderr, "micromongo-bench: --only crud|aggregation|indexes\n");
+  if (!only.empty() && only != "crud" && only != "aggregation" && only != "indexes" && only != "search") {
+    std::fprintf(stderr, "micromongo-bench: --only crud|aggregation|indexes|search\n");
     return 2;
   }
   std::string tmpl = (std::filesystem::temp_directory_path() / "mm-bench-XXXXXX").string();
@@ -335,6 +391,7 @@ int main(int argc, char** argv) {
 
   if (only.empty() || only == "aggregation") AggregationSection(root, n, &r);
   if (only.empty() || only == "indexes") IndexSection(root, index_docs, &r);
+  if (only.empty() || only == "search") SearchSection(root, n, &r);
   if (only.empty() || only == "crud") {
     auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/worker"});
     mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});

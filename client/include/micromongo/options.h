@@ -92,6 +92,13 @@ struct IndexOptions {
   // For a {"$**": 1} wildcard index: the fields it indexes ({a: 1, "b.c": 1}) or leaves
   // out ({a: 0}); _id only when named with 1.
   std::optional<Document> wildcard_projection;
+  // For a text index ({field: "text"}, {"$**": "text"}): each field's weight (default 1;
+  // 1 to 99999), the language of documents that name none (default "english"; "none": no
+  // stemming or stop words), and the field in which a document names its language
+  // (default "language").
+  std::optional<Document> weights;
+  std::string default_language;
+  std::string language_override;
 };
 
 // Collection::ModifyIndex (collMod's index option): the index by name or key pattern, and

@@ -20,6 +20,7 @@ class MatchSpec final : public StageSpec {
         reparse_(!options.scope.empty()) {}
 
   bool IsMatch() const override { return true; }
+  bool HasText() const override { return parsed_->contains_text(); }
 
   absl::StatusOr<std::shared_ptr<const query::Matcher>> ReadFilter(ExecContext* ctx) const override {
     // The filter parsed with the command's variables serves every execution, unless it may
