@@ -11,8 +11,8 @@ build_packages=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev librocksdb-dev libbson-dev libpcre2-dev libicu-dev
-  # Snowball stemmers for text search
-  libstemmer-dev
+  # Snowball stemmers for text search, Google's S2 for geometry on the sphere
+  libstemmer-dev libs2-dev
   # the IANA time zone database the date operators read through Abseil ("Europe/Oslo")
   tzdata
 )

@@ -8,10 +8,12 @@
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <micromongo/micromongo.h>
@@ -46,6 +48,19 @@ inline int ErrorCodeOf(const std::function<void()>& f) {
 }
 
 // True while `pid` exists and is not a zombie.
+// The int32 _ids of a cursor's documents, as a set or in the order returned.
+inline std::set<int> Ids(Cursor cursor) {
+  std::set<int> ids;
+  for (const Document& d : cursor) ids.insert(d.Get("_id").AsInt32());
+  return ids;
+}
+
+inline std::vector<int> IdsInOrder(Cursor cursor) {
+  std::vector<int> ids;
+  for (const Document& d : cursor) ids.push_back(d.Get("_id").AsInt32());
+  return ids;
+}
+
 inline bool ProcessRunning(int pid) {
   if (pid <= 0 || kill(pid, 0) != 0) return false;
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");

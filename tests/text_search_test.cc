@@ -20,18 +20,8 @@ namespace {
 constexpr char kTextDb[] = "text";
 using TextSearchTest = micromongo::testing::WorkerTest<kTextDb>;
 using micromongo::testing::ErrorCodeOf;
-
-std::set<int> Ids(mm::Cursor cursor) {
-  std::set<int> ids;
-  for (const Document& d : cursor) ids.insert(d.Get("_id").AsInt32());
-  return ids;
-}
-
-std::vector<int> IdsInOrder(mm::Cursor cursor) {
-  std::vector<int> ids;
-  for (const Document& d : cursor) ids.push_back(d.Get("_id").AsInt32());
-  return ids;
-}
+using micromongo::testing::Ids;
+using micromongo::testing::IdsInOrder;
 
 // The manual's $text examples (reference/operator/query/text): the articles collection.
 void LoadArticles(mm::Collection& coll) {

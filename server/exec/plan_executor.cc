@@ -127,6 +127,7 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
     Member& m = buffered_.front();
     if (key != nullptr) *key = KeyDocument(m);
     text_score_ = m.has_text_score ? std::optional<double>(m.text_score) : std::nullopt;
+    geo_distance_ = m.has_geo_distance ? std::optional<double>(m.geo_distance) : std::nullopt;
     *record_key = std::move(m.record_key);
     *doc = std::move(m.doc);
     buffered_.pop_front();
@@ -151,6 +152,7 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
       ++returned_;
       if (key != nullptr) *key = KeyDocument(member_);
       text_score_ = member_.has_text_score ? std::optional<double>(member_.text_score) : std::nullopt;
+      geo_distance_ = member_.has_geo_distance ? std::optional<double>(member_.geo_distance) : std::nullopt;
       *record_key = std::move(member_.record_key);
       *doc = std::move(member_.doc);
       return true;

@@ -35,6 +35,8 @@ class PlanExecutor {
 
   // The $text score of the result Next() returned last (nullopt: not a text query).
   std::optional<double> text_score() const { return text_score_; }
+  // The $near distance of the result Next() returned last (nullopt: not a $near query).
+  std::optional<double> geo_distance() const { return geo_distance_; }
   const planner::QuerySolution& solution() const { return solutions_[winner_]; }
   bool provides_sort() const { return solution().provides_sort; }
   bool covered() const { return solution().covered; }
@@ -67,6 +69,7 @@ class PlanExecutor {
   bool eof_ = false;
   Member member_;
   std::optional<double> text_score_;
+  std::optional<double> geo_distance_;
 };
 
 }  // namespace micromongo::exec

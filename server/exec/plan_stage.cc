@@ -5,6 +5,7 @@
 #include "document/builder.h"
 #include "document/compare.h"
 #include "exec/index_scan.h"
+#include "exec/geo_near_stage.h"
 #include "exec/text_stages.h"
 #include "storage/key_codec.h"
 
@@ -394,6 +395,7 @@ absl::StatusOr<std::unique_ptr<PlanStage>> BuildStages(const planner::PlanNode& 
           std::make_unique<SortMergeStage>(node, std::move(children), ctx.filter ? ctx.filter->collator() : nullptr));
     case planner::NodeKind::kTextOr: return MakeTextOrStage(node, ctx, std::move(children));
     case planner::NodeKind::kTextMatch: return MakeTextMatchStage(node, std::move(children[0]));
+    case planner::NodeKind::kGeoNear2dSphere: return MakeGeoNearStage(node, ctx);
   }
   return absl::InternalError("unknown plan node");
 }

@@ -31,6 +31,9 @@ struct Member {
   // $text's score ({$meta: "textScore"}), set by TEXT_OR.
   double text_score = 0;
   bool has_text_score = false;
+  // $near's distance ({$meta: "geoNearDistance"}), set by GEO_NEAR_2DSPHERE.
+  double geo_distance = 0;
+  bool has_geo_distance = false;
 };
 
 enum class State { kAdvanced, kNeedTime, kEof };

@@ -9,6 +9,8 @@
 #include "document/hash.h"
 #include "document/key_string.h"
 #include "document/status.h"
+#include "geo/cells.h"
+#include "geo/geometry.h"
 
 namespace micromongo::index {
 using bson::DocView;
@@ -19,7 +21,7 @@ namespace {
 constexpr ValueView kUndefinedValue{BsonType::kUndefined, "", 0};
 
 bool IsUnsupportedType(std::string_view t) {
-  return t == "2dsphere" || t == "2d" || t == "geoHaystack" || t == "columnstore";
+  return t == "2d" || t == "geoHaystack" || t == "columnstore";
 }
 
 // The values one key field reaches in a document, and which array (if any) supplied
@@ -74,6 +76,69 @@ void Walk(const ValueView& v, const query::FieldPath& path, size_t i, FieldValue
   out->values.push_back(bson::kNullValue);  // a scalar where the path continues
 }
 
+bool IsLegacyPair(const ValueView& v) {
+  int numbers = 0;
+  for (const bson::ElementView& e : v.Doc()) {
+    if (numbers == 2 || !e.value.IsNumber()) break;
+    ++numbers;
+  }
+  return numbers == 2;
+}
+
+// The values at a 2dsphere field's path that should be geometries: an array at the end is
+// one legacy pair, or a list of geometries.
+void GeoWalk(const ValueView& v, const query::FieldPath& path, size_t i, std::vector<ValueView>* out) {
+  if (i == path.size()) {
+    if (v.type == BsonType::kArray && !IsLegacyPair(v)) {
+      for (const bson::ElementView& e : v.Doc()) out->push_back(e.value);
+    } else {
+      out->push_back(v);
+    }
+    return;
+  }
+  if (v.type == BsonType::kDocument) {
+    ValueView child;
+    if (v.Doc().Find(path.part(i), &child)) GeoWalk(child, path, i + 1, out);
+    return;
+  }
+  if (v.type == BsonType::kArray) {
+    for (const bson::ElementView& e : v.Doc()) {
+      if (e.value.type == BsonType::kDocument) GeoWalk(e.value, path, i, out);
+    }
+  }
+}
+
+// The S2 cell keys of the geometries at a 2dsphere field (16755 for values that are not
+// valid geometries on the sphere).
+// `*shapes` is set when some geometry is more than one point (keyed by several or by
+// coarser cells): then queries must look for the ancestors of their cells too.
+absl::Status GeoCells(const ValueView& root, const query::FieldPath& path, std::vector<int64_t>* cells,
+                      bool* shapes) {
+  std::vector<ValueView> values;
+  GeoWalk(root, path, 0, &values);
+  for (const ValueView& v : values) {
+    if (v.type == BsonType::kNull || v.type == BsonType::kUndefined) continue;
+    auto g = geo::Geometry::FromValue(v);
+    std::string problem;
+    if (!g.ok()) {
+      problem = std::string(g.status().message());
+    } else if (!g->has_value()) {
+      problem = "Point must be an array or object";
+    } else if (!(*g)->spherical()) {
+      problem = StrCat("longitude/latitude is out of bounds, lng: ", (*g)->x(), " lat: ", (*g)->y());
+    }
+    if (!problem.empty()) {
+      return MongoError(16755, StrCat("Can't extract geo keys: ", path.dotted(), ": ", problem));
+    }
+    std::vector<int64_t> keys = geo::CellKeys(**g);
+    if (!geo::SingleLeafCell(**g)) *shapes = true;
+    cells->insert(cells->end(), keys.begin(), keys.end());
+  }
+  std::sort(cells->begin(), cells->end());
+  cells->erase(std::unique(cells->begin(), cells->end()), cells->end());
+  return absl::OkStatus();
+}
+
 void AppendKey(const ValueView& v, const KeyField& f, const bson::Collator* collator, IndexKey* key,
                bson::Builder* values) {
   size_t start = key->encoded.size();
@@ -116,7 +181,7 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
     if (!def.ok()) return def.status();
     text = *std::move(def);
   }
-  int hashed = 0;
+  int hashed = 0, geo = 0;
   for (const bson::ElementView& e : keys) {
     if (text && ((e.value.type == BsonType::kString && e.value.String() == "text") || e.key == "_fts" ||
                  e.key == "_ftsx")) {
@@ -143,6 +208,10 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
       std::string_view t = e.value.String();
       if (t == "hashed") {
         ++hashed;
+        continue;
+      }
+      if (t == "2dsphere") {
+        ++geo;
         continue;
       }
       if (IsUnsupportedType(t)) {
@@ -245,6 +314,11 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
       if (!normalized->empty()) spec.AppendDocument("collation", DocView(*normalized));
     } else if (e.key == "wildcardProjection") {
       spec.AppendView(e.key, e.value);  // checked above
+    } else if (e.key == "2dsphereIndexVersion" && geo > 0) {
+      if (!e.value.IsNumber() || (e.value.AsDouble() != 1 && e.value.AsDouble() != 2 && e.value.AsDouble() != 3)) {
+        return MongoError(kCannotCreateIndex, "unsupported geo index version { 2dsphereIndexVersion : ... }, only "
+                                              "versions: [1,2,3] are supported");
+      }
     } else if (e.key == "v" || e.key == "background" || e.key == "comment") {
       // Accepted as MongoDB does; they change nothing here.
     } else {
@@ -257,6 +331,10 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
   }
   if (text) {
     for (const bson::ElementView& e : DocView(text->options)) spec.AppendView(e.key, e.value);
+  }
+  if (geo > 0) {
+    if (text || hashed > 0) return MongoError(kCannotCreateIndex, "a 2dsphere index cannot be text or hashed too");
+    spec.AppendInt32("2dsphereIndexVersion", 3);
   }
   return std::move(spec).Finish();
 }
@@ -291,6 +369,9 @@ absl::StatusOr<IndexSpec> IndexSpec::Parse(DocView spec) {
       f.kind = KeyKind::kTextScore;
     } else if (e.value.type == BsonType::kString && e.value.String() == "hashed") {
       f.kind = KeyKind::kHashed;
+    } else if (e.value.type == BsonType::kString && e.value.String() == "2dsphere") {
+      f.kind = KeyKind::kGeo2dsphere;
+      s.geo_ = true;
     } else if (e.value.IsNumber() && e.value.AsDouble() < 0) {
       f.kind = KeyKind::kDescending;
     }
@@ -360,8 +441,26 @@ absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out, uint64_t* 
   std::vector<FieldValues> per_field(fields_.size());
   bool any_present = false;
   const FieldValues* several = nullptr;  // a field with several values (its array)
+  // A 2dsphere field's values are its cells (int64s kept here while the keys are made).
+  std::vector<std::vector<int64_t>> cells(geo_ ? fields_.size() : 0);
   for (size_t i = 0; i < fields_.size(); ++i) {
     FieldValues& fv = per_field[i];
+    if (fields_[i].kind == KeyKind::kGeo2dsphere) {
+      bool shapes = false;
+      if (auto s = GeoCells(root, fields_[i].path, &cells[i], &shapes); !s.ok()) return s;
+      if (cells[i].empty()) {
+        out->clear();
+        return absl::OkStatus();  // no geometry: not in the index
+      }
+      for (const int64_t& c : cells[i]) {
+        fv.values.push_back(ValueView{BsonType::kInt64, reinterpret_cast<const char*>(&c), 8});
+      }
+      // Marked multikey unless it is one point: then every document of the index has one
+      // leaf cell there (no duplicates to drop, no coarser cells to look for).
+      if ((shapes || cells[i].size() > 1) && multikey != nullptr) *multikey |= uint64_t{1} << std::min<size_t>(i, 63);
+      any_present = true;
+      continue;  // cells combine with any other field's values
+    }
     Walk(root, fields_[i].path, 0, &fv);
     if (fv.values.empty()) fv.values.push_back(bson::kNullValue);
     for (const ValueView& v : fv.values) {

@@ -41,13 +41,17 @@ struct IndexKey {
   std::string values;   // BSON document of the key values (empty names), in key-pattern order
 };
 
-// kText and kTextScore are a text index's _fts (a term) and _ftsx (its score) fields.
-enum class KeyKind { kAscending, kDescending, kHashed, kText, kTextScore };
+// kText and kTextScore are a text index's _fts (a term) and _ftsx (its score) fields;
+// kGeo2dsphere a 2dsphere field, keyed by S2 cells (geo/cells.h).
+enum class KeyKind { kAscending, kDescending, kHashed, kText, kTextScore, kGeo2dsphere };
 
 struct KeyField {
   query::FieldPath path;
   KeyKind kind = KeyKind::kAscending;
   bool descending() const { return kind == KeyKind::kDescending; }
+  // Whether its keys are not the document's values (hashes, terms, cells): such a field
+  // gives no sort, covers nothing and its bounds are never exact.
+  bool opaque() const { return kind != KeyKind::kAscending && kind != KeyKind::kDescending; }
 };
 
 class IndexSpec {
@@ -55,7 +59,7 @@ class IndexSpec {
   // Validates createIndex's keys and options and returns the index document to store.
   // Errors: 67 (CannotCreateIndex) for bad key patterns, 2 for bad options, 197
   // (InvalidIndexSpecificationOption) for options an index kind does not take, 238 for
-  // index types not supported (2dsphere, 2d); a text index's own codes (text_index.h),
+  // index types not supported (2d); a text index's own codes (text_index.h),
   // and 67 for options a text index does not take (collation).
   static absl::StatusOr<std::string> Build(bson::DocView keys, bson::DocView options);
   // MongoDB's default name: "a_1_b_-1".
@@ -78,6 +82,10 @@ class IndexSpec {
   // A text index ({..., _fts: "text", _ftsx: 1, ...}): its weights and languages. Its keys
   // are one per term of the document (prefix values, term, score, suffix values).
   const text::TextIndexSpec* text() const { return text_.get(); }
+  // Whether some key field is a 2dsphere field. Documents without a geometry in any of
+  // them are not in the index (MongoDB's 2dsphere indexes are sparse); a geometry that
+  // is invalid fails the write with 16755.
+  bool geo() const { return geo_; }
   std::optional<int64_t> expire_after_seconds() const { return expire_after_seconds_; }
   // The index's collation (null: binary), under which its string keys are encoded.
   const bson::Collator* collator() const { return collator_.get(); }
@@ -111,6 +119,7 @@ class IndexSpec {
   std::shared_ptr<const bson::Collator> collator_;
   std::shared_ptr<const WildcardProjection> wildcard_;
   std::shared_ptr<const text::TextIndexSpec> text_;
+  bool geo_ = false;
 
   absl::Status TextKeys(bson::DocView doc, std::vector<IndexKey>* out) const;
 };

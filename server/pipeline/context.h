@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "document/compare.h"
+#include "document/status.h"
 #include "micromongo/document.h"
 #include "pipeline/expression.h"
 #include "pipeline/stage.h"
@@ -141,6 +142,11 @@ class DataAccess {
   // $collStats: {count: {}} and {storageStats: {...}}, for `spec` as given.
   virtual absl::StatusOr<Document> CollStats(std::string_view db, std::string_view coll,
                                              const Document& spec) = 0;
+  // $geoNear without `key`: the path of the collection's one geo index. Errors: 291 when
+  // it has none, 2 when it has several.
+  virtual absl::StatusOr<std::string> GeoNearKey(std::string_view db, std::string_view coll) {
+    return MongoError(kNoQueryExecutionPlans, "$geoNear requires a 2d or 2dsphere index, but none were found");
+  }
   // $planCacheStats: one document per cached plan of the collection.
   virtual absl::StatusOr<std::vector<Document>> PlanCacheStats(std::string_view db, std::string_view coll) {
     return std::vector<Document>();
@@ -154,6 +160,8 @@ struct ExecContext {
   DataAccess* data = nullptr;  // null: no collections (update pipelines)
   std::string db;              // the command's database
   std::string collection;      // the aggregated collection (empty: database-level)
+  // $geoNear's path once its read has opened (its `key`, or the collection's geo index).
+  std::string geo_near_key;
   const VariableMap* let = nullptr;
   std::shared_ptr<const bson::Collator> collator;
   Deadline deadline;

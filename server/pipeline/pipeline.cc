@@ -19,7 +19,7 @@ constexpr int kMaxSubPipelineDepth = 20;
 // Stages MongoDB has that belong to other parts of this server (text and geo, change
 // streams) or to Atlas and sharding.
 constexpr std::string_view kNotImplementedStages[] = {
-    "$geoNear",       "$changeStream",      "$changeStreamSplitLargeEvent",
+    "$changeStream",      "$changeStreamSplitLargeEvent",
     "$search",        "$searchMeta",        "$vectorSearch",
     "$listSearchIndexes", "$currentOp",     "$listSessions",
     "$listLocalSessions", "$queryStats",
@@ -143,6 +143,10 @@ absl::StatusOr<Pipeline> Pipeline::Parse(const std::vector<Document>& stages, co
       if (spec.IsSource() && i != 0) {
         return MongoError(40602, StrCat(spec.name(), " is only valid as the first stage in a pipeline"));
       }
+      if (spec.IsGeoNear() && (i != 0 || options.kind == PipelineKind::kFacet ||
+                               options.kind == PipelineKind::kUpdate || options.kind == PipelineKind::kMergeUpdate)) {
+        return MongoError(40603, "$geoNear is only valid as the first stage in a pipeline");
+      }
       if (spec.HasText() && (k != 0 || options.kind == PipelineKind::kFacet || options.kind == PipelineKind::kUpdate ||
                              options.kind == PipelineKind::kMergeUpdate)) {
         return MongoError(17313, "$match with $text is only allowed as the first pipeline stage");
@@ -209,6 +213,9 @@ absl::StatusOr<StagePtr> Pipeline::OpenOnCollection(std::string_view db, std::st
   request.collection = std::string(coll);
   request.hint = ctx->read_hint;
   request.use_plan_cache = !ctx->explain;
+  if (*view && !stages_.empty() && stages_[0]->IsGeoNear()) {
+    return MongoError(40603, "$geoNear is only valid as the first stage in a pipeline");
+  }
   if (*view) {
     // A view reads its base collection through the view's pipeline first.
     ParseOptions view_options;
@@ -248,10 +255,10 @@ absl::StatusOr<StagePtr> Pipeline::OpenOnCollection(std::string_view db, std::st
   if (prefilter != nullptr) {
     request.filter = std::move(prefilter);
   } else if (!specs->empty() && (*specs)[0]->IsMatch()) {
-    auto filter = (*specs)[0]->ReadFilter(ctx);
+    auto filter = (*specs)[0]->ReadFilterOn(ctx, db, coll);
     if (!filter.ok()) return filter.status();
     request.filter = *std::move(filter);
-    from = 1;
+    from = (*specs)[0]->IsGeoNear() ? 0 : 1;  // $geoNear still adds its fields to what it reads
   }
   // A $sort next may be given by an index.
   std::optional<Document> sort = from < specs->size() ? stages::SortPatternOf(*(*specs)[from]) : std::nullopt;
@@ -380,6 +387,7 @@ StageParser FindStageParser(std::string_view name) {
       {"$setWindowFields", ParseSetWindowFields},
       {"$out", ParseOut},
       {"$merge", ParseMerge},
+      {"$geoNear", ParseGeoNear},
   };
   for (const auto& [n, p] : kParsers) {
     if (n == name) return p;

@@ -60,6 +60,14 @@ class StageSpec {
   virtual absl::StatusOr<std::shared_ptr<const query::Matcher>> ReadFilter(ExecContext*) const {
     return nullptr;
   }
+  // The same for a first stage reading collection `coll` of `db` ($geoNear asks which of
+  // its geo indexes to search).
+  virtual absl::StatusOr<std::shared_ptr<const query::Matcher>> ReadFilterOn(ExecContext* ctx, std::string_view db,
+                                                                              std::string_view coll) const {
+    return ReadFilter(ctx);
+  }
+  // $geoNear: only valid first, reading a collection.
+  virtual bool IsGeoNear() const { return false; }
 
   void set_origin(std::string name, Value argument) {
     name_ = std::move(name);

@@ -632,7 +632,12 @@ TEST(StagesTest, FacetUnionRedactDocumentsSample) {
       {"unknown stage", "[]", R"([{"$frobnicate": {}}])", 40324},
       {"two fields", "[]", R"([{"$match": {}, "$limit": 1}])", 40323},
       {"out not last", "[]", R"([{"$out": "x"}, {"$match": {}}])", 40601},
-      {"geoNear later", "[]", R"([{"$geoNear": {}}])", kNotImplemented},
+      {"geoNear without near", "[]", R"([{"$geoNear": {"distanceField": "d"}}])", kBadValue},
+      {"geoNear without distanceField", "[]", R"([{"$geoNear": {"near": [0, 0]}}])", kBadValue},
+      {"geoNear not first", "[]", R"([{"$match": {}}, {"$geoNear": {"near": [0, 0], "distanceField": "d"}}])",
+       40603},
+      {"geoNear bad option", "[]", R"([{"$geoNear": {"near": [0, 0], "distanceField": "d", "x": 1}}])", kBadValue},
+      {"changeStream elsewhere", "[]", R"([{"$changeStream": {}}])", kNotImplemented},
   });
 }
 

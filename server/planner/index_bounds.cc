@@ -1,5 +1,7 @@
 #include "planner/index_bounds.h"
 
+#include "geo/cells.h"
+
 #include <string>
 
 #include "document/builder.h"
@@ -86,6 +88,15 @@ class Builder {
         collation_matches_(collation_matches) {}
 
   std::optional<IntervalList> Of(const MatchExpression& pred) {
+    if (spec_.fields()[field_].kind == index::KeyKind::kGeo2dsphere) {
+      // Cells bound only the geo predicates on the sphere.
+      if (pred.kind() != MatchKind::kGeo) return std::nullopt;
+      const geo::GeoPredicate& p = static_cast<const query::GeoMatch&>(pred).predicate();
+      if (!p.spherical()) return std::nullopt;
+      return CellIntervals(geo::PredicateRanges(p));
+    }
+    if (pred.kind() == MatchKind::kGeo || pred.kind() == MatchKind::kGeoNear) return std::nullopt;
+    if (spec_.fields()[field_].opaque() && !hashed_) return std::nullopt;
     switch (pred.kind()) {
       case MatchKind::kComparison: {
         const auto& c = static_cast<const query::ComparisonMatch&>(pred);
@@ -340,6 +351,19 @@ class Builder {
 bool SameCollation(const bson::Collator* index, const bson::Collator* query) {
   if (index == nullptr || query == nullptr) return index == query;
   return index == query || (!index->spec().empty() && index->spec() == query->spec());
+}
+
+IntervalList CellIntervals(const std::vector<std::pair<int64_t, int64_t>>& ranges) {
+  IntervalList out;
+  for (const auto& [lo, hi] : ranges) {
+    Interval iv;
+    bson::AppendKeyString(ValueView{BsonType::kInt64, reinterpret_cast<const char*>(&lo), 8}, &iv.lo);
+    bson::AppendKeyString(ValueView{BsonType::kInt64, reinterpret_cast<const char*>(&hi), 8}, &iv.hi);
+    iv.lo_text = std::to_string(lo);
+    iv.hi_text = std::to_string(hi);
+    out.push_back(std::move(iv));
+  }
+  return out;
 }
 
 std::string FieldKey(const ValueView& v, const index::IndexSpec& spec, size_t field) {

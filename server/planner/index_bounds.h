@@ -23,6 +23,9 @@ bool SameCollation(const bson::Collator* index, const bson::Collator* query);
 std::optional<IntervalList> PredicateBounds(const query::MatchExpression& pred, const index::IndexSpec& spec,
                                             size_t field, bool collation_matches);
 
+// Inclusive int64 key ranges (a 2dsphere field's S2 cells) as intervals of key strings.
+IntervalList CellIntervals(const std::vector<std::pair<int64_t, int64_t>>& ranges);
+
 // The key string of `v` as key field `field` of `spec` stores it (ascending).
 std::string FieldKey(const bson::ValueView& v, const index::IndexSpec& spec, size_t field);
 

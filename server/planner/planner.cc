@@ -107,6 +107,12 @@ Bounds BoundsFor(const IndexEntry& ix, const std::vector<Pred>& preds, bool coll
       }
     }
     if (!list) continue;
+    if (fields[i].kind == index::KeyKind::kGeo2dsphere && !ix.field_multikey(i)) {
+      // Only points so far: no key is a coarser cell, so the covering's ancestors (the
+      // point intervals) can go.
+      list->erase(std::remove_if(list->begin(), list->end(), [](const Interval& iv) { return iv.IsPoint(); }),
+                  list->end());
+    }
     if (ix.field_multikey(i)) {
       // Fields under one multikey path are compounded only within one $elemMatch.
       bool shared = false;
@@ -239,7 +245,7 @@ std::optional<SortProvision> ProvidesSort(const IndexEntry& ix, const Bounds& b,
       ++i;
       continue;
     }
-    if (fields[i].kind == index::KeyKind::kHashed || ix.field_multikey(i)) return std::nullopt;
+    if (fields[i].opaque() || ix.field_multikey(i)) return std::nullopt;
     int d = s.direction * (fields[i].descending() ? -1 : 1);
     if (dir != 0 && d != dir) return std::nullopt;
     dir = d;
@@ -255,6 +261,15 @@ std::optional<SortProvision> ProvidesSort(const IndexEntry& ix, const Bounds& b,
 }
 
 bool Usable(const IndexEntry& ix, const Bounds& b, const Collected& c, bool hinted) {
+  if (ix.spec->geo()) {
+    // Documents without a geometry are not in a 2dsphere index: only a geo predicate on
+    // one of its geo fields (which no such document matches) lets a plan use it.
+    bool geo_bounded = false;
+    for (size_t i = 0; i < ix.spec->fields().size(); ++i) {
+      geo_bounded = geo_bounded || (ix.spec->fields()[i].kind == index::KeyKind::kGeo2dsphere && b.bounded[i]);
+    }
+    if (!geo_bounded) return false;
+  }
   if (hinted) return true;
   if (ix.spec->hidden()) return false;
   if (ix.spec->sparse() && !ExcludesMissing(ix, b)) return false;
@@ -314,7 +329,7 @@ bool Coverable(const PlannerInput& in, const IndexEntry& ix, const Bounds& b, bo
   if (!in.projection_fields || ix.multikey()) return false;
   std::set<std::string> keys;
   for (const auto& f : ix.spec->fields()) {
-    if (f.kind == index::KeyKind::kHashed) return false;
+    if (f.opaque()) return false;
     for (size_t i = 0; i < f.path.size(); ++i) {
       if (f.path.index(i)) return false;
     }
@@ -368,7 +383,7 @@ bool ExactOperand(const bson::ValueView& v, bool collation_matches) {
 // exactly by the bounds of key field `i`.
 bool ExactElement(const bson::ElementView& e, const IndexEntry& ix, size_t i, bool collation_matches) {
   const index::KeyField& f = ix.spec->fields()[i];
-  if (f.kind == index::KeyKind::kHashed || ix.field_multikey(i) || ix.spec->wildcard() || !ix.wildcard_path.empty()) {
+  if (f.opaque() || ix.field_multikey(i) || ix.spec->wildcard() || !ix.wildcard_path.empty()) {
     return false;
   }
   for (size_t c = 0; c < f.path.size(); ++c) {
@@ -549,7 +564,7 @@ std::optional<QuerySolution> DistinctPlan(const PlannerInput& in, const Collecte
     const auto& fields = ix.spec->fields();
     if (ix.id == 0 || ix.spec->wildcard() || !ix.wildcard_path.empty()) continue;
     if (fields[0].path.dotted() != in.distinct_field) continue;
-    if (fields[0].kind == index::KeyKind::kHashed || ix.field_multikey(0)) continue;
+    if (fields[0].opaque() || ix.field_multikey(0)) continue;
     if (ix.spec->partial() || ix.spec->hidden() || ix.spec->collator() != nullptr) continue;
     if (in.filter->collator() != nullptr) continue;
     Bounds b = BoundsFor(ix, c.preds, /*collation_matches=*/true);

@@ -47,6 +47,7 @@ const char* StageName(NodeKind kind) {
     case NodeKind::kSortMerge: return "SORT_MERGE";
     case NodeKind::kTextOr: return "TEXT_OR";
     case NodeKind::kTextMatch: return "TEXT_MATCH";
+    case NodeKind::kGeoNear2dSphere: return "GEO_NEAR_2DSPHERE";
   }
   return "EOF";
 }

@@ -51,6 +51,9 @@ enum class NodeKind {
   // $text: the child's documents that match the text query's phrases, negations and (case
   // or diacritic sensitive) terms
   kTextMatch,
+  // $near / $nearSphere over a 2dsphere index: the records in order of distance, found in
+  // widening rings, fetched and filtered
+  kGeoNear2dSphere,
 };
 
 struct PlanNode {
@@ -78,6 +81,10 @@ struct PlanNode {
   // equalities on the index's prefix fields (BSON {field: value}).
   std::shared_ptr<const text::TextQuery> text_query;
   std::string index_prefix;
+  // kGeoNear2dSphere: the query's $near (owned by the filter) and the index field it is
+  // on; `bounds` hold the other fields' bounds (the geo field's are made per ring).
+  const query::GeoNearMatch* near = nullptr;
+  size_t geo_field = 0;
 };
 
 struct QuerySolution {

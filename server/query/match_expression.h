@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
+#include "geo/geo_query.h"
 #include "document/compare.h"
 #include "pipeline/expression.h"
 #include "query/field_path.h"
@@ -36,7 +37,7 @@ absl::Status*& CurrentMatchError();
 // What a node is, for code that inspects a parsed filter (the query planner, explain).
 enum class MatchKind {
   kComparison, kIn, kExists, kType, kRegex, kMod, kSize, kElemMatch, kBits,
-  kExpr, kJsonSchema, kAnd, kOr, kNot, kText,
+  kExpr, kJsonSchema, kAnd, kOr, kNot, kText, kGeo, kGeoNear,
 };
 
 class MatchExpression {
@@ -251,6 +252,40 @@ class ExprMatch : public MatchExpression {
  private:
   std::unique_ptr<pipeline::Expression> expr_;
   const MatchEnv* env_ = nullptr;
+};
+
+// $geoWithin / $within / $geoIntersects (server/geo): a stored geometry within, or
+// meeting, the query's shape.
+class GeoMatch : public PathMatchExpression {
+ public:
+  GeoMatch(FieldPath path, std::shared_ptr<const geo::GeoPredicate> predicate)
+      : PathMatchExpression(std::move(path)), predicate_(std::move(predicate)) {}
+  MatchKind kind() const override { return MatchKind::kGeo; }
+  const geo::GeoPredicate& predicate() const { return *predicate_; }
+  bool MatchesValue(const bson::ValueView& v) const override { return predicate_->MatchesValue(v); }
+
+ private:
+  std::shared_ptr<const geo::GeoPredicate> predicate_;
+};
+
+// $near / $nearSphere: as a filter, a geometry within its distance bounds; the order by
+// distance comes from the GEO_NEAR plan, the only one such a query has (it needs a geo
+// index, as in MongoDB).
+class GeoNearMatch : public PathMatchExpression {
+ public:
+  GeoNearMatch(FieldPath path, geo::NearQuery query, bool sphere_op)
+      : PathMatchExpression(std::move(path)), query_(std::move(query)), sphere_op_(sphere_op) {}
+  MatchKind kind() const override { return MatchKind::kGeoNear; }
+  const geo::NearQuery& query() const { return query_; }
+  bool sphere_op() const { return sphere_op_; }  // $nearSphere (else $near)
+  bool MatchesValue(const bson::ValueView& v) const override {
+    std::optional<double> d = query_.Distance(v);
+    return d && *d >= query_.min_distance && (query_.max_distance < 0 || *d <= query_.max_distance);
+  }
+
+ private:
+  geo::NearQuery query_;
+  bool sphere_op_;
 };
 
 // $text: {$search, $language, $caseSensitive, $diacriticSensitive}. Only a plan over the

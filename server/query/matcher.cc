@@ -22,8 +22,9 @@ struct Nesting {
   // Where $text may not appear (under $nor or $elemMatch): that operator's name, else empty.
   std::string_view text_forbidden_in;
   int* text_count = nullptr;  // the $text expressions parsed so far
-  Nesting Deeper() const { return {depth + 1, expr_context, text_forbidden_in, text_count}; }
-  Nesting Within(std::string_view op) const { return {depth + 1, expr_context, op, text_count}; }
+  int* near_count = nullptr;  // the $near / $nearSphere expressions parsed so far
+  Nesting Deeper() const { return {depth + 1, expr_context, text_forbidden_in, text_count, near_count}; }
+  Nesting Within(std::string_view op) const { return {depth + 1, expr_context, op, text_count, near_count}; }
 };
 
 absl::StatusOr<ExprPtr> ParseDocument(DocView filter, Nesting nesting);
@@ -310,15 +311,27 @@ absl::StatusOr<ExprPtr> ParseOperator(const FieldPath& path, std::string_view op
   if (op == "$bitsAllClear") return ParseBits(path, BitsOp::kAllClear, op, operand);
   if (op == "$bitsAnySet") return ParseBits(path, BitsOp::kAnySet, op, operand);
   if (op == "$bitsAnyClear") return ParseBits(path, BitsOp::kAnyClear, op, operand);
-  if (op == "$geoWithin" || op == "$geoIntersects" || op == "$near" || op == "$nearSphere") {
-    return MongoError(kNotImplemented,
-                      StrCat("query operator ", op, " is not supported by this server yet"));
+  if (op == "$geoWithin" || op == "$within" || op == "$geoIntersects") {
+    auto p = geo::GeoPredicate::Parse(op, operand);
+    if (!p.ok()) return p.status();
+    return ExprPtr(std::make_unique<GeoMatch>(path, *std::move(p)));
   }
   return BadValue(StrCat("unknown operator: ", op));
 }
 
+absl::StatusOr<ExprPtr> ParseNear(const FieldPath& path, std::string_view op, const ValueView& operand, DocView ops,
+                                  Nesting nesting) {
+  if (nesting.near_count != nullptr && ++*nesting.near_count > 1) return BadValue("Too many geoNear expressions");
+  auto q = geo::NearQuery::Parse(op, operand, ops);
+  if (!q.ok()) return q.status();
+  return ExprPtr(std::make_unique<GeoNearMatch>(path, *std::move(q), op == "$nearSphere"));
+}
+
 absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, Nesting nesting) {
   std::vector<ExprPtr> children;
+  // $near's legacy form keeps its distances beside it: {$near: [x, y], $maxDistance: d}.
+  ValueView unused;
+  const bool near = ops.Find("$near", &unused) || ops.Find("$nearSphere", &unused);
   ValueView regex, options;
   bool has_regex = ops.Find("$regex", &regex), has_options = ops.Find("$options", &options);
   if (has_options && !has_regex) return BadValue("$options needs a $regex");
@@ -327,6 +340,13 @@ absl::StatusOr<ExprPtr> ParseOperators(const FieldPath& path, DocView ops, Nesti
       return BadValue(StrCat("unknown operator: ", e.key));
     }
     if (e.key == "$options") continue;
+    if (e.key == "$near" || e.key == "$nearSphere") {
+      auto child = ParseNear(path, e.key, e.value, ops, nesting);
+      if (!child.ok()) return child.status();
+      children.push_back(*std::move(child));
+      continue;
+    }
+    if (near && (e.key == "$minDistance" || e.key == "$maxDistance")) continue;
     if (e.key == "$regex") {
       std::string_view pattern, flags;
       if (regex.type == BsonType::kString) {
@@ -427,6 +447,17 @@ const TextMatch* FindText(const MatchExpression* e) {
   if (e->kind() != MatchKind::kAnd) return nullptr;
   for (size_t i = 0; i < e->num_children(); ++i) {
     if (const TextMatch* t = FindText(e->child(i))) return t;
+  }
+  return nullptr;
+}
+
+// The $near of an AND chain from the root.
+const GeoNearMatch* FindNear(const MatchExpression* e) {
+  if (e == nullptr) return nullptr;
+  if (e->kind() == MatchKind::kGeoNear) return static_cast<const GeoNearMatch*>(e);
+  if (e->kind() != MatchKind::kAnd) return nullptr;
+  for (size_t i = 0; i < e->num_children(); ++i) {
+    if (const GeoNearMatch* n = FindNear(e->child(i))) return n;
   }
   return nullptr;
 }
@@ -542,12 +573,17 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(
   if (filter.empty()) return m;
   pipeline::ParseContext expr_context{.let = m->has_let_ ? &m->let_ : nullptr,
                                       .collator = m->collator_.get()};
-  int text_count = 0;
-  auto root = ParseDocument(filter, Nesting{0, &expr_context, {}, &text_count});
+  int text_count = 0, near_count = 0;
+  auto root = ParseDocument(filter, Nesting{0, &expr_context, {}, &text_count, &near_count});
   if (!root.ok()) return root.status();
   m->root_ = *std::move(root);
   m->contains_text_ = text_count > 0;
   m->text_ = FindText(m->root_.get());
+  if (near_count > 0) {
+    m->near_ = FindNear(m->root_.get());
+    if (m->near_ == nullptr) return BadValue("geoNear must be top-level expr");
+    if (text_count > 0) return BadValue("text and geoNear not allowed in same query");
+  }
   m->root_->Bind(&m->env_);
   ValueView id;
   // A string _id under a collation may equal other spellings ("a" == "A"), so it cannot be

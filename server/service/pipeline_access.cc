@@ -95,9 +95,11 @@ class PlanStageSource final : public pipeline::Stage {
     }
     out->meta.reset();
     std::optional<double> score = exec_->text_score();
-    if (index_key_meta_ || record_id_meta_ || score) {
+    std::optional<double> distance = exec_->geo_distance();
+    if (index_key_meta_ || record_id_meta_ || score || distance) {
       auto meta = std::make_shared<pipeline::DocumentMeta>();
       meta->text_score = score;
+      meta->geo_near_distance = distance;
       if (index_key_meta_) meta->index_key = Value(bson::Decode(bson::DocView(index_key_)));
       if (record_id_meta_) {
         meta->record_id = Value(Binary{0, key_.substr(std::min(record_prefix_size_, key_.size()))});
@@ -617,6 +619,29 @@ absl::StatusOr<std::vector<Document>> EngineDataAccess::IndexStats(std::string_v
           spec);
   }
   return out;
+}
+
+absl::StatusOr<std::string> EngineDataAccess::GeoNearKey(std::string_view db, std::string_view coll) {
+  auto ns = OpenStatsTarget(engine_, db, coll);
+  if (!ns.ok()) return ns.status();
+  std::vector<std::string> paths;
+  if (ns->coll != nullptr) {
+    for (const storage::IndexDef& def : ns->coll->indexes()) {
+      auto spec = ParsedIndexSpec(def.spec);
+      if (spec == nullptr || !spec->geo()) continue;
+      for (const index::KeyField& f : spec->fields()) {
+        if (f.kind == index::KeyKind::kGeo2dsphere) paths.push_back(f.path.dotted());
+      }
+    }
+  }
+  if (paths.empty()) {
+    return MongoError(kIndexNotFound, "$geoNear requires a 2d or 2dsphere index, but none were found");
+  }
+  if (paths.size() > 1) {
+    return MongoError(kIndexNotFound, StrCat("There is more than one 2dsphere index on ", db, ".", coll,
+                                             "; unsure which to use for $geoNear"));
+  }
+  return paths[0];
 }
 
 }  // namespace micromongo::service

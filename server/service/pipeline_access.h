@@ -29,6 +29,7 @@ class EngineDataAccess final : public pipeline::DataAccess {
   absl::Status Merge(const pipeline::MergeRequest& request, std::vector<std::string> docs) override;
   absl::StatusOr<Document> CollStats(std::string_view db, std::string_view coll, const Document& spec) override;
   absl::StatusOr<std::vector<Document>> IndexStats(std::string_view db, std::string_view coll) override;
+  absl::StatusOr<std::string> GeoNearKey(std::string_view db, std::string_view coll) override;
   absl::StatusOr<std::vector<Document>> PlanCacheStats(std::string_view db, std::string_view coll) override;
 
  private:

@@ -8,6 +8,7 @@
 #include "document/status.h"
 #include "planner/index_bounds.h"
 #include "planner/plan_cache_key.h"
+#include "planner/near_plan.h"
 #include "planner/text_plan.h"
 #include "planner/wildcard_expansion.h"
 
@@ -192,9 +193,10 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
       input->indexes.push_back(std::move(e));
     }
   }
-  if (has_text) {
-    // $text has one plan, over the text index (hints do not change it).
-    auto solution = planner::PlanText(*input);
+  if (request.filter->near() != nullptr || has_text) {
+    // $near and $text have one plan each, over a geo index on the path or over the text
+    // index (hints do not change it).
+    auto solution = has_text ? planner::PlanText(*input) : planner::PlanNear(*input);
     if (!solution.ok()) return solution.status();
     std::vector<planner::QuerySolution> solutions;
     solutions.push_back(*std::move(solution));

@@ -314,7 +314,7 @@ void IndexSection(const std::string& root, int n, std::map<std::string, double>*
 
 // Text search over short English-like documents: each has 6 to 10 words from a common
 // vocabulary plus one of 2,000 rarer words (each in 50 documents), so that a two-word
-// query of rare words returns about 100 documents.
+// query of rare words returns about 100 documents. Geo queries over as many points.
 void SearchSection(const std::string& root, int n, std::map<std::string, double>* r) {
   auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/search"});
   mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
@@ -363,6 +363,44 @@ void SearchSection(const std::string& root, int n, std::map<std::string, double>
     if (got != 100) std::fprintf(stderr, "text search returned %zu, expected 100\n", got);
   }
   (*r)["text_search_us_p50"] = Percentile(lat, 0.5);
+
+  // Geo: points spread evenly over a 20 x 20 degree square.
+  mm::Collection places = client.Db()["places"];
+  std::uniform_real_distribution<double> lng(-10, 10), lats(40, 60);
+  for (int i = 0; i < n; ++i) {
+    batch.push_back(Document{{"_id", i},
+                             {"loc", Document{{"type", "Point"}, {"coordinates", mm::Array{lng(rng), lats(rng)}}}}});
+    if (batch.size() == 1000 || i == n - 1) {
+      places.InsertMany(batch);
+      batch.clear();
+    }
+  }
+  t = Clock::now();
+  places.CreateIndex(Document{{"loc", "2dsphere"}});
+  (*r)["geo_index_build_docs_per_s"] = n / Seconds(Clock::now() - t);
+  std::vector<double> near_lat;
+  for (int i = 0; i < 500; ++i) {
+    auto t0 = Clock::now();
+    client.Ping();
+    rtt.push_back(Micros(Clock::now() - t0));
+    Document near{{"loc", Document{{"$near", Document{{"$geometry", Document{{"type", "Point"},
+                  {"coordinates", mm::Array{lng(rng) * 0.9, 41 + (lats(rng) - 41) * 0.9}}}}}}}}};
+    t0 = Clock::now();
+    size_t got = places.Find(near, {.limit = 10}).ToVector().size();
+    near_lat.push_back(Micros(Clock::now() - t0));
+    if (got != 10) std::fprintf(stderr, "$near returned %zu, expected 10\n", got);
+  }
+  (*r)["near_top10_us_p50"] = Percentile(near_lat, 0.5);
+  // $geoWithin a 2 x 2 degree square (about 1% of the points).
+  size_t within = 0;
+  double best = BestSeconds(5, [&] {
+    double x = lng(rng) * 0.8, y = 45 + (lats(rng) - 40) * 0.5;
+    mm::Array ring{mm::Array{x, y}, mm::Array{x + 2, y}, mm::Array{x + 2, y + 2}, mm::Array{x, y + 2}, mm::Array{x, y}};
+    Document f{{"loc", Document{{"$geoWithin", Document{{"$geometry", Document{{"type", "Polygon"},
+                                                                              {"coordinates", mm::Array{ring}}}}}}}}};
+    within = places.Find(f).ToVector().size();
+  });
+  (*r)["geo_within_docs_per_s"] = within / best;
   (*r)["search_echo_rtt_us"] = Percentile(rtt, 0.5);
   client.Close();
   bridge->Terminate();

@@ -226,6 +226,11 @@ absl::Status ParseMatch(const Value& arg, const ParseOptions& options, Specs* ou
                ? query::Matcher::Parse(filter, nullptr, options.collator)
                : query::Matcher::Parse(filter, names, options.collator);
   if (!m.ok()) return m.status();
+  if ((*m)->near() != nullptr) {
+    return MongoError(5626500, "$geoNear, $near, and $nearSphere are not allowed in this context, as these operators "
+                               "require sorting geospatial data. If you do not need sort, consider using $geoWithin "
+                               "instead.");
+  }
   Emit(out, "$match", arg,
        std::make_shared<MatchSpec>(filter, options, std::shared_ptr<const query::Matcher>(*std::move(m))));
   return absl::OkStatus();

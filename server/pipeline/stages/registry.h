@@ -56,6 +56,7 @@ absl::Status ParseFill(const Value& arg, const ParseOptions& options, Specs* out
 absl::Status ParseSetWindowFields(const Value& arg, const ParseOptions& options, Specs* out);
 absl::Status ParseOut(const Value& arg, const ParseOptions& options, Specs* out);
 absl::Status ParseMerge(const Value& arg, const ParseOptions& options, Specs* out);
+absl::Status ParseGeoNear(const Value& arg, const ParseOptions& options, Specs* out);
 
 // Adds `spec`, remembering the stage it came from for explain.
 template <typename T>

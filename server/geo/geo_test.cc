@@ -1,0 +1,188 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "document/json.h"
+#include "document/status.h"
+#include "geo/cells.h"
+#include "geo/geo_query.h"
+#include "geo/geometry.h"
+
+namespace micromongo::geo {
+namespace {
+
+// The value of {"v": <json>}.
+struct Json {
+  explicit Json(const std::string& json) : bytes(*bson::JsonToBson("{\"v\": " + json + "}")) {}
+  bson::ValueView value() const { return bson::DocView(bytes).begin()->value; }
+  std::string bytes;
+};
+
+std::shared_ptr<const GeoPredicate> Predicate(const char* op, const std::string& shape) {
+  Json j(shape);
+  auto p = GeoPredicate::Parse(op, j.value());
+  EXPECT_TRUE(p.ok()) << shape << ": " << p.status();
+  return p.ok() ? *p : nullptr;
+}
+
+bool Matches(const GeoPredicate& p, const std::string& value) {
+  Json j(value);
+  return p.MatchesValue(j.value());
+}
+
+TEST(GeometryTest, ParsesGeoJsonAndLegacyPairs) {
+  struct Case {
+    const char* json;
+    bool geometry;  // a geometry at all
+    bool valid;
+  };
+  const Case cases[] = {
+      {R"({"type": "Point", "coordinates": [1, 2]})", true, true},
+      {R"({"type": "Point", "coordinates": [181, 2]})", true, false},
+      {R"({"type": "Point", "coordinates": [1, 91]})", true, false},
+      {R"({"type": "Point", "coordinates": [1]})", true, false},
+      {R"({"type": "Point", "coordinates": [1, 2, 3]})", true, false},
+      {R"({"type": "Point", "coordinates": "x"})", true, false},
+      {R"({"type": "LineString", "coordinates": [[0, 0], [1, 1]]})", true, true},
+      {R"({"type": "LineString", "coordinates": [[0, 0]]})", true, false},
+      {R"({"type": "LineString", "coordinates": [[0, 0], [0, 0]]})", true, false},
+      {R"({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]})", true, true},
+      {R"({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]})", true, false},  // not closed
+      {R"({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]})", true, false},          // 3 points
+      {R"({"type": "Polygon", "coordinates": [[[0, 0], [2, 2], [2, 0], [0, 2], [0, 0]]]})", true, false},  // crossing
+      // A hole outside its exterior ring.
+      {R"({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]], [[5, 5], [6, 5], [6, 6], [5, 5]]]})",
+       true, false},
+      {R"({"type": "MultiPoint", "coordinates": [[0, 0], [1, 1]]})", true, true},
+      {R"({"type": "MultiLineString", "coordinates": [[[0, 0], [1, 1]], [[2, 2], [3, 3]]]})", true, true},
+      {R"({"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [1, 1], [0, 0]]]]})", true, true},
+      {R"({"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [0, 0]}]})", true, true},
+      {R"({"type": "GeometryCollection", "geometries": [{"type": "GeometryCollection", "geometries": []}]})", true,
+       false},
+      {R"({"type": "Circle", "coordinates": [0, 0]})", true, false},
+      {R"([1, 2])", true, true},
+      {R"([1, 2, 3])", true, true},
+      {R"({"x": 1, "y": 2})", true, true},
+      {R"([500, 500])", true, true},  // a plane point (not on the sphere)
+      {R"([1])", false, true},
+      {R"(["a", "b"])", false, true},
+      {R"("somewhere")", false, true},
+      {R"({"x": 1})", false, true},
+  };
+  for (const Case& c : cases) {
+    Json j(c.json);
+    auto g = Geometry::FromValue(j.value());
+    EXPECT_EQ(g.ok(), c.valid) << c.json << ": " << g.status();
+    if (g.ok()) {
+      EXPECT_EQ(g->has_value(), c.geometry) << c.json;
+    }
+  }
+  Json plane("[500, 500]");
+  EXPECT_FALSE((*Geometry::FromValue(plane.value()))->spherical());
+  Json crs(R"({"type": "Point", "coordinates": [0, 0],
+               "crs": {"type": "name", "properties": {"name": "urn:x-mongodb:crs:strictwinding:EPSG:4326"}}})");
+  EXPECT_FALSE(Geometry::FromValue(crs.value()).ok());  // big polygons only in queries, only polygons
+}
+
+TEST(GeoPredicateTest, EdgesOfTheSphere) {
+  // A square across the antimeridian: the shorter edges go over longitude 180.
+  auto antimeridian = Predicate("$geoWithin", R"({"$geometry": {"type": "Polygon", "coordinates":
+      [[[170, -10], [-170, -10], [-170, 10], [170, 10], [170, -10]]]}})");
+  EXPECT_TRUE(Matches(*antimeridian, R"({"type": "Point", "coordinates": [180, 0]})"));
+  EXPECT_TRUE(Matches(*antimeridian, R"({"type": "Point", "coordinates": [-175, -5]})"));
+  EXPECT_TRUE(Matches(*antimeridian, "[175, 5]"));
+  EXPECT_FALSE(Matches(*antimeridian, R"({"type": "Point", "coordinates": [0, 0]})"));
+  // A ring around the north pole.
+  auto pole = Predicate("$geoWithin", R"({"$geometry": {"type": "Polygon", "coordinates":
+      [[[0, 80], [90, 80], [180, 80], [-90, 80], [0, 80]]]}})");
+  EXPECT_TRUE(Matches(*pole, "[0, 90]"));
+  EXPECT_TRUE(Matches(*pole, "[123, 85]"));
+  EXPECT_FALSE(Matches(*pole, "[0, 0]"));
+  EXPECT_FALSE(Matches(*pole, "[0, -90]"));
+  // A polygon with a hole: points in the hole are not within, a line across it is not.
+  auto holed = Predicate("$geoWithin", R"({"$geometry": {"type": "Polygon", "coordinates":
+      [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]}})");
+  EXPECT_TRUE(Matches(*holed, "[1, 1]"));
+  EXPECT_FALSE(Matches(*holed, "[5, 5]"));
+  EXPECT_TRUE(Matches(*holed, R"({"type": "LineString", "coordinates": [[1, 1], [2, 8]]})"));
+  EXPECT_FALSE(Matches(*holed, R"({"type": "LineString", "coordinates": [[1, 5], [9, 5]]})"));
+  auto hits_hole = Predicate("$geoIntersects", R"({"$geometry": {"type": "Point", "coordinates": [5, 5]}})");
+  EXPECT_FALSE(Matches(*hits_hole, R"({"type": "Polygon", "coordinates":
+      [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]})"));
+  // Values that are no geometry never match.
+  EXPECT_FALSE(Matches(*holed, R"("a string")"));
+  EXPECT_FALSE(Matches(*holed, "[500, 500]"));
+}
+
+TEST(GeoPredicateTest, ShapesMongoDBRefuses) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"$geoWithin", R"({"$geometry": {"type": "Point", "coordinates": [0, 0]}})"},
+      {"$geoWithin", R"({"$box": [[0, 0]]})"},
+      {"$geoWithin", R"({"$polygon": [[0, 0], [1, 1]]})"},
+      {"$geoWithin", R"({"$center": [[0, 0], -1]})"},
+      {"$geoWithin", R"({"$centerSphere": [[200, 0], 1]})"},
+      {"$geoWithin", R"({"$nope": 1})"},
+      {"$geoWithin", "5"},
+      {"$geoIntersects", R"({"$box": [[0, 0], [1, 1]]})"},
+      {"$geoIntersects", R"({"$geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0]]]}})"},
+  };
+  for (const auto& [op, shape] : bad) {
+    Json j(shape);
+    EXPECT_EQ(MongoCodeOf(GeoPredicate::Parse(op, j.value()).status()), kBadValue) << op << " " << shape;
+  }
+}
+
+TEST(NearQueryTest, DistancesInMetersRadiansAndPlaneUnits) {
+  Json geojson(R"({"$geometry": {"type": "Point", "coordinates": [0, 0]}, "$maxDistance": 10})");
+  auto q = NearQuery::Parse("$near", geojson.value(), geojson.value().Doc());
+  ASSERT_TRUE(q.ok());
+  Json one_degree(R"({"type": "Point", "coordinates": [1, 0]})");
+  // One degree of the equator on MongoDB's earth (radius 6378.1 km).
+  EXPECT_NEAR(*q->Distance(one_degree.value()), 6378100 * M_PI / 180, 1e-6);
+  EXPECT_EQ(q->max_distance, 10);
+  Json legacy("[3, 4]");
+  Json ops(R"({"$near": [0, 0], "$maxDistance": 2})");
+  auto flat = NearQuery::Parse("$near", bson::DocView(ops.value().Doc()).begin()->value, ops.value().Doc());
+  ASSERT_TRUE(flat.ok());
+  EXPECT_FALSE(flat->spherical);
+  EXPECT_DOUBLE_EQ(*flat->Distance(legacy.value()), 5);
+  auto sphere = NearQuery::Parse("$nearSphere", bson::DocView(ops.value().Doc()).begin()->value, ops.value().Doc());
+  ASSERT_TRUE(sphere.ok());
+  EXPECT_NEAR(*sphere->Distance(one_degree.value()), M_PI / 180, 1e-12);  // radians
+  Json polygon(R"({"type": "Polygon", "coordinates": [[[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]]]})");
+  EXPECT_EQ(*q->Distance(polygon.value()), 0);  // inside
+  Json negative(R"({"$geometry": {"type": "Point", "coordinates": [0, 0]}, "$minDistance": -1})");
+  EXPECT_FALSE(NearQuery::Parse("$near", negative.value(), negative.value().Doc()).ok());
+  Json line(R"({"$geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}})");
+  EXPECT_FALSE(NearQuery::Parse("$near", line.value(), line.value().Doc()).ok());
+}
+
+TEST(CellsTest, EveryGeometryMeetingARegionHasAKeyInItsRanges) {
+  auto in_ranges = [](const KeyRanges64& ranges, int64_t key) {
+    for (const auto& [lo, hi] : ranges) {
+      if (key >= lo && key <= hi) return true;
+    }
+    return false;
+  };
+  auto region = Predicate("$geoIntersects", R"({"$geometry": {"type": "Polygon", "coordinates":
+      [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]]}})");
+  KeyRanges64 ranges = PredicateRanges(*region);
+  ASSERT_FALSE(ranges.empty());
+  for (const char* json : {R"({"type": "Point", "coordinates": [5, 5]})",
+                           R"({"type": "LineString", "coordinates": [[-20, 5], [20, 5]]})",
+                           R"({"type": "Polygon", "coordinates": [[[-50, -50], [50, -50], [50, 50], [-50, 50], [-50, -50]]]})",
+                           R"({"type": "Polygon", "coordinates": [[[9, 9], [11, 9], [11, 11], [9, 9]]]})"}) {
+    Json j(json);
+    auto g = Geometry::FromValue(j.value());
+    ASSERT_TRUE(g.ok() && g->has_value());
+    bool any = false;
+    for (int64_t k : CellKeys(**g)) any = any || in_ranges(ranges, k);
+    EXPECT_TRUE(any) << json;
+  }
+  Json far(R"({"type": "Point", "coordinates": [100, 50]})");
+  for (int64_t k : CellKeys(**Geometry::FromValue(far.value()))) EXPECT_FALSE(in_ranges(ranges, k));
+}
+
+}  // namespace
+}  // namespace micromongo::geo
