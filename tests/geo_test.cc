@@ -121,6 +121,77 @@ TEST_F(GeoTest, FlatLegacyShapes) {
   for (const GeoCase& c : cases) EXPECT_EQ(Ids(coll_->Find(c.filter)), c.ids) << c.name;
 }
 
+TEST_F(GeoTest, TwoDIndexesOnLegacyPoints) {
+  std::vector<Document> docs;
+  int id = 0;
+  for (int x = -5; x <= 5; ++x) {
+    for (int y = -5; y <= 5; ++y) docs.push_back(Document{{"_id", ++id}, {"loc", Array{x * 10.0, y * 10.0}}});
+  }
+  docs.push_back(Document{{"_id", ++id}, {"loc", Array{Array{1, 1}, Array{170, 80}}}});  // two points
+  docs.push_back(Document{{"_id", ++id}, {"other", 1}});
+  coll_->InsertMany(docs);
+  const Document flat_queries[] = {
+      At("$geoWithin", Document{{"$box", Array{Array{-12, -12}, Array{21, 9}}}}),
+      At("$geoWithin", Document{{"$polygon", Array{Array{0, 0}, Array{30, 0}, Array{0, 30}}}}),
+      At("$geoWithin", Document{{"$center", Array{Array{0, 0}, 12}}}),
+      At("$geoWithin", Document{{"$centerSphere", Array{Array{0, 0}, 0.2}}}),
+      At("$geoWithin", Document{{"$box", Array{Array{160, 70}, Array{180, 90}}}}),
+  };
+  std::vector<std::set<int>> before;
+  for (const Document& q : flat_queries) before.push_back(Ids(coll_->Find(q)));
+  EXPECT_EQ(before[2].size(), 5u + 1);  // (0,0), its four neighbours 10 away, and doc 122's (1, 1)
+  coll_->CreateIndex(Document{{"loc", "2d"}});
+  for (size_t i = 0; i < std::size(flat_queries); ++i) {
+    EXPECT_EQ(Ids(coll_->Find(flat_queries[i])), before[i]) << flat_queries[i].ToJson();
+    Document plan = coll_->Explain(mm::ExplainVerbosity::kQueryPlanner).Find(flat_queries[i]);
+    EXPECT_NE(plan.ToJson().find("IXSCAN"), std::string::npos) << flat_queries[i].ToJson();
+  }
+  // $near on the plane: nearest first, $maxDistance in coordinate units.
+  mm::FindOptions three;
+  three.limit = 3;
+  auto near = IdsInOrder(coll_->Find(Document{{"loc", Document{{"$near", Array{1, 1}}}}}, three));
+  ASSERT_EQ(near.size(), 3u);
+  EXPECT_EQ(near[0], id - 1);  // (1, 1) itself
+  EXPECT_EQ(near[1], 61);      // (0, 0)
+  EXPECT_EQ(Ids(coll_->Find(Document{{"loc", Document{{"$near", Array{0, 0}}, {"$maxDistance", 10}}}})).size(), 6u);
+  Document explain = coll_->Explain(mm::ExplainVerbosity::kQueryPlanner)
+                         .Find(Document{{"loc", Document{{"$near", Array{0, 0}}}}});
+  EXPECT_NE(explain.ToJson().find("GEO_NEAR_2D\""), std::string::npos);
+  // $geoNear on the plane.
+  auto out = coll_->Aggregate({Document{{"$geoNear", Document{{"near", Array{0, 0}}, {"distanceField", "d"},
+                                                              {"maxDistance", 10.5}}}}})
+                 .ToVector();
+  ASSERT_EQ(out.size(), 6u);
+  EXPECT_EQ(out[0].GetDouble("d"), 0);
+  EXPECT_NEAR(out[5].GetDouble("d"), 10, 1e-9);
+  // What a 2d index refuses.
+  EXPECT_EQ(ErrorCodeOf([&] { coll_->InsertOne(Document{{"loc", Point(1, 1)}}); }), 16804);
+  EXPECT_EQ(ErrorCodeOf([&] { coll_->InsertOne(Document{{"loc", Array{200, 0}}}); }), 13027);
+  EXPECT_EQ(ErrorCodeOf([&] { coll_->InsertOne(Document{{"loc", "here"}}); }), 16804);
+  auto other = client_->Db()["grid_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())];
+  EXPECT_EQ(ErrorCodeOf([&] { other.CreateIndex(Document{{"a", 1}, {"loc", "2d"}}); }), 16800);
+  // A custom grid: points in [0, 1000).
+  mm::IndexOptions grid;
+  grid.name = "custom";
+  auto custom = client_->Db()["custom_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())];
+  custom.InsertMany({Document{{"_id", 1}, {"p", Array{500, 500}}}, Document{{"_id", 2}, {"p", Array{900, 10}}}});
+  EXPECT_EQ(ErrorCodeOf([&] { custom.CreateIndex(Document{{"p", "2d"}}); }), 13027);  // 500 is past 180
+  grid.min = 0;
+  grid.max = 1000;
+  grid.bits = 20;
+  custom.CreateIndex(Document{{"p", "2d"}}, grid);
+  EXPECT_EQ(IdsInOrder(custom.Find(Document{{"p", Document{{"$near", Array{880, 0}}}}})), (std::vector<int>{2, 1}));
+  mm::IndexOptions bad_bits;
+  bad_bits.bits = 40;
+  EXPECT_EQ(ErrorCodeOf([&] { other.CreateIndex(Document{{"loc", "2d"}}, bad_bits); }), 13028);
+  mm::IndexOptions bad_range;
+  bad_range.min = 5;
+  bad_range.max = 5;
+  EXPECT_EQ(ErrorCodeOf([&] { other.CreateIndex(Document{{"loc", "2d"}}, bad_range); }), 13067);
+  EXPECT_EQ(Ids(custom.Find(Document{{"p", Document{{"$geoWithin", Document{{"$box", Array{Array{0, 0}, Array{600, 600}}}}}}}})),
+            (std::set<int>{1}));
+}
+
 TEST_F(GeoTest, BigPolygonsFollowTheirWinding) {
   coll_->InsertMany({Document{{"_id", 1}, {"loc", Point(0, 0)}}, Document{{"_id", 2}, {"loc", Point(0, -80)}},
                      Document{{"_id", 3}, {"loc", Point(0, 80)}}});

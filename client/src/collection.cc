@@ -342,6 +342,9 @@ std::string Collection::CreateIndex(const Document& keys, const IndexOptions& op
   if (options.weights) o.Append("weights", *options.weights);
   if (!options.default_language.empty()) o.Append("default_language", options.default_language);
   if (!options.language_override.empty()) o.Append("language_override", options.language_override);
+  if (options.min) o.Append("min", *options.min);
+  if (options.max) o.Append("max", *options.max);
+  if (options.bits) o.Append("bits", *options.bits);
   internal::SetBson(model->mutable_options(), o);
   v1::CreateIndexesReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->CreateIndexes(c, request, &reply); });

@@ -8,6 +8,7 @@
 #include "document/key_string.h"
 #include "exec/index_scan.h"
 #include "geo/cells.h"
+#include "geo/grid.h"
 #include "planner/index_bounds.h"
 
 namespace micromongo::exec {
@@ -15,17 +16,20 @@ namespace {
 
 class GeoNearStage final : public PlanStage {
  public:
-  GeoNearStage(const planner::PlanNode& node, const ExecContext& ctx) : node_(node), ctx_(ctx) {
+  GeoNearStage(const planner::PlanNode& node, const ExecContext& ctx)
+      : node_(node), ctx_(ctx), grid_(node.index->spec->grid()) {
     const geo::NearQuery& q = node.near->query();
-    // Radians on the sphere: meters for GeoJSON points, radians already for legacy ones.
+    // Radians on the sphere (meters for GeoJSON points, radians already for legacy ones),
+    // plane units on a 2d index's plane.
     scale_ = q.geojson ? geo::kEarthRadiusMeters : 1.0;
+    double extent = q.spherical ? M_PI : (grid_->max - grid_->min) * std::sqrt(2.0);
     inner_ = q.min_distance / scale_;
-    max_ = q.max_distance < 0 ? M_PI : std::min(M_PI, q.max_distance / scale_);
+    max_ = q.max_distance < 0 ? extent : std::min(extent, q.max_distance / scale_);
     // A first ring that would hold about 20 documents were they spread over the whole
     // earth, made 64 times narrower: data is usually clustered, and widening costs a ring
     // per doubling while too wide a ring fetches every document in it.
     double n = std::max<double>(1, static_cast<double>(ctx.coll->count()));
-    width_ = std::clamp(std::sqrt(80.0 / n) / 16, 1e-9, M_PI);
+    width_ = std::clamp(std::sqrt(80.0 / n) / 16 * extent / M_PI, 1e-9 * extent, extent);
   }
 
  protected:
@@ -48,7 +52,7 @@ class GeoNearStage final : public PlanStage {
   }
 
   void AddExplain(Document* out, bool stats) const override {
-    out->Append("stage", "GEO_NEAR_2DSPHERE");
+    out->Append("stage", grid_ != nullptr ? "GEO_NEAR_2D" : "GEO_NEAR_2DSPHERE");
     out->Append("keyPattern", bson::Decode(node_.index->spec->key_pattern()));
     out->Append("indexName", node_.index->name);
     if (ctx_.filter != nullptr && !ctx_.filter->MatchesAll()) {
@@ -71,8 +75,15 @@ class GeoNearStage final : public PlanStage {
     scan.kind = planner::NodeKind::kIndexScan;
     scan.index = node_.index;
     scan.bounds = node_.bounds;
-    scan.bounds[node_.geo_field] = planner::CellIntervals(
-        geo::CapRanges(node_.near->query().point, outer, node_.index->field_multikey(node_.geo_field)));
+    const geo::NearQuery& q = node_.near->query();
+    if (grid_ != nullptr) {
+      double min_x, min_y, max_x, max_y;
+      q.Bounds(outer * scale_, &min_x, &min_y, &max_x, &max_y);
+      scan.bounds[node_.geo_field] = planner::CellIntervals(grid_->BoxRanges(min_x, min_y, max_x, max_y));
+    } else {
+      scan.bounds[node_.geo_field] =
+          planner::CellIntervals(geo::CapRanges(q.point, outer, node_.index->field_multikey(node_.geo_field)));
+    }
     ExecContext scan_ctx = ctx_;
     scan_ctx.filter = nullptr;
     IndexScanStage ixscan(scan, scan_ctx);
@@ -176,6 +187,7 @@ class GeoNearStage final : public PlanStage {
 
   const planner::PlanNode& node_;
   ExecContext ctx_;
+  const geo::Grid2d* grid_;  // a 2d index's grid (null: 2dsphere)
   double scale_ = 1, inner_ = 0, max_ = M_PI, width_ = 0;
   bool done_ = false;
   int64_t rings_ = 0;

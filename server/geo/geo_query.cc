@@ -176,6 +176,9 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
         return Bad("$centerSphere center must be valid longitude and latitude");
       }
       p->shape_ = Shape::kCenterSphere;
+      p->cx_ = c->first;
+      p->cy_ = c->second;
+      p->radius_ = *r;
       S2Point center = S2LatLng::FromDegrees(c->second, c->first).ToPoint();
       p->cap_ = std::make_unique<S2Cap>(center, S1Angle::Radians(std::min(*r, M_PI)));
     }
@@ -183,6 +186,53 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
     return Bad(StrCat("unknown geo specifier: ", shape.key));
   }
   return std::shared_ptr<const GeoPredicate>(std::move(p));
+}
+
+void CapBounds(double lng, double lat, double radians, double* min_x, double* min_y, double* max_x, double* max_y) {
+  double deg = radians * 180 / M_PI;
+  *min_y = std::max(-90.0, lat - deg);
+  *max_y = std::min(90.0, lat + deg);
+  double widest = std::max(std::fabs(*min_y), std::fabs(*max_y));
+  if (deg >= 90 || widest >= 89.999) {
+    *min_x = -180;
+    *max_x = 180;
+    return;
+  }
+  double dlng = deg / std::cos(widest * M_PI / 180);
+  if (dlng >= 180) {
+    *min_x = -180;
+    *max_x = 180;
+    return;
+  }
+  *min_x = std::max(-180.0, lng - dlng);
+  *max_x = std::min(180.0, lng + dlng);
+  // Across the antimeridian: the whole band (a box cannot wrap).
+  if (lng - dlng < -180 || lng + dlng > 180) {
+    *min_x = -180;
+    *max_x = 180;
+  }
+}
+
+bool GeoPredicate::FlatBounds(double* min_x, double* min_y, double* max_x, double* max_y) const {
+  switch (shape_) {
+    case Shape::kBox:
+      *min_x = box_[0], *min_y = box_[1], *max_x = box_[2], *max_y = box_[3];
+      return true;
+    case Shape::kPolygon: {
+      *min_x = *max_x = flat_polygon_[0].first;
+      *min_y = *max_y = flat_polygon_[0].second;
+      for (const auto& [x, y] : flat_polygon_) {
+        *min_x = std::min(*min_x, x), *max_x = std::max(*max_x, x);
+        *min_y = std::min(*min_y, y), *max_y = std::max(*max_y, y);
+      }
+      return true;
+    }
+    case Shape::kCenter:
+      *min_x = cx_ - radius_, *max_x = cx_ + radius_, *min_y = cy_ - radius_, *max_y = cy_ + radius_;
+      return true;
+    case Shape::kCenterSphere: CapBounds(cx_, cy_, radius_, min_x, min_y, max_x, max_y); return true;
+    default: return false;
+  }
 }
 
 bool GeoPredicate::WithinFlat(double x, double y) const {
@@ -309,6 +359,14 @@ std::optional<double> NearQuery::Distance(const Geometry& g) const {
   for (const auto& poly : g.polygons()) best = std::min(best, poly->GetDistance(q).radians());
   if (best == 1e300) return std::nullopt;
   return geojson ? best * kEarthRadiusMeters : best;
+}
+
+void NearQuery::Bounds(double radius, double* min_x, double* min_y, double* max_x, double* max_y) const {
+  if (!spherical) {
+    *min_x = x - radius, *max_x = x + radius, *min_y = y - radius, *max_y = y + radius;
+    return;
+  }
+  CapBounds(x, y, geojson ? radius / kEarthRadiusMeters : radius, min_x, min_y, max_x, max_y);
 }
 
 std::optional<double> NearQuery::Distance(const ValueView& v) const {

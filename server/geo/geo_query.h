@@ -44,6 +44,9 @@ class GeoPredicate {
   // (see cells.h). Empty for flat shapes.
   const Geometry* geometry() const { return geometry_ ? &*geometry_ : nullptr; }
   const S2Cap* cap() const { return cap_.get(); }
+  // The bounding box in plane coordinates (degrees for $centerSphere) of the shapes a 2d
+  // index can serve ($box, $polygon, $center, $centerSphere); false for $geometry.
+  bool FlatBounds(double* min_x, double* min_y, double* max_x, double* max_y) const;
 
  private:
   GeoPredicate() = default;
@@ -56,7 +59,7 @@ class GeoPredicate {
   std::unique_ptr<S2Cap> cap_;         // kCenterSphere
   double box_[4] = {0, 0, 0, 0};       // min x, min y, max x, max y
   std::vector<std::pair<double, double>> flat_polygon_;
-  double cx_ = 0, cy_ = 0, radius_ = 0;  // kCenter
+  double cx_ = 0, cy_ = 0, radius_ = 0;  // kCenter; kCenterSphere's center and radius too
 };
 
 // $near / $nearSphere: a point and distance bounds. GeoJSON points ({$geometry: ...}) are
@@ -78,6 +81,12 @@ struct NearQuery {
   // geometry it can measure). Spherical distances are to the nearest point of the shape.
   std::optional<double> Distance(const bson::ValueView& v) const;
   std::optional<double> Distance(const Geometry& g) const;
+  // The bounding box, in plane coordinates (degrees when spherical), of the points within
+  // `radius` (in the query's units) of the point.
+  void Bounds(double radius, double* min_x, double* min_y, double* max_x, double* max_y) const;
 };
+
+// The longitude/latitude box around (lng, lat) holding the cap of `radians`.
+void CapBounds(double lng, double lat, double radians, double* min_x, double* min_y, double* max_x, double* max_y);
 
 }  // namespace micromongo::geo

@@ -8,6 +8,7 @@
 #include "geo/cells.h"
 #include "geo/geo_query.h"
 #include "geo/geometry.h"
+#include "geo/grid.h"
 
 namespace micromongo::geo {
 namespace {
@@ -182,6 +183,29 @@ TEST(CellsTest, EveryGeometryMeetingARegionHasAKeyInItsRanges) {
   }
   Json far(R"({"type": "Point", "coordinates": [100, 50]})");
   for (int64_t k : CellKeys(**Geometry::FromValue(far.value()))) EXPECT_FALSE(in_ranges(ranges, k));
+}
+
+TEST(GridTest, BoxRangesHoldTheKeysOfThePointsInTheBox) {
+  Grid2d grid;
+  EXPECT_EQ(MongoCodeOf(grid.Key(180, 0).status()), 13027);  // [min, max)
+  EXPECT_EQ(MongoCodeOf(grid.Key(0, -181).status()), 13027);
+  auto in = [](const KeyRanges64& ranges, int64_t key) {
+    for (const auto& [lo, hi] : ranges) {
+      if (key >= lo && key <= hi) return true;
+    }
+    return false;
+  };
+  KeyRanges64 ranges = grid.BoxRanges(-10.5, 20, 3.25, 21);
+  for (double x = -10.5; x <= 3.25; x += 0.25) {
+    for (double y = 20; y <= 21; y += 0.125) EXPECT_TRUE(in(ranges, *grid.Key(x, y))) << x << ", " << y;
+  }
+  EXPECT_FALSE(in(ranges, *grid.Key(100, -50)));
+  // Whole-plane boxes and 32-bit grids keep their order.
+  Grid2d fine{0, 1, 32};
+  EXPECT_LT(*fine.Key(0.1, 0.1), *fine.Key(0.9, 0.9));
+  KeyRanges64 all = fine.BoxRanges(-5, -5, 5, 5);
+  EXPECT_TRUE(in(all, *fine.Key(0, 0)));
+  EXPECT_TRUE(in(all, *fine.Key(0.999, 0.999)));
 }
 
 }  // namespace

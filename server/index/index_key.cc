@@ -21,7 +21,7 @@ namespace {
 constexpr ValueView kUndefinedValue{BsonType::kUndefined, "", 0};
 
 bool IsUnsupportedType(std::string_view t) {
-  return t == "2d" || t == "geoHaystack" || t == "columnstore";
+return t == "geoHaystack" || t == "columnstore";
 }
 
 // The values one key field reaches in a document, and which array (if any) supplied
@@ -139,6 +139,28 @@ absl::Status GeoCells(const ValueView& root, const query::FieldPath& path, std::
   return absl::OkStatus();
 }
 
+// The grid keys of the legacy points at a 2d field: a pair, or an array of pairs.
+absl::Status GridCells(const ValueView& root, const query::FieldPath& path, const geo::Grid2d& grid,
+                       std::vector<int64_t>* cells, bool* several) {
+  std::vector<ValueView> values;
+  GeoWalk(root, path, 0, &values);
+  for (const ValueView& v : values) {
+    if (v.type == BsonType::kNull || v.type == BsonType::kUndefined) continue;
+    if ((v.type != BsonType::kArray && v.type != BsonType::kDocument) || !IsLegacyPair(v)) {
+      return MongoError(16804, StrCat("geo values must be 'legacy coordinate pairs' for 2d indexes: ", path.dotted()));
+    }
+    auto xy = geo::ParseLegacyPair(v);
+    if (!xy.ok()) return MongoError(16804, std::string(xy.status().message()));
+    auto key = grid.Key(xy->first, xy->second);
+    if (!key.ok()) return key.status();
+    cells->push_back(*key);
+  }
+  *several = cells->size() > 1;
+  std::sort(cells->begin(), cells->end());
+  cells->erase(std::unique(cells->begin(), cells->end()), cells->end());
+  return absl::OkStatus();
+}
+
 void AppendKey(const ValueView& v, const KeyField& f, const bson::Collator* collator, IndexKey* key,
                bson::Builder* values) {
   size_t start = key->encoded.size();
@@ -181,7 +203,7 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
     if (!def.ok()) return def.status();
     text = *std::move(def);
   }
-  int hashed = 0, geo = 0;
+  int hashed = 0, geo = 0, flat = 0;
   for (const bson::ElementView& e : keys) {
     if (text && ((e.value.type == BsonType::kString && e.value.String() == "text") || e.key == "_fts" ||
                  e.key == "_ftsx")) {
@@ -212,6 +234,12 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
       }
       if (t == "2dsphere") {
         ++geo;
+        continue;
+      }
+      if (t == "2d") {
+        if (flat > 0) return MongoError(16801, "can't have 2 geo fields");
+        if (keys.begin()->key != e.key) return MongoError(16800, "2d has to be first in index");
+        ++flat;
         continue;
       }
       if (IsUnsupportedType(t)) {
@@ -314,6 +342,14 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
       if (!normalized->empty()) spec.AppendDocument("collation", DocView(*normalized));
     } else if (e.key == "wildcardProjection") {
       spec.AppendView(e.key, e.value);  // checked above
+    } else if ((e.key == "min" || e.key == "max" || e.key == "bits") && flat > 0) {
+      if (!e.value.IsNumber() || std::isnan(e.value.AsDouble())) {
+        return MongoError(kTypeMismatch, StrCat("The field '", e.key, "' must be a number"));
+      }
+      if (e.key == "bits" && !(e.value.AsDouble() >= 1 && e.value.AsDouble() <= 32)) {
+        return MongoError(13028, "bits in geo index must be between 1 and 32");
+      }
+      spec.AppendView(e.key, e.value);
     } else if (e.key == "2dsphereIndexVersion" && geo > 0) {
       if (!e.value.IsNumber() || (e.value.AsDouble() != 1 && e.value.AsDouble() != 2 && e.value.AsDouble() != 3)) {
         return MongoError(kCannotCreateIndex, "unsupported geo index version { 2dsphereIndexVersion : ... }, only "
@@ -331,6 +367,15 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
   }
   if (text) {
     for (const bson::ElementView& e : DocView(text->options)) spec.AppendView(e.key, e.value);
+  }
+  if (flat > 0) {
+    ValueView lo, hi;
+    double min = options.Find("min", &lo) && lo.IsNumber() ? lo.AsDouble() : -180;
+    double max = options.Find("max", &hi) && hi.IsNumber() ? hi.AsDouble() : 180;
+    if (!(min < max)) return MongoError(13067, "geo min must be less than max");
+    if (text || hashed > 0 || geo > 0) {
+      return MongoError(kCannotCreateIndex, "a 2d index cannot be text, hashed or 2dsphere too");
+    }
   }
   if (geo > 0) {
     if (text || hashed > 0) return MongoError(kCannotCreateIndex, "a 2dsphere index cannot be text or hashed too");
@@ -372,6 +417,15 @@ absl::StatusOr<IndexSpec> IndexSpec::Parse(DocView spec) {
     } else if (e.value.type == BsonType::kString && e.value.String() == "2dsphere") {
       f.kind = KeyKind::kGeo2dsphere;
       s.geo_ = true;
+    } else if (e.value.type == BsonType::kString && e.value.String() == "2d") {
+      f.kind = KeyKind::kGeo2d;
+      s.geo_ = true;
+      geo::Grid2d grid;
+      ValueView v;
+      if (spec.Find("min", &v) && v.IsNumber()) grid.min = v.AsDouble();
+      if (spec.Find("max", &v) && v.IsNumber()) grid.max = v.AsDouble();
+      if (spec.Find("bits", &v) && v.IsNumber()) grid.bits = static_cast<int>(v.AsDouble());
+      s.grid_ = grid;
     } else if (e.value.IsNumber() && e.value.AsDouble() < 0) {
       f.kind = KeyKind::kDescending;
     }
@@ -445,9 +499,11 @@ absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out, uint64_t* 
   std::vector<std::vector<int64_t>> cells(geo_ ? fields_.size() : 0);
   for (size_t i = 0; i < fields_.size(); ++i) {
     FieldValues& fv = per_field[i];
-    if (fields_[i].kind == KeyKind::kGeo2dsphere) {
+    if (fields_[i].kind == KeyKind::kGeo2dsphere || fields_[i].kind == KeyKind::kGeo2d) {
       bool shapes = false;
-      if (auto s = GeoCells(root, fields_[i].path, &cells[i], &shapes); !s.ok()) return s;
+      auto s = fields_[i].kind == KeyKind::kGeo2d ? GridCells(root, fields_[i].path, *grid_, &cells[i], &shapes)
+                                                  : GeoCells(root, fields_[i].path, &cells[i], &shapes);
+      if (!s.ok()) return s;
       if (cells[i].empty()) {
         out->clear();
         return absl::OkStatus();  // no geometry: not in the index

@@ -33,6 +33,7 @@
 #include "index/wildcard.h"
 #include "query/matcher.h"
 #include "text/text_index.h"
+#include "geo/grid.h"
 
 namespace micromongo::index {
 
@@ -43,7 +44,8 @@ struct IndexKey {
 
 // kText and kTextScore are a text index's _fts (a term) and _ftsx (its score) fields;
 // kGeo2dsphere a 2dsphere field, keyed by S2 cells (geo/cells.h).
-enum class KeyKind { kAscending, kDescending, kHashed, kText, kTextScore, kGeo2dsphere };
+// kGeo2d a 2d field, keyed by grid cells (geo/grid.h).
+enum class KeyKind { kAscending, kDescending, kHashed, kText, kTextScore, kGeo2dsphere, kGeo2d };
 
 struct KeyField {
   query::FieldPath path;
@@ -59,7 +61,8 @@ class IndexSpec {
   // Validates createIndex's keys and options and returns the index document to store.
   // Errors: 67 (CannotCreateIndex) for bad key patterns, 2 for bad options, 197
   // (InvalidIndexSpecificationOption) for options an index kind does not take, 238 for
-  // index types not supported (2d); a text index's own codes (text_index.h),
+  // index types not supported (geoHaystack, columnstore); a text index's own codes
+  // (text_index.h), 16800/16801/13028/13067 for bad 2d indexes,
   // and 67 for options a text index does not take (collation).
   static absl::StatusOr<std::string> Build(bson::DocView keys, bson::DocView options);
   // MongoDB's default name: "a_1_b_-1".
@@ -86,6 +89,10 @@ class IndexSpec {
   // them are not in the index (MongoDB's 2dsphere indexes are sparse); a geometry that
   // is invalid fails the write with 16755.
   bool geo() const { return geo_; }
+  // A 2d index (its first field): the grid its legacy points are keyed on. Like 2dsphere
+  // indexes, documents without a point there are not in it; other values fail with 16804,
+  // points outside [min, max) with 13027.
+  const geo::Grid2d* grid() const { return grid_ ? &*grid_ : nullptr; }
   std::optional<int64_t> expire_after_seconds() const { return expire_after_seconds_; }
   // The index's collation (null: binary), under which its string keys are encoded.
   const bson::Collator* collator() const { return collator_.get(); }
@@ -120,6 +127,7 @@ class IndexSpec {
   std::shared_ptr<const WildcardProjection> wildcard_;
   std::shared_ptr<const text::TextIndexSpec> text_;
   bool geo_ = false;
+  std::optional<geo::Grid2d> grid_;
 
   absl::Status TextKeys(bson::DocView doc, std::vector<IndexKey>* out) const;
 };

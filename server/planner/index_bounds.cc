@@ -1,6 +1,7 @@
 #include "planner/index_bounds.h"
 
 #include "geo/cells.h"
+#include "geo/grid.h"
 
 #include <string>
 
@@ -94,6 +95,14 @@ class Builder {
       const geo::GeoPredicate& p = static_cast<const query::GeoMatch&>(pred).predicate();
       if (!p.spherical()) return std::nullopt;
       return CellIntervals(geo::PredicateRanges(p));
+    }
+    if (spec_.fields()[field_].kind == index::KeyKind::kGeo2d) {
+      // Grid cells bound the geo predicates with a plane bounding box.
+      if (pred.kind() != MatchKind::kGeo) return std::nullopt;
+      const geo::GeoPredicate& p = static_cast<const query::GeoMatch&>(pred).predicate();
+      double min_x, min_y, max_x, max_y;
+      if (!p.FlatBounds(&min_x, &min_y, &max_x, &max_y)) return std::nullopt;
+      return CellIntervals(spec_.grid()->BoxRanges(min_x, min_y, max_x, max_y));
     }
     if (pred.kind() == MatchKind::kGeo || pred.kind() == MatchKind::kGeoNear) return std::nullopt;
     if (spec_.fields()[field_].opaque() && !hashed_) return std::nullopt;

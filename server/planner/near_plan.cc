@@ -3,6 +3,8 @@
 #include "document/status.h"
 #include "planner/index_bounds.h"
 
+#include "geo/geo_query.h"
+
 namespace micromongo::planner {
 namespace {
 
@@ -29,16 +31,22 @@ absl::StatusOr<QuerySolution> PlanNear(const PlannerInput& in) {
   const std::string& path = near->path().dotted();
   const IndexEntry* ix = nullptr;
   size_t geo_field = 0;
-  if (near->query().spherical) {
-    for (const IndexEntry& e : in.indexes) {
-      if (ix != nullptr || e.spec->hidden() || !e.wildcard_path.empty()) continue;
-      const auto& fields = e.spec->fields();
-      for (size_t i = 0; i < fields.size(); ++i) {
-        if (fields[i].kind == index::KeyKind::kGeo2dsphere && fields[i].path.dotted() == path) {
-          ix = &e;
-          geo_field = i;
-          break;
-        }
+  // A GeoJSON point needs a 2dsphere index; a legacy pair a 2d index ($near, on the plane)
+  // or either ($nearSphere).
+  const geo::NearQuery& q = near->query();
+  auto serves = [&](index::KeyKind kind) {
+    if (kind == index::KeyKind::kGeo2dsphere) return q.spherical;
+    if (kind == index::KeyKind::kGeo2d) return !q.geojson;
+    return false;
+  };
+  for (const IndexEntry& e : in.indexes) {
+    if (ix != nullptr || e.spec->hidden() || !e.wildcard_path.empty()) continue;
+    const auto& fields = e.spec->fields();
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (serves(fields[i].kind) && fields[i].path.dotted() == path) {
+        ix = &e;
+        geo_field = i;
+        break;
       }
     }
   }

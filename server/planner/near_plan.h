@@ -1,7 +1,8 @@
 #pragma once
 
 // The plan of a query with $near or $nearSphere, which MongoDB answers only through a geo
-// index: GEO_NEAR_2DSPHERE over the first 2dsphere index on the $near's path, its other
+// index: GEO_NEAR_2DSPHERE (or GEO_NEAR_2D) over the first geo index on the $near's path
+// that serves its point (2dsphere for GeoJSON, 2d or 2dsphere for legacy pairs), its other
 // key fields bounded by the query's predicates on them.
 
 #include "absl/status/statusor.h"
@@ -9,8 +10,7 @@
 
 namespace micromongo::planner {
 
-// Errors: 291 (NoQueryExecutionPlans) without such an index (and for a flat $near, which
-// needs a 2d index).
+// Errors: 291 (NoQueryExecutionPlans) without such an index.
 absl::StatusOr<QuerySolution> PlanNear(const PlannerInput& input);
 
 }  // namespace micromongo::planner

@@ -262,11 +262,13 @@ std::optional<SortProvision> ProvidesSort(const IndexEntry& ix, const Bounds& b,
 
 bool Usable(const IndexEntry& ix, const Bounds& b, const Collected& c, bool hinted) {
   if (ix.spec->geo()) {
-    // Documents without a geometry are not in a 2dsphere index: only a geo predicate on
+    // Documents without a geometry are not in a geo index: only a geo predicate on
     // one of its geo fields (which no such document matches) lets a plan use it.
     bool geo_bounded = false;
     for (size_t i = 0; i < ix.spec->fields().size(); ++i) {
-      geo_bounded = geo_bounded || (ix.spec->fields()[i].kind == index::KeyKind::kGeo2dsphere && b.bounded[i]);
+      index::KeyKind kind = ix.spec->fields()[i].kind;
+      geo_bounded = geo_bounded ||
+                    ((kind == index::KeyKind::kGeo2dsphere || kind == index::KeyKind::kGeo2d) && b.bounded[i]);
     }
     if (!geo_bounded) return false;
   }

@@ -630,7 +630,9 @@ absl::StatusOr<std::string> EngineDataAccess::GeoNearKey(std::string_view db, st
       auto spec = ParsedIndexSpec(def.spec);
       if (spec == nullptr || !spec->geo()) continue;
       for (const index::KeyField& f : spec->fields()) {
-        if (f.kind == index::KeyKind::kGeo2dsphere) paths.push_back(f.path.dotted());
+        if (f.kind == index::KeyKind::kGeo2dsphere || f.kind == index::KeyKind::kGeo2d) {
+          paths.push_back(f.path.dotted());
+        }
       }
     }
   }
@@ -638,7 +640,7 @@ absl::StatusOr<std::string> EngineDataAccess::GeoNearKey(std::string_view db, st
     return MongoError(kIndexNotFound, "$geoNear requires a 2d or 2dsphere index, but none were found");
   }
   if (paths.size() > 1) {
-    return MongoError(kIndexNotFound, StrCat("There is more than one 2dsphere index on ", db, ".", coll,
+    return MongoError(kIndexNotFound, StrCat("There is more than one geo index on ", db, ".", coll,
                                              "; unsure which to use for $geoNear"));
   }
   return paths[0];

@@ -99,6 +99,11 @@ struct IndexOptions {
   std::optional<Document> weights;
   std::string default_language;
   std::string language_override;
+  // For a 2d index ({loc: "2d"}): the coordinate range [min, max) of both axes (default
+  // [-180, 180)) and the grid's precision in bits per axis (1 to 32, default 26).
+  std::optional<double> min;
+  std::optional<double> max;
+  std::optional<int32_t> bits;
 };
 
 // Collection::ModifyIndex (collMod's index option): the index by name or key pattern, and
