@@ -77,6 +77,22 @@ TEST_F(TextSearchTest, ManualExamplesOfTheTextOperator) {
   EXPECT_EQ(coll_->CountDocuments(Text(Document{{"$search", "coffee"}})), 3);
 }
 
+TEST_F(TextSearchTest, TextInAnOrWhoseOtherBranchesAreIndexed) {
+  LoadArticles(*coll_);
+  Document either{{"$or", Array{Text(Document{{"$search", "coffee"}}), Document{{"author", "abc"}}}}};
+  // MongoDB plans $text under $or only when every other branch has an index (291).
+  EXPECT_EQ(ErrorCodeOf([&] { coll_->Find(either).ToVector(); }), 291);
+  coll_->CreateIndex(Document{{"author", 1}});
+  EXPECT_EQ(Ids(coll_->Find(either)), (std::set<int>{1, 2, 3, 5, 7}));
+  // With more predicates beside the $or, and a negation inside the text branch.
+  Document narrowed{{"$or", Array{Text(Document{{"$search", "coffee -shop"}}), Document{{"author", "abc"}}}},
+                    {"views", Document{{"$gte", 50}}}};
+  EXPECT_EQ(Ids(coll_->Find(narrowed)), (std::set<int>{1, 3, 5}));
+  Document plan = coll_->Explain(mm::ExplainVerbosity::kQueryPlanner).Find(either);
+  EXPECT_NE(plan.ToJson().find("TEXT_MATCH"), std::string::npos);
+  EXPECT_NE(plan.ToJson().find("\"OR\""), std::string::npos);
+}
+
 TEST_F(TextSearchTest, ScoresAsTheManualShowsThem) {
   LoadArticles(*coll_);
   // "Baking a cake": two terms (a is a stop word), cake once: 0.5 * 1/2 + 0.5.

@@ -84,6 +84,7 @@ class GeoNearStage final : public PlanStage {
       scan.bounds[node_.geo_field] =
           planner::CellIntervals(geo::CapRanges(q.point, outer, node_.index->field_multikey(node_.geo_field)));
     }
+    const bool point_keys_ = !node_.index->field_multikey(node_.geo_field);
     ExecContext scan_ctx = ctx_;
     scan_ctx.filter = nullptr;
     IndexScanStage ixscan(scan, scan_ctx);
@@ -95,6 +96,13 @@ class GeoNearStage final : public PlanStage {
       if (*s == State::kEof) break;
       if (*s != State::kAdvanced) continue;
       if (decided_.contains(m.record_key) || pending_.contains(m.record_key)) continue;
+      if (point_keys_) {
+        // One point per document, and the key says where: a record past this ring is
+        // left for the ring that reaches it (every ring scans its whole cap).
+        double error = 0;
+        double d = q.KeyDistance(KeyOf(m.key_values), grid_, &error) / scale_;
+        if (d - error / scale_ > outer) continue;
+      }
       keys.push_back(std::move(m.record_key));
     }
     stats_.keys_examined += ixscan.stats().keys_examined;
@@ -145,6 +153,15 @@ class GeoNearStage final : public PlanStage {
     inner_ = outer;
     if (last) done_ = true;
     return State::kNeedTime;
+  }
+
+  // The geo field's value of an entry's key values.
+  int64_t KeyOf(const std::string& key_values) const {
+    size_t i = 0;
+    for (const bson::ElementView& e : bson::DocView(key_values)) {
+      if (i++ == node_.geo_field) return e.value.type == BsonType::kInt64 ? e.value.Int64() : 0;
+    }
+    return 0;
   }
 
   // The distance in radians of the nearest geometry at the $near's path.

@@ -2,6 +2,7 @@
 
 #include <s2/s1chord_angle.h>
 #include <s2/s2cap.h>
+#include <s2/s2cell_id.h>
 #include <s2/s2latlng.h>
 #include <s2/s2loop.h>
 #include <s2/s2polygon.h>
@@ -12,6 +13,7 @@
 
 #include "document/json.h"
 #include "document/status.h"
+#include "geo/grid.h"
 
 namespace micromongo::geo {
 
@@ -359,6 +361,30 @@ std::optional<double> NearQuery::Distance(const Geometry& g) const {
   for (const auto& poly : g.polygons()) best = std::min(best, poly->GetDistance(q).radians());
   if (best == 1e300) return std::nullopt;
   return geojson ? best * kEarthRadiusMeters : best;
+}
+
+double NearQuery::KeyDistance(int64_t key, const Grid2d* grid, double* error) const {
+  if (grid != nullptr) {
+    double cx, cy;
+    grid->CellCenter(key, &cx, &cy);
+    double diagonal = grid->CellDiagonal();
+    if (!spherical) {
+      *error = diagonal;
+      return std::hypot(cx - x, cy - y);
+    }
+    S2Point c = S2LatLng::FromDegrees(std::clamp(cy, -90.0, 90.0), cx).ToPoint();
+    double radians = S1Angle(ToS2(point), c).radians();
+    *error = diagonal * M_PI / 180;  // legacy pairs only: radians
+    return radians;
+  }
+  S2CellId id(static_cast<uint64_t>(key) ^ (uint64_t{1} << 63));
+  double radians = id.is_valid() ? S1Angle(ToS2(point), id.ToPoint()).radians() : 0;
+  *error = id.is_valid() ? 1e-8 : M_PI;  // a leaf cell is about 1e-9 radians across
+  if (geojson) {
+    *error *= kEarthRadiusMeters;
+    return radians * kEarthRadiusMeters;
+  }
+  return radians;
 }
 
 void NearQuery::Bounds(double radius, double* min_x, double* min_y, double* max_x, double* max_y) const {

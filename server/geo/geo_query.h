@@ -81,6 +81,10 @@ struct NearQuery {
   // geometry it can measure). Spherical distances are to the nearest point of the shape.
   std::optional<double> Distance(const bson::ValueView& v) const;
   std::optional<double> Distance(const Geometry& g) const;
+  // The distance (in the query's units) to the point an index key stands for, and how far
+  // off it may be: a 2dsphere index's leaf cell (null `grid`) or a 2d index's grid cell.
+  // For indexes that hold one point per document, to leave out records too far to fetch.
+  double KeyDistance(int64_t key, const struct Grid2d* grid, double* error) const;
   // The bounding box, in plane coordinates (degrees when spherical), of the points within
   // `radius` (in the query's units) of the point.
   void Bounds(double radius, double* min_x, double* min_y, double* max_x, double* max_y) const;

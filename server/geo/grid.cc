@@ -23,6 +23,18 @@ int64_t AsKey(uint64_t code) { return static_cast<int64_t>(code ^ (uint64_t{1} <
 
 }  // namespace
 
+void Grid2d::CellCenter(int64_t key, double* x, double* y) const {
+  uint64_t code = static_cast<uint64_t>(key) ^ (uint64_t{1} << 63);
+  uint32_t cx = 0, cy = 0;
+  for (int b = 0; b < 32; ++b) {
+    cx |= static_cast<uint32_t>((code >> (2 * b)) & 1) << b;
+    cy |= static_cast<uint32_t>((code >> (2 * b + 1)) & 1) << b;
+  }
+  double cell = (max - min) / std::ldexp(1.0, bits);
+  *x = min + (cx + 0.5) * cell;
+  *y = min + (cy + 0.5) * cell;
+}
+
 absl::StatusOr<int64_t> Grid2d::Key(double x, double y) const {
   if (!(x >= min && x < max && y >= min && y < max)) {
     return MongoError(13027, StrCat("point not in interval of [ ", min, ", ", max, " ) :: caused by :: { 0: ", x,

@@ -5,6 +5,7 @@
 // default), a point keyed by its cell's Morton code (x and y bits interleaved, so that a
 // quadtree cell is a range of codes).
 
+#include <cmath>
 #include <cstdint>
 
 #include "absl/status/statusor.h"
@@ -22,6 +23,9 @@ struct Grid2d {
   // Ranges of keys holding every point of the box [min_x, max_x] x [min_y, max_y] (a
   // covering by at most 5 x 5 cells of one level, merged).
   KeyRanges64 BoxRanges(double min_x, double min_y, double max_x, double max_y) const;
+  // The center of a key's cell, and the cell's diagonal.
+  void CellCenter(int64_t key, double* x, double* y) const;
+  double CellDiagonal() const { return (max - min) / std::ldexp(1.0, bits) * std::sqrt(2.0); }
 };
 
 }  // namespace micromongo::geo

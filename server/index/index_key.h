@@ -85,6 +85,7 @@ class IndexSpec {
   // A text index ({..., _fts: "text", _ftsx: 1, ...}): its weights and languages. Its keys
   // are one per term of the document (prefix values, term, score, suffix values).
   const text::TextIndexSpec* text() const { return text_.get(); }
+  const std::shared_ptr<const text::TextIndexSpec>& shared_text() const { return text_; }
   // Whether some key field is a 2dsphere field. Documents without a geometry in any of
   // them are not in the index (MongoDB's 2dsphere indexes are sparse); a geometry that
   // is invalid fails the write with 16755.

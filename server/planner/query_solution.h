@@ -85,6 +85,9 @@ struct PlanNode {
   // on; `bounds` hold the other fields' bounds (the geo field's are made per ring).
   const query::GeoNearMatch* near = nullptr;
   size_t geo_field = 0;
+  // What the subtree's nodes point into when it was planned apart (an $or branch's own
+  // filter and indexes).
+  std::shared_ptr<const void> keep_alive;
 };
 
 struct QuerySolution {

@@ -126,11 +126,20 @@ bool ExprMatch::Matches(bson::DocView doc) const {
   return pipeline::IsTrue(*v);
 }
 
-bool TextMatch::Matches(bson::DocView) const {
-  absl::Status* error = CurrentMatchError();
-  if (error != nullptr && error->ok()) {
-    *error = absl::InternalError("$text evaluated outside of a text index plan");
+bool TextMatch::Matches(bson::DocView doc) const {
+  std::shared_ptr<const text::TextQuery> query;
+  std::shared_ptr<const text::TextIndexSpec> index;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    query = query_;
+    index = index_;
   }
+  absl::StatusOr<bool> matched =
+      query == nullptr ? absl::StatusOr<bool>(absl::InternalError("$text evaluated without its text index"))
+                       : query->Matches(doc, *index, /*from_index=*/false);
+  if (matched.ok()) return *matched;
+  absl::Status* error = CurrentMatchError();
+  if (error != nullptr && error->ok()) *error = matched.status();
   return false;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
 #include "geo/geo_query.h"
+#include "text/text_query.h"
 #include "document/compare.h"
 #include "pipeline/expression.h"
 #include "query/field_path.h"
@@ -288,10 +290,11 @@ class GeoNearMatch : public PathMatchExpression {
   bool sphere_op_;
 };
 
-// $text: {$search, $language, $caseSensitive, $diacriticSensitive}. Only a plan over the
-// collection's text index can decide it (server/text): the planner turns it into TEXT_OR
-// and TEXT_MATCH stages and leaves it out of every filter a stage applies, so evaluating
-// the node itself is an error (reported through CurrentMatchError).
+// $text: {$search, $language, $caseSensitive, $diacriticSensitive}. Only a collection's
+// text index gives it meaning (its languages and fields): the planner binds the parsed
+// query and the index (Bind) before any stage evaluates it; unbound, evaluating it is an
+// error (reported through CurrentMatchError). Plans read the index for it (TEXT_OR); the
+// node itself decides documents another $or branch found.
 class TextMatch : public MatchExpression {
  public:
   TextMatch(std::string search, std::string language, bool case_sensitive, bool diacritic_sensitive)
@@ -307,9 +310,21 @@ class TextMatch : public MatchExpression {
   bool Matches(bson::DocView doc) const override;
   bool MatchesElement(const bson::ValueView&) const override { return false; }
 
+  // Gives the node its index and parsed query (the planner does, once per request; the
+  // same index each time).
+  void BindIndex(std::shared_ptr<const text::TextQuery> query,
+                 std::shared_ptr<const text::TextIndexSpec> index) const {
+    std::lock_guard<std::mutex> l(mu_);
+    query_ = std::move(query);
+    index_ = std::move(index);
+  }
+
  private:
   std::string search_, language_;
   bool case_sensitive_, diacritic_sensitive_;
+  mutable std::mutex mu_;
+  mutable std::shared_ptr<const text::TextQuery> query_;
+  mutable std::shared_ptr<const text::TextIndexSpec> index_;
 };
 
 class AndMatch : public MatchExpression {

@@ -451,6 +451,16 @@ const TextMatch* FindText(const MatchExpression* e) {
   return nullptr;
 }
 
+// The $text anywhere in the tree.
+const TextMatch* FindTextAnywhere(const MatchExpression* e) {
+  if (e == nullptr) return nullptr;
+  if (e->kind() == MatchKind::kText) return static_cast<const TextMatch*>(e);
+  for (size_t i = 0; i < e->num_children(); ++i) {
+    if (const TextMatch* t = FindTextAnywhere(e->child(i))) return t;
+  }
+  return nullptr;
+}
+
 // The $near of an AND chain from the root.
 const GeoNearMatch* FindNear(const MatchExpression* e) {
   if (e == nullptr) return nullptr;
@@ -488,6 +498,10 @@ std::string StripText(DocView filter) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Sibling(std::string filter_bson) const {
+  return Parse(std::move(filter_bson), let_, has_let_, collator_);
+}
 
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::WithoutText() const {
   return Parse(StripText(filter()), let_, has_let_, collator_);
@@ -579,6 +593,7 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(
   m->root_ = *std::move(root);
   m->contains_text_ = text_count > 0;
   m->text_ = FindText(m->root_.get());
+  m->any_text_ = FindTextAnywhere(m->root_.get());
   if (near_count > 0) {
     m->near_ = FindNear(m->root_.get());
     if (m->near_ == nullptr) return BadValue("geoNear must be top-level expr");

@@ -52,12 +52,17 @@ class Matcher {
   // otherwise); contains_text() also when it is under an $or.
   const TextMatch* text() const { return text_; }
   bool contains_text() const { return contains_text_; }
+  // The filter's $text wherever it is (null: none).
+  const TextMatch* any_text() const { return any_text_; }
   // The filter's $near / $nearSphere (at the top level or in a top-level $and; elsewhere
   // it fails to parse), or null.
   const GeoNearMatch* near() const { return near_; }
   // The same filter without its $text (same let variables and collation): what the stages
   // of a text plan apply besides the text search itself.
   absl::StatusOr<std::unique_ptr<Matcher>> WithoutText() const;
+  // Another filter with this one's let variables and collation (an $or branch, planned on
+  // its own).
+  absl::StatusOr<std::unique_ptr<Matcher>> Sibling(std::string filter_bson) const;
 
   // The positional operator's element: the first index of the array at `array_path` for
   // which the filter matches `doc` with that array narrowed to the one element. nullopt if
@@ -78,6 +83,7 @@ class Matcher {
   bson::ValueView id_eq_;
   bool has_id_eq_ = false;
   const TextMatch* text_ = nullptr;
+  const TextMatch* any_text_ = nullptr;
   const GeoNearMatch* near_ = nullptr;
   bool contains_text_ = false;
 };
