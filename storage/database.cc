@@ -469,10 +469,12 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
   def.spec = std::move(spec_bson);
   WriteUnit unit(this);
   unit.build_multikey_ = def.multikey;
-  IndexBuildSink sink(this, &unit, /*batched=*/true);
-  if (auto s = build(*current, index_id, &sink); !s.ok()) {
+  IndexBuildSink sink(this, &unit, /*batched=*/true, current->id(), index_id);
+  absl::Status built = build(*current, index_id, &sink);
+  if (built.ok()) built = sink.Flush();
+  if (!built.ok()) {
     (void)DropBuildEntries(current->id(), index_id);
-    return s;
+    return built;
   }
   std::lock_guard<std::mutex> l(catalog_mu_);
   auto changed = Successor(*current);
@@ -493,15 +495,20 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
 }
 
 absl::Status IndexBuildSink::RecordDone() {
-  // Big enough that a batch's fixed costs vanish (a text index writes hundreds of
-  // thousands of entries a second: fewer, larger batches insert into the memtable faster),
-  // small enough to bound the memory a build of any size holds.
-  constexpr size_t kEntriesPerBatch = 200000;
-  constexpr size_t kBytesPerBatch = 16 << 20;
-  if (!batched_ || (unit_->batch()->Count() < kEntriesPerBatch && unit_->batch()->ByteSize() < kBytesPerBatch)) {
-    return absl::OkStatus();
-  }
-  if (auto s = db_->Commit(unit_); !s.ok()) return s;
+  // Big enough that a file's fixed costs vanish and a build makes few of them (each lands
+  // in level 0 until compaction merges them), small enough to bound the memory a build of
+  // any size holds.
+  constexpr size_t kBytesPerBatch = 32 << 20;
+  if (!batched_ || unit_->batch()->ByteSize() < kBytesPerBatch) return absl::OkStatus();
+  return Flush();
+}
+
+absl::Status IndexBuildSink::Flush() {
+  if (!batched_ || unit_->empty()) return absl::OkStatus();
+  // The entries (and multikey marks) of a new index: no other write touches its keys
+  // while it builds, so they go in as a sorted file rather than through the memtable.
+  if (auto s = db_->kv_->Ingest(unit_->batch(), IndexPrefix(coll_id_, index_id_)); !s.ok()) return s;
+  for (auto& [flags, fields] : unit_->multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
   unit_->Reset();
   return absl::OkStatus();
 }

@@ -142,18 +142,24 @@ class WriteUnit {
 class IndexBuildSink {
  public:
   WriteUnit* unit() { return unit_; }
-  // Called after each record's entries: commits the unit once it holds enough of them.
+  // Called after each record's entries: writes the unit's entries once it holds enough.
   absl::Status RecordDone();
+  // Writes what the unit holds (the build calls it once at the end).
+  absl::Status Flush();
 
  private:
   friend class Database;
-  IndexBuildSink(Database* db, WriteUnit* unit, bool batched) : db_(db), unit_(unit), batched_(batched) {}
+  IndexBuildSink(Database* db, WriteUnit* unit, bool batched, uint32_t coll_id = 0, uint32_t index_id = 0)
+      : db_(db), unit_(unit), batched_(batched), coll_id_(coll_id), index_id_(index_id) {}
   Database* db_;
   WriteUnit* unit_;
   bool batched_;
+  uint32_t coll_id_, index_id_;  // the index being built (batched builds)
 };
 
 class Database {
+  friend class IndexBuildSink;
+
  public:
   // Loads the catalog and counts each collection's records.
   // `clock`: the worker's change clock (null: one of its own), advanced past every change

@@ -79,6 +79,11 @@ class KvStore {
   // Moves the memtable into a table file. Used after range deletions: RocksDB 7.8
   // rebuilds a memtable's range tombstones on every point lookup, a file's are cached.
   virtual absl::Status Flush() = 0;
+  // Writes `batch`, whose puts of keys starting with `prefix` are keys nothing else writes
+  // meanwhile (a new index's entries): those go in as one sorted file, far cheaper per key
+  // than Write for the millions of entries of an index build; the rest through Write.
+  // Durable on return. Falls back to Write for batches with range deletes.
+  virtual absl::Status Ingest(KvBatch* batch, std::string_view prefix) = 0;
   // Live SST + WAL bytes, for statistics.
   virtual uint64_t DiskBytes() = 0;
   // Approximate bytes of the keys in [lo, hi), in table files and memtables.

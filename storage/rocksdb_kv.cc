@@ -5,12 +5,14 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 
 #include "document/status.h"
@@ -140,14 +142,42 @@ class RocksBatch : public KvBatch {
   size_t Count() const override { return ops_.size(); }
   size_t ByteSize() const override { return data_.size(); }
 
+  bool has_range() const { return has_range_; }
+
+  // Splits the batch: the puts of keys starting with `prefix` in key order (the last of
+  // equal keys) as an SST file at `path` (`*wrote` whether it has any), the other
+  // operations into `rest`.
+  rocksdb::Status WriteSst(const rocksdb::Options& options, const std::string& path, std::string_view prefix,
+                           RocksBatch* rest, bool* wrote) const {
+    std::vector<uint32_t> order = KeyOrder();
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options);
+    rocksdb::Status s;
+    *wrote = false;
+    for (size_t k = 0; s.ok() && k < order.size(); ++k) {
+      const Op& op = ops_[order[k]];
+      std::string_view key = Key(order[k]);
+      if (op.kind != Kind::kPut || key.substr(0, prefix.size()) != prefix) {
+        std::string_view value(data_.data() + op.offset + op.key_size, op.value_size);
+        if (op.kind == Kind::kPut) rest->Put(key, value);
+        if (op.kind == Kind::kDelete) rest->Delete(key);
+        continue;
+      }
+      if (k + 1 < order.size() && key == Key(order[k + 1])) continue;  // a later put wins
+      if (!*wrote) {
+        s = writer.Open(path);
+        if (!s.ok()) break;
+        *wrote = true;
+      }
+      s = writer.Put(rocksdb::Slice(key.data(), key.size()),
+                     rocksdb::Slice(data_.data() + op.offset + op.key_size, op.value_size));
+    }
+    if (s.ok() && *wrote) s = writer.Finish();
+    return s;
+  }
+
   // The WriteBatch of the operations so far.
   rocksdb::WriteBatch Build() const {
-    std::vector<uint32_t> order(ops_.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    auto key = [&](uint32_t i) { return std::string_view(data_).substr(ops_[i].offset, ops_[i].key_size); };
-    if (!has_range_) {
-      std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key(a) < key(b); });
-    }
+    std::vector<uint32_t> order = has_range_ ? InsertionOrder() : KeyOrder();
     rocksdb::WriteBatch batch(data_.size() + 24 * ops_.size() + 12);
     for (uint32_t i : order) {
       const Op& op = ops_[i];
@@ -163,6 +193,62 @@ class RocksBatch : public KvBatch {
   }
 
  private:
+  std::string_view Key(uint32_t i) const { return std::string_view(data_).substr(ops_[i].offset, ops_[i].key_size); }
+
+  std::vector<uint32_t> InsertionOrder() const {
+    std::vector<uint32_t> order(ops_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    return order;
+  }
+
+  // The operations by key, equal keys in insertion order. Keys of one batch mostly share
+  // a long prefix (a collection's, an index's), so they are compared first by the 32 bytes
+  // after the prefix all of them share (held beside the operation: no reads of scattered
+  // keys), and the rest only when those tie.
+  std::vector<uint32_t> KeyOrder() const {
+    size_t common = ops_.empty() ? 0 : ops_[0].key_size;
+    for (uint32_t i = 1; i < ops_.size() && common > 0; ++i) {
+      std::string_view a = Key(0), b = Key(i);
+      size_t n = std::min({common, a.size(), b.size()});
+      size_t k = 0;
+      while (k < n && a[k] == b[k]) ++k;
+      common = k;
+    }
+    constexpr size_t kWords = 4;
+    struct Item {
+      uint64_t head[kWords];
+      uint32_t op;
+    };
+    std::vector<Item> items(ops_.size());
+    for (uint32_t i = 0; i < ops_.size(); ++i) {
+      std::string_view k = Key(i);
+      Item& item = items[i];
+      item.op = i;
+      for (size_t w = 0; w < kWords; ++w) {
+        uint64_t head = 0;
+        for (size_t b = 0; b < 8; ++b) {
+          size_t at = common + 8 * w + b;
+          head = (head << 8) | (at < k.size() ? static_cast<unsigned char>(k[at]) : 0);
+        }
+        item.head[w] = head;
+      }
+    }
+    std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+      for (size_t w = 0; w < kWords; ++w) {
+        if (a.head[w] != b.head[w]) return a.head[w] < b.head[w];
+      }
+      // Only keys longer than the heads reach here: compare the rest.
+      std::string_view ka = Key(a.op), kb = Key(b.op);
+      size_t skip = std::min({common + 8 * kWords, ka.size(), kb.size()});
+      int c = ka.substr(skip).compare(kb.substr(skip));
+      if (c == 0 && ka.size() != kb.size()) c = ka.size() < kb.size() ? -1 : 1;
+      return c != 0 ? c < 0 : a.op < b.op;
+    });
+    std::vector<uint32_t> order(items.size());
+    for (size_t i = 0; i < items.size(); ++i) order[i] = items[i].op;
+    return order;
+  }
+
   enum class Kind : uint8_t { kPut, kDelete, kDeleteRange };
   struct Op {
     Kind kind;
@@ -276,6 +362,23 @@ class RocksStore : public KvStore {
     return FromRocks(db_->Write(write_options_, &built));
   }
   absl::Status Flush() override { return FromRocks(db_->Flush(rocksdb::FlushOptions())); }
+  absl::Status Ingest(KvBatch* batch, std::string_view prefix) override {
+    const auto* rocks = static_cast<const RocksBatch*>(batch);
+    if (rocks->has_range() || rocks->Count() == 0) return Write(batch);
+    std::string file = path_ + "/ingest-" + std::to_string(ingest_seq_.fetch_add(1)) + ".sst";
+    RocksBatch rest;
+    bool wrote = false;
+    rocksdb::Status s = rocks->WriteSst(db_->GetOptions(), file, prefix, &rest, &wrote);
+    if (s.ok() && wrote) {
+      rocksdb::IngestExternalFileOptions ingest;
+      ingest.move_files = true;  // linked into the store, not copied
+      s = db_->IngestExternalFile({file}, ingest);
+    }
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+    if (!s.ok()) return FromRocks(s);
+    return rest.Count() == 0 ? absl::OkStatus() : Write(&rest);
+  }
   uint64_t ApproximateSize(std::string_view lo, std::string_view hi) override {
     rocksdb::Range range(ToSlice(lo), ToSlice(hi));
     rocksdb::SizeApproximationOptions options;
@@ -350,6 +453,7 @@ class RocksStore : public KvStore {
 
   std::unique_ptr<rocksdb::DB> db_;
   std::string path_;
+  std::atomic<uint64_t> ingest_seq_{0};
   rocksdb::WriteOptions write_options_;
 };
 
