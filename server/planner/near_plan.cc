@@ -77,6 +77,11 @@ absl::StatusOr<QuerySolution> PlanNear(const PlannerInput& in) {
       }
     }
   }
+  // The stage measures every record itself: it applies only the rest of the filter.
+  auto rest = in.filter->WithoutNear();
+  if (!rest.ok()) return rest.status();
+  node->has_residual = true;
+  if (!(*rest)->MatchesAll()) node->residual = std::shared_ptr<const query::Matcher>(*std::move(rest));
   QuerySolution s;
   s.root = std::move(node);
   return s;

@@ -472,18 +472,22 @@ const GeoNearMatch* FindNear(const MatchExpression* e) {
   return nullptr;
 }
 
-// `filter` without $text, also inside top-level $and entries.
-std::string StripText(DocView filter) {
+// `filter` without what `drop` says of its elements, also inside top-level $and entries:
+// kDrop removes one, kKeep keeps it; `strip_ops` rewrites an element's operator document
+// (returning false when nothing of it is left).
+enum class Strip { kKeep, kDrop, kOperators };
+
+template <typename Decide>
+std::string StripElements(DocView filter, const Decide& decide) {
   bson::Builder out;
   for (const ElementView& e : filter) {
-    if (e.key == "$text") continue;
     if (e.key == "$and" && e.value.type == BsonType::kArray) {
       size_t t = out.StartArray("$and");
       int i = 0;
       for (const ElementView& c : e.value.Doc()) {
         std::string key = std::to_string(i++);
         if (c.value.type == BsonType::kDocument) {
-          std::string stripped = StripText(c.value.Doc());
+          std::string stripped = StripElements(c.value.Doc(), decide);
           out.AppendDocument(key, DocView(stripped));
         } else {
           out.AppendView(key, c.value);
@@ -492,15 +496,53 @@ std::string StripText(DocView filter) {
       out.End(t);
       continue;
     }
-    out.AppendView(e.key, e.value);
+    switch (decide(e)) {
+      case Strip::kDrop: break;
+      case Strip::kKeep: out.AppendView(e.key, e.value); break;
+      case Strip::kOperators: {
+        // {$near: ..., $maxDistance: ..., <others>}: only the others stay.
+        bson::Builder ops;
+        bool any = false;
+        for (const ElementView& op : e.value.Doc()) {
+          if (op.key == "$near" || op.key == "$nearSphere" || op.key == "$minDistance" || op.key == "$maxDistance") {
+            continue;
+          }
+          ops.AppendView(op.key, op.value);
+          any = true;
+        }
+        if (any) {
+          std::string rest = std::move(ops).Finish();
+          out.AppendDocument(e.key, DocView(rest));
+        }
+        break;
+      }
+    }
   }
   return std::move(out).Finish();
+}
+
+std::string StripText(DocView filter) {
+  return StripElements(filter, [](const ElementView& e) { return e.key == "$text" ? Strip::kDrop : Strip::kKeep; });
+}
+
+std::string StripNear(DocView filter, std::string_view path) {
+  return StripElements(filter, [path](const ElementView& e) {
+    if (e.key != path || e.value.type != BsonType::kDocument) return Strip::kKeep;
+    ValueView unused;
+    bool near = e.value.Doc().Find("$near", &unused) || e.value.Doc().Find("$nearSphere", &unused);
+    return near ? Strip::kOperators : Strip::kKeep;
+  });
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Sibling(std::string filter_bson) const {
   return Parse(std::move(filter_bson), let_, has_let_, collator_);
+}
+
+absl::StatusOr<std::unique_ptr<Matcher>> Matcher::WithoutNear() const {
+  if (near_ == nullptr) return Parse(std::string(filter().bytes()), let_, has_let_, collator_);
+  return Parse(StripNear(filter(), near_->path().dotted()), let_, has_let_, collator_);
 }
 
 absl::StatusOr<std::unique_ptr<Matcher>> Matcher::WithoutText() const {

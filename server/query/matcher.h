@@ -60,6 +60,9 @@ class Matcher {
   // The same filter without its $text (same let variables and collation): what the stages
   // of a text plan apply besides the text search itself.
   absl::StatusOr<std::unique_ptr<Matcher>> WithoutText() const;
+  // The same filter without its $near / $nearSphere (and their distances): what a
+  // GEO_NEAR stage applies besides the distances it computes itself.
+  absl::StatusOr<std::unique_ptr<Matcher>> WithoutNear() const;
   // Another filter with this one's let variables and collation (an $or branch, planned on
   // its own).
   absl::StatusOr<std::unique_ptr<Matcher>> Sibling(std::string filter_bson) const;
