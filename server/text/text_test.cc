@@ -75,6 +75,39 @@ TEST(TokenizerTest, SplitsFoldsStemsAndDropsStopWords) {
   }
 }
 
+TEST(TokenizerTest, EveryLanguageDropsItsStopWordsAndStemsInflections) {
+  struct Case {
+    const char* language;
+    const char* stop_word;             // from MongoDB's list for the language
+    const char* a;                     // two inflections of one word ...
+    const char* b;                     // ... that share a stem
+  };
+  const Case cases[] = {
+      {"danish", "og", "hus", "huse"},
+      {"dutch", "het", "boeken", "boek"},
+      {"english", "the", "connections", "connected"},
+      {"finnish", "ja", "talossa", "talo"},
+      {"french", "les", "continuation", "continuait"},
+      {"german", "und", "häuser", "haus"},
+      {"hungarian", "és", "házak", "ház"},
+      {"italian", "della", "abbandonata", "abbandonato"},
+      {"norwegian", "og", "hestene", "hest"},
+      {"portuguese", "não", "livros", "livro"},
+      {"romanian", nullptr, "cărțile", "cărți"},
+      {"russian", "и", "книги", "книга"},
+      {"spanish", "los", "corriendo", "correr"},
+      {"swedish", "och", "husen", "hus"},
+      {"turkish", "ve", "evler", "ev"},
+  };
+  for (const Case& c : cases) {
+    if (c.stop_word != nullptr) {
+      EXPECT_EQ(Terms(c.language, c.stop_word, kFilterStopWords), std::vector<std::string>{}) << c.language;
+      EXPECT_EQ(Terms(c.language, c.stop_word, kNoOptions).size(), 1u) << c.language;
+    }
+    EXPECT_EQ(Terms(c.language, c.a, kNoOptions), Terms(c.language, c.b, kNoOptions)) << c.language;
+  }
+}
+
 TEST(TokenizerTest, FoldForPhrases) {
   EXPECT_EQ(Fold("Café Con LECHE", false, false, false), "cafe con leche");
   EXPECT_EQ(Fold("Café Con LECHE", true, false, false), "Cafe Con LECHE");
