@@ -585,17 +585,21 @@ absl::Status IndexSpec::TextKeys(DocView doc, std::vector<IndexKey>* out) const 
   }
   absl::flat_hash_map<std::string, double> scores;
   if (auto s = text_->ScoreDocument(doc, &scores); !s.ok()) return s;
+  out->reserve(scores.size());
+  std::string term_value;  // a BSON string value: int32 length, bytes, NUL
   for (const auto& [term, score] : scores) {
     IndexKey key;
     bson::Builder values;
     for (size_t i = 0; i < fields_.size(); ++i) {
       if (fields_[i].kind == KeyKind::kText) {
         // Terms are never collated: the index holds them as the tokenizer made them.
-        bson::Builder one;
-        one.AppendString("", term);
-        std::string bytes = std::move(one).Finish();
-        const ValueView v = DocView(bytes).begin()->value;
-        bson::AppendKeyString(v, &key.encoded);
+        uint32_t n = static_cast<uint32_t>(term.size() + 1);
+        term_value.assign({static_cast<char>(n), static_cast<char>(n >> 8), static_cast<char>(n >> 16),
+                           static_cast<char>(n >> 24)});
+        term_value.append(term);
+        term_value.push_back('\0');
+        bson::AppendKeyString(ValueView{BsonType::kString, term_value.data(), static_cast<uint32_t>(term_value.size())},
+                              &key.encoded);
         values.AppendString("", term);
       } else if (fields_[i].kind == KeyKind::kTextScore) {
         ValueView v{BsonType::kDouble, reinterpret_cast<const char*>(&score), 8};

@@ -262,8 +262,10 @@ absl::Status TextIndexSpec::ScoreDocument(DocView doc, absl::flat_hash_map<std::
     int count = 0;
   };
   std::string term;
+  // One map for every string of the document (cleared, its capacity kept).
+  absl::flat_hash_map<std::string, TermData> terms;
   return ForEachString(doc, [&](const Language& language, std::string_view raw, double weight) {
-    absl::flat_hash_map<std::string, TermData> terms;
+    terms.clear();
     int tokens = 0;
     Tokenizer tokenizer(language);
     tokenizer.Reset(raw, kFilterStopWords);
