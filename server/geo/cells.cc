@@ -28,7 +28,8 @@ S2RegionCoverer& Coverer(int max_cells) {
   };
   thread_local S2RegionCoverer keys = make(kMaxCellsPerShape);
   thread_local S2RegionCoverer queries = make(kMaxCellsPerQuery);
-  return max_cells == kMaxCellsPerShape ? keys : queries;
+  thread_local S2RegionCoverer caps = make(kMaxCellsPerCap);
+  return max_cells == kMaxCellsPerShape ? keys : max_cells == kMaxCellsPerCap ? caps : queries;
 }
 
 void AddCovering(const S2Region& region, std::vector<S2CellId>* out, int max_cells = kMaxCellsPerQuery) {
@@ -90,7 +91,7 @@ KeyRanges64 CapRanges(const Point3& center, double radius, bool ancestors) {
   S2Cap cap(S2Point(center.x, center.y, center.z), S1Angle::Radians(std::min(radius, M_PI)));
   // A ring's records are mostly fetched anyway (they are the nearest): fewer cells, fewer
   // seeks.
-  AddCovering(cap, &covering, kMaxCellsPerShape);
+  AddCovering(cap, &covering, kMaxCellsPerCap);
   return RangesOf(covering, ancestors);
 }
 

@@ -21,6 +21,7 @@ inline constexpr int kCoarsestLevel = 2;
 inline constexpr int kFinestLevel = 20;  // about 10 m
 inline constexpr int kMaxCellsPerShape = 16;  // index keys of one shape
 inline constexpr int kMaxCellsPerQuery = 48;  // a query region's covering
+inline constexpr int kMaxCellsPerCap = 8;     // a $near ring's cap
 
 // The distinct keys of a geometry (none unless it has a place on the sphere).
 std::vector<int64_t> CellKeys(const Geometry& g);
