@@ -84,7 +84,7 @@ class GeoNearStage final : public PlanStage {
       scan.bounds[node_.geo_field] =
           planner::CellIntervals(geo::CapRanges(q.point, outer, node_.index->field_multikey(node_.geo_field)));
     }
-    const bool point_keys_ = !node_.index->field_multikey(node_.geo_field);
+    const bool point_keys = !node_.index->field_multikey(node_.geo_field);
     ExecContext scan_ctx = ctx_;
     scan_ctx.filter = nullptr;
     IndexScanStage ixscan(scan, scan_ctx);
@@ -96,7 +96,7 @@ class GeoNearStage final : public PlanStage {
       if (*s == State::kEof) break;
       if (*s != State::kAdvanced) continue;
       if (decided_.contains(m.record_key) || pending_.contains(m.record_key)) continue;
-      if (point_keys_) {
+      if (point_keys) {
         // One point per document, and the key says where: a record past this ring is
         // left for the ring that reaches it (every ring scans its whole cap).
         double error = 0;

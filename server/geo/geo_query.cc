@@ -27,8 +27,6 @@ absl::Status Bad(std::string_view message) { return MongoError(kBadValue, messag
 
 S2Point ToS2(const Point3& p) { return S2Point(p.x, p.y, p.z); }
 
-absl::StatusOr<std::pair<double, double>> FlatPoint(const ValueView& v) { return ParseLegacyPair(v); }
-
 // Whether (x, y) lies in the plane polygon `poly` or on its boundary.
 bool InFlatPolygon(const std::vector<std::pair<double, double>>& poly, double x, double y) {
   bool inside = false;
@@ -138,10 +136,10 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
       return Bad("$box requires two points: [[x1, y1], [x2, y2]]");
     }
     auto it = shape.value.Doc().begin();
-    auto a = FlatPoint(it->value);
+    auto a = ParseLegacyPair(it->value);
     if (!a.ok()) return a.status();
     ++it;
-    auto b = FlatPoint(it->value);
+    auto b = ParseLegacyPair(it->value);
     if (!b.ok()) return b.status();
     p->shape_ = Shape::kBox;
     p->box_[0] = std::min(a->first, b->first);
@@ -151,7 +149,7 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
   } else if (shape.key == "$polygon") {
     if (shape.value.type != BsonType::kArray) return Bad("$polygon must be an array of points");
     for (const ElementView& e : shape.value.Doc()) {
-      auto pt = FlatPoint(e.value);
+      auto pt = ParseLegacyPair(e.value);
       if (!pt.ok()) return pt.status();
       p->flat_polygon_.push_back(*pt);
     }
@@ -162,7 +160,7 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
       return Bad(StrCat(shape.key, " requires a point and a radius: [[x, y], r]"));
     }
     auto it = shape.value.Doc().begin();
-    auto c = FlatPoint(it->value);
+    auto c = ParseLegacyPair(it->value);
     if (!c.ok()) return c.status();
     ++it;
     auto r = NonNegative(it->value, "radius");
@@ -328,7 +326,7 @@ absl::StatusOr<NearQuery> NearQuery::Parse(std::string_view op, const ValueView&
     q.point = g->points()[0];
     return q;
   }
-  auto p = FlatPoint(operand);
+  auto p = ParseLegacyPair(operand);
   if (!p.ok()) return Bad(StrCat(op, " must be a point ([x, y]) or {$geometry: <GeoJSON point>}"));
   if (auto s = distances(ops); !s.ok()) return s;
   q.geojson = false;

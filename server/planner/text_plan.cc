@@ -108,10 +108,8 @@ std::optional<bson::DocView> TextOr(bson::DocView filter) {
       if (e.key == "$text") return true;
       if (e.key == "$and" && e.value.type == BsonType::kArray) {
         for (const bson::ElementView& c : e.value.Doc()) {
-          if (c.value.type == BsonType::kDocument && c.value.Doc().begin() != c.value.Doc().end()) {
-            bson::ValueView t;
-            if (c.value.Doc().Find("$text", &t)) return true;
-          }
+          bson::ValueView t;
+          if (c.value.type == BsonType::kDocument && c.value.Doc().Find("$text", &t)) return true;
         }
       }
     }

@@ -440,34 +440,15 @@ absl::StatusOr<ExprPtr> ParseDocument(DocView filter, Nesting nesting) {
   return ExprPtr(std::make_unique<AndMatch>(std::move(children)));
 }
 
-// The $text of an AND chain from the root.
-const TextMatch* FindText(const MatchExpression* e) {
+// The node of `kind` in the tree: only through $and nodes from the root (`and_chain`), or
+// anywhere.
+template <typename T>
+const T* FindNode(const MatchExpression* e, MatchKind kind, bool and_chain) {
   if (e == nullptr) return nullptr;
-  if (e->kind() == MatchKind::kText) return static_cast<const TextMatch*>(e);
-  if (e->kind() != MatchKind::kAnd) return nullptr;
+  if (e->kind() == kind) return static_cast<const T*>(e);
+  if (and_chain && e->kind() != MatchKind::kAnd) return nullptr;
   for (size_t i = 0; i < e->num_children(); ++i) {
-    if (const TextMatch* t = FindText(e->child(i))) return t;
-  }
-  return nullptr;
-}
-
-// The $text anywhere in the tree.
-const TextMatch* FindTextAnywhere(const MatchExpression* e) {
-  if (e == nullptr) return nullptr;
-  if (e->kind() == MatchKind::kText) return static_cast<const TextMatch*>(e);
-  for (size_t i = 0; i < e->num_children(); ++i) {
-    if (const TextMatch* t = FindTextAnywhere(e->child(i))) return t;
-  }
-  return nullptr;
-}
-
-// The $near of an AND chain from the root.
-const GeoNearMatch* FindNear(const MatchExpression* e) {
-  if (e == nullptr) return nullptr;
-  if (e->kind() == MatchKind::kGeoNear) return static_cast<const GeoNearMatch*>(e);
-  if (e->kind() != MatchKind::kAnd) return nullptr;
-  for (size_t i = 0; i < e->num_children(); ++i) {
-    if (const GeoNearMatch* n = FindNear(e->child(i))) return n;
+    if (const T* found = FindNode<T>(e->child(i), kind, and_chain)) return found;
   }
   return nullptr;
 }
@@ -634,10 +615,10 @@ absl::StatusOr<std::unique_ptr<Matcher>> Matcher::Parse(
   if (!root.ok()) return root.status();
   m->root_ = *std::move(root);
   m->contains_text_ = text_count > 0;
-  m->text_ = FindText(m->root_.get());
-  m->any_text_ = FindTextAnywhere(m->root_.get());
+  m->text_ = FindNode<TextMatch>(m->root_.get(), MatchKind::kText, /*and_chain=*/true);
+  m->any_text_ = FindNode<TextMatch>(m->root_.get(), MatchKind::kText, /*and_chain=*/false);
   if (near_count > 0) {
-    m->near_ = FindNear(m->root_.get());
+    m->near_ = FindNode<GeoNearMatch>(m->root_.get(), MatchKind::kGeoNear, /*and_chain=*/true);
     if (m->near_ == nullptr) return BadValue("geoNear must be top-level expr");
     if (text_count > 0) return BadValue("text and geoNear not allowed in same query");
   }
