@@ -174,6 +174,11 @@ Document Document::FromBson(std::string_view bytes) {
   return *std::move(doc);
 }
 
+std::string Document::BsonToJson(std::string_view bson, bool canonical) {
+  if (auto s = bson::Validate(bson); !s.ok()) ThrowStatus(s);
+  return bson::BsonToJson(bson, canonical);
+}
+
 std::string Document::ToJson() const { return bson::BsonToJson(ToBson()); }
 std::string Document::ToCanonicalJson() const { return bson::BsonToJson(ToBson(), true); }
 std::string Document::ToBson() const { return bson::Encode(*this); }

@@ -21,7 +21,13 @@ void Quote(std::string_view s, std::string* out) { AppendJsonString(s, out); }
 
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (unsigned char c : s) {
+  // Runs of characters that need no escape are appended whole (most strings are one run).
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out->append("\\\""); break;
       case '\\': out->append("\\\\"); break;
@@ -30,16 +36,14 @@ void AppendJsonString(std::string_view s, std::string* out) {
       case '\t': out->append("\\t"); break;
       case '\b': out->append("\\b"); break;
       case '\f': out->append("\\f"); break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out->append(buf);
+      }
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
@@ -146,7 +150,18 @@ void WriteValue(const ValueView& v, bool canonical, std::string* out) {
       return;
     }
     case BsonType::kUndefined: out->append("{\"$undefined\": true}"); return;
-    case BsonType::kObjectId: out->append("{\"$oid\": \"" + Hex(v.data, 12) + "\"}"); return;
+    case BsonType::kObjectId: {
+      static const char* kDigits = "0123456789abcdef";
+      char buf[24];
+      for (int i = 0; i < 12; ++i) {
+        buf[2 * i] = kDigits[uint8_t(v.data[i]) >> 4];
+        buf[2 * i + 1] = kDigits[uint8_t(v.data[i]) & 15];
+      }
+      out->append("{\"$oid\": \"");
+      out->append(buf, 24);
+      out->append("\"}");
+      return;
+    }
     case BsonType::kBool: out->append(v.Bool() ? "true" : "false"); return;
     case BsonType::kDate: {
       int64_t ms = v.Int64();
@@ -255,6 +270,7 @@ void WriteDocument(DocView doc, bool array, bool canonical, std::string* out) {
 
 std::string BsonToJson(std::string_view bytes, bool canonical) {
   std::string out;
+  out.reserve(bytes.size() * 3 / 2 + 16);
   WriteDocument(DocView(bytes), false, canonical, &out);
   return out;
 }

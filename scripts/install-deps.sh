@@ -15,6 +15,8 @@ build_packages=(
   libstemmer-dev libs2-dev
   # the IANA time zone database the date operators read through Abseil ("Europe/Oslo")
   tzdata
+  # gzip files of the micromongo tool (dump --gzip)
+  zlib1g-dev
 )
 test_packages=(
   libgtest-dev libgmock-dev

@@ -258,6 +258,8 @@ class Database {
   absl::StatusOr<uint64_t> EnforceChangeRetention(uint64_t max_bytes, uint64_t min_time);
 
   uint64_t DiskBytes() { return kv_->DiskBytes(); }
+  // A consistent copy of the database as of now in `dir` (KvStore::Checkpoint).
+  absl::Status Checkpoint(const std::string& dir) { return kv_->Checkpoint(dir); }
 
  private:
   friend class WriteUnit;

@@ -1,5 +1,6 @@
 #include "storage/engine.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "document/status.h"
@@ -111,6 +112,55 @@ uint64_t Engine::DiskBytes() {
     if (entry.is_regular_file(ec)) total += entry.file_size(ec);
   }
   return total;
+}
+
+namespace {
+
+uint64_t TreeBytes(const fs::path& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec)) total += entry.file_size(ec);
+  }
+  return total;
+}
+
+}  // namespace
+
+absl::Status Engine::Backup(const std::string& dir,
+                            const std::function<void(const BackupProgress&)>& progress) {
+  if (dir.empty()) return MongoError(kBadValue, "backup: the target directory is empty");
+  std::error_code ec;
+  fs::path target = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  fs::path root = fs::weakly_canonical(fs::absolute(options_.data_dir, ec), ec);
+  // A copy inside the data root would be taken for part of it (and copy itself next time).
+  auto [r, t] = std::mismatch(root.begin(), root.end(), target.begin(), target.end());
+  if (r == root.end()) {
+    return MongoError(kBadValue, StrCat("backup: ", dir, " is inside the data directory ",
+                                        options_.data_dir));
+  }
+  if (fs::exists(target, ec) && !fs::is_empty(target, ec)) {
+    return MongoError(kBadValue, StrCat("backup: ", dir, " exists and is not empty"));
+  }
+  fs::create_directories(target, ec);
+  if (ec) {
+    return MongoError(kInternalError, StrCat("backup: cannot create ", dir, ": ", ec.message()));
+  }
+  std::vector<std::shared_ptr<Database>> dbs = AllDatabases();
+  BackupProgress p;
+  p.databases_total = static_cast<int>(dbs.size());
+  for (const auto& db : dbs) {
+    fs::path copy = target / db->name();
+    if (auto s = db->Checkpoint(copy.string()); !s.ok()) {
+      return MongoError(kInternalError, StrCat("backup of database '", db->name(), "' into ",
+                                               copy.string(), ": ", s.message()));
+    }
+    p.database = db->name();
+    ++p.databases_done;
+    p.bytes += TreeBytes(copy);
+    if (progress) progress(p);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace micromongo::storage

@@ -43,6 +43,19 @@ class Engine {
   // Closes the database and deletes its directory; false if it did not exist.
   absl::StatusOr<bool> DropDatabase(std::string_view name);
   uint64_t DiskBytes();
+
+  struct BackupProgress {
+    std::string database;     // the database just copied
+    int databases_done = 0;
+    int databases_total = 0;
+    uint64_t bytes = 0;       // the copy's bytes so far
+  };
+  // An online backup: a checkpoint of every database into `dir`/<database> (`dir` must
+  // not exist or be empty), each consistent as of its own moment (writers keep going;
+  // databases are copied one after the other). A worker started on `dir` serves the copy.
+  // `progress` is called after each database.
+  absl::Status Backup(const std::string& dir,
+                      const std::function<void(const BackupProgress&)>& progress);
   const std::string& data_dir() const { return options_.data_dir; }
   // Orders the change events of every database (storage/change_clock.h).
   ChangeClock& change_clock() { return *clock_; }

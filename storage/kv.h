@@ -84,6 +84,11 @@ class KvStore {
   // than Write for the millions of entries of an index build; the rest through Write.
   // Durable on return. Falls back to Write for batches with range deletes.
   virtual absl::Status Ingest(KvBatch* batch, std::string_view prefix) = 0;
+  // Writes a consistent copy of the store as of now into `dir` (which must not exist; its
+  // parent must): table files hard-linked where the file system allows, the write-ahead
+  // log copied, so writers are not blocked and the copy holds every write acknowledged
+  // before the call and none that started after it. The copy opens as a store of its own.
+  virtual absl::Status Checkpoint(const std::string& dir) = 0;
   // Live SST + WAL bytes, for statistics.
   virtual uint64_t DiskBytes() = 0;
   // Approximate bytes of the keys in [lo, hi), in table files and memtables.

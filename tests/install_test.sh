@@ -31,3 +31,12 @@ exec 3>&-
 wait "$app"
 [ "$exe" = "$(readlink -f "$work/prefix/bin/micromongo-server")" ]
 echo "install_test: ok"
+
+# The installed tool, with a worker of its own (the installed server, next to it).
+echo '{"_id": 1, "name": "Ann"}' | env -u MICROMONGO_SERVER "$work/prefix/bin/micromongo" import \
+  --data-dir "$work/tooldata" --db t -c people --quiet
+out=$(env -u MICROMONGO_SERVER "$work/prefix/bin/micromongo" export --data-dir "$work/tooldata" \
+  --db t -c people --quiet)
+echo "micromongo export: $out"
+[ "$out" = '{"_id": 1, "name": "Ann"}' ]
+echo "install_test: tool ok"

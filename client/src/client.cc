@@ -97,6 +97,30 @@ std::vector<std::string> MongoClient::ListDatabaseNames() const {
   return {reply.names().begin(), reply.names().end()};
 }
 
+BackupProgress MongoClient::Backup(const std::string& directory,
+                                  const std::function<void(const BackupProgress&)>& progress) const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  auto connection = rpc.AcquireForStream();
+  grpc::ClientContext context;
+  v1::BackupRequest request;
+  request.set_directory(directory);
+  std::unique_ptr<grpc::ClientReader<v1::BackupProgress>> reader =
+      connection->admin->Backup(&context, request);
+  v1::BackupProgress reply;
+  BackupProgress last;
+  while (reader->Read(&reply)) {
+    last.database = reply.database();
+    last.databases_done = reply.databases_done();
+    last.databases_total = reply.databases_total();
+    last.bytes = reply.bytes();
+    if (!reply.done() && progress) progress(last);
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) rpc.ThrowForStatus(status);
+  return last;
+}
+
 std::shared_ptr<WorkerBridge> MongoClient::worker_bridge() const {
   std::lock_guard<std::mutex> l(core_->mu);
   return core_->bridge != nullptr ? core_->bridge : core_->options.worker_bridge;

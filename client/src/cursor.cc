@@ -52,6 +52,20 @@ std::optional<Document> Cursor::Next() {
   return out;
 }
 
+bool Cursor::NextBson(std::string* bson) {
+  if (state_ == nullptr) return false;
+  if (state_->current) {  // decoded already (an iterator looked at it)
+    *bson = state_->current->ToBson();
+    state_->current.reset();
+    return true;
+  }
+  if (state_->buffer.empty() && state_->next.valid()) state_->TakeNext();
+  if (state_->buffer.empty()) return false;
+  *bson = std::move(state_->buffer.front());
+  state_->buffer.pop_front();
+  return true;
+}
+
 std::vector<Document> Cursor::ToVector() {
   std::vector<Document> out;
   while (auto d = Next()) out.push_back(*std::move(d));

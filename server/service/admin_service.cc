@@ -1,10 +1,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "absl/strings/str_cat.h"
 #include "document/builder.h"
 #include "document/status.h"
 #include "service/collection_options.h"
 #include "service/indexes.h"
+#include "service/server_log.h"
 #include "service/services.h"
 #include "service/views.h"
 #include "service/wire.h"
@@ -140,6 +142,31 @@ grpc::Status AdminServiceImpl::ServerStatus(grpc::ServerContext*, const v1::Empt
   reply->set_peak_rss_bytes(static_cast<int64_t>(usage.ru_maxrss) * 1024);
   reply->set_open_cursors(static_cast<int64_t>(cursors_->size()));
   reply->set_disk_bytes(static_cast<int64_t>(engine_->DiskBytes()));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*, const v1::BackupRequest* req,
+                                      grpc::ServerWriter<v1::BackupProgress>* writer) {
+  Log(LogSeverity::kInfo, absl::StrCat("backup into ", req->directory(), " started"));
+  v1::BackupProgress last;
+  absl::Status s = engine_->Backup(req->directory(), [&](const storage::Engine::BackupProgress& p) {
+    last.set_database(p.database);
+    last.set_databases_done(p.databases_done);
+    last.set_databases_total(p.databases_total);
+    last.set_bytes(static_cast<int64_t>(p.bytes));
+    Log(LogSeverity::kInfo, absl::StrCat("backup: database '", p.database, "' copied (",
+                                         p.databases_done, "/", p.databases_total, ", ",
+                                         p.bytes, " bytes)"));
+    writer->Write(last);  // a client that went away does not stop the backup
+  });
+  if (!s.ok()) {
+    Log(LogSeverity::kError, absl::StrCat("backup into ", req->directory(), " failed: ", s.message()));
+    return ToGrpc(s);
+  }
+  last.set_done(true);
+  writer->Write(last);
+  Log(LogSeverity::kInfo, absl::StrCat("backup into ", req->directory(), " done: ",
+                                       last.databases_total(), " databases, ", last.bytes(), " bytes"));
   return grpc::Status::OK;
 }
 

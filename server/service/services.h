@@ -79,6 +79,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                                 v1::Empty*) override;
   grpc::Status ServerStatus(grpc::ServerContext*, const v1::Empty*,
                             v1::ServerStatusReply*) override;
+  grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest*,
+                      grpc::ServerWriter<v1::BackupProgress>*) override;
   grpc::Status Shutdown(grpc::ServerContext*, const v1::Empty*, v1::Empty*) override;
 
  private:

@@ -413,6 +413,46 @@ void SearchSection(const std::string& root, int n, std::map<std::string, double>
   bridge->Terminate();
 }
 
+// The micromongo tool's import and export of JSON lines, beside InsertMany of the same
+// documents in the same run.
+void ToolsSection(const std::string& root, int n, std::map<std::string, double>* r) {
+  auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/tools"});
+  mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
+  client.Connect();
+  std::vector<Document> docs;
+  std::string jsonl;
+  for (int i = 0; i < n; ++i) {
+    docs.push_back(MakeDoc(i));
+    docs.back().Insert(docs.back().begin(), {"_id", mm::ObjectId::Generate()});
+    jsonl += docs.back().ToJson();
+    jsonl += '\n';
+  }
+  std::string file = root + "/tools.jsonl";
+  std::ofstream(file, std::ios::binary) << jsonl;
+  auto tool = [&](const std::string& args) {
+    std::string cmd = std::string(MM_CLI) + " " + args + " --address '" + bridge->address() +
+                      "' --db bench --quiet";
+    auto t = Clock::now();
+    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "failed: %s\n", cmd.c_str());
+    return Seconds(Clock::now() - t);
+  };
+  double insert = 1e30, import = 1e30, export_ = 1e30;
+  for (int round = 0; round < 2; ++round) {
+    mm::Collection coll = client.Db()["insert_many"];
+    coll.Drop();
+    auto t = Clock::now();
+    InsertAll(coll, docs);
+    insert = std::min(insert, Seconds(Clock::now() - t));
+    import = std::min(import, tool("import --drop -c imported --file " + file));
+    export_ = std::min(export_, tool("export -c imported --out " + root + "/exported.jsonl"));
+  }
+  (*r)["tools_insert_many_docs_per_s"] = n / insert;
+  (*r)["import_jsonl_docs_per_s"] = n / import;
+  (*r)["export_jsonl_docs_per_s"] = n / export_;
+  client.Close();
+  bridge->Terminate();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -426,8 +466,9 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     if (std::strcmp(argv[i], "--index-docs") == 0 && i + 1 < argc) index_docs = std::atoi(argv[++i]);
   }
-  if (!only.empty() && only != "crud" && only != "aggregation" && only != "indexes" && only != "search") {
-    std::fprintf(stderr, "micromongo-bench: --only crud|aggregation|indexes|search\n");
+  if (!only.empty() && only != "crud" && only != "aggregation" && only != "indexes" &&
+      only != "search" && only != "tools") {
+    std::fprintf(stderr, "micromongo-bench: --only crud|aggregation|indexes|search|tools\n");
     return 2;
   }
   std::string tmpl = (std::filesystem::temp_directory_path() / "mm-bench-XXXXXX").string();
@@ -437,6 +478,7 @@ int main(int argc, char** argv) {
   if (only.empty() || only == "aggregation") AggregationSection(root, n, &r);
   if (only.empty() || only == "indexes") IndexSection(root, index_docs, &r);
   if (only.empty() || only == "search") SearchSection(root, n, &r);
+  if (only.empty() || only == "tools") ToolsSection(root, n, &r);
   if (only.empty() || only == "crud") {
     auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/worker"});
     mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
@@ -627,6 +669,13 @@ int main(int argc, char** argv) {
     row("TTL monitor deletes", "ttl_delete_docs_per_s", "docs/s", ">= 100000");
     row("two candidate plans, uncached p50", "plan_uncached_us_p50", "us", "");
     row("two candidate plans, cached p50", "plan_cached_us_p50", "us", "< uncached");
+  }
+  if (r.count("import_jsonl_docs_per_s")) {
+    std::printf("\ntools (InsertMany of the same documents measured in the same run)\n");
+    row("InsertMany, batches of 1000 (baseline)", "tools_insert_many_docs_per_s", "docs/s", "baseline");
+    std::snprintf(buf, sizeof buf, ">= %.0f (0.7 x InsertMany)", 0.7 * r["tools_insert_many_docs_per_s"]);
+    row("micromongo import, JSON lines", "import_jsonl_docs_per_s", "docs/s", buf);
+    row("micromongo export, JSON lines", "export_jsonl_docs_per_s", "docs/s", ">= 500000");
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 // WorkerError, ...) carrying MongoDB's code.
 
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -69,6 +70,10 @@ class Cursor {
   std::vector<Document> ToVector();
   // The next document, or nullopt at the end.
   std::optional<Document> Next();
+  // The next document as the worker sent it, BSON bytes not decoded into a Document (for
+  // tools that pass documents through: Document::BsonToJson, files of BSON). False at the
+  // end.
+  bool NextBson(std::string* bson);
 
  private:
   friend class Collection;
@@ -276,6 +281,15 @@ class MongoClient {
   std::vector<std::string> ListDatabaseNames() const;
   // The change events of every database of the worker (never invalidated).
   ChangeStream Watch(const std::vector<Document>& pipeline = {}, const ChangeStreamOptions& options = {}) const;
+  // An online backup of every database of the worker into `directory`, a directory on the
+  // worker's machine that does not exist or is empty, outside the worker's data directory
+  // (relative paths are relative to the worker's working directory). Writers keep going;
+  // each database's copy holds exactly the writes acknowledged before its checkpoint (see
+  // README, "Backup"). A worker started with --data-dir on `directory` serves the copy.
+  // `progress` is called after each database. Returns the last progress (the totals).
+  // Errors: 2 (BadValue) for a non-empty or nested directory, WorkerError.
+  BackupProgress Backup(const std::string& directory,
+                        const std::function<void(const BackupProgress&)>& progress = {}) const;
   // The bridge in use: the shared one, or the client's own (after Connect()).
   std::shared_ptr<WorkerBridge> worker_bridge() const;
 

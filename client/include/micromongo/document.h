@@ -49,6 +49,9 @@ class Document {
   // Canonical Extended JSON: every number keeps its BSON type.
   std::string ToCanonicalJson() const;
   std::string ToBson() const;
+  // Relaxed (or canonical) Extended JSON of BSON bytes, as FromBson(bson).ToJson() but
+  // without building the Document. Throws Error (code 22, InvalidBSON) on invalid bytes.
+  static std::string BsonToJson(std::string_view bson, bool canonical = false);
 
   size_t size() const;
   bool empty() const;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -42,6 +43,14 @@ struct BulkWriteResult {
   // Model index -> _id.
   std::map<size_t, Value> inserted_ids;
   std::map<size_t, Value> upserted_ids;
+};
+
+// MongoClient::Backup's progress: reported after each database is copied.
+struct BackupProgress {
+  std::string database;  // the database just copied
+  int databases_done = 0;
+  int databases_total = 0;
+  int64_t bytes = 0;     // bytes of the copy so far
 };
 
 // The models of Collection::BulkWrite.
