@@ -18,7 +18,8 @@ namespace {
 void Usage() {
   std::fprintf(stderr,
                "usage: micromongo-server [--listen ADDR]... [--data-dir DIR] [--sync]\n"
-               "                         [--log-level error|info|debug]\n"
+               "                         [--log-level error|warning|info|debug]\n"
+               "                         [--log-format text|json] [--slow-ms N]\n"
                "       micromongo-server --health-check ADDR\n"
                "  --listen ADDR    unix:/path/to.sock or host:port (repeatable;\n"
                "                   default 127.0.0.1:50051)\n"
@@ -26,7 +27,11 @@ void Usage() {
                "                   (default ./micromongo-data)\n"
                "  --sync           fsync the write-ahead log on every commit\n"
                "  --cursor-timeout-ms N  reclaim idle cursors after N ms (default 600000)\n"
-               "  --log-level L    error, info (default) or debug\n"
+               "  --log-level L    error, warning, info (default) or debug\n"
+               "  --log-format F   text (default) or json: one JSON object per line, as\n"
+               "                   MongoDB's log {t, s, c, ctx, msg, attr}\n"
+               "  --slow-ms N      log requests that take at least N ms with their plan\n"
+               "                   and counts (default 100)\n"
                "  --setParameter NAME=VALUE  a server parameter:\n"
                "                   internalQueryMaxBlockingSortMemoryUsageBytes (sorts and other\n"
                "                   blocking stages) or internalDocumentSourceGroupMaxMemoryBytes\n"
@@ -79,16 +84,36 @@ int main(int argc, char** argv) {
     } else if (take("cursor-timeout-ms")) {
       options.cursor_timeout_ms = std::atoi(value.c_str());
     } else if (take("log-level")) {
+      using micromongo::LogSeverity;
       if (value == "error") {
-        options.log_level = 0;
+        options.log_level = LogSeverity::kError;
+      } else if (value == "warning") {
+        options.log_level = LogSeverity::kWarning;
       } else if (value == "info") {
-        options.log_level = 1;
+        options.log_level = LogSeverity::kInfo;
       } else if (value == "debug") {
-        options.log_level = 2;
+        options.log_level = LogSeverity::kDebug;
       } else {
         std::fprintf(stderr, "micromongo-server: unknown log level '%s'\n", value.c_str());
         return 2;
       }
+    } else if (take("log-format")) {
+      if (value == "text") {
+        options.log_format = micromongo::LogFormat::kText;
+      } else if (value == "json") {
+        options.log_format = micromongo::LogFormat::kJson;
+      } else {
+        std::fprintf(stderr, "micromongo-server: unknown log format '%s'\n", value.c_str());
+        return 2;
+      }
+    } else if (take("slow-ms")) {
+      char* end = nullptr;
+      long n = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || n < 0) {
+        std::fprintf(stderr, "micromongo-server: --slow-ms needs a non-negative number\n");
+        return 2;
+      }
+      options.slow_ms = static_cast<int>(std::min<long>(n, 1L << 30));
     } else if (take("setParameter")) {
       size_t eq = value.find('=');
       std::string name = value.substr(0, eq);

@@ -258,6 +258,10 @@ class Database {
   absl::StatusOr<uint64_t> EnforceChangeRetention(uint64_t max_bytes, uint64_t min_time);
 
   uint64_t DiskBytes() { return kv_->DiskBytes(); }
+  // Approximate stored bytes (compressed, in table files and memtables) of a collection's
+  // records and of its secondary indexes' entries, for statistics.
+  uint64_t RecordBytes(const Collection& c);
+  uint64_t IndexBytes(const Collection& c);
   // A consistent copy of the database as of now in `dir` (KvStore::Checkpoint).
   absl::Status Checkpoint(const std::string& dir) { return kv_->Checkpoint(dir); }
 

@@ -189,6 +189,16 @@ class GrpcurlTest(unittest.TestCase):
         self.assertIn("app", dbs.get("names", []))
         status = self.call("micromongo.v1.AdminService/ServerStatus", {})
         self.assertEqual(status["pid"], self.server.pid)
+        # MongoDB's serverStatus document, as Extended JSON when asked for JSON.
+        status = self.call("micromongo.v1.AdminService/ServerStatus", {"json": True})
+        doc = json.loads(status["status"]["json"])
+        self.assertEqual(doc["pid"], self.server.pid)
+        self.assertEqual(doc["process"], "micromongo-server")
+        self.assertGreaterEqual(doc["opcounters"]["insert"], 3)
+        self.assertGreaterEqual(doc["opcounters"]["query"], 1)
+        self.assertIn("resident", doc["mem"])
+        self.assertIn("app", doc["micromongo"]["databases"])
+        self.assertGreaterEqual(doc["micromongo"]["databases"]["app"]["objects"], 1)
 
     def test_4_collection_features_in_json(self):
         """Collation, indexes, validators, views and $documents, all by manual JSON calls."""

@@ -878,9 +878,9 @@ TEST(IndexBuildTest, LogsProgressAndACrashMidBuildLeavesNoHalfBuiltIndex) {
     }
     coll.CreateIndex(Document{{"k", 1}});
     std::string log = server.Log();
-    EXPECT_NE(log.find("index build of k_1 on builds.big: started, 200000 documents"), std::string::npos) << log;
-    EXPECT_NE(log.find("index build of k_1 on builds.big: 100000/200000 documents (50%)"), std::string::npos) << log;
-    EXPECT_NE(log.find("index build of k_1 on builds.big: done, 200000 documents in "), std::string::npos) << log;
+    EXPECT_NE(log.find(R"(Index build: started {"index": "k_1", "namespace": "builds.big", "documents": 0, "total": 200000})"), std::string::npos) << log;
+    EXPECT_NE(log.find(R"(Index build: progress {"index": "k_1", "namespace": "builds.big", "documents": 100000, "total": 200000, "percent": 50.0})"), std::string::npos) << log;
+    EXPECT_NE(log.find(R"(Index build: done {"index": "k_1", "namespace": "builds.big", "documents": 200000, "total": 200000, "durationSecs": )"), std::string::npos) << log;
 
     // A second build, killed once it has logged some progress.
     std::atomic<bool> finished{false};
@@ -892,7 +892,7 @@ TEST(IndexBuildTest, LogsProgressAndACrashMidBuildLeavesNoHalfBuiltIndex) {
       }
     });
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (server.Log().find("index build of tag_1 on builds.big: 40000/") == std::string::npos &&
+    while (server.Log().find(R"(Index build: progress {"index": "tag_1", "namespace": "builds.big", "documents": 40000,)") == std::string::npos &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }

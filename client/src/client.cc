@@ -97,6 +97,15 @@ std::vector<std::string> MongoClient::ListDatabaseNames() const {
   return {reply.names().begin(), reply.names().end()};
 }
 
+Document MongoClient::ServerStatus() const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::ServerStatusRequest request;
+  v1::ServerStatusReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ServerStatus(c, request, &reply); });
+  return internal::FromDoc(reply.status());
+}
+
 BackupProgress MongoClient::Backup(const std::string& directory,
                                   const std::function<void(const BackupProgress&)>& progress) const {
   std::shared_ptr<WorkerBridge> keep;

@@ -123,6 +123,7 @@ std::string PlanExecutor::KeyDocument(const Member& m) const {
 }
 
 absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* doc, std::string* key) {
+  ReportToCurrentOp(this);
   if (!buffered_.empty()) {
     Member& m = buffered_.front();
     if (key != nullptr) *key = KeyDocument(m);
@@ -159,6 +160,57 @@ absl::StatusOr<bool> PlanExecutor::Next(std::string* record_key, std::string* do
     }
   }
   return false;
+}
+
+void PlanExecutor::ReportStats(OpDebug* op, bool with_summary) {
+  int64_t keys = keys_examined(), docs = docs_examined();
+  op->keys_examined += keys - reported_keys_;
+  op->docs_examined += docs - reported_docs_;
+  reported_keys_ = keys;
+  reported_docs_ = docs;
+  if (with_summary && op->plan_summary.empty()) op->plan_summary = PlanSummary(WinningPlan(false));
+}
+
+namespace {
+
+void AddAccessStages(const Document& stage, std::string* out) {
+  const Value* name = stage.Find("stage");
+  if (name != nullptr && name->type() == BsonType::kString) {
+    const std::string& n = name->AsString();
+    if (n == "COLLSCAN" || n == "IXSCAN" || n == "IDHACK" || n == "COUNT_SCAN" ||
+        n == "DISTINCT_SCAN" || n.rfind("GEO_NEAR", 0) == 0 || n == "TEXT_MATCH" || n == "EOF") {
+      if (!out->empty()) *out += ", ";
+      *out += n;
+      const Value* key = stage.Find("keyPattern");
+      if (key != nullptr && key->type() == BsonType::kDocument && n != "TEXT_MATCH") {
+        *out += " { ";
+        bool first = true;
+        for (const auto& [field, v] : key->AsDocument()) {
+          if (!first) *out += ", ";
+          first = false;
+          *out += field + ": " + v.ToJson();
+        }
+        *out += " }";
+      }
+      if (n == "TEXT_MATCH") return;  // its inner scans are the text index's
+    }
+  }
+  if (const Value* in = stage.Find("inputStage"); in != nullptr && in->type() == BsonType::kDocument) {
+    AddAccessStages(in->AsDocument(), out);
+  }
+  if (const Value* in = stage.Find("inputStages"); in != nullptr && in->type() == BsonType::kArray) {
+    for (const Value& child : in->AsArray()) {
+      if (child.type() == BsonType::kDocument) AddAccessStages(child.AsDocument(), out);
+    }
+  }
+}
+
+}  // namespace
+
+std::string PlanSummary(const Document& plan) {
+  std::string out;
+  AddAccessStages(plan, &out);
+  return out;
 }
 
 std::vector<Document> PlanExecutor::RejectedPlans(bool stats) const {

@@ -14,11 +14,16 @@
 
 #include "exec/plan_stage.h"
 #include "planner/planner.h"
+#include "util/op_debug.h"
 
 namespace micromongo::exec {
 
-class PlanExecutor {
+// Reports what it examined to the request that uses it (util/op_debug.h).
+class PlanExecutor : public OpStatsSource {
  public:
+  ~PlanExecutor() override { DetachFromCurrentOp(this); }
+  void ReportStats(OpDebug* op, bool with_summary) override;
+
   // `input` owns the index entries the solutions point at. `results_target`: the results
   // after which a trial ends (MongoDB's 101, or the query's skip + limit).
   static absl::StatusOr<std::unique_ptr<PlanExecutor>> Make(ExecContext ctx,
@@ -70,6 +75,12 @@ class PlanExecutor {
   Member member_;
   std::optional<double> text_score_;
   std::optional<double> geo_distance_;
+  int64_t reported_keys_ = 0;
+  int64_t reported_docs_ = 0;
 };
+
+// MongoDB's planSummary of an explain tree: its access stages, "COLLSCAN",
+// "IXSCAN { a: 1, b: -1 }", "IDHACK", comma-separated.
+std::string PlanSummary(const Document& plan);
 
 }  // namespace micromongo::exec

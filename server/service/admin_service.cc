@@ -1,12 +1,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "document/builder.h"
 #include "document/status.h"
 #include "service/collection_options.h"
 #include "service/indexes.h"
-#include "service/server_log.h"
+#include "service/request_observer.h"
+#include "util/log.h"
 #include "service/services.h"
 #include "service/views.h"
 #include "service/wire.h"
@@ -129,7 +133,107 @@ grpc::Status AdminServiceImpl::RenameCollection(grpc::ServerContext*,
   return ToGrpc((*db)->RenameCollection(req->from(), req->to(), req->drop_target()));
 }
 
-grpc::Status AdminServiceImpl::ServerStatus(grpc::ServerContext*, const v1::Empty*,
+namespace {
+
+// Resident and virtual memory in MiB, from /proc/self/statm.
+std::pair<int64_t, int64_t> MemoryMiB() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  long long pages = 0, resident = 0;
+  if (f != nullptr) {
+    if (std::fscanf(f, "%lld %lld", &pages, &resident) != 2) pages = resident = 0;
+    std::fclose(f);
+  }
+  int64_t page = sysconf(_SC_PAGESIZE);
+  return {resident * page >> 20, pages * page >> 20};
+}
+
+std::string StatusDocument(storage::Engine* engine, CursorManager* cursors,
+                           std::chrono::steady_clock::time_point start) {
+  const RequestCounters& c = GlobalRequestCounters();
+  auto uptime = std::chrono::steady_clock::now() - start;
+  int64_t uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(uptime).count();
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  bson::Builder b;
+  b.AppendString("host", host);
+  b.AppendString("version", MICROMONGO_VERSION);
+  b.AppendString("process", "micromongo-server");
+  b.AppendInt64("pid", getpid());
+  b.AppendDouble("uptime", static_cast<double>(uptime_ms) / 1000.0);
+  b.AppendInt64("uptimeMillis", uptime_ms);
+  b.AppendInt64("uptimeEstimate", uptime_ms / 1000);
+  b.AppendValue("localTime", Value(DateTime{std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch()).count()}));
+  auto sub = [&](const char* name, auto fill) {
+    auto at = b.StartDocument(name);
+    fill();
+    b.End(at);
+  };
+  sub("connections", [&] { b.AppendInt64("active", c.in_flight.load()); });
+  sub("network", [&] { b.AppendInt64("numRequests", c.total.load()); });
+  sub("opcounters", [&] {
+    b.AppendInt64("insert", c.insert.load());
+    b.AppendInt64("query", c.query.load());
+    b.AppendInt64("update", c.update.load());
+    b.AppendInt64("delete", c.remove.load());
+    b.AppendInt64("getmore", c.getmore.load());
+    b.AppendInt64("command", c.command.load());
+  });
+  auto [resident, virt] = MemoryMiB();
+  sub("mem", [&] {
+    b.AppendInt32("bits", 64);
+    b.AppendInt64("resident", resident);
+    b.AppendInt64("virtual", virt);
+    b.AppendBool("supported", true);
+  });
+  sub("metrics", [&] {
+    sub("cursor", [&] { sub("open", [&] { b.AppendInt64("total", static_cast<int64_t>(cursors->size())); }); });
+    b.AppendInt64("slowOperations", c.slow.load());
+  });
+  sub("storageEngine", [&] {
+    b.AppendString("name", "rocksdb");
+    b.AppendBool("persistent", true);
+  });
+  sub("micromongo", [&] {
+    b.AppendString("dataDir", engine->data_dir());
+    b.AppendInt64("diskBytes", static_cast<int64_t>(engine->DiskBytes()));
+    sub("databases", [&] {
+      for (const std::string& name : engine->DatabaseNames()) {
+        auto db = engine->GetDatabase(name, /*create=*/false);
+        if (!db.ok() || *db == nullptr) continue;
+        int64_t collections = 0, views = 0, objects = 0, indexes = 0;
+        uint64_t data = 0, index_bytes = 0;
+        for (const std::string& coll_name : (*db)->CollectionNames()) {
+          std::shared_ptr<storage::Collection> coll = (*db)->FindCollection(coll_name);
+          if (coll == nullptr) continue;
+          if (coll->is_view()) {
+            ++views;
+            continue;
+          }
+          ++collections;
+          objects += coll->count();
+          indexes += 1 + static_cast<int64_t>(coll->indexes().size());
+          data += (*db)->RecordBytes(*coll);
+          index_bytes += (*db)->IndexBytes(*coll);
+        }
+        sub(name.c_str(), [&] {
+          b.AppendInt64("collections", collections);
+          b.AppendInt64("views", views);
+          b.AppendInt64("objects", objects);
+          b.AppendInt64("dataSize", static_cast<int64_t>(data));
+          b.AppendInt64("storageSize", static_cast<int64_t>((*db)->DiskBytes()));
+          b.AppendInt64("indexes", indexes);
+          b.AppendInt64("indexSize", static_cast<int64_t>(index_bytes));
+        });
+      }
+    });
+  });
+  return std::move(b).Finish();
+}
+
+}  // namespace
+
+grpc::Status AdminServiceImpl::ServerStatus(grpc::ServerContext*, const v1::ServerStatusRequest* req,
                                             v1::ServerStatusReply* reply) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -142,31 +246,39 @@ grpc::Status AdminServiceImpl::ServerStatus(grpc::ServerContext*, const v1::Empt
   reply->set_peak_rss_bytes(static_cast<int64_t>(usage.ru_maxrss) * 1024);
   reply->set_open_cursors(static_cast<int64_t>(cursors_->size()));
   reply->set_disk_bytes(static_cast<int64_t>(engine_->DiskBytes()));
+  SetDoc(reply->mutable_status(), StatusDocument(engine_, cursors_, start_), req->json());
   return grpc::Status::OK;
 }
 
 grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*, const v1::BackupRequest* req,
                                       grpc::ServerWriter<v1::BackupProgress>* writer) {
-  Log(LogSeverity::kInfo, absl::StrCat("backup into ", req->directory(), " started"));
+  Log(LogSeverity::kInfo, LogComponent::kStorage, "Backup: started", Attrs({{"directory", req->directory()}}));
   v1::BackupProgress last;
   absl::Status s = engine_->Backup(req->directory(), [&](const storage::Engine::BackupProgress& p) {
     last.set_database(p.database);
     last.set_databases_done(p.databases_done);
     last.set_databases_total(p.databases_total);
     last.set_bytes(static_cast<int64_t>(p.bytes));
-    Log(LogSeverity::kInfo, absl::StrCat("backup: database '", p.database, "' copied (",
-                                         p.databases_done, "/", p.databases_total, ", ",
-                                         p.bytes, " bytes)"));
+    bson::Builder attr;
+    attr.AppendString("db", p.database);
+    attr.AppendInt32("databasesDone", p.databases_done);
+    attr.AppendInt32("databasesTotal", p.databases_total);
+    attr.AppendInt64("bytes", static_cast<int64_t>(p.bytes));
+    Log(LogSeverity::kInfo, LogComponent::kStorage, "Backup: database copied", std::move(attr).Finish());
     writer->Write(last);  // a client that went away does not stop the backup
   });
   if (!s.ok()) {
-    Log(LogSeverity::kError, absl::StrCat("backup into ", req->directory(), " failed: ", s.message()));
+    Log(LogSeverity::kError, LogComponent::kStorage, "Backup: failed",
+        Attrs({{"directory", req->directory()}, {"error", std::string(s.message())}}));
     return ToGrpc(s);
   }
   last.set_done(true);
   writer->Write(last);
-  Log(LogSeverity::kInfo, absl::StrCat("backup into ", req->directory(), " done: ",
-                                       last.databases_total(), " databases, ", last.bytes(), " bytes"));
+  bson::Builder attr;
+  attr.AppendString("directory", req->directory());
+  attr.AppendInt32("databases", last.databases_total());
+  attr.AppendInt64("bytes", last.bytes());
+  Log(LogSeverity::kInfo, LogComponent::kStorage, "Backup: done", std::move(attr).Finish());
   return grpc::Status::OK;
 }
 

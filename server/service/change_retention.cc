@@ -1,5 +1,7 @@
 #include "service/change_retention.h"
 
+#include "util/log.h"
+
 #include <cstdio>
 #include <ctime>
 
@@ -12,8 +14,8 @@ void EnforceChangeRetention(storage::Engine* engine, const ChangeRetention& rete
   for (const auto& db : engine->OpenDatabases()) {
     auto trimmed = db->EnforceChangeRetention(retention.max_bytes, min_time);
     if (!trimmed.ok()) {
-      std::fprintf(stderr, "micromongo-server: change log retention of %s failed: %s\n", db->name().c_str(),
-                   std::string(trimmed.status().message()).c_str());
+      Log(LogSeverity::kWarning, LogComponent::kStorage, "Change log retention failed",
+          Attrs({{"db", db->name()}, {"error", std::string(trimmed.status().message())}}));
     }
   }
 }

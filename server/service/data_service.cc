@@ -10,6 +10,7 @@
 #include "service/services.h"
 #include "service/request_parsing.h"
 #include "service/wire.h"
+#include "util/op_debug.h"
 
 namespace micromongo::service {
 namespace {
@@ -23,6 +24,7 @@ constexpr size_t kMaxBatchBytes = 1 << 20;
 grpc::Status FillBatch(Cursor* cursor, size_t batch_size, bool json, v1::CursorReply* reply) {
   std::vector<std::string> docs;
   if (auto s = cursor->NextBatch(batch_size, kMaxBatchBytes, &docs); !s.ok()) return ToGrpc(s);
+  if (OpDebug* op = CurrentOpDebug()) op->nreturned += static_cast<int64_t>(docs.size());
   for (std::string& d : docs) SetDoc(reply->add_documents(), std::move(d), json);
   return grpc::Status::OK;
 }

@@ -11,7 +11,7 @@
 #include "document/status.h"
 #include "index/index_key.h"
 #include "service/open_namespace.h"
-#include "service/server_log.h"
+#include "util/log.h"
 #include "storage/namespace.h"
 
 namespace micromongo::service {
@@ -56,9 +56,18 @@ absl::Status BuildEntries(storage::Database* db, const storage::Collection& coll
   ns.coll_name = coll.name();
   const int64_t total = coll.count();
   const bool log = total >= kLoggedBuildDocs && LogEnabled(LogSeverity::kInfo);
-  std::string what = StrCat("index build of ", spec.name(), " on ", db->name(), ".", coll.name());
+  const std::string ns_name = StrCat(db->name(), ".", coll.name());
+  auto attrs = [&](int64_t done, const char* extra_key = nullptr, double extra = 0) {
+    bson::Builder b;
+    b.AppendString("index", spec.name());
+    b.AppendString("namespace", ns_name);
+    b.AppendInt64("documents", done);
+    b.AppendInt64("total", total);
+    if (extra_key != nullptr) b.AppendDouble(extra_key, extra);
+    return std::move(b).Finish();
+  };
   auto started = std::chrono::steady_clock::now();
-  if (log) Log(LogSeverity::kInfo, StrCat(what, ": started, ", total, " documents"));
+  if (log) Log(LogSeverity::kInfo, LogComponent::kIndex, "Index build: started", attrs(0));
   int64_t done = 0, next_report = total / 10;
   auto it = db->ScanRecords(coll);
   for (; it->Valid(); it->Next()) {
@@ -66,16 +75,15 @@ absl::Status BuildEntries(storage::Database* db, const storage::Collection& coll
     if (auto s = ns.WriteIndexEntries(sink->unit(), nullptr, &doc); !s.ok()) return s;
     if (auto s = sink->RecordDone(); !s.ok()) return s;
     if (log && ++done >= next_report && done < total) {
-      Log(LogSeverity::kInfo, StrCat(what, ": ", done, "/", total, " documents (", done * 100 / total, "%)"));
+      Log(LogSeverity::kInfo, LogComponent::kIndex, "Index build: progress",
+          attrs(done, "percent", static_cast<double>(done * 100 / total)));
       next_report += total / 10;
     }
   }
   if (!it->status().ok()) return it->status();
   if (log) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", secs);
-    Log(LogSeverity::kInfo, StrCat(what, ": done, ", total, " documents in ", buf, " s"));
+    Log(LogSeverity::kInfo, LogComponent::kIndex, "Index build: done", attrs(total, "durationSecs", secs));
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,8 @@
 #include "service/server.h"
 
 #include "service/indexes.h"
-#include "service/server_log.h"
+#include "service/request_observer.h"
+#include "util/log.h"
 #include "service/ttl_monitor.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -63,13 +64,17 @@ int RunServer(const ServerOptions& options) {
   signal(SIGPIPE, SIG_IGN);
 
   SetLogLevel(options.log_level);
+  SetLogFormat(options.log_format);
+  SetLogContext("main");
+  SetSlowOpThreshold(std::chrono::milliseconds(options.slow_ms));
   storage::EngineOptions engine_options;
   engine_options.data_dir = options.data_dir;
   engine_options.kv.sync_writes = options.sync_writes;
   engine_options.on_open = UpgradeIndexes;
   auto engine = storage::Engine::Open(engine_options);
   if (!engine.ok()) {
-    std::fprintf(stderr, "micromongo-server: %s\n", std::string(engine.status().message()).c_str());
+    Log(LogSeverity::kError, LogComponent::kStorage, "Cannot open the data directory",
+        Attrs({{"dataDir", options.data_dir}, {"error", std::string(engine.status().message())}}));
     return 1;
   }
 
@@ -92,34 +97,37 @@ int RunServer(const ServerOptions& options) {
   builder.SetMaxSendMessageSize(64 << 20);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<BadRequestInterceptorFactory>());
+  interceptors.push_back(std::make_unique<RequestObserverFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(&data);
   builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
-    std::fprintf(stderr, "micromongo-server: cannot listen on");
-    for (const auto& l : options.listen) std::fprintf(stderr, " %s", l.c_str());
-    std::fprintf(stderr, "\n");
+    std::string all;
+    for (const auto& l : options.listen) all += (all.empty() ? "" : " ") + l;
+    Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen", Attrs({{"addresses", all}}));
     return 1;
   }
   for (size_t i = 0; i < options.listen.size(); ++i) {
     if (options.listen[i].rfind("unix:", 0) != 0 && ports[i] == 0) {
-      std::fprintf(stderr, "micromongo-server: cannot listen on %s\n", options.listen[i].c_str());
+      Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen", Attrs({{"addresses", options.listen[i]}}));
       return 1;
     }
   }
-  if (options.log_level >= 1) {
-    std::fprintf(stderr, "micromongo-server %s pid %d data-dir %s listening on", MICROMONGO_VERSION,
-                 getpid(), options.data_dir.c_str());
+  {
+    std::string addresses;
     for (size_t i = 0; i < options.listen.size(); ++i) {
       const std::string& l = options.listen[i];
+      addresses += i > 0 ? " " : "";
       if (l.rfind("unix:", 0) != 0 && l.size() > 2 && l.substr(l.size() - 2) == ":0") {
-        std::fprintf(stderr, " %s(port %d)", l.c_str(), ports[i]);
+        addresses += l.substr(0, l.size() - 1) + std::to_string(ports[i]);
       } else {
-        std::fprintf(stderr, " %s", l.c_str());
+        addresses += l;
       }
     }
-    std::fprintf(stderr, "\n");
+    Log(LogSeverity::kInfo, LogComponent::kNetwork, "Waiting for connections",
+        Attrs({{"version", MICROMONGO_VERSION}, {"pid", std::to_string(getpid())},
+               {"dataDir", options.data_dir}, {"listen", addresses}}));
   }
 
   std::thread signal_thread([&] {
@@ -147,22 +155,22 @@ int RunServer(const ServerOptions& options) {
   });
   std::optional<TtlMonitor> ttl;
   if (options.ttl_monitor_secs > 0) {
-    ttl.emplace(engine->get(), std::chrono::seconds(options.ttl_monitor_secs), options.log_level >= 1);
+    ttl.emplace(engine->get(), std::chrono::seconds(options.ttl_monitor_secs), LogEnabled(LogSeverity::kInfo));
   }
 
   std::optional<ChangeRetentionThread> retention;
   retention.emplace(engine->get(), options.change_retention);
 
   latch.Wait();
-  if (options.log_level >= 1) std::fprintf(stderr, "micromongo-server: shutting down\n");
+  Log(LogSeverity::kInfo, LogComponent::kControl, "Shutting down");
   // In-flight calls get up to 2 s; idle client connections do not hold shutdown longer.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  if (options.log_level >= 2) std::fprintf(stderr, "micromongo-server: rpc server stopped\n");
+  Log(LogSeverity::kDebug, LogComponent::kNetwork, "RPC server stopped");
   server->Wait();
   reaper.join();
   ttl.reset();
   retention.reset();
-  if (options.log_level >= 2) std::fprintf(stderr, "micromongo-server: threads joined\n");
+  Log(LogSeverity::kDebug, LogComponent::kControl, "Threads joined");
   cursors.Clear();
   engine->reset();  // closes every database; the WAL already holds acknowledged writes
   if (orphaned && !options.runtime_dir.empty()) {
@@ -173,7 +181,7 @@ int RunServer(const ServerOptions& options) {
   // acknowledged write. gRPC's library shutdown (the ServerBuilder's destructor) can wait
   // up to ~10 s for an executor thread's poll after streams were cancelled; a worker that
   // was told to stop exits now.
-  if (options.log_level >= 2) std::fprintf(stderr, "micromongo-server: exiting\n");
+  Log(LogSeverity::kInfo, LogComponent::kControl, "Now exiting");
   std::fflush(nullptr);
   std::_Exit(0);
 }

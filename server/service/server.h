@@ -4,6 +4,8 @@
 // shutdown paths (SIGTERM/SIGINT, the admin Shutdown RPC, the parent's watch pipe closing).
 
 #include <string>
+
+#include "util/log.h"
 #include <vector>
 
 #include "service/change_retention.h"
@@ -19,7 +21,10 @@ struct ServerOptions {
   // the application died (nobody else is left to remove it).
   std::string runtime_dir;
   int cursor_timeout_ms = 10 * 60 * 1000;
-  int log_level = 1;  // 0 error, 1 info, 2 debug
+  LogSeverity log_level = LogSeverity::kInfo;  // the most verbose severity logged
+  LogFormat log_format = LogFormat::kText;       // --log-format text|json
+  // Requests at least this slow are logged with their plan and counts (--slow-ms).
+  int slow_ms = 100;
   // Seconds between passes of the TTL monitor (MongoDB's ttlMonitorSleepSecs); 0: none.
   int ttl_monitor_secs = 60;
   // How much change history each database keeps (server parameters changeLogMaxBytes,

@@ -1,5 +1,10 @@
 #include "service/ttl_monitor.h"
 
+#include <chrono>
+
+#include "document/builder.h"
+#include "util/log.h"
+
 #include <cstdio>
 
 #include "document/builder.h"
@@ -74,11 +79,19 @@ absl::StatusOr<int64_t> ExpireDocuments(storage::Engine* engine) {
 
 TtlMonitor::TtlMonitor(storage::Engine* engine, std::chrono::seconds interval, bool log)
     : task_(interval, [engine, log] {
+        SetLogContext("TTLMonitor");
+        auto started = std::chrono::steady_clock::now();
         auto n = ExpireDocuments(engine);
         if (!n.ok()) {
-          std::fprintf(stderr, "micromongo-server: TTL monitor: %s\n", std::string(n.status().message()).c_str());
+          Log(LogSeverity::kError, LogComponent::kIndex, "TTL pass failed",
+              Attrs({{"error", std::string(n.status().message())}}));
         } else if (log && *n > 0) {
-          std::fprintf(stderr, "micromongo-server: TTL monitor deleted %lld documents\n", static_cast<long long>(*n));
+          bson::Builder attr;
+          attr.AppendInt64("numDeleted", *n);
+          attr.AppendInt64("durationMillis", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::steady_clock::now() - started).count());
+          Log(LogSeverity::kInfo, LogComponent::kIndex, "TTL pass deleted expired documents",
+              std::move(attr).Finish());
         }
       }) {}
 

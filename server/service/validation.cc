@@ -5,6 +5,7 @@
 #include "document/builder.h"
 #include "document/json.h"
 #include "document/status.h"
+#include "util/log.h"
 
 namespace micromongo::service {
 
@@ -62,8 +63,11 @@ absl::Status DocumentValidator::Check(bson::DocView doc, const bson::DocView* ol
   info.End(details);
   std::string info_bson = std::move(info).Finish();
   if (warn_) {
-    std::fprintf(stderr, "micromongo-server: document failed validation (validationAction warn): %s\n",
-                 bson::BsonToJson(info_bson).c_str());
+    bson::Builder attr;
+    attr.AppendString("validationAction", "warn");
+    attr.AppendDocument("errInfo", bson::DocView(info_bson));
+    Log(LogSeverity::kWarning, LogComponent::kWrite, "Document would fail validation",
+        std::move(attr).Finish());
     return absl::OkStatus();
   }
   bson::Builder response;

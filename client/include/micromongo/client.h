@@ -290,6 +290,13 @@ class MongoClient {
   // Errors: 2 (BadValue) for a non-empty or nested directory, WorkerError.
   BackupProgress Backup(const std::string& directory,
                         const std::function<void(const BackupProgress&)>& progress = {}) const;
+  // MongoDB's serverStatus document for the worker: host, version, process, pid, uptime,
+  // uptimeMillis, localTime, connections {active}, network {numRequests}, opcounters
+  // {insert, query, update, delete, getmore, command}, mem {bits, resident, virtual (MiB)},
+  // metrics {cursor {open {total}}, slowOperations}, storageEngine {name}, and micromongo
+  // {dataDir, diskBytes, databases {<name>: {collections, views, objects, dataSize,
+  // storageSize, indexes, indexSize}}} (sizes in bytes, approximate).
+  Document ServerStatus() const;
   // The bridge in use: the shared one, or the client's own (after Connect()).
   std::shared_ptr<WorkerBridge> worker_bridge() const;
 

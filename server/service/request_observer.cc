@@ -1,0 +1,165 @@
+#include "service/request_observer.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "document/builder.h"
+#include "document/json.h"
+#include "micromongo/v1/micromongo.pb.h"
+#include "util/log.h"
+#include "util/op_debug.h"
+
+namespace micromongo::service {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+std::atomic<int64_t> slow_ms{100};
+
+// The request's Doc field `name` as JSON (empty if absent).
+std::string DocFieldJson(const google::protobuf::Message& m, const char* name) {
+  const google::protobuf::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr || f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+      f->is_repeated() || !m.GetReflection()->HasField(m, f)) {
+    return "";
+  }
+  const auto* doc = dynamic_cast<const v1::Doc*>(&m.GetReflection()->GetMessage(m, f));
+  if (doc == nullptr) return "";
+  if (doc->kind_case() == v1::Doc::kJson) return doc->json();
+  if (doc->kind_case() == v1::Doc::kBson && bson::Validate(doc->bson()).ok()) {
+    return bson::BsonToJson(doc->bson());
+  }
+  return "";
+}
+
+std::string StringField(const google::protobuf::Message& m, const char* name) {
+  const google::protobuf::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  if (f == nullptr || f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING || f->is_repeated()) {
+    return "";
+  }
+  return m.GetReflection()->GetString(m, f);
+}
+
+class RequestObserver : public grpc::experimental::Interceptor {
+ public:
+  explicit RequestObserver(const char* method) : method_(method == nullptr ? "" : method) {
+    size_t slash = method_.rfind('/');
+    name_ = slash == std::string_view::npos ? method_ : method_.substr(slash + 1);
+    streaming_ = name_ == "Watch" || name_ == "Backup";
+    op_->slow = std::chrono::milliseconds(slow_ms.load(std::memory_order_relaxed));
+    auto& c = GlobalRequestCounters();
+    c.in_flight.fetch_add(1, std::memory_order_relaxed);
+    c.total.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~RequestObserver() override {
+    GlobalRequestCounters().in_flight.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && !received_) {
+      received_ = true;
+      auto* request = static_cast<google::protobuf::Message*>(methods->GetRecvMessage());
+      if (request != nullptr) Count(*request);
+      // The handler runs on this thread next (synchronous server).
+      SetCurrentOpDebug(op_);
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      op_->Finish();
+      if (CurrentOpDebug() == op_.get()) SetCurrentOpDebug(nullptr);
+      if (!streaming_ && op_->is_slow()) LogSlow(methods->GetSendStatus());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  void Count(const google::protobuf::Message& request) {
+    auto& c = GlobalRequestCounters();
+    if (method_.rfind("/micromongo.v1.DataService/", 0) == 0) {
+      ns_ = StringField(request, "database");
+      std::string coll = StringField(request, "collection");
+      if (!coll.empty()) ns_ += "." + coll;
+      filter_ = DocFieldJson(request, "filter");
+    }
+    if (name_ == "Insert" && method_.find("DataService") != std::string_view::npos) {
+      c.insert.fetch_add(static_cast<const v1::InsertRequest&>(request).documents_size(),
+                         std::memory_order_relaxed);
+    } else if (name_ == "Find") {
+      c.query.fetch_add(1, std::memory_order_relaxed);
+    } else if (name_ == "GetMore") {
+      c.getmore.fetch_add(1, std::memory_order_relaxed);
+    } else if (name_ == "Update") {
+      c.update.fetch_add(1, std::memory_order_relaxed);
+    } else if (name_ == "Delete") {
+      c.remove.fetch_add(1, std::memory_order_relaxed);
+    } else if (name_ == "BulkWrite") {
+      for (const v1::WriteModel& m : static_cast<const v1::BulkWriteRequest&>(request).models()) {
+        switch (m.model_case()) {
+          case v1::WriteModel::kInsertOne: c.insert.fetch_add(1, std::memory_order_relaxed); break;
+          case v1::WriteModel::kUpdate: c.update.fetch_add(1, std::memory_order_relaxed); break;
+          case v1::WriteModel::kDelete: c.remove.fetch_add(1, std::memory_order_relaxed); break;
+          default: break;
+        }
+      }
+    } else {
+      c.command.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  void LogSlow(const grpc::Status& status) {
+    GlobalRequestCounters().slow.fetch_add(1, std::memory_order_relaxed);
+    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - op_->start).count();
+    bson::Builder attr;
+    attr.AppendString("type", "command");
+    if (!ns_.empty()) attr.AppendString("ns", ns_);
+    attr.AppendString("command", std::string(name_));
+    if (!filter_.empty()) {
+      auto bytes = bson::JsonToBson(filter_);
+      if (bytes.ok()) attr.AppendDocument("filter", bson::DocView(*bytes));
+    }
+    if (!op_->plan_summary.empty()) attr.AppendString("planSummary", op_->plan_summary);
+    attr.AppendInt64("keysExamined", op_->keys_examined);
+    attr.AppendInt64("docsExamined", op_->docs_examined);
+    if (op_->nreturned > 0 || name_ == "Find" || name_ == "GetMore" || name_ == "Aggregate") {
+      attr.AppendInt64("nreturned", op_->nreturned);
+    }
+    if (status.ok()) {
+      attr.AppendInt32("ok", 1);
+    } else {
+      attr.AppendInt32("ok", 0);
+      attr.AppendString("error", status.error_message());
+    }
+    attr.AppendInt64("durationMillis", millis);
+    Log(LogSeverity::kInfo, LogComponent::kCommand, "Slow query", std::move(attr).Finish());
+  }
+
+  std::string_view method_;
+  std::string_view name_;
+  bool streaming_ = false;
+  bool received_ = false;
+  std::string ns_;
+  std::string filter_;
+  std::shared_ptr<OpDebug> op_ = std::make_shared<OpDebug>();
+};
+
+}  // namespace
+
+RequestCounters& GlobalRequestCounters() {
+  static RequestCounters counters;
+  return counters;
+}
+
+void SetSlowOpThreshold(std::chrono::milliseconds threshold) {
+  slow_ms.store(threshold.count(), std::memory_order_relaxed);
+}
+
+grpc::experimental::Interceptor* RequestObserverFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  return new RequestObserver(info->method());
+}
+
+}  // namespace micromongo::service
