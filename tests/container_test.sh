@@ -129,6 +129,13 @@ grep -q '"insertedCount": "1"' "$work/insert.json" || { cat "$work/insert.json";
 grep -q 'Alice' "$work/find.json" || { cat "$work/find.json"; fail "grpcurl Find"; }
 step "inserted and read through the published port (C++ client, grpcurl-style)"
 
+# The micromongo tool inside the image, against the worker of its own container.
+podman exec "$server_ctr" /opt/micromongo/bin/micromongo export --address 127.0.0.1:50051 \
+  --db app -c people --quiet > "$work/export.json" 2> "$work/export.err" \
+  || { cat "$work/export.err"; fail "micromongo export in the container"; }
+grep -q '"name": "Alice"' "$work/export.json" || { cat "$work/export.json"; fail "micromongo export output"; }
+step "the micromongo tool runs inside the image"
+
 # The data lives in the named volume: a restarted container finds it.
 podman restart -t 10 "$server_ctr" > "$work/restart.log" 2>&1 || { cat "$work/restart.log"; fail "restart"; }
 wait_healthy || fail "not healthy after the restart"
