@@ -174,6 +174,12 @@ Document Document::FromBson(std::string_view bytes) {
   return *std::move(doc);
 }
 
+std::string Document::JsonToBson(std::string_view json) {
+  auto bytes = bson::JsonToBson(json);
+  if (!bytes.ok()) ThrowStatus(bytes.status());
+  return *std::move(bytes);
+}
+
 std::string Document::BsonToJson(std::string_view bson, bool canonical) {
   if (auto s = bson::Validate(bson); !s.ok()) ThrowStatus(s);
   return bson::BsonToJson(bson, canonical);

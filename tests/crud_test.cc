@@ -35,6 +35,43 @@ TEST_F(CrudTest, InsertGeneratesObjectIdFirstAndFindReturnsIt) {
   EXPECT_EQ(coll_->FindOne(Document{{"_id", "x"}})->begin()->first, "_id");
 }
 
+TEST_F(CrudTest, DocumentsPassThroughAsBson) {
+  // InsertManyBson sends bytes as they are; the worker adds a missing _id (first).
+  std::string a = Document::JsonToBson(R"({"_id": 1, "n": {"$numberLong": "5"}})");
+  std::string b = Document{{"name", "no id"}}.ToBson();
+  mm::InsertManyResult r = coll_->InsertManyBson({a, b});
+  EXPECT_EQ(r.inserted_count, 2);
+  ASSERT_EQ(r.inserted_ids.size(), 2u);
+  EXPECT_EQ(r.inserted_ids[0], mm::Value(1));
+  EXPECT_EQ(r.inserted_ids[1].type(), mm::BsonType::kObjectId);
+  // NextBson hands out the stored bytes; BsonToJson prints them without a Document.
+  mm::Cursor c = coll_->Find({}, {.sort = Document{{"name", 1}}});
+  std::string bson;
+  ASSERT_TRUE(c.NextBson(&bson));
+  EXPECT_EQ(bson, a);
+  EXPECT_EQ(Document::BsonToJson(bson), R"({"_id": 1, "n": 5})");
+  EXPECT_EQ(Document::BsonToJson(bson, true), R"({"_id": {"$numberInt": "1"}, "n": {"$numberLong": "5"}})");
+  ASSERT_TRUE(c.NextBson(&bson));
+  Document second = Document::FromBson(bson);
+  EXPECT_EQ(second.begin()->first, "_id");
+  EXPECT_EQ(second.Get("_id"), r.inserted_ids[1]);
+  EXPECT_FALSE(c.NextBson(&bson));
+  // Errors: a duplicate is a write error with what was inserted before it; bytes that are
+  // not BSON fail the call; text that is not JSON fails to parse.
+  try {
+    coll_->InsertManyBson({Document{{"_id", 2}}.ToBson(), a});
+    FAIL() << "expected a BulkWriteError";
+  } catch (const mm::BulkWriteError& e) {
+    ASSERT_EQ(e.write_errors().size(), 1u);
+    EXPECT_EQ(e.write_errors()[0].index, 1);
+    EXPECT_EQ(e.write_errors()[0].code, 11000);
+    EXPECT_EQ(e.result().inserted_ids.at(0), mm::Value(2));
+  }
+  EXPECT_EQ(mm::testing::ErrorCodeOf([&] { coll_->InsertManyBson({"not bson"}); }), 22);
+  EXPECT_EQ(mm::testing::ErrorCodeOf([&] { Document::JsonToBson("{"); }), 9);
+  EXPECT_EQ(mm::testing::ErrorCodeOf([&] { Document::BsonToJson("\x05\x00\x00"); }), 22);
+}
+
 TEST_F(CrudTest, DuplicateIdFailsWith11000AndKeepsTheOriginal) {
   coll_->InsertOne(Document{{"_id", 1}, {"v", "original"}});
   try {

@@ -92,6 +92,36 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
   return result;
 }
 
+InsertManyResult Collection::InsertManyBson(const std::vector<std::string>& documents,
+                                            const InsertManyOptions& options) {
+  if (documents.empty()) {
+    throw Error(kInvalidLength, ErrorCodeName(kInvalidLength),
+                "InsertMany needs at least one document");
+  }
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::InsertRequest request;
+  request.set_database(db_);
+  request.set_collection(name_);
+  request.set_unordered(!options.ordered);
+  request.set_bypass_document_validation(options.bypass_document_validation);
+  for (const std::string& d : documents) request.add_documents()->set_bson(d);
+  v1::InsertReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
+  std::map<size_t, Value> ids;
+  if (reply.has_inserted_ids()) ids = IdsByIndex(reply.inserted_ids());
+  if (reply.write_errors_size() > 0) {
+    BulkWriteResult partial;
+    partial.inserted_count = reply.inserted_count();
+    partial.inserted_ids = std::move(ids);
+    throw BulkWriteError(ToWriteErrors(reply.write_errors()), std::move(partial));
+  }
+  InsertManyResult result;
+  result.inserted_count = reply.inserted_count();
+  result.inserted_ids = std::move(ids);
+  return result;
+}
+
 Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   auto state = std::make_unique<internal::CursorState>();
   auto& rpc = core_->Rpc(&state->bridge);

@@ -21,7 +21,8 @@ namespace {
 enum class Mode { kInsert, kUpsert, kMerge, kDelete };
 
 struct Batch {
-  std::vector<Document> docs;
+  std::vector<std::string> bson;                          // insert mode: the documents' BSON
+  std::vector<Document> docs;                             // the other modes: the documents
   std::vector<int64_t> lines;                             // of each document
   std::vector<std::pair<int64_t, std::string>> errors;   // unparsable records: line, why
   int64_t bytes_read = 0;                                 // input consumed after the batch
@@ -73,6 +74,8 @@ struct ImportSettings {
   ParseGrace grace = ParseGrace::kStop;
   size_t batch_size = 1000;
   size_t batch_bytes = 8 << 20;
+  // Insert mode: documents travel as BSON, never built as Documents (JSON straight to BSON).
+  bool as_bson = false;
 };
 
 // The reader thread: parses records into batches until the input ends or the queue is
@@ -94,7 +97,8 @@ void ReadBatches(std::FILE* in, const ImportSettings& settings, BatchQueue* queu
     while (!queue->cancelled()) {
       try {
         if (!reader.Next(&text, &line)) break;
-        batch.docs.push_back(Document::FromJson(text));
+        if (settings.as_bson) batch.bson.push_back(Document::JsonToBson(text));
+        else batch.docs.push_back(Document::FromJson(text));
         batch.lines.push_back(line);
         batch_bytes += text.size();
       } catch (const InputError& e) {
@@ -102,7 +106,7 @@ void ReadBatches(std::FILE* in, const ImportSettings& settings, BatchQueue* queu
       } catch (const Error& e) {
         batch.errors.emplace_back(line, e.what());
       }
-      if (batch.docs.size() >= settings.batch_size || batch_bytes >= settings.batch_bytes) {
+      if (batch.lines.size() >= settings.batch_size || batch_bytes >= settings.batch_bytes) {
         flush(false, reader.bytes_read());
       }
     }
@@ -130,7 +134,8 @@ void ReadBatches(std::FILE* in, const ImportSettings& settings, BatchQueue* queu
       if (!reader.Next(&record, &line)) break;
       if (record.size() == 1 && record[0].empty()) continue;  // a blank line
       if (BuildRow(columns, record, settings.ignore_blanks, settings.grace, &doc)) {
-        batch.docs.push_back(std::move(doc));
+        if (settings.as_bson) batch.bson.push_back(doc.ToBson());
+        else batch.docs.push_back(std::move(doc));
         batch.lines.push_back(line);
       }
       for (const std::string& f : record) batch_bytes += f.size() + 1;
@@ -139,7 +144,7 @@ void ReadBatches(std::FILE* in, const ImportSettings& settings, BatchQueue* queu
     } catch (const ColumnError& e) {
       batch.errors.emplace_back(line, e.what());
     }
-    if (batch.docs.size() >= settings.batch_size || batch_bytes >= settings.batch_bytes) {
+    if (batch.lines.size() >= settings.batch_size || batch_bytes >= settings.batch_bytes) {
       flush(false, reader.bytes_read());
     }
   }
@@ -200,16 +205,11 @@ struct Counts {
 // Writes one batch; returns false when the import must stop.
 bool WriteBatch(Collection& coll, Batch& batch, Mode mode, const std::vector<std::string>& upsert_fields,
                 bool keep_going, bool bypass, Counts* counts) {
-  if (batch.docs.empty()) return true;
+  if (batch.lines.empty()) return true;
   if (mode == Mode::kInsert) {
-    // _ids chosen here so that a batch that fails part way can be taken back.
-    for (Document& d : batch.docs) {
-      if (!d.Has("_id")) d.Insert(d.begin(), {"_id", ObjectId::Generate()});
-      else if (d.begin()->first != "_id") d.MoveToFront("_id");
-    }
     try {
-      InsertManyResult r = coll.InsertMany(batch.docs, {.ordered = !keep_going,
-                                                        .bypass_document_validation = bypass});
+      InsertManyResult r = coll.InsertManyBson(batch.bson, {.ordered = !keep_going,
+                                                            .bypass_document_validation = bypass});
       counts->imported += r.inserted_count;
       return true;
     } catch (const BulkWriteError& e) {
@@ -219,10 +219,9 @@ bool WriteBatch(Collection& coll, Batch& batch, Mode mode, const std::vector<std
         counts->imported += e.inserted_count();
         return true;
       }
-      // Nothing half-imported: the documents before the failing one go again.
+      // Nothing half-imported: the documents inserted before the failing one go again.
       Array ids;
-      int first_failed = e.write_errors().empty() ? 0 : e.write_errors().front().index;
-      for (int i = 0; i < first_failed; ++i) ids.push_back(batch.docs[i].Get("_id"));
+      for (const auto& [index, id] : e.result().inserted_ids) ids.push_back(id);
       if (!ids.empty()) coll.DeleteMany(Document{{"_id", Document{{"$in", std::move(ids)}}}});
       std::fprintf(stderr, "the batch of lines %lld-%lld was not imported\n",
                    static_cast<long long>(batch.lines.front()),
@@ -320,6 +319,7 @@ int Import(const Flags& flags) {
   else if (mode_name == "delete") mode = Mode::kDelete;
   else throw UsageError("--mode must be insert, upsert, merge or delete");
   std::vector<std::string> upsert_fields = flags.GetList("upsertFields");
+  settings.as_bson = mode == Mode::kInsert;
   if (upsert_fields.empty()) upsert_fields = {"_id"};
   else if (mode == Mode::kInsert) throw UsageError("--upsertFields needs --mode upsert, merge or delete");
 
@@ -361,7 +361,7 @@ int Import(const Flags& flags) {
       for (const auto& [line, why] : batch.errors) ReportError(line, why);
       counts.failed += static_cast<int64_t>(batch.errors.size());
       if (!batch.errors.empty() && !keep_going) {
-        if (!batch.docs.empty()) {
+        if (!batch.lines.empty()) {
           std::fprintf(stderr, "the batch of lines %lld-%lld was not imported\n",
                        static_cast<long long>(batch.lines.front()),
                        static_cast<long long>(batch.lines.back()));

@@ -151,14 +151,14 @@ int Restore(const Flags& flags) {
     }
     if (!e.data.empty()) {
       DumpFile f = DumpFile::Open(e.data.string());
-      std::vector<Document> batch;
+      std::vector<std::string> batch;  // BSON as read: never built as Documents
       size_t batch_bytes = 0;
       std::string bson;
       int64_t file_base = bytes_done;
       auto flush = [&] {
         if (batch.empty()) return;
         try {
-          InsertManyResult r = coll.InsertMany(
+          InsertManyResult r = coll.InsertManyBson(
               batch, {.ordered = flags.Has("stopOnError"),
                       .bypass_document_validation = flags.Has("bypassDocumentValidation")});
           docs += r.inserted_count;
@@ -176,8 +176,8 @@ int Restore(const Flags& flags) {
         progress.Update(docs, file_base + f.offset());
       };
       while (f.ReadBson(&bson)) {
-        batch.push_back(Document::FromBson(bson));
         batch_bytes += bson.size();
+        batch.push_back(std::move(bson));
         if (batch.size() >= batch_size || batch_bytes >= (8u << 20)) flush();
       }
       flush();

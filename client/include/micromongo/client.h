@@ -129,6 +129,13 @@ class Collection {
   InsertManyResult InsertMany(const std::vector<Document>& docs,
                               const InsertManyOptions& options = {});
 
+  // InsertMany of documents given as BSON bytes (Document::ToBson, Document::JsonToBson, a
+  // file of BSON), sent as they are, without building Documents (for tools that pass
+  // documents through). The worker validates them (invalid BSON fails the whole call with
+  // Error 22) and gives those without an _id an ObjectId; inserted_ids are the worker's.
+  InsertManyResult InsertManyBson(const std::vector<std::string>& documents,
+                                  const InsertManyOptions& options = {});
+
   Cursor Find(const Document& filter = {}, const FindOptions& options = {});
   std::optional<Document> FindOne(const Document& filter = {}, FindOptions options = {});
   // Runs an aggregation pipeline. Stages so far: $match, $sort, $skip, $limit, $project,

@@ -52,6 +52,9 @@ class Document {
   // Relaxed (or canonical) Extended JSON of BSON bytes, as FromBson(bson).ToJson() but
   // without building the Document. Throws Error (code 22, InvalidBSON) on invalid bytes.
   static std::string BsonToJson(std::string_view bson, bool canonical = false);
+  // The BSON bytes of Extended JSON, as FromJson(json).ToBson() but without building the
+  // Document. Throws Error (code 9, FailedToParse) on malformed input.
+  static std::string JsonToBson(std::string_view json);
 
   size_t size() const;
   bool empty() const;
