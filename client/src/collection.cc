@@ -33,6 +33,21 @@ std::vector<WriteError> ToWriteErrors(
   return errors;
 }
 
+// An InsertMany request without its documents; throws for an empty batch.
+v1::InsertRequest InsertManyRequest(const std::string& db, const std::string& coll, size_t count,
+                                    const InsertManyOptions& options) {
+  if (count == 0) {
+    throw Error(kInvalidLength, ErrorCodeName(kInvalidLength),
+                "InsertMany needs at least one document");
+  }
+  v1::InsertRequest request;
+  request.set_database(db);
+  request.set_collection(coll);
+  request.set_unordered(!options.ordered);
+  request.set_bypass_document_validation(options.bypass_document_validation);
+  return request;
+}
+
 }  // namespace
 
 InsertOneResult Collection::InsertOne(const Document& doc, const InsertOneOptions& options) {
@@ -55,17 +70,9 @@ InsertOneResult Collection::InsertOne(const Document& doc, const InsertOneOption
 
 InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
                                         const InsertManyOptions& options) {
-  if (docs.empty()) {
-    throw Error(kInvalidLength, ErrorCodeName(kInvalidLength),
-                "InsertMany needs at least one document");
-  }
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::InsertRequest request;
-  request.set_database(db_);
-  request.set_collection(name_);
-  request.set_unordered(!options.ordered);
-  request.set_bypass_document_validation(options.bypass_document_validation);
+  v1::InsertRequest request = InsertManyRequest(db_, name_, docs.size(), options);
   std::vector<Value> ids;
   ids.reserve(docs.size());
   for (const Document& d : docs) {
@@ -94,17 +101,9 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
 
 InsertManyResult Collection::InsertManyBson(const std::vector<std::string>& documents,
                                             const InsertManyOptions& options) {
-  if (documents.empty()) {
-    throw Error(kInvalidLength, ErrorCodeName(kInvalidLength),
-                "InsertMany needs at least one document");
-  }
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::InsertRequest request;
-  request.set_database(db_);
-  request.set_collection(name_);
-  request.set_unordered(!options.ordered);
-  request.set_bypass_document_validation(options.bypass_document_validation);
+  v1::InsertRequest request = InsertManyRequest(db_, name_, documents.size(), options);
   for (const std::string& d : documents) request.add_documents()->set_bson(d);
   v1::InsertReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
