@@ -51,9 +51,10 @@ class Engine {
     uint64_t bytes = 0;       // the copy's bytes so far
   };
   // An online backup: a checkpoint of every database into `dir`/<database> (`dir` must
-  // not exist or be empty), each consistent as of its own moment (writers keep going;
-  // databases are copied one after the other). A worker started on `dir` serves the copy.
-  // `progress` is called after each database.
+  // not exist or be empty, outside the data root), all as of one instant: every write
+  // acknowledged before it and none after. Writers wait while the checkpoints are taken
+  // (table files hard-linked, write-ahead logs copied); readers do not. A worker started
+  // on `dir` serves the copy. `progress` is called for each database copied.
   absl::Status Backup(const std::string& dir,
                       const std::function<void(const BackupProgress&)>& progress);
   const std::string& data_dir() const { return options_.data_dir; }

@@ -373,11 +373,14 @@ TEST_F(ToolsTest, OnlineBackupDuringWritesIsAConsistentPrefix) {
   Coll("log").CreateIndex(Document{{"seq", 1}}, {.unique = true});
   std::atomic<bool> stop{false};
   std::atomic<int> acknowledged{0};
+  // One writer: seq i into tools.log, then into other.log, each acknowledged in turn.
   std::thread writer([&] {
     MongoClient c("mongodb://localhost/", {.worker_bridge = bridge_});
     Collection log = c.Db("tools")["log"];
+    Collection other = c.Db("other")["log"];
     for (int i = 0; !stop; ++i) {
       log.InsertOne(Document{{"_id", i}, {"seq", i}});
+      other.InsertOne(Document{{"_id", i}});
       acknowledged = i + 1;
     }
   });
@@ -391,7 +394,8 @@ TEST_F(ToolsTest, OnlineBackupDuringWritesIsAConsistentPrefix) {
   EXPECT_NE(r.err.find("micromongo-server --data-dir"), std::string::npos) << r.err;
 
   // The copy, served by a worker of its own: ids 0..k-1 without a gap, with
-  // before <= k <= after, and its index agreeing.
+  // before <= k <= after + 1, its index agreeing, and the other database of the same
+  // instant (k or k - 1 documents: never ahead of the first).
   auto copy = WorkerBridge::Create({.data_dir = dir_.Sub("backup"), .server_path = MM_SERVER});
   MongoClient c("mongodb://localhost/", {.worker_bridge = copy});
   Collection log = c.Db("tools")["log"];
@@ -403,6 +407,8 @@ TEST_F(ToolsTest, OnlineBackupDuringWritesIsAConsistentPrefix) {
   for (int i = 0; i < k; ++i) ASSERT_EQ(ids[i], i);
   EXPECT_EQ(log.CountDocuments(Document{{"seq", Document{{"$gte", 0}}}}, {.hint = Hint("seq_1")}), k);
   EXPECT_EQ(testing::ErrorCodeOf([&] { log.InsertOne(Document{{"seq", 0}}); }), 11000);
+  int other = static_cast<int>(c.Db("other")["log"].CountDocuments());
+  EXPECT_TRUE(other == k || other == k - 1) << "tools.log " << k << ", other.log " << other;
   c.Close();
   copy->Terminate();
 

@@ -290,10 +290,11 @@ class MongoClient {
   ChangeStream Watch(const std::vector<Document>& pipeline = {}, const ChangeStreamOptions& options = {}) const;
   // An online backup of every database of the worker into `directory`, a directory on the
   // worker's machine that does not exist or is empty, outside the worker's data directory
-  // (relative paths are relative to the worker's working directory). Writers keep going;
-  // each database's copy holds exactly the writes acknowledged before its checkpoint (see
-  // README, "Backup"). A worker started with --data-dir on `directory` serves the copy.
-  // `progress` is called after each database. Returns the last progress (the totals).
+  // (relative paths are relative to the worker's working directory). The copy is of one
+  // instant, for every database: exactly the writes acknowledged before it (writers wait
+  // while the checkpoints are taken, readers do not). A worker started with --data-dir on
+  // `directory` serves the copy. `progress` is called for each database copied. Returns
+  // the last progress (the totals).
   // Errors: 2 (BadValue) for a non-empty or nested directory, WorkerError.
   BackupProgress Backup(const std::string& directory,
                         const std::function<void(const BackupProgress&)>& progress = {}) const;
