@@ -26,6 +26,9 @@ test_packages=(
   # the network stack whose DNS lets compose services reach each other by name (without
   # them apt satisfies podman's network dependency with CNI plugins that resolve no names)
   netavark aardvark-dns
+  # netavark sets up the containers' network with iptables (a recommendation of podman's,
+  # which --no-install-recommends leaves out: without it every RUN step of a build fails)
+  iptables
 )
 
 packages=("${build_packages[@]}")
