@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -428,11 +429,38 @@ TEST_F(ToolsTest, ReachesWorkersEveryWay) {
   ASSERT_EQ(r.rc, 0) << r.err;
   r = Tool({"export", "--data-dir", dir_.Sub("own"), "--db", "d", "-c", "c", "-q"}, "", false);
   EXPECT_EQ(r.out, "{\"_id\": 1}\n");
-  // A URI naming the database.
-  Coll("u").InsertOne(Document{{"_id", 5}});
+  // A URI naming no worker (no port, no useWorker): the error says so.
   r = Tool({"export", "--uri", "mongodb://localhost/tools", "-c", "u", "-q"}, "", false);
-  EXPECT_EQ(r.rc, 1);  // names no worker (no port, no useWorker): the error says so
+  EXPECT_EQ(r.rc, 1);
   EXPECT_FALSE(r.err.empty());
+  // A URI naming a worker on a TCP port (one the worker picked: its log says which) and
+  // the database.
+  std::string log = dir_.Sub("tcp.log");
+  std::string cmd = Quote(MM_SERVER) + " --data-dir " + Quote(dir_.Sub("tcp")) +
+                    " --listen 127.0.0.1:0 2> " + Quote(log) + " & echo $!";
+  FILE* p = popen(cmd.c_str(), "r");
+  int pid = 0;
+  ASSERT_EQ(fscanf(p, "%d", &pid), 1);
+  pclose(p);
+  std::string port;
+  for (int i = 0; i < 300 && port.empty(); ++i) {
+    std::string text = ReadFile(log);
+    size_t at = text.find("\"listen\": \"127.0.0.1:");
+    if (at != std::string::npos) {
+      at += std::strlen("\"listen\": \"127.0.0.1:");
+      port = text.substr(at, text.find('"', at) - at);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_FALSE(port.empty()) << ReadFile(log);
+  std::string uri = "mongodb://127.0.0.1:" + port + "/tools";
+  r = Tool({"import", "--uri", uri, "-c", "u", "-q"}, "{\"_id\": 5}\n", false);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = Tool({"export", "--uri", uri, "-c", "u", "-q"}, "", false);
+  EXPECT_EQ(r.out, "{\"_id\": 5}\n") << r.err;
+  kill(pid, SIGTERM);
+  EXPECT_TRUE(testing::WaitGone(pid, std::chrono::seconds(10)));
   // Usage errors exit 2 with the usage text.
   r = Tool({"import", "-c", "x"}, "", false);
   EXPECT_EQ(r.rc, 2);
