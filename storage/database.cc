@@ -640,6 +640,10 @@ std::unique_ptr<KvIterator> Database::ScanIndex(const Collection& c, uint32_t in
   return kv_->NewIterator(IndexPrefix(c.id(), index_id), IndexPrefix(c.id(), index_id + 1), snapshot);
 }
 
+std::unique_ptr<KvIterator> Database::ScanAllIndexEntries(const Collection& c, const KvSnapshot* snapshot) {
+  return kv_->NewIterator(IndexPrefix(c.id(), 0), IndexPrefix(c.id() + 1, 0), snapshot);
+}
+
 uint64_t Database::RecordBytes(const Collection& c) {
   return kv_->ApproximateSize(RecordPrefix(c.id()), RecordPrefix(c.id() + 1));
 }

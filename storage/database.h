@@ -236,6 +236,11 @@ class Database {
   // Iterates all entries of one index (keys with the index prefix), for scans that seek.
   std::unique_ptr<KvIterator> ScanIndex(const Collection& c, uint32_t index_id,
                                         const KvSnapshot* snapshot);
+  // Iterates the entries of every index of the collection, in key order (so grouped by
+  // index id), including entries of ids the catalog does not name, over a snapshot.
+  std::unique_ptr<KvIterator> ScanAllIndexEntries(const Collection& c, const KvSnapshot* snapshot);
+  // Checks the checksums of every stored table file (KvStore::VerifyChecksums).
+  absl::Status VerifyChecksums() { return kv_->VerifyChecksums(); }
   // Replaces an index's entries (and multikey flags) with those `build` puts, and marks it
   // of the current format; under the exclusive ddl_mutex, in one batch.
   absl::Status RebuildIndex(std::string_view coll, uint32_t index_id, const IndexBuilder& build);

@@ -89,6 +89,10 @@ class KvStore {
   // log copied, so writers are not blocked and the copy holds every write acknowledged
   // before the call and none that started after it. The copy opens as a store of its own.
   virtual absl::Status Checkpoint(const std::string& dir) = 0;
+  // Reads every table file and checks its block checksums (MongoDB's validate {full:
+  // true} checks the storage engine's own structures). Error: DataCorruption naming the
+  // file when a checksum does not match.
+  virtual absl::Status VerifyChecksums() = 0;
   // Live SST + WAL bytes, for statistics.
   virtual uint64_t DiskBytes() = 0;
   // Approximate bytes of the keys in [lo, hi), in table files and memtables.

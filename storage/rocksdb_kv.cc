@@ -399,6 +399,8 @@ class RocksStore : public KvStore {
     return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/UINT64_MAX));
   }
 
+  absl::Status VerifyChecksums() override { return FromRocks(db_->VerifyChecksum()); }
+
   uint64_t DiskBytes() override {
     uint64_t total = 0;
     std::error_code ec;

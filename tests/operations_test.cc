@@ -726,4 +726,36 @@ TEST_F(OperationsTest, IndexLookupsReturnWhatScansReturn) {
   EXPECT_EQ(indexed.CountDocuments(), plain.CountDocuments());
 }
 
+// validate after writes of every kind through every index kind: records and entries
+// agree, keysPerIndex counts one entry per distinct key (multikey arrays unwound one level).
+TEST_F(OperationsTest, ValidateAfterWrites) {
+  coll_->CreateIndex(Document{{"a", 1}});
+  coll_->CreateIndex(Document{{"u", 1}}, {.unique = true});
+  coll_->CreateIndex(Document{{"a", 1}, {"b", -1}});
+  coll_->CreateIndex(Document{{"s", "text"}});
+  coll_->CreateIndex(Document{{"h", "hashed"}});
+  coll_->InsertMany({Document::FromJson(R"({"_id": 1, "a": [1, 2, 2], "u": 1, "s": "red fox", "h": 1})"),
+                     Document::FromJson(R"({"_id": 2, "a": null, "u": 2, "b": 1.5})"),
+                     Document::FromJson(R"({"_id": 3, "a": [[1]], "u": 3, "s": "blue"})")});
+  coll_->UpdateOne(Document{{"_id", 2}}, Document::FromJson(R"({"$set": {"a": [7, 8], "s": "green tree"}})"));
+  coll_->ReplaceOne(Document{{"_id", 3}}, Document::FromJson(R"({"u": 30, "h": {"x": 1}})"));
+  coll_->DeleteOne(Document{{"_id", 1}});
+  coll_->FindOneAndUpdate(Document{{"_id", 3}}, Document::FromJson(R"({"$push": {"a": 9}})"));
+  Document r = coll_->Validate({.full = true});
+  EXPECT_TRUE(r.Get("valid").AsBool()) << r.ToJson();
+  EXPECT_EQ(r.Get("nrecords").AsInt64(), 2);
+  EXPECT_EQ(r.Get("nIndexes").AsInt32(), 6);
+  // _id 2: a [7, 8] (2 keys), _id 3: a [9] (1 key).
+  Document keys = r.Get("keysPerIndex").AsDocument();
+  EXPECT_EQ(keys.Get("_id_").AsInt64(), 2);
+  EXPECT_EQ(keys.Get("a_1").AsInt64(), 3);
+  EXPECT_EQ(keys.Get("u_1").AsInt64(), 2);
+  EXPECT_EQ(keys.Get("a_1_b_-1").AsInt64(), 3);
+  EXPECT_EQ(keys.Get("s_text").AsInt64(), 2);  // "green", "tree"
+  EXPECT_EQ(keys.Get("h_hashed").AsInt64(), 2);
+  EXPECT_EQ(r.Get("errors").AsArray().size(), 0u);
+
+  EXPECT_EQ(ErrorCodeOf([&] { client_->Db()["missing"].Validate(); }), 26);
+}
+
 }  // namespace

@@ -409,6 +409,18 @@ std::vector<Document> Collection::ListIndexes() {
   return out;
 }
 
+Document Collection::Validate(const ValidateOptions& options) {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::ValidateRequest request;
+  request.set_database(db_);
+  request.set_collection(name_);
+  request.set_full(options.full);
+  v1::ValidateReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Validate(c, request, &reply); });
+  return internal::FromDoc(reply.result());
+}
+
 static void RunDropIndex(internal::ClientCore* core, const std::string& db, const std::string& coll,
                          std::string_view name, const Document* keys) {
   std::shared_ptr<WorkerBridge> keep;

@@ -8,6 +8,7 @@
 #include "service/views.h"
 #include "storage/namespace.h"
 #include "service/services.h"
+#include "service/validate.h"
 #include "service/request_parsing.h"
 #include "service/wire.h"
 #include "util/op_debug.h"
@@ -430,6 +431,14 @@ grpc::Status DataServiceImpl::DropIndex(grpc::ServerContext*, const v1::DropInde
   MM_ASSIGN_OR_RETURN_GRPC(keys, DocToBson(req->keys()));
   return ToGrpc(service::DropIndex(engine_, req->database(), req->collection(), req->name(),
                                    bson::DocView(keys)));
+}
+
+grpc::Status DataServiceImpl::Validate(grpc::ServerContext*, const v1::ValidateRequest* req,
+                                       v1::ValidateReply* reply) {
+  MM_ASSIGN_OR_RETURN_GRPC(result, service::ValidateCollection(engine_, req->database(), req->collection(),
+                                                                {.full = req->full()}));
+  SetDoc(reply->mutable_result(), std::move(result), req->json());
+  return grpc::Status::OK;
 }
 
 }  // namespace micromongo::service

@@ -31,6 +31,8 @@ absl::StatusOr<std::unique_ptr<DocumentValidator>> DocumentValidator::FromOption
   return v;
 }
 
+bool DocumentValidator::Conforms(bson::DocView doc) const { return matcher_->Matches(doc); }
+
 absl::Status DocumentValidator::Check(bson::DocView doc, const bson::DocView* old_doc) const {
   if (matcher_->Matches(doc)) return absl::OkStatus();
   if (moderate_ && old_doc != nullptr && !matcher_->Matches(*old_doc)) return absl::OkStatus();

@@ -25,6 +25,9 @@ class DocumentValidator {
   // details lists the top-level clauses the document does not satisfy. With
   // validationAction "warn" violations are logged and accepted.
   absl::Status Check(bson::DocView doc, const bson::DocView* old_doc) const;
+  // Whether a stored document satisfies the validator (validate's nNonCompliantDocuments;
+  // logs nothing, whatever the validationAction).
+  bool Conforms(bson::DocView doc) const;
 
  private:
   std::string validator_;

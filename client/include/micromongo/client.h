@@ -204,6 +204,15 @@ class Collection {
     return Explainer(core_, db_, name_, verbosity);
   }
 
+  // MongoDB's validate: walks the records and every index entry over one snapshot and
+  // returns {ns, nInvalidDocuments, nNonCompliantDocuments, nrecords, nIndexes,
+  // keysPerIndex, indexDetails, valid, repaired, warnings, errors, extraIndexEntries,
+  // missingIndexEntries, corruptRecords}; `valid` is false for any inconsistency between
+  // records and index entries, invalid records, or a wrong count (see errors). Writers
+  // wait only while the snapshot is taken. Throws Error 26 (NamespaceNotFound) if the
+  // collection does not exist, 166 on a view.
+  Document Validate(const ValidateOptions& options = {});
+
   // The change events of this collection (see change_stream.h): its inserts, updates,
   // replaces and deletes, then drop or rename and an invalidate that ends the stream.
   // `pipeline`: $match $project $addFields $set $unset $replaceRoot $replaceWith $redact.

@@ -264,4 +264,10 @@ struct BulkWriteOptions {
   bool bypass_document_validation = false;  // see InsertOneOptions
 };
 
+// Options of Collection::Validate (MongoDB's validate command).
+struct ValidateOptions {
+  // Also read every stored table file of the database and check its block checksums.
+  bool full = false;
+};
+
 }  // namespace micromongo
