@@ -150,6 +150,8 @@ absl::Status CheckCString(const char* p, const char* end, size_t* len) {
   const void* nul = std::memchr(p, 0, end - p);
   if (nul == nullptr) return Invalid("unterminated key or C string");
   *len = static_cast<const char*>(nul) - p;
+  // Keys and regular expressions are UTF-8 like strings (Extended JSON must print them).
+  if (!ValidUtf8(reinterpret_cast<const unsigned char*>(p), *len)) return Invalid("key or C string is not valid UTF-8");
   return absl::OkStatus();
 }
 
@@ -263,6 +265,10 @@ absl::Status CheckDocument(const char* p, const char* end, int depth, uint32_t* 
 }
 
 }  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  return ValidUtf8(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+}
 
 absl::Status Validate(std::string_view bytes, int max_depth) {
   uint32_t size = 0;

@@ -124,5 +124,7 @@ uint32_t ValueSize(BsonType type, const char* p);
 // (InvalidBSON), or 15 (Overflow) for documents nested more than `max_depth` levels (the
 // top-level document is the first; MongoDB accepts kMaxBsonDepth).
 absl::Status Validate(std::string_view bytes, int max_depth = kMaxBsonDepth);
+// Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+bool IsValidUtf8(std::string_view s);
 
 }  // namespace micromongo::bson

@@ -107,8 +107,9 @@ int CompareValues(const ValueView& a, const ValueView& b, const Collator* collat
     case BsonType::kJavaScript:
       return CompareBytes(a.String(), b.String());
     case BsonType::kDocument:
-    case BsonType::kArray:
       return CompareDocuments(a.Doc(), b.Doc(), collator);
+    case BsonType::kArray:
+      return CompareArrays(a.Doc(), b.Doc(), collator);
     case BsonType::kBinary: {
       int32_t la = ReadInt32(a.data), lb = ReadInt32(b.data);
       if (la != lb) return Cmp(la, lb);
@@ -138,17 +139,31 @@ int CompareValues(const ValueView& a, const ValueView& b, const Collator* collat
   }
 }
 
-int CompareDocuments(DocView a, DocView b, const Collator* collator) {
+namespace {
+
+// Documents compare element by element: canonical type, then field name, then value.
+// Arrays skip the names: they are positions ("0", "1", ...), and BSON that names them
+// otherwise (the corpus's degenerate arrays) is the same array, as index key strings,
+// which hold no array field names, see it.
+int CompareElements(DocView a, DocView b, const Collator* collator, bool names) {
   auto ia = a.begin(), ib = b.begin();
   auto ea = a.end(), eb = b.end();
   for (; ia != ea && ib != eb; ++ia, ++ib) {
     int ta = CanonicalTypeOrder(ia->value.type), tb = CanonicalTypeOrder(ib->value.type);
     if (ta != tb) return Cmp(ta, tb);
-    if (int c = CompareBytes(ia->key, ib->key)) return c;
+    if (names) {
+      if (int c = CompareBytes(ia->key, ib->key)) return c;
+    }
     if (int c = CompareValues(ia->value, ib->value, collator)) return c;
   }
   if (ia == ea && ib == eb) return 0;
   return ia == ea ? -1 : 1;
 }
+
+}  // namespace
+
+int CompareArrays(DocView a, DocView b, const Collator* collator) { return CompareElements(a, b, collator, false); }
+
+int CompareDocuments(DocView a, DocView b, const Collator* collator) { return CompareElements(a, b, collator, true); }
 
 }  // namespace micromongo::bson

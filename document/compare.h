@@ -37,6 +37,8 @@ class Collator {
 // any depth; field names always by bytes).
 int CompareValues(const ValueView& a, const ValueView& b, const Collator* collator = nullptr);
 int CompareDocuments(DocView a, DocView b, const Collator* collator = nullptr);
+// Arrays element by element (their field names are not compared).
+int CompareArrays(DocView a, DocView b, const Collator* collator = nullptr);
 
 inline bool ValuesEqual(const ValueView& a, const ValueView& b,
                         const Collator* collator = nullptr) {

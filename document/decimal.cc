@@ -13,6 +13,15 @@
 namespace micromongo::bson {
 
 std::string DecimalToString(const char* bytes16) {
+  // A finite value is printed from its canonical encoding: a coefficient of 10^34 or more
+  // is zero (IEEE 754-2008), which libbson would print as the number it spells (found by
+  // the keystring fuzzer, through DecimalToLongDouble).
+  char canonical[16];
+  DecimalParts parts = DecodeDecimal(bytes16);
+  if (parts.kind == DecimalParts::Kind::kFinite) {
+    EncodeDecimal(parts, canonical);
+    bytes16 = canonical;
+  }
   bson_decimal128_t dec;
   std::memcpy(&dec.low, bytes16, 8);
   std::memcpy(&dec.high, bytes16 + 8, 8);

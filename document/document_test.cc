@@ -141,6 +141,33 @@ TEST(DocumentTest, NestingLimits) {
   EXPECT_EQ(MongoCodeOf(bson::JsonToBson(deep_arrays).status()), kOverflow);
 }
 
+// JSON text is UTF-8: bytes that are not (in keys or strings) are a parse error, never
+// BSON that fails validation later (found by the json fuzzer).
+TEST(DocumentTest, JsonWithInvalidUtf8IsAParseError) {
+  for (std::string json : {std::string("{\"a\": \"\xd3\"}"), std::string("{\"\xcc\": 1}"),
+                           std::string("{\"a\": \"ok\xed\xa0\x80\"}")}) {
+    auto b = bson::JsonToBson(json);
+    EXPECT_FALSE(b.ok()) << json;
+    if (!b.ok()) EXPECT_EQ(MongoCodeOf(b.status()), 9);
+  }
+  EXPECT_TRUE(bson::JsonToBson("{\"caf\xc3\xa9\": \"\xe2\x82\xac\"}").ok());
+}
+
+// Keys and regular expressions are UTF-8 too, and regex options stay whole (found by the
+// bson and json fuzzers: each printed as Extended JSON that did not parse back).
+TEST(DocumentTest, KeysAndRegexOptionsMustBeUtf8) {
+  const char bad_key[] = {0x0c, 0, 0, 0, 0x10, '\xb5', 0, 1, 0, 0, 0, 0};
+  EXPECT_EQ(MongoCodeOf(bson::Validate(std::string_view(bad_key, sizeof bad_key))), 22);
+  const char good_key[] = {0x0d, 0, 0, 0, 0x10, '\xc3', '\xa9', 0, 1, 0, 0, 0, 0};
+  EXPECT_TRUE(bson::Validate(std::string_view(good_key, sizeof good_key)).ok());
+  // Options past ASCII are kept in their order (sorting bytes would split characters).
+  auto re = bson::JsonToBson(R"({"a": {"$regularExpression": {"pattern": "b", "options": "x\u0615i"}}})");
+  ASSERT_TRUE(re.ok());
+  EXPECT_TRUE(bson::Validate(*re).ok());
+  EXPECT_EQ(bson::BsonToJson(*re), "{\"a\": {\"$regularExpression\": {\"pattern\": \"b\", \"options\": \"x\xd8\x95i\"}}}");
+  EXPECT_TRUE(bson::JsonToBson(R"({"a": {"$regularExpression": {"pattern": "\u0615", "options": "xi"}}})").ok());
+}
+
 TEST(DocumentTest, RelaxedJsonNumbersAndDates) {
   Document d = Document::FromJson(
       R"({"i": 1, "l": 3000000000, "d": 1.0, "e": 1e3, "n": -0.5, "t": {"$date": "2001-02-03T04:05:06.789+01:00"},

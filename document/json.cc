@@ -30,12 +30,19 @@ absl::Status TooDeep() {
 
 
 // A parsed JSON value; numbers keep their text for exact conversion.
+struct JsonMember;
+
 struct JsonValue {
   enum Kind { kNull, kBool, kNumber, kString, kObject, kArray } kind = kNull;
   bool boolean = false;
   std::string text;  // number text or string contents
-  std::vector<std::pair<std::string, JsonValue>> members;
+  std::vector<JsonMember> members;  // (a std::pair of an incomplete type is not allowed)
   std::vector<JsonValue> elements;
+};
+
+struct JsonMember {
+  std::string first;
+  JsonValue second;
 };
 
 class Parser {
@@ -97,7 +104,7 @@ class Parser {
         if (!Consume(':')) return Error("expected ':'");
         JsonValue v;
         if (auto s = Value(&v, depth + 1); !s.ok()) return s;
-        out->members.emplace_back(std::move(key), std::move(v));
+        out->members.push_back({std::move(key), std::move(v)});
       } while (Consume(','));
       if (!Consume('}')) return Error("expected ',' or '}'");
       return absl::OkStatus();
@@ -193,10 +200,17 @@ class Parser {
 
   absl::Status String(std::string* out) {
     ++pos_;  // opening quote
+    size_t begin = out->size();
+    bool ascii = true;
     while (true) {
       if (pos_ >= in_.size()) return Error("unterminated string");
       unsigned char c = static_cast<unsigned char>(in_[pos_++]);
-      if (c == '"') return absl::OkStatus();
+      if (c == '"') {
+        // JSON text is UTF-8, and BSON keys and strings must be.
+        if (!ascii && !IsValidUtf8(std::string_view(*out).substr(begin))) return Error("string is not valid UTF-8");
+        return absl::OkStatus();
+      }
+      if (c >= 0x80) ascii = false;
       if (c < 0x20) return Error("control character in string");
       if (c != '\\') {
         out->push_back(static_cast<char>(c));
@@ -569,7 +583,11 @@ absl::StatusOr<bool> AppendWrapper(Builder* b, std::string_view key, const JsonV
     if (pattern.find('\0') != std::string::npos || options.find('\0') != std::string::npos) {
       return Bad("regular expression with an embedded NUL");
     }
-    std::sort(options.begin(), options.end());  // BSON stores options sorted
+    // BSON stores options sorted; options past ASCII (not flags MongoDB knows) are kept as
+    // they are, as the writer prints them, since sorting bytes could split a character.
+    if (std::all_of(options.begin(), options.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+      std::sort(options.begin(), options.end());
+    }
     std::string bytes = pattern + '\0' + options + '\0';
     AppendRaw(b, key, BsonType::kRegex, bytes);
     return true;

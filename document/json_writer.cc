@@ -187,7 +187,10 @@ void WriteValue(const ValueView& v, bool canonical, std::string* out) {
     case BsonType::kRegex: {
       std::string_view pattern(v.data);
       std::string options(v.data + pattern.size() + 1);
-      std::sort(options.begin(), options.end());
+      // Sorted as BSON stores them, unless bytes past ASCII would be split by sorting.
+      if (std::all_of(options.begin(), options.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+        std::sort(options.begin(), options.end());
+      }
       out->append("{\"$regularExpression\": {\"pattern\": ");
       Quote(pattern, out);
       out->append(", \"options\": ");

@@ -141,7 +141,14 @@ void AppendDecimal(const char* bytes16, std::string* out) {
   ExactDigits value = DigitsOfDecimal(d);
   int c;
   if (remainder == 0) {
-    c = rounded == 0 ? (value.negative ? -1 : 1) : CompareExact(value, DigitsOfDouble(rounded));
+    if (rounded == 0) {
+      c = value.negative ? -1 : 1;
+    } else if (!std::isfinite(rounded)) {
+      // A finite decimal past the double range (1E+400): below +Infinity, above -Infinity.
+      c = rounded > 0 ? -1 : 1;
+    } else {
+      c = CompareExact(value, DigitsOfDouble(rounded));
+    }
   } else {
     // Beyond 2^53: the base is an integer, exactly a decimal of at most 20 digits.
     auto base = bson::AddDecimals(bson::DecimalFromDouble(rounded, 20), bson::DecimalFromInt64(remainder));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstring>
 
 #include "document/compare.h"
 #include "document/json.h"
@@ -113,6 +114,55 @@ TEST(KeyStringTest, EqualNumbersShareOneKey) {
             Encode(R"({"v": {"$numberDecimal": "1.000000000000000000000000000000002"}})").key);
   EXPECT_NE(Encode(R"({"v": 1})").key, Encode(R"({"v": "1"})").key);
   EXPECT_EQ(Encode(R"({"v": 0.0})").key, Encode(R"({"v": -0.0})").key);
+}
+
+// BSON whose array elements are not named "0", "1", ... (the corpus's degenerate arrays,
+// found by the keystring fuzzer) is the same array for comparison as for key strings.
+TEST(KeyStringTest, ArraysCompareByPositionNotFieldName) {
+  const char bytes[] = {0x13, 0, 0, 0, 0x04, 'a', 0, 0x0b, 0, 0, 0, 0x10, 0, 0x0a, 0, 0, 0, 0, 0};
+  const std::string named_oddly(bytes, sizeof bytes);
+  ASSERT_TRUE(Validate(named_oddly).ok());
+  Encoded normal = Encode(R"({"a": [10]})");
+  ValueView odd = DocView(named_oddly).begin()->value;
+  EXPECT_EQ(CompareValues(odd, DocView(normal.bson).begin()->value), 0);
+  std::string odd_key;
+  AppendKeyString(odd, &odd_key);
+  EXPECT_EQ(odd_key, normal.key);
+  // Documents still compare field names.
+  EXPECT_NE(CompareValues(DocView(Encode(R"({"a": {"": 10}})").bson).begin()->value,
+                          DocView(Encode(R"({"a": {"0": 10}})").bson).begin()->value),
+            0);
+}
+
+// Decimals past the double range sort between the largest double and Infinity (found by
+// the keystring fuzzer: the exact comparison read past a buffer for them).
+TEST(KeyStringTest, DecimalsBeyondTheDoubleRange) {
+  const char* ascending[] = {R"({"v": {"$numberDecimal": "-Infinity"}})", R"({"v": {"$numberDecimal": "-1E+400"}})",
+                             R"({"v": -1.7976931348623157e308})", R"({"v": 1.7976931348623157e308})",
+                             R"({"v": {"$numberDecimal": "1E+400"}})", R"({"v": {"$numberDecimal": "2E+400"}})",
+                             R"({"v": {"$numberDouble": "Infinity"}})"};
+  for (size_t i = 1; i < std::size(ascending); ++i) {
+    Encoded a = Encode(ascending[i - 1]), b = Encode(ascending[i]);
+    EXPECT_LT(a.key, b.key) << ascending[i - 1] << " vs " << ascending[i];
+    EXPECT_LT(CompareValues(DocView(a.bson).begin()->value, DocView(b.bson).begin()->value), 0)
+        << ascending[i - 1] << " vs " << ascending[i];
+  }
+}
+
+// A decimal whose coefficient is 10^34 or more is zero (IEEE 754-2008), in comparisons and
+// key strings alike (found by the keystring fuzzer).
+TEST(KeyStringTest, NonCanonicalDecimalsAreZero) {
+  char bytes[] = {0x18, 0, 0, 0, 0x13, 'v', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  const uint64_t hi = 0x3049fffffffffa00ULL;  // exponent 4, coefficient about 1.04e34
+  std::memcpy(bytes + 15, &hi, 8);
+  std::string odd(bytes, sizeof bytes);
+  ASSERT_TRUE(Validate(odd).ok());
+  ValueView v = DocView(odd).begin()->value;
+  Encoded zero = Encode(R"({"v": 0})");
+  EXPECT_EQ(CompareValues(v, DocView(zero.bson).begin()->value), 0);
+  std::string key;
+  AppendKeyString(v, &key);
+  EXPECT_EQ(key, zero.key);
 }
 
 // A collator's sort keys: strings equal under the collation share a key, at any depth.

@@ -29,6 +29,9 @@ test_packages=(
   # netavark sets up the containers' network with iptables (a recommendation of podman's,
   # which --no-install-recommends leaves out: without it every RUN step of a build fails)
   iptables
+  # the sanitizer and fuzzing build (scripts/sanitize.sh): clang, its ASan/UBSan/libFuzzer
+  # runtimes, and llvm-symbolizer for readable reports
+  clang libclang-rt-14-dev llvm
 )
 
 packages=("${build_packages[@]}")

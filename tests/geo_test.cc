@@ -71,8 +71,10 @@ std::vector<GeoCase> SphereCases() {
   Document square = Polygon({Ring({{0, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}})});
   Document holed = Polygon({Ring({{0, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}}), Ring({{4, 4}, {6, 4}, {6, 6}, {4, 6}, {4, 4}})});
   Document multi{{"type", "MultiPolygon"},
-                 {"coordinates", Array{Array{Ring({{0, 0}, {3, 0}, {3, 3}, {0, 3}, {0, 0}})},
-                                       Array{Ring({{14, 4}, {16, 4}, {16, 6}, {14, 6}, {14, 4}})}}}};
+                 // Value(...) inside: Array{an Array} alone would copy it (clang) rather than
+                 // nest it.
+                 {"coordinates", Array{Array{mm::Value(Ring({{0, 0}, {3, 0}, {3, 3}, {0, 3}, {0, 0}}))},
+                                       Array{mm::Value(Ring({{14, 4}, {16, 4}, {16, 6}, {14, 6}, {14, 4}}))}}}};
   return {
       {"within a square", At("$geoWithin", Document{{"$geometry", square}}), {1, 3, 5, 7, 9, 13}},
       {"within a square with a hole", At("$geoWithin", Document{{"$geometry", holed}}), {3, 5, 7, 9, 13}},

@@ -238,8 +238,9 @@ TEST_F(TextSearchTest, ErrorsAsMongoDBGivesThem) {
       {Document{{"$and", Array{Text(Document{{"$search", "a"}}), Text(Document{{"$search", "b"}})}}}, 2},
       {Document{{"$or", Array{Text(Document{{"$search", "w"}}), Document{{"a", 1}}}}}, 291},
   };
-  for (const auto& [filter, code] : cases) {
-    EXPECT_EQ(ErrorCodeOf([&] { coll_->Find(filter).ToVector(); }), code) << filter.ToJson();
+  for (const auto& c : cases) {
+    const Document& filter = c.first;
+    EXPECT_EQ(ErrorCodeOf([&] { coll_->Find(filter).ToVector(); }), c.second) << filter.ToJson();
   }
   // The score exists only for $text queries (40218).
   mm::FindOptions score;

@@ -33,6 +33,12 @@ struct FieldValues {
   size_t array_at = 0;
 };
 
+// The null a key field takes where a document has no value: told apart from a stored null
+// (which a sparse index keeps) by the address of its bytes. An object of its own, because
+// string literals (such as bson::kNullValue's) need not have one address.
+const char kMissingBytes[1] = {0};
+constexpr ValueView kMissing{BsonType::kNull, kMissingBytes, 0};
+
 void NoteArray(FieldValues* out, size_t prefix) {
   if (!out->multikey) out->array_at = prefix;
   out->multikey = true;
@@ -56,7 +62,7 @@ void Walk(const ValueView& v, const query::FieldPath& path, size_t i, FieldValue
   if (v.type == BsonType::kDocument) {
     ValueView child;
     if (!v.Doc().Find(path.part(i), &child)) {
-      out->values.push_back(bson::kNullValue);  // missing
+      out->values.push_back(kMissing);
       return;
     }
     Walk(child, path, i + 1, out);
@@ -73,7 +79,7 @@ void Walk(const ValueView& v, const query::FieldPath& path, size_t i, FieldValue
     }
     return;
   }
-  out->values.push_back(bson::kNullValue);  // a scalar where the path continues
+  out->values.push_back(kMissing);  // a scalar where the path continues
 }
 
 bool IsLegacyPair(const ValueView& v) {
@@ -518,9 +524,9 @@ absl::Status IndexSpec::Keys(DocView doc, std::vector<IndexKey>* out, uint64_t* 
       continue;  // cells combine with any other field's values
     }
     Walk(root, fields_[i].path, 0, &fv);
-    if (fv.values.empty()) fv.values.push_back(bson::kNullValue);
+    if (fv.values.empty()) fv.values.push_back(kMissing);
     for (const ValueView& v : fv.values) {
-      if (v.data != bson::kNullValue.data) any_present = true;
+      if (v.data != kMissingBytes) any_present = true;
     }
     if (fv.multikey) {
       if (fields_[i].kind == KeyKind::kHashed) {

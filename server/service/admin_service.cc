@@ -179,7 +179,9 @@ std::string StatusDocument(storage::Engine* engine, CursorManager* cursors,
     b.AppendInt64("getmore", c.getmore.load());
     b.AppendInt64("command", c.command.load());
   });
-  auto [resident, virt] = MemoryMiB();
+  // Named copies: C++20 lambdas cannot capture structured bindings (clang enforces it).
+  auto memory = MemoryMiB();
+  int64_t resident = memory.first, virt = memory.second;
   sub("mem", [&] {
     b.AppendInt32("bits", 64);
     b.AppendInt64("resident", resident);

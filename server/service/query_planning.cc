@@ -93,7 +93,7 @@ absl::StatusOr<QueryHint> ParseHint(const bson::ValueView& hint) {
   DocView d = hint.Doc();
   if (d.empty()) return h;
   if (d.begin()->key == "$natural") {
-    const bson::ValueView& v = d.begin()->value;
+    bson::ValueView v = d.begin()->value;  // a copy: the iterator is a temporary
     if (!v.IsNumber() || (v.AsDouble() != 1 && v.AsDouble() != -1)) {
       return MongoError(kBadValue, "$natural hint must be 1 or -1");
     }

@@ -31,8 +31,11 @@ ModifierFactory FindFactory(std::string_view op) {
 
 bool IsPositional(std::string_view part) { return part == "$" || part.starts_with("$["); }
 
-// "$[name]" -> "name" ("" for "$[]").
-std::string_view Identifier(std::string_view part) { return part.substr(2, part.size() - 3); }
+// "$[name]" -> "name" ("" for "$[]" and for anything that is not "$[...]").
+std::string_view Identifier(std::string_view part) {
+  if (part.size() < 3 || !part.starts_with("$[")) return {};
+  return part.substr(2, part.size() - 3);
+}
 
 // True if one path is a prefix of (or equal to) the other, component-wise.
 bool Conflicts(const query::FieldPath& a, const query::FieldPath& b) {
@@ -201,7 +204,7 @@ absl::StatusOr<std::unique_ptr<Update>> Update::Parse(
     bool used = false;
     for (const Op& op : u->ops_) {
       for (size_t i = 0; i < op.path.size() && !used; ++i) {
-        used = IsPositional(op.path.part(i)) && Identifier(op.path.part(i)) == id;
+        used = op.path.part(i).starts_with("$[") && Identifier(op.path.part(i)) == id;
       }
     }
     if (!used) {

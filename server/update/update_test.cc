@@ -184,6 +184,12 @@ TEST(UpdateTest, ArrayFiltersAndThePositionalOperator) {
                                       bson::DocView(filters))
                             .status()),
             kFailedToParse);
+  // The positional $ with array filters that nothing uses (found by the update fuzzer,
+  // which crashed on it): the unused filter's error, 9.
+  EXPECT_EQ(MongoCodeOf(Update::Parse(bson::DocView(Bson(R"({"$set": {"a.$": 1}})")), false,
+                                      bson::DocView(filters))
+                            .status()),
+            kFailedToParse);
 
   auto filter = query::Matcher::Parse(Bson(R"({"grades": {"$gte": 85}})"));
   auto pos = Update::Parse(bson::DocView(Bson(R"({"$set": {"grades.$": 100}})")), false);

@@ -244,7 +244,8 @@ class Writer {
       }
       case 3: {  // updateOne
         for (int64_t id : Pick(1, true)) {
-          auto [next, update] = Updated(model_->docs[id]);
+          auto [next_doc, update_doc] = Updated(model_->docs[id]);
+          const Document &next = next_doc, &update = update_doc;
           Write({{id, {Current(id), next}}}, [&] {
             auto r = coll.UpdateOne(Document{{"_id", id}}, update);
             if (r.modified_count != 1) throw Failure{"updateOne modified " + std::to_string(r.modified_count)};
@@ -316,7 +317,8 @@ class Writer {
             models.push_back(mm::DeleteOneModel{Document{{"_id", id}}});
             outcomes[id] = {Current(id), State()};
           } else {
-            auto [next, update] = Updated(model_->docs[id]);
+            auto [next_doc, update_doc] = Updated(model_->docs[id]);
+          const Document &next = next_doc, &update = update_doc;
             models.push_back(mm::UpdateOneModel{Document{{"_id", id}}, update});
             outcomes[id] = {Current(id), next};
           }
@@ -326,7 +328,8 @@ class Writer {
       }
       case 9: {  // findAndModify, returning the document after
         for (int64_t id : Pick(1, true)) {
-          auto [next, update] = Updated(model_->docs[id]);
+          auto [next_doc, update_doc] = Updated(model_->docs[id]);
+          const Document &next = next_doc, &update = update_doc;
           Write({{id, {Current(id), next}}}, [&] {
             auto after = coll.FindOneAndUpdate(Document{{"_id", id}}, update,
                                                {.return_document = mm::ReturnDocument::kAfter});

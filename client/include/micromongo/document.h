@@ -205,8 +205,9 @@ class Value {
   }
   template <typename T, typename... Ts>
   static constexpr size_t IndexIn(const std::variant<Ts...>*) {
+    constexpr bool same[] = {std::is_same_v<T, Ts>...};
     size_t i = 0;
-    ((std::is_same_v<T, Ts> ? false : (++i, true)) && ...);
+    while (i < sizeof...(Ts) && !same[i]) ++i;
     return i;
   }
   template <typename T>

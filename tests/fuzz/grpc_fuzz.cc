@@ -1,0 +1,69 @@
+// The gRPC request handlers end to end, in-process: the first byte picks an RPC of
+// DataService or AdminService, the rest is parsed as its request message and handed to the
+// handler, against a temporary database. Any reply is fine; a crash or sanitizer report is
+// a finding.
+
+#include <grpcpp/server_context.h>
+
+#include "fuzz_util.h"
+#include "service/cursor_manager.h"
+#include "service/services.h"
+
+using namespace micromongo;
+namespace v1 = micromongo::v1;
+
+namespace {
+
+template <typename Service, typename Request, typename Reply>
+void Call(Service* service, grpc::Status (Service::*method)(grpc::ServerContext*, const Request*, Reply*),
+          std::string_view bytes) {
+  Request request;
+  if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
+  // Bound the work of one input: reads and pipelines stop after a second.
+  if constexpr (requires { request.set_max_time_ms(0); }) {
+    if (request.max_time_ms() <= 0 || request.max_time_ms() > 1000) request.set_max_time_ms(1000);
+  }
+  Reply reply;
+  grpc::ServerContext context;
+  (void)(service->*method)(&context, &request, &reply);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static service::CursorManager* cursors = new service::CursorManager(std::chrono::milliseconds(60000));
+  static service::DataServiceImpl* data_service = new service::DataServiceImpl(fuzz::SharedEngine(), cursors);
+  static service::AdminServiceImpl* admin = new service::AdminServiceImpl(fuzz::SharedEngine(), cursors, [] {});
+  if (size < 1) return 0;
+  std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
+  using D = service::DataServiceImpl;
+  using A = service::AdminServiceImpl;
+  switch (data[0] % 25) {
+    case 0: Call(data_service, &D::Insert, bytes); break;
+    case 1: Call(data_service, &D::Find, bytes); break;
+    case 2: Call(data_service, &D::GetMore, bytes); break;
+    case 3: Call(data_service, &D::KillCursors, bytes); break;
+    case 4: Call(data_service, &D::Count, bytes); break;
+    case 5: Call(data_service, &D::EstimatedCount, bytes); break;
+    case 6: Call(data_service, &D::Update, bytes); break;
+    case 7: Call(data_service, &D::Delete, bytes); break;
+    case 8: Call(data_service, &D::FindAndModify, bytes); break;
+    case 9: Call(data_service, &D::Distinct, bytes); break;
+    case 10: Call(data_service, &D::BulkWrite, bytes); break;
+    case 11: Call(data_service, &D::Aggregate, bytes); break;
+    case 12: Call(data_service, &D::CreateIndexes, bytes); break;
+    case 13: Call(data_service, &D::ListIndexes, bytes); break;
+    case 14: Call(data_service, &D::DropIndex, bytes); break;
+    case 15: Call(data_service, &D::Explain, bytes); break;
+    case 16: Call(data_service, &D::Validate, bytes); break;
+    case 17: Call(admin, &A::ListDatabases, bytes); break;
+    case 18: Call(admin, &A::ListCollections, bytes); break;
+    case 19: Call(admin, &A::CreateCollection, bytes); break;
+    case 20: Call(admin, &A::ModifyCollection, bytes); break;
+    case 21: Call(admin, &A::DropCollection, bytes); break;
+    case 22: Call(admin, &A::RenameCollection, bytes); break;
+    case 23: Call(admin, &A::ServerStatus, bytes); break;
+    case 24: Call(admin, &A::DropDatabase, bytes); break;
+  }
+  return 0;
+}
