@@ -86,12 +86,13 @@ class Validator {
   absl::Status Run() {
     if (auto s = ScanRecords(/*collect=*/false); !s.ok()) return s;
     if (auto s = ScanEntries(/*collect=*/false); !s.ok()) return s;
-    for (size_t b = 0; b < kBuckets; ++b) {
-      if (buckets_[b].count != 0 || buckets_[b].sum != 0) bad_buckets_.push_back(b);
-    }
-    if (bad_buckets_.empty()) return absl::OkStatus();
     bad_.assign(kBuckets, false);
-    for (size_t b : bad_buckets_) bad_[b] = true;
+    bool any_bad = false;
+    for (size_t b = 0; b < kBuckets; ++b) {
+      bad_[b] = buckets_[b].count != 0 || buckets_[b].sum != 0;
+      any_bad = any_bad || bad_[b];
+    }
+    if (!any_bad) return absl::OkStatus();
     if (auto s = ScanRecords(/*collect=*/true); !s.ok()) return s;
     return ScanEntries(/*collect=*/true);
   }
@@ -220,7 +221,7 @@ class Validator {
       b.AppendString("recordId", absl::BytesToHexString(std::string(index::EntryRecordId(e.value))));
       if (missing) b.AppendDocument("idKey", DocView(e.id_doc));
       index::IndexKey k;
-      k.values = std::string(index::EntryKeyValues(e.value).data(), index::EntryKeyValues(e.value).size());
+      k.values = std::string(index::EntryKeyValues(e.value).bytes());
       if (ix != nullptr) {
         std::string named = ix->spec.KeyValueDocument(k);
         b.AppendDocument("indexKey", DocView(named));
@@ -324,7 +325,6 @@ class Validator {
   std::vector<IndexCheck> indexes_;
   std::unique_ptr<DocumentValidator> doc_validator_;
   std::vector<Bucket> buckets_;
-  std::vector<size_t> bad_buckets_;
   std::vector<bool> bad_;
   std::map<std::string, std::vector<Entry>> needed_, stored_;  // entries of bad buckets by key
   int64_t nrecords_ = 0, invalid_documents_ = 0, id_mismatches_ = 0, non_compliant_ = 0;
