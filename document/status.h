@@ -34,6 +34,7 @@ enum ErrorCode : int {
   kTypeMismatch = 14,
   kOverflow = 15,
   kInvalidLength = 16,
+  kAuthenticationFailed = 18,
   kIllegalOperation = 20,
   kInvalidBSON = 22,
   kNamespaceNotFound = 26,

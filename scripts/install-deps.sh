@@ -32,6 +32,8 @@ test_packages=(
   # the sanitizer and fuzzing build (scripts/sanitize.sh): clang, its ASan/UBSan/libFuzzer
   # runtimes, and llvm-symbolizer for readable reports
   clang libclang-rt-14-dev llvm
+  # certificates for the TLS tests (tests/security_test.cc) and docker/make-secrets.sh
+  openssl
 )
 
 packages=("${build_packages[@]}")

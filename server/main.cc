@@ -20,7 +20,7 @@ void Usage() {
                "usage: micromongo-server [--listen ADDR]... [--data-dir DIR] [--sync]\n"
                "                         [--log-level error|warning|info|debug]\n"
                "                         [--log-format text|json] [--slow-ms N]\n"
-               "       micromongo-server --health-check ADDR\n"
+               "       micromongo-server --health-check ADDR [--auth-token-file FILE]\n"
                "  --listen ADDR    unix:/path/to.sock or host:port (repeatable;\n"
                "                   default 127.0.0.1:50051)\n"
                "  --data-dir DIR   data root, one directory per database\n"
@@ -40,6 +40,23 @@ void Usage() {
                "                   changeLogMaxBytes and changeLogMaxAgeSecs (change history kept\n"
                "                   per database: 1073741824 bytes and 86400 s by default) and\n"
                "                   changeLogTrimIntervalSecs (10 by default)\n"
+               "  --tls-cert FILE, --tls-key FILE  PEM certificate chain and private key:\n"
+               "                   TCP listeners speak TLS\n"
+               "  --tls-client-ca FILE  PEM CA bundle; clients must present a certificate\n"
+               "                   it signed (mutual TLS)\n"
+               "  --insecure       allow plaintext TCP listeners on non-loopback addresses\n"
+               "                   (without it they need --tls-cert and --tls-key)\n"
+               "  --auth-token-file FILE  every call on a TCP listener needs the metadata\n"
+               "                   'authorization: Bearer <token>' with the file's token\n"
+               "                   (unix sockets are private to the machine and need none)\n"
+               "  --auth-exempt LIST  services callable without the token: health,\n"
+               "                   reflection, both, or none (default health)\n"
+               "  --max-message-bytes N  largest request or reply (default 67108864)\n"
+               "  --max-concurrent-streams N  calls open at once per connection (default 100)\n"
+               "  --max-concurrent-requests N  requests executing at once; more are refused\n"
+               "                   with RESOURCE_EXHAUSTED (default unbounded)\n"
+               "  --max-transport-memory-bytes N  memory gRPC may hold for connections and\n"
+               "                   buffered messages (default unbounded)\n"
                "  --health-check ADDR  ask the server at ADDR whether it is serving; exit 0\n"
                "                   if so, 1 if not (for container health checks)\n"
                "  (--watch-fd and --runtime-dir are set by WorkerBridge::Create)\n");
@@ -52,6 +69,7 @@ int main(int argc, char** argv) {
   // absl::Mutex: a lock-order graph updated on each lock, a cost on every request.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   micromongo::service::ServerOptions options;
+  std::string health_check;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -72,7 +90,7 @@ int main(int argc, char** argv) {
       return false;
     };
     if (take("health-check")) {
-      return micromongo::service::ProbeHealth(value, std::chrono::seconds(2));
+      health_check = value;
     } else if (take("listen")) {
       options.listen.push_back(value);
     } else if (take("data-dir")) {
@@ -138,6 +156,40 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "micromongo-server: unknown server parameter '%s'\n", name.c_str());
         return 2;
       }
+    } else if (take("tls-cert")) {
+      options.security.tls_cert_file = value;
+    } else if (take("tls-key")) {
+      options.security.tls_key_file = value;
+    } else if (take("tls-client-ca")) {
+      options.security.tls_client_ca_file = value;
+    } else if (take("auth-token-file")) {
+      options.security.auth_token_file = value;
+    } else if (take("auth-exempt")) {
+      if (value != "health" && value != "reflection" && value != "both" && value != "none") {
+        std::fprintf(stderr, "micromongo-server: --auth-exempt takes health, reflection, both or none\n");
+        return 2;
+      }
+      options.security.exempt_health = value == "health" || value == "both";
+      options.security.exempt_reflection = value == "reflection" || value == "both";
+    } else if (take("max-message-bytes") || take("max-concurrent-streams") ||
+               take("max-concurrent-requests") || take("max-transport-memory-bytes")) {
+      char* end = nullptr;
+      long long n = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || n <= 0 || n > (1LL << 40)) {
+        std::fprintf(stderr, "micromongo-server: %s needs a positive number\n", arg.c_str());
+        return 2;
+      }
+      if (arg.find("max-message-bytes") != std::string::npos) {
+        options.max_message_bytes = static_cast<int>(std::min<long long>(n, 1LL << 30));
+      } else if (arg.find("max-concurrent-streams") != std::string::npos) {
+        options.max_concurrent_streams = static_cast<int>(std::min<long long>(n, 1 << 20));
+      } else if (arg.find("max-concurrent-requests") != std::string::npos) {
+        options.max_concurrent_requests = static_cast<int>(std::min<long long>(n, 1 << 20));
+      } else {
+        options.max_transport_memory_bytes = n;
+      }
+    } else if (arg == "--insecure") {
+      options.security.insecure = true;
     } else if (arg == "--sync") {
       options.sync_writes = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -148,6 +200,18 @@ int main(int argc, char** argv) {
       Usage();
       return 2;
     }
+  }
+  if (!health_check.empty()) {
+    std::string token;
+    if (!options.security.auth_token_file.empty()) {
+      auto t = micromongo::service::ReadTokenFile(options.security.auth_token_file);
+      if (!t.ok()) {
+        std::fprintf(stderr, "micromongo-server: %s\n", std::string(t.status().message()).c_str());
+        return 2;
+      }
+      token = *t;
+    }
+    return micromongo::service::ProbeHealth(health_check, std::chrono::seconds(2), token);
   }
   if (options.listen.empty()) options.listen.push_back("127.0.0.1:50051");
   return micromongo::service::RunServer(options);

@@ -17,7 +17,8 @@ namespace micromongo {
 
 class WorkerBridge::Impl {
  public:
-  Impl(std::string address, std::unique_ptr<internal::WorkerProcess> process);
+  Impl(std::string address, std::unique_ptr<internal::WorkerProcess> process,
+       const ConnectOptions& connect = {});
 
   // The channel and its stubs. Calls hold a reference for their duration; Terminate()
   // drops the bridge's, so the connection closes as soon as in-flight calls end (a server
@@ -47,6 +48,8 @@ class WorkerBridge::Impl {
   // Waits for the health check to report SERVING (or the process to exit).
   void WaitUntilServing(std::chrono::milliseconds timeout);
   bool HealthCheck(std::chrono::milliseconds timeout);
+  // The health check's whole status (a refused token is UNAUTHENTICATED).
+  grpc::Status CheckHealth(std::chrono::milliseconds timeout);
   void Terminate();
   bool IsAlive();
 
@@ -59,6 +62,7 @@ class WorkerBridge::Impl {
   [[noreturn]] void ThrowFor(const grpc::Status& status);
 
   std::string address_;
+  ConnectOptions connect_;
   std::unique_ptr<internal::WorkerProcess> process_;  // null when attached
   std::mutex mu_;                                      // guards connection_
   std::shared_ptr<const Connection> connection_;       // null once terminated

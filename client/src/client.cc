@@ -1,5 +1,9 @@
 // MongoClient and Database.
 
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
 #include "client_core.h"
 #include "document/builder.h"
 #include "document/status.h"
@@ -7,6 +11,24 @@
 
 namespace micromongo {
 namespace internal {
+
+namespace {
+
+// A token file's content without trailing whitespace (as the server reads --auth-token-file).
+std::string ReadTokenFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  std::string token = text.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (!in || token.empty()) {
+    throw Error(kInvalidOptions, ErrorCodeName(kInvalidOptions),
+                StrCat("authTokenFile ", path, " cannot be read or is empty"));
+  }
+  return token;
+}
+
+}  // namespace
 
 std::shared_ptr<WorkerBridge> ClientCore::Bridge() {
   std::lock_guard<std::mutex> l(mu);
@@ -21,7 +43,17 @@ std::shared_ptr<WorkerBridge> ClientCore::Bridge() {
   } else if (options.worker_bridge != nullptr) {
     bridge = options.worker_bridge;
   } else if (uri.port != 0) {
-    bridge = WorkerBridge::Connect(uri.host + ":" + std::to_string(uri.port));
+    ConnectOptions connect = options.connect_options;
+    connect.tls = connect.tls || uri.tls;
+    if (connect.tls_ca_file.empty()) connect.tls_ca_file = uri.tls_ca_file;
+    if (connect.tls_certificate_key_file.empty()) {
+      connect.tls_certificate_key_file = uri.tls_certificate_key_file;
+    }
+    if (connect.auth_token.empty()) connect.auth_token = uri.auth_token;
+    if (connect.auth_token.empty() && !uri.auth_token_file.empty()) {
+      connect.auth_token = ReadTokenFile(uri.auth_token_file);
+    }
+    bridge = WorkerBridge::Connect(uri.host + ":" + std::to_string(uri.port), connect);
     owns_bridge = true;
   } else {
     throw Error(kInvalidOptions, ErrorCodeName(kInvalidOptions),

@@ -1,5 +1,7 @@
 #include "uri.h"
 
+#include <strings.h>
+
 #include "document/status.h"
 #include "micromongo/error.h"
 
@@ -9,6 +11,30 @@ namespace {
 [[noreturn]] void Bad(std::string_view uri, std::string_view why) {
   throw Error(kInvalidOptions, ErrorCodeName(kInvalidOptions),
               StrCat("invalid MongoDB URI '", uri, "': ", why));
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Option values are percent-encoded (a path's slashes may be %2F).
+std::string PercentDecode(std::string_view uri, std::string_view value) {
+  std::string out;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '%') {
+      out += value[i];
+      continue;
+    }
+    if (i + 2 >= value.size() || HexDigit(value[i + 1]) < 0 || HexDigit(value[i + 2]) < 0) {
+      Bad(uri, "bad percent-encoding in an option value");
+    }
+    out += static_cast<char>(HexDigit(value[i + 1]) * 16 + HexDigit(value[i + 2]));
+    i += 2;
+  }
+  return out;
 }
 
 }  // namespace
@@ -26,7 +52,7 @@ ParsedUri ParseUri(std::string_view uri) {
   }
   if (question != std::string_view::npos) query = rest.substr(question + 1);
 
-  // user:pass@ is accepted and ignored: the worker has no authentication.
+  // user:pass@ is accepted and ignored: the worker knows no users (tokens: authToken).
   if (size_t at = hosts.rfind('@'); at != std::string_view::npos) hosts = hosts.substr(at + 1);
   std::string_view first = hosts.substr(0, hosts.find(','));
   if (first.empty()) Bad(uri, "no host");
@@ -52,8 +78,25 @@ ParsedUri ParseUri(std::string_view uri) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     size_t eq = pair.find('=');
     if (eq == std::string_view::npos) Bad(uri, StrCat("option '", pair, "' has no value"));
-    std::string_view key = pair.substr(0, eq), value = pair.substr(eq + 1);
-    if (key == "useWorker") {
+    std::string_view key = pair.substr(0, eq);
+    std::string decoded = PercentDecode(uri, pair.substr(eq + 1));
+    std::string_view value = decoded;
+    // Option names are case-insensitive in MongoDB's connection strings.
+    auto is = [&](std::string_view name) {
+      return key.size() == name.size() && strncasecmp(key.data(), name.data(), key.size()) == 0;
+    };
+    if (is("tls") || is("ssl")) {
+      if (value != "true" && value != "false") Bad(uri, StrCat(key, " must be true or false"));
+      out.tls = value == "true";
+    } else if (is("tlsCAFile")) {
+      out.tls_ca_file = value;
+    } else if (is("tlsCertificateKeyFile")) {
+      out.tls_certificate_key_file = value;
+    } else if (is("authToken")) {
+      out.auth_token = value;
+    } else if (is("authTokenFile")) {
+      out.auth_token_file = value;
+    } else if (is("useWorker")) {
       if (value == "true") {
         out.use_worker = true;
       } else if (value == "false") {

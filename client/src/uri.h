@@ -13,6 +13,13 @@ struct ParsedUri {
   int port = 0;             // 0 if the URI names none
   std::string database;     // the path's database, "test" if none
   bool use_worker = false;  // ?useWorker=true
+  // Options of a connection to a server's host:port (ConnectOptions): tls (or ssl),
+  // tlsCAFile, tlsCertificateKeyFile, authToken, authTokenFile (the token read from a file).
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_certificate_key_file;
+  std::string auth_token;
+  std::string auth_token_file;
 };
 
 // Throws Error (code 72, InvalidOptions) on malformed URIs.

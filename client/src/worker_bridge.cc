@@ -1,4 +1,9 @@
+#include <fstream>
+#include <sstream>
 #include <thread>
+#include <vector>
+
+#include <grpcpp/support/client_interceptor.h>
 
 #include "bridge_impl.h"
 #include "document/bson_view.h"
@@ -14,7 +19,69 @@ namespace {
   throw WorkerError(kHostUnreachable, ErrorCodeName(kHostUnreachable), message);
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+// Adds "authorization: Bearer <token>" to every call of a channel. An interceptor rather
+// than call credentials: gRPC sends call credentials only over TLS, and a token also
+// protects plaintext loopback listeners.
+class TokenInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit TokenInterceptor(const std::string* header) : header_(header) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace("authorization", *header_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string* header_;
+};
+
+class TokenInterceptorFactory : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit TokenInterceptorFactory(std::string token) : header_("Bearer " + token) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo* /*info*/) override {
+    return new TokenInterceptor(&header_);
+  }
+
+ private:
+  std::string header_;  // lives as long as the channel, which owns the factory
+};
+
+std::string ReadPem(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(kInvalidOptions, ErrorCodeName(kInvalidOptions),
+                StrCat("cannot read ", what, " ", path));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(const ConnectOptions& options,
+                                                         grpc::ChannelArguments* args) {
+  bool tls = options.tls || !options.tls_ca_file.empty() ||
+             !options.tls_certificate_key_file.empty();
+  if (!tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  if (!options.tls_ca_file.empty()) ssl.pem_root_certs = ReadPem(options.tls_ca_file, "the CA file");
+  if (!options.tls_certificate_key_file.empty()) {
+    // MongoDB's tlsCertificateKeyFile: certificate chain and key in one PEM file; gRPC
+    // takes the whole file for both and picks the blocks it needs.
+    std::string pem = ReadPem(options.tls_certificate_key_file, "the certificate key file");
+    ssl.pem_cert_chain = pem;
+    ssl.pem_private_key = pem;
+  }
+  if (!options.tls_server_name.empty()) {
+    args->SetSslTargetNameOverride(options.tls_server_name);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const ConnectOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
@@ -24,7 +91,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // Every bridge gets its own connection, even to the same address.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = CredentialsFor(options, &args);
+  if (options.auth_token.empty()) return grpc::CreateCustomChannel(address, credentials, args);
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<TokenInterceptorFactory>(options.auth_token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(address, credentials, args,
+                                                                 std::move(factories));
 }
 
 }  // namespace
@@ -46,10 +118,11 @@ Document DetailsOf(const std::string& bson) {
 
 }  // namespace internal
 
-WorkerBridge::Impl::Impl(std::string address, std::unique_ptr<internal::WorkerProcess> process)
-    : address_(std::move(address)), process_(std::move(process)) {
+WorkerBridge::Impl::Impl(std::string address, std::unique_ptr<internal::WorkerProcess> process,
+                         const ConnectOptions& connect)
+    : address_(std::move(address)), connect_(connect), process_(std::move(process)) {
   auto connection = std::make_shared<Connection>();
-  connection->channel = MakeChannel(address_);
+  connection->channel = MakeChannel(address_, connect_);
   connection->data = v1::DataService::NewStub(connection->channel);
   connection->admin = v1::AdminService::NewStub(connection->channel);
   connection_ = std::move(connection);
@@ -70,6 +143,14 @@ void WorkerBridge::Impl::ThrowFor(const grpc::Status& status) {
                          internal::DetailsOf(info.details()));
   }
   if (terminated_.load()) WorkerFail("the worker bridge was terminated");
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    // The server's token check runs before any handler, so its status carries no
+    // ErrorInfo; its message starts with "[18 AuthenticationFailed] " for manual callers.
+    std::string message = status.error_message();
+    constexpr std::string_view kPrefix = "[18 AuthenticationFailed] ";
+    if (message.rfind(kPrefix, 0) == 0) message.erase(0, kPrefix.size());
+    internal::ThrowMongo(kAuthenticationFailed, "", message);
+  }
   if (process_ != nullptr && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     // A dropped connection usually means the worker is dying: a killed multi-threaded
     // process can take a moment before it can be reaped. Wait briefly to say which.
@@ -91,12 +172,16 @@ void WorkerBridge::Impl::ThrowFor(const grpc::Status& status) {
 }
 
 bool WorkerBridge::Impl::HealthCheck(std::chrono::milliseconds timeout) {
+  return CheckHealth(timeout).ok();
+}
+
+grpc::Status WorkerBridge::Impl::CheckHealth(std::chrono::milliseconds timeout) {
   std::shared_ptr<const Connection> connection;
   {
     std::lock_guard<std::mutex> l(mu_);
     connection = connection_;
   }
-  if (connection == nullptr) return false;
+  if (connection == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "terminated");
   auto stub = grpc::health::v1::Health::NewStub(connection->channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout);
@@ -104,7 +189,10 @@ bool WorkerBridge::Impl::HealthCheck(std::chrono::milliseconds timeout) {
   grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
   grpc::Status s = stub->Check(&context, request, &response);
-  return s.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  if (s.ok() && response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is not serving");
+  }
+  return s;
 }
 
 void WorkerBridge::Impl::WaitUntilServing(std::chrono::milliseconds timeout) {
@@ -160,9 +248,18 @@ std::shared_ptr<WorkerBridge> WorkerBridge::Create(const WorkerOptions& options)
 
 std::shared_ptr<WorkerBridge> WorkerBridge::Connect(const std::string& address,
                                                     std::chrono::milliseconds timeout) {
-  auto impl = std::make_unique<Impl>(address, nullptr);
-  if (!impl->HealthCheck(timeout)) {
-    WorkerFail(StrCat("no micromongo server answers at ", address));
+  return Connect(address, ConnectOptions{.timeout = timeout});
+}
+
+std::shared_ptr<WorkerBridge> WorkerBridge::Connect(const std::string& address,
+                                                    const ConnectOptions& options) {
+  auto impl = std::make_unique<Impl>(address, nullptr, options);
+  grpc::Status status = impl->CheckHealth(options.timeout);
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    impl->ThrowForStatus(status);  // the server checks the token on health checks too
+  }
+  if (!status.ok()) {
+    WorkerFail(StrCat("no micromongo server answers at ", address, ": ", status.error_message()));
   }
   return std::shared_ptr<WorkerBridge>(new WorkerBridge(std::move(impl)));
 }

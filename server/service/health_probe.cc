@@ -9,12 +9,14 @@
 
 namespace micromongo::service {
 
-int ProbeHealth(const std::string& address, std::chrono::milliseconds timeout) {
+int ProbeHealth(const std::string& address, std::chrono::milliseconds timeout,
+                const std::string& token) {
   auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-  ctx.set_wait_for_ready(true);  // a server still starting up gets the whole timeout
+  ctx.set_wait_for_ready(true);
+  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);  // a server still starting up gets the whole timeout
   grpc::health::v1::HealthCheckRequest request;  // empty service name: the whole server
   grpc::health::v1::HealthCheckResponse response;
   grpc::Status status = stub->Check(&ctx, request, &response);

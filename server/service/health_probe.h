@@ -10,7 +10,9 @@
 namespace micromongo::service {
 
 // 0 when the server at `address` ("host:port" or "unix:/path") answers SERVING within
-// `timeout`; otherwise prints the reason to stderr and returns 1.
-int ProbeHealth(const std::string& address, std::chrono::milliseconds timeout);
+// `timeout`; otherwise prints the reason to stderr and returns 1. A non-empty `token` is
+// sent as "authorization: Bearer <token>" (for servers whose --auth-exempt protects health).
+int ProbeHealth(const std::string& address, std::chrono::milliseconds timeout,
+                const std::string& token = "");
 
 }  // namespace micromongo::service

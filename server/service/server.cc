@@ -8,6 +8,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 #include <signal.h>
 #include <unistd.h>
@@ -88,13 +89,27 @@ int RunServer(const ServerOptions& options) {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  auto credentials = ListenerCredentials(options.listen, options.security);
+  if (!credentials.ok()) {
+    Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen",
+        Attrs({{"error", std::string(credentials.status().message())}}));
+    return 1;
+  }
   grpc::ServerBuilder builder;
   std::vector<int> ports(options.listen.size(), 0);
   for (size_t i = 0; i < options.listen.size(); ++i) {
-    builder.AddListeningPort(options.listen[i], grpc::InsecureServerCredentials(), &ports[i]);
+    builder.AddListeningPort(options.listen[i], (*credentials)[i], &ports[i]);
   }
-  builder.SetMaxReceiveMessageSize(64 << 20);
-  builder.SetMaxSendMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  if (options.max_concurrent_requests > 0 || options.max_transport_memory_bytes > 0) {
+    grpc::ResourceQuota quota("micromongo-server");
+    // The synchronous server keeps a few polling threads besides those running requests.
+    if (options.max_concurrent_requests > 0) quota.SetMaxThreads(options.max_concurrent_requests + 2);
+    if (options.max_transport_memory_bytes > 0) quota.Resize(options.max_transport_memory_bytes);
+    builder.SetResourceQuota(quota);
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<BadRequestInterceptorFactory>());
   interceptors.push_back(std::make_unique<RequestObserverFactory>());
@@ -105,7 +120,12 @@ int RunServer(const ServerOptions& options) {
   if (server == nullptr) {
     std::string all;
     for (const auto& l : options.listen) all += (all.empty() ? "" : " ") + l;
-    Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen", Attrs({{"addresses", all}}));
+    Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen",
+        Attrs({{"addresses", all},
+               {"error", options.security.tls_cert_file.empty()
+                             ? "address in use or not available"
+                             : "address in use or not available, or the TLS certificate "
+                               "and key do not match"}}));
     return 1;
   }
   for (size_t i = 0; i < options.listen.size(); ++i) {
@@ -127,7 +147,10 @@ int RunServer(const ServerOptions& options) {
     }
     Log(LogSeverity::kInfo, LogComponent::kNetwork, "Waiting for connections",
         Attrs({{"version", MICROMONGO_VERSION}, {"pid", std::to_string(getpid())},
-               {"dataDir", options.data_dir}, {"listen", addresses}}));
+               {"dataDir", options.data_dir}, {"listen", addresses},
+               {"tls", options.security.tls_cert_file.empty() ? "off"
+                       : options.security.tls_client_ca_file.empty() ? "on" : "mutual"},
+               {"auth", options.security.auth_token_file.empty() ? "none" : "token"}}));
   }
 
   std::thread signal_thread([&] {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "service/change_retention.h"
+#include "service/listener_security.h"
 
 namespace micromongo::service {
 
@@ -30,6 +31,19 @@ struct ServerOptions {
   // How much change history each database keeps (server parameters changeLogMaxBytes,
   // changeLogMaxAgeSecs, changeLogTrimIntervalSecs).
   ChangeRetention change_retention;
+  // TLS, token and the loopback rule for TCP listeners (listener_security.h).
+  SecurityOptions security;
+  // Limits against abuse. Requests larger than this are refused (RESOURCE_EXHAUSTED) before
+  // they are parsed; replies are bounded likewise.
+  int max_message_bytes = 64 << 20;
+  // HTTP/2 streams (calls) one connection may have open at once.
+  int max_concurrent_streams = 100;
+  // Requests executing at once (threads of the synchronous server); more are refused with
+  // RESOURCE_EXHAUSTED rather than queued without bound. 0: gRPC's default (unbounded).
+  int max_concurrent_requests = 0;
+  // Memory gRPC may use for connections and buffered messages across all clients; new
+  // connections and reads wait or are refused past it. 0: gRPC's default.
+  int64_t max_transport_memory_bytes = 0;
 };
 
 // Blocks until shutdown, then ends the process (exit code 0) once the databases are

@@ -46,11 +46,35 @@ struct WorkerOptions {
   std::map<std::string, std::string> server_parameters;
 };
 
+// How WorkerBridge::Connect reaches a server started elsewhere (not needed for a unix
+// socket or a server without --tls-cert and --auth-token-file).
+struct ConnectOptions {
+  // How long Connect waits for the server's health check to answer.
+  std::chrono::milliseconds timeout{5000};
+  // Sent as "authorization: Bearer <token>" with every call, for a server started with
+  // --auth-token-file. A missing or wrong token fails calls with Error 18
+  // (AuthenticationFailed).
+  std::string auth_token;
+  // TLS, for a server started with --tls-cert/--tls-key. On when `tls` is true or any
+  // file below is set.
+  bool tls = false;
+  // PEM CA bundle the server's certificate must chain to. Empty: the system's roots.
+  std::string tls_ca_file;
+  // PEM file with the client's certificate and private key, for a server that requires
+  // client certificates (--tls-client-ca); MongoDB's tlsCertificateKeyFile.
+  std::string tls_certificate_key_file;
+  // The name the server's certificate must carry. Empty: the host of the address.
+  std::string tls_server_name;
+};
+
 struct ClientOptions {
   // The worker to use (shared between clients). Ignored when the URI says useWorker=true.
   std::shared_ptr<WorkerBridge> worker_bridge;
   // For ?useWorker=true: how to start the client's own worker.
   WorkerOptions worker_options;
+  // For a URI naming a server's host:port: token and TLS. The URI's options authToken,
+  // authTokenFile, tls (or ssl), tlsCAFile and tlsCertificateKeyFile fill what is unset here.
+  ConnectOptions connect_options;
 };
 
 // Options of Database::CreateCollection and Database::ModifyCollection (MongoDB's create

@@ -31,6 +31,10 @@ class WorkerBridge {
   static std::shared_ptr<WorkerBridge> Connect(const std::string& address,
                                                std::chrono::milliseconds timeout =
                                                    std::chrono::milliseconds(5000));
+  // The same with a token and TLS (ConnectOptions). Throws Error 18 if the server refuses
+  // the token, WorkerError if nothing answers (a TLS handshake failure included).
+  static std::shared_ptr<WorkerBridge> Connect(const std::string& address,
+                                               const ConnectOptions& options);
 
   // Stops an owned worker (graceful, then SIGKILL after 5 s) or disconnects an attached
   // one. Idempotent. Afterwards every call through this bridge fails at once with
