@@ -33,6 +33,11 @@ std::vector<WriteError> ToWriteErrors(
   return errors;
 }
 
+// MongoDB's maxMessageSizeBytes (less room for the request's other fields) and
+// maxWriteBatchSize: the most one insert request carries.
+constexpr size_t kMaxInsertBatchBytes = 48'000'000 - 16 * 1024;
+constexpr size_t kMaxWriteBatchSize = 100'000;
+
 // An InsertMany request without its documents; throws for an empty batch.
 v1::InsertRequest InsertManyRequest(const std::string& db, const std::string& coll, size_t count,
                                     const InsertManyOptions& options) {
@@ -72,29 +77,54 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
                                         const InsertManyOptions& options) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::InsertRequest request = InsertManyRequest(db_, name_, docs.size(), options);
+  InsertManyRequest(db_, name_, docs.size(), options);  // throws for an empty batch
   std::vector<Value> ids;
   ids.reserve(docs.size());
-  for (const Document& d : docs) {
-    if (const Value* id = d.Find("_id")) {
-      ids.push_back(*id);
-      internal::SetBson(request.add_documents(), d);
-    } else {
-      Document with_id = WithId(d);
-      ids.push_back(with_id.Get("_id"));
-      internal::SetBson(request.add_documents(), with_id);
+  BulkWriteResult partial;
+  std::vector<WriteError> errors;
+  // As MongoDB's drivers do, a large insert goes in several requests, each within
+  // maxMessageSizeBytes and maxWriteBatchSize; an ordered one stops at the first request
+  // with an error, an unordered one attempts them all.
+  for (size_t start = 0; start < docs.size();) {
+    v1::InsertRequest request = InsertManyRequest(db_, name_, docs.size(), options);
+    size_t bytes = 0;
+    size_t end = start;
+    for (; end < docs.size(); ++end) {
+      const Document& d = docs[end];
+      std::string bson;
+      if (const Value* id = d.Find("_id")) {
+        bson = d.ToBson();
+        if (end > start && (bytes + bson.size() > kMaxInsertBatchBytes || end - start >= kMaxWriteBatchSize)) break;
+        ids.push_back(*id);
+      } else {
+        Document with_id = WithId(d);
+        bson = with_id.ToBson();
+        if (end > start && (bytes + bson.size() > kMaxInsertBatchBytes || end - start >= kMaxWriteBatchSize)) break;
+        ids.push_back(with_id.Get("_id"));
+      }
+      bytes += bson.size();
+      request.add_documents()->set_bson(std::move(bson));
     }
+    v1::InsertReply reply;
+    rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
+    partial.inserted_count += reply.inserted_count();
+    if (reply.write_errors_size() > 0) {
+      if (reply.has_inserted_ids()) {
+        for (auto& [i, id] : IdsByIndex(reply.inserted_ids())) partial.inserted_ids.emplace(start + i, id);
+      }
+      for (WriteError& e : ToWriteErrors(reply.write_errors())) {
+        e.index += static_cast<int>(start);
+        errors.push_back(std::move(e));
+      }
+      if (options.ordered) break;
+    } else {
+      for (size_t i = start; i < end; ++i) partial.inserted_ids.emplace(i, ids[i]);
+    }
+    start = end;
   }
-  v1::InsertReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
-  if (reply.write_errors_size() > 0) {
-    BulkWriteResult partial;
-    partial.inserted_count = reply.inserted_count();
-    if (reply.has_inserted_ids()) partial.inserted_ids = IdsByIndex(reply.inserted_ids());
-    throw BulkWriteError(ToWriteErrors(reply.write_errors()), std::move(partial));
-  }
+  if (!errors.empty()) throw BulkWriteError(std::move(errors), std::move(partial));
   InsertManyResult result;
-  result.inserted_count = reply.inserted_count();
+  result.inserted_count = partial.inserted_count;
   for (size_t i = 0; i < ids.size(); ++i) result.inserted_ids.emplace(i, std::move(ids[i]));
   return result;
 }

@@ -151,6 +151,14 @@ void WorkerBridge::Impl::ThrowFor(const grpc::Status& status) {
     if (message.rfind(kPrefix, 0) == 0) message.erase(0, kPrefix.size());
     internal::ThrowMongo(kAuthenticationFailed, "", message);
   }
+  if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+      status.error_message().find("larger than max") != std::string::npos) {
+    // A request (or reply) past the message limit of the client or the server
+    // (--max-message-bytes): MongoDB answers a command document that is too large with
+    // BSONObjectTooLarge.
+    internal::ThrowMongo(kBSONObjectTooLarge, "",
+                         StrCat("the message is too large: ", status.error_message()));
+  }
   if (process_ != nullptr && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     // A dropped connection usually means the worker is dying: a killed multi-threaded
     // process can take a moment before it can be reaped. Wait briefly to say which.

@@ -409,9 +409,20 @@ grpc::Status DataServiceImpl::CreateIndexes(grpc::ServerContext*,
   if (req->indexes().empty()) {
     return ToGrpc(MongoError(kBadValue, "Must specify at least one index to create"));
   }
+  std::vector<std::pair<std::string, std::string>> models;
   for (const v1::IndexModel& model : req->indexes()) {
     MM_ASSIGN_OR_RETURN_GRPC(keys, DocToBson(model.keys()));
     MM_ASSIGN_OR_RETURN_GRPC(options, DocToBson(model.options()));
+    models.emplace_back(std::move(keys), std::move(options));
+  }
+  if (models.size() > 1) {
+    std::vector<std::pair<bson::DocView, bson::DocView>> views;
+    for (const auto& [keys, options] : models) views.emplace_back(bson::DocView(keys), bson::DocView(options));
+    if (auto s = CheckIndexLimit(engine_, req->database(), req->collection(), views); !s.ok()) {
+      return ToGrpc(s);
+    }
+  }
+  for (const auto& [keys, options] : models) {
     MM_ASSIGN_OR_RETURN_GRPC(name, CreateIndex(engine_, req->database(), req->collection(),
                                                bson::DocView(keys), bson::DocView(options)));
     reply->add_names(name);

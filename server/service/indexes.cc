@@ -110,6 +110,39 @@ absl::Status UpgradeIndexes(storage::Database* db) {
   return absl::OkStatus();
 }
 
+namespace {
+
+absl::Status TooManyIndexes(std::string_view db_name, std::string_view coll_name, DocView keys) {
+  return MongoError(kCannotCreateIndex,
+                    StrCat("add index fails, too many indexes for ", db_name, ".", coll_name,
+                           " key:", bson::BsonToJson(std::string(keys.data(), keys.size()))));
+}
+
+}  // namespace
+
+absl::Status CheckIndexLimit(storage::Engine* engine, std::string_view db_name,
+                             std::string_view coll_name,
+                             const std::vector<std::pair<DocView, DocView>>& indexes) {
+  auto db = engine->GetDatabase(db_name, /*create=*/false);
+  if (!db.ok() || *db == nullptr) return absl::OkStatus();
+  auto existing = (*db)->FindCollection(coll_name);
+  size_t count = 1 + (existing != nullptr ? existing->indexes().size() : 0);
+  for (const auto& [keys, options] : indexes) {
+    auto built = index::IndexSpec::Build(keys, options);
+    if (!built.ok()) return built.status();
+    auto spec = index::IndexSpec::Parse(DocView(*built));
+    if (!spec.ok()) return spec.status();
+    bool present = spec->name() == "_id_";
+    if (existing != nullptr) {
+      for (const storage::IndexDef& def : existing->indexes()) present |= def.name() == spec->name();
+    }
+    if (!present && ++count > kMaxIndexesPerCollection) {
+      return TooManyIndexes(db_name, coll_name, keys);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_view db_name,
                                         std::string_view coll_name, DocView keys,
                                         DocView options) {
@@ -158,6 +191,10 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
                                  "collection has at most one text index (", def.name(), ")"));
       }
     }
+  }
+  if (auto existing = (*db)->FindCollection(coll_name);
+      existing != nullptr && existing->indexes().size() + 1 >= kMaxIndexesPerCollection) {
+    return TooManyIndexes(db_name, coll_name, keys);
   }
   std::string name = spec->name();
   auto build = [&](const storage::Collection& coll, uint32_t index_id,

@@ -21,6 +21,15 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
                                         std::string_view coll, bson::DocView keys,
                                         bson::DocView options);
 // The index documents of a collection, the _id index first; 26 if it does not exist.
+// MongoDB's limit of indexes per collection, the _id index included.
+inline constexpr size_t kMaxIndexesPerCollection = 64;
+
+// Fails with 67 (CannotCreateIndex) if creating the indexes of these key patterns and
+// options (those not already there) would pass kMaxIndexesPerCollection; checked before a
+// batch so that it fails whole, as MongoDB's createIndexes does.
+absl::Status CheckIndexLimit(storage::Engine* engine, std::string_view db, std::string_view coll,
+                             const std::vector<std::pair<bson::DocView, bson::DocView>>& indexes);
+
 absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine, std::string_view db,
                                                      std::string_view coll);
 // Drops the index named `name` ("*": all but _id_), or with key pattern `keys` when

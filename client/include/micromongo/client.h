@@ -125,7 +125,9 @@ class Collection {
 
   // Inserts one document; an ObjectId _id is generated here if it has none.
   InsertOneResult InsertOne(const Document& doc, const InsertOneOptions& options = {});
-  // Throws BulkWriteError (with what was inserted) if some documents fail.
+  // Throws BulkWriteError (with what was inserted) if some documents fail. Large inserts
+  // go in several requests of at most 48 MB and 100,000 documents, as MongoDB's drivers
+  // split them; ordered ones stop at the first failing request.
   InsertManyResult InsertMany(const std::vector<Document>& docs,
                               const InsertManyOptions& options = {});
 
