@@ -75,6 +75,8 @@ enum ErrorCode : int {
   kChangeStreamFatalError = 280,
   kChangeStreamHistoryLost = 286,
   kResumeOptionsConflict = 40674,
+  kDataCorruptionDetected = 301,
+  kOutOfDiskSpace = 14031,
 };
 
 // MongoDB's name of `code` ("DuplicateKey"), or "Location<code>" for codes that MongoDB

@@ -11,6 +11,7 @@
 
 #include "service/health_probe.h"
 #include "service/pipeline_cursor.h"
+#include "service/repair.h"
 #include "service/server.h"
 
 namespace {
@@ -26,6 +27,9 @@ void Usage() {
                "  --data-dir DIR   data root, one directory per database\n"
                "                   (default ./micromongo-data)\n"
                "  --sync           fsync the write-ahead log on every commit\n"
+               "  --repair         rebuild damaged databases of --data-dir from their readable\n"
+               "                   files, rebuild every index, validate, and exit (0: all\n"
+               "                   valid); run it on a stopped server's data directory\n"
                "  --cursor-timeout-ms N  reclaim idle cursors after N ms (default 600000)\n"
                "  --log-level L    error, warning, info (default) or debug\n"
                "  --log-format F   text (default) or json: one JSON object per line, as\n"
@@ -70,6 +74,7 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   micromongo::service::ServerOptions options;
   std::string health_check;
+  bool repair = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -188,6 +193,8 @@ int main(int argc, char** argv) {
       } else {
         options.max_transport_memory_bytes = n;
       }
+    } else if (arg == "--repair") {
+      repair = true;
     } else if (arg == "--insecure") {
       options.security.insecure = true;
     } else if (arg == "--sync") {
@@ -212,6 +219,14 @@ int main(int argc, char** argv) {
       token = *t;
     }
     return micromongo::service::ProbeHealth(health_check, std::chrono::seconds(2), token);
+  }
+  if (repair) {
+    micromongo::SetLogLevel(options.log_level);
+    micromongo::SetLogFormat(options.log_format);
+    micromongo::storage::EngineOptions engine_options;
+    engine_options.data_dir = options.data_dir;
+    engine_options.kv.sync_writes = true;
+    return micromongo::service::RepairDataDirectory(engine_options);
   }
   if (options.listen.empty()) options.listen.push_back("127.0.0.1:50051");
   return micromongo::service::RunServer(options);

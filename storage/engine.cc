@@ -1,5 +1,7 @@
 #include "storage/engine.h"
 
+#include "absl/strings/match.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
@@ -68,6 +70,69 @@ std::vector<std::string> Engine::DatabaseNames() {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::vector<std::string> Engine::StoreDirectories() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.data_dir, ec)) {
+    if (!entry.is_directory(ec)) continue;
+    bool store = false;
+    for (const auto& file : fs::directory_iterator(entry.path(), ec)) {
+      std::string f = file.path().filename().string();
+      store = store || f == "CURRENT" || f.rfind("MANIFEST-", 0) == 0 ||
+              (f.size() > 4 && (f.substr(f.size() - 4) == ".sst" || f.substr(f.size() - 4) == ".log"));
+    }
+    if (store) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::Status Engine::CheckAll() {
+  for (const std::string& name : StoreDirectories()) {
+    std::string dir = (fs::path(options_.data_dir) / name).string();
+    std::error_code ec;
+    if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
+      return MongoError(kDataCorruptionDetected,
+                        StrCat("database '", name, "' (", dir, ") has table files but no CURRENT "
+                               "file: run micromongo-server --repair"));
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (open_.count(name) > 0) continue;
+    }
+    // A database another worker holds is that worker's to check (it opened it).
+    auto lock = DirLock::Acquire(dir, StrCat("database '", name, "'"));
+    if (!lock.ok() && MongoCodeOf(lock.status()) == kLockBusy) continue;
+    absl::Status s = lock.status();
+    if (s.ok()) {
+      auto kv = env_->Open(dir);
+      s = kv.status();
+      if (kv.ok()) s = Database::Open(name, *std::move(kv), *std::move(lock), clock_).status();
+    }
+    if (!s.ok()) {
+      return MongoError(MongoCodeOf(s),
+                        StrCat("cannot open database '", name, "' (", dir, "): ", s.message(),
+                               absl::StrContains(s.message(), "--repair")
+                                   ? ""
+                                   : " (if its files are damaged, run micromongo-server --repair)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::RepairDatabase(std::string_view name) {
+  std::string dir = (fs::path(options_.data_dir) / std::string(name)).string();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (open_.count(name) > 0) {
+      return MongoError(kIllegalOperation, StrCat("database '", name, "' is open"));
+    }
+  }
+  auto lock = DirLock::Acquire(dir, StrCat("database '", name, "'"));
+  if (!lock.ok()) return lock.status();
+  return env_->Repair(dir);
 }
 
 std::vector<std::shared_ptr<Database>> Engine::AllDatabases() {

@@ -35,6 +35,17 @@ class Engine {
   // Fails with 46 (LockBusy) if another worker holds its directory.
   absl::StatusOr<std::shared_ptr<Database>> GetDatabase(std::string_view name, bool create);
   std::vector<std::string> DatabaseNames();
+  // Opens and closes again every database of the data root that no worker holds, so that
+  // damage shows at startup, as MongoDB checks its files when it starts (databases stay
+  // free for whichever worker uses them first): the first failure names the database and
+  // says to run --repair. Also fails for a directory that holds table files but lost its
+  // CURRENT file (opening it would silently start an empty store beside them).
+  absl::Status CheckAll();
+  // The subdirectories of the data root that hold a store or the remains of one.
+  std::vector<std::string> StoreDirectories();
+  // micromongo-server --repair: rebuilds the store of database `name` (not open yet) from
+  // its readable files (KvEnv::Repair). The caller then opens it and rebuilds its indexes.
+  absl::Status RepairDatabase(std::string_view name);
   // Every database of the data root, opened (also those without collections: a dropped
   // database still holds its change log).
   std::vector<std::shared_ptr<Database>> AllDatabases();

@@ -4,6 +4,7 @@
 // implementation is RocksDB (rocksdb_kv.cc, the one file that sees rocksdb::); everything
 // else in storage/ and server/ speaks this interface.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -74,7 +75,10 @@ class KvStore {
                                                   const KvSnapshot* snapshot = nullptr) = 0;
   virtual std::unique_ptr<KvBatch> NewBatch() = 0;
   // Applies the batch atomically. Returns once its WAL record is written (and fsynced,
-  // when the store was opened with sync_writes).
+  // when the store was opened with sync_writes). When the disk is full or failing, nothing
+  // of the batch is applied and the error is 14031 OutOfDiskSpace or 1 InternalError
+  // naming the I/O error; the store then refuses writes until a later Write finds the
+  // disk usable again (it resumes by itself), while reads keep working.
   virtual absl::Status Write(KvBatch* batch) = 0;
   // Moves the memtable into a table file. Used after range deletions: RocksDB 7.8
   // rebuilds a memtable's range tombstones on every point lookup, a file's are cached.
@@ -99,12 +103,27 @@ class KvStore {
   virtual uint64_t ApproximateSize(std::string_view lo, std::string_view hi) = 0;
 };
 
+// Makes every store of a KvEnv fail its file writes and syncs as a full disk or a failing
+// device does, from the moment Set() is called until it is cleared: the fault-injecting
+// file system of the storage tests (RocksDB's own test FS is not in Debian's package).
+class FaultInjection {
+ public:
+  enum class Fault { kNone, kNoSpace, kIoError };
+  void Set(Fault fault) { fault_.store(fault, std::memory_order_release); }
+  Fault Get() const { return fault_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<Fault> fault_{Fault::kNone};
+};
+
 struct KvOptions {
   // fsync the WAL on every commit (RocksDB groups concurrent commits into one fsync).
   bool sync_writes = false;
   // Shared by every store opened through one KvEnv.
   size_t block_cache_bytes = 256 << 20;
   size_t write_buffer_bytes = 64 << 20;
+  // Tests only: file writes fail while it holds a fault. Must outlive the KvEnv.
+  const FaultInjection* faults = nullptr;
 };
 
 // Resources shared by all stores of one worker: block cache, write-buffer budget,
@@ -114,6 +133,10 @@ class KvEnv {
   virtual ~KvEnv() = default;
   static std::unique_ptr<KvEnv> Create(const KvOptions& options);
   virtual absl::StatusOr<std::unique_ptr<KvStore>> Open(const std::string& path) = 0;
+  // Rebuilds a damaged store's metadata from whatever table and log files are readable
+  // (RocksDB's RepairDB): records in unreadable files are lost, the rest is kept. The store
+  // must not be open.
+  virtual absl::Status Repair(const std::string& path) = 0;
 };
 
 }  // namespace micromongo::storage

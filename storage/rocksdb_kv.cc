@@ -2,6 +2,8 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
@@ -15,6 +17,12 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
 
 #include "document/status.h"
 #include "storage/kv.h"
@@ -37,17 +45,116 @@ void DisablePerfCounters() {
 
 absl::Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return absl::OkStatus();
+  if (s.IsNoSpace()) {
+    return MongoError(kOutOfDiskSpace, StrCat("the disk is full: nothing was written (", s.ToString(), ")"));
+  }
+  if (s.IsCorruption()) {
+    return MongoError(kDataCorruptionDetected,
+                      StrCat("storage: ", s.ToString(),
+                             " (the data files are damaged: stop the server and run "
+                             "micromongo-server --repair)"));
+  }
+  if (s.IsIOError()) {
+    return MongoError(kInternalError, StrCat("storage I/O error: nothing was written (", s.ToString(), ")"));
+  }
   return MongoError(kInternalError, StrCat("storage: ", s.ToString()));
 }
 
+// ---- Fault injection (KvOptions::faults) --------------------------------------------------
+
+rocksdb::IOStatus InjectedFault(const FaultInjection* faults) {
+  switch (faults->Get()) {
+    case FaultInjection::Fault::kNone:
+      return rocksdb::IOStatus::OK();
+    case FaultInjection::Fault::kNoSpace:
+      return rocksdb::IOStatus::NoSpace("injected fault", "No space left on device");
+    case FaultInjection::Fault::kIoError:
+      return rocksdb::IOStatus::IOError("injected fault", "Input/output error");
+  }
+  return rocksdb::IOStatus::OK();
+}
+
+class FaultyWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  FaultyWritableFile(std::unique_ptr<rocksdb::FSWritableFile> file, const FaultInjection* faults)
+      : FSWritableFileOwnerWrapper(std::move(file)), faults_(faults) {}
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                           rocksdb::IODebugContext* d) override {
+    if (auto s = InjectedFault(faults_); !s.ok()) return s;
+    return target()->Append(data, o, d);
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                           const rocksdb::DataVerificationInfo& info,
+                           rocksdb::IODebugContext* d) override {
+    if (auto s = InjectedFault(faults_); !s.ok()) return s;
+    return target()->Append(data, o, info, d);
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
+                                     const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (auto s = InjectedFault(faults_); !s.ok()) return s;
+    return target()->PositionedAppend(data, offset, o, d);
+  }
+  rocksdb::IOStatus Flush(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (auto s = InjectedFault(faults_); !s.ok()) return s;
+    return target()->Flush(o, d);
+  }
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (auto s = InjectedFault(faults_); !s.ok()) return s;
+    return target()->Sync(o, d);
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (auto s = InjectedFault(faults_); !s.ok()) return s;
+    return target()->Fsync(o, d);
+  }
+
+ private:
+  const FaultInjection* faults_;
+};
+
+class FaultyFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FaultyFileSystem(const FaultInjection* faults)
+      : FileSystemWrapper(rocksdb::FileSystem::Default()), faults_(faults) {}
+  const char* Name() const override { return "MicromongoFaultInjection"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                    rocksdb::IODebugContext* d) override {
+    if (auto s = InjectedFault(faults_); !s.ok()) return s;
+    rocksdb::IOStatus s = target()->NewWritableFile(name, o, out, d);
+    if (s.ok()) *out = std::make_unique<FaultyWritableFile>(std::move(*out), faults_);
+    return s;
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                       rocksdb::IODebugContext* d) override {
+    if (auto s = InjectedFault(faults_); !s.ok()) return s;
+    rocksdb::IOStatus s = target()->ReopenWritableFile(name, o, out, d);
+    if (s.ok()) *out = std::make_unique<FaultyWritableFile>(std::move(*out), faults_);
+    return s;
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string& name, const std::string& old,
+                                      const rocksdb::FileOptions& o,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                      rocksdb::IODebugContext* d) override {
+    if (auto s = InjectedFault(faults_); !s.ok()) return s;
+    rocksdb::IOStatus s = target()->ReuseWritableFile(name, old, o, out, d);
+    if (s.ok()) *out = std::make_unique<FaultyWritableFile>(std::move(*out), faults_);
+    return s;
+  }
+
+ private:
+  const FaultInjection* faults_;
+};
+
 class RocksSnapshot : public KvSnapshot {
  public:
-  RocksSnapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
+  explicit RocksSnapshot(std::shared_ptr<rocksdb::DB> db)
+      : db_(std::move(db)), snapshot_(db_->GetSnapshot()) {}
   ~RocksSnapshot() override { db_->ReleaseSnapshot(snapshot_); }
   const rocksdb::Snapshot* get() const { return snapshot_; }
 
  private:
-  rocksdb::DB* db_;
+  std::shared_ptr<rocksdb::DB> db_;  // the instance the snapshot belongs to, kept open
   const rocksdb::Snapshot* snapshot_;
 };
 
@@ -57,8 +164,9 @@ const rocksdb::Snapshot* RocksSnapshotOf(const KvSnapshot* s) {
 
 class RocksIterator : public KvIterator {
  public:
-  RocksIterator(rocksdb::DB* db, std::string lower, std::string upper, const KvSnapshot* snapshot)
-      : lower_(std::move(lower)), upper_(std::move(upper)) {
+  RocksIterator(std::shared_ptr<rocksdb::DB> db, std::string lower, std::string upper,
+                const KvSnapshot* snapshot)
+      : db_(std::move(db)), lower_(std::move(lower)), upper_(std::move(upper)) {
     lower_slice_ = ToSlice(lower_);
     upper_slice_ = ToSlice(upper_);
     rocksdb::ReadOptions ro;
@@ -66,7 +174,7 @@ class RocksIterator : public KvIterator {
     ro.iterate_lower_bound = &lower_slice_;
     ro.iterate_upper_bound = &upper_slice_;
     ro.auto_prefix_mode = false;
-    it_.reset(db->NewIterator(ro));
+    it_.reset(db_->NewIterator(ro));
   }
   // The first position (the lower bound) is sought only when used before any Seek: scans
   // that seek at once (index scans, clustered reads) would pay for a seek in every level.
@@ -120,6 +228,7 @@ class RocksIterator : public KvIterator {
     it_->Seek(lower_slice_);
   }
 
+  std::shared_ptr<rocksdb::DB> db_;  // declared first: outlives it_
   std::string lower_, upper_;
   rocksdb::Slice lower_slice_, upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
@@ -269,21 +378,24 @@ class RocksBatch : public KvBatch {
 
 class RocksStore : public KvStore {
  public:
-  RocksStore(std::unique_ptr<rocksdb::DB> db, bool sync, std::string path)
-      : db_(std::move(db)), path_(std::move(path)) {
+  // `open(read_only)` opens the store's directory again (after a fatal write error).
+  RocksStore(std::unique_ptr<rocksdb::DB> db, bool sync, std::string path,
+             std::function<rocksdb::Status(bool read_only, rocksdb::DB**)> open)
+      : db_(std::move(db)), path_(std::move(path)), open_(std::move(open)) {
     write_options_.sync = sync;
   }
   ~RocksStore() override {
     // Flush nothing: the WAL already holds every acknowledged write.
-    db_->Close();
+    if (db_ != nullptr) db_->Close();
   }
 
   absl::StatusOr<bool> Get(std::string_view key, std::string* value,
                            const KvSnapshot* snapshot) override {
     DisablePerfCounters();
+    std::shared_ptr<rocksdb::DB> db = Db();
     rocksdb::ReadOptions ro;
     ro.snapshot = RocksSnapshotOf(snapshot);
-    rocksdb::Status s = db_->Get(ro, ToSlice(key), value);
+    rocksdb::Status s = db->Get(ro, ToSlice(key), value);
     if (s.IsNotFound()) return false;
     if (!s.ok()) return FromRocks(s);
     return true;
@@ -296,8 +408,9 @@ class RocksStore : public KvStore {
     for (std::string_view k : keys) slices.push_back(ToSlice(k));
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
-    db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), keys.size(), slices.data(),
-                  values.data(), statuses.data());
+    std::shared_ptr<rocksdb::DB> db = Db();
+    db->MultiGet(rocksdb::ReadOptions(), db->DefaultColumnFamily(), keys.size(), slices.data(),
+                 values.data(), statuses.data());
     exist->assign(keys.size(), false);
     for (size_t i = 0; i < keys.size(); ++i) {
       if (statuses[i].ok()) {
@@ -313,11 +426,12 @@ class RocksStore : public KvStore {
     DisablePerfCounters();
     out->resize(keys.size());
     found->assign(keys.size(), false);
+    std::shared_ptr<rocksdb::DB> db = Db();
     rocksdb::ReadOptions ro;
     ro.snapshot = RocksSnapshotOf(snapshot);
     if (keys.size() == 1) {  // a point read costs less than a MultiGet's setup
       rocksdb::PinnableSlice value;
-      rocksdb::Status s = db_->Get(ro, db_->DefaultColumnFamily(), ToSlice(keys[0]), &value);
+      rocksdb::Status s = db->Get(ro, db->DefaultColumnFamily(), ToSlice(keys[0]), &value);
       if (s.IsNotFound()) return absl::OkStatus();
       if (!s.ok()) return FromRocks(s);
       (*found)[0] = true;
@@ -326,7 +440,7 @@ class RocksStore : public KvStore {
     }
     std::vector<size_t> rest;
     if (keys.size() >= kMinClusteredBatch) {
-      if (absl::Status s = ClusteredGet(ro, keys, out, found, &rest); !s.ok()) return s;
+      if (absl::Status s = ClusteredGet(db.get(), ro, keys, out, found, &rest); !s.ok()) return s;
     } else {
       rest.resize(keys.size());
       for (size_t i = 0; i < keys.size(); ++i) rest[i] = i;
@@ -337,7 +451,7 @@ class RocksStore : public KvStore {
     for (size_t i : rest) slices.push_back(ToSlice(keys[i]));
     std::vector<rocksdb::PinnableSlice> values(rest.size());
     std::vector<rocksdb::Status> statuses(rest.size());
-    db_->MultiGet(ro, db_->DefaultColumnFamily(), rest.size(), slices.data(), values.data(), statuses.data());
+    db->MultiGet(ro, db->DefaultColumnFamily(), rest.size(), slices.data(), values.data(), statuses.data());
     for (size_t j = 0; j < rest.size(); ++j) {
       if (statuses[j].ok()) {
         (*found)[rest[j]] = true;
@@ -349,31 +463,42 @@ class RocksStore : public KvStore {
     return absl::OkStatus();
   }
   std::shared_ptr<const KvSnapshot> GetSnapshot() override {
-    return std::make_shared<RocksSnapshot>(db_.get());
+    return std::make_shared<RocksSnapshot>(Db());
   }
   std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper,
                                           const KvSnapshot* snapshot) override {
     DisablePerfCounters();
-    return std::make_unique<RocksIterator>(db_.get(), std::move(lower), std::move(upper), snapshot);
+    return std::make_unique<RocksIterator>(Db(), std::move(lower), std::move(upper), snapshot);
   }
   std::unique_ptr<KvBatch> NewBatch() override { return std::make_unique<RocksBatch>(); }
   absl::Status Write(KvBatch* batch) override {
     DisablePerfCounters();
     rocksdb::WriteBatch built = static_cast<const RocksBatch*>(batch)->Build();
-    return FromRocks(db_->Write(write_options_, &built));
+    std::shared_ptr<rocksdb::DB> db = Db();
+    rocksdb::Status s = read_only_.load() ? ReadOnlyError() : db->Write(write_options_, &built);
+    if (!s.ok() && s.IsIOError()) {
+      if (Recover(&db, s)) {
+        s = db->Write(write_options_, &built);
+      } else if (read_only_.load()) {
+        s = ReadOnlyError();
+      }
+    }
+    return FromRocks(s);
   }
-  absl::Status Flush() override { return FromRocks(db_->Flush(rocksdb::FlushOptions())); }
+  absl::Status Flush() override { return FromRocks(Db()->Flush(rocksdb::FlushOptions())); }
   absl::Status Ingest(KvBatch* batch, std::string_view prefix) override {
     const auto* rocks = static_cast<const RocksBatch*>(batch);
     if (rocks->has_range() || rocks->Count() == 0) return Write(batch);
     std::string file = path_ + "/ingest-" + std::to_string(ingest_seq_.fetch_add(1)) + ".sst";
     RocksBatch rest;
     bool wrote = false;
-    rocksdb::Status s = rocks->WriteSst(db_->GetOptions(), file, prefix, &rest, &wrote);
+    std::shared_ptr<rocksdb::DB> db = Db();
+    if (read_only_.load()) return Write(batch);  // fails, or recovers first
+    rocksdb::Status s = rocks->WriteSst(db->GetOptions(), file, prefix, &rest, &wrote);
     if (s.ok() && wrote) {
       rocksdb::IngestExternalFileOptions ingest;
       ingest.move_files = true;  // linked into the store, not copied
-      s = db_->IngestExternalFile({file}, ingest);
+      s = db->IngestExternalFile({file}, ingest);
     }
     std::error_code ec;
     std::filesystem::remove(file, ec);
@@ -386,12 +511,14 @@ class RocksStore : public KvStore {
     options.include_memtables = true;
     options.include_files = true;
     uint64_t size = 0;
-    if (!db_->GetApproximateSizes(options, db_->DefaultColumnFamily(), &range, 1, &size).ok()) return 0;
+    std::shared_ptr<rocksdb::DB> db = Db();
+    if (!db->GetApproximateSizes(options, db->DefaultColumnFamily(), &range, 1, &size).ok()) return 0;
     return size;
   }
   absl::Status Checkpoint(const std::string& dir) override {
     rocksdb::Checkpoint* raw = nullptr;
-    rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+    std::shared_ptr<rocksdb::DB> db = Db();
+    rocksdb::Status s = rocksdb::Checkpoint::Create(db.get(), &raw);
     if (!s.ok()) return FromRocks(s);
     std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
     // No flush: the WAL is on, so copying it is as consistent and cheaper than writing
@@ -399,7 +526,7 @@ class RocksStore : public KvStore {
     return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/UINT64_MAX));
   }
 
-  absl::Status VerifyChecksums() override { return FromRocks(db_->VerifyChecksum()); }
+  absl::Status VerifyChecksums() override { return FromRocks(Db()->VerifyChecksum()); }
 
   uint64_t DiskBytes() override {
     uint64_t total = 0;
@@ -421,7 +548,8 @@ class RocksStore : public KvStore {
   // sit side by side, and a Next() costs a fraction of a point read, whose filter probe
   // and index search dominate a MultiGet. Gives up after the first keys when most of them
   // needed a Seek (the keys are scattered) and leaves the keys not yet read in `rest`.
-  absl::Status ClusteredGet(const rocksdb::ReadOptions& base, const std::vector<std::string_view>& keys,
+  absl::Status ClusteredGet(rocksdb::DB* db, const rocksdb::ReadOptions& base,
+                            const std::vector<std::string_view>& keys,
                             std::vector<std::string>* out, std::vector<bool>* found,
                             std::vector<size_t>* rest) {
     std::vector<size_t> order(keys.size());
@@ -433,7 +561,7 @@ class RocksStore : public KvStore {
     rocksdb::ReadOptions ro = base;
     ro.iterate_lower_bound = &lower_slice;
     ro.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
     it->Seek(lower_slice);
     size_t seeks = 0;
     for (size_t n = 0; n < order.size(); ++n) {
@@ -464,11 +592,84 @@ class RocksStore : public KvStore {
     return FromRocks(it->status());
   }
 
-  std::unique_ptr<rocksdb::DB> db_;
+  // The open instance, shared with every operation, iterator and snapshot using it.
+  std::shared_ptr<rocksdb::DB> Db() const {
+    std::shared_lock<std::shared_mutex> l(db_mu_);
+    return db_;
+  }
+
+  // The error that left the store read-only, for every write until it recovers.
+  rocksdb::Status ReadOnlyError() const {
+    std::shared_lock<std::shared_mutex> l(db_mu_);
+    return read_only_cause_;
+  }
+
+  // After a failed write: RocksDB refuses writes until it is resumed, and a failed WAL
+  // write is fatal (only closing and reopening the store clears it; the reopened store
+  // replays its WAL, so every acknowledged write is there and the torn record is not).
+  // Tries Resume(), then a reopen once no operation, iterator or snapshot holds the
+  // instance (long-lived cursors delay recovery until they close). If the disk is still
+  // unusable, the store is reopened read-only so that reads keep working. At most one
+  // attempt per kRecoveryInterval; true when `*db` is now a writable instance.
+  bool Recover(std::shared_ptr<rocksdb::DB>* db, const rocksdb::Status& cause) {
+    std::lock_guard<std::mutex> recovering(resume_mu_);
+    {
+      std::shared_lock<std::shared_mutex> l(db_mu_);
+      if (db_ != *db && !read_only_.load()) {  // another writer recovered meanwhile
+        *db = db_;
+        return true;
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_recovery_) return false;
+    next_recovery_ = now + kRecoveryInterval;
+    if (!read_only_.load() && (*db)->Resume().ok()) return true;
+    std::unique_lock<std::shared_mutex> l(db_mu_);
+    // Users that took the instance before this lock finish first (briefly).
+    for (int i = 0; i < 200 && db_.use_count() > 2; ++i) {
+      l.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      l.lock();
+    }
+    if (db_.use_count() > 2) return false;
+    db->reset();
+    db_->Close();
+    db_.reset();
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = open_(/*read_only=*/false, &raw);
+    read_only_ = !s.ok();
+    if (!s.ok()) {
+      // Still full or failing: the original error (a full disk) says more than the
+      // reopen's own failure.
+      read_only_cause_ = cause.IsIOError() ? cause : s;
+      s = open_(/*read_only=*/true, &raw);
+    }
+    if (!s.ok()) {
+      // Not even readable: nothing sensible remains; the process must stop rather than
+      // serve from a closed store.
+      std::fprintf(stderr, "micromongo: cannot reopen %s: %s\n", path_.c_str(), s.ToString().c_str());
+      std::abort();
+    }
+    db_.reset(raw);
+    *db = db_;
+    return !read_only_.load();
+  }
+
+  static constexpr std::chrono::milliseconds kRecoveryInterval{100};
+
+  mutable std::shared_mutex db_mu_;  // guards db_ (the pointer, not the instance) and the cause
+  std::shared_ptr<rocksdb::DB> db_;
+  rocksdb::Status read_only_cause_;
   std::string path_;
+  std::function<rocksdb::Status(bool, rocksdb::DB**)> open_;
   std::atomic<uint64_t> ingest_seq_{0};
   rocksdb::WriteOptions write_options_;
+  std::mutex resume_mu_;  // one recovery at a time
+  std::chrono::steady_clock::time_point next_recovery_;
+  std::atomic<bool> read_only_{false};
 };
+
+
 
 class RocksEnv : public KvEnv {
  public:
@@ -481,12 +682,35 @@ class RocksEnv : public KvEnv {
     cache_options.high_pri_pool_ratio = 0.5;
     cache_ = rocksdb::NewLRUCache(cache_options);
     wbm_ = std::make_shared<rocksdb::WriteBufferManager>(o.write_buffer_bytes, cache_);
+    if (o.faults != nullptr) {
+      faulty_env_ = rocksdb::NewCompositeEnv(std::make_shared<FaultyFileSystem>(o.faults));
+    }
   }
 
   absl::StatusOr<std::unique_ptr<KvStore>> Open(const std::string& path) override {
+    rocksdb::Options opts = MakeOptions();
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(opts, path, &raw);
+    if (!s.ok()) return FromRocks(s);
+    auto reopen = [opts, path](bool read_only, rocksdb::DB** out) {
+      return read_only ? rocksdb::DB::OpenForReadOnly(opts, path, out) : rocksdb::DB::Open(opts, path, out);
+    };
+    return std::unique_ptr<KvStore>(std::make_unique<RocksStore>(
+        std::unique_ptr<rocksdb::DB>(raw), options_.sync_writes, path, std::move(reopen)));
+  }
+
+  absl::Status Repair(const std::string& path) override {
+    rocksdb::Options opts = MakeOptions();
+    opts.create_if_missing = false;
+    return FromRocks(rocksdb::RepairDB(path, opts));
+  }
+
+ private:
+  rocksdb::Options MakeOptions() {
     rocksdb::Options opts;
     opts.create_if_missing = true;
-    opts.env = rocksdb::Env::Default();  // one Env: background threads shared by all stores
+    // One Env: background threads shared by all stores.
+    opts.env = faulty_env_ != nullptr ? faulty_env_.get() : rocksdb::Env::Default();
     opts.env->SetBackgroundThreads(2, rocksdb::Env::LOW);
     opts.env->SetBackgroundThreads(1, rocksdb::Env::HIGH);
     opts.max_background_jobs = 2;
@@ -521,17 +745,13 @@ class RocksEnv : public KvEnv {
     table.pin_l0_filter_and_index_blocks_in_cache = true;
     table.block_size = 16 << 10;
     opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(opts, path, &raw);
-    if (!s.ok()) return FromRocks(s);
-    return std::unique_ptr<KvStore>(
-        std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw), options_.sync_writes, path));
+    return opts;
   }
 
- private:
   KvOptions options_;
   std::shared_ptr<rocksdb::Cache> cache_;
   std::shared_ptr<rocksdb::WriteBufferManager> wbm_;
+  std::unique_ptr<rocksdb::Env> faulty_env_;
 };
 
 }  // namespace

@@ -90,6 +90,23 @@ absl::Status BuildEntries(storage::Database* db, const storage::Collection& coll
 
 }  // namespace
 
+absl::Status RebuildAllIndexes(storage::Database* db) {
+  for (const std::string& name : db->CollectionNames()) {
+    std::shared_ptr<storage::Collection> coll = db->FindCollection(name);
+    if (coll == nullptr || coll->is_view()) continue;
+    std::vector<storage::IndexDef> defs = coll->indexes();
+    for (const storage::IndexDef& def : defs) {
+      auto spec = index::IndexSpec::Parse(DocView(def.spec));
+      if (!spec.ok()) return spec.status();
+      auto build = [&](const storage::Collection& c, uint32_t index_id, storage::IndexBuildSink* sink) {
+        return BuildEntries(db, c, index_id, *spec, sink);
+      };
+      if (auto s = db->RebuildIndex(name, def.id, build); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status UpgradeIndexes(storage::Database* db) {
   for (const std::string& name : db->CollectionNames()) {
     std::shared_ptr<storage::Collection> coll = db->FindCollection(name);

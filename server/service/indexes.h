@@ -44,6 +44,9 @@ absl::Status ModifyIndex(storage::Engine* engine, std::string_view db, std::stri
 // Rebuilds the indexes of `db` whose entries predate storage::kIndexFormat (the engine's
 // on_open hook: run as each database opens).
 absl::Status UpgradeIndexes(storage::Database* db);
+// Rebuilds every index of every collection from its records (--repair: after a store's
+// repair the entries of lost records may remain, and entries may be lost).
+absl::Status RebuildAllIndexes(storage::Database* db);
 // Whether a hint names an index of the collection (the _id index always exists).
 bool IndexExists(storage::Engine* engine, std::string_view db, std::string_view coll,
                  std::string_view name, const bson::DocView* keys);

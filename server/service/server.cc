@@ -79,6 +79,14 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
 
+  // Every database is checked now, so that damaged files stop the server at startup with
+  // the database named, rather than failing requests later.
+  if (auto s = (*engine)->CheckAll(); !s.ok()) {
+    Log(LogSeverity::kError, LogComponent::kStorage, "Cannot open the data directory",
+        Attrs({{"dataDir", options.data_dir}, {"error", std::string(s.message())}}));
+    return 1;
+  }
+
   ShutdownLatch latch;
   CursorManager cursors{std::chrono::milliseconds(options.cursor_timeout_ms)};
   // Spill files of queries interrupted by a crash (the files are unlinked while in use, so
