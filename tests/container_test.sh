@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Docker image and runs docker/docker-compose.yml for real, as a user would, with
 # Debian's podman, runc and podman-compose (no daemon, no registry; the base image debian:12
-# is made locally with debootstrap). Then: waits for the gRPC health check to report
-# healthy, checks the compose file's client application reached the worker by service
-# name, inserts and reads through the published port with the C++ client and with
-# grpcurl-style calls, restarts the container and finds the data, and takes it all down.
+# is made locally with debootstrap), with secrets made by docker/make-secrets.sh. Then:
+# waits for the gRPC health check to report healthy, checks the compose file's client
+# application reached the worker by service name over TLS with the token, inserts and reads
+# through the published port with the C++ client and with grpcurl-style calls (and is
+# refused without the token or without TLS), restarts the container and finds the data,
+# and takes it all down.
 #
 #   container_test.sh SOURCE_DIR BUILD_DIR
 #
@@ -75,6 +77,12 @@ if ! podman image exists localhost/debian:12; then
   "$src/tests/container/make-base-image.sh"
 fi
 
+# The compose file's secrets: a CA, the server's certificate and key, the token.
+export MICROMONGO_SECRETS="$work/secrets"
+"$src/docker/make-secrets.sh" "$MICROMONGO_SECRETS" > /dev/null
+secrets=$MICROMONGO_SECRETS
+token=$(cat "$secrets/token")
+
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 step "building the images (server and app targets)"
 "${compose[@]}" build > "$work/build.log" 2>&1 || { tail -40 "$work/build.log"; fail "image build"; }
@@ -115,22 +123,33 @@ podman logs "$app_ctr" > "$work/app.log" 2>&1
 grep -q "^visits: 1$" "$work/app.log" || { cat "$work/app.log"; fail "the app service did not count its visit"; }
 step "the app service recorded its visit through mongodb://micromongo:50051/app"
 
-# The C++ client on the host, through the published port.
-"$build/client/visits" "mongodb://127.0.0.1:$MICROMONGO_PORT/app" > "$work/host.log"
+# The C++ client on the host, through the published port: TLS and the token.
+uri="mongodb://localhost:$MICROMONGO_PORT/app?tls=true&tlsCAFile=$secrets/ca.pem&authTokenFile=$secrets/token"
+"$build/client/visits" "$uri" > "$work/host.log"
 grep -q "^visits: 2$" "$work/host.log" || { cat "$work/host.log"; fail "the C++ client on the host"; }
+if "$build/client/visits" "mongodb://localhost:$MICROMONGO_PORT/app?tls=true&tlsCAFile=$secrets/ca.pem" \
+    > "$work/notoken.log" 2>&1; then
+  fail "a client without the token was served"
+fi
+grep -q "AuthenticationFailed" "$work/notoken.log" || { cat "$work/notoken.log"; fail "no AuthenticationFailed without the token"; }
+if "$src/scripts/mm-grpcurl" -plaintext -max-time 5 -H "authorization: Bearer $token" \
+    "localhost:$MICROMONGO_PORT" list > "$work/plain.log" 2>&1; then
+  fail "a plaintext client was served"
+fi
+step "TLS and the token required on the published port"
 
-# grpcurl-style calls (server reflection, JSON bodies).
-grpcurl=("$src/scripts/mm-grpcurl" -plaintext)
+# grpcurl-style calls (server reflection, JSON bodies), with TLS and the token.
+grpcurl=("$src/scripts/mm-grpcurl" -cacert "$secrets/ca.pem" -H "authorization: Bearer $token")
 "${grpcurl[@]}" -d '{"database": "app", "collection": "people", "documents": [{"json": "{\"_id\": 1, \"name\": \"Alice\"}"}]}' \
-  "127.0.0.1:$MICROMONGO_PORT" micromongo.v1.DataService/Insert > "$work/insert.json"
+  "localhost:$MICROMONGO_PORT" micromongo.v1.DataService/Insert > "$work/insert.json"
 grep -q '"insertedCount": "1"' "$work/insert.json" || { cat "$work/insert.json"; fail "grpcurl Insert"; }
 "${grpcurl[@]}" -d '{"database": "app", "collection": "people", "filter": {"json": "{\"name\": \"Alice\"}"}}' \
-  "127.0.0.1:$MICROMONGO_PORT" micromongo.v1.DataService/Find > "$work/find.json"
+  "localhost:$MICROMONGO_PORT" micromongo.v1.DataService/Find > "$work/find.json"
 grep -q 'Alice' "$work/find.json" || { cat "$work/find.json"; fail "grpcurl Find"; }
 step "inserted and read through the published port (C++ client, grpcurl-style)"
 
 # The micromongo tool inside the image, against the worker of its own container.
-podman exec "$server_ctr" /opt/micromongo/bin/micromongo export --address 127.0.0.1:50051 \
+podman exec "$server_ctr" /opt/micromongo/bin/micromongo export --address unix:/run/micromongo/local.sock \
   --db app -c people --quiet > "$work/export.json" 2> "$work/export.err" \
   || { cat "$work/export.err"; fail "micromongo export in the container"; }
 grep -q '"name": "Alice"' "$work/export.json" || { cat "$work/export.json"; fail "micromongo export output"; }
@@ -140,9 +159,9 @@ step "the micromongo tool runs inside the image"
 podman restart -t 10 "$server_ctr" > "$work/restart.log" 2>&1 || { cat "$work/restart.log"; fail "restart"; }
 wait_healthy || fail "not healthy after the restart"
 "${grpcurl[@]}" -d '{"database": "app", "collection": "people"}' \
-  "127.0.0.1:$MICROMONGO_PORT" micromongo.v1.DataService/Count > "$work/count.json"
+  "localhost:$MICROMONGO_PORT" micromongo.v1.DataService/Count > "$work/count.json"
 grep -q '"count": "1"' "$work/count.json" || { cat "$work/count.json"; fail "data lost in the restart"; }
-"$build/client/visits" "mongodb://127.0.0.1:$MICROMONGO_PORT/app" > "$work/host2.log"
+"$build/client/visits" "$uri" > "$work/host2.log"
 grep -q "^visits: 3$" "$work/host2.log" || { cat "$work/host2.log"; fail "visits lost in the restart"; }
 step "the restarted container kept its data"
 

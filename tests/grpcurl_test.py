@@ -345,6 +345,44 @@ class GrpcurlTest(unittest.TestCase):
                 again.wait()
 
 
+class GrpcurlTokenTest(unittest.TestCase):
+    """A loopback TCP listener with --auth-token-file: grpcurl's -H sends the token to
+    reflection and to the call; without it both fail UNAUTHENTICATED with code 18."""
+
+    def test_token_header(self):
+        d = tempfile.mkdtemp(prefix="mm-grpcurl-token-")
+        try:
+            with open(os.path.join(d, "token"), "w") as f:
+                f.write("t0ken\n")
+            server = subprocess.Popen(
+                [ARGS.server, "--listen", "127.0.0.1:0", "--data-dir", os.path.join(d, "data"),
+                 "--auth-token-file", os.path.join(d, "token"), "--log-format", "json"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                line = server.stderr.readline()
+                port = json.loads(line)["attr"]["listen"].split(":")[1]
+                address = "127.0.0.1:" + port
+                body = json.dumps({"database": "app", "collection": "c"})
+                run = lambda *a: subprocess.run([ARGS.grpcurl, "-plaintext", *a], capture_output=True,
+                                                text=True, timeout=60)
+                out = run("-d", body, address, "micromongo.v1.DataService/Count")
+                self.assertEqual(out.returncode, 1)
+                self.assertIn("UNAUTHENTICATED", out.stderr)
+                self.assertIn("[18 AuthenticationFailed]", out.stderr)
+                out = run("-H", "authorization: Bearer wrong", "-d", body, address,
+                          "micromongo.v1.DataService/Count")
+                self.assertIn("UNAUTHENTICATED", out.stderr)
+                out = run("-H", "authorization: Bearer t0ken", "-d", body, address,
+                          "micromongo.v1.DataService/Count")
+                self.assertEqual(out.returncode, 0, out.stderr)
+                self.assertEqual(json.loads(out.stdout).get("count", "0"), "0")
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", required=True)

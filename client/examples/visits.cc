@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
       client.Connect();
       break;
     } catch (const mm::Error& e) {
-      if (attempt == 60) {
+      // A refused token will not change by waiting.
+      if (attempt == 60 || e.code() == 18) {
         std::cerr << "visits: cannot reach " << uri << ": " << e.what() << "\n";
         return 1;
       }
@@ -39,11 +40,16 @@ int main(int argc, char** argv) {
 
   char host[256] = "?";
   gethostname(host, sizeof(host) - 1);
-  mm::Collection visits = client.Db()["visits"];
-  visits.InsertOne(mm::Document{{"host", host}, {"at", mm::DateTime::Now()}});
-  std::cout << "visits: " << visits.CountDocuments() << "\n";
-  auto last = visits.FindOne(mm::Document{}, {.projection = mm::Document{{"_id", 0}},
-                                              .sort = mm::Document{{"at", -1}}});
-  if (last) std::cout << "last: " << last->ToJson() << "\n";
+  try {
+    mm::Collection visits = client.Db()["visits"];
+    visits.InsertOne(mm::Document{{"host", host}, {"at", mm::DateTime::Now()}});
+    std::cout << "visits: " << visits.CountDocuments() << "\n";
+    auto last = visits.FindOne(mm::Document{}, {.projection = mm::Document{{"_id", 0}},
+                                                .sort = mm::Document{{"at", -1}}});
+    if (last) std::cout << "last: " << last->ToJson() << "\n";
+  } catch (const mm::Error& e) {
+    std::cerr << "visits: " << e.code_name() << ": " << e.what() << "\n";
+    return 1;
+  }
   return 0;
 }
