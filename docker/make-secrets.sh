@@ -24,6 +24,9 @@ if [ ! -f server.pem ]; then
   openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 825 \
     -extfile server.ext -out server.pem 2> /dev/null
   rm -f server.csr server.ext ca.srl
+  # openssl writes keys 0600; the container's user (uid 10001) reads it through the bind
+  # mount, and the 0700 directory keeps it private on the host.
+  chmod 644 server.key
 fi
 [ -f token ] || openssl rand -hex 32 > token
 echo "secrets in $dir: ca.pem server.pem server.key token"
