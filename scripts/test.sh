@@ -17,11 +17,11 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
   -DMICROMONGO_BUILD_TESTS=ON > /dev/null
 cmake --build build -j"$(nproc)" --target micromongo-server micromongo micromongo-cli visits quickstart
 
+(cd build && ctest --output-on-failure --timeout 600 -R '^install_test$')
 container_log=$(mktemp /tmp/mm-container-log.XXXXXX)
 (cd build && ctest --output-on-failure --timeout 1500 -R '^container_test$' > "$container_log" 2>&1) &
 container=$!
 trap 'kill $container 2> /dev/null || true; rm -f "$container_log"' EXIT
-(cd build && ctest --output-on-failure --timeout 600 -R '^install_test$')
 
 ./scripts/sanitize.sh --build-only
 # The sanitized suite has timing-sensitive tests (crash torture, cursor timeouts): it

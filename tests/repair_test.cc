@@ -16,13 +16,6 @@ namespace {
 
 using testing::TempDir;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // Runs the server on `data` until it serves (returns its pid) or exits (returns 0).
 int StartServer(const TempDir& dir, const std::string& log) {
   std::string cmd = std::string(MM_SERVER) + " --data-dir " + dir.Sub("data") + " --listen unix:" +
@@ -32,7 +25,7 @@ int StartServer(const TempDir& dir, const std::string& log) {
   if (fscanf(p, "%d", &pid) != 1) pid = 0;
   pclose(p);
   for (int i = 0; i < 500; ++i) {
-    if (ReadAll(log).find("Waiting for connections") != std::string::npos) return pid;
+    if (testing::ReadFileText(log).find("Waiting for connections") != std::string::npos) return pid;
     if (!testing::ProcessRunning(pid)) return 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -52,7 +45,7 @@ int RunRepair(const TempDir& dir, const std::string& log) {
 void ExpectServed(const TempDir& dir, int expected) {
   std::string log = dir.Sub("serve.log");
   int pid = StartServer(dir, log);
-  ASSERT_GT(pid, 0) << ReadAll(log);
+  ASSERT_GT(pid, 0) << testing::ReadFileText(log);
   {
     auto bridge = WorkerBridge::Connect("unix:" + dir.Sub("s.sock"));
     MongoClient client("mongodb://localhost/app", {.worker_bridge = bridge});
@@ -69,7 +62,7 @@ class RepairTest : public ::testing::Test {
   void SetUp() override {
     std::string log = dir_.Sub("first.log");
     int pid = StartServer(dir_, log);
-    ASSERT_GT(pid, 0) << ReadAll(log);
+    ASSERT_GT(pid, 0) << testing::ReadFileText(log);
     {
       auto bridge = WorkerBridge::Connect("unix:" + dir_.Sub("s.sock"));
       MongoClient client("mongodb://localhost/app", {.worker_bridge = bridge});
@@ -95,11 +88,11 @@ TEST_F(RepairTest, LostCurrentFile) {
   ASSERT_TRUE(std::filesystem::remove(dir_.Sub("data/app/CURRENT")));
   std::string log = dir_.Sub("refused.log");
   EXPECT_EQ(StartServer(dir_, log), 0) << "started on a damaged store";
-  std::string text = ReadAll(log);
+  std::string text = testing::ReadFileText(log);
   EXPECT_NE(text.find("database 'app'"), std::string::npos) << text;
   EXPECT_NE(text.find("--repair"), std::string::npos) << text;
-  EXPECT_EQ(RunRepair(dir_, dir_.Sub("repair.log")), 0) << ReadAll(dir_.Sub("repair.log"));
-  EXPECT_NE(ReadAll(dir_.Sub("repair.log")).find("Repaired collection"), std::string::npos);
+  EXPECT_EQ(RunRepair(dir_, dir_.Sub("repair.log")), 0) << testing::ReadFileText(dir_.Sub("repair.log"));
+  EXPECT_NE(testing::ReadFileText(dir_.Sub("repair.log")).find("Repaired collection"), std::string::npos);
   ExpectServed(dir_, 200);
 }
 
@@ -114,10 +107,10 @@ TEST_F(RepairTest, CorruptManifest) {
   }
   std::string log = dir_.Sub("refused.log");
   EXPECT_EQ(StartServer(dir_, log), 0) << "started on a corrupt MANIFEST";
-  std::string text = ReadAll(log);
+  std::string text = testing::ReadFileText(log);
   EXPECT_NE(text.find("database 'app'"), std::string::npos) << text;
   EXPECT_NE(text.find("--repair"), std::string::npos) << text;
-  EXPECT_EQ(RunRepair(dir_, dir_.Sub("repair.log")), 0) << ReadAll(dir_.Sub("repair.log"));
+  EXPECT_EQ(RunRepair(dir_, dir_.Sub("repair.log")), 0) << testing::ReadFileText(dir_.Sub("repair.log"));
   ExpectServed(dir_, 200);
 }
 

@@ -17,13 +17,6 @@ namespace {
 using testing::ErrorCodeOf;
 using testing::TempDir;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 int RunShell(const std::string& cmd) {
   int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -71,7 +64,7 @@ class Server {
     // Until it listens or exits.
     std::regex port_re("\"listen\": *\"127\\.0\\.0\\.1:([0-9]+)");
     for (int i = 0; i < 600; ++i) {
-      std::string log = ReadAll(log_);
+      std::string log = testing::ReadFileText(log_);
       std::smatch m;
       if (std::regex_search(log, m, port_re)) {
         port_ = std::stoi(m[1]);
@@ -90,7 +83,7 @@ class Server {
   std::string tcp() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string localhost() const { return "localhost:" + std::to_string(port_); }
   std::string unix_address() const { return "unix:" + unix_; }
-  std::string log() const { return ReadAll(log_); }
+  std::string log() const { return testing::ReadFileText(log_); }
   bool running() const { return testing::ProcessRunning(pid_); }
 
  private:
@@ -190,7 +183,7 @@ TEST(SecurityTest, NonLoopbackListenersNeedTlsOrInsecure) {
 TEST(SecurityTest, TlsAndMutualTls) {
   TempDir dir;
   Pki pki(dir);
-  ASSERT_TRUE(pki.ok) << ReadAll(pki.File("openssl.log"));
+  ASSERT_TRUE(pki.ok) << testing::ReadFileText(pki.File("openssl.log"));
   Server server(dir, "--tls-cert " + pki.File("server.pem") + " --tls-key " + pki.File("server.key"));
   ASSERT_GT(server.port(), 0) << server.log();
   EXPECT_NE(server.log().find("\"tls\": \"on\""), std::string::npos);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -36,6 +37,12 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The whole content of a text file ("" if it cannot be read).
+inline std::string ReadFileText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 // The MongoDB code of the micromongo::Error that `f` throws (0 if it throws none).
 inline int ErrorCodeOf(const std::function<void()>& f) {

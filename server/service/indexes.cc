@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <optional>
 
 #include "document/builder.h"
@@ -90,12 +91,19 @@ absl::Status BuildEntries(storage::Database* db, const storage::Collection& coll
 
 }  // namespace
 
-absl::Status RebuildAllIndexes(storage::Database* db) {
+namespace {
+
+// Rebuilds the indexes of every collection of `db` that `which` selects.
+absl::Status RebuildIndexes(storage::Database* db,
+                            const std::function<bool(const storage::IndexDef&)>& which) {
   for (const std::string& name : db->CollectionNames()) {
     std::shared_ptr<storage::Collection> coll = db->FindCollection(name);
     if (coll == nullptr || coll->is_view()) continue;
-    std::vector<storage::IndexDef> defs = coll->indexes();
-    for (const storage::IndexDef& def : defs) {
+    std::vector<storage::IndexDef> selected;
+    for (const storage::IndexDef& def : coll->indexes()) {
+      if (which(def)) selected.push_back(def);
+    }
+    for (const storage::IndexDef& def : selected) {
       auto spec = index::IndexSpec::Parse(DocView(def.spec));
       if (!spec.ok()) return spec.status();
       auto build = [&](const storage::Collection& c, uint32_t index_id, storage::IndexBuildSink* sink) {
@@ -107,24 +115,14 @@ absl::Status RebuildAllIndexes(storage::Database* db) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status RebuildAllIndexes(storage::Database* db) {
+  return RebuildIndexes(db, [](const storage::IndexDef&) { return true; });
+}
+
 absl::Status UpgradeIndexes(storage::Database* db) {
-  for (const std::string& name : db->CollectionNames()) {
-    std::shared_ptr<storage::Collection> coll = db->FindCollection(name);
-    if (coll == nullptr) continue;
-    std::vector<storage::IndexDef> old;
-    for (const storage::IndexDef& def : coll->indexes()) {
-      if (def.format < storage::kIndexFormat) old.push_back(def);
-    }
-    for (const storage::IndexDef& def : old) {
-      auto spec = index::IndexSpec::Parse(DocView(def.spec));
-      if (!spec.ok()) return spec.status();
-      auto build = [&](const storage::Collection& c, uint32_t index_id, storage::IndexBuildSink* sink) {
-        return BuildEntries(db, c, index_id, *spec, sink);
-      };
-      if (auto s = db->RebuildIndex(name, def.id, build); !s.ok()) return s;
-    }
-  }
-  return absl::OkStatus();
+  return RebuildIndexes(db, [](const storage::IndexDef& def) { return def.format < storage::kIndexFormat; });
 }
 
 namespace {
