@@ -28,6 +28,7 @@ if [ "$build" = 1 ]; then
 fi
 [ "$run" = 1 ] || exit 0
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export LSAN_OPTIONS="suppressions=$(pwd)/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j"$(nproc)" --timeout 900 -E '^(install_test|container_test)$')
 ./scripts/fuzz.sh --seconds "$fuzz_seconds" --jobs "$(nproc)"
