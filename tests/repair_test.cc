@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "test_util.h"
@@ -42,37 +43,36 @@ int RunRepair(const TempDir& dir, const std::string& log) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-void ExpectServed(const TempDir& dir, int expected) {
-  std::string log = dir.Sub("serve.log");
+// Starts a server on `dir`, runs `use` on its app.people collection, stops the server.
+void WithPeople(const TempDir& dir, const std::string& log, const std::function<void(Collection&)>& use) {
   int pid = StartServer(dir, log);
   ASSERT_GT(pid, 0) << testing::ReadFileText(log);
   {
     auto bridge = WorkerBridge::Connect("unix:" + dir.Sub("s.sock"));
     MongoClient client("mongodb://localhost/app", {.worker_bridge = bridge});
-    auto people = client.Db()["people"];
+    Collection people = client.Db()["people"];
+    use(people);
+  }
+  StopServer(pid);
+}
+
+void ExpectServed(const TempDir& dir, int expected) {
+  WithPeople(dir, dir.Sub("serve.log"), [&](Collection& people) {
     EXPECT_EQ(people.CountDocuments(), expected);
     EXPECT_EQ(people.CountDocuments(Document{{"age", Document{{"$gte", 0}}}}, {.hint = Hint("age_1")}), expected);
     EXPECT_TRUE(people.Validate({.full = true}).Get("valid").AsBool());
-  }
-  StopServer(pid);
+  });
 }
 
 class RepairTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string log = dir_.Sub("first.log");
-    int pid = StartServer(dir_, log);
-    ASSERT_GT(pid, 0) << testing::ReadFileText(log);
-    {
-      auto bridge = WorkerBridge::Connect("unix:" + dir_.Sub("s.sock"));
-      MongoClient client("mongodb://localhost/app", {.worker_bridge = bridge});
-      auto people = client.Db()["people"];
+    WithPeople(dir_, dir_.Sub("first.log"), [](Collection& people) {
       people.CreateIndex(Document{{"age", 1}});
       std::vector<Document> docs;
       for (int i = 0; i < 200; ++i) docs.push_back(Document{{"_id", i}, {"age", i % 90}});
       people.InsertMany(docs);
-    }
-    StopServer(pid);
+    });
   }
   std::string StoreFile(const std::string& prefix) {
     for (const auto& f : std::filesystem::directory_iterator(dir_.Sub("data/app"))) {
