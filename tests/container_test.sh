@@ -4,17 +4,18 @@
 # is made locally with debootstrap), with secrets made by docker/make-secrets.sh. Then:
 # waits for the gRPC health check to report healthy, checks the compose file's client
 # application reached the worker by service name over TLS with the token, inserts and reads
-# through the published port with the C++ client and with grpcurl-style calls (and is
-# refused without the token or without TLS), restarts the container and finds the data,
-# and takes it all down.
+# through the published port with the C++ client (the app image on the host's network) and
+# with grpcurl-style calls (and is refused without the token or without TLS), restarts the
+# container and finds the data, and takes it all down.
 #
-#   container_test.sh SOURCE_DIR BUILD_DIR
+#   container_test.sh SOURCE_DIR
+#
+# Nothing of the host's build is used: the test command runs it while the host builds.
 #
 # Needs root (podman without a daemon); exits 77 (skipped) otherwise. A cold run takes
 # several minutes: the image's build stage installs the toolchain and compiles the server.
 set -euo pipefail
 src=$(cd "$1" && pwd)
-build=$(cd "$2" && pwd)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "container_test: skipped: podman needs root here (no daemon, no rootless setup)"
@@ -123,11 +124,17 @@ podman logs "$app_ctr" > "$work/app.log" 2>&1
 grep -q "^visits: 1$" "$work/app.log" || { cat "$work/app.log"; fail "the app service did not count its visit"; }
 step "the app service recorded its visit through mongodb://micromongo:50051/app"
 
-# The C++ client on the host, through the published port: TLS and the token.
-uri="mongodb://localhost:$MICROMONGO_PORT/app?tls=true&tlsCAFile=$secrets/ca.pem&authTokenFile=$secrets/token"
-"$build/client/visits" "$uri" > "$work/host.log"
+# The C++ client on the host, through the published port: TLS and the token. It is the app
+# image's client, run in the host's network namespace (so localhost is the host's loopback),
+# reading the secrets from the host's directory (as root: that directory is private).
+host_client() {
+  podman run --rm --pull=never --network host --user 0:0 -v "$secrets:/secrets:ro" \
+    localhost/micromongo-app:latest "$1"
+}
+uri="mongodb://localhost:$MICROMONGO_PORT/app?tls=true&tlsCAFile=/secrets/ca.pem&authTokenFile=/secrets/token"
+host_client "$uri" > "$work/host.log" 2>&1
 grep -q "^visits: 2$" "$work/host.log" || { cat "$work/host.log"; fail "the C++ client on the host"; }
-if "$build/client/visits" "mongodb://localhost:$MICROMONGO_PORT/app?tls=true&tlsCAFile=$secrets/ca.pem" \
+if host_client "mongodb://localhost:$MICROMONGO_PORT/app?tls=true&tlsCAFile=/secrets/ca.pem" \
     > "$work/notoken.log" 2>&1; then
   fail "a client without the token was served"
 fi
@@ -162,7 +169,7 @@ wait_healthy || fail "not healthy after the restart"
 "${grpcurl[@]}" -d '{"database": "app", "collection": "people"}' \
   "localhost:$MICROMONGO_PORT" micromongo.v1.DataService/Count > "$work/count.json"
 grep -q '"count": "1"' "$work/count.json" || { cat "$work/count.json"; fail "data lost in the restart"; }
-"$build/client/visits" "$uri" > "$work/host2.log"
+host_client "$uri" > "$work/host2.log" 2>&1
 grep -q "^visits: 3$" "$work/host2.log" || { cat "$work/host2.log"; fail "visits lost in the restart"; }
 step "the restarted container kept its data"
 

@@ -118,7 +118,7 @@ class Generator {
   std::vector<Value> pool_;
 };
 
-std::vector<std::string> Json(mm::Cursor cursor) {
+std::vector<std::string> CursorJson(mm::Cursor cursor) {
   std::vector<std::string> out;
   for (const Document& d : cursor) out.push_back(d.ToJson());
   return out;
@@ -164,12 +164,12 @@ TEST_F(QueryPlanTest, HintedIndexesReturnWhatACollectionScanReturns) {
       options.limit = 1 + gen.Int(20);
     }
     options.hint = mm::Hint(Document{{"$natural", 1}});
-    std::vector<std::string> want = Json(coll_->Find(filter, options));
+    std::vector<std::string> want = CursorJson(coll_->Find(filter, options));
     if (!total) std::sort(want.begin(), want.end());
     int64_t want_count = coll_->CountDocuments(filter, {.hint = mm::Hint(Document{{"$natural", 1}})});
     auto check = [&](const mm::Hint& hint, const std::string& label) {
       options.hint = hint;
-      std::vector<std::string> got = Json(coll_->Find(filter, options));
+      std::vector<std::string> got = CursorJson(coll_->Find(filter, options));
       if (!total) std::sort(got.begin(), got.end());
       EXPECT_EQ(got, want) << label << " filter " << filter.ToJson() << " sort "
                            << (sort ? sort->ToJson() : "-") << " projection "
@@ -181,7 +181,7 @@ TEST_F(QueryPlanTest, HintedIndexesReturnWhatACollectionScanReturns) {
     for (const Document& keys : indexes) check(mm::Hint(keys), keys.ToJson());
     // And the plan the planner picks itself.
     options.hint.reset();
-    std::vector<std::string> got = Json(coll_->Find(filter, options));
+    std::vector<std::string> got = CursorJson(coll_->Find(filter, options));
     if (!total) std::sort(got.begin(), got.end());
     EXPECT_EQ(got, want) << "planner's choice, filter " << filter.ToJson();
     if (::testing::Test::HasFailure()) break;
@@ -224,11 +224,11 @@ TEST_F(QueryPlanTest, ExactBoundsSkipOnlyThePredicatesTheyAnswer) {
     }
     mm::FindOptions options;
     options.hint = mm::Hint(Document{{"$natural", 1}});
-    std::vector<std::string> want = Json(coll_->Find(filter, options));
+    std::vector<std::string> want = CursorJson(coll_->Find(filter, options));
     std::sort(want.begin(), want.end());
     for (const Document& keys : indexes) {
       options.hint = mm::Hint(keys);
-      std::vector<std::string> got = Json(coll_->Find(filter, options));
+      std::vector<std::string> got = CursorJson(coll_->Find(filter, options));
       std::sort(got.begin(), got.end());
       EXPECT_EQ(got, want) << keys.ToJson() << " filter " << filter.ToJson();
       // Counts the index answers alone are COUNT_SCANs.
@@ -614,12 +614,12 @@ TEST_F(QueryPlanTest, WildcardIndexesReturnWhatACollectionScanReturns) {
     mm::FindOptions options{.sort = sort};
     if (gen.Int(3) == 0) options.projection = Document{{"a", 1}, {"_id", 0}};
     options.hint = mm::Hint(Document{{"$natural", 1}});
-    std::vector<std::string> want = Json(coll_->Find(filter, options));
+    std::vector<std::string> want = CursorJson(coll_->Find(filter, options));
     if (!total) std::sort(want.begin(), want.end());
     for (const std::string& name : names) {
       options.hint = mm::Hint(name);
       std::vector<std::string> got;
-      int code = ErrorCodeOf([&] { got = Json(coll_->Find(filter, options)); });
+      int code = ErrorCodeOf([&] { got = CursorJson(coll_->Find(filter, options)); });
       if (code == 291) continue;  // NoQueryExecutionPlans: no predicate this index can answer
       ASSERT_EQ(code, 0) << name << " " << filter.ToJson();
       ++used;
@@ -628,7 +628,7 @@ TEST_F(QueryPlanTest, WildcardIndexesReturnWhatACollectionScanReturns) {
       ++compared;
     }
     options.hint.reset();
-    std::vector<std::string> got = Json(coll_->Find(filter, options));
+    std::vector<std::string> got = CursorJson(coll_->Find(filter, options));
     if (!total) std::sort(got.begin(), got.end());
     EXPECT_EQ(got, want) << "planner's choice, filter " << filter.ToJson();
     if (::testing::Test::HasFailure()) break;
@@ -705,7 +705,7 @@ TEST_F(QueryPlanTest, WildcardIndexesSortAndCoverWhenNoArrayWasSeen) {
   Document covered = coll_->Explain(mm::ExplainVerbosity::kExecutionStats).Find(Document{{"x", Document{{"$gte", 45}}}}, only_x);
   EXPECT_EQ(covered.GetDocument("executionStats").GetInt64("totalDocsExamined"), 0) << covered.ToJson();
   EXPECT_EQ(covered.GetDocument("executionStats").GetInt64("nReturned"), 5);
-  std::vector<std::string> got = Json(coll_->Find(Document{{"x", Document{{"$gte", 48}}}}, only_x));
+  std::vector<std::string> got = CursorJson(coll_->Find(Document{{"x", Document{{"$gte", 48}}}}, only_x));
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::string>{R"({"x": 48})", R"({"x": 49})"}));
   // A dotted path below a document.
@@ -725,7 +725,7 @@ TEST_F(QueryPlanTest, ReturnKeyAndShowRecordIdAsTheManualShows) {
   coll_->CreateIndex(Document{{"d.e", 1}});
   auto keys = [&](const Document& filter, mm::FindOptions options) {
     options.return_key = true;
-    return Json(coll_->Find(filter, options));
+    return CursorJson(coll_->Find(filter, options));
   };
   const std::vector<std::string> hamburgers = {R"({"cuisine": "Hamburgers"})", R"({"cuisine": "Hamburgers"})"};
   EXPECT_EQ(keys(Document{{"cuisine", "Hamburgers"}}, {.hint = mm::Hint(Document{{"cuisine", 1}})}), hamburgers);

@@ -23,7 +23,7 @@ using bson::ValueView;
 
 namespace {
 
-absl::Status Bad(std::string_view message) { return MongoError(kBadValue, message); }
+absl::Status BadGeoQuery(std::string_view message) { return MongoError(kBadValue, message); }
 
 S2Point ToS2(const Point3& p) { return S2Point(p.x, p.y, p.z); }
 
@@ -90,9 +90,9 @@ bool GeometriesIntersect(const Geometry& a, const Geometry& b) {
 }
 
 absl::StatusOr<double> NonNegative(const ValueView& v, std::string_view what) {
-  if (!v.IsNumber()) return Bad(StrCat(what, " must be a number"));
+  if (!v.IsNumber()) return BadGeoQuery(StrCat(what, " must be a number"));
   double d = v.AsDouble();
-  if (std::isnan(d) || d < 0) return Bad(StrCat(what, " must be non-negative"));
+  if (std::isnan(d) || d < 0) return BadGeoQuery(StrCat(what, " must be non-negative"));
   return d;
 }
 
@@ -105,18 +105,18 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
   std::shared_ptr<GeoPredicate> p(new GeoPredicate());
   p->op_ = op == "$geoIntersects" ? Op::kIntersects : Op::kWithin;
   if (operand.type != BsonType::kDocument || operand.Doc().empty()) {
-    return Bad(StrCat(op, " must be an object with a shape"));
+    return BadGeoQuery(StrCat(op, " must be an object with a shape"));
   }
   const ElementView shape = *operand.Doc().begin();
-  if (operand.Doc().CountElements() != 1) return Bad(StrCat(op, " takes exactly one shape"));
+  if (operand.Doc().CountElements() != 1) return BadGeoQuery(StrCat(op, " takes exactly one shape"));
   if (shape.key == "$geometry") {
-    if (shape.value.type != BsonType::kDocument) return Bad("$geometry must be a GeoJSON object");
+    if (shape.value.type != BsonType::kDocument) return BadGeoQuery("$geometry must be a GeoJSON object");
     auto g = Geometry::FromGeoJson(shape.value.Doc(), /*allow_big_polygon=*/true);
     if (!g.ok()) return g.status();
     p->shape_ = Shape::kGeometry;
     if (p->op_ == Op::kWithin) {
       if (g->type() != Geometry::Type::kPolygon && g->type() != Geometry::Type::kMultiPolygon) {
-        return Bad(StrCat("$geoWithin not supported with provided geometry: ", bson::BsonToJson(shape.value.Doc().bytes())));
+        return BadGeoQuery(StrCat("$geoWithin not supported with provided geometry: ", bson::BsonToJson(shape.value.Doc().bytes())));
       }
       auto region = std::make_unique<S2Polygon>();
       region->set_s2debug_override(S2Debug::DISABLE);
@@ -130,10 +130,10 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
     p->geometry_ = *std::move(g);
     return std::shared_ptr<const GeoPredicate>(std::move(p));
   }
-  if (p->op_ == Op::kIntersects) return Bad("$geoIntersects takes a $geometry");
+  if (p->op_ == Op::kIntersects) return BadGeoQuery("$geoIntersects takes a $geometry");
   if (shape.key == "$box") {
     if (shape.value.type != BsonType::kArray || shape.value.Doc().CountElements() != 2) {
-      return Bad("$box requires two points: [[x1, y1], [x2, y2]]");
+      return BadGeoQuery("$box requires two points: [[x1, y1], [x2, y2]]");
     }
     auto it = shape.value.Doc().begin();
     auto a = ParseLegacyPair(it->value);
@@ -147,17 +147,17 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
     p->box_[2] = std::max(a->first, b->first);
     p->box_[3] = std::max(a->second, b->second);
   } else if (shape.key == "$polygon") {
-    if (shape.value.type != BsonType::kArray) return Bad("$polygon must be an array of points");
+    if (shape.value.type != BsonType::kArray) return BadGeoQuery("$polygon must be an array of points");
     for (const ElementView& e : shape.value.Doc()) {
       auto pt = ParseLegacyPair(e.value);
       if (!pt.ok()) return pt.status();
       p->flat_polygon_.push_back(*pt);
     }
-    if (p->flat_polygon_.size() < 3) return Bad("Polygon must have at least 3 points");
+    if (p->flat_polygon_.size() < 3) return BadGeoQuery("Polygon must have at least 3 points");
     p->shape_ = Shape::kPolygon;
   } else if (shape.key == "$center" || shape.key == "$centerSphere") {
     if (shape.value.type != BsonType::kArray || shape.value.Doc().CountElements() != 2) {
-      return Bad(StrCat(shape.key, " requires a point and a radius: [[x, y], r]"));
+      return BadGeoQuery(StrCat(shape.key, " requires a point and a radius: [[x, y], r]"));
     }
     auto it = shape.value.Doc().begin();
     auto c = ParseLegacyPair(it->value);
@@ -165,7 +165,7 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
     ++it;
     auto r = NonNegative(it->value, "radius");
     if (!r.ok()) return r.status();
-    if (!std::isfinite(*r)) return Bad("radius must be a finite number");
+    if (!std::isfinite(*r)) return BadGeoQuery("radius must be a finite number");
     if (shape.key == "$center") {
       p->shape_ = Shape::kCenter;
       p->cx_ = c->first;
@@ -173,7 +173,7 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
       p->radius_ = *r;
     } else {
       if (!(c->first >= -180 && c->first <= 180 && c->second >= -90 && c->second <= 90)) {
-        return Bad("$centerSphere center must be valid longitude and latitude");
+        return BadGeoQuery("$centerSphere center must be valid longitude and latitude");
       }
       p->shape_ = Shape::kCenterSphere;
       p->cx_ = c->first;
@@ -183,7 +183,7 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
       p->cap_ = std::make_unique<S2Cap>(center, S1Angle::Radians(std::min(*r, M_PI)));
     }
   } else {
-    return Bad(StrCat("unknown geo specifier: ", shape.key));
+    return BadGeoQuery(StrCat("unknown geo specifier: ", shape.key));
   }
   return std::shared_ptr<const GeoPredicate>(std::move(p));
 }
@@ -309,13 +309,13 @@ absl::StatusOr<NearQuery> NearQuery::Parse(std::string_view op, const ValueView&
   };
   ValueView geometry;
   if (operand.type == BsonType::kDocument && operand.Doc().Find("$geometry", &geometry)) {
-    if (geometry.type != BsonType::kDocument) return Bad("$geometry must be a GeoJSON point");
+    if (geometry.type != BsonType::kDocument) return BadGeoQuery("$geometry must be a GeoJSON point");
     auto g = Geometry::FromGeoJson(geometry.Doc(), false);
     if (!g.ok()) return g.status();
-    if (g->type() != Geometry::Type::kPoint) return Bad(StrCat(op, " requires a point"));
+    if (g->type() != Geometry::Type::kPoint) return BadGeoQuery(StrCat(op, " requires a point"));
     for (const ElementView& e : operand.Doc()) {
       if (e.key != "$geometry" && e.key != "$minDistance" && e.key != "$maxDistance") {
-        return Bad(StrCat("invalid argument in geo near query: ", e.key));
+        return BadGeoQuery(StrCat("invalid argument in geo near query: ", e.key));
       }
     }
     if (auto s = distances(operand.Doc()); !s.ok()) return s;
@@ -327,7 +327,7 @@ absl::StatusOr<NearQuery> NearQuery::Parse(std::string_view op, const ValueView&
     return q;
   }
   auto p = ParseLegacyPair(operand);
-  if (!p.ok()) return Bad(StrCat(op, " must be a point ([x, y]) or {$geometry: <GeoJSON point>}"));
+  if (!p.ok()) return BadGeoQuery(StrCat(op, " must be a point ([x, y]) or {$geometry: <GeoJSON point>}"));
   if (auto s = distances(ops); !s.ok()) return s;
   q.geojson = false;
   q.spherical = sphere_op;
@@ -335,7 +335,7 @@ absl::StatusOr<NearQuery> NearQuery::Parse(std::string_view op, const ValueView&
   q.y = p->second;
   if (q.spherical) {
     if (!(q.x >= -180 && q.x <= 180 && q.y >= -90 && q.y <= 90)) {
-      return Bad("$nearSphere point must be valid longitude and latitude");
+      return BadGeoQuery("$nearSphere point must be valid longitude and latitude");
     }
     S2Point s = S2LatLng::FromDegrees(q.y, q.x).ToPoint();
     q.point = {s.x(), s.y(), s.z()};

@@ -22,7 +22,7 @@ Geometry::~Geometry() = default;
 
 namespace {
 
-absl::Status Bad(std::string_view message) { return MongoError(kBadValue, message); }
+absl::Status BadGeometry(std::string_view message) { return MongoError(kBadValue, message); }
 
 constexpr std::string_view kStrictWindingCrs = "urn:x-mongodb:crs:strictwinding:EPSG:4326";
 
@@ -33,28 +33,28 @@ Point3 ToPoint3(const S2Point& p) { return {p.x(), p.y(), p.z()}; }
 class GeometryParser {
  public:
   static absl::StatusOr<S2Point> Position(const ValueView& v) {
-    if (v.type != BsonType::kArray) return Bad("GeoJSON coordinates must be an array of coordinates");
+    if (v.type != BsonType::kArray) return BadGeometry("GeoJSON coordinates must be an array of coordinates");
     double c[2];
     int n = 0;
     for (const ElementView& e : v.Doc()) {
-      if (!e.value.IsNumber()) return Bad("Point must only contain numeric elements");
-      if (n >= 2) return Bad("Point must only contain two numeric elements");
+      if (!e.value.IsNumber()) return BadGeometry("Point must only contain numeric elements");
+      if (n >= 2) return BadGeometry("Point must only contain two numeric elements");
       c[n++] = e.value.AsDouble();
     }
-    if (n != 2) return Bad("Point must only contain two numeric elements");
+    if (n != 2) return BadGeometry("Point must only contain two numeric elements");
     return LngLat(c[0], c[1]);
   }
 
   static absl::StatusOr<S2Point> LngLat(double lng, double lat) {
     if (!(lng >= -180 && lng <= 180 && lat >= -90 && lat <= 90)) {
-      return Bad(StrCat("longitude/latitude is out of bounds, lng: ", lng, " lat: ", lat));
+      return BadGeometry(StrCat("longitude/latitude is out of bounds, lng: ", lng, " lat: ", lat));
     }
     return S2LatLng::FromDegrees(lat, lng).ToPoint();
   }
 
   // Positions with consecutive duplicates removed (as MongoDB's eraseDuplicatePoints).
   static absl::StatusOr<std::vector<S2Point>> Positions(const ValueView& v) {
-    if (v.type != BsonType::kArray) return Bad("GeoJSON coordinates must be an array");
+    if (v.type != BsonType::kArray) return BadGeometry("GeoJSON coordinates must be an array");
     std::vector<S2Point> out;
     for (const ElementView& e : v.Doc()) {
       auto p = Position(e.value);
@@ -65,62 +65,62 @@ class GeometryParser {
   }
 
   static absl::StatusOr<std::unique_ptr<S2Polyline>> Line(const ValueView& v) {
-    if (v.type != BsonType::kArray) return Bad("GeoJSON coordinates must be an array");
-    if (v.Doc().CountElements() < 2) return Bad("GeoJSON LineString must have at least 2 vertices");
+    if (v.type != BsonType::kArray) return BadGeometry("GeoJSON coordinates must be an array");
+    if (v.Doc().CountElements() < 2) return BadGeometry("GeoJSON LineString must have at least 2 vertices");
     auto pts = Positions(v);
     if (!pts.ok()) return pts.status();
-    if (pts->size() < 2) return Bad("GeoJSON LineString must have at least 2 distinct vertices");
+    if (pts->size() < 2) return BadGeometry("GeoJSON LineString must have at least 2 distinct vertices");
     auto line = std::make_unique<S2Polyline>(*pts, S2Debug::DISABLE);
     S2Error error;
-    if (line->FindValidationError(&error)) return Bad(StrCat("Invalid LineString: ", error.text()));
+    if (line->FindValidationError(&error)) return BadGeometry(StrCat("Invalid LineString: ", error.text()));
     return line;
   }
 
   static absl::StatusOr<std::unique_ptr<S2Polygon>> Polygon(const ValueView& v, bool strict_winding) {
-    if (v.type != BsonType::kArray) return Bad("Polygon coordinates must be an array");
+    if (v.type != BsonType::kArray) return BadGeometry("Polygon coordinates must be an array");
     std::vector<std::unique_ptr<S2Loop>> loops;
     for (const ElementView& ring : v.Doc()) {
-      if (ring.value.type != BsonType::kArray) return Bad("Polygon coordinates must be an array");
+      if (ring.value.type != BsonType::kArray) return BadGeometry("Polygon coordinates must be an array");
       if (ring.value.Doc().CountElements() < 4) {
-        return Bad("Loop must have at least 4 vertices (the first repeated last)");
+        return BadGeometry("Loop must have at least 4 vertices (the first repeated last)");
       }
       auto pts = Positions(ring.value);
       if (!pts.ok()) return pts.status();
       if (pts->size() < 2 || pts->front() != pts->back()) {
-        return Bad("Loop is not closed, first vertex does not equal last vertex");
+        return BadGeometry("Loop is not closed, first vertex does not equal last vertex");
       }
       pts->pop_back();
-      if (pts->size() < 3) return Bad("Loop must have at least 3 different vertices");
+      if (pts->size() < 3) return BadGeometry("Loop must have at least 3 different vertices");
       auto loop = std::make_unique<S2Loop>(*pts, S2Debug::DISABLE);
       S2Error error;
-      if (loop->FindValidationError(&error)) return Bad(StrCat("Loop is not valid: ", error.text()));
+      if (loop->FindValidationError(&error)) return BadGeometry(StrCat("Loop is not valid: ", error.text()));
       if (loops.empty()) {
         // The exterior ring: the smaller side of it, unless the winding says which side.
         if (!strict_winding) loop->Normalize();
       } else {
-        if (strict_winding) return Bad("Only simple polygons are supported with the strict winding order CRS");
+        if (strict_winding) return BadGeometry("Only simple polygons are supported with the strict winding order CRS");
         loop->Normalize();  // a hole's own region; it must lie inside the exterior
         if (!loops[0]->Contains(*loop)) {
-          return Bad("Secondary loops not contained by first exterior loop - secondary loops must be holes");
+          return BadGeometry("Secondary loops not contained by first exterior loop - secondary loops must be holes");
         }
         for (size_t k = 1; k < loops.size(); ++k) {
-          if (loops[k]->Intersects(*loop)) return Bad("Holes must not overlap or contain each other");
+          if (loops[k]->Intersects(*loop)) return BadGeometry("Holes must not overlap or contain each other");
         }
       }
       loops.push_back(std::move(loop));
     }
-    if (loops.empty()) return Bad("Polygon has no loops");
+    if (loops.empty()) return BadGeometry("Polygon has no loops");
     auto polygon = std::make_unique<S2Polygon>();
     polygon->set_s2debug_override(S2Debug::DISABLE);
     polygon->InitNested(std::move(loops));
     S2Error error;
-    if (polygon->FindValidationError(&error)) return Bad(StrCat("Polygon is not valid: ", error.text()));
+    if (polygon->FindValidationError(&error)) return BadGeometry(StrCat("Polygon is not valid: ", error.text()));
     return polygon;
   }
 
   static absl::Status Parse(DocView doc, bool allow_big_polygon, int depth, Geometry* g) {
     ValueView type, coords;
-    if (!doc.Find("type", &type) || type.type != BsonType::kString) return Bad("unknown GeoJSON type");
+    if (!doc.Find("type", &type) || type.type != BsonType::kString) return BadGeometry("unknown GeoJSON type");
     std::string_view t = type.String();
     bool strict = false;
     ValueView crs;
@@ -129,31 +129,31 @@ class GeometryParser {
       if (crs.type != BsonType::kDocument || !crs.Doc().Find("properties", &props) ||
           props.type != BsonType::kDocument || !props.Doc().Find("name", &name) ||
           name.type != BsonType::kString) {
-        return Bad("GeoJSON CRS must have field \"properties.name\"");
+        return BadGeometry("GeoJSON CRS must have field \"properties.name\"");
       }
       if (name.String() == kStrictWindingCrs) {
-        if (!allow_big_polygon) return Bad("strict winding order CRS is only supported in queries");
-        if (t != "Polygon") return Bad("strict winding order CRS is only supported by polygon");
+        if (!allow_big_polygon) return BadGeometry("strict winding order CRS is only supported in queries");
+        if (t != "Polygon") return BadGeometry("strict winding order CRS is only supported by polygon");
         strict = true;
       } else if (name.String() != "EPSG:4326" && name.String() != "urn:ogc:def:crs:OGC:1.3:CRS84") {
-        return Bad(StrCat("Unknown CRS name: ", name.String()));
+        return BadGeometry(StrCat("Unknown CRS name: ", name.String()));
       }
     }
     if (t == "GeometryCollection") {
       ValueView members;
       if (!doc.Find("geometries", &members) || members.type != BsonType::kArray) {
-        return Bad("GeometryCollection geometries must be an array");
+        return BadGeometry("GeometryCollection geometries must be an array");
       }
-      if (depth > 0) return Bad("GeometryCollections cannot be nested");
+      if (depth > 0) return BadGeometry("GeometryCollections cannot be nested");
       for (const ElementView& e : members.Doc()) {
-        if (e.value.type != BsonType::kDocument) return Bad("Element in geometries is not an object");
+        if (e.value.type != BsonType::kDocument) return BadGeometry("Element in geometries is not an object");
         if (auto s = Parse(e.value.Doc(), false, depth + 1, g); !s.ok()) return s;
       }
       if (depth == 0) g->type_ = Geometry::Type::kCollection;
       return absl::OkStatus();
     }
     if (!doc.Find("coordinates", &coords) || coords.type != BsonType::kArray) {
-      return Bad("GeoJSON coordinates must be an array");
+      return BadGeometry("GeoJSON coordinates must be an array");
     }
     Geometry::Type kind;
     if (t == "Point") {
@@ -168,7 +168,7 @@ class GeometryParser {
       g->y_ = it->value.AsDouble();
     } else if (t == "MultiPoint") {
       kind = Geometry::Type::kMultiPoint;
-      if (coords.Doc().empty()) return Bad("MultiPoint coordinates must have at least 1 element");
+      if (coords.Doc().empty()) return BadGeometry("MultiPoint coordinates must have at least 1 element");
       for (const ElementView& e : coords.Doc()) {
         auto p = Position(e.value);
         if (!p.ok()) return p.status();
@@ -181,7 +181,7 @@ class GeometryParser {
       g->lines_.push_back(*std::move(line));
     } else if (t == "MultiLineString") {
       kind = Geometry::Type::kMultiLineString;
-      if (coords.Doc().empty()) return Bad("MultiLineString coordinates must have at least 1 element");
+      if (coords.Doc().empty()) return BadGeometry("MultiLineString coordinates must have at least 1 element");
       for (const ElementView& e : coords.Doc()) {
         auto line = Line(e.value);
         if (!line.ok()) return line.status();
@@ -194,14 +194,14 @@ class GeometryParser {
       g->polygons_.push_back(*std::move(polygon));
     } else if (t == "MultiPolygon") {
       kind = Geometry::Type::kMultiPolygon;
-      if (coords.Doc().empty()) return Bad("MultiPolygon coordinates must have at least 1 element");
+      if (coords.Doc().empty()) return BadGeometry("MultiPolygon coordinates must have at least 1 element");
       for (const ElementView& e : coords.Doc()) {
         auto polygon = Polygon(e.value, false);
         if (!polygon.ok()) return polygon.status();
         g->polygons_.push_back(*std::move(polygon));
       }
     } else {
-      return Bad(StrCat("unknown GeoJSON type: ", t));
+      return BadGeometry(StrCat("unknown GeoJSON type: ", t));
     }
     if (depth == 0) g->type_ = kind;
     return absl::OkStatus();
@@ -216,16 +216,16 @@ absl::StatusOr<Geometry> Geometry::FromGeoJson(DocView doc, bool allow_big_polyg
 
 absl::StatusOr<std::pair<double, double>> ParseLegacyPair(const ValueView& v) {
   if (v.type != BsonType::kArray && v.type != BsonType::kDocument) {
-    return Bad("Point must be an array or object");
+    return BadGeometry("Point must be an array or object");
   }
   double c[2];
   int n = 0;
   for (const ElementView& e : v.Doc()) {
     if (n == 2) break;
-    if (!e.value.IsNumber()) return Bad("Point must only contain numeric elements");
+    if (!e.value.IsNumber()) return BadGeometry("Point must only contain numeric elements");
     c[n++] = e.value.AsDouble();
   }
-  if (n != 2) return Bad("Point must only contain numeric elements");
+  if (n != 2) return BadGeometry("Point must only contain numeric elements");
   return std::make_pair(c[0], c[1]);
 }
 
@@ -233,7 +233,7 @@ absl::StatusOr<Geometry> Geometry::FromLegacyPoint(const ValueView& v) {
   auto xy = ParseLegacyPair(v);
   if (!xy.ok()) return xy.status();
   auto [x, y] = *xy;
-  if (!std::isfinite(x) || !std::isfinite(y)) return Bad("Point coordinates must be finite numbers");
+  if (!std::isfinite(x) || !std::isfinite(y)) return BadGeometry("Point coordinates must be finite numbers");
   Geometry g;
   g.legacy_ = true;
   g.x_ = x;

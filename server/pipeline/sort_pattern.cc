@@ -8,7 +8,7 @@ namespace {
 
 // Every value `parts` reaches in `v`: arrays along the path are traversed, and an array at
 // the end contributes its elements (an empty one: undefined, which sorts before null).
-void Collect(const Value& v, const std::vector<std::string>& parts, size_t i, std::vector<const Value*>* out,
+void CollectValues(const Value& v, const std::vector<std::string>& parts, size_t i, std::vector<const Value*>* out,
              bool* empty_array) {
   if (i == parts.size()) {
     if (const Array* a = v.GetIf<Array>()) {
@@ -20,13 +20,13 @@ void Collect(const Value& v, const std::vector<std::string>& parts, size_t i, st
     return;
   }
   if (const Document* d = v.GetIf<Document>()) {
-    if (const Value* child = d->Find(parts[i])) Collect(*child, parts, i + 1, out, empty_array);
+    if (const Value* child = d->Find(parts[i])) CollectValues(*child, parts, i + 1, out, empty_array);
     return;
   }
   if (const Array* a = v.GetIf<Array>()) {
     for (const Value& e : *a) {
       if (e.type() == BsonType::kDocument || e.type() == BsonType::kArray) {
-        Collect(e, parts, i, out, empty_array);
+        CollectValues(e, parts, i, out, empty_array);
       }
     }
   }
@@ -99,7 +99,7 @@ SortPattern::Key SortPattern::KeyOf(const Value& v, const bson::Collator* collat
     }
     std::vector<const Value*> values;
     bool empty_array = false;
-    Collect(v, f.parts, 0, &values, &empty_array);
+    CollectValues(v, f.parts, 0, &values, &empty_array);
     if (values.empty()) {
       key.push_back(empty_array ? Value(Undefined{}) : Value(nullptr));
       continue;

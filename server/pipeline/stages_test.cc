@@ -108,15 +108,15 @@ std::string Expected(const char* json_array) {
   return lines;
 }
 
-struct Case {
+struct StageCase {
   const char* name;
   std::map<std::string, const char*> colls;
   const char* pipeline;
   const char* expected;  // JSON array of the output documents, in order
 };
 
-void RunCases(const std::vector<Case>& cases) {
-  for (const Case& c : cases) {
+void RunCases(const std::vector<StageCase>& cases) {
+  for (const StageCase& c : cases) {
     auto got = RunPipeline(c.colls, c.pipeline);
     ASSERT_TRUE(got.ok()) << c.name << ": " << got.status();
     EXPECT_EQ(*got, Expected(c.expected)) << c.name;

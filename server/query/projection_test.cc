@@ -9,7 +9,7 @@
 namespace micromongo::query {
 namespace {
 
-std::string Bson(const char* json) { return *bson::JsonToBson(json); }
+std::string DocBson(const char* json) { return *bson::JsonToBson(json); }
 std::string Json(const std::string& bson) { return bson::BsonToJson(bson); }
 
 TEST(ProjectionTest, Table) {
@@ -32,18 +32,18 @@ TEST(ProjectionTest, Table) {
       {R"({"b": {"d": 0}, "e": {"x": 0}})", R"({"_id": 1, "a": 1, "b": {"c": 2}, "e": [{"c": 4}, 5]})"},
       {R"({"_id": 0, "b": {"c": 1, "z": {"$literal": 7}}})", R"({"b": {"c": 2, "z": 7}})"},
   };
-  std::string d = Bson(doc);
+  std::string d = DocBson(doc);
   for (const auto& c : cases) {
-    auto p = Projection::ParseFind(bson::DocView(Bson(c.spec)));
+    auto p = Projection::ParseFind(bson::DocView(DocBson(c.spec)));
     ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
     auto out = (*p)->Apply(bson::DocView(d));
     ASSERT_TRUE(out.ok()) << c.spec;
-    EXPECT_EQ(Json(*out), Json(Bson(c.expected))) << c.spec;
+    EXPECT_EQ(Json(*out), Json(DocBson(c.expected))) << c.spec;
   }
 }
 
 TEST(ProjectionTest, Operators) {
-  std::string d = Bson(R"({"_id": 1, "a": [1, 2, 3, 4, 5], "s": [{"x": 1, "y": 1}, {"x": 2, "y": 2}],
+  std::string d = DocBson(R"({"_id": 1, "a": [1, 2, 3, 4, 5], "s": [{"x": 1, "y": 1}, {"x": 2, "y": 2}],
                            "g": [70, 90, 80], "n": 3})");
   struct Case {
     const char* spec;
@@ -60,26 +60,26 @@ TEST(ProjectionTest, Operators) {
       {R"({"n": 1, "label": {"$concat": ["n=", {"$toString": "$n"}]}})", "{}", R"({"_id": 1, "n": 3, "label": "n=3"})"},
   };
   for (const auto& c : cases) {
-    auto p = Projection::ParseFind(bson::DocView(Bson(c.spec)));
+    auto p = Projection::ParseFind(bson::DocView(DocBson(c.spec)));
     ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
-    auto m = Matcher::Parse(Bson(c.filter));
+    auto m = Matcher::Parse(DocBson(c.filter));
     auto out = (*p)->Apply(bson::DocView(d), m->get());
     ASSERT_TRUE(out.ok()) << c.spec << ": " << out.status();
-    EXPECT_EQ(Json(*out), Json(Bson(c.expected))) << c.spec;
+    EXPECT_EQ(Json(*out), Json(DocBson(c.expected))) << c.spec;
   }
-  auto two = Projection::ParseFind(bson::DocView(Bson(R"({"a.$": 1, "g.$": 1})")));
+  auto two = Projection::ParseFind(bson::DocView(DocBson(R"({"a.$": 1, "g.$": 1})")));
   EXPECT_EQ(MongoCodeOf(two.status()), 31276);
-  auto nested = Projection::ParseFind(bson::DocView(Bson(R"({"s.x": {"$elemMatch": {"a": 1}}})")));
+  auto nested = Projection::ParseFind(bson::DocView(DocBson(R"({"s.x": {"$elemMatch": {"a": 1}}})")));
   EXPECT_EQ(MongoCodeOf(nested.status()), 31275);
-  auto no_match = Projection::ParseFind(bson::DocView(Bson(R"({"g.$": 1})")));
-  auto m = Matcher::Parse(Bson(R"({"g": 1000})"));
+  auto no_match = Projection::ParseFind(bson::DocView(DocBson(R"({"g.$": 1})")));
+  auto m = Matcher::Parse(DocBson(R"({"g": 1000})"));
   EXPECT_FALSE((*no_match)->Apply(bson::DocView(d), m->get()).ok());
 }
 
 // $project: the manual's examples and aggregation rules (expressions at any depth,
 // $$REMOVE, literals other than numbers and booleans are expressions).
 TEST(ProjectionTest, AggregateProject) {
-  std::string d = Bson(R"({"_id": 1, "title": "abc123", "isbn": "0001122223334",
+  std::string d = DocBson(R"({"_id": 1, "title": "abc123", "isbn": "0001122223334",
                            "author": {"last": "zzz", "first": "aaa"}, "copies": 5, "lastModified": "2016-07-28"})");
   struct Case {
     const char* spec;
@@ -107,7 +107,7 @@ TEST(ProjectionTest, AggregateProject) {
     ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
     auto out = (*p)->Apply(bson::DocView(d), Projection::ApplyContext{});
     ASSERT_TRUE(out.ok()) << c.spec << ": " << out.status();
-    EXPECT_EQ(Json(*out), Json(Bson(c.expected))) << c.spec;
+    EXPECT_EQ(Json(*out), Json(DocBson(c.expected))) << c.spec;
   }
   struct Bad {
     const char* spec;
@@ -145,10 +145,10 @@ TEST(ProjectionTest, AddFields) {
   for (const auto& c : cases) {
     auto p = Projection::ParseAddFields(Document::FromJson(c.spec), {});
     ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
-    std::string d = Bson(c.doc);
+    std::string d = DocBson(c.doc);
     auto out = (*p)->Apply(bson::DocView(d), Projection::ApplyContext{});
     ASSERT_TRUE(out.ok()) << c.spec << ": " << out.status();
-    EXPECT_EQ(Json(*out), Json(Bson(c.expected))) << c.spec;
+    EXPECT_EQ(Json(*out), Json(DocBson(c.expected))) << c.spec;
   }
 }
 
@@ -156,17 +156,17 @@ TEST(ProjectionTest, AddFields) {
 TEST(ProjectionTest, UnsetReachesIntoArrays) {
   auto p = Projection::Exclusion({"items.sku", "b"});
   ASSERT_TRUE(p.ok());
-  std::string d = Bson(R"({"_id": 1, "items": [{"sku": "a", "qty": 1}, {"sku": "b"}, 7], "b": 2})");
+  std::string d = DocBson(R"({"_id": 1, "items": [{"sku": "a", "qty": 1}, {"sku": "b"}, 7], "b": 2})");
   EXPECT_EQ(Json(*(*p)->Apply(bson::DocView(d), Projection::ApplyContext{})),
-            Json(Bson(R"({"_id": 1, "items": [{"qty": 1}, {}, 7]})")));
+            Json(DocBson(R"({"_id": 1, "items": [{"qty": 1}, {}, 7]})")));
 }
 
 TEST(ProjectionTest, MixingInclusionAndExclusionFails) {
-  std::string spec = Bson(R"({"a": 1, "b": 0})");
+  std::string spec = DocBson(R"({"a": 1, "b": 0})");
   EXPECT_EQ(MongoCodeOf(Projection::ParseFind(bson::DocView(spec)).status()), 31254);
-  spec = Bson(R"({"a": 0, "b": 1})");
+  spec = DocBson(R"({"a": 0, "b": 1})");
   EXPECT_EQ(MongoCodeOf(Projection::ParseFind(bson::DocView(spec)).status()), 31253);
-  spec = Bson(R"({"a": 1, "a.b": 1})");
+  spec = DocBson(R"({"a": 1, "a.b": 1})");
   EXPECT_FALSE(Projection::ParseFind(bson::DocView(spec)).ok());
 }
 

@@ -10,14 +10,14 @@
 namespace micromongo::query {
 namespace {
 
-std::string Bson(const char* json) { return *bson::JsonToBson(json); }
+std::string SortBson(const char* json) { return *bson::JsonToBson(json); }
 
 // Sorts `docs` (JSON) by `spec` and returns their "n" fields in order.
 std::vector<int> SortedNs(const char* spec, std::vector<const char*> docs) {
-  auto s = SortSpec::Parse(bson::DocView(Bson(spec)));
+  auto s = SortSpec::Parse(bson::DocView(SortBson(spec)));
   EXPECT_TRUE(s.ok());
   std::vector<std::string> bsons;
-  for (auto d : docs) bsons.push_back(Bson(d));
+  for (auto d : docs) bsons.push_back(SortBson(d));
   std::vector<size_t> order(bsons.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::vector<std::string> keys;
@@ -66,17 +66,17 @@ TEST(SortTest, EmptyArraysSortBeforeNullAndMissing) {
 }
 
 TEST(SortTest, ParallelArraysAreAnError) {
-  auto s = SortSpec::Parse(bson::DocView(Bson(R"({"a": 1, "b": 1})")));
+  auto s = SortSpec::Parse(bson::DocView(SortBson(R"({"a": 1, "b": 1})")));
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(MongoCodeOf(s->KeyOf(bson::DocView(Bson(R"({"a": [1, 2], "b": [3, 4]})"))).status()), kBadValue);
+  EXPECT_EQ(MongoCodeOf(s->KeyOf(bson::DocView(SortBson(R"({"a": [1, 2], "b": [3, 4]})"))).status()), kBadValue);
   // The same array reached by both paths is not parallel.
-  auto same = SortSpec::Parse(bson::DocView(Bson(R"({"a.x": 1, "a.y": -1})")));
-  EXPECT_TRUE(same->KeyOf(bson::DocView(Bson(R"({"a": [{"x": 1, "y": 2}, {"x": 1, "y": 5}]})"))).ok());
+  auto same = SortSpec::Parse(bson::DocView(SortBson(R"({"a.x": 1, "a.y": -1})")));
+  EXPECT_TRUE(same->KeyOf(bson::DocView(SortBson(R"({"a": [{"x": 1, "y": 2}, {"x": 1, "y": 5}]})"))).ok());
 }
 
 TEST(SortTest, BadDirectionIsAnError) {
-  EXPECT_EQ(MongoCodeOf(SortSpec::Parse(bson::DocView(Bson(R"({"a": 2})"))).status()), 15975);
-  EXPECT_EQ(MongoCodeOf(SortSpec::Parse(bson::DocView(Bson(R"({"a": "x"})"))).status()), 15974);
+  EXPECT_EQ(MongoCodeOf(SortSpec::Parse(bson::DocView(SortBson(R"({"a": 2})"))).status()), 15975);
+  EXPECT_EQ(MongoCodeOf(SortSpec::Parse(bson::DocView(SortBson(R"({"a": "x"})"))).status()), 15974);
 }
 
 }  // namespace

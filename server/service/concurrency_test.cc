@@ -13,6 +13,7 @@
 
 #include "document/builder.h"
 #include "document/json.h"
+#include "service/service_test_util.h"
 #include "document/status.h"
 #include "service/crud.h"
 #include "service/indexes.h"
@@ -21,9 +22,10 @@
 namespace micromongo::service {
 namespace {
 
-using bson::DocView;
+using testing_util::Bson;
+using testing_util::Filter;
 
-std::string Bson(std::string_view json) { return *bson::JsonToBson(json); }
+using bson::DocView;
 
 std::string Doc(int64_t id, int64_t v) {
   bson::Builder b;
@@ -36,8 +38,6 @@ std::string Doc(int64_t id, int64_t v) {
   b.End(a);
   return std::move(b).Finish();
 }
-
-std::unique_ptr<query::Matcher> Filter(std::string json) { return *query::Matcher::Parse(Bson(json)); }
 
 TEST(ConcurrencyTest, WritersReadersIndexBuildsAndValidateAtOnce) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "mm-concurrency-XXXXXX").string();

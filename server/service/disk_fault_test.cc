@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "document/json.h"
+#include "service/service_test_util.h"
 #include "document/status.h"
 #include "service/crud.h"
 #include "service/indexes.h"
@@ -19,18 +20,11 @@
 namespace micromongo::service {
 namespace {
 
+using testing_util::Bson;
+using testing_util::Filter;
+
 using bson::DocView;
 using Fault = storage::FaultInjection::Fault;
-
-std::string Bson(const std::string& json) {
-  auto b = bson::JsonToBson(json);
-  EXPECT_TRUE(b.ok()) << json;
-  return b.ok() ? *b : std::string();
-}
-
-std::unique_ptr<query::Matcher> Filter(const std::string& json) {
-  return *query::Matcher::Parse(Bson(json));
-}
 
 class DiskFaultTest : public ::testing::TestWithParam<Fault> {
  protected:

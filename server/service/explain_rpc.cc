@@ -33,7 +33,7 @@ void AddHint(const v1::Hint& hint, Document* command) {
 }
 
 // The parts every read shares: namespace, filter (with let and collation), hint.
-absl::Status Prepare(storage::Engine* engine, std::string_view db, std::string_view coll, const v1::Doc& filter,
+absl::Status PrepareExplain(storage::Engine* engine, std::string_view db, std::string_view coll, const v1::Doc& filter,
                      const v1::Doc& let, const v1::Doc& collation, const v1::Hint& hint, ExplainedRead* r) {
   if (auto s = CheckHint(hint, engine, db, coll); !s.ok()) return s;
   auto matcher = ParseFilter(filter, let, collation);
@@ -97,7 +97,7 @@ absl::StatusOr<Document> ExplainFind(storage::Engine* engine, const v1::FindRequ
   if (*view) return ExplainView(engine, f);
   ExplainedRead r;
   r.command.Append("find", f.collection());
-  if (auto s = Prepare(engine, f.database(), f.collection(), f.filter(), f.let(), f.collation(), f.hint(), &r);
+  if (auto s = PrepareExplain(engine, f.database(), f.collection(), f.filter(), f.let(), f.collation(), f.hint(), &r);
       !s.ok()) {
     return s;
   }
@@ -127,7 +127,7 @@ absl::StatusOr<Document> ExplainCount(storage::Engine* engine, const v1::CountRe
   ExplainedRead r;
   r.op = ExplainedRead::Op::kCount;
   r.command.Append("count", c.collection());
-  if (auto s = Prepare(engine, c.database(), c.collection(), c.filter(), v1::Doc(), c.collation(), c.hint(), &r);
+  if (auto s = PrepareExplain(engine, c.database(), c.collection(), c.filter(), v1::Doc(), c.collation(), c.hint(), &r);
       !s.ok()) {
     return s;
   }
@@ -152,7 +152,7 @@ absl::StatusOr<Document> ExplainDistinct(storage::Engine* engine, const v1::Dist
   r.command.Append("distinct", d.collection());
   r.command.Append("key", d.key());
   r.query.distinct_field = d.key();
-  if (auto s = Prepare(engine, d.database(), d.collection(), d.filter(), v1::Doc(), d.collation(), d.hint(), &r);
+  if (auto s = PrepareExplain(engine, d.database(), d.collection(), d.filter(), v1::Doc(), d.collation(), d.hint(), &r);
       !s.ok()) {
     return s;
   }
@@ -167,7 +167,7 @@ absl::StatusOr<Document> ExplainUpdate(storage::Engine* engine, const v1::Update
   r.op = ExplainedRead::Op::kUpdate;
   r.multi = u.multi();
   r.command.Append("update", u.collection());
-  if (auto s = Prepare(engine, u.database(), u.collection(), u.filter(), u.let(), u.collation(), u.hint(), &r);
+  if (auto s = PrepareExplain(engine, u.database(), u.collection(), u.filter(), u.let(), u.collation(), u.hint(), &r);
       !s.ok()) {
     return s;
   }
@@ -188,7 +188,7 @@ absl::StatusOr<Document> ExplainDelete(storage::Engine* engine, const v1::Delete
   r.op = ExplainedRead::Op::kDelete;
   r.multi = d.multi();
   r.command.Append("delete", d.collection());
-  if (auto s = Prepare(engine, d.database(), d.collection(), d.filter(), d.let(), d.collation(), d.hint(), &r);
+  if (auto s = PrepareExplain(engine, d.database(), d.collection(), d.filter(), d.let(), d.collation(), d.hint(), &r);
       !s.ok()) {
     return s;
   }
@@ -203,7 +203,7 @@ absl::StatusOr<Document> ExplainFindAndModify(storage::Engine* engine, const v1:
   r.op = f.remove() ? ExplainedRead::Op::kDelete : ExplainedRead::Op::kUpdate;
   r.multi = false;
   r.command.Append("findAndModify", f.collection());
-  if (auto s = Prepare(engine, f.database(), f.collection(), f.filter(), f.let(), f.collation(), f.hint(), &r);
+  if (auto s = PrepareExplain(engine, f.database(), f.collection(), f.filter(), f.let(), f.collation(), f.hint(), &r);
       !s.ok()) {
     return s;
   }

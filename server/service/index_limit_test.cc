@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "document/json.h"
+#include "service/service_test_util.h"
 #include "document/status.h"
 #include "service/indexes.h"
 #include "storage/engine.h"
@@ -15,13 +16,9 @@
 namespace micromongo::service {
 namespace {
 
-using bson::DocView;
+using testing_util::Bson;
 
-std::string Bson(const std::string& json) {
-  auto b = bson::JsonToBson(json);
-  EXPECT_TRUE(b.ok()) << json;
-  return b.ok() ? *b : std::string();
-}
+using bson::DocView;
 
 TEST(IndexLimitTest, SixtyFourIndexesPerCollection) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "mm-index-limit-XXXXXX").string();

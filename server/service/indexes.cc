@@ -25,7 +25,7 @@ namespace {
 // Builds over fewer documents than this log nothing.
 constexpr int64_t kLoggedBuildDocs = 100000;
 
-std::string IdIndexSpec() {
+std::string IdIndexDocument() {
   bson::Builder b;
   b.AppendInt32("v", 2);
   bson::Builder key;
@@ -228,7 +228,7 @@ absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine,
   if (ns->coll == nullptr || ns->coll->is_view()) {
     return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", db_name, ".", coll_name));
   }
-  std::vector<std::string> out{IdIndexSpec()};
+  std::vector<std::string> out{IdIndexDocument()};
   for (const storage::IndexDef& def : ns->coll->indexes()) out.push_back(def.spec);
   return out;
 }

@@ -13,6 +13,7 @@
 
 #include "document/builder.h"
 #include "document/json.h"
+#include "service/service_test_util.h"
 #include "document/key_string.h"
 #include "document/status.h"
 #include "absl/strings/escaping.h"
@@ -24,14 +25,10 @@
 namespace micromongo::service {
 namespace {
 
+using testing_util::Bson;
+
 using bson::DocView;
 using bson::ValueView;
-
-std::string Bson(std::string_view json) {
-  auto b = bson::JsonToBson(json);
-  EXPECT_TRUE(b.ok()) << json;
-  return b.ok() ? *b : std::string();
-}
 
 // A field of a validate result at a dotted path, as relaxed JSON; "" when absent.
 std::string Field(const std::string& result, std::string_view path) {

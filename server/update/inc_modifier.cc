@@ -36,7 +36,7 @@ class ArithmeticModifier : public Modifier {
   bool multiply_;
 };
 
-absl::StatusOr<std::unique_ptr<Modifier>> Make(std::string_view field, const bson::ValueView& v,
+absl::StatusOr<std::unique_ptr<Modifier>> MakeIncOrMul(std::string_view field, const bson::ValueView& v,
                                                bool multiply) {
   Value operand = bson::ToValue(v);
   if (!operand.IsNumber()) {
@@ -50,10 +50,10 @@ absl::StatusOr<std::unique_ptr<Modifier>> Make(std::string_view field, const bso
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Modifier>> MakeInc(std::string_view f, const bson::ValueView& v) {
-  return Make(f, v, false);
+  return MakeIncOrMul(f, v, false);
 }
 absl::StatusOr<std::unique_ptr<Modifier>> MakeMul(std::string_view f, const bson::ValueView& v) {
-  return Make(f, v, true);
+  return MakeIncOrMul(f, v, true);
 }
 
 }  // namespace micromongo::update

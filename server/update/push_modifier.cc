@@ -98,7 +98,7 @@ class PushModifier : public Modifier {
   }
 };
 
-absl::StatusOr<std::unique_ptr<Modifier>> Make(std::string_view field, const bson::ValueView& v,
+absl::StatusOr<std::unique_ptr<Modifier>> MakePushOrAddToSet(std::string_view field, const bson::ValueView& v,
                                                bool add_to_set) {
   auto m = std::make_unique<PushModifier>();
   m->add_to_set = add_to_set;
@@ -145,10 +145,10 @@ absl::StatusOr<std::unique_ptr<Modifier>> Make(std::string_view field, const bso
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Modifier>> MakePush(std::string_view f, const bson::ValueView& v) {
-  return Make(f, v, false);
+  return MakePushOrAddToSet(f, v, false);
 }
 absl::StatusOr<std::unique_ptr<Modifier>> MakeAddToSet(std::string_view f, const bson::ValueView& v) {
-  return Make(f, v, true);
+  return MakePushOrAddToSet(f, v, true);
 }
 
 }  // namespace micromongo::update

@@ -81,6 +81,12 @@ class AccumulatorSpec {
   std::string method_;
 };
 
+// One output field of $group or $bucketAuto: {field: {$acc: argument}}.
+struct AccumulatorOutput {
+  std::string field;
+  AccumulatorSpec accumulator;
+};
+
 // A state for `name` with fixed parameters (expression forms of $sum, $max, $firstN, ...).
 std::unique_ptr<AccumulatorState> MakeSimpleState(std::string_view name, const bson::Collator* collator);
 

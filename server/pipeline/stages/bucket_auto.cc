@@ -133,15 +133,10 @@ class Rounder {
   std::vector<double> series_;  // empty: powers of two
 };
 
-struct Output {
-  std::string field;
-  AccumulatorSpec accumulator;
-};
-
 struct BucketAutoDef {
   std::shared_ptr<const Expression> group_by;
   int32_t buckets = 0;
-  std::vector<Output> outputs;
+  std::vector<AccumulatorOutput> outputs;
   std::optional<Rounder> rounder;
 };
 
@@ -245,7 +240,7 @@ class BucketAutoStage final : public Stage {
       }
       Bucket bucket;
       bucket.min = current.value;
-      for (const Output& o : def_->outputs) {
+      for (const AccumulatorOutput& o : def_->outputs) {
         auto state = o.accumulator.NewState(std::nullopt, ctx_->collator_ptr(), ctx_->let);
         if (!state.ok()) return state.status();
         bucket.states.push_back(*std::move(state));
@@ -392,7 +387,7 @@ absl::Status ParseBucketAuto(const Value& arg, const ParseOptions& options, Spec
         }
         auto spec = AccumulatorSpec::Parse(acc.AsDocument().begin()->first, acc.AsDocument().begin()->second, context);
         if (!spec.ok()) return spec.status();
-        def.outputs.push_back(Output{field, *std::move(spec)});
+        def.outputs.push_back(AccumulatorOutput{field, *std::move(spec)});
       }
     } else if (k == "granularity") {
       if (v.type() != BsonType::kString) {
@@ -414,7 +409,7 @@ absl::Status ParseBucketAuto(const Value& arg, const ParseOptions& options, Spec
   if (def.outputs.empty()) {
     auto spec = AccumulatorSpec::Parse("$sum", Value(1), context);
     if (!spec.ok()) return spec.status();
-    def.outputs.push_back(Output{"count", *std::move(spec)});
+    def.outputs.push_back(AccumulatorOutput{"count", *std::move(spec)});
   }
   Emit(out, "$bucketAuto", arg, std::make_shared<BucketAutoSpec>(std::move(def)));
   return absl::OkStatus();

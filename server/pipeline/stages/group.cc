@@ -41,11 +41,6 @@ struct GroupId {
   }
 };
 
-struct Output {
-  std::string field;
-  AccumulatorSpec accumulator;
-};
-
 // The key string of a value (its BSON element encoded for ordering and equality).
 void AppendValueKey(const Value& v, const bson::Collator* collator, std::string* out) {
   bson::Builder b;
@@ -56,7 +51,7 @@ void AppendValueKey(const Value& v, const bson::Collator* collator, std::string*
 
 class GroupStage final : public Stage {
  public:
-  GroupStage(StagePtr input, const GroupId* id, const std::vector<Output>* outputs, ExecContext* ctx)
+  GroupStage(StagePtr input, const GroupId* id, const std::vector<AccumulatorOutput>* outputs, ExecContext* ctx)
       : input_(std::move(input)), id_(id), outputs_(outputs), ctx_(ctx), reader_(FieldPaths(*id, *outputs)) {}
 
   absl::StatusOr<bool> Next(Row* out) override {
@@ -119,7 +114,7 @@ class GroupStage final : public Stage {
       if (inserted) {
         if (!id) id = id_lookup == PathLookup::kFound ? bson::ToValue(id_view) : Value(nullptr);
         Group g;
-        for (const Output& o : *outputs_) {
+        for (const AccumulatorOutput& o : *outputs_) {
           auto state = o.accumulator.NewState(*id, ctx_->collator_ptr(), ctx_->let);
           if (!state.ok()) return state.status();
           g.states.push_back(*std::move(state));
@@ -253,7 +248,7 @@ class GroupStage final : public Stage {
     Group g;
     Document first = bson::Decode(bson::DocView(value));
     g.key = first.Get("k");
-    for (const Output& o : *outputs_) {
+    for (const AccumulatorOutput& o : *outputs_) {
       auto state = o.accumulator.NewState(g.key, ctx_->collator_ptr(), ctx_->let);
       if (!state.ok()) return state.status();
       g.states.push_back(*std::move(state));
@@ -294,13 +289,13 @@ class GroupStage final : public Stage {
 
   StagePtr input_;
   const GroupId* id_;
-  const std::vector<Output>* outputs_;
+  const std::vector<AccumulatorOutput>* outputs_;
   ExecContext* ctx_;
   // The key's and the accumulators' field paths, read from the BSON in one pass (null:
   // evaluate the expression).
-  static std::vector<const std::vector<std::string>*> FieldPaths(const GroupId& id, const std::vector<Output>& outputs) {
+  static std::vector<const std::vector<std::string>*> FieldPaths(const GroupId& id, const std::vector<AccumulatorOutput>& outputs) {
     std::vector<const std::vector<std::string>*> paths{id.single ? CurrentFieldPath(*id.single) : nullptr};
-    for (const Output& o : outputs) paths.push_back(CurrentFieldPath(o.accumulator.argument()));
+    for (const AccumulatorOutput& o : outputs) paths.push_back(CurrentFieldPath(o.accumulator.argument()));
     return paths;
   }
   FieldReader reader_;
@@ -321,14 +316,14 @@ class GroupStage final : public Stage {
 
 class GroupSpec final : public StageSpec {
  public:
-  GroupSpec(GroupId id, std::vector<Output> outputs) : id_(std::move(id)), outputs_(std::move(outputs)) {}
+  GroupSpec(GroupId id, std::vector<AccumulatorOutput> outputs) : id_(std::move(id)), outputs_(std::move(outputs)) {}
   absl::StatusOr<StagePtr> Open(StagePtr input, ExecContext* ctx) const override {
     return StagePtr(std::make_unique<GroupStage>(std::move(input), &id_, &outputs_, ctx));
   }
 
  private:
   GroupId id_;
-  std::vector<Output> outputs_;
+  std::vector<AccumulatorOutput> outputs_;
 };
 
 bool IsOperatorObject(const Value& v) {
@@ -341,7 +336,7 @@ absl::StatusOr<std::shared_ptr<GroupSpec>> MakeGroup(const Document& spec, const
   ParseContext context = options.ExpressionContext();
   GroupId id;
   bool have_id = false;
-  std::vector<Output> outputs;
+  std::vector<AccumulatorOutput> outputs;
   for (const auto& [name, v] : spec) {
     if (name == "_id") {
       have_id = true;
@@ -377,7 +372,7 @@ absl::StatusOr<std::shared_ptr<GroupSpec>> MakeGroup(const Document& spec, const
     const auto& [op, arg] = *v.AsDocument().begin();
     auto acc = AccumulatorSpec::Parse(op, arg, context);
     if (!acc.ok()) return acc.status();
-    outputs.push_back(Output{name, *std::move(acc)});
+    outputs.push_back(AccumulatorOutput{name, *std::move(acc)});
   }
   if (!have_id) return MongoError(15955, "a group specification must include an _id");
   return std::make_shared<GroupSpec>(std::move(id), std::move(outputs));
