@@ -8,7 +8,9 @@
 #  3. builds everything with clang, AddressSanitizer and UndefinedBehaviorSanitizer into
 #     ./build-asan and, once the container test is done, runs the whole suite there (unit,
 #     end-to-end, conformance, reflection, load, crash torture), then every fuzz target
-#     for 20 s (scripts/sanitize.sh).
+#     for 20 s (scripts/sanitize.sh);
+#  4. builds the service layer's tests with ThreadSanitizer and runs them (the concurrency
+#     tests among them: scripts/tsan.sh).
 # Each test runs once, on the build where it finds the most: behaviour and memory errors
 # on the sanitized one, packaging on the one that is shipped. `scripts/build.sh` and
 # `ctest` in ./build run the unsanitized suite as well (developers' loop). Every build is
@@ -28,6 +30,8 @@ cmake --build build -j"$(nproc)" --target micromongo-server micromongo micromong
 (cd build && ctest --output-on-failure --timeout 600 -R '^install_test$')
 
 ./scripts/sanitize.sh --build-only
+# ThreadSanitizer on the concurrency tests (the service layer's tests only: a small build).
+./scripts/tsan.sh
 # The sanitized suite has timing-sensitive tests (crash torture, cursor timeouts): it
 # runs once the container test no longer competes for the cores.
 container_rc=0

@@ -2,8 +2,8 @@
 # The ThreadSanitizer run: builds the service layer's tests with clang and
 # -fsanitize=thread into build-tsan and runs them: the concurrency tests (writers, readers,
 # index builds and drops at once on one collection; validate under concurrent writes), and
-# the rest of service_test. Not part of the test command (a third full build would not
-# fit its time budget); run it when touching locking or shared state:
+# the rest of service_test. The test command runs it once; run it more when touching
+# locking or shared state:
 #   scripts/tsan.sh [--repeat N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,6 @@ CXX=clang++ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMICROMONGO_SANITIZE=thread > /dev/null
 cmake --build build-tsan -j"$(nproc)" --target service_test
 # RocksDB and gRPC come from Debian, uninstrumented: their internal synchronization is
-# invisible to TSan, so races are only reported on our own memory.
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+# invisible to TSan, so races with a frame inside them are suppressed (scripts/tsan.supp).
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp"
 build-tsan/server/service/service_test --gtest_repeat="$repeat" --gtest_brief=1

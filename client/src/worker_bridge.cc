@@ -1,8 +1,10 @@
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/support/client_interceptor.h>
 
 #include "bridge_impl.h"
@@ -82,6 +84,14 @@ std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(const ConnectOptions& o
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                            const ConnectOptions& options) {
+  // Debian builds Abseil without NDEBUG, which turns on the deadlock detector of every
+  // absl::Mutex, gRPC's included: a lock-order graph updated on each lock, a cost on every
+  // call (the worker turns it off too). Abseil's release builds have it off; this makes the
+  // client's process match them, once, at its first channel.
+  static std::once_flag deadlock_detection_off;
+  std::call_once(deadlock_detection_off, [] {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  });
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
@@ -91,6 +101,8 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // Every bridge gets its own connection, even to the same address.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // Channelz keeps per-call statistics that nothing here reads.
+  args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
   std::shared_ptr<grpc::ChannelCredentials> credentials = CredentialsFor(options, &args);
   if (options.auth_token.empty()) return grpc::CreateCustomChannel(address, credentials, args);
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;

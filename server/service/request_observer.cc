@@ -21,17 +21,21 @@ using grpc::experimental::InterceptionHookPoints;
 std::atomic<int64_t> slow_ms{100};
 
 // The request's Doc field `name` as JSON (empty if absent).
-std::string DocFieldJson(const google::protobuf::Message& m, const char* name) {
+// The Doc field `name` of `m`, or null.
+const v1::Doc* DocField(const google::protobuf::Message& m, const char* name) {
   const google::protobuf::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
   if (f == nullptr || f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
       f->is_repeated() || !m.GetReflection()->HasField(m, f)) {
-    return "";
+    return nullptr;
   }
-  const auto* doc = dynamic_cast<const v1::Doc*>(&m.GetReflection()->GetMessage(m, f));
-  if (doc == nullptr) return "";
-  if (doc->kind_case() == v1::Doc::kJson) return doc->json();
-  if (doc->kind_case() == v1::Doc::kBson && bson::Validate(doc->bson()).ok()) {
-    return bson::BsonToJson(doc->bson());
+  return dynamic_cast<const v1::Doc*>(&m.GetReflection()->GetMessage(m, f));
+}
+
+// A filter as JSON for the slow-query log ("" if it has none or is not valid BSON).
+std::string DocJson(const v1::Doc& doc) {
+  if (doc.kind_case() == v1::Doc::kJson) return doc.json();
+  if (doc.kind_case() == v1::Doc::kBson && bson::Validate(doc.bson()).ok()) {
+    return bson::BsonToJson(doc.bson());
   }
   return "";
 }
@@ -82,7 +86,9 @@ class RequestObserver : public grpc::experimental::Interceptor {
       ns_ = StringField(request, "database");
       std::string coll = StringField(request, "collection");
       if (!coll.empty()) ns_ += "." + coll;
-      filter_ = DocFieldJson(request, "filter");
+      // A copy of the filter as it came: it becomes JSON only if the request is slow (the
+      // request itself is gone by then).
+      if (const v1::Doc* filter = DocField(request, "filter")) filter_ = *filter;
     }
     if (name_ == "Insert" && method_.find("DataService") != std::string_view::npos) {
       c.insert.fetch_add(static_cast<const v1::InsertRequest&>(request).documents_size(),
@@ -117,8 +123,8 @@ class RequestObserver : public grpc::experimental::Interceptor {
     attr.AppendString("type", "command");
     if (!ns_.empty()) attr.AppendString("ns", ns_);
     attr.AppendString("command", std::string(name_));
-    if (!filter_.empty()) {
-      auto bytes = bson::JsonToBson(filter_);
+    if (std::string json = DocJson(filter_); !json.empty()) {
+      auto bytes = bson::JsonToBson(json);
       if (bytes.ok()) attr.AppendDocument("filter", bson::DocView(*bytes));
     }
     if (!op_->plan_summary.empty()) attr.AppendString("planSummary", op_->plan_summary);
@@ -142,7 +148,7 @@ class RequestObserver : public grpc::experimental::Interceptor {
   bool streaming_ = false;
   bool received_ = false;
   std::string ns_;
-  std::string filter_;
+  v1::Doc filter_;
   std::shared_ptr<OpDebug> op_ = std::make_shared<OpDebug>();
 };
 
