@@ -92,7 +92,8 @@ absl::StatusOr<std::string> RunPipeline(const std::map<std::string, const char*>
   ctx.collection = "c";
   ctx.allow_disk_use = allow_disk_use;
   ctx.memory_limit = ctx.group_memory_limit = memory_limit;
-  ctx.temp_dir = ::testing::TempDir() + "/mm-spill";
+  // Spill files are unlinked as soon as they are made: nothing is left in the directory.
+  ctx.temp_dir = ::testing::TempDir();
   auto top = p->OpenOnCollection("test", "c", &ctx);
   if (!top.ok()) return top.status();
   auto out = Drain(top->get());
