@@ -20,7 +20,6 @@ using grpc::experimental::InterceptionHookPoints;
 
 std::atomic<int64_t> slow_ms{100};
 
-// The request's Doc field `name` as JSON (empty if absent).
 // The Doc field `name` of `m`, or null.
 const v1::Doc* DocField(const google::protobuf::Message& m, const char* name) {
   const google::protobuf::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
