@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -113,6 +114,14 @@ int RunServer(const ServerOptions& options) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
   // Channelz keeps per-call statistics that nothing here reads.
   builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);
+  // The synchronous server runs each request on a thread of a pool that grows while every
+  // thread is busy and, by default, shrinks back to 2 idle threads at once: with more
+  // concurrent requests than that, threads were created and destroyed per request (clone
+  // and exit showed in profiles). Keeping a few more idle threads costs ~8 KiB of touched
+  // stack each and cut the worker's CPU per request by ~13% with 8 concurrent clients.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+      std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency())));
   if (options.max_concurrent_requests > 0 || options.max_transport_memory_bytes > 0) {
     grpc::ResourceQuota quota("micromongo-server");
     // The synchronous server keeps a few polling threads besides those running requests.
