@@ -1,254 +1,30 @@
-#include <sys/resource.h>
-#include <unistd.h>
+// The AdminService's gRPC methods: the operations of admin_operations.h, plus the two
+// that only this transport offers (a streamed backup, a shutdown request).
 
-#include <cstdio>
-#include <utility>
-
-#include "absl/strings/str_cat.h"
 #include "document/builder.h"
-#include "document/status.h"
-#include "service/collection_options.h"
-#include "service/indexes.h"
-#include "service/request_observer.h"
-#include "util/log.h"
+#include "service/grpc_status.h"
 #include "service/services.h"
-#include "service/views.h"
-#include "service/wire.h"
-#include "storage/namespace.h"
+#include "util/log.h"
 
 namespace micromongo::service {
-namespace {
 
-// The name of a collection being created or modified, and for a view that its
-// definition closes no cycle.
-absl::Status CheckTarget(storage::Engine* engine, const std::string& db, const std::string& coll,
-                         const v1::CollectionOptions& options) {
-  if (auto s = storage::ValidateCollectionName(db, coll); !s.ok()) return s;
-  if (options.view_on().empty()) return absl::OkStatus();
-  return CheckViewCycle(engine, db, coll, options.view_on());
-}
+#define MM_ADMIN_UNARY(Method, Request, Reply)                                          \
+  grpc::Status AdminServiceImpl::Method(grpc::ServerContext*, const v1::Request* req,    \
+                                        v1::Reply* reply) {                             \
+    return ToGrpc(ops_.Method(req, reply));                                             \
+  }
 
-}  // namespace
+MM_ADMIN_UNARY(ListDatabases, Empty, ListDatabasesReply)
+MM_ADMIN_UNARY(DropDatabase, DatabaseRequest, DropReply)
+MM_ADMIN_UNARY(ListCollections, DatabaseRequest, ListCollectionsReply)
+MM_ADMIN_UNARY(CreateCollection, CreateCollectionRequest, Empty)
+MM_ADMIN_UNARY(ModifyCollection, ModifyCollectionRequest, Empty)
+MM_ADMIN_UNARY(DropCollection, CollectionRequest, DropReply)
+MM_ADMIN_UNARY(RenameCollection, RenameCollectionRequest, Empty)
+MM_ADMIN_UNARY(ServerStatus, ServerStatusRequest, ServerStatusReply)
+#undef MM_ADMIN_UNARY
 
 grpc::Status AdminServiceImpl::Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*) {
-  return grpc::Status::OK;
-}
-
-grpc::Status AdminServiceImpl::ListDatabases(grpc::ServerContext*, const v1::Empty*,
-                                             v1::ListDatabasesReply* reply) {
-  for (const std::string& name : engine_->DatabaseNames()) reply->add_names(name);
-  return grpc::Status::OK;
-}
-
-grpc::Status AdminServiceImpl::DropDatabase(grpc::ServerContext*, const v1::DatabaseRequest* req,
-                                            v1::DropReply* reply) {
-  auto dropped = engine_->DropDatabase(req->database());
-  if (!dropped.ok()) return ToGrpc(dropped.status());
-  reply->set_dropped(*dropped);
-  return grpc::Status::OK;
-}
-
-grpc::Status AdminServiceImpl::ListCollections(grpc::ServerContext*,
-                                               const v1::DatabaseRequest* req,
-                                               v1::ListCollectionsReply* reply) {
-  auto db = engine_->GetDatabase(req->database(), /*create=*/false);
-  if (!db.ok()) return ToGrpc(db.status());
-  if (*db == nullptr) return grpc::Status::OK;
-  for (const std::string& name : (*db)->CollectionNames()) {
-    std::shared_ptr<storage::Collection> coll = (*db)->FindCollection(name);
-    if (coll == nullptr) continue;  // dropped meanwhile
-    reply->add_names(name);
-    bson::Builder doc;
-    doc.AppendString("name", name);
-    doc.AppendString("type", coll->is_view() ? "view" : "collection");
-    doc.AppendDocument("options", coll->options());
-    SetDoc(reply->add_collections(), std::move(doc).Finish(), req->json());
-  }
-  return grpc::Status::OK;
-}
-
-grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*,
-                                                const v1::CreateCollectionRequest* req,
-                                                v1::Empty*) {
-  if (auto s = CheckTarget(engine_, req->database(), req->collection(), req->options()); !s.ok()) {
-    return ToGrpc(s);
-  }
-  auto options = BuildCollectionOptions(req->database(), req->options(), nullptr);
-  if (!options.ok()) return ToGrpc(options.status());
-  auto db = engine_->GetDatabase(req->database(), /*create=*/true);
-  if (!db.ok()) return ToGrpc(db.status());
-  return ToGrpc((*db)->CreateCollection(req->collection(), *options));
-}
-
-grpc::Status AdminServiceImpl::ModifyCollection(grpc::ServerContext*,
-                                                const v1::ModifyCollectionRequest* req,
-                                                v1::Empty*) {
-  if (req->has_index()) {
-    auto change = DocToBson(req->index());
-    if (!change.ok()) return ToGrpc(change.status());
-    return ToGrpc(ModifyIndex(engine_, req->database(), req->collection(), bson::DocView(*change)));
-  }
-  if (auto s = CheckTarget(engine_, req->database(), req->collection(), req->options()); !s.ok()) {
-    return ToGrpc(s);
-  }
-  auto db = engine_->GetDatabase(req->database(), /*create=*/false);
-  if (!db.ok()) return ToGrpc(db.status());
-  if (*db == nullptr) {
-    return ToGrpc(MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", req->database(), ".",
-                                                        req->collection())));
-  }
-  return ToGrpc((*db)->ChangeCollectionOptions(
-      req->collection(), [&](bson::DocView current) {
-        return BuildCollectionOptions(req->database(), req->options(), &current);
-      }));
-}
-
-grpc::Status AdminServiceImpl::DropCollection(grpc::ServerContext*,
-                                              const v1::CollectionRequest* req,
-                                              v1::DropReply* reply) {
-  if (auto s = storage::ValidateCollectionName(req->database(), req->collection()); !s.ok()) {
-    return ToGrpc(s);
-  }
-  auto db = engine_->GetDatabase(req->database(), /*create=*/false);
-  if (!db.ok()) return ToGrpc(db.status());
-  if (*db == nullptr) return grpc::Status::OK;
-  auto dropped = (*db)->DropCollection(req->collection());
-  if (!dropped.ok()) return ToGrpc(dropped.status());
-  reply->set_dropped(*dropped);
-  return grpc::Status::OK;
-}
-
-grpc::Status AdminServiceImpl::RenameCollection(grpc::ServerContext*,
-                                                const v1::RenameCollectionRequest* req,
-                                                v1::Empty*) {
-  for (const std::string& name : {req->from(), req->to()}) {
-    if (auto s = storage::ValidateCollectionName(req->database(), name); !s.ok()) return ToGrpc(s);
-  }
-  auto db = engine_->GetDatabase(req->database(), /*create=*/false);
-  if (!db.ok()) return ToGrpc(db.status());
-  if (*db == nullptr) {
-    return ToGrpc(MongoError(kNamespaceNotFound, StrCat("source namespace ", req->database(), ".",
-                                                        req->from(), " does not exist")));
-  }
-  return ToGrpc((*db)->RenameCollection(req->from(), req->to(), req->drop_target()));
-}
-
-namespace {
-
-// Resident and virtual memory in MiB, from /proc/self/statm.
-std::pair<int64_t, int64_t> MemoryMiB() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  long long pages = 0, resident = 0;
-  if (f != nullptr) {
-    if (std::fscanf(f, "%lld %lld", &pages, &resident) != 2) pages = resident = 0;
-    std::fclose(f);
-  }
-  int64_t page = sysconf(_SC_PAGESIZE);
-  return {resident * page >> 20, pages * page >> 20};
-}
-
-std::string StatusDocument(storage::Engine* engine, CursorManager* cursors,
-                           std::chrono::steady_clock::time_point start) {
-  const RequestCounters& c = GlobalRequestCounters();
-  auto uptime = std::chrono::steady_clock::now() - start;
-  int64_t uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(uptime).count();
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
-  bson::Builder b;
-  b.AppendString("host", host);
-  b.AppendString("version", MICROMONGO_VERSION);
-  b.AppendString("process", "micromongo-server");
-  b.AppendInt64("pid", getpid());
-  b.AppendDouble("uptime", static_cast<double>(uptime_ms) / 1000.0);
-  b.AppendInt64("uptimeMillis", uptime_ms);
-  b.AppendInt64("uptimeEstimate", uptime_ms / 1000);
-  b.AppendValue("localTime", Value(DateTime{std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch()).count()}));
-  auto sub = [&](const char* name, auto fill) {
-    auto at = b.StartDocument(name);
-    fill();
-    b.End(at);
-  };
-  sub("connections", [&] { b.AppendInt64("active", c.in_flight.load()); });
-  sub("network", [&] { b.AppendInt64("numRequests", c.total.load()); });
-  sub("opcounters", [&] {
-    b.AppendInt64("insert", c.insert.load());
-    b.AppendInt64("query", c.query.load());
-    b.AppendInt64("update", c.update.load());
-    b.AppendInt64("delete", c.remove.load());
-    b.AppendInt64("getmore", c.getmore.load());
-    b.AppendInt64("command", c.command.load());
-  });
-  // Named copies: C++20 lambdas cannot capture structured bindings (clang enforces it).
-  auto memory = MemoryMiB();
-  int64_t resident = memory.first, virt = memory.second;
-  sub("mem", [&] {
-    b.AppendInt32("bits", 64);
-    b.AppendInt64("resident", resident);
-    b.AppendInt64("virtual", virt);
-    b.AppendBool("supported", true);
-  });
-  sub("metrics", [&] {
-    sub("cursor", [&] { sub("open", [&] { b.AppendInt64("total", static_cast<int64_t>(cursors->size())); }); });
-    b.AppendInt64("slowOperations", c.slow.load());
-  });
-  sub("storageEngine", [&] {
-    b.AppendString("name", "rocksdb");
-    b.AppendBool("persistent", true);
-  });
-  sub("micromongo", [&] {
-    b.AppendString("dataDir", engine->data_dir());
-    b.AppendInt64("diskBytes", static_cast<int64_t>(engine->DiskBytes()));
-    sub("databases", [&] {
-      for (const std::string& name : engine->DatabaseNames()) {
-        auto db = engine->GetDatabase(name, /*create=*/false);
-        if (!db.ok() || *db == nullptr) continue;
-        int64_t collections = 0, views = 0, objects = 0, indexes = 0;
-        uint64_t data = 0, index_bytes = 0;
-        for (const std::string& coll_name : (*db)->CollectionNames()) {
-          std::shared_ptr<storage::Collection> coll = (*db)->FindCollection(coll_name);
-          if (coll == nullptr) continue;
-          if (coll->is_view()) {
-            ++views;
-            continue;
-          }
-          ++collections;
-          objects += coll->count();
-          indexes += 1 + static_cast<int64_t>(coll->indexes().size());
-          data += (*db)->RecordBytes(*coll);
-          index_bytes += (*db)->IndexBytes(*coll);
-        }
-        sub(name.c_str(), [&] {
-          b.AppendInt64("collections", collections);
-          b.AppendInt64("views", views);
-          b.AppendInt64("objects", objects);
-          b.AppendInt64("dataSize", static_cast<int64_t>(data));
-          b.AppendInt64("storageSize", static_cast<int64_t>((*db)->DiskBytes()));
-          b.AppendInt64("indexes", indexes);
-          b.AppendInt64("indexSize", static_cast<int64_t>(index_bytes));
-        });
-      }
-    });
-  });
-  return std::move(b).Finish();
-}
-
-}  // namespace
-
-grpc::Status AdminServiceImpl::ServerStatus(grpc::ServerContext*, const v1::ServerStatusRequest* req,
-                                            v1::ServerStatusReply* reply) {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  reply->set_pid(getpid());
-  reply->set_version(MICROMONGO_VERSION);
-  reply->set_uptime_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - start_)
-                           .count());
-  reply->set_data_dir(engine_->data_dir());
-  reply->set_peak_rss_bytes(static_cast<int64_t>(usage.ru_maxrss) * 1024);
-  reply->set_open_cursors(static_cast<int64_t>(cursors_->size()));
-  reply->set_disk_bytes(static_cast<int64_t>(engine_->DiskBytes()));
-  SetDoc(reply->mutable_status(), StatusDocument(engine_, cursors_, start_), req->json());
   return grpc::Status::OK;
 }
 
@@ -256,7 +32,7 @@ grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*, const v1::BackupRequ
                                       grpc::ServerWriter<v1::BackupProgress>* writer) {
   Log(LogSeverity::kInfo, LogComponent::kStorage, "Backup: started", Attrs({{"directory", req->directory()}}));
   v1::BackupProgress last;
-  absl::Status s = engine_->Backup(req->directory(), [&](const storage::Engine::BackupProgress& p) {
+  absl::Status s = ops_.engine()->Backup(req->directory(), [&](const storage::Engine::BackupProgress& p) {
     last.set_database(p.database);
     last.set_databases_done(p.databases_done);
     last.set_databases_total(p.databases_total);

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "document/status.h"
-#include "service/wire.h"
+#include "service/grpc_status.h"
 
 namespace micromongo::service {
 namespace {
@@ -17,7 +17,7 @@ class BadRequestInterceptor : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
-      // Every status a handler returns carries an ErrorInfo (wire.h's ToGrpc); an INTERNAL
+      // Every status a handler returns carries an ErrorInfo (grpc_status.h); an INTERNAL
       // one without details is gRPC's own "could not deserialize the request".
       if (status.error_code() == grpc::StatusCode::INTERNAL && status.error_details().empty()) {
         methods->ModifySendStatus(ToGrpc(MongoError(

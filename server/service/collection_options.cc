@@ -8,7 +8,7 @@
 #include "document/status.h"
 #include "pipeline/pipeline.h"
 #include "query/matcher.h"
-#include "service/wire.h"
+#include "service/proto_docs.h"
 #include "storage/namespace.h"
 
 namespace micromongo::service {

@@ -6,6 +6,7 @@
 #include "document/builder.h"
 #include "document/status.h"
 #include "query/sort.h"
+#include "service/grpc_status.h"
 #include "service/crud.h"
 #include "service/explain.h"
 #include "service/request_parsing.h"

@@ -153,11 +153,6 @@ class RequestObserver : public grpc::experimental::Interceptor {
 
 }  // namespace
 
-RequestCounters& GlobalRequestCounters() {
-  static RequestCounters counters;
-  return counters;
-}
-
 void SetSlowOpThreshold(std::chrono::milliseconds threshold) {
   slow_ms.store(threshold.count(), std::memory_order_relaxed);
 }

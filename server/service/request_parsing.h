@@ -16,7 +16,7 @@
 #include "query/matcher.h"
 #include "service/aggregation.h"
 #include "service/query_planning.h"
-#include "service/wire.h"
+#include "service/proto_docs.h"
 #include "storage/engine.h"
 #include "update/update.h"
 #include "util/deadline.h"
@@ -29,15 +29,15 @@ bool WantsJson(const Docs&... docs) {
   return ((docs.kind_case() != v1::Doc::kBson) && ...);
 }
 
-#define MM_ASSIGN_OR_RETURN_GRPC(lhs, expr) \
-  auto lhs##_or = (expr);                   \
-  if (!lhs##_or.ok()) return ToGrpc(lhs##_or.status()); \
+#define MM_ASSIGN_OR_RETURN_STATUS(lhs, expr) \
+  auto lhs##_or = (expr);                     \
+  if (!lhs##_or.ok()) return lhs##_or.status(); \
   auto lhs = *std::move(lhs##_or)
 
-#define MM_CHECK_HINT(msg)                                                            \
+#define MM_CHECK_HINT_STATUS(msg)                                                       \
   if (auto hint_status = CheckHint(msg, engine_, req->database(), req->collection());   \
       !hint_status.ok())                                                                  \
-  return ToGrpc(hint_status)
+  return hint_status
 
 // A request's collation option (unset: none, binary comparison).
 absl::StatusOr<std::shared_ptr<const bson::Collator>> ParseCollation(const v1::Doc& doc);

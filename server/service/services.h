@@ -2,13 +2,16 @@
 
 // The gRPC services of the worker: DataService (CRUD and cursors) and AdminService
 // (databases, collections, status, shutdown). Both are thread-safe; the gRPC sync server
-// calls them from its thread pool.
+// calls them from its thread pool. Their unary methods adapt DataOperations and
+// AdminOperations, which the MongoDB wire protocol runs too.
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 
 #include "micromongo/v1/micromongo.grpc.pb.h"
+#include "service/admin_operations.h"
+#include "service/data_operations.h"
 #include "service/cursor_manager.h"
 #include "storage/engine.h"
 
@@ -17,7 +20,7 @@ namespace micromongo::service {
 class DataServiceImpl final : public v1::DataService::Service {
  public:
   DataServiceImpl(storage::Engine* engine, CursorManager* cursors)
-      : engine_(engine), cursors_(cursors) {}
+      : engine_(engine), cursors_(cursors), ops_(engine, cursors) {}
 
   grpc::Status Insert(grpc::ServerContext*, const v1::InsertRequest*, v1::InsertReply*) override;
   grpc::Status Find(grpc::ServerContext*, const v1::FindRequest*, v1::CursorReply*) override;
@@ -52,16 +55,14 @@ class DataServiceImpl final : public v1::DataService::Service {
  private:
   storage::Engine* engine_;
   CursorManager* cursors_;
+  DataOperations ops_;
 };
 
 class AdminServiceImpl final : public v1::AdminService::Service {
  public:
   AdminServiceImpl(storage::Engine* engine, CursorManager* cursors,
                    std::function<void()> request_shutdown)
-      : engine_(engine),
-        cursors_(cursors),
-        request_shutdown_(std::move(request_shutdown)),
-        start_(std::chrono::steady_clock::now()) {}
+      : ops_(engine, cursors), request_shutdown_(std::move(request_shutdown)) {}
 
   grpc::Status Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*) override;
   grpc::Status ListDatabases(grpc::ServerContext*, const v1::Empty*,
@@ -85,10 +86,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   grpc::Status Shutdown(grpc::ServerContext*, const v1::Empty*, v1::Empty*) override;
 
  private:
-  storage::Engine* engine_;
-  CursorManager* cursors_;
+  AdminOperations ops_;
   std::function<void()> request_shutdown_;
-  std::chrono::steady_clock::time_point start_;
 };
 
 }  // namespace micromongo::service

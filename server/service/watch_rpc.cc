@@ -6,6 +6,7 @@
 #include "changes/change_stream.h"
 #include "document/builder.h"
 #include "document/status.h"
+#include "service/grpc_status.h"
 #include "service/request_parsing.h"
 #include "service/services.h"
 #include "storage/namespace.h"

@@ -1,4 +1,4 @@
-#include "service/wire.h"
+#include "service/proto_docs.h"
 
 #include "document/bson_view.h"
 #include "document/json.h"
@@ -44,15 +44,6 @@ void FillErrorInfo(const absl::Status& status, int index, v1::ErrorInfo* info) {
   info->set_message(std::string(status.message()));
   info->set_index(index);
   info->set_details(ErrorDetailsOf(status));
-}
-
-grpc::Status ToGrpc(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  v1::ErrorInfo info;
-  FillErrorInfo(status, 0, &info);
-  std::string message = StrCat("[", info.code(), " ", info.code_name(), "] ", info.message());
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
-                      info.SerializeAsString());
 }
 
 }  // namespace micromongo::service

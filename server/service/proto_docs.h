@@ -1,9 +1,8 @@
 #pragma once
 
-// Conversions between the wire types (micromongo.v1.Doc, grpc::Status) and the server's
-// BSON bytes and absl::Status.
-
-#include <grpcpp/support/status.h>
+// Conversions between the service messages' documents and errors (micromongo.v1.Doc,
+// v1.ErrorInfo) and the server's BSON bytes and absl::Status. No gRPC: the operations
+// behind both transports use these.
 
 #include <string>
 
@@ -18,10 +17,6 @@ absl::StatusOr<std::string> DocToBson(const v1::Doc& doc);
 
 // Fills `out` with `bson`, as relaxed Extended JSON when `json`.
 void SetDoc(v1::Doc* out, std::string bson, bool json);
-
-// gRPC status for an absl status: canonical code kept, message prefixed with
-// "[<code> <CodeName>] ", an ErrorInfo in the binary details.
-grpc::Status ToGrpc(const absl::Status& status);
 
 void FillErrorInfo(const absl::Status& status, int index, v1::ErrorInfo* info);
 

@@ -1,0 +1,17 @@
+#include "service/grpc_status.h"
+
+#include "document/status.h"
+#include "service/proto_docs.h"
+
+namespace micromongo::service {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  v1::ErrorInfo info;
+  FillErrorInfo(status, 0, &info);
+  std::string message = StrCat("[", info.code(), " ", info.code_name(), "] ", info.message());
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
+                      info.SerializeAsString());
+}
+
+}  // namespace micromongo::service
