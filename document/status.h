@@ -77,6 +77,10 @@ enum ErrorCode : int {
   kResumeOptionsConflict = 40674,
   kDataCorruptionDetected = 301,
   kOutOfDiskSpace = 14031,
+  kProtocolError = 17,
+  kCommandNotFound = 59,
+  kUnsupportedOpQueryCommand = 352,
+  kUnknownBsonField = 40415,  // IDL: a command field MongoDB does not know (Location40415)
 };
 
 // MongoDB's name of `code` ("DuplicateKey"), or "Location<code>" for codes that MongoDB

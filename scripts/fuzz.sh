@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(bson json filter update projection pipeline keystring collation grpc)
+[ ${#targets[@]} -gt 0 ] || targets=(bson json filter update projection pipeline keystring collation grpc wire)
 fuzz_dir=$build/tests/fuzz
 [ -x "$fuzz_dir/bson_fuzz" ] || { echo "fuzz.sh: no fuzz targets in $fuzz_dir (run scripts/sanitize.sh --build-only)" >&2; exit 2; }
 work=$build/fuzz

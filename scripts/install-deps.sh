@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages micro-mongo builds and tests with. Idempotent: packages
-# already present are skipped, and apt-get runs only when something is missing.
+# Installs the Debian 12 packages micro-mongo builds and tests with, and the test clients
+# from npm. Idempotent: what is already present is skipped, and apt-get and npm run only
+# when something is missing.
 #
 #   install-deps.sh            everything: build, tests, container tools (podman, ...)
 #   install-deps.sh --build    only what building the server and client library needs
@@ -50,13 +51,26 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -q
-"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The test clients from npm, at the versions package-lock.json pins: MongoDB's Node.js
+# driver for the wire protocol tests (tests/wire/node). It needs Node.js 20.19 or newer
+# (the machine's; Debian 12's own nodejs is 18).
+if [ "${1:-}" != "--build" ]; then
+  node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/wire/node"
+  if [ ! -d "$node_dir/node_modules/mongodb" ]; then
+    if ! command -v npm > /dev/null; then
+      echo "install-deps: npm is missing: install Node.js 20.19+ and npm" >&2
+      exit 1
+    fi
+    echo "install-deps: npm ci in tests/wire/node"
+    npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error
+  fi
+fi

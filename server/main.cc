@@ -24,6 +24,11 @@ void Usage() {
                "       micromongo-server --health-check ADDR [--auth-token-file FILE]\n"
                "  --listen ADDR    unix:/path/to.sock or host:port (repeatable;\n"
                "                   default 127.0.0.1:50051)\n"
+               "  --mongodb-listen ADDR  also speak MongoDB's wire protocol (mongosh, the\n"
+               "                   drivers) on unix:/path/to.sock or host:port (repeatable;\n"
+               "                   loopback only unless --insecure; no TLS or auth there yet)\n"
+               "  --mongodb-max-connections N  wire protocol connections open at once\n"
+               "                   (default 1000)\n"
                "  --data-dir DIR   data root, one directory per database\n"
                "                   (default ./micromongo-data)\n"
                "  --sync           fsync the write-ahead log on every commit\n"
@@ -98,6 +103,8 @@ int main(int argc, char** argv) {
       health_check = value;
     } else if (take("listen")) {
       options.listen.push_back(value);
+    } else if (take("mongodb-listen")) {
+      options.mongodb_listen.push_back(value);
     } else if (take("data-dir")) {
       options.data_dir = value;
     } else if (take("watch-fd")) {
@@ -176,6 +183,14 @@ int main(int argc, char** argv) {
       }
       options.security.exempt_health = value == "health" || value == "both";
       options.security.exempt_reflection = value == "reflection" || value == "both";
+    } else if (take("mongodb-max-connections")) {
+      char* end = nullptr;
+      long n = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || n <= 0 || n > (1 << 20)) {
+        std::fprintf(stderr, "micromongo-server: --mongodb-max-connections needs a positive number\n");
+        return 2;
+      }
+      options.mongodb_max_connections = static_cast<int>(n);
     } else if (take("max-message-bytes") || take("max-concurrent-streams") ||
                take("max-concurrent-requests") || take("max-transport-memory-bytes")) {
       char* end = nullptr;

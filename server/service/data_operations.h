@@ -37,6 +37,8 @@ class DataOperations {
   absl::Status ListIndexes(const v1::ListIndexesRequest* req, v1::ListIndexesReply* reply);
   absl::Status DropIndex(const v1::DropIndexRequest* req, v1::Empty* reply);
   absl::Status Validate(const v1::ValidateRequest* req, v1::ValidateReply* reply);
+  // In explain_operation.cc.
+  absl::Status Explain(const v1::ExplainRequest* req, v1::ExplainReply* reply);
 
   storage::Engine* engine() const { return engine_; }
   CursorManager* cursors() const { return cursors_; }

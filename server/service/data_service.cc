@@ -1,5 +1,5 @@
 // The DataService's gRPC methods: each unary one runs the operation of data_operations.h
-// (Explain and Watch are in explain_rpc.cc and watch_rpc.cc).
+// (Watch, a stream, is in watch_rpc.cc).
 
 #include "service/grpc_status.h"
 #include "service/services.h"
@@ -28,6 +28,7 @@ MM_DATA_UNARY(CreateIndexes, CreateIndexesRequest, CreateIndexesReply)
 MM_DATA_UNARY(ListIndexes, ListIndexesRequest, ListIndexesReply)
 MM_DATA_UNARY(DropIndex, DropIndexRequest, Empty)
 MM_DATA_UNARY(Validate, ValidateRequest, ValidateReply)
+MM_DATA_UNARY(Explain, ExplainRequest, ExplainReply)
 #undef MM_DATA_UNARY
 
 }  // namespace micromongo::service

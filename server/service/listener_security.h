@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "util/address.h"
 
 namespace grpc {
 class ServerCredentials;
@@ -36,11 +37,6 @@ struct SecurityOptions {
   bool exempt_reflection = false;
 };
 
-// "unix:/path" and "unix-abstract:name" listeners.
-bool IsUnixAddress(std::string_view listen);
-// A TCP listener bound to a loopback address: 127.0.0.0/8, ::1, or "localhost".
-// Wildcards (0.0.0.0, [::], an empty host) and every other name are not.
-bool IsLoopbackAddress(std::string_view listen);
 
 // Compares in time that depends only on the lengths, not on where the inputs differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

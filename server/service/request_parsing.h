@@ -1,7 +1,7 @@
 #pragma once
 
 // Parsing of the DataService's request fields into the server's types, shared by the
-// service's handlers (data_service.cc, explain_rpc.cc): filters with let and collation,
+// operations (data_operations.cc, explain_operation.cc): filters with let and collation,
 // hints, updates, and the reads of views.
 
 #include <memory>

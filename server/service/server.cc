@@ -26,6 +26,7 @@
 #include "service/services.h"
 #include "service/ttl_monitor.h"
 #include "service/pipeline_access.h"
+#include "wire/listener.h"
 #include "storage/engine.h"
 
 namespace micromongo::service {
@@ -104,6 +105,23 @@ int RunServer(const ServerOptions& options) {
         Attrs({{"error", std::string(credentials.status().message())}}));
     return 1;
   }
+  // The MongoDB wire protocol runs the same operations as the gRPC services.
+  DataOperations wire_data(engine->get(), &cursors);
+  AdminOperations wire_admin(engine->get(), &cursors);
+  wire::CommandRunner wire_runner(&wire_data, &wire_admin);
+  std::unique_ptr<wire::Listener> wire_listener;
+  if (!options.mongodb_listen.empty()) {
+    auto started = wire::Listener::Start({.addresses = options.mongodb_listen,
+                                          .insecure = options.security.insecure,
+                                          .max_connections = options.mongodb_max_connections},
+                                         &wire_runner);
+    if (!started.ok()) {
+      Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen",
+          Attrs({{"protocol", "mongodb"}, {"error", std::string(started.status().message())}}));
+      return 1;
+    }
+    wire_listener = *std::move(started);
+  }
   grpc::ServerBuilder builder;
   std::vector<int> ports(options.listen.size(), 0);
   for (size_t i = 0; i < options.listen.size(); ++i) {
@@ -164,12 +182,19 @@ int RunServer(const ServerOptions& options) {
         addresses += l;
       }
     }
+    std::string mongodb_addresses;
+    if (wire_listener != nullptr) {
+      for (const std::string& a : wire_listener->addresses()) {
+        mongodb_addresses += (mongodb_addresses.empty() ? "" : " ") + a;
+      }
+    }
     Log(LogSeverity::kInfo, LogComponent::kNetwork, "Waiting for connections",
         Attrs({{"version", MICROMONGO_VERSION}, {"pid", std::to_string(getpid())},
                {"dataDir", options.data_dir}, {"listen", addresses},
                {"tls", options.security.tls_cert_file.empty() ? "off"
                        : options.security.tls_client_ca_file.empty() ? "on" : "mutual"},
-               {"auth", options.security.auth_token_file.empty() ? "none" : "token"}}));
+               {"auth", options.security.auth_token_file.empty() ? "none" : "token"},
+               {"mongodbListen", mongodb_addresses}}));
   }
 
   std::thread signal_thread([&] {
@@ -209,6 +234,7 @@ int RunServer(const ServerOptions& options) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   Log(LogSeverity::kDebug, LogComponent::kNetwork, "RPC server stopped");
   server->Wait();
+  wire_listener.reset();  // closes its connections; a command in progress finishes first
   reaper.join();
   ttl.reset();
   retention.reset();

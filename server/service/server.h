@@ -15,6 +15,10 @@ namespace micromongo::service {
 
 struct ServerOptions {
   std::vector<std::string> listen;  // "unix:/path" or "host:port"
+  // MongoDB wire protocol listeners (--mongodb-listen), same address forms; none by default.
+  std::vector<std::string> mongodb_listen;
+  // Wire protocol connections open at once (--mongodb-max-connections).
+  int mongodb_max_connections = 1000;
   std::string data_dir = "./micromongo-data";
   bool sync_writes = false;
   int watch_fd = -1;  // exit when this fd reads EOF (the spawning application died)

@@ -46,7 +46,6 @@ class DataServiceImpl final : public v1::DataService::Service {
   grpc::Status ListIndexes(grpc::ServerContext*, const v1::ListIndexesRequest*,
                            v1::ListIndexesReply*) override;
   grpc::Status DropIndex(grpc::ServerContext*, const v1::DropIndexRequest*, v1::Empty*) override;
-  // In explain_rpc.cc.
   grpc::Status Explain(grpc::ServerContext*, const v1::ExplainRequest*, v1::ExplainReply*) override;
   grpc::Status Validate(grpc::ServerContext*, const v1::ValidateRequest*, v1::ValidateReply*) override;
   // In watch_rpc.cc.

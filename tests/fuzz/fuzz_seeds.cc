@@ -6,6 +6,7 @@
 // into documents) and grpc (requests made of the same filters, updates and pipelines).
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -72,6 +73,48 @@ v1::Doc BsonDoc(const std::string& bytes) {
   return d;
 }
 
+// An OP_MSG carrying `body` plus "$db": "fuzz", and a document sequence `sequence_id` of
+// `sequence` when given: a wire protocol seed.
+std::string OpMsg(std::string_view body, std::string_view sequence_id = {},
+                  const std::vector<std::string>& sequence = {}) {
+  bson::Builder b;
+  for (const bson::ElementView& e : DocView(body)) {
+    if (e.key != "$db") b.AppendView(e.key, e.value);
+  }
+  b.AppendString("$db", "fuzz");
+  std::string doc = std::move(b).Finish();
+  std::string m(16, '\0');
+  int32_t op = 2013, flags = 0;
+  std::memcpy(m.data() + 12, &op, 4);
+  m.append(reinterpret_cast<const char*>(&flags), 4);
+  m.push_back(0);
+  m += doc;
+  if (!sequence_id.empty()) {
+    std::string payload(sequence_id);
+    payload.push_back('\0');
+    for (const std::string& d : sequence) payload += d;
+    int32_t size = static_cast<int32_t>(payload.size() + 4);
+    m.push_back(1);
+    m.append(reinterpret_cast<const char*>(&size), 4);
+    m += payload;
+  }
+  int32_t length = static_cast<int32_t>(m.size());
+  std::memcpy(m.data(), &length, 4);
+  return m;
+}
+
+// {<name>: <coll>, <key>: <value>} as BSON.
+std::string Command(std::string_view name, std::string_view key, const bson::ValueView& value) {
+  bson::Builder b;
+  b.AppendString(name, "c");
+  b.AppendView(key, value);
+  if (name == "aggregate") {
+    auto at = b.StartDocument("cursor");
+    b.End(at);
+  }
+  return std::move(b).Finish();
+}
+
 // Walks a unified test file for the arguments the targets take.
 void Walk(DocView doc, const std::vector<std::string>& initial) {
   for (const bson::ElementView& e : doc) {
@@ -91,6 +134,10 @@ void Walk(DocView doc, const std::vector<std::string>& initial) {
       count.set_collection("c");
       *count.mutable_filter() = BsonDoc(bytes);
       Add("grpc", Request(count, 4));
+      Add("wire", OpMsg(Command("find", "filter", e.value)));
+      Add("wire", OpMsg(Command("count", "query", e.value)));
+    } else if (e.key == "command" && is_doc) {
+      Add("wire", OpMsg(bytes));  // the run-command suite's commands, as sent
     } else if ((e.key == "update" || e.key == "replacement") && is_doc) {
       Add("update", std::string(1, e.key == "replacement" ? 1 : 0) + bytes);
       v1::UpdateRequest update;
@@ -108,6 +155,7 @@ void Walk(DocView doc, const std::vector<std::string>& initial) {
         if (s.value.type == BsonType::kDocument) *agg.add_pipeline() = BsonDoc(Sub(s.value));
       }
       Add("grpc", Request(agg, 11));
+      Add("wire", OpMsg(Command("aggregate", "pipeline", e.value)));
     } else if (e.key == "collation" && is_doc) {
       Add("collation", bytes + *bson::JsonToBson(R"({"0": "a", "1": "B", "2": "é", "3": "e", "4": "10", "5": "9"})"));
     } else if (e.key == "documents" && !is_doc) {
@@ -118,6 +166,13 @@ void Walk(DocView doc, const std::vector<std::string>& initial) {
         if (s.value.type == BsonType::kDocument) *insert.add_documents() = BsonDoc(Sub(s.value));
       }
       Add("grpc", Request(insert, 0));
+      std::vector<std::string> docs;
+      for (const bson::ElementView& s : e.value.Doc()) {
+        if (s.value.type == BsonType::kDocument) docs.push_back(Sub(s.value));
+      }
+      bson::Builder insert_body;
+      insert_body.AppendString("insert", "d");
+      Add("wire", OpMsg(std::move(insert_body).Finish(), "documents", docs));
     }
     Walk(e.value.Doc(), initial);
   }
@@ -160,6 +215,26 @@ int main(int argc, char** argv) {
       b.AppendView(std::to_string(j), view);
     }
     Add("keystring", std::move(b).Finish());
+  }
+  // wire: the handshake a driver opens with, as OP_MSG and as the legacy OP_QUERY.
+  for (const char* json : {R"({"hello": 1, "helloOk": true})", R"({"isMaster": 1})",
+                           R"({"buildInfo": 1})", R"({"listCollections": 1, "nameOnly": true})",
+                           R"({"getMore": {"$numberLong": "1"}, "collection": "c"})"}) {
+    Add("wire", OpMsg(*bson::JsonToBson(json)));
+  }
+  {
+    std::string query = *bson::JsonToBson(R"({"isMaster": 1, "helloOk": true})");
+    std::string m(16, '\0');
+    int32_t op = 2004, flags = 0, skip = 0, n = -1;
+    std::memcpy(m.data() + 12, &op, 4);
+    m.append(reinterpret_cast<const char*>(&flags), 4);
+    m += std::string("admin.$cmd") + '\0';
+    m.append(reinterpret_cast<const char*>(&skip), 4);
+    m.append(reinterpret_cast<const char*>(&n), 4);
+    m += query;
+    int32_t length = static_cast<int32_t>(m.size());
+    std::memcpy(m.data(), &length, 4);
+    Add("wire", m);
   }
   for (const char* suite : {"crud-unified", "index-management", "collection-management", "change-streams",
                             "run-command"}) {

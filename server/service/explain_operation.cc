@@ -6,11 +6,10 @@
 #include "document/builder.h"
 #include "document/status.h"
 #include "query/sort.h"
-#include "service/grpc_status.h"
 #include "service/crud.h"
 #include "service/explain.h"
 #include "service/request_parsing.h"
-#include "service/services.h"
+#include "service/data_operations.h"
 #include "service/views.h"
 
 namespace micromongo::service {
@@ -222,8 +221,8 @@ absl::StatusOr<Document> ExplainFindAndModify(storage::Engine* engine, const v1:
 
 }  // namespace
 
-grpc::Status DataServiceImpl::Explain(grpc::ServerContext*, const v1::ExplainRequest* req, v1::ExplainReply* reply) {
-  MM_ASSIGN_OR_RETURN_GRPC(verbosity, ParseVerbosity(req->verbosity()));
+absl::Status DataOperations::Explain(const v1::ExplainRequest* req, v1::ExplainReply* reply) {
+  MM_ASSIGN_OR_RETURN_STATUS(verbosity, ParseVerbosity(req->verbosity()));
   absl::StatusOr<Document> explained = MongoError(kFailedToParse, "explain needs an operation");
   bool json = true;
   switch (req->operation_case()) {
@@ -269,9 +268,9 @@ grpc::Status DataServiceImpl::Explain(grpc::ServerContext*, const v1::ExplainReq
     default:
       break;
   }
-  if (!explained.ok()) return ToGrpc(explained.status());
+  if (!explained.ok()) return explained.status();
   SetDoc(reply->mutable_explain(), bson::Encode(*explained), json);
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 }  // namespace micromongo::service

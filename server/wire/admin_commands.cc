@@ -1,0 +1,358 @@
+// Databases, collections, indexes and status: listDatabases, dropDatabase,
+// listCollections, create, drop, renameCollection, createIndexes, listIndexes,
+// dropIndexes, validate, serverStatus.
+
+#include "document/status.h"
+#include "service/request_parsing.h"
+#include "wire/handlers.h"
+
+namespace micromongo::wire {
+namespace {
+
+void AppendAll(bson::DocView doc, bson::Builder* out) {
+  for (const bson::ElementView& e : doc) out->AppendView(e.key, e.value);
+}
+
+// The filter and nameOnly options listDatabases and listCollections share.
+struct ListingOptions {
+  bool name_only = false;
+  std::unique_ptr<query::Matcher> filter;
+};
+
+absl::StatusOr<ListingOptions> ReadListingOptions(const Command& command) {
+  ListingOptions options;
+  auto name_only = command.Bool("nameOnly", false);
+  if (!name_only.ok()) return name_only.status();
+  options.name_only = *name_only;
+  v1::Doc filter_doc;
+  if (auto s = SetObject(command, "filter", &filter_doc); !s.ok()) return s;
+  auto filter = service::ParseFilter(filter_doc, v1::Doc(), v1::Doc());
+  if (!filter.ok()) return filter.status();
+  options.filter = *std::move(filter);
+  return options;
+}
+
+absl::Status ListDatabases(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({"nameOnly", "filter", "authorizedDatabases"}); !s.ok()) return s;
+  auto listing = ReadListingOptions(command);
+  if (!listing.ok()) return listing.status();
+  v1::Empty req;
+  v1::ListDatabasesReply reply;
+  if (auto s = context.admin->ListDatabases(&req, &reply); !s.ok()) return s;
+  int64_t total = 0;
+  int n = 0;
+  char key[24];
+  auto at = out->StartArray("databases");
+  for (const std::string& name : reply.names()) {
+    bson::Builder entry;
+    entry.AppendString("name", name);
+    if (!listing->name_only) {
+      auto db = context.admin->engine()->GetDatabase(name, /*create=*/false);
+      int64_t bytes = 0;
+      bool empty = true;
+      if (db.ok() && *db != nullptr) {
+        bytes = static_cast<int64_t>((*db)->DiskBytes());
+        empty = (*db)->CollectionNames().empty();
+      }
+      entry.AppendInt64("sizeOnDisk", bytes);
+      entry.AppendBool("empty", empty);
+      total += bytes;
+    }
+    std::string doc = std::move(entry).Finish();
+    if (!listing->filter->Matches(bson::DocView(doc))) continue;
+    out->AppendDocument(bson::ArrayKey(n++, key), bson::DocView(doc));
+  }
+  out->End(at);
+  if (!listing->name_only) {
+    out->AppendInt64("totalSize", total);
+    out->AppendInt64("totalSizeMb", total >> 20);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DropDatabase(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({}); !s.ok()) return s;
+  v1::DatabaseRequest req;
+  req.set_database(context.db);
+  v1::DropReply reply;
+  if (auto s = context.admin->DropDatabase(&req, &reply); !s.ok()) return s;
+  out->AppendString("dropped", context.db);
+  return absl::OkStatus();
+}
+
+absl::Status ListCollections(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({"filter", "nameOnly", "authorizedCollections", "cursor"}); !s.ok()) return s;
+  auto listing = ReadListingOptions(command);
+  if (!listing.ok()) return listing.status();
+  v1::DatabaseRequest req;
+  req.set_database(context.db);
+  v1::ListCollectionsReply reply;
+  if (auto s = context.admin->ListCollections(&req, &reply); !s.ok()) return s;
+  v1::CursorReply cursor;
+  for (const v1::Doc& c : reply.collections()) {
+    bson::DocView stored(c.bson());
+    bson::ValueView name, type, options;
+    stored.Find("name", &name);
+    stored.Find("type", &type);
+    bson::Builder entry;
+    entry.AppendView("name", name);
+    entry.AppendView("type", type);
+    if (!listing->name_only) {
+      if (stored.Find("options", &options)) entry.AppendView("options", options);
+      auto info = entry.StartDocument("info");
+      entry.AppendBool("readOnly", type.String() == "view");
+      entry.End(info);
+      if (type.String() == "collection") {
+        auto id_index = entry.StartDocument("idIndex");
+        entry.AppendInt32("v", 2);
+        auto keys = entry.StartDocument("key");
+        entry.AppendInt32("_id", 1);
+        entry.End(keys);
+        entry.AppendString("name", "_id_");
+        entry.End(id_index);
+      }
+    }
+    std::string doc = std::move(entry).Finish();
+    if (listing->filter->Matches(bson::DocView(doc))) cursor.add_documents()->set_bson(std::move(doc));
+  }
+  AppendCursor(cursor, "firstBatch", StrCat(context.db, ".$cmd.listCollections"), out);
+  return absl::OkStatus();
+}
+
+absl::Status Create(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
+                                    "pipeline", "changeStreamPreAndPostImages", "capped", "size",
+                                    "max", "collation"});
+      !s.ok()) {
+    return s;
+  }
+  auto coll = command.Collection();
+  if (!coll.ok()) return coll.status();
+  auto capped = command.Bool("capped", false);
+  if (!capped.ok()) return capped.status();
+  if (*capped) return MongoError(kInvalidOptions, "capped collections are not supported by micro-mongo");
+  if (command.Has("collation")) {
+    return MongoError(kInvalidOptions, "a collection default collation is not supported by micro-mongo; "
+                                       "pass collation with each operation");
+  }
+  v1::CreateCollectionRequest req;
+  req.set_database(context.db);
+  req.set_collection(*coll);
+  v1::CollectionOptions* options = req.mutable_options();
+  bool has_validator = false;
+  if (auto s = SetObject(command, "validator", options->mutable_validator(), &has_validator); !s.ok()) return s;
+  if (!has_validator) options->clear_validator();
+  auto level = command.String("validationLevel", "");
+  auto action = command.String("validationAction", "");
+  auto view_on = command.String("viewOn", "");
+  for (const auto* v : {&level, &action, &view_on}) {
+    if (!v->ok()) return v->status();
+  }
+  options->set_validation_level(*level);
+  options->set_validation_action(*action);
+  options->set_view_on(*view_on);
+  auto pipeline = command.Objects("pipeline");
+  if (!pipeline.ok()) return pipeline.status();
+  for (bson::DocView stage : *pipeline) SetBson(options->add_pipeline(), stage);
+  if (auto images = command.Object("changeStreamPreAndPostImages"); !images.ok()) {
+    return images.status();
+  } else if (*images) {
+    Command images_command(**images, nullptr);
+    auto enabled = images_command.Bool("enabled", false);
+    if (!enabled.ok()) return enabled.status();
+    options->set_change_stream_pre_and_post_images(*enabled);
+  }
+  v1::Empty reply;
+  return context.admin->CreateCollection(&req, &reply);
+}
+
+absl::Status Drop(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({}); !s.ok()) return s;
+  auto coll = command.Collection();
+  if (!coll.ok()) return coll.status();
+  v1::CollectionRequest req;
+  req.set_database(context.db);
+  req.set_collection(*coll);
+  v1::DropReply reply;
+  if (auto s = context.admin->DropCollection(&req, &reply); !s.ok()) return s;
+  // MongoDB 7.0+ answers ok for a collection that does not exist.
+  if (reply.dropped()) out->AppendString("ns", StrCat(context.db, ".", *coll));
+  return absl::OkStatus();
+}
+
+absl::Status RenameCollection(const HandlerContext& context, const Command& command, bson::Builder*) {
+  if (auto s = command.CheckFields({"to", "dropTarget", "stayTemp"}); !s.ok()) return s;
+  if (context.db != "admin") {
+    return MongoError(13, "renameCollection may only be run against the admin database.");
+  }
+  auto from = command.Collection();
+  if (!from.ok()) return from.status();
+  auto to = command.String("to", "");
+  if (!to.ok()) return to.status();
+  auto drop_target = command.Bool("dropTarget", false);
+  if (!drop_target.ok()) return drop_target.status();
+  size_t from_dot = from->find('.'), to_dot = to->find('.');
+  if (from_dot == std::string::npos || to_dot == std::string::npos) {
+    return MongoError(kInvalidNamespace, "Invalid namespace specified");
+  }
+  if (from->substr(0, from_dot) != to->substr(0, to_dot)) {
+    return MongoError(kIllegalOperation, "renaming a collection to another database is not supported by micro-mongo");
+  }
+  v1::RenameCollectionRequest req;
+  req.set_database(from->substr(0, from_dot));
+  req.set_from(from->substr(from_dot + 1));
+  req.set_to(to->substr(to_dot + 1));
+  req.set_drop_target(*drop_target);
+  v1::Empty reply;
+  return context.admin->RenameCollection(&req, &reply);
+}
+
+// The number of indexes of a collection, 0 when it does not exist.
+int CountIndexes(const HandlerContext& context, const std::string& coll) {
+  v1::ListIndexesRequest req;
+  req.set_database(context.db);
+  req.set_collection(coll);
+  v1::ListIndexesReply reply;
+  if (!context.data->ListIndexes(&req, &reply).ok()) return 0;
+  return reply.indexes_size();
+}
+
+absl::Status CreateIndexes(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({"indexes", "commitQuorum"}); !s.ok()) return s;
+  auto coll = command.Collection();
+  if (!coll.ok()) return coll.status();
+  auto indexes = command.Objects("indexes");
+  if (!indexes.ok()) return indexes.status();
+  v1::CreateIndexesRequest req;
+  req.set_database(context.db);
+  req.set_collection(*coll);
+  for (bson::DocView spec : *indexes) {
+    v1::IndexModel* model = req.add_indexes();
+    bson::Builder options;
+    bool has_key = false;
+    for (const bson::ElementView& e : spec) {
+      if (e.key == "key") {
+        if (e.value.type != BsonType::kDocument) return command.WrongType("indexes.key", e.value, "object");
+        SetBson(model->mutable_keys(), e.value.Doc());
+        has_key = true;
+      } else if (e.key != "v") {
+        options.AppendView(e.key, e.value);
+      }
+    }
+    if (!has_key) return MongoError(kFailedToParse, "The 'key' field is a required property of an index specification");
+    model->mutable_options()->set_bson(std::move(options).Finish());
+  }
+  int before = CountIndexes(context, *coll);
+  v1::CreateIndexesReply reply;
+  if (auto s = context.data->CreateIndexes(&req, &reply); !s.ok()) return s;
+  int after = CountIndexes(context, *coll);
+  out->AppendInt32("numIndexesBefore", before == 0 ? 1 : before);
+  out->AppendInt32("numIndexesAfter", after);
+  out->AppendBool("createdCollectionAutomatically", before == 0);
+  return absl::OkStatus();
+}
+
+absl::Status ListIndexes(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({"cursor"}); !s.ok()) return s;
+  auto coll = command.Collection();
+  if (!coll.ok()) return coll.status();
+  v1::ListIndexesRequest req;
+  req.set_database(context.db);
+  req.set_collection(*coll);
+  v1::ListIndexesReply reply;
+  if (auto s = context.data->ListIndexes(&req, &reply); !s.ok()) return s;
+  v1::CursorReply cursor;
+  for (v1::Doc& spec : *reply.mutable_indexes()) cursor.add_documents()->Swap(&spec);
+  AppendCursor(cursor, "firstBatch", StrCat(context.db, ".", *coll), out);
+  return absl::OkStatus();
+}
+
+absl::Status DropIndexes(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({"index"}); !s.ok()) return s;
+  auto coll = command.Collection();
+  if (!coll.ok()) return coll.status();
+  auto index = command.Get("index");
+  if (!index) return MongoError(kNoSuchKey, "BSON field 'dropIndexes.index' is missing but a required field");
+  std::vector<v1::DropIndexRequest> drops;
+  auto add = [&](const bson::ValueView& v) -> absl::Status {
+    v1::DropIndexRequest req;
+    req.set_database(context.db);
+    req.set_collection(*coll);
+    if (v.type == BsonType::kString) {
+      req.set_name(std::string(v.String()));
+    } else if (v.type == BsonType::kDocument) {
+      SetBson(req.mutable_keys(), v.Doc());
+    } else {
+      return command.WrongType("index", v, "string or object");
+    }
+    drops.push_back(std::move(req));
+    return absl::OkStatus();
+  };
+  if (index->type == BsonType::kArray) {
+    for (const bson::ElementView& e : index->Doc()) {
+      if (e.value.type != BsonType::kString) return command.WrongType("index", e.value, "string");
+      if (auto s = add(e.value); !s.ok()) return s;
+    }
+  } else if (auto s = add(*index); !s.ok()) {
+    return s;
+  }
+  int before = CountIndexes(context, *coll);
+  for (const v1::DropIndexRequest& req : drops) {
+    v1::Empty reply;
+    if (auto s = context.data->DropIndex(&req, &reply); !s.ok()) return s;
+  }
+  out->AppendInt32("nIndexesWas", before);
+  return absl::OkStatus();
+}
+
+absl::Status Validate(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({"full", "repair", "metadata", "checkBSONConformance",
+                                    "background"});
+      !s.ok()) {
+    return s;
+  }
+  auto coll = command.Collection();
+  if (!coll.ok()) return coll.status();
+  auto full = command.Bool("full", false);
+  if (!full.ok()) return full.status();
+  v1::ValidateRequest req;
+  req.set_database(context.db);
+  req.set_collection(*coll);
+  req.set_full(*full);
+  v1::ValidateReply reply;
+  if (auto s = context.data->Validate(&req, &reply); !s.ok()) return s;
+  AppendAll(bson::DocView(reply.result().bson()), out);
+  return absl::OkStatus();
+}
+
+absl::Status ServerStatus(const HandlerContext& context, const Command&, bson::Builder* out) {
+  // serverStatus takes sections to include or leave out ({repl: 0, metrics: 1}); all
+  // sections are always returned, which MongoDB allows for the default ones.
+  v1::ServerStatusRequest req;
+  v1::ServerStatusReply reply;
+  if (auto s = context.admin->ServerStatus(&req, &reply); !s.ok()) return s;
+  AppendAll(bson::DocView(reply.status().bson()), out);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Handler FindAdminHandler(std::string_view name) {
+  static const std::pair<std::string_view, Handler> kTable[] = {
+      {"listDatabases", ListDatabases},
+      {"dropDatabase", DropDatabase},
+      {"listCollections", ListCollections},
+      {"create", Create},
+      {"drop", Drop},
+      {"renameCollection", RenameCollection},
+      {"createIndexes", CreateIndexes},
+      {"listIndexes", ListIndexes},
+      {"dropIndexes", DropIndexes},
+      {"deleteIndexes", DropIndexes},
+      {"validate", Validate},
+      {"serverStatus", ServerStatus},
+  };
+  return Lookup(kTable, name);
+}
+
+}  // namespace micromongo::wire

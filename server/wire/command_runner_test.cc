@@ -1,0 +1,294 @@
+// CommandRunner over a real engine in a temporary directory: reply shapes and error codes
+// as MongoDB's manual documents them for each command.
+
+#include "wire/command_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "document/json.h"
+#include "document/status.h"
+
+namespace micromongo::wire {
+namespace {
+
+std::string Bson(std::string_view json) {
+  auto b = bson::JsonToBson(json);
+  EXPECT_TRUE(b.ok()) << json;
+  return b.ok() ? *b : std::string();
+}
+
+class CommandRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("wire-runner-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    engine_ = *storage::Engine::Open({.data_dir = dir_.string()});
+    data_ = std::make_unique<service::DataOperations>(engine_.get(), &cursors_);
+    admin_ = std::make_unique<service::AdminOperations>(engine_.get(), &cursors_);
+    runner_ = std::make_unique<CommandRunner>(data_.get(), admin_.get());
+  }
+  void TearDown() override {
+    runner_.reset();
+    cursors_.Clear();
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Runs `json` (with "$db": "d" added unless present) and returns the reply as BSON.
+  std::string Run(std::string_view json, const std::vector<DocumentSequence>* sequences = nullptr) {
+    std::string body = Bson(json);
+    bson::ValueView unused;
+    if (!bson::DocView(body).Find("$db", &unused)) {
+      std::string with_db(json);
+      with_db.insert(with_db.rfind('}'), R"(, "$db": "d")");
+      body = Bson(with_db);
+    }
+    bodies_.push_back(body);
+    return runner_->Run(Command(bson::DocView(bodies_.back()), sequences), connection_);
+  }
+
+  static bson::ValueView Field(const std::string& reply, std::string_view path) {
+    bson::DocView doc(reply);
+    bson::ValueView v;
+    size_t start = 0;
+    while (true) {
+      size_t dot = path.find('.', start);
+      std::string_view key = path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
+      if (!doc.Find(key, &v)) return bson::ValueView{BsonType::kUndefined, "", 0};
+      if (dot == std::string_view::npos) return v;
+      doc = v.Doc();
+      start = dot + 1;
+    }
+  }
+  static double Ok(const std::string& reply) { return Field(reply, "ok").AsDouble(); }
+  static int Code(const std::string& reply) { return Field(reply, "code").Int32(); }
+  static std::string Json(const std::string& reply) { return bson::BsonToJson(reply); }
+
+  std::filesystem::path dir_;
+  service::CursorManager cursors_{std::chrono::minutes(10)};
+  std::unique_ptr<storage::Engine> engine_;
+  std::unique_ptr<service::DataOperations> data_;
+  std::unique_ptr<service::AdminOperations> admin_;
+  std::unique_ptr<CommandRunner> runner_;
+  ConnectionInfo connection_{42, "127.0.0.1:5555"};
+  std::vector<std::string> bodies_;
+};
+
+TEST_F(CommandRunnerTest, HelloAsTheManualDescribesIt) {
+  std::string r = Run(R"({"hello": 1, "helloOk": true})");
+  EXPECT_EQ(Ok(r), 1) << Json(r);
+  EXPECT_TRUE(Field(r, "isWritablePrimary").Bool());
+  EXPECT_TRUE(Field(r, "helloOk").Bool());
+  EXPECT_EQ(Field(r, "maxBsonObjectSize").Int32(), 16 * 1024 * 1024);
+  EXPECT_EQ(Field(r, "maxMessageSizeBytes").Int32(), 48000000);
+  EXPECT_EQ(Field(r, "maxWriteBatchSize").Int32(), 100000);
+  EXPECT_EQ(Field(r, "localTime").type, BsonType::kDate);
+  EXPECT_EQ(Field(r, "logicalSessionTimeoutMinutes").Int32(), 30);
+  EXPECT_EQ(Field(r, "connectionId").Int64(), 42);
+  EXPECT_EQ(Field(r, "minWireVersion").Int32(), 0);
+  EXPECT_EQ(Field(r, "maxWireVersion").Int32(), 25);
+  EXPECT_EQ(Field(r, "ismaster").type, BsonType::kUndefined);
+  // isMaster answers with the legacy field name; no helloOk unless asked.
+  std::string legacy = Run(R"({"isMaster": 1})");
+  EXPECT_TRUE(Field(legacy, "ismaster").Bool());
+  EXPECT_EQ(Field(legacy, "helloOk").type, BsonType::kUndefined);
+}
+
+TEST_F(CommandRunnerTest, LegacyOpQueryServesOnlyTheHandshake) {
+  std::string q = Bson(R"({"isMaster": 1, "helloOk": true})");
+  std::string r = runner_->RunLegacy(bson::DocView(q), connection_);
+  EXPECT_EQ(Ok(r), 1);
+  EXPECT_TRUE(Field(r, "ismaster").Bool());
+  EXPECT_TRUE(Field(r, "helloOk").Bool());
+  std::string find = Bson(R"({"find": "c"})");
+  std::string refused = runner_->RunLegacy(bson::DocView(find), connection_);
+  EXPECT_EQ(Ok(refused), 0);
+  EXPECT_EQ(Code(refused), 352);
+  EXPECT_EQ(Field(refused, "codeName").String(), "UnsupportedOpQueryCommand");
+}
+
+TEST_F(CommandRunnerTest, ErrorsHaveMongoDbsCodesAndShape) {
+  struct Case {
+    std::string command;
+    int code;
+    std::string errmsg;  // empty: not checked
+  };
+  std::vector<Case> cases = {
+      {R"({"noSuchCommand": 1})", 59, "no such command: 'noSuchCommand'"},
+      {R"({"ping": 1, "$db": 5})", 14, ""},
+      {R"({"find": "c", "filter": 1})", 14,
+       "BSON field 'find.filter' is the wrong type 'int', expected type 'object'"},
+      {R"({"find": "c", "bogus": 1})", 40415, "BSON field 'find.bogus' is an unknown field."},
+      {R"({"find": 5})", 73, ""},
+      {R"({"find": "c", "limit": -1})", 51024, ""},
+      {R"({"insert": "c", "documents": []})", 16, ""},
+      {R"({"insert": "c", "documents": [1]})", 14, ""},
+      {R"({"delete": "c", "deletes": [{"q": {}, "limit": 2}]})", 9,
+       "The limit field in delete objects must be 0 or 1. Got 2"},
+      {R"({"update": "c", "updates": [{"q": {}}]})", 4, ""},
+      {R"({"aggregate": "c", "pipeline": []})", 9, ""},
+      {R"({"getMore": 5, "collection": "c"})", 14, ""},
+      {R"({"getMore": {"$numberLong": "12345"}, "collection": "c"})", 43, ""},
+      {R"({"insert": "c", "documents": [{}], "txnNumber": {"$numberLong": "1"}})", 20, ""},
+      {R"({"find": "c", "filter": {"$bogus": 1}})", 2, ""},
+  };
+  for (const Case& c : cases) {
+    std::string r = Run(c.command);
+    EXPECT_EQ(Ok(r), 0) << c.command;
+    EXPECT_EQ(Code(r), c.code) << c.command << " -> " << Json(r);
+    EXPECT_EQ(Field(r, "codeName").String(), ErrorCodeName(c.code)) << c.command;
+    if (!c.errmsg.empty()) {
+      EXPECT_EQ(Field(r, "errmsg").String(), c.errmsg) << c.command;
+    }
+  }
+  // OP_MSG requires $db.
+  std::string body = Bson(R"({"ping": 1})");
+  std::string r = runner_->Run(Command(bson::DocView(body), nullptr), connection_);
+  EXPECT_EQ(Code(r), 40571);
+}
+
+TEST_F(CommandRunnerTest, InsertFromADocumentSequenceThenFindWithGetMore) {
+  std::vector<std::string> docs = {Bson(R"({"_id": 1, "a": [1, [2]]})"), Bson(R"({"_id": 2, "a": null})"),
+                                   Bson(R"({"_id": 3})")};
+  std::vector<DocumentSequence> seq(1);
+  seq[0].identifier = "documents";
+  for (const std::string& d : docs) seq[0].documents.push_back(bson::DocView(d));
+  std::string inserted = Run(R"({"insert": "c", "ordered": true})", &seq);
+  EXPECT_EQ(Ok(inserted), 1) << Json(inserted);
+  EXPECT_EQ(Field(inserted, "n").Int32(), 3);
+
+  // Null matches both the null and the missing field, as MongoDB's equality to null does.
+  std::string first = Run(R"({"find": "c", "filter": {"a": null}, "sort": {"_id": 1}, "batchSize": 1})");
+  ASSERT_EQ(Ok(first), 1) << Json(first);
+  EXPECT_EQ(Field(first, "cursor.ns").String(), "d.c");
+  EXPECT_EQ(Field(first, "cursor.firstBatch").Doc().CountElements(), 1u);
+  bson::ValueView id = Field(first, "cursor.id");
+  ASSERT_EQ(id.type, BsonType::kInt64);
+  ASSERT_NE(id.Int64(), 0);
+  std::string more = Run(StrCat(R"({"getMore": {"$numberLong": ")", id.Int64(),
+                                R"("}, "collection": "c", "batchSize": 5})"));
+  ASSERT_EQ(Ok(more), 1) << Json(more);
+  EXPECT_EQ(Field(more, "cursor.nextBatch").Doc().CountElements(), 1u);
+  EXPECT_EQ(Field(more, "cursor.id").Int64(), 0);
+
+  // Nested arrays: {a: 2} does not match [1, [2]] (only one level is traversed).
+  std::string nested = Run(R"({"find": "c", "filter": {"a": 2}})");
+  EXPECT_EQ(Field(nested, "cursor.firstBatch").Doc().CountElements(), 0u) << Json(nested);
+  std::string whole = Run(R"({"find": "c", "filter": {"a": [2]}})");
+  EXPECT_EQ(Field(whole, "cursor.firstBatch").Doc().CountElements(), 1u) << Json(whole);
+}
+
+TEST_F(CommandRunnerTest, KillCursorsTellsKilledFromNotFound) {
+  Run(R"({"insert": "c", "documents": [{"_id": 1}, {"_id": 2}, {"_id": 3}]})");
+  std::string first = Run(R"({"find": "c", "batchSize": 1})");
+  int64_t id = Field(first, "cursor.id").Int64();
+  ASSERT_NE(id, 0);
+  std::string r = Run(StrCat(R"({"killCursors": "c", "cursors": [{"$numberLong": ")", id,
+                             R"("}, {"$numberLong": "77"}]})"));
+  ASSERT_EQ(Ok(r), 1) << Json(r);
+  EXPECT_EQ(Field(r, "cursorsKilled").Doc().begin()->value.Int64(), id);
+  EXPECT_EQ(Field(r, "cursorsNotFound").Doc().begin()->value.Int64(), 77);
+}
+
+TEST_F(CommandRunnerTest, WriteErrorsAndUpserts) {
+  std::string dup = Run(R"({"insert": "c", "documents": [{"_id": 1}, {"_id": 1}, {"_id": 2}]})");
+  EXPECT_EQ(Ok(dup), 1) << Json(dup);
+  EXPECT_EQ(Field(dup, "n").Int32(), 1);  // ordered: stops at the first error
+  bson::DocView errors = Field(dup, "writeErrors").Doc();
+  ASSERT_EQ(errors.CountElements(), 1u) << Json(dup);
+  bson::DocView e = errors.begin()->value.Doc();
+  bson::ValueView v;
+  ASSERT_TRUE(e.Find("index", &v));
+  EXPECT_EQ(v.Int32(), 1);
+  ASSERT_TRUE(e.Find("code", &v));
+  EXPECT_EQ(v.Int32(), 11000);
+  EXPECT_TRUE(e.Find("keyValue", &v)) << Json(dup);
+
+  std::string unordered = Run(R"({"insert": "c", "ordered": false, "documents": [{"_id": 1}, {"_id": 3}]})");
+  EXPECT_EQ(Field(unordered, "n").Int32(), 1);
+
+  std::string up = Run(R"({"update": "c", "updates": [
+      {"q": {"_id": 10}, "u": {"$set": {"x": 1}}, "upsert": true},
+      {"q": {"_id": {"$in": [1, 2, 3]}}, "u": {"$set": {"y": 1}}, "multi": true}]})");
+  ASSERT_EQ(Ok(up), 1) << Json(up);
+  EXPECT_EQ(Field(up, "n").Int32(), 3);         // 1 upserted + 2 matched (_id 1 and 3)
+  EXPECT_EQ(Field(up, "nModified").Int32(), 2);
+  bson::DocView upserted = Field(up, "upserted").Doc().begin()->value.Doc();
+  ASSERT_TRUE(upserted.Find("index", &v));
+  EXPECT_EQ(v.Int32(), 0);
+  ASSERT_TRUE(upserted.Find("_id", &v));
+  EXPECT_EQ(v.Int32(), 10);
+
+  std::string bad_op = Run(R"({"update": "c", "updates": [{"q": {}, "u": {"$bogus": {"x": 1}}}]})");
+  EXPECT_EQ(Ok(bad_op), 1);
+  EXPECT_EQ(Field(bad_op, "writeErrors").Doc().CountElements(), 1u) << Json(bad_op);
+
+  std::string del = Run(R"({"delete": "c", "deletes": [{"q": {"y": 1}, "limit": 0}]})");
+  EXPECT_EQ(Field(del, "n").Int32(), 2) << Json(del);
+}
+
+TEST_F(CommandRunnerTest, FindAndModifyCountDistinctAggregate) {
+  Run(R"({"insert": "c", "documents": [{"_id": 1, "k": "x", "n": 1}, {"_id": 2, "k": "y", "n": 2},
+                                       {"_id": 3, "k": "x", "n": {"$numberDecimal": "3"}}]})");
+  std::string fam = Run(R"({"findAndModify": "c", "query": {"k": "x"}, "sort": {"_id": -1},
+                            "update": {"$inc": {"n": 1}}, "new": true})");
+  ASSERT_EQ(Ok(fam), 1) << Json(fam);
+  EXPECT_EQ(Field(fam, "lastErrorObject.n").Int32(), 1);
+  EXPECT_TRUE(Field(fam, "lastErrorObject.updatedExisting").Bool());
+  EXPECT_EQ(Field(fam, "value._id").Int32(), 3);
+  EXPECT_EQ(Field(fam, "value.n").type, BsonType::kDecimal128);  // decimal + int stays decimal
+
+  std::string none = Run(R"({"findAndModify": "c", "query": {"k": "zzz"}, "remove": true})");
+  EXPECT_EQ(Field(none, "lastErrorObject.n").Int32(), 0);
+  EXPECT_EQ(Field(none, "value").type, BsonType::kNull);
+
+  std::string count = Run(R"({"count": "c", "query": {"k": "x"}})");
+  EXPECT_EQ(Field(count, "n").Int32(), 2) << Json(count);
+  std::string distinct = Run(R"({"distinct": "c", "key": "k"})");
+  EXPECT_EQ(Field(distinct, "values").Doc().CountElements(), 2u) << Json(distinct);
+  std::string agg = Run(R"({"aggregate": "c", "pipeline": [{"$group": {"_id": "$k", "s": {"$sum": "$n"}}},
+                                                         {"$sort": {"_id": 1}}], "cursor": {}})");
+  ASSERT_EQ(Ok(agg), 1) << Json(agg);
+  bson::DocView batch = Field(agg, "cursor.firstBatch").Doc();
+  ASSERT_EQ(batch.CountElements(), 2u);
+  EXPECT_EQ(Field(agg, "cursor.ns").String(), "d.c");
+}
+
+TEST_F(CommandRunnerTest, CollectionsAndIndexes) {
+  std::string created = Run(R"({"create": "v", "validator": {"a": {"$type": "int"}}})");
+  EXPECT_EQ(Ok(created), 1) << Json(created);
+  std::string invalid = Run(R"({"insert": "v", "documents": [{"a": "text"}]})");
+  EXPECT_EQ(Field(invalid, "writeErrors").Doc().begin()->value.Doc().begin()->value.Int32(), 0);
+  std::string exists = Run(R"({"create": "v"})");
+  EXPECT_EQ(Code(exists), 48);
+  std::string capped = Run(R"({"create": "cap", "capped": true, "size": 4096})");
+  EXPECT_EQ(Ok(capped), 0);
+
+  std::string idx = Run(R"({"createIndexes": "c", "indexes": [{"key": {"a": 1}, "name": "a_1", "unique": true}]})");
+  ASSERT_EQ(Ok(idx), 1) << Json(idx);
+  EXPECT_EQ(Field(idx, "numIndexesBefore").Int32(), 1);
+  EXPECT_EQ(Field(idx, "numIndexesAfter").Int32(), 2);
+  EXPECT_TRUE(Field(idx, "createdCollectionAutomatically").Bool());
+  std::string list = Run(R"({"listIndexes": "c"})");
+  EXPECT_EQ(Field(list, "cursor.firstBatch").Doc().CountElements(), 2u) << Json(list);
+  EXPECT_EQ(Field(list, "cursor.ns").String(), "d.c");
+  std::string colls = Run(R"({"listCollections": 1, "filter": {"type": "collection"}, "nameOnly": true})");
+  ASSERT_EQ(Ok(colls), 1) << Json(colls);
+  EXPECT_EQ(Field(colls, "cursor.firstBatch").Doc().CountElements(), 2u) << Json(colls);
+  EXPECT_EQ(Field(colls, "cursor.ns").String(), "d.$cmd.listCollections");
+  std::string dropped = Run(R"({"dropIndexes": "c", "index": "a_1"})");
+  EXPECT_EQ(Field(dropped, "nIndexesWas").Int32(), 2) << Json(dropped);
+  EXPECT_EQ(Code(Run(R"({"dropIndexes": "c", "index": "nope"})")), 27);
+  EXPECT_EQ(Ok(Run(R"({"drop": "c"})")), 1);
+  EXPECT_EQ(Ok(Run(R"({"drop": "never-existed"})")), 1);  // MongoDB 7.0+: no error
+  std::string dbs = Run(R"({"listDatabases": 1, "nameOnly": true, "$db": "admin"})");
+  EXPECT_EQ(Field(dbs, "databases").Doc().CountElements(), 1u) << Json(dbs);
+  EXPECT_EQ(Field(Run(R"({"dropDatabase": 1})"), "dropped").String(), "d");
+}
+
+}  // namespace
+}  // namespace micromongo::wire

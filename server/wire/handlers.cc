@@ -1,0 +1,60 @@
+#include "wire/handlers.h"
+
+#include "document/status.h"
+
+namespace micromongo::wire {
+
+absl::Status SetHint(const Command& command, v1::Hint* hint) {
+  auto v = command.Get("hint");
+  if (!v) return absl::OkStatus();
+  if (v->type == BsonType::kString) {
+    hint->set_name(std::string(v->String()));
+  } else if (v->type == BsonType::kDocument) {
+    SetBson(hint->mutable_keys(), v->Doc());
+  } else {
+    return MongoError(kFailedToParse, "hint must be a string or an object");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetObject(const Command& command, std::string_view key, v1::Doc* doc, bool* present) {
+  auto object = command.Object(key);
+  if (!object.ok()) return object.status();
+  if (present != nullptr) *present = object->has_value();
+  if (*object) SetBson(doc, **object);
+  return absl::OkStatus();
+}
+
+void AppendCursor(const v1::CursorReply& reply, std::string_view batch_name, std::string_view ns,
+                  bson::Builder* out) {
+  auto cursor = out->StartDocument("cursor");
+  auto batch = out->StartArray(batch_name);
+  char key[24];
+  for (int i = 0; i < reply.documents_size(); ++i) {
+    out->AppendDocument(bson::ArrayKey(i, key), bson::DocView(reply.documents(i).bson()));
+  }
+  out->End(batch);
+  out->AppendInt64("id", reply.cursor_id());
+  out->AppendString("ns", ns);
+  out->End(cursor);
+}
+
+void AppendWriteError(const v1::ErrorInfo& error, int index, bson::Builder* array, int position) {
+  char key[24];
+  auto at = array->StartDocument(bson::ArrayKey(position, key));
+  array->AppendInt32("index", index);
+  array->AppendInt32("code", error.code());
+  array->AppendString("errmsg", error.message());
+  if (!error.details().empty()) {
+    for (const bson::ElementView& e : bson::DocView(error.details())) array->AppendView(e.key, e.value);
+  }
+  array->End(at);
+}
+
+absl::Status CheckNonNegative(std::string_view key, int64_t value) {
+  if (value >= 0) return absl::OkStatus();
+  return MongoError(51024, StrCat("BSON field '", key, "' value must be >= 0, actual value '",
+                                  value, "'"));
+}
+
+}  // namespace micromongo::wire

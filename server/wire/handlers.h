@@ -1,0 +1,65 @@
+#pragma once
+
+// The command handlers of command_runner.cc, by family: crud_commands.cc (reads, writes,
+// cursors, aggregate), admin_commands.cc (databases, collections, indexes, status),
+// handshake_commands.cc (hello and what drivers and shells ask at connection time).
+// Each appends its reply's fields (all but "ok") to `out`, or returns the error; a failed
+// handler's `out` is discarded.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "document/builder.h"
+#include "micromongo/v1/micromongo.pb.h"
+#include "wire/command.h"
+#include "wire/command_runner.h"
+
+namespace micromongo::wire {
+
+struct HandlerContext {
+  service::DataOperations* data;
+  service::AdminOperations* admin;
+  const ConnectionInfo* connection;
+  std::string db;
+};
+
+using Handler = absl::Status (*)(const HandlerContext&, const Command&, bson::Builder* out);
+
+// A family's table of command names (as MongoDB spells them, with aliases) and handlers.
+template <size_t N>
+Handler Lookup(const std::pair<std::string_view, Handler> (&table)[N], std::string_view name) {
+  for (const auto& [n, h] : table) {
+    if (n == name) return h;
+  }
+  return nullptr;
+}
+
+// The handler of a command name (as MongoDB spells it, with its aliases); null if none.
+Handler FindCrudHandler(std::string_view name);
+Handler FindAdminHandler(std::string_view name);
+Handler FindHandshakeHandler(std::string_view name);
+
+// hello / isMaster, shared with the legacy OP_QUERY path; `legacy_name` answers
+// "ismaster" instead of "isWritablePrimary".
+void AppendHello(const HandlerContext& context, bool legacy_name, bool hello_ok,
+                 bson::Builder* out);
+
+// ---- Helpers shared by the handler files ----
+
+// A v1::Doc holding these BSON bytes.
+inline void SetBson(v1::Doc* doc, bson::DocView view) { doc->set_bson(std::string(view.bytes())); }
+// A command's hint field (index name or key pattern) as the request's Hint.
+absl::Status SetHint(const Command& command, v1::Hint* hint);
+// The command's optional object field into a request Doc (14 when not an object).
+absl::Status SetObject(const Command& command, std::string_view key, v1::Doc* doc,
+                       bool* present = nullptr);
+// {cursor: {<batch_name>: [...], id, ns}} from a cursor reply.
+void AppendCursor(const v1::CursorReply& reply, std::string_view batch_name, std::string_view ns,
+                  bson::Builder* out);
+// A write error {index, code, codeName?, errmsg, + the error's extra fields}.
+void AppendWriteError(const v1::ErrorInfo& error, int index, bson::Builder* array, int position);
+// 51024 for a negative value of a non-negative field, as MongoDB's IDL validators answer.
+absl::Status CheckNonNegative(std::string_view key, int64_t value);
+
+}  // namespace micromongo::wire

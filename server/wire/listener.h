@@ -1,0 +1,49 @@
+#pragma once
+
+// The MongoDB wire protocol listener of micromongo-server (--mongodb-listen): TCP and unix
+// sockets, one thread per connection (MongoDB's own model), OP_MSG commands and the legacy
+// OP_QUERY handshake run through a CommandRunner. A malformed message (bad length, unknown
+// opcode, truncated section, failed checksum) closes that connection with a log line;
+// every other connection keeps being served.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "wire/command_runner.h"
+
+namespace micromongo::wire {
+
+struct ListenerOptions {
+  // "host:port" (port 0: any free port) or "unix:/path/to.sock".
+  std::vector<std::string> addresses;
+  // TCP listeners must bind a loopback address unless this is set (the wire listener has
+  // no TLS or authentication yet).
+  bool insecure = false;
+  // Connections open at once; one more is accepted and closed at once, with a log line.
+  int max_connections = 1000;
+};
+
+class Listener {
+ public:
+  // Binds every address and starts accepting. `runner` must outlive the listener.
+  static absl::StatusOr<std::unique_ptr<Listener>> Start(const ListenerOptions& options,
+                                                         const CommandRunner* runner);
+  // Stops accepting, closes every connection and joins their threads.
+  ~Listener();
+
+  // The bound addresses, in the order given, with TCP ports resolved ("127.0.0.1:41234").
+  const std::vector<std::string>& addresses() const;
+
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  class Impl;
+
+ private:
+  explicit Listener(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace micromongo::wire

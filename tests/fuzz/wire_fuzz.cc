@@ -1,0 +1,42 @@
+// The MongoDB wire protocol end to end, in-process: the input is one message (header
+// included) as a client would send it, parsed (OP_MSG or OP_QUERY) and run by the
+// CommandRunner against a temporary database. Refusals are fine; a crash, a sanitizer
+// report or a reply that is not valid BSON is a finding.
+
+#include <cstring>
+
+#include "fuzz_util.h"
+#include "wire/command_runner.h"
+#include "wire/message.h"
+
+using namespace micromongo;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static service::CursorManager* cursors = new service::CursorManager(std::chrono::milliseconds(60000));
+  static service::DataOperations* ops = new service::DataOperations(fuzz::SharedEngine(), cursors);
+  static service::AdminOperations* admin = new service::AdminOperations(fuzz::SharedEngine(), cursors);
+  static wire::CommandRunner* runner = new wire::CommandRunner(ops, admin);
+  static const wire::ConnectionInfo connection{1, "fuzz"};
+  if (size < wire::kHeaderBytes || size > (1 << 20)) return 0;
+  // The length field is made to agree with the input, as the listener reads exactly that
+  // many bytes; everything else is the fuzzer's.
+  std::string message(reinterpret_cast<const char*>(data), size);
+  int32_t length = static_cast<int32_t>(size);
+  std::memcpy(message.data(), &length, 4);
+  auto header = wire::ParseHeader(message);
+  if (!header.ok()) return 0;
+  std::string reply;
+  if (header->op_code == wire::kOpMsg) {
+    auto msg = wire::ParseOpMsg(message);
+    if (!msg.ok()) return 0;
+    reply = runner->Run(wire::Command(msg->body, &msg->sequences), connection);
+  } else if (header->op_code == wire::kOpQuery) {
+    auto query = wire::ParseOpQuery(message);
+    if (!query.ok()) return 0;
+    reply = runner->RunLegacy(query->query, connection);
+  } else {
+    return 0;
+  }
+  fuzz::Check(bson::Validate(reply).ok(), "a command reply is valid BSON");
+  return 0;
+}
