@@ -1,3 +1,5 @@
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -291,5 +293,28 @@ int WorkerBridge::pid() const {
 }
 bool WorkerBridge::owns_worker() const { return impl_->process() != nullptr; }
 const std::string& WorkerBridge::address() const { return impl_->address(); }
+
+const std::string& WorkerBridge::mongodb_socket_path() const {
+  static const std::string kNone;
+  internal::WorkerProcess* process = impl_->process();
+  return process == nullptr ? kNone : process->mongodb_socket_path();
+}
+
+std::string WorkerBridge::mongodb_uri() const {
+  const std::string& path = mongodb_socket_path();
+  if (path.empty()) return "";
+  // A unix socket in a MongoDB connection string is its percent-encoded path.
+  std::string uri = "mongodb://";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      uri.push_back(static_cast<char>(c));
+    } else {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      uri += hex;
+    }
+  }
+  return uri + "/?directConnection=true";
+}
 
 }  // namespace micromongo

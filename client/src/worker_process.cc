@@ -127,6 +127,11 @@ std::unique_ptr<WorkerProcess> WorkerProcess::Spawn(const WorkerOptions& options
     args.push_back(options.data_dir);
   }
   if (options.sync_writes) args.push_back("--sync");
+  if (options.mongodb_listener) {
+    w->mongodb_socket_path_ = w->runtime_dir_ + "/mongodb.sock";
+    args.push_back("--mongodb-listen");
+    args.push_back("unix:" + w->mongodb_socket_path_);
+  }
   for (const auto& [name, value] : options.server_parameters) {
     args.push_back("--setParameter");
     args.push_back(name + "=" + value);

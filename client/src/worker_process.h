@@ -24,6 +24,8 @@ class WorkerProcess {
   pid_t pid() const { return pid_; }
   const std::string& address() const { return address_; }
   const std::string& socket_path() const { return socket_path_; }
+  // The wire protocol listener's socket (WorkerOptions::mongodb_listener); empty without.
+  const std::string& mongodb_socket_path() const { return mongodb_socket_path_; }
   const std::string& server_path() const { return server_path_; }
   // False once the process has exited (reaps it).
   bool Running();
@@ -42,6 +44,7 @@ class WorkerProcess {
   int exit_status_ = 0;
   int watch_fd_ = -1;  // write end of the watch pipe
   std::string runtime_dir_, socket_path_, address_, log_path_, server_path_;
+  std::string mongodb_socket_path_;
 };
 
 // Where WorkerBridge::Create finds micromongo-server (see WorkerOptions::server_path).

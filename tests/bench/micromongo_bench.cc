@@ -19,6 +19,7 @@
 
 #include "rocksdb_ceiling.h"
 #include "socket_pingpong.h"
+#include "wire_client.h"
 
 namespace mm = micromongo;
 using mm::Document;
@@ -484,7 +485,7 @@ int main(int argc, char** argv) {
   if (only.empty() || only == "crud") {
     // Forked before the worker and the client's threads exist.
     micromongo::bench::SocketPingPong uds;
-    auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/worker"});
+    auto bridge = mm::WorkerBridge::Create({.data_dir = root + "/worker", .mongodb_listener = true});
     mm::MongoClient client("mongodb://localhost/bench", {.worker_bridge = bridge});
     client.Connect();
     mm::Collection one = client.Db()["insert_one"];
@@ -540,6 +541,50 @@ int main(int argc, char** argv) {
       if (!found) std::fprintf(stderr, "FindOne missed\n");
     }
     r["find_by_id_us_p50"] = Percentile(find_lat, 0.5);
+
+    // The same operations over MongoDB's wire protocol (one OP_MSG connection on the
+    // worker's unix socket), interleaved with the socket ping-pong like the gRPC ones.
+    {
+      micromongo::bench::WireClient wire(bridge->mongodb_socket_path());
+      auto check_ok = [](const std::string& reply, const char* what) {
+        if (Document::FromBson(reply).Get("ok") != mm::Value(1.0)) {
+          std::fprintf(stderr, "wire %s failed: %s\n", what, Document::FromBson(reply).ToJson().c_str());
+        }
+      };
+      std::vector<double> wire_insert, wire_find;
+      for (int i = 0; i < 5000; ++i) {
+        std::string body = Document{{"insert", "wire_one"}, {"documents", mm::Array{MakeDoc(i)}},
+                                    {"$db", "bench"}}.ToBson();
+        uds_rtt.push_back(uds.RoundTripMicros());
+        auto t0 = Clock::now();
+        std::string reply = wire.Run(body);
+        wire_insert.push_back(Micros(Clock::now() - t0));
+        if (i == 0) check_ok(reply, "insert");
+      }
+      for (int i = 0; i < 5000; ++i) {
+        const Document& d = docs[rng() % n];
+        std::string body = Document{{"find", "people"}, {"filter", Document{{"_id", d.Get("_id")}}},
+                                    {"limit", 1}, {"singleBatch", true}, {"$db", "bench"}}.ToBson();
+        uds_rtt.push_back(uds.RoundTripMicros());
+        auto t0 = Clock::now();
+        std::string reply = wire.Run(body);
+        wire_find.push_back(Micros(Clock::now() - t0));
+        if (i == 0) check_ok(reply, "find");
+      }
+      r["wire_insert_one_us_p50"] = Percentile(wire_insert, 0.5);
+      r["wire_find_by_id_us_p50"] = Percentile(wire_find, 0.5);
+      std::string header = Document{{"insert", "wire_people"}, {"$db", "bench"}}.ToBson();
+      std::vector<std::vector<std::string>> wire_batches;
+      for (int i = 0; i < n; i += 1000) {
+        wire_batches.emplace_back(raw.begin() + i, raw.begin() + std::min(n, i + 1000));
+      }
+      auto t0 = Clock::now();
+      for (const auto& batch : wire_batches) {
+        std::string reply = wire.Run(header, "documents", &batch);
+        if (&batch == &wire_batches.front()) check_ok(reply, "insert many");
+      }
+      r["wire_insert_many_docs_per_s"] = n / Seconds(Clock::now() - t0);
+    }
     r["echo_rtt_us"] = Percentile(rtt, 0.5);
     r["uds_pingpong_us_p50"] = Percentile(uds_rtt, 0.5);
 
@@ -664,6 +709,11 @@ int main(int argc, char** argv) {
   std::snprintf(buf, sizeof buf, "<= %.1f (1.5 x echo, 9 x ping-pong)",
                 std::min(1.5 * r["echo_rtt_us"], uds9));
   row("FindOne by _id p50", "find_by_id_us_p50", "us", buf);
+  std::snprintf(buf, sizeof buf, "<= %.1f (3 x ping-pong)", 3 * r["uds_pingpong_us_p50"]);
+  row("wire protocol insert, p50", "wire_insert_one_us_p50", "us", buf);
+  row("wire protocol find by _id, p50", "wire_find_by_id_us_p50", "us", buf);
+  std::snprintf(buf, sizeof buf, ">= %.0f (the gRPC InsertMany)", r["insert_many_docs_per_s"]);
+  row("wire protocol insert, batches of 1000", "wire_insert_many_docs_per_s", "docs/s", buf);
   row("Ping, 8 threads", "echo_8t_calls_per_s", "calls/s", "baseline");
   std::snprintf(buf, sizeof buf, ">= %.0f (0.8 x Ping, 8 threads)", 0.8 * r["echo_8t_calls_per_s"]);
   row("FindOne by _id, 8 threads", "find_by_id_8t_ops_per_s", "ops/s", buf);

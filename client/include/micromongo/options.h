@@ -44,6 +44,10 @@ struct WorkerOptions {
   // (what a $sort or other blocking stage may hold in memory, default 100 MiB) and
   // internalDocumentSourceGroupMaxMemoryBytes (the same for $group).
   std::map<std::string, std::string> server_parameters;
+  // Also speak MongoDB's wire protocol, on a unix socket in the worker's private runtime
+  // directory: MongoDB's own clients (drivers, mongosh) then reach the same worker through
+  // WorkerBridge::mongodb_uri().
+  bool mongodb_listener = false;
 };
 
 // How WorkerBridge::Connect reaches a server started elsewhere (not needed for a unix

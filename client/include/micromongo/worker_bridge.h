@@ -47,6 +47,12 @@ class WorkerBridge {
   bool owns_worker() const;
   // The gRPC target ("unix:/tmp/.../worker.sock").
   const std::string& address() const;
+  // A MongoDB connection string for the worker's wire protocol listener
+  // ("mongodb://%2Ftmp%2F...%2Fmongodb.sock/?directConnection=true"), for a worker created
+  // with WorkerOptions::mongodb_listener; empty otherwise.
+  std::string mongodb_uri() const;
+  // That listener's socket path; empty without one.
+  const std::string& mongodb_socket_path() const;
 
   // Terminates an owned worker.
   ~WorkerBridge();

@@ -1,0 +1,64 @@
+// A spawned worker's MongoDB wire protocol listener (WorkerOptions::mongodb_listener): the
+// C++ client and a wire protocol client see one database, and the socket goes away with
+// the worker.
+
+#include <gtest/gtest.h>
+#include <micromongo/micromongo.h>
+
+#include <filesystem>
+
+#include "bench/wire_client.h"
+#include "test_util.h"
+
+namespace mm = micromongo;
+
+namespace micromongo::testing {
+namespace {
+
+TEST(WireListenerTest, SpawnedWorkerSpeaksBothProtocolsOverOneDatabase) {
+  TempDir dir;
+  auto bridge = mm::WorkerBridge::Create({.data_dir = dir.path(), .mongodb_listener = true});
+  std::string socket = bridge->mongodb_socket_path();
+  ASSERT_FALSE(socket.empty());
+  EXPECT_TRUE(std::filesystem::is_socket(socket));
+  // The connection string MongoDB's drivers take for a unix socket: the path percent-encoded.
+  std::string uri = bridge->mongodb_uri();
+  EXPECT_EQ(uri.rfind("mongodb://%2F", 0), 0u) << uri;
+  EXPECT_NE(uri.find("mongodb.sock/?directConnection=true"), std::string::npos) << uri;
+
+  mm::MongoClient client("mongodb://localhost/app", {.worker_bridge = bridge});
+  client.Connect();
+  client.Db()["people"].InsertOne(Document{{"_id", 1}, {"name", "Ada"}});
+
+  bench::WireClient wire(socket);
+  Document hello = Document::FromBson(wire.Run(Document{{"hello", 1}, {"$db", "admin"}}.ToBson()));
+  EXPECT_EQ(hello.Get("isWritablePrimary"), Value(true));
+  Document found = Document::FromBson(wire.Run(
+      Document{{"find", "people"}, {"filter", Document{{"_id", 1}}}, {"$db", "app"}}.ToBson()));
+  ASSERT_EQ(found.Get("ok"), Value(1.0)) << found.ToJson();
+  const Document& cursor = found.Get("cursor").AsDocument();
+  EXPECT_EQ(cursor.Get("ns"), Value("app.people"));
+  ASSERT_EQ(cursor.Get("firstBatch").AsArray().size(), 1u);
+  EXPECT_EQ(cursor.Get("firstBatch").AsArray()[0].AsDocument().Get("name"), Value("Ada"));
+
+  // Written over the wire, read through the C++ API.
+  Document inserted = Document::FromBson(wire.Run(
+      Document{{"insert", "people"}, {"documents", mm::Array{Document{{"_id", 2}}}}, {"$db", "app"}}.ToBson()));
+  EXPECT_EQ(inserted.Get("n"), Value(1));
+  EXPECT_EQ(client.Db()["people"].CountDocuments(Document{}), 2);
+
+  client.Close();
+  bridge->Terminate();
+  EXPECT_FALSE(std::filesystem::exists(socket));
+}
+
+TEST(WireListenerTest, NoListenerUnlessAsked) {
+  TempDir dir;
+  auto bridge = mm::WorkerBridge::Create({.data_dir = dir.path()});
+  EXPECT_TRUE(bridge->mongodb_uri().empty());
+  EXPECT_TRUE(bridge->mongodb_socket_path().empty());
+  bridge->Terminate();
+}
+
+}  // namespace
+}  // namespace micromongo::testing
