@@ -7,11 +7,23 @@
 namespace micromongo::wire {
 namespace {
 
+// A reply must be valid BSON, and messages can quote what the client sent; bytes of
+// invalid UTF-8 are shown as '?'.
+std::string ValidUtf8(std::string_view text) {
+  std::string out(text);
+  if (!bson::IsValidUtf8(out)) {
+    for (char& c : out) {
+      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+    }
+  }
+  return out;
+}
+
 std::string ErrorReply(const absl::Status& status) {
   int code = MongoCodeOf(status);
   bson::Builder out;
   out.AppendDouble("ok", 0);
-  out.AppendString("errmsg", std::string(status.message()));
+  out.AppendString("errmsg", ValidUtf8(std::string(status.message())));
   out.AppendInt32("code", code);
   out.AppendString("codeName", ErrorCodeName(code));
   // keyPattern/keyValue of a duplicate key, errInfo of a validation failure.

@@ -145,6 +145,12 @@ TEST_F(CommandRunnerTest, ErrorsHaveMongoDbsCodesAndShape) {
       EXPECT_EQ(Field(r, "errmsg").String(), c.errmsg) << c.command;
     }
   }
+  // Messages quoting what the client sent stay valid UTF-8 (the reply must be valid BSON).
+  std::vector<DocumentSequence> odd(1);
+  odd[0].identifier = "docum\xd5nts";
+  std::string odd_reply = Run(R"({"insert": "c"})", &odd);
+  EXPECT_EQ(Code(odd_reply), 40415);
+  EXPECT_TRUE(bson::Validate(odd_reply).ok()) << Field(odd_reply, "errmsg").String();
   // OP_MSG requires $db.
   std::string body = Bson(R"({"ping": 1})");
   std::string r = runner_->Run(Command(bson::DocView(body), nullptr), connection_);

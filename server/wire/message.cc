@@ -120,6 +120,7 @@ absl::StatusOr<OpMsg> ParseOpMsg(std::string_view message) {
       DocumentSequence seq;
       auto id = TakeCString(&section, "OP_MSG document sequence");
       if (!id.ok()) return id.status();
+      if (!bson::IsValidUtf8(*id)) return Protocol("OP_MSG document sequence identifier is not UTF-8");
       seq.identifier = *id;
       while (!section.empty()) {
         auto doc = TakeDocument(&section, "OP_MSG document sequence");

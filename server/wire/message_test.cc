@@ -88,6 +88,7 @@ TEST(ParseOpMsg, MalformedMessagesAreRefused) {
       {"truncated document", truncated_doc},
       {"sequence past the end", sequence_overrun},
       {"duplicate sequences", Msg(0, {ping, Sequence("a", {}), Sequence("a", {})})},
+      {"identifier not UTF-8", Msg(0, {ping, Sequence("docum\xd5nts", {Bson("{}")})})},
       {"checksum flag without checksum", Msg(kChecksumPresent, {})},
       {"header only", Msg(0, {}).substr(0, 16)},
   };
