@@ -33,6 +33,8 @@ test_packages=(
   # the sanitizer and fuzzing build (scripts/sanitize.sh): clang, its ASan/UBSan/libFuzzer
   # runtimes, and llvm-symbolizer for readable reports
   clang libclang-rt-14-dev llvm
+  # MongoDB's own C and Python drivers, for the wire protocol tests (tests/wire)
+  libmongoc-dev python3-pymongo
   # certificates for the TLS tests (tests/security_test.cc) and docker/make-secrets.sh
   openssl
 )

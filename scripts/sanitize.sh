@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
 done
 if [ "$build" = 1 ]; then
   ./scripts/install-deps.sh
-  CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
     -DMICROMONGO_SANITIZE=address,undefined -DMICROMONGO_FUZZ=ON > /dev/null
   cmake --build build-asan -j"$(nproc)"

@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 ./scripts/install-deps.sh
-CXX=clang++ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+CC=clang CXX=clang++ cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
   -DMICROMONGO_SANITIZE=thread > /dev/null
 cmake --build build-tsan -j"$(nproc)" --target service_test
