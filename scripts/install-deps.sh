@@ -62,17 +62,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The test clients from npm, at the versions package-lock.json pins: MongoDB's Node.js
-# driver for the wire protocol tests (tests/wire/node). It needs Node.js 20.19 or newer
-# (the machine's; Debian 12's own nodejs is 18).
+# The test clients from npm, at the versions their package-lock.json pins: MongoDB's
+# Node.js driver (tests/wire/node) and shell (tests/wire/mongosh) for the wire protocol
+# tests. They need Node.js 20.19 or newer (the machine's; Debian 12's own nodejs is 18).
 if [ "${1:-}" != "--build" ]; then
-  node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/wire/node"
-  if [ ! -d "$node_dir/node_modules/mongodb" ]; then
-    if ! command -v npm > /dev/null; then
-      echo "install-deps: npm is missing: install Node.js 20.19+ and npm" >&2
-      exit 1
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  for pair in "tests/wire/node:mongodb" "tests/wire/mongosh:mongosh"; do
+    dir="$root/${pair%%:*}"
+    if [ ! -d "$dir/node_modules/${pair##*:}" ]; then
+      if ! command -v npm > /dev/null; then
+        echo "install-deps: npm is missing: install Node.js 20.19+ and npm" >&2
+        exit 1
+      fi
+      echo "install-deps: npm ci in ${pair%%:*}"
+      npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
     fi
-    echo "install-deps: npm ci in tests/wire/node"
-    npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error
-  fi
+  done
 fi

@@ -21,7 +21,7 @@ trap cleanup EXIT
 pid=$!
 port=
 for _ in $(seq 1 100); do
-  port=$(grep -o '"mongodbListen": *"[^"]*"' "$dir/server.log" | grep -o '127\.0\.0\.1:[0-9]*' | cut -d: -f2 || true)
+  port=$(grep -o '"mongodbListen": *"[^"]*"' "$dir/server.log" 2>/dev/null | grep -o '127\.0\.0\.1:[0-9]*' | cut -d: -f2 || true)
   [ -n "$port" ] && break
   kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   sleep 0.1

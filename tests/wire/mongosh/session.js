@@ -1,0 +1,33 @@
+// The everyday shell things, scripted: use, insertMany, find().sort().limit(), updateMany,
+// aggregate, createIndex, getIndexes, countDocuments, show dbs, drop. Each result is
+// checked; a mismatch throws (mongosh then exits non-zero). Prints "session ok" at the end.
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what);
+}
+db = db.getSiblingDB('shelltest');
+db.people.drop();
+const inserted = db.people.insertMany([
+  { name: 'Ada', age: 36, langs: ['en', 'fr'] },
+  { name: 'Brian', age: 24 },
+  { name: 'Chen', age: 41, langs: [] },
+  { name: 'Dora', age: null },
+]);
+check(Object.keys(inserted.insertedIds).length === 4, 'insertMany inserted 4');
+const top = db.people.find({ age: { $gt: 20 } }, { _id: 0, name: 1 }).sort({ age: -1 }).limit(2).toArray();
+check(JSON.stringify(top) === JSON.stringify([{ name: 'Chen' }, { name: 'Ada' }]), 'find().sort().limit()');
+const updated = db.people.updateMany({ age: { $lt: 40 } }, { $inc: { age: 1 } });
+check(updated.matchedCount === 2 && updated.modifiedCount === 2, 'updateMany');
+const avg = db.people.aggregate([{ $match: { age: { $type: 'number' } } },
+                                 { $group: { _id: null, avg: { $avg: '$age' } } }]).toArray();
+check(avg[0].avg === (37 + 25 + 41) / 3, 'aggregate $avg');
+check(db.people.createIndex({ name: 1 }, { unique: true }) === 'name_1', 'createIndex');
+check(db.people.getIndexes().map((i) => i.name).sort().join() === '_id_,name_1', 'getIndexes');
+check(db.people.countDocuments({ age: null }) === 1, 'countDocuments({age: null})');
+check(db.people.countDocuments() === 4, 'countDocuments()');
+let duplicate = null;
+try { db.people.insertOne({ name: 'Ada' }); } catch (e) { duplicate = e; }
+check(duplicate !== null && duplicate.code === 11000, 'duplicate key 11000');
+const dbs = db.adminCommand({ listDatabases: 1 }).databases.map((d) => d.name);
+check(dbs.includes('shelltest'), 'listDatabases has shelltest');
+check(db.people.drop() === true, 'drop');
+print('session ok');
