@@ -418,6 +418,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
     unit.PutRecord(ns->coll.get(), best_key, updated, WriteKind(*spec.update), best_doc,
                    Description(*spec.update, WholePaths(*spec.update), old, now));
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
+    out.modified = true;
   }
   out.updated_existing = true;
   auto projected = project(spec.return_new ? std::move(updated) : std::move(best_doc));

@@ -87,6 +87,8 @@ struct FindAndModifySpec {
 struct FindAndModifyOutcome {
   std::optional<std::string> value;  // projected document, before or after
   bool updated_existing = false;
+  // The found document changed (an update can leave it as it was).
+  bool modified = false;
   std::optional<std::string> upserted_id;  // {_id: ...}
 };
 

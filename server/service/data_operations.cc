@@ -198,6 +198,25 @@ absl::Status DataOperations::Update(const v1::UpdateRequest* req,
   bool json = WantsJson(req->filter(), req->update());
   MM_ASSIGN_OR_RETURN_STATUS(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
   MM_ASSIGN_OR_RETURN_STATUS(update, ParseUpdate(req->update(), req->replace(), req->array_filters(), req->pipeline(), *matcher));
+  if (req->has_sort()) {
+    // A sorted single-document update chooses its document as findAndModify does; it runs
+    // as one, without returning the document.
+    if (req->multi()) return MongoError(kInvalidOptions, "Cannot specify sort with multi=true");
+    MM_ASSIGN_OR_RETURN_STATUS(sort_bytes, DocToBson(req->sort()));
+    MM_ASSIGN_OR_RETURN_STATUS(sort, query::SortSpec::Parse(bson::DocView(sort_bytes), matcher->shared_collator()));
+    FindAndModifySpec spec;
+    spec.filter = matcher.get();
+    spec.hint = HintOf(req->hint());
+    spec.sort = &sort;
+    spec.update = update.get();
+    spec.upsert = req->upsert();
+    spec.write_options.bypass_validation = req->bypass_document_validation();
+    MM_ASSIGN_OR_RETURN_STATUS(found, service::FindAndModify(engine_, req->database(), req->collection(), spec));
+    reply->set_matched_count(found.updated_existing ? 1 : 0);
+    reply->set_modified_count(found.modified ? 1 : 0);
+    if (found.upserted_id) SetDoc(reply->mutable_upserted_id(), *found.upserted_id, json);
+    return absl::OkStatus();
+  }
   MM_ASSIGN_OR_RETURN_STATUS(outcome, service::Update(engine_, req->database(), req->collection(),
                                                     *matcher, *update, req->multi(),
                                                     req->upsert(), Deadline(),

@@ -233,6 +233,22 @@ TEST_F(CommandRunnerTest, WriteErrorsAndUpserts) {
   EXPECT_EQ(Ok(bad_op), 1);
   EXPECT_EQ(Field(bad_op, "writeErrors").Doc().CountElements(), 1u) << Json(bad_op);
 
+  // MongoDB 8.0's updateOne sort: of the matching documents, the first in sort order.
+  std::string sorted = Run(R"({"update": "c", "updates": [
+      {"q": {"y": 1}, "u": {"$set": {"z": 1}}, "sort": {"_id": -1}}]})");
+  EXPECT_EQ(Field(sorted, "n").Int32(), 1) << Json(sorted);
+  EXPECT_EQ(Field(sorted, "nModified").Int32(), 1);
+  std::string z = Run(R"({"find": "c", "filter": {"z": 1}})");
+  EXPECT_EQ(Field(z, "cursor.firstBatch").Doc().begin()->value.Doc().begin()->value.Int32(), 3) << Json(z);
+  std::string again = Run(R"({"update": "c", "updates": [
+      {"q": {"y": 1}, "u": {"$set": {"z": 1}}, "sort": {"_id": -1}}]})");
+  EXPECT_EQ(Field(again, "n").Int32(), 1);
+  EXPECT_EQ(Field(again, "nModified").Int32(), 0);  // already so: matched, not modified
+  std::string multi_sort = Run(R"({"update": "c", "updates": [
+      {"q": {}, "u": {"$set": {"z": 2}}, "sort": {"_id": 1}, "multi": true}]})");
+  EXPECT_EQ(Field(multi_sort, "writeErrors").Doc().begin()->value.Doc().begin()->value.Int32(), 0)
+      << Json(multi_sort);
+
   std::string del = Run(R"({"delete": "c", "deletes": [{"q": {"y": 1}, "limit": 0}]})");
   EXPECT_EQ(Field(del, "n").Int32(), 2) << Json(del);
 }

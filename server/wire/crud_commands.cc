@@ -194,9 +194,10 @@ absl::Status ReadUpdates(const HandlerContext& context, const Command& command,
         if (e.key == "upsert") req.set_upsert(b); else req.set_multi(b);
       } else if (e.key == "arrayFilters") {
         status = SetArrayFilters(statement, e.value, req.mutable_array_filters());
+      } else if (e.key == "sort") {
+        if (e.value.type != BsonType::kDocument) status = statement.WrongType("sort", e.value, "object");
+        else SetBson(req.mutable_sort(), e.value.Doc());
       } else if (e.key != "c" && e.key != "upsertSupplied") {
-        // Including MongoDB 8.0's "sort" (which document an updateOne changes): not
-        // implemented, so refused as MongoDB 7.0 refuses it rather than ignored.
         status = MongoError(kUnknownBsonField, StrCat("BSON field 'update.updates.", e.key, "' is an unknown field."));
       }
     }

@@ -352,8 +352,6 @@ const KNOWN = [
   [/^create-null-ids\.json: inserting _id with type null via (insertOne|insertMany|bulkWrite)$/,
    'the Node.js driver replaces a null _id with an ObjectId'],
   [/^db-aggregate(-rawdata)?\.json: /, '$listLocalSessions: the worker keeps no cache of driver sessions'],
-  [/^(bulkWrite-)?(updateOne|replaceOne)-sort\.json: /,
-   'updateOne/replaceOne with sort (MongoDB 8.0): not implemented, refused as MongoDB 7.0 refuses it'],
 ];
 
 async function runTest(file, test, admin, fileName) {
