@@ -13,7 +13,8 @@
 namespace micromongo::wire {
 namespace {
 
-std::string Bson(std::string_view json) {
+// (message_test.cc's Bson is another file's: a unity build puts both in one unit.)
+std::string CommandBson(std::string_view json) {
   auto b = bson::JsonToBson(json);
   EXPECT_TRUE(b.ok()) << json;
   return b.ok() ? *b : std::string();
@@ -40,12 +41,12 @@ class CommandRunnerTest : public ::testing::Test {
 
   // Runs `json` (with "$db": "d" added unless present) and returns the reply as BSON.
   std::string Run(std::string_view json, const std::vector<DocumentSequence>* sequences = nullptr) {
-    std::string body = Bson(json);
+    std::string body = CommandBson(json);
     bson::ValueView unused;
     if (!bson::DocView(body).Find("$db", &unused)) {
       std::string with_db(json);
       with_db.insert(with_db.rfind('}'), R"(, "$db": "d")");
-      body = Bson(with_db);
+      body = CommandBson(with_db);
     }
     bodies_.push_back(body);
     return runner_->Run(Command(bson::DocView(bodies_.back()), sequences), connection_);
@@ -99,12 +100,12 @@ TEST_F(CommandRunnerTest, HelloAsTheManualDescribesIt) {
 }
 
 TEST_F(CommandRunnerTest, LegacyOpQueryServesOnlyTheHandshake) {
-  std::string q = Bson(R"({"isMaster": 1, "helloOk": true})");
+  std::string q = CommandBson(R"({"isMaster": 1, "helloOk": true})");
   std::string r = runner_->RunLegacy(bson::DocView(q), connection_);
   EXPECT_EQ(Ok(r), 1);
   EXPECT_TRUE(Field(r, "ismaster").Bool());
   EXPECT_TRUE(Field(r, "helloOk").Bool());
-  std::string find = Bson(R"({"find": "c"})");
+  std::string find = CommandBson(R"({"find": "c"})");
   std::string refused = runner_->RunLegacy(bson::DocView(find), connection_);
   EXPECT_EQ(Ok(refused), 0);
   EXPECT_EQ(Code(refused), 352);
@@ -152,14 +153,14 @@ TEST_F(CommandRunnerTest, ErrorsHaveMongoDbsCodesAndShape) {
   EXPECT_EQ(Code(odd_reply), 40415);
   EXPECT_TRUE(bson::Validate(odd_reply).ok()) << Field(odd_reply, "errmsg").String();
   // OP_MSG requires $db.
-  std::string body = Bson(R"({"ping": 1})");
+  std::string body = CommandBson(R"({"ping": 1})");
   std::string r = runner_->Run(Command(bson::DocView(body), nullptr), connection_);
   EXPECT_EQ(Code(r), 40571);
 }
 
 TEST_F(CommandRunnerTest, InsertFromADocumentSequenceThenFindWithGetMore) {
-  std::vector<std::string> docs = {Bson(R"({"_id": 1, "a": [1, [2]]})"), Bson(R"({"_id": 2, "a": null})"),
-                                   Bson(R"({"_id": 3})")};
+  std::vector<std::string> docs = {CommandBson(R"({"_id": 1, "a": [1, [2]]})"), CommandBson(R"({"_id": 2, "a": null})"),
+                                   CommandBson(R"({"_id": 3})")};
   std::vector<DocumentSequence> seq(1);
   seq[0].identifier = "documents";
   for (const std::string& d : docs) seq[0].documents.push_back(bson::DocView(d));
