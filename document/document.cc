@@ -2,6 +2,8 @@
 
 #include "micromongo/document.h"
 
+#include <cmath>
+#include <cstdlib>
 #include <bson/bson.h>
 
 #include <atomic>
@@ -284,15 +286,24 @@ double Value::ToDouble() const {
   if (auto p = GetIf<double>()) return *p;
   if (auto p = GetIf<int32_t>()) return *p;
   if (auto p = GetIf<int64_t>()) return static_cast<double>(*p);
-  if (auto p = GetIf<Decimal128>()) return std::stod(p->ToString());
+  // strtod, not std::stod: a decimal beyond double's range (1E+6000) is infinity or 0 as
+  // MongoDB converts it, where std::stod throws out_of_range.
+  if (auto p = GetIf<Decimal128>()) return std::strtod(p->ToString().c_str(), nullptr);
   ThrowTypeMismatch(BsonType::kDouble);
 }
 
 int64_t Value::ToInt64() const {
   if (auto p = GetIf<int64_t>()) return *p;
   if (auto p = GetIf<int32_t>()) return *p;
-  if (auto p = GetIf<double>()) return static_cast<int64_t>(*p);
-  if (auto p = GetIf<Decimal128>()) return static_cast<int64_t>(std::stod(p->ToString()));
+  // Out-of-range and NaN values saturate instead of being undefined behaviour.
+  auto saturate = [](double d) -> int64_t {
+    if (std::isnan(d)) return 0;
+    if (d >= 9223372036854775807.0) return INT64_MAX;
+    if (d <= -9223372036854775808.0) return INT64_MIN;
+    return static_cast<int64_t>(d);
+  };
+  if (auto p = GetIf<double>()) return saturate(*p);
+  if (auto p = GetIf<Decimal128>()) return saturate(std::strtod(p->ToString().c_str(), nullptr));
   ThrowTypeMismatch(BsonType::kInt64);
 }
 

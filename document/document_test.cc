@@ -223,3 +223,21 @@ TEST(CompareTest, NumbersAcrossTypes) {
 
 }  // namespace
 }  // namespace micromongo
+
+namespace micromongo {
+namespace {
+
+// A decimal beyond double's range converts to infinity (or 0), never throws: the
+// projection fuzz target crashed the worker with std::stod's out_of_range.
+TEST(DocumentTest, DecimalsBeyondDoubleRangeConvert) {
+  Document d = Document::FromJson(R"({"big": {"$numberDecimal": "1E+6000"},
+                                      "tiny": {"$numberDecimal": "1E-6000"},
+                                      "neg": {"$numberDecimal": "-1E+6000"}})");
+  EXPECT_EQ(d.Get("big").ToDouble(), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(d.Get("tiny").ToDouble(), 0.0);
+  EXPECT_EQ(d.Get("big").ToInt64(), INT64_MAX);
+  EXPECT_EQ(d.Get("neg").ToInt64(), INT64_MIN);
+}
+
+}  // namespace
+}  // namespace micromongo
