@@ -80,6 +80,8 @@ enum ErrorCode : int {
   kProtocolError = 17,
   kCommandNotFound = 59,
   kUnsupportedOpQueryCommand = 352,
+  kUnauthorized = 13,
+  kMechanismUnavailable = 334,
   kUnknownBsonField = 40415,  // IDL: a command field MongoDB does not know (Location40415)
 };
 

@@ -18,6 +18,8 @@ build_packages=(
   tzdata
   # gzip files of the micromongo tool (dump --gzip)
   zlib1g-dev
+  # TLS and SCRAM-SHA-256 logins of the MongoDB wire protocol listener
+  libssl-dev
 )
 test_packages=(
   libgtest-dev libgmock-dev

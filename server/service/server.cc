@@ -23,6 +23,7 @@
 
 #include "service/bad_request_interceptor.h"
 #include "service/cursor_manager.h"
+#include "service/listener_security.h"
 #include "service/services.h"
 #include "service/ttl_monitor.h"
 #include "service/pipeline_access.h"
@@ -111,8 +112,24 @@ int RunServer(const ServerOptions& options) {
   wire::CommandRunner wire_runner(&wire_data, &wire_admin);
   std::unique_ptr<wire::Listener> wire_listener;
   if (!options.mongodb_listen.empty()) {
+    // The gRPC token is the password of the wire protocol's one user, so that one secret
+    // guards both protocols.
+    bool token = !options.security.auth_token_file.empty();
+    if (token) {
+      auto secret = ReadTokenFile(options.security.auth_token_file);
+      absl::Status set = secret.ok() ? wire_runner.SetPassword(*secret) : secret.status();
+      if (!set.ok()) {
+        Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen",
+            Attrs({{"protocol", "mongodb"}, {"error", std::string(set.message())}}));
+        return 1;
+      }
+    }
     auto started = wire::Listener::Start({.addresses = options.mongodb_listen,
+                                          .tls_cert_file = options.security.tls_cert_file,
+                                          .tls_key_file = options.security.tls_key_file,
+                                          .tls_client_ca_file = options.security.tls_client_ca_file,
                                           .insecure = options.security.insecure,
+                                          .require_authentication = token,
                                           .max_connections = options.mongodb_max_connections},
                                          &wire_runner);
     if (!started.ok()) {

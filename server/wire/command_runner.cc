@@ -47,9 +47,28 @@ void Count(std::string_view name) {
   }
 }
 
+// What MongoDB runs before authentication (its commands with requiresAuth() false that
+// exist here): the handshake, the authentication conversation, and connectionStatus.
+bool RunsWithoutAuthentication(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"hello", "isMaster", "ismaster", "ping",
+                                                "buildInfo", "buildinfo", "saslStart",
+                                                "saslContinue", "logout", "connectionStatus"};
+  for (std::string_view n : kNames) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
-std::string CommandRunner::Run(const Command& command, const ConnectionInfo& connection) const {
+absl::Status CommandRunner::SetPassword(std::string_view password) {
+  auto credentials = ScramCredentials::Derive(password);
+  if (!credentials.ok()) return credentials.status();
+  credentials_ = *std::move(credentials);
+  return absl::OkStatus();
+}
+
+std::string CommandRunner::Run(const Command& command, ConnectionInfo* connection) const {
   auto& counters = service::GlobalRequestCounters();
   counters.in_flight.fetch_add(1, std::memory_order_relaxed);
   struct Done {
@@ -58,6 +77,7 @@ std::string CommandRunner::Run(const Command& command, const ConnectionInfo& con
   Count(command.name());
   if (command.name().empty()) return ErrorReply(MongoError(kFailedToParse, "Empty command"));
   Handler handler = FindHandshakeHandler(command.name());
+  if (handler == nullptr) handler = FindAuthHandler(command.name());
   if (handler == nullptr) handler = FindCrudHandler(command.name());
   if (handler == nullptr) handler = FindAdminHandler(command.name());
   if (handler == nullptr) {
@@ -66,19 +86,25 @@ std::string CommandRunner::Run(const Command& command, const ConnectionInfo& con
   }
   auto db = command.Database();
   if (!db.ok()) return ErrorReply(db.status());
+  if (connection->auth_required && connection->user.empty() &&
+      !RunsWithoutAuthentication(command.name())) {
+    return ErrorReply(MongoError(kUnauthorized,
+                                 StrCat("Command ", command.name(), " requires authentication")));
+  }
   if (command.Has("startTransaction") || command.Has("txnNumber")) {
     return ErrorReply(MongoError(kIllegalOperation,
                                  "Transaction numbers are only allowed on a replica set member "
                                  "or mongos"));
   }
-  HandlerContext context{data_, admin_, &connection, *std::move(db)};
+  HandlerContext context{data_, admin_, connection, *std::move(db),
+                         credentials_ ? &*credentials_ : nullptr};
   bson::Builder out;
   if (absl::Status s = handler(context, command, &out); !s.ok()) return ErrorReply(s);
   out.AppendDouble("ok", 1);
   return std::move(out).Finish();
 }
 
-std::string CommandRunner::RunLegacy(bson::DocView query, const ConnectionInfo& connection) const {
+std::string CommandRunner::RunLegacy(bson::DocView query, ConnectionInfo* connection) const {
   // Drivers wrap the command as {$query: {...}, $readPreference: ...} on some paths.
   bson::ValueView inner;
   if (query.Find("$query", &inner) && inner.type == BsonType::kDocument) query = inner.Doc();
@@ -90,10 +116,10 @@ std::string CommandRunner::RunLegacy(bson::DocView query, const ConnectionInfo& 
                                         ". The client driver may require an upgrade.")));
   }
   Count(name);
-  HandlerContext context{data_, admin_, &connection, "admin"};
+  HandlerContext context{data_, admin_, connection, "admin", credentials_ ? &*credentials_ : nullptr};
   bson::Builder out;
   auto hello_ok = command.Bool("helloOk", false);
-  AppendHello(context, name != "hello", hello_ok.ok() && *hello_ok, &out);
+  AppendHello(context, command, name != "hello", hello_ok.ok() && *hello_ok, &out);
   out.AppendDouble("ok", 1);
   return std::move(out).Finish();
 }

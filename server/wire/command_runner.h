@@ -7,18 +7,36 @@
 // Thread-safe.
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "service/admin_operations.h"
 #include "service/data_operations.h"
 #include "wire/command.h"
+#include "wire/scram.h"
 
 namespace micromongo::wire {
 
-// The connection a command arrived on (hello's connectionId, whatsmyuri).
+// The one user of a server with --auth-token-file: "micromongo" of the "admin" database,
+// whose password is the token (the gRPC listeners take the same token as a bearer token).
+inline constexpr std::string_view kAuthUser = "micromongo";
+inline constexpr std::string_view kAuthDatabase = "admin";
+
+// The connection a command arrived on (hello's connectionId, whatsmyuri) and its
+// authentication state, which the runner updates.
 struct ConnectionInfo {
   int64_t id = 0;
   std::string peer;  // "host:port", or the socket path
+  // Set by the listener: only the handshake and authentication commands run before the
+  // client authenticates (TCP connections of a server with --auth-token-file).
+  bool auth_required = false;
+  // The authenticated user ("" for none) and the SASL conversation in progress.
+  std::string user;
+  std::unique_ptr<ScramConversation> sasl;
+  bool sasl_skip_empty_exchange = false;
+  bool sasl_proved = false;  // the client's proof checked; an empty saslContinue ends it
 };
 
 class CommandRunner {
@@ -27,17 +45,23 @@ class CommandRunner {
   CommandRunner(service::DataOperations* data, service::AdminOperations* admin)
       : data_(data), admin_(admin) {}
 
+  // Creates the user kAuthUser with this password (SCRAM-SHA-256 keys derived from it;
+  // the password itself is not kept). Call before the first command. Connections with
+  // `auth_required` then need to authenticate as that user; others may.
+  absl::Status SetPassword(std::string_view password);
+
   // The reply body: {..., ok: 1} or MongoDB's error shape {ok: 0, errmsg, code,
-  // codeName, ...}. Never fails otherwise.
-  std::string Run(const Command& command, const ConnectionInfo& connection) const;
+  // codeName, ...}. Never fails otherwise. Commands of one connection run one at a time.
+  std::string Run(const Command& command, ConnectionInfo* connection) const;
 
   // The answer to a legacy OP_QUERY command: only the handshake (hello, isMaster,
   // ismaster) is served that way; anything else gets 352 UnsupportedOpQueryCommand.
-  std::string RunLegacy(bson::DocView query, const ConnectionInfo& connection) const;
+  std::string RunLegacy(bson::DocView query, ConnectionInfo* connection) const;
 
  private:
   service::DataOperations* data_;
   service::AdminOperations* admin_;
+  std::optional<ScramCredentials> credentials_;
 };
 
 }  // namespace micromongo::wire

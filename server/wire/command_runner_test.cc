@@ -49,7 +49,7 @@ class CommandRunnerTest : public ::testing::Test {
       body = CommandBson(with_db);
     }
     bodies_.push_back(body);
-    return runner_->Run(Command(bson::DocView(bodies_.back()), sequences), connection_);
+    return runner_->Run(Command(bson::DocView(bodies_.back()), sequences), &connection_);
   }
 
   static bson::ValueView Field(const std::string& reply, std::string_view path) {
@@ -65,8 +65,22 @@ class CommandRunnerTest : public ::testing::Test {
       start = dot + 1;
     }
   }
-  static double Ok(const std::string& reply) { return Field(reply, "ok").AsDouble(); }
-  static int Code(const std::string& reply) { return Field(reply, "code").Int32(); }
+  // -1 when the field is missing or not a number (so a missing field never passes).
+  static double Ok(const std::string& reply) {
+    bson::ValueView v = Field(reply, "ok");
+    return v.IsNumber() ? v.AsDouble() : -1;
+  }
+  static int Code(const std::string& reply) {
+    bson::ValueView v = Field(reply, "code");
+    return v.type == BsonType::kInt32 ? v.Int32() : -1;
+  }
+  // The bytes of a binary (or string) SASL payload.
+  static std::string Payload(const std::string& reply, std::string_view path) {
+    bson::ValueView v = Field(reply, path);
+    if (v.type == BsonType::kString) return std::string(v.String());
+    if (v.type != BsonType::kBinary) return "<no payload>";
+    return std::string(v.data + 5, static_cast<size_t>(bson::ReadInt32(v.data)));
+  }
   static std::string Json(const std::string& reply) { return bson::BsonToJson(reply); }
 
   std::filesystem::path dir_;
@@ -75,7 +89,7 @@ class CommandRunnerTest : public ::testing::Test {
   std::unique_ptr<service::DataOperations> data_;
   std::unique_ptr<service::AdminOperations> admin_;
   std::unique_ptr<CommandRunner> runner_;
-  ConnectionInfo connection_{42, "127.0.0.1:5555"};
+  ConnectionInfo connection_{.id = 42, .peer = "127.0.0.1:5555"};
   std::vector<std::string> bodies_;
 };
 
@@ -101,12 +115,12 @@ TEST_F(CommandRunnerTest, HelloAsTheManualDescribesIt) {
 
 TEST_F(CommandRunnerTest, LegacyOpQueryServesOnlyTheHandshake) {
   std::string q = CommandBson(R"({"isMaster": 1, "helloOk": true})");
-  std::string r = runner_->RunLegacy(bson::DocView(q), connection_);
+  std::string r = runner_->RunLegacy(bson::DocView(q), &connection_);
   EXPECT_EQ(Ok(r), 1);
   EXPECT_TRUE(Field(r, "ismaster").Bool());
   EXPECT_TRUE(Field(r, "helloOk").Bool());
   std::string find = CommandBson(R"({"find": "c"})");
-  std::string refused = runner_->RunLegacy(bson::DocView(find), connection_);
+  std::string refused = runner_->RunLegacy(bson::DocView(find), &connection_);
   EXPECT_EQ(Ok(refused), 0);
   EXPECT_EQ(Code(refused), 352);
   EXPECT_EQ(Field(refused, "codeName").String(), "UnsupportedOpQueryCommand");
@@ -154,7 +168,7 @@ TEST_F(CommandRunnerTest, ErrorsHaveMongoDbsCodesAndShape) {
   EXPECT_TRUE(bson::Validate(odd_reply).ok()) << Field(odd_reply, "errmsg").String();
   // OP_MSG requires $db.
   std::string body = CommandBson(R"({"ping": 1})");
-  std::string r = runner_->Run(Command(bson::DocView(body), nullptr), connection_);
+  std::string r = runner_->Run(Command(bson::DocView(body), nullptr), &connection_);
   EXPECT_EQ(Code(r), 40571);
 }
 
@@ -311,6 +325,99 @@ TEST_F(CommandRunnerTest, CollectionsAndIndexes) {
   std::string dbs = Run(R"({"listDatabases": 1, "nameOnly": true, "$db": "admin"})");
   EXPECT_EQ(Field(dbs, "databases").Doc().CountElements(), 1u) << Json(dbs);
   EXPECT_EQ(Field(Run(R"({"dropDatabase": 1})"), "dropped").String(), "d");
+}
+
+}  // namespace
+}  // namespace micromongo::wire
+
+namespace micromongo::wire {
+namespace {
+
+// --auth-token-file: TCP connections authenticate before anything but the handshake runs.
+// Shapes and codes from MongoDB's manual (saslStart, saslContinue, hello) and its server.
+TEST_F(CommandRunnerTest, AuthenticationGateAndSaslErrors) {
+  ASSERT_TRUE(runner_->SetPassword("s3cret").ok());
+  connection_.auth_required = true;
+  std::string refused = Run(R"({"find": "c"})");
+  EXPECT_EQ(Code(refused), 13) << Json(refused);
+  EXPECT_EQ(Field(refused, "codeName").String(), "Unauthorized");
+  EXPECT_EQ(Field(refused, "errmsg").String(), "Command find requires authentication");
+  EXPECT_EQ(Code(Run(R"({"insert": "c", "documents": [{"a": 1}]})")), 13);
+  EXPECT_EQ(Code(Run(R"({"listDatabases": 1, "$db": "admin"})")), 13);
+  // An unknown command is still 59 (MongoDB looks the command up first).
+  EXPECT_EQ(Code(Run(R"({"noSuchCommand": 1})")), 59);
+  for (const char* open : {R"({"hello": 1})", R"({"isMaster": 1})", R"({"ping": 1})",
+                           R"({"buildInfo": 1})", R"({"connectionStatus": 1})"}) {
+    EXPECT_EQ(Ok(Run(open)), 1) << open;
+  }
+  // saslSupportedMechs names the mechanisms of an existing user only.
+  std::string mechs = Run(R"({"hello": 1, "saslSupportedMechs": "admin.micromongo", "$db": "admin"})");
+  EXPECT_EQ(Json(std::string(Field(mechs, "saslSupportedMechs").Doc().bytes())), R"({"0": "SCRAM-SHA-256"})");
+  std::string unknown = Run(R"({"hello": 1, "saslSupportedMechs": "admin.someone", "$db": "admin"})");
+  EXPECT_EQ(Field(unknown, "saslSupportedMechs").type, BsonType::kUndefined);
+
+  struct Case {
+    const char* command;
+    int code;
+  };
+  const Case cases[] = {
+      {R"({"saslStart": 1, "mechanism": "SCRAM-SHA-1", "payload": "n,,n=micromongo,r=abc", "$db": "admin"})", 334},
+      {R"({"saslStart": 1, "mechanism": "PLAIN", "payload": "x", "$db": "admin"})", 334},
+      {R"({"saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": "n,,n=other,r=abc", "$db": "admin"})", 18},
+      // The user lives in admin; authenticating against another database fails as MongoDB's does.
+      {R"({"saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": "n,,n=micromongo,r=abc", "$db": "d"})", 18},
+      {R"({"saslStart": 1, "mechanism": "SCRAM-SHA-256", "$db": "admin"})", 4},
+      {R"({"saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": 5, "$db": "admin"})", 14},
+      {R"({"saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": "x", "bogus": 1, "$db": "admin"})", 40415},
+      {R"({"saslContinue": 1, "conversationId": 1, "payload": "c=biws", "$db": "admin"})", 17},
+  };
+  for (const Case& c : cases) {
+    std::string r = Run(c.command);
+    EXPECT_EQ(Code(r), c.code) << c.command << " -> " << Json(r);
+  }
+
+  // A conversation that starts well and ends with a wrong proof.
+  std::string start = Run(
+      R"({"saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": "n,,n=micromongo,r=clientnonce",
+          "autoAuthorize": 1, "options": {"skipEmptyExchange": true}, "$db": "admin"})");
+  ASSERT_EQ(Ok(start), 1) << Json(start);
+  EXPECT_EQ(Field(start, "conversationId").Int32(), 1);
+  EXPECT_FALSE(Field(start, "done").Bool());
+  std::string server_first = Payload(start, "payload");
+  EXPECT_EQ(server_first.rfind("r=clientnonce", 0), 0u) << server_first;
+  EXPECT_NE(server_first.find(",i=15000"), std::string::npos) << server_first;
+  std::string nonce = server_first.substr(2, server_first.find(',') - 2);
+  std::string wrong = Run(R"({"saslContinue": 1, "conversationId": 1, "payload": "c=biws,r=)" + nonce +
+                          R"(,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", "$db": "admin"})");
+  EXPECT_EQ(Code(wrong), 18) << Json(wrong);
+  EXPECT_EQ(Field(wrong, "errmsg").String(), "Authentication failed.");
+  // The failed conversation is gone, and the connection is still unauthenticated.
+  EXPECT_EQ(Code(Run(R"({"saslContinue": 1, "conversationId": 1, "payload": "", "$db": "admin"})")), 17);
+  EXPECT_EQ(Code(Run(R"({"find": "c"})")), 13);
+  std::string status = Run(R"({"connectionStatus": 1})");
+  EXPECT_EQ(Json(std::string(Field(status, "authInfo.authenticatedUsers").Doc().bytes())), "{}");
+
+  // hello's speculativeAuthenticate answers saslStart's first step in the same round trip.
+  std::string speculative = Run(
+      R"({"hello": 1, "speculativeAuthenticate": {"saslStart": 1, "mechanism": "SCRAM-SHA-256",
+          "payload": "n,,n=micromongo,r=abc", "db": "admin"}, "$db": "admin"})");
+  EXPECT_EQ(Field(speculative, "speculativeAuthenticate.conversationId").Int32(), 1) << Json(speculative);
+  EXPECT_EQ(Payload(speculative, "speculativeAuthenticate.payload").rfind("r=abc", 0), 0u);
+  // ... and leaves the field out when the first step fails.
+  std::string no_user = Run(
+      R"({"hello": 1, "speculativeAuthenticate": {"saslStart": 1, "mechanism": "SCRAM-SHA-256",
+          "payload": "n,,n=nobody,r=abc", "db": "admin"}, "$db": "admin"})");
+  EXPECT_EQ(Ok(no_user), 1);
+  EXPECT_EQ(Field(no_user, "speculativeAuthenticate").type, BsonType::kUndefined);
+}
+
+// Without --auth-token-file no user exists: everything runs, and authenticating fails.
+TEST_F(CommandRunnerTest, WithoutAPasswordNoUserExists) {
+  EXPECT_EQ(Ok(Run(R"({"find": "c"})")), 1);
+  std::string r = Run(R"({"saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": "n,,n=micromongo,r=abc", "$db": "admin"})");
+  EXPECT_EQ(Code(r), 18) << Json(r);
+  std::string hello = Run(R"({"hello": 1, "saslSupportedMechs": "admin.micromongo", "$db": "admin"})");
+  EXPECT_EQ(Field(hello, "saslSupportedMechs").type, BsonType::kUndefined);
 }
 
 }  // namespace

@@ -20,8 +20,10 @@ namespace micromongo::wire {
 struct HandlerContext {
   service::DataOperations* data;
   service::AdminOperations* admin;
-  const ConnectionInfo* connection;
+  ConnectionInfo* connection;
   std::string db;
+  // The keys of kAuthUser; null when the server has no user (no --auth-token-file).
+  const ScramCredentials* credentials = nullptr;
 };
 
 using Handler = absl::Status (*)(const HandlerContext&, const Command&, bson::Builder* out);
@@ -39,11 +41,16 @@ Handler Lookup(const std::pair<std::string_view, Handler> (&table)[N], std::stri
 Handler FindCrudHandler(std::string_view name);
 Handler FindAdminHandler(std::string_view name);
 Handler FindHandshakeHandler(std::string_view name);
+Handler FindAuthHandler(std::string_view name);
 
 // hello / isMaster, shared with the legacy OP_QUERY path; `legacy_name` answers
 // "ismaster" instead of "isWritablePrimary".
-void AppendHello(const HandlerContext& context, bool legacy_name, bool hello_ok,
-                 bson::Builder* out);
+void AppendHello(const HandlerContext& context, const Command& hello, bool legacy_name,
+                 bool hello_ok, bson::Builder* out);
+// hello's authentication fields (auth_commands.cc): saslSupportedMechs for the user it
+// names, and speculativeAuthenticate (the first SASL step, saving a round trip).
+void AppendHelloAuthentication(const HandlerContext& context, const Command& hello,
+                               bson::Builder* out);
 
 // ---- Helpers shared by the handler files ----
 

@@ -34,7 +34,7 @@ Value Now() {
 absl::Status Hello(const HandlerContext& context, const Command& command, bson::Builder* out) {
   auto hello_ok = command.Bool("helloOk", false);
   if (!hello_ok.ok()) return hello_ok.status();
-  AppendHello(context, command.name() != "hello", *hello_ok, out);
+  AppendHello(context, command, command.name() != "hello", *hello_ok, out);
   return absl::OkStatus();
 }
 
@@ -119,12 +119,25 @@ absl::Status GetCmdLineOpts(const HandlerContext&, const Command&, bson::Builder
   return absl::OkStatus();
 }
 
-absl::Status ConnectionStatus(const HandlerContext&, const Command&, bson::Builder* out) {
-  // Token authentication is per transport (gRPC metadata); no users or roles exist.
+absl::Status ConnectionStatus(const HandlerContext& context, const Command&, bson::Builder* out) {
+  // The one user may do everything: MongoDB calls that role "root".
+  bool authenticated = !context.connection->user.empty();
   auto info = out->StartDocument("authInfo");
   auto users = out->StartArray("authenticatedUsers");
+  if (authenticated) {
+    auto user = out->StartDocument("0");
+    out->AppendString("user", context.connection->user);
+    out->AppendString("db", kAuthDatabase);
+    out->End(user);
+  }
   out->End(users);
   auto roles = out->StartArray("authenticatedUserRoles");
+  if (authenticated) {
+    auto role = out->StartDocument("0");
+    out->AppendString("role", "root");
+    out->AppendString("db", "admin");
+    out->End(role);
+  }
   out->End(roles);
   out->End(info);
   return absl::OkStatus();
@@ -162,8 +175,8 @@ absl::Status HostInfo(const HandlerContext&, const Command&, bson::Builder* out)
 
 }  // namespace
 
-void AppendHello(const HandlerContext& context, bool legacy_name, bool hello_ok,
-                 bson::Builder* out) {
+void AppendHello(const HandlerContext& context, const Command& hello, bool legacy_name,
+                 bool hello_ok, bson::Builder* out) {
   if (hello_ok) out->AppendBool("helloOk", true);
   out->AppendBool(legacy_name ? "ismaster" : "isWritablePrimary", true);
   out->AppendInt32("maxBsonObjectSize", static_cast<int32_t>(kMaxBsonObjectSize));
@@ -175,6 +188,7 @@ void AppendHello(const HandlerContext& context, bool legacy_name, bool hello_ok,
   out->AppendInt32("minWireVersion", 0);
   out->AppendInt32("maxWireVersion", kMaxWireVersion);
   out->AppendBool("readOnly", false);
+  AppendHelloAuthentication(context, hello, out);
 }
 
 Handler FindHandshakeHandler(std::string_view name) {

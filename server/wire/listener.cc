@@ -22,38 +22,12 @@
 #include "util/address.h"
 #include "util/log.h"
 #include "wire/message.h"
+#include "wire/transport.h"
 
 namespace micromongo::wire {
 namespace {
 
 std::atomic<int64_t> next_connection_id{1};
-
-// Reads exactly n bytes; false on EOF or error.
-bool ReadFull(int fd, char* p, size_t n) {
-  while (n > 0) {
-    ssize_t got = read(fd, p, n);
-    if (got == 0) return false;
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += got;
-    n -= static_cast<size_t>(got);
-  }
-  return true;
-}
-
-bool WriteFull(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t put = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (put < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    bytes.remove_prefix(static_cast<size_t>(put));
-  }
-  return true;
-}
 
 std::string SockaddrString(const sockaddr_storage& addr) {
   char host[INET6_ADDRSTRLEN] = {0};
@@ -75,7 +49,7 @@ absl::Status Errno(std::string_view what, std::string_view address) {
 }
 
 // Binds and listens; returns the socket and its resolved address.
-absl::StatusOr<std::pair<int, std::string>> Bind(const std::string& address, bool insecure) {
+absl::StatusOr<std::pair<int, std::string>> Bind(const std::string& address, bool tls, bool insecure) {
   if (IsUnixAddress(address)) {
     if (address.rfind("unix:", 0) != 0) {
       return MongoError(kBadValue, StrCat("unsupported listener address ", address));
@@ -100,11 +74,11 @@ absl::StatusOr<std::pair<int, std::string>> Bind(const std::string& address, boo
     }
     return std::pair{fd, address};
   }
-  if (!insecure && !IsLoopbackAddress(address)) {
+  if (!tls && !insecure && !IsLoopbackAddress(address)) {
     return MongoError(kBadValue,
-                      StrCat("--mongodb-listen ", address, " is not a loopback address: the MongoDB "
-                             "wire protocol listener has no TLS or authentication yet; pass "
-                             "--insecure to listen there anyway"));
+                      StrCat("--mongodb-listen ", address, " is not a loopback address: a TCP listener "
+                             "elsewhere needs --tls-cert and --tls-key (or --insecure to serve "
+                             "plaintext there anyway)"));
   }
   size_t colon = address.rfind(':');
   if (colon == std::string::npos) return MongoError(kBadValue, StrCat("expected host:port, got ", address));
@@ -180,9 +154,18 @@ class Listener::Impl {
   }
 
   absl::Status Start() {
+    if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+      return MongoError(kBadValue, "--tls-cert and --tls-key go together");
+    }
+    if (!options_.tls_cert_file.empty()) {
+      auto tls = TlsContext::Create(options_.tls_cert_file, options_.tls_key_file,
+                                    options_.tls_client_ca_file);
+      if (!tls.ok()) return tls.status();
+      tls_ = *std::move(tls);
+    }
     if (pipe2(wake_, O_CLOEXEC) != 0) return Errno("pipe", "");
     for (const std::string& address : options_.addresses) {
-      auto bound = Bind(address, options_.insecure);
+      auto bound = Bind(address, tls_ != nullptr, options_.insecure);
       if (!bound.ok()) return bound.status();
       sockets_.push_back(bound->first);
       addresses_.push_back(bound->second);
@@ -228,9 +211,12 @@ class Listener::Impl {
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    ConnectionInfo info{next_connection_id.fetch_add(1), SockaddrString(peer)};
-    connections_.emplace(fd, std::thread([this, fd, info] {
-      Serve(fd, info);
+    bool tcp = peer.ss_family != AF_UNIX;
+    int64_t id = next_connection_id.fetch_add(1);
+    std::string remote = SockaddrString(peer);
+    connections_.emplace(fd, std::thread([this, fd, id, remote, tcp] {
+      ConnectionInfo info{.id = id, .peer = remote, .auth_required = tcp && options_.require_authentication};
+      Serve(fd, tcp, &info);
       std::lock_guard<std::mutex> lock(mu_);
       auto it = connections_.find(fd);
       if (it != connections_.end()) {
@@ -251,34 +237,47 @@ class Listener::Impl {
     for (std::thread& t : done) t.join();
   }
 
-  void Serve(int fd, const ConnectionInfo& info) {
+  void Serve(int fd, bool tcp, ConnectionInfo* connection) {
+    const ConnectionInfo& info = *connection;
     SetLogContext(StrCat("conn", info.id));
+    std::unique_ptr<Transport> transport;
+    if (tcp && tls_ != nullptr) {
+      auto accepted = tls_->Accept(fd);
+      if (!accepted.ok()) {
+        Log(LogSeverity::kInfo, LogComponent::kNetwork, "Closing a connection whose TLS handshake failed",
+            Attrs({{"remote", info.peer}, {"error", std::string(accepted.status().message())}}));
+        return;
+      }
+      transport = *std::move(accepted);
+    } else {
+      transport = PlainTransport(fd);
+    }
     int32_t next_request_id = 1;
     std::string message;
     while (!stopping_) {
       char header_bytes[kHeaderBytes];
-      if (!ReadFull(fd, header_bytes, kHeaderBytes)) return;  // the client hung up
+      if (!transport->ReadFull(header_bytes, kHeaderBytes)) return;  // the client hung up
       auto header = ParseHeader(std::string_view(header_bytes, kHeaderBytes));
       if (!header.ok()) return Refuse(info, header.status());
       message.assign(header_bytes, kHeaderBytes);
       message.resize(static_cast<size_t>(header->length));
-      if (!ReadFull(fd, message.data() + kHeaderBytes, message.size() - kHeaderBytes)) return;
+      if (!transport->ReadFull(message.data() + kHeaderBytes, message.size() - kHeaderBytes)) return;
       std::string reply;
       if (header->op_code == kOpMsg) {
         auto msg = ParseOpMsg(message);
         if (!msg.ok()) return Refuse(info, msg.status());
-        std::string body = runner_->Run(Command(msg->body, &msg->sequences), info);
+        std::string body = runner_->Run(Command(msg->body, &msg->sequences), connection);
         if (msg->flags & kMoreToCome) continue;  // the client wants no reply (w: 0)
         reply = BuildOpMsg(next_request_id++, header->request_id, 0, body);
       } else if (header->op_code == kOpQuery) {
         auto query = ParseOpQuery(message);
         if (!query.ok()) return Refuse(info, query.status());
         reply = BuildOpReply(next_request_id++, header->request_id,
-                             runner_->RunLegacy(query->query, info));
+                             runner_->RunLegacy(query->query, connection));
       } else {
         return Refuse(info, MongoError(kProtocolError, StrCat("unsupported opcode ", header->op_code)));
       }
-      if (!WriteFull(fd, reply)) return;
+      if (!transport->WriteFull(reply)) return;
     }
   }
 
@@ -289,6 +288,7 @@ class Listener::Impl {
 
   ListenerOptions options_;
   const CommandRunner* runner_;
+  std::unique_ptr<TlsContext> tls_;
   std::vector<int> sockets_;
   std::vector<std::string> addresses_;
   int wake_[2] = {-1, -1};

@@ -18,9 +18,17 @@ namespace micromongo::wire {
 struct ListenerOptions {
   // "host:port" (port 0: any free port) or "unix:/path/to.sock".
   std::vector<std::string> addresses;
-  // TCP listeners must bind a loopback address unless this is set (the wire listener has
-  // no TLS or authentication yet).
+  // PEM certificate chain and private key (--tls-cert, --tls-key): both or neither. With
+  // them every TCP listener speaks TLS (unix sockets stay plaintext, as with gRPC).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA bundle (--tls-client-ca): TLS clients must present a certificate it signed.
+  std::string tls_client_ca_file;
+  // Without TLS, TCP listeners must bind a loopback address unless this is set.
   bool insecure = false;
+  // TCP connections must authenticate (SCRAM-SHA-256 as kAuthUser, whose password the
+  // runner knows: CommandRunner::SetPassword) before other commands run.
+  bool require_authentication = false;
   // Connections open at once; one more is accepted and closed at once, with a log line.
   int max_connections = 1000;
 };

@@ -15,8 +15,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static service::CursorManager* cursors = new service::CursorManager(std::chrono::milliseconds(60000));
   static service::DataOperations* ops = new service::DataOperations(fuzz::SharedEngine(), cursors);
   static service::AdminOperations* admin = new service::AdminOperations(fuzz::SharedEngine(), cursors);
-  static wire::CommandRunner* runner = new wire::CommandRunner(ops, admin);
-  static const wire::ConnectionInfo connection{1, "fuzz"};
+  static wire::CommandRunner* runner = [] {
+    auto* r = new wire::CommandRunner(ops, admin);
+    // A user exists, so that saslStart/saslContinue and hello's authentication fields
+    // get past their first checks.
+    fuzz::Check(r->SetPassword("fuzz-password").ok(), "the password is accepted");
+    return r;
+  }();
+  // Each input is a new connection, so that the authentication state of one input does
+  // not carry into the next (a crash must reproduce from its input alone).
+  wire::ConnectionInfo connection{.id = 1, .peer = "fuzz"};
   if (size < wire::kHeaderBytes || size > (1 << 20)) return 0;
   // The length field is made to agree with the input, as the listener reads exactly that
   // many bytes; everything else is the fuzzer's.
@@ -29,11 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (header->op_code == wire::kOpMsg) {
     auto msg = wire::ParseOpMsg(message);
     if (!msg.ok()) return 0;
-    reply = runner->Run(wire::Command(msg->body, &msg->sequences), connection);
+    reply = runner->Run(wire::Command(msg->body, &msg->sequences), &connection);
   } else if (header->op_code == wire::kOpQuery) {
     auto query = wire::ParseOpQuery(message);
     if (!query.ok()) return 0;
-    reply = runner->RunLegacy(query->query, connection);
+    reply = runner->RunLegacy(query->query, &connection);
   } else {
     return 0;
   }
