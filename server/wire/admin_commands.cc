@@ -1,5 +1,5 @@
 // Databases, collections, indexes and status: listDatabases, dropDatabase,
-// listCollections, create, drop, renameCollection, createIndexes, listIndexes,
+// listCollections, create, collMod, drop, renameCollection, createIndexes, listIndexes,
 // dropIndexes, validate, serverStatus.
 
 #include "document/status.h"
@@ -119,26 +119,10 @@ absl::Status ListCollections(const HandlerContext& context, const Command& comma
   return absl::OkStatus();
 }
 
-absl::Status Create(const HandlerContext& context, const Command& command, bson::Builder* out) {
-  if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
-                                    "pipeline", "changeStreamPreAndPostImages", "capped", "size",
-                                    "max", "collation"});
-      !s.ok()) {
-    return s;
-  }
-  auto coll = command.Collection();
-  if (!coll.ok()) return coll.status();
-  auto capped = command.Bool("capped", false);
-  if (!capped.ok()) return capped.status();
-  if (*capped) return MongoError(kInvalidOptions, "capped collections are not supported by micro-mongo");
-  if (command.Has("collation")) {
-    return MongoError(kInvalidOptions, "a collection default collation is not supported by micro-mongo; "
-                                       "pass collation with each operation");
-  }
-  v1::CreateCollectionRequest req;
-  req.set_database(context.db);
-  req.set_collection(*coll);
-  v1::CollectionOptions* options = req.mutable_options();
+// The collection options create and collMod share (validator, validationLevel,
+// validationAction, viewOn, pipeline, changeStreamPreAndPostImages); absent ones stay
+// unset.
+absl::Status ReadCollectionOptions(const Command& command, v1::CollectionOptions* options) {
   bool has_validator = false;
   if (auto s = SetObject(command, "validator", options->mutable_validator(), &has_validator); !s.ok()) return s;
   if (!has_validator) options->clear_validator();
@@ -162,8 +146,104 @@ absl::Status Create(const HandlerContext& context, const Command& command, bson:
     if (!enabled.ok()) return enabled.status();
     options->set_change_stream_pre_and_post_images(*enabled);
   }
+  return absl::OkStatus();
+}
+
+absl::Status Create(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
+                                    "pipeline", "changeStreamPreAndPostImages", "capped", "size",
+                                    "max", "collation"});
+      !s.ok()) {
+    return s;
+  }
+  auto coll = command.Collection();
+  if (!coll.ok()) return coll.status();
+  auto capped = command.Bool("capped", false);
+  if (!capped.ok()) return capped.status();
+  if (*capped) return MongoError(kInvalidOptions, "capped collections are not supported by micro-mongo");
+  if (command.Has("collation")) {
+    return MongoError(kInvalidOptions, "a collection default collation is not supported by micro-mongo; "
+                                       "pass collation with each operation");
+  }
+  v1::CreateCollectionRequest req;
+  req.set_database(context.db);
+  req.set_collection(*coll);
+  if (auto s = ReadCollectionOptions(command, req.mutable_options()); !s.ok()) return s;
   v1::Empty reply;
   return context.admin->CreateCollection(&req, &reply);
+}
+
+// The listIndexes entry of the index collMod's index option names ({name} or
+// {keyPattern}); empty when there is none.
+std::string FindIndexSpec(const HandlerContext& context, const std::string& coll, bson::DocView option) {
+  v1::ListIndexesRequest req;
+  req.set_database(context.db);
+  req.set_collection(coll);
+  v1::ListIndexesReply reply;
+  if (!context.data->ListIndexes(&req, &reply).ok()) return "";
+  bson::ValueView name, key_pattern;
+  bool by_name = option.Find("name", &name) && name.type == BsonType::kString;
+  bool by_key = option.Find("keyPattern", &key_pattern) && key_pattern.type == BsonType::kDocument;
+  for (const v1::Doc& spec : reply.indexes()) {
+    bson::DocView doc(spec.bson());
+    bson::ValueView v;
+    if (by_name && doc.Find("name", &v) && v.type == BsonType::kString && v.String() == name.String()) {
+      return spec.bson();
+    }
+    if (by_key && doc.Find("key", &v) && v.type == BsonType::kDocument && v.bytes() == key_pattern.bytes()) {
+      return spec.bson();
+    }
+  }
+  return "";
+}
+
+absl::Status CollMod(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
+                                    "pipeline", "changeStreamPreAndPostImages", "index"});
+      !s.ok()) {
+    return s;
+  }
+  auto coll = command.Collection();
+  if (!coll.ok()) return coll.status();
+  v1::ModifyCollectionRequest req;
+  req.set_database(context.db);
+  req.set_collection(*coll);
+  auto index = command.Object("index");
+  if (!index.ok()) return index.status();
+  if (!*index) {
+    if (auto s = ReadCollectionOptions(command, req.mutable_options()); !s.ok()) return s;
+    v1::Empty reply;
+    return context.admin->ModifyCollection(&req, &reply);
+  }
+  if (command.Has("validator") || command.Has("viewOn") || command.Has("pipeline") ||
+      command.Has("validationLevel") || command.Has("validationAction")) {
+    return MongoError(kInvalidOptions, "collMod's index option cannot be combined with other changes here");
+  }
+  SetBson(req.mutable_index(), **index);
+  std::string before = FindIndexSpec(context, *coll, **index);
+  v1::Empty reply;
+  if (auto s = context.admin->ModifyCollection(&req, &reply); !s.ok()) return s;
+  std::string after = FindIndexSpec(context, *coll, **index);
+  if (before.empty() || after.empty()) return absl::OkStatus();
+  // MongoDB reports each option that changed as <option>_old and <option>_new (a hidden
+  // field that is absent is false).
+  bson::DocView old_spec(before), new_spec(after), change(**index);
+  bson::ValueView asked, old_value, new_value;
+  if (change.Find("hidden", &asked)) {
+    bool was = old_spec.Find("hidden", &old_value) && old_value.type == BsonType::kBool && old_value.Bool();
+    bool is = new_spec.Find("hidden", &new_value) && new_value.type == BsonType::kBool && new_value.Bool();
+    if (was != is) {
+      out->AppendBool("hidden_old", was);
+      out->AppendBool("hidden_new", is);
+    }
+  }
+  if (change.Find("expireAfterSeconds", &asked) && old_spec.Find("expireAfterSeconds", &old_value) &&
+      new_spec.Find("expireAfterSeconds", &new_value) &&
+      (old_value.type != new_value.type || old_value.bytes() != new_value.bytes())) {
+    out->AppendView("expireAfterSeconds_old", old_value);
+    out->AppendView("expireAfterSeconds_new", new_value);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Drop(const HandlerContext& context, const Command& command, bson::Builder* out) {
@@ -337,12 +417,13 @@ absl::Status ServerStatus(const HandlerContext& context, const Command&, bson::B
 
 }  // namespace
 
-Handler FindAdminHandler(std::string_view name) {
-  static const std::pair<std::string_view, Handler> kTable[] = {
+std::span<const CommandEntry> AdminCommands() {
+  static const CommandEntry kTable[] = {
       {"listDatabases", ListDatabases},
       {"dropDatabase", DropDatabase},
       {"listCollections", ListCollections},
       {"create", Create},
+      {"collMod", CollMod},
       {"drop", Drop},
       {"renameCollection", RenameCollection},
       {"createIndexes", CreateIndexes},
@@ -352,7 +433,7 @@ Handler FindAdminHandler(std::string_view name) {
       {"validate", Validate},
       {"serverStatus", ServerStatus},
   };
-  return Lookup(kTable, name);
+  return kTable;
 }
 
 }  // namespace micromongo::wire

@@ -166,13 +166,13 @@ void AppendHelloAuthentication(const HandlerContext& context, const Command& hel
   out->AppendDocument("speculativeAuthenticate", bson::DocView(bytes));
 }
 
-Handler FindAuthHandler(std::string_view name) {
-  static const std::pair<std::string_view, Handler> kTable[] = {
+std::span<const CommandEntry> AuthCommands() {
+  static const CommandEntry kTable[] = {
       {"saslStart", SaslStart},
       {"saslContinue", SaslContinue},
       {"logout", Logout},
   };
-  return Lookup(kTable, name);
+  return kTable;
 }
 
 }  // namespace micromongo::wire

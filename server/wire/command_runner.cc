@@ -47,18 +47,6 @@ void Count(std::string_view name) {
   }
 }
 
-// What MongoDB runs before authentication (its commands with requiresAuth() false that
-// exist here): the handshake, the authentication conversation, and connectionStatus.
-bool RunsWithoutAuthentication(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"hello", "isMaster", "ismaster", "ping",
-                                                "buildInfo", "buildinfo", "saslStart",
-                                                "saslContinue", "logout", "connectionStatus"};
-  for (std::string_view n : kNames) {
-    if (n == name) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 absl::Status CommandRunner::SetPassword(std::string_view password) {
@@ -76,10 +64,7 @@ std::string CommandRunner::Run(const Command& command, ConnectionInfo* connectio
   } done;
   Count(command.name());
   if (command.name().empty()) return ErrorReply(MongoError(kFailedToParse, "Empty command"));
-  Handler handler = FindHandshakeHandler(command.name());
-  if (handler == nullptr) handler = FindAuthHandler(command.name());
-  if (handler == nullptr) handler = FindCrudHandler(command.name());
-  if (handler == nullptr) handler = FindAdminHandler(command.name());
+  Handler handler = FindHandler(command.name());
   if (handler == nullptr) {
     return ErrorReply(MongoError(kCommandNotFound,
                                  StrCat("no such command: '", command.name(), "'")));

@@ -422,3 +422,102 @@ TEST_F(CommandRunnerTest, WithoutAPasswordNoUserExists) {
 
 }  // namespace
 }  // namespace micromongo::wire
+
+namespace micromongo::wire {
+namespace {
+
+// collMod as the manual's examples show it: a new validator applies to later writes; hiding
+// an index answers hidden_old/hidden_new, a TTL change expireAfterSeconds_old/_new, and a
+// change to the value an option already has answers neither.
+TEST_F(CommandRunnerTest, CollModValidatorHiddenAndTtl) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "a": 5}]})")), 1);
+  std::string v = Run(R"({"collMod": "c", "validator": {"a": {"$type": "int"}}, "validationAction": "error"})");
+  EXPECT_EQ(Ok(v), 1) << Json(v);
+  std::string refused = Run(R"({"insert": "c", "documents": [{"_id": 2, "a": "x"}]})");
+  EXPECT_EQ(Field(refused, "writeErrors.0.code").Int32(), 121) << Json(refused);
+  std::string level = Run(R"({"collMod": "c", "validationLevel": "off"})");
+  EXPECT_EQ(Ok(level), 1) << Json(level);
+  EXPECT_EQ(Field(Run(R"({"insert": "c", "documents": [{"_id": 3, "a": "x"}]})"), "n").Int32(), 1);
+
+  ASSERT_EQ(Ok(Run(R"({"createIndexes": "c", "indexes": [{"key": {"a": 1}, "name": "a_1"},
+                        {"key": {"t": 1}, "name": "t_1", "expireAfterSeconds": 3600}]})")), 1);
+  std::string hide = Run(R"({"collMod": "c", "index": {"keyPattern": {"a": 1}, "hidden": true}})");
+  EXPECT_EQ(Json(hide), R"({"hidden_old": false, "hidden_new": true, "ok": 1.0})");
+  std::string again = Run(R"({"collMod": "c", "index": {"name": "a_1", "hidden": true}})");
+  EXPECT_EQ(Json(again), R"({"ok": 1.0})");
+  std::string listed = Run(R"({"listIndexes": "c"})");
+  EXPECT_TRUE(Field(listed, "cursor.firstBatch.1.hidden").Bool()) << Json(listed);
+  std::string ttl = Run(R"({"collMod": "c", "index": {"name": "t_1", "expireAfterSeconds": 1209600}})");
+  EXPECT_EQ(Json(ttl), R"({"expireAfterSeconds_old": 3600, "expireAfterSeconds_new": 1209600, "ok": 1.0})");
+
+  struct Case {
+    const char* command;
+    int code;
+  };
+  const Case cases[] = {
+      {R"({"collMod": "missing", "validator": {}})", 26},
+      {R"({"collMod": "c", "index": {"name": "nope", "hidden": true}})", 27},
+      {R"({"collMod": "c", "bogus": 1})", 40415},
+      {R"({"collMod": "c", "validator": 5})", 14},
+      {R"({"collMod": "c", "validationLevel": "sometimes"})", 2},
+  };
+  for (const Case& c : cases) {
+    std::string r = Run(c.command);
+    EXPECT_EQ(Code(r), c.code) << c.command << " -> " << Json(r);
+  }
+}
+
+TEST_F(CommandRunnerTest, CollStatsAndDbStats) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "s": "aaaa"}, {"_id": 2, "s": "bbbb"}]})")), 1);
+  ASSERT_EQ(Ok(Run(R"({"createIndexes": "c", "indexes": [{"key": {"s": 1}, "name": "s_1"}]})")), 1);
+  ASSERT_EQ(Ok(Run(R"({"create": "v", "viewOn": "c", "pipeline": []})")), 1);
+  std::string stats = Run(R"({"collStats": "c"})");
+  ASSERT_EQ(Ok(stats), 1) << Json(stats);
+  EXPECT_EQ(Field(stats, "ns").String(), "d.c");
+  EXPECT_EQ(Field(stats, "count").AsDouble(), 2);
+  EXPECT_EQ(Field(stats, "nindexes").AsDouble(), 2);
+  EXPECT_GT(Field(stats, "size").AsDouble(), 0);
+  EXPECT_EQ(Field(stats, "avgObjSize").AsDouble() * 2, Field(stats, "size").AsDouble());
+  EXPECT_GT(Field(stats, "indexSizes.s_1").AsDouble(), 0);
+  EXPECT_EQ(Field(stats, "scaleFactor").AsDouble(), 1);
+  std::string scaled = Run(R"({"collStats": "c", "scale": 1024})");
+  EXPECT_EQ(Field(scaled, "scaleFactor").AsDouble(), 1024);
+  EXPECT_EQ(Field(scaled, "size").AsDouble(), 0);  // a few dozen bytes, in KiB
+  // A collection that does not exist has zeros, not an error.
+  std::string missing = Run(R"({"collStats": "nothing"})");
+  EXPECT_EQ(Ok(missing), 1) << Json(missing);
+  EXPECT_EQ(Field(missing, "count").AsDouble(), 0);
+  EXPECT_EQ(Field(missing, "nindexes").AsDouble(), 0);
+  EXPECT_EQ(Code(Run(R"({"collStats": "v"})")), 166);
+  EXPECT_EQ(Code(Run(R"({"collStats": "c", "scale": 0})")), 51024);
+
+  std::string db = Run(R"({"dbStats": 1})");
+  ASSERT_EQ(Ok(db), 1) << Json(db);
+  EXPECT_EQ(Field(db, "db").String(), "d");
+  EXPECT_EQ(Field(db, "collections").AsDouble(), 1);
+  EXPECT_EQ(Field(db, "views").AsDouble(), 1);
+  EXPECT_EQ(Field(db, "objects").AsDouble(), 2);
+  EXPECT_EQ(Field(db, "indexes").AsDouble(), 2);
+  EXPECT_EQ(Field(db, "dataSize").AsDouble(), Field(stats, "size").AsDouble());
+  EXPECT_EQ(Field(db, "indexSize").AsDouble(), Field(stats, "totalIndexSize").AsDouble());
+  EXPECT_GT(Field(db, "fsTotalSize").AsDouble(), 0);
+  std::string empty = Run(R"({"dbStats": 1, "$db": "nodb"})");
+  EXPECT_EQ(Ok(empty), 1) << Json(empty);
+  EXPECT_EQ(Field(empty, "collections").AsDouble(), 0);
+  EXPECT_EQ(Field(empty, "objects").AsDouble(), 0);
+}
+
+TEST_F(CommandRunnerTest, ListCommandsNamesEveryCommand) {
+  std::string r = Run(R"({"listCommands": 1, "$db": "admin"})");
+  ASSERT_EQ(Ok(r), 1);
+  for (const char* name : {"find", "insert", "aggregate", "collMod", "dbStats", "collStats", "hello",
+                           "saslStart", "listCommands", "serverStatus"}) {
+    EXPECT_EQ(Field(r, StrCat("commands.", name)).type, BsonType::kDocument) << name;
+  }
+  EXPECT_TRUE(Field(r, "commands.find.requiresAuth").Bool());
+  EXPECT_FALSE(Field(r, "commands.hello.requiresAuth").Bool());
+  EXPECT_EQ(Field(r, "commands.noSuchCommand").type, BsonType::kUndefined);
+}
+
+}  // namespace
+}  // namespace micromongo::wire

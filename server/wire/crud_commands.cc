@@ -712,8 +712,8 @@ absl::Status Explain(const HandlerContext& context, const Command& command, bson
 
 }  // namespace
 
-Handler FindCrudHandler(std::string_view name) {
-  static const std::pair<std::string_view, Handler> kTable[] = {
+std::span<const CommandEntry> CrudCommands() {
+  static const CommandEntry kTable[] = {
       {"insert", Insert},
       {"update", Update},
       {"delete", Delete},
@@ -727,7 +727,7 @@ Handler FindCrudHandler(std::string_view name) {
       {"aggregate", Aggregate},
       {"explain", Explain},
   };
-  return Lookup(kTable, name);
+  return kTable;
 }
 
 }  // namespace micromongo::wire

@@ -1,8 +1,47 @@
 #include "wire/handlers.h"
 
+#include <algorithm>
+
 #include "document/status.h"
 
 namespace micromongo::wire {
+namespace {
+
+using Family = std::span<const CommandEntry> (*)();
+constexpr Family kFamilies[] = {HandshakeCommands, AuthCommands, CrudCommands, AdminCommands,
+                                StatsCommands};
+
+}  // namespace
+
+Handler FindHandler(std::string_view name) {
+  for (Family family : kFamilies) {
+    for (const auto& [n, handler] : family()) {
+      if (n == name) return handler;
+    }
+  }
+  return nullptr;
+}
+
+// What MongoDB runs before authentication (its commands with requiresAuth() false that
+// exist here): the handshake, the authentication conversation, and connectionStatus.
+bool RunsWithoutAuthentication(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"hello", "isMaster", "ismaster", "ping",
+                                                "buildInfo", "buildinfo", "saslStart",
+                                                "saslContinue", "logout", "connectionStatus"};
+  for (std::string_view n : kNames) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+std::vector<std::string_view> AllCommandNames() {
+  std::vector<std::string_view> names;
+  for (Family family : kFamilies) {
+    for (const auto& entry : family()) names.push_back(entry.first);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 absl::Status SetHint(const Command& command, v1::Hint* hint) {
   auto v = command.Get("hint");

@@ -2,12 +2,15 @@
 
 // The command handlers of command_runner.cc, by family: crud_commands.cc (reads, writes,
 // cursors, aggregate), admin_commands.cc (databases, collections, indexes, status),
+// stats_commands.cc (collStats, dbStats), auth_commands.cc (logins),
 // handshake_commands.cc (hello and what drivers and shells ask at connection time).
 // Each appends its reply's fields (all but "ok") to `out`, or returns the error; a failed
 // handler's `out` is discarded.
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "document/builder.h"
@@ -28,20 +31,22 @@ struct HandlerContext {
 
 using Handler = absl::Status (*)(const HandlerContext&, const Command&, bson::Builder* out);
 
-// A family's table of command names (as MongoDB spells them, with aliases) and handlers.
-template <size_t N>
-Handler Lookup(const std::pair<std::string_view, Handler> (&table)[N], std::string_view name) {
-  for (const auto& [n, h] : table) {
-    if (n == name) return h;
-  }
-  return nullptr;
-}
+// A command's name (as MongoDB spells it; aliases have entries of their own) and handler.
+using CommandEntry = std::pair<std::string_view, Handler>;
 
-// The handler of a command name (as MongoDB spells it, with its aliases); null if none.
-Handler FindCrudHandler(std::string_view name);
-Handler FindAdminHandler(std::string_view name);
-Handler FindHandshakeHandler(std::string_view name);
-Handler FindAuthHandler(std::string_view name);
+// Each family's commands.
+std::span<const CommandEntry> HandshakeCommands();
+std::span<const CommandEntry> AuthCommands();
+std::span<const CommandEntry> CrudCommands();
+std::span<const CommandEntry> AdminCommands();
+std::span<const CommandEntry> StatsCommands();
+
+// The handler of a command name; null if none.
+Handler FindHandler(std::string_view name);
+// Every command name, sorted (listCommands).
+std::vector<std::string_view> AllCommandNames();
+// Whether a command runs before the connection has logged in (when it must).
+bool RunsWithoutAuthentication(std::string_view name);
 
 // hello / isMaster, shared with the legacy OP_QUERY path; `legacy_name` answers
 // "ismaster" instead of "isWritablePrimary".

@@ -1,6 +1,6 @@
 // hello and the commands drivers, shells and tools send when they connect: ping,
 // buildInfo, endSessions, getParameter, getLog, getCmdLineOpts, connectionStatus,
-// whatsmyuri, hostInfo.
+// whatsmyuri, hostInfo, listCommands.
 
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -148,6 +148,24 @@ absl::Status WhatsMyUri(const HandlerContext& context, const Command&, bson::Bui
   return absl::OkStatus();
 }
 
+absl::Status ListCommands(const HandlerContext&, const Command&, bson::Builder* out) {
+  auto commands = out->StartDocument("commands");
+  for (std::string_view name : AllCommandNames()) {
+    auto at = out->StartDocument(name);
+    out->AppendString("help", "");
+    out->AppendBool("requiresAuth", !RunsWithoutAuthentication(name));
+    out->AppendBool("secondaryOk", true);
+    out->AppendBool("adminOnly", name == "renameCollection" || name == "listDatabases");
+    auto versions = out->StartArray("apiVersions");
+    out->End(versions);
+    auto deprecated = out->StartArray("deprecatedApiVersions");
+    out->End(deprecated);
+    out->End(at);
+  }
+  out->End(commands);
+  return absl::OkStatus();
+}
+
 absl::Status HostInfo(const HandlerContext&, const Command&, bson::Builder* out) {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
@@ -191,8 +209,8 @@ void AppendHello(const HandlerContext& context, const Command& hello, bool legac
   AppendHelloAuthentication(context, hello, out);
 }
 
-Handler FindHandshakeHandler(std::string_view name) {
-  static const std::pair<std::string_view, Handler> kTable[] = {
+std::span<const CommandEntry> HandshakeCommands() {
+  static const CommandEntry kTable[] = {
       {"hello", Hello},
       {"isMaster", Hello},
       {"ismaster", Hello},
@@ -206,8 +224,9 @@ Handler FindHandshakeHandler(std::string_view name) {
       {"connectionStatus", ConnectionStatus},
       {"whatsmyuri", WhatsMyUri},
       {"hostInfo", HostInfo},
+      {"listCommands", ListCommands},
   };
-  return Lookup(kTable, name);
+  return kTable;
 }
 
 }  // namespace micromongo::wire

@@ -1,5 +1,6 @@
 // The everyday shell things, scripted: use, insertMany, find().sort().limit(), updateMany,
-// aggregate, createIndex, getIndexes, countDocuments, show dbs, drop. Each result is
+// aggregate, createIndex, getIndexes, countDocuments, stats, hideIndex, collMod, show dbs,
+// drop. Each result is
 // checked; a mismatch throws (mongosh then exits non-zero). Prints "session ok" at the end.
 function check(cond, what) {
   if (!cond) throw new Error('check failed: ' + what);
@@ -27,6 +28,19 @@ check(db.people.countDocuments() === 4, 'countDocuments()');
 let duplicate = null;
 try { db.people.insertOne({ name: 'Ada' }); } catch (e) { duplicate = e; }
 check(duplicate !== null && duplicate.code === 11000, 'duplicate key 11000');
+// Statistics and collection changes: db.stats() (dbStats), db.c.stats() ($collStats),
+// hideIndex (collMod), db.runCommand({collMod}) with a validator.
+const dbstats = db.stats();
+check(dbstats.db === 'shelltest' && Number(dbstats.objects) === 4 && Number(dbstats.indexes) === 2, 'db.stats()');
+const cstats = db.people.stats();
+check(cstats.count === 4 && cstats.nindexes === 2 && cstats.size > 0, 'db.people.stats()');
+const hidden = db.people.hideIndex('name_1');
+check(hidden.hidden_old === false && hidden.hidden_new === true, 'hideIndex');
+check(db.people.getIndexes().find((i) => i.name === 'name_1').hidden === true, 'the index is hidden');
+check(db.runCommand({ collMod: 'people', validator: { age: { $type: 'number' } } }).ok === 1, 'collMod');
+let invalid = null;
+try { db.people.insertOne({ name: 'Eve', age: 'old' }); } catch (e) { invalid = e; }
+check(invalid !== null && invalid.code === 121, 'the new validator refuses a bad document');
 const dbs = db.adminCommand({ listDatabases: 1 }).databases.map((d) => d.name);
 check(dbs.includes('shelltest'), 'listDatabases has shelltest');
 check(db.people.drop() === true, 'drop');
