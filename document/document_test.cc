@@ -241,3 +241,35 @@ TEST(DocumentTest, DecimalsBeyondDoubleRangeConvert) {
 
 }  // namespace
 }  // namespace micromongo
+
+namespace micromongo {
+namespace {
+
+// The form MongoDB's messages quote documents in (BSONObj::toString), as its duplicate key
+// errors show them: "dup key: { _id: 1 }", "dup key: { email: \"a@b.c\" }".
+TEST(ShellTextTest, DocumentsAsMongoDbMessagesQuoteThem) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"_id": 1})", "{ _id: 1 }"},
+      {R"({"email": "a@b.c"})", R"({ email: "a@b.c" })"},
+      {R"({"a": 1, "b": "x"})", R"({ a: 1, b: "x" })"},
+      {R"({"n": {"$numberLong": "5"}, "d": 1.5, "w": 2.0})", "{ n: 5, d: 1.5, w: 2.0 }"},
+      {R"({"x": null, "t": true})", "{ x: null, t: true }"},
+      {R"({"_id": {"$oid": "5f0c9a1e2b3c4d5e6f708192"}})", "{ _id: ObjectId('5f0c9a1e2b3c4d5e6f708192') }"},
+      {R"({"at": {"$date": {"$numberLong": "86400000"}}})", "{ at: new Date(86400000) }"},
+      {R"({"a": {"b": [1, [2]]}, "e": {}, "z": []})", "{ a: { b: [ 1, [ 2 ] ] }, e: {}, z: [] }"},
+      {R"({"q": "say \"hi\""})", R"({ q: "say \"hi\"" })"},
+      {R"({"dec": {"$numberDecimal": "1.50"}})", "{ dec: 1.50 }"},
+      {R"({"k": {"$minKey": 1}, "m": {"$maxKey": 1}})", "{ k: MinKey, m: MaxKey }"},
+      {R"({"ts": {"$timestamp": {"t": 5, "i": 2}}})", "{ ts: Timestamp(5, 2) }"},
+      {R"({"r": {"$regularExpression": {"pattern": "^a", "options": "i"}}})", "{ r: /^a/i }"},
+      {R"({})", "{}"},
+  };
+  for (const auto& [json, text] : cases) {
+    auto bson = bson::JsonToBson(json);
+    ASSERT_TRUE(bson.ok()) << json;
+    EXPECT_EQ(bson::BsonToShellText(*bson), text) << json;
+  }
+}
+
+}  // namespace
+}  // namespace micromongo

@@ -23,4 +23,8 @@ void AppendJsonString(std::string_view s, std::string* out);
 // Prints validated BSON as relaxed (or canonical) Extended JSON: {"a": 1, "b": {"$oid": ...}}.
 std::string BsonToJson(std::string_view bson, bool canonical = false);
 
+// A document as MongoDB's BSONObj::toString writes it, the form its error messages quote
+// documents in: `{ _id: 1, name: "Ada", at: new Date(0), id: ObjectId('...') }`.
+std::string BsonToShellText(std::string_view bson);
+
 }  // namespace micromongo::bson

@@ -269,7 +269,78 @@ void WriteDocument(DocView doc, bool array, bool canonical, std::string* out) {
   out->push_back(array ? ']' : '}');
 }
 
+// MongoDB's BSONObj::toString form, which its error messages quote documents in
+// ("dup key: { _id: 1 }"): unquoted field names, shell constructors for the BSON types.
+void WriteShellDocument(DocView doc, bool array, std::string* out);
+
+void WriteShellValue(const ValueView& v, std::string* out) {
+  switch (v.type) {
+    case BsonType::kDouble: {
+      double d = v.Double();
+      out->append(std::isfinite(d) ? FormatDouble(d) : std::isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+      return;
+    }
+    case BsonType::kInt32: out->append(std::to_string(v.Int32())); return;
+    case BsonType::kInt64: out->append(std::to_string(v.Int64())); return;
+    case BsonType::kDecimal128: out->append(DecimalToString(v.data)); return;
+    case BsonType::kString: Quote(v.String(), out); return;
+    case BsonType::kDocument: WriteShellDocument(v.Doc(), false, out); return;
+    case BsonType::kArray: WriteShellDocument(v.Doc(), true, out); return;
+    case BsonType::kObjectId: out->append("ObjectId('" + Hex(v.data, 12) + "')"); return;
+    case BsonType::kDate: out->append("new Date(" + std::to_string(v.Int64()) + ")"); return;
+    case BsonType::kBinary: {
+      int32_t len = ReadInt32(v.data);
+      out->append("BinData(" + std::to_string(static_cast<uint8_t>(v.data[4])) + ", " +
+                  Hex(v.data + 5, static_cast<size_t>(len)) + ")");
+      return;
+    }
+    case BsonType::kTimestamp: {
+      uint32_t i, t;
+      std::memcpy(&i, v.data, 4);
+      std::memcpy(&t, v.data + 4, 4);
+      out->append("Timestamp(" + std::to_string(t) + ", " + std::to_string(i) + ")");
+      return;
+    }
+    case BsonType::kRegex: {
+      std::string_view pattern(v.data);
+      out->append("/" + std::string(pattern) + "/" + std::string(v.data + pattern.size() + 1));
+      return;
+    }
+    case BsonType::kBool: out->append(v.Bool() ? "true" : "false"); return;
+    case BsonType::kNull: out->append("null"); return;
+    case BsonType::kUndefined: out->append("undefined"); return;
+    case BsonType::kMinKey: out->append("MinKey"); return;
+    case BsonType::kMaxKey: out->append("MaxKey"); return;
+    default: WriteValue(v, false, out); return;  // code, symbol, DBPointer: as Extended JSON
+  }
+}
+
+void WriteShellDocument(DocView doc, bool array, std::string* out) {
+  if (doc.begin() == doc.end()) {
+    out->append(array ? "[]" : "{}");
+    return;
+  }
+  out->append(array ? "[ " : "{ ");
+  bool first = true;
+  for (const ElementView& e : doc) {
+    if (!first) out->append(", ");
+    first = false;
+    if (!array) {
+      out->append(e.key);
+      out->append(": ");
+    }
+    WriteShellValue(e.value, out);
+  }
+  out->append(array ? " ]" : " }");
+}
+
 }  // namespace
+
+std::string BsonToShellText(std::string_view bytes) {
+  std::string out;
+  WriteShellDocument(DocView(bytes), false, &out);
+  return out;
+}
 
 std::string BsonToJson(std::string_view bytes, bool canonical) {
   std::string out;

@@ -150,6 +150,16 @@ TEST_F(OperationsTest, MaxTimeMSIsEnforcedByTheServer) {
     EXPECT_EQ(e.code(), 50);
   }
   EXPECT_EQ(coll_->Find(slow, {.max_time_ms = 60000, .comment = "ok"}).ToVector().size(), 0u);
+  // Writes too: the scan for the documents to change stops with 50, nothing matched.
+  for (auto write : std::vector<std::function<void()>>{
+           [&] { coll_->UpdateMany(slow, Document{{"$set", Document{{"t", 1}}}}, {.max_time_ms = 1}); },
+           [&] { coll_->ReplaceOne(slow, Document{{"t", 1}}, {.max_time_ms = 1}); },
+           [&] { coll_->DeleteMany(slow, {.max_time_ms = 1}); }}) {
+    EXPECT_EQ(ErrorCodeOf(write), 50);
+  }
+  EXPECT_EQ(coll_->UpdateMany(slow, Document{{"$set", Document{{"t", 1}}}}, {.max_time_ms = 60000}).matched_count, 0);
+  EXPECT_EQ(coll_->DeleteMany(slow, {.max_time_ms = 60000}).deleted_count, 0);
+  EXPECT_EQ(coll_->CountDocuments(Document{}), 60000);
 }
 
 TEST_F(OperationsTest, UpdateLanguageThroughTheClient) {

@@ -60,5 +60,29 @@ TEST(WireListenerTest, NoListenerUnlessAsked) {
   bridge->Terminate();
 }
 
+// ?useWorker=true&mongodbListener=true: the client's own worker serves drivers too.
+TEST(WireListenerTest, UriOptionOpensTheListenerOfTheClientsOwnWorker) {
+  TempDir dir;
+  mm::MongoClient client("mongodb://localhost/app?useWorker=true&mongodbListener=true",
+                         {.worker_options = {.data_dir = dir.path()}});
+  client.Connect();
+  std::string socket = client.worker_bridge()->mongodb_socket_path();
+  ASSERT_FALSE(socket.empty());
+  client.Db()["c"].InsertOne(Document{{"_id", 1}});
+  bench::WireClient wire(socket);
+  Document counted = Document::FromBson(wire.Run(Document{{"count", "c"}, {"$db", "app"}}.ToBson()));
+  EXPECT_EQ(counted.Get("n"), Value(1)) << counted.ToJson();
+  client.Close();
+  EXPECT_FALSE(std::filesystem::exists(socket));
+
+  // mongodbListener=false overrides the options; anything but true/false is error 72.
+  mm::MongoClient off("mongodb://localhost/app?useWorker=true&mongodbListener=false",
+                      {.worker_options = {.data_dir = dir.path(), .mongodb_listener = true}});
+  off.Connect();
+  EXPECT_TRUE(off.worker_bridge()->mongodb_uri().empty());
+  off.Close();
+  EXPECT_EQ(ErrorCodeOf([] { mm::MongoClient bad("mongodb://localhost/?useWorker=true&mongodbListener=yes"); }), 72);
+}
+
 }  // namespace
 }  // namespace micromongo::testing

@@ -38,7 +38,9 @@ std::shared_ptr<WorkerBridge> ClientCore::Bridge() {
   }
   if (bridge != nullptr) return bridge;
   if (uri.use_worker) {
-    bridge = WorkerBridge::Create(options.worker_options);
+    WorkerOptions worker = options.worker_options;
+    if (uri.mongodb_listener) worker.mongodb_listener = *uri.mongodb_listener;
+    bridge = WorkerBridge::Create(worker);
     owns_bridge = true;
   } else if (options.worker_bridge != nullptr) {
     bridge = options.worker_bridge;

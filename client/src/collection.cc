@@ -240,7 +240,8 @@ UpdateResult Collection::ReplaceOne(const Document& filter, const Document& repl
   return DoUpdate(filter, &replacement, nullptr, false, true,
                   {.upsert = options.upsert, .hint = options.hint, .let = options.let,
                    .collation = options.collation,
-                   .bypass_document_validation = options.bypass_document_validation});
+                   .bypass_document_validation = options.bypass_document_validation,
+                   .max_time_ms = options.max_time_ms});
 }
 
 DeleteResult Collection::DoDelete(const Document& filter, bool multi,

@@ -14,7 +14,7 @@ v1::FindRequest FindRequestOf(const std::string& db, const std::string& coll, co
   if (options.sort) SetBson(request.mutable_sort(), *options.sort);
   request.set_skip(options.skip);
   request.set_limit(options.limit);
-  request.set_batch_size(options.batch_size);
+  if (options.batch_size > 0) request.set_batch_size(options.batch_size);
   request.set_max_time_ms(options.max_time_ms);
   request.set_comment(options.comment);
   request.set_allow_disk_use(options.allow_disk_use);
@@ -35,7 +35,7 @@ v1::AggregateRequest AggregateRequestOf(const std::string& db, const std::string
   request.set_database(db);
   request.set_collection(coll);
   for (const Document& stage : pipeline) SetBson(request.add_pipeline(), stage);
-  request.set_batch_size(options.batch_size);
+  if (options.batch_size > 0) request.set_batch_size(options.batch_size);
   request.set_max_time_ms(options.max_time_ms);
   request.set_comment(options.comment);
   request.set_allow_disk_use(options.allow_disk_use);
@@ -93,6 +93,7 @@ v1::UpdateRequest UpdateRequestOf(const std::string& db, const std::string& coll
   if (options.let) SetBson(request.mutable_let(), *options.let);
   if (options.collation) SetBson(request.mutable_collation(), *options.collation);
   request.set_bypass_document_validation(options.bypass_document_validation);
+  request.set_max_time_ms(options.max_time_ms);
   return request;
 }
 
@@ -106,6 +107,7 @@ v1::DeleteRequest DeleteRequestOf(const std::string& db, const std::string& coll
   if (options.hint) SetHint(request.mutable_hint(), options.hint);
   if (options.let) SetBson(request.mutable_let(), *options.let);
   if (options.collation) SetBson(request.mutable_collation(), *options.collation);
+  request.set_max_time_ms(options.max_time_ms);
   return request;
 }
 

@@ -96,13 +96,12 @@ ParsedUri ParseUri(std::string_view uri) {
       out.auth_token = value;
     } else if (is("authTokenFile")) {
       out.auth_token_file = value;
-    } else if (is("useWorker")) {
-      if (value == "true") {
-        out.use_worker = true;
-      } else if (value == "false") {
-        out.use_worker = false;
+    } else if (is("useWorker") || is("mongodbListener")) {
+      if (value != "true" && value != "false") Bad(uri, StrCat(key, " must be true or false"));
+      if (is("useWorker")) {
+        out.use_worker = value == "true";
       } else {
-        Bad(uri, "useWorker must be true or false");
+        out.mongodb_listener = value == "true";
       }
     }
     // Other options (w, readPreference, ...) have no meaning for an embedded worker.

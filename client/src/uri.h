@@ -2,6 +2,7 @@
 
 // mongodb:// connection strings, as far as micro-mongo uses them.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,9 @@ struct ParsedUri {
   int port = 0;             // 0 if the URI names none
   std::string database;     // the path's database, "test" if none
   bool use_worker = false;  // ?useWorker=true
+  // ?mongodbListener=true: the own worker (useWorker) also speaks MongoDB's wire protocol
+  // (WorkerOptions::mongodb_listener). Unset: as ClientOptions::worker_options says.
+  std::optional<bool> mongodb_listener;
   // Options of a connection to a server's host:port (ConnectOptions): tls (or ssl),
   // tlsCAFile, tlsCertificateKeyFile, authToken, authTokenFile (the token read from a file).
   bool tls = false;

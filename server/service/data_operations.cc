@@ -118,8 +118,12 @@ absl::Status DataOperations::Find(const v1::FindRequest* req,
     MM_ASSIGN_OR_RETURN_STATUS(c, OpenFind(engine_, command));
     cursor = std::move(c);
   }
+  // batchSize 0 (set, and 0): nothing is read yet; the cursor is opened for GetMore.
+  bool empty_first = req->has_batch_size() && req->batch_size() == 0;
   size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
-  if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+  if (!empty_first) {
+    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+  }
   if (!cursor->exhausted()) {
     reply->set_cursor_id(cursors_->Add(std::move(cursor), json, req->no_cursor_timeout()));
   }
@@ -211,6 +215,7 @@ absl::Status DataOperations::Update(const v1::UpdateRequest* req,
     spec.update = update.get();
     spec.upsert = req->upsert();
     spec.write_options.bypass_validation = req->bypass_document_validation();
+    spec.deadline = Deadline::After(req->max_time_ms());
     MM_ASSIGN_OR_RETURN_STATUS(found, service::FindAndModify(engine_, req->database(), req->collection(), spec));
     reply->set_matched_count(found.updated_existing ? 1 : 0);
     reply->set_modified_count(found.modified ? 1 : 0);
@@ -219,7 +224,7 @@ absl::Status DataOperations::Update(const v1::UpdateRequest* req,
   }
   MM_ASSIGN_OR_RETURN_STATUS(outcome, service::Update(engine_, req->database(), req->collection(),
                                                     *matcher, *update, req->multi(),
-                                                    req->upsert(), Deadline(),
+                                                    req->upsert(), Deadline::After(req->max_time_ms()),
                                                     {.bypass_validation = req->bypass_document_validation()},
                                                     HintOf(req->hint())));
   reply->set_matched_count(outcome.matched_count);
@@ -233,7 +238,8 @@ absl::Status DataOperations::Delete(const v1::DeleteRequest* req,
   MM_CHECK_HINT_STATUS(req->hint());
   MM_ASSIGN_OR_RETURN_STATUS(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
   MM_ASSIGN_OR_RETURN_STATUS(n, service::Delete(engine_, req->database(), req->collection(),
-                                              *matcher, req->multi(), Deadline(), HintOf(req->hint())));
+                                              *matcher, req->multi(), Deadline::After(req->max_time_ms()),
+                                              HintOf(req->hint())));
   reply->set_deleted_count(n);
   return absl::OkStatus();
 }
@@ -413,8 +419,11 @@ absl::Status DataOperations::Aggregate(const v1::AggregateRequest* req,
     return absl::OkStatus();
   }
   MM_ASSIGN_OR_RETURN_STATUS(cursor, OpenAggregate(engine_, command));
+  bool empty_first = req->has_batch_size() && req->batch_size() == 0;
   size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
-  if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+  if (!empty_first) {
+    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+  }
   if (!cursor->exhausted()) reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
   return absl::OkStatus();
 }

@@ -61,7 +61,7 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
           return MongoError(kDuplicateKey,
                             StrCat("E11000 duplicate key error collection: ", db_name, ".",
                                    coll_name, " index: ", ix.spec.name(),
-                                   " dup key: ", bson::BsonToJson(key_value)),
+                                   " dup key: ", bson::BsonToShellText(key_value)),
                             std::move(details).Finish());
         }
       }
@@ -131,7 +131,6 @@ std::string IdDocument(const ValueView& id) {
 
 absl::Status DuplicateKey(std::string_view db, std::string_view coll, const ValueView& id) {
   std::string key_value = IdDocument(id);
-  std::string json = bson::BsonToJson(key_value);
   bson::Builder details;
   bson::Builder pattern;
   pattern.AppendInt32("_id", 1);
@@ -139,7 +138,7 @@ absl::Status DuplicateKey(std::string_view db, std::string_view coll, const Valu
   details.AppendDocument("keyValue", DocView(key_value));
   return MongoError(kDuplicateKey,
                     StrCat("E11000 duplicate key error collection: ", db, ".", coll,
-                           " index: _id_ dup key: ", json),
+                           " index: _id_ dup key: ", bson::BsonToShellText(key_value)),
                     std::move(details).Finish());
 }
 

@@ -24,6 +24,11 @@ class Deadline {
   }
   // Code 50 (MaxTimeMSExpired) once passed; cheap enough to call every few documents.
   absl::Status Check() const;
+  // Whole milliseconds left, at most 0 once passed; INT64_MAX without a limit.
+  int64_t RemainingMillis() const {
+    if (!at_) return INT64_MAX;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*at_ - std::chrono::steady_clock::now()).count();
+  }
 
  private:
   std::optional<std::chrono::steady_clock::time_point> at_;

@@ -521,3 +521,59 @@ TEST_F(CommandRunnerTest, ListCommandsNamesEveryCommand) {
 
 }  // namespace
 }  // namespace micromongo::wire
+
+namespace micromongo::wire {
+namespace {
+
+// The manual (find, aggregate): "A batchSize of 0 means that the cursor will be
+// established, but no documents will be returned in the first batch."
+TEST_F(CommandRunnerTest, BatchSizeZeroOpensACursorWithAnEmptyFirstBatch) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1}, {"_id": 2}, {"_id": 3}]})")), 1);
+  for (const char* command : {R"({"find": "c", "sort": {"_id": 1}, "batchSize": 0})",
+                              R"({"aggregate": "c", "pipeline": [{"$sort": {"_id": 1}}], "cursor": {"batchSize": 0}})",
+                              // Also when nothing matches: the query has not run yet.
+                              R"({"find": "c", "filter": {"_id": 99}, "batchSize": 0})"}) {
+    std::string first = Run(command);
+    ASSERT_EQ(Ok(first), 1) << Json(first);
+    EXPECT_EQ(Json(std::string(Field(first, "cursor.firstBatch").Doc().bytes())), "{}") << command;
+    int64_t id = Field(first, "cursor.id").Int64();
+    EXPECT_NE(id, 0) << command;
+    std::string more = Run(StrCat(R"({"getMore": {"$numberLong": ")", id, R"("}, "collection": "c"})"));
+    ASSERT_EQ(Ok(more), 1) << Json(more);
+    EXPECT_EQ(Field(more, "cursor.id").Int64(), 0);
+    bool matches = std::string_view(command).find("99") == std::string_view::npos;
+    EXPECT_EQ(Json(std::string(Field(more, "cursor.nextBatch").Doc().bytes())),
+              matches ? R"({"0": {"_id": 1}, "1": {"_id": 2}, "2": {"_id": 3}})" : "{}")
+        << command;
+  }
+}
+
+}  // namespace
+}  // namespace micromongo::wire
+
+namespace micromongo::wire {
+namespace {
+
+// maxTimeMS on update and delete bounds the whole command; running out is a top-level 50
+// (MongoDB fails the whole batch on an interruption, ordered or not).
+TEST_F(CommandRunnerTest, MaxTimeMSOnUpdateAndDelete) {
+  std::string docs = R"({"insert": "c", "documents": [)";
+  for (int i = 0; i < 20000; ++i) docs += StrCat(i ? ", " : "", R"({"s": "value number )", i, R"("})");
+  docs += "]}";
+  ASSERT_EQ(Ok(Run(docs)), 1);
+  const char* slow = R"({"s": {"$regex": "(a|b|c|d)+x$"}})";
+  for (std::string command : {StrCat(R"({"update": "c", "updates": [{"q": )", slow,
+                                     R"(, "u": {"$set": {"t": 1}}, "multi": true}], "ordered": false, "maxTimeMS": 1})"),
+                              StrCat(R"({"delete": "c", "deletes": [{"q": )", slow, R"(, "limit": 0}], "maxTimeMS": 1})")}) {
+    std::string r = Run(command);
+    EXPECT_EQ(Code(r), 50) << Json(r);
+    EXPECT_EQ(Field(r, "codeName").String(), "MaxTimeMSExpired");
+  }
+  std::string enough = Run(StrCat(R"({"delete": "c", "deletes": [{"q": )", slow, R"(, "limit": 0}], "maxTimeMS": 60000})"));
+  EXPECT_EQ(Json(enough), R"({"n": 0, "ok": 1.0})");
+  EXPECT_EQ(Code(Run(R"({"update": "c", "updates": [{"q": {}, "u": {"$set": {"t": 1}}}], "maxTimeMS": -1})")), 51024);
+  EXPECT_EQ(Field(Run(R"({"count": "c"})"), "n").Int32(), 20000);
+}
+
+}  // namespace
+}  // namespace micromongo::wire

@@ -5,6 +5,7 @@
 #include "document/status.h"
 #include "service/proto_docs.h"
 #include "service/request_counters.h"
+#include "util/deadline.h"
 #include "wire/handlers.h"
 
 namespace micromongo::wire {
@@ -97,19 +98,32 @@ bool ReadSharedStatementField(const Command& statement, const bson::ElementView&
 
 // Runs each request through `run` (an operation returning absl::Status); a failure becomes
 // a write error, and stops an ordered command. Appends "writeErrors" when there were any.
+//
+// maxTimeMS bounds the whole command: each statement gets what is left of it, and running
+// out fails the whole command with 50 (an interruption is never a write error in MongoDB,
+// ordered or not); the statements that ran before stay applied.
 template <typename Request, typename Run>
-void RunStatements(std::vector<Request>& requests, bool ordered, Run run, bson::Builder* out) {
+absl::Status RunStatements(std::vector<Request>& requests, bool ordered, int64_t max_time_ms, Run run,
+                           bson::Builder* out) {
   bson::Builder errors;
   int n_errors = 0;
+  Deadline deadline = Deadline::After(max_time_ms);
   for (size_t i = 0; i < requests.size(); ++i) {
+    if (max_time_ms > 0) {
+      int64_t left = deadline.RemainingMillis();
+      if (left <= 0) return MongoError(kMaxTimeMSExpired, "operation exceeded time limit");
+      requests[i].set_max_time_ms(left);
+    }
     absl::Status status = run(i, &requests[i]);
     if (status.ok()) continue;
+    if (MongoCodeOf(status) == kMaxTimeMSExpired) return status;
     v1::ErrorInfo info;
     service::FillErrorInfo(status, static_cast<int>(i), &info);
     AppendWriteError(info, static_cast<int>(i), &errors, n_errors++);
     if (ordered) break;
   }
   if (n_errors > 0) out->AppendArray("writeErrors", bson::DocView(std::move(errors).Finish()));
+  return absl::OkStatus();
 }
 
 // Appends every field of `doc` to `out` (the writeErrors RunStatements built, if any).
@@ -220,7 +234,10 @@ absl::Status Update(const HandlerContext& context, const Command& command, bson:
   int n_upserted = 0;
   char key[24];
   bson::Builder errors_out;
-  RunStatements(requests, ordered, [&](size_t i, v1::UpdateRequest* req) {
+  auto max_time = command.Integer("maxTimeMS", 0);
+  if (!max_time.ok()) return max_time.status();
+  if (auto s = CheckNonNegative("maxTimeMS", *max_time); !s.ok()) return s;
+  absl::Status run = RunStatements(requests, ordered, *max_time, [&](size_t i, v1::UpdateRequest* req) {
     v1::UpdateReply reply;
     absl::Status status = context.data->Update(req, &reply);
     service::GlobalRequestCounters().update.fetch_add(1, std::memory_order_relaxed);
@@ -237,6 +254,7 @@ absl::Status Update(const HandlerContext& context, const Command& command, bson:
     }
     return absl::OkStatus();
   }, &errors_out);
+  if (!run.ok()) return run;
   out->AppendInt32("n", static_cast<int32_t>(n));
   out->AppendInt32("nModified", static_cast<int32_t>(modified));
   if (n_upserted > 0) out->AppendArray("upserted", bson::DocView(std::move(upserted).Finish()));
@@ -297,13 +315,17 @@ absl::Status Delete(const HandlerContext& context, const Command& command, bson:
   if (auto s = ReadDeletes(context, command, &requests, &ordered); !s.ok()) return s;
   int64_t n = 0;
   bson::Builder errors_out;
-  RunStatements(requests, ordered, [&](size_t, v1::DeleteRequest* req) {
+  auto max_time = command.Integer("maxTimeMS", 0);
+  if (!max_time.ok()) return max_time.status();
+  if (auto s = CheckNonNegative("maxTimeMS", *max_time); !s.ok()) return s;
+  absl::Status run = RunStatements(requests, ordered, *max_time, [&](size_t, v1::DeleteRequest* req) {
     v1::DeleteReply reply;
     absl::Status status = context.data->Delete(req, &reply);
     service::GlobalRequestCounters().remove.fetch_add(1, std::memory_order_relaxed);
     if (status.ok()) n += reply.deleted_count();
     return status;
   }, &errors_out);
+  if (!run.ok()) return run;
   out->AppendInt32("n", static_cast<int32_t>(n));
   AppendAllFields(std::move(errors_out).Finish(), out);
   return absl::OkStatus();
@@ -353,9 +375,7 @@ absl::Status ReadFind(const HandlerContext& context, const Command& command, v1:
   if (auto s = CheckNonNegative("maxTimeMS", *max_time); !s.ok()) return s;
   req.set_skip(*skip);
   req.set_limit(*limit);
-  // MongoDB's batchSize 0 opens a cursor with an empty first batch; the worker's Find
-  // takes 0 as "the default", so it is served as a first batch of one document.
-  req.set_batch_size(*batch == 0 ? 1 : static_cast<int32_t>(std::min<int64_t>(*batch, INT32_MAX)));
+  req.set_batch_size(static_cast<int32_t>(std::min<int64_t>(*batch, INT32_MAX)));
   req.set_max_time_ms(*max_time);
   for (auto [key, setter] : {std::pair<const char*, void (v1::FindRequest::*)(bool)>{
                                  "allowDiskUse", &v1::FindRequest::set_allow_disk_use},
@@ -628,7 +648,7 @@ absl::Status ReadAggregate(const HandlerContext& context, const Command& command
     auto b = cursor_options.Integer("batchSize", 101);
     if (!b.ok()) return b.status();
     if (auto s = CheckNonNegative("cursor.batchSize", *b); !s.ok()) return s;
-    batch = *b == 0 ? 1 : *b;
+    batch = *b;
   }
   auto max_time = command.Integer("maxTimeMS", 0);
   if (!max_time.ok()) return max_time.status();

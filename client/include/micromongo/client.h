@@ -275,8 +275,10 @@ class MongoClient {
  public:
   // uri: mongodb://host[:port]/[database][?useWorker=true]. The worker is, in order:
   // ClientOptions::worker_bridge; the client's own one with useWorker=true; else the
-  // server at host:port when the URI names a port. Throws Error (code 72,
-  // InvalidOptions) on a malformed URI.
+  // server at host:port when the URI names a port. With useWorker=true,
+  // mongodbListener=true makes the own worker speak MongoDB's wire protocol too
+  // (worker_bridge()->mongodb_uri() is then the drivers' connection string). Throws
+  // Error (code 72, InvalidOptions) on a malformed URI.
   explicit MongoClient(std::string_view uri, ClientOptions options = {});
   // Closes the client (terminating its own useWorker worker).
   ~MongoClient();

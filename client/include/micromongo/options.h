@@ -204,6 +204,9 @@ struct DeleteOptions {
   std::optional<Hint> hint;
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
+  // Server-side time limit for finding the documents (MongoDB's maxTimeMS); 0: none.
+  // Exceeding it throws Error 50 (MaxTimeMSExpired); what was deleted stays deleted.
+  int64_t max_time_ms = 0;
 };
 
 struct DistinctOptions {
@@ -238,6 +241,9 @@ struct UpdateOptions {
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
   bool bypass_document_validation = false;  // see InsertOneOptions
+  // Server-side time limit for finding the documents (MongoDB's maxTimeMS); 0: none.
+  // Exceeding it throws Error 50 (MaxTimeMSExpired); what was updated stays updated.
+  int64_t max_time_ms = 0;
 };
 
 struct ReplaceOptions {
@@ -246,6 +252,7 @@ struct ReplaceOptions {
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
   bool bypass_document_validation = false;  // see InsertOneOptions
+  int64_t max_time_ms = 0;  // see UpdateOptions
 };
 
 enum class ReturnDocument { kBefore, kAfter };

@@ -139,6 +139,8 @@ test('bulk writes and their errors', async () => {
     assert.equal(e.result.insertedCount, 1);  // ordered: stops at _id 1
     assert.equal(e.writeErrors[0].index, 1);
     assert.equal(e.writeErrors[0].code, 11000);
+    assert.equal(e.writeErrors[0].errmsg,
+      `E11000 duplicate key error collection: ${db.databaseName}.${c.collectionName} index: _id_ dup key: { _id: 1 }`);
     return true;
   });
   await assert.rejects(c.insertMany([{ _id: 1 }, { _id: 9 }], { ordered: false }), (e) => {
@@ -160,6 +162,9 @@ test('indexes: create, list, unique violations, drop', async () => {
     assert.equal(e.code, 11000);
     assert.deepEqual(e.keyPattern, { email: 1 });
     assert.deepEqual(e.keyValue, { email: 'x@example.com' });
+    // MongoDB's message, with the key as its messages write documents.
+    assert.equal(e.message, 'E11000 duplicate key error collection: nodetest.indexed index: email_1 ' +
+      'dup key: { email: "x@example.com" }');
     return true;
   });
   await c.dropIndex('a_1_b_-1');
