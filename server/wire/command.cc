@@ -82,6 +82,15 @@ absl::Status Command::CheckFields(std::initializer_list<std::string_view> known)
 
 bool Command::Has(std::string_view key) const { return Get(key).has_value(); }
 
+bool Command::HasFieldOrSequence(std::string_view key) const {
+  if (Has(key)) return true;
+  if (sequences_ == nullptr) return false;
+  for (const DocumentSequence& seq : *sequences_) {
+    if (seq.identifier == key) return true;
+  }
+  return false;
+}
+
 std::optional<bson::ValueView> Command::Get(std::string_view key) const {
   bson::ValueView v;
   if (!body_.Find(key, &v)) return std::nullopt;

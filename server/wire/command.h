@@ -38,7 +38,10 @@ class Command {
   // ($db, lsid, $readPreference, writeConcern, readConcern, comment, maxTimeMS, ...).
   absl::Status CheckFields(std::initializer_list<std::string_view> known) const;
 
+  // Whether the body has the field (document sequences are not looked at).
   bool Has(std::string_view key) const;
+  // Whether the body has the field or a document sequence carries it.
+  bool HasFieldOrSequence(std::string_view key) const;
   // The field's value when present.
   std::optional<bson::ValueView> Get(std::string_view key) const;
   // An object field (14 when another type); nullopt when absent.

@@ -577,3 +577,64 @@ TEST_F(CommandRunnerTest, MaxTimeMSOnUpdateAndDelete) {
 
 }  // namespace
 }  // namespace micromongo::wire
+
+namespace micromongo::wire {
+namespace {
+
+// MongoDB 8.0's bulkWrite, as the manual's examples show its reply: counts, then a cursor
+// of per-operation results ({ok, idx, n, nModified?, upserted?}; errors with code and
+// errmsg), only errors with errorsOnly.
+TEST_F(CommandRunnerTest, BulkWriteAcrossCollections) {
+  std::string r = Run(R"({"bulkWrite": 1, "ops": [
+      {"insert": 0, "document": {"_id": 1, "a": 1}},
+      {"insert": 1, "document": {"_id": 1, "b": 1}},
+      {"update": 0, "filter": {"_id": 1}, "updateMods": {"$set": {"a": 2}}},
+      {"update": 1, "filter": {"_id": 9}, "updateMods": {"b": 9}, "upsert": true},
+      {"delete": 1, "filter": {"_id": 1}, "multi": false}],
+      "nsInfo": [{"ns": "d.c1"}, {"ns": "d.c2"}], "$db": "admin"})");
+  ASSERT_EQ(Ok(r), 1) << Json(r);
+  EXPECT_EQ(Json(r),
+            R"({"nErrors": 0, "nInserted": 2, "nMatched": 1, "nModified": 1, "nUpserted": 1, "nDeleted": 1, )"
+            R"("cursor": {"id": 0, "firstBatch": [{"ok": 1.0, "idx": 0, "n": 1}, {"ok": 1.0, "idx": 1, "n": 1}, )"
+            R"({"ok": 1.0, "idx": 2, "n": 1, "nModified": 1}, {"ok": 1.0, "idx": 3, "n": 1, "nModified": 0, )"
+            R"("upserted": {"_id": 9}}, {"ok": 1.0, "idx": 4, "n": 1}], "ns": "admin.$cmd.bulkWrite"}, "ok": 1.0})");
+  EXPECT_EQ(Field(Run(R"({"find": "c1"})"), "cursor.firstBatch.0.a").Int32(), 2);
+
+  // Ordered: the duplicate stops the command; unordered with errorsOnly: only the error.
+  std::string ordered = Run(R"({"bulkWrite": 1, "ops": [{"insert": 0, "document": {"_id": 1}},
+      {"insert": 0, "document": {"_id": 2}}], "nsInfo": [{"ns": "d.c1"}], "$db": "admin"})");
+  EXPECT_EQ(Field(ordered, "nErrors").Int32(), 1) << Json(ordered);
+  EXPECT_EQ(Field(ordered, "nInserted").Int32(), 0);
+  EXPECT_EQ(Field(ordered, "cursor.firstBatch.0.code").Int32(), 11000);
+  EXPECT_EQ(Field(ordered, "cursor.firstBatch.0.keyValue._id").Int32(), 1);
+  EXPECT_EQ(Field(ordered, "cursor.firstBatch.1").type, BsonType::kUndefined);
+  std::string unordered = Run(R"({"bulkWrite": 1, "ordered": false, "errorsOnly": true, "ops": [
+      {"insert": 0, "document": {"_id": 1}}, {"insert": 0, "document": {"_id": 3}}],
+      "nsInfo": [{"ns": "d.c1"}], "$db": "admin"})");
+  EXPECT_EQ(Field(unordered, "nInserted").Int32(), 1) << Json(unordered);
+  EXPECT_EQ(Field(unordered, "cursor.firstBatch.0.idx").Int32(), 0);
+  EXPECT_EQ(Field(unordered, "cursor.firstBatch.1").type, BsonType::kUndefined);
+
+  struct Case {
+    const char* command;
+    int code;
+  };
+  const Case cases[] = {
+      {R"({"bulkWrite": 1, "ops": [{"insert": 0, "document": {}}], "nsInfo": [{"ns": "d.c1"}]})", 13},
+      {R"({"bulkWrite": 1, "nsInfo": [{"ns": "d.c1"}], "$db": "admin"})", 40414},
+      {R"({"bulkWrite": 1, "ops": [{"insert": 0, "document": {}}], "$db": "admin"})", 40414},
+      {R"({"bulkWrite": 1, "ops": [{"upsert": 0}], "nsInfo": [{"ns": "d.c1"}], "$db": "admin"})", 9},
+      {R"({"bulkWrite": 1, "ops": [{"insert": 0}], "nsInfo": [{"ns": "d.c1"}], "bogus": 1, "$db": "admin"})", 40415},
+  };
+  for (const Case& c : cases) {
+    std::string e = Run(c.command);
+    EXPECT_EQ(Code(e), c.code) << c.command << " -> " << Json(e);
+  }
+  // A bad namespace index fails that operation only.
+  std::string bad_index = Run(R"({"bulkWrite": 1, "ops": [{"insert": 5, "document": {}}],
+      "nsInfo": [{"ns": "d.c1"}], "$db": "admin"})");
+  EXPECT_EQ(Field(bad_index, "nErrors").Int32(), 1) << Json(bad_index);
+}
+
+}  // namespace
+}  // namespace micromongo::wire

@@ -11,58 +11,8 @@
 namespace micromongo::wire {
 namespace {
 
-constexpr size_t kMaxWriteStatements = 100'000;  // hello's maxWriteBatchSize
-
 std::string Namespace(const HandlerContext& context, std::string_view coll) {
   return StrCat(context.db, ".", coll);
-}
-
-// The DataService answers in Extended JSON when none of a request's documents is BSON
-// (for grpcurl); a wire request always sets its filter, empty or not, so that replies
-// come back as BSON.
-void SetEmptyFilter(v1::Doc* filter) { filter->set_bson(std::string("\x05\0\0\0\0", 5)); }
-
-// An update's "u": operators, a replacement document, or a pipeline.
-absl::Status SetUpdate(const Command& command, std::string_view field, const bson::ValueView& u,
-                       v1::Doc* update, bool* replace,
-                       google::protobuf::RepeatedPtrField<v1::Doc>* pipeline) {
-  if (u.type == BsonType::kArray) {
-    for (const bson::ElementView& stage : u.Doc()) {
-      if (stage.value.type != BsonType::kDocument) {
-        return MongoError(kFailedToParse, "Each element of the 'pipeline' array must be an object");
-      }
-      SetBson(pipeline->Add(), stage.value.Doc());
-    }
-    return absl::OkStatus();
-  }
-  if (u.type != BsonType::kDocument) return command.WrongType(field, u, "object");
-  bson::DocView doc = u.Doc();
-  auto first = doc.begin();
-  *replace = first == doc.end() || first->key.empty() || first->key[0] != '$';
-  SetBson(update, doc);
-  return absl::OkStatus();
-}
-
-absl::Status SetArrayFilters(const Command& command, const bson::ValueView& v,
-                             google::protobuf::RepeatedPtrField<v1::Doc>* out) {
-  if (v.type != BsonType::kArray) return command.WrongType("arrayFilters", v, "array");
-  for (const bson::ElementView& e : v.Doc()) {
-    if (e.value.type != BsonType::kDocument) return command.WrongType("arrayFilters", e.value, "object");
-    SetBson(out->Add(), e.value.Doc());
-  }
-  return absl::OkStatus();
-}
-
-// A statement's hint field (inside updates/deletes) as a Hint.
-absl::Status SetStatementHint(const bson::ValueView& v, v1::Hint* hint) {
-  if (v.type == BsonType::kString) {
-    hint->set_name(std::string(v.String()));
-  } else if (v.type == BsonType::kDocument) {
-    SetBson(hint->mutable_keys(), v.Doc());
-  } else {
-    return MongoError(kFailedToParse, "hint must be a string or an object");
-  }
-  return absl::OkStatus();
 }
 
 // The statements of a write command (its "updates" or "deletes"), 1 to 100,000 of them.

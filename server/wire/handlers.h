@@ -2,7 +2,8 @@
 
 // The command handlers of command_runner.cc, by family: crud_commands.cc (reads, writes,
 // cursors, aggregate), admin_commands.cc (databases, collections, indexes, status),
-// stats_commands.cc (collStats, dbStats), auth_commands.cc (logins),
+// stats_commands.cc (collStats, dbStats), bulk_write_command.cc (MongoDB 8.0's bulkWrite),
+// auth_commands.cc (logins),
 // handshake_commands.cc (hello and what drivers and shells ask at connection time).
 // Each appends its reply's fields (all but "ok") to `out`, or returns the error; a failed
 // handler's `out` is discarded.
@@ -40,6 +41,7 @@ std::span<const CommandEntry> AuthCommands();
 std::span<const CommandEntry> CrudCommands();
 std::span<const CommandEntry> AdminCommands();
 std::span<const CommandEntry> StatsCommands();
+std::span<const CommandEntry> BulkWriteCommands();
 
 // The handler of a command name; null if none.
 Handler FindHandler(std::string_view name);
@@ -61,6 +63,21 @@ void AppendHelloAuthentication(const HandlerContext& context, const Command& hel
 
 // A v1::Doc holding these BSON bytes.
 inline void SetBson(v1::Doc* doc, bson::DocView view) { doc->set_bson(std::string(view.bytes())); }
+inline constexpr size_t kMaxWriteStatements = 100'000;  // hello's maxWriteBatchSize
+
+// The DataService answers in Extended JSON when none of a request's documents is BSON
+// (for grpcurl); a wire request always sets its filter, empty or not, so that replies
+// come back as BSON.
+void SetEmptyFilter(v1::Doc* filter);
+// An update's modifications (`field`): operators, a replacement document (then *replace),
+// or a pipeline.
+absl::Status SetUpdate(const Command& command, std::string_view field, const bson::ValueView& u,
+                       v1::Doc* update, bool* replace,
+                       google::protobuf::RepeatedPtrField<v1::Doc>* pipeline);
+absl::Status SetArrayFilters(const Command& command, const bson::ValueView& v,
+                             google::protobuf::RepeatedPtrField<v1::Doc>* out);
+// A statement's hint field (inside updates/deletes) as a Hint.
+absl::Status SetStatementHint(const bson::ValueView& v, v1::Hint* hint);
 // A command's hint field (index name or key pattern) as the request's Hint.
 absl::Status SetHint(const Command& command, v1::Hint* hint);
 // The command's optional object field into a request Doc (14 when not an object).

@@ -211,6 +211,38 @@ function models(requests) {
   });
 }
 
+// clientBulkWrite models as the Node.js driver takes them ({name, namespace, ...}).
+function clientModels(models) {
+  return models.map((m) => {
+    const [name, fields] = Object.entries(m)[0];
+    const out = { name, ...fields };
+    for (const k of ['sort', 'upsert', 'collation']) if (k in out) out[k] = plainNumbers(out[k]);
+    return out;
+  });
+}
+
+function mapToObject(m) {
+  return m === undefined ? undefined : Object.fromEntries([...m].map(([k, v]) => [String(k), v]));
+}
+
+function clientBulkResult(r) {
+  const out = {
+    insertedCount: r.insertedCount, upsertedCount: r.upsertedCount, matchedCount: r.matchedCount,
+    modifiedCount: r.modifiedCount, deletedCount: r.deletedCount,
+  };
+  for (const k of ['insertResults', 'updateResults', 'deleteResults']) {
+    if (r[k] !== undefined) out[k] = mapToObject(r[k]);
+  }
+  // The specification's UpdateResult; the driver adds didUpsert.
+  if (out.updateResults) {
+    for (const [i, u] of Object.entries(out.updateResults)) {
+      const { didUpsert, ...rest } = u;
+      out.updateResults[i] = rest;
+    }
+  }
+  return out;
+}
+
 function bulkResult(r) {
   return {
     insertedCount: r.insertedCount, matchedCount: r.matchedCount, modifiedCount: r.modifiedCount,
@@ -297,6 +329,8 @@ async function run(op, ctx, admin) {
       return target.findOneAndReplace(args.filter, args.replacement, options(args, ['filter', 'replacement']));
     case 'findOneAndDelete': return target.findOneAndDelete(args.filter, options(args, ['filter']));
     case 'bulkWrite': return bulkResult(await target.bulkWrite(models(args.requests), options(args, ['requests'])));
+    case 'clientBulkWrite':
+      return clientBulkResult(await target.bulkWrite(clientModels(args.models), options(args, ['models'])));
     case 'createIndex': return target.createIndex(args.keys, options(args, ['keys']));
     case 'dropIndex': return target.dropIndex(args.name, options(args, ['name']));
     case 'listIndexes': return target.listIndexes(options(args)).toArray();
@@ -333,10 +367,24 @@ function checkError(expect, err, ctx) {
     fail(`expected an error containing '${expect.errorContains}', got '${err.message}'`);
   }
   if (expect.errorLabelsContain || expect.errorLabelsOmit) throw new Skip('error labels (retryable writes, transactions)');
-  if (expect.writeErrors || expect.writeConcernErrors) throw new Skip('client bulk write errors');
+  if (expect.writeConcernErrors) throw new Skip('write concern errors (a standalone worker has no replication)');
+  if (expect.writeErrors) {
+    if (!(err.writeErrors instanceof Map)) fail(`expected client bulk write errors, got ${err.name}: ${err.message}`);
+    const got = mapToObject(err.writeErrors);
+    if (Object.keys(got).length !== Object.keys(expect.writeErrors).length) {
+      fail(`expected write errors at ${Object.keys(expect.writeErrors)}, got ${Object.keys(got)}`);
+    }
+    // Each error is matched as a root document (the driver adds its message).
+    for (const [i, want] of Object.entries(expect.writeErrors)) matches(want, got[i], ctx, true, `writeErrors.${i}`);
+  }
   if (expect.expectResult !== undefined) {
-    if (!err.result) fail(`expected a partial result with the error, got none (${err.message})`);
-    matches(expect.expectResult, bulkResult(err.result), ctx, true, 'partial result');
+    if (err.partialResult !== undefined || err.writeErrors instanceof Map) {
+      if (!err.partialResult) fail(`expected a partial result with the error, got none (${err.message})`);
+      matches(expect.expectResult, clientBulkResult(err.partialResult), ctx, true, 'partial result');
+    } else {
+      if (!err.result) fail(`expected a partial result with the error, got none (${err.message})`);
+      matches(expect.expectResult, bulkResult(err.result), ctx, true, 'partial result');
+    }
   }
 }
 
@@ -433,8 +481,10 @@ function matchEvents(expectEvents, ctx) {
 const KNOWN = [
   [/^bypassDocumentValidation\.json: (Aggregate with \$out|BulkWrite|FindOneAndReplace|FindOneAndUpdate|InsertMany) passes bypassDocumentValidation: false$/,
    'the Node.js driver leaves out bypassDocumentValidation: false'],
-  [/^create-null-ids\.json: inserting _id with type null via (insertOne|insertMany|bulkWrite)$/,
+  [/^create-null-ids\.json: inserting _id with type null via (insertOne|insertMany|bulkWrite|clientBulkWrite)$/,
    'the Node.js driver replaces a null _id with an ObjectId'],
+  [/^client-bulkWrite-partialResults\.json: partialResult is unset when /,
+   'the Node.js driver sets partialResult when no write succeeded'],
   [/^(db-aggregate(-rawdata)?\.json: |poc-crud\.json: Aggregate with \$listLocalSessions$)/,
    '$listLocalSessions: the worker keeps no cache of driver sessions'],
   [/^collectionData-createOptions\.json: collection is created with the correct options$/,
