@@ -2,9 +2,11 @@
 // log with plan summaries, and the log in MongoDB's JSON format or as text.
 
 #include <fstream>
+#include <set>
 #include <regex>
 #include <sstream>
 
+#include "bench/wire_client.h"
 #include "test_util.h"
 
 namespace micromongo {
@@ -98,7 +100,8 @@ class LoggedServer {
 TEST(ObservabilityTest, SlowOperationsAreLoggedWithPlanAndCountsAsJson) {
   TempDir dir;
   {
-    LoggedServer server(dir, {"--slow-ms", "0", "--log-format", "json"});
+    LoggedServer server(dir, {"--slow-ms", "0", "--log-format", "json", "--mongodb-listen",
+                              "unix:" + dir.Sub("m.sock")});
     MongoClient client("mongodb://localhost/obs", {.worker_bridge = server.bridge()});
     Collection coll = client.Db()["people"];
     std::vector<Document> docs;
@@ -106,10 +109,15 @@ TEST(ObservabilityTest, SlowOperationsAreLoggedWithPlanAndCountsAsJson) {
     coll.InsertMany(docs);
     coll.CreateIndex(Document{{"age", 1}});
     EXPECT_EQ(coll.Find(Document{{"age", Document{{"$gte", 40}}}}).ToVector().size(), 10u);
+    // The same query over MongoDB's wire protocol is logged the same way.
+    bench::WireClient wire(dir.Sub("m.sock"));
+    Document found = Document::FromBson(wire.Run(
+        Document{{"find", "people"}, {"filter", Document{{"age", Document{{"$gte", 40}}}}}, {"$db", "obs"}}.ToBson()));
+    EXPECT_EQ(found.Get("ok"), Value(1.0)) << found.ToJson();
     client.Close();
   }
   // Every line is one JSON object with MongoDB's fields; the find's line names its plan.
-  bool found = false;
+  std::set<std::string> found_protocols;
   std::ifstream in(dir.Sub("server.log"));
   int lines = 0;
   for (std::string line; std::getline(in, line);) {
@@ -119,8 +127,9 @@ TEST(ObservabilityTest, SlowOperationsAreLoggedWithPlanAndCountsAsJson) {
     EXPECT_EQ(d.Get("t").type(), BsonType::kDate) << line;  // {"$date": "...+00:00"}
     if (d.GetString("msg") != "Slow query") continue;
     const Document& attr = d.GetDocument("attr");
-    if (attr.GetString("command") != "Find") continue;
-    found = true;
+    if (attr.GetString("command") != "Find" && attr.GetString("command") != "find") continue;
+    found_protocols.insert(attr.GetString("protocol"));
+    EXPECT_EQ(attr.GetString("protocol"), attr.GetString("command") == "Find" ? "grpc" : "op_msg") << line;
     EXPECT_EQ(d.GetString("c"), "COMMAND");
     EXPECT_EQ(attr.GetString("ns"), "obs.people");
     EXPECT_EQ(attr.GetDocument("filter"), (Document{{"age", Document{{"$gte", 40}}}}));
@@ -131,7 +140,7 @@ TEST(ObservabilityTest, SlowOperationsAreLoggedWithPlanAndCountsAsJson) {
     EXPECT_EQ(attr.GetInt32("ok"), 1);
     EXPECT_GE(attr.GetInt64("durationMillis"), 0);
   }
-  EXPECT_TRUE(found);
+  EXPECT_EQ(found_protocols, (std::set<std::string>{"grpc", "op_msg"}));
   EXPECT_GT(lines, 3);
 }
 

@@ -1,5 +1,7 @@
 #include "service/request_observer.h"
 
+#include "service/slow_op_log.h"
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
@@ -17,8 +19,6 @@ namespace micromongo::service {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
-
-std::atomic<int64_t> slow_ms{100};
 
 // The Doc field `name` of `m`, or null.
 const v1::Doc* DocField(const google::protobuf::Message& m, const char* name) {
@@ -53,7 +53,7 @@ class RequestObserver : public grpc::experimental::Interceptor {
     size_t slash = method_.rfind('/');
     name_ = slash == std::string_view::npos ? method_ : method_.substr(slash + 1);
     streaming_ = name_ == "Watch" || name_ == "Backup";
-    op_->slow = std::chrono::milliseconds(slow_ms.load(std::memory_order_relaxed));
+    op_->slow = SlowOpThreshold();
     auto& c = GlobalRequestCounters();
     c.in_flight.fetch_add(1, std::memory_order_relaxed);
     c.total.fetch_add(1, std::memory_order_relaxed);
@@ -115,31 +115,14 @@ class RequestObserver : public grpc::experimental::Interceptor {
   }
 
   void LogSlow(const grpc::Status& status) {
-    GlobalRequestCounters().slow.fetch_add(1, std::memory_order_relaxed);
-    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - op_->start).count();
-    bson::Builder attr;
-    attr.AppendString("type", "command");
-    if (!ns_.empty()) attr.AppendString("ns", ns_);
-    attr.AppendString("command", std::string(name_));
+    std::string filter;
     if (std::string json = DocJson(filter_); !json.empty()) {
       auto bytes = bson::JsonToBson(json);
-      if (bytes.ok()) attr.AppendDocument("filter", bson::DocView(*bytes));
+      if (bytes.ok()) filter = *std::move(bytes);
     }
-    if (!op_->plan_summary.empty()) attr.AppendString("planSummary", op_->plan_summary);
-    attr.AppendInt64("keysExamined", op_->keys_examined);
-    attr.AppendInt64("docsExamined", op_->docs_examined);
-    if (op_->nreturned > 0 || name_ == "Find" || name_ == "GetMore" || name_ == "Aggregate") {
-      attr.AppendInt64("nreturned", op_->nreturned);
-    }
-    if (status.ok()) {
-      attr.AppendInt32("ok", 1);
-    } else {
-      attr.AppendInt32("ok", 0);
-      attr.AppendString("error", status.error_message());
-    }
-    attr.AppendInt64("durationMillis", millis);
-    Log(LogSeverity::kInfo, LogComponent::kCommand, "Slow query", std::move(attr).Finish());
+    absl::Status outcome = status.ok() ? absl::OkStatus() : absl::UnknownError(status.error_message());
+    LogSlowOperation(*op_, "grpc", name_, ns_, filter, name_ == "Find" || name_ == "GetMore" || name_ == "Aggregate",
+                     outcome);
   }
 
   std::string_view method_;
@@ -152,10 +135,6 @@ class RequestObserver : public grpc::experimental::Interceptor {
 };
 
 }  // namespace
-
-void SetSlowOpThreshold(std::chrono::milliseconds threshold) {
-  slow_ms.store(threshold.count(), std::memory_order_relaxed);
-}
 
 grpc::experimental::Interceptor* RequestObserverFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {

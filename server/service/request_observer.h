@@ -17,9 +17,6 @@
 namespace micromongo::service {
 
 
-// The slow-operation threshold (--slow-ms; 100 ms by default, MongoDB's slowms).
-void SetSlowOpThreshold(std::chrono::milliseconds threshold);
-
 class RequestObserverFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(

@@ -2,6 +2,7 @@
 
 #include "service/indexes.h"
 #include "service/request_observer.h"
+#include "service/slow_op_log.h"
 #include "util/log.h"
 #include "service/ttl_monitor.h"
 

@@ -2,6 +2,8 @@
 
 #include "document/status.h"
 #include "service/request_counters.h"
+#include "service/slow_op_log.h"
+#include "util/op_debug.h"
 #include "wire/handlers.h"
 
 namespace micromongo::wire {
@@ -47,6 +49,28 @@ void Count(std::string_view name) {
   }
 }
 
+// A slow command's log line: its namespace (the collection it names, or getMore's
+// "collection") and filter ("filter", or findAndModify's "query").
+void LogSlow(const OpDebug& op, const Command& command, const std::string& db, const absl::Status& status) {
+  std::string ns = db;
+  bson::ValueView coll = command.value();
+  if (coll.type != BsonType::kString) {
+    if (auto c = command.Get("collection")) coll = *c;
+  }
+  if (coll.type == BsonType::kString) ns = StrCat(db, ".", coll.String());
+  std::string_view filter;
+  for (std::string_view key : {"filter", "query"}) {
+    auto f = command.Get(key);
+    if (f && f->type == BsonType::kDocument) {
+      filter = f->Doc().bytes();
+      break;
+    }
+  }
+  std::string_view name = command.name();
+  bool returns = name == "find" || name == "getMore" || name == "aggregate";
+  service::LogSlowOperation(op, "op_msg", name, ns, filter, returns, status);
+}
+
 }  // namespace
 
 absl::Status CommandRunner::SetPassword(std::string_view password) {
@@ -83,8 +107,17 @@ std::string CommandRunner::Run(const Command& command, ConnectionInfo* connectio
   }
   HandlerContext context{data_, admin_, connection, *std::move(db),
                          credentials_ ? &*credentials_ : nullptr};
+  // The query executors report what they examined into the thread's current OpDebug, for
+  // the slow-operation log, as under gRPC.
+  auto op = std::make_shared<OpDebug>();
+  op->slow = service::SlowOpThreshold();
+  SetCurrentOpDebug(op);
   bson::Builder out;
-  if (absl::Status s = handler(context, command, &out); !s.ok()) return ErrorReply(s);
+  absl::Status status = handler(context, command, &out);
+  op->Finish();
+  SetCurrentOpDebug(nullptr);
+  if (op->is_slow()) LogSlow(*op, command, context.db, status);
+  if (!status.ok()) return ErrorReply(status);
   out.AppendDouble("ok", 1);
   return std::move(out).Finish();
 }
