@@ -16,10 +16,9 @@ constexpr size_t kMaxStages = 1000;
 // MongoDB's internalMaxSubPipelineViewDepth-like bound on sub-pipeline nesting.
 constexpr int kMaxSubPipelineDepth = 20;
 
-// Stages MongoDB has that belong to other parts of this server (text and geo, change
-// streams) or to Atlas and sharding.
+// Stages MongoDB has that this server lacks (Atlas, sharding, session caches).
 constexpr std::string_view kNotImplementedStages[] = {
-    "$changeStream",      "$changeStreamSplitLargeEvent",
+    "$changeStreamSplitLargeEvent",
     "$search",        "$searchMeta",        "$vectorSearch",
     "$listSearchIndexes", "$currentOp",     "$listSessions",
     "$listLocalSessions", "$queryStats",
@@ -113,6 +112,11 @@ absl::Status ParseStage(const Document& stage, const ParseOptions& options, std:
     if (std::find(std::begin(kUpdateStages), std::end(kUpdateStages), name) == std::end(kUpdateStages)) {
       return MongoError(kInvalidOptions, StrCat(name, " is not allowed to be used within an update"));
     }
+  }
+  if (name == "$changeStream") {
+    // DataOperations::Aggregate serves a $changeStream that comes first; anywhere else it
+    // is MongoDB's 40602.
+    return MongoError(40602, "$changeStream is only valid as the first stage in a pipeline");
   }
   if (std::find(std::begin(kNotImplementedStages), std::end(kNotImplementedStages), name) !=
       std::end(kNotImplementedStages)) {

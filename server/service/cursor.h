@@ -23,6 +23,8 @@ class Cursor {
   virtual bool exhausted() const = 0;
   // A GetMore's own time limit replaces the original one.
   virtual void set_deadline(const Deadline& deadline) = 0;
+  // A change stream's postBatchResumeToken after the last batch (BSON); empty for others.
+  virtual std::string ResumeToken() const { return {}; }
 };
 
 }  // namespace micromongo::service

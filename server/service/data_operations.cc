@@ -8,6 +8,8 @@
 #include "service/views.h"
 #include "storage/namespace.h"
 #include "service/data_operations.h"
+
+#include "service/change_stream_cursor.h"
 #include "service/validate.h"
 #include "service/request_parsing.h"
 #include "util/op_debug.h"
@@ -140,6 +142,9 @@ absl::Status DataOperations::GetMore(const v1::GetMoreRequest* req,
   if (req->max_time_ms() > 0) cursor->set_deadline(Deadline::After(req->max_time_ms()));
   size_t batch = req->batch_size() > 0 ? req->batch_size() : 0;
   absl::Status s = FillBatch(cursor.get(), batch, json, reply);
+  if (std::string token = cursor->ResumeToken(); s.ok() && !token.empty()) {
+    SetDoc(reply->mutable_post_batch_resume_token(), std::move(token), json);
+  }
   bool done = !s.ok() || cursor->exhausted();
   if (done) {
     cursors_->Kill(req->cursor_id());
@@ -412,6 +417,13 @@ absl::Status DataOperations::Aggregate(const v1::AggregateRequest* req,
                                         v1::CursorReply* reply) {
   MM_CHECK_HINT_STATUS(req->hint());
   bool json = req->pipeline_size() > 0 && req->pipeline(0).kind_case() != v1::Doc::kBson;
+  if (req->pipeline_size() > 0 && !req->explain()) {
+    MM_ASSIGN_OR_RETURN_STATUS(first, DocToBson(req->pipeline(0)));
+    bson::DocView stage(first);
+    if (stage.begin() != stage.end() && stage.begin()->key == "$changeStream") {
+      return OpenChangeStream(*req, json, reply);
+    }
+  }
   MM_ASSIGN_OR_RETURN_STATUS(command, ParseAggregate(*req));
   if (req->explain()) {
     MM_ASSIGN_OR_RETURN_STATUS(explained, ExplainAggregate(engine_, command));
@@ -424,6 +436,23 @@ absl::Status DataOperations::Aggregate(const v1::AggregateRequest* req,
   if (!empty_first) {
     if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
   }
+  if (!cursor->exhausted()) reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
+  return absl::OkStatus();
+}
+
+absl::Status DataOperations::OpenChangeStream(const v1::AggregateRequest& req, bool json,
+                                              v1::CursorReply* reply) {
+  MM_ASSIGN_OR_RETURN_STATUS(watch, WatchRequestOfAggregate(req));
+  MM_ASSIGN_OR_RETURN_STATUS(spec, ChangeStreamSpecOf(watch));
+  MM_ASSIGN_OR_RETURN_STATUS(stream, changes::ChangeStream::Open(engine_, std::move(spec)));
+  std::unique_ptr<Cursor> cursor = std::make_unique<ChangeStreamCursor>(std::move(stream));
+  bool empty_first = req.has_batch_size() && req.batch_size() == 0;
+  if (!empty_first) {
+    size_t batch = req.batch_size() > 0 ? req.batch_size() : kDefaultFirstBatch;
+    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+  }
+  SetDoc(reply->mutable_post_batch_resume_token(), cursor->ResumeToken(), json);
+  // A change stream stays open until it is invalidated (or killed, or idle too long).
   if (!cursor->exhausted()) reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
   return absl::OkStatus();
 }

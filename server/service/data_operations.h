@@ -32,6 +32,9 @@ class DataOperations {
   absl::Status Distinct(const v1::DistinctRequest* req, v1::DistinctReply* reply);
   // Each model is its own atomic write; failures are write errors in the reply.
   absl::Status BulkWrite(const v1::BulkWriteRequest* req, v1::BulkWriteReply* reply);
+  // A pipeline starting with $changeStream opens a change stream cursor: its GetMores wait
+  // for events (up to their max_time_ms, 1 s by default) and every reply carries
+  // post_batch_resume_token.
   absl::Status Aggregate(const v1::AggregateRequest* req, v1::CursorReply* reply);
   absl::Status CreateIndexes(const v1::CreateIndexesRequest* req, v1::CreateIndexesReply* reply);
   absl::Status ListIndexes(const v1::ListIndexesRequest* req, v1::ListIndexesReply* reply);
@@ -44,6 +47,8 @@ class DataOperations {
   CursorManager* cursors() const { return cursors_; }
 
  private:
+  absl::Status OpenChangeStream(const v1::AggregateRequest& req, bool json, v1::CursorReply* reply);
+
   storage::Engine* engine_;
   CursorManager* cursors_;
 };

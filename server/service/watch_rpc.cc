@@ -6,6 +6,7 @@
 #include "changes/change_stream.h"
 #include "document/builder.h"
 #include "document/status.h"
+#include "service/change_stream_cursor.h"
 #include "service/grpc_status.h"
 #include "service/request_parsing.h"
 #include "service/services.h"
@@ -17,48 +18,6 @@ namespace {
 // How often a waiting stream looks whether its call was cancelled.
 constexpr std::chrono::milliseconds kCancelCheck{100};
 
-absl::StatusOr<changes::ChangeStreamSpec> SpecOf(const v1::WatchRequest& req) {
-  changes::ChangeStreamSpec spec;
-  if (!req.database().empty()) {
-    if (auto s = storage::ValidateDatabaseName(req.database()); !s.ok()) return s;
-  }
-  if (!req.collection().empty()) {
-    if (req.database().empty()) return MongoError(kInvalidNamespace, "a collection to watch needs its database");
-    if (auto s = storage::ValidateCollectionName(req.database(), req.collection()); !s.ok()) return s;
-  }
-  spec.db = req.database();
-  spec.coll = req.collection();
-  for (const v1::Doc& d : req.pipeline()) {
-    auto stage = DocToBson(d);
-    if (!stage.ok()) return stage.status();
-    spec.pipeline.push_back(bson::Decode(bson::DocView(*stage)));
-  }
-  auto full = changes::ParseFullDocument(req.full_document());
-  if (!full.ok()) return full.status();
-  spec.full_document = *full;
-  auto before = changes::ParseFullDocumentBeforeChange(req.full_document_before_change());
-  if (!before.ok()) return before.status();
-  spec.before_change = *before;
-  if (req.has_resume_after()) {
-    auto token = DocToBson(req.resume_after());
-    if (!token.ok()) return token.status();
-    spec.resume_after = bson::Decode(bson::DocView(*token));
-  }
-  if (req.has_start_after()) {
-    auto token = DocToBson(req.start_after());
-    if (!token.ok()) return token.status();
-    spec.start_after = bson::Decode(bson::DocView(*token));
-  }
-  if (req.has_start_at_operation_time()) {
-    spec.start_at_operation_time = Timestamp{req.start_at_operation_time().t(), req.start_at_operation_time().i()};
-  }
-  spec.show_expanded_events = req.show_expanded_events();
-  auto collator = ParseCollation(req.collation());
-  if (!collator.ok()) return collator.status();
-  spec.collator = *std::move(collator);
-  return spec;
-}
-
 }  // namespace
 
 grpc::Status DataServiceImpl::Watch(grpc::ServerContext* context, const v1::WatchRequest* req,
@@ -69,7 +28,7 @@ grpc::Status DataServiceImpl::Watch(grpc::ServerContext* context, const v1::Watc
                           [](const v1::Doc& d) { return d.kind_case() == v1::Doc::kJson; });
   if (req->max_await_time_ms() < 0) return ToGrpc(MongoError(kBadValue, "maxAwaitTimeMS must be non-negative"));
   if (req->batch_size() < 0) return ToGrpc(MongoError(kBadValue, "batchSize must be non-negative"));
-  MM_ASSIGN_OR_RETURN_GRPC(spec, SpecOf(*req));
+  MM_ASSIGN_OR_RETURN_GRPC(spec, ChangeStreamSpecOf(*req));
   MM_ASSIGN_OR_RETURN_GRPC(stream, changes::ChangeStream::Open(engine_, std::move(spec)));
   size_t batch = req->batch_size() > 0 ? static_cast<size_t>(req->batch_size()) : 101;
   std::chrono::milliseconds await(req->max_await_time_ms() > 0 ? req->max_await_time_ms() : 1000);

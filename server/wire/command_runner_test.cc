@@ -638,3 +638,54 @@ TEST_F(CommandRunnerTest, BulkWriteAcrossCollections) {
 
 }  // namespace
 }  // namespace micromongo::wire
+
+namespace micromongo::wire {
+namespace {
+
+// watch() as drivers send it: aggregate [{$changeStream: {...}}]; the reply's cursor stays
+// open and carries postBatchResumeToken; a getMore waits for events.
+TEST_F(CommandRunnerTest, ChangeStreamAsAnAggregateCursor) {
+  ASSERT_EQ(Ok(Run(R"({"create": "c"})")), 1);
+  std::string opened = Run(R"({"aggregate": "c", "pipeline": [{"$changeStream": {}}], "cursor": {}})");
+  ASSERT_EQ(Ok(opened), 1) << Json(opened);
+  EXPECT_EQ(Json(std::string(Field(opened, "cursor.firstBatch").Doc().bytes())), "{}");
+  EXPECT_EQ(Field(opened, "cursor.postBatchResumeToken").type, BsonType::kDocument) << Json(opened);
+  EXPECT_EQ(Field(opened, "cursor.ns").String(), "d.c");
+  int64_t id = Field(opened, "cursor.id").Int64();
+  ASSERT_NE(id, 0);
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 7}]})")), 1);
+  std::string more = Run(StrCat(R"({"getMore": {"$numberLong": ")", id, R"("}, "collection": "c", "maxTimeMS": 2000})"));
+  ASSERT_EQ(Ok(more), 1) << Json(more);
+  EXPECT_EQ(Field(more, "cursor.nextBatch.0.operationType").String(), "insert");
+  EXPECT_EQ(Field(more, "cursor.nextBatch.0.documentKey._id").Int32(), 7);
+  EXPECT_EQ(Field(more, "cursor.id").Int64(), id);
+  // The token moved past the event.
+  EXPECT_NE(Json(std::string(Field(more, "cursor.postBatchResumeToken").Doc().bytes())),
+            Json(std::string(Field(opened, "cursor.postBatchResumeToken").Doc().bytes())));
+  EXPECT_EQ(Ok(Run(StrCat(R"({"killCursors": "c", "cursors": [{"$numberLong": ")", id, R"("}]})"))), 1);
+
+  struct Case {
+    const char* command;
+    int code;
+  };
+  const Case cases[] = {
+      {R"({"aggregate": "c", "pipeline": [{"$changeStream": {"bogus": 1}}], "cursor": {}})", 40415},
+      {R"({"aggregate": "c", "pipeline": [{"$changeStream": 5}], "cursor": {}})", 50808},
+      {R"({"aggregate": "c", "pipeline": [{"$changeStream": {"fullDocument": "sometimes"}}], "cursor": {}})", 2},
+      {R"({"aggregate": "c", "pipeline": [{"$changeStream": {"fullDocument": 1}}], "cursor": {}})", 14},
+      {R"({"aggregate": 1, "pipeline": [{"$changeStream": {}}], "cursor": {}, "$db": "admin"})", 72},
+      {R"({"aggregate": 1, "pipeline": [{"$changeStream": {"allChangesForCluster": true}}], "cursor": {}})", 72},
+      {R"({"aggregate": "c", "pipeline": [{"$match": {}}, {"$changeStream": {}}], "cursor": {}})", 40602},
+  };
+  for (const Case& c : cases) {
+    std::string r = Run(c.command);
+    EXPECT_EQ(Code(r), c.code) << c.command << " -> " << Json(r);
+  }
+  std::string cluster = Run(R"({"aggregate": 1, "pipeline": [{"$changeStream": {"allChangesForCluster": true}}],
+                                "cursor": {}, "$db": "admin"})");
+  EXPECT_EQ(Ok(cluster), 1) << Json(cluster);
+  EXPECT_EQ(Field(cluster, "cursor.ns").String(), "admin.$cmd.aggregate");
+}
+
+}  // namespace
+}  // namespace micromongo::wire

@@ -116,6 +116,9 @@ void AppendCursor(const v1::CursorReply& reply, std::string_view batch_name, std
     out->AppendDocument(bson::ArrayKey(i, key), bson::DocView(reply.documents(i).bson()));
   }
   out->End(batch);
+  if (reply.has_post_batch_resume_token()) {
+    out->AppendDocument("postBatchResumeToken", bson::DocView(reply.post_batch_resume_token().bson()));
+  }
   out->AppendInt64("id", reply.cursor_id());
   out->AppendString("ns", ns);
   out->End(cursor);

@@ -83,7 +83,7 @@ absl::Status SetHint(const Command& command, v1::Hint* hint);
 // The command's optional object field into a request Doc (14 when not an object).
 absl::Status SetObject(const Command& command, std::string_view key, v1::Doc* doc,
                        bool* present = nullptr);
-// {cursor: {<batch_name>: [...], id, ns}} from a cursor reply.
+// {cursor: {<batch_name>: [...], postBatchResumeToken?, id, ns}} from a cursor reply.
 void AppendCursor(const v1::CursorReply& reply, std::string_view batch_name, std::string_view ns,
                   bson::Builder* out);
 // A write error {index, code, codeName?, errmsg, + the error's extra fields}.
