@@ -4,9 +4,11 @@
 #   A  --tls-cert/--tls-key and --auth-token-file (TCP: TLS and a login; unix socket: neither)
 #   B  mutual TLS (--tls-client-ca), no token
 # and the loopback rule: a plaintext TCP listener elsewhere is refused without --insecure.
-#   tests/wire/secure_wire_test.sh <micromongo-server binary>
+#   tests/wire/secure_wire_test.sh <micromongo-server binary> [<mongoc_smoke_test binary>]
+# With the second argument, libmongoc's smoke test runs over TLS with a login too.
 set -euo pipefail
 server=$1
+mongoc_smoke=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d "${TMPDIR:-/tmp}/mm-wire-tls.XXXXXX")
 pids=()
@@ -87,6 +89,19 @@ who=$("$mongosh" --quiet --tls --tlsCAFile "$dir/ca.pem" --username micromongo -
 if [ "$who" != "micromongo 1" ]; then
   echo "secure_wire_test: mongosh over TLS with a login printed: $who" >&2
   status=1
+fi
+
+if [ -n "$mongoc_smoke" ]; then
+  "$mongoc_smoke" "mongodb://micromongo:$token@127.0.0.1:$a_port/?tls=true&tlsCAFile=$dir/ca.pem&authSource=admin&directConnection=true" ||
+    { echo "secure_wire_test: libmongoc over TLS with a login failed" >&2; status=1; }
+  if "$mongoc_smoke" "mongodb://micromongo:wrong@127.0.0.1:$a_port/?tls=true&tlsCAFile=$dir/ca.pem&authSource=admin&directConnection=true" > "$dir/mongoc-wrong.log" 2>&1; then
+    echo "secure_wire_test: libmongoc logged in with a wrong password" >&2
+    status=1
+  elif ! grep -q 'Authentication failed' "$dir/mongoc-wrong.log"; then
+    echo "secure_wire_test: libmongoc's wrong password did not fail authentication:" >&2
+    cat "$dir/mongoc-wrong.log" >&2
+    status=1
+  fi
 fi
 
 for name in a b; do
