@@ -5,7 +5,8 @@
 # waits for the gRPC health check to report healthy, checks the compose file's client
 # application reached the worker by service name over TLS with the token, inserts and reads
 # through the published port with the C++ client (the app image on the host's network) and
-# with grpcurl-style calls (and is refused without the token or without TLS), restarts the
+# with grpcurl-style calls (and is refused without the token or without TLS), reads through
+# the published wire protocol port with mongosh (TLS and a login), restarts the
 # container and finds the data, and takes it all down.
 #
 #   container_test.sh SOURCE_DIR
@@ -50,8 +51,11 @@ CONF
 export CONTAINERS_CONF="$work/containers.conf"
 # podman builds OCI images by default, and OCI images have no HEALTHCHECK.
 export BUILDAH_FORMAT=docker
-export MICROMONGO_PORT
-MICROMONGO_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export MICROMONGO_PORT MICROMONGO_MONGODB_PORT
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+MICROMONGO_PORT=$(free_port)
+MICROMONGO_MONGODB_PORT=$(free_port)
+while [ "$MICROMONGO_MONGODB_PORT" = "$MICROMONGO_PORT" ]; do MICROMONGO_MONGODB_PORT=$(free_port); done
 
 cleanup() {
   set +e
@@ -155,6 +159,23 @@ grep -q '"insertedCount": "1"' "$work/insert.json" || { cat "$work/insert.json";
   "localhost:$MICROMONGO_PORT" micromongo.v1.DataService/Find > "$work/find.json"
 grep -q 'Alice' "$work/find.json" || { cat "$work/find.json"; fail "grpcurl Find"; }
 step "inserted and read through the published port (C++ client, grpcurl-style)"
+
+# MongoDB's shell through the published wire protocol port: TLS, and a login as micromongo
+# with the token as password; without the login it gets 13.
+mongosh=$src/tests/wire/mongosh/node_modules/.bin/mongosh
+mongosh_uri="mongodb://localhost:$MICROMONGO_MONGODB_PORT/app?tls=true&tlsCAFile=$secrets/ca.pem&directConnection=true"
+export HOME=$work/home
+mkdir -p "$HOME"
+"$mongosh" --quiet --nodb --eval 'disableTelemetry()' > /dev/null 2>&1 || true
+name=$("$mongosh" --quiet --username micromongo --password "$token" --authenticationDatabase admin \
+  "$mongosh_uri" --eval 'print(db.people.findOne().name)' 2> "$work/mongosh.err") \
+  || { cat "$work/mongosh.err"; fail "mongosh through the wire protocol port"; }
+[ "$name" = Alice ] || fail "mongosh read '$name', not Alice"
+if "$mongosh" --quiet "$mongosh_uri" --eval 'db.people.findOne()' > "$work/mongosh-nologin.log" 2>&1; then
+  fail "mongosh without a login was served"
+fi
+grep -q "requires authentication" "$work/mongosh-nologin.log" || { cat "$work/mongosh-nologin.log"; fail "no 13 without a login"; }
+step "mongosh read it through the wire protocol port (TLS and a login)"
 
 # The micromongo tool inside the image, against the worker of its own container.
 podman exec "$server_ctr" /opt/micromongo/bin/micromongo export --address unix:/run/micromongo/local.sock \
