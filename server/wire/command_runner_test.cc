@@ -327,11 +327,6 @@ TEST_F(CommandRunnerTest, CollectionsAndIndexes) {
   EXPECT_EQ(Field(Run(R"({"dropDatabase": 1})"), "dropped").String(), "d");
 }
 
-}  // namespace
-}  // namespace micromongo::wire
-
-namespace micromongo::wire {
-namespace {
 
 // --auth-token-file: TCP connections authenticate before anything but the handshake runs.
 // Shapes and codes from MongoDB's manual (saslStart, saslContinue, hello) and its server.
@@ -420,11 +415,6 @@ TEST_F(CommandRunnerTest, WithoutAPasswordNoUserExists) {
   EXPECT_EQ(Field(hello, "saslSupportedMechs").type, BsonType::kUndefined);
 }
 
-}  // namespace
-}  // namespace micromongo::wire
-
-namespace micromongo::wire {
-namespace {
 
 // collMod as the manual's examples show it: a new validator applies to later writes; hiding
 // an index answers hidden_old/hidden_new, a TTL change expireAfterSeconds_old/_new, and a
@@ -519,11 +509,6 @@ TEST_F(CommandRunnerTest, ListCommandsNamesEveryCommand) {
   EXPECT_EQ(Field(r, "commands.noSuchCommand").type, BsonType::kUndefined);
 }
 
-}  // namespace
-}  // namespace micromongo::wire
-
-namespace micromongo::wire {
-namespace {
 
 // The manual (find, aggregate): "A batchSize of 0 means that the cursor will be
 // established, but no documents will be returned in the first batch."
@@ -548,11 +533,6 @@ TEST_F(CommandRunnerTest, BatchSizeZeroOpensACursorWithAnEmptyFirstBatch) {
   }
 }
 
-}  // namespace
-}  // namespace micromongo::wire
-
-namespace micromongo::wire {
-namespace {
 
 // maxTimeMS on update and delete bounds the whole command; running out is a top-level 50
 // (MongoDB fails the whole batch on an interruption, ordered or not).
@@ -575,11 +555,6 @@ TEST_F(CommandRunnerTest, MaxTimeMSOnUpdateAndDelete) {
   EXPECT_EQ(Field(Run(R"({"count": "c"})"), "n").Int32(), 20000);
 }
 
-}  // namespace
-}  // namespace micromongo::wire
-
-namespace micromongo::wire {
-namespace {
 
 // MongoDB 8.0's bulkWrite, as the manual's examples show its reply: counts, then a cursor
 // of per-operation results ({ok, idx, n, nModified?, upserted?}; errors with code and
@@ -636,11 +611,6 @@ TEST_F(CommandRunnerTest, BulkWriteAcrossCollections) {
   EXPECT_EQ(Field(bad_index, "nErrors").Int32(), 1) << Json(bad_index);
 }
 
-}  // namespace
-}  // namespace micromongo::wire
-
-namespace micromongo::wire {
-namespace {
 
 // watch() as drivers send it: aggregate [{$changeStream: {...}}]; the reply's cursor stays
 // open and carries postBatchResumeToken; a getMore waits for events.
