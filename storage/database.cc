@@ -98,6 +98,9 @@ void WriteUnit::DeleteIndexEntry(std::string key, bool unique) {
 
 absl::StatusOr<std::optional<std::string>> WriteUnit::GetIndexEntry(std::string_view key) {
   if (auto it = pending_index_.find(key); it != pending_index_.end()) return it->second;
+  if (in_flight_index_ != nullptr) {
+    if (auto it = in_flight_index_->find(key); it != in_flight_index_->end()) return it->second;
+  }
   std::string value;
   auto found = db_->kv_->Get(key, &value);
   if (!found.ok()) return found.status();
@@ -473,6 +476,7 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
   absl::Status built = build(*current, index_id, &sink);
   if (built.ok()) built = sink.Flush();
   if (!built.ok()) {
+    (void)sink.Wait();  // no batch may land after the removal
     (void)DropBuildEntries(current->id(), index_id);
     return built;
   }
@@ -494,22 +498,47 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
   return absl::OkStatus();
 }
 
+IndexBuildSink::~IndexBuildSink() { (void)Wait(); }
+
 absl::Status IndexBuildSink::RecordDone() {
   // Big enough that a file's fixed costs vanish and a build makes few of them (each lands
   // in level 0 until compaction merges them), small enough to bound the memory a build of
-  // any size holds.
+  // any size holds (two batches: the one written and the one filled).
   constexpr size_t kBytesPerBatch = 32 << 20;
   if (!batched_ || unit_->batch()->ByteSize() < kBytesPerBatch) return absl::OkStatus();
-  return Flush();
+  return StartWrite();
 }
 
 absl::Status IndexBuildSink::Flush() {
-  if (!batched_ || unit_->empty()) return absl::OkStatus();
+  if (!batched_) return absl::OkStatus();
+  if (auto s = StartWrite(); !s.ok()) return s;
+  return Wait();
+}
+
+absl::Status IndexBuildSink::StartWrite() {
+  if (auto s = Wait(); !s.ok()) return s;
+  if (unit_->empty()) return absl::OkStatus();
   // The entries (and multikey marks) of a new index: no other write touches its keys
   // while it builds, so they go in as a sorted file rather than through the memtable.
-  if (auto s = db_->kv_->Ingest(unit_->batch(), IndexPrefix(coll_id_, index_id_)); !s.ok()) return s;
-  for (auto& [flags, fields] : unit_->multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
+  std::shared_ptr<KvBatch> batch = std::move(unit_->batch_);
+  in_flight_multikey_ = std::move(unit_->multikey_);
+  in_flight_index_ = std::move(unit_->pending_index_);
   unit_->Reset();
+  unit_->in_flight_index_ = &in_flight_index_;
+  writer_ = std::thread([this, batch, prefix = IndexPrefix(coll_id_, index_id_)] {
+    written_ = db_->kv_->Ingest(batch.get(), prefix);
+  });
+  return absl::OkStatus();
+}
+
+absl::Status IndexBuildSink::Wait() {
+  if (!writer_.joinable()) return absl::OkStatus();
+  writer_.join();
+  unit_->in_flight_index_ = nullptr;  // stored now, or the build fails
+  in_flight_index_.clear();
+  if (!written_.ok()) return written_;
+  for (auto& [flags, fields] : in_flight_multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
+  in_flight_multikey_.clear();
   return absl::OkStatus();
 }
 

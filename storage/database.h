@@ -19,6 +19,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -132,29 +133,52 @@ class WriteUnit {
   std::vector<std::pair<Collection*, int64_t>> count_deltas_;
   std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> multikey_;
   std::shared_ptr<IndexDef::Multikey> build_multikey_;  // of the index being built
-  std::map<std::string, std::optional<std::string>, std::less<>> pending_index_;
+  using PendingIndex = std::map<std::string, std::optional<std::string>, std::less<>>;
+  PendingIndex pending_index_;
+  // An index build's unique entries still being written by its sink (null if none), read
+  // after pending_index_ and before the store.
+  const PendingIndex* in_flight_index_ = nullptr;
   std::vector<std::string> changes_;  // change-log records, in write order
 };
 
 // Where an index builder puts the entries of a collection's existing records. CreateIndex
 // commits them in batches of bounded size as the build goes (a build marker makes an
 // interrupted build be removed when the database next opens); RebuildIndex keeps one batch.
+// A full batch is sorted and written by a thread of its own while the builder makes the
+// next one (the two halves of a build take about as long each); at most one is in flight.
 class IndexBuildSink {
  public:
+  IndexBuildSink(const IndexBuildSink&) = delete;
+  IndexBuildSink& operator=(const IndexBuildSink&) = delete;
+  ~IndexBuildSink();
+
   WriteUnit* unit() { return unit_; }
-  // Called after each record's entries: writes the unit's entries once it holds enough.
+  // Called after each record's entries: starts writing the unit's entries once it holds
+  // enough (an error of an earlier such write is returned here or by Flush).
   absl::Status RecordDone();
-  // Writes what the unit holds (the build calls it once at the end).
+  // Writes what the unit holds and waits until every batch is written (the build calls it
+  // once at the end).
   absl::Status Flush();
 
  private:
   friend class Database;
   IndexBuildSink(Database* db, WriteUnit* unit, bool batched, uint32_t coll_id = 0, uint32_t index_id = 0)
       : db_(db), unit_(unit), batched_(batched), coll_id_(coll_id), index_id_(index_id) {}
+  // Starts writing the unit's entries in the background (after the batch before them).
+  absl::Status StartWrite();
+  // Waits for the batch in flight, if any: its error, or OK.
+  absl::Status Wait();
+
   Database* db_;
   WriteUnit* unit_;
   bool batched_;
   uint32_t coll_id_, index_id_;  // the index being built (batched builds)
+  std::thread writer_;           // writing the batch in flight
+  absl::Status written_;         // its result, once writer_ is joined
+  // The multikey flags its entries set, raised in memory once it is written.
+  std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> in_flight_multikey_;
+  // Its unique entries: the build's checks for duplicates see them until they are stored.
+  WriteUnit::PendingIndex in_flight_index_;
 };
 
 class Database {

@@ -182,9 +182,11 @@ TEST(DatabaseTest, MultikeyFlagsPersistOnlyWithTheirCommitAndDieWithTheIndex) {
 }
 
 // Puts `n` entries through the sink (committed in batches as a real build's are).
-absl::Status PutEntries(const Collection& c, uint32_t id, IndexBuildSink* sink, int n) {
+// `n` entries of an index; with values of `value_size` bytes (the sink writes a batch per
+// 32 MiB).
+absl::Status PutEntries(const Collection& c, uint32_t id, IndexBuildSink* sink, int n, size_t value_size = 1) {
   for (int i = 0; i < n; ++i) {
-    sink->unit()->PutIndexEntry(IndexPrefix(c.id(), id) + "k" + std::to_string(i), "v", false);
+    sink->unit()->PutIndexEntry(IndexPrefix(c.id(), id) + "k" + std::to_string(i), std::string(value_size, 'v'), false);
     if (auto s = sink->RecordDone(); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -200,17 +202,49 @@ TEST(DatabaseTest, FailedIndexBuildLeavesNothingBehind) {
   auto engine = Engine::Open({.data_dir = dir.path()});
   auto db = *(*engine)->GetDatabase("app", true);
   uint32_t coll_id = 0, index_id = 0;
-  // More entries than one batch holds: some are committed before the build fails.
+  // More entries than two batches hold (80 MB): some are committed, and one is being
+  // written, when the build fails.
   auto status = db->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
     coll_id = c.id();
     index_id = id;
-    if (auto s = PutEntries(c, id, sink, 50000); !s.ok()) return s;
+    if (auto s = PutEntries(c, id, sink, 80000, 1000); !s.ok()) return s;
     return MongoError(kDuplicateKey, "E11000 duplicate key error");
   });
   EXPECT_EQ(MongoCodeOf(status), kDuplicateKey);
   EXPECT_TRUE(db->FindCollection("docs")->indexes().empty());
   EXPECT_FALSE(HasEntry(db.get(), coll_id, index_id, 0));
-  EXPECT_FALSE(HasEntry(db.get(), coll_id, index_id, 49999));
+  EXPECT_FALSE(HasEntry(db.get(), coll_id, index_id, 79999));
+}
+
+// A build's unique checks read its earlier entries back (GetIndexEntry) whichever state
+// they are in: in the batch being filled, in the one being written in the background, or
+// stored.
+TEST(DatabaseTest, IndexBuildSeesItsOwnEntriesInEveryBatch) {
+  TempDir dir;
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = *(*engine)->GetDatabase("app", true);
+  uint32_t coll_id = 0, index_id = 0;
+  const int kEntries = 100;  // of 1 MB: four batches
+  auto status = db->CreateIndex("docs", NamedSpec("u_1"), [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
+    coll_id = c.id();
+    index_id = id;
+    auto key = [&](int i) { return IndexPrefix(c.id(), id) + "k" + std::to_string(i); };
+    for (int i = 0; i < kEntries; ++i) {
+      for (int earlier : {0, i / 2, i - 1}) {
+        if (earlier < 0 || earlier >= i) continue;
+        auto owner = sink->unit()->GetIndexEntry(key(earlier));
+        if (!owner.ok()) return owner.status();
+        if (!owner->has_value() || (*owner)->size() != (1 << 20)) {
+          return absl::InternalError("entry " + std::to_string(earlier) + " unseen at " + std::to_string(i));
+        }
+      }
+      sink->unit()->PutIndexEntry(key(i), std::string(1 << 20, 'v'), /*unique=*/true);
+      if (auto s = sink->RecordDone(); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  for (int i : {0, kEntries / 2, kEntries - 1}) EXPECT_TRUE(HasEntry(db.get(), coll_id, index_id, i)) << i;
 }
 
 TEST(DatabaseTest, IndexBuildCutShortByACrashIsRemovedOnOpen) {

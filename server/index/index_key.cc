@@ -595,7 +595,9 @@ absl::Status IndexSpec::TextKeys(DocView doc, std::vector<IndexKey>* out) const 
   std::string term_value;  // a BSON string value: int32 length, bytes, NUL
   for (const auto& [term, score] : scores) {
     IndexKey key;
+    key.encoded.reserve(32 + term.size());
     bson::Builder values;
+    values.Reserve(32 + term.size());
     for (size_t i = 0; i < fields_.size(); ++i) {
       if (fields_[i].kind == KeyKind::kText) {
         // Terms are never collated: the index holds them as the tokenizer made them.

@@ -36,17 +36,23 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
     }
     std::string prefix = storage::IndexPrefix(coll->id(), ix.id);
     auto entry_key = [&](const index::IndexKey& k) {
-      std::string key = prefix + k.encoded;
+      std::string key;
+      key.reserve(prefix.size() + k.encoded.size() + id_key.size());
+      key.append(prefix).append(k.encoded);
       if (!ix.spec.unique()) key += id_key;
       return key;
     };
-    // Keys in both documents stay; a hash set keeps large multikey arrays linear.
+    // Keys in both documents stay; a hash set keeps large multikey arrays linear. An
+    // insert (the whole of an index build) has no old keys to compare with.
     absl::flat_hash_set<std::string_view> old_set, new_set;
-    for (const auto& k : old_keys) old_set.insert(k.encoded);
-    for (const auto& k : new_keys) new_set.insert(k.encoded);
+    if (!old_keys.empty()) {
+      for (const auto& k : old_keys) old_set.insert(k.encoded);
+      for (const auto& k : new_keys) new_set.insert(k.encoded);
+    }
     for (const auto& k : old_keys) {
       if (!new_set.contains(k.encoded)) deletes.emplace_back(entry_key(k), ix.spec.unique());
     }
+    puts.reserve(puts.size() + new_keys.size());
     for (const auto& k : new_keys) {
       if (old_set.contains(k.encoded)) continue;
       std::string key = entry_key(k);
