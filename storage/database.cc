@@ -525,18 +525,25 @@ absl::Status IndexBuildSink::StartWrite() {
   in_flight_index_ = std::move(unit_->pending_index_);
   unit_->Reset();
   unit_->in_flight_index_ = &in_flight_index_;
-  writer_ = std::thread([this, batch, prefix = IndexPrefix(coll_id_, index_id_)] {
-    written_ = db_->kv_->Ingest(batch.get(), prefix);
-  });
+  std::string prefix = IndexPrefix(coll_id_, index_id_);
+  try {
+    writer_ = std::thread([this, batch, prefix] { written_ = db_->kv_->Ingest(batch.get(), prefix); });
+  } catch (const std::system_error&) {
+    return Written(db_->kv_->Ingest(batch.get(), prefix));  // no thread to be had: write it here
+  }
   return absl::OkStatus();
 }
 
 absl::Status IndexBuildSink::Wait() {
   if (!writer_.joinable()) return absl::OkStatus();
   writer_.join();
+  return Written(written_);
+}
+
+absl::Status IndexBuildSink::Written(absl::Status written) {
   unit_->in_flight_index_ = nullptr;  // stored now, or the build fails
   in_flight_index_.clear();
-  if (!written_.ok()) return written_;
+  if (!written.ok()) return written;
   for (auto& [flags, fields] : in_flight_multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
   in_flight_multikey_.clear();
   return absl::OkStatus();

@@ -19,6 +19,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -168,6 +169,8 @@ class IndexBuildSink {
   absl::Status StartWrite();
   // Waits for the batch in flight, if any: its error, or OK.
   absl::Status Wait();
+  // Completes the write of the batch in flight, whose result is `written`.
+  absl::Status Written(absl::Status written);
 
   Database* db_;
   WriteUnit* unit_;
