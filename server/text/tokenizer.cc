@@ -145,6 +145,10 @@ void Tokenizer::Reset(std::string_view text, unsigned options) {
 
 bool Tokenizer::Next(std::string* term) {
   const bool english = language_.english;
+  // ASCII letters outside Turkish lowercase alone (Turkish folds I to a dotless i, which
+  // is not ASCII): such bytes, most of most text, skip the code point machinery.
+  const bool ascii_fast = !language_.turkish;
+  const std::array<bool, 128>& ascii_delimiters = AsciiDelimiters();
   while (pos_ < text_.size()) {
     // Skip delimiters, then take the word up to the next one.
     size_t start = pos_;
@@ -158,6 +162,13 @@ bool Tokenizer::Next(std::string* term) {
     AppendUtf8(Lower(c, language_.turkish), &lower_);
     size_t end = at;
     while (end < text_.size()) {
+      unsigned char b = static_cast<unsigned char>(text_[end]);
+      if (b < 0x80 && ascii_fast) {
+        if (ascii_delimiters[b] && !(b == '\'' && english)) break;
+        lower_.push_back(static_cast<char>(b >= 'A' && b <= 'Z' ? b + 32 : b));
+        ++end;
+        continue;
+      }
       size_t next = end;
       c = NextCodePoint(text_, &next);
       if (IsDelimiter(c, english)) break;
