@@ -1,5 +1,7 @@
 #include "document/decimal.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "document/builder.h"
@@ -111,6 +113,27 @@ TEST(DecimalTest, EncodingRoundTrips) {
     EncodeDecimal(DecodeDecimal(bytes), again);
     EXPECT_EQ(std::memcmp(bytes, again, 16), 0) << text;
   }
+}
+
+// Beyond long double's range a decimal is an infinity or zero, never an exception: the
+// stold this replaced threw out_of_range, and $expr: NumberDecimal("1E+6111") killed
+// the worker.
+TEST(DecimalTest, ToLongDoubleSaturatesOutsideLongDoubleRange) {
+  struct Case {
+    const char* text;
+    long double want;
+  } cases[] = {
+      {"1.5", 1.5L},
+      {"-2.25E+3", -2250.0L},
+      {"1E+6111", __builtin_infl()},
+      {"-9.999999999999999999999999999999999E+6144", -__builtin_infl()},
+      {"1E-6176", 0.0L},
+      {"Infinity", __builtin_infl()},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ToLongDouble(Value(Decimal128::FromString(c.text))), c.want) << c.text;
+  }
+  EXPECT_TRUE(std::isnan(ToLongDouble(Value(Decimal128::FromString("NaN")))));
 }
 
 }  // namespace

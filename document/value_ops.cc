@@ -1,5 +1,6 @@
 #include "document/value_ops.h"
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -13,8 +14,17 @@
 
 namespace micromongo::bson {
 
+std::array<char, 16> DecimalBytes(const Decimal128& d) {
+  std::array<char, 16> bytes;
+  std::memcpy(bytes.data(), &d.low, 8);
+  std::memcpy(bytes.data() + 8, &d.high, 8);
+  return bytes;
+}
+
 long double ToLongDouble(const Value& v) {
-  if (auto d = v.GetIf<Decimal128>()) return std::stold(d->ToString());
+  // Not std::stold: a decimal beyond long double's range (1E+6111) made it throw
+  // out_of_range, which killed the worker (found by the filter fuzzer through $expr).
+  if (auto d = v.GetIf<Decimal128>()) return DecimalToLongDouble(DecimalBytes(*d).data());
   if (auto i = v.GetIf<int64_t>()) return static_cast<long double>(*i);
   if (auto i = v.GetIf<int32_t>()) return *i;
   if (auto d = v.GetIf<double>()) return *d;

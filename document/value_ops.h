@@ -3,6 +3,8 @@
 // Operations on tree Values with MongoDB's semantics, shared by update operators and the
 // expression evaluator: ordering/equality (1 == 1.0) and arithmetic with type promotion.
 
+#include <array>
+
 #include "micromongo/document.h"
 
 namespace micromongo::bson {
@@ -24,8 +26,11 @@ Value MultiplyNumbers(const Value& a, const Value& b);
 // a / b for $divide: a double, or a decimal128 (rounded to 34 digits) if either operand
 // is one. Division by zero is the caller's error to report.
 Value DivideNumbers(const Value& a, const Value& b);
-// Any numeric value as long double (decimal128 approximated).
+// Any numeric value as long double (decimal128 approximated: beyond long double's range
+// it is an infinity or zero, as strtold makes it).
 long double ToLongDouble(const Value& v);
+// The 16 little-endian bytes of a decimal128, as decimal.h's functions take them.
+std::array<char, 16> DecimalBytes(const Decimal128& d);
 // A decimal128 Value from a long double.
 Value DecimalFromLongDouble(long double x);
 

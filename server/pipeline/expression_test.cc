@@ -267,6 +267,12 @@ TEST(ExpressionFamilyTest, ComparisonAndBoolean) {
       {R"({"$or": [[false], false]})", "true"},
       {R"({"$not": [[]]})", "false"},
       {R"({"$not": ["$missing"]})", "true"},
+      // Decimals are true unless zero, at any exponent (the fuzzer's crash was 1E+6111).
+      {R"({"$not": [{"$numberDecimal": "1E+6111"}]})", "false"},
+      {R"({"$not": [{"$numberDecimal": "1E-6176"}]})", "false"},
+      {R"({"$not": [{"$numberDecimal": "0E+6111"}]})", "true"},
+      {R"({"$not": [{"$numberDecimal": "-0.000"}]})", "true"},
+      {R"({"$and": [{"$numberDecimal": "NaN"}, {"$numberDecimal": "-Infinity"}]})", "true"},
       {R"({"$cond": ["$missing", 1, 2]})", "2"},
       {R"({"$ifNull": ["$n", "$missing", "x"]})", "\"x\""},
       {R"({"$ifNull": ["$missing", "$alsoMissing"]})", "missing"},

@@ -726,7 +726,11 @@ bool IsTrue(const std::optional<Value>& v) {
     case BsonType::kInt32: return v->AsInt32() != 0;
     case BsonType::kInt64: return v->AsInt64() != 0;
     case BsonType::kDouble: return v->AsDouble() != 0;
-    case BsonType::kDecimal128: return bson::ToLongDouble(*v) != 0;
+    case BsonType::kDecimal128: {
+      // Exactly: a decimal too small for long double (1E-6176) is still not zero.
+      bson::DecimalParts parts = bson::DecodeDecimal(bson::DecimalBytes(v->AsDecimal128()).data());
+      return parts.kind != bson::DecimalParts::Kind::kFinite || parts.coefficient != 0;
+    }
     default: return true;
   }
 }
