@@ -100,13 +100,15 @@ std::string StripDiacritics(std::string_view s) {
 // libstemmer's stemmers are not thread-safe: one per thread and algorithm. Each keeps the
 // stems it made: text repeats its words (an index build stems the same few thousand words
 // again and again, and stemming was a third of its time), and a stem depends on the word
-// alone. The cache is bounded; when full it starts over.
+// alone. The cache is bounded in words and in their length (about 1 MB per thread and
+// language; hostile text of long distinct words cannot grow it); when full it starts over.
 struct StemmerDeleter {
   void operator()(sb_stemmer* s) const { sb_stemmer_delete(s); }
 };
 
 struct CachingStemmer {
-  static constexpr size_t kMaxCachedWords = 1 << 14;
+  static constexpr size_t kMaxCachedWords = 1 << 13;
+  static constexpr size_t kMaxCachedWordBytes = 32;
   std::unique_ptr<sb_stemmer, StemmerDeleter> stemmer;
   absl::flat_hash_map<std::string, std::string> stems;
 };
@@ -122,16 +124,19 @@ void Stem(const char* algorithm, std::string* word) {
   if (algorithm == nullptr || word->empty()) return;
   CachingStemmer* s = StemmerFor(algorithm);
   if (s == nullptr) return;
-  if (auto it = s->stems.find(*word); it != s->stems.end()) {
+  const bool cacheable = word->size() <= CachingStemmer::kMaxCachedWordBytes;
+  if (auto it = cacheable ? s->stems.find(*word) : s->stems.end(); it != s->stems.end()) {
     word->assign(it->second);
     return;
   }
   const sb_symbol* stemmed = sb_stemmer_stem(s->stemmer.get(), reinterpret_cast<const sb_symbol*>(word->data()),
                                              static_cast<int>(word->size()));
   if (stemmed == nullptr) return;
-  if (s->stems.size() >= CachingStemmer::kMaxCachedWords) s->stems.clear();
   std::string stem(reinterpret_cast<const char*>(stemmed), sb_stemmer_length(s->stemmer.get()));
-  s->stems.emplace(*word, stem);
+  if (cacheable) {
+    if (s->stems.size() >= CachingStemmer::kMaxCachedWords) s->stems.clear();
+    s->stems.emplace(*word, stem);
+  }
   *word = std::move(stem);
 }
 
