@@ -69,12 +69,7 @@ namespace {
 }  // namespace
 
 DecimalParts DecimalPartsOf(const Value& v) {
-  if (auto d = v.GetIf<Decimal128>()) {
-    char bytes[16];
-    std::memcpy(bytes, &d->low, 8);
-    std::memcpy(bytes + 8, &d->high, 8);
-    return DecodeDecimal(bytes);
-  }
+  if (auto d = v.GetIf<Decimal128>()) return DecodeDecimal(DecimalBytes(*d).data());
   if (auto i = v.GetIf<int64_t>()) return DecimalFromInt64(*i);
   if (auto i = v.GetIf<int32_t>()) return DecimalFromInt64(*i);
   if (auto x = v.GetIf<double>()) return DecimalFromDouble(*x, 15, /*keep_digits=*/true);

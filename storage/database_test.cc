@@ -181,9 +181,8 @@ TEST(DatabaseTest, MultikeyFlagsPersistOnlyWithTheirCommitAndDieWithTheIndex) {
   EXPECT_EQ(db->FindCollection("docs")->indexes()[0].multikey_fields(), 0u);
 }
 
-// Puts `n` entries through the sink (committed in batches as a real build's are).
-// `n` entries of an index; with values of `value_size` bytes (the sink writes a batch per
-// 32 MiB).
+// Puts `n` entries with values of `value_size` bytes through the sink, which commits them
+// in batches of 32 MiB as a real build's are.
 absl::Status PutEntries(const Collection& c, uint32_t id, IndexBuildSink* sink, int n, size_t value_size = 1) {
   for (int i = 0; i < n; ++i) {
     sink->unit()->PutIndexEntry(IndexPrefix(c.id(), id) + "k" + std::to_string(i), std::string(value_size, 'v'), false);

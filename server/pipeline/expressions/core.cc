@@ -728,7 +728,7 @@ bool IsTrue(const std::optional<Value>& v) {
     case BsonType::kDouble: return v->AsDouble() != 0;
     case BsonType::kDecimal128: {
       // Exactly: a decimal too small for long double (1E-6176) is still not zero.
-      bson::DecimalParts parts = bson::DecodeDecimal(bson::DecimalBytes(v->AsDecimal128()).data());
+      bson::DecimalParts parts = bson::DecimalPartsOf(*v);
       return parts.kind != bson::DecimalParts::Kind::kFinite || parts.coefficient != 0;
     }
     default: return true;
