@@ -64,6 +64,8 @@ void Usage() {
                "  --auth-exempt LIST  services callable without the token: health,\n"
                "                   reflection, both, or none (default health)\n"
                "  --max-message-bytes N  largest request or reply (default 67108864)\n"
+               "  --max-connections N  gRPC connections open at once; one more is accepted\n"
+               "                   and closed at once (default 1000)\n"
                "  --max-concurrent-streams N  calls open at once per connection (default 100)\n"
                "  --max-concurrent-requests N  requests executing at once; more are refused\n"
                "                   with RESOURCE_EXHAUSTED (default unbounded)\n"
@@ -186,14 +188,15 @@ int main(int argc, char** argv) {
       }
       options.security.exempt_health = value == "health" || value == "both";
       options.security.exempt_reflection = value == "reflection" || value == "both";
-    } else if (take("mongodb-max-connections")) {
+    } else if (take("mongodb-max-connections") || take("max-connections")) {
       char* end = nullptr;
       long n = std::strtol(value.c_str(), &end, 10);
       if (value.empty() || *end != '\0' || n <= 0 || n > (1 << 20)) {
-        std::fprintf(stderr, "micromongo-server: --mongodb-max-connections needs a positive number\n");
+        std::fprintf(stderr, "micromongo-server: %s needs a positive number\n", arg.c_str());
         return 2;
       }
-      options.mongodb_max_connections = static_cast<int>(n);
+      (arg.find("mongodb-") != std::string::npos ? options.mongodb_max_connections : options.max_connections) =
+          static_cast<int>(n);
     } else if (take("max-message-bytes") || take("max-concurrent-streams") ||
                take("max-concurrent-requests") || take("max-transport-memory-bytes")) {
       char* end = nullptr;

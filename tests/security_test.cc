@@ -1,10 +1,15 @@
 // TLS, mutual TLS and token authentication of TCP listeners, and the loopback rule,
 // against real servers started by hand (as an operator would), through the public API.
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -248,6 +253,56 @@ TEST(SecurityTest, RequestLimits) {
   EXPECT_EQ(coll.CountDocuments({}), 0);
   coll.InsertOne(Document{{"s", std::string(1000, 'y')}});
   EXPECT_EQ(coll.CountDocuments({}), 1);
+  EXPECT_TRUE(server.running());
+}
+
+// A raw connection that never speaks: it holds one of the server's connection places (gRPC
+// waits two minutes for its HTTP/2 preface). -1 on failure.
+int HoldConnection(const std::string& address) {
+  int fd = -1;
+  if (address.rfind("unix:", 0) == 0) {
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    std::string path = address.substr(5);
+    std::memcpy(un.sun_path, path.data(), std::min(path.size(), sizeof un.sun_path - 1));
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&un), sizeof un) != 0) fd = (close(fd), -1);
+  } else {
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    in.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1))));
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&in), sizeof in) != 0) fd = (close(fd), -1);
+  }
+  return fd;
+}
+
+// gRPC 1.51 bounds no connection count itself: the server's listener counts the
+// connections of every --listen address, closes one past --max-connections with a log
+// line, and admits again once one has closed.
+TEST(SecurityTest, ConnectionCapSpansEveryListener) {
+  TempDir dir;
+  Server server(dir, "--max-connections 2");
+  ASSERT_GT(server.port(), 0) << server.log();
+  std::vector<int> held = {HoldConnection(server.tcp()), HoldConnection(server.unix_address())};
+  ASSERT_GE(held[0], 0);
+  ASSERT_GE(held[1], 0);
+  // Both are accepted before the client below comes: its connection queues behind the
+  // held one on the TCP listener, but nothing orders it after the unix socket's.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto try_connect = [&](std::chrono::milliseconds timeout) {
+    return ErrorCodeOf([&] {
+      auto bridge = WorkerBridge::Connect(server.tcp(), ConnectOptions{.timeout = timeout});
+      InsertAndCount(bridge);
+    });
+  };
+  EXPECT_NE(try_connect(std::chrono::milliseconds(1500)), 0);
+  EXPECT_NE(server.log().find("too many connections are open"), std::string::npos) << server.log();
+  // The unix socket's place frees one: a client gets in (after gRPC's reconnect backoff).
+  close(held[1]);
+  EXPECT_EQ(try_connect(std::chrono::seconds(20)), 0) << server.log();
+  close(held[0]);
   EXPECT_TRUE(server.running());
 }
 

@@ -24,6 +24,7 @@
 
 #include "service/bad_request_interceptor.h"
 #include "service/cursor_manager.h"
+#include "service/grpc_listener.h"
 #include "service/listener_security.h"
 #include "service/services.h"
 #include "service/ttl_monitor.h"
@@ -141,9 +142,13 @@ int RunServer(const ServerOptions& options) {
     wire_listener = *std::move(started);
   }
   grpc::ServerBuilder builder;
-  std::vector<int> ports(options.listen.size(), 0);
-  for (size_t i = 0; i < options.listen.size(); ++i) {
-    builder.AddListeningPort(options.listen[i], (*credentials)[i], &ports[i]);
+  auto listener = GrpcListener::Bind(
+      {.addresses = options.listen, .credentials = *credentials, .max_connections = options.max_connections},
+      &builder);
+  if (!listener.ok()) {
+    Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen",
+        Attrs({{"error", std::string(listener.status().message())}}));
+    return 1;
   }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
@@ -173,22 +178,18 @@ int RunServer(const ServerOptions& options) {
   builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
-    std::string all;
-    for (const auto& l : options.listen) all += (all.empty() ? "" : " ") + l;
-    Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen",
-        Attrs({{"addresses", all},
-               {"error", options.security.tls_cert_file.empty()
-                             ? "address in use or not available"
-                             : "address in use or not available, or the TLS certificate "
-                               "and key do not match"}}));
+    Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot start the RPC server",
+        Attrs({{"error", options.security.tls_cert_file.empty()
+                             ? "gRPC refused the server's settings"
+                             : "the TLS certificate and key do not match"}}));
     return 1;
   }
-  for (size_t i = 0; i < options.listen.size(); ++i) {
-    if (options.listen[i].rfind("unix:", 0) != 0 && ports[i] == 0) {
-      Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen", Attrs({{"addresses", options.listen[i]}}));
-      return 1;
-    }
+  if (auto s = (*listener)->Start(); !s.ok()) {
+    Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen",
+        Attrs({{"error", std::string(s.message())}}));
+    return 1;
   }
+  const std::vector<int>& ports = (*listener)->ports();
   {
     std::string addresses;
     for (size_t i = 0; i < options.listen.size(); ++i) {
@@ -248,6 +249,7 @@ int RunServer(const ServerOptions& options) {
 
   latch.Wait();
   Log(LogSeverity::kInfo, LogComponent::kControl, "Shutting down");
+  listener->reset();  // no new connection; gRPC closes those it has
   // In-flight calls get up to 2 s; idle client connections do not hold shutdown longer.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   Log(LogSeverity::kDebug, LogComponent::kNetwork, "RPC server stopped");

@@ -40,6 +40,8 @@ struct ServerOptions {
   // Limits against abuse. Requests larger than this are refused (RESOURCE_EXHAUSTED) before
   // they are parsed; replies are bounded likewise.
   int max_message_bytes = 64 << 20;
+  // gRPC connections open at once across the --listen addresses (--max-connections).
+  int max_connections = 1000;
   // HTTP/2 streams (calls) one connection may have open at once.
   int max_concurrent_streams = 100;
   // Requests executing at once (threads of the synchronous server); more are refused with

@@ -19,7 +19,9 @@
 #include <unordered_map>
 
 #include "document/status.h"
+#include "util/accept_loop.h"
 #include "util/address.h"
+#include "util/listen_socket.h"
 #include "util/log.h"
 #include "wire/message.h"
 #include "wire/transport.h"
@@ -29,84 +31,18 @@ namespace {
 
 std::atomic<int64_t> next_connection_id{1};
 
-std::string SockaddrString(const sockaddr_storage& addr) {
-  char host[INET6_ADDRSTRLEN] = {0};
-  if (addr.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    return StrCat(host, ":", ntohs(in->sin_port));
+// Binds and listens, after the loopback rule for plaintext TCP listeners.
+absl::StatusOr<ListenSockets> Bind(const std::string& address, bool tls, bool insecure) {
+  if (IsUnixAddress(address) && address.rfind("unix:", 0) != 0) {
+    return MongoError(kBadValue, StrCat("unsupported listener address ", address));
   }
-  if (addr.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    return StrCat("[", host, "]:", ntohs(in6->sin6_port));
-  }
-  return "unix socket";
-}
-
-absl::Status Errno(std::string_view what, std::string_view address) {
-  return MongoError(kHostUnreachable, StrCat(what, " ", address, ": ", std::strerror(errno)));
-}
-
-// Binds and listens; returns the socket and its resolved address.
-absl::StatusOr<std::pair<int, std::string>> Bind(const std::string& address, bool tls, bool insecure) {
-  if (IsUnixAddress(address)) {
-    if (address.rfind("unix:", 0) != 0) {
-      return MongoError(kBadValue, StrCat("unsupported listener address ", address));
-    }
-    std::string path = address.substr(5);
-    sockaddr_un un{};
-    if (path.empty() || path.size() >= sizeof un.sun_path) {
-      return MongoError(kBadValue, StrCat("unix socket path too long or empty: ", path));
-    }
-    struct stat st{};
-    // A socket file left by a worker that did not exit cleanly; MongoDB removes its own
-    // /tmp/mongodb-<port>.sock the same way.
-    if (stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path.c_str());
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return Errno("socket", address);
-    un.sun_family = AF_UNIX;
-    std::memcpy(un.sun_path, path.data(), path.size());
-    if (bind(fd, reinterpret_cast<sockaddr*>(&un), sizeof un) != 0 || listen(fd, 128) != 0) {
-      absl::Status s = Errno("cannot listen on", address);
-      close(fd);
-      return s;
-    }
-    return std::pair{fd, address};
-  }
-  if (!tls && !insecure && !IsLoopbackAddress(address)) {
+  if (!IsUnixAddress(address) && !tls && !insecure && !IsLoopbackAddress(address)) {
     return MongoError(kBadValue,
                       StrCat("--mongodb-listen ", address, " is not a loopback address: a TCP listener "
                              "elsewhere needs --tls-cert and --tls-key (or --insecure to serve "
                              "plaintext there anyway)"));
   }
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return MongoError(kBadValue, StrCat("expected host:port, got ", address));
-  std::string host = address.substr(0, colon);
-  std::string port = address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return MongoError(kBadValue, StrCat("cannot resolve ", address, ": ", gai_strerror(rc)));
-  }
-  int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  bool ok = fd >= 0 && bind(fd, found->ai_addr, found->ai_addrlen) == 0 && listen(fd, 128) == 0;
-  freeaddrinfo(found);
-  if (!ok) {
-    absl::Status s = Errno("cannot listen on", address);
-    if (fd >= 0) close(fd);
-    return s;
-  }
-  sockaddr_storage bound{};
-  socklen_t len = sizeof bound;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  return std::pair{fd, SockaddrString(bound)};
+  return BindListenSockets(address);
 }
 
 }  // namespace
@@ -118,12 +54,7 @@ class Listener::Impl {
 
   ~Impl() {
     stopping_ = true;
-    if (wake_[1] >= 0) {
-      char c = 0;
-      [[maybe_unused]] ssize_t n = write(wake_[1], &c, 1);
-    }
-    if (acceptor_.joinable()) acceptor_.join();
-    for (int fd : sockets_) close(fd);
+    loop_.reset();  // no connection is admitted after this
     {
       std::lock_guard<std::mutex> lock(mu_);
       // Unblocks each connection's read; the threads then exit and close their sockets.
@@ -145,12 +76,7 @@ class Listener::Impl {
       }
       if (t.joinable()) t.join();
     }
-    for (int fd : wake_) {
-      if (fd >= 0) close(fd);
-    }
-    for (const std::string& a : addresses_) {
-      if (a.rfind("unix:", 0) == 0) unlink(a.substr(5).c_str());
-    }
+    for (const std::string& path : unix_paths_) unlink(path.c_str());
   }
 
   absl::Status Start() {
@@ -163,41 +89,29 @@ class Listener::Impl {
       if (!tls.ok()) return tls.status();
       tls_ = *std::move(tls);
     }
-    if (pipe2(wake_, O_CLOEXEC) != 0) return Errno("pipe", "");
+    std::vector<int> fds;
     for (const std::string& address : options_.addresses) {
       auto bound = Bind(address, tls_ != nullptr, options_.insecure);
-      if (!bound.ok()) return bound.status();
-      sockets_.push_back(bound->first);
-      addresses_.push_back(bound->second);
+      if (!bound.ok()) {
+        for (int fd : fds) close(fd);
+        return bound.status();
+      }
+      fds.insert(fds.end(), bound->fds.begin(), bound->fds.end());
+      addresses_.push_back(bound->address);
+      if (!bound->unix_path.empty()) unix_paths_.push_back(bound->unix_path);
     }
-    acceptor_ = std::thread([this] { AcceptLoop(); });
+    auto loop = AcceptLoop::Start(std::move(fds), 0, "listener",
+                                  [this](int fd, const sockaddr_storage& peer, int) { Admit(fd, peer); });
+    if (!loop.ok()) return loop.status();
+    loop_ = *std::move(loop);
     return absl::OkStatus();
   }
 
   const std::vector<std::string>& addresses() const { return addresses_; }
 
  private:
-  void AcceptLoop() {
-    SetLogContext("listener");
-    std::vector<pollfd> fds;
-    for (int fd : sockets_) fds.push_back({fd, POLLIN, 0});
-    fds.push_back({wake_[0], POLLIN, 0});
-    while (!stopping_) {
-      if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
-      if (stopping_ || (fds.back().revents & POLLIN)) break;
-      for (size_t i = 0; i + 1 < fds.size(); ++i) {
-        if (!(fds[i].revents & POLLIN)) continue;
-        sockaddr_storage peer{};
-        socklen_t len = sizeof peer;
-        int conn = accept4(fds[i].fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
-        if (conn < 0) continue;
-        Admit(conn, peer);
-      }
-      ReapFinished();
-    }
-  }
-
   void Admit(int fd, const sockaddr_storage& peer) {
+    ReapFinished();
     std::lock_guard<std::mutex> lock(mu_);
     if (static_cast<int>(connections_.size()) >= options_.max_connections) {
       Log(LogSeverity::kWarning, LogComponent::kNetwork,
@@ -227,7 +141,8 @@ class Listener::Impl {
     }));
   }
 
-  // Threads of connections that ended are joined by the accept loop (or the destructor).
+  // Threads of connections that ended are joined when the next connection comes (or by the
+  // destructor).
   void ReapFinished() {
     std::vector<std::thread> done;
     {
@@ -289,11 +204,10 @@ class Listener::Impl {
   ListenerOptions options_;
   const CommandRunner* runner_;
   std::unique_ptr<TlsContext> tls_;
-  std::vector<int> sockets_;
   std::vector<std::string> addresses_;
-  int wake_[2] = {-1, -1};
+  std::vector<std::string> unix_paths_;  // removed when the listener stops
   std::atomic<bool> stopping_{false};
-  std::thread acceptor_;
+  std::unique_ptr<AcceptLoop> loop_;
   std::mutex mu_;
   std::unordered_map<int, std::thread> connections_;  // by socket
   std::vector<std::thread> finished_;
