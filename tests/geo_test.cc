@@ -241,6 +241,59 @@ TEST_F(GeoTest, NearInDistanceOrder) {
             2);
 }
 
+// Many points around a center: $near returns each one inside its bounds exactly once,
+// nearest first, as distances computed here on MongoDB's sphere order them. The search
+// goes out in rings; a ring must find what the cells of earlier rings held and left for it.
+TEST_F(GeoTest, NearOverManyPointsReturnsEachOnceNearestFirst) {
+  const double kRadius = 6378100, kDeg = M_PI / 180;
+  auto meters = [&](double lng1, double lat1, double lng2, double lat2) {
+    double h = std::pow(std::sin((lat2 - lat1) * kDeg / 2), 2) +
+               std::cos(lat1 * kDeg) * std::cos(lat2 * kDeg) * std::pow(std::sin((lng2 - lng1) * kDeg / 2), 2);
+    return 2 * kRadius * std::asin(std::sqrt(h));
+  };
+  std::vector<std::pair<double, double>> at;
+  uint64_t x = 88172645463325252ull;  // xorshift: the same points every run
+  auto next = [&] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return static_cast<double>(x % 1000000) / 1000000;
+  };
+  std::vector<Document> docs;
+  for (int i = 0; i < 3000; ++i) {
+    at.emplace_back(8 + 4 * next(), 48 + 4 * next());
+    docs.push_back(Document{{"_id", i}, {"loc", Point(at.back().first, at.back().second)}});
+  }
+  coll_->InsertMany(docs);
+  coll_->CreateIndex(Document{{"loc", "2dsphere"}});
+  for (auto [min, max] : {std::pair{0.0, -1.0}, std::pair{20000.0, 150000.0}, std::pair{100000.0, 110000.0}}) {
+    Document near{{"$geometry", Point(10, 50)}};
+    if (min > 0) near.Append("$minDistance", min);
+    if (max > 0) near.Append("$maxDistance", max);
+    std::vector<int> got = IdsInOrder(coll_->Find(At("$near", near)));
+    std::set<int> seen(got.begin(), got.end());
+    EXPECT_EQ(seen.size(), got.size()) << "a document came twice";
+    double last = 0;
+    for (int id : got) {
+      double d = meters(10, 50, at[id].first, at[id].second);
+      EXPECT_GE(d, last - 1e-3) << id;
+      EXPECT_GE(d, min - 1e-3) << id;
+      if (max > 0) EXPECT_LE(d, max + 1e-3) << id;
+      last = d;
+    }
+    // Every point clearly inside the bounds is there (those within a millimeter of one may
+    // go either way).
+    size_t expected = 0;
+    for (size_t i = 0; i < at.size(); ++i) {
+      double d = meters(10, 50, at[i].first, at[i].second);
+      if (d > min + 1e-3 && (max < 0 || d < max - 1e-3)) {
+        ++expected;
+        EXPECT_TRUE(seen.contains(static_cast<int>(i))) << i << " at " << d << " m";
+      }
+    }
+    EXPECT_GE(got.size(), expected);
+    EXPECT_GT(expected, 100u);
+  }
+}
+
 TEST_F(GeoTest, GeoNearStage) {
   coll_->InsertMany({Document{{"_id", 1}, {"name", "Central Park"}, {"loc", Point(-73.97, 40.77)}, {"category", "Parks"}},
                      Document{{"_id", 2}, {"name", "Sara D. Roosevelt Park"}, {"loc", Point(-73.9928, 40.7193)},

@@ -81,8 +81,12 @@ class GeoNearStage final : public PlanStage {
       q.Bounds(outer * scale_, &min_x, &min_y, &max_x, &max_y);
       scan.bounds[node_.geo_field] = planner::CellIntervals(grid_->BoxRanges(min_x, min_y, max_x, max_y));
     } else {
-      scan.bounds[node_.geo_field] =
-          planner::CellIntervals(geo::CapRanges(q.point, outer, node_.index->field_multikey(node_.geo_field)));
+      // Cells wholly inside the caps read so far are left out: every key there was read,
+      // its record decided or kept (a point there is no farther than those caps). Before
+      // the first ring, those inside $minDistance hold nothing to return.
+      double hole = scanned_ > 0 ? scanned_ : std::max(0.0, inner_ - 1e-9);
+      scan.bounds[node_.geo_field] = planner::CellIntervals(
+          geo::CapRanges(q.point, outer, node_.index->field_multikey(node_.geo_field), hole));
     }
     const bool point_keys = !node_.index->field_multikey(node_.geo_field);
     ExecContext scan_ctx = ctx_;
@@ -151,6 +155,7 @@ class GeoNearStage final : public PlanStage {
                                            1.4, 4.0);
     width_ = std::max(outer * grow, outer + width_ / 2) - outer;
     inner_ = outer;
+    scanned_ = outer;
     if (last) done_ = true;
     return State::kNeedTime;
   }
@@ -206,6 +211,7 @@ class GeoNearStage final : public PlanStage {
   ExecContext ctx_;
   const geo::Grid2d* grid_;  // a 2d index's grid (null: 2dsphere)
   double scale_ = 1, inner_ = 0, max_ = M_PI, width_ = 0;
+  double scanned_ = 0;  // the radius of the caps the rings so far read (2dsphere)
   bool done_ = false;
   int64_t rings_ = 0;
   int64_t found_ = 0;  // records returned by the rings so far

@@ -4,7 +4,8 @@
 //
 // It searches rings around the point, each sized from the density the last ones found
 // (the first narrow, as data is clustered rather than spread over the earth): the index
-// entries of the cells covering the ring's outer cap are read, each new record fetched
+// entries of the cells covering the ring's outer cap, less the cells inside the caps
+// earlier rings read (2dsphere), are read, each new record fetched
 // once and measured, those inside the ring kept (farther ones are remembered for later
 // rings), then the ring's records filtered and returned nearest first. It ends past
 // $maxDistance or when the caps cover the sphere.

@@ -86,13 +86,35 @@ KeyRanges64 PredicateRanges(const GeoPredicate& p, bool ancestors) {
   return RangesOf(covering, ancestors);
 }
 
-KeyRanges64 CapRanges(const Point3& center, double radius, bool ancestors) {
+KeyRanges64 CapRanges(const Point3& center, double radius, bool ancestors, double hole) {
   std::vector<S2CellId> covering;
-  S2Cap cap(S2Point(center.x, center.y, center.z), S1Angle::Radians(std::min(radius, M_PI)));
+  S2Point c(center.x, center.y, center.z);
+  S2Cap cap(c, S1Angle::Radians(std::min(radius, M_PI)));
   // A ring's records are mostly fetched anyway (they are the nearest): fewer cells, fewer
   // seeks.
   AddCovering(cap, &covering, kMaxCellsPerCap);
-  return RangesOf(covering, ancestors);
+  KeyRanges64 ranges = RangesOf(covering, ancestors);
+  if (hole <= 0) return ranges;
+  // Cells wholly inside the hole, without their ancestors: a key there is in the hole.
+  std::vector<S2CellId> inside;
+  Coverer(kMaxCellsPerCap).GetInteriorCovering(S2Cap(c, S1Angle::Radians(std::min(hole, M_PI))), &inside);
+  KeyRanges64 holes = RangesOf(inside, /*ancestors=*/false);
+  KeyRanges64 out;
+  size_t h = 0;
+  for (auto [lo, hi] : ranges) {
+    bool open = true;  // [lo, hi] still has keys outside the holes
+    while (h < holes.size() && holes[h].second < lo) ++h;
+    for (size_t j = h; open && j < holes.size() && holes[j].first <= hi; ++j) {
+      if (holes[j].first > lo) out.emplace_back(lo, holes[j].first - 1);
+      if (holes[j].second >= hi) {
+        open = false;
+      } else {
+        lo = std::max(lo, holes[j].second + 1);
+      }
+    }
+    if (open) out.emplace_back(lo, hi);
+  }
+  return out;
 }
 
 }  // namespace micromongo::geo

@@ -37,7 +37,9 @@ using KeyRanges64 = std::vector<std::pair<int64_t, int64_t>>;
 // `ancestors` (an index known to hold only one point per document, so only leaf cells),
 // the covering cells' ancestors are left out.
 KeyRanges64 PredicateRanges(const GeoPredicate& p, bool ancestors = true);
-// The ranges of the cap of `radius` radians around `center` (for $near).
-KeyRanges64 CapRanges(const Point3& center, double radius, bool ancestors = true);
+// The ranges of the cap of `radius` radians around `center` (for $near), less the cells
+// that lie wholly inside the cap of `hole` radians around the same center (a $near ring's
+// inner cap, whose keys an earlier ring read): keys of those cells, not their ancestors.
+KeyRanges64 CapRanges(const Point3& center, double radius, bool ancestors = true, double hole = 0);
 
 }  // namespace micromongo::geo

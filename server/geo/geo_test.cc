@@ -185,6 +185,53 @@ TEST(CellsTest, EveryGeometryMeetingARegionHasAKeyInItsRanges) {
   for (int64_t k : CellKeys(**Geometry::FromValue(far.value()))) EXPECT_FALSE(in_ranges(ranges, k));
 }
 
+TEST(CellsTest, ACapLessAHoleKeepsEveryKeyOutsideTheHole) {
+  auto in_ranges = [](const KeyRanges64& ranges, int64_t key) {
+    for (const auto& [lo, hi] : ranges) {
+      if (key >= lo && key <= hi) return true;
+    }
+    return false;
+  };
+  auto unit = [](double lng, double lat) {
+    double lo = lng * M_PI / 180, la = lat * M_PI / 180;
+    return Point3{std::cos(la) * std::cos(lo), std::cos(la) * std::sin(lo), std::sin(la)};
+  };
+  auto key = [](double lng, double lat) {
+    Json j(R"({"type": "Point", "coordinates": [)" + std::to_string(lng) + ", " + std::to_string(lat) + "]}");
+    return CellKeys(**Geometry::FromValue(j.value()))[0];
+  };
+  // Caps of 0.02 and 0.05 radians (about 127 and 319 km) around (10, 50), at the equator
+  // and at a pole; points on a polar grid around each center.
+  for (auto [lng, lat] : {std::pair{10.0, 50.0}, std::pair{0.0, 0.0}, std::pair{0.0, 90.0}}) {
+    Point3 c = unit(lng, lat);
+    KeyRanges64 ring = CapRanges(c, 0.05, /*ancestors=*/false, /*hole=*/0.02);
+    KeyRanges64 whole = CapRanges(c, 0.05, /*ancestors=*/false);
+    int left_out = 0, kept = 0;
+    for (double r = 0; r <= 0.055; r += 0.0025) {
+      for (double bearing = 0; bearing < 2 * M_PI; bearing += M_PI / 12) {
+        // The point r radians from the center along the bearing (spherical trigonometry).
+        double la1 = lat * M_PI / 180, lo1 = lng * M_PI / 180;
+        double la2 = std::asin(std::sin(la1) * std::cos(r) + std::cos(la1) * std::sin(r) * std::cos(bearing));
+        double lo2 = lo1 + std::atan2(std::sin(bearing) * std::sin(r) * std::cos(la1),
+                                      std::cos(r) - std::sin(la1) * std::sin(la2));
+        double plng = std::remainder(lo2 * 180 / M_PI, 360.0), plat = la2 * 180 / M_PI;
+        int64_t k = key(plng, plat);
+        bool inside_ring = r > 0.02 + 1e-6 && r < 0.05 - 1e-6;
+        if (inside_ring) {
+          EXPECT_TRUE(in_ranges(ring, k)) << lng << "," << lat << " r " << r << " bearing " << bearing;
+        }
+        if (r < 0.015 && in_ranges(whole, k)) {
+          ++(in_ranges(ring, k) ? kept : left_out);
+        }
+        // The hole only takes keys away.
+        if (in_ranges(ring, k)) EXPECT_TRUE(in_ranges(whole, k));
+      }
+    }
+    // Most keys well inside the hole are left out: the ring does not read them again.
+    EXPECT_GT(left_out, 3 * kept) << lng << "," << lat;
+  }
+}
+
 TEST(GridTest, BoxRangesHoldTheKeysOfThePointsInTheBox) {
   Grid2d grid;
   EXPECT_EQ(MongoCodeOf(grid.Key(180, 0).status()), 13027);  // [min, max)
