@@ -520,16 +520,19 @@ absl::Status IndexBuildSink::StartWrite() {
   if (unit_->empty()) return absl::OkStatus();
   // The entries (and multikey marks) of a new index: no other write touches its keys
   // while it builds, so they go in as a sorted file rather than through the memtable.
-  std::shared_ptr<KvBatch> batch = std::move(unit_->batch_);
+  in_flight_batch_ = std::move(unit_->batch_);
   in_flight_multikey_ = std::move(unit_->multikey_);
   in_flight_index_ = std::move(unit_->pending_index_);
-  unit_->Reset();
+  // The batch written before is filled again: a fresh one of 32 MiB would be faulted in
+  // page by page, and grown by copying, a tenth of a text index build.
+  unit_->Reset(std::move(spare_batch_));
   unit_->in_flight_index_ = &in_flight_index_;
   std::string prefix = IndexPrefix(coll_id_, index_id_);
+  KvBatch* batch = in_flight_batch_.get();
   try {
-    writer_ = std::thread([this, batch, prefix] { written_ = db_->kv_->Ingest(batch.get(), prefix); });
+    writer_ = std::thread([this, batch, prefix] { written_ = db_->kv_->Ingest(batch, prefix); });
   } catch (const std::system_error&) {
-    return Written(db_->kv_->Ingest(batch.get(), prefix));  // no thread to be had: write it here
+    return Written(db_->kv_->Ingest(batch, prefix));  // no thread to be had: write it here
   }
   return absl::OkStatus();
 }
@@ -543,14 +546,18 @@ absl::Status IndexBuildSink::Wait() {
 absl::Status IndexBuildSink::Written(absl::Status written) {
   unit_->in_flight_index_ = nullptr;  // stored now, or the build fails
   in_flight_index_.clear();
+  if (in_flight_batch_ != nullptr) {
+    in_flight_batch_->Clear();
+    spare_batch_ = std::move(in_flight_batch_);
+  }
   if (!written.ok()) return written;
   for (auto& [flags, fields] : in_flight_multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
   in_flight_multikey_.clear();
   return absl::OkStatus();
 }
 
-void WriteUnit::Reset() {
-  batch_ = db_->kv_->NewBatch();
+void WriteUnit::Reset(std::unique_ptr<KvBatch> empty_batch) {
+  batch_ = empty_batch != nullptr ? std::move(empty_batch) : db_->kv_->NewBatch();
   count_deltas_.clear();
   multikey_.clear();
   pending_index_.clear();

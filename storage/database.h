@@ -128,7 +128,8 @@ class WriteUnit {
  private:
   friend class Database;
   friend class IndexBuildSink;
-  void Reset();
+  // Empties the unit, with `empty_batch` (an emptied batch to reuse) or a new batch.
+  void Reset(std::unique_ptr<KvBatch> empty_batch = nullptr);
   Database* db_;
   std::unique_ptr<KvBatch> batch_;
   std::vector<std::pair<Collection*, int64_t>> count_deltas_;
@@ -178,6 +179,8 @@ class IndexBuildSink {
   uint32_t coll_id_, index_id_;  // the index being built (batched builds)
   std::thread writer_;           // writing the batch in flight
   absl::Status written_;         // its result, once writer_ is joined
+  std::unique_ptr<KvBatch> in_flight_batch_;
+  std::unique_ptr<KvBatch> spare_batch_;  // written and emptied: the next one to fill
   // The multikey flags its entries set, raised in memory once it is written.
   std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> in_flight_multikey_;
   // Its unique entries: the build's checks for duplicates see them until they are stored.

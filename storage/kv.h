@@ -53,6 +53,8 @@ class KvBatch {
   virtual size_t Count() const = 0;
   // The bytes of the keys and values so far.
   virtual size_t ByteSize() const = 0;
+  // Empties the batch and keeps its buffers, so that refilling it touches no new memory.
+  virtual void Clear() = 0;
 };
 
 // One database's key space (one RocksDB instance). Thread-safe.

@@ -251,6 +251,11 @@ class RocksBatch : public KvBatch {
   }
   size_t Count() const override { return ops_.size(); }
   size_t ByteSize() const override { return data_.size(); }
+  void Clear() override {
+    data_.clear();
+    ops_.clear();
+    has_range_ = false;
+  }
 
   bool has_range() const { return has_range_; }
 
