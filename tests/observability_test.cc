@@ -54,6 +54,11 @@ TEST(ObservabilityTest, ServerStatusCountsOperationsAndSizes) {
   EXPECT_GE(Int(after, {"opcounters", "command"}) - Int(before, {"opcounters", "command"}), 3);
   EXPECT_GT(Int(after, {"mem", "resident"}), 0);
   EXPECT_GE(Int(after, {"connections", "active"}), 1);  // this very call
+  EXPECT_GE(Int(after, {"connections", "current"}), 1);  // this client's
+  EXPECT_GE(Int(after, {"connections", "totalCreated"}), Int(after, {"connections", "current"}));
+  // The default cap, --max-connections 1000.
+  EXPECT_EQ(Int(after, {"connections", "current"}) + Int(after, {"connections", "available"}), 1000);
+  EXPECT_EQ(Int(after, {"connections", "rejected"}), 0);
   EXPECT_EQ(Int(after, {"micromongo", "databases", "obs", "collections"}), 1);
   EXPECT_EQ(Int(after, {"micromongo", "databases", "obs", "views"}), 1);
   EXPECT_EQ(Int(after, {"micromongo", "databases", "obs", "objects"}), 2);

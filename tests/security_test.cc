@@ -302,6 +302,13 @@ TEST(SecurityTest, ConnectionCapSpansEveryListener) {
   // The unix socket's place frees one: a client gets in (after gRPC's reconnect backoff).
   close(held[1]);
   EXPECT_EQ(try_connect(std::chrono::seconds(20)), 0) << server.log();
+  // serverStatus counts them: the held one and this client's are open, none is available.
+  auto bridge = WorkerBridge::Connect(server.tcp(), ConnectOptions{.timeout = std::chrono::seconds(20)});
+  Document status = MongoClient("mongodb://localhost/sec", {.worker_bridge = bridge}).ServerStatus();
+  const Document& connections = status.GetDocument("connections");
+  EXPECT_EQ(connections.Get("current").ToInt64(), 2) << status.ToJson();
+  EXPECT_EQ(connections.Get("available").ToInt64(), 0) << status.ToJson();
+  EXPECT_GE(connections.Get("rejected").ToInt64(), 1) << status.ToJson();
   close(held[0]);
   EXPECT_TRUE(server.running());
 }

@@ -47,6 +47,14 @@ TEST(WireListenerTest, SpawnedWorkerSpeaksBothProtocolsOverOneDatabase) {
   EXPECT_EQ(inserted.Get("n"), Value(1));
   EXPECT_EQ(client.Db()["people"].CountDocuments(Document{}), 2);
 
+  // serverStatus counts the connections of both listeners: this wire client's and the C++
+  // client's gRPC channel.
+  Document status = Document::FromBson(wire.Run(Document{{"serverStatus", 1}, {"$db", "admin"}}.ToBson()));
+  const Document& connections = status.Get("connections").AsDocument();
+  EXPECT_GE(connections.Get("current").ToInt64(), 2) << status.ToJson();
+  EXPECT_GE(connections.Get("totalCreated").ToInt64(), 2) << status.ToJson();
+  EXPECT_GT(connections.Get("available").ToInt64(), 0) << status.ToJson();
+
   client.Close();
   bridge->Terminate();
   EXPECT_FALSE(std::filesystem::exists(socket));

@@ -1,6 +1,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "service/collection_options.h"
 #include "service/indexes.h"
 #include "service/request_counters.h"
+#include "util/connection_counts.h"
 #include "util/log.h"
 #include "service/admin_operations.h"
 #include "service/views.h"
@@ -160,7 +162,15 @@ std::string StatusDocument(storage::Engine* engine, CursorManager* cursors,
     fill();
     b.End(at);
   };
-  sub("connections", [&] { b.AppendInt64("active", c.in_flight.load()); });
+  sub("connections", [&] {
+    // Of both protocols' listeners; "active": requests executing now.
+    ConnectionCounts all = AllConnectionCounts();
+    b.AppendInt64("current", all.current);
+    b.AppendInt64("available", std::max<int64_t>(0, all.max - all.current));
+    b.AppendInt64("totalCreated", all.total_created);
+    b.AppendInt64("rejected", all.rejected);
+    b.AppendInt64("active", c.in_flight.load());
+  });
   sub("network", [&] { b.AppendInt64("numRequests", c.total.load()); });
   sub("opcounters", [&] {
     b.AppendInt64("insert", c.insert.load());

@@ -13,6 +13,7 @@
 #include "document/status.h"
 #include "util/accept_loop.h"
 #include "util/address.h"
+#include "util/connection_counts.h"
 #include "util/listen_socket.h"
 #include "util/log.h"
 
@@ -20,9 +21,12 @@ namespace micromongo::service {
 
 class GrpcListener::Impl {
  public:
-  explicit Impl(int max_connections) : max_connections_(max_connections) {}
+  explicit Impl(int max_connections)
+      : max_connections_(max_connections),
+        counts_source_(std::make_unique<ConnectionCountsSource>([this] { return Counts(); })) {}
 
   ~Impl() {
+    counts_source_.reset();
     loop_.reset();  // no connection is handed over after this
     for (int fd : pending_fds_) close(fd);
     for (const std::string& path : unix_paths_) unlink(path.c_str());
@@ -58,10 +62,13 @@ class GrpcListener::Impl {
 
   const std::vector<int>& ports() const { return ports_; }
 
-  int OpenConnections() {
+  int OpenConnections() { return static_cast<int>(Counts().current); }
+
+  ConnectionCounts Counts() {
     std::lock_guard<std::mutex> l(mu_);
     Prune();
-    return static_cast<int>(open_.size());
+    return {.current = static_cast<int64_t>(open_.size()), .max = max_connections_,
+            .total_created = created_, .rejected = rejected_};
   }
 
  private:
@@ -103,9 +110,11 @@ class GrpcListener::Impl {
             "Connection refused because too many connections are open",
             Attrs({{"remote", SockaddrString(peer)}, {"max", std::to_string(max_connections_)}}));
         close(fd);
+        ++rejected_;
         return;
       }
       open_[fd] = id;
+      ++created_;
     }
     if (peer.ss_family != AF_UNIX) {
       // gRPC sets this on the sockets it accepts itself, not on those handed to it.
@@ -127,6 +136,8 @@ class GrpcListener::Impl {
   std::unique_ptr<AcceptLoop> loop_;
   std::mutex mu_;
   std::unordered_map<int, SocketId> open_;  // connections handed to gRPC, by descriptor
+  int64_t created_ = 0, rejected_ = 0;
+  std::unique_ptr<ConnectionCountsSource> counts_source_;  // for serverStatus
 };
 
 GrpcListener::GrpcListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

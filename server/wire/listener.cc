@@ -21,6 +21,7 @@
 #include "document/status.h"
 #include "util/accept_loop.h"
 #include "util/address.h"
+#include "util/connection_counts.h"
 #include "util/listen_socket.h"
 #include "util/log.h"
 #include "wire/message.h"
@@ -50,9 +51,17 @@ absl::StatusOr<ListenSockets> Bind(const std::string& address, bool tls, bool in
 class Listener::Impl {
  public:
   Impl(const ListenerOptions& options, const CommandRunner* runner)
-      : options_(options), runner_(runner) {}
+      : options_(options),
+        runner_(runner),
+        counts_source_(std::make_unique<ConnectionCountsSource>([this] {
+          std::lock_guard<std::mutex> lock(mu_);
+          return ConnectionCounts{.current = static_cast<int64_t>(connections_.size()),
+                                  .max = options_.max_connections, .total_created = created_,
+                                  .rejected = rejected_};
+        })) {}
 
   ~Impl() {
+    counts_source_.reset();
     stopping_ = true;
     loop_.reset();  // no connection is admitted after this
     {
@@ -119,8 +128,10 @@ class Listener::Impl {
           Attrs({{"remote", SockaddrString(peer)},
                  {"max", std::to_string(options_.max_connections)}}));
       close(fd);
+      ++rejected_;
       return;
     }
+    ++created_;
     if (peer.ss_family != AF_UNIX) {
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -211,6 +222,8 @@ class Listener::Impl {
   std::mutex mu_;
   std::unordered_map<int, std::thread> connections_;  // by socket
   std::vector<std::thread> finished_;
+  int64_t created_ = 0, rejected_ = 0;  // under mu_
+  std::unique_ptr<ConnectionCountsSource> counts_source_;  // for serverStatus
 };
 
 Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -312,7 +312,8 @@ class MongoClient {
   BackupProgress Backup(const std::string& directory,
                         const std::function<void(const BackupProgress&)>& progress = {}) const;
   // MongoDB's serverStatus document for the worker: host, version, process, pid, uptime,
-  // uptimeMillis, localTime, connections {active}, network {numRequests}, opcounters
+  // uptimeMillis, localTime, connections {current, available, totalCreated, rejected (of
+  // the gRPC and wire protocol listeners together), active (requests executing)}, network {numRequests}, opcounters
   // {insert, query, update, delete, getmore, command}, mem {bits, resident, virtual (MiB)},
   // metrics {cursor {open {total}}, slowOperations}, storageEngine {name}, and micromongo
   // {dataDir, diskBytes, databases {<name>: {collections, views, objects, dataSize,
