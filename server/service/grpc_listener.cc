@@ -62,8 +62,6 @@ class GrpcListener::Impl {
 
   const std::vector<int>& ports() const { return ports_; }
 
-  int OpenConnections() { return static_cast<int>(Counts().current); }
-
   ConnectionCounts Counts() {
     std::lock_guard<std::mutex> l(mu_);
     Prune();
@@ -156,7 +154,5 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Bind(const GrpcListe
 absl::Status GrpcListener::Start() { return impl_->Start(); }
 
 const std::vector<int>& GrpcListener::ports() const { return impl_->ports(); }
-
-int GrpcListener::OpenConnections() { return impl_->OpenConnections(); }
 
 }  // namespace micromongo::service

@@ -5,7 +5,7 @@
 // counted, and handed to gRPC through the ServerBuilder's external connection acceptor,
 // which runs the listener's own credentials (TLS and the token work as on gRPC's ports).
 // One connection past the cap is accepted and closed at once, with a log line, as the
-// wire protocol's listener does.
+// wire protocol's listener does. serverStatus counts the connections (connection_counts.h).
 
 #include <memory>
 #include <string>
@@ -44,9 +44,6 @@ class GrpcListener {
 
   // The TCP port each address bound (0 for unix sockets), in the order given.
   const std::vector<int>& ports() const;
-
-  // Connections open now (those gRPC has closed are noticed here).
-  int OpenConnections();
 
   GrpcListener(const GrpcListener&) = delete;
   GrpcListener& operator=(const GrpcListener&) = delete;
