@@ -241,6 +241,17 @@ TEST(SecurityTest, TlsAndMutualTls) {
             0);
 }
 
+TEST(SecurityTest, AKeyThatIsNotTheCertificatesStopsTheServerAtStartup) {
+  TempDir dir;
+  Pki pki(dir);
+  ASSERT_TRUE(pki.ok) << testing::ReadFileText(pki.File("openssl.log"));
+  Server server(dir, "--tls-cert " + pki.File("server.pem") + " --tls-key " + pki.File("other.key"));
+  EXPECT_EQ(server.port(), 0);
+  for (int i = 0; i < 100 && server.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(server.running()) << server.log();
+  EXPECT_NE(server.log().find("other.key"), std::string::npos) << server.log();
+}
+
 TEST(SecurityTest, RequestLimits) {
   TempDir dir;
   Server server(dir, "--max-message-bytes 1048576");

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "document/status.h"
+#include "wire/transport.h"
 
 namespace micromongo::service {
 namespace {
@@ -176,6 +177,14 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::ServerCredentials>>> ListenerCr
       }
       if (key->find("PRIVATE KEY-----") == std::string::npos) {
         return absl::InvalidArgumentError(StrCat(options.tls_key_file, " holds no PEM private key"));
+      }
+      // gRPC finds a key that is not the certificate's only when it adds the port, and
+      // for a port of accepted connections it logs that and serves nothing: checked here,
+      // so that the server stops at startup naming the file.
+      if (auto checked = wire::TlsContext::Create(options.tls_cert_file, options.tls_key_file,
+                                                  options.tls_client_ca_file);
+          !checked.ok()) {
+        return checked.status();
       }
       grpc_ssl_pem_key_cert_pair pair{key->c_str(), cert->c_str()};
       core = grpc_ssl_server_credentials_create_ex(
