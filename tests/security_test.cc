@@ -14,6 +14,7 @@
 #include <regex>
 #include <sstream>
 
+#include "bench/wire_client.h"
 #include "test_util.h"
 
 namespace micromongo {
@@ -322,6 +323,38 @@ TEST(SecurityTest, ConnectionCapSpansEveryListener) {
   EXPECT_GE(connections.Get("rejected").ToInt64(), 1) << status.ToJson();
   close(held[0]);
   EXPECT_TRUE(server.running());
+}
+
+// The wire protocol's listener has its own cap (--mongodb-max-connections) and counts into
+// the same serverStatus.
+TEST(SecurityTest, WireConnectionCap) {
+  TempDir dir;
+  std::string wire = dir.Sub("m.sock");
+  Server server(dir, "--mongodb-listen unix:" + wire + " --mongodb-max-connections 1");
+  ASSERT_GT(server.port(), 0) << server.log();
+  int held = HoldConnection("unix:" + wire);
+  ASSERT_GE(held, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // accepted before the next
+  auto hello = [&] {
+    bench::WireClient client(wire);
+    return Document::FromBson(client.Run(Document{{"hello", 1}, {"$db", "admin"}}.ToBson()));
+  };
+  EXPECT_THROW(hello(), std::runtime_error);  // accepted and closed at once
+  EXPECT_NE(server.log().find("too many connections are open"), std::string::npos) << server.log();
+  close(held);
+  Document reply;
+  for (int i = 0; i < 100; ++i) {  // until the server has seen the close
+    try {
+      reply = hello();
+      break;
+    } catch (const std::runtime_error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  EXPECT_EQ(reply.Get("isWritablePrimary"), Value(true)) << reply.ToJson();
+  bench::WireClient client(wire);
+  Document status = Document::FromBson(client.Run(Document{{"serverStatus", 1}, {"$db", "admin"}}.ToBson()));
+  EXPECT_GE(status.Get("connections").AsDocument().Get("rejected").ToInt64(), 1) << status.ToJson();
 }
 
 }  // namespace
