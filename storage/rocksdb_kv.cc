@@ -798,6 +798,13 @@ class RocksEnv : public KvEnv {
     table.pin_top_level_index_and_filter = true;
     table.pin_l0_filter_and_index_blocks_in_cache = true;
     table.block_size = 16 << 10;
+    // A hash index in each data block: point reads (record fetches by _id, an insert's
+    // probe) go straight to the key's restart interval instead of binary-searching the
+    // block, which was over half of a record fetch's time in a profile of FETCH over 100
+    // scattered records. Seeks still binary-search; the table stays readable by builds
+    // without it.
+    table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+    table.data_block_hash_table_util_ratio = 0.75;
     opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     return opts;
   }
