@@ -108,6 +108,26 @@ absl::StatusOr<std::optional<std::string>> WriteUnit::GetIndexEntry(std::string_
   return std::optional<std::string>(std::move(value));
 }
 
+absl::StatusOr<bool> WriteUnit::HasOtherIndexEntry(std::string_view key_prefix, std::string_view own_id) {
+  // The byte string after every key that starts with key_prefix.
+  std::string end(key_prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xFF) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  auto names_other = [&](std::string_view key) { return key.substr(key_prefix.size()) != own_id; };
+  for (auto it = pending_index_.lower_bound(key_prefix);
+       it != pending_index_.end() && std::string_view(it->first).starts_with(key_prefix); ++it) {
+    if (it->second.has_value() && names_other(it->first)) return true;
+  }
+  std::unique_ptr<KvIterator> it = db_->kv_->NewIterator(std::string(key_prefix), end);
+  for (; it->Valid(); it->Next()) {
+    // This unit's own puts and deletes of the key were looked at above.
+    if (pending_index_.contains(it->key())) continue;
+    if (names_other(it->key())) return true;
+  }
+  if (auto s = it->status(); !s.ok()) return s;
+  return false;
+}
+
 namespace {
 
 constexpr std::string_view kTrimmedKey = "mchanges_trimmed_before";
@@ -795,7 +815,8 @@ absl::Status Database::Commit(WriteUnit* unit) {
   return absl::OkStatus();
 }
 
-absl::Status Database::RebuildIndex(std::string_view coll, uint32_t index_id, const IndexBuilder& build) {
+absl::Status Database::RebuildIndex(std::string_view coll, uint32_t index_id, const IndexBuilder& build,
+                                    std::string new_spec) {
   std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
   std::shared_ptr<Collection> current;
   {
@@ -813,7 +834,7 @@ absl::Status Database::RebuildIndex(std::string_view coll, uint32_t index_id, co
   DeleteIndexRanges(unit.batch(), current->id(), index_id);
   IndexDef fresh;
   fresh.id = index_id;
-  fresh.spec = old->spec;
+  fresh.spec = new_spec.empty() ? old->spec : std::move(new_spec);
   unit.build_multikey_ = fresh.multikey;
   IndexBuildSink sink(this, &unit, /*batched=*/false);
   if (auto s = build(*current, index_id, &sink); !s.ok()) return s;

@@ -122,6 +122,11 @@ class WriteUnit {
   // The value of a unique index's entry as this unit leaves it: its own puts and deletes
   // over the committed state. Caller holds the collection's write_mutex().
   absl::StatusOr<std::optional<std::string>> GetIndexEntry(std::string_view key);
+  // Whether an entry with key `key_prefix` + keystring(_id) names another document than
+  // `own_id` (a keystring), as this unit leaves the index: the check of a prepareUnique
+  // index (entries keyed by key and _id), whose entries this unit puts and deletes as
+  // unique ones. Caller holds the collection's write_mutex().
+  absl::StatusOr<bool> HasOtherIndexEntry(std::string_view key_prefix, std::string_view own_id);
   KvBatch* batch() { return batch_.get(); }
   bool empty() const { return batch_->Count() == 0; }
 
@@ -272,8 +277,11 @@ class Database {
   // Checks the checksums of every stored table file (KvStore::VerifyChecksums).
   absl::Status VerifyChecksums() { return kv_->VerifyChecksums(); }
   // Replaces an index's entries (and multikey flags) with those `build` puts, and marks it
-  // of the current format; under the exclusive ddl_mutex, in one batch.
-  absl::Status RebuildIndex(std::string_view coll, uint32_t index_id, const IndexBuilder& build);
+  // of the current format; under the exclusive ddl_mutex, in one batch. A non-empty
+  // `new_spec` replaces its stored document in the same batch (an index made unique:
+  // its entries change layout).
+  absl::Status RebuildIndex(std::string_view coll, uint32_t index_id, const IndexBuilder& build,
+                            std::string new_spec = {});
   absl::Status Commit(WriteUnit* unit);
 
   // The change log (FORMAT.md): one record per event, keyed by its cluster time.

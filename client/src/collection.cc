@@ -394,6 +394,7 @@ std::string Collection::CreateIndex(const Document& keys, const IndexOptions& op
   if (options.sparse) o.Append("sparse", true);
   if (options.expire_after_seconds) o.Append("expireAfterSeconds", *options.expire_after_seconds);
   if (options.hidden) o.Append("hidden", true);
+  if (options.prepare_unique) o.Append("prepareUnique", true);
   if (options.collation) o.Append("collation", *options.collation);
   if (options.partial_filter_expression) {
     o.Append("partialFilterExpression", *options.partial_filter_expression);
@@ -422,7 +423,10 @@ void Collection::ModifyIndex(const IndexModification& change) {
   if (change.key_pattern) index.Append("keyPattern", *change.key_pattern);
   if (change.hidden) index.Append("hidden", *change.hidden);
   if (change.expire_after_seconds) index.Append("expireAfterSeconds", *change.expire_after_seconds);
+  if (change.prepare_unique) index.Append("prepareUnique", *change.prepare_unique);
+  if (change.unique) index.Append("unique", true);
   internal::SetBson(request.mutable_index(), index);
+  request.set_dry_run(change.dry_run);
   v1::Empty reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ModifyCollection(c, request, &reply); });
 }

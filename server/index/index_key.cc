@@ -307,7 +307,7 @@ absl::StatusOr<std::string> IndexSpec::Build(DocView keys, DocView options) {
     if (text && e.key == "collation") {
       return MongoError(kCannotCreateIndex, "Index type 'text' does not support collation");
     }
-    if (e.key == "unique" || e.key == "sparse" || e.key == "hidden") {
+    if (e.key == "unique" || e.key == "sparse" || e.key == "hidden" || e.key == "prepareUnique") {
       if (e.value.type != BsonType::kBool) {
         return MongoError(kTypeMismatch, StrCat("The field '", e.key, "' must be a boolean"));
       }
@@ -445,6 +445,7 @@ absl::StatusOr<IndexSpec> IndexSpec::Parse(DocView spec) {
   s.unique_ = spec.Find("unique", &flag) && flag.type == BsonType::kBool && flag.Bool();
   s.sparse_ = spec.Find("sparse", &flag) && flag.type == BsonType::kBool && flag.Bool();
   s.hidden_ = spec.Find("hidden", &flag) && flag.type == BsonType::kBool && flag.Bool();
+  s.prepare_unique_ = spec.Find("prepareUnique", &flag) && flag.type == BsonType::kBool && flag.Bool();
   if (spec.Find("expireAfterSeconds", &ttl) && ttl.IsNumber()) {
     s.expire_after_seconds_ = static_cast<int64_t>(ttl.AsDouble());
   }

@@ -75,6 +75,10 @@ class IndexSpec {
   bool unique() const { return unique_; }
   bool sparse() const { return sparse_; }
   bool hidden() const { return hidden_; }
+  // prepareUnique: new keys that another document already has are refused (DuplicateKey),
+  // while duplicates already there stay; the step before collMod converts the index to
+  // unique. Its entries keep the non-unique layout (with the _id) until then.
+  bool prepare_unique() const { return prepare_unique_ && !unique_; }
   bool partial() const { return partial_ != nullptr; }
   const query::Matcher* partial_filter() const { return partial_.get(); }
   bool hashed() const;
@@ -122,6 +126,7 @@ class IndexSpec {
   bool unique_ = false;
   bool sparse_ = false;
   bool hidden_ = false;
+  bool prepare_unique_ = false;
   std::optional<int64_t> expire_after_seconds_;
   std::shared_ptr<const query::Matcher> partial_;
   std::shared_ptr<const bson::Collator> collator_;

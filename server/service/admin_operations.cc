@@ -81,7 +81,10 @@ absl::Status AdminOperations::ModifyCollection(const v1::ModifyCollectionRequest
   if (req->has_index()) {
     auto change = DocToBson(req->index());
     if (!change.ok()) return (change.status());
-    return (ModifyIndex(engine_, req->database(), req->collection(), bson::DocView(*change)));
+    return ModifyIndex(engine_, req->database(), req->collection(), bson::DocView(*change), req->dry_run());
+  }
+  if (req->dry_run()) {
+    return MongoError(kInvalidOptions, "collMod's dryRun is only supported with 'unique: true' alone");
   }
   if (auto s = CheckTarget(engine_, req->database(), req->collection(), req->options()); !s.ok()) {
     return (s);

@@ -12,6 +12,7 @@
 #include "document/status.h"
 #include "index/index_key.h"
 #include "service/open_namespace.h"
+#include "service/unique_conversion.h"
 #include "util/log.h"
 #include "storage/namespace.h"
 
@@ -234,12 +235,13 @@ absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine,
 }
 
 absl::Status ModifyIndex(storage::Engine* engine, std::string_view db_name, std::string_view coll_name,
-                         DocView change) {
+                         DocView change, bool dry_run) {
   if (auto s = storage::ValidateCollectionName(db_name, coll_name); !s.ok()) return s;
   std::string name;
   std::optional<DocView> keys;
-  std::optional<bool> hidden;
+  std::optional<bool> hidden, prepare_unique;
   std::optional<int64_t> expire;
+  bool make_unique = false;
   for (const bson::ElementView& e : change) {
     if (e.key == "name" && e.value.type == BsonType::kString) {
       name = std::string(e.value.String());
@@ -248,6 +250,15 @@ absl::Status ModifyIndex(storage::Engine* engine, std::string_view db_name, std:
     } else if (e.key == "hidden") {
       if (e.value.type != BsonType::kBool) return MongoError(kTypeMismatch, "collMod index hidden must be a boolean");
       hidden = e.value.Bool();
+    } else if (e.key == "prepareUnique") {
+      if (e.value.type != BsonType::kBool) {
+        return MongoError(kTypeMismatch, "collMod index prepareUnique must be a boolean");
+      }
+      prepare_unique = e.value.Bool();
+    } else if (e.key == "unique") {
+      if (e.value.type != BsonType::kBool) return MongoError(kTypeMismatch, "collMod index unique must be a boolean");
+      if (!e.value.Bool()) return MongoError(kBadValue, "collMod cannot make an index non-unique ('unique: false')");
+      make_unique = true;
     } else if (e.key == "expireAfterSeconds") {
       if (!e.value.IsNumber()) return MongoError(kTypeMismatch, "expireAfterSeconds must be a number");
       double secs = e.value.AsDouble();
@@ -263,7 +274,16 @@ absl::Status ModifyIndex(storage::Engine* engine, std::string_view db_name, std:
   if (name.empty() == !keys.has_value()) {
     return MongoError(kInvalidOptions, "collMod index needs exactly one of name and keyPattern");
   }
-  if (!hidden && !expire) return MongoError(kInvalidOptions, "no collMod index option to change");
+  if (!hidden && !expire && !prepare_unique && !make_unique) {
+    return MongoError(kInvalidOptions, "no collMod index option to change");
+  }
+  if (make_unique && prepare_unique) {
+    return MongoError(kInvalidOptions, "Cannot set 'unique' and 'prepareUnique' at the same time");
+  }
+  // A dry run checks a conversion to unique and nothing else.
+  if (dry_run && (!make_unique || hidden || expire)) {
+    return MongoError(kInvalidOptions, "collMod's dryRun is only supported with 'unique: true' alone");
+  }
   if (name == "_id_" || (keys && keys->CountElements() == 1 && keys->begin()->key == "_id")) {
     return MongoError(kBadValue, "can't hide or change the _id index");
   }
@@ -271,26 +291,52 @@ absl::Status ModifyIndex(storage::Engine* engine, std::string_view db_name, std:
   if (!db.ok()) return db.status();
   std::shared_ptr<storage::Collection> coll = *db ? (*db)->FindCollection(coll_name) : nullptr;
   if (coll == nullptr) return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", db_name, ".", coll_name));
-  if (keys) {
-    for (const storage::IndexDef& def : coll->indexes()) {
-      ValueView key;
-      DocView(def.spec).Find("key", &key);
-      if (SameKeys(key.Doc(), *keys)) name = std::string(def.name());
-    }
-    if (name.empty()) {
-      return MongoError(kIndexNotFound, StrCat("cannot find index ", bson::BsonToJson(keys->bytes()), " for ns ",
-                                               db_name, ".", coll_name));
-    }
+  const storage::IndexDef* def = nullptr;
+  for (const storage::IndexDef& d : coll->indexes()) {
+    ValueView key;
+    DocView(d.spec).Find("key", &key);
+    if (keys ? SameKeys(key.Doc(), *keys) : d.name() == name) def = &d;
   }
-  coll.reset();
-  return (*db)->ChangeIndex(coll_name, name, [&](DocView spec) -> absl::StatusOr<std::string> {
+  if (def == nullptr) {
+    return MongoError(kIndexNotFound, StrCat("cannot find index ", keys ? bson::BsonToJson(keys->bytes()) : name,
+                                             " for ns ", db_name, ".", coll_name));
+  }
+  name = std::string(def->name());
+  auto current = index::IndexSpec::Parse(DocView(def->spec));
+  if (!current.ok()) return current.status();
+  // Asking for what the index already is changes nothing, as in MongoDB.
+  if (make_unique && current->unique()) make_unique = false;
+  if (prepare_unique && (current->unique() || *prepare_unique == current->prepare_unique())) {
+    prepare_unique.reset();
+  }
+  if (prepare_unique && *prepare_unique) {
+    // Only an index that could be unique may prepare for it (not hashed, wildcard, ...).
+    bson::Builder option;
+    option.AppendBool("unique", true);
+    ValueView key;
+    DocView(def->spec).Find("key", &key);
+    auto built = index::IndexSpec::Build(key.Doc(), DocView(std::move(option).Finish()));
+    if (!built.ok()) return built.status();
+  }
+  if (make_unique && !current->prepare_unique()) {
+    return MongoError(kInvalidOptions,
+                      "Cannot make index unique with 'prepareUnique=false'. Run collMod to set it first.");
+  }
+  if (!hidden && !expire && !prepare_unique && !make_unique) return absl::OkStatus();
+  // The index document with the changes made.
+  auto changed = [&](DocView spec) -> absl::StatusOr<std::string> {
     bson::Builder b;
     for (const bson::ElementView& e : spec) {
-      if ((hidden && e.key == "hidden") || (expire && e.key == "expireAfterSeconds")) continue;
+      if ((hidden && e.key == "hidden") || (expire && e.key == "expireAfterSeconds") ||
+          ((prepare_unique || make_unique) && e.key == "prepareUnique")) {
+        continue;
+      }
       b.AppendView(e.key, e.value);
     }
     if (hidden && *hidden) b.AppendBool("hidden", true);
     if (expire) b.AppendInt64("expireAfterSeconds", *expire);
+    if (prepare_unique && *prepare_unique) b.AppendBool("prepareUnique", true);
+    if (make_unique) b.AppendBool("unique", true);
     std::string out = std::move(b).Finish();
     auto parsed = index::IndexSpec::Parse(DocView(out));
     if (!parsed.ok()) return parsed.status();
@@ -298,7 +344,27 @@ absl::Status ModifyIndex(storage::Engine* engine, std::string_view db_name, std:
       return MongoError(kInvalidOptions, "TTL indexes are single-field indexes");
     }
     return out;
-  });
+  };
+  if (!make_unique) {
+    coll.reset();
+    return (*db)->ChangeIndex(coll_name, name, changed);
+  }
+  // Conversion: the entries take the unique layout (keyed by key alone), so the index is
+  // rebuilt with its new document in one batch, after a scan for shared keys. New
+  // duplicates cannot appear meanwhile (prepareUnique refuses them), and the rebuild's own
+  // unique checks would refuse any.
+  if (auto s = CheckConvertibleToUnique(db->get(), *coll, *def); !s.ok()) return s;
+  if (dry_run) return absl::OkStatus();
+  auto spec_bson = changed(DocView(def->spec));
+  if (!spec_bson.ok()) return spec_bson.status();
+  auto spec = index::IndexSpec::Parse(DocView(*spec_bson));
+  if (!spec.ok()) return spec.status();
+  const uint32_t index_id = def->id;
+  coll.reset();
+  auto build = [&](const storage::Collection& c, uint32_t id, storage::IndexBuildSink* sink) {
+    return BuildEntries(db->get(), c, id, *spec, sink);
+  };
+  return (*db)->RebuildIndex(coll_name, index_id, build, *std::move(spec_bson));
 }
 
 absl::Status DropIndex(storage::Engine* engine, std::string_view db_name,

@@ -36,11 +36,16 @@ absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine, st
 // `name` is empty. Errors: 27 (IndexNotFound), 72 for the _id index, 26.
 absl::Status DropIndex(storage::Engine* engine, std::string_view db, std::string_view coll,
                        std::string_view name, bson::DocView keys);
-// collMod's index option: {name | keyPattern, hidden: bool, expireAfterSeconds: n} changes
-// the index's stored document. Errors as MongoDB's: 27 (IndexNotFound), 72 for unknown
-// fields or nothing to change, 2 to hide the _id index, 14 for wrongly typed values, the
-// expireAfterSeconds range of createIndexes.
-absl::Status ModifyIndex(storage::Engine* engine, std::string_view db, std::string_view coll, bson::DocView change);
+// collMod's index option: {name | keyPattern, hidden: bool, expireAfterSeconds: n,
+// prepareUnique: bool, unique: true} changes the index's stored document; `unique: true`
+// converts a prepareUnique index to unique (its entries rebuilt in the unique layout), and
+// with `dry_run` only checks that it could. Errors as MongoDB's: 27 (IndexNotFound), 72 for
+// unknown fields, nothing to change, unique without prepareUnique, both at once or a dry
+// run of anything else, 2 to change the _id index or for unique: false, 14 for wrongly
+// typed values, 359 (CannotConvertIndexToUnique, with `violations`) when documents share
+// a key, the expireAfterSeconds range of createIndexes.
+absl::Status ModifyIndex(storage::Engine* engine, std::string_view db, std::string_view coll, bson::DocView change,
+                         bool dry_run = false);
 // Rebuilds the indexes of `db` whose entries predate storage::kIndexFormat (the engine's
 // on_open hook: run as each database opens).
 absl::Status UpgradeIndexes(storage::Database* db);

@@ -49,8 +49,23 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
       for (const auto& k : old_keys) old_set.insert(k.encoded);
       for (const auto& k : new_keys) new_set.insert(k.encoded);
     }
+    auto duplicate = [&](const index::IndexKey& k) {
+      std::string key_value = ix.spec.KeyValueDocument(k);
+      bson::Builder details;
+      details.AppendDocument("keyPattern", ix.spec.key_pattern());
+      details.AppendDocument("keyValue", DocView(key_value));
+      return MongoError(kDuplicateKey,
+                        StrCat("E11000 duplicate key error collection: ", db_name, ".", coll_name,
+                               " index: ", ix.spec.name(), " dup key: ", bson::BsonToShellText(key_value)),
+                        std::move(details).Finish());
+    };
+    // A prepareUnique index refuses new keys that another document has; an index build
+    // (no catalog entry yet) takes the duplicates that are already there.
+    const bool prepared = ix.spec.prepare_unique() && ix.def != nullptr;
+    // The unit remembers the entries its own later checks read.
+    const bool checked = ix.spec.unique() || prepared;
     for (const auto& k : old_keys) {
-      if (!new_set.contains(k.encoded)) deletes.emplace_back(entry_key(k), ix.spec.unique());
+      if (!new_set.contains(k.encoded)) deletes.emplace_back(entry_key(k), checked);
     }
     puts.reserve(puts.size() + new_keys.size());
     for (const auto& k : new_keys) {
@@ -59,21 +74,16 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocVie
       if (ix.spec.unique()) {
         auto owner = unit->GetIndexEntry(key);
         if (!owner.ok()) return owner.status();
-        if (*owner && index::EntryRecordId(**owner) != id_key) {
-          std::string key_value = ix.spec.KeyValueDocument(k);
-          bson::Builder details;
-          details.AppendDocument("keyPattern", ix.spec.key_pattern());
-          details.AppendDocument("keyValue", DocView(key_value));
-          return MongoError(kDuplicateKey,
-                            StrCat("E11000 duplicate key error collection: ", db_name, ".",
-                                   coll_name, " index: ", ix.spec.name(),
-                                   " dup key: ", bson::BsonToShellText(key_value)),
-                            std::move(details).Finish());
-        }
+        if (*owner && index::EntryRecordId(**owner) != id_key) return duplicate(k);
+      } else if (prepared) {
+        // Entries naming this document (its old keys) never count.
+        auto other = unit->HasOtherIndexEntry(std::string_view(key).substr(0, key.size() - id_key.size()), id_key);
+        if (!other.ok()) return other.status();
+        if (*other) return duplicate(k);
       }
       // Every entry's value holds the key values (for covered queries) and names its
       // document, so lookups need not parse keys.
-      puts.emplace_back(std::move(key), index::EntryValue(k, id_key), ix.spec.unique());
+      puts.emplace_back(std::move(key), index::EntryValue(k, id_key), checked);
     }
   }
   for (const auto& [ix, fields] : multikey) {

@@ -199,7 +199,7 @@ std::string FindIndexSpec(const HandlerContext& context, const std::string& coll
 
 absl::Status CollMod(const HandlerContext& context, const Command& command, bson::Builder* out) {
   if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
-                                    "pipeline", "changeStreamPreAndPostImages", "index"});
+                                    "pipeline", "changeStreamPreAndPostImages", "index", "dryRun"});
       !s.ok()) {
     return s;
   }
@@ -210,6 +210,10 @@ absl::Status CollMod(const HandlerContext& context, const Command& command, bson
   req.set_collection(*coll);
   auto index = command.Object("index");
   if (!index.ok()) return index.status();
+  if (auto dry_run = command.Get("dryRun")) {
+    if (dry_run->type != BsonType::kBool) return MongoError(kTypeMismatch, "dryRun must be a boolean");
+    req.set_dry_run(dry_run->Bool());
+  }
   if (!*index) {
     if (auto s = ReadCollectionOptions(command, req.mutable_options()); !s.ok()) return s;
     v1::Empty reply;
@@ -237,6 +241,15 @@ absl::Status CollMod(const HandlerContext& context, const Command& command, bson
       out->AppendBool("hidden_new", is);
     }
   }
+  auto flag = [](bson::DocView spec, std::string_view option) {
+    bson::ValueView v;
+    return spec.Find(option, &v) && v.type == BsonType::kBool && v.Bool();
+  };
+  if (change.Find("prepareUnique", &asked) && flag(old_spec, "prepareUnique") != flag(new_spec, "prepareUnique")) {
+    out->AppendBool("prepareUnique_old", flag(old_spec, "prepareUnique"));
+    out->AppendBool("prepareUnique_new", flag(new_spec, "prepareUnique"));
+  }
+  if (!flag(old_spec, "unique") && flag(new_spec, "unique")) out->AppendBool("unique_new", true);
   if (change.Find("expireAfterSeconds", &asked) && old_spec.Find("expireAfterSeconds", &old_value) &&
       new_spec.Find("expireAfterSeconds", &new_value) &&
       (old_value.type != new_value.type || old_value.bytes() != new_value.bytes())) {

@@ -457,6 +457,57 @@ TEST_F(CommandRunnerTest, CollModValidatorHiddenAndTtl) {
   }
 }
 
+// Converting an index to unique as the manual's "Convert an Existing Index to a Unique
+// Index" walks through it (the apples collection): prepareUnique refuses new duplicates,
+// a dry run lists the documents that share a key, and the conversion answers unique_new.
+TEST_F(CommandRunnerTest, CollModConvertsAnIndexToUnique) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "apples", "documents": [
+      {"_id": 1, "type": "Delicious", "quantity": 12}, {"_id": 2, "type": "Macintosh", "quantity": 13},
+      {"_id": 3, "type": "Delicious", "quantity": 13}, {"_id": 4, "type": "Fuji", "quantity": 15},
+      {"_id": 5, "type": "Washington", "quantity": 10}]})")), 1);
+  ASSERT_EQ(Ok(Run(R"({"createIndexes": "apples", "indexes": [{"key": {"type": 1}, "name": "type_1"}]})")), 1);
+  std::string early = Run(R"({"collMod": "apples", "index": {"keyPattern": {"type": 1}, "unique": true}})");
+  EXPECT_EQ(Code(early), 72) << Json(early);
+  std::string prepare = Run(R"({"collMod": "apples", "index": {"keyPattern": {"type": 1}, "prepareUnique": true}})");
+  EXPECT_EQ(Json(prepare), R"({"prepareUnique_old": false, "prepareUnique_new": true, "ok": 1.0})");
+  std::string dup = Run(R"({"insert": "apples", "documents": [{"type": "Delicious", "quantity": 20}]})");
+  EXPECT_EQ(Field(dup, "writeErrors.0.code").Int32(), 11000) << Json(dup);
+  EXPECT_EQ(Json(std::string(Field(dup, "writeErrors.0.keyValue").Doc().bytes())), R"({"type": "Delicious"})");
+  std::string dry = Run(R"({"collMod": "apples", "index": {"keyPattern": {"type": 1}, "unique": true}, "dryRun": true})");
+  EXPECT_EQ(Code(dry), 359) << Json(dry);
+  EXPECT_EQ(Field(dry, "codeName").String(), "CannotConvertIndexToUnique");
+  EXPECT_EQ(Json(std::string(Field(dry, "violations").Doc().bytes())), R"({"0": {"ids": [1, 3]}})");
+  ASSERT_EQ(Field(Run(R"({"delete": "apples", "deletes": [{"q": {"_id": 3}, "limit": 1}]})"), "n").Int32(), 1);
+  EXPECT_EQ(Json(Run(R"({"collMod": "apples", "index": {"keyPattern": {"type": 1}, "unique": true}, "dryRun": true})")),
+            R"({"ok": 1.0})");
+  std::string listed = Run(R"({"listIndexes": "apples"})");
+  EXPECT_EQ(Field(listed, "cursor.firstBatch.1.unique").type, BsonType::kUndefined) << Json(listed);
+  std::string made = Run(R"({"collMod": "apples", "index": {"keyPattern": {"type": 1}, "unique": true}})");
+  EXPECT_EQ(Json(made), R"({"unique_new": true, "ok": 1.0})");
+  listed = Run(R"({"listIndexes": "apples"})");
+  EXPECT_TRUE(Field(listed, "cursor.firstBatch.1.unique").Bool()) << Json(listed);
+  EXPECT_EQ(Field(listed, "cursor.firstBatch.1.prepareUnique").type, BsonType::kUndefined) << Json(listed);
+  std::string again = Run(R"({"insert": "apples", "documents": [{"type": "Fuji"}]})");
+  EXPECT_EQ(Field(again, "writeErrors.0.code").Int32(), 11000) << Json(again);
+
+  struct Case {
+    const char* command;
+    int code;
+  };
+  const Case cases[] = {
+      {R"({"collMod": "apples", "index": {"name": "type_1", "unique": false}})", 2},
+      {R"({"collMod": "apples", "index": {"name": "type_1", "unique": "100"}})", 14},
+      {R"({"collMod": "apples", "index": {"name": "type_1", "prepareUnique": 1}})", 14},
+      {R"({"collMod": "apples", "index": {"name": "type_1", "hidden": true}, "dryRun": true})", 72},
+      {R"({"collMod": "apples", "validationLevel": "off", "dryRun": true})", 72},
+      {R"({"collMod": "apples", "index": {"name": "type_1", "unique": true, "prepareUnique": true}})", 72},
+  };
+  for (const Case& c : cases) {
+    std::string r = Run(c.command);
+    EXPECT_EQ(Code(r), c.code) << c.command << " -> " << Json(r);
+  }
+}
+
 TEST_F(CommandRunnerTest, CollStatsAndDbStats) {
   ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "s": "aaaa"}, {"_id": 2, "s": "bbbb"}]})")), 1);
   ASSERT_EQ(Ok(Run(R"({"createIndexes": "c", "indexes": [{"key": {"s": 1}, "name": "s_1"}]})")), 1);

@@ -387,20 +387,31 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
       }
       return out;
     }
+    if (name == "listCollections") {
+      // rawData is for time series buckets of servers from 8.2 on; drivers leave it out
+      // for older ones (the worker emulates 7.0).
+      RejectUnsupported(args, {"rawData"});
+      Array out;
+      for (Document& d : db.ListCollections()) out.push_back(std::move(d));
+      return out;
+    }
     if (name == "dropCollection") {
       db.DropCollection(args.GetString("collection"));
       return std::nullopt;
     }
     if (name == "modifyCollection" && args.Has("index")) {
-      // collMod's index option: hidden and expireAfterSeconds.
-      RejectUnsupported(args, {"collection", "index"});
+      // collMod's index option: hidden, expireAfterSeconds, prepareUnique, unique.
+      RejectUnsupported(args, {"collection", "index", "dryRun"});
       const Document& index = args.GetDocument("index");
-      RejectUnsupported(index, {"name", "keyPattern", "hidden", "expireAfterSeconds"});
+      RejectUnsupported(index, {"name", "keyPattern", "hidden", "expireAfterSeconds", "prepareUnique", "unique"});
       mm::IndexModification m;
       if (index.Has("name")) m.name = index.GetString("name");
       if (index.Has("keyPattern")) m.key_pattern = index.GetDocument("keyPattern");
       if (index.Has("hidden")) m.hidden = index.GetBool("hidden");
       if (index.Has("expireAfterSeconds")) m.expire_after_seconds = index.Get("expireAfterSeconds").ToInt64();
+      if (index.Has("prepareUnique")) m.prepare_unique = index.GetBool("prepareUnique");
+      if (index.Has("unique")) m.unique = index.GetBool("unique");
+      if (args.Has("dryRun")) m.dry_run = args.GetBool("dryRun");
       db.Collection(args.GetString("collection")).ModifyIndex(m);
       return std::nullopt;
     }

@@ -114,6 +114,10 @@ struct IndexOptions {
   std::optional<int64_t> expire_after_seconds;
   // Maintained but never used by the query planner (nor by hints).
   bool hidden = false;
+  // New keys that another document already has are refused (DuplicateKeyError), while
+  // the documents already there may share keys: the first step of converting the index
+  // to unique (IndexModification).
+  bool prepare_unique = false;
   // The index's collation: its string keys order as this collation does, and queries with
   // the same collation use it for string bounds.
   std::optional<Document> collation;
@@ -141,6 +145,15 @@ struct IndexModification {
   std::optional<Document> key_pattern;
   std::optional<bool> hidden;             // hide from (or return to) the query planner
   std::optional<int64_t> expire_after_seconds;  // a TTL index's expiry (or make one TTL)
+  // prepareUnique: from now on refuse new keys that another document has (documents
+  // that already share a key stay), the step before `unique`.
+  std::optional<bool> prepare_unique;
+  // Convert a prepareUnique index to unique. Fails with code 359
+  // (CannotConvertIndexToUnique) while documents share a key; Error::details() then holds
+  // `violations`: [{ids: [_id, ...]}, ...].
+  bool unique = false;
+  // With `unique` alone: only check that the conversion would succeed (the same error if not).
+  bool dry_run = false;
 };
 
 struct FindOptions {

@@ -492,8 +492,6 @@ const KNOWN = [
   [/^(clustered-indexes|timeseries-collection)\.json: /, 'clustered and time series collections: not in micro-mongo'],
   [/^runCursorCommand\.json: does not close the cursor when receiving an empty batch$/,
    'capped collections and tailable cursors: not in micro-mongo'],
-  [/^modifyCollection-errorResponse\.json: modifyCollection prepareUnique violations are accessible$/,
-   'collMod prepareUnique and conversion to unique: not in micro-mongo yet'],
 ];
 
 async function runTest(file, test, admin, fileName) {
