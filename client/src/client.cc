@@ -206,6 +206,8 @@ void SetOptions(v1::CollectionOptions* out, const CollectionOptions& options) {
   if (options.change_stream_pre_and_post_images) {
     out->set_change_stream_pre_and_post_images(*options.change_stream_pre_and_post_images);
   }
+  if (options.clustered_index) internal::SetBson(out->mutable_clustered_index(), *options.clustered_index);
+  if (options.expire_after_seconds) out->set_expire_after_seconds(*options.expire_after_seconds);
 }
 
 // Create and collMod share their request's shape; `call` picks the RPC.

@@ -21,6 +21,45 @@ absl::Status CheckViewPipeline(const std::vector<Document>& stages) {
   return pipeline::Pipeline::Parse(stages, options).status();
 }
 
+// MongoDB's clusteredIndex option made canonical: {v: 2, key: {_id: 1}, name, unique: true}.
+absl::StatusOr<std::string> ClusteredIndexSpec(bson::DocView requested) {
+  bson::ValueView key, unique, name, v;
+  for (const bson::ElementView& e : requested) {
+    if (e.key != "key" && e.key != "unique" && e.key != "name" && e.key != "v") {
+      return MongoError(kUnknownBsonField, StrCat("BSON field 'clusteredIndex.", e.key, "' is an unknown field."));
+    }
+  }
+  if (!requested.Find("key", &key) || key.type != BsonType::kDocument) {
+    return MongoError(40414, "BSON field 'clusteredIndex.key' is missing but a required field");
+  }
+  if (!requested.Find("unique", &unique)) {
+    return MongoError(40414, "BSON field 'clusteredIndex.unique' is missing but a required field");
+  }
+  if (unique.type != BsonType::kBool) {
+    return MongoError(kTypeMismatch, "BSON field 'clusteredIndex.unique' is the wrong type, expected type 'bool'");
+  }
+  if (!unique.Bool()) return MongoError(5979700, "The clusteredIndex option requires unique: true to be specified");
+  bson::DocView k = key.Doc();
+  if (k.CountElements() != 1 || k.begin()->key != "_id" || !k.begin()->value.IsNumber() ||
+      k.begin()->value.AsDouble() != 1) {
+    return MongoError(kInvalidIndexSpecificationOption, "The clusteredIndex option is only supported for key: {_id: 1}");
+  }
+  if (requested.Find("v", &v) && (!v.IsNumber() || v.AsDouble() != 2)) {
+    return MongoError(5979704, "Invalid clusteredIndex specification; cannot create a clusteredIndex with v other than 2");
+  }
+  if (requested.Find("name", &name) && name.type != BsonType::kString) {
+    return MongoError(kTypeMismatch, "BSON field 'clusteredIndex.name' is the wrong type, expected type 'string'");
+  }
+  bson::Builder out;
+  out.AppendInt32("v", 2);
+  size_t keys = out.StartDocument("key");
+  out.AppendInt32("_id", 1);
+  out.End(keys);
+  out.AppendString("name", name.type == BsonType::kString ? name.String() : std::string_view("_id_"));
+  out.AppendBool("unique", true);
+  return std::move(out).Finish();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
@@ -29,6 +68,20 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
   bson::ValueView unused;
   bool was_view = current != nullptr && current->Find("viewOn", &unused);
   bool wants_view = !requested.view_on().empty() || requested.pipeline_size() > 0;
+  bool clustered = current != nullptr ? current->Find("clusteredIndex", &unused) : requested.has_clustered_index();
+  if (current != nullptr && requested.has_clustered_index()) {
+    return MongoError(kInvalidOptions, "unknown option to collMod: clusteredIndex");
+  }
+  if (wants_view && (requested.has_clustered_index() || requested.has_expire_after_seconds())) {
+    return MongoError(kInvalidOptions, "a view cannot be clustered or expire documents");
+  }
+  if (requested.has_expire_after_seconds() && !clustered) {
+    return MongoError(kInvalidOptions, "'expireAfterSeconds' requires clustering to be enabled");
+  }
+  if (requested.has_expire_after_seconds() && requested.expire_after_seconds() < 0) {
+    return MongoError(kInvalidOptions, "TTL index 'expireAfterSeconds' option must be within an acceptable range, "
+                                       "try a lower number");
+  }
   bool wants_validation = requested.has_validator() || !requested.validation_level().empty() ||
                           !requested.validation_action().empty() ||
                           requested.has_change_stream_pre_and_post_images();
@@ -117,6 +170,20 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
   if (auto s = enum_field("validationAction", requested.validation_action(), {"error", "warn"});
       !s.ok()) {
     return s;
+  }
+  if (requested.has_clustered_index()) {
+    auto requested_spec = DocToBson(requested.clustered_index());
+    if (!requested_spec.ok()) return requested_spec.status();
+    auto spec = ClusteredIndexSpec(bson::DocView(*requested_spec));
+    if (!spec.ok()) return spec.status();
+    out.AppendDocument("clusteredIndex", bson::DocView(*spec));
+  } else if (auto v = current_field("clusteredIndex")) {
+    out.AppendView("clusteredIndex", *v);
+  }
+  if (requested.has_expire_after_seconds()) {
+    out.AppendInt64("expireAfterSeconds", requested.expire_after_seconds());
+  } else if (auto v = current_field("expireAfterSeconds")) {
+    out.AppendView("expireAfterSeconds", *v);
   }
   if (requested.has_change_stream_pre_and_post_images()) {
     size_t images = out.StartDocument("changeStreamPreAndPostImages");

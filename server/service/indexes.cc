@@ -230,6 +230,14 @@ absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine,
     return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", db_name, ".", coll_name));
   }
   std::vector<std::string> out{IdIndexDocument()};
+  ValueView clustered;
+  if (ns->coll->options().Find("clusteredIndex", &clustered) && clustered.type == BsonType::kDocument) {
+    // MongoDB lists the cluster key in place of the _id index.
+    bson::Builder b;
+    for (const bson::ElementView& e : clustered.Doc()) b.AppendView(e.key, e.value);
+    b.AppendBool("clustered", true);
+    out[0] = std::move(b).Finish();
+  }
   for (const storage::IndexDef& def : ns->coll->indexes()) out.push_back(def.spec);
   return out;
 }
@@ -375,6 +383,12 @@ absl::Status DropIndex(storage::Engine* engine, std::string_view db_name,
   std::shared_ptr<storage::Collection> coll = *db ? (*db)->FindCollection(coll_name) : nullptr;
   if (coll == nullptr) {
     return MongoError(kNamespaceNotFound, StrCat("ns not found ", db_name, ".", coll_name));
+  }
+  ValueView clustered, clustered_name;
+  if (coll->options().Find("clusteredIndex", &clustered) && clustered.type == BsonType::kDocument &&
+      clustered.Doc().Find("name", &clustered_name) && clustered_name.type == BsonType::kString &&
+      name == clustered_name.String()) {
+    return MongoError(kInvalidOptions, "cannot drop the clustered index of a clustered collection");
   }
   if (name == "_id_" || (name.empty() && keys.CountElements() == 1 && keys.begin()->key == "_id")) {
     return MongoError(kInvalidOptions, "cannot drop _id index");

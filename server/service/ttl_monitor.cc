@@ -29,6 +29,12 @@ std::vector<TtlIndex> TtlIndexes(storage::Engine* engine) {
     for (const std::string& coll_name : (*db)->CollectionNames()) {
       auto coll = (*db)->FindCollection(coll_name);
       if (coll == nullptr || coll->is_view()) continue;
+      bson::ValueView clustered, expire;
+      if (coll->options().Find("clusteredIndex", &clustered) && coll->options().Find("expireAfterSeconds", &expire) &&
+          expire.IsNumber()) {
+        // A clustered collection's TTL: its _id (the cluster key) is the date.
+        out.push_back(TtlIndex{db_name, coll_name, "", "_id", static_cast<int64_t>(expire.AsDouble())});
+      }
       for (const storage::IndexDef& def : coll->indexes()) {
         auto spec = ParsedIndexSpec(def.spec);
         if (spec == nullptr || !spec->expire_after_seconds() || spec->fields().size() != 1) continue;
@@ -69,7 +75,7 @@ absl::StatusOr<int64_t> ExpireDocuments(storage::Engine* engine) {
     auto matcher = query::Matcher::Parse(std::move(expiry));
     if (!matcher.ok()) continue;
     QueryHint hint;
-    hint.index_name = ttl.name;
+    hint.index_name = ttl.name;  // empty for a clustered collection: the planner's _id bounds
     auto n = Delete(engine, ttl.db, ttl.coll, **matcher, /*multi=*/true, Deadline(), hint);
     if (!n.ok()) return n.status();
     deleted += *n;

@@ -2,6 +2,8 @@
 // listCollections, create, collMod, drop, renameCollection, createIndexes, listIndexes,
 // dropIndexes, validate, serverStatus.
 
+#include <cmath>
+
 #include "document/status.h"
 #include "service/request_parsing.h"
 #include "wire/handlers.h"
@@ -102,7 +104,10 @@ absl::Status ListCollections(const HandlerContext& context, const Command& comma
       auto info = entry.StartDocument("info");
       entry.AppendBool("readOnly", type.String() == "view");
       entry.End(info);
-      if (type.String() == "collection") {
+      bson::ValueView clustered;
+      // A clustered collection has no separate _id index (MongoDB lists none).
+      if (type.String() == "collection" &&
+          !(options.type == BsonType::kDocument && options.Doc().Find("clusteredIndex", &clustered))) {
         auto id_index = entry.StartDocument("idIndex");
         entry.AppendInt32("v", 2);
         auto keys = entry.StartDocument("key");
@@ -146,13 +151,28 @@ absl::Status ReadCollectionOptions(const Command& command, v1::CollectionOptions
     if (!enabled.ok()) return enabled.status();
     options->set_change_stream_pre_and_post_images(*enabled);
   }
+  if (auto clustered = command.Get("clusteredIndex")) {
+    if (clustered->type != BsonType::kDocument) {
+      return MongoError(5979702, "'clusteredIndex' has to be a boolean or object.");
+    }
+    SetBson(options->mutable_clustered_index(), clustered->Doc());
+  }
+  if (auto expire = command.Get("expireAfterSeconds")) {
+    if (!expire->IsNumber()) return MongoError(kTypeMismatch, "expireAfterSeconds must be a number");
+    double seconds = expire->AsDouble();
+    if (std::isnan(seconds) || seconds < 0 || seconds > 2147483647) {
+      return MongoError(kInvalidOptions, "TTL index 'expireAfterSeconds' option must be within an acceptable "
+                                         "range, try a lower number");
+    }
+    options->set_expire_after_seconds(static_cast<int64_t>(seconds));
+  }
   return absl::OkStatus();
 }
 
 absl::Status Create(const HandlerContext& context, const Command& command, bson::Builder* out) {
   if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
                                     "pipeline", "changeStreamPreAndPostImages", "capped", "size",
-                                    "max", "collation"});
+                                    "max", "collation", "clusteredIndex", "expireAfterSeconds"});
       !s.ok()) {
     return s;
   }
@@ -199,7 +219,8 @@ std::string FindIndexSpec(const HandlerContext& context, const std::string& coll
 
 absl::Status CollMod(const HandlerContext& context, const Command& command, bson::Builder* out) {
   if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
-                                    "pipeline", "changeStreamPreAndPostImages", "index", "dryRun"});
+                                    "pipeline", "changeStreamPreAndPostImages", "index", "dryRun",
+                                    "expireAfterSeconds"});
       !s.ok()) {
     return s;
   }
@@ -220,7 +241,7 @@ absl::Status CollMod(const HandlerContext& context, const Command& command, bson
     return context.admin->ModifyCollection(&req, &reply);
   }
   if (command.Has("validator") || command.Has("viewOn") || command.Has("pipeline") ||
-      command.Has("validationLevel") || command.Has("validationAction")) {
+      command.Has("validationLevel") || command.Has("validationAction") || command.Has("expireAfterSeconds")) {
     return MongoError(kInvalidOptions, "collMod's index option cannot be combined with other changes here");
   }
   SetBson(req.mutable_index(), **index);

@@ -277,6 +277,8 @@ mm::CollectionOptions CollectionOptionsOf(const Document& args) {
   if (args.Has("validator")) o.validator = args.GetDocument("validator");
   if (args.Has("validationLevel")) o.validation_level = args.GetString("validationLevel");
   if (args.Has("validationAction")) o.validation_action = args.GetString("validationAction");
+  if (args.Has("clusteredIndex")) o.clustered_index = args.GetDocument("clusteredIndex");
+  if (args.Has("expireAfterSeconds")) o.expire_after_seconds = args.Get("expireAfterSeconds").ToInt64();
   return o;
 }
 
@@ -390,9 +392,25 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     if (name == "listCollections") {
       // rawData is for time series buckets of servers from 8.2 on; drivers leave it out
       // for older ones (the worker emulates 7.0).
-      RejectUnsupported(args, {"rawData"});
+      RejectUnsupported(args, {"rawData", "filter"});
+      // Database::ListCollections takes no filter: the runner applies the suites' one
+      // shape, a name ({name: x} or {name: {$eq: x}}).
+      std::optional<std::string> only;
+      if (args.Has("filter")) {
+        const Document& filter = args.GetDocument("filter");
+        RejectUnsupported(filter, {"name"});
+        const Value& name = filter.Get("name");
+        if (name.type() == mm::BsonType::kDocument) {
+          RejectUnsupported(name.AsDocument(), {"$eq"});
+          only = name.AsDocument().GetString("$eq");
+        } else {
+          only = name.AsString();
+        }
+      }
       Array out;
-      for (Document& d : db.ListCollections()) out.push_back(std::move(d));
+      for (Document& d : db.ListCollections()) {
+        if (!only || d.GetString("name") == *only) out.push_back(std::move(d));
+      }
       return out;
     }
     if (name == "dropCollection") {
@@ -417,7 +435,8 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     }
     if (name == "createCollection" || name == "modifyCollection") {
       RejectUnsupported(args, {"collection", "viewOn", "pipeline", "validator", "validationLevel",
-                               "validationAction", "changeStreamPreAndPostImages"});
+                               "validationAction", "changeStreamPreAndPostImages", "clusteredIndex",
+                               "expireAfterSeconds"});
       mm::CollectionOptions o = CollectionOptionsOf(args);
       if (args.Has("viewOn")) o.view_on = args.GetString("viewOn");
       if (args.Has("pipeline")) o.pipeline = DocsOf(args.Get("pipeline"));

@@ -98,6 +98,13 @@ struct CollectionOptions {
   // before and after the change, for ChangeStreamOptions::full_document_before_change and
   // full_document kWhenAvailable/kRequired. Unset: off, or unchanged by ModifyCollection.
   std::optional<bool> change_stream_pre_and_post_images;
+  // CreateCollection only: MongoDB's clusteredIndex, {key: {_id: 1}, unique: true} and an
+  // optional name. Records are kept in _id order (as every micro-mongo collection's are);
+  // ListIndexes shows this index ({..., clustered: true}) in place of _id_.
+  std::optional<Document> clustered_index;
+  // A clustered collection's TTL: the worker's TTL monitor deletes documents whose _id is a
+  // date older than this many seconds (other _ids never expire). ModifyCollection changes it.
+  std::optional<int64_t> expire_after_seconds;
 };
 
 // Options of Collection::CreateIndex.

@@ -489,7 +489,7 @@ const KNOWN = [
    '$listLocalSessions: the worker keeps no cache of driver sessions'],
   [/^collectionData-createOptions\.json: collection is created with the correct options$/,
    'capped collections: not in micro-mongo'],
-  [/^(clustered-indexes|timeseries-collection)\.json: /, 'clustered and time series collections: not in micro-mongo'],
+  [/^timeseries-collection\.json: /, 'time series collections: not in micro-mongo'],
   [/^runCursorCommand\.json: does not close the cursor when receiving an empty batch$/,
    'capped collections and tailable cursors: not in micro-mongo'],
 ];
