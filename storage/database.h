@@ -254,9 +254,11 @@ class Database {
   absl::StatusOr<bool> GetRecord(const Collection& c, std::string_view key, std::string* bson,
                                  const KvSnapshot* snapshot = nullptr);
   // Several records in one batched lookup: (*bson)[i] is record i's when (*found)[i].
+  // `scattered`: as KvStore::MultiGet's, kept by a reader across its batches.
   absl::Status GetRecords(const std::vector<std::string_view>& keys, std::vector<std::string>* bson,
-                          std::vector<bool>* found, const KvSnapshot* snapshot = nullptr) {
-    return kv_->MultiGet(keys, bson, found, snapshot);
+                          std::vector<bool>* found, const KvSnapshot* snapshot = nullptr,
+                          bool* scattered = nullptr) {
+    return kv_->MultiGet(keys, bson, found, snapshot, scattered);
   }
   // Which of the record keys exist, in one batched lookup.
   absl::Status RecordsExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist) {

@@ -70,8 +70,12 @@ class KvStore {
                                  std::vector<bool>* exist) = 0;
   // Reads several keys at once (as of `snapshot`): (*values)[i] holds key i's value when
   // (*found)[i]. Batched lookups cost less per key than Get (sorted keys are fastest).
+  // `scattered` (optional, kept by a caller across its batches): set once the keys proved
+  // too far apart to be read by stepping from one to the next; while set, later batches
+  // go straight to point lookups instead of trying again.
   virtual absl::Status MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
-                                std::vector<bool>* found, const KvSnapshot* snapshot = nullptr) = 0;
+                                std::vector<bool>* found, const KvSnapshot* snapshot = nullptr,
+                                bool* scattered = nullptr) = 0;
   // Positioned at the first key of [lower, upper).
   virtual std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper,
                                                   const KvSnapshot* snapshot = nullptr) = 0;

@@ -476,7 +476,7 @@ class RocksStore : public KvStore {
     return absl::OkStatus();
   }
   absl::Status MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* out,
-                        std::vector<bool>* found, const KvSnapshot* snapshot) override {
+                        std::vector<bool>* found, const KvSnapshot* snapshot, bool* scattered) override {
     DisablePerfCounters();
     out->resize(keys.size());
     found->assign(keys.size(), false);
@@ -493,8 +493,9 @@ class RocksStore : public KvStore {
       return absl::OkStatus();
     }
     std::vector<size_t> rest;
-    if (keys.size() >= kMinClusteredBatch) {
+    if (keys.size() >= kMinClusteredBatch && (scattered == nullptr || !*scattered)) {
       if (absl::Status s = ClusteredGet(db.get(), ro, keys, out, found, &rest); !s.ok()) return s;
+      if (scattered != nullptr && !rest.empty()) *scattered = true;
     } else {
       rest.resize(keys.size());
       for (size_t i = 0; i < keys.size(); ++i) rest[i] = i;
@@ -600,8 +601,9 @@ class RocksStore : public KvStore {
   // Reads the keys in key order with one iterator, stepping with Next() from one to the
   // next. Records read through an index on a field that grows with _id (dates, counters)
   // sit side by side, and a Next() costs a fraction of a point read, whose filter probe
-  // and index search dominate a MultiGet. Gives up after the first keys when most of them
-  // needed a Seek (the keys are scattered) and leaves the keys not yet read in `rest`.
+  // and index search dominate a MultiGet. Gives up when the second key is out of reach by
+  // stepping, or when most of the first keys needed a Seek (the keys are scattered), and
+  // leaves the keys not yet read in `rest`.
   absl::Status ClusteredGet(rocksdb::DB* db, const rocksdb::ReadOptions& base,
                             const std::vector<std::string_view>& keys,
                             std::vector<std::string>* out, std::vector<bool>* found,
@@ -619,8 +621,9 @@ class RocksStore : public KvStore {
     it->Seek(lower_slice);
     size_t seeks = 0;
     for (size_t n = 0; n < order.size(); ++n) {
-      // Checked early and again later: each Seek costs several MultiGet lookups.
-      if ((n == 4 && seeks >= 2) || (n == 16 && seeks * 2 > n)) {
+      // A Seek costs several MultiGet lookups: seeks for half of the first 16 keys end the
+      // trial (and a second key out of reach, below).
+      if (n == 16 && seeks * 2 > n) {
         rest->assign(order.begin() + n, order.end());
         break;
       }
@@ -631,6 +634,12 @@ class RocksStore : public KvStore {
         ++steps;
       }
       if (it->Valid() && it->key().compare(key) < 0) {
+        if (n == 1) {
+          // The second key is out of reach by stepping: scattered keys (an index on
+          // another field, text or geo results), for MultiGet without a single seek.
+          rest->assign(order.begin() + 1, order.end());
+          break;
+        }
         it->Seek(key);
         ++seeks;
       }

@@ -115,7 +115,7 @@ class GeoNearStage final : public PlanStage {
       std::vector<std::string_view> views(keys.begin(), keys.end());
       std::vector<std::string> docs;
       std::vector<bool> found;
-      if (auto s = ctx_.db->GetRecords(views, &docs, &found, ctx_.snapshot.get()); !s.ok()) return s;
+      if (auto s = ctx_.db->GetRecords(views, &docs, &found, ctx_.snapshot.get(), &scattered_); !s.ok()) return s;
       for (size_t k = 0; k < keys.size(); ++k) {
         if (!found[k]) continue;
         ++stats_.docs_examined;
@@ -209,6 +209,7 @@ class GeoNearStage final : public PlanStage {
 
   const planner::PlanNode& node_;
   ExecContext ctx_;
+  bool scattered_ = false;  // its records proved scattered: point lookups (KvStore::MultiGet)
   const geo::Grid2d* grid_;  // a 2d index's grid (null: 2dsphere)
   double scale_ = 1, inner_ = 0, max_ = M_PI, width_ = 0;
   double scanned_ = 0;  // the radius of the caps the rings so far read (2dsphere)

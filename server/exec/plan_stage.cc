@@ -216,7 +216,7 @@ class FetchStage final : public PlanStage {
     if (!keys.empty()) {
       std::vector<std::string> docs;
       std::vector<bool> found;
-      if (auto s = ctx_.db->GetRecords(keys, &docs, &found, ctx_.snapshot.get()); !s.ok()) return s;
+      if (auto s = ctx_.db->GetRecords(keys, &docs, &found, ctx_.snapshot.get(), &scattered_); !s.ok()) return s;
       for (size_t k = 0; k < which.size(); ++k) {
         Member& m = ready_[which[k]];
         found_[which[k]] = found[k];
@@ -236,6 +236,7 @@ class FetchStage final : public PlanStage {
 
  private:
   ExecContext ctx_;
+  bool scattered_ = false;  // its records proved scattered: point lookups (KvStore::MultiGet)
   std::vector<Member> ready_;
   std::vector<bool> found_;
   size_t next_ = 0;

@@ -74,7 +74,7 @@ class TextOrStage final : public PlanStage {
     for (const Member& m : ready_) keys.push_back(m.record_key);
     std::vector<std::string> docs;
     std::vector<bool> found;
-    if (auto s = ctx_.db->GetRecords(keys, &docs, &found, ctx_.snapshot.get()); !s.ok()) return s;
+    if (auto s = ctx_.db->GetRecords(keys, &docs, &found, ctx_.snapshot.get(), &scattered_); !s.ok()) return s;
     for (size_t k = 0; k < ready_.size(); ++k) {
       if (!found[k]) continue;
       ready_[k].doc = std::move(docs[k]);
@@ -93,6 +93,7 @@ class TextOrStage final : public PlanStage {
  private:
   const planner::PlanNode& node_;
   ExecContext ctx_;
+  bool scattered_ = false;  // its records proved scattered: point lookups (KvStore::MultiGet)
   size_t score_field_ = 0;
   size_t current_ = 0;
   bool scanned_ = false;
