@@ -55,6 +55,12 @@ TEST_F(ClusteredCollectionTest, IsListedWithItsClusteredIndexAndKeepsIdOrderAndU
   for (const Document& d : stocks.Find({}, {.hint = mm::Hint(Document{{"$natural", 1}})})) order.push_back(d.Get("_id"));
   EXPECT_EQ(order, (std::vector<mm::Value>{1, 2, 3, "a", "b"}));
   EXPECT_EQ(ErrorCodeOf([&] { stocks.InsertOne(Document{{"_id", 3}}); }), 11000);
+  // The clustered index is hinted by its name; there is no index named _id_.
+  Document by_key{{"_id", Document{{"$gte", 2}}}};
+  EXPECT_EQ(stocks.CountDocuments(by_key, {.hint = mm::Hint("stocks clustered key")}), 2);
+  Document plan = stocks.Explain().Find(by_key, {.hint = mm::Hint("stocks clustered key")});
+  EXPECT_NE(plan.ToJson().find("\"indexName\": \"stocks clustered key\""), std::string::npos) << plan.ToJson();
+  EXPECT_EQ(ErrorCodeOf([&] { stocks.Find(by_key, {.hint = mm::Hint("_id_")}).ToVector(); }), 2);
   // Secondary indexes work as on any collection; the clustered index cannot be dropped.
   stocks.CreateIndex(Document{{"p", 1}});
   EXPECT_EQ(stocks.CountDocuments(Document{{"p", 1}}), 1);

@@ -384,10 +384,7 @@ absl::Status DropIndex(storage::Engine* engine, std::string_view db_name,
   if (coll == nullptr) {
     return MongoError(kNamespaceNotFound, StrCat("ns not found ", db_name, ".", coll_name));
   }
-  ValueView clustered, clustered_name;
-  if (coll->options().Find("clusteredIndex", &clustered) && clustered.type == BsonType::kDocument &&
-      clustered.Doc().Find("name", &clustered_name) && clustered_name.type == BsonType::kString &&
-      name == clustered_name.String()) {
+  if (!name.empty() && name == ClusteredIndexName(*coll)) {
     return MongoError(kInvalidOptions, "cannot drop the clustered index of a clustered collection");
   }
   if (name == "_id_" || (name.empty() && keys.CountElements() == 1 && keys.begin()->key == "_id")) {
@@ -423,12 +420,22 @@ bool IndexExists(storage::Engine* engine, std::string_view db_name, std::string_
   if (!db.ok() || *db == nullptr) return false;
   auto coll = (*db)->FindCollection(coll_name);
   if (coll == nullptr) return false;
+  if (keys == nullptr && !name.empty() && name == ClusteredIndexName(*coll)) return true;
   for (const storage::IndexDef& def : coll->indexes()) {
     ValueView key;
     DocView(def.spec).Find("key", &key);
     if (keys != nullptr ? SameKeys(key.Doc(), *keys) : def.name() == name) return true;
   }
   return false;
+}
+
+std::string ClusteredIndexName(const storage::Collection& coll) {
+  ValueView clustered, name;
+  if (coll.options().Find("clusteredIndex", &clustered) && clustered.type == BsonType::kDocument &&
+      clustered.Doc().Find("name", &name) && name.type == BsonType::kString) {
+    return std::string(name.String());
+  }
+  return "";
 }
 
 }  // namespace micromongo::service

@@ -52,6 +52,9 @@ absl::Status UpgradeIndexes(storage::Database* db);
 // Rebuilds every index of every collection from its records (--repair: after a store's
 // repair the entries of lost records may remain, and entries may be lost).
 absl::Status RebuildAllIndexes(storage::Database* db);
+// The name of a clustered collection's cluster key index (its clusteredIndex option), or
+// "" for other collections: listed and hinted in place of _id_.
+std::string ClusteredIndexName(const storage::Collection& coll);
 // Whether a hint names an index of the collection (the _id index always exists).
 bool IndexExists(storage::Engine* engine, std::string_view db, std::string_view coll,
                  std::string_view name, const bson::DocView* keys);

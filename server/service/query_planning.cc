@@ -1,5 +1,7 @@
 #include "service/query_planning.h"
 
+#include "service/indexes.h"
+
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
@@ -11,6 +13,7 @@
 #include "planner/near_plan.h"
 #include "planner/text_plan.h"
 #include "planner/wildcard_expansion.h"
+#include "service/indexes.h"
 
 namespace micromongo::service {
 namespace {
@@ -169,7 +172,8 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
   input->count = request.count;
   planner::IndexEntry id;
   id.id = 0;
-  id.name = "_id_";
+  id.name = ClusteredIndexName(*ctx.coll);  // a clustered collection's records are its _id index
+  if (id.name.empty()) id.name = "_id_";
   id.spec = IdIndexSpec();
   input->indexes.push_back(std::move(id));
   const bool has_text = request.filter->contains_text();
