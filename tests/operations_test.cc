@@ -651,7 +651,7 @@ TEST_F(OperationsTest, IndexLookupsReturnWhatScansReturn) {
   mm::Database db = client_->Db();
   mm::Collection plain = db["plain"], indexed = db["indexed"];
   const mm::Value values[] = {5, 5.0, int64_t{5}, mm::Decimal128::FromString("5.0"), 6, "x", "X", true,
-                              nullptr, Array{5, 7}, Array{3, 7}, Array{Array{5}}, Document{{"c", 1}},
+                              nullptr, Array{5, 7}, Array{3, 7}, Array{mm::Value(Array{5})}, Document{{"c", 1}},
                               Array{Document{{"c", 1}}, Document{{"c", 2}}}, mm::ObjectId::Generate()};
   std::vector<Document> docs;
   int id = 0;

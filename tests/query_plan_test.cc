@@ -52,7 +52,7 @@ std::vector<Value> ValuePool() {
           Array{},
           Array{1, 2},
           Array{2, "a"},
-          Array{Array{1}},
+          Array{Value(Array{1})},  // [[1]] (Array{Array{1}} would copy [1] under clang)
           Array{nullptr},
           Document{{"e", 1}},
           Document{},

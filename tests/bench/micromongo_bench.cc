@@ -400,7 +400,7 @@ void SearchSection(const std::string& root, int n, std::map<std::string, double>
     double x = lng(rng) * 0.8, y = 45 + (lats(rng) - 40) * 0.5;
     mm::Array ring{mm::Array{x, y}, mm::Array{x + 2, y}, mm::Array{x + 2, y + 2}, mm::Array{x, y + 2}, mm::Array{x, y}};
     Document f{{"loc", Document{{"$geoWithin", Document{{"$geometry", Document{{"type", "Polygon"},
-                                                                              {"coordinates", mm::Array{ring}}}}}}}}};
+                                                                              {"coordinates", mm::Array{mm::Value(ring)}}}}}}}}};
     within = places.Find(f).ToVector().size();
   });
   (*r)["geo_within_docs_per_s"] = within / best;
