@@ -24,10 +24,12 @@ void Builder::End(size_t token) {
 
 std::string Builder::Finish() && {
   buf_.push_back('\0');
-  int32_t len = static_cast<int32_t>(buf_.size());
-  std::memcpy(buf_.data(), &len, 4);
+  int32_t len = static_cast<int32_t>(buf_.size() - base_);
+  std::memcpy(buf_.data() + base_, &len, 4);
   return std::move(buf_);
 }
+
+void Builder::Finish(AppendTo target) && { *target.out = std::move(*this).Finish(); }
 
 std::string_view ArrayKey(size_t index, char (&scratch)[24]) {
   auto r = std::to_chars(scratch, scratch + sizeof(scratch), index);
@@ -124,6 +126,12 @@ std::string Encode(const Document& doc) {
   Builder b;
   for (const auto& [k, v] : doc) b.AppendValue(k, v);
   return std::move(b).Finish();
+}
+
+void EncodeAppend(const Document& doc, std::string* out) {
+  Builder b(Builder::AppendTo{out});
+  for (const auto& [k, v] : doc) b.AppendValue(k, v);
+  std::move(b).Finish(Builder::AppendTo{out});
 }
 
 namespace {

@@ -25,7 +25,16 @@ class Builder {
     buf_.clear();
     buf_.append(4, '\0');
   }
-  void Reserve(size_t bytes) { buf_.reserve(bytes); }
+  // Appends one document to the end of `*out` (documents back to back, as in a BSON
+  // document sequence), building in its buffer: no allocation when it has room. `*out` is
+  // unusable until Finish(out) hands it back.
+  struct AppendTo {
+    std::string* out;
+  };
+  explicit Builder(AppendTo target) : buf_(std::move(*target.out)), base_(buf_.size()) {
+    buf_.append(4, '\0');
+  }
+  void Reserve(size_t bytes) { buf_.reserve(base_ + bytes); }
 
   void AppendView(std::string_view key, const ValueView& v) {
     Key(v.type, key);
@@ -55,8 +64,10 @@ class Builder {
   size_t StartArray(std::string_view key) { return Start(BsonType::kArray, key); }
   void End(size_t token);
 
-  size_t size() const { return buf_.size() + 1; }
+  size_t size() const { return buf_.size() - base_ + 1; }
   std::string Finish() &&;
+  // Ends an AppendTo build: `*out` holds what it held before, then the document.
+  void Finish(AppendTo target) &&;
 
  private:
   void Key(BsonType type, std::string_view key) {
@@ -76,6 +87,7 @@ class Builder {
   }
 
   std::string buf_;
+  size_t base_ = 0;  // where the document starts in buf_
 };
 
 // Array keys "0", "1", ... without allocation for the common small indexes.
@@ -83,6 +95,8 @@ std::string_view ArrayKey(size_t index, char (&scratch)[24]);
 
 // Tree <-> bytes.
 std::string Encode(const Document& doc);
+// Appends the document's bytes to `*out`.
+void EncodeAppend(const Document& doc, std::string* out);
 // Bytes must be validated (bson::Validate) first.
 Document Decode(DocView view);
 Value ToValue(const ValueView& view);

@@ -26,6 +26,24 @@ TEST(DocumentTest, InitializerListsKeepOrderAndTypes) {
   EXPECT_EQ(Value(uint32_t{1}).type(), BsonType::kInt64);
 }
 
+// Documents appended to one buffer (a document sequence) come out byte for byte as each
+// encoded alone, nested documents and arrays included, whatever the buffer held before.
+TEST(DocumentTest, EncodeAppendWritesDocumentsBackToBack) {
+  const std::vector<Document> docs = {
+      Document{},
+      Document{{"a", Array{Value(Array{1}), Value(nullptr)}}, {"b", Document{{"c", Document{{"d", "x"}}}}}},
+      Document{{"_id", 7}, {"e", Array{}}, {"f", Decimal128::FromString("1.5")}},
+  };
+  for (std::string prefix : {std::string(), std::string("\x01\x02\x03", 3)}) {
+    std::string sequence = prefix, expected = prefix;
+    for (const Document& d : docs) {
+      bson::EncodeAppend(d, &sequence);
+      expected += bson::Encode(d);
+    }
+    EXPECT_EQ(sequence, expected);
+  }
+}
+
 TEST(DocumentTest, TypedAccessorsThrowMongoErrors) {
   Document d{{"s", "x"}, {"n", 3}};
   EXPECT_EQ(d.GetInt64("n"), 3);

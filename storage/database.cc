@@ -155,9 +155,9 @@ struct Change {
 // A change-log record. Documents a change stream can only show as pre- and post-images
 // are kept only when the collection keeps images: an insert or replace holds the new
 // document, an update its description and a delete its _id.
-std::string ChangeRecord(const Change& ch) {
+void AppendChangeRecord(const Change& ch, std::string* out) {
   bool images = ch.c != nullptr && KeepsImages(*ch.c);
-  bson::Builder b;
+  bson::Builder b(bson::Builder::AppendTo{out});
   b.Reserve(80 + ch.after.size() + (images ? ch.before.size() : 0) + ch.desc.size());
   b.AppendString("op", ch.op);
   if (!ch.coll.empty()) b.AppendString("coll", ch.coll);
@@ -179,7 +179,13 @@ std::string ChangeRecord(const Change& ch) {
   if (!ch.after.empty() && (ch.op != "update" || images)) b.AppendDocument("after", bson::DocView(ch.after));
   if (!ch.to.empty()) b.AppendString("to", ch.to);
   if (ch.dropped_cid >= 0) b.AppendInt64("dropped_cid", ch.dropped_cid);
-  return std::move(b).Finish();
+  std::move(b).Finish(bson::Builder::AppendTo{out});
+}
+
+std::string ChangeRecord(const Change& ch) {
+  std::string record;
+  AppendChangeRecord(ch, &record);
+  return record;
 }
 
 // {indexes: [spec]}: the operationDescription of createIndexes and dropIndexes events.
@@ -220,14 +226,17 @@ void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view 
   batch_->Put(key, bson);
   if (kind == RecordWrite::kInsert) count_deltas_.emplace_back(c, 1);
   std::string_view op = kind == RecordWrite::kInsert ? "insert" : kind == RecordWrite::kUpdate ? "update" : "replace";
-  changes_.push_back(ChangeRecord(
-      {.op = op, .coll = c->name(), .cid = c->id(), .c = c, .after = bson, .before = before, .desc = description}));
+  AppendChangeRecord(
+      {.op = op, .coll = c->name(), .cid = c->id(), .c = c, .after = bson, .before = before, .desc = description},
+      &changes_);
+  ++change_count_;
 }
 
 void WriteUnit::DeleteRecord(Collection* c, std::string_view key, std::string_view before) {
   batch_->Delete(key);
   count_deltas_.emplace_back(c, -1);
-  changes_.push_back(ChangeRecord({.op = "delete", .coll = c->name(), .cid = c->id(), .c = c, .before = before}));
+  AppendChangeRecord({.op = "delete", .coll = c->name(), .cid = c->id(), .c = c, .before = before}, &changes_);
+  ++change_count_;
 }
 
 Database::Database(std::string name, std::unique_ptr<KvStore> kv, std::unique_ptr<DirLock> lock)
@@ -343,8 +352,8 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateLocked(std::string_v
   std::string next;
   AppendBigEndian32(id + 1, &next);
   batch->Put(kNextIdKey, next);
-  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "create", .coll = name, .cid = id,
-                                                             .desc = c->options().bytes()})});
+  if (auto s = WriteWithChanges(batch.get(), ChangeRecord({.op = "create", .coll = name, .cid = id,
+                                                             .desc = c->options().bytes()}));
       !s.ok()) {
     return s;
   }
@@ -390,8 +399,8 @@ absl::Status Database::ChangeCollectionOptions(std::string_view name, const Opti
   changed->indexes_ = it->second->indexes_;
   auto batch = kv_->NewBatch();
   batch->Put(CatalogKey(name), CatalogEntry(*changed));
-  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "modify", .coll = name, .cid = changed->id(),
-                                                             .desc = changed->options().bytes()})});
+  if (auto s = WriteWithChanges(batch.get(), ChangeRecord({.op = "modify", .coll = name, .cid = changed->id(),
+                                                             .desc = changed->options().bytes()}));
       !s.ok()) {
     return s;
   }
@@ -411,7 +420,7 @@ absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
   batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
   batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
   batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
-  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "drop", .coll = name, .cid = id})}); !s.ok()) {
+  if (auto s = WriteWithChanges(batch.get(), ChangeRecord({.op = "drop", .coll = name, .cid = id})); !s.ok()) {
     return s;
   }
   collections_.erase(it);
@@ -452,7 +461,7 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
   batch->Put(CatalogKey(to), CatalogEntry(*renamed));
   Change rename{.op = "rename", .coll = from, .cid = moved->id(), .to = to};
   if (dropped_target) rename.dropped_cid = dst->second->id();
-  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord(rename)}); !s.ok()) return s;
+  if (auto s = WriteWithChanges(batch.get(), ChangeRecord(rename)); !s.ok()) return s;
   collections_.erase(src);
   collections_.erase(std::string(to));
   collections_.emplace(renamed->name(), renamed);
@@ -507,8 +516,8 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
   unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
   unit.batch()->Delete(BuildMarkerKey(current->id(), index_id));
   std::string created = IndexesDescription(changed->indexes_.back().spec);
-  if (auto s = WriteWithChanges(unit.batch(), {ChangeRecord({.op = "createIndexes", .coll = coll,
-                                                             .cid = current->id(), .desc = created})});
+  if (auto s = WriteWithChanges(unit.batch(), ChangeRecord({.op = "createIndexes", .coll = coll,
+                                                             .cid = current->id(), .desc = created}));
       !s.ok()) {
     (void)DropBuildEntries(current->id(), index_id);
     return s;
@@ -582,6 +591,7 @@ void WriteUnit::Reset(std::unique_ptr<KvBatch> empty_batch) {
   multikey_.clear();
   pending_index_.clear();
   changes_.clear();
+  change_count_ = 0;
 }
 
 absl::Status Database::DropBuildEntries(uint32_t coll_id, uint32_t index_id) {
@@ -635,8 +645,8 @@ absl::Status Database::ChangeIndex(std::string_view coll, std::string_view index
     d.AppendDocument("index", bson::DocView(def.spec));
     modified = std::move(d).Finish();
   }
-  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "modify", .coll = coll, .cid = changed->id(),
-                                                             .desc = modified})});
+  if (auto s = WriteWithChanges(batch.get(), ChangeRecord({.op = "modify", .coll = coll, .cid = changed->id(),
+                                                             .desc = modified}));
       !s.ok()) {
     return s;
   }
@@ -671,8 +681,8 @@ absl::Status Database::DropIndex(std::string_view coll, std::string_view index_n
   for (const IndexDef& def : current.indexes_) {
     if (def.name() == index_name) dropped = IndexesDescription(def.spec);
   }
-  if (auto s = WriteWithChanges(batch.get(), {ChangeRecord({.op = "dropIndexes", .coll = coll, .cid = current.id(),
-                                                             .desc = dropped})});
+  if (auto s = WriteWithChanges(batch.get(), ChangeRecord({.op = "dropIndexes", .coll = coll, .cid = current.id(),
+                                                             .desc = dropped}));
       !s.ok()) {
     return s;
   }
@@ -719,17 +729,12 @@ std::unique_ptr<KvIterator> Database::ScanRecords(const Collection& c, const KvS
   return kv_->NewIterator(RecordPrefix(c.id()), RecordPrefix(c.id() + 1), snapshot);
 }
 
-absl::Status Database::WriteWithChanges(KvBatch* batch, const std::vector<std::string>& changes) {
-  if (changes.empty()) return kv_->Write(batch);
+absl::Status Database::WriteWithChanges(KvBatch* batch, std::string_view records, uint32_t count) {
+  if (count == 0) return kv_->Write(batch);
   // One entry per commit (its records back to back, each a BSON document, timed first,
   // first + 1, ...): a write of many documents adds one memtable entry, not one per record.
-  uint64_t first = clock_->Reserve(static_cast<uint32_t>(changes.size()));
-  size_t bytes = 0;
-  for (const std::string& c : changes) bytes += c.size();
-  std::string value;
-  value.reserve(bytes);
-  for (const std::string& c : changes) value += c;
-  batch->Put(ChangeKey(first), value);
+  uint64_t first = clock_->Reserve(count);
+  batch->Put(ChangeKey(first), records);
   absl::Status s = kv_->Write(batch);
   clock_->Release(first);
   return s;
@@ -759,7 +764,7 @@ absl::Status Database::ReadChanges(uint64_t after, uint64_t upto, const ChangeVi
 
 absl::Status Database::LogDropDatabase() {
   auto batch = kv_->NewBatch();
-  return WriteWithChanges(batch.get(), {ChangeRecord({.op = "dropDatabase"})});
+  return WriteWithChanges(batch.get(), ChangeRecord({.op = "dropDatabase"}));
 }
 
 absl::Status Database::TrimChanges(uint64_t before) {
@@ -809,7 +814,7 @@ absl::StatusOr<uint64_t> Database::EnforceChangeRetention(uint64_t max_bytes, ui
 
 absl::Status Database::Commit(WriteUnit* unit) {
   if (unit->empty()) return absl::OkStatus();
-  if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_); !s.ok()) return s;
+  if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_, unit->change_count_); !s.ok()) return s;
   for (auto& [c, d] : unit->count_deltas_) c->count_.fetch_add(d, std::memory_order_relaxed);
   for (auto& [flags, fields] : unit->multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
   return absl::OkStatus();

@@ -145,7 +145,10 @@ class WriteUnit {
   // An index build's unique entries still being written by its sink (null if none), read
   // after pending_index_ and before the store.
   const PendingIndex* in_flight_index_ = nullptr;
-  std::vector<std::string> changes_;  // change-log records, in write order
+  // Change-log records, in write order, back to back: the value of the commit's one
+  // change-log entry, built in place.
+  std::string changes_;
+  uint32_t change_count_ = 0;
 };
 
 // Where an index builder puts the entries of a collection's existing records. CreateIndex
@@ -321,8 +324,9 @@ class Database {
   std::unique_ptr<DirLock> lock_;
   std::shared_ptr<ChangeClock> clock_;
   std::atomic<uint64_t> trimmed_before_{0};
-  // Commits `batch` with `changes` appended under fresh cluster times.
-  absl::Status WriteWithChanges(KvBatch* batch, const std::vector<std::string>& changes);
+  // Commits `batch` with `count` change-log records (BSON documents back to back in
+  // `records`) under fresh cluster times.
+  absl::Status WriteWithChanges(KvBatch* batch, std::string_view records, uint32_t count = 1);
   // A new object for `c` (same name, id, options and count, no indexes) that a DDL change
   // fills in and puts in the catalog in its place.
   static std::shared_ptr<Collection> Successor(const Collection& c);

@@ -3,6 +3,7 @@
 #include "client_core.h"
 #include "cursor_state.h"
 #include "requests.h"
+#include "document/builder.h"
 #include "document/status.h"
 #include "micromongo/error.h"
 
@@ -80,37 +81,42 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
   InsertManyRequest(db_, name_, docs.size(), options);  // throws for an empty batch
   std::vector<Value> ids;
   ids.reserve(docs.size());
-  BulkWriteResult partial;
+  int64_t inserted_count = 0;
+  std::map<size_t, Value> error_ids;                   // what the failed requests did insert
+  std::vector<std::pair<size_t, size_t>> whole;        // requests inserted whole: [start, end)
   std::vector<WriteError> errors;
   // As MongoDB's drivers do, a large insert goes in several requests, each within
   // maxMessageSizeBytes and maxWriteBatchSize; an ordered one stops at the first request
-  // with an error, an unordered one attempts them all.
+  // with an error, an unordered one attempts them all. The documents travel as one BSON
+  // document sequence, encoded straight into the request (no message per document).
   for (size_t start = 0; start < docs.size();) {
     v1::InsertRequest request = InsertManyRequest(db_, name_, docs.size(), options);
-    size_t bytes = 0;
+    std::string* sequence = request.mutable_document_sequence();
     size_t end = start;
-    for (; end < docs.size(); ++end) {
+    for (; end < docs.size() && end - start < kMaxWriteBatchSize; ++end) {
       const Document& d = docs[end];
-      std::string bson;
-      if (const Value* id = d.Find("_id")) {
-        bson = d.ToBson();
-        if (end > start && (bytes + bson.size() > kMaxInsertBatchBytes || end - start >= kMaxWriteBatchSize)) break;
-        ids.push_back(*id);
-      } else {
-        Document with_id = WithId(d);
-        bson = with_id.ToBson();
-        if (end > start && (bytes + bson.size() > kMaxInsertBatchBytes || end - start >= kMaxWriteBatchSize)) break;
-        ids.push_back(with_id.Get("_id"));
+      size_t before = sequence->size();
+      const Value* id = d.Find("_id");
+      Value generated;
+      bson::Builder b(bson::Builder::AppendTo{sequence});
+      if (id == nullptr) {
+        generated = ObjectId::Generate();
+        b.AppendValue("_id", generated);
       }
-      bytes += bson.size();
-      request.add_documents()->set_bson(std::move(bson));
+      for (const auto& [k, v] : d) b.AppendValue(k, v);
+      std::move(b).Finish(bson::Builder::AppendTo{sequence});
+      if (end > start && sequence->size() > kMaxInsertBatchBytes) {
+        sequence->resize(before);  // goes first in the next request
+        break;
+      }
+      ids.push_back(id != nullptr ? *id : std::move(generated));
     }
     v1::InsertReply reply;
     rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
-    partial.inserted_count += reply.inserted_count();
+    inserted_count += reply.inserted_count();
     if (reply.write_errors_size() > 0) {
       if (reply.has_inserted_ids()) {
-        for (auto& [i, id] : IdsByIndex(reply.inserted_ids())) partial.inserted_ids.emplace(start + i, id);
+        for (auto& [i, id] : IdsByIndex(reply.inserted_ids())) error_ids.emplace(start + i, id);
       }
       for (WriteError& e : ToWriteErrors(reply.write_errors())) {
         e.index += static_cast<int>(start);
@@ -118,14 +124,22 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
       }
       if (options.ordered) break;
     } else {
-      for (size_t i = start; i < end; ++i) partial.inserted_ids.emplace(i, ids[i]);
+      whole.emplace_back(start, end);
     }
     start = end;
   }
-  if (!errors.empty()) throw BulkWriteError(std::move(errors), std::move(partial));
+  if (!errors.empty()) {
+    BulkWriteResult partial;
+    partial.inserted_count = inserted_count;
+    partial.inserted_ids = std::move(error_ids);
+    for (auto [from, to] : whole) {
+      for (size_t i = from; i < to; ++i) partial.inserted_ids.emplace(i, ids[i]);
+    }
+    throw BulkWriteError(std::move(errors), std::move(partial));
+  }
   InsertManyResult result;
-  result.inserted_count = partial.inserted_count;
-  for (size_t i = 0; i < ids.size(); ++i) result.inserted_ids.emplace(i, std::move(ids[i]));
+  result.inserted_count = inserted_count;
+  for (size_t i = 0; i < ids.size(); ++i) result.inserted_ids.emplace_hint(result.inserted_ids.end(), i, std::move(ids[i]));
   return result;
 }
 
@@ -134,7 +148,11 @@ InsertManyResult Collection::InsertManyBson(const std::vector<std::string>& docu
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::InsertRequest request = InsertManyRequest(db_, name_, documents.size(), options);
-  for (const std::string& d : documents) request.add_documents()->set_bson(d);
+  size_t bytes = 0;
+  for (const std::string& d : documents) bytes += d.size();
+  std::string* sequence = request.mutable_document_sequence();
+  sequence->reserve(bytes);
+  for (const std::string& d : documents) sequence->append(d);
   v1::InsertReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
   std::map<size_t, Value> ids;

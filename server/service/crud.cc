@@ -131,20 +131,50 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
 
 }  // namespace
 
+namespace {
+
+// `out` comes in holding the documents the caller handed over (in out.owned).
+absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_view db_name,
+                                         std::string_view coll_name, std::vector<std::string_view> docs,
+                                         bool ordered, const WriteOptions& options, InsertOutcome out);
+
+}  // namespace
+
 absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, std::vector<std::string> docs,
                                      bool ordered, const WriteOptions& options) {
+  InsertOutcome out;
+  for (std::string& d : docs) out.owned.push_back(std::move(d));
+  std::vector<std::string_view> views(out.owned.begin(), out.owned.end());
+  // Moving a deque keeps its elements where they are: the views stay valid.
+  return InsertInto(engine, db_name, coll_name, std::move(views), ordered, options, std::move(out));
+}
+
+absl::StatusOr<InsertOutcome> InsertViews(storage::Engine* engine, std::string_view db_name,
+                                          std::string_view coll_name, std::vector<std::string_view> docs,
+                                          bool ordered, const WriteOptions& options) {
+  return InsertInto(engine, db_name, coll_name, std::move(docs), ordered, options, InsertOutcome{});
+}
+
+namespace {
+
+absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_view db_name,
+                                         std::string_view coll_name, std::vector<std::string_view> docs,
+                                         bool ordered, const WriteOptions& options, InsertOutcome out) {
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/true, Access::kWrite, options);
   if (!ns.ok()) return ns.status();
-  InsertOutcome out;
   // Validate and key every document, then probe all keys in one batched lookup.
   std::vector<absl::Status> statuses(docs.size());
   std::vector<std::string> keys(docs.size());
   std::vector<std::string_view> probe;
   probe.reserve(docs.size());
   for (size_t i = 0; i < docs.size(); ++i) {
-    docs[i] = WithIdFirst(std::move(docs[i]));
     DocView view(docs[i]);
+    if (view.begin() == view.end() || view.begin()->key != "_id") {
+      out.owned.push_back(WithIdFirst(std::string(docs[i])));
+      docs[i] = out.owned.back();
+      view = DocView(docs[i]);
+    }
     statuses[i] = ns->CheckValid(view, nullptr);
     if (!statuses[i].ok()) continue;
     keys[i] = storage::RecordKey(ns->coll->id(), view.begin()->value);
@@ -181,8 +211,6 @@ absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view d
   out.docs = std::move(docs);
   return out;
 }
-
-namespace {
 
 // Commits a multi-document write in chunks of kChunk documents. MongoDB makes each
 // document's write atomic, not the whole updateMany/deleteMany, so this keeps its

@@ -6,6 +6,7 @@
 // or per chunk of a multi-document update or delete).
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,8 +35,10 @@ struct WriteErrorInfo {
 
 struct InsertOutcome {
   int64_t inserted_count = 0;
-  // The stored documents (_id first), by request index.
-  std::vector<std::string> docs;
+  // The stored documents (_id first), by request index: the caller's bytes, or `owned`
+  // where the document was rewritten (its _id added or moved first) or handed over.
+  std::vector<std::string_view> docs;
+  std::deque<std::string> owned;  // a deque: the views into it stay valid as it grows
   // Request indexes of the inserted documents.
   std::vector<int> inserted;
   std::vector<WriteErrorInfo> write_errors;
@@ -51,6 +54,11 @@ struct WriteOptions {
 absl::StatusOr<InsertOutcome> Insert(storage::Engine* engine, std::string_view db,
                                      std::string_view coll, std::vector<std::string> docs,
                                      bool ordered, const WriteOptions& options = {});
+// The same over documents the caller keeps alive until it is done with the outcome (a
+// request's buffers): none is copied before it is written.
+absl::StatusOr<InsertOutcome> InsertViews(storage::Engine* engine, std::string_view db,
+                                          std::string_view coll, std::vector<std::string_view> docs,
+                                          bool ordered, const WriteOptions& options = {});
 
 struct UpdateOutcome {
   int64_t matched_count = 0;

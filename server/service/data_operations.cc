@@ -9,6 +9,8 @@
 #include "storage/namespace.h"
 #include "service/data_operations.h"
 
+#include <deque>
+
 #include "service/change_stream_cursor.h"
 #include "service/validate.h"
 #include "service/request_parsing.h"
@@ -36,16 +38,24 @@ absl::Status FillBatch(Cursor* cursor, size_t batch_size, bool json, v1::CursorR
 absl::Status DataOperations::Insert(const v1::InsertRequest* req,
                                      v1::InsertReply* reply) {
   bool json = req->documents_size() > 0 && req->documents(0).kind_case() == v1::Doc::kJson;
-  std::vector<std::string> docs;
+  // BSON is written from the request's own bytes; only Extended JSON is converted.
+  std::vector<std::string_view> docs;
+  std::deque<std::string> converted;
   docs.reserve(req->documents_size());
   for (const v1::Doc& d : req->documents()) {
+    if (d.kind_case() == v1::Doc::kBson) {
+      if (auto s = CheckBsonDoc(d.bson()); !s.ok()) return s;
+      docs.push_back(d.bson());
+      continue;
+    }
     auto bytes = DocToBson(d);
     if (!bytes.ok()) return (bytes.status());
-    docs.push_back(*std::move(bytes));
+    docs.push_back(converted.emplace_back(*std::move(bytes)));
   }
-  auto outcome = service::Insert(engine_, req->database(), req->collection(), std::move(docs),
-                                 !req->unordered(),
-                                 {.bypass_validation = req->bypass_document_validation()});
+  if (auto s = SplitDocumentSequence(req->document_sequence(), &docs); !s.ok()) return s;
+  auto outcome = service::InsertViews(engine_, req->database(), req->collection(), std::move(docs),
+                                      !req->unordered(),
+                                      {.bypass_validation = req->bypass_document_validation()});
   if (!outcome.ok()) return (outcome.status());
   reply->set_inserted_count(outcome->inserted_count);
   bson::Builder ids;

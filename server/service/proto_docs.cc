@@ -6,14 +6,43 @@
 
 namespace micromongo::service {
 
+absl::Status CheckBsonDoc(std::string_view bson) {
+  if (bson.size() > kMaxBsonObjectSize + 16 * 1024) {
+    return MongoError(kBSONObjectTooLarge, StrCat("BSON document of ", bson.size(), " bytes exceeds 16 MiB"));
+  }
+  return bson::Validate(bson);
+}
+
+absl::Status SplitDocumentSequence(std::string_view sequence, std::vector<std::string_view>* docs) {
+  while (!sequence.empty()) {
+    int32_t len = sequence.size() >= 4 ? bson::ReadInt32(sequence.data()) : 0;
+    if (len < 5 || static_cast<size_t>(len) > sequence.size()) {
+      return MongoError(kInvalidBSON, StrCat("document sequence: a document's length (", len,
+                                             ") does not fit the ", sequence.size(), " bytes left"));
+    }
+    std::string_view doc = sequence.substr(0, static_cast<size_t>(len));
+    if (auto s = CheckBsonDoc(doc); !s.ok()) return s;
+    docs->push_back(doc);
+    sequence.remove_prefix(doc.size());
+  }
+  return absl::OkStatus();
+}
+
+size_t CountSequenceDocuments(std::string_view sequence) {
+  size_t n = 0;
+  while (sequence.size() >= 5) {
+    int32_t len = bson::ReadInt32(sequence.data());
+    if (len < 5 || static_cast<size_t>(len) > sequence.size()) break;
+    ++n;
+    sequence.remove_prefix(static_cast<size_t>(len));
+  }
+  return n;
+}
+
 absl::StatusOr<std::string> DocToBson(const v1::Doc& doc) {
   switch (doc.kind_case()) {
     case v1::Doc::kBson: {
-      if (doc.bson().size() > kMaxBsonObjectSize + 16 * 1024) {
-        return MongoError(kBSONObjectTooLarge,
-                          StrCat("BSON document of ", doc.bson().size(), " bytes exceeds 16 MiB"));
-      }
-      if (auto s = bson::Validate(doc.bson()); !s.ok()) return s;
+      if (auto s = CheckBsonDoc(doc.bson()); !s.ok()) return s;
       return doc.bson();
     }
     case v1::Doc::kJson: {

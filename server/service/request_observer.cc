@@ -12,6 +12,7 @@
 #include "document/builder.h"
 #include "document/json.h"
 #include "micromongo/v1/micromongo.pb.h"
+#include "service/proto_docs.h"
 #include "util/log.h"
 #include "util/op_debug.h"
 
@@ -90,7 +91,8 @@ class RequestObserver : public grpc::experimental::Interceptor {
       if (const v1::Doc* filter = DocField(request, "filter")) filter_ = *filter;
     }
     if (name_ == "Insert" && method_.find("DataService") != std::string_view::npos) {
-      c.insert.fetch_add(static_cast<const v1::InsertRequest&>(request).documents_size(),
+      const auto& insert = static_cast<const v1::InsertRequest&>(request);
+      c.insert.fetch_add(static_cast<int64_t>(insert.documents_size() + CountSequenceDocuments(insert.document_sequence())),
                          std::memory_order_relaxed);
     } else if (name_ == "Find") {
       c.query.fetch_add(1, std::memory_order_relaxed);

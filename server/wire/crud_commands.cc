@@ -101,7 +101,12 @@ absl::Status Insert(const HandlerContext& context, const Command& command, bson:
   req.set_collection(*coll);
   req.set_unordered(!*ordered);
   req.set_bypass_document_validation(*bypass);
-  for (bson::DocView d : *documents) SetBson(req.add_documents(), d);
+  // One buffer for all documents (the worker writes from it without copying each).
+  size_t bytes = 0;
+  for (bson::DocView d : *documents) bytes += d.size();
+  std::string* sequence = req.mutable_document_sequence();
+  sequence->reserve(bytes);
+  for (bson::DocView d : *documents) sequence->append(d.data(), d.size());
   v1::InsertReply reply;
   if (auto s = context.data->Insert(&req, &reply); !s.ok()) return s;
   service::GlobalRequestCounters().insert.fetch_add(reply.inserted_count(), std::memory_order_relaxed);
