@@ -75,6 +75,12 @@ class Collection {
     bson::ValueView v;
     return options().Find("viewOn", &v);
   }
+  // Created with a clusteredIndex option. Every collection's records are in _id order;
+  // a clustered one shows that order as its cluster key (listings, explain).
+  bool clustered() const {
+    bson::ValueView v;
+    return options().Find("clusteredIndex", &v) && v.type == BsonType::kDocument;
+  }
   // Secondary indexes (the _id index is implicit: records are keyed by _id).
   const std::vector<IndexDef>& indexes() const { return indexes_; }
   std::mutex& write_mutex() { return write_mu_; }

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <thread>
 
 #include <micromongo/micromongo.h>
@@ -59,7 +61,7 @@ TEST_F(ClusteredCollectionTest, IsListedWithItsClusteredIndexAndKeepsIdOrderAndU
   Document by_key{{"_id", Document{{"$gte", 2}}}};
   EXPECT_EQ(stocks.CountDocuments(by_key, {.hint = mm::Hint("stocks clustered key")}), 2);
   Document plan = stocks.Explain().Find(by_key, {.hint = mm::Hint("stocks clustered key")});
-  EXPECT_NE(plan.ToJson().find("\"indexName\": \"stocks clustered key\""), std::string::npos) << plan.ToJson();
+  EXPECT_NE(plan.ToJson().find("\"stage\": \"CLUSTERED_IXSCAN\""), std::string::npos) << plan.ToJson();
   EXPECT_EQ(ErrorCodeOf([&] { stocks.Find(by_key, {.hint = mm::Hint("_id_")}).ToVector(); }), 2);
   // Secondary indexes work as on any collection; the clustered index cannot be dropped.
   stocks.CreateIndex(Document{{"p", 1}});
@@ -67,6 +69,88 @@ TEST_F(ClusteredCollectionTest, IsListedWithItsClusteredIndexAndKeepsIdOrderAndU
   EXPECT_EQ(ErrorCodeOf([&] { stocks.DropIndex("stocks clustered key"); }), 72);
   stocks.DropIndexes();
   EXPECT_EQ(stocks.ListIndexes().size(), 1u);
+}
+
+// The first stage named `name` in an explain plan (depth first), or an empty document.
+Document PlanStage(const Document& stage, const std::string& name) {
+  if (stage.Has("stage") && stage.GetString("stage") == name) return stage;
+  if (stage.Has("inputStage")) return PlanStage(stage.GetDocument("inputStage"), name);
+  if (stage.Has("inputStages")) {
+    for (const mm::Value& child : stage.GetArray("inputStages")) {
+      Document found = PlanStage(child.AsDocument(), name);
+      if (!found.empty()) return found;
+    }
+  }
+  return {};
+}
+
+// MongoDB's bounded scans of a clustered collection (its jstests' clustered collection
+// bounded scan cases): _ids 0..99 (a: -_id), null and "foo"; a query on _id scans the
+// records from minRecord to maxRecord within the type of its values (NaN starts the
+// numbers, Infinity ends them), shown as one CLUSTERED_IXSCAN stage with the filter.
+TEST_F(ClusteredCollectionTest, IdQueriesExplainAsBoundedClusteredScans) {
+  mm::Database db = client_->Db();
+  db.CreateCollection("bounded", {.clustered_index = ClusteredById()});
+  mm::Collection coll = db["bounded"];
+  std::vector<Document> docs;
+  for (int i = 0; i < 100; ++i) docs.push_back(Document{{"_id", i}, {"a", -i}});
+  docs.push_back(Document{{"_id", nullptr}, {"a", nullptr}});
+  docs.push_back(Document{{"_id", "foo"}, {"a", "foo"}});
+  coll.InsertMany(docs);
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    Document filter;
+    mm::Value min, max;
+    int64_t returned;
+  };
+  auto id = [](Document cond) { return Document{{"_id", mm::Value(std::move(cond))}}; };
+  const std::vector<Case> cases = {
+      {Document{{"_id", 5}}, 5, 5, 1},
+      {id({{"$lt", 10}}), nan, 10, 10},
+      {id({{"$lte", 10}}), nan, 10, 11},
+      {id({{"$gt", 89}}), 89, inf, 10},
+      {id({{"$gte", 89}}), 89, inf, 11},
+      {id({{"$gt", 20}, {"$lt", 40}}), 20, 40, 19},
+      {id({{"$gte", 20}, {"$lt", 40}}), 20, 40, 20},
+      {id({{"$gt", 20}, {"$lte", 40}}), 20, 40, 20},
+      {id({{"$gte", 20}, {"$lte", 40}}), 20, 40, 21},
+      {id({{"$in", Array{10, 20, 30}}}), 10, 30, 3},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.filter.ToJson());
+    EXPECT_EQ(coll.CountDocuments(c.filter), c.returned);
+    EXPECT_EQ(static_cast<int64_t>(coll.Find(c.filter).ToVector().size()), c.returned);
+    Document plan = coll.Explain().Find(c.filter).GetDocument("queryPlanner").GetDocument("winningPlan");
+    Document scan = PlanStage(plan, "CLUSTERED_IXSCAN");
+    ASSERT_FALSE(scan.empty()) << plan.ToJson();
+    EXPECT_FALSE(scan.Has("inputStage")) << plan.ToJson();
+    EXPECT_EQ(scan.GetString("direction"), "forward");
+    for (const auto& [field, want] : {std::pair<const char*, mm::Value>{"minRecord", c.min}, {"maxRecord", c.max}}) {
+      ASSERT_TRUE(scan.Has(field)) << plan.ToJson();
+      const mm::Value& got = scan.Get(field);
+      if (want.type() == mm::BsonType::kDouble && std::isnan(want.AsDouble())) {
+        EXPECT_TRUE(got.type() == mm::BsonType::kDouble && std::isnan(got.AsDouble())) << field << ": " << plan.ToJson();
+      } else {
+        EXPECT_EQ(got, want) << field << ": " << plan.ToJson();
+      }
+    }
+  }
+  // A filter on another field scans every record: a COLLSCAN with no record bounds.
+  Document other{{"a", Document{{"$gt", -10}}}};
+  EXPECT_EQ(coll.CountDocuments(other), 10);
+  Document plan = coll.Explain().Find(other).GetDocument("queryPlanner").GetDocument("winningPlan");
+  Document scan = PlanStage(plan, "COLLSCAN");
+  ASSERT_FALSE(scan.empty()) << plan.ToJson();
+  EXPECT_FALSE(scan.Has("minRecord") || scan.Has("maxRecord")) << plan.ToJson();
+  EXPECT_TRUE(PlanStage(plan, "CLUSTERED_IXSCAN").empty()) << plan.ToJson();
+  // A collection that is not clustered keeps MongoDB's _id plans: IDHACK, IXSCAN of _id_.
+  mm::Collection plain = db["bounded_plain"];
+  plain.InsertMany(docs);
+  Document by_id = plain.Explain().Find(Document{{"_id", 5}}).GetDocument("queryPlanner").GetDocument("winningPlan");
+  EXPECT_FALSE(PlanStage(by_id, "IDHACK").empty()) << by_id.ToJson();
+  Document range = plain.Explain().Find(id({{"$gt", 89}})).GetDocument("queryPlanner").GetDocument("winningPlan");
+  EXPECT_FALSE(PlanStage(range, "IXSCAN").empty()) << range.ToJson();
+  EXPECT_TRUE(PlanStage(range, "CLUSTERED_IXSCAN").empty()) << range.ToJson();
 }
 
 TEST_F(ClusteredCollectionTest, BadOptionsFailWithMongoDBsCodesAndCreateNothing) {

@@ -280,6 +280,16 @@ Value BoundValue(const std::string& text) {
 
 }  // namespace
 
+bool IndexScanStage::RecordRange(Value* min, Value* max) const {
+  if (!id_index_ || node_.bounds.empty() || node_.bounds[0].empty() || planner::IsFull(node_.bounds[0])) return false;
+  const planner::IntervalList& list = node_.bounds[0];  // ascending
+  // A number range open below starts where numbers do: at NaN, which sorts first.
+  const std::string& lo = list.front().lo_text;
+  *min = lo == "-inf.0" ? Value(std::numeric_limits<double>::quiet_NaN()) : BoundValue(lo);
+  *max = BoundValue(list.back().hi_text);
+  return true;
+}
+
 void IndexScanStage::AddExplain(Document* out, bool stats) const {
   const index::IndexSpec& spec = *node_.index->spec;
   out->Append("stage", planner::StageName(node_.kind));

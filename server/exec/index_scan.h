@@ -29,6 +29,11 @@ std::string PrefixSuccessor(std::string prefix);
 class IndexScanStage final : public PlanStage {
  public:
   IndexScanStage(const planner::PlanNode& node, const ExecContext& ctx);
+  // For a scan of the _id pseudo index (records in _id order): the lowest and highest _id
+  // its bounds admit, as a clustered collection's explain shows them (minRecord,
+  // maxRecord). False for other indexes, and for bounds that admit every _id.
+  bool RecordRange(Value* min, Value* max) const;
+  int direction() const { return node_.direction; }
 
  protected:
   absl::StatusOr<State> DoWork(Member* out) override;

@@ -177,7 +177,7 @@ void AddAccessStages(const Document& stage, std::string* out) {
   const Value* name = stage.Find("stage");
   if (name != nullptr && name->type() == BsonType::kString) {
     const std::string& n = name->AsString();
-    if (n == "COLLSCAN" || n == "IXSCAN" || n == "IDHACK" || n == "COUNT_SCAN" ||
+    if (n == "COLLSCAN" || n == "IXSCAN" || n == "IDHACK" || n == "CLUSTERED_IXSCAN" || n == "COUNT_SCAN" ||
         n == "DISTINCT_SCAN" || n.rfind("GEO_NEAR", 0) == 0 || n == "TEXT_MATCH" || n == "EOF") {
       if (!out->empty()) *out += ", ";
       *out += n;

@@ -45,7 +45,9 @@ Document PlanStage::Explain(bool stats) const {
     out.Append("needTime", stats_.need_time);
     out.Append("isEOF", stats_.eof);
   }
-  if (children_.size() == 1) {
+  if (ExplainsChildren()) {
+    // described above
+  } else if (children_.size() == 1) {
     out.Append("inputStage", children_[0]->Explain(stats));
   } else if (children_.size() > 1) {
     Array inputs;
@@ -107,6 +109,18 @@ class IdHackStage final : public PlanStage {
     return FetchAndMatch(ctx_, out, &stats_);
   }
   void AddExplain(Document* out, bool stats) const override {
+    if (ctx_.coll->clustered()) {
+      // A clustered collection's _id lookup is a scan of its records from that _id to
+      // itself, as MongoDB shows it.
+      Value id = bson::ToValue(*ctx_.filter->id_equality());
+      out->Append("stage", "CLUSTERED_IXSCAN");
+      out->Append("filter", Document{{"_id", Document{{"$eq", id}}}});
+      out->Append("direction", "forward");
+      out->Append("minRecord", id);
+      out->Append("maxRecord", id);
+      if (stats) out->Append("docsExamined", stats_.docs_examined);
+      return;
+    }
     out->Append("stage", "IDHACK");
     if (stats) {
       out->Append("keysExamined", stats_.keys_examined);
@@ -229,13 +243,26 @@ class FetchStage final : public PlanStage {
     return ready_.empty() && child_eof_ ? State::kEof : State::kNeedTime;
   }
   void AddExplain(Document* out, bool stats) const override {
-    out->Append("stage", "FETCH");
+    // Over a bounded scan of a clustered collection's records (the _id pseudo index),
+    // MongoDB shows one stage: the scan of the records from minRecord to maxRecord, with
+    // the filter.
+    Value min, max;
+    const auto* ixscan = dynamic_cast<const IndexScanStage*>(children_[0].get());
+    clustered_scan_ = ctx_.coll->clustered() && ixscan != nullptr && ixscan->RecordRange(&min, &max);
+    out->Append("stage", clustered_scan_ ? "CLUSTERED_IXSCAN" : "FETCH");
     if (ctx_.filter != nullptr && !ctx_.filter->MatchesAll()) out->Append("filter", FilterDocument(ctx_));
+    if (clustered_scan_) {
+      out->Append("direction", ixscan->direction() > 0 ? "forward" : "backward");
+      out->Append("minRecord", min);
+      out->Append("maxRecord", max);
+    }
     if (stats) out->Append("docsExamined", stats_.docs_examined);
   }
+  bool ExplainsChildren() const override { return clustered_scan_; }
 
  private:
   ExecContext ctx_;
+  mutable bool clustered_scan_ = false;  // explained as CLUSTERED_IXSCAN (AddExplain decides)
   bool scattered_ = false;  // its records proved scattered: point lookups (KvStore::MultiGet)
   std::vector<Member> ready_;
   std::vector<bool> found_;

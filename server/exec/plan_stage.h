@@ -78,6 +78,8 @@ class PlanStage {
  protected:
   virtual absl::StatusOr<State> DoWork(Member* out) = 0;
   virtual void AddExplain(Document* out, bool stats) const = 0;
+  // True when AddExplain already described the children (MongoDB shows them as one stage).
+  virtual bool ExplainsChildren() const { return false; }
   std::vector<std::unique_ptr<PlanStage>> children_;
   StageStats stats_;
 };
