@@ -88,6 +88,17 @@ storage::Engine* SharedEngine() {
   return engine;
 }
 
+void BoundSharedState() {
+  static uint64_t inputs = 0;
+  if (++inputs % 256 != 0) return;
+  storage::Engine* engine = SharedEngine();
+  std::vector<std::string> stores = engine->StoreDirectories();
+  if (stores.size() <= 16) return;
+  for (const std::string& name : stores) {
+    if (name != "fuzz") (void)engine->DropDatabase(name);
+  }
+}
+
 void Check(bool ok, const char* what) {
   if (ok) return;
   std::fprintf(stderr, "fuzz invariant violated: %s\n", what);

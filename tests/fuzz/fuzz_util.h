@@ -27,6 +27,12 @@ const std::vector<std::string>& SampleDocuments();
 // holding collection "c" (the sample documents, indexes on a, {a, b} and a.b) and "d".
 storage::Engine* SharedEngine();
 
+// Keeps the shared engine's state bounded over a long run (call once per input): every
+// database an input creates is a store of its own, a few MiB of memory while open, so
+// past 16 of them all but "fuzz" are dropped, as an input's DropDatabase would. Without
+// this, ten million inputs held some 1,600 stores and crossed libFuzzer's RSS limit.
+void BoundSharedState();
+
 // -1, 0 or 1 as `c` is negative, zero or positive.
 inline int Sign(int c) { return (c > 0) - (c < 0); }
 

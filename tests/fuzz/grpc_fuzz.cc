@@ -34,6 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static service::CursorManager* cursors = new service::CursorManager(std::chrono::milliseconds(60000));
   static service::DataServiceImpl* data_service = new service::DataServiceImpl(fuzz::SharedEngine(), cursors);
   static service::AdminServiceImpl* admin = new service::AdminServiceImpl(fuzz::SharedEngine(), cursors, [] {});
+  fuzz::BoundSharedState();
   if (size < 1) return 0;
   std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   using D = service::DataServiceImpl;

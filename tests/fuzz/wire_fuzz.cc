@@ -24,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   // Each input is a new connection, so that the authentication state of one input does
   // not carry into the next (a crash must reproduce from its input alone).
+  fuzz::BoundSharedState();
   wire::ConnectionInfo connection{.id = 1, .peer = "fuzz"};
   if (size < wire::kHeaderBytes || size > (1 << 20)) return 0;
   // The length field is made to agree with the input, as the listener reads exactly that
