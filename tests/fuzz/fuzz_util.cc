@@ -63,40 +63,54 @@ void RemoveTempDir() {
 
 }  // namespace
 
-storage::Engine* SharedEngine() {
-  static storage::Engine* engine = [] {
+namespace {
+
+storage::Engine* shared_engine = nullptr;
+
+void OpenSharedEngine() {
+  if (temp_dir == nullptr) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "mm-fuzz-XXXXXX").string();
     Check(mkdtemp(tmpl.data()) != nullptr, "temporary directory");
     temp_dir = new std::string(tmpl);
     std::atexit(RemoveTempDir);
-    storage::EngineOptions options;
-    options.data_dir = *temp_dir;
-    options.kv.block_cache_bytes = 8 << 20;
-    options.kv.write_buffer_bytes = 8 << 20;
-    auto opened = storage::Engine::Open(options);
-    Check(opened.ok(), "engine opens");
-    storage::Engine* e = opened->release();
-    for (const char* keys : {R"({"a": 1})", R"({"a": 1, "b": -1})", R"({"a.b": 1})"}) {
-      auto k = bson::JsonToBson(keys);
-      Check(service::CreateIndex(e, "fuzz", "c", bson::DocView(*k), bson::DocView(std::string("\5\0\0\0\0", 5))).ok(),
-            "index");
-    }
-    Check(service::Insert(e, "fuzz", "c", SampleDocuments(), /*ordered=*/true).ok(), "insert");
-    Check(service::Insert(e, "fuzz", "d", SampleDocuments(), /*ordered=*/true).ok(), "insert");
-    return e;
-  }();
-  return engine;
+  }
+  storage::EngineOptions options;
+  options.data_dir = *temp_dir;
+  options.kv.block_cache_bytes = 8 << 20;
+  options.kv.write_buffer_bytes = 8 << 20;
+  auto opened = storage::Engine::Open(options);
+  Check(opened.ok(), "engine opens");
+  storage::Engine* e = opened->release();
+  for (const char* keys : {R"({"a": 1})", R"({"a": 1, "b": -1})", R"({"a.b": 1})"}) {
+    auto k = bson::JsonToBson(keys);
+    Check(service::CreateIndex(e, "fuzz", "c", bson::DocView(*k), bson::DocView(std::string("\5\0\0\0\0", 5))).ok(),
+          "index");
+  }
+  Check(service::Insert(e, "fuzz", "c", SampleDocuments(), /*ordered=*/true).ok(), "insert");
+  Check(service::Insert(e, "fuzz", "d", SampleDocuments(), /*ordered=*/true).ok(), "insert");
+  shared_engine = e;
 }
 
-void BoundSharedState() {
+}  // namespace
+
+storage::Engine* SharedEngine() {
+  if (shared_engine == nullptr) OpenSharedEngine();
+  return shared_engine;
+}
+
+bool SharedEngineOutgrown() {
   static uint64_t inputs = 0;
-  if (++inputs % 256 != 0) return;
-  storage::Engine* engine = SharedEngine();
-  std::vector<std::string> stores = engine->StoreDirectories();
-  if (stores.size() <= 16) return;
-  for (const std::string& name : stores) {
-    if (name != "fuzz") (void)engine->DropDatabase(name);
-  }
+  if (shared_engine == nullptr || ++inputs % 256 != 0) return false;
+  return shared_engine->OpenDatabases().size() > 16;
+}
+
+void RenewSharedEngine() {
+  delete shared_engine;
+  shared_engine = nullptr;
+  std::error_code ec;
+  std::filesystem::remove_all(*temp_dir, ec);
+  std::filesystem::create_directory(*temp_dir, ec);
+  OpenSharedEngine();
 }
 
 void Check(bool ok, const char* what) {

@@ -27,11 +27,27 @@ const std::vector<std::string>& SampleDocuments();
 // holding collection "c" (the sample documents, indexes on a, {a, b} and a.b) and "d".
 storage::Engine* SharedEngine();
 
-// Keeps the shared engine's state bounded over a long run (call once per input): every
-// database an input creates is a store of its own, a few MiB of memory while open, so
-// past 16 of them all but "fuzz" are dropped, as an input's DropDatabase would. Without
-// this, ten million inputs held some 1,600 stores and crossed libFuzzer's RSS limit.
-void BoundSharedState();
+// Every database an input creates is a store of its own, open (a few MiB) until the
+// engine closes: ten million inputs made some 1,600 and crossed libFuzzer's RSS limit.
+// A long-running target asks once per input whether the engine holds more than 16 open
+// databases; if so it releases everything that uses the engine (services, cursors) and
+// calls RenewSharedEngine, which starts over on an empty directory with the seed data.
+bool SharedEngineOutgrown();
+void RenewSharedEngine();
+
+// The target's `Services` (what uses the shared engine), made on first use and renewed
+// with the engine when it outgrows.
+template <typename Services>
+Services* ServicesOverSharedEngine() {
+  static Services* services = nullptr;
+  if (SharedEngineOutgrown()) {
+    delete services;
+    services = nullptr;
+    RenewSharedEngine();
+  }
+  if (services == nullptr) services = new Services;
+  return services;
+}
 
 // -1, 0 or 1 as `c` is negative, zero or positive.
 inline int Sign(int c) { return (c > 0) - (c < 0); }

@@ -28,13 +28,19 @@ void Call(Service* service, grpc::Status (Service::*method)(grpc::ServerContext*
   (void)(service->*method)(&context, &request, &reply);
 }
 
+// What uses the shared engine; renewed with it.
+struct Services {
+  service::CursorManager cursors{std::chrono::milliseconds(60000)};
+  service::DataServiceImpl data{fuzz::SharedEngine(), &cursors};
+  service::AdminServiceImpl admin{fuzz::SharedEngine(), &cursors, [] {}};
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static service::CursorManager* cursors = new service::CursorManager(std::chrono::milliseconds(60000));
-  static service::DataServiceImpl* data_service = new service::DataServiceImpl(fuzz::SharedEngine(), cursors);
-  static service::AdminServiceImpl* admin = new service::AdminServiceImpl(fuzz::SharedEngine(), cursors, [] {});
-  fuzz::BoundSharedState();
+  Services* services = fuzz::ServicesOverSharedEngine<Services>();
+  service::DataServiceImpl* data_service = &services->data;
+  service::AdminServiceImpl* admin = &services->admin;
   if (size < 1) return 0;
   std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   using D = service::DataServiceImpl;

@@ -11,20 +11,28 @@
 
 using namespace micromongo;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static service::CursorManager* cursors = new service::CursorManager(std::chrono::milliseconds(60000));
-  static service::DataOperations* ops = new service::DataOperations(fuzz::SharedEngine(), cursors);
-  static service::AdminOperations* admin = new service::AdminOperations(fuzz::SharedEngine(), cursors);
-  static wire::CommandRunner* runner = [] {
-    auto* r = new wire::CommandRunner(ops, admin);
+namespace {
+
+// What uses the shared engine; renewed with it.
+struct Services {
+  Services() {
     // A user exists, so that saslStart/saslContinue and hello's authentication fields
     // get past their first checks.
-    fuzz::Check(r->SetPassword("fuzz-password").ok(), "the password is accepted");
-    return r;
-  }();
+    fuzz::Check(runner.SetPassword("fuzz-password").ok(), "the password is accepted");
+  }
+  service::CursorManager cursors{std::chrono::milliseconds(60000)};
+  service::DataOperations ops{fuzz::SharedEngine(), &cursors};
+  service::AdminOperations admin{fuzz::SharedEngine(), &cursors};
+  wire::CommandRunner runner{&ops, &admin};
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Services* services = fuzz::ServicesOverSharedEngine<Services>();
+  wire::CommandRunner* runner = &services->runner;
   // Each input is a new connection, so that the authentication state of one input does
   // not carry into the next (a crash must reproduce from its input alone).
-  fuzz::BoundSharedState();
   wire::ConnectionInfo connection{.id = 1, .peer = "fuzz"};
   if (size < wire::kHeaderBytes || size > (1 << 20)) return 0;
   // The length field is made to agree with the input, as the listener reads exactly that
