@@ -2,6 +2,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <shared_mutex>
 #include <thread>
@@ -74,6 +76,66 @@ TEST(DatabaseTest, CatalogAndRecordsSurviveReopen) {
   int n = 0;
   for (auto it = (*db)->ScanRecords(*users); it->Valid(); it->Next()) ++n;
   EXPECT_EQ(n, 10);
+}
+
+// The op of each change-log record of `db`, in order.
+std::vector<std::string> ChangeOps(Database* db) {
+  std::vector<std::string> ops;
+  EXPECT_TRUE(db->ReadChanges(0, UINT64_MAX - 1, [&](uint64_t, std::string_view record) {
+                  bson::ValueView op;
+                  if (bson::DocView(record).Find("op", &op)) ops.emplace_back(op.String());
+                  return true;
+                }).ok());
+  return ops;
+}
+
+// A dropped database gives its store's memory back once nothing holds it, and opens again
+// with its change log (the drop events change streams read) when asked for.
+TEST(EngineTest, DroppedDatabasesCloseWhenNothingHoldsThem) {
+  TempDir dir;
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  ASSERT_TRUE(engine.ok());
+  auto open_names = [&] {
+    std::vector<std::string> names;
+    for (const auto& db : (*engine)->OpenDatabases()) names.push_back(db->name());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  for (const char* name : {"kept", "dropped", "held"}) {
+    auto db = (*engine)->GetDatabase(name, true);
+    ASSERT_TRUE(db.ok());
+    auto c = (*db)->GetOrCreateCollection("c");
+    ASSERT_TRUE(c.ok());
+    PutDocs(db->get(), c->get(), 3);
+  }
+  EXPECT_EQ(open_names(), (std::vector<std::string>{"dropped", "held", "kept"}));
+
+  ASSERT_TRUE((*engine)->DropDatabase("dropped").ok());
+  EXPECT_EQ(open_names(), (std::vector<std::string>{"held", "kept"}));
+  // One that a cursor or change stream still holds stays open until it is let go.
+  auto held = (*engine)->GetDatabase("held", false);
+  ASSERT_TRUE(held.ok() && *held != nullptr);
+  ASSERT_TRUE((*engine)->DropDatabase("held").ok());
+  EXPECT_EQ(open_names(), (std::vector<std::string>{"held", "kept"}));
+  EXPECT_TRUE((*held)->CollectionNames().empty());
+  held->reset();
+  EXPECT_EQ((*engine)->DatabaseNames(), std::vector<std::string>{"kept"});
+  EXPECT_EQ(open_names(), (std::vector<std::string>{"kept"}));
+
+  // Asked for again: the same store, empty, its change log whole.
+  auto again = (*engine)->GetDatabase("dropped", false);
+  ASSERT_TRUE(again.ok() && *again != nullptr);
+  EXPECT_TRUE((*again)->CollectionNames().empty());
+  std::vector<std::string> ops = ChangeOps(again->get());
+  ASSERT_GE(ops.size(), 3u);
+  EXPECT_EQ(ops.front(), "create");
+  EXPECT_EQ(ops[ops.size() - 2], "drop");
+  EXPECT_EQ(ops.back(), "dropDatabase");
+  // And usable: a collection created in it lists it again.
+  ASSERT_TRUE((*again)->CreateCollection("fresh").ok());
+  again->reset();
+  (*engine)->CloseUnusedEmpty();
+  EXPECT_EQ((*engine)->DatabaseNames(), (std::vector<std::string>{"dropped", "kept"}));
 }
 
 TEST(DatabaseTest, CollectionOptionsPersistAndFollowRenames) {

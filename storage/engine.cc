@@ -68,6 +68,7 @@ std::vector<std::string> Engine::DatabaseNames() {
     auto db = GetDatabase(name, /*create=*/false);
     if (db.ok() && *db != nullptr && !(*db)->CollectionNames().empty()) names.push_back(name);
   }
+  CloseUnusedEmpty();  // the empty ones just opened to look at them
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -157,8 +158,8 @@ absl::StatusOr<bool> Engine::DropDatabase(std::string_view name) {
   auto db = GetDatabase(name, /*create=*/false);
   if (!db.ok()) return db.status();
   if (*db == nullptr) return false;
-  // The instance stays open (cursors and in-flight operations may hold it); dropping every
-  // collection empties it, and a database without collections is not listed, as in MongoDB.
+  // Cursors and in-flight operations may hold the instance: dropping every collection
+  // empties it, and a database without collections is not listed, as in MongoDB.
   bool dropped = false;
   for (const std::string& c : (*db)->CollectionNames()) {
     auto r = (*db)->DropCollection(c);
@@ -169,7 +170,22 @@ absl::StatusOr<bool> Engine::DropDatabase(std::string_view name) {
   if (dropped) {
     if (auto s = (*db)->LogDropDatabase(); !s.ok()) return s;
   }
+  db->reset();
+  CloseUnusedEmpty();
   return dropped;
+}
+
+void Engine::CloseUnusedEmpty() {
+  // Under the lock: GetDatabase cannot hand the instance out meanwhile, nor open the
+  // directory again before this instance has released its lock.
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto it = open_.begin(); it != open_.end();) {
+    if (it->second.use_count() == 1 && it->second->CollectionNames().empty()) {
+      it = open_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 uint64_t Engine::DiskBytes() {

@@ -51,8 +51,15 @@ class Engine {
   std::vector<std::shared_ptr<Database>> AllDatabases();
   // The databases open now.
   std::vector<std::shared_ptr<Database>> OpenDatabases();
-  // Closes the database and deletes its directory; false if it did not exist.
+  // Drops every collection of the database (false if it did not exist). Its store stays on
+  // disk, holding the change log that change streams read; its memory is given back as
+  // soon as nothing uses it (CloseUnusedEmpty).
   absl::StatusOr<bool> DropDatabase(std::string_view name);
+  // Closes the open databases that have no collections and that nothing but the engine
+  // holds (no cursor, change stream or operation): each open store keeps a few MiB, and a
+  // worker whose clients create and drop databases would otherwise keep every one it ever
+  // saw. The next GetDatabase opens such a database again.
+  void CloseUnusedEmpty();
   uint64_t DiskBytes();
 
   struct BackupProgress {
