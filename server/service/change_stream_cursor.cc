@@ -1,5 +1,7 @@
 #include "service/change_stream_cursor.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "document/builder.h"
@@ -109,9 +111,20 @@ absl::StatusOr<v1::WatchRequest> WatchRequestOfAggregate(const v1::AggregateRequ
   return watch;
 }
 
+namespace {
+std::atomic<int64_t> await_limit_ms{-1};  // SetAwaitLimitForTesting; -1: none
+}  // namespace
+
+void ChangeStreamCursor::SetAwaitLimitForTesting(std::chrono::milliseconds limit) {
+  await_limit_ms.store(limit.count(), std::memory_order_relaxed);
+}
+
 absl::Status ChangeStreamCursor::NextBatch(size_t max_docs, size_t, std::vector<std::string>* out) {
   // Events are small and a batch is bounded by count; MongoDB's default is 101.
   std::chrono::milliseconds wait = first_ ? std::chrono::milliseconds(0) : await_;
+  if (int64_t limit = await_limit_ms.load(std::memory_order_relaxed); limit >= 0) {
+    wait = std::min(wait, std::chrono::milliseconds(limit));
+  }
   first_ = false;
   return stream_->Next(max_docs > 0 ? max_docs : 101, wait, out);
 }

@@ -6,6 +6,7 @@
 #include <grpcpp/server_context.h>
 
 #include "fuzz_util.h"
+#include "service/change_stream_cursor.h"
 #include "service/cursor_manager.h"
 #include "service/services.h"
 
@@ -30,6 +31,10 @@ void Call(Service* service, grpc::Status (Service::*method)(grpc::ServerContext*
 
 // What uses the shared engine; renewed with it.
 struct Services {
+  Services() {
+    // A getMore awaiting change events would idle a second per input.
+    service::ChangeStreamCursor::SetAwaitLimitForTesting(std::chrono::milliseconds(0));
+  }
   service::CursorManager cursors{std::chrono::milliseconds(60000)};
   service::DataServiceImpl data{fuzz::SharedEngine(), &cursors};
   service::AdminServiceImpl admin{fuzz::SharedEngine(), &cursors, [] {}};

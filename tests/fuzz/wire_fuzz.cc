@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "fuzz_util.h"
+#include "service/change_stream_cursor.h"
 #include "wire/command_runner.h"
 #include "wire/message.h"
 
@@ -16,6 +17,8 @@ namespace {
 // What uses the shared engine; renewed with it.
 struct Services {
   Services() {
+    // A getMore awaiting change events would idle a second per input.
+    service::ChangeStreamCursor::SetAwaitLimitForTesting(std::chrono::milliseconds(0));
     // A user exists, so that saslStart/saslContinue and hello's authentication fields
     // get past their first checks.
     fuzz::Check(runner.SetPassword("fuzz-password").ok(), "the password is accepted");
