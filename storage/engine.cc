@@ -56,6 +56,7 @@ absl::StatusOr<std::shared_ptr<Database>> Engine::GetDatabase(std::string_view n
     if (auto s = options_.on_open(shared.get()); !s.ok()) return s;
   }
   open_.emplace(std::string(name), shared);
+  if (auto e = closed_empty_.find(name); e != closed_empty_.end()) closed_empty_.erase(e);
   return shared;
 }
 
@@ -65,6 +66,10 @@ std::vector<std::string> Engine::DatabaseNames() {
   for (const auto& entry : fs::directory_iterator(options_.data_dir, ec)) {
     if (!entry.is_directory(ec) || !fs::exists(entry.path() / "CURRENT", ec)) continue;
     std::string name = entry.path().filename().string();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (closed_empty_.contains(name)) continue;
+    }
     auto db = GetDatabase(name, /*create=*/false);
     if (db.ok() && *db != nullptr && !(*db)->CollectionNames().empty()) names.push_back(name);
   }
@@ -181,6 +186,7 @@ void Engine::CloseUnusedEmpty() {
   std::lock_guard<std::mutex> l(mu_);
   for (auto it = open_.begin(); it != open_.end();) {
     if (it->second.use_count() == 1 && it->second->CollectionNames().empty()) {
+      closed_empty_.insert(it->first);
       it = open_.erase(it);
     } else {
       ++it;

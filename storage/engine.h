@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,9 @@ class Engine {
   std::shared_ptr<ChangeClock> clock_ = std::make_shared<ChangeClock>();
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Database>, std::less<>> open_;
+  // Databases CloseUnusedEmpty closed, empty, and not opened since: DatabaseNames does not
+  // open them again to see that they are empty.
+  std::set<std::string, std::less<>> closed_empty_;
 };
 
 }  // namespace micromongo::storage
