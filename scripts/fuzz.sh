@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets of tests/fuzz (built by scripts/sanitize.sh into build-asan,
 # with AddressSanitizer and UndefinedBehaviorSanitizer) for a while each.
-#   scripts/fuzz.sh [--seconds N] [--runs N] [--jobs N] [--max-len BYTES] [target...]
+#   scripts/fuzz.sh [--seconds N] [--runs N] [--jobs N] [--max-len BYTES] [--timeout S] [target...]
 # Defaults: 20 seconds per target, every target, inputs up to 64 KiB. A long run of a target
-# whose corpus holds large inputs slows as they grow; a smaller --max-len keeps it fast. Seeds come from ../shared's BSON corpus and
+# whose corpus holds large inputs slows as they grow; a smaller --max-len keeps it fast.
+# An input running longer than --timeout seconds (wall clock, default 20) is a finding; a
+# long run beside other heavy work may want more. Seeds come from ../shared's BSON corpus and
 # unified test suites; each target's corpus grows in build-asan/fuzz/corpus/<target>, and
 # what it finds is written to build-asan/fuzz/artifacts/ (then the script fails). Prints
 # one line per target with its executions; exit status 0 when no target found anything.
@@ -14,6 +16,7 @@ seconds=20
 runs=-1
 jobs=1
 max_len=65536
+timeout=20
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,6 +25,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --max-len) max_len=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -42,7 +46,7 @@ run_one() {
   mkdir -p "$work/corpus/$t" "$work/seeds/$t"
   local limit=(-max_total_time="$seconds")
   [ "$runs" -lt 0 ] || limit=(-runs="$runs")
-  if "$fuzz_dir/${t}_fuzz" "${limit[@]}" -timeout=20 -rss_limit_mb=3072 -max_len="$max_len" \
+  if "$fuzz_dir/${t}_fuzz" "${limit[@]}" -timeout="$timeout" -rss_limit_mb=3072 -max_len="$max_len" \
       -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" \
       "$work/corpus/$t" "$work/seeds/$t" > "$log" 2>&1; then
     local n
