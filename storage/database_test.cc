@@ -112,6 +112,17 @@ TEST(EngineTest, DroppedDatabasesCloseWhenNothingHoldsThem) {
 
   ASSERT_TRUE((*engine)->DropDatabase("dropped").ok());
   EXPECT_EQ(open_names(), (std::vector<std::string>{"held", "kept"}));
+  // While a stream over every database lives, none is closed: it reads the open ones.
+  {
+    std::shared_ptr<void> watching = (*engine)->KeepDatabasesOpen();
+    auto db = (*engine)->GetDatabase("dropped", false);
+    ASSERT_TRUE(db.ok() && *db != nullptr);
+    db->reset();
+    (*engine)->CloseUnusedEmpty();
+    EXPECT_EQ(open_names(), (std::vector<std::string>{"dropped", "held", "kept"}));
+  }
+  (*engine)->CloseUnusedEmpty();
+  EXPECT_EQ(open_names(), (std::vector<std::string>{"held", "kept"}));
   // One that a cursor or change stream still holds stays open until it is let go.
   auto held = (*engine)->GetDatabase("held", false);
   ASSERT_TRUE(held.ok() && *held != nullptr);

@@ -180,10 +180,18 @@ absl::StatusOr<bool> Engine::DropDatabase(std::string_view name) {
   return dropped;
 }
 
+std::shared_ptr<void> Engine::KeepDatabasesOpen() {
+  keep_open_.fetch_add(1, std::memory_order_acq_rel);
+  return std::shared_ptr<void>(static_cast<void*>(this), [](void* engine) {
+    static_cast<Engine*>(engine)->keep_open_.fetch_sub(1, std::memory_order_acq_rel);
+  });
+}
+
 void Engine::CloseUnusedEmpty() {
   // Under the lock: GetDatabase cannot hand the instance out meanwhile, nor open the
   // directory again before this instance has released its lock.
   std::lock_guard<std::mutex> l(mu_);
+  if (keep_open_.load(std::memory_order_acquire) > 0) return;
   for (auto it = open_.begin(); it != open_.end();) {
     if (it->second.use_count() == 1 && it->second->CollectionNames().empty()) {
       closed_empty_.insert(it->first);

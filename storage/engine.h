@@ -4,6 +4,7 @@
 // Databases open lazily, share the KvEnv's cache and threads, and are locked against
 // other worker processes while open. Thread-safe.
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,6 +62,10 @@ class Engine {
   // worker whose clients create and drop databases would otherwise keep every one it ever
   // saw. The next GetDatabase opens such a database again.
   void CloseUnusedEmpty();
+  // While the returned token lives, CloseUnusedEmpty closes nothing. A change stream over
+  // every database reads the open ones between its polls; a database created, written
+  // and dropped in between must stay open until the stream has read its events.
+  std::shared_ptr<void> KeepDatabasesOpen();
   uint64_t DiskBytes();
 
   struct BackupProgress {
@@ -90,6 +95,7 @@ class Engine {
   // Databases CloseUnusedEmpty closed, empty, and not opened since: DatabaseNames does not
   // open them again to see that they are empty.
   std::set<std::string, std::less<>> closed_empty_;
+  std::atomic<int> keep_open_{0};  // KeepDatabasesOpen tokens alive
 };
 
 }  // namespace micromongo::storage

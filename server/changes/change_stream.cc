@@ -152,9 +152,11 @@ absl::StatusOr<std::unique_ptr<ChangeStream>> ChangeStream::Open(storage::Engine
 std::vector<std::shared_ptr<storage::Database>> ChangeStream::Databases() {
   if (spec_.db.empty()) {
     // The data root is listed once, when the stream opens: every database is open from
-    // then on, and any made later is opened by its first write.
+    // then on (the engine closes none while the stream lives), and any made later is
+    // opened by its first write.
     if (listed_all_) return engine_->OpenDatabases();
     listed_all_ = true;
+    keep_open_ = engine_->KeepDatabasesOpen();  // before listing: none closes after it
     return engine_->AllDatabases();
   }
   auto db = engine_->GetDatabase(spec_.db, /*create=*/false);

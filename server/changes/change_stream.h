@@ -86,6 +86,7 @@ class ChangeStream {
   ResumeToken last_token_;
   bool invalidated_ = false;
   bool listed_all_ = false;  // a worker-wide stream listed the data root
+  std::shared_ptr<void> keep_open_;  // a worker-wide stream's Engine::KeepDatabasesOpen
 };
 
 }  // namespace micromongo::changes
