@@ -243,26 +243,32 @@ class FetchStage final : public PlanStage {
     return ready_.empty() && child_eof_ ? State::kEof : State::kNeedTime;
   }
   void AddExplain(Document* out, bool stats) const override {
-    // Over a bounded scan of a clustered collection's records (the _id pseudo index),
-    // MongoDB shows one stage: the scan of the records from minRecord to maxRecord, with
-    // the filter.
     Value min, max;
-    const auto* ixscan = dynamic_cast<const IndexScanStage*>(children_[0].get());
-    clustered_scan_ = ctx_.coll->clustered() && ixscan != nullptr && ixscan->RecordRange(&min, &max);
-    out->Append("stage", clustered_scan_ ? "CLUSTERED_IXSCAN" : "FETCH");
+    const IndexScanStage* ixscan = ClusteredScan(&min, &max);
+    out->Append("stage", ixscan != nullptr ? "CLUSTERED_IXSCAN" : "FETCH");
     if (ctx_.filter != nullptr && !ctx_.filter->MatchesAll()) out->Append("filter", FilterDocument(ctx_));
-    if (clustered_scan_) {
+    if (ixscan != nullptr) {
       out->Append("direction", ixscan->direction() > 0 ? "forward" : "backward");
       out->Append("minRecord", min);
       out->Append("maxRecord", max);
     }
     if (stats) out->Append("docsExamined", stats_.docs_examined);
   }
-  bool ExplainsChildren() const override { return clustered_scan_; }
+  bool ExplainsChildren() const override {
+    Value min, max;
+    return ClusteredScan(&min, &max) != nullptr;
+  }
 
  private:
   ExecContext ctx_;
-  mutable bool clustered_scan_ = false;  // explained as CLUSTERED_IXSCAN (AddExplain decides)
+  // Over a bounded scan of a clustered collection's records (the _id pseudo index),
+  // MongoDB shows one stage: the scan of the records from minRecord to maxRecord, with the
+  // filter. That scan and its bounds, or null.
+  const IndexScanStage* ClusteredScan(Value* min, Value* max) const {
+    const auto* ixscan = dynamic_cast<const IndexScanStage*>(children_[0].get());
+    bool bounded = ctx_.coll->clustered() && ixscan != nullptr && ixscan->RecordRange(min, max);
+    return bounded ? ixscan : nullptr;
+  }
   bool scattered_ = false;  // its records proved scattered: point lookups (KvStore::MultiGet)
   std::vector<Member> ready_;
   std::vector<bool> found_;

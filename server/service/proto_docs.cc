@@ -13,29 +13,38 @@ absl::Status CheckBsonDoc(std::string_view bson) {
   return bson::Validate(bson);
 }
 
+namespace {
+
+// Takes the next document off the front of a document sequence by its length prefix
+// (not validated); false when the length does not frame one in what is left.
+bool NextFramed(std::string_view* sequence, std::string_view* doc) {
+  int32_t len = sequence->size() >= 4 ? bson::ReadInt32(sequence->data()) : 0;
+  if (len < 5 || static_cast<size_t>(len) > sequence->size()) return false;
+  *doc = sequence->substr(0, static_cast<size_t>(len));
+  sequence->remove_prefix(doc->size());
+  return true;
+}
+
+}  // namespace
+
 absl::Status SplitDocumentSequence(std::string_view sequence, std::vector<std::string_view>* docs) {
   while (!sequence.empty()) {
-    int32_t len = sequence.size() >= 4 ? bson::ReadInt32(sequence.data()) : 0;
-    if (len < 5 || static_cast<size_t>(len) > sequence.size()) {
-      return MongoError(kInvalidBSON, StrCat("document sequence: a document's length (", len,
-                                             ") does not fit the ", sequence.size(), " bytes left"));
+    size_t left = sequence.size();
+    std::string_view doc;
+    if (!NextFramed(&sequence, &doc)) {
+      return MongoError(kInvalidBSON, StrCat("document sequence: a document's length does not fit the ", left,
+                                             " bytes left"));
     }
-    std::string_view doc = sequence.substr(0, static_cast<size_t>(len));
     if (auto s = CheckBsonDoc(doc); !s.ok()) return s;
     docs->push_back(doc);
-    sequence.remove_prefix(doc.size());
   }
   return absl::OkStatus();
 }
 
 size_t CountSequenceDocuments(std::string_view sequence) {
   size_t n = 0;
-  while (sequence.size() >= 5) {
-    int32_t len = bson::ReadInt32(sequence.data());
-    if (len < 5 || static_cast<size_t>(len) > sequence.size()) break;
-    ++n;
-    sequence.remove_prefix(static_cast<size_t>(len));
-  }
+  std::string_view doc;
+  while (NextFramed(&sequence, &doc)) ++n;
   return n;
 }
 
