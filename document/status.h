@@ -47,6 +47,8 @@ enum ErrorCode : int {
   kPathNotViable = 28,
   kConflictingUpdateOperators = 40,
   kCursorNotFound = 43,
+  kCappedPositionLost = 136,
+  kQueryPlanKilled = 175,
   kLockBusy = 46,
   kNamespaceExists = 48,
   kMaxTimeMSExpired = 50,

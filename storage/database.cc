@@ -45,9 +45,26 @@ void DeleteIndexRanges(KvBatch* batch, uint32_t coll_id, uint32_t index_id) {
 
 }  // namespace
 
+Collection::Collection(std::string name, uint32_t id, std::string options_bson)
+    : name_(std::move(name)),
+      id_(id),
+      options_(options_bson.empty() ? std::string("\x05\0\0\0\0", 5) : std::move(options_bson)) {
+  bson::ValueView capped, size, max;
+  if (options().Find("capped", &capped) && capped.type == BsonType::kBool && capped.Bool()) {
+    natural_ = std::make_shared<NaturalOrder>();
+    if (options().Find("size", &size) && size.IsNumber()) capped_size_ = static_cast<int64_t>(size.AsDouble());
+    if (options().Find("max", &max) && max.IsNumber()) capped_max_ = std::max<int64_t>(0, static_cast<int64_t>(max.AsDouble()));
+  }
+}
+
+void Collection::InheritFrom(const Collection& c) {
+  count_ = c.count();
+  if (natural_ != nullptr && c.natural_ != nullptr) natural_ = c.natural_;
+}
+
 std::shared_ptr<Collection> Database::Successor(const Collection& c) {
   auto next = std::make_shared<Collection>(c.name(), c.id(), std::string(c.options().bytes()));
-  next->count_ = c.count();
+  next->InheritFrom(c);
   return next;
 }
 
@@ -224,7 +241,22 @@ std::string ChangeKey(uint64_t ts) {
 void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view bson, RecordWrite kind,
                           std::string_view before, std::string_view description) {
   batch_->Put(key, bson);
-  if (kind == RecordWrite::kInsert) count_deltas_.emplace_back(c, 1);
+  int64_t bytes = static_cast<int64_t>(bson.size()) - static_cast<int64_t>(before.size());
+  if (kind == RecordWrite::kInsert) {
+    count_deltas_.push_back({c, 1, bytes});
+    if (c->natural_ != nullptr) {
+      // Capped inserts hold the collection's write mutex through their commit, so
+      // sequence order is commit order.
+      uint64_t seq = c->natural_->next_seq.fetch_add(1, std::memory_order_relaxed);
+      std::string_view id = key.substr(5);
+      std::string seq_bytes;
+      AppendBigEndian64(seq, &seq_bytes);
+      batch_->Put(NaturalKey(c->id(), seq), id);
+      batch_->Put(NaturalOfKey(c->id(), id), seq_bytes);
+    }
+  } else if (bytes != 0) {
+    count_deltas_.push_back({c, 0, bytes});
+  }
   std::string_view op = kind == RecordWrite::kInsert ? "insert" : kind == RecordWrite::kUpdate ? "update" : "replace";
   AppendChangeRecord(
       {.op = op, .coll = c->name(), .cid = c->id(), .c = c, .after = bson, .before = before, .desc = description},
@@ -232,11 +264,24 @@ void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view 
   ++change_count_;
 }
 
-void WriteUnit::DeleteRecord(Collection* c, std::string_view key, std::string_view before) {
+absl::Status WriteUnit::DeleteRecord(Collection* c, std::string_view key, std::string_view before,
+                                     std::optional<uint64_t> seq) {
+  if (c->natural_ != nullptr) {
+    std::string of_key = NaturalOfKey(c->id(), key.substr(5));
+    if (!seq.has_value()) {
+      std::string value;
+      auto found = db_->kv_->Get(of_key, &value);
+      if (!found.ok()) return found.status();
+      if (*found && value.size() == 8) seq = ReadBigEndian64(value.data());
+    }
+    if (seq.has_value()) batch_->Delete(NaturalKey(c->id(), *seq));
+    batch_->Delete(of_key);
+  }
   batch_->Delete(key);
-  count_deltas_.emplace_back(c, -1);
+  count_deltas_.push_back({c, -1, -static_cast<int64_t>(before.size())});
   AppendChangeRecord({.op = "delete", .coll = c->name(), .cid = c->id(), .c = c, .before = before}, &changes_);
   ++change_count_;
+  return absl::OkStatus();
 }
 
 Database::Database(std::string name, std::unique_ptr<KvStore> kv, std::unique_ptr<DirLock> lock)
@@ -327,11 +372,21 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
   }
   if (!mk->status().ok()) return mk->status();
   for (auto& [n, c] : db->collections_) {
-    int64_t count = 0;
+    int64_t count = 0, bytes = 0;
     auto rit = db->ScanRecords(*c);
-    for (; rit->Valid(); rit->Next()) ++count;
+    for (; rit->Valid(); rit->Next()) {
+      ++count;
+      if (c->capped()) bytes += static_cast<int64_t>(rit->value().size());
+    }
     if (!rit->status().ok()) return rit->status();
     c->count_ = count;
+    if (c->capped()) {
+      c->natural_->bytes = bytes;
+      auto last = db->kv_->NewIterator(NaturalPrefix(c->id()), NaturalPrefix(c->id() + 1));
+      last->SeekToLast();
+      if (last->Valid() && last->key().size() == 13) c->natural_->next_seq = ReadBigEndian64(last->key().data() + 5) + 1;
+      if (!last->status().ok()) return last->status();
+    }
   }
   return db;
 }
@@ -395,7 +450,7 @@ absl::Status Database::ChangeCollectionOptions(std::string_view name, const Opti
   if (!options.ok()) return options.status();
   auto changed = std::make_shared<Collection>(std::string(name), it->second->id(),
                                               *std::move(options));
-  changed->count_ = it->second->count();
+  changed->InheritFrom(*it->second);
   changed->indexes_ = it->second->indexes_;
   auto batch = kv_->NewBatch();
   batch->Put(CatalogKey(name), CatalogEntry(*changed));
@@ -420,6 +475,8 @@ absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
   batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
   batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
   batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
+  batch->DeleteRange(NaturalPrefix(id), NaturalPrefix(id + 1));
+  batch->DeleteRange(NaturalOfPrefix(id), NaturalOfPrefix(id + 1));
   if (auto s = WriteWithChanges(batch.get(), ChangeRecord({.op = "drop", .coll = name, .cid = id})); !s.ok()) {
     return s;
   }
@@ -450,12 +507,14 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
     batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
     batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
     batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
+    batch->DeleteRange(NaturalPrefix(id), NaturalPrefix(id + 1));
+    batch->DeleteRange(NaturalOfPrefix(id), NaturalOfPrefix(id + 1));
     dropped_target = true;
   }
   std::shared_ptr<Collection> moved = src->second;
   auto renamed = std::make_shared<Collection>(std::string(to), moved->id(),
                                               std::string(moved->options().bytes()));
-  renamed->count_ = moved->count();
+  renamed->InheritFrom(*moved);
   renamed->indexes_ = moved->indexes_;
   batch->Delete(CatalogKey(from));
   batch->Put(CatalogKey(to), CatalogEntry(*renamed));
@@ -729,6 +788,37 @@ std::unique_ptr<KvIterator> Database::ScanRecords(const Collection& c, const KvS
   return kv_->NewIterator(RecordPrefix(c.id()), RecordPrefix(c.id() + 1), snapshot);
 }
 
+absl::StatusOr<Database::NaturalOrderCheck> Database::CheckNaturalOrder(const Collection& c,
+                                                                        const KvSnapshot* snapshot) {
+  NaturalOrderCheck out;
+  std::string value;
+  auto n = kv_->NewIterator(NaturalPrefix(c.id()), NaturalPrefix(c.id() + 1), snapshot);
+  for (; n->Valid(); n->Next()) {
+    std::string_view key = n->key();
+    auto record = kv_->Get(RecordPrefix(c.id()) + std::string(n->value()), &value, snapshot);
+    if (!record.ok()) return record.status();
+    bool good = *record && key.size() == 13;
+    if (good) {
+      auto of = kv_->Get(NaturalOfKey(c.id(), n->value()), &value, snapshot);
+      if (!of.ok()) return of.status();
+      good = *of && value == key.substr(5);
+    }
+    ++(good ? out.placed : out.dangling);
+  }
+  if (!n->status().ok()) return n->status();
+  int64_t of_entries = 0;
+  auto of = kv_->NewIterator(NaturalOfPrefix(c.id()), NaturalOfPrefix(c.id() + 1), snapshot);
+  for (; of->Valid(); of->Next()) ++of_entries;
+  if (!of->status().ok()) return of->status();
+  // Every o entry of a placed record was matched above; the others dangle.
+  out.dangling += std::max<int64_t>(0, of_entries - out.placed);
+  return out;
+}
+
+std::unique_ptr<NaturalIterator> Database::ScanNatural(const Collection& c, const KvSnapshot* snapshot) {
+  return std::make_unique<NaturalIterator>(kv_.get(), c.id(), snapshot);
+}
+
 absl::Status Database::WriteWithChanges(KvBatch* batch, std::string_view records, uint32_t count) {
   if (count == 0) return kv_->Write(batch);
   // One entry per commit (its records back to back, each a BSON document, timed first,
@@ -815,7 +905,10 @@ absl::StatusOr<uint64_t> Database::EnforceChangeRetention(uint64_t max_bytes, ui
 absl::Status Database::Commit(WriteUnit* unit) {
   if (unit->empty()) return absl::OkStatus();
   if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_, unit->change_count_); !s.ok()) return s;
-  for (auto& [c, d] : unit->count_deltas_) c->count_.fetch_add(d, std::memory_order_relaxed);
+  for (const WriteUnit::Delta& d : unit->count_deltas_) {
+    d.c->count_.fetch_add(d.count, std::memory_order_relaxed);
+    if (d.c->natural_ != nullptr) d.c->natural_->bytes.fetch_add(d.bytes, std::memory_order_relaxed);
+  }
   for (auto& [flags, fields] : unit->multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
   return absl::OkStatus();
 }

@@ -28,6 +28,7 @@
 #include "storage/change_clock.h"
 #include "storage/dir_lock.h"
 #include "storage/kv.h"
+#include "storage/natural_iterator.h"
 
 namespace micromongo::storage {
 
@@ -61,10 +62,7 @@ struct IndexDef {
 class Collection {
  public:
   // Empty `options_bson`: {}.
-  Collection(std::string name, uint32_t id, std::string options_bson = {})
-      : name_(std::move(name)),
-        id_(id),
-        options_(options_bson.empty() ? std::string("\x05\0\0\0\0", 5) : std::move(options_bson)) {}
+  Collection(std::string name, uint32_t id, std::string options_bson = {});
   const std::string& name() const { return name_; }
   uint32_t id() const { return id_; }
   // The options the collection was created or last modified with, as MongoDB's
@@ -86,15 +84,36 @@ class Collection {
   std::mutex& write_mutex() { return write_mu_; }
   int64_t count() const { return count_.load(std::memory_order_relaxed); }
 
+  // Created with {capped: true, size, max}: a fixed-size collection that keeps its
+  // records' insertion order (its natural order, FORMAT.md's n and o keys) and whose
+  // inserts remove the oldest documents to make room. The caps are those of the options
+  // (collMod's cappedSize and cappedMax replace the object).
+  bool capped() const { return natural_ != nullptr; }
+  int64_t capped_size() const { return capped_size_; }  // bytes of BSON
+  int64_t capped_max() const { return capped_max_; }    // documents; 0: no limit
+  // The bytes of BSON of a capped collection's records (0 for other collections).
+  int64_t data_bytes() const { return natural_ ? natural_->bytes.load(std::memory_order_relaxed) : 0; }
+
  private:
   friend class Database;
   friend class WriteUnit;
+  // A capped collection's insertion order and size, shared by the Collection objects that
+  // succeed one another through DDL (as IndexDef::Multikey).
+  struct NaturalOrder {
+    std::atomic<uint64_t> next_seq{1};  // the next insert's sequence number
+    std::atomic<int64_t> bytes{0};      // committed records' BSON bytes
+  };
+  // What a successor object (same id, new options or name) takes over from `c`.
+  void InheritFrom(const Collection& c);
+
   std::string name_;
   uint32_t id_;
   std::string options_;
   std::vector<IndexDef> indexes_;
   std::mutex write_mu_;
   std::atomic<int64_t> count_{0};
+  std::shared_ptr<NaturalOrder> natural_;  // capped collections only
+  int64_t capped_size_ = 0, capped_max_ = 0;
 };
 
 class Database;
@@ -113,7 +132,10 @@ class WriteUnit {
   // computed by the caller, which knows MongoDB's event shapes).
   void PutRecord(Collection* c, std::string_view key, std::string_view bson, RecordWrite kind,
                  std::string_view before = {}, std::string_view description = {});
-  void DeleteRecord(Collection* c, std::string_view key, std::string_view before);
+  // `seq`: a capped collection's record's insertion sequence, when the caller knows it
+  // (else it is read from the store: the record must be committed).
+  absl::Status DeleteRecord(Collection* c, std::string_view key, std::string_view before,
+                            std::optional<uint64_t> seq = std::nullopt);
   // Index entries (FORMAT.md); the value names the record (its _id keystring).
   // `unique`: the entry belongs to a unique index, whose checks read it back through
   // GetIndexEntry (other entries are not remembered, keeping big index builds lean).
@@ -143,7 +165,11 @@ class WriteUnit {
   void Reset(std::unique_ptr<KvBatch> empty_batch = nullptr);
   Database* db_;
   std::unique_ptr<KvBatch> batch_;
-  std::vector<std::pair<Collection*, int64_t>> count_deltas_;
+  struct Delta {
+    Collection* c;
+    int64_t count, bytes;
+  };
+  std::vector<Delta> count_deltas_;
   std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> multikey_;
   std::shared_ptr<IndexDef::Multikey> build_multikey_;  // of the index being built
   using PendingIndex = std::map<std::string, std::optional<std::string>, std::less<>>;
@@ -275,6 +301,15 @@ class Database {
   }
   // Iterates the collection's records in _id key order over a snapshot.
   std::unique_ptr<KvIterator> ScanRecords(const Collection& c, const KvSnapshot* snapshot = nullptr);
+  // Iterates a capped collection's records in insertion order over a snapshot (null: one
+  // of its own).
+  std::unique_ptr<NaturalIterator> ScanNatural(const Collection& c, const KvSnapshot* snapshot = nullptr);
+  // How a capped collection's insertion-order keys agree with its records (validate).
+  struct NaturalOrderCheck {
+    int64_t placed = 0;    // records with an n entry and the o entry naming it back
+    int64_t dangling = 0;  // n or o entries without their record or their counterpart
+  };
+  absl::StatusOr<NaturalOrderCheck> CheckNaturalOrder(const Collection& c, const KvSnapshot* snapshot);
   // Iterates the entries of one index whose keys (after the index prefix) lie in
   // [lo, hi), over a snapshot.
   std::unique_ptr<KvIterator> ScanIndex(const Collection& c, uint32_t index_id, std::string_view lo,

@@ -180,6 +180,69 @@ TEST(DatabaseTest, CollectionOptionsPersistAndFollowRenames) {
   EXPECT_EQ(renamed->count(), 3);
 }
 
+// The _ids of a capped collection's records in natural order (reverse: from the end).
+std::vector<int> NaturalIds(Database* db, const Collection& c, bool reverse = false) {
+  std::vector<int> ids;
+  auto it = db->ScanNatural(c);
+  for (reverse ? it->SeekToLast() : it->SeekToFirst(); it->Valid(); reverse ? it->Prev() : it->Next()) {
+    ids.push_back(bson::DocView(it->value()).begin()->value.Int32());
+  }
+  EXPECT_TRUE(it->status().ok());
+  return ids;
+}
+
+TEST(DatabaseTest, CappedInsertionOrderSizeAndSequencePersist) {
+  TempDir dir;
+  bson::Builder b;
+  b.AppendBool("capped", true);
+  b.AppendInt32("size", 4096);
+  b.AppendInt32("max", 10);
+  std::string options = std::move(b).Finish();
+  auto put = [](Database* db, Collection* c, int id) {
+    WriteUnit unit(db);
+    std::string doc = DocWithId(id);
+    unit.PutRecord(c, RecordKey(c->id(), bson::DocView(doc).begin()->value), doc, RecordWrite::kInsert);
+    ASSERT_TRUE(db->Commit(&unit).ok());
+  };
+  int64_t doc_bytes = static_cast<int64_t>(DocWithId(0).size());
+  {
+    auto engine = Engine::Open({.data_dir = dir.path()});
+    auto db = *(*engine)->GetDatabase("app", true);
+    ASSERT_TRUE(db->CreateCollection("log", options).ok());
+    auto c = db->FindCollection("log");
+    ASSERT_TRUE(c->capped());
+    EXPECT_EQ(c->capped_size(), 4096);
+    EXPECT_EQ(c->capped_max(), 10);
+    for (int id : {30, 10, 20, 5}) put(db.get(), c.get(), id);
+    EXPECT_EQ(NaturalIds(db.get(), *c), (std::vector<int>{30, 10, 20, 5}));
+    EXPECT_EQ(NaturalIds(db.get(), *c, /*reverse=*/true), (std::vector<int>{5, 20, 10, 30}));
+    EXPECT_EQ(c->data_bytes(), 4 * doc_bytes);
+    // Deleting a record removes its place in the order (found through its o key).
+    WriteUnit unit(db.get());
+    std::string doc = DocWithId(10);
+    ASSERT_TRUE(unit.DeleteRecord(c.get(), RecordKey(c->id(), bson::DocView(doc).begin()->value), doc).ok());
+    ASSERT_TRUE(db->Commit(&unit).ok());
+    EXPECT_EQ(NaturalIds(db.get(), *c), (std::vector<int>{30, 20, 5}));
+    // A successor object (new options, rename) keeps the order state.
+    ASSERT_TRUE(db->RenameCollection("log", "log2", false).ok());
+    put(db.get(), db->FindCollection("log2").get(), 1);
+    EXPECT_EQ(db->FindCollection("log2")->data_bytes(), 4 * doc_bytes);
+  }
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  auto db = *(*engine)->GetDatabase("app", false);
+  auto c = db->FindCollection("log2");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->count(), 4);
+  EXPECT_EQ(c->data_bytes(), 4 * doc_bytes);
+  // Sequence numbers go on after the last one stored: new records come last.
+  put(db.get(), c.get(), 0);
+  EXPECT_EQ(NaturalIds(db.get(), *c), (std::vector<int>{30, 20, 5, 1, 0}));
+  auto it = db->ScanNatural(*c);
+  it->SeekToSeq(3);
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->seq(), 3u);  // _id 20 was the third insert
+}
+
 TEST(DatabaseTest, IndexDefinitionsAndEntriesPersistAndDrop) {
   TempDir dir;
   bson::Builder b;

@@ -42,6 +42,30 @@ std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id) {
   return key;
 }
 
+std::string NaturalPrefix(uint32_t collection_id) {
+  std::string key(1, kNaturalPrefix);
+  AppendBigEndian32(collection_id, &key);
+  return key;
+}
+
+std::string NaturalKey(uint32_t collection_id, uint64_t seq) {
+  std::string key = NaturalPrefix(collection_id);
+  AppendBigEndian64(seq, &key);
+  return key;
+}
+
+std::string NaturalOfPrefix(uint32_t collection_id) {
+  std::string key(1, kNaturalOfPrefix);
+  AppendBigEndian32(collection_id, &key);
+  return key;
+}
+
+std::string NaturalOfKey(uint32_t collection_id, std::string_view id_keystring) {
+  std::string key = NaturalOfPrefix(collection_id);
+  key.append(id_keystring);
+  return key;
+}
+
 std::string RecordKey(uint32_t collection_id, const bson::ValueView& id) {
   std::string key = RecordPrefix(collection_id);
   bson::AppendKeyString(id, &key);

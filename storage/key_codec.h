@@ -24,6 +24,10 @@ inline constexpr char kLogPrefix = 'l';      // l<sequence:8>               -> c
 inline constexpr char kMultikeyPrefix = 'x';
 // b<coll id:4><index id:4> -> "": an index build in progress (its entries are partial).
 inline constexpr char kBuildPrefix = 'b';
+// A capped collection's insertion order: n<coll id:4><seq:8> -> _id keystring, and its
+// reverse o<coll id:4><_id keystring> -> seq:8.
+inline constexpr char kNaturalPrefix = 'n';
+inline constexpr char kNaturalOfPrefix = 'o';
 
 using bson::AppendBigEndian32;
 using bson::AppendBigEndian64;
@@ -37,6 +41,14 @@ std::string RecordKey(uint32_t collection_id, const bson::ValueView& id);
 std::string IndexPrefix(uint32_t collection_id, uint32_t index_id);
 // x<coll id><index id>: the multikey flags of one index (MultikeyPrefix(c, i) + field byte).
 std::string MultikeyPrefix(uint32_t collection_id, uint32_t index_id);
+// n<coll id><seq>: where a capped collection's record of insertion sequence `seq` is named;
+// every such entry lies in [NaturalKey(id, 0), NaturalPrefix(id + 1)).
+std::string NaturalPrefix(uint32_t collection_id);
+std::string NaturalKey(uint32_t collection_id, uint64_t seq);
+// o<coll id><_id keystring>: the insertion sequence of a capped collection's record, from
+// the record key's _id part (the record key minus RecordPrefix).
+std::string NaturalOfKey(uint32_t collection_id, std::string_view id_keystring);
+std::string NaturalOfPrefix(uint32_t collection_id);
 // b<coll id><index id>: present while the index is being built.
 std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id);
 

@@ -283,6 +283,9 @@ TEST_F(ToolsTest, DumpAndRestoreEverything) {
   db.CreateCollection("adults", {.view_on = "older", .pipeline = {Document{{"$project", Document{{"email", 1}}}}}});
   db.CreateCollection("older", {.view_on = "people", .pipeline = {Document{{"$match", Document{{"age", Document{{"$gte", 35}}}}}}}});
   client_->Db("other")["x"].InsertOne(Document{{"_id", 1}});
+  // A capped collection comes back capped, its documents in their insertion order.
+  db.CreateCollection("log", {.capped = true, .capped_size = 100000, .capped_max = 3});
+  for (int id : {9, 3, 2, 1}) Coll("log").InsertOne(Document{{"_id", id}});
 
   for (bool gzip : {false, true}) {
     SCOPED_TRACE(gzip ? "gzip" : "plain");
@@ -315,6 +318,7 @@ TEST_F(ToolsTest, DumpAndRestoreEverything) {
   EXPECT_EQ(db2.ListCollections(), db.ListCollections());
   EXPECT_EQ(db2["adults"].Find().ToVector(), (std::vector<Document>{Document{{"_id", 2}, {"email", "b@x"}}}));
   EXPECT_EQ(c2.Db("other")["x"].CountDocuments(), 1);
+  EXPECT_EQ(testing::IdsInOrder(db2["log"].Find()), (std::vector<int>{3, 2, 1}));
   // The restored validator and unique index work.
   EXPECT_EQ(testing::ErrorCodeOf([&] { db2["people"].InsertOne(Document{{"age", -1}}); }), 121);
   EXPECT_EQ(testing::ErrorCodeOf([&] { db2["people"].InsertOne(Document{{"age", 1}, {"email", "a@x"}}); }), 11000);

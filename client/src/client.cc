@@ -208,6 +208,9 @@ void SetOptions(v1::CollectionOptions* out, const CollectionOptions& options) {
   }
   if (options.clustered_index) internal::SetBson(out->mutable_clustered_index(), *options.clustered_index);
   if (options.expire_after_seconds) out->set_expire_after_seconds(*options.expire_after_seconds);
+  if (options.capped) out->set_capped(*options.capped);
+  if (options.capped_size) out->set_capped_size(*options.capped_size);
+  if (options.capped_max) out->set_capped_max(*options.capped_max);
 }
 
 // Create and collMod share their request's shape; `call` picks the RPC.

@@ -176,6 +176,8 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
   state->batch_size = options.batch_size;
+  if (options.tailable && options.await_data) state->await_ms = options.max_await_time_ms;
+  state->prefetch = !options.tailable;
   state->Take(&reply);
   return Cursor(std::move(state));
 }

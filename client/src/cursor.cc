@@ -34,7 +34,7 @@ Cursor::~Cursor() {
 bool Cursor::Fill() {
   if (state_ == nullptr) return false;
   if (state_->current) return true;
-  if (state_->buffer.empty() && state_->next.valid()) state_->TakeNext();
+  state_->Refill();
   if (state_->buffer.empty()) return false;
   auto doc = bson::DecodeChecked(state_->buffer.front());
   state_->buffer.pop_front();
@@ -59,11 +59,16 @@ bool Cursor::NextBson(std::string* bson) {
     state_->current.reset();
     return true;
   }
-  if (state_->buffer.empty() && state_->next.valid()) state_->TakeNext();
+  state_->Refill();
   if (state_->buffer.empty()) return false;
   *bson = std::move(state_->buffer.front());
   state_->buffer.pop_front();
   return true;
+}
+
+bool Cursor::closed() const {
+  if (state_ == nullptr) return true;
+  return !state_->current && state_->buffer.empty() && !state_->next.valid() && state_->cursor_id == 0;
 }
 
 std::vector<Document> Cursor::ToVector() {

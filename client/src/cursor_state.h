@@ -17,6 +17,11 @@ struct CursorState {
   std::shared_ptr<WorkerBridge> bridge;  // keeps the channel alive for GetMore
   int64_t cursor_id = 0;
   int32_t batch_size = 0;
+  int64_t await_ms = 0;  // a tailable awaitData cursor's GetMore wait (0: the worker's 1 s)
+  // Fetch the next batch while the application reads this one. Off for tailable cursors:
+  // their GetMores wait for inserts, and a prefetch would hold the cursor's destruction
+  // (which waits for it) for that long; they fetch when read instead.
+  bool prefetch = true;
   std::deque<std::string> buffer;  // raw BSON of fetched, unread documents
   std::optional<Document> current;
   std::future<v1::CursorReply> next;  // the prefetching GetMore, if one is under way
@@ -30,7 +35,15 @@ struct CursorState {
   void Take(v1::CursorReply* reply) {
     cursor_id = reply->cursor_id();
     for (v1::Doc& d : *reply->mutable_documents()) buffer.push_back(std::move(*d.mutable_bson()));
-    if (cursor_id != 0) Prefetch();
+    if (cursor_id != 0 && prefetch) Prefetch();
+  }
+
+  // Makes the next batch available, if there may be one: the prefetched one, or (for a
+  // cursor that does not prefetch) one fetched now.
+  void Refill() {
+    if (!buffer.empty()) return;
+    if (!next.valid() && cursor_id != 0 && !prefetch) Prefetch();
+    if (next.valid()) TakeNext();
   }
 
   // Waits for the prefetched batch (rethrowing its error) and takes it.
@@ -44,11 +57,13 @@ struct CursorState {
     std::shared_ptr<WorkerBridge> keep = bridge;
     int64_t id = cursor_id;
     int32_t size = batch_size;
-    next = std::async(std::launch::async, [keep, id, size] {
+    int64_t await = await_ms;
+    next = std::async(std::launch::async, [keep, id, size, await] {
       auto& rpc = BridgeAccess::Get(*keep);
       v1::GetMoreRequest request;
       request.set_cursor_id(id);
       request.set_batch_size(size);
+      request.set_max_time_ms(await);
       v1::CursorReply reply;
       rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->GetMore(c, request, &reply); });
       return reply;

@@ -25,6 +25,8 @@ v1::FindRequest FindRequestOf(const std::string& db, const std::string& coll, co
   if (options.min) SetBson(request.mutable_min(), *options.min);
   request.set_return_key(options.return_key);
   request.set_show_record_id(options.show_record_id);
+  request.set_tailable(options.tailable);
+  request.set_await_data(options.await_data);
   if (options.max) SetBson(request.mutable_max(), *options.max);
   return request;
 }

@@ -128,6 +128,14 @@ CollectionOptions ToCollectionOptions(const Document& options, std::vector<std::
       for (const Value& s : v.AsArray()) {
         if (s.type() == BsonType::kDocument) out.pipeline.push_back(s.AsDocument());
       }
+    } else if (k == "capped" && v.type() == BsonType::kBool) {
+      out.capped = v.AsBool();
+    } else if ((k == "size" || k == "max") && v.IsNumber()) {
+      (k == "size" ? out.capped_size : out.capped_max) = static_cast<int64_t>(v.ToDouble());
+    } else if (k == "clusteredIndex" && v.type() == BsonType::kDocument) {
+      out.clustered_index = v.AsDocument();
+    } else if (k == "expireAfterSeconds" && v.IsNumber()) {
+      out.expire_after_seconds = static_cast<int64_t>(v.ToDouble());
     } else if (k == "changeStreamPreAndPostImages" && v.type() == BsonType::kDocument) {
       if (const Value* e = v.AsDocument().Find("enabled"); e && e->type() == BsonType::kBool) {
         out.change_stream_pre_and_post_images = e->AsBool();

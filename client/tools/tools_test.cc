@@ -208,8 +208,16 @@ TEST(DumpFilesTest, MetadataRoundTripAndIndexes) {
   EXPECT_EQ(o.view_on, "people");
   ASSERT_EQ(o.pipeline.size(), 1u);
   EXPECT_TRUE(ignored.empty());
-  ToCollectionOptions(Document{{"capped", true}, {"validationLevel", "moderate"}}, &ignored);
-  EXPECT_EQ(ignored, std::vector<std::string>{"capped"});
+  // mongodump's options of a capped collection (listCollections' capped, size, max).
+  CollectionOptions capped = ToCollectionOptions(
+      Document{{"capped", true}, {"size", 4096}, {"max", int64_t{10}}, {"validationLevel", "moderate"},
+               {"storageEngine", Document{{"wiredTiger", Document{}}}}},
+      &ignored);
+  EXPECT_EQ(capped.capped, true);
+  EXPECT_EQ(capped.capped_size, 4096);
+  EXPECT_EQ(capped.capped_max, 10);
+  EXPECT_EQ(capped.validation_level, "moderate");
+  EXPECT_EQ(ignored, std::vector<std::string>{"storageEngine"});
 
   ignored.clear();
   IndexToCreate text = ToIndex(Document{{"v", 2},

@@ -200,7 +200,9 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const 
   auto cursor = std::make_unique<PipelineCursor>(engine, nullptr, std::move(options));
 
   bool sorted = command.sort && !command.sort->empty();
-  if (sorted) {
+  // {$natural: ±1} sorts by the collection scan's direction (the planner's to give).
+  bool natural_sort = sorted && command.sort->size() == 1 && command.sort->begin()->first == "$natural";
+  if (sorted && !natural_sort) {
     // A bad sort pattern fails the find whatever the plan.
     pipeline::ParseOptions check;
     check.collator = command.filter->shared_collator();

@@ -115,16 +115,20 @@ namespace {
 std::atomic<int64_t> await_limit_ms{-1};  // SetAwaitLimitForTesting; -1: none
 }  // namespace
 
-void ChangeStreamCursor::SetAwaitLimitForTesting(std::chrono::milliseconds limit) {
+void SetAwaitLimitForTesting(std::chrono::milliseconds limit) {
   await_limit_ms.store(limit.count(), std::memory_order_relaxed);
+}
+
+std::chrono::milliseconds BoundedAwait(std::chrono::milliseconds wait) {
+  if (int64_t limit = await_limit_ms.load(std::memory_order_relaxed); limit >= 0) {
+    wait = std::min(wait, std::chrono::milliseconds(limit));
+  }
+  return wait;
 }
 
 absl::Status ChangeStreamCursor::NextBatch(size_t max_docs, size_t, std::vector<std::string>* out) {
   // Events are small and a batch is bounded by count; MongoDB's default is 101.
-  std::chrono::milliseconds wait = first_ ? std::chrono::milliseconds(0) : await_;
-  if (int64_t limit = await_limit_ms.load(std::memory_order_relaxed); limit >= 0) {
-    wait = std::min(wait, std::chrono::milliseconds(limit));
-  }
+  std::chrono::milliseconds wait = BoundedAwait(first_ ? std::chrono::milliseconds(0) : await_);
   first_ = false;
   return stream_->Next(max_docs > 0 ? max_docs : 101, wait, out);
 }

@@ -37,10 +37,6 @@ class ChangeStreamCursor : public Cursor {
   void set_deadline(const Deadline& deadline) override;
   std::string ResumeToken() const override { return stream_->ResumeTokenBson(); }
 
-  // Bounds every change stream's wait for events in this process (fuzzing: an input whose
-  // getMore awaits events for a second stalls the run). No bound by default.
-  static void SetAwaitLimitForTesting(std::chrono::milliseconds limit);
-
  private:
   std::unique_ptr<changes::ChangeStream> stream_;
   bool first_ = true;

@@ -60,6 +60,89 @@ absl::StatusOr<std::string> ClusteredIndexSpec(bson::DocView requested) {
   return std::move(out).Finish();
 }
 
+// MongoDB's BSONObjBuilder::appendNumber: an int32 below 2^30 in magnitude, else an int64.
+void AppendNumber(bson::Builder* out, std::string_view key, int64_t n) {
+  if (n > -(int64_t{1} << 30) && n < (int64_t{1} << 30)) {
+    out->AppendInt32(key, static_cast<int32_t>(n));
+  } else {
+    out->AppendInt64(key, n);
+  }
+}
+
+constexpr int64_t kMaxCappedSize = int64_t{1} << 50;  // 1 PB
+
+// A capped collection's size cap (create's size, collMod's cappedSize), checked as MongoDB
+// checks it (kept as given: MongoDB 8 no longer rounds it to 256 bytes).
+absl::StatusOr<int64_t> CappedSize(std::string_view field, int64_t size) {
+  if (size < 1) return MongoError(51024, StrCat("BSON field '", field, "' value must be >= 1, actual value '", size, "'"));
+  if (size > kMaxCappedSize) return MongoError(kBadValue, "size cannot exceed 1 PB");
+  return size;
+}
+
+// A capped collection's document cap (create's max, collMod's cappedMax): none (stored as
+// 2^31 - 1, as MongoDB does) when <= 0.
+absl::StatusOr<int64_t> CappedMax(int64_t max) {
+  if (max >= (int64_t{1} << 31)) return MongoError(kBadValue, "max in a capped collection has to be < 2^31 or not set");
+  return max <= 0 ? int64_t{0x7fffffff} : max;
+}
+
+// Appends capped, size and max (first, as MongoDB lists them) for a collection created
+// capped or collMod'ed; nothing for others.
+absl::Status AppendCappedOptions(const v1::CollectionOptions& requested, const bson::DocView* current,
+                                 bson::Builder* out) {
+  bson::ValueView v;
+  if (current == nullptr) {
+    bool capped = requested.has_capped() && requested.capped();
+    if (capped && !requested.has_capped_size()) {
+      return MongoError(kInvalidOptions, "the 'size' field is required when 'capped' is true");
+    }
+    if (!capped && (requested.has_capped_size() || requested.has_capped_max())) {
+      return MongoError(kInvalidOptions, "the 'capped' field needs to be true when either the 'size' or 'max' fields "
+                                         "are present");
+    }
+    if (!capped) return absl::OkStatus();
+    if (requested.has_clustered_index()) {
+      return MongoError(kInvalidOptions, "a clustered collection cannot be capped");
+    }
+    auto size = CappedSize("size", requested.capped_size());
+    if (!size.ok()) return size.status();
+    out->AppendBool("capped", true);
+    AppendNumber(out, "size", *size);
+    if (requested.has_capped_max()) {
+      auto max = CappedMax(requested.capped_max());
+      if (!max.ok()) return max.status();
+      AppendNumber(out, "max", *max);
+    }
+    return absl::OkStatus();
+  }
+  if (requested.has_capped()) {
+    return MongoError(kInvalidOptions, "collMod cannot change whether a collection is capped");
+  }
+  bool capped = current->Find("capped", &v) && v.type == BsonType::kBool && v.Bool();
+  if (!capped) {
+    if (requested.has_capped_size() || requested.has_capped_max()) {
+      return MongoError(kInvalidOptions, "Collection must be capped.");
+    }
+    return absl::OkStatus();
+  }
+  out->AppendBool("capped", true);
+  if (requested.has_capped_size()) {
+    auto size = CappedSize("cappedSize", requested.capped_size());
+    if (!size.ok()) return size.status();
+    AppendNumber(out, "size", *size);
+  } else if (current->Find("size", &v)) {
+    out->AppendView("size", v);
+  }
+  if (requested.has_capped_max()) {
+    auto max = CappedMax(requested.capped_max());
+    if (!max.ok()) return max.status();
+    AppendNumber(out, "max", *max);
+  } else if (current->Find("max", &v)) {
+    out->AppendView("max", v);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
@@ -85,6 +168,9 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
   bool wants_validation = requested.has_validator() || !requested.validation_level().empty() ||
                           !requested.validation_action().empty() ||
                           requested.has_change_stream_pre_and_post_images();
+  if ((wants_view || was_view) && (requested.has_capped() || requested.has_capped_size() || requested.has_capped_max())) {
+    return MongoError(kInvalidOptions, "a view cannot be capped");
+  }
   if (wants_view && wants_validation) {
     return MongoError(kInvalidOptions, "a view cannot have a validator");
   }
@@ -129,13 +215,14 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
     out.End(arr);
     return std::move(out).Finish();
   }
-  // A collection: validator, validationLevel, validationAction (collMod keeps what it
-  // does not mention).
+  // A collection: capped, size, max; validator, validationLevel, validationAction
+  // (collMod keeps what it does not mention).
   auto current_field = [&](const char* name) -> std::optional<bson::ValueView> {
     bson::ValueView v;
     if (current != nullptr && current->Find(name, &v)) return v;
     return std::nullopt;
   };
+  if (auto s = AppendCappedOptions(requested, current, &out); !s.ok()) return s;
   if (requested.has_validator()) {
     auto bytes = DocToBson(requested.validator());
     if (!bytes.ok()) return bytes.status();

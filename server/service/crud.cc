@@ -11,6 +11,7 @@
 #include "changes/update_description.h"
 #include "document/status.h"
 #include "query/path_values.h"
+#include "service/capped.h"
 #include "service/open_namespace.h"
 #include "storage/key_codec.h"
 
@@ -122,9 +123,16 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
   auto found = ns.db->GetRecord(*ns.coll, new_key, &existing);
   if (!found.ok()) return found.status();
   if (*found) return DuplicateKey(db_name, coll_name, id);
+  bool capped = ns.coll->capped();
+  if (capped) {
+    if (auto s = CheckFitsCap(ns, static_cast<int64_t>(inserted.size())); !s.ok()) return s;
+  }
   storage::WriteUnit unit(ns.db.get());
   if (auto s = ns.WriteIndexEntries(&unit, nullptr, &view); !s.ok()) return s;
   unit.PutRecord(ns.coll.get(), new_key, inserted, storage::RecordWrite::kInsert);
+  if (capped) {
+    if (auto s = MakeRoom(ns, &unit, static_cast<int64_t>(inserted.size())); !s.ok()) return s;
+  }
   if (auto s = ns.db->Commit(&unit); !s.ok()) return s;
   return inserted;
 }
@@ -180,7 +188,10 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
     keys[i] = storage::RecordKey(ns->coll->id(), view.begin()->value);
     probe.push_back(keys[i]);
   }
-  storage::WriteUnit unit(ns->db.get());
+  auto unit = std::make_unique<storage::WriteUnit>(ns->db.get());
+  // A capped collection commits each document with the removals it makes room by (which
+  // read the committed state), as MongoDB inserts into one a document at a time.
+  const bool capped = ns->coll->capped();
   std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
   std::vector<bool> exists;
   if (auto s = ns->db->RecordsExist(probe, &exists); !s.ok()) return s;
@@ -194,19 +205,25 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
         status = DuplicateKey(db_name, coll_name, DocView(docs[i]).begin()->value);
       }
     }
+    if (status.ok() && capped) status = CheckFitsCap(*ns, static_cast<int64_t>(docs[i].size()));
     if (status.ok()) {
       DocView view(docs[i]);
-      status = ns->WriteIndexEntries(&unit, nullptr, &view);
+      status = ns->WriteIndexEntries(unit.get(), nullptr, &view);
     }
     if (!status.ok()) {
       out.write_errors.push_back({static_cast<int>(i), status});
       if (ordered) break;
       continue;
     }
-    unit.PutRecord(ns->coll.get(), keys[i], docs[i], storage::RecordWrite::kInsert);
+    unit->PutRecord(ns->coll.get(), keys[i], docs[i], storage::RecordWrite::kInsert);
+    if (capped) {
+      if (auto s = MakeRoom(*ns, unit.get(), static_cast<int64_t>(docs[i].size())); !s.ok()) return s;
+      if (auto s = ns->db->Commit(unit.get()); !s.ok()) return s;
+      unit = std::make_unique<storage::WriteUnit>(ns->db.get());
+    }
     out.inserted.push_back(static_cast<int>(i));
   }
-  if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
+  if (auto s = ns->db->Commit(unit.get()); !s.ok()) return s;
   out.inserted_count = static_cast<int64_t>(out.inserted.size());
   out.docs = std::move(docs);
   return out;
@@ -328,7 +345,7 @@ absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name
     if (!*more) break;
     DocView old(doc);
     if (auto s = ns->WriteIndexEntries(writer.unit(), &old, nullptr); !s.ok()) return s;
-    writer.unit()->DeleteRecord(ns->coll.get(), key, doc);
+    if (auto s = writer.unit()->DeleteRecord(ns->coll.get(), key, doc); !s.ok()) return s;
     ++deleted;
     if (auto s = writer.DocumentDone(); !s.ok()) return s;
     if (!multi) break;
@@ -426,7 +443,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
   if (spec.update == nullptr) {
     DocView old(best_doc);
     if (auto s = ns->WriteIndexEntries(&unit, &old, nullptr); !s.ok()) return s;
-    unit.DeleteRecord(ns->coll.get(), best_key, best_doc);
+    if (auto s = unit.DeleteRecord(ns->coll.get(), best_key, best_doc); !s.ok()) return s;
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
     auto projected = project(std::move(best_doc));
     if (!projected.ok()) return projected.status();

@@ -4,6 +4,7 @@
 // batches by GetMore. Not thread-safe; the cursor manager lends a cursor to one request at
 // a time.
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -26,5 +27,12 @@ class Cursor {
   // A change stream's postBatchResumeToken after the last batch (BSON); empty for others.
   virtual std::string ResumeToken() const { return {}; }
 };
+
+// Bounds how long any cursor's getMore waits for new data (change streams, awaitData
+// tailable cursors) in this process: fuzzing, where an input whose getMore waits a second
+// stalls the run. No bound by default.
+void SetAwaitLimitForTesting(std::chrono::milliseconds limit);
+// `wait`, within that bound.
+std::chrono::milliseconds BoundedAwait(std::chrono::milliseconds wait);
 
 }  // namespace micromongo::service

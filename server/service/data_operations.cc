@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "service/change_stream_cursor.h"
+#include "service/tailable_cursor.h"
 #include "service/validate.h"
 #include "service/request_parsing.h"
 #include "util/op_debug.h"
@@ -31,6 +32,24 @@ absl::Status FillBatch(Cursor* cursor, size_t batch_size, bool json, v1::CursorR
   if (OpDebug* op = CurrentOpDebug()) op->nreturned += static_cast<int64_t>(docs.size());
   for (std::string& d : docs) SetDoc(reply->add_documents(), std::move(d), json);
   return absl::OkStatus();
+}
+
+// A find's projection (null when it has none), with the filter's let and collation;
+// *reads_text_score: whether it asks for {$meta: "textScore"}.
+absl::StatusOr<std::shared_ptr<const query::Projection>> ParseFindProjection(const v1::FindRequest& req,
+                                                                             const query::Matcher& filter,
+                                                                             bool* reads_text_score) {
+  if (!req.has_projection()) return nullptr;
+  auto bytes = DocToBson(req.projection());
+  if (!bytes.ok()) return bytes.status();
+  if (bson::DocView(*bytes).empty()) return nullptr;
+  pipeline::ParseContext context;
+  context.let = filter.let();
+  context.collator = filter.collator();
+  auto projection = query::Projection::ParseFind(bson::DocView(*bytes), context);
+  if (!projection.ok()) return projection.status();
+  *reads_text_score = ReadsTextScore(Value(bson::Decode(bson::DocView(*bytes))));
+  return std::shared_ptr<const query::Projection>(*std::move(projection));
 }
 
 }  // namespace
@@ -76,6 +95,10 @@ absl::Status DataOperations::Find(const v1::FindRequest* req,
   bool json = WantsJson(req->filter(), req->projection(), req->sort());
   if (req->max_time_ms() < 0) return (MongoError(kBadValue, "maxTimeMS must be non-negative"));
   if (req->batch_size() < 0) return (MongoError(kBadValue, "batchSize must be non-negative"));
+  if (req->await_data() && !req->tailable()) {
+    return MongoError(kFailedToParse, "Cannot set 'awaitData' without also setting 'tailable'");
+  }
+  if (req->tailable()) return FindTailable(*req, json, reply);
   MM_ASSIGN_OR_RETURN_STATUS(view, ResolveView(engine_, req->database(), req->collection()));
   std::unique_ptr<Cursor> cursor;
   if (view) {
@@ -95,17 +118,9 @@ absl::Status DataOperations::Find(const v1::FindRequest* req,
     command.collection = req->collection();
     MM_ASSIGN_OR_RETURN_STATUS(matcher, ParseFilter(req->filter(), req->let(), req->collation()));
     command.filter = std::shared_ptr<const query::Matcher>(std::move(matcher));
-    if (req->has_projection()) {
-      MM_ASSIGN_OR_RETURN_STATUS(proj_bytes, DocToBson(req->projection()));
-      if (!bson::DocView(proj_bytes).empty()) {
-        pipeline::ParseContext context;
-        context.let = command.filter->let();
-        context.collator = command.filter->collator();
-        MM_ASSIGN_OR_RETURN_STATUS(projection, query::Projection::ParseFind(bson::DocView(proj_bytes), context));
-        command.projection = std::shared_ptr<const query::Projection>(std::move(projection));
-        command.projection_reads_text_score = ReadsTextScore(Value(bson::Decode(bson::DocView(proj_bytes))));
-      }
-    }
+    MM_ASSIGN_OR_RETURN_STATUS(projection, ParseFindProjection(*req, *command.filter,
+                                                               &command.projection_reads_text_score));
+    command.projection = std::move(projection);
     if (req->has_sort()) {
       MM_ASSIGN_OR_RETURN_STATUS(sort_bytes, DocToBson(req->sort()));
       command.sort = bson::Decode(bson::DocView(sort_bytes));
@@ -138,6 +153,46 @@ absl::Status DataOperations::Find(const v1::FindRequest* req,
   }
   if (!cursor->exhausted()) {
     reply->set_cursor_id(cursors_->Add(std::move(cursor), json, req->no_cursor_timeout()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DataOperations::FindTailable(const v1::FindRequest& req, bool json, v1::CursorReply* reply) {
+  TailableFind find;
+  find.db = req.database();
+  find.collection = req.collection();
+  find.await_data = req.await_data();
+  if (req.has_sort()) {
+    MM_ASSIGN_OR_RETURN_STATUS(sort_bytes, DocToBson(req.sort()));
+    bson::DocView sort(sort_bytes);
+    bson::ValueView natural;
+    if (!sort.empty() && !(sort.CountElements() == 1 && sort.Find("$natural", &natural) && natural.IsNumber() &&
+                           natural.AsDouble() == 1)) {
+      return MongoError(kBadValue, "cannot use tailable option with a sort other than {$natural: 1}");
+    }
+  }
+  if (req.has_min() || req.has_max() || req.return_key() || req.show_record_id()) {
+    return MongoError(kBadValue, "a tailable cursor reads the capped collection in insertion order: "
+                                 "min, max, returnKey and showRecordId do not apply");
+  }
+  MM_ASSIGN_OR_RETURN_STATUS(matcher, ParseFilter(req.filter(), req.let(), req.collation()));
+  find.filter = std::shared_ptr<const query::Matcher>(std::move(matcher));
+  bool reads_text_score = false;
+  MM_ASSIGN_OR_RETURN_STATUS(projection, ParseFindProjection(req, *find.filter, &reads_text_score));
+  find.projection = std::move(projection);
+  if (req.skip() < 0) return MongoError(kBadValue, "skip must be non-negative");
+  find.skip = req.skip();
+  find.limit = req.limit() < 0 ? -req.limit() : req.limit();
+  MM_ASSIGN_OR_RETURN_STATUS(opened, OpenTailable(engine_, std::move(find)));
+  std::unique_ptr<TailableCursor> cursor = std::move(opened);
+  bool empty_first = req.has_batch_size() && req.batch_size() == 0;
+  size_t batch = req.batch_size() > 0 ? req.batch_size() : kDefaultFirstBatch;
+  if (!empty_first) {
+    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+  }
+  // As MongoDB's, a tailable cursor on a collection that was empty is not kept.
+  if (!cursor->exhausted() && !cursor->empty_at_open()) {
+    reply->set_cursor_id(cursors_->Add(std::move(cursor), json, req.no_cursor_timeout()));
   }
   return absl::OkStatus();
 }

@@ -47,6 +47,8 @@ class DataOperations {
   CursorManager* cursors() const { return cursors_; }
 
  private:
+  // Find with tailable (tailable_cursor.h).
+  absl::Status FindTailable(const v1::FindRequest& req, bool json, v1::CursorReply* reply);
   absl::Status OpenChangeStream(const v1::AggregateRequest& req, bool json, v1::CursorReply* reply);
 
   storage::Engine* engine_;

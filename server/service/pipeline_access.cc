@@ -553,12 +553,16 @@ absl::StatusOr<Document> EngineDataAccess::CollStats(std::string_view db, std::s
                    {"avgObjSize", count == 0 ? int64_t{0} : size / count},
                    {"storageSize", scaled(size)},
                    {"freeStorageSize", int64_t{0}},
-                   {"capped", false},
-                   {"nindexes", static_cast<int32_t>(ns->coll->indexes().size() + 1)},
-                   {"totalIndexSize", scaled(total_index)},
-                   {"totalSize", scaled(size + total_index)},
-                   {"indexSizes", index_sizes},
-                   {"scaleFactor", static_cast<int32_t>(scale)}};
+                   {"capped", ns->coll->capped()}};
+    if (ns->coll->capped()) {
+      stats.Append("max", ns->coll->capped_max());
+      stats.Append("maxSize", scaled(ns->coll->capped_size()));
+    }
+    stats.Append("nindexes", static_cast<int32_t>(ns->coll->indexes().size() + 1));
+    stats.Append("totalIndexSize", scaled(total_index));
+    stats.Append("totalSize", scaled(size + total_index));
+    stats.Append("indexSizes", index_sizes);
+    stats.Append("scaleFactor", static_cast<int32_t>(scale));
     out.Append("storageStats", stats);
   }
   return out;

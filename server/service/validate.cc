@@ -377,6 +377,19 @@ absl::StatusOr<std::string> ValidateCollection(storage::Engine* engine, std::str
       errors.push_back(StrCat("Storage checksums do not match: ", s.message()));
     }
   }
+  if (coll->capped()) {
+    // Every record has its place in the insertion order, and every place names a record.
+    auto order = (*db)->CheckNaturalOrder(*coll, snapshot.get());
+    if (!order.ok()) return order.status();
+    if (order->placed != count) {
+      errors.push_back(StrCat("The capped collection's insertion order places ", order->placed, " of its ", count,
+                              " records"));
+    }
+    if (order->dangling > 0) {
+      errors.push_back(StrCat("The capped collection's insertion order has ", order->dangling,
+                              " entries that name no record"));
+    }
+  }
   Validator v(db->get(), *coll, snapshot.get(), std::move(indexes), *std::move(doc_validator));
   if (auto s = v.Run(); !s.ok()) return s;
   return v.Report(ns, count, std::move(errors));

@@ -281,3 +281,39 @@ TEST_F(ValidateTest, Errors) {
 
 }  // namespace
 }  // namespace micromongo::service
+
+namespace micromongo::service {
+namespace {
+
+TEST_F(ValidateTest, CappedInsertionOrderAgreesWithTheRecords) {
+  ASSERT_TRUE(db_->CreateCollection("cap", Bson(R"({"capped": true, "size": 4096})")).ok());
+  auto inserted = Insert(engine_.get(), "db", "cap",
+                         {Bson(R"({"_id": 3})"), Bson(R"({"_id": 1})"), Bson(R"({"_id": 2})")}, /*ordered=*/true);
+  ASSERT_TRUE(inserted.ok()) << inserted.status();
+  auto validate = [&] {
+    auto r = ValidateCollection(engine_.get(), "db", "cap", {});
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : std::string();
+  };
+  EXPECT_EQ(Field(validate(), "valid"), "true") << bson::BsonToJson(validate());
+  uint32_t id = db_->FindCollection("cap")->id();
+  // The first insert's place is lost: one record unplaced, and its o entry dangles.
+  Damage([&](storage::WriteUnit* u) { u->batch()->Delete(storage::NaturalKey(id, 1)); });
+  std::string r = validate();
+  EXPECT_EQ(Field(r, "valid"), "false");
+  EXPECT_EQ(Field(r, "errors"),
+            Norm(R"(["The capped collection's insertion order places 2 of its 3 records",)"
+                 R"("The capped collection's insertion order has 1 entries that name no record"])"));
+  // A place that names no record.
+  Damage([&](storage::WriteUnit* u) {
+    std::string id_key;
+    bson::AppendKeyString(DocView(Bson(R"({"_id": 3})")).begin()->value, &id_key);
+    u->batch()->Put(storage::NaturalKey(id, 1), id_key);
+    u->batch()->Put(storage::NaturalKey(id, 9), "\x01");
+  });
+  r = validate();
+  EXPECT_EQ(Field(r, "errors"), Norm(R"(["The capped collection's insertion order has 1 entries that name no record"])"));
+}
+
+}  // namespace
+}  // namespace micromongo::service

@@ -169,6 +169,23 @@ absl::Status ReadCollectionOptions(const Command& command, v1::CollectionOptions
   return absl::OkStatus();
 }
 
+// A capped collection's size and document caps, under create's names (size, max) or
+// collMod's (cappedSize, cappedMax); absent ones stay unset.
+absl::Status ReadCappedLimits(const Command& command, const char* size_key, const char* max_key,
+                              v1::CollectionOptions* options) {
+  if (command.Has(size_key)) {
+    auto size = command.Integer(size_key, 0);
+    if (!size.ok()) return size.status();
+    options->set_capped_size(*size);
+  }
+  if (command.Has(max_key)) {
+    auto max = command.Integer(max_key, 0);
+    if (!max.ok()) return max.status();
+    options->set_capped_max(*max);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Create(const HandlerContext& context, const Command& command, bson::Builder* out) {
   if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
                                     "pipeline", "changeStreamPreAndPostImages", "capped", "size",
@@ -178,9 +195,6 @@ absl::Status Create(const HandlerContext& context, const Command& command, bson:
   }
   auto coll = command.Collection();
   if (!coll.ok()) return coll.status();
-  auto capped = command.Bool("capped", false);
-  if (!capped.ok()) return capped.status();
-  if (*capped) return MongoError(kInvalidOptions, "capped collections are not supported by micro-mongo");
   if (command.Has("collation")) {
     return MongoError(kInvalidOptions, "a collection default collation is not supported by micro-mongo; "
                                        "pass collation with each operation");
@@ -189,6 +203,12 @@ absl::Status Create(const HandlerContext& context, const Command& command, bson:
   req.set_database(context.db);
   req.set_collection(*coll);
   if (auto s = ReadCollectionOptions(command, req.mutable_options()); !s.ok()) return s;
+  if (command.Has("capped")) {
+    auto capped = command.Bool("capped", false);
+    if (!capped.ok()) return capped.status();
+    req.mutable_options()->set_capped(*capped);
+  }
+  if (auto s = ReadCappedLimits(command, "size", "max", req.mutable_options()); !s.ok()) return s;
   v1::Empty reply;
   return context.admin->CreateCollection(&req, &reply);
 }
@@ -220,7 +240,7 @@ std::string FindIndexSpec(const HandlerContext& context, const std::string& coll
 absl::Status CollMod(const HandlerContext& context, const Command& command, bson::Builder* out) {
   if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
                                     "pipeline", "changeStreamPreAndPostImages", "index", "dryRun",
-                                    "expireAfterSeconds"});
+                                    "expireAfterSeconds", "cappedSize", "cappedMax"});
       !s.ok()) {
     return s;
   }
@@ -237,11 +257,13 @@ absl::Status CollMod(const HandlerContext& context, const Command& command, bson
   }
   if (!*index) {
     if (auto s = ReadCollectionOptions(command, req.mutable_options()); !s.ok()) return s;
+    if (auto s = ReadCappedLimits(command, "cappedSize", "cappedMax", req.mutable_options()); !s.ok()) return s;
     v1::Empty reply;
     return context.admin->ModifyCollection(&req, &reply);
   }
   if (command.Has("validator") || command.Has("viewOn") || command.Has("pipeline") ||
-      command.Has("validationLevel") || command.Has("validationAction") || command.Has("expireAfterSeconds")) {
+      command.Has("validationLevel") || command.Has("validationAction") || command.Has("expireAfterSeconds") ||
+      command.Has("cappedSize") || command.Has("cappedMax")) {
     return MongoError(kInvalidOptions, "collMod's index option cannot be combined with other changes here");
   }
   SetBson(req.mutable_index(), **index);

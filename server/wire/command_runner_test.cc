@@ -302,8 +302,14 @@ TEST_F(CommandRunnerTest, CollectionsAndIndexes) {
   EXPECT_EQ(Field(invalid, "writeErrors").Doc().begin()->value.Doc().begin()->value.Int32(), 0);
   std::string exists = Run(R"({"create": "v"})");
   EXPECT_EQ(Code(exists), 48);
-  std::string capped = Run(R"({"create": "cap", "capped": true, "size": 4096})");
-  EXPECT_EQ(Ok(capped), 0);
+  std::string capped = Run(R"({"create": "cap", "capped": true, "size": 4096, "max": 10})");
+  EXPECT_EQ(Ok(capped), 1) << Json(capped);
+  EXPECT_EQ(Code(Run(R"({"create": "cap2", "capped": true})")), 72);  // size is required
+  EXPECT_EQ(Code(Run(R"({"create": "cap2", "size": 4096})")), 72);    // size needs capped
+  EXPECT_EQ(Ok(Run(R"({"collMod": "cap", "cappedSize": 8192, "cappedMax": 5})")), 1);
+  std::string cap_info = Run(R"({"listCollections": 1, "filter": {"name": "cap"}})");
+  EXPECT_EQ(Json(std::string(Field(cap_info, "cursor.firstBatch.0.options").Doc().bytes())),
+            R"({"capped": true, "size": 8192, "max": 5})");
 
   std::string idx = Run(R"({"createIndexes": "c", "indexes": [{"key": {"a": 1}, "name": "a_1", "unique": true}]})");
   ASSERT_EQ(Ok(idx), 1) << Json(idx);
@@ -315,7 +321,7 @@ TEST_F(CommandRunnerTest, CollectionsAndIndexes) {
   EXPECT_EQ(Field(list, "cursor.ns").String(), "d.c");
   std::string colls = Run(R"({"listCollections": 1, "filter": {"type": "collection"}, "nameOnly": true})");
   ASSERT_EQ(Ok(colls), 1) << Json(colls);
-  EXPECT_EQ(Field(colls, "cursor.firstBatch").Doc().CountElements(), 2u) << Json(colls);
+  EXPECT_EQ(Field(colls, "cursor.firstBatch").Doc().CountElements(), 3u) << Json(colls);
   EXPECT_EQ(Field(colls, "cursor.ns").String(), "d.$cmd.listCollections");
   std::string dropped = Run(R"({"dropIndexes": "c", "index": "a_1"})");
   EXPECT_EQ(Field(dropped, "nIndexesWas").Int32(), 2) << Json(dropped);

@@ -312,10 +312,12 @@ absl::Status ReadFind(const HandlerContext& context, const Command& command, v1:
   if (auto s = SetObject(command, "max", req.mutable_max(), &has_max); !s.ok()) return s;
   if (!has_max) req.clear_max();
   if (auto s = SetHint(command, req.mutable_hint()); !s.ok()) return s;
-  for (const char* key : {"tailable", "awaitData"}) {
+  for (auto [key, setter] : {std::pair<const char*, void (v1::FindRequest::*)(bool)>{
+                                 "tailable", &v1::FindRequest::set_tailable},
+                             {"awaitData", &v1::FindRequest::set_await_data}}) {
     auto b = command.Bool(key, false);
     if (!b.ok()) return b.status();
-    if (*b) return MongoError(kBadValue, "tailable cursors need a capped collection, which micro-mongo does not have");
+    (req.*setter)(*b);
   }
   auto skip = command.Integer("skip", 0);
   auto limit = command.Integer("limit", 0);
@@ -343,6 +345,9 @@ absl::Status ReadFind(const HandlerContext& context, const Command& command, v1:
   }
   auto single = command.Bool("singleBatch", false);
   if (!single.ok()) return single.status();
+  if (*single && req.tailable()) {
+    return MongoError(kBadValue, "cannot use tailable option with the 'singleBatch' option");
+  }
   return absl::OkStatus();
 }
 

@@ -33,7 +33,7 @@ void Call(Service* service, grpc::Status (Service::*method)(grpc::ServerContext*
 struct Services {
   Services() {
     // A getMore awaiting change events would idle a second per input.
-    service::ChangeStreamCursor::SetAwaitLimitForTesting(std::chrono::milliseconds(0));
+    service::SetAwaitLimitForTesting(std::chrono::milliseconds(0));
   }
   service::CursorManager cursors{std::chrono::milliseconds(60000)};
   service::DataServiceImpl data{fuzz::SharedEngine(), &cursors};

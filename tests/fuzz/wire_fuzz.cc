@@ -18,7 +18,7 @@ namespace {
 struct Services {
   Services() {
     // A getMore awaiting change events would idle a second per input.
-    service::ChangeStreamCursor::SetAwaitLimitForTesting(std::chrono::milliseconds(0));
+    service::SetAwaitLimitForTesting(std::chrono::milliseconds(0));
     // A user exists, so that saslStart/saslContinue and hello's authentication fields
     // get past their first checks.
     fuzz::Check(runner.SetPassword("fuzz-password").ok(), "the password is accepted");

@@ -74,6 +74,9 @@ class Cursor {
   // tools that pass documents through: Document::BsonToJson, files of BSON). False at the
   // end.
   bool NextBson(std::string* bson);
+  // True once the worker has ended the cursor and every document it sent was read: only a
+  // tailable cursor can be not closed after Next() returned nullopt.
+  bool closed() const;
 
  private:
   friend class Collection;

@@ -105,6 +105,15 @@ struct CollectionOptions {
   // A clustered collection's TTL: the worker's TTL monitor deletes documents whose _id is a
   // date older than this many seconds (other _ids never expire). ModifyCollection changes it.
   std::optional<int64_t> expire_after_seconds;
+  // CreateCollection: a capped collection (MongoDB's capped: true) of at most capped_size
+  // bytes of BSON (create's size: required, 1 to 1 PB) and capped_max documents (create's
+  // max; <= 0: no limit). An insert past a cap removes the oldest documents; a Find
+  // without a sort returns insertion order ({$natural: -1} the reverse); FindOptions::
+  // tailable follows it. ModifyCollection changes capped_size and capped_max of a capped
+  // collection (MongoDB's cappedSize and cappedMax; excess documents go at the next insert).
+  std::optional<bool> capped;
+  std::optional<int64_t> capped_size;
+  std::optional<int64_t> capped_max;
 };
 
 // Options of Collection::CreateIndex.
@@ -193,6 +202,17 @@ struct FindOptions {
   // Each result gets a "$recordId" field: the record's id, BinData of its _id's key string
   // (records are clustered by _id, as in MongoDB's clustered collections).
   bool show_record_id = false;
+  // A tailable cursor over a capped collection (Error 2 on others, or with a sort other
+  // than {$natural: 1}): at the end of the collection it stays open, and later reads return
+  // the documents inserted since. Cursor::Next() then returns nullopt while nothing new has
+  // come (call it again later); Cursor::closed() tells when the worker ended the cursor
+  // (limit reached, collection dropped, or Error 136 when capped deletes overtook it). Not
+  // kept open when the collection was empty.
+  bool tailable = false;
+  // With tailable: each read of the worker waits up to max_await_time_ms (0: 1 s) for an
+  // insert before Next() returns nullopt.
+  bool await_data = false;
+  int64_t max_await_time_ms = 0;
 };
 
 struct AggregateOptions {
