@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -213,6 +214,36 @@ TEST_F(CappedCollectionTest, CollModChangesTheCapsAndTheNextInsertApplies) {
   EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("plain_for_collmod", {.capped_size = 4096}); }), 72);
   EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("resized", {.capped = false}); }), 72);
   EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("resized", {.capped_size = 0}); }), 51024);
+}
+
+TEST_F(CappedCollectionTest, CloneAndConvertToCapped) {
+  mm::Database db = client_->Db();
+  mm::Collection source = db["source"];
+  for (int i = 0; i < 20; ++i) source.InsertOne(Document{{"_id", 19 - i}, {"v", std::string(50, 'v')}});
+  source.CreateIndex(Document{{"v", 1}});
+  // Room for 5 of the 72-byte documents: the copy keeps the last 5 in natural (_id) order.
+  db.CloneCollectionAsCapped("source", "copy", 400);
+  EXPECT_EQ(OptionsOf(db, "copy"), (Document{{"capped", true}, {"size", 400}}));
+  EXPECT_EQ(IdsInOrder(db["copy"].Find()), (std::vector<int>{15, 16, 17, 18, 19}));
+  EXPECT_EQ(source.CountDocuments(), 20);  // the source is untouched
+  EXPECT_EQ(ErrorCodeOf([&] { db.CloneCollectionAsCapped("source", "copy", 400); }), 48);
+  EXPECT_EQ(ErrorCodeOf([&] { db.CloneCollectionAsCapped("absent", "copy2", 400); }), 26);
+  EXPECT_EQ(ErrorCodeOf([&] { db.CloneCollectionAsCapped("source", "copy3", 0); }), 51024);
+  // A capped source is copied in its insertion order.
+  db.CloneCollectionAsCapped("copy", "copy_of_copy", 100000);
+  EXPECT_EQ(IdsInOrder(db["copy_of_copy"].Find()), (std::vector<int>{15, 16, 17, 18, 19}));
+
+  db.ConvertToCapped("source", 100000);
+  EXPECT_EQ(OptionsOf(db, "source"), (Document{{"capped", true}, {"size", 100000}}));
+  EXPECT_EQ(source.CountDocuments(), 20);
+  EXPECT_EQ(source.ListIndexes().size(), 1u);  // only _id_ is kept, as in MongoDB
+  source.InsertOne(Document{{"_id", -1}});
+  EXPECT_EQ(IdsInOrder(source.Find({}, {.sort = Document{{"$natural", -1}}, .limit = 2})), (std::vector<int>{-1, 19}));
+  std::vector<std::string> names = db.ListCollectionNames();
+  EXPECT_EQ(std::count_if(names.begin(), names.end(), [](const std::string& n) { return n.starts_with("tmp."); }), 0);
+  EXPECT_EQ(ErrorCodeOf([&] { db.ConvertToCapped("absent", 4096); }), 26);
+  db.CreateCollection("a_view", {.view_on = "source"});
+  EXPECT_EQ(ErrorCodeOf([&] { db.ConvertToCapped("a_view", 4096); }), 166);
 }
 
 TEST_F(CappedCollectionTest, TailableCursorFollowsInserts) {

@@ -268,6 +268,29 @@ void Database::RenameCollection(std::string_view from, std::string_view to,
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->RenameCollection(c, request, &reply); });
 }
 
+void Database::CloneCollectionAsCapped(std::string_view from, std::string_view to, int64_t size) const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::CappedCopyRequest request;
+  request.set_database(name_);
+  request.set_collection(std::string(from));
+  request.set_to(std::string(to));
+  request.set_size(size);
+  v1::Empty reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->CloneCollectionAsCapped(c, request, &reply); });
+}
+
+void Database::ConvertToCapped(std::string_view name, int64_t size) const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::CappedCopyRequest request;
+  request.set_database(name_);
+  request.set_collection(std::string(name));
+  request.set_size(size);
+  v1::Empty reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ConvertToCapped(c, request, &reply); });
+}
+
 void Database::Drop() const {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);

@@ -14,6 +14,7 @@
 #include "util/connection_counts.h"
 #include "util/log.h"
 #include "service/admin_operations.h"
+#include "service/capped.h"
 #include "service/views.h"
 #include "service/proto_docs.h"
 #include "storage/namespace.h"
@@ -127,6 +128,14 @@ absl::Status AdminOperations::RenameCollection(const v1::RenameCollectionRequest
                                                         req->from(), " does not exist")));
   }
   return ((*db)->RenameCollection(req->from(), req->to(), req->drop_target()));
+}
+
+absl::Status AdminOperations::CloneCollectionAsCapped(const v1::CappedCopyRequest* req, v1::Empty*) {
+  return CloneAsCapped(engine_, req->database(), req->collection(), req->to(), req->size());
+}
+
+absl::Status AdminOperations::ConvertToCapped(const v1::CappedCopyRequest* req, v1::Empty*) {
+  return service::ConvertToCapped(engine_, req->database(), req->collection(), req->size());
 }
 
 namespace {

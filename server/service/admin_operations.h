@@ -25,6 +25,8 @@ class AdminOperations {
   absl::Status ModifyCollection(const v1::ModifyCollectionRequest* req, v1::Empty* reply);
   absl::Status DropCollection(const v1::CollectionRequest* req, v1::DropReply* reply);
   absl::Status RenameCollection(const v1::RenameCollectionRequest* req, v1::Empty* reply);
+  absl::Status CloneCollectionAsCapped(const v1::CappedCopyRequest* req, v1::Empty* reply);
+  absl::Status ConvertToCapped(const v1::CappedCopyRequest* req, v1::Empty* reply);
   absl::Status ServerStatus(const v1::ServerStatusRequest* req, v1::ServerStatusReply* reply);
 
   storage::Engine* engine() const { return engine_; }

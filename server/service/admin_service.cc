@@ -21,6 +21,8 @@ MM_ADMIN_UNARY(CreateCollection, CreateCollectionRequest, Empty)
 MM_ADMIN_UNARY(ModifyCollection, ModifyCollectionRequest, Empty)
 MM_ADMIN_UNARY(DropCollection, CollectionRequest, DropReply)
 MM_ADMIN_UNARY(RenameCollection, RenameCollectionRequest, Empty)
+MM_ADMIN_UNARY(CloneCollectionAsCapped, CappedCopyRequest, Empty)
+MM_ADMIN_UNARY(ConvertToCapped, CappedCopyRequest, Empty)
 MM_ADMIN_UNARY(ServerStatus, ServerStatusRequest, ServerStatusReply)
 #undef MM_ADMIN_UNARY
 

@@ -5,6 +5,7 @@
 // MongoDB's capped deletes do. Internal to the service layer.
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "service/open_namespace.h"
@@ -21,5 +22,16 @@ absl::Status CheckFitsCap(const Namespace& ns, int64_t bytes);
 // The change log shows the insert, then a delete per removed document. Caller holds the
 // collection's write mutex and commits `unit`.
 absl::Status MakeRoom(const Namespace& ns, storage::WriteUnit* unit, int64_t bytes);
+
+// cloneCollectionAsCapped: creates capped collection `to` (options {capped: true, size})
+// and inserts `from`'s documents in its natural order (as of the moment the copy starts;
+// validators of `to` are bypassed). Errors: 26 when `from` does not exist, 166 when it is
+// a view, 48 when `to` exists, create's for `size`.
+absl::Status CloneAsCapped(storage::Engine* engine, const std::string& db, const std::string& from,
+                           const std::string& to, int64_t size);
+
+// convertToCapped: replaces `coll` by a capped copy of itself (through a temporary
+// collection renamed over it); its secondary indexes are not kept, as in MongoDB.
+absl::Status ConvertToCapped(storage::Engine* engine, const std::string& db, const std::string& coll, int64_t size);
 
 }  // namespace micromongo::service

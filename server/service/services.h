@@ -78,6 +78,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                               v1::DropReply*) override;
   grpc::Status RenameCollection(grpc::ServerContext*, const v1::RenameCollectionRequest*,
                                 v1::Empty*) override;
+  grpc::Status CloneCollectionAsCapped(grpc::ServerContext*, const v1::CappedCopyRequest*, v1::Empty*) override;
+  grpc::Status ConvertToCapped(grpc::ServerContext*, const v1::CappedCopyRequest*, v1::Empty*) override;
   grpc::Status ServerStatus(grpc::ServerContext*, const v1::ServerStatusRequest*,
                             v1::ServerStatusReply*) override;
   grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest*,

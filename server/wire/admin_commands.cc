@@ -316,6 +316,48 @@ absl::Status Drop(const HandlerContext& context, const Command& command, bson::B
   return absl::OkStatus();
 }
 
+// The size of convertToCapped and cloneCollectionAsCapped: a required number.
+absl::StatusOr<int64_t> RequiredSize(const Command& command, std::string_view name) {
+  if (!command.Has("size")) {
+    return MongoError(40414, StrCat("BSON field '", name, ".size' is missing but a required field"));
+  }
+  return command.Integer("size", 0);
+}
+
+absl::Status CloneCollectionAsCapped(const HandlerContext& context, const Command& command, bson::Builder*) {
+  if (auto s = command.CheckFields({"toCollection", "size", "temp"}); !s.ok()) return s;
+  auto from = command.Collection();
+  if (!from.ok()) return from.status();
+  if (!command.Has("toCollection")) {
+    return MongoError(40414, "BSON field 'cloneCollectionAsCapped.toCollection' is missing but a required field");
+  }
+  auto to = command.String("toCollection", "");
+  if (!to.ok()) return to.status();
+  auto size = RequiredSize(command, "cloneCollectionAsCapped");
+  if (!size.ok()) return size.status();
+  v1::CappedCopyRequest req;
+  req.set_database(context.db);
+  req.set_collection(*from);
+  req.set_to(*to);
+  req.set_size(*size);
+  v1::Empty reply;
+  return context.admin->CloneCollectionAsCapped(&req, &reply);
+}
+
+absl::Status ConvertToCapped(const HandlerContext& context, const Command& command, bson::Builder*) {
+  if (auto s = command.CheckFields({"size"}); !s.ok()) return s;
+  auto coll = command.Collection();
+  if (!coll.ok()) return coll.status();
+  auto size = RequiredSize(command, "convertToCapped");
+  if (!size.ok()) return size.status();
+  v1::CappedCopyRequest req;
+  req.set_database(context.db);
+  req.set_collection(*coll);
+  req.set_size(*size);
+  v1::Empty reply;
+  return context.admin->ConvertToCapped(&req, &reply);
+}
+
 absl::Status RenameCollection(const HandlerContext& context, const Command& command, bson::Builder*) {
   if (auto s = command.CheckFields({"to", "dropTarget", "stayTemp"}); !s.ok()) return s;
   if (context.db != "admin") {
@@ -482,6 +524,8 @@ std::span<const CommandEntry> AdminCommands() {
       {"collMod", CollMod},
       {"drop", Drop},
       {"renameCollection", RenameCollection},
+      {"cloneCollectionAsCapped", CloneCollectionAsCapped},
+      {"convertToCapped", ConvertToCapped},
       {"createIndexes", CreateIndexes},
       {"listIndexes", ListIndexes},
       {"dropIndexes", DropIndexes},

@@ -256,6 +256,13 @@ class Database {
   // Drops every collection of the database.
   void Drop() const;
   void RenameCollection(std::string_view from, std::string_view to, bool drop_target = false) const;
+  // MongoDB's cloneCollectionAsCapped: a new capped collection `to` of `size` bytes holding
+  // `from`'s documents in its natural order (the newest when not all fit). Throws Error 26
+  // if `from` does not exist, 166 for a view, 48 if `to` exists.
+  void CloneCollectionAsCapped(std::string_view from, std::string_view to, int64_t size) const;
+  // MongoDB's convertToCapped: `name` becomes a capped collection of `size` bytes holding
+  // its documents; its indexes other than _id are dropped, as in MongoDB. Errors as above.
+  void ConvertToCapped(std::string_view name, int64_t size) const;
   // A database-level aggregation: the pipeline starts with a stage that needs no
   // collection ({$documents: [...]}), e.g. to $merge literal documents into a collection.
   // Errors as Collection::Aggregate; 73 (InvalidNamespace) if the first stage needs a

@@ -70,3 +70,20 @@ test('a tailable awaitData cursor follows inserts', async () => {
   await assert.rejects(db.collection('plain').find({}, { tailable: true }).toArray(),
     (e) => e instanceof MongoServerError && e.code === 2);
 });
+
+test('convertToCapped and cloneCollectionAsCapped', async () => {
+  const orders = db.collection('orders');
+  await orders.insertMany([{ _id: 1 }, { _id: 2 }, { _id: 3 }]);
+  await orders.createIndex({ x: 1 });
+  assert.deepEqual(await db.command({ cloneCollectionAsCapped: 'orders', toCollection: 'orders_copy', size: 4096 }),
+    { ok: 1 });
+  assert.deepEqual(await db.collection('orders_copy').options(), { capped: true, size: 4096 });
+  assert.deepEqual(await db.command({ convertToCapped: 'orders', size: 8192 }), { ok: 1 });
+  assert.equal(await orders.isCapped(), true);
+  assert.deepEqual((await orders.find().toArray()).map((d) => d._id), [1, 2, 3]);
+  assert.deepEqual((await orders.indexes()).map((i) => i.name), ['_id_']);
+  await assert.rejects(db.command({ convertToCapped: 'absent', size: 4096 }),
+    (e) => e instanceof MongoServerError && e.code === 26);
+  await assert.rejects(db.command({ convertToCapped: 'orders' }),
+    (e) => e instanceof MongoServerError && e.code === 40414);
+});
