@@ -49,8 +49,14 @@ Collection::Collection(std::string name, uint32_t id, std::string options_bson)
     : name_(std::move(name)),
       id_(id),
       options_(options_bson.empty() ? std::string("\x05\0\0\0\0", 5) : std::move(options_bson)) {
-  bson::ValueView capped, size, max;
+  bson::ValueView capped, size, max, timeseries, time_field;
+  if (options().Find("timeseries", &timeseries) && timeseries.type == BsonType::kDocument &&
+      timeseries.Doc().Find("timeField", &time_field) && time_field.type == BsonType::kString) {
+    time_field_ = std::string(time_field.String());
+    natural_ = std::make_shared<NaturalOrder>();
+  }
   if (options().Find("capped", &capped) && capped.type == BsonType::kBool && capped.Bool()) {
+    capped_ = true;
     natural_ = std::make_shared<NaturalOrder>();
     if (options().Find("size", &size) && size.IsNumber()) capped_size_ = static_cast<int64_t>(size.AsDouble());
     if (options().Find("max", &max) && max.IsNumber()) capped_max_ = std::max<int64_t>(0, static_cast<int64_t>(max.AsDouble()));
@@ -244,7 +250,7 @@ void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view 
   int64_t bytes = static_cast<int64_t>(bson.size()) - static_cast<int64_t>(before.size());
   if (kind == RecordWrite::kInsert) {
     count_deltas_.push_back({c, 1, bytes});
-    if (c->natural_ != nullptr) {
+    if (c->capped_) {
       // Capped inserts hold the collection's write mutex through their commit, so
       // sequence order is commit order.
       uint64_t seq = c->natural_->next_seq.fetch_add(1, std::memory_order_relaxed);
@@ -266,7 +272,7 @@ void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view 
 
 absl::Status WriteUnit::DeleteRecord(Collection* c, std::string_view key, std::string_view before,
                                      std::optional<uint64_t> seq) {
-  if (c->natural_ != nullptr) {
+  if (c->capped_) {
     std::string of_key = NaturalOfKey(c->id(), key.substr(5));
     if (!seq.has_value()) {
       std::string value;
@@ -374,10 +380,15 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
   for (auto& [n, c] : db->collections_) {
     int64_t count = 0, bytes = 0;
     auto rit = db->ScanRecords(*c);
+    uint64_t last_seq = 0;
     for (; rit->Valid(); rit->Next()) {
       ++count;
       if (c->capped()) bytes += static_cast<int64_t>(rit->value().size());
+      if (c->timeseries() && rit->key().size() >= 13) {
+        last_seq = std::max(last_seq, ReadBigEndian64(rit->key().data() + rit->key().size() - 8));
+      }
     }
+    if (c->timeseries()) c->natural_->next_seq = last_seq + 1;
     if (!rit->status().ok()) return rit->status();
     c->count_ = count;
     if (c->capped()) {
@@ -907,7 +918,7 @@ absl::Status Database::Commit(WriteUnit* unit) {
   if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_, unit->change_count_); !s.ok()) return s;
   for (const WriteUnit::Delta& d : unit->count_deltas_) {
     d.c->count_.fetch_add(d.count, std::memory_order_relaxed);
-    if (d.c->natural_ != nullptr) d.c->natural_->bytes.fetch_add(d.bytes, std::memory_order_relaxed);
+    if (d.c->capped_) d.c->natural_->bytes.fetch_add(d.bytes, std::memory_order_relaxed);
   }
   for (auto& [flags, fields] : unit->multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
   return absl::OkStatus();

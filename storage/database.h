@@ -88,11 +88,18 @@ class Collection {
   // records' insertion order (its natural order, FORMAT.md's n and o keys) and whose
   // inserts remove the oldest documents to make room. The caps are those of the options
   // (collMod's cappedSize and cappedMax replace the object).
-  bool capped() const { return natural_ != nullptr; }
+  bool capped() const { return capped_; }
   int64_t capped_size() const { return capped_size_; }  // bytes of BSON
   int64_t capped_max() const { return capped_max_; }    // documents; 0: no limit
   // The bytes of BSON of a capped collection's records (0 for other collections).
-  int64_t data_bytes() const { return natural_ ? natural_->bytes.load(std::memory_order_relaxed) : 0; }
+  int64_t data_bytes() const { return capped_ ? natural_->bytes.load(std::memory_order_relaxed) : 0; }
+
+  // Created with MongoDB's timeseries option: its records are keyed by their time and an
+  // insertion sequence instead of _id (TimeseriesRecordKey), so _ids need not be unique.
+  bool timeseries() const { return !time_field_.empty(); }
+  const std::string& time_field() const { return time_field_; }
+  // The next insertion sequence number of a time series collection.
+  uint64_t NextSequence() { return natural_->next_seq.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   friend class Database;
@@ -112,8 +119,10 @@ class Collection {
   std::vector<IndexDef> indexes_;
   std::mutex write_mu_;
   std::atomic<int64_t> count_{0};
-  std::shared_ptr<NaturalOrder> natural_;  // capped collections only
+  std::shared_ptr<NaturalOrder> natural_;  // capped and time series collections only
+  bool capped_ = false;
   int64_t capped_size_ = 0, capped_max_ = 0;
+  std::string time_field_;  // time series collections only
 };
 
 class Database;

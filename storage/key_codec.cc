@@ -42,6 +42,13 @@ std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id) {
   return key;
 }
 
+std::string TimeseriesRecordKey(uint32_t collection_id, const bson::ValueView& time, uint64_t seq) {
+  std::string key = RecordPrefix(collection_id);
+  bson::AppendKeyString(time, &key);
+  AppendBigEndian64(seq, &key);
+  return key;
+}
+
 std::string NaturalPrefix(uint32_t collection_id) {
   std::string key(1, kNaturalPrefix);
   AppendBigEndian32(collection_id, &key);

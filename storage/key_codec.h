@@ -41,6 +41,9 @@ std::string RecordKey(uint32_t collection_id, const bson::ValueView& id);
 std::string IndexPrefix(uint32_t collection_id, uint32_t index_id);
 // x<coll id><index id>: the multikey flags of one index (MultikeyPrefix(c, i) + field byte).
 std::string MultikeyPrefix(uint32_t collection_id, uint32_t index_id);
+// A time series collection's record key: r<coll id><keystring(time)><seq: u64 BE> (its
+// records are in time order, and documents may share an _id).
+std::string TimeseriesRecordKey(uint32_t collection_id, const bson::ValueView& time, uint64_t seq);
 // n<coll id><seq>: where a capped collection's record of insertion sequence `seq` is named;
 // every such entry lies in [NaturalKey(id, 0), NaturalPrefix(id + 1)).
 std::string NaturalPrefix(uint32_t collection_id);

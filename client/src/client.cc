@@ -211,6 +211,7 @@ void SetOptions(v1::CollectionOptions* out, const CollectionOptions& options) {
   if (options.capped) out->set_capped(*options.capped);
   if (options.capped_size) out->set_capped_size(*options.capped_size);
   if (options.capped_max) out->set_capped_max(*options.capped_max);
+  if (options.timeseries) internal::SetBson(out->mutable_timeseries(), *options.timeseries);
 }
 
 // Create and collMod share their request's shape; `call` picks the RPC.

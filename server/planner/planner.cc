@@ -596,7 +596,7 @@ std::vector<QuerySolution> Plan(const PlannerInput& in) {
     out.push_back(CollScan(in.hint_natural, sort.empty() || natural_sort == in.hint_natural));
     return out;
   }
-  if (in.filter->id_equality() != nullptr && !in.hint_index) {
+  if (in.filter->id_equality() != nullptr && !in.hint_index && in.has_id_index) {
     QuerySolution s;
     s.root = std::make_unique<PlanNode>();
     s.root->kind = NodeKind::kIdHack;

@@ -40,6 +40,8 @@ struct PlannerInput {
   std::optional<std::vector<std::string>> projection_fields;
   bool projection_includes_id = true;
   std::vector<IndexEntry> indexes;  // the collection's, hidden ones included
+  // False for a collection whose records are not keyed by _id (time series): no IDHACK.
+  bool has_id_index = true;
   // hint: an index (by its position in `indexes`), or {$natural: ±1}.
   std::optional<size_t> hint_index;
   int hint_natural = 0;

@@ -58,7 +58,7 @@ absl::Status AdminOperations::ListCollections(const v1::DatabaseRequest* req,
     reply->add_names(name);
     bson::Builder doc;
     doc.AppendString("name", name);
-    doc.AppendString("type", coll->is_view() ? "view" : "collection");
+    doc.AppendString("type", coll->is_view() ? "view" : coll->timeseries() ? "timeseries" : "collection");
     doc.AppendDocument("options", coll->options());
     SetDoc(reply->add_collections(), std::move(doc).Finish(), req->json());
   }

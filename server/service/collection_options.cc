@@ -143,6 +143,79 @@ absl::Status AppendCappedOptions(const v1::CollectionOptions& requested, const b
   return absl::OkStatus();
 }
 
+// MongoDB's timeseries option made canonical, as listCollections shows it: {timeField,
+// metaField?, granularity, bucketMaxSpanSeconds} or, with custom bucketing, {timeField,
+// metaField?, bucketRoundingSeconds, bucketMaxSpanSeconds}.
+absl::StatusOr<std::string> TimeseriesSpec(bson::DocView requested) {
+  std::optional<std::string_view> time_field, meta_field, granularity;
+  std::optional<int64_t> max_span, rounding;
+  for (const bson::ElementView& e : requested) {
+    auto wrong = [&](std::string_view expected) {
+      return MongoError(kTypeMismatch, StrCat("BSON field 'timeseries.", e.key, "' is the wrong type '",
+                                              BsonTypeName(e.value.type), "', expected type '", expected, "'"));
+    };
+    if (e.key == "timeField" || e.key == "metaField" || e.key == "granularity") {
+      if (e.value.type != BsonType::kString) return wrong("string");
+      (e.key == "timeField" ? time_field : e.key == "metaField" ? meta_field : granularity) = e.value.String();
+    } else if (e.key == "bucketMaxSpanSeconds" || e.key == "bucketRoundingSeconds") {
+      if (!e.value.IsNumber()) return wrong("int");
+      (e.key == "bucketMaxSpanSeconds" ? max_span : rounding) = static_cast<int64_t>(e.value.AsDouble());
+    } else {
+      return MongoError(kUnknownBsonField, StrCat("BSON field 'timeseries.", e.key, "' is an unknown field."));
+    }
+  }
+  if (!time_field) return MongoError(40414, "BSON field 'timeseries.timeField' is missing but a required field");
+  for (auto [name, field] : {std::pair{"timeField", time_field}, {"metaField", meta_field}}) {
+    if (field && field->find('.') != std::string_view::npos) {
+      return MongoError(kInvalidOptions, StrCat("'", name, "' must be a top-level field and not contain a '.'"));
+    }
+  }
+  if (meta_field && *meta_field == "_id") return MongoError(kInvalidOptions, "'metaField' cannot be \"_id\"");
+  if (meta_field && *meta_field == *time_field) {
+    return MongoError(kInvalidOptions, "'metaField' cannot be the same as 'timeField'");
+  }
+  int64_t default_span = 3600;
+  if (granularity) {
+    if (*granularity == "minutes") {
+      default_span = 86400;
+    } else if (*granularity == "hours") {
+      default_span = 2592000;
+    } else if (*granularity != "seconds") {
+      return MongoError(kBadValue, StrCat("Enumeration value '", *granularity,
+                                          "' for field 'timeseries.granularity' is not a valid value."));
+    }
+  }
+  bool custom = max_span || rounding;
+  if (custom) {
+    if (granularity) {
+      return MongoError(kInvalidOptions, "Time-series 'bucketMaxSpanSeconds' and 'bucketRoundingSeconds' cannot be "
+                                         "set together with 'granularity'");
+    }
+    if (!max_span || !rounding) {
+      return MongoError(kInvalidOptions, "Time-series 'bucketMaxSpanSeconds' and 'bucketRoundingSeconds' need to be "
+                                         "set alongside each other");
+    }
+    if (*max_span != *rounding) {
+      return MongoError(kInvalidOptions, "Time-series 'bucketRoundingSeconds' needs to be equal to "
+                                         "'bucketMaxSpanSeconds'");
+    }
+    if (*max_span < 1 || *max_span > 31536000) {
+      return MongoError(kInvalidOptions, "Time-series 'bucketMaxSpanSeconds' must be between 1 and 31536000");
+    }
+  }
+  bson::Builder out;
+  out.AppendString("timeField", *time_field);
+  if (meta_field) out.AppendString("metaField", *meta_field);
+  if (custom) {
+    out.AppendInt32("bucketRoundingSeconds", static_cast<int32_t>(*rounding));
+    out.AppendInt32("bucketMaxSpanSeconds", static_cast<int32_t>(*max_span));
+  } else {
+    out.AppendString("granularity", granularity ? *granularity : "seconds");
+    out.AppendInt32("bucketMaxSpanSeconds", static_cast<int32_t>(default_span));
+  }
+  return std::move(out).Finish();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
@@ -158,7 +231,23 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
   if (wants_view && (requested.has_clustered_index() || requested.has_expire_after_seconds())) {
     return MongoError(kInvalidOptions, "a view cannot be clustered or expire documents");
   }
-  if (requested.has_expire_after_seconds() && !clustered) {
+  bool timeseries = current != nullptr ? current->Find("timeseries", &unused) : requested.has_timeseries();
+  if (current != nullptr && requested.has_timeseries()) {
+    return MongoError(kInvalidOptions, "collMod cannot change the timeseries options of a collection here");
+  }
+  if (current == nullptr && timeseries) {
+    // MongoDB's options allowed beside timeseries.
+    for (auto [name, set] : {std::pair{"capped", requested.has_capped() && requested.capped()},
+                             {"size", requested.has_capped_size()},
+                             {"max", requested.has_capped_max()},
+                             {"validator", requested.has_validator()},
+                             {"viewOn", wants_view},
+                             {"clusteredIndex", requested.has_clustered_index()},
+                             {"changeStreamPreAndPostImages", requested.has_change_stream_pre_and_post_images()}}) {
+      if (set) return MongoError(kInvalidOptions, StrCat("'timeseries' is not allowed with '", name, "'"));
+    }
+  }
+  if (requested.has_expire_after_seconds() && !clustered && !timeseries) {
     return MongoError(kInvalidOptions, "'expireAfterSeconds' requires clustering to be enabled");
   }
   if (requested.has_expire_after_seconds() && requested.expire_after_seconds() < 0) {
@@ -271,6 +360,15 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
     out.AppendInt64("expireAfterSeconds", requested.expire_after_seconds());
   } else if (auto v = current_field("expireAfterSeconds")) {
     out.AppendView("expireAfterSeconds", *v);
+  }
+  if (requested.has_timeseries()) {
+    auto requested_spec = DocToBson(requested.timeseries());
+    if (!requested_spec.ok()) return requested_spec.status();
+    auto spec = TimeseriesSpec(bson::DocView(*requested_spec));
+    if (!spec.ok()) return spec.status();
+    out.AppendDocument("timeseries", bson::DocView(*spec));
+  } else if (auto v = current_field("timeseries")) {
+    out.AppendView("timeseries", *v);
   }
   if (requested.has_change_stream_pre_and_post_images()) {
     size_t images = out.StartDocument("changeStreamPreAndPostImages");

@@ -101,6 +101,17 @@ absl::StatusOr<Document> UpsertSeed(const query::Matcher& filter) {
   return out;
 }
 
+// The record key of a document inserted into time series collection ns.coll: by its
+// time, which must be a date (error 2 as MongoDB's), and a fresh sequence number.
+absl::StatusOr<std::string> TimeseriesKey(const Namespace& ns, DocView doc) {
+  const std::string& field = ns.coll->time_field();
+  ValueView time;
+  if (!doc.Find(field, &time) || time.type != BsonType::kDate) {
+    return MongoError(kBadValue, StrCat("'", field, "' must be present and contain a valid BSON UTC datetime value"));
+  }
+  return storage::TimeseriesRecordKey(ns.coll->id(), time, ns.coll->NextSequence());
+}
+
 // Inserts the document an upsert builds from the filter and the update (caller holds the
 // collection's write mutex). Returns the inserted document.
 absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view db_name,
@@ -118,11 +129,18 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
   DocView view(inserted);
   if (auto s = ns.CheckValid(view, nullptr); !s.ok()) return s;
   ValueView id = view.begin()->value;
-  std::string new_key = storage::RecordKey(ns.coll->id(), id);
-  std::string existing;
-  auto found = ns.db->GetRecord(*ns.coll, new_key, &existing);
-  if (!found.ok()) return found.status();
-  if (*found) return DuplicateKey(db_name, coll_name, id);
+  std::string new_key;
+  if (ns.coll->timeseries()) {
+    auto key = TimeseriesKey(ns, view);
+    if (!key.ok()) return key.status();
+    new_key = *std::move(key);
+  } else {
+    new_key = storage::RecordKey(ns.coll->id(), id);
+    std::string existing;
+    auto found = ns.db->GetRecord(*ns.coll, new_key, &existing);
+    if (!found.ok()) return found.status();
+    if (*found) return DuplicateKey(db_name, coll_name, id);
+  }
   bool capped = ns.coll->capped();
   if (capped) {
     if (auto s = CheckFitsCap(ns, static_cast<int64_t>(inserted.size())); !s.ok()) return s;
@@ -172,6 +190,7 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/true, Access::kWrite, options);
   if (!ns.ok()) return ns.status();
   // Validate and key every document, then probe all keys in one batched lookup.
+  const bool timeseries = ns->coll->timeseries();
   std::vector<absl::Status> statuses(docs.size());
   std::vector<std::string> keys(docs.size());
   std::vector<std::string_view> probe;
@@ -185,6 +204,13 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
     }
     statuses[i] = ns->CheckValid(view, nullptr);
     if (!statuses[i].ok()) continue;
+    if (timeseries) {
+      // Keyed by time and sequence: nothing to probe, _ids may repeat.
+      auto key = TimeseriesKey(*ns, view);
+      if (!key.ok()) statuses[i] = key.status();
+      else keys[i] = *std::move(key);
+      continue;
+    }
     keys[i] = storage::RecordKey(ns->coll->id(), view.begin()->value);
     probe.push_back(keys[i]);
   }
@@ -201,7 +227,7 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
     absl::Status status = statuses[i];
     if (status.ok()) {
       std::string_view key = keys[i];
-      if (exists[p++] || !batch_keys.insert(key).second) {
+      if (!timeseries && (exists[p++] || !batch_keys.insert(key).second)) {
         status = DuplicateKey(db_name, coll_name, DocView(docs[i]).begin()->value);
       }
     }

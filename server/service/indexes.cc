@@ -215,6 +215,11 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
   std::string name = spec->name();
   auto build = [&](const storage::Collection& coll, uint32_t index_id,
                    storage::IndexBuildSink* sink) -> absl::Status {
+    if (coll.timeseries()) {
+      // Index entries name records by _id, which a time series collection does not key by.
+      return MongoError(kInvalidOptions, StrCat("secondary indexes on time series collection ", db_name, ".",
+                                                coll_name, " are not supported by micro-mongo yet"));
+    }
     return BuildEntries(db->get(), coll, index_id, *spec, sink);
   };
   if (auto s = (*db)->CreateIndex(coll_name, *std::move(built), build); !s.ok()) return s;
@@ -229,6 +234,7 @@ absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine,
   if (ns->coll == nullptr || ns->coll->is_view()) {
     return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", db_name, ".", coll_name));
   }
+  if (ns->coll->timeseries()) return std::vector<std::string>{};  // no _id index
   std::vector<std::string> out{IdIndexDocument()};
   ValueView clustered;
   if (ns->coll->options().Find("clusteredIndex", &clustered) && clustered.type == BsonType::kDocument) {

@@ -170,12 +170,16 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
   input->projection_includes_id = request.projection_includes_id;
   input->distinct_field = request.distinct_field;
   input->count = request.count;
-  planner::IndexEntry id;
-  id.id = 0;
-  id.name = ClusteredIndexName(*ctx.coll);  // a clustered collection's records are its _id index
-  if (id.name.empty()) id.name = "_id_";
-  id.spec = IdIndexSpec();
-  input->indexes.push_back(std::move(id));
+  if (ctx.coll->timeseries()) {
+    input->has_id_index = false;  // records keyed by time: no _id index
+  } else {
+    planner::IndexEntry id;
+    id.id = 0;
+    id.name = ClusteredIndexName(*ctx.coll);  // a clustered collection's records are its _id index
+    if (id.name.empty()) id.name = "_id_";
+    id.spec = IdIndexSpec();
+    input->indexes.push_back(std::move(id));
+  }
   const bool has_text = request.filter->contains_text();
   for (const storage::IndexDef& def : ctx.coll->indexes()) {
     planner::IndexEntry e;

@@ -35,6 +35,10 @@ std::vector<TtlIndex> TtlIndexes(storage::Engine* engine) {
         // A clustered collection's TTL: its _id (the cluster key) is the date.
         out.push_back(TtlIndex{db_name, coll_name, "", "_id", static_cast<int64_t>(expire.AsDouble())});
       }
+      if (coll->timeseries() && coll->options().Find("expireAfterSeconds", &expire) && expire.IsNumber()) {
+        // A time series collection's TTL: its documents expire by their time.
+        out.push_back(TtlIndex{db_name, coll_name, "", coll->time_field(), static_cast<int64_t>(expire.AsDouble())});
+      }
       for (const storage::IndexDef& def : coll->indexes()) {
         auto spec = ParsedIndexSpec(def.spec);
         if (spec == nullptr || !spec->expire_after_seconds() || spec->fields().size() != 1) continue;

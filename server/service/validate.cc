@@ -263,6 +263,16 @@ class Validator {
         continue;
       }
       std::string id_key;
+      if (coll_.timeseries()) {
+        // Keyed by time and sequence (TimeseriesRecordKey) rather than _id.
+        bson::ValueView time;
+        if (doc.Find(coll_.time_field(), &time)) bson::AppendKeyString(time, &id_key);
+        if (time.type != BsonType::kDate || key.size() != record_prefix.size() + id_key.size() + 8 ||
+            key.substr(record_prefix.size(), id_key.size()) != id_key) {
+          if (!collect) Corrupt(key, /*id_mismatch=*/true);
+        }
+        continue;  // time series collections have no secondary indexes
+      }
       bson::AppendKeyString(doc.begin()->value, &id_key);
       if (key.size() != record_prefix.size() + id_key.size() ||
           key.substr(record_prefix.size()) != id_key) {

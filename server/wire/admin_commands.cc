@@ -189,7 +189,7 @@ absl::Status ReadCappedLimits(const Command& command, const char* size_key, cons
 absl::Status Create(const HandlerContext& context, const Command& command, bson::Builder* out) {
   if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
                                     "pipeline", "changeStreamPreAndPostImages", "capped", "size",
-                                    "max", "collation", "clusteredIndex", "expireAfterSeconds"});
+                                    "max", "collation", "clusteredIndex", "expireAfterSeconds", "timeseries"});
       !s.ok()) {
     return s;
   }
@@ -209,6 +209,10 @@ absl::Status Create(const HandlerContext& context, const Command& command, bson:
     req.mutable_options()->set_capped(*capped);
   }
   if (auto s = ReadCappedLimits(command, "size", "max", req.mutable_options()); !s.ok()) return s;
+  if (auto timeseries = command.Get("timeseries")) {
+    if (timeseries->type != BsonType::kDocument) return command.WrongType("timeseries", *timeseries, "object");
+    SetBson(req.mutable_options()->mutable_timeseries(), timeseries->Doc());
+  }
   v1::Empty reply;
   return context.admin->CreateCollection(&req, &reply);
 }

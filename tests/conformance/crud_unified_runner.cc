@@ -279,6 +279,10 @@ mm::CollectionOptions CollectionOptionsOf(const Document& args) {
   if (args.Has("validationAction")) o.validation_action = args.GetString("validationAction");
   if (args.Has("clusteredIndex")) o.clustered_index = args.GetDocument("clusteredIndex");
   if (args.Has("expireAfterSeconds")) o.expire_after_seconds = args.Get("expireAfterSeconds").ToInt64();
+  if (args.Has("capped")) o.capped = args.GetBool("capped");
+  if (args.Has("size")) o.capped_size = args.Get("size").ToInt64();
+  if (args.Has("max")) o.capped_max = args.Get("max").ToInt64();
+  if (args.Has("timeseries")) o.timeseries = args.GetDocument("timeseries");
   return o;
 }
 
@@ -436,7 +440,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     if (name == "createCollection" || name == "modifyCollection") {
       RejectUnsupported(args, {"collection", "viewOn", "pipeline", "validator", "validationLevel",
                                "validationAction", "changeStreamPreAndPostImages", "clusteredIndex",
-                               "expireAfterSeconds"});
+                               "expireAfterSeconds", "capped", "size", "max", "timeseries"});
       mm::CollectionOptions o = CollectionOptionsOf(args);
       if (args.Has("viewOn")) o.view_on = args.GetString("viewOn");
       if (args.Has("pipeline")) o.pipeline = DocsOf(args.Get("pipeline"));
@@ -793,7 +797,10 @@ int main(int argc, char** argv) {
             mm::Database db = setup.Db(d.GetString("databaseName"));
             db.DropCollection(d.GetString("collectionName"));
             std::vector<Document> docs = DocsOf(d.Get("documents"));
-            if (docs.empty()) {
+            if (d.Has("createOptions")) {
+              db.CreateCollection(d.GetString("collectionName"), CollectionOptionsOf(d.GetDocument("createOptions")));
+              if (!docs.empty()) db[d.GetString("collectionName")].InsertMany(docs);
+            } else if (docs.empty()) {
               db.CreateCollection(d.GetString("collectionName"));
             } else {
               db[d.GetString("collectionName")].InsertMany(docs);

@@ -114,6 +114,12 @@ struct CollectionOptions {
   std::optional<bool> capped;
   std::optional<int64_t> capped_size;
   std::optional<int64_t> capped_max;
+  // CreateCollection: a time series collection, MongoDB's timeseries {timeField, metaField,
+  // granularity} (or bucketMaxSpanSeconds with bucketRoundingSeconds). Every document
+  // needs a date in its timeField (else Error 2), _ids may repeat, expire_after_seconds
+  // expires documents by their time. Listed with type "timeseries". No secondary indexes
+  // yet (Error 72).
+  std::optional<Document> timeseries;
 };
 
 // Options of Collection::CreateIndex.

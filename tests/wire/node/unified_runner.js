@@ -487,11 +487,6 @@ const KNOWN = [
    'the Node.js driver sets partialResult when no write succeeded'],
   [/^(db-aggregate(-rawdata)?\.json: |poc-crud\.json: Aggregate with \$listLocalSessions$)/,
    '$listLocalSessions: the worker keeps no cache of driver sessions'],
-  [/^collectionData-createOptions\.json: collection is created with the correct options$/,
-   'capped collections: not in micro-mongo'],
-  [/^timeseries-collection\.json: /, 'time series collections: not in micro-mongo'],
-  [/^runCursorCommand\.json: does not close the cursor when receiving an empty batch$/,
-   'capped collections and tailable cursors: not in micro-mongo'],
 ];
 
 async function runTest(file, test, admin, fileName) {

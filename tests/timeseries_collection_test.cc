@@ -1,0 +1,154 @@
+// Time series collections (MongoDB 5.0+), a first slice: created with MongoDB's timeseries
+// option (its checks and codes), listed with type "timeseries" and the canonical options,
+// documents that need a date in their timeField and may share _ids, reads, updates and
+// deletes as on any collection, and expiry by time. Expected values from the manual's
+// "Time Series" pages and the collection-management specification tests.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include <micromongo/micromongo.h>
+
+#include "test_util.h"
+
+namespace mm = micromongo;
+using mm::Document;
+
+namespace {
+
+constexpr char kTimeseriesDb[] = "timeseries";
+using TimeseriesCollectionTest = micromongo::testing::WorkerTest<kTimeseriesDb>;
+using micromongo::testing::ErrorCodeOf;
+
+Document Listing(mm::Database& db, const std::string& name) {
+  for (const Document& c : db.ListCollections()) {
+    if (c.GetString("name") == name) return c;
+  }
+  return Document{{"missing", true}};
+}
+
+mm::DateTime At(int64_t millis) { return mm::DateTime{millis}; }
+
+TEST_F(TimeseriesCollectionTest, IsListedWithItsCanonicalOptions) {
+  mm::Database db = client_->Db();
+  db.CreateCollection("weather", {.expire_after_seconds = 604800,
+                                  .timeseries = Document{{"timeField", "time"}, {"metaField", "meta"},
+                                                         {"granularity", "minutes"}}});
+  Document listed = Listing(db, "weather");
+  EXPECT_EQ(listed.GetString("type"), "timeseries");
+  EXPECT_EQ(listed.GetDocument("options"),
+            (Document{{"expireAfterSeconds", int64_t{604800}},
+                      {"timeseries", Document{{"timeField", "time"}, {"metaField", "meta"}, {"granularity", "minutes"},
+                                              {"bucketMaxSpanSeconds", 86400}}}}));
+  // The default granularity is seconds (buckets of an hour); custom bucketing replaces it.
+  db.CreateCollection("plain_ts", {.timeseries = Document{{"timeField", "t"}}});
+  EXPECT_EQ(Listing(db, "plain_ts").GetDocument("options"),
+            (Document{{"timeseries", Document{{"timeField", "t"}, {"granularity", "seconds"},
+                                              {"bucketMaxSpanSeconds", 3600}}}}));
+  db.CreateCollection("bucketed", {.timeseries = Document{{"timeField", "time"}, {"bucketMaxSpanSeconds", 3600},
+                                                          {"bucketRoundingSeconds", 3600}}});
+  EXPECT_EQ(Listing(db, "bucketed").GetDocument("options"),
+            (Document{{"timeseries", Document{{"timeField", "time"}, {"bucketRoundingSeconds", 3600},
+                                              {"bucketMaxSpanSeconds", 3600}}}}));
+  EXPECT_TRUE(db["weather"].ListIndexes().empty());  // no _id index
+}
+
+TEST_F(TimeseriesCollectionTest, CreateErrorsAreMongoDBs) {
+  mm::Database db = client_->Db();
+  struct Case {
+    const char* name;
+    Document timeseries;
+    int code;
+  } cases[] = {
+      {"no_time_field", Document{{"metaField", "m"}}, 40414},
+      {"dotted_time", Document{{"timeField", "a.b"}}, 72},
+      {"dotted_meta", Document{{"timeField", "t"}, {"metaField", "m.x"}}, 72},
+      {"meta_is_id", Document{{"timeField", "t"}, {"metaField", "_id"}}, 72},
+      {"meta_is_time", Document{{"timeField", "t"}, {"metaField", "t"}}, 72},
+      {"bad_granularity", Document{{"timeField", "t"}, {"granularity", "days"}}, 2},
+      {"time_not_string", Document{{"timeField", 1}}, 14},
+      {"unknown_field", Document{{"timeField", "t"}, {"bucketSize", 5}}, 40415},
+      {"span_alone", Document{{"timeField", "t"}, {"bucketMaxSpanSeconds", 60}}, 72},
+      {"span_not_rounding", Document{{"timeField", "t"}, {"bucketMaxSpanSeconds", 60}, {"bucketRoundingSeconds", 30}}, 72},
+      {"span_and_granularity",
+       Document{{"timeField", "t"}, {"granularity", "hours"}, {"bucketMaxSpanSeconds", 60}, {"bucketRoundingSeconds", 60}},
+       72},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ErrorCodeOf([&] { db.CreateCollection(c.name, {.timeseries = c.timeseries}); }), c.code) << c.name;
+    EXPECT_TRUE(Listing(db, c.name).Has("missing")) << c.name;
+  }
+  // Options MongoDB does not allow beside timeseries.
+  EXPECT_EQ(ErrorCodeOf([&] {
+              db.CreateCollection("with_capped", {.capped = true, .capped_size = 4096,
+                                                  .timeseries = Document{{"timeField", "t"}}});
+            }),
+            72);
+  EXPECT_EQ(ErrorCodeOf([&] {
+              db.CreateCollection("with_validator", {.validator = Document{{"a", 1}},
+                                                     .timeseries = Document{{"timeField", "t"}}});
+            }),
+            72);
+}
+
+TEST_F(TimeseriesCollectionTest, DocumentsNeedADateAndMayShareIds) {
+  mm::Database db = client_->Db();
+  db.CreateCollection("test", {.expire_after_seconds = 604800,
+                               .timeseries = Document{{"timeField", "time"}, {"metaField", "meta"},
+                                                      {"granularity", "minutes"}}});
+  mm::Collection test = db["test"];
+  // The specification test "insertMany with duplicate ids".
+  test.InsertMany({Document{{"_id", 1}, {"time", At(1552949630482)}}, Document{{"_id", 1}, {"time", At(1552949630483)}}});
+  EXPECT_EQ(test.Find({}, {.sort = Document{{"time", 1}}}).ToVector(),
+            (std::vector<Document>{Document{{"_id", 1}, {"time", At(1552949630482)}},
+                                   Document{{"_id", 1}, {"time", At(1552949630483)}}}));
+  // An _id lookup finds both (no unique _id index).
+  EXPECT_EQ(test.CountDocuments(Document{{"_id", 1}}), 2);
+  EXPECT_EQ(test.Find(Document{{"_id", 1}}).ToVector().size(), 2u);
+  // Every document needs a date in its timeField.
+  EXPECT_EQ(ErrorCodeOf([&] { test.InsertOne(Document{{"_id", 2}}); }), 2);
+  EXPECT_EQ(ErrorCodeOf([&] { test.InsertOne(Document{{"_id", 2}, {"time", "yesterday"}}); }), 2);
+  EXPECT_EQ(test.CountDocuments(), 2);
+  // Reads, aggregation, updates and deletes work as on any collection.
+  test.InsertMany({Document{{"time", At(1552949640000)}, {"meta", Document{{"sensor", 5}}}, {"temp", 12}},
+                   Document{{"time", At(1552949650000)}, {"meta", Document{{"sensor", 5}}}, {"temp", 14}},
+                   Document{{"time", At(1552949660000)}, {"meta", Document{{"sensor", 6}}}, {"temp", 20}}});
+  auto avg = test.Aggregate({Document{{"$match", Document{{"meta.sensor", 5}}}},
+                             Document{{"$group", Document{{"_id", "$meta.sensor"}, {"avg", Document{{"$avg", "$temp"}}}}}}})
+                 .ToVector();
+  ASSERT_EQ(avg.size(), 1u);
+  EXPECT_EQ(avg[0].Get("avg"), mm::Value(13.0));
+  EXPECT_EQ(test.UpdateMany(Document{{"meta.sensor", 6}}, Document{{"$set", Document{{"checked", true}}}}).modified_count,
+            1);
+  EXPECT_EQ(test.DeleteMany(Document{{"meta.sensor", 5}}).deleted_count, 2);
+  EXPECT_EQ(test.CountDocuments(), 3);
+  EXPECT_EQ(test.CountDocuments(Document{{"checked", true}}), 1);
+  // The _id index does not exist to hint; secondary indexes are not built yet.
+  EXPECT_EQ(ErrorCodeOf([&] { test.Find({}, {.hint = mm::Hint("_id_")}).ToVector(); }), 2);
+  EXPECT_EQ(ErrorCodeOf([&] { test.CreateIndex(Document{{"meta", 1}, {"time", 1}}); }), 72);
+  Document validation = test.Validate();
+  EXPECT_TRUE(validation.GetBool("valid")) << validation.ToJson();
+}
+
+TEST(TimeseriesTtlTest, DocumentsExpireByTheirTime) {
+  micromongo::testing::TempDir dir;
+  auto bridge = mm::WorkerBridge::Create(
+      {.data_dir = dir.path(), .server_parameters = {{"ttlMonitorSleepSecs", "1"}}});
+  mm::MongoClient client("mongodb://localhost/timeseries_ttl", {.worker_bridge = bridge});
+  mm::Database db = client.Db();
+  db.CreateCollection("readings", {.expire_after_seconds = 86400, .timeseries = Document{{"timeField", "at"}}});
+  mm::Collection readings = db["readings"];
+  int64_t now = mm::DateTime::Now().millis;
+  readings.InsertMany({Document{{"_id", 1}, {"at", At(now - 2 * 86400 * 1000LL)}},
+                       Document{{"_id", 2}, {"at", At(now - 3600 * 1000)}}});
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (readings.CountDocuments() > 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(micromongo::testing::IdsInOrder(readings.Find()), (std::vector<int>{2}));
+  bridge->Terminate();
+}
+
+}  // namespace
