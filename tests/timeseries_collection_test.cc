@@ -52,7 +52,10 @@ TEST_F(TimeseriesCollectionTest, IsListedWithItsCanonicalOptions) {
   EXPECT_EQ(Listing(db, "bucketed").GetDocument("options"),
             (Document{{"timeseries", Document{{"timeField", "time"}, {"bucketRoundingSeconds", 3600},
                                               {"bucketMaxSpanSeconds", 3600}}}}));
-  EXPECT_TRUE(db["weather"].ListIndexes().empty());  // no _id index
+  // No _id index; with a metaField, MongoDB 6.3+'s index on the metaField and timeField.
+  EXPECT_EQ(db["weather"].ListIndexes(),
+            (std::vector<Document>{Document{{"v", 2}, {"key", Document{{"meta", 1}, {"time", 1}}}, {"name", "meta_1_time_1"}}}));
+  EXPECT_TRUE(db["plain_ts"].ListIndexes().empty());
 }
 
 TEST_F(TimeseriesCollectionTest, CreateErrorsAreMongoDBs) {
@@ -125,9 +128,22 @@ TEST_F(TimeseriesCollectionTest, DocumentsNeedADateAndMayShareIds) {
   EXPECT_EQ(test.DeleteMany(Document{{"meta.sensor", 5}}).deleted_count, 2);
   EXPECT_EQ(test.CountDocuments(), 3);
   EXPECT_EQ(test.CountDocuments(Document{{"checked", true}}), 1);
-  // The _id index does not exist to hint; secondary indexes are not built yet.
+  // The _id index does not exist to hint. Secondary indexes name records by their time
+  // key: index scans find the documents, duplicates of an _id included.
   EXPECT_EQ(ErrorCodeOf([&] { test.Find({}, {.hint = mm::Hint("_id_")}).ToVector(); }), 2);
-  EXPECT_EQ(ErrorCodeOf([&] { test.CreateIndex(Document{{"meta", 1}, {"time", 1}}); }), 72);
+  test.CreateIndex(Document{{"temp", 1}});
+  test.CreateIndex(Document{{"_id", 1}});  // a secondary index here: there is no _id index
+  test.InsertOne(Document{{"_id", 1}, {"time", At(1552949670000)}, {"temp", 30}});
+  EXPECT_EQ(test.Find(Document{{"temp", Document{{"$gte", 20}}}}, {.sort = Document{{"temp", 1}}, .hint = mm::Hint("temp_1")})
+                .ToVector()
+                .size(),
+            2u);
+  EXPECT_EQ(test.CountDocuments(Document{{"_id", 1}}, {.hint = mm::Hint("_id_1")}), 3);
+  test.DeleteOne(Document{{"temp", 30}});
+  EXPECT_EQ(test.CountDocuments(Document{{"temp", 30}}, {.hint = mm::Hint("temp_1")}), 0);
+  // MongoDB's restrictions.
+  EXPECT_EQ(ErrorCodeOf([&] { test.CreateIndex(Document{{"temp", -1}}, {.unique = true}); }), 72);
+  EXPECT_EQ(ErrorCodeOf([&] { test.CreateIndex(Document{{"note", "text"}}); }), 72);
   Document validation = test.Validate();
   EXPECT_TRUE(validation.GetBool("valid")) << validation.ToJson();
 }

@@ -26,7 +26,7 @@ absl::Status MakeRoom(const Namespace& ns, storage::WriteUnit* unit, int64_t byt
   auto it = ns.db->ScanNatural(*coll);
   for (it->SeekToFirst(); it->Valid() && !fits(); it->Next()) {
     bson::DocView old(it->value());
-    if (auto s = ns.WriteIndexEntries(unit, &old, nullptr); !s.ok()) return s;
+    if (auto s = ns.WriteIndexEntries(unit, it->key(), &old, nullptr); !s.ok()) return s;
     if (auto s = unit->DeleteRecord(coll, it->key(), it->value(), it->seq()); !s.ok()) return s;
     size -= static_cast<int64_t>(it->value().size());
     --count;

@@ -146,7 +146,7 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
     if (auto s = CheckFitsCap(ns, static_cast<int64_t>(inserted.size())); !s.ok()) return s;
   }
   storage::WriteUnit unit(ns.db.get());
-  if (auto s = ns.WriteIndexEntries(&unit, nullptr, &view); !s.ok()) return s;
+  if (auto s = ns.WriteIndexEntries(&unit, new_key, nullptr, &view); !s.ok()) return s;
   unit.PutRecord(ns.coll.get(), new_key, inserted, storage::RecordWrite::kInsert);
   if (capped) {
     if (auto s = MakeRoom(ns, &unit, static_cast<int64_t>(inserted.size())); !s.ok()) return s;
@@ -234,7 +234,7 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
     if (status.ok() && capped) status = CheckFitsCap(*ns, static_cast<int64_t>(docs[i].size()));
     if (status.ok()) {
       DocView view(docs[i]);
-      status = ns->WriteIndexEntries(unit.get(), nullptr, &view);
+      status = ns->WriteIndexEntries(unit.get(), keys[i], nullptr, &view);
     }
     if (!status.ok()) {
       out.write_errors.push_back({static_cast<int>(i), status});
@@ -333,7 +333,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
       DocView old(doc), now(updated);
       failure = ns->CheckValid(now, &old);
       if (!failure.ok()) break;
-      failure = ns->WriteIndexEntries(writer.unit(), &old, &now);
+      failure = ns->WriteIndexEntries(writer.unit(), key, &old, &now);
       if (!failure.ok()) break;
       writer.unit()->PutRecord(ns->coll.get(), key, updated, WriteKind(update), doc,
                                Description(update, whole, old, now));
@@ -370,7 +370,7 @@ absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name
     if (!more.ok()) return more.status();
     if (!*more) break;
     DocView old(doc);
-    if (auto s = ns->WriteIndexEntries(writer.unit(), &old, nullptr); !s.ok()) return s;
+    if (auto s = ns->WriteIndexEntries(writer.unit(), key, &old, nullptr); !s.ok()) return s;
     if (auto s = writer.unit()->DeleteRecord(ns->coll.get(), key, doc); !s.ok()) return s;
     ++deleted;
     if (auto s = writer.DocumentDone(); !s.ok()) return s;
@@ -468,7 +468,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
   storage::WriteUnit unit(ns->db.get());
   if (spec.update == nullptr) {
     DocView old(best_doc);
-    if (auto s = ns->WriteIndexEntries(&unit, &old, nullptr); !s.ok()) return s;
+    if (auto s = ns->WriteIndexEntries(&unit, best_key, &old, nullptr); !s.ok()) return s;
     if (auto s = unit.DeleteRecord(ns->coll.get(), best_key, best_doc); !s.ok()) return s;
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
     auto projected = project(std::move(best_doc));
@@ -485,7 +485,7 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
   if (updated != best_doc) {
     DocView old(best_doc), now(updated);
     if (auto s = ns->CheckValid(now, &old); !s.ok()) return s;
-    if (auto s = ns->WriteIndexEntries(&unit, &old, &now); !s.ok()) return s;
+    if (auto s = ns->WriteIndexEntries(&unit, best_key, &old, &now); !s.ok()) return s;
     unit.PutRecord(ns->coll.get(), best_key, updated, WriteKind(*spec.update), best_doc,
                    Description(*spec.update, WholePaths(*spec.update), old, now));
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;

@@ -74,7 +74,7 @@ absl::Status BuildEntries(storage::Database* db, const storage::Collection& coll
   auto it = db->ScanRecords(coll);
   for (; it->Valid(); it->Next()) {
     DocView doc(it->value().data());
-    if (auto s = ns.WriteIndexEntries(sink->unit(), nullptr, &doc); !s.ok()) return s;
+    if (auto s = ns.WriteIndexEntries(sink->unit(), it->key(), nullptr, &doc); !s.ok()) return s;
     if (auto s = sink->RecordDone(); !s.ok()) return s;
     if (log && ++done >= next_report && done < total) {
       Log(LogSeverity::kInfo, LogComponent::kIndex, "Index build: progress",
@@ -167,12 +167,13 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
   if (!built.ok()) return built.status();
   auto spec = index::IndexSpec::Parse(DocView(*built));
   if (!spec.ok()) return spec.status();
-  // {_id: 1} is the implicit _id index.
-  if (keys.CountElements() == 1 && keys.begin()->key == "_id" && !spec->unique()) {
-    return std::string("_id_");
-  }
   auto db = engine->GetDatabase(db_name, /*create=*/true);
   if (!db.ok()) return db.status();
+  // {_id: 1} is the implicit _id index (which a time series collection does not have).
+  if (keys.CountElements() == 1 && keys.begin()->key == "_id" && !spec->unique()) {
+    auto existing = (*db)->FindCollection(coll_name);
+    if (existing == nullptr || !existing->timeseries()) return std::string("_id_");
+  }
   if (auto existing = (*db)->FindCollection(coll_name)) {
     if (existing->is_view()) {
       return MongoError(kCommandNotSupportedOnView,
@@ -216,9 +217,13 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
   auto build = [&](const storage::Collection& coll, uint32_t index_id,
                    storage::IndexBuildSink* sink) -> absl::Status {
     if (coll.timeseries()) {
-      // Index entries name records by _id, which a time series collection does not key by.
-      return MongoError(kInvalidOptions, StrCat("secondary indexes on time series collection ", db_name, ".",
-                                                coll_name, " are not supported by micro-mongo yet"));
+      // MongoDB's restrictions on time series indexes.
+      if (spec->unique()) return MongoError(kInvalidOptions, "Unique indexes are not supported on time-series collections");
+      if (spec->text() != nullptr) return MongoError(kInvalidOptions, "Text indexes are not supported on time-series collections");
+      if (spec->expire_after_seconds()) {
+        return MongoError(kInvalidOptions, "TTL indexes are not supported on time-series collections: their "
+                                           "expireAfterSeconds option expires documents by time");
+      }
     }
     return BuildEntries(db->get(), coll, index_id, *spec, sink);
   };
@@ -234,8 +239,8 @@ absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine,
   if (ns->coll == nullptr || ns->coll->is_view()) {
     return MongoError(kNamespaceNotFound, StrCat("ns does not exist: ", db_name, ".", coll_name));
   }
-  if (ns->coll->timeseries()) return std::vector<std::string>{};  // no _id index
-  std::vector<std::string> out{IdIndexDocument()};
+  std::vector<std::string> out;
+  if (!ns->coll->timeseries()) out.push_back(IdIndexDocument());  // a time series collection has none
   ValueView clustered;
   if (ns->coll->options().Find("clusteredIndex", &clustered) && clustered.type == BsonType::kDocument) {
     // MongoDB lists the cluster key in place of the _id index.
@@ -417,14 +422,12 @@ absl::Status DropIndex(storage::Engine* engine, std::string_view db_name,
 
 bool IndexExists(storage::Engine* engine, std::string_view db_name, std::string_view coll_name,
                  std::string_view name, const DocView* keys) {
-  if (name == "_id_") return true;
-  if (keys != nullptr && keys->CountElements() == 1 && keys->begin()->key == "_id" &&
-      keys->begin()->value.IsNumber() && keys->begin()->value.AsDouble() == 1) {
-    return true;
-  }
   auto db = engine->GetDatabase(db_name, /*create=*/false);
-  if (!db.ok() || *db == nullptr) return false;
-  auto coll = (*db)->FindCollection(coll_name);
+  std::shared_ptr<storage::Collection> coll;
+  if (db.ok() && *db != nullptr) coll = (*db)->FindCollection(coll_name);
+  bool id_index = name == "_id_" || (keys != nullptr && keys->CountElements() == 1 && keys->begin()->key == "_id" &&
+                                     keys->begin()->value.IsNumber() && keys->begin()->value.AsDouble() == 1);
+  if (id_index && (coll == nullptr || !coll->timeseries())) return true;
   if (coll == nullptr) return false;
   if (keys == nullptr && !name.empty() && name == ClusteredIndexName(*coll)) return true;
   for (const storage::IndexDef& def : coll->indexes()) {

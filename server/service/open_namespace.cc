@@ -14,11 +14,12 @@ namespace micromongo::service {
 using bson::DocView;
 using bson::ValueView;
 
-absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, const DocView* old_doc,
-                                          const DocView* new_doc) const {
+absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, std::string_view record_key,
+                                          const DocView* old_doc, const DocView* new_doc) const {
   if (indexes.empty()) return absl::OkStatus();
-  std::string id_key;  // the record's _id keystring: names it in unique entries
-  bson::AppendKeyString((new_doc != nullptr ? *new_doc : *old_doc).begin()->value, &id_key);
+  // What names the record in entries: its key after the collection prefix (the _id's
+  // keystring, or a time series record's time and sequence).
+  std::string id_key(record_key.substr(storage::RecordPrefix(coll->id()).size()));
   std::vector<std::pair<std::string, bool>> deletes;               // key, unique index
   std::vector<std::tuple<std::string, std::string, bool>> puts;  // key, value, unique index
   std::vector<index::IndexKey> old_keys, new_keys;

@@ -47,11 +47,12 @@ struct Namespace {
     return validator == nullptr ? absl::OkStatus() : validator->Check(doc, old_doc);
   }
 
-  // Puts into `unit` the index entry changes of one document write: `old_doc` replaced by
-  // `new_doc` (null: insert / delete). Nothing is added on error: 11000 when a unique
-  // index already holds a new key for another document, 171 for parallel arrays.
-  absl::Status WriteIndexEntries(storage::WriteUnit* unit, const bson::DocView* old_doc,
-                                 const bson::DocView* new_doc) const;
+  // Puts into `unit` the index entry changes of one document write to the record keyed
+  // `record_key`: `old_doc` replaced by `new_doc` (null: insert / delete). Nothing is added
+  // on error: 11000 when a unique index already holds a new key for another document, 171
+  // for parallel arrays.
+  absl::Status WriteIndexEntries(storage::WriteUnit* unit, std::string_view record_key,
+                                 const bson::DocView* old_doc, const bson::DocView* new_doc) const;
 };
 
 enum class Access { kRead, kWrite };

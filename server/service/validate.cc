@@ -262,22 +262,24 @@ class Validator {
         if (!collect) Corrupt(key, /*id_mismatch=*/true);
         continue;
       }
+      // What names the record in index entries: the keystring of its _id, or of a time
+      // series record its time and sequence (TimeseriesRecordKey).
       std::string id_key;
       if (coll_.timeseries()) {
-        // Keyed by time and sequence (TimeseriesRecordKey) rather than _id.
         bson::ValueView time;
         if (doc.Find(coll_.time_field(), &time)) bson::AppendKeyString(time, &id_key);
         if (time.type != BsonType::kDate || key.size() != record_prefix.size() + id_key.size() + 8 ||
             key.substr(record_prefix.size(), id_key.size()) != id_key) {
           if (!collect) Corrupt(key, /*id_mismatch=*/true);
+          continue;
         }
-        continue;  // time series collections have no secondary indexes
-      }
-      bson::AppendKeyString(doc.begin()->value, &id_key);
-      if (key.size() != record_prefix.size() + id_key.size() ||
-          key.substr(record_prefix.size()) != id_key) {
-        if (!collect) Corrupt(key, /*id_mismatch=*/true);
-        continue;
+        id_key = std::string(key.substr(record_prefix.size()));
+      } else {
+        bson::AppendKeyString(doc.begin()->value, &id_key);
+        if (key.size() != record_prefix.size() + id_key.size() || key.substr(record_prefix.size()) != id_key) {
+          if (!collect) Corrupt(key, /*id_mismatch=*/true);
+          continue;
+        }
       }
       if (!collect && doc_validator_ != nullptr && !doc_validator_->Conforms(doc)) ++non_compliant_;
       for (IndexCheck& ix : indexes_) {
