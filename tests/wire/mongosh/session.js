@@ -1,6 +1,6 @@
 // The everyday shell things, scripted: use, insertMany, find().sort().limit(), updateMany,
 // aggregate, createIndex, getIndexes, countDocuments, stats, hideIndex, collMod, show dbs,
-// drop. Each result is
+// drop, capped and time series collections. Each result is
 // checked; a mismatch throws (mongosh then exits non-zero). Prints "session ok" at the end.
 function check(cond, what) {
   if (!cond) throw new Error('check failed: ' + what);
@@ -44,4 +44,20 @@ check(invalid !== null && invalid.code === 121, 'the new validator refuses a bad
 const dbs = db.adminCommand({ listDatabases: 1 }).databases.map((d) => d.name);
 check(dbs.includes('shelltest'), 'listDatabases has shelltest');
 check(db.people.drop() === true, 'drop');
+// A capped collection (the manual's examples): isCapped, insertion order, the newest kept.
+db.log.drop();
+db.createCollection('log', { capped: true, size: 100000, max: 2 });
+check(db.log.isCapped() === true, 'isCapped');
+db.log.insertMany([{ _id: 3 }, { _id: 2 }, { _id: 1 }]);
+check(JSON.stringify(db.log.find().toArray()) === JSON.stringify([{ _id: 2 }, { _id: 1 }]), 'capped: the newest two');
+check(db.log.find().sort({ $natural: -1 }).limit(1).toArray()[0]._id === 1, 'sort({$natural: -1})');
+check(db.log.drop() === true, 'drop the capped collection');
+// A time series collection.
+db.weather.drop();
+db.createCollection('weather', { timeseries: { timeField: 'ts', metaField: 'sensor', granularity: 'hours' } });
+db.weather.insertMany([{ ts: new Date(1000), sensor: 'a', temp: 10 }, { ts: new Date(2000), sensor: 'a', temp: 14 }]);
+check(db.weather.aggregate([{ $group: { _id: '$sensor', avg: { $avg: '$temp' } } }]).toArray()[0].avg === 12,
+      'time series $avg');
+check(db.getCollectionInfos({ name: 'weather' })[0].type === 'timeseries', 'listed as timeseries');
+check(db.weather.drop() === true, 'drop the time series collection');
 print('session ok');
