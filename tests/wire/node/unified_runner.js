@@ -346,6 +346,24 @@ async function run(op, ctx, admin) {
       if (args.comment !== undefined) cursor.setComment(args.comment);
       return cursor.toArray();
     }
+    case 'createCommandCursor': {
+      // A cursor entity: the command runs now (a reply without a cursor is the driver's
+      // error), its getMores as the cursor is iterated.
+      const cursor = target.runCursorCommand(args.command, args.session ? { session: args.session } : {});
+      if (args.batchSize !== undefined) cursor.setBatchSize(asNumber(args.batchSize));
+      if (args.maxTimeMS !== undefined) cursor.setMaxTimeMS(asNumber(args.maxTimeMS));
+      if (args.comment !== undefined) cursor.setComment(args.comment);
+      await cursor.hasNext();
+      return cursor;
+    }
+    case 'createFindCursor': {
+      const cursor = target.find(args.filter, options(args, ['filter']));
+      await cursor.hasNext();
+      return cursor;
+    }
+    case 'iterateOnce': return target.tryNext();
+    case 'iterateUntilDocumentOrError': return target.next();
+    case 'close': return target.close();
     case 'modifyCollection': {
       const { collection, ...changes } = optionsOf(args, ['session']);
       return target.command({ collMod: collection, ...changes }, args.session ? { session: args.session } : {});
