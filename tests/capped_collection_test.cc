@@ -209,8 +209,16 @@ TEST_F(CappedCollectionTest, CollModChangesTheCapsAndTheNextInsertApplies) {
   db.ModifyCollection("resized", {.capped_max = 0});
   resized.InsertOne(Document{{"_id", 7}});
   EXPECT_EQ(resized.CountDocuments({}), 4);
-  // Not on a collection that is not capped; capped itself cannot change.
+  // $out cannot replace a capped collection (MongoDB's 17152); $merge writes into it.
   client_->Db()["plain_for_collmod"].InsertOne(Document{{"_id", 1}});
+  EXPECT_EQ(ErrorCodeOf([&] {
+              client_->Db()["plain_for_collmod"].Aggregate({Document{{"$out", "resized"}}}).ToVector();
+            }),
+            17152);
+  EXPECT_EQ(resized.CountDocuments({}), 4);
+  client_->Db()["plain_for_collmod"].Aggregate({Document{{"$merge", "resized"}}}).ToVector();
+  EXPECT_EQ(resized.CountDocuments({}), 5);
+  // Not on a collection that is not capped; capped itself cannot change.
   EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("plain_for_collmod", {.capped_size = 4096}); }), 72);
   EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("resized", {.capped = false}); }), 72);
   EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("resized", {.capped_size = 0}); }), 51024);

@@ -422,6 +422,9 @@ absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(s
   if (target != nullptr && target->is_view()) {
     return MongoError(kCommandNotSupportedOnView, StrCat("Cannot $out to ", db_name, ".", coll, ": it is a view"));
   }
+  if (target != nullptr && target->capped()) {
+    return MongoError(17152, StrCat("namespace '", db_name, ".", coll, "' is capped so it can't be used for $out"));
+  }
   static std::atomic<uint64_t> counter{0};
   std::string temp = StrCat("tmp.agg_out.", getpid(), ".", counter.fetch_add(1));
   if (auto s = (*db)->CreateCollection(temp, target ? target->options().bytes() : std::string_view()); !s.ok()) {
