@@ -124,6 +124,9 @@ TEST_F(CappedCollectionTest, InsertsPastMaxRemoveTheOldestDocumentsWithTheirInde
   EXPECT_EQ(IdsInOrder(recent.Find(Document{{"u", Document{{"$lte", 4}}}}, {.hint = mm::Hint("u_1")})),
             (std::vector<int>{30}));
   EXPECT_EQ(ErrorCodeOf([&] { recent.InsertOne(Document{{"_id", 31}, {"u", 6}}); }), 11000);
+  // TTL indexes are not for capped collections, created or changed.
+  EXPECT_EQ(ErrorCodeOf([&] { recent.CreateIndex(Document{{"at", 1}}, {.expire_after_seconds = 60}); }), 72);
+  EXPECT_EQ(ErrorCodeOf([&] { recent.ModifyIndex({.name = "u_1", .expire_after_seconds = 60}); }), 72);
   EXPECT_EQ(IdsInOrder(recent.Find({})), (std::vector<int>{20, 21, 30}));
   Document validation = recent.Validate();
   EXPECT_TRUE(validation.GetBool("valid")) << validation.ToJson();

@@ -216,6 +216,9 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
   std::string name = spec->name();
   auto build = [&](const storage::Collection& coll, uint32_t index_id,
                    storage::IndexBuildSink* sink) -> absl::Status {
+    if (coll.capped() && spec->expire_after_seconds()) {
+      return MongoError(kInvalidOptions, "TTL indexes are not supported for capped collections.");
+    }
     if (coll.timeseries()) {
       // MongoDB's restrictions on time series indexes.
       if (spec->unique()) return MongoError(kInvalidOptions, "Unique indexes are not supported on time-series collections");
@@ -321,6 +324,9 @@ absl::Status ModifyIndex(storage::Engine* engine, std::string_view db_name, std:
                                              " for ns ", db_name, ".", coll_name));
   }
   name = std::string(def->name());
+  if (expire && coll->capped()) {
+    return MongoError(kInvalidOptions, "TTL indexes are not supported for capped collections.");
+  }
   auto current = index::IndexSpec::Parse(DocView(def->spec));
   if (!current.ok()) return current.status();
   // Asking for what the index already is changes nothing, as in MongoDB.
