@@ -56,6 +56,26 @@ TEST_F(TimeseriesCollectionTest, IsListedWithItsCanonicalOptions) {
   EXPECT_EQ(db["weather"].ListIndexes(),
             (std::vector<Document>{Document{{"v", 2}, {"key", Document{{"meta", 1}, {"time", 1}}}, {"name", "meta_1_time_1"}}}));
   EXPECT_TRUE(db["plain_ts"].ListIndexes().empty());
+
+  // collMod: the granularity only grows (seconds, minutes, hours), spans never shrink.
+  db.ModifyCollection("weather", {.timeseries = Document{{"granularity", "hours"}}});
+  EXPECT_EQ(Listing(db, "weather").GetDocument("options").GetDocument("timeseries"),
+            (Document{{"timeField", "time"}, {"metaField", "meta"}, {"granularity", "hours"},
+                      {"bucketMaxSpanSeconds", 2592000}}));
+  EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("weather", {.timeseries = Document{{"granularity", "minutes"}}}); }),
+            72);
+  EXPECT_EQ(ErrorCodeOf([&] {
+              db.ModifyCollection("bucketed", {.timeseries = Document{{"bucketMaxSpanSeconds", 60},
+                                                                      {"bucketRoundingSeconds", 60}}});
+            }),
+            72);
+  db.ModifyCollection("bucketed", {.timeseries = Document{{"bucketMaxSpanSeconds", 7200}, {"bucketRoundingSeconds", 7200}}});
+  EXPECT_EQ(Listing(db, "bucketed").GetDocument("options").GetDocument("timeseries"),
+            (Document{{"timeField", "time"}, {"bucketRoundingSeconds", 7200}, {"bucketMaxSpanSeconds", 7200}}));
+  EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("weather", {.timeseries = Document{{"timeField", "t2"}}}); }), 40415);
+  db["plain_coll"].InsertOne(Document{{"_id", 1}});
+  EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("plain_coll", {.timeseries = Document{{"granularity", "hours"}}}); }),
+            72);
 }
 
 TEST_F(TimeseriesCollectionTest, CreateErrorsAreMongoDBs) {

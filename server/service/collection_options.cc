@@ -216,6 +216,77 @@ absl::StatusOr<std::string> TimeseriesSpec(bson::DocView requested) {
   return std::move(out).Finish();
 }
 
+// collMod's timeseries option over the current canonical spec: granularity, or equal
+// bucketMaxSpanSeconds and bucketRoundingSeconds, which may only grow (MongoDB's
+// transitions: seconds to minutes to hours; spans never shrink).
+absl::StatusOr<std::string> ModifiedTimeseriesSpec(bson::DocView current, bson::DocView requested) {
+  std::optional<std::string_view> granularity;
+  std::optional<int64_t> max_span, rounding;
+  for (const bson::ElementView& e : requested) {
+    if (e.key == "granularity") {
+      if (e.value.type != BsonType::kString) {
+        return MongoError(kTypeMismatch, "BSON field 'collMod.timeseries.granularity' is the wrong type, expected type 'string'");
+      }
+      granularity = e.value.String();
+    } else if (e.key == "bucketMaxSpanSeconds" || e.key == "bucketRoundingSeconds") {
+      if (!e.value.IsNumber()) {
+        return MongoError(kTypeMismatch, StrCat("BSON field 'collMod.timeseries.", e.key, "' is the wrong type, expected type 'int'"));
+      }
+      (e.key == "bucketMaxSpanSeconds" ? max_span : rounding) = static_cast<int64_t>(e.value.AsDouble());
+    } else {
+      return MongoError(kUnknownBsonField, StrCat("BSON field 'collMod.timeseries.", e.key, "' is an unknown field."));
+    }
+  }
+  auto rank = [](std::string_view g) { return g == "seconds" ? 0 : g == "minutes" ? 1 : g == "hours" ? 2 : -1; };
+  bson::ValueView v;
+  std::string_view current_granularity = current.Find("granularity", &v) && v.type == BsonType::kString ? v.String() : "";
+  int64_t current_span = current.Find("bucketMaxSpanSeconds", &v) && v.IsNumber() ? static_cast<int64_t>(v.AsDouble()) : 0;
+  bson::Builder changed;
+  auto keep_fields = [&] {
+    for (const char* name : {"timeField", "metaField"}) {
+      if (current.Find(name, &v)) changed.AppendView(name, v);
+    }
+  };
+  if (granularity) {
+    if (max_span || rounding) {
+      return MongoError(kInvalidOptions, "Time-series 'bucketMaxSpanSeconds' and 'bucketRoundingSeconds' cannot be "
+                                         "set together with 'granularity'");
+    }
+    if (rank(*granularity) < 0) {
+      return MongoError(kBadValue, StrCat("Enumeration value '", *granularity,
+                                          "' for field 'collMod.timeseries.granularity' is not a valid value."));
+    }
+    const int64_t spans[] = {3600, 86400, 2592000};
+    int64_t span = spans[rank(*granularity)];
+    bool allowed = current_granularity.empty() ? span >= current_span : rank(*granularity) >= rank(current_granularity);
+    if (!allowed) {
+      return MongoError(kInvalidOptions, "Invalid transition for timeseries.granularity. Can only transition from "
+                                         "'seconds' to 'minutes' or 'minutes' to 'hours'.");
+    }
+    keep_fields();
+    changed.AppendString("granularity", *granularity);
+    changed.AppendInt32("bucketMaxSpanSeconds", static_cast<int32_t>(span));
+    return std::move(changed).Finish();
+  }
+  if (!max_span || !rounding) {
+    return MongoError(kInvalidOptions, "Time-series 'bucketMaxSpanSeconds' and 'bucketRoundingSeconds' need to be "
+                                       "set alongside each other");
+  }
+  if (*max_span != *rounding) {
+    return MongoError(kInvalidOptions, "Time-series 'bucketRoundingSeconds' needs to be equal to 'bucketMaxSpanSeconds'");
+  }
+  if (*max_span > 31536000) {
+    return MongoError(kInvalidOptions, "Time-series 'bucketMaxSpanSeconds' must be between 1 and 31536000");
+  }
+  if (*max_span < current_span) {
+    return MongoError(kInvalidOptions, "Invalid transition for timeseries.bucketMaxSpanSeconds: it can only grow");
+  }
+  keep_fields();
+  changed.AppendInt32("bucketRoundingSeconds", static_cast<int32_t>(*rounding));
+  changed.AppendInt32("bucketMaxSpanSeconds", static_cast<int32_t>(*max_span));
+  return std::move(changed).Finish();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
@@ -232,8 +303,8 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
     return MongoError(kInvalidOptions, "a view cannot be clustered or expire documents");
   }
   bool timeseries = current != nullptr ? current->Find("timeseries", &unused) : requested.has_timeseries();
-  if (current != nullptr && requested.has_timeseries()) {
-    return MongoError(kInvalidOptions, "collMod cannot change the timeseries options of a collection here");
+  if (current != nullptr && requested.has_timeseries() && !timeseries) {
+    return MongoError(kInvalidOptions, "collMod's timeseries option needs a time series collection");
   }
   if (current == nullptr && timeseries) {
     // MongoDB's options allowed beside timeseries.
@@ -364,7 +435,9 @@ absl::StatusOr<std::string> BuildCollectionOptions(std::string_view db,
   if (requested.has_timeseries()) {
     auto requested_spec = DocToBson(requested.timeseries());
     if (!requested_spec.ok()) return requested_spec.status();
-    auto spec = TimeseriesSpec(bson::DocView(*requested_spec));
+    auto spec = current == nullptr ? TimeseriesSpec(bson::DocView(*requested_spec))
+                                   : ModifiedTimeseriesSpec(current_field("timeseries")->Doc(),
+                                                            bson::DocView(*requested_spec));
     if (!spec.ok()) return spec.status();
     out.AppendDocument("timeseries", bson::DocView(*spec));
   } else if (auto v = current_field("timeseries")) {

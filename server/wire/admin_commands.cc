@@ -244,7 +244,7 @@ std::string FindIndexSpec(const HandlerContext& context, const std::string& coll
 absl::Status CollMod(const HandlerContext& context, const Command& command, bson::Builder* out) {
   if (auto s = command.CheckFields({"validator", "validationLevel", "validationAction", "viewOn",
                                     "pipeline", "changeStreamPreAndPostImages", "index", "dryRun",
-                                    "expireAfterSeconds", "cappedSize", "cappedMax"});
+                                    "expireAfterSeconds", "cappedSize", "cappedMax", "timeseries"});
       !s.ok()) {
     return s;
   }
@@ -262,12 +262,16 @@ absl::Status CollMod(const HandlerContext& context, const Command& command, bson
   if (!*index) {
     if (auto s = ReadCollectionOptions(command, req.mutable_options()); !s.ok()) return s;
     if (auto s = ReadCappedLimits(command, "cappedSize", "cappedMax", req.mutable_options()); !s.ok()) return s;
+    if (auto timeseries = command.Get("timeseries")) {
+      if (timeseries->type != BsonType::kDocument) return command.WrongType("timeseries", *timeseries, "object");
+      SetBson(req.mutable_options()->mutable_timeseries(), timeseries->Doc());
+    }
     v1::Empty reply;
     return context.admin->ModifyCollection(&req, &reply);
   }
   if (command.Has("validator") || command.Has("viewOn") || command.Has("pipeline") ||
       command.Has("validationLevel") || command.Has("validationAction") || command.Has("expireAfterSeconds") ||
-      command.Has("cappedSize") || command.Has("cappedMax")) {
+      command.Has("cappedSize") || command.Has("cappedMax") || command.Has("timeseries")) {
     return MongoError(kInvalidOptions, "collMod's index option cannot be combined with other changes here");
   }
   SetBson(req.mutable_index(), **index);
