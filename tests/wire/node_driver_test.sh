@@ -10,6 +10,7 @@ if [ ! -d "$here/node/node_modules/mongodb" ]; then
 fi
 cd "$here/node"
 status=0
-node --test --test-concurrency=1 crud.test.js protocol.test.js changestream.test.js capped.test.js || status=1
+node --test --test-concurrency=1 crud.test.js protocol.test.js changestream.test.js capped.test.js \
+  timeseries.test.js || status=1
 MONGODB_URI=$MONGODB_TCP_URI node --test crud.test.js || status=1
 exit $status
