@@ -3,25 +3,15 @@
 // collMod's cappedSize/cappedMax, and find({tailable, awaitData}) following inserts.
 // Expected values from the manual's "Capped Collections" pages.
 'use strict';
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { MongoClient, MongoServerError } = require('mongodb');
+const { MongoServerError } = require('mongodb');
+const { useDatabase } = require('./use_database');
 
-let client;
-let db;
-
-before(async () => {
-  client = new MongoClient(process.env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 });
-  await client.connect();
-  db = client.db('nodecapped');
-  await db.dropDatabase();
-});
-after(async () => {
-  await db.dropDatabase();
-  await client.close();
-});
+const ctx = useDatabase('nodecapped');
 
 test('query a capped collection: insertion order, most recent first with $natural: -1', async () => {
+  const { db } = ctx;
   const log = await db.createCollection('log', { capped: true, size: 100000 });
   assert.equal(await log.isCapped(), true);
   assert.deepEqual(await log.options(), { capped: true, size: 100000 });
@@ -44,6 +34,7 @@ test('query a capped collection: insertion order, most recent first with $natura
 });
 
 test('the oldest documents make room; collMod changes the caps', async () => {
+  const { db } = ctx;
   const recent = await db.createCollection('recent', { capped: true, size: 5242880, max: 3 });
   for (let i = 1; i <= 5; i++) await recent.insertOne({ _id: i });
   assert.deepEqual((await recent.find().toArray()).map((d) => d._id), [3, 4, 5]);
@@ -58,6 +49,7 @@ test('the oldest documents make room; collMod changes the caps', async () => {
 });
 
 test('a tailable awaitData cursor follows inserts', async () => {
+  const { db } = ctx;
   const events = await db.createCollection('events', { capped: true, size: 100000 });
   await events.insertOne({ _id: 1, n: 'first' });
   const cursor = events.find({}, { tailable: true, awaitData: true, maxAwaitTimeMS: 200 });
@@ -72,6 +64,7 @@ test('a tailable awaitData cursor follows inserts', async () => {
 });
 
 test('convertToCapped and cloneCollectionAsCapped', async () => {
+  const { db } = ctx;
   const orders = db.collection('orders');
   await orders.insertMany([{ _id: 1 }, { _id: 2 }, { _id: 3 }]);
   await orders.createIndex({ x: 1 });

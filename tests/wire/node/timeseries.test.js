@@ -2,25 +2,15 @@
 // listCollections' type and options, documents sharing an _id, a date required in the
 // timeField, the automatic {metaField, timeField} index, and collMod's granularity.
 'use strict';
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { MongoClient, MongoServerError } = require('mongodb');
+const { MongoServerError } = require('mongodb');
+const { useDatabase } = require('./use_database');
 
-let client;
-let db;
-
-before(async () => {
-  client = new MongoClient(process.env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 });
-  await client.connect();
-  db = client.db('nodetimeseries');
-  await db.dropDatabase();
-});
-after(async () => {
-  await db.dropDatabase();
-  await client.close();
-});
+const ctx = useDatabase('nodetimeseries');
 
 test('create, list, insert and query a time series collection', async () => {
+  const { db } = ctx;
   const weather = await db.createCollection('weather', {
     timeseries: { timeField: 'timestamp', metaField: 'metadata', granularity: 'hours' },
     expireAfterSeconds: 86400 * 365,
@@ -49,6 +39,7 @@ test('create, list, insert and query a time series collection', async () => {
 });
 
 test('collMod raises the granularity, never lowers it', async () => {
+  const { db } = ctx;
   await db.createCollection('readings', { timeseries: { timeField: 't', granularity: 'seconds' } });
   assert.deepEqual(await db.command({ collMod: 'readings', timeseries: { granularity: 'minutes' } }), { ok: 1 });
   const [info] = await db.listCollections({ name: 'readings' }).toArray();
