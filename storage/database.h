@@ -313,6 +313,12 @@ class Database {
   // Iterates a capped collection's records in insertion order over a snapshot (null: one
   // of its own).
   std::unique_ptr<NaturalIterator> ScanNatural(const Collection& c, const KvSnapshot* snapshot = nullptr);
+  // A collection's records in its natural order: a capped collection's insertion order
+  // (ScanNatural), the key order of every other (ScanRecords).
+  std::unique_ptr<KvIterator> ScanNaturalOrder(const Collection& c, const KvSnapshot* snapshot = nullptr) {
+    if (c.capped()) return ScanNatural(c, snapshot);
+    return ScanRecords(c, snapshot);
+  }
   // How a capped collection's insertion-order keys agree with its records (validate).
   struct NaturalOrderCheck {
     int64_t placed = 0;    // records with an n entry and the o entry naming it back

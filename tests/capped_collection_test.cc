@@ -29,11 +29,10 @@ mm::CollectionOptions Capped(int64_t size, std::optional<int64_t> max = std::nul
 }
 
 
+// A collection's listed options; {missing: true} when there is no such collection.
 Document OptionsOf(mm::Database& db, const std::string& name) {
-  for (const Document& c : db.ListCollections()) {
-    if (c.GetString("name") == name) return c.GetDocument("options");
-  }
-  return Document{{"missing", true}};
+  Document listed = micromongo::testing::CollectionListing(db, name);
+  return listed.Has("missing") ? listed : listed.GetDocument("options");
 }
 
 // The manual's "Query a Capped Collection" example, with _ids that sort opposite to the

@@ -62,6 +62,15 @@ inline std::set<int> Ids(Cursor cursor) {
   return ids;
 }
 
+// The listCollections entry of `name` ({name, type, options, ...}); {missing: true} when
+// there is none.
+inline Document CollectionListing(const Database& db, const std::string& name) {
+  for (const Document& c : db.ListCollections()) {
+    if (c.GetString("name") == name) return c;
+  }
+  return Document{{"missing", true}};
+}
+
 inline std::vector<int> IdsInOrder(Cursor cursor) {
   std::vector<int> ids;
   for (const Document& d : cursor) ids.push_back(d.Get("_id").AsInt32());

@@ -22,12 +22,7 @@ constexpr char kTimeseriesDb[] = "timeseries";
 using TimeseriesCollectionTest = micromongo::testing::WorkerTest<kTimeseriesDb>;
 using micromongo::testing::ErrorCodeOf;
 
-Document Listing(mm::Database& db, const std::string& name) {
-  for (const Document& c : db.ListCollections()) {
-    if (c.GetString("name") == name) return c;
-  }
-  return Document{{"missing", true}};
-}
+using micromongo::testing::CollectionListing;
 
 mm::DateTime At(int64_t millis) { return mm::DateTime{millis}; }
 
@@ -36,7 +31,7 @@ TEST_F(TimeseriesCollectionTest, IsListedWithItsCanonicalOptions) {
   db.CreateCollection("weather", {.expire_after_seconds = 604800,
                                   .timeseries = Document{{"timeField", "time"}, {"metaField", "meta"},
                                                          {"granularity", "minutes"}}});
-  Document listed = Listing(db, "weather");
+  Document listed = CollectionListing(db, "weather");
   EXPECT_EQ(listed.GetString("type"), "timeseries");
   EXPECT_EQ(listed.GetDocument("options"),
             (Document{{"expireAfterSeconds", int64_t{604800}},
@@ -44,12 +39,12 @@ TEST_F(TimeseriesCollectionTest, IsListedWithItsCanonicalOptions) {
                                               {"bucketMaxSpanSeconds", 86400}}}}));
   // The default granularity is seconds (buckets of an hour); custom bucketing replaces it.
   db.CreateCollection("plain_ts", {.timeseries = Document{{"timeField", "t"}}});
-  EXPECT_EQ(Listing(db, "plain_ts").GetDocument("options"),
+  EXPECT_EQ(CollectionListing(db, "plain_ts").GetDocument("options"),
             (Document{{"timeseries", Document{{"timeField", "t"}, {"granularity", "seconds"},
                                               {"bucketMaxSpanSeconds", 3600}}}}));
   db.CreateCollection("bucketed", {.timeseries = Document{{"timeField", "time"}, {"bucketMaxSpanSeconds", 3600},
                                                           {"bucketRoundingSeconds", 3600}}});
-  EXPECT_EQ(Listing(db, "bucketed").GetDocument("options"),
+  EXPECT_EQ(CollectionListing(db, "bucketed").GetDocument("options"),
             (Document{{"timeseries", Document{{"timeField", "time"}, {"bucketRoundingSeconds", 3600},
                                               {"bucketMaxSpanSeconds", 3600}}}}));
   // No _id index; with a metaField, MongoDB 6.3+'s index on the metaField and timeField.
@@ -59,7 +54,7 @@ TEST_F(TimeseriesCollectionTest, IsListedWithItsCanonicalOptions) {
 
   // collMod: the granularity only grows (seconds, minutes, hours), spans never shrink.
   db.ModifyCollection("weather", {.timeseries = Document{{"granularity", "hours"}}});
-  EXPECT_EQ(Listing(db, "weather").GetDocument("options").GetDocument("timeseries"),
+  EXPECT_EQ(CollectionListing(db, "weather").GetDocument("options").GetDocument("timeseries"),
             (Document{{"timeField", "time"}, {"metaField", "meta"}, {"granularity", "hours"},
                       {"bucketMaxSpanSeconds", 2592000}}));
   EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("weather", {.timeseries = Document{{"granularity", "minutes"}}}); }),
@@ -70,7 +65,7 @@ TEST_F(TimeseriesCollectionTest, IsListedWithItsCanonicalOptions) {
             }),
             72);
   db.ModifyCollection("bucketed", {.timeseries = Document{{"bucketMaxSpanSeconds", 7200}, {"bucketRoundingSeconds", 7200}}});
-  EXPECT_EQ(Listing(db, "bucketed").GetDocument("options").GetDocument("timeseries"),
+  EXPECT_EQ(CollectionListing(db, "bucketed").GetDocument("options").GetDocument("timeseries"),
             (Document{{"timeField", "time"}, {"bucketRoundingSeconds", 7200}, {"bucketMaxSpanSeconds", 7200}}));
   EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection("weather", {.timeseries = Document{{"timeField", "t2"}}}); }), 40415);
   db["plain_coll"].InsertOne(Document{{"_id", 1}});
@@ -101,7 +96,7 @@ TEST_F(TimeseriesCollectionTest, CreateErrorsAreMongoDBs) {
   };
   for (const Case& c : cases) {
     EXPECT_EQ(ErrorCodeOf([&] { db.CreateCollection(c.name, {.timeseries = c.timeseries}); }), c.code) << c.name;
-    EXPECT_TRUE(Listing(db, c.name).Has("missing")) << c.name;
+    EXPECT_TRUE(CollectionListing(db, c.name).Has("missing")) << c.name;
   }
   // Options MongoDB does not allow beside timeseries.
   EXPECT_EQ(ErrorCodeOf([&] {

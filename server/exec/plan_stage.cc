@@ -133,17 +133,10 @@ class IdHackStage final : public PlanStage {
   bool done_ = false;
 };
 
-// A collection's records in its natural order: a capped collection's insertion order, the
-// _id order of every other (records are clustered by _id).
-std::unique_ptr<storage::KvIterator> ScanInNaturalOrder(const ExecContext& ctx) {
-  if (ctx.coll->capped()) return ctx.db->ScanNatural(*ctx.coll, ctx.snapshot.get());
-  return ctx.db->ScanRecords(*ctx.coll, ctx.snapshot.get());
-}
-
 class CollScanStage final : public PlanStage {
  public:
   CollScanStage(const ExecContext& ctx, int direction)
-      : ctx_(ctx), direction_(direction), it_(ScanInNaturalOrder(ctx)) {}
+      : ctx_(ctx), direction_(direction), it_(ctx.db->ScanNaturalOrder(*ctx.coll, ctx.snapshot.get())) {}
 
  protected:
   absl::StatusOr<State> DoWork(Member* out) override {

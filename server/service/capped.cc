@@ -62,12 +62,7 @@ absl::Status CloneAsCapped(storage::Engine* engine, const std::string& db_name, 
     snapshot = (*db)->Snapshot();
   }
   if (auto s = (*db)->CreateCollection(to, *options); !s.ok()) return s;
-  std::unique_ptr<storage::KvIterator> it;
-  if (source->capped()) {
-    it = (*db)->ScanNatural(*source, snapshot.get());
-  } else {
-    it = (*db)->ScanRecords(*source, snapshot.get());
-  }
+  std::unique_ptr<storage::KvIterator> it = (*db)->ScanNaturalOrder(*source, snapshot.get());
   // In batches of bounded size, each an ordered insert that makes room as it goes.
   constexpr size_t kBatchBytes = 4 << 20;
   std::vector<std::string> batch;
