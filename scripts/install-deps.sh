@@ -20,6 +20,8 @@ build_packages=(
   zlib1g-dev
   # TLS and SCRAM-SHA-256 logins of the MongoDB wire protocol listener
   libssl-dev
+  # tcmalloc, the worker's allocator
+  libgoogle-perftools-dev
 )
 test_packages=(
   libgtest-dev libgmock-dev
