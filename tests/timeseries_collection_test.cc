@@ -163,6 +163,88 @@ TEST_F(TimeseriesCollectionTest, DocumentsNeedADateAndMayShareIds) {
   EXPECT_TRUE(validation.GetBool("valid")) << validation.ToJson();
 }
 
+// $out with MongoDB 7.0.3+'s timeseries option, the cases of MongoDB's
+// jstests/core/timeseries/timeseries_out_non_sharded.js: a new target becomes a time series
+// collection; an existing one keeps its options and indexes (with or without the option),
+// and the option must agree with them; a plain collection or a view of that name refuses it.
+// $merge never writes a time series collection.
+TEST_F(TimeseriesCollectionTest, OutWritesTimeSeriesCollections) {
+  mm::Database db = client_->Db();
+  mm::Collection source = db["out_source"];
+  source.InsertMany({Document{{"_id", 1}, {"time", At(1000)}, {"tags", "a"}, {"v", 1}},
+                     Document{{"_id", 2}, {"time", At(2000)}, {"tags", "b"}, {"v", 2}},
+                     Document{{"_id", 3}, {"time", At(3000)}, {"tags", "a"}, {"v", 3}}});
+  auto out = [&](Document spec, std::vector<Document> before = {}) {
+    before.push_back(Document{{"$out", std::move(spec)}});
+    source.Aggregate(before).ToVector();
+  };
+  Document time_and_tags{{"timeField", "time"}, {"metaField", "tags"}};
+  out(Document{{"db", "timeseries"}, {"coll", "out_time"}, {"timeseries", time_and_tags}});
+  Document listed = CollectionListing(db, "out_time");
+  EXPECT_EQ(listed.GetString("type"), "timeseries");
+  EXPECT_EQ(listed.GetDocument("options").GetDocument("timeseries"),
+            (Document{{"timeField", "time"}, {"metaField", "tags"}, {"granularity", "seconds"},
+                      {"bucketMaxSpanSeconds", 3600}}));
+  EXPECT_EQ(db["out_time"].CountDocuments(), 3);
+  // The index a new time series collection with a metaField gets.
+  EXPECT_EQ(db["out_time"].ListIndexes(),
+            (std::vector<Document>{Document{{"v", 2}, {"key", Document{{"tags", 1}, {"time", 1}}}, {"name", "tags_1_time_1"}}}));
+
+  // Replacing an existing time series collection without the option keeps its options
+  // (changed by collMod) and its indexes.
+  db.ModifyCollection("out_time", {.expire_after_seconds = 360});
+  db["out_time"].CreateIndex(Document{{"v", 1}});
+  out(Document{{"db", "timeseries"}, {"coll", "out_time"}}, {Document{{"$match", Document{{"tags", "a"}}}}});
+  listed = CollectionListing(db, "out_time");
+  EXPECT_EQ(listed.GetString("type"), "timeseries");
+  EXPECT_EQ(listed.GetDocument("options").Get("expireAfterSeconds"), mm::Value(int64_t{360}));
+  EXPECT_EQ(db["out_time"].ListIndexes().size(), 2u);
+  EXPECT_EQ(db["out_time"].CountDocuments(), 2);
+  // ... and with an agreeing option; every document gets the new time.
+  out(Document{{"db", "timeseries"}, {"coll", "out_time"}, {"timeseries", time_and_tags}},
+      {Document{{"$set", Document{{"time", At(938661840000)}}}}});
+  EXPECT_EQ(db["out_time"].CountDocuments(Document{{"time", At(938661840000)}}), 3);
+  EXPECT_EQ(db["out_time"].ListIndexes().size(), 2u);
+
+  // Another database, created by the $out.
+  out(Document{{"db", "outDifferentDB"}, {"coll", "out_time"}, {"timeseries", Document{{"timeField", "time"}}}});
+  EXPECT_EQ(client_->Db("outDifferentDB")["out_time"].CountDocuments(), 3);
+  client_->Db("outDifferentDB").Drop();
+
+  // Errors, each leaving the target as it was.
+  auto code = [&](Document spec, std::vector<Document> before = {}) {
+    return ErrorCodeOf([&] { out(std::move(spec), std::move(before)); });
+  };
+  source.Aggregate({Document{{"$out", "plain_out"}}}).ToVector();
+  EXPECT_EQ(code(Document{{"db", "timeseries"}, {"coll", "plain_out"}, {"timeseries", Document{{"timeField", "time"}}}}),
+            7268700);
+  EXPECT_EQ(code(Document{{"db", "timeseries"}, {"coll", "out_time"},
+                          {"timeseries", Document{{"timeField", "time"}, {"invalidField", "invalid"}}}}),
+            40415);
+  for (const Document& changed :
+       {Document{{"timeField", "v"}}, Document{{"timeField", "time"}, {"metaField", "v"}},
+        Document{{"timeField", "time"}, {"metaField", "tags"}, {"bucketMaxSpanSeconds", 330}, {"bucketRoundingSeconds", 330}},
+        Document{{"timeField", "time"}, {"metaField", "tags"}, {"granularity", "minutes"}}}) {
+    EXPECT_EQ(code(Document{{"db", "timeseries"}, {"coll", "out_time"}, {"timeseries", changed}}), 7406103)
+        << changed.ToJson();
+  }
+  db.CreateCollection("view_out", {.view_on = "out_source"});
+  EXPECT_EQ(code(Document{{"db", "timeseries"}, {"coll", "view_out"}, {"timeseries", Document{{"timeField", "time"}}}}),
+            7268703);
+  EXPECT_EQ(code(Document{{"db", "timeseries"}, {"coll", "out_time"}, {"timeseries", "time"}}), 14);
+  // Documents without a date in the timeField fail the insert; the target keeps its contents.
+  EXPECT_EQ(code(Document{{"db", "timeseries"}, {"coll", "out_time"}, {"timeseries", time_and_tags}},
+                 {Document{{"$unset", "time"}}}),
+            2);
+  EXPECT_EQ(db["out_time"].CountDocuments(Document{{"time", At(938661840000)}}), 3);
+  EXPECT_EQ(CollectionListing(db, "plain_out").GetString("type"), "collection");
+  EXPECT_EQ(ErrorCodeOf([&] {
+              source.Aggregate({Document{{"$merge", Document{{"into", "out_time"}}}}}).ToVector();
+            }),
+            166);
+  EXPECT_EQ(db["out_time"].CountDocuments(), 3);
+}
+
 TEST(TimeseriesTtlTest, DocumentsExpireByTheirTime) {
   micromongo::testing::TempDir dir;
   auto bridge = mm::WorkerBridge::Create(

@@ -134,9 +134,13 @@ class DataAccess {
                                                                              std::string_view field,
                                                                              const bson::Collator* collator) = 0;
 
+  // $out's writer into `db.coll`. `timeseries`: the BSON of $out's timeseries option, empty
+  // when absent; with it the target is (or becomes) a time series collection with those
+  // options.
   virtual absl::StatusOr<std::unique_ptr<OutWriter>> OpenOut(std::string_view db,
                                                              std::string_view coll,
-                                                             bool bypass_validation) = 0;
+                                                             bool bypass_validation,
+                                                             std::string_view timeseries) = 0;
   virtual absl::Status Merge(const MergeRequest& request, std::vector<std::string> docs) = 0;
 
   // $collStats: {count: {}} and {storageStats: {...}}, for `spec` as given.

@@ -48,7 +48,7 @@ class MemoryData final : public DataAccess {
                                                                      std::string_view, const bson::Collator*) override {
     return std::unique_ptr<EqualityReader>();
   }
-  absl::StatusOr<std::unique_ptr<OutWriter>> OpenOut(std::string_view, std::string_view, bool) override {
+  absl::StatusOr<std::unique_ptr<OutWriter>> OpenOut(std::string_view, std::string_view, bool, std::string_view) override {
     return MongoError(kNotImplemented, "writes run against a real worker in tests/");
   }
   absl::Status Merge(const MergeRequest&, std::vector<std::string>) override {

@@ -75,19 +75,7 @@ absl::Status AdminOperations::CreateCollection(const v1::CreateCollectionRequest
   auto db = engine_->GetDatabase(req->database(), /*create=*/true);
   if (!db.ok()) return (db.status());
   if (auto s = (*db)->CreateCollection(req->collection(), *options); !s.ok()) return s;
-  // MongoDB 6.3+: a time series collection with a metaField gets an index on its
-  // metaField and timeField.
-  bson::ValueView timeseries, meta, time;
-  if (bson::DocView(*options).Find("timeseries", &timeseries) && timeseries.Doc().Find("metaField", &meta) &&
-      timeseries.Doc().Find("timeField", &time)) {
-    bson::Builder keys;
-    keys.AppendInt32(meta.String(), 1);
-    keys.AppendInt32(time.String(), 1);
-    auto created = CreateIndex(engine_, req->database(), req->collection(), bson::DocView(std::move(keys).Finish()),
-                               bson::DocView(std::string("\x05\0\0\0\0", 5)));
-    if (!created.ok()) return created.status();
-  }
-  return absl::OkStatus();
+  return CreateTimeseriesIndex(engine_, req->database(), req->collection(), bson::DocView(*options));
 }
 
 absl::Status AdminOperations::ModifyCollection(const v1::ModifyCollectionRequest* req,

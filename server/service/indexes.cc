@@ -234,6 +234,21 @@ absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_vie
   return name;
 }
 
+absl::Status CreateTimeseriesIndex(storage::Engine* engine, std::string_view db, std::string_view coll,
+                                   bson::DocView options) {
+  bson::ValueView timeseries, meta, time;
+  if (!options.Find("timeseries", &timeseries) || timeseries.type != BsonType::kDocument ||
+      !timeseries.Doc().Find("metaField", &meta) || !timeseries.Doc().Find("timeField", &time)) {
+    return absl::OkStatus();
+  }
+  bson::Builder keys;
+  keys.AppendInt32(meta.String(), 1);
+  keys.AppendInt32(time.String(), 1);
+  std::string key_pattern = std::move(keys).Finish();
+  std::string no_options = bson::Builder().Finish();
+  return CreateIndex(engine, db, coll, bson::DocView(key_pattern), bson::DocView(no_options)).status();
+}
+
 absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine,
                                                      std::string_view db_name,
                                                      std::string_view coll_name) {

@@ -20,6 +20,11 @@ namespace micromongo::service {
 absl::StatusOr<std::string> CreateIndex(storage::Engine* engine, std::string_view db,
                                         std::string_view coll, bson::DocView keys,
                                         bson::DocView options);
+// MongoDB 6.3+: a new time series collection with a metaField gets an index on its
+// metaField and timeField, {<metaField>: 1, <timeField>: 1}. `options`: the collection's
+// stored options; nothing to do for other collections.
+absl::Status CreateTimeseriesIndex(storage::Engine* engine, std::string_view db, std::string_view coll,
+                                   bson::DocView options);
 // The index documents of a collection, the _id index first; 26 if it does not exist.
 // MongoDB's limit of indexes per collection, the _id index included.
 inline constexpr size_t kMaxIndexesPerCollection = 64;

@@ -12,13 +12,17 @@
 #include <mutex>
 
 #include "document/builder.h"
+#include "document/compare.h"
 #include "document/key_string.h"
 #include "document/status.h"
 #include "exec/index_scan.h"
 #include "index/index_key.h"
 #include "pipeline/pipeline.h"
+#include "service/collection_options.h"
 #include "service/crud.h"
+#include "service/indexes.h"
 #include "service/open_namespace.h"
+#include "service/proto_docs.h"
 #include "service/query_planning.h"
 #include "service/views.h"
 #include "storage/key_codec.h"
@@ -411,7 +415,8 @@ absl::StatusOr<std::unique_ptr<pipeline::EqualityReader>> EngineDataAccess::Open
 
 absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(std::string_view db_name,
                                                                                std::string_view coll,
-                                                                               bool bypass_validation) {
+                                                                               bool bypass_validation,
+                                                                               std::string_view timeseries) {
   if (auto s = storage::ValidateCollectionName(db_name, coll); !s.ok()) return s;
   auto db = engine_->GetDatabase(db_name, /*create=*/true);
   if (!db.ok()) return db.status();
@@ -419,17 +424,51 @@ absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(s
   // temporary collection with the target's options and indexes, renamed over the target at
   // the end. On failure the target is untouched.
   std::shared_ptr<storage::Collection> target = (*db)->FindCollection(coll);
+  auto ns = [&] { return StrCat(db_name, ".", coll); };
+  // The temporary collection's options: the target's, or a new time series collection's.
+  std::string new_options;
+  if (!timeseries.empty()) {
+    if (target != nullptr && target->is_view()) {
+      return MongoError(7268703, StrCat("Cannot create the time-series collection ", ns(),
+                                        " for $out: a view of that name exists"));
+    }
+    if (target != nullptr && !target->timeseries()) {
+      return MongoError(7268700, StrCat("$out's 'timeseries' option names ", ns(),
+                                        ", which exists and is not a time-series collection"));
+    }
+    // The option as create reads it (its checks and codes, its canonical form).
+    v1::CollectionOptions requested;
+    SetDoc(requested.mutable_timeseries(), std::string(timeseries), /*json=*/false);
+    auto options = BuildCollectionOptions(db_name, requested, nullptr);
+    if (!options.ok()) return options.status();
+    if (target != nullptr) {
+      // An existing time series target keeps its options; $out's must agree with them.
+      bson::ValueView wanted, existing;
+      bson::DocView(*options).Find("timeseries", &wanted);
+      target->options().Find("timeseries", &existing);
+      for (std::string_view field : {"timeField", "metaField", "granularity", "bucketMaxSpanSeconds",
+                                     "bucketRoundingSeconds"}) {
+        bson::ValueView a, b;
+        bool has_a = wanted.Doc().Find(field, &a), has_b = existing.Doc().Find(field, &b);
+        if (has_a != has_b || (has_a && bson::CompareValues(a, b) != 0)) {
+          return MongoError(7406103, StrCat("Time-series options of $out differ from those of the existing "
+                                            "collection ", ns(), " in '", field, "'"));
+        }
+      }
+    } else {
+      new_options = *std::move(options);
+    }
+  }
   if (target != nullptr && target->is_view()) {
-    return MongoError(kCommandNotSupportedOnView, StrCat("Cannot $out to ", db_name, ".", coll, ": it is a view"));
+    return MongoError(kCommandNotSupportedOnView, StrCat("Cannot $out to ", ns(), ": it is a view"));
   }
   if (target != nullptr && target->capped()) {
-    return MongoError(17152, StrCat("namespace '", db_name, ".", coll, "' is capped so it can't be used for $out"));
+    return MongoError(17152, StrCat("namespace '", ns(), "' is capped so it can't be used for $out"));
   }
   static std::atomic<uint64_t> counter{0};
   std::string temp = StrCat("tmp.agg_out.", getpid(), ".", counter.fetch_add(1));
-  if (auto s = (*db)->CreateCollection(temp, target ? target->options().bytes() : std::string_view()); !s.ok()) {
-    return s;
-  }
+  std::string_view temp_options = target != nullptr ? target->options().bytes() : std::string_view(new_options);
+  if (auto s = (*db)->CreateCollection(temp, temp_options); !s.ok()) return s;
   auto writer = std::make_unique<EngineOutWriter>(engine_, *db, std::string(db_name), temp, std::string(coll),
                                                   bypass_validation);
   if (target != nullptr) {
@@ -437,6 +476,8 @@ absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(s
       auto no_entries = [](const storage::Collection&, uint32_t, storage::IndexBuildSink*) { return absl::OkStatus(); };
       if (auto s = (*db)->CreateIndex(temp, def.spec, no_entries); !s.ok()) return s;
     }
+  } else if (!new_options.empty()) {
+    if (auto s = CreateTimeseriesIndex(engine_, db_name, temp, bson::DocView(new_options)); !s.ok()) return s;
   }
   return std::unique_ptr<pipeline::OutWriter>(std::move(writer));
 }
@@ -452,6 +493,12 @@ absl::Status EngineDataAccess::Merge(const pipeline::MergeRequest& request, std:
     if (ns->coll != nullptr && ns->coll->is_view()) {
       return MongoError(kCommandNotSupportedOnView,
                         StrCat("Cannot $merge into ", request.db, ".", request.collection, ": it is a view"));
+    }
+    // MongoDB's time series collections are views over their buckets: $merge refuses them
+    // as it refuses views ($out may write one).
+    if (ns->coll != nullptr && ns->coll->timeseries()) {
+      return MongoError(kCommandNotSupportedOnView, StrCat("Cannot $merge into ", request.db, ".", request.collection,
+                                                           ": it is a time-series collection"));
     }
     if (!by_id && (ns->coll == nullptr || !HasUniqueIndexOn(*ns->coll, request.on))) {
       return MongoError(51183, "Cannot find index to verify that join fields will be unique");

@@ -25,7 +25,8 @@ class EngineDataAccess final : public pipeline::DataAccess {
   absl::StatusOr<std::unique_ptr<pipeline::EqualityReader>> OpenEqualityReader(
       std::string_view db, std::string_view coll, std::string_view field, const bson::Collator* collator) override;
   absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> OpenOut(std::string_view db, std::string_view coll,
-                                                               bool bypass_validation) override;
+                                                               bool bypass_validation,
+                                                               std::string_view timeseries) override;
   absl::Status Merge(const pipeline::MergeRequest& request, std::vector<std::string> docs) override;
   absl::StatusOr<Document> CollStats(std::string_view db, std::string_view coll, const Document& spec) override;
   absl::StatusOr<std::vector<Document>> IndexStats(std::string_view db, std::string_view coll) override;

@@ -13,6 +13,7 @@ constexpr size_t kBatchBytes = 16 << 20;
 struct Target {
   std::string db;  // empty: the command's database
   std::string coll;
+  std::string timeseries;  // $out's timeseries option (BSON); empty: none
 };
 
 absl::StatusOr<Target> ParseTarget(std::string_view stage, std::string_view field, const Value& v, int code) {
@@ -72,7 +73,7 @@ class OutStage final : public Stage {
     done_ = true;
     if (ctx_->data == nullptr) return MongoError(kInternalError, "$out needs collection access");
     auto writer = ctx_->data->OpenOut(target_->db.empty() ? ctx_->db : target_->db, target_->coll,
-                                      ctx_->bypass_validation);
+                                      ctx_->bypass_validation, target_->timeseries);
     if (!writer.ok()) return writer.status();
     OutWriter* w = writer->get();
     if (auto s = DrainInBatches(input_.get(), [w](std::vector<std::string> docs) { return w->Insert(std::move(docs)); });
@@ -202,11 +203,25 @@ absl::Status ParseOut(const Value& arg, const ParseOptions&, Specs* out) {
     return MongoError(16990, StrCat("$out only supports a string or object argument, but found ",
                                     BsonTypeName(arg.type())));
   }
-  if (arg.type() == BsonType::kDocument && arg.AsDocument().Find("timeseries") != nullptr) {
-    return MongoError(kNotImplemented, "$out to a time series collection is not supported by this server");
+  // MongoDB 7.0.3+: {db, coll, timeseries} writes a time series collection; the option is
+  // checked where the target's kind is known (DataAccess::OpenOut).
+  Value target_arg = arg;
+  std::string timeseries;
+  if (arg.type() == BsonType::kDocument) {
+    if (const Value* ts = arg.AsDocument().Find("timeseries")) {
+      if (ts->type() != BsonType::kDocument) {
+        return MongoError(kTypeMismatch, StrCat("BSON field '$out.timeseries' is the wrong type '",
+                                                BsonTypeName(ts->type()), "', expected type 'object'"));
+      }
+      timeseries = bson::Encode(ts->AsDocument());
+      Document rest = arg.AsDocument();
+      rest.Remove("timeseries");
+      target_arg = Value(std::move(rest));
+    }
   }
-  auto target = ParseTarget("$out", "coll", arg.type() == BsonType::kString ? arg : arg, 16990);
+  auto target = ParseTarget("$out", "coll", target_arg, 16990);
   if (!target.ok()) return target.status();
+  target->timeseries = std::move(timeseries);
   Emit(out, "$out", arg, std::make_shared<OutSpec>(*std::move(target)));
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 // Time series collections through MongoDB's Node.js driver: create's timeseries option,
 // listCollections' type and options, documents sharing an _id, a date required in the
-// timeField, the automatic {metaField, timeField} index, and collMod's granularity.
+// timeField, the automatic {metaField, timeField} index, collMod's granularity, and $out
+// into a time series collection.
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -46,4 +47,26 @@ test('collMod raises the granularity, never lowers it', async () => {
   assert.equal(info.options.timeseries.granularity, 'minutes');
   await assert.rejects(db.command({ collMod: 'readings', timeseries: { granularity: 'seconds' } }),
     (e) => e instanceof MongoServerError && e.code === 72);
+});
+
+test('$out writes a time series collection (MongoDB 7.0.3+)', async () => {
+  const { db } = ctx;
+  const source = db.collection('out_source');
+  await source.insertMany([
+    { time: new Date('2021-05-18T00:00:00Z'), host: 'a', usage: 10 },
+    { time: new Date('2021-05-18T01:00:00Z'), host: 'b', usage: 20 },
+  ]);
+  await source.aggregate([
+    { $out: { db: db.databaseName, coll: 'usage', timeseries: { timeField: 'time', metaField: 'host' } } },
+  ]).toArray();
+  const [info] = await db.listCollections({ name: 'usage' }).toArray();
+  assert.equal(info.type, 'timeseries');
+  assert.equal(info.options.timeseries.metaField, 'host');
+  assert.equal(await db.collection('usage').countDocuments(), 2);
+  // Options that disagree with the existing collection's: 7406103; $merge into it: 166.
+  await assert.rejects(source.aggregate([
+    { $out: { db: db.databaseName, coll: 'usage', timeseries: { timeField: 'usage' } } },
+  ]).toArray(), (e) => e instanceof MongoServerError && e.code === 7406103);
+  await assert.rejects(source.aggregate([{ $merge: { into: 'usage' } }]).toArray(),
+    (e) => e instanceof MongoServerError && e.code === 166);
 });
