@@ -173,6 +173,7 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   auto state = std::make_unique<internal::CursorState>();
   auto& rpc = core_->Rpc(&state->bridge);
   v1::FindRequest request = internal::FindRequestOf(db_, name_, filter, options);
+  request.set_document_sequence(true);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
   state->batch_size = options.batch_size;
@@ -187,6 +188,7 @@ Cursor Collection::Aggregate(const std::vector<Document>& pipeline,
   auto state = std::make_unique<internal::CursorState>();
   auto& rpc = core_->Rpc(&state->bridge);
   v1::AggregateRequest request = internal::AggregateRequestOf(db_, name_, pipeline, options);
+  request.set_document_sequence(true);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Aggregate(c, request, &reply); });
   state->batch_size = options.batch_size;

@@ -36,8 +36,8 @@ bool Cursor::Fill() {
   if (state_->current) return true;
   state_->Refill();
   if (state_->buffer.empty()) return false;
-  auto doc = bson::DecodeChecked(state_->buffer.front());
-  state_->buffer.pop_front();
+  auto doc = bson::DecodeChecked(state_->buffer.Front());
+  state_->buffer.PopFront();
   if (!doc.ok()) {
     internal::ThrowMongo(MongoCodeOf(doc.status()), "", std::string(doc.status().message()));
   }
@@ -61,8 +61,8 @@ bool Cursor::NextBson(std::string* bson) {
   }
   state_->Refill();
   if (state_->buffer.empty()) return false;
-  *bson = std::move(state_->buffer.front());
-  state_->buffer.pop_front();
+  bson->assign(state_->buffer.Front());
+  state_->buffer.PopFront();
   return true;
 }
 

@@ -10,6 +10,46 @@
 
 namespace micromongo::internal {
 
+// A cursor's fetched, unread documents, kept as the batches they came in: each batch's
+// documents are BSON back to back (the reply's document_sequence), read in place, so a
+// document costs no allocation until it is decoded.
+class DocumentBuffer {
+ public:
+  bool empty() const { return batches_.empty(); }
+
+  // A batch of documents back to back; lengths are checked as they are read.
+  void AddSequence(std::string bytes) {
+    if (!bytes.empty()) batches_.push_back(std::move(bytes));
+  }
+  void Add(std::string document) { AddSequence(std::move(document)); }
+
+  // The next document's bytes; not empty(). A malformed length (a damaged reply) yields
+  // the rest of its batch, which fails BSON validation where it is decoded.
+  std::string_view Front() const {
+    std::string_view rest = std::string_view(batches_.front()).substr(offset_);
+    return rest.substr(0, NextLength(rest));
+  }
+  void PopFront() {
+    std::string_view rest = std::string_view(batches_.front()).substr(offset_);
+    offset_ += NextLength(rest);
+    if (offset_ >= batches_.front().size()) {
+      batches_.pop_front();
+      offset_ = 0;
+    }
+  }
+
+ private:
+  static size_t NextLength(std::string_view rest) {
+    if (rest.size() < 5) return rest.size();
+    uint32_t length = static_cast<uint8_t>(rest[0]) | static_cast<uint8_t>(rest[1]) << 8 |
+                      static_cast<uint8_t>(rest[2]) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(rest[3])) << 24;
+    return length >= 5 && length <= rest.size() ? length : rest.size();
+  }
+
+  std::deque<std::string> batches_;
+  size_t offset_ = 0;  // into batches_.front()
+};
+
 // A cursor's client side: the documents fetched and not yet read, and the next batch being
 // fetched. While the application reads one batch, the next one is already requested
 // (prefetch), so that the worker produces it meanwhile instead of after.
@@ -22,7 +62,7 @@ struct CursorState {
   // their GetMores wait for inserts, and a prefetch would hold the cursor's destruction
   // (which waits for it) for that long; they fetch when read instead.
   bool prefetch = true;
-  std::deque<std::string> buffer;  // raw BSON of fetched, unread documents
+  DocumentBuffer buffer;  // raw BSON of fetched, unread documents
   std::optional<Document> current;
   std::future<v1::CursorReply> next;  // the prefetching GetMore, if one is under way
 
@@ -34,7 +74,8 @@ struct CursorState {
   // Moves a reply's documents into the buffer and prefetches the next batch.
   void Take(v1::CursorReply* reply) {
     cursor_id = reply->cursor_id();
-    for (v1::Doc& d : *reply->mutable_documents()) buffer.push_back(std::move(*d.mutable_bson()));
+    for (v1::Doc& d : *reply->mutable_documents()) buffer.Add(std::move(*d.mutable_bson()));
+    buffer.AddSequence(std::move(*reply->mutable_document_sequence()));
     if (cursor_id != 0 && prefetch) Prefetch();
   }
 
@@ -64,6 +105,7 @@ struct CursorState {
       request.set_cursor_id(id);
       request.set_batch_size(size);
       request.set_max_time_ms(await);
+      request.set_document_sequence(true);
       v1::CursorReply reply;
       rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->GetMore(c, request, &reply); });
       return reply;

@@ -26,10 +26,19 @@ constexpr size_t kDefaultFirstBatch = 101;
 // prefetches), large enough that the per-call cost stays below a percent.
 constexpr size_t kMaxBatchBytes = 1 << 20;
 
-absl::Status FillBatch(Cursor* cursor, size_t batch_size, bool json, v1::CursorReply* reply) {
+// `sequence`: the request asked for CursorReply.document_sequence (BSON replies only).
+absl::Status FillBatch(Cursor* cursor, size_t batch_size, bool json, bool sequence, v1::CursorReply* reply) {
   std::vector<std::string> docs;
   if (auto s = cursor->NextBatch(batch_size, kMaxBatchBytes, &docs); !s.ok()) return (s);
   if (OpDebug* op = CurrentOpDebug()) op->nreturned += static_cast<int64_t>(docs.size());
+  if (sequence && !json) {
+    size_t bytes = 0;
+    for (const std::string& d : docs) bytes += d.size();
+    std::string* out = reply->mutable_document_sequence();
+    out->reserve(bytes);
+    for (const std::string& d : docs) out->append(d);
+    return absl::OkStatus();
+  }
   for (std::string& d : docs) SetDoc(reply->add_documents(), std::move(d), json);
   return absl::OkStatus();
 }
@@ -149,7 +158,7 @@ absl::Status DataOperations::Find(const v1::FindRequest* req,
   bool empty_first = req->has_batch_size() && req->batch_size() == 0;
   size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
   if (!empty_first) {
-    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+    if (auto s = FillBatch(cursor.get(), batch, json, req->document_sequence(), reply); !s.ok()) return s;
   }
   if (!cursor->exhausted()) {
     reply->set_cursor_id(cursors_->Add(std::move(cursor), json, req->no_cursor_timeout()));
@@ -188,7 +197,7 @@ absl::Status DataOperations::FindTailable(const v1::FindRequest& req, bool json,
   bool empty_first = req.has_batch_size() && req.batch_size() == 0;
   size_t batch = req.batch_size() > 0 ? req.batch_size() : kDefaultFirstBatch;
   if (!empty_first) {
-    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+    if (auto s = FillBatch(cursor.get(), batch, json, req.document_sequence(), reply); !s.ok()) return s;
   }
   // As MongoDB's, a tailable cursor on a collection that was empty is not kept.
   if (!cursor->exhausted() && !cursor->empty_at_open()) {
@@ -206,7 +215,7 @@ absl::Status DataOperations::GetMore(const v1::GetMoreRequest* req,
   }
   if (req->max_time_ms() > 0) cursor->set_deadline(Deadline::After(req->max_time_ms()));
   size_t batch = req->batch_size() > 0 ? req->batch_size() : 0;
-  absl::Status s = FillBatch(cursor.get(), batch, json, reply);
+  absl::Status s = FillBatch(cursor.get(), batch, json, req->document_sequence(), reply);
   if (std::string token = cursor->ResumeToken(); s.ok() && !token.empty()) {
     SetDoc(reply->mutable_post_batch_resume_token(), std::move(token), json);
   }
@@ -499,7 +508,7 @@ absl::Status DataOperations::Aggregate(const v1::AggregateRequest* req,
   bool empty_first = req->has_batch_size() && req->batch_size() == 0;
   size_t batch = req->batch_size() > 0 ? req->batch_size() : kDefaultFirstBatch;
   if (!empty_first) {
-    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+    if (auto s = FillBatch(cursor.get(), batch, json, req->document_sequence(), reply); !s.ok()) return s;
   }
   if (!cursor->exhausted()) reply->set_cursor_id(cursors_->Add(std::move(cursor), json));
   return absl::OkStatus();
@@ -514,7 +523,7 @@ absl::Status DataOperations::OpenChangeStream(const v1::AggregateRequest& req, b
   bool empty_first = req.has_batch_size() && req.batch_size() == 0;
   if (!empty_first) {
     size_t batch = req.batch_size() > 0 ? req.batch_size() : kDefaultFirstBatch;
-    if (auto s = FillBatch(cursor.get(), batch, json, reply); !s.ok()) return s;
+    if (auto s = FillBatch(cursor.get(), batch, json, req.document_sequence(), reply); !s.ok()) return s;
   }
   SetDoc(reply->mutable_post_batch_resume_token(), cursor->ResumeToken(), json);
   // A change stream stays open until it is invalidated (or killed, or idle too long).
