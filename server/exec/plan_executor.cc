@@ -13,7 +13,8 @@ absl::StatusOr<std::unique_ptr<PlanExecutor>> PlanExecutor::Make(ExecContext ctx
                                                                  std::shared_ptr<const planner::PlannerInput> input,
                                                                  std::vector<planner::QuerySolution> solutions,
                                                                  int64_t results_target, bool sort_requested,
-                                                                 std::string cache_key, std::string cache_note) {
+                                                                 std::string cache_key,
+                                                                 std::function<std::string()> cache_note) {
   std::unique_ptr<PlanExecutor> e(new PlanExecutor());
   e->ctx_ = std::move(ctx);
   e->ctx_.batch_fetches = &e->batch_fetches_;
@@ -57,7 +58,8 @@ absl::StatusOr<std::unique_ptr<PlanExecutor>> PlanExecutor::Make(ExecContext ctx
       auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::system_clock::now().time_since_epoch());
       PlanCache::Global().Put(e->cache_key_, {planner::SolutionSignature(e->solutions_[e->winner_]),
-                                              e->stages_[e->winner_]->stats().works, std::move(cache_note),
+                                              e->stages_[e->winner_]->stats().works,
+                                              cache_note != nullptr ? cache_note() : std::string(),
                                               static_cast<int64_t>(now.count())});
     }
   }

@@ -7,6 +7,7 @@
 // wins and goes on from where its trial stopped, its trial results first.
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,13 +26,16 @@ class PlanExecutor : public OpStatsSource {
   void ReportStats(OpDebug* op, bool with_summary) override;
 
   // `input` owns the index entries the solutions point at. `results_target`: the results
-  // after which a trial ends (MongoDB's 101, or the query's skip + limit).
+  // after which a trial ends (MongoDB's 101, or the query's skip + limit). `cache_key`:
+  // where the winner of several solutions is cached (empty: not cached); `cache_note`
+  // makes the entry's description ($planCacheStats), called only when a trial's winner is
+  // cached, not on every use of a cached plan.
   static absl::StatusOr<std::unique_ptr<PlanExecutor>> Make(ExecContext ctx,
                                                             std::shared_ptr<const planner::PlannerInput> input,
                                                             std::vector<planner::QuerySolution> solutions,
                                                             int64_t results_target, bool sort_requested,
                                                             std::string cache_key = "",
-                                                            std::string cache_note = "");
+                                                            std::function<std::string()> cache_note = nullptr);
 
   // The next result: its record key and document, and with `key` the index key it was found
   // by (find's returnKey: BSON {field: value} per key field of the index; {_id: ...} by

@@ -270,8 +270,9 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
                                      request.projection_includes_id);
     if (request.count) cache_key += "\x01count";
   }
-  std::string note;
-  if (!cache_key.empty()) {
+  // The cache entry's description, made only when an entry is made (decoding the filter
+  // on every use of a cached plan was a measurable part of a planned query).
+  auto note = [&request] {
     Document from{{"query", bson::Decode(request.filter->filter())},
                   {"sort", request.sort.empty() ? Document() : bson::Decode(DocView(request.sort))}};
     Document projection;
@@ -280,10 +281,10 @@ absl::StatusOr<std::unique_ptr<exec::PlanExecutor>> PlanQuery(std::shared_ptr<st
       if (!request.projection_includes_id) projection.Append("_id", 0);
     }
     from.Append("projection", projection);
-    note = bson::Encode(from);
-  }
+    return bson::Encode(from);
+  };
   return exec::PlanExecutor::Make(std::move(ctx), std::move(input), std::move(solutions), request.results_target,
-                                  !request.sort.empty(), std::move(cache_key), std::move(note));
+                                  !request.sort.empty(), std::move(cache_key), note);
 }
 
 }  // namespace micromongo::service
