@@ -17,11 +17,14 @@ class DocumentBuffer {
  public:
   bool empty() const { return batches_.empty(); }
 
-  // A batch of documents back to back; lengths are checked as they are read.
+  // A batch of documents back to back; lengths are checked as they are read. An empty
+  // batch holds no document.
   void AddSequence(std::string bytes) {
     if (!bytes.empty()) batches_.push_back(std::move(bytes));
   }
-  void Add(std::string document) { AddSequence(std::move(document)); }
+  // One document (a reply's `documents` entry), kept even when empty: an empty entry is a
+  // damaged reply, for BSON validation to refuse where it is decoded, not to drop.
+  void Add(std::string document) { batches_.push_back(std::move(document)); }
 
   // The next document's bytes; not empty(). A malformed length (a damaged reply) yields
   // the rest of its batch, which fails BSON validation where it is decoded.

@@ -35,6 +35,10 @@ TEST(DocumentBufferTest, YieldsDocumentsInOrderAcrossBatches) {
   buffer.AddSequence(Bson(2) + Bson(3) + Bson(4));
   buffer.AddSequence(Bson(5));
   EXPECT_EQ(Drain(&buffer), (std::vector<std::string>{Bson(1), Bson(2), Bson(3), Bson(4), Bson(5)}));
+  // An empty single document is yielded (as empty bytes, which decoding refuses).
+  buffer.Add("");
+  buffer.Add(Bson(6));
+  EXPECT_EQ(Drain(&buffer), (std::vector<std::string>{"", Bson(6)}));
 }
 
 TEST(DocumentBufferTest, DamagedLengthsYieldTheRestOfTheirBatch) {
