@@ -84,6 +84,12 @@ enum ErrorCode : int {
   kUnsupportedOpQueryCommand = 352,
   kUnauthorized = 13,
   kMechanismUnavailable = 334,
+  kWriteConflict = 112,
+  kTransactionTooOld = 225,
+  kNoSuchTransaction = 251,
+  kTransactionCommitted = 256,
+  kOperationNotSupportedInTransaction = 263,
+  kTransactionExceededLifetimeLimitSeconds = 290,
   kUnknownBsonField = 40415,  // IDL: a command field MongoDB does not know (Location40415)
 };
 

@@ -28,6 +28,9 @@ void Usage() {
                "                   drivers) on unix:/path/to.sock or host:port (repeatable;\n"
                "                   the same TLS, loopback and token rules as --listen;\n"
                "                   the token is the password of the user micromongo)\n"
+               "  --replSet NAME   run as the single-node replica set NAME (as mongod does):\n"
+               "                   sessions, transactions and retryable writes over the\n"
+               "                   wire protocol\n"
                "  --mongodb-max-connections N  wire protocol connections open at once\n"
                "                   (default 1000)\n"
                "  --data-dir DIR   data root, one directory per database\n"
@@ -110,6 +113,8 @@ int main(int argc, char** argv) {
       options.listen.push_back(value);
     } else if (take("mongodb-listen")) {
       options.mongodb_listen.push_back(value);
+    } else if (take("replSet")) {
+      options.repl_set = value;
     } else if (take("data-dir")) {
       options.data_dir = value;
     } else if (take("watch-fd")) {

@@ -7,6 +7,7 @@
 #include "micromongo/document.h"
 #include "document/status.h"
 #include "storage/key_codec.h"
+#include "storage/transaction.h"
 
 namespace micromongo::storage {
 namespace {
@@ -125,7 +126,8 @@ absl::StatusOr<std::optional<std::string>> WriteUnit::GetIndexEntry(std::string_
     if (auto it = in_flight_index_->find(key); it != in_flight_index_->end()) return it->second;
   }
   std::string value;
-  auto found = db_->kv_->Get(key, &value);
+  TransactionPart* part = db_->BoundPart();
+  auto found = part != nullptr ? db_->GetInPart(part, key, &value) : db_->kv_->Get(key, &value);
   if (!found.ok()) return found.status();
   if (!*found) return std::optional<std::string>();
   return std::optional<std::string>(std::move(value));
@@ -141,7 +143,9 @@ absl::StatusOr<bool> WriteUnit::HasOtherIndexEntry(std::string_view key_prefix, 
        it != pending_index_.end() && std::string_view(it->first).starts_with(key_prefix); ++it) {
     if (it->second.has_value() && names_other(it->first)) return true;
   }
-  std::unique_ptr<KvIterator> it = db_->kv_->NewIterator(std::string(key_prefix), end);
+  TransactionPart* part = db_->BoundPart();
+  std::unique_ptr<KvIterator> it = part != nullptr ? db_->IteratorInPart(part, std::string(key_prefix), end)
+                                                   : db_->kv_->NewIterator(std::string(key_prefix), end);
   for (; it->Valid(); it->Next()) {
     // This unit's own puts and deletes of the key were looked at above.
     if (pending_index_.contains(it->key())) continue;
@@ -403,9 +407,50 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
 }
 
 std::shared_ptr<Collection> Database::FindCollection(std::string_view name) const {
-  std::lock_guard<std::mutex> l(catalog_mu_);
-  auto it = collections_.find(name);
-  return it == collections_.end() ? nullptr : it->second;
+  {
+    std::lock_guard<std::mutex> l(catalog_mu_);
+    auto it = collections_.find(name);
+    if (it != collections_.end()) return it->second;
+  }
+  // A transaction sees the collections it created.
+  if (Transaction* txn = BoundTransaction()) {
+    if (TransactionPart* part = txn->FindPart(this)) return CreatedIn(part, name);
+  }
+  return nullptr;
+}
+
+std::shared_ptr<Collection> Database::CreatedIn(const TransactionPart* part, std::string_view name) {
+  for (const auto& c : part->created) {
+    if (c->name() == name) return c;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<Collection> Database::CreateInTransactionLocked(TransactionPart* part, std::string_view name,
+                                                                std::string_view options_bson) {
+  // The id is taken now (ids are never reused, so an aborted transaction only skips one);
+  // the next-id key is written with the commit.
+  uint32_t id = next_id_++;
+  auto c = std::make_shared<Collection>(std::string(name), id, std::string(options_bson));
+  AppendChangeRecord({.op = "create", .coll = name, .cid = id, .desc = c->options().bytes()}, &part->changes);
+  ++part->change_count;
+  part->created.push_back(c);
+  return c;
+}
+
+absl::Status Database::PutCreatedCollectionsLocked(TransactionPart* part, KvBatch* batch) {
+  if (part->created.empty()) return absl::OkStatus();
+  for (const auto& c : part->created) {
+    if (collections_.contains(c->name())) {
+      return MongoError(kWriteConflict, StrCat("Collection ", name_, ".", c->name(),
+                                               " was created by another operation during the transaction"));
+    }
+    batch->Put(CatalogKey(c->name()), CatalogEntry(*c));
+  }
+  std::string next;
+  AppendBigEndian32(next_id_, &next);
+  batch->Put(kNextIdKey, next);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::CreateLocked(std::string_view name,
@@ -430,13 +475,34 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateLocked(std::string_v
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::GetOrCreateCollection(
     std::string_view name) {
+  TransactionPart* part = BoundPart();
   std::lock_guard<std::mutex> l(catalog_mu_);
   auto it = collections_.find(name);
   if (it != collections_.end()) return it->second;
+  if (part != nullptr) {
+    if (auto mine = CreatedIn(part, name)) return mine;
+    return CreateInTransactionLocked(part, name, {});
+  }
   return CreateLocked(name, {});
 }
 
 absl::Status Database::CreateCollection(std::string_view name, std::string_view options_bson) {
+  if (TransactionPart* part = BoundPart()) {
+    bson::DocView options(options_bson.empty() ? std::string_view("\x05\0\0\0\0", 5) : options_bson);
+    for (std::string_view special : {"capped", "timeseries", "viewOn", "clusteredIndex"}) {
+      bson::ValueView v;
+      if (options.Find(special, &v)) {
+        return MongoError(kOperationNotSupportedInTransaction,
+                          StrCat("Cannot create a collection with option '", special, "' in a multi-document transaction."));
+      }
+    }
+    std::lock_guard<std::mutex> l(catalog_mu_);
+    if (collections_.contains(name) || CreatedIn(part, name) != nullptr) {
+      return MongoError(kNamespaceExists, StrCat("Collection ", name_, ".", name, " already exists."));
+    }
+    CreateInTransactionLocked(part, name, options_bson);
+    return absl::OkStatus();
+  }
   std::unique_lock<std::shared_mutex> ddl(ddl_mu_);
   std::lock_guard<std::mutex> l(catalog_mu_);
   if (collections_.count(name)) {
@@ -541,6 +607,44 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
 
 absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
                                    const IndexBuilder& build) {
+  if (TransactionPart* part = BoundPart()) {
+    // MongoDB builds indexes in a transaction only on a collection that is new and empty:
+    // one this transaction created (or creates now) and wrote nothing to, so the index has
+    // no entries to build.
+    std::shared_ptr<Collection> target;
+    {
+      std::lock_guard<std::mutex> l(catalog_mu_);
+      if (!collections_.contains(coll)) {
+        target = CreatedIn(part, coll);
+        if (target == nullptr) target = CreateInTransactionLocked(part, coll, {});
+      }
+    }
+    std::string prefix = RecordPrefix(target == nullptr ? 0 : target->id());
+    auto written = part->writes.lower_bound(prefix);
+    if (target == nullptr || (written != part->writes.end() && written->first.starts_with(prefix))) {
+      return MongoError(kOperationNotSupportedInTransaction,
+                        StrCat("Cannot create new indexes on existing collection ", name_, ".", coll,
+                               " in a multi-document transaction."));
+    }
+    IndexDef def{0, spec_bson};
+    for (const IndexDef& d : target->indexes_) {
+      if (d.name() == def.name()) return MongoError(kIndexOptionsConflict, StrCat("index ", d.name(), " already exists"));
+    }
+    {
+      std::lock_guard<std::mutex> l(catalog_mu_);
+      def.id = next_id_++;
+    }
+    // An empty collection: the builder finds nothing, but checks the spec against it.
+    WriteUnit unit(this);
+    unit.build_multikey_ = def.multikey;
+    IndexBuildSink sink(this, &unit, /*batched=*/false);
+    if (auto s = build(*target, def.id, &sink); !s.ok()) return s;
+    AppendChangeRecord({.op = "createIndexes", .coll = coll, .cid = target->id(), .desc = IndexesDescription(def.spec)},
+                       &part->changes);
+    ++part->change_count;
+    target->indexes_.push_back(std::move(def));  // not shared yet: only this transaction sees it
+    return absl::OkStatus();
+  }
   // Readers go on (ddl shared); writers wait at the gate, so the scan sees every record
   // and no write commits without the new index's entries.
   std::shared_lock<std::shared_mutex> ddl(ddl_mu_);
@@ -767,23 +871,74 @@ std::vector<std::string> Database::CollectionNames() const {
   return names;
 }
 
+std::shared_ptr<const KvSnapshot> Database::Snapshot() {
+  if (TransactionPart* part = BoundPart()) return part->snapshot;
+  return kv_->GetSnapshot();
+}
+
 absl::StatusOr<bool> Database::GetRecord(const Collection& c, std::string_view key,
                                          std::string* bson, const KvSnapshot* snapshot) {
+  if (TransactionPart* part = BoundPart()) return GetInPart(part, key, bson);
   return kv_->Get(key, bson, snapshot);
+}
+
+absl::Status Database::GetRecords(const std::vector<std::string_view>& keys, std::vector<std::string>* bson,
+                                  std::vector<bool>* found, const KvSnapshot* snapshot, bool* scattered) {
+  TransactionPart* part = BoundPart();
+  if (part == nullptr) return kv_->MultiGet(keys, bson, found, snapshot, scattered);
+  // The transaction's own writes first; the rest from its snapshot.
+  bson->assign(keys.size(), std::string());
+  found->assign(keys.size(), false);
+  std::vector<std::string_view> rest;
+  std::vector<size_t> rest_at;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto it = part->writes.find(keys[i]);
+    if (it == part->writes.end()) {
+      rest.push_back(keys[i]);
+      rest_at.push_back(i);
+    } else if (it->second.has_value()) {
+      (*bson)[i] = *it->second;
+      (*found)[i] = true;
+    }
+  }
+  if (rest.empty()) return absl::OkStatus();
+  std::vector<std::string> values;
+  std::vector<bool> present;
+  if (auto s = kv_->MultiGet(rest, &values, &present, part->snapshot.get(), scattered); !s.ok()) return s;
+  for (size_t j = 0; j < rest.size(); ++j) {
+    (*found)[rest_at[j]] = present[j];
+    if (present[j]) (*bson)[rest_at[j]] = std::move(values[j]);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Database::RecordsExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist) {
+  if (BoundPart() == nullptr) return kv_->KeysExist(keys, exist);
+  std::vector<std::string> values;
+  return GetRecords(keys, &values, exist);
 }
 
 std::unique_ptr<KvIterator> Database::ScanIndex(const Collection& c, uint32_t index_id,
                                                 std::string_view lo, std::string_view hi) {
   std::string prefix = IndexPrefix(c.id(), index_id);
+  if (TransactionPart* part = BoundPart()) {
+    return IteratorInPart(part, prefix + std::string(lo), prefix + std::string(hi));
+  }
   return kv_->NewIterator(prefix + std::string(lo), prefix + std::string(hi));
 }
 
 std::unique_ptr<KvIterator> Database::ScanIndex(const Collection& c, uint32_t index_id,
                                                 const KvSnapshot* snapshot) {
+  if (TransactionPart* part = BoundPart()) {
+    return IteratorInPart(part, IndexPrefix(c.id(), index_id), IndexPrefix(c.id(), index_id + 1));
+  }
   return kv_->NewIterator(IndexPrefix(c.id(), index_id), IndexPrefix(c.id(), index_id + 1), snapshot);
 }
 
 std::unique_ptr<KvIterator> Database::ScanAllIndexEntries(const Collection& c, const KvSnapshot* snapshot) {
+  if (TransactionPart* part = BoundPart()) {
+    return IteratorInPart(part, IndexPrefix(c.id(), 0), IndexPrefix(c.id() + 1, 0));
+  }
   return kv_->NewIterator(IndexPrefix(c.id(), 0), IndexPrefix(c.id() + 1, 0), snapshot);
 }
 
@@ -796,6 +951,7 @@ uint64_t Database::IndexBytes(const Collection& c) {
 }
 
 std::unique_ptr<KvIterator> Database::ScanRecords(const Collection& c, const KvSnapshot* snapshot) {
+  if (TransactionPart* part = BoundPart()) return IteratorInPart(part, RecordPrefix(c.id()), RecordPrefix(c.id() + 1));
   return kv_->NewIterator(RecordPrefix(c.id()), RecordPrefix(c.id() + 1), snapshot);
 }
 
@@ -827,6 +983,8 @@ absl::StatusOr<Database::NaturalOrderCheck> Database::CheckNaturalOrder(const Co
 }
 
 std::unique_ptr<NaturalIterator> Database::ScanNatural(const Collection& c, const KvSnapshot* snapshot) {
+  // Capped collections take no writes in a transaction: its snapshot is all there is.
+  if (TransactionPart* part = BoundPart()) snapshot = part->snapshot.get();
   return std::make_unique<NaturalIterator>(kv_.get(), c.id(), snapshot);
 }
 
@@ -915,7 +1073,14 @@ absl::StatusOr<uint64_t> Database::EnforceChangeRetention(uint64_t max_bytes, ui
 
 absl::Status Database::Commit(WriteUnit* unit) {
   if (unit->empty()) return absl::OkStatus();
-  if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_, unit->change_count_); !s.ok()) return s;
+  if (TransactionPart* part = BoundPart()) return ApplyToTransaction(unit, part);
+  {
+    std::shared_lock<std::shared_mutex> gate(txn_gate_);
+    if (txn_lock_count_.load(std::memory_order_acquire) > 0) {
+      if (auto s = CheckTransactionLocks(*unit->batch_); !s.ok()) return s;
+    }
+    if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_, unit->change_count_); !s.ok()) return s;
+  }
   for (const WriteUnit::Delta& d : unit->count_deltas_) {
     d.c->count_.fetch_add(d.count, std::memory_order_relaxed);
     if (d.c->capped_) d.c->natural_->bytes.fetch_add(d.bytes, std::memory_order_relaxed);

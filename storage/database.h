@@ -236,8 +236,11 @@ class IndexBuildSink {
   WriteUnit::PendingIndex in_flight_index_;
 };
 
-class Database {
+struct TransactionPart;
+
+class Database : public std::enable_shared_from_this<Database> {
   friend class IndexBuildSink;
+  friend class Transaction;
 
  public:
   // Loads the catalog and counts each collection's records.
@@ -293,7 +296,9 @@ class Database {
 
   // A point-in-time view for the reads of one query: its iterators and record reads see
   // the same state (and what the catalog's multikey flags said before it was taken).
-  std::shared_ptr<const KvSnapshot> Snapshot() { return kv_->GetSnapshot(); }
+  // On a thread bound to a transaction (transaction.h), the transaction's snapshot; its
+  // reads below also see the transaction's own writes.
+  std::shared_ptr<const KvSnapshot> Snapshot();
 
   absl::StatusOr<bool> GetRecord(const Collection& c, std::string_view key, std::string* bson,
                                  const KvSnapshot* snapshot = nullptr);
@@ -301,13 +306,9 @@ class Database {
   // `scattered`: as KvStore::MultiGet's, kept by a reader across its batches.
   absl::Status GetRecords(const std::vector<std::string_view>& keys, std::vector<std::string>* bson,
                           std::vector<bool>* found, const KvSnapshot* snapshot = nullptr,
-                          bool* scattered = nullptr) {
-    return kv_->MultiGet(keys, bson, found, snapshot, scattered);
-  }
+                          bool* scattered = nullptr);
   // Which of the record keys exist, in one batched lookup.
-  absl::Status RecordsExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist) {
-    return kv_->KeysExist(keys, exist);
-  }
+  absl::Status RecordsExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist);
   // Iterates the collection's records in _id key order over a snapshot.
   std::unique_ptr<KvIterator> ScanRecords(const Collection& c, const KvSnapshot* snapshot = nullptr);
   // Iterates a capped collection's records in insertion order over a snapshot (null: one
@@ -383,6 +384,38 @@ class Database {
   // Commits `batch` with `count` change-log records (BSON documents back to back in
   // `records`) under fresh cluster times.
   absl::Status WriteWithChanges(KvBatch* batch, std::string_view records, uint32_t count = 1);
+
+  // Transactions (transaction.h). The part of the calling thread's bound transaction in
+  // this database, or null.
+  TransactionPart* BoundPart();
+  // A statement's unit, checked for conflicts and replayed into the transaction's overlay.
+  absl::Status ApplyToTransaction(WriteUnit* unit, TransactionPart* part);
+  // Writes a transaction's overlay and change records in one batch.
+  absl::Status CommitTransaction(TransactionPart* part);
+  void ReleaseTransactionLocks(TransactionPart* part);
+  // A collection made by `part`'s transaction (catalog_mu_ held): a new id, its create
+  // event with the transaction's, the catalog entry written at commit.
+  std::shared_ptr<Collection> CreateInTransactionLocked(TransactionPart* part, std::string_view name,
+                                                        std::string_view options_bson);
+  // The collection `name` that `part`'s transaction created, or null.
+  static std::shared_ptr<Collection> CreatedIn(const TransactionPart* part, std::string_view name);
+  // Puts the catalog entries of the collections `part` created into `batch` (catalog_mu_
+  // held). Error: WriteConflict when a name was taken since.
+  absl::Status PutCreatedCollectionsLocked(TransactionPart* part, KvBatch* batch);
+  // For a write outside transactions: WriteConflict if a key of `batch` is held by an open
+  // transaction (its operation retries). Caller holds txn_gate_ shared.
+  absl::Status CheckTransactionLocks(const KvBatch& batch);
+  // Reads through the part's overlay over its snapshot.
+  absl::StatusOr<bool> GetInPart(TransactionPart* part, std::string_view key, std::string* value);
+  std::unique_ptr<KvIterator> IteratorInPart(TransactionPart* part, std::string lower, std::string upper);
+
+  // Lock table of open transactions' written keys. A transaction takes txn_gate_
+  // exclusively while it checks and locks keys; other writers hold it shared from their
+  // lock check to the end of their write, so no write slips between.
+  std::shared_mutex txn_gate_;
+  std::mutex txn_mu_;
+  std::map<std::string, const TransactionPart*, std::less<>> txn_locks_;
+  std::atomic<size_t> txn_lock_count_{0};
   // A new object for `c` (same name, id, options and count, no indexes) that a DDL change
   // fills in and puts in the catalog in its place.
   static std::shared_ptr<Collection> Successor(const Collection& c);

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -55,6 +56,11 @@ class KvBatch {
   virtual size_t ByteSize() const = 0;
   // Empties the batch and keeps its buffers, so that refilling it touches no new memory.
   virtual void Clear() = 0;
+  enum class OpKind { kPut, kDelete, kDeleteRange };
+  // Calls `fn` for each operation in the order it was added (for kDeleteRange, `value` is
+  // the range's end). A transaction replays its statements' batches through it.
+  virtual void ForEach(
+      const std::function<void(OpKind kind, std::string_view key, std::string_view value)>& fn) const = 0;
 };
 
 // One database's key space (one RocksDB instance). Thread-safe.

@@ -257,6 +257,18 @@ class RocksBatch : public KvBatch {
     has_range_ = false;
   }
 
+  void ForEach(const std::function<void(OpKind, std::string_view, std::string_view)>& fn) const override {
+    for (const Op& op : ops_) {
+      std::string_view key(data_.data() + op.offset, op.key_size);
+      std::string_view value(data_.data() + op.offset + op.key_size, op.value_size);
+      switch (op.kind) {
+        case Kind::kPut: fn(OpKind::kPut, key, value); break;
+        case Kind::kDelete: fn(OpKind::kDelete, key, {}); break;
+        case Kind::kDeleteRange: fn(OpKind::kDeleteRange, key, value); break;
+      }
+    }
+  }
+
   bool has_range() const { return has_range_; }
 
   // Splits the batch: the puts of keys starting with `prefix` in key order (the last of

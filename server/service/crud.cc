@@ -5,6 +5,7 @@
 #include <mutex>
 #include <set>
 #include <system_error>
+#include <thread>
 
 #include "document/builder.h"
 #include "document/json.h"
@@ -14,6 +15,7 @@
 #include "service/capped.h"
 #include "service/open_namespace.h"
 #include "storage/key_codec.h"
+#include "storage/transaction.h"
 
 namespace micromongo::service {
 
@@ -214,42 +216,56 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
     keys[i] = storage::RecordKey(ns->coll->id(), view.begin()->value);
     probe.push_back(keys[i]);
   }
-  auto unit = std::make_unique<storage::WriteUnit>(ns->db.get());
   // A capped collection commits each document with the removals it makes room by (which
   // read the committed state), as MongoDB inserts into one a document at a time.
   const bool capped = ns->coll->capped();
-  std::lock_guard<std::mutex> lock(ns->coll->write_mutex());
-  std::vector<bool> exists;
-  if (auto s = ns->db->RecordsExist(probe, &exists); !s.ok()) return s;
-  absl::flat_hash_set<std::string_view> batch_keys;
-  batch_keys.reserve(docs.size());
-  for (size_t i = 0, p = 0; i < docs.size(); ++i) {
-    absl::Status status = statuses[i];
-    if (status.ok()) {
-      std::string_view key = keys[i];
-      if (!timeseries && (exists[p++] || !batch_keys.insert(key).second)) {
-        status = DuplicateKey(db_name, coll_name, DocView(docs[i]).begin()->value);
+  // Outside transactions, a batch that meets a key an open transaction holds runs again
+  // (RetryWriteConflicts' rule; a transaction holds its keys at most its lifetime).
+  const Deadline retry_until = Deadline::After(60'000);
+  for (int attempt = 0;; ++attempt) {
+    out.write_errors.clear();
+    out.inserted.clear();
+    auto unit = std::make_unique<storage::WriteUnit>(ns->db.get());
+    std::unique_lock<std::mutex> lock(ns->coll->write_mutex());
+    std::vector<bool> exists;
+    if (auto s = ns->db->RecordsExist(probe, &exists); !s.ok()) return s;
+    absl::flat_hash_set<std::string_view> batch_keys;
+    batch_keys.reserve(docs.size());
+    for (size_t i = 0, p = 0; i < docs.size(); ++i) {
+      absl::Status status = statuses[i];
+      if (status.ok()) {
+        std::string_view key = keys[i];
+        if (!timeseries && (exists[p++] || !batch_keys.insert(key).second)) {
+          status = DuplicateKey(db_name, coll_name, DocView(docs[i]).begin()->value);
+        }
       }
+      if (status.ok() && capped) status = CheckFitsCap(*ns, static_cast<int64_t>(docs[i].size()));
+      if (status.ok()) {
+        DocView view(docs[i]);
+        status = ns->WriteIndexEntries(unit.get(), keys[i], nullptr, &view);
+      }
+      if (!status.ok()) {
+        out.write_errors.push_back({static_cast<int>(i), status});
+        if (ordered) break;
+        continue;
+      }
+      unit->PutRecord(ns->coll.get(), keys[i], docs[i], storage::RecordWrite::kInsert);
+      if (capped) {
+        if (auto s = MakeRoom(*ns, unit.get(), static_cast<int64_t>(docs[i].size())); !s.ok()) return s;
+        if (auto s = ns->db->Commit(unit.get()); !s.ok()) return s;
+        unit = std::make_unique<storage::WriteUnit>(ns->db.get());
+      }
+      out.inserted.push_back(static_cast<int>(i));
     }
-    if (status.ok() && capped) status = CheckFitsCap(*ns, static_cast<int64_t>(docs[i].size()));
-    if (status.ok()) {
-      DocView view(docs[i]);
-      status = ns->WriteIndexEntries(unit.get(), keys[i], nullptr, &view);
+    absl::Status committed = ns->db->Commit(unit.get());
+    if (committed.ok()) break;
+    if (MongoCodeOf(committed) != kWriteConflict || capped || storage::BoundTransaction() != nullptr) {
+      return committed;
     }
-    if (!status.ok()) {
-      out.write_errors.push_back({static_cast<int>(i), status});
-      if (ordered) break;
-      continue;
-    }
-    unit->PutRecord(ns->coll.get(), keys[i], docs[i], storage::RecordWrite::kInsert);
-    if (capped) {
-      if (auto s = MakeRoom(*ns, unit.get(), static_cast<int64_t>(docs[i].size())); !s.ok()) return s;
-      if (auto s = ns->db->Commit(unit.get()); !s.ok()) return s;
-      unit = std::make_unique<storage::WriteUnit>(ns->db.get());
-    }
-    out.inserted.push_back(static_cast<int>(i));
+    lock.unlock();
+    if (auto s = retry_until.Check(); !s.ok()) return committed;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(attempt, 7), 100)));
   }
-  if (auto s = ns->db->Commit(unit.get()); !s.ok()) return s;
   out.inserted_count = static_cast<int64_t>(out.inserted.size());
   out.docs = std::move(docs);
   return out;
@@ -264,8 +280,14 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
 // which must include every earlier chunk.
 class ChunkedWriter {
  public:
+  // In a transaction a chunk's commit replays it into the transaction on this thread, the
+  // one bound to it: no pipelining there.
   ChunkedWriter(storage::Database* db, bool pipelined)
-      : db_(db), pipelined_(pipelined), unit_(std::make_unique<storage::WriteUnit>(db)) {}
+      : db_(db),
+        pipelined_(pipelined && storage::BoundTransaction() == nullptr),
+        unit_(std::make_unique<storage::WriteUnit>(db)) {}
+  // Whether a chunk was handed to a commit before the last: the operation wrote something.
+  bool committed_any() const { return committed_any_; }
   ~ChunkedWriter() {
     if (in_flight_.valid()) in_flight_.wait();
   }
@@ -277,6 +299,7 @@ class ChunkedWriter {
     if (auto s = Wait(); !s.ok()) return s;
     std::shared_ptr<storage::WriteUnit> unit = std::move(unit_);
     unit_ = std::make_unique<storage::WriteUnit>(db_);
+    committed_any_ = true;
     try {
       in_flight_ = std::async(std::launch::async, [db = db_, unit] { return db->Commit(unit.get()); });
     } catch (const std::system_error&) {
@@ -303,15 +326,34 @@ class ChunkedWriter {
   std::unique_ptr<storage::WriteUnit> unit_;
   std::future<absl::Status> in_flight_;
   int docs_ = 0;
+  bool committed_any_ = false;
 };
 
-}  // namespace
+// MongoDB's writeConflictRetry: a write outside transactions that meets a key an open
+// transaction holds fails with WriteConflict before it writes; it runs again, after a
+// growing pause, until it goes through or its deadline passes. An operation that already
+// committed part of its documents (a multi-document write's earlier chunks) is not run
+// again: it reports the conflict. In a transaction the conflict is the transaction's,
+// which the client runs again from its start.
+template <typename Attempt>
+auto RetryWriteConflicts(const Deadline& deadline, Attempt attempt) -> decltype(attempt(nullptr)) {
+  for (int n = 0;; ++n) {
+    bool partial = false;
+    auto result = attempt(&partial);
+    if (result.ok() || partial || MongoCodeOf(result.status()) != kWriteConflict ||
+        storage::BoundTransaction() != nullptr) {
+      return result;
+    }
+    if (auto s = deadline.Check(); !s.ok()) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(n, 7), 100)));
+  }
+}
 
-absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db_name,
-                                     std::string_view coll_name, const query::Matcher& filter,
-                                     const update::Update& update, bool multi, bool upsert,
-                                     const Deadline& deadline, const WriteOptions& options,
-                                     const QueryHint& hint) {
+absl::StatusOr<UpdateOutcome> UpdateAttempt(storage::Engine* engine, std::string_view db_name,
+                                            std::string_view coll_name, const query::Matcher& filter,
+                                            const update::Update& update, bool multi, bool upsert,
+                                            const Deadline& deadline, const WriteOptions& options,
+                                            const QueryHint& hint, bool* partial) {
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/upsert, Access::kWrite, options);
   if (!ns.ok()) return ns.status();
   UpdateOutcome out;
@@ -344,6 +386,7 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
     if (!multi) break;
   }
   // Documents updated before a failure stay updated, as in MongoDB.
+  *partial = writer.committed_any();
   if (auto s = writer.Finish(); !s.ok()) return s;
   if (!failure.ok()) return failure;
   if (out.matched_count > 0 || !upsert) return out;
@@ -353,9 +396,10 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
   return out;
 }
 
-absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name,
-                               std::string_view coll_name, const query::Matcher& filter,
-                               bool multi, const Deadline& deadline, const QueryHint& hint) {
+absl::StatusOr<int64_t> DeleteAttempt(storage::Engine* engine, std::string_view db_name,
+                                      std::string_view coll_name, const query::Matcher& filter,
+                                      bool multi, const Deadline& deadline, const QueryHint& hint,
+                                      bool* partial) {
   auto ns = OpenNamespace(engine, db_name, coll_name, /*create=*/false, Access::kWrite);
   if (!ns.ok()) return ns.status();
   if (ns->coll == nullptr) return 0;
@@ -373,11 +417,36 @@ absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name
     if (auto s = ns->WriteIndexEntries(writer.unit(), key, &old, nullptr); !s.ok()) return s;
     if (auto s = writer.unit()->DeleteRecord(ns->coll.get(), key, doc); !s.ok()) return s;
     ++deleted;
-    if (auto s = writer.DocumentDone(); !s.ok()) return s;
+    if (auto s = writer.DocumentDone(); !s.ok()) {
+      *partial = writer.committed_any();
+      return s;
+    }
     if (!multi) break;
   }
+  *partial = writer.committed_any();
   if (auto s = writer.Finish(); !s.ok()) return s;
   return deleted;
+}
+
+}  // namespace
+
+absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db_name,
+                                     std::string_view coll_name, const query::Matcher& filter,
+                                     const update::Update& update, bool multi, bool upsert,
+                                     const Deadline& deadline, const WriteOptions& options,
+                                     const QueryHint& hint) {
+  return RetryWriteConflicts(deadline, [&](bool* partial) {
+    return UpdateAttempt(engine, db_name, coll_name, filter, update, multi, upsert, deadline, options, hint,
+                         partial);
+  });
+}
+
+absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name,
+                               std::string_view coll_name, const query::Matcher& filter,
+                               bool multi, const Deadline& deadline, const QueryHint& hint) {
+  return RetryWriteConflicts(deadline, [&](bool* partial) {
+    return DeleteAttempt(engine, db_name, coll_name, filter, multi, deadline, hint, partial);
+  });
 }
 
 absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db_name,
@@ -414,10 +483,29 @@ absl::StatusOr<int64_t> EstimatedCount(storage::Engine* engine, std::string_view
   return ns->coll == nullptr ? 0 : ns->coll->count();
 }
 
+namespace {
+
+absl::StatusOr<FindAndModifyOutcome> FindAndModifyAttempt(storage::Engine* engine, std::string_view db_name,
+                                                          std::string_view coll_name,
+                                                          const FindAndModifySpec& spec);
+
+}  // namespace
+
 absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
                                                    std::string_view db_name,
                                                    std::string_view coll_name,
                                                    const FindAndModifySpec& spec) {
+  // One document, one commit: nothing is written before a conflict.
+  return RetryWriteConflicts(spec.deadline, [&](bool*) {
+    return FindAndModifyAttempt(engine, db_name, coll_name, spec);
+  });
+}
+
+namespace {
+
+absl::StatusOr<FindAndModifyOutcome> FindAndModifyAttempt(storage::Engine* engine, std::string_view db_name,
+                                                          std::string_view coll_name,
+                                                          const FindAndModifySpec& spec) {
   bool may_create = spec.update != nullptr && spec.upsert;
   auto ns = OpenNamespace(engine, db_name, coll_name, may_create, Access::kWrite,
                           spec.write_options);
@@ -497,6 +585,8 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModify(storage::Engine* engine,
   out.value = *std::move(projected);
   return out;
 }
+
+}  // namespace
 
 DistinctValues::DistinctValues(std::string key, const bson::Collator* collator)
     : path_(key),

@@ -15,6 +15,7 @@
 #include "document/compare.h"
 #include "document/key_string.h"
 #include "document/status.h"
+#include "storage/transaction.h"
 #include "exec/index_scan.h"
 #include "index/index_key.h"
 #include "pipeline/pipeline.h"
@@ -417,6 +418,9 @@ absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(s
                                                                                std::string_view coll,
                                                                                bool bypass_validation,
                                                                                std::string_view timeseries) {
+  if (storage::BoundTransaction() != nullptr) {
+    return MongoError(kOperationNotSupportedInTransaction, "$out cannot be used in a transaction");
+  }
   if (auto s = storage::ValidateCollectionName(db_name, coll); !s.ok()) return s;
   auto db = engine_->GetDatabase(db_name, /*create=*/true);
   if (!db.ok()) return db.status();
@@ -483,6 +487,9 @@ absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(s
 }
 
 absl::Status EngineDataAccess::Merge(const pipeline::MergeRequest& request, std::vector<std::string> docs) {
+  if (storage::BoundTransaction() != nullptr) {
+    return MongoError(kOperationNotSupportedInTransaction, "$merge cannot be used in a transaction");
+  }
   using Matched = pipeline::MergeRequest::Matched;
   using NotMatched = pipeline::MergeRequest::NotMatched;
   if (auto s = storage::ValidateCollectionName(request.db, request.collection); !s.ok()) return s;

@@ -112,6 +112,7 @@ int RunServer(const ServerOptions& options) {
   DataOperations wire_data(engine->get(), &cursors);
   AdminOperations wire_admin(engine->get(), &cursors);
   wire::CommandRunner wire_runner(&wire_data, &wire_admin);
+  if (!options.repl_set.empty()) wire_runner.EnableReplicaSet(options.repl_set);
   std::unique_ptr<wire::Listener> wire_listener;
   if (!options.mongodb_listen.empty()) {
     // The gRPC token is the password of the wire protocol's one user, so that one secret

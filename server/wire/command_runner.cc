@@ -1,6 +1,10 @@
 #include "wire/command_runner.h"
 
+#include <algorithm>
+
 #include "document/status.h"
+#include "micromongo/document.h"
+#include "storage/engine.h"
 #include "service/request_counters.h"
 #include "service/slow_op_log.h"
 #include "util/op_debug.h"
@@ -21,19 +25,100 @@ std::string ValidUtf8(std::string_view text) {
   return out;
 }
 
-std::string ErrorReply(const absl::Status& status) {
+// `transient`: the error belongs to a transaction that the client should run again from
+// the start (MongoDB's TransientTransactionError label).
+void AppendError(const absl::Status& status, bool transient, bson::Builder* out_builder) {
+  bson::Builder& out = *out_builder;
   int code = MongoCodeOf(status);
-  bson::Builder out;
   out.AppendDouble("ok", 0);
   out.AppendString("errmsg", ValidUtf8(std::string(status.message())));
   out.AppendInt32("code", code);
   out.AppendString("codeName", ErrorCodeName(code));
+  if (transient) {
+    auto at = out.StartArray("errorLabels");
+    out.AppendString("0", "TransientTransactionError");
+    out.End(at);
+  }
   // keyPattern/keyValue of a duplicate key, errInfo of a validation failure.
   std::string details = ErrorDetailsOf(status);
   if (!details.empty()) {
     for (const bson::ElementView& e : bson::DocView(details)) out.AppendView(e.key, e.value);
   }
+}
+
+std::string ErrorReply(const absl::Status& status) {
+  bson::Builder out;
+  AppendError(status, false, &out);
   return std::move(out).Finish();
+}
+
+// Errors after which a transaction can succeed when run again from its start.
+bool TransientInTransaction(const absl::Status& status) {
+  int code = MongoCodeOf(status);
+  return code == kWriteConflict || code == kNoSuchTransaction;
+}
+
+// The session fields of a command: lsid, txnNumber, autocommit, startTransaction.
+absl::StatusOr<service::SessionFields> SessionFieldsOf(const Command& command) {
+  service::SessionFields fields;
+  if (auto lsid = command.Get("lsid")) {
+    if (lsid->type != BsonType::kDocument) return command.WrongType("lsid", *lsid, "object");
+    bson::ValueView id;
+    if (!lsid->Doc().Find("id", &id)) return MongoError(kFailedToParse, "lsid is missing the required field 'id'");
+    fields.lsid = std::string(id.bytes());
+  }
+  if (command.Has("txnNumber")) {
+    auto n = command.Integer("txnNumber", 0);
+    if (!n.ok()) return n.status();
+    fields.txn_number = *n;
+  }
+  if (command.Has("autocommit")) {
+    auto autocommit = command.Bool("autocommit", true);
+    if (!autocommit.ok()) return autocommit.status();
+    if (*autocommit) return MongoError(kInvalidOptions, "autocommit must be false");
+    if (!fields.txn_number) return MongoError(kInvalidOptions, "'autocommit' field requires a transaction number to also be specified");
+    fields.in_transaction = true;
+  }
+  if (command.Has("startTransaction")) {
+    auto start = command.Bool("startTransaction", false);
+    if (!start.ok()) return start.status();
+    if (!*start) return MongoError(kInvalidOptions, "startTransaction must be true");
+    if (!fields.in_transaction) return MongoError(kInvalidOptions, "txnNumber and autocommit: false must accompany startTransaction");
+    fields.start_transaction = true;
+  }
+  if (fields.txn_number && fields.lsid.empty()) {
+    return MongoError(kInvalidOptions, "Transaction number requires a session ID to also be specified");
+  }
+  return fields;
+}
+
+constexpr int kUnsatisfiableWriteConcern = 100;
+
+// Whether a write command asks for more acknowledgements ({w: n}) than the one member of
+// the set can give.
+bool UnsatisfiableWriteConcern(const Command& command) {
+  static constexpr std::string_view kWrites[] = {
+      "insert", "update", "delete", "findAndModify", "bulkWrite", "commitTransaction", "abortTransaction",
+      "create", "drop", "createIndexes", "dropIndexes", "dropDatabase", "renameCollection", "collMod"};
+  if (std::find(std::begin(kWrites), std::end(kWrites), command.name()) == std::end(kWrites)) return false;
+  auto wc = command.Get("writeConcern");
+  if (!wc || wc->type != BsonType::kDocument) return false;
+  bson::ValueView w;
+  return wc->Doc().Find("w", &w) && w.IsNumber() && w.AsDouble() > 1;
+}
+
+// The first writeErrors entry's code of a write command's reply, or 0.
+int FirstWriteErrorCode(bson::DocView reply) {
+  bson::ValueView errors;
+  if (!reply.Find("writeErrors", &errors) || errors.type != BsonType::kArray) return 0;
+  for (const bson::ElementView& e : errors.Doc()) {
+    bson::ValueView code;
+    if (e.value.type == BsonType::kDocument && e.value.Doc().Find("code", &code) && code.IsNumber()) {
+      return static_cast<int>(code.AsDouble());
+    }
+    return 1;
+  }
+  return 0;
 }
 
 void Count(std::string_view name) {
@@ -81,6 +166,10 @@ absl::Status CommandRunner::SetPassword(std::string_view password) {
 }
 
 std::string CommandRunner::Run(const Command& command, ConnectionInfo* connection) const {
+  return WithClusterTime(RunCommand(command, connection));
+}
+
+std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* connection) const {
   auto& counters = service::GlobalRequestCounters();
   counters.in_flight.fetch_add(1, std::memory_order_relaxed);
   struct Done {
@@ -100,13 +189,35 @@ std::string CommandRunner::Run(const Command& command, ConnectionInfo* connectio
     return ErrorReply(MongoError(kUnauthorized,
                                  StrCat("Command ", command.name(), " requires authentication")));
   }
-  if (command.Has("startTransaction") || command.Has("txnNumber")) {
+  if ((command.name() == "commitTransaction" || command.name() == "abortTransaction") && *db != "admin") {
+    // Refused before the session is touched: the transaction goes on.
+    return ErrorReply(MongoError(kUnauthorized, StrCat(command.name(), " may only be run against the admin database.")));
+  }
+  const bool transaction_fields =
+      command.Has("startTransaction") || command.Has("txnNumber") || command.Has("autocommit");
+  if (transaction_fields && sessions_ == nullptr) {
     return ErrorReply(MongoError(kIllegalOperation,
                                  "Transaction numbers are only allowed on a replica set member "
                                  "or mongos"));
   }
+  // A replica set's commands with an lsid check their session out (transactions,
+  // retryable writes); a standalone ignores lsid, as mongod does.
+  std::optional<service::Statement> statement;
+  if (sessions_ != nullptr && (transaction_fields || command.Has("lsid"))) {
+    auto fields = SessionFieldsOf(command);
+    if (!fields.ok()) return ErrorReply(fields.status());
+    auto begun = sessions_->Begin(*fields, command.name());
+    if (!begun.ok()) {
+      bson::Builder out;
+      AppendError(begun.status(), fields->in_transaction && TransientInTransaction(begun.status()), &out);
+      return std::move(out).Finish();
+    }
+    statement.emplace(*std::move(begun));
+    if (const std::string* reply = statement->retried_reply()) return *reply;
+  }
   HandlerContext context{data_, admin_, connection, *std::move(db),
-                         credentials_ ? &*credentials_ : nullptr};
+                         credentials_ ? &*credentials_ : nullptr, replica_set_.get(), sessions_.get(),
+                         statement ? &*statement : nullptr};
   // The query executors report what they examined into the thread's current OpDebug, for
   // the slow-operation log, as under gRPC.
   auto op = std::make_shared<OpDebug>();
@@ -117,8 +228,62 @@ std::string CommandRunner::Run(const Command& command, ConnectionInfo* connectio
   op->Finish();
   SetCurrentOpDebug(nullptr);
   if (op->is_slow()) LogSlow(*op, command, context.db, status);
-  if (!status.ok()) return ErrorReply(status);
-  out.AppendDouble("ok", 1);
+  const bool in_transaction = statement && statement->in_transaction();
+  std::string reply;
+  if (status.ok()) {
+    out.AppendDouble("ok", 1);
+    reply = std::move(out).Finish();
+    if (in_transaction) {
+      // A write error aborts the transaction; a write conflict is the whole command's
+      // error, labelled for the client to run the transaction again.
+      int code = FirstWriteErrorCode(bson::DocView(reply));
+      if (code == kWriteConflict) status = MongoError(kWriteConflict, "Write conflict in a transaction");
+      if (code != 0) statement->Failed();
+    }
+  }
+  if (!status.ok()) {
+    if (statement) statement->Failed();
+    bson::Builder error;
+    AppendError(status, in_transaction && TransientInTransaction(status), &error);
+    return std::move(error).Finish();
+  }
+  if (replica_set_ != nullptr && UnsatisfiableWriteConcern(command)) {
+    // The write happened; the set cannot acknowledge it as asked (MongoDB's answer on a
+    // set with fewer data-bearing members than w).
+    bson::Builder with_error;
+    for (const bson::ElementView& e : bson::DocView(reply)) with_error.AppendView(e.key, e.value);
+    auto at = with_error.StartDocument("writeConcernError");
+    with_error.AppendInt32("code", kUnsatisfiableWriteConcern);
+    with_error.AppendString("codeName", ErrorCodeName(kUnsatisfiableWriteConcern));
+    with_error.AppendString("errmsg", "Not enough data-bearing nodes");
+    with_error.End(at);
+    reply = std::move(with_error).Finish();
+  }
+  if (statement && !in_transaction) statement->RememberReply(reply);
+  return reply;
+}
+
+void CommandRunner::EnableReplicaSet(std::string name) {
+  replica_set_ = std::make_unique<ReplicaSetInfo>();
+  replica_set_->name = std::move(name);
+  sessions_ = std::make_unique<service::SessionCatalog>();
+}
+
+std::string CommandRunner::WithClusterTime(std::string reply) const {
+  if (replica_set_ == nullptr) return reply;
+  // The cluster's time is the change clock's: every committed write's time is at or below.
+  uint64_t now = data_->engine()->change_clock().Visible();
+  Value time(Timestamp{static_cast<uint32_t>(now >> 32), static_cast<uint32_t>(now)});
+  bson::Builder out;
+  for (const bson::ElementView& e : bson::DocView(reply)) out.AppendView(e.key, e.value);
+  auto at = out.StartDocument("$clusterTime");
+  out.AppendValue("clusterTime", time);
+  auto sig = out.StartDocument("signature");
+  out.AppendValue("hash", Value(Binary{0, std::string(20, '\0')}));
+  out.AppendInt64("keyId", 0);
+  out.End(sig);
+  out.End(at);
+  out.AppendValue("operationTime", time);
   return std::move(out).Finish();
 }
 
@@ -134,7 +299,8 @@ std::string CommandRunner::RunLegacy(bson::DocView query, ConnectionInfo* connec
                                         ". The client driver may require an upgrade.")));
   }
   Count(name);
-  HandlerContext context{data_, admin_, connection, "admin", credentials_ ? &*credentials_ : nullptr};
+  HandlerContext context{data_, admin_, connection, "admin", credentials_ ? &*credentials_ : nullptr,
+                         replica_set_.get(), sessions_.get(), nullptr};
   bson::Builder out;
   auto hello_ok = command.Bool("helloOk", false);
   AppendHello(context, command, name != "hello", hello_ok.ok() && *hello_ok, &out);

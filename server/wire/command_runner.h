@@ -8,12 +8,15 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "service/admin_operations.h"
 #include "service/data_operations.h"
+#include "service/sessions.h"
 #include "wire/command.h"
 #include "wire/scram.h"
 
@@ -29,6 +32,9 @@ inline constexpr std::string_view kAuthDatabase = "admin";
 struct ConnectionInfo {
   int64_t id = 0;
   std::string peer;  // "host:port", or the socket path
+  // The address the client connected to ("127.0.0.1:27017", a socket's path): a replica
+  // set's hello names it as the member's host.
+  std::string local;
   // Set by the listener: only the handshake and authentication commands run before the
   // client authenticates (TCP connections of a server with --auth-token-file).
   bool auth_required = false;
@@ -37,6 +43,13 @@ struct ConnectionInfo {
   std::unique_ptr<ScramConversation> sasl;
   bool sasl_skip_empty_exchange = false;
   bool sasl_proved = false;  // the client's proof checked; an empty saslContinue ends it
+};
+
+// The single-node replica set a worker runs as (--replSet). Its one member is named by
+// the address each client connected to (ConnectionInfo::local): a worker listening on a
+// socket and a port is the same member under either name.
+struct ReplicaSetInfo {
+  std::string name;
 };
 
 class CommandRunner {
@@ -54,14 +67,26 @@ class CommandRunner {
   // codeName, ...}. Never fails otherwise. Commands of one connection run one at a time.
   std::string Run(const Command& command, ConnectionInfo* connection) const;
 
+  // Runs as a single-node replica set named `name` (mongod's --replSet): hello reports the
+  // set, replies carry $clusterTime and operationTime, and sessions keep transactions and
+  // retryable writes. Call before the first command.
+  void EnableReplicaSet(std::string name);
+
   // The answer to a legacy OP_QUERY command: only the handshake (hello, isMaster,
   // ismaster) is served that way; anything else gets 352 UnsupportedOpQueryCommand.
   std::string RunLegacy(bson::DocView query, ConnectionInfo* connection) const;
 
  private:
+  // Run without the cluster time.
+  std::string RunCommand(const Command& command, ConnectionInfo* connection) const;
+  // A replica set's reply with $clusterTime and operationTime; a standalone's as it is.
+  std::string WithClusterTime(std::string reply) const;
+
   service::DataOperations* data_;
   service::AdminOperations* admin_;
   std::optional<ScramCredentials> credentials_;
+  std::unique_ptr<ReplicaSetInfo> replica_set_;
+  std::unique_ptr<service::SessionCatalog> sessions_;
 };
 
 }  // namespace micromongo::wire

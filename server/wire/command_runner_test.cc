@@ -172,6 +172,134 @@ TEST_F(CommandRunnerTest, ErrorsHaveMongoDbsCodesAndShape) {
   EXPECT_EQ(Code(r), 40571);
 }
 
+// A worker started with --replSet: hello names the set, replies carry the cluster time,
+// and sessions hold transactions and retryable writes.
+class ReplicaSetRunnerTest : public CommandRunnerTest {
+ protected:
+  void SetUp() override {
+    CommandRunnerTest::SetUp();
+    runner_->EnableReplicaSet("rs0");
+    connection_.local = "127.0.0.1:27017";
+  }
+  // `json` in session `lsid` (a one-byte UUID stand-in is enough: the id's bytes name it).
+  std::string InSession(int lsid, std::string json) {
+    std::string session = StrCat(R"("lsid": {"id": {"$binary": {"base64": ")",
+                                 lsid == 1 ? "AQ==" : "Ag==", R"(", "subType": "04"}}})");
+    json.insert(json.rfind('}'), ", " + session);
+    return Run(json);
+  }
+  static std::string Txn(int n, std::string_view extra = "") {
+    return StrCat(R"("txnNumber": {"$numberLong": ")", n, R"("}, "autocommit": false)", extra);
+  }
+  static bool Labelled(const std::string& reply) {
+    bson::ValueView labels = Field(reply, "errorLabels");
+    if (labels.type != BsonType::kArray) return false;
+    for (const bson::ElementView& e : labels.Doc()) {
+      if (e.value.type == BsonType::kString && e.value.String() == "TransientTransactionError") return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(ReplicaSetRunnerTest, HelloDescribesTheSet) {
+  std::string r = Run(R"({"hello": 1})");
+  EXPECT_EQ(Field(r, "setName").String(), "rs0") << Json(r);
+  EXPECT_TRUE(Field(r, "isWritablePrimary").Bool());
+  EXPECT_FALSE(Field(r, "secondary").Bool());
+  EXPECT_EQ(Field(r, "hosts.0").String(), "127.0.0.1:27017");
+  EXPECT_EQ(Field(r, "me").String(), "127.0.0.1:27017");
+  EXPECT_EQ(Field(r, "primary").String(), "127.0.0.1:27017");
+  EXPECT_EQ(Field(r, "setVersion").Int32(), 1);
+  EXPECT_EQ(Field(r, "electionId").type, BsonType::kObjectId);
+  EXPECT_EQ(Field(r, "$clusterTime.clusterTime").type, BsonType::kTimestamp);
+  EXPECT_EQ(Field(r, "operationTime").type, BsonType::kTimestamp);
+  // Errors carry it too.
+  EXPECT_EQ(Field(Run(R"({"noSuchCommand": 1})"), "operationTime").type, BsonType::kTimestamp);
+}
+
+TEST_F(ReplicaSetRunnerTest, TransactionStatesAndTheirErrors) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1}]})")), 1);
+  struct Step {
+    int session;
+    std::string command;
+    int code;  // 0: ok
+    bool transient = false;
+  };
+  std::vector<Step> steps = {
+      {1, R"({"insert": "c", "documents": [{"_id": 2}], )" + Txn(1, R"(, "startTransaction": true)") + "}", 0},
+      {1, R"({"find": "c", )" + Txn(1) + "}", 0},
+      // Another session writing the same document: the first writer wins.
+      {2, R"({"update": "c", "updates": [{"q": {"_id": 2}, "u": {"x": 1}, "upsert": true}], )" +
+              Txn(1, R"(, "startTransaction": true)") + "}",
+       112, true},
+      // ...which ended that transaction.
+      {2, R"({"find": "c", )" + Txn(1) + "}", 251, true},
+      {1, R"({"count": "c", )" + Txn(1) + "}", 263},  // not in a transaction; aborts it
+      {1, R"({"commitTransaction": 1, "$db": "admin", )" + Txn(1) + "}", 251, true},
+      {1, R"({"insert": "c", "documents": [{"_id": 3}], )" + Txn(2, R"(, "startTransaction": true)") + "}", 0},
+      {1, R"({"find": "c", )" + Txn(1) + "}", 225},
+      {1, R"({"find": "c", )" + Txn(3) + "}", 251, true},
+      {1, R"({"commitTransaction": 1, )" + Txn(2) + "}", 13},  // not on admin
+      {1, R"({"commitTransaction": 1, "$db": "admin", )" + Txn(2) + "}", 0},
+      {1, R"({"commitTransaction": 1, "$db": "admin", )" + Txn(2) + "}", 0},  // a retried commit
+      {1, R"({"abortTransaction": 1, "$db": "admin", )" + Txn(2) + "}", 256},
+      {1, R"({"insert": "c", "documents": [{"_id": 4}], )" + Txn(2) + "}", 256},
+      // Malformed transaction fields.
+      {1, R"({"find": "c", "autocommit": true, "txnNumber": {"$numberLong": "9"}})", 72},
+      {1, R"({"find": "c", "autocommit": false})", 72},
+      {1, R"({"find": "c", "startTransaction": true, "txnNumber": {"$numberLong": "9"}})", 72},
+      // txnNumber without autocommit is a retryable write, and only writes are.
+      {1, R"({"find": "c", "txnNumber": {"$numberLong": "9"}})", 50768},
+  };
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& step = steps[i];
+    std::string r = InSession(step.session, step.command);
+    if (step.code == 0) {
+      EXPECT_EQ(Ok(r), 1) << i << ": " << step.command << " -> " << Json(r);
+    } else {
+      EXPECT_EQ(Code(r), step.code) << i << ": " << step.command << " -> " << Json(r);
+      EXPECT_EQ(Labelled(r), step.transient) << i << ": " << Json(r);
+    }
+  }
+  // txnNumber with no session at all.
+  EXPECT_EQ(Code(Run(R"({"insert": "c", "documents": [{}], "txnNumber": {"$numberLong": "1"}})")), 72);
+  // What committed: 1 and 3; transaction 1's insert of 2 was aborted.
+  std::string all = Run(R"({"find": "c", "sort": {"_id": 1}})");
+  EXPECT_EQ(Field(all, "cursor.firstBatch.0._id").Int32(), 1) << Json(all);
+  EXPECT_EQ(Field(all, "cursor.firstBatch.1._id").Int32(), 3) << Json(all);
+  EXPECT_EQ(Field(all, "cursor.firstBatch.2._id").type, BsonType::kUndefined) << Json(all);
+}
+
+TEST_F(ReplicaSetRunnerTest, RetryableWritesRunOnce) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "n": 0}]})")), 1);
+  std::string inc = R"({"update": "c", "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}}], )"
+                    R"("txnNumber": {"$numberLong": "5"}})";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Field(InSession(1, inc), "nModified").Int32(), 1);
+  std::string doc = Run(R"({"find": "c"})");
+  EXPECT_EQ(Field(doc, "cursor.firstBatch.0.n").Int32(), 1) << Json(doc);
+  // The same number in another session is another write.
+  EXPECT_EQ(Field(InSession(2, inc), "nModified").Int32(), 1);
+  doc = Run(R"({"find": "c"})");
+  EXPECT_EQ(Field(doc, "cursor.firstBatch.0.n").Int32(), 2) << Json(doc);
+  // w greater than the set's one member: the write happens, the reply says it is not
+  // acknowledged as asked.
+  std::string w2 = Run(R"({"insert": "c", "documents": [{"_id": 2}], "writeConcern": {"w": 2}})");
+  EXPECT_EQ(Ok(w2), 1);
+  EXPECT_EQ(Field(w2, "writeConcernError.code").Int32(), 100) << Json(w2);
+  EXPECT_EQ(Field(w2, "n").Int32(), 1);
+}
+
+TEST_F(ReplicaSetRunnerTest, EndSessionsAbortsTheirTransactions) {
+  ASSERT_EQ(Ok(InSession(1, R"({"insert": "c", "documents": [{"_id": 1}], )" +
+                                 Txn(1, R"(, "startTransaction": true)") + "}")),
+            1);
+  ASSERT_EQ(Ok(Run(R"({"endSessions": [{"id": {"$binary": {"base64": "AQ==", "subType": "04"}}}], "$db": "admin"})")),
+            1);
+  // The document it held is free for others, and was never written.
+  EXPECT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1}]})")), 1);
+  EXPECT_EQ(Field(Run(R"({"insert": "c", "documents": [{"_id": 1}]})"), "writeErrors.0.code").Int32(), 11000);
+}
+
 TEST_F(CommandRunnerTest, InsertFromADocumentSequenceThenFindWithGetMore) {
   std::vector<std::string> docs = {CommandBson(R"({"_id": 1, "a": [1, [2]]})"), CommandBson(R"({"_id": 2, "a": null})"),
                                    CommandBson(R"({"_id": 3})")};

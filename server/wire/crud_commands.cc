@@ -620,7 +620,27 @@ absl::Status ReadAggregate(const HandlerContext& context, const Command& command
   return absl::OkStatus();
 }
 
+// MongoDB refuses a pipeline that writes ($out, $merge) under linearizable read concern.
+absl::Status CheckWritingPipelineReadConcern(const Command& command) {
+  auto rc = command.Get("readConcern");
+  bson::ValueView level, pipeline;
+  if (!rc || rc->type != BsonType::kDocument || !rc->Doc().Find("level", &level) ||
+      level.type != BsonType::kString || level.String() != "linearizable") {
+    return absl::OkStatus();
+  }
+  if (!command.body().Find("pipeline", &pipeline) || pipeline.type != BsonType::kArray) return absl::OkStatus();
+  for (const bson::ElementView& stage : pipeline.Doc()) {
+    if (stage.value.type != BsonType::kDocument || stage.value.Doc().empty()) continue;
+    std::string_view name = stage.value.Doc().begin()->key;
+    if (name == "$out" || name == "$merge") {
+      return MongoError(kInvalidOptions, StrCat(name, " cannot be used with a 'linearizable' read concern level"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Aggregate(const HandlerContext& context, const Command& command, bson::Builder* out) {
+  if (auto s = CheckWritingPipelineReadConcern(command); !s.ok()) return s;
   v1::AggregateRequest req;
   if (auto s = ReadAggregate(context, command, &req); !s.ok()) return s;
   bool explain = req.explain();

@@ -8,7 +8,7 @@ namespace micromongo::wire {
 namespace {
 
 using Family = std::span<const CommandEntry> (*)();
-constexpr Family kFamilies[] = {HandshakeCommands, AuthCommands, CrudCommands, BulkWriteCommands,
+constexpr Family kFamilies[] = {HandshakeCommands, AuthCommands, CrudCommands, BulkWriteCommands, TransactionCommands,
                                 AdminCommands, StatsCommands};
 
 }  // namespace

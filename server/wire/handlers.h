@@ -28,6 +28,11 @@ struct HandlerContext {
   std::string db;
   // The keys of kAuthUser; null when the server has no user (no --auth-token-file).
   const ScramCredentials* credentials = nullptr;
+  // Set when the worker runs as a replica set (--replSet); null for a standalone.
+  const ReplicaSetInfo* replica_set = nullptr;
+  service::SessionCatalog* sessions = nullptr;
+  // The command's checkout of its session (lsid), if it has one.
+  service::Statement* statement = nullptr;
 };
 
 using Handler = absl::Status (*)(const HandlerContext&, const Command&, bson::Builder* out);
@@ -42,6 +47,7 @@ std::span<const CommandEntry> CrudCommands();
 std::span<const CommandEntry> AdminCommands();
 std::span<const CommandEntry> StatsCommands();
 std::span<const CommandEntry> BulkWriteCommands();
+std::span<const CommandEntry> TransactionCommands();
 
 // The handler of a command name; null if none.
 Handler FindHandler(std::string_view name);

@@ -31,6 +31,21 @@ Value Now() {
                             .count()});
 }
 
+// The fields of a single-node replica set's primary: drivers then use sessions,
+// transactions and retryable writes (and their change stream support checks pass).
+void AppendReplicaSetHello(const ReplicaSetInfo& set, const ConnectionInfo& connection, bson::Builder* out) {
+  auto at = out->StartArray("hosts");
+  out->AppendString("0", connection.local);
+  out->End(at);
+  out->AppendString("setName", set.name);
+  out->AppendInt32("setVersion", 1);
+  out->AppendBool("secondary", false);
+  out->AppendString("primary", connection.local);
+  out->AppendString("me", connection.local);
+  // One term forever: the set never elects another primary.
+  out->AppendValue("electionId", Value(ObjectId::FromHex("7fffffff0000000000000001")));
+}
+
 absl::Status Hello(const HandlerContext& context, const Command& command, bson::Builder* out) {
   auto hello_ok = command.Bool("helloOk", false);
   if (!hello_ok.ok()) return hello_ok.status();
@@ -63,8 +78,15 @@ absl::Status BuildInfo(const HandlerContext&, const Command&, bson::Builder* out
   return absl::OkStatus();
 }
 
-absl::Status EndSessions(const HandlerContext&, const Command&, bson::Builder*) {
-  // Sessions hold no server state here (no transactions or retryable writes yet).
+absl::Status EndSessions(const HandlerContext& context, const Command& command, bson::Builder*) {
+  // A standalone keeps no session state; a replica set's sessions end with their
+  // transactions aborted.
+  if (context.sessions == nullptr || command.value().type != BsonType::kArray) return absl::OkStatus();
+  for (const bson::ElementView& e : command.value().Doc()) {
+    if (e.value.type != BsonType::kDocument) continue;
+    bson::ValueView id;
+    if (e.value.Doc().Find("id", &id)) context.sessions->End(id.bytes());
+  }
   return absl::OkStatus();
 }
 
@@ -197,6 +219,7 @@ void AppendHello(const HandlerContext& context, const Command& hello, bool legac
                  bool hello_ok, bson::Builder* out) {
   if (hello_ok) out->AppendBool("helloOk", true);
   out->AppendBool(legacy_name ? "ismaster" : "isWritablePrimary", true);
+  if (context.replica_set != nullptr) AppendReplicaSetHello(*context.replica_set, *context.connection, out);
   out->AppendInt32("maxBsonObjectSize", static_cast<int32_t>(kMaxBsonObjectSize));
   out->AppendInt32("maxMessageSizeBytes", kMaxMessageBytes);
   out->AppendInt32("maxWriteBatchSize", kMaxWriteBatchSize);

@@ -139,8 +139,10 @@ class Listener::Impl {
     bool tcp = peer.ss_family != AF_UNIX;
     int64_t id = next_connection_id.fetch_add(1);
     std::string remote = SockaddrString(peer);
-    connections_.emplace(fd, std::thread([this, fd, id, remote, tcp] {
-      ConnectionInfo info{.id = id, .peer = remote, .auth_required = tcp && options_.require_authentication};
+    std::string local = LocalAddress(fd);
+    connections_.emplace(fd, std::thread([this, fd, id, remote, local, tcp] {
+      ConnectionInfo info{.id = id, .peer = remote, .local = local,
+                          .auth_required = tcp && options_.require_authentication};
       Serve(fd, tcp, &info);
       std::lock_guard<std::mutex> lock(mu_);
       auto it = connections_.find(fd);
@@ -150,6 +152,19 @@ class Listener::Impl {
       }
       close(fd);
     }));
+  }
+
+  // The address the client reached: host:port, or a unix socket's path (as drivers name
+  // hosts).
+  static std::string LocalAddress(int fd) {
+    sockaddr_storage local{};
+    socklen_t len = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) return "";
+    if (local.ss_family == AF_UNIX) {
+      const auto* un = reinterpret_cast<const sockaddr_un*>(&local);
+      return std::string(un->sun_path, strnlen(un->sun_path, sizeof un->sun_path));
+    }
+    return SockaddrString(local);
   }
 
   // Threads of connections that ended are joined when the next connection comes (or by the

@@ -29,6 +29,10 @@ function versionAtLeast(v) {
   return true;
 }
 
+// The worker's topology: a standalone, or a single-node replica set when it runs with
+// --replSet (with_wire_server.sh sets MM_TOPOLOGY then).
+const TOPOLOGY = process.env.MM_TOPOLOGY ?? 'single';
+
 // Why a runOnRequirements list is not met by a standalone 8.0 server (null: met).
 function unmet(requirements) {
   if (!requirements) return null;
@@ -41,7 +45,7 @@ function unmet(requirements) {
         !r.maxServerVersion.startsWith('8.0')) {
       why = `needs server <= ${r.maxServerVersion}`;
     }
-    if (r.topologies && !r.topologies.includes('single')) why = `needs topology ${r.topologies.join('/')}`;
+    if (r.topologies && !r.topologies.includes(TOPOLOGY)) why = `needs topology ${r.topologies.join('/')}`;
     if (r.serverless === 'require') why = 'needs serverless';
     if (r.auth === true) why = 'needs authentication';
     if (r.csfle === true) why = 'needs client-side encryption';
@@ -283,8 +287,20 @@ async function runTestRunner(op, ctx, admin) {
       if ((a === b) !== (op.name === 'assertSameLsidOnLastTwoCommands')) fail(`${op.name}: ${a} vs ${b}`);
       return;
     }
+    case 'assertSessionTransactionState': {
+      const states = {
+        NO_TRANSACTION: 'none', STARTING_TRANSACTION: 'starting', TRANSACTION_IN_PROGRESS: 'in_progress',
+        TRANSACTION_COMMITTED: 'committed', TRANSACTION_COMMITTED_EMPTY: 'committed', TRANSACTION_ABORTED: 'aborted',
+      };
+      const got = states[ctx.entities[args.session].transaction.state];
+      if (got !== args.state) fail(`session ${args.session} in transaction state ${got}, expected ${args.state}`);
+      return;
+    }
+    case 'assertSessionPinned':
+    case 'assertSessionUnpinned':
+      throw new Skip('sessions pinned to a mongos');
     default:
-      throw new Skip(`test runner operation ${op.name} (fail points, transactions)`);
+      throw new Skip(`test runner operation ${op.name} (fail points)`);
   }
 }
 
@@ -295,8 +311,18 @@ async function run(op, ctx, admin) {
   if (target === undefined) throw new Skip(`entity ${op.object} of an unsupported kind`);
   if (given.session && !ctx.entities[given.session]) throw new Skip(`session ${given.session} of an unsupported kind`);
   if (op.name === 'endSession') return target.endSession();
-  if (['startTransaction', 'commitTransaction', 'abortTransaction', 'withTransaction'].includes(op.name)) {
-    throw new Skip('transactions (a standalone worker has none)');
+  switch (op.name) {
+    case 'startTransaction': return target.startTransaction(plainNumbers(given));
+    case 'commitTransaction': return target.commitTransaction();
+    case 'abortTransaction': return target.abortTransaction();
+    case 'withTransaction': {
+      const { callback, ...opts } = given;
+      return target.withTransaction(async () => {
+        // An expected error inside the callback is checked, then ends the callback as it
+        // would an application's (the test expects withTransaction to report it).
+        for (const inner of callback) await runExpecting(inner, ctx, admin, true);
+      }, plainNumbers(opts));
+    }
   }
   // The session travels as an option, as the driver takes it.
   const args = { ...given };
@@ -384,7 +410,12 @@ function checkError(expect, err, ctx) {
   if (expect.errorContains !== undefined && !err.message.toLowerCase().includes(expect.errorContains.toLowerCase())) {
     fail(`expected an error containing '${expect.errorContains}', got '${err.message}'`);
   }
-  if (expect.errorLabelsContain || expect.errorLabelsOmit) throw new Skip('error labels (retryable writes, transactions)');
+  for (const label of expect.errorLabelsContain ?? []) {
+    if (!err.hasErrorLabel?.(label)) fail(`expected error label ${label}, got ${JSON.stringify(err.errorLabels ?? [])} (${err.message})`);
+  }
+  for (const label of expect.errorLabelsOmit ?? []) {
+    if (err.hasErrorLabel?.(label)) fail(`expected no error label ${label} (${err.message})`);
+  }
   if (expect.writeConcernErrors) throw new Skip('write concern errors (a standalone worker has no replication)');
   if (expect.writeErrors) {
     if (!(err.writeErrors instanceof Map)) fail(`expected client bulk write errors, got ${err.name}: ${err.message}`);
@@ -429,7 +460,8 @@ async function makeEntities(spec, ctx) {
         throw new Skip(`client uriOptions ${Object.keys(e.uriOptions).join(',')}`);
       }
       const client = new MongoClient(process.env.MONGODB_URI, {
-        monitorCommands: true, serverSelectionTimeoutMS: 5000, retryWrites: false, ...plainNumbers(e.uriOptions ?? {}),
+        monitorCommands: true, serverSelectionTimeoutMS: 5000, ...(TOPOLOGY === 'single' ? { retryWrites: false } : {}),
+        ...plainNumbers(e.uriOptions ?? {}),
         ...(e.serverApi ? { serverApi: plainNumbers(e.serverApi) } : {}),
       });
       await client.connect();
@@ -454,8 +486,8 @@ async function makeEntities(spec, ctx) {
       const opts = plainNumbers(e.collectionOptions ?? {});
       ctx.entities[e.id] = ctx.entities[e.database].collection(e.collectionName, opts);
     } else if (kind === 'session') {
-      // Sessions are the driver's: it sends their lsid, which a standalone worker accepts
-      // (it has no transactions; tests that start one are skipped).
+      // Sessions are the driver's: it sends their lsid, which a standalone worker accepts;
+      // a replica set's sessions also hold transactions.
       const opts = e.sessionOptions ?? {};
       if (opts.snapshot) throw new Skip('snapshot sessions (a standalone worker has no snapshot reads)');
       ctx.entities[e.id] = ctx.entities[e.client].startSession(plainNumbers(opts));
@@ -503,9 +535,46 @@ const KNOWN = [
    'the Node.js driver replaces a null _id with an ObjectId'],
   [/^client-bulkWrite-partialResults\.json: partialResult is unset when /,
    'the Node.js driver sets partialResult when no write succeeded'],
-  [/^(db-aggregate(-rawdata)?\.json: |poc-crud\.json: Aggregate with \$listLocalSessions$)/,
+  [/^(write-concern\.json: (commit|abort) with majority|client-bulkWrite\.json: client writeConcern ignored for client bulkWrite in transaction|transaction-options\.json: withTransaction explicit transaction options)$/,
+   'the Node.js driver adds wtimeout: 10000 to the write concern of commitTransaction and abortTransaction'],
+  [/^client-bulkWrite\.json: client bulkWrite with writeConcern in a transaction causes a transaction error$/,
+   'the Node.js driver sends a client bulkWrite with a write concern inside a transaction instead of refusing it'],
+  [/^(db-aggregate(-rawdata|-write-readPreference)?\.json: |poc-crud\.json: Aggregate with \$listLocalSessions$)/,
    '$listLocalSessions: the worker keeps no cache of driver sessions'],
 ];
+
+// Runs one operation and checks its result or error as the test expects; `rethrow`: an
+// expected error is thrown on after the check.
+async function runExpecting(op, ctx, admin, rethrow = false) {
+  let result;
+  let error = null;
+  try {
+    result = await run(op, ctx, admin);
+  } catch (err) {
+    if (err instanceof Skip) throw err;
+    error = err;
+  }
+  if (op.ignoreResultAndError) return;
+  if (op.expectError) {
+    if (!error) fail(`${op.name}: expected an error, got ${show(result)}`);
+    checkError(op.expectError, error, ctx);
+    if (rethrow) throw error;
+    return;
+  }
+  if (error) fail(`${op.name}: ${error.name}: ${error.message}`);
+  if (op.expectResult !== undefined) {
+    const iterable = ['find', 'aggregate', 'listIndexes', 'listCollections'].includes(op.name);
+    if (iterable) {
+      if (!Array.isArray(result) || result.length !== op.expectResult.length) {
+        fail(`${op.name}: expected ${show(op.expectResult)}, got ${show(result)}`);
+      }
+      op.expectResult.forEach((e, i) => matches(e, result[i], ctx, true, `${op.name}[${i}]`));
+    } else {
+      matches(op.expectResult, result, ctx, true, op.name);
+    }
+  }
+  if (op.saveResultAsEntity) ctx.entities[op.saveResultAsEntity] = result;
+}
 
 async function runTest(file, test, admin, fileName) {
   const why = unmet(file.runOnRequirements) ?? unmet(test.runOnRequirements);
@@ -519,35 +588,7 @@ async function runTest(file, test, admin, fileName) {
     await makeEntities(file.createEntities, ctx);
     await loadInitialData(file.initialData, admin);
     for (const list of Object.values(ctx.events)) list.length = 0;
-    for (const op of test.operations) {
-      let result;
-      let error = null;
-      try {
-        result = await run(op, ctx, admin);
-      } catch (err) {
-        if (err instanceof Skip) throw err;
-        error = err;
-      }
-      if (op.ignoreResultAndError) continue;
-      if (op.expectError) {
-        if (!error) fail(`${op.name}: expected an error, got ${show(result)}`);
-        checkError(op.expectError, error, ctx);
-        continue;
-      }
-      if (error) fail(`${op.name}: ${error.name}: ${error.message}`);
-      if (op.expectResult !== undefined) {
-        const iterable = ['find', 'aggregate', 'listIndexes', 'listCollections'].includes(op.name);
-        if (iterable) {
-          if (!Array.isArray(result) || result.length !== op.expectResult.length) {
-            fail(`${op.name}: expected ${show(op.expectResult)}, got ${show(result)}`);
-          }
-          op.expectResult.forEach((e, i) => matches(e, result[i], ctx, true, `${op.name}[${i}]`));
-        } else {
-          matches(op.expectResult, result, ctx, true, op.name);
-        }
-      }
-      if (op.saveResultAsEntity) ctx.entities[op.saveResultAsEntity] = result;
-    }
+    for (const op of test.operations) await runExpecting(op, ctx, admin);
     if (test.expectEvents) matchEvents(test.expectEvents, ctx);
     for (const o of test.outcome ?? []) {
       const docs = await admin.db(o.databaseName).collection(o.collectionName).find({}).sort({ _id: 1 }).toArray();

@@ -1,0 +1,216 @@
+#include "service/sessions.h"
+
+#include <algorithm>
+#include <array>
+
+#include "document/status.h"
+
+namespace micromongo::service {
+
+namespace {
+
+constexpr int kConflictingOperationInProgress = 117;
+// MongoDB's error for txnNumber on a command that is neither a retryable write nor a
+// transaction statement.
+constexpr int kNotRetryableWrite = 50768;
+
+// What a multi-statement transaction may run (MongoDB's list: create and createIndexes only
+// make new collections, which storage/transaction.h describes).
+bool AllowedInTransaction(std::string_view command) {
+  static constexpr std::array<std::string_view, 14> kAllowed = {
+      "find", "getMore", "killCursors", "insert", "update", "delete", "findAndModify",
+      "aggregate", "distinct", "bulkWrite", "create", "createIndexes", "commitTransaction", "abortTransaction"};
+  return std::find(kAllowed.begin(), kAllowed.end(), command) != kAllowed.end();
+}
+
+bool RetryableWrite(std::string_view command) {
+  return command == "insert" || command == "update" || command == "delete" || command == "findAndModify" ||
+         command == "bulkWrite";
+}
+
+}  // namespace
+
+class Session {
+ public:
+  enum class State { kNone, kInProgress, kCommitted, kAborted };
+  std::mutex mu;
+  int64_t txn_number = -1;
+  State state = State::kNone;
+  std::unique_ptr<storage::Transaction> txn;
+  std::chrono::steady_clock::time_point started;
+  // The last retryable write run under txn_number, and its reply.
+  std::string retry_command, retry_reply;
+
+  void AbortTransaction() {
+    if (txn != nullptr) txn->Abort();
+    txn.reset();
+    if (state == State::kInProgress) state = State::kAborted;
+  }
+};
+
+Statement::Statement(std::shared_ptr<Session> session, std::unique_lock<std::mutex> lock, bool in_transaction)
+    : session_(std::move(session)), lock_(std::move(lock)), in_transaction_(in_transaction) {
+  if (in_transaction_ && session_->txn != nullptr) {
+    scope_ = std::make_unique<storage::TransactionScope>(session_->txn.get());
+  }
+}
+
+Statement::~Statement() = default;
+
+void Statement::Failed() {
+  if (!in_transaction_ || session_ == nullptr) return;
+  scope_.reset();
+  session_->AbortTransaction();
+}
+
+absl::Status Statement::CommitTransaction() {
+  if (session_->state == Session::State::kCommitted) return absl::OkStatus();  // a retried commit
+  scope_.reset();
+  absl::Status s = session_->txn->Commit();
+  session_->txn.reset();
+  session_->state = s.ok() ? Session::State::kCommitted : Session::State::kAborted;
+  return s;
+}
+
+absl::Status Statement::AbortTransaction() {
+  scope_.reset();
+  session_->AbortTransaction();
+  return absl::OkStatus();
+}
+
+void Statement::RememberReply(std::string reply) {
+  if (session_ == nullptr || in_transaction_) return;
+  session_->retry_reply = std::move(reply);
+}
+
+SessionCatalog::SessionCatalog(std::chrono::milliseconds transaction_lifetime)
+    : lifetime_(transaction_lifetime), last_sweep_(std::chrono::steady_clock::now()) {}
+
+SessionCatalog::~SessionCatalog() = default;
+
+std::shared_ptr<Session> SessionCatalog::Get(std::string_view lsid) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = sessions_.find(lsid);
+  if (it != sessions_.end()) return it->second;
+  auto session = std::make_shared<Session>();
+  sessions_.emplace(std::string(lsid), session);
+  return session;
+}
+
+size_t SessionCatalog::size() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return sessions_.size();
+}
+
+void SessionCatalog::End(std::string_view lsid) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = sessions_.find(lsid);
+    if (it == sessions_.end()) return;
+    session = it->second;
+    sessions_.erase(it);
+  }
+  std::lock_guard<std::mutex> l(session->mu);
+  session->AbortTransaction();
+}
+
+void SessionCatalog::AbortExpired() {
+  std::vector<std::shared_ptr<Session>> all;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    last_sweep_ = std::chrono::steady_clock::now();
+    for (auto& [id, s] : sessions_) all.push_back(s);
+  }
+  auto now = std::chrono::steady_clock::now();
+  for (auto& s : all) {
+    std::unique_lock<std::mutex> l(s->mu, std::try_to_lock);
+    if (!l.owns_lock()) continue;  // in use: its next command checks
+    if (s->state == Session::State::kInProgress && now - s->started > lifetime_) s->AbortTransaction();
+  }
+}
+
+absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std::string_view command) {
+  bool sweep;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    sweep = std::chrono::steady_clock::now() - last_sweep_ > std::chrono::seconds(1);
+  }
+  if (sweep) AbortExpired();
+  std::shared_ptr<Session> s = Get(fields.lsid);
+  std::unique_lock<std::mutex> lock(s->mu);
+  if (s->state == Session::State::kInProgress && std::chrono::steady_clock::now() - s->started > lifetime_) {
+    s->AbortTransaction();
+  }
+  if (!fields.txn_number.has_value()) return Statement(s, std::move(lock), false);
+  const int64_t n = *fields.txn_number;
+  if (n < s->txn_number) {
+    return MongoError(kTransactionTooOld, StrCat("Cannot start transaction ", n, " on session because a newer ",
+                                                 "transaction ", s->txn_number, " has already started."));
+  }
+  if (!fields.in_transaction) {
+    if (!RetryableWrite(command)) {
+      return MongoError(kNotRetryableWrite,
+                        StrCat("txnNumber may only be provided for multi-document transactions and retryable "
+                               "write commands. autocommit:false was not provided, and ",
+                               command, " is not a retryable write command."));
+    }
+    if (n == s->txn_number) {
+      if (s->state != Session::State::kNone) {
+        return MongoError(kIllegalOperation,
+                          StrCat("Retryable write with txnNumber ", n,
+                                 " is prohibited on session because a transaction with txnNumber ", n,
+                                 " has been started"));
+      }
+      Statement st(s, std::move(lock), false);
+      if (s->retry_command == command && !s->retry_reply.empty()) st.retried_ = &s->retry_reply;
+      return st;
+    }
+    s->AbortTransaction();
+    s->txn_number = n;
+    s->state = Session::State::kNone;
+    s->retry_command = std::string(command);
+    s->retry_reply.clear();
+    return Statement(s, std::move(lock), false);
+  }
+  if (fields.start_transaction) {
+    if (n == s->txn_number) {
+      return MongoError(kConflictingOperationInProgress,
+                        StrCat("Cannot start transaction ", n,
+                               " on session because a transaction or retryable write with this number "
+                               "already ran"));
+    }
+    if (command == "commitTransaction" || command == "abortTransaction") {
+      return MongoError(kNoSuchTransaction, StrCat("Transaction ", n, " has not been started"));
+    }
+    s->AbortTransaction();
+    s->txn_number = n;
+    s->state = Session::State::kInProgress;
+    s->txn = std::make_unique<storage::Transaction>();
+    s->started = std::chrono::steady_clock::now();
+    s->retry_command.clear();
+    s->retry_reply.clear();
+  } else {
+    if (n > s->txn_number || s->state == Session::State::kNone) {
+      return MongoError(kNoSuchTransaction,
+                        StrCat("Given transaction number ", n,
+                               " does not match any in-progress transactions. The active transaction number is ",
+                               s->txn_number));
+    }
+    if (s->state == Session::State::kCommitted) {
+      if (command == "commitTransaction") return Statement(s, std::move(lock), true);
+      return MongoError(kTransactionCommitted, StrCat("Transaction ", n, " has been committed."));
+    }
+    if (s->state == Session::State::kAborted) {
+      return MongoError(kNoSuchTransaction, StrCat("Transaction with { txnNumber: ", n, " } has been aborted."));
+    }
+  }
+  if (!AllowedInTransaction(command)) {
+    s->AbortTransaction();
+    return MongoError(kOperationNotSupportedInTransaction,
+                      StrCat("Cannot run '", command, "' in a multi-document transaction."));
+  }
+  return Statement(s, std::move(lock), true);
+}
+
+}  // namespace micromongo::service

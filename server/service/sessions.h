@@ -1,0 +1,92 @@
+#pragma once
+
+// Logical sessions (MongoDB's lsid) and the state a session keeps on the server: its
+// transaction number, the multi-statement transaction in progress, and the reply of its
+// last retryable write. MongoDB's rules for a command carrying txnNumber are in
+// SessionCatalog::Begin; a worker keeps sessions only when it runs as a (single-node)
+// replica set, as mongod does.
+//
+// Thread-safe. A session serves one command at a time: Begin checks it out until the
+// returned Statement ends.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "storage/transaction.h"
+
+namespace micromongo::service {
+
+// What a command's session fields ask for.
+struct SessionFields {
+  std::string lsid;  // the bytes of lsid.id (a UUID)
+  std::optional<int64_t> txn_number;
+  // autocommit: present (and false) on every statement of a multi-statement transaction.
+  bool in_transaction = false;
+  bool start_transaction = false;
+};
+
+class Session;
+
+// A command's checkout of its session: binds the session's transaction to the thread (for
+// a statement of one) while it lives.
+class Statement {
+ public:
+  Statement(Statement&&) = default;
+  ~Statement();
+  // The statement failed: a transaction's failed statement aborts it (MongoDB's rule).
+  void Failed();
+  // The transaction statement commitTransaction / abortTransaction.
+  absl::Status CommitTransaction();
+  absl::Status AbortTransaction();
+  // A retryable write already ran under this txnNumber: its reply, to send again.
+  const std::string* retried_reply() const { return retried_; }
+  // Keeps a retryable write's reply for a retry of it.
+  void RememberReply(std::string reply);
+  bool in_transaction() const { return in_transaction_; }
+
+ private:
+  friend class SessionCatalog;
+  Statement(std::shared_ptr<Session> session, std::unique_lock<std::mutex> lock, bool in_transaction);
+  std::shared_ptr<Session> session_;
+  std::unique_lock<std::mutex> lock_;
+  bool in_transaction_ = false;
+  const std::string* retried_ = nullptr;
+  std::unique_ptr<storage::TransactionScope> scope_;
+};
+
+class SessionCatalog {
+ public:
+  // Transactions open longer than `transaction_lifetime` (MongoDB's
+  // transactionLifetimeLimitSeconds, 60) are aborted, releasing what they hold.
+  explicit SessionCatalog(std::chrono::milliseconds transaction_lifetime = std::chrono::seconds(60));
+  ~SessionCatalog();
+
+  // Checks the command's transaction fields against its session's state and starts its
+  // statement. `command`: the command's name. Errors as MongoDB's: 225 TransactionTooOld
+  // for a number below the session's; 251 NoSuchTransaction for a statement of a
+  // transaction that is not in progress (aborted, expired, or never started); 256
+  // TransactionCommitted for one after commit; 263 for commands a transaction cannot run.
+  absl::StatusOr<Statement> Begin(const SessionFields& fields, std::string_view command);
+
+  // endSessions: aborts their transactions and forgets them.
+  void End(std::string_view lsid);
+  // Aborts transactions past their lifetime, of sessions not in use.
+  void AbortExpired();
+  size_t size() const;
+
+ private:
+  std::shared_ptr<Session> Get(std::string_view lsid);
+  const std::chrono::milliseconds lifetime_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
+  std::chrono::steady_clock::time_point last_sweep_;
+};
+
+}  // namespace micromongo::service

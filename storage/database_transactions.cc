@@ -1,0 +1,176 @@
+// Database's side of transactions (transaction.h): reads through a transaction's overlay,
+// statements replayed into it under first-writer-wins conflict checks, and the commit.
+
+#include <utility>
+
+#include "document/status.h"
+#include "storage/database.h"
+#include "storage/key_codec.h"
+#include "storage/transaction.h"
+
+namespace micromongo::storage {
+
+namespace {
+
+absl::Status WriteConflict() {
+  return MongoError(kWriteConflict,
+                    "Write conflict during plan execution and yielding is disabled. :: Please retry your "
+                    "operation or multi-document transaction.");
+}
+
+// Multikey flags are idempotent puts of "" that every writer of an array may make: they
+// never conflict.
+bool IsMultikeyFlag(std::string_view key) { return !key.empty() && key[0] == kMultikeyPrefix; }
+
+}  // namespace
+
+TransactionPart* Database::BoundPart() {
+  Transaction* txn = BoundTransaction();
+  // A finished transaction holds nothing more (its parts are gone with their locks).
+  return txn == nullptr || txn->finished() ? nullptr : txn->Part(this);
+}
+
+absl::StatusOr<bool> Database::GetInPart(TransactionPart* part, std::string_view key, std::string* value) {
+  if (auto it = part->writes.find(key); it != part->writes.end()) {
+    if (!it->second.has_value()) return false;
+    *value = *it->second;
+    return true;
+  }
+  return kv_->Get(key, value, part->snapshot.get());
+}
+
+std::unique_ptr<KvIterator> Database::IteratorInPart(TransactionPart* part, std::string lower, std::string upper) {
+  auto base = kv_->NewIterator(lower, upper, part->snapshot.get());
+  return NewOverlayIterator(std::move(base), part->writes, lower, upper);
+}
+
+absl::Status Database::ApplyToTransaction(WriteUnit* unit, TransactionPart* part) {
+  // The collections written must still be the catalog's (no DDL came between).
+  for (const WriteUnit::Delta& d : unit->count_deltas_) {
+    std::shared_ptr<Collection> current = FindCollection(d.c->name());
+    if (current.get() != d.c) return WriteConflict();
+    if (d.c->capped() || d.c->timeseries()) {
+      return MongoError(kOperationNotSupportedInTransaction,
+                        StrCat("Collection '", name_, ".", d.c->name(),
+                               "' is a capped or time series collection: writes in transactions are not "
+                               "allowed on it"));
+    }
+  }
+  struct Op {
+    KvBatch::OpKind kind;
+    std::string_view key, value;
+  };
+  std::vector<Op> ops;
+  ops.reserve(unit->batch_->Count());
+  bool ranged = false;
+  unit->batch_->ForEach([&](KvBatch::OpKind kind, std::string_view key, std::string_view value) {
+    if (kind == KvBatch::OpKind::kDeleteRange) ranged = true;
+    ops.push_back({kind, key, value});
+  });
+  if (ranged) {
+    return MongoError(kOperationNotSupportedInTransaction, "this operation cannot run in a transaction");
+  }
+  {
+    std::unique_lock<std::shared_mutex> gate(txn_gate_);
+    std::lock_guard<std::mutex> l(txn_mu_);
+    // First writer wins: a key another open transaction wrote, or one committed after
+    // this transaction's snapshot, is a conflict.
+    std::vector<std::string_view> fresh;
+    std::string latest, seen;
+    for (const Op& op : ops) {
+      if (IsMultikeyFlag(op.key)) continue;
+      if (auto it = txn_locks_.find(op.key); it != txn_locks_.end()) {
+        if (it->second != part) return WriteConflict();
+        continue;
+      }
+      auto now = kv_->Get(op.key, &latest);
+      if (!now.ok()) return now.status();
+      auto then = kv_->Get(op.key, &seen, part->snapshot.get());
+      if (!then.ok()) return then.status();
+      if (*now != *then || (*now && latest != seen)) return WriteConflict();
+      fresh.push_back(op.key);
+    }
+    for (std::string_view key : fresh) {
+      if (txn_locks_.emplace(std::string(key), part).second) part->locked.emplace_back(key);
+    }
+    txn_lock_count_.store(txn_locks_.size(), std::memory_order_release);
+  }
+  for (const Op& op : ops) {
+    if (op.kind == KvBatch::OpKind::kPut) {
+      part->writes[std::string(op.key)] = std::string(op.value);
+    } else {
+      part->writes[std::string(op.key)] = std::nullopt;
+    }
+  }
+  part->changes += unit->changes_;
+  part->change_count += unit->change_count_;
+  for (const WriteUnit::Delta& d : unit->count_deltas_) {
+    bool merged = false;
+    for (TransactionPart::Delta& mine : part->deltas) {
+      if (mine.coll.get() == d.c) {
+        mine.count += d.count;
+        merged = true;
+      }
+    }
+    if (!merged) part->deltas.push_back({FindCollection(d.c->name()), d.count});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Database::CommitTransaction(TransactionPart* part) {
+  std::shared_lock<std::shared_mutex> ddl(ddl_mu_);
+  std::shared_lock<std::shared_mutex> writes(write_gate_);
+  for (const TransactionPart::Delta& d : part->deltas) {
+    if (CreatedIn(part, d.coll->name()) != d.coll && FindCollection(d.coll->name()) != d.coll) return WriteConflict();
+  }
+  auto batch = kv_->NewBatch();
+  for (const auto& [key, value] : part->writes) {
+    if (value.has_value()) {
+      batch->Put(key, *value);
+    } else {
+      batch->Delete(key);
+    }
+  }
+  // Every key written is locked by this transaction: nobody else can have written it
+  // since the statement that did, so the batch goes in without further checks. The
+  // catalog lock is held across the write when the transaction made collections, as
+  // creating one outside transactions does.
+  std::unique_lock<std::mutex> catalog(catalog_mu_, std::defer_lock);
+  if (!part->created.empty()) {
+    catalog.lock();
+    if (auto s = PutCreatedCollectionsLocked(part, batch.get()); !s.ok()) return s;
+  }
+  if (auto s = WriteWithChanges(batch.get(), part->changes, part->change_count); !s.ok()) return s;
+  for (const auto& c : part->created) collections_.emplace(c->name(), c);
+  if (catalog.owns_lock()) catalog.unlock();
+  for (const TransactionPart::Delta& d : part->deltas) d.coll->count_.fetch_add(d.count, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+void Database::ReleaseTransactionLocks(TransactionPart* part) {
+  if (part->locked.empty()) return;
+  std::lock_guard<std::mutex> l(txn_mu_);
+  for (const std::string& key : part->locked) {
+    auto it = txn_locks_.find(key);
+    if (it != txn_locks_.end() && it->second == part) txn_locks_.erase(it);
+  }
+  part->locked.clear();
+  txn_lock_count_.store(txn_locks_.size(), std::memory_order_release);
+}
+
+absl::Status Database::CheckTransactionLocks(const KvBatch& batch) {
+  std::lock_guard<std::mutex> l(txn_mu_);
+  bool conflict = false;
+  batch.ForEach([&](KvBatch::OpKind kind, std::string_view key, std::string_view end) {
+    if (conflict) return;
+    if (kind == KvBatch::OpKind::kDeleteRange) {
+      auto it = txn_locks_.lower_bound(key);
+      conflict = it != txn_locks_.end() && it->first < end;
+      return;
+    }
+    conflict = !IsMultikeyFlag(key) && txn_locks_.contains(key);
+  });
+  return conflict ? WriteConflict() : absl::OkStatus();
+}
+
+}  // namespace micromongo::storage

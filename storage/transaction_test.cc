@@ -1,0 +1,334 @@
+#include "storage/transaction.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <shared_mutex>
+
+#include "document/builder.h"
+#include "document/status.h"
+#include "storage/engine.h"
+#include "storage/key_codec.h"
+
+namespace micromongo::storage {
+namespace {
+
+// A sorted in-memory KvIterator, as the base the overlay merges with.
+class VectorIterator final : public KvIterator {
+ public:
+  explicit VectorIterator(std::vector<std::pair<std::string, std::string>> rows) : rows_(std::move(rows)) {}
+  bool Valid() const override { return at_ >= 0 && at_ < static_cast<ptrdiff_t>(rows_.size()); }
+  void Seek(std::string_view key) override {
+    at_ = 0;
+    while (Valid() && rows_[at_].first < key) ++at_;
+  }
+  void SeekForPrev(std::string_view key) override {
+    at_ = static_cast<ptrdiff_t>(rows_.size()) - 1;
+    while (at_ >= 0 && rows_[at_].first > key) --at_;
+  }
+  void SeekToFirst() override { at_ = 0; }
+  void SeekToLast() override { at_ = static_cast<ptrdiff_t>(rows_.size()) - 1; }
+  void Next() override { ++at_; }
+  void Prev() override { --at_; }
+  std::string_view key() const override { return rows_[at_].first; }
+  std::string_view value() const override { return rows_[at_].second; }
+  absl::Status status() const override { return absl::OkStatus(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> rows_;
+  ptrdiff_t at_ = 0;
+};
+
+std::string Walk(KvIterator* it, bool forward) {
+  std::string out;
+  while (it->Valid()) {
+    out += std::string(it->key()) + "=" + std::string(it->value()) + " ";
+    forward ? it->Next() : it->Prev();
+  }
+  return out;
+}
+
+std::unique_ptr<KvIterator> Merged(const TransactionPart::Overlay& overlay) {
+  auto base = std::make_unique<VectorIterator>(
+      std::vector<std::pair<std::string, std::string>>{{"b", "1"}, {"d", "1"}, {"f", "1"}});
+  return NewOverlayIterator(std::move(base), overlay, "a", "g");
+}
+
+TEST(OverlayIteratorTest, PutsShadowAndDeletesHide) {
+  TransactionPart::Overlay overlay{{"a", "2"}, {"d", "2"}, {"e", std::nullopt}, {"f", std::nullopt},
+                                   {"g", "out of range"}};
+  struct Case {
+    std::string name;
+    std::function<void(KvIterator*)> position;
+    bool forward;
+    std::string want;
+  };
+  std::vector<Case> cases = {
+      {"first", [](KvIterator* it) { it->SeekToFirst(); }, true, "a=2 b=1 d=2 "},
+      {"seek c", [](KvIterator* it) { it->Seek("c"); }, true, "d=2 "},
+      {"seek e (deleted)", [](KvIterator* it) { it->Seek("e"); }, true, ""},
+      {"last", [](KvIterator* it) { it->SeekToLast(); }, false, "d=2 b=1 a=2 "},
+      {"for prev f (deleted)", [](KvIterator* it) { it->SeekForPrev("f"); }, false, "d=2 b=1 a=2 "},
+      {"for prev c", [](KvIterator* it) { it->SeekForPrev("c"); }, false, "b=1 a=2 "},
+  };
+  for (const Case& c : cases) {
+    auto it = Merged(overlay);
+    c.position(it.get());
+    EXPECT_EQ(Walk(it.get(), c.forward), c.want) << c.name;
+  }
+}
+
+TEST(OverlayIteratorTest, ChangesDirection) {
+  TransactionPart::Overlay overlay{{"c", "2"}, {"d", std::nullopt}};
+  auto it = Merged(overlay);
+  it->Seek("c");
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "c");
+  it->Prev();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "b");
+  it->Next();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "c");
+  it->Next();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "f");
+}
+
+TEST(OverlayIteratorTest, EmptyOverlayIsTheBase) {
+  auto it = Merged({});
+  EXPECT_EQ(Walk(it.get(), true), "b=1 d=1 f=1 ");
+}
+
+class TransactionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mm-txn-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto engine = Engine::Open({.data_dir = dir_});
+    ASSERT_TRUE(engine.ok());
+    engine_ = *std::move(engine);
+    auto db = engine_->GetDatabase("app", true);
+    ASSERT_TRUE(db.ok());
+    db_ = *db;
+    auto c = db_->GetOrCreateCollection("c");
+    ASSERT_TRUE(c.ok());
+    coll_ = *c;
+  }
+  void TearDown() override {
+    coll_.reset();
+    db_.reset();
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static std::string Doc(int id, int v) {
+    bson::Builder b;
+    b.AppendInt32("_id", id);
+    b.AppendInt32("v", v);
+    return std::move(b).Finish();
+  }
+  std::string Key(int id) {
+    std::string doc = Doc(id, 0);
+    return RecordKey(coll_->id(), bson::DocView(doc).begin()->value);
+  }
+  // Inserts, or replaces when `replace`.
+  absl::Status Put(int id, int v, bool replace = false) {
+    std::shared_lock<std::shared_mutex> ddl(db_->ddl_mutex());
+    WriteUnit unit(db_.get());
+    std::string doc = Doc(id, v), before = Doc(id, 0);
+    unit.PutRecord(coll_.get(), Key(id), doc, replace ? RecordWrite::kReplace : RecordWrite::kInsert,
+                   replace ? std::string_view(before) : std::string_view());
+    return db_->Commit(&unit);
+  }
+  // The record's v, or -1 if absent, as the calling thread sees it.
+  int Read(int id) {
+    std::string bson;
+    auto found = db_->GetRecord(*coll_, Key(id), &bson);
+    if (!found.ok() || !*found) return -1;
+    bson::ValueView v;
+    bson::DocView(bson).Find("v", &v);
+    return v.Int32();
+  }
+  int Scan() {
+    int n = 0;
+    for (auto it = db_->ScanRecords(*coll_); it->Valid(); it->Next()) ++n;
+    return n;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Engine> engine_;
+  std::shared_ptr<Database> db_;
+  std::shared_ptr<Collection> coll_;
+};
+
+TEST_F(TransactionTest, ReadsItsOwnWritesOthersSeeThemAtCommit) {
+  ASSERT_TRUE(Put(1, 1).ok());
+  Transaction txn;
+  {
+    TransactionScope scope(&txn);
+    ASSERT_TRUE(Put(1, 2, true).ok());
+    ASSERT_TRUE(Put(2, 2).ok());
+    EXPECT_EQ(Read(1), 2);
+    EXPECT_EQ(Read(2), 2);
+    EXPECT_EQ(Scan(), 2);
+  }
+  EXPECT_EQ(Read(1), 1);
+  EXPECT_EQ(Read(2), -1);
+  EXPECT_EQ(Scan(), 1);
+  EXPECT_EQ(coll_->count(), 1);
+  ASSERT_TRUE(txn.Commit().ok());
+  EXPECT_EQ(Read(1), 2);
+  EXPECT_EQ(Read(2), 2);
+  EXPECT_EQ(coll_->count(), 2);
+}
+
+TEST_F(TransactionTest, ReadsItsSnapshot) {
+  ASSERT_TRUE(Put(1, 1).ok());
+  Transaction txn;
+  {
+    TransactionScope scope(&txn);
+    EXPECT_EQ(Read(1), 1);  // takes the snapshot
+  }
+  ASSERT_TRUE(Put(3, 3).ok());
+  TransactionScope scope(&txn);
+  EXPECT_EQ(Read(3), -1);
+  EXPECT_EQ(Scan(), 1);
+}
+
+TEST_F(TransactionTest, FirstWriterWins) {
+  ASSERT_TRUE(Put(1, 1).ok());
+  Transaction a, b;
+  {
+    TransactionScope scope(&a);
+    ASSERT_TRUE(Put(1, 10, true).ok());
+  }
+  {
+    TransactionScope scope(&b);
+    EXPECT_EQ(MongoCodeOf(Put(1, 20, true)), kWriteConflict);
+    EXPECT_TRUE(Put(2, 20).ok());  // other keys are free
+  }
+  // Outside transactions too: the write waits for its operation to retry.
+  EXPECT_EQ(MongoCodeOf(Put(1, 30, true)), kWriteConflict);
+  ASSERT_TRUE(a.Commit().ok());
+  EXPECT_EQ(Read(1), 10);
+  ASSERT_TRUE(Put(1, 30, true).ok());  // released
+  EXPECT_EQ(Read(1), 30);
+  b.Abort();
+  EXPECT_EQ(Read(2), -1);
+}
+
+TEST_F(TransactionTest, WriteAfterAnotherCommitSinceTheSnapshotConflicts) {
+  ASSERT_TRUE(Put(1, 1).ok());
+  Transaction txn;
+  {
+    TransactionScope scope(&txn);
+    EXPECT_EQ(Read(1), 1);
+  }
+  ASSERT_TRUE(Put(1, 2, true).ok());
+  TransactionScope scope(&txn);
+  EXPECT_EQ(MongoCodeOf(Put(1, 3, true)), kWriteConflict);
+}
+
+TEST_F(TransactionTest, AbortDiscardsAndReleases) {
+  {
+    Transaction txn;
+    TransactionScope scope(&txn);
+    ASSERT_TRUE(Put(5, 5).ok());
+  }  // destroyed unfinished: aborted
+  EXPECT_EQ(Read(5), -1);
+  EXPECT_TRUE(Put(5, 6).ok());
+  EXPECT_EQ(coll_->count(), 1);
+}
+
+TEST_F(TransactionTest, CommitFailsWhenTheCollectionChanged) {
+  Transaction txn;
+  {
+    TransactionScope scope(&txn);
+    ASSERT_TRUE(Put(1, 1).ok());
+  }
+  ASSERT_TRUE(db_->DropCollection("c").ok());
+  EXPECT_EQ(MongoCodeOf(txn.Commit()), kWriteConflict);
+  EXPECT_TRUE(txn.finished());
+}
+
+TEST_F(TransactionTest, WritesToOneDatabase) {
+  auto other = engine_->GetDatabase("other", true);
+  ASSERT_TRUE(other.ok());
+  auto oc = (*other)->GetOrCreateCollection("c");
+  ASSERT_TRUE(oc.ok());
+  Transaction txn;
+  TransactionScope scope(&txn);
+  ASSERT_TRUE(Put(1, 1).ok());
+  {
+    std::shared_lock<std::shared_mutex> ddl((*other)->ddl_mutex());
+    WriteUnit unit(other->get());
+    std::string doc = Doc(1, 1);
+    unit.PutRecord(oc->get(), RecordKey((*oc)->id(), bson::DocView(doc).begin()->value), doc,
+                   RecordWrite::kInsert);
+    ASSERT_TRUE((*other)->Commit(&unit).ok());
+  }
+  EXPECT_EQ(MongoCodeOf(txn.Commit()), kOperationNotSupportedInTransaction);
+  EXPECT_EQ(Read(1), -1);
+}
+
+TEST_F(TransactionTest, CollectionsMadeInATransactionAppearAtCommit) {
+  Transaction txn;
+  std::shared_ptr<Collection> made;
+  {
+    TransactionScope scope(&txn);
+    std::shared_lock<std::shared_mutex> ddl(db_->ddl_mutex());
+    auto c = db_->GetOrCreateCollection("fresh");
+    ASSERT_TRUE(c.ok());
+    made = *c;
+    EXPECT_EQ(db_->FindCollection("fresh"), made);
+    EXPECT_EQ(MongoCodeOf(db_->CreateCollection("fresh")), kNamespaceExists);
+    EXPECT_TRUE(db_->CreateCollection("second").ok());
+    bson::Builder capped;
+    capped.AppendBool("capped", true);
+    capped.AppendInt32("size", 4096);
+    EXPECT_EQ(MongoCodeOf(db_->CreateCollection("capped", std::move(capped).Finish())),
+              kOperationNotSupportedInTransaction);
+  }
+  EXPECT_EQ(db_->FindCollection("fresh"), nullptr);  // others do not see it
+  EXPECT_EQ(db_->FindCollection("second"), nullptr);
+  ASSERT_TRUE(txn.Commit().ok());
+  EXPECT_EQ(db_->FindCollection("fresh"), made);
+  EXPECT_NE(db_->FindCollection("second"), nullptr);
+  EXPECT_EQ(db_->FindCollection("capped"), nullptr);
+  // A name taken meanwhile fails the commit.
+  Transaction late;
+  {
+    TransactionScope scope(&late);
+    ASSERT_TRUE(db_->CreateCollection("contested").ok());
+  }
+  ASSERT_TRUE(db_->CreateCollection("contested").ok());
+  EXPECT_EQ(MongoCodeOf(late.Commit()), kWriteConflict);
+  // An aborted transaction's collection never appears.
+  {
+    Transaction aborted;
+    TransactionScope scope(&aborted);
+    ASSERT_TRUE(db_->CreateCollection("gone").ok());
+  }
+  EXPECT_EQ(db_->FindCollection("gone"), nullptr);
+  // Durable: the catalog entries and the next id survive a restart.
+  uint32_t made_id = made->id();
+  made.reset();
+  coll_.reset();
+  db_.reset();
+  engine_.reset();
+  auto engine = Engine::Open({.data_dir = dir_});
+  ASSERT_TRUE(engine.ok());
+  engine_ = *std::move(engine);
+  db_ = *engine_->GetDatabase("app", false);
+  ASSERT_NE(db_->FindCollection("fresh"), nullptr);
+  EXPECT_EQ(db_->FindCollection("fresh")->id(), made_id);
+  ASSERT_NE(db_->FindCollection("second"), nullptr);
+  auto next = db_->GetOrCreateCollection("after");
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT((*next)->id(), db_->FindCollection("contested")->id());
+}
+
+}  // namespace
+}  // namespace micromongo::storage
