@@ -151,6 +151,7 @@ Transaction::Transaction() = default;
 Transaction::~Transaction() { Abort(); }
 
 TransactionPart* Transaction::Part(Database* db) {
+  std::lock_guard<std::mutex> l(mu_);
   for (auto& part : parts_) {
     if (part->db.get() == db) return part.get();
   }
@@ -162,6 +163,7 @@ TransactionPart* Transaction::Part(Database* db) {
 }
 
 TransactionPart* Transaction::FindPart(const Database* db) {
+  std::lock_guard<std::mutex> l(mu_);
   for (auto& part : parts_) {
     if (part->db.get() == db) return part.get();
   }
@@ -190,6 +192,7 @@ absl::Status Transaction::Commit() {
 void Transaction::Abort() {
   if (finished_) return;
   finished_ = true;
+  std::lock_guard<std::mutex> l(mu_);
   for (auto& part : parts_) part->db->ReleaseTransactionLocks(part.get());
   // The snapshots and databases go now, not when the session does.
   parts_.clear();

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,8 @@ class Transaction {
   bool finished() const { return finished_; }
 
  private:
+  // Guards parts_: a read-only view (service/snapshot_reads.h) serves several threads.
+  std::mutex mu_;
   std::vector<std::unique_ptr<TransactionPart>> parts_;
   bool finished_ = false;
 };

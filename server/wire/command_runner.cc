@@ -93,6 +93,7 @@ absl::StatusOr<service::SessionFields> SessionFieldsOf(const Command& command) {
 }
 
 constexpr int kUnsatisfiableWriteConcern = 100;
+constexpr int kNotAReplicaSet = 123;
 
 // Whether a write command asks for more acknowledgements ({w: n}) than the one member of
 // the set can give.
@@ -105,6 +106,51 @@ bool UnsatisfiableWriteConcern(const Command& command) {
   if (!wc || wc->type != BsonType::kDocument) return false;
   bson::ValueView w;
   return wc->Doc().Find("w", &w) && w.IsNumber() && w.AsDouble() > 1;
+}
+
+// A command's readConcern {level: "snapshot"} outside a transaction: nullopt for other
+// levels; 0 to read as of now; else its atClusterTime. MongoDB serves it on find,
+// aggregate and distinct of a replica set member.
+absl::StatusOr<std::optional<uint64_t>> SnapshotReadOf(const Command& command, std::string_view db,
+                                                       bool replica_set) {
+  auto rc = command.Get("readConcern");
+  bson::ValueView level, at;
+  if (!rc || rc->type != BsonType::kDocument || !rc->Doc().Find("level", &level) ||
+      level.type != BsonType::kString || level.String() != "snapshot") {
+    return std::nullopt;
+  }
+  if (!replica_set) {
+    return MongoError(kNotAReplicaSet, "node needs to be a replica set member to use readConcern: snapshot");
+  }
+  std::string_view name = command.name();
+  if (name != "find" && name != "aggregate" && name != "distinct") {
+    return MongoError(kInvalidOptions,
+                      StrCat("Command ", name, " does not support { readConcern: { level: \"snapshot\" } }"));
+  }
+  if (!rc->Doc().Find("atClusterTime", &at)) return std::optional<uint64_t>(0);
+  if (at.type != BsonType::kTimestamp) return command.WrongType("readConcern.atClusterTime", at, "timestamp");
+  return std::optional<uint64_t>(static_cast<uint64_t>(at.Int64()));
+}
+
+// The reply of a snapshot read names the time it read at: in its cursor (find,
+// aggregate), at the top otherwise (distinct).
+std::string WithAtClusterTime(const std::string& reply, uint64_t time) {
+  Value ts(Timestamp{static_cast<uint32_t>(time >> 32), static_cast<uint32_t>(time)});
+  bson::Builder out;
+  bool in_cursor = false;
+  for (const bson::ElementView& e : bson::DocView(reply)) {
+    if (e.key == "cursor" && e.value.type == BsonType::kDocument) {
+      auto at = out.StartDocument("cursor");
+      for (const bson::ElementView& c : e.value.Doc()) out.AppendView(c.key, c.value);
+      out.AppendValue("atClusterTime", ts);
+      out.End(at);
+      in_cursor = true;
+      continue;
+    }
+    out.AppendView(e.key, e.value);
+  }
+  if (!in_cursor) out.AppendValue("atClusterTime", ts);
+  return std::move(out).Finish();
 }
 
 // The first writeErrors entry's code of a write command's reply, or 0.
@@ -215,6 +261,21 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
     statement.emplace(*std::move(begun));
     if (const std::string* reply = statement->retried_reply()) return *reply;
   }
+  // Snapshot reads outside transactions bind a read-only view for the command.
+  std::shared_ptr<storage::Transaction> snapshot_view;  // held while the command reads
+  std::optional<storage::TransactionScope> snapshot_scope;
+  std::optional<uint64_t> snapshot_time;
+  if (!(statement && statement->in_transaction())) {
+    auto read_at = SnapshotReadOf(command, *db, replica_set_ != nullptr);
+    if (!read_at.ok()) return ErrorReply(read_at.status());
+    if (read_at->has_value()) {
+      auto view = **read_at == 0 ? snapshots_->Now(*db) : snapshots_->At(**read_at, *db);
+      if (!view.ok()) return ErrorReply(view.status());
+      snapshot_view = view->txn;
+      snapshot_scope.emplace(view->txn.get());
+      snapshot_time = view->time;
+    }
+  }
   HandlerContext context{data_, admin_, connection, *std::move(db),
                          credentials_ ? &*credentials_ : nullptr, replica_set_.get(), sessions_.get(),
                          statement ? &*statement : nullptr};
@@ -259,6 +320,7 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
     with_error.End(at);
     reply = std::move(with_error).Finish();
   }
+  if (snapshot_time) reply = WithAtClusterTime(reply, *snapshot_time);
   if (statement && !in_transaction) statement->RememberReply(reply);
   return reply;
 }
@@ -267,6 +329,7 @@ void CommandRunner::EnableReplicaSet(std::string name) {
   replica_set_ = std::make_unique<ReplicaSetInfo>();
   replica_set_->name = std::move(name);
   sessions_ = std::make_unique<service::SessionCatalog>();
+  snapshots_ = std::make_unique<service::SnapshotHistory>(data_->engine());
 }
 
 std::string CommandRunner::WithClusterTime(std::string reply) const {

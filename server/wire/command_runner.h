@@ -17,6 +17,7 @@
 #include "service/admin_operations.h"
 #include "service/data_operations.h"
 #include "service/sessions.h"
+#include "service/snapshot_reads.h"
 #include "wire/command.h"
 #include "wire/scram.h"
 
@@ -87,6 +88,7 @@ class CommandRunner {
   std::optional<ScramCredentials> credentials_;
   std::unique_ptr<ReplicaSetInfo> replica_set_;
   std::unique_ptr<service::SessionCatalog> sessions_;
+  std::unique_ptr<service::SnapshotHistory> snapshots_;
 };
 
 }  // namespace micromongo::wire

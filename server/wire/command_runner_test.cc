@@ -289,6 +289,40 @@ TEST_F(ReplicaSetRunnerTest, RetryableWritesRunOnce) {
   EXPECT_EQ(Field(w2, "n").Int32(), 1);
 }
 
+TEST_F(ReplicaSetRunnerTest, SnapshotReadsOutsideTransactions) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1}]})")), 1);
+  std::string first = Run(R"({"find": "c", "readConcern": {"level": "snapshot"}})");
+  bson::ValueView at = Field(first, "cursor.atClusterTime");
+  ASSERT_EQ(at.type, BsonType::kTimestamp) << Json(first);
+  uint64_t ts = static_cast<uint64_t>(at.Int64());
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 2}]})")), 1);
+  std::string again = Run(StrCat(R"({"find": "c", "readConcern": {"level": "snapshot", "atClusterTime": )",
+                                 R"({"$timestamp": {"t": )", ts >> 32, R"(, "i": )", ts & 0xffffffff, "}}}}"));
+  EXPECT_EQ(Field(again, "cursor.firstBatch.0._id").Int32(), 1) << Json(again);
+  EXPECT_EQ(Field(again, "cursor.firstBatch.1._id").type, BsonType::kUndefined) << Json(again);
+  std::string distinct = Run(StrCat(R"({"distinct": "c", "key": "_id", "readConcern": {"level": "snapshot", )",
+                                    R"("atClusterTime": {"$timestamp": {"t": )", ts >> 32, R"(, "i": )",
+                                    ts & 0xffffffff, "}}}}"));
+  EXPECT_EQ(Field(distinct, "values.1").type, BsonType::kUndefined) << Json(distinct);
+  EXPECT_EQ(Field(distinct, "atClusterTime").type, BsonType::kTimestamp) << Json(distinct);
+  struct Case {
+    std::string command;
+    int code;
+  };
+  std::vector<Case> cases = {
+      {R"({"insert": "c", "documents": [{}], "readConcern": {"level": "snapshot"}})", 72},
+      {R"({"listCollections": 1, "readConcern": {"level": "snapshot"}})", 72},
+      {R"({"find": "c", "readConcern": {"level": "snapshot", "atClusterTime": {"$timestamp": {"t": 1, "i": 1}}}})",
+       239},
+      {R"({"find": "c", "readConcern": {"level": "snapshot", "atClusterTime": 5}})", 14},
+  };
+  for (const Case& c : cases) EXPECT_EQ(Code(Run(c.command)), c.code) << c.command;
+}
+
+TEST_F(CommandRunnerTest, SnapshotReadsNeedAReplicaSet) {
+  EXPECT_EQ(Code(Run(R"({"find": "c", "readConcern": {"level": "snapshot"}})")), 123);
+}
+
 TEST_F(ReplicaSetRunnerTest, EndSessionsAbortsTheirTransactions) {
   ASSERT_EQ(Ok(InSession(1, R"({"insert": "c", "documents": [{"_id": 1}], )" +
                                  Txn(1, R"(, "startTransaction": true)") + "}")),

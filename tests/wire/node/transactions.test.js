@@ -1,4 +1,4 @@
-// Sessions, multi-document transactions and retryable writes through MongoDB's Node.js
+// Sessions, multi-document transactions, snapshot reads and retryable writes through MongoDB's Node.js
 // driver, against a worker running as a single-node replica set (--replSet). Expected
 // behaviour from the manual's "Transactions" pages (the withTransaction example with
 // orders and inventory, read isolation, write conflicts, "Transactions and Operations")
@@ -269,4 +269,25 @@ test('retryable writes: a retry of the same txnNumber is answered without runnin
   await c.insertMany([{ _id: 2 }, { _id: 3 }], { session });
   assert.equal(await c.countDocuments(), 3);
   await session.endSession();
+});
+
+test('snapshot sessions read every collection as of their first read', async () => {
+  const { client, db } = ctx;
+  const c = db.collection('snap');
+  await c.insertMany([{ _id: 1, x: 11 }, { _id: 2, x: 11 }]);
+  const session = client.startSession({ snapshot: true });
+  assert.deepEqual(await c.find({}, { session }).toArray(), [{ _id: 1, x: 11 }, { _id: 2, x: 11 }]);
+  assert.ok(session.snapshotTime, 'the reply named the time read at');
+  await c.updateOne({ _id: 1 }, { $inc: { x: 1 } });
+  await c.insertOne({ _id: 3, x: 33 });
+  // Every later read of the session is at that time: find, aggregate, distinct, count.
+  assert.deepEqual(await c.find({}, { session }).toArray(), [{ _id: 1, x: 11 }, { _id: 2, x: 11 }]);
+  assert.deepEqual(await c.distinct('x', {}, { session }), [11]);
+  assert.equal(await c.countDocuments({}, { session }), 2);
+  assert.deepEqual(await c.aggregate([{ $group: { _id: null, s: { $sum: '$x' } } }], { session }).toArray(),
+    [{ _id: null, s: 22 }]);
+  // Writes are not reads at a snapshot: refused in a snapshot session.
+  await assert.rejects(c.insertOne({ _id: 4 }, { session }), serverError(72));
+  await session.endSession();
+  assert.equal(await c.countDocuments(), 3);
 });
