@@ -28,9 +28,11 @@ void Usage() {
                "                   drivers) on unix:/path/to.sock or host:port (repeatable;\n"
                "                   the same TLS, loopback and token rules as --listen;\n"
                "                   the token is the password of the user micromongo)\n"
-               "  --replSet NAME   run as the single-node replica set NAME (as mongod does):\n"
-               "                   sessions, transactions and retryable writes over the\n"
-               "                   wire protocol\n"
+               "  --replSet NAME   the name of the single-node replica set the wire protocol\n"
+               "                   presents (default rs0): drivers use sessions,\n"
+               "                   transactions and retryable writes\n"
+               "  --standalone     answer the wire protocol as a standalone mongod instead\n"
+               "                   (no transactions, retryable writes or snapshot reads)\n"
                "  --mongodb-max-connections N  wire protocol connections open at once\n"
                "                   (default 1000)\n"
                "  --data-dir DIR   data root, one directory per database\n"
@@ -223,6 +225,8 @@ int main(int argc, char** argv) {
       repair = true;
     } else if (arg == "--insecure") {
       options.security.insecure = true;
+    } else if (arg == "--standalone") {
+      options.repl_set.clear();
     } else if (arg == "--sync") {
       options.sync_writes = true;
     } else if (arg == "--help" || arg == "-h") {

@@ -17,8 +17,10 @@ struct ServerOptions {
   std::vector<std::string> listen;  // "unix:/path" or "host:port"
   // MongoDB wire protocol listeners (--mongodb-listen), same address forms; none by default.
   std::vector<std::string> mongodb_listen;
-  // The replica set the worker runs as (--replSet); empty: a standalone.
-  std::string repl_set;
+  // The single-node replica set the wire protocol presents (--replSet): MongoDB's clients
+  // then use sessions, transactions and retryable writes. Empty (--standalone): a
+  // standalone mongod's answers.
+  std::string repl_set = "rs0";
   // Wire protocol connections open at once (--mongodb-max-connections).
   int mongodb_max_connections = 1000;
   std::string data_dir = "./micromongo-data";

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Node.js driver's sessions, transactions and retryable writes against a worker running
-# as a single-node replica set (with_wire_server.sh with MM_WIRE_REPL_SET): over TCP naming
+# as a single-node replica set (the default of with_wire_server.sh): over TCP naming
 # the set, and over the unix socket connecting directly.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -3,10 +3,11 @@
 # loopback TCP port, runs a client command against it, stops the server.
 #   tests/wire/with_wire_server.sh <micromongo-server binary> <command> [args...]
 # The command sees MONGODB_URI (the unix socket), MONGODB_TCP_URI and MONGODB_SOCKET.
-# With MM_WIRE_REPL_SET=NAME the server runs as the single-node replica set NAME
-# (--replSet): the command also sees MM_TOPOLOGY=replicaset, and MONGODB_TCP_URI names
-# the set (the socket's URI connects directly: drivers lowercase the host names a set
-# reports, which a socket path may not survive).
+# The server presents the single-node replica set rs0 (its default): the command sees
+# MM_TOPOLOGY=replicaset, and MONGODB_TCP_URI names the set (the socket's URI connects
+# directly: drivers lowercase the host names a set reports, which a socket path may not
+# survive). With MM_WIRE_STANDALONE=1 it answers as a standalone (--standalone,
+# MM_TOPOLOGY=single, both URIs direct).
 # Fails if the command fails or the server logged a fatal line.
 set -euo pipefail
 server=$1
@@ -20,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 # Port 0: the server binds a free port and names it in its startup log line.
 repl_set=()
-[ -n "${MM_WIRE_REPL_SET:-}" ] && repl_set=(--replSet "$MM_WIRE_REPL_SET")
+[ "${MM_WIRE_STANDALONE:-}" = 1 ] && repl_set=(--standalone)
 "$server" --data-dir "$dir/data" --listen "unix:$dir/grpc.sock" \
   --mongodb-listen "unix:$dir/mongodb.sock" --mongodb-listen 127.0.0.1:0 "${repl_set[@]}" \
   --log-format json > "$dir/server.log" 2>&1 &
@@ -35,9 +36,11 @@ done
 [ -n "$port" ] || { echo "with_wire_server: the server did not start" >&2; cat "$dir/server.log" >&2; exit 1; }
 encoded=$(printf '%s' "$dir/mongodb.sock" | sed 's|/|%2F|g')
 export MONGODB_URI="mongodb://$encoded/?directConnection=true"
-export MONGODB_TCP_URI="mongodb://127.0.0.1:$port/?directConnection=true"
-if [ -n "${MM_WIRE_REPL_SET:-}" ]; then
-  export MONGODB_TCP_URI="mongodb://127.0.0.1:$port/?replicaSet=$MM_WIRE_REPL_SET"
+if [ "${MM_WIRE_STANDALONE:-}" = 1 ]; then
+  export MONGODB_TCP_URI="mongodb://127.0.0.1:$port/?directConnection=true"
+  export MM_TOPOLOGY=single
+else
+  export MONGODB_TCP_URI="mongodb://127.0.0.1:$port/?replicaSet=rs0"
   export MM_TOPOLOGY=replicaset
 fi
 export MONGODB_SOCKET="$dir/mongodb.sock"

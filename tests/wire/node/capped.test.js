@@ -6,7 +6,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { MongoServerError } = require('mongodb');
-const { useDatabase } = require('./use_database');
+const { useDatabase, withoutClusterTime } = require('./use_database');
 
 const ctx = useDatabase('nodecapped');
 
@@ -68,10 +68,10 @@ test('convertToCapped and cloneCollectionAsCapped', async () => {
   const orders = db.collection('orders');
   await orders.insertMany([{ _id: 1 }, { _id: 2 }, { _id: 3 }]);
   await orders.createIndex({ x: 1 });
-  assert.deepEqual(await db.command({ cloneCollectionAsCapped: 'orders', toCollection: 'orders_copy', size: 4096 }),
+  assert.deepEqual(withoutClusterTime(await db.command({ cloneCollectionAsCapped: 'orders', toCollection: 'orders_copy', size: 4096 })),
     { ok: 1 });
   assert.deepEqual(await db.collection('orders_copy').options(), { capped: true, size: 4096 });
-  assert.deepEqual(await db.command({ convertToCapped: 'orders', size: 8192 }), { ok: 1 });
+  assert.deepEqual(withoutClusterTime(await db.command({ convertToCapped: 'orders', size: 8192 })), { ok: 1 });
   assert.equal(await orders.isCapped(), true);
   assert.deepEqual((await orders.find().toArray()).map((d) => d._id), [1, 2, 3]);
   assert.deepEqual((await orders.indexes()).map((i) => i.name), ['_id_']);

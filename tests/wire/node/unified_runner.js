@@ -32,6 +32,10 @@ function versionAtLeast(v) {
 // The worker's topology: a standalone, or a single-node replica set when it runs with
 // --replSet (with_wire_server.sh sets MM_TOPOLOGY then).
 const TOPOLOGY = process.env.MM_TOPOLOGY ?? 'single';
+// A replica set is reached as one (by TCP, naming the set): the socket's URI connects
+// directly, and drivers then send the read preferences of a single server, which the
+// suites check.
+const URI = TOPOLOGY === 'replicaset' && process.env.MONGODB_TCP_URI ? process.env.MONGODB_TCP_URI : process.env.MONGODB_URI;
 
 // Why a runOnRequirements list is not met by a standalone 8.0 server (null: met).
 function unmet(requirements) {
@@ -477,7 +481,7 @@ async function makeEntities(spec, ctx) {
       if (e.uriOptions && Object.keys(e.uriOptions).some((k) => !['retryWrites', 'retryReads', 'appname', 'w', 'readConcernLevel'].includes(k))) {
         throw new Skip(`client uriOptions ${Object.keys(e.uriOptions).join(',')}`);
       }
-      const client = new MongoClient(process.env.MONGODB_URI, {
+      const client = new MongoClient(URI, {
         monitorCommands: true, serverSelectionTimeoutMS: 5000, ...(TOPOLOGY === 'single' ? { retryWrites: false } : {}),
         ...plainNumbers(e.uriOptions ?? {}),
         ...(e.serverApi ? { serverApi: plainNumbers(e.serverApi) } : {}),
@@ -628,7 +632,7 @@ async function runTest(file, test, admin, fileName) {
 
 async function main() {
   const [dir, suite] = process.argv.slice(2);
-  const admin = new MongoClient(process.env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 });
+  const admin = new MongoClient(URI, { serverSelectionTimeoutMS: 5000 });
   await admin.connect();
   const counts = { passed: 0, failed: 0, skipped: 0 };
   const reasons = new Map();

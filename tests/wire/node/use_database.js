@@ -20,4 +20,11 @@ function useDatabase(name) {
   return ctx;
 }
 
-module.exports = { useDatabase };
+// A reply without the cluster time a replica set adds to every reply ($clusterTime,
+// operationTime), for comparing the rest exactly.
+function withoutClusterTime(reply) {
+  const { $clusterTime, operationTime, ...rest } = reply;
+  return rest;
+}
+
+module.exports = { useDatabase, withoutClusterTime };
