@@ -34,9 +34,16 @@ void AppendError(const absl::Status& status, bool transient, bson::Builder* out_
   out.AppendString("errmsg", ValidUtf8(std::string(status.message())));
   out.AppendInt32("code", code);
   out.AppendString("codeName", ErrorCodeName(code));
-  if (transient) {
+  // MongoDB's labels: a transaction to run again from its start; a change stream that a
+  // driver must not resume (its error is the stream's own, not a network's or an
+  // election's).
+  std::vector<std::string_view> labels;
+  if (transient) labels.push_back("TransientTransactionError");
+  if (code == kChangeStreamFatalError) labels.push_back("NonResumableChangeStreamError");
+  if (!labels.empty()) {
     auto at = out.StartArray("errorLabels");
-    out.AppendString("0", "TransientTransactionError");
+    char key[24];
+    for (size_t i = 0; i < labels.size(); ++i) out.AppendString(bson::ArrayKey(i, key), labels[i]);
     out.End(at);
   }
   // keyPattern/keyValue of a duplicate key, errInfo of a validation failure.

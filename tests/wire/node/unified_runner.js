@@ -395,6 +395,14 @@ async function run(op, ctx, admin) {
       await cursor.hasNext();
       return cursor;
     }
+    case 'rename': return target.rename(args.to, options(args, ['to']));
+    case 'createChangeStream': {
+      // The driver opens a change stream at its first read; the specification's runner
+      // opens it here (its aggregate is among the events the tests expect first).
+      const stream = target.watch(args.pipeline ?? [], options(args, ['pipeline']));
+      await stream.cursor.cursorInit();
+      return stream;
+    }
     case 'iterateOnce': return target.tryNext();
     case 'iterateUntilDocumentOrError': return target.next();
     case 'close': return target.close();
