@@ -38,6 +38,7 @@ class Session {
   State state = State::kNone;
   std::unique_ptr<storage::Transaction> txn;
   std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point last_use;
   // The last retryable write run under txn_number, and its reply.
   std::string retry_command, retry_reply;
 
@@ -83,8 +84,8 @@ void Statement::RememberReply(std::string reply) {
   session_->retry_reply = std::move(reply);
 }
 
-SessionCatalog::SessionCatalog(std::chrono::milliseconds transaction_lifetime)
-    : lifetime_(transaction_lifetime), last_sweep_(std::chrono::steady_clock::now()) {}
+SessionCatalog::SessionCatalog(std::chrono::milliseconds transaction_lifetime, std::chrono::milliseconds idle_timeout)
+    : lifetime_(transaction_lifetime), idle_timeout_(idle_timeout), last_sweep_(std::chrono::steady_clock::now()) {}
 
 SessionCatalog::~SessionCatalog() = default;
 
@@ -116,17 +117,29 @@ void SessionCatalog::End(std::string_view lsid) {
 }
 
 void SessionCatalog::AbortExpired() {
-  std::vector<std::shared_ptr<Session>> all;
+  std::vector<std::pair<std::string, std::shared_ptr<Session>>> all;
   {
     std::lock_guard<std::mutex> l(mu_);
     last_sweep_ = std::chrono::steady_clock::now();
-    for (auto& [id, s] : sessions_) all.push_back(s);
+    for (auto& [id, s] : sessions_) all.emplace_back(id, s);
   }
   auto now = std::chrono::steady_clock::now();
-  for (auto& s : all) {
+  std::vector<std::string> idle;
+  for (auto& [id, s] : all) {
     std::unique_lock<std::mutex> l(s->mu, std::try_to_lock);
     if (!l.owns_lock()) continue;  // in use: its next command checks
     if (s->state == Session::State::kInProgress && now - s->started > lifetime_) s->AbortTransaction();
+    // MongoDB forgets a session unused for logicalSessionTimeoutMinutes.
+    if (now - s->last_use > idle_timeout_) {
+      s->AbortTransaction();
+      idle.push_back(id);
+    }
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  for (const std::string& id : idle) {
+    auto it = sessions_.find(id);
+    // Still idle: nobody checked it out since (a checkout holds a reference).
+    if (it != sessions_.end() && it->second.use_count() <= 2) sessions_.erase(it);
   }
 }
 
@@ -139,6 +152,7 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
   if (sweep) AbortExpired();
   std::shared_ptr<Session> s = Get(fields.lsid);
   std::unique_lock<std::mutex> lock(s->mu);
+  s->last_use = std::chrono::steady_clock::now();
   if (s->state == Session::State::kInProgress && std::chrono::steady_clock::now() - s->started > lifetime_) {
     s->AbortTransaction();
   }

@@ -64,8 +64,10 @@ class Statement {
 class SessionCatalog {
  public:
   // Transactions open longer than `transaction_lifetime` (MongoDB's
-  // transactionLifetimeLimitSeconds, 60) are aborted, releasing what they hold.
-  explicit SessionCatalog(std::chrono::milliseconds transaction_lifetime = std::chrono::seconds(60));
+  // transactionLifetimeLimitSeconds, 60) are aborted, releasing what they hold; sessions
+  // unused for `idle_timeout` (logicalSessionTimeoutMinutes, 30) are forgotten.
+  explicit SessionCatalog(std::chrono::milliseconds transaction_lifetime = std::chrono::seconds(60),
+                          std::chrono::milliseconds idle_timeout = std::chrono::minutes(30));
   ~SessionCatalog();
 
   // Checks the command's transaction fields against its session's state and starts its
@@ -77,13 +79,15 @@ class SessionCatalog {
 
   // endSessions: aborts their transactions and forgets them.
   void End(std::string_view lsid);
-  // Aborts transactions past their lifetime, of sessions not in use.
+  // Aborts transactions past their lifetime and forgets idle sessions (of sessions not in
+  // use). Begin calls it at most once a second.
   void AbortExpired();
   size_t size() const;
 
  private:
   std::shared_ptr<Session> Get(std::string_view lsid);
   const std::chrono::milliseconds lifetime_;
+  const std::chrono::milliseconds idle_timeout_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
   std::chrono::steady_clock::time_point last_sweep_;

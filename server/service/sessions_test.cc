@@ -87,6 +87,15 @@ TEST(SessionCatalogTest, TransactionsPastTheirLifetimeAreAborted) {
   EXPECT_EQ(MongoCodeOf(sessions.Begin(Fields(1, true), "find").status()), kNoSuchTransaction);
 }
 
+TEST(SessionCatalogTest, IdleSessionsAreForgotten) {
+  SessionCatalog sessions(std::chrono::seconds(60), std::chrono::milliseconds(20));
+  ASSERT_TRUE(sessions.Begin(Fields(1, true, true), "insert").ok());
+  EXPECT_EQ(sessions.size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  sessions.AbortExpired();
+  EXPECT_EQ(sessions.size(), 0u);
+}
+
 TEST(SessionCatalogTest, EndForgetsTheSession) {
   SessionCatalog sessions;
   ASSERT_TRUE(sessions.Begin(Fields(5, true, true), "insert").ok());
