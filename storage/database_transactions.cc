@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "document/builder.h"
 #include "document/status.h"
 #include "storage/database.h"
 #include "storage/key_codec.h"
@@ -21,6 +22,25 @@ absl::Status WriteConflict() {
 // Multikey flags are idempotent puts of "" that every writer of an array may make: they
 // never conflict.
 bool IsMultikeyFlag(std::string_view key) { return !key.empty() && key[0] == kMultikeyPrefix; }
+
+// The statement's change records, each with the transaction's lsid and txnNumber when it
+// has them ("lsid", "txn"; FORMAT.md's change log).
+void AppendTransactionChanges(std::string_view records, TransactionPart* part) {
+  Transaction* txn = BoundTransaction();
+  if (txn == nullptr || txn->origin_lsid().empty()) {
+    part->changes.append(records);
+    return;
+  }
+  while (records.size() >= 5) {
+    bson::DocView record(records);
+    bson::Builder b(bson::Builder::AppendTo{&part->changes});
+    for (const bson::ElementView& e : record) b.AppendView(e.key, e.value);
+    b.AppendDocument("lsid", bson::DocView(txn->origin_lsid()));
+    b.AppendInt64("txn", txn->origin_txn_number());
+    std::move(b).Finish(bson::Builder::AppendTo{&part->changes});
+    records.remove_prefix(record.size());
+  }
+}
 
 }  // namespace
 
@@ -102,7 +122,7 @@ absl::Status Database::ApplyToTransaction(WriteUnit* unit, TransactionPart* part
       part->writes[std::string(op.key)] = std::nullopt;
     }
   }
-  part->changes += unit->changes_;
+  AppendTransactionChanges(unit->changes_, part);
   part->change_count += unit->change_count_;
   for (const WriteUnit::Delta& d : unit->count_deltas_) {
     bool merged = false;

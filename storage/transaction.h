@@ -82,12 +82,22 @@ class Transaction {
   // Drops the writes and releases the locks. Idempotent.
   void Abort();
   bool finished() const { return finished_; }
+  // The session and number the transaction runs under (a BSON lsid document, its
+  // txnNumber): its change events carry them, as MongoDB's do. Set before the first write.
+  void SetOrigin(std::string lsid, int64_t txn_number) {
+    origin_lsid_ = std::move(lsid);
+    origin_txn_ = txn_number;
+  }
+  const std::string& origin_lsid() const { return origin_lsid_; }
+  int64_t origin_txn_number() const { return origin_txn_; }
 
  private:
   // Guards parts_: a read-only view (service/snapshot_reads.h) serves several threads.
   std::mutex mu_;
   std::vector<std::unique_ptr<TransactionPart>> parts_;
   bool finished_ = false;
+  std::string origin_lsid_;
+  int64_t origin_txn_ = -1;
 };
 
 // Binds a transaction to the calling thread while it lives: the Database reads and commits

@@ -311,6 +311,11 @@ absl::StatusOr<std::string> ChangeStream::Shape(const Raw& raw, bson::DocView re
     }
     b.End(d);
   }
+  // Events of a transaction's writes name its session and number.
+  if (bson::DocView lsid; DocOf(record, "lsid", &lsid)) {
+    b.AppendDocument("lsid", lsid);
+    if (int64_t txn = Int64Of(record, "txn"); txn >= 0) b.AppendInt64("txnNumber", txn);
+  }
   if (op == "rename") AppendNamespace(&b, "to", raw.db->name(), StringOf(record, "to"));
   if (spec_.show_expanded_events && (op == "rename" || IsExpanded(op))) {
     size_t d = b.StartDocument("operationDescription");

@@ -26,6 +26,8 @@ namespace micromongo::service {
 // What a command's session fields ask for.
 struct SessionFields {
   std::string lsid;  // the bytes of lsid.id (a UUID)
+  // The lsid as MongoDB shows it in change events ({id, uid}: uid the hash of the user).
+  std::string lsid_document;
   std::optional<int64_t> txn_number;
   // autocommit: present (and false) on every statement of a multi-statement transaction.
   bool in_transaction = false;

@@ -66,13 +66,19 @@ bool TransientInTransaction(const absl::Status& status) {
 }
 
 // The session fields of a command: lsid, txnNumber, autocommit, startTransaction.
-absl::StatusOr<service::SessionFields> SessionFieldsOf(const Command& command) {
+absl::StatusOr<service::SessionFields> SessionFieldsOf(const Command& command, const ConnectionInfo& connection) {
   service::SessionFields fields;
   if (auto lsid = command.Get("lsid")) {
     if (lsid->type != BsonType::kDocument) return command.WrongType("lsid", *lsid, "object");
     bson::ValueView id;
     if (!lsid->Doc().Find("id", &id)) return MongoError(kFailedToParse, "lsid is missing the required field 'id'");
     fields.lsid = std::string(id.bytes());
+    // MongoDB's uid: the SHA-256 of the user ("user@db"; of "" without a login).
+    bson::Builder doc;
+    doc.AppendView("id", id);
+    std::string user = connection.user.empty() ? "" : StrCat(connection.user, "@", kAuthDatabase);
+    doc.AppendValue("uid", Value(Binary{0, Sha256(user)}));
+    fields.lsid_document = std::move(doc).Finish();
   }
   if (command.Has("txnNumber")) {
     auto n = command.Integer("txnNumber", 0);
@@ -257,7 +263,7 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
   // retryable writes); a standalone ignores lsid, as mongod does.
   std::optional<service::Statement> statement;
   if (sessions_ != nullptr && (transaction_fields || command.Has("lsid"))) {
-    auto fields = SessionFieldsOf(command);
+    auto fields = SessionFieldsOf(command, *connection);
     if (!fields.ok()) return ErrorReply(fields.status());
     auto begun = sessions_->Begin(*fields, command.name());
     if (!begun.ok()) {

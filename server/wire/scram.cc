@@ -39,12 +39,6 @@ std::string Hmac(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-std::string Sha256(std::string_view data) {
-  unsigned char out[kKeyBytes];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
-  return std::string(reinterpret_cast<char*>(out), kKeyBytes);
-}
-
 // RFC 4013 SASLprep through ICU's StringPrep profile. Printable ASCII maps to itself, so
 // the common case skips ICU.
 absl::StatusOr<std::string> SaslPrep(std::string_view password) {
@@ -116,6 +110,12 @@ bool DecodeSaslName(std::string_view in, std::string* out) {
 }
 
 }  // namespace
+
+std::string Sha256(std::string_view data) {
+  unsigned char out[kKeyBytes];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
+  return std::string(reinterpret_cast<char*>(out), kKeyBytes);
+}
 
 absl::StatusOr<ScramCredentials> ScramCredentials::Derive(std::string_view password, std::string salt,
                                                          int iterations) {

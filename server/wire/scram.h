@@ -13,6 +13,9 @@
 
 namespace micromongo::wire {
 
+// SHA-256 of `data` (32 bytes): SCRAM's H(), and a session's uid (the hash of its user).
+std::string Sha256(std::string_view data);
+
 // What the server stores for one user (MongoDB's SCRAM-SHA-256 credentials document).
 struct ScramCredentials {
   std::string salt;  // raw bytes

@@ -291,3 +291,27 @@ test('snapshot sessions read every collection as of their first read', async () 
   await session.endSession();
   assert.equal(await c.countDocuments(), 3);
 });
+
+test("a transaction's change events come at its commit, naming its session and number", async () => {
+  const { client, db } = ctx;
+  const c = db.collection('events');
+  await c.insertOne({ _id: 0 });
+  const stream = c.watch();
+  await stream.cursor.cursorInit();
+  const session = client.startSession();
+  session.startTransaction();
+  await c.insertOne({ _id: 1 }, { session });
+  await c.updateOne({ _id: 0 }, { $set: { seen: true } }, { session });
+  assert.equal(await stream.tryNext(), null, 'nothing before the commit');
+  await session.commitTransaction();
+  const events = [await stream.next(), await stream.next()];
+  assert.deepEqual(events.map((e) => [e.operationType, e.documentKey._id]), [['insert', 1], ['update', 0]]);
+  for (const e of events) {
+    assert.equal(Buffer.from(e.lsid.id.buffer).toString('hex'), Buffer.from(session.id.id.buffer).toString('hex'));
+    assert.equal(e.lsid.uid.buffer.length, 32);
+    assert.equal(Number(e.txnNumber), Number(session.transaction.transactionNumber ?? session.serverSession.txnNumber));
+  }
+  assert.ok(events[0].clusterTime.lessThan(events[1].clusterTime));
+  await stream.close();
+  await session.endSession();
+});
