@@ -82,7 +82,7 @@ class SessionCatalog {
   // endSessions: aborts their transactions and forgets them.
   void End(std::string_view lsid);
   // Aborts transactions past their lifetime and forgets idle sessions (of sessions not in
-  // use). Begin calls it at most once a second.
+  // use). Begin calls it at most once a second; a server also runs it every second.
   void AbortExpired();
   size_t size() const;
 

@@ -343,6 +343,7 @@ void CommandRunner::EnableReplicaSet(std::string name) {
   replica_set_->name = std::move(name);
   sessions_ = std::make_unique<service::SessionCatalog>();
   snapshots_ = std::make_unique<service::SnapshotHistory>(data_->engine());
+  session_reaper_ = std::make_unique<PeriodicTask>(std::chrono::seconds(1), [this] { sessions_->AbortExpired(); });
 }
 
 std::string CommandRunner::WithClusterTime(std::string reply) const {

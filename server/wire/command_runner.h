@@ -18,6 +18,7 @@
 #include "service/data_operations.h"
 #include "service/sessions.h"
 #include "service/snapshot_reads.h"
+#include "util/periodic.h"
 #include "wire/command.h"
 #include "wire/scram.h"
 
@@ -89,6 +90,9 @@ class CommandRunner {
   std::unique_ptr<ReplicaSetInfo> replica_set_;
   std::unique_ptr<service::SessionCatalog> sessions_;
   std::unique_ptr<service::SnapshotHistory> snapshots_;
+  // Aborts transactions past their lifetime even when no command comes to notice: their
+  // locks hold up other writers meanwhile. Declared last: stopped first.
+  std::unique_ptr<PeriodicTask> session_reaper_;
 };
 
 }  // namespace micromongo::wire
