@@ -116,6 +116,18 @@ void SessionCatalog::End(std::string_view lsid) {
   session->AbortTransaction();
 }
 
+void SessionCatalog::EndAll() {
+  std::map<std::string, std::shared_ptr<Session>, std::less<>> all;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    all.swap(sessions_);
+  }
+  for (auto& [id, session] : all) {
+    std::lock_guard<std::mutex> l(session->mu);
+    session->AbortTransaction();
+  }
+}
+
 void SessionCatalog::AbortExpired() {
   std::vector<std::pair<std::string, std::shared_ptr<Session>>> all;
   {

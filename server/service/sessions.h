@@ -81,6 +81,8 @@ class SessionCatalog {
 
   // endSessions: aborts their transactions and forgets them.
   void End(std::string_view lsid);
+  // Ends every session (a fuzz input's sessions must not outlive it).
+  void EndAll();
   // Aborts transactions past their lifetime and forgets idle sessions (of sessions not in
   // use). Begin calls it at most once a second; a server also runs it every second.
   void AbortExpired();

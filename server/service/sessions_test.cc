@@ -102,6 +102,9 @@ TEST(SessionCatalogTest, EndForgetsTheSession) {
   EXPECT_EQ(sessions.size(), 1u);
   sessions.End("s1");
   EXPECT_EQ(sessions.size(), 0u);
+  ASSERT_TRUE(sessions.Begin(Fields(7, true, true), "insert").ok());
+  sessions.EndAll();
+  EXPECT_EQ(sessions.size(), 0u);
   // A new session under that id starts from scratch.
   EXPECT_TRUE(sessions.Begin(Fields(1, true, true), "insert").ok());
 }

@@ -73,6 +73,11 @@ class CommandRunner {
   // set, replies carry $clusterTime and operationTime, and sessions keep transactions and
   // retryable writes. Call before the first command.
   void EnableReplicaSet(std::string name);
+  // Ends every session, aborting their transactions (tests and fuzzing: one input's
+  // sessions must not hold locks into the next).
+  void EndAllSessions() {
+    if (sessions_ != nullptr) sessions_->EndAll();
+  }
 
   // The answer to a legacy OP_QUERY command: only the handshake (hello, isMaster,
   // ismaster) is served that way; anything else gets 352 UnsupportedOpQueryCommand.

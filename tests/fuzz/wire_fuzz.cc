@@ -22,6 +22,8 @@ struct Services {
     // A user exists, so that saslStart/saslContinue and hello's authentication fields
     // get past their first checks.
     fuzz::Check(runner.SetPassword("fuzz-password").ok(), "the password is accepted");
+    // As the server runs by default: sessions, transactions and snapshot reads reachable.
+    runner.EnableReplicaSet("rs0");
   }
   service::CursorManager cursors{std::chrono::milliseconds(60000)};
   service::DataOperations ops{fuzz::SharedEngine(), &cursors};
@@ -58,5 +60,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   fuzz::Check(bson::Validate(reply).ok(), "a command reply is valid BSON");
+  runner->EndAllSessions();
   return 0;
 }
