@@ -60,4 +60,21 @@ check(db.weather.aggregate([{ $group: { _id: '$sensor', avg: { $avg: '$temp' } }
       'time series $avg');
 check(db.getCollectionInfos({ name: 'weather' })[0].type === 'timeseries', 'listed as timeseries');
 check(db.weather.drop() === true, 'drop the time series collection');
+// A transaction, as the manual's mongosh examples run one (the worker is a replica set).
+db.accounts.drop();
+db.accounts.insertMany([{ _id: 'a', balance: 100 }, { _id: 'b', balance: 0 }]);
+const txn = db.getMongo().startSession();
+const accounts = txn.getDatabase('shelltest').accounts;
+txn.startTransaction();
+accounts.updateOne({ _id: 'a' }, { $inc: { balance: -30 } });
+accounts.updateOne({ _id: 'b' }, { $inc: { balance: 30 } });
+check(db.accounts.findOne({ _id: 'b' }).balance === 0, 'uncommitted writes unseen outside');
+txn.commitTransaction();
+check(db.accounts.findOne({ _id: 'b' }).balance === 30, 'committed');
+txn.startTransaction();
+accounts.deleteMany({});
+txn.abortTransaction();
+check(db.accounts.countDocuments() === 2, 'aborted');
+txn.endSession();
+check(db.accounts.drop() === true, 'drop the accounts');
 print('session ok');

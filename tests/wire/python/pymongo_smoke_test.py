@@ -80,6 +80,33 @@ class PymongoSmokeTest(unittest.TestCase):
         self.assertEqual(sorted(c.index_information()), ['_id_'])
         self.assertIn('indexes', self.db.list_collection_names())
 
+    def test_transactions(self):
+        # The worker presents a replica set: pymongo's sessions run transactions.
+        c = self.db.txn
+        c.insert_one({'_id': 1, 'n': 0})
+        with self.client.start_session() as session:
+            def body(s):
+                c.update_one({'_id': 1}, {'$inc': {'n': 1}}, session=s)
+                c.insert_one({'_id': 2}, session=s)
+                self.assertEqual(c.count_documents({}, session=s), 2)
+                self.assertEqual(c.count_documents({}), 1)  # not yet outside
+            session.with_transaction(body)
+            self.assertEqual(c.find_one({'_id': 1})['n'], 1)
+            session.start_transaction()
+            c.delete_many({}, session=session)
+            session.abort_transaction()
+        self.assertEqual(c.count_documents({}), 2)
+        with self.client.start_session() as a, self.client.start_session() as b:
+            a.start_transaction()
+            b.start_transaction()
+            c.update_one({'_id': 1}, {'$set': {'n': 10}}, session=a)
+            with self.assertRaises(OperationFailure) as e:
+                c.update_one({'_id': 1}, {'$set': {'n': 20}}, session=b)
+            self.assertEqual(e.exception.code, 112)
+            self.assertTrue(e.exception.has_error_label('TransientTransactionError'))
+            a.commit_transaction()
+        self.assertEqual(c.find_one({'_id': 1})['n'], 10)
+
 
 if __name__ == '__main__':
     URI = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ['MONGODB_URI']
