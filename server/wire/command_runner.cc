@@ -339,7 +339,14 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
 }
 
 void CommandRunner::EnableReplicaSet(std::string name) {
+  session_reaper_.reset();  // it reads the catalog replaced below
   replica_set_ = std::make_unique<ReplicaSetInfo>();
+  if (size_t slash = name.find('/'); slash != std::string::npos) {
+    // mongod's seed-list form; a single-node set has one member (the first seed).
+    std::string seeds = name.substr(slash + 1);
+    replica_set_->host = seeds.substr(0, seeds.find(','));
+    name.resize(slash);
+  }
   replica_set_->name = std::move(name);
   sessions_ = std::make_unique<service::SessionCatalog>();
   snapshots_ = std::make_unique<service::SnapshotHistory>(data_->engine());

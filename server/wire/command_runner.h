@@ -6,6 +6,7 @@
 // reply shape. So the wire protocol has no implementation of its own of any operation.
 // Thread-safe.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,13 @@ struct ConnectionInfo {
 // socket and a port is the same member under either name.
 struct ReplicaSetInfo {
   std::string name;
+  // The member's name when given (--replSet NAME/HOST:PORT, mongod's seed-list form): what
+  // clients reach it by, where that is not the address they connected to (a DNS name, a
+  // published port).
+  std::string host;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // The member's name for a client on `connection`.
+  std::string HostFor(const ConnectionInfo& connection) const { return host.empty() ? connection.local : host; }
 };
 
 class CommandRunner {
@@ -69,8 +77,8 @@ class CommandRunner {
   // codeName, ...}. Never fails otherwise. Commands of one connection run one at a time.
   std::string Run(const Command& command, ConnectionInfo* connection) const;
 
-  // Runs as a single-node replica set named `name` (mongod's --replSet): hello reports the
-  // set, replies carry $clusterTime and operationTime, and sessions keep transactions and
+  // Runs as a single-node replica set (mongod's --replSet: "NAME" or "NAME/HOST:PORT",
+  // the member's advertised name): hello reports the set, replies carry $clusterTime and operationTime, and sessions keep transactions and
   // retryable writes. Call before the first command.
   void EnableReplicaSet(std::string name);
   // Ends every session, aborting their transactions (tests and fuzzing: one input's

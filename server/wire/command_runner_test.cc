@@ -217,6 +217,27 @@ TEST_F(ReplicaSetRunnerTest, HelloDescribesTheSet) {
   EXPECT_EQ(Field(Run(R"({"noSuchCommand": 1})"), "operationTime").type, BsonType::kTimestamp);
 }
 
+TEST_F(ReplicaSetRunnerTest, StatusAndConfigOfTheOneMember) {
+  std::string status = Run(R"({"replSetGetStatus": 1, "$db": "admin"})");
+  EXPECT_EQ(Field(status, "set").String(), "rs0") << Json(status);
+  EXPECT_EQ(Field(status, "myState").Int32(), 1);
+  EXPECT_EQ(Field(status, "members.0.stateStr").String(), "PRIMARY");
+  EXPECT_EQ(Field(status, "members.0.name").String(), "127.0.0.1:27017");
+  EXPECT_TRUE(Field(status, "members.0.self").Bool());
+  std::string config = Run(R"({"replSetGetConfig": 1, "$db": "admin"})");
+  EXPECT_EQ(Field(config, "config._id").String(), "rs0") << Json(config);
+  EXPECT_EQ(Field(config, "config.members.0.host").String(), "127.0.0.1:27017");
+  EXPECT_EQ(Field(config, "config.members.0.votes").Int32(), 1);
+}
+
+TEST_F(ReplicaSetRunnerTest, SeedFormNamesTheMember) {
+  runner_->EnableReplicaSet("prod/db.example.com:27017");
+  std::string r = Run(R"({"hello": 1})");
+  EXPECT_EQ(Field(r, "setName").String(), "prod") << Json(r);
+  EXPECT_EQ(Field(r, "me").String(), "db.example.com:27017");
+  EXPECT_EQ(Field(r, "hosts.0").String(), "db.example.com:27017");
+}
+
 TEST_F(ReplicaSetRunnerTest, TransactionStatesAndTheirErrors) {
   ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1}]})")), 1);
   struct Step {
@@ -321,6 +342,8 @@ TEST_F(ReplicaSetRunnerTest, SnapshotReadsOutsideTransactions) {
 
 TEST_F(CommandRunnerTest, SnapshotReadsNeedAReplicaSet) {
   EXPECT_EQ(Code(Run(R"({"find": "c", "readConcern": {"level": "snapshot"}})")), 123);
+  EXPECT_EQ(Code(Run(R"({"replSetGetStatus": 1, "$db": "admin"})")), 76);
+  EXPECT_EQ(Field(Run(R"({"hello": 1})"), "setName").type, BsonType::kUndefined);
 }
 
 TEST_F(ReplicaSetRunnerTest, EndSessionsAbortsTheirTransactions) {

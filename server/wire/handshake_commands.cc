@@ -12,6 +12,7 @@
 
 #include "document/status.h"
 #include "micromongo/document.h"
+#include "storage/engine.h"
 #include "wire/handlers.h"
 
 namespace micromongo::wire {
@@ -34,16 +35,97 @@ Value Now() {
 // The fields of a single-node replica set's primary: drivers then use sessions,
 // transactions and retryable writes (and their change stream support checks pass).
 void AppendReplicaSetHello(const ReplicaSetInfo& set, const ConnectionInfo& connection, bson::Builder* out) {
+  std::string host = set.HostFor(connection);
   auto at = out->StartArray("hosts");
-  out->AppendString("0", connection.local);
+  out->AppendString("0", host);
   out->End(at);
   out->AppendString("setName", set.name);
   out->AppendInt32("setVersion", 1);
   out->AppendBool("secondary", false);
-  out->AppendString("primary", connection.local);
-  out->AppendString("me", connection.local);
+  out->AppendString("primary", host);
+  out->AppendString("me", host);
   // One term forever: the set never elects another primary.
   out->AppendValue("electionId", Value(ObjectId::FromHex("7fffffff0000000000000001")));
+}
+
+constexpr int kNoReplicationEnabled = 76;
+
+absl::Status RequireReplicaSet(const HandlerContext& context) {
+  if (context.replica_set != nullptr) return absl::OkStatus();
+  return MongoError(kNoReplicationEnabled, "not running with --replSet");
+}
+
+// rs.status(): the one member, primary since the server started.
+absl::Status ReplSetGetStatus(const HandlerContext& context, const Command&, bson::Builder* out) {
+  if (auto s = RequireReplicaSet(context); !s.ok()) return s;
+  const ReplicaSetInfo& set = *context.replica_set;
+  uint64_t now_ts = context.data->engine()->change_clock().Visible();
+  Value optime_ts(Timestamp{static_cast<uint32_t>(now_ts >> 32), static_cast<uint32_t>(now_ts)});
+  auto optime = [&](std::string_view key) {
+    auto at = out->StartDocument(key);
+    out->AppendValue("ts", optime_ts);
+    out->AppendInt64("t", 1);
+    out->End(at);
+  };
+  out->AppendString("set", set.name);
+  out->AppendValue("date", Now());
+  out->AppendInt32("myState", 1);
+  out->AppendInt64("term", 1);
+  out->AppendInt32("heartbeatIntervalMillis", 2000);
+  out->AppendInt32("majorityVoteCount", 1);
+  out->AppendInt32("writeMajorityCount", 1);
+  out->AppendInt32("votingMembersCount", 1);
+  out->AppendInt32("writableVotingMembersCount", 1);
+  auto optimes = out->StartDocument("optimes");
+  optime("lastCommittedOpTime");
+  optime("appliedOpTime");
+  optime("durableOpTime");
+  out->End(optimes);
+  auto members = out->StartArray("members");
+  auto m = out->StartDocument("0");
+  out->AppendInt32("_id", 0);
+  out->AppendString("name", set.HostFor(*context.connection));
+  out->AppendDouble("health", 1);
+  out->AppendInt32("state", 1);
+  out->AppendString("stateStr", "PRIMARY");
+  out->AppendInt64("uptime", std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::steady_clock::now() - set.started).count());
+  optime("optime");
+  out->AppendValue("optimeDate", Now());
+  out->AppendInt32("configVersion", 1);
+  out->AppendInt32("configTerm", 1);
+  out->AppendBool("self", true);
+  out->End(m);
+  out->End(members);
+  return absl::OkStatus();
+}
+
+// rs.conf(): a one-member configuration.
+absl::Status ReplSetGetConfig(const HandlerContext& context, const Command&, bson::Builder* out) {
+  if (auto s = RequireReplicaSet(context); !s.ok()) return s;
+  const ReplicaSetInfo& set = *context.replica_set;
+  auto config = out->StartDocument("config");
+  out->AppendString("_id", set.name);
+  out->AppendInt32("version", 1);
+  out->AppendInt32("term", 1);
+  auto members = out->StartArray("members");
+  auto m = out->StartDocument("0");
+  out->AppendInt32("_id", 0);
+  out->AppendString("host", set.HostFor(*context.connection));
+  out->AppendBool("arbiterOnly", false);
+  out->AppendBool("buildIndexes", true);
+  out->AppendBool("hidden", false);
+  out->AppendDouble("priority", 1);
+  auto tags = out->StartDocument("tags");
+  out->End(tags);
+  out->AppendInt64("secondaryDelaySecs", 0);
+  out->AppendInt32("votes", 1);
+  out->End(m);
+  out->End(members);
+  out->AppendInt64("protocolVersion", 1);
+  out->AppendBool("writeConcernMajorityJournalDefault", true);
+  out->End(config);
+  return absl::OkStatus();
 }
 
 absl::Status Hello(const HandlerContext& context, const Command& command, bson::Builder* out) {
@@ -247,6 +329,8 @@ std::span<const CommandEntry> HandshakeCommands() {
       {"connectionStatus", ConnectionStatus},
       {"whatsmyuri", WhatsMyUri},
       {"hostInfo", HostInfo},
+      {"replSetGetStatus", ReplSetGetStatus},
+      {"replSetGetConfig", ReplSetGetConfig},
       {"listCommands", ListCommands},
   };
   return kTable;

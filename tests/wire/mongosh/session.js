@@ -60,7 +60,10 @@ check(db.weather.aggregate([{ $group: { _id: '$sensor', avg: { $avg: '$temp' } }
       'time series $avg');
 check(db.getCollectionInfos({ name: 'weather' })[0].type === 'timeseries', 'listed as timeseries');
 check(db.weather.drop() === true, 'drop the time series collection');
-// A transaction, as the manual's mongosh examples run one (the worker is a replica set).
+// The worker is a single-node replica set: rs.status() and rs.conf() describe it.
+check(rs.status().members[0].stateStr === 'PRIMARY', 'rs.status()');
+check(rs.conf().members.length === 1, 'rs.conf()');
+// A transaction, as the manual's mongosh examples run one.
 db.accounts.drop();
 db.accounts.insertMany([{ _id: 'a', balance: 100 }, { _id: 'b', balance: 0 }]);
 const txn = db.getMongo().startSession();
