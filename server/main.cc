@@ -55,7 +55,8 @@ void Usage() {
                "                   between passes of the TTL monitor, 60 by default);\n"
                "                   changeLogMaxBytes and changeLogMaxAgeSecs (change history kept\n"
                "                   per database: 1073741824 bytes and 86400 s by default) and\n"
-               "                   changeLogTrimIntervalSecs (10 by default)\n"
+               "                   changeLogTrimIntervalSecs (10 by default); enableTestCommands=1\n"
+               "                   (configureFailPoint on the wire protocol, for driver tests)\n"
                "  --tls-cert FILE, --tls-key FILE  PEM certificate chain and private key:\n"
                "                   TCP listeners speak TLS\n"
                "  --tls-client-ca FILE  PEM CA bundle; clients must present a certificate\n"
@@ -165,7 +166,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "micromongo-server: --setParameter %s needs a positive value\n", name.c_str());
         return 2;
       }
-      if (name == "internalQueryMaxBlockingSortMemoryUsageBytes") {
+      if (name == "enableTestCommands") {
+        options.enable_test_commands = true;
+      } else if (name == "internalQueryMaxBlockingSortMemoryUsageBytes") {
         micromongo::service::GlobalQueryLimits().blocking_sort_bytes = n;
       } else if (name == "internalDocumentSourceGroupMaxMemoryBytes") {
         micromongo::service::GlobalQueryLimits().group_bytes = n;

@@ -113,6 +113,7 @@ int RunServer(const ServerOptions& options) {
   AdminOperations wire_admin(engine->get(), &cursors);
   wire::CommandRunner wire_runner(&wire_data, &wire_admin);
   if (!options.repl_set.empty()) wire_runner.EnableReplicaSet(options.repl_set);
+  if (options.enable_test_commands) wire_runner.EnableTestCommands();
   std::unique_ptr<wire::Listener> wire_listener;
   if (!options.mongodb_listen.empty()) {
     // The gRPC token is the password of the wire protocol's one user, so that one secret

@@ -21,6 +21,9 @@ struct ServerOptions {
   // then use sessions, transactions and retryable writes. Empty (--standalone): a
   // standalone mongod's answers.
   std::string repl_set = "rs0";
+  // MongoDB's test commands on the wire protocol (configureFailPoint), as mongod's
+  // --setParameter enableTestCommands=1. Off by default.
+  bool enable_test_commands = false;
   // Wire protocol connections open at once (--mongodb-max-connections).
   int mongodb_max_connections = 1000;
   std::string data_dir = "./micromongo-data";

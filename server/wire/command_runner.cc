@@ -1,9 +1,12 @@
 #include "wire/command_runner.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "document/status.h"
 #include "micromongo/document.h"
+#include "service/change_stream_cursor.h"
 #include "storage/engine.h"
 #include "service/request_counters.h"
 #include "service/slow_op_log.h"
@@ -25,27 +28,72 @@ std::string ValidUtf8(std::string_view text) {
   return out;
 }
 
-// `transient`: the error belongs to a transaction that the client should run again from
-// the start (MongoDB's TransientTransactionError label).
-void AppendError(const absl::Status& status, bool transient, bson::Builder* out_builder) {
+// What MongoDB's error labels depend on besides the codes (its ErrorLabelBuilder).
+struct LabelContext {
+  bool in_transaction = false;   // a statement of a multi-statement transaction
+  bool retryable_write = false;  // txnNumber without autocommit
+  bool commit_or_abort = false;  // commitTransaction / abortTransaction
+  bool change_stream_get_more = false;  // a getMore of a change stream's cursor
+};
+
+// The errors a change stream resumes after (MongoDB's ResumableChangeStreamError codes).
+bool ResumableChangeStreamCode(int code) {
+  static constexpr int kCodes[] = {6, 7, 89, 91, 133, 150, 189, 234, 262, 9001, 10107, 11600, 11602, 13388,
+                                   13435, 13436};
+  return std::find(std::begin(kCodes), std::end(kCodes), code) != std::end(kCodes);
+}
+
+// MongoDB's retriable error codes (ErrorCodes::isRetriableError): network and primary
+// changes, which a driver retries a retryable write after.
+bool RetriableCode(int code) {
+  static constexpr int kCodes[] = {6, 7, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436};
+  return std::find(std::begin(kCodes), std::end(kCodes), code) != std::end(kCodes);
+}
+
+// The labels MongoDB's server puts on an error (`code`) or a write concern error
+// (`wc_code`, 0 for none): a transaction to run again from its start
+// (TransientTransactionError), a write to retry (RetryableWriteError), a change stream not
+// to resume (its error is the stream's own).
+std::vector<std::string> ServerLabels(int code, int wc_code, const LabelContext& ctx) {
+  std::vector<std::string> labels;
+  // MongoDB's isTransientTransactionError: conflicts, lock timeouts, snapshot errors and
+  // errors of a primary's change (the statement may run again on the new one), and a
+  // transaction the server no longer has (except a commit's or abort's, which may have
+  // happened).
+  bool transient = code == kWriteConflict || code == 24 /* LockTimeout */ || code == 239 /* SnapshotTooOld */ ||
+                   code == 246 /* SnapshotUnavailable */ || code == 267 /* PreparedTransactionInProgress */;
+  if (ctx.commit_or_abort) {
+    transient = transient || (code == kNoSuchTransaction && wc_code == 0);
+  } else {
+    transient = transient || code == kNoSuchTransaction || RetriableCode(code);
+  }
+  if (ctx.in_transaction && transient) labels.emplace_back("TransientTransactionError");
+  if ((ctx.retryable_write || (ctx.in_transaction && ctx.commit_or_abort)) &&
+      (RetriableCode(code) || RetriableCode(wc_code))) {
+    labels.emplace_back("RetryableWriteError");
+  }
+  if (code == kChangeStreamFatalError) labels.emplace_back("NonResumableChangeStreamError");
+  if (ctx.change_stream_get_more && ResumableChangeStreamCode(code)) labels.emplace_back("ResumableChangeStreamError");
+  return labels;
+}
+
+void AppendLabels(const std::vector<std::string>& labels, bson::Builder* out) {
+  if (labels.empty()) return;
+  auto at = out->StartArray("errorLabels");
+  char key[24];
+  for (size_t i = 0; i < labels.size(); ++i) out->AppendString(bson::ArrayKey(i, key), labels[i]);
+  out->End(at);
+}
+
+void AppendError(const absl::Status& status, const LabelContext& label_context, bson::Builder* out_builder,
+                 const std::vector<std::string>* labels_given = nullptr) {
   bson::Builder& out = *out_builder;
   int code = MongoCodeOf(status);
   out.AppendDouble("ok", 0);
   out.AppendString("errmsg", ValidUtf8(std::string(status.message())));
   out.AppendInt32("code", code);
   out.AppendString("codeName", ErrorCodeName(code));
-  // MongoDB's labels: a transaction to run again from its start; a change stream that a
-  // driver must not resume (its error is the stream's own, not a network's or an
-  // election's).
-  std::vector<std::string_view> labels;
-  if (transient) labels.push_back("TransientTransactionError");
-  if (code == kChangeStreamFatalError) labels.push_back("NonResumableChangeStreamError");
-  if (!labels.empty()) {
-    auto at = out.StartArray("errorLabels");
-    char key[24];
-    for (size_t i = 0; i < labels.size(); ++i) out.AppendString(bson::ArrayKey(i, key), labels[i]);
-    out.End(at);
-  }
+  AppendLabels(labels_given != nullptr ? *labels_given : ServerLabels(code, 0, label_context), &out);
   // keyPattern/keyValue of a duplicate key, errInfo of a validation failure.
   std::string details = ErrorDetailsOf(status);
   if (!details.empty()) {
@@ -55,14 +103,23 @@ void AppendError(const absl::Status& status, bool transient, bson::Builder* out_
 
 std::string ErrorReply(const absl::Status& status) {
   bson::Builder out;
-  AppendError(status, false, &out);
+  AppendError(status, LabelContext{}, &out);
   return std::move(out).Finish();
 }
 
-// Errors after which a transaction can succeed when run again from its start.
-bool TransientInTransaction(const absl::Status& status) {
-  int code = MongoCodeOf(status);
-  return code == kWriteConflict || code == kNoSuchTransaction;
+// A reply with a write concern error (the failCommand fail point's), labelled as MongoDB
+// labels it.
+std::string WithWriteConcernError(const std::string& reply, const std::string& wce, const LabelContext& ctx) {
+  bson::Builder out;
+  bson::DocView wce_doc(wce);
+  bson::ValueView code;
+  int wc_code = wce_doc.Find("code", &code) && code.IsNumber() ? static_cast<int>(code.AsDouble()) : 0;
+  for (const bson::ElementView& e : bson::DocView(reply)) {
+    if (e.key != "errorLabels") out.AppendView(e.key, e.value);
+  }
+  out.AppendDocument("writeConcernError", wce_doc);
+  AppendLabels(ServerLabels(0, wc_code, ctx), &out);
+  return std::move(out).Finish();
 }
 
 // The session fields of a command: lsid, txnNumber, autocommit, startTransaction.
@@ -225,7 +282,9 @@ absl::Status CommandRunner::SetPassword(std::string_view password) {
 }
 
 std::string CommandRunner::Run(const Command& command, ConnectionInfo* connection) const {
-  return WithClusterTime(RunCommand(command, connection));
+  std::string reply = RunCommand(command, connection);
+  if (connection->close) return reply;  // no reply goes out
+  return WithClusterTime(std::move(reply));
 }
 
 std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* connection) const {
@@ -236,6 +295,16 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
   } done;
   Count(command.name());
   if (command.name().empty()) return ErrorReply(MongoError(kFailedToParse, "Empty command"));
+  if (fail_command_ != nullptr && command.name() == "configureFailPoint") {
+    FailCommandPoint* point = command.value().type == BsonType::kString &&
+                                      command.value().String() == fail_get_more_->name()
+                                  ? fail_get_more_.get()
+                                  : fail_command_.get();
+    if (auto s = point->Configure(command.body()); !s.ok()) return ErrorReply(s);
+    bson::Builder ok;
+    ok.AppendDouble("ok", 1);
+    return std::move(ok).Finish();
+  }
   Handler handler = FindHandler(command.name());
   if (handler == nullptr) {
     return ErrorReply(MongoError(kCommandNotFound,
@@ -262,13 +331,53 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
   // A replica set's commands with an lsid check their session out (transactions,
   // retryable writes); a standalone ignores lsid, as mongod does.
   std::optional<service::Statement> statement;
+  LabelContext label_context;
+  label_context.commit_or_abort = command.name() == "commitTransaction" || command.name() == "abortTransaction";
+  // The failCommand fail point (test commands only) acts once the command is parsed,
+  // before its session is checked out: a failed first statement of a transaction has not
+  // started it, a failed statement leaves the transaction as it was, as in MongoDB.
+  std::string fail_write_concern;
+  if (fail_command_ != nullptr) {
+    auto action = fail_command_->Hit(command.name(), connection->app_name);
+    bool after_checkout = false;
+    if (!action && command.name() == "getMore") {
+      action = fail_get_more_->Hit("getMore", connection->app_name);
+      after_checkout = action.has_value();
+    }
+    if (action) {
+      if (action->block_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(action->block_ms));
+      if (action->close_connection) {
+        connection->close = true;
+        return std::string();
+      }
+      if (action->error_code != 0) {
+        LabelContext fail_context = label_context;
+        if (sessions_ != nullptr) {
+          auto fields = SessionFieldsOf(command, *connection);
+          if (fields.ok()) {
+            fail_context.in_transaction = fields->in_transaction;
+            fail_context.retryable_write = fields->txn_number.has_value() && !fields->in_transaction;
+          }
+        }
+        // Only an error raised with the cursor in hand knows it is a change stream's.
+        fail_context.change_stream_get_more = after_checkout && IsChangeStreamCursor(command);
+        bson::Builder error;
+        AppendError(MongoError(action->error_code, "Failing command via 'failCommand' failpoint"), fail_context,
+                    &error, action->labels_given ? &action->error_labels : nullptr);
+        return std::move(error).Finish();
+      }
+      fail_write_concern = std::move(action->write_concern_error);
+    }
+  }
   if (sessions_ != nullptr && (transaction_fields || command.Has("lsid"))) {
     auto fields = SessionFieldsOf(command, *connection);
     if (!fields.ok()) return ErrorReply(fields.status());
     auto begun = sessions_->Begin(*fields, command.name());
+    label_context.in_transaction = fields->in_transaction;
+    label_context.retryable_write = fields->txn_number.has_value() && !fields->in_transaction;
     if (!begun.ok()) {
       bson::Builder out;
-      AppendError(begun.status(), fields->in_transaction && TransientInTransaction(begun.status()), &out);
+      AppendError(begun.status(), label_context, &out);
       return std::move(out).Finish();
     }
     statement.emplace(*std::move(begun));
@@ -318,9 +427,10 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
   if (!status.ok()) {
     if (statement) statement->Failed();
     bson::Builder error;
-    AppendError(status, in_transaction && TransientInTransaction(status), &error);
+    AppendError(status, label_context, &error);
     return std::move(error).Finish();
   }
+  if (!fail_write_concern.empty()) reply = WithWriteConcernError(reply, fail_write_concern, label_context);
   if (replica_set_ != nullptr && UnsatisfiableWriteConcern(command)) {
     // The write happened; the set cannot acknowledge it as asked (MongoDB's answer on a
     // set with fewer data-bearing members than w).
@@ -336,6 +446,22 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
   if (snapshot_time) reply = WithAtClusterTime(reply, *snapshot_time);
   if (statement && !in_transaction) statement->RememberReply(reply);
   return reply;
+}
+
+void CommandRunner::EnableTestCommands() {
+  fail_command_ = std::make_unique<FailCommandPoint>("failCommand");
+  fail_get_more_ = std::make_unique<FailCommandPoint>("failGetMoreAfterCursorCheckout");
+}
+
+bool CommandRunner::IsChangeStreamCursor(const Command& command) const {
+  if (command.value().type != BsonType::kInt64) return false;
+  bool json = false;
+  int64_t id = command.value().Int64();
+  std::unique_ptr<service::Cursor> cursor = data_->cursors()->CheckOut(id, &json);
+  if (cursor == nullptr) return false;
+  bool change_stream = dynamic_cast<service::ChangeStreamCursor*>(cursor.get()) != nullptr;
+  data_->cursors()->CheckIn(id, std::move(cursor));
+  return change_stream;
 }
 
 void CommandRunner::EnableReplicaSet(std::string name) {

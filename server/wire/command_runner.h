@@ -20,6 +20,7 @@
 #include "service/sessions.h"
 #include "service/snapshot_reads.h"
 #include "util/periodic.h"
+#include "wire/fail_points.h"
 #include "wire/command.h"
 #include "wire/scram.h"
 
@@ -38,6 +39,11 @@ struct ConnectionInfo {
   // The address the client connected to ("127.0.0.1:27017", a socket's path): a replica
   // set's hello names it as the member's host.
   std::string local;
+  // The client's name (hello's client.application.name), which fail points may target.
+  std::string app_name;
+  // Set by the runner: close the connection without a reply (a fail point's
+  // closeConnection).
+  bool close = false;
   // Set by the listener: only the handshake and authentication commands run before the
   // client authenticates (TCP connections of a server with --auth-token-file).
   bool auth_required = false;
@@ -75,12 +81,16 @@ class CommandRunner {
 
   // The reply body: {..., ok: 1} or MongoDB's error shape {ok: 0, errmsg, code,
   // codeName, ...}. Never fails otherwise. Commands of one connection run one at a time.
+  // When it sets connection->close, the caller closes the connection without a reply.
   std::string Run(const Command& command, ConnectionInfo* connection) const;
 
   // Runs as a single-node replica set (mongod's --replSet: "NAME" or "NAME/HOST:PORT",
   // the member's advertised name): hello reports the set, replies carry $clusterTime and operationTime, and sessions keep transactions and
   // retryable writes. Call before the first command.
   void EnableReplicaSet(std::string name);
+  // MongoDB's test commands (--setParameter enableTestCommands=1): configureFailPoint with
+  // the failCommand fail point (fail_points.h). Call before the first command.
+  void EnableTestCommands();
   // Ends every session, aborting their transactions (tests and fuzzing: one input's
   // sessions must not hold locks into the next).
   void EndAllSessions() {
@@ -92,6 +102,8 @@ class CommandRunner {
   std::string RunLegacy(bson::DocView query, ConnectionInfo* connection) const;
 
  private:
+  // Whether getMore `command` names a change stream's cursor.
+  bool IsChangeStreamCursor(const Command& command) const;
   // Run without the cluster time.
   std::string RunCommand(const Command& command, ConnectionInfo* connection) const;
   // A replica set's reply with $clusterTime and operationTime; a standalone's as it is.
@@ -103,6 +115,8 @@ class CommandRunner {
   std::unique_ptr<ReplicaSetInfo> replica_set_;
   std::unique_ptr<service::SessionCatalog> sessions_;
   std::unique_ptr<service::SnapshotHistory> snapshots_;
+  std::unique_ptr<FailCommandPoint> fail_command_;
+  std::unique_ptr<FailCommandPoint> fail_get_more_;  // failGetMoreAfterCursorCheckout
   // Aborts transactions past their lifetime even when no command comes to notice: their
   // locks hold up other writers meanwhile. Declared last: stopped first.
   std::unique_ptr<PeriodicTask> session_reaper_;

@@ -238,6 +238,47 @@ TEST_F(ReplicaSetRunnerTest, SeedFormNamesTheMember) {
   EXPECT_EQ(Field(r, "hosts.0").String(), "db.example.com:27017");
 }
 
+TEST_F(ReplicaSetRunnerTest, FailCommandFailPoint) {
+  // Off unless test commands are enabled, as in mongod.
+  EXPECT_EQ(Code(Run(R"({"configureFailPoint": "failCommand", "mode": "alwaysOn", "$db": "admin"})")), 59);
+  runner_->EnableTestCommands();
+  EXPECT_EQ(Code(Run(R"({"configureFailPoint": "noSuchPoint", "mode": "alwaysOn", "$db": "admin"})")), 2);
+  ASSERT_EQ(Ok(Run(R"({"configureFailPoint": "failCommand", "mode": {"times": 2},
+                       "data": {"failCommands": ["insert"], "errorCode": 10107}, "$db": "admin"})")),
+            1);
+  // Twice, then the inserts go through; other commands are not touched.
+  EXPECT_EQ(Ok(Run(R"({"find": "c"})")), 1);
+  std::string first = InSession(1, R"({"insert": "c", "documents": [{"_id": 1}], "txnNumber": {"$numberLong": "1"}})");
+  EXPECT_EQ(Code(first), 10107) << Json(first);
+  // A retryable write's retriable error carries RetryableWriteError.
+  EXPECT_EQ(Field(first, "errorLabels.0").String(), "RetryableWriteError") << Json(first);
+  EXPECT_EQ(Code(Run(R"({"insert": "c", "documents": [{"_id": 1}]})")), 10107);
+  EXPECT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1}]})")), 1);
+  // Labels given replace the server's; a write concern error is attached to a success;
+  // closeConnection closes without a reply.
+  ASSERT_EQ(Ok(Run(R"({"configureFailPoint": "failCommand", "mode": "alwaysOn",
+                       "data": {"failCommands": ["ping"], "errorCode": 91, "errorLabels": ["Mine"]}, "$db": "admin"})")),
+            1);
+  std::string ping = Run(R"({"ping": 1})");
+  EXPECT_EQ(Code(ping), 91);
+  EXPECT_EQ(Field(ping, "errorLabels.0").String(), "Mine") << Json(ping);
+  ASSERT_EQ(Ok(Run(R"({"configureFailPoint": "failCommand", "mode": "alwaysOn",
+                       "data": {"failCommands": ["insert"], "writeConcernError": {"code": 91, "errmsg": "x"}},
+                       "$db": "admin"})")),
+            1);
+  std::string wce = Run(R"({"insert": "c", "documents": [{"_id": 2}]})");
+  EXPECT_EQ(Ok(wce), 1);
+  EXPECT_EQ(Field(wce, "writeConcernError.code").Int32(), 91) << Json(wce);
+  ASSERT_EQ(Ok(Run(R"({"configureFailPoint": "failCommand", "mode": {"times": 1},
+                       "data": {"failCommands": ["find"], "closeConnection": true}, "$db": "admin"})")),
+            1);
+  Run(R"({"find": "c"})");
+  EXPECT_TRUE(connection_.close);
+  connection_.close = false;
+  ASSERT_EQ(Ok(Run(R"({"configureFailPoint": "failCommand", "mode": "off", "$db": "admin"})")), 1);
+  EXPECT_EQ(Ok(Run(R"({"ping": 1})")), 1);
+}
+
 TEST_F(ReplicaSetRunnerTest, TransactionStatesAndTheirErrors) {
   ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1}]})")), 1);
   struct Step {

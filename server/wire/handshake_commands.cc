@@ -299,6 +299,13 @@ absl::Status HostInfo(const HandlerContext&, const Command&, bson::Builder* out)
 
 void AppendHello(const HandlerContext& context, const Command& hello, bool legacy_name,
                  bool hello_ok, bson::Builder* out) {
+  // The client's application name (fail points may target it).
+  bson::ValueView client, application, name;
+  if (hello.body().Find("client", &client) && client.type == BsonType::kDocument &&
+      client.Doc().Find("application", &application) && application.type == BsonType::kDocument &&
+      application.Doc().Find("name", &name) && name.type == BsonType::kString) {
+    context.connection->app_name = std::string(name.String());
+  }
   if (hello_ok) out->AppendBool("helloOk", true);
   out->AppendBool(legacy_name ? "ismaster" : "isWritablePrimary", true);
   if (context.replica_set != nullptr) AppendReplicaSetHello(*context.replica_set, *context.connection, out);

@@ -208,6 +208,7 @@ class Listener::Impl {
         auto msg = ParseOpMsg(message);
         if (!msg.ok()) return Refuse(info, msg.status());
         std::string body = runner_->Run(Command(msg->body, &msg->sequences), connection);
+        if (connection->close) return;  // a fail point's closeConnection
         if (msg->flags & kMoreToCome) continue;  // the client wants no reply (w: 0)
         reply = BuildOpMsg(next_request_id++, header->request_id, 0, body);
       } else if (header->op_code == kOpQuery) {

@@ -8,6 +8,7 @@
 # directly: drivers lowercase the host names a set reports, which a socket path may not
 # survive). With MM_WIRE_STANDALONE=1 it answers as a standalone (--standalone,
 # MM_TOPOLOGY=single, both URIs direct).
+# Test commands are on (configureFailPoint, for the suites' fail points).
 # Fails if the command fails or the server logged a fatal line.
 set -euo pipefail
 server=$1
@@ -24,6 +25,7 @@ repl_set=()
 [ "${MM_WIRE_STANDALONE:-}" = 1 ] && repl_set=(--standalone)
 "$server" --data-dir "$dir/data" --listen "unix:$dir/grpc.sock" \
   --mongodb-listen "unix:$dir/mongodb.sock" --mongodb-listen 127.0.0.1:0 "${repl_set[@]}" \
+  --setParameter enableTestCommands=1 \
   --log-format json > "$dir/server.log" 2>&1 &
 pid=$!
 port=

@@ -302,11 +302,25 @@ async function runTestRunner(op, ctx, admin) {
     }
     case 'createEntities':
       return makeEntities(args.entities, ctx);
+    case 'failPoint': {
+      const name = args.failPoint.configureFailPoint;
+      if (name !== 'failCommand' && name !== 'failGetMoreAfterCursorCheckout') throw new Skip(`fail point ${name}`);
+      // Configured through the test's client; turned off after the test (runTest).
+      await ctx.entities[args.client].db('admin').command(args.failPoint);
+      ctx.failPoints.push(args.failPoint.configureFailPoint);
+      return;
+    }
+    case 'assertSessionDirty':
+    case 'assertSessionNotDirty': {
+      const dirty = Boolean(ctx.entities[args.session].serverSession?.isDirty);
+      if (dirty !== (op.name === 'assertSessionDirty')) fail(`${op.name}: the session is ${dirty ? '' : 'not '}dirty`);
+      return;
+    }
     case 'assertSessionPinned':
     case 'assertSessionUnpinned':
       throw new Skip('sessions pinned to a mongos');
     default:
-      throw new Skip(`test runner operation ${op.name} (fail points)`);
+      throw new Skip(`test runner operation ${op.name}`);
   }
 }
 
@@ -416,10 +430,16 @@ async function run(op, ctx, admin) {
 
 function checkError(expect, err, ctx) {
   if (err instanceof Skip) throw err;
+  // A client bulk write's top-level error is the cause of the driver's MongoClientBulkWriteError.
+  const top = err.name === 'MongoClientBulkWriteError' && err.cause ? err.cause : err;
+  if (expect.errorResponse !== undefined) {
+    if (!top.errorResponse) fail(`expected an error response, got ${err.name}: ${err.message}`);
+    matches(expect.errorResponse, top.errorResponse, ctx, true, 'errorResponse');
+  }
   const server = err instanceof MongoServerError || err.code !== undefined && err.name?.startsWith('Mongo') && err.name !== 'MongoInvalidArgumentError';
   if (expect.isClientError === true && server) fail(`expected a client error, got ${err.name}: ${err.message}`);
   if (expect.isClientError === false && !server) fail(`expected a server error, got ${err.name}: ${err.message}`);
-  if (expect.errorCode !== undefined && err.code !== asNumber(expect.errorCode)) fail(`expected error code ${expect.errorCode}, got ${err.code} (${err.message})`);
+  if (expect.errorCode !== undefined && top.code !== asNumber(expect.errorCode)) fail(`expected error code ${expect.errorCode}, got ${top.code} (${err.message})`);
   if (expect.errorCodeName !== undefined && err.codeName !== expect.errorCodeName) {
     fail(`expected error ${expect.errorCodeName}, got ${err.codeName} (${err.message})`);
   }
@@ -482,6 +502,15 @@ function normalizeFirstCommit(command, name, seen) {
   }
 }
 
+// The Node.js driver also adds it to every abortTransaction, retried or not; the
+// specification never does.
+function normalizeAbort(command, name) {
+  if (name !== 'abortTransaction') return;
+  if (command.writeConcern?.wtimeout !== undefined && Number(command.writeConcern.wtimeout) === 10000) {
+    delete command.writeConcern.wtimeout;
+  }
+}
+
 async function makeEntities(spec, ctx) {
   for (const entity of spec ?? []) {
     const [kind, e] = Object.entries(entity)[0];
@@ -507,6 +536,7 @@ async function makeEntities(spec, ctx) {
           // (a transaction's readConcern gains the next transaction's afterClusterTime).
           const command = EJSON.parse(EJSON.stringify(ev.command, { relaxed: false }), { relaxed: false });
           normalizeFirstCommit(command, ev.commandName, committed);
+          normalizeAbort(command, ev.commandName);
           ev = { commandName: ev.commandName, databaseName: ev.databaseName, command };
         }
         events.push({ [type]: ev });
@@ -593,7 +623,10 @@ async function runExpecting(op, ctx, admin, rethrow = false) {
     if (err instanceof Skip) throw err;
     error = err;
   }
-  if (op.ignoreResultAndError) return;
+  if (op.ignoreResultAndError) {
+    if (rethrow && error) throw error;  // inside a withTransaction callback, as an application's
+    return;
+  }
   if (op.expectError) {
     if (!error) fail(`${op.name}: expected an error, got ${show(result)}`);
     checkError(op.expectError, error, ctx);
@@ -622,7 +655,7 @@ async function runTest(file, test, admin, fileName) {
     if (pattern.test(`${fileName}: ${test.description}`)) throw new Skip(reason);
   }
   if (test.skipReason) throw new Skip(`skipped by the suite: ${test.skipReason}`);
-  const ctx = { entities: {}, events: {}, clients: [] };
+  const ctx = { entities: {}, events: {}, clients: [], failPoints: [] };
   try {
     await makeEntities(file.createEntities, ctx);
     await loadInitialData(file.initialData, admin);
@@ -634,6 +667,7 @@ async function runTest(file, test, admin, fileName) {
       matches(o.documents, docs, ctx, false, `outcome ${o.collectionName}`);
     }
   } finally {
+    for (const name of ctx.failPoints) await admin.db('admin').command({ configureFailPoint: name, mode: 'off' });
     for (const c of ctx.clients) await c.close();
   }
 }
