@@ -112,8 +112,9 @@ void SessionCatalog::End(std::string_view lsid) {
     session = it->second;
     sessions_.erase(it);
   }
-  std::lock_guard<std::mutex> l(session->mu);
-  session->AbortTransaction();
+  // In use (the caller's own command may name it): aborted when released, as in EndAll.
+  std::unique_lock<std::mutex> l(session->mu, std::try_to_lock);
+  if (l.owns_lock()) session->AbortTransaction();
 }
 
 void SessionCatalog::EndAll() {
@@ -123,8 +124,11 @@ void SessionCatalog::EndAll() {
     all.swap(sessions_);
   }
   for (auto& [id, session] : all) {
-    std::lock_guard<std::mutex> l(session->mu);
-    session->AbortTransaction();
+    // A session in use (the caller's own, whose command is this one, or another
+    // connection's) is not waited for: its transaction is aborted when its last command
+    // lets go of it (~Transaction), and its lsid starts afresh meanwhile.
+    std::unique_lock<std::mutex> l(session->mu, std::try_to_lock);
+    if (l.owns_lock()) session->AbortTransaction();
   }
 }
 

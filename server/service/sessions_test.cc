@@ -105,6 +105,13 @@ TEST(SessionCatalogTest, EndForgetsTheSession) {
   ASSERT_TRUE(sessions.Begin(Fields(7, true, true), "insert").ok());
   sessions.EndAll();
   EXPECT_EQ(sessions.size(), 0u);
+  // Ending sessions from a command that holds one of them (killAllSessions, endSessions
+  // sent with an lsid) does not wait for itself.
+  auto held = sessions.Begin(Fields(8, true, true), "insert");
+  ASSERT_TRUE(held.ok());
+  sessions.EndAll();
+  sessions.End("s1");
+  EXPECT_EQ(sessions.size(), 0u);
   // A new session under that id starts from scratch.
   EXPECT_TRUE(sessions.Begin(Fields(1, true, true), "insert").ok());
 }

@@ -387,6 +387,22 @@ TEST_F(CommandRunnerTest, SnapshotReadsNeedAReplicaSet) {
   EXPECT_EQ(Field(Run(R"({"hello": 1})"), "setName").type, BsonType::kUndefined);
 }
 
+TEST_F(ReplicaSetRunnerTest, KillAllSessionsAbortsEveryTransaction) {
+  ASSERT_EQ(Ok(InSession(1, R"({"insert": "c", "documents": [{"_id": 1}], )" +
+                                 Txn(1, R"(, "startTransaction": true)") + "}")),
+            1);
+  ASSERT_EQ(Ok(InSession(2, R"({"insert": "c", "documents": [{"_id": 2}], )" +
+                                 Txn(1, R"(, "startTransaction": true)") + "}")),
+            1);
+  ASSERT_EQ(Ok(Run(R"({"killAllSessions": [], "$db": "admin"})")), 1);
+  EXPECT_EQ(Code(InSession(1, R"({"commitTransaction": 1, "$db": "admin", )" + Txn(1) + "}")), 251);
+  EXPECT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1}, {"_id": 2}]})")), 1);
+  std::string started = Run(R"({"startSession": 1, "$db": "admin"})");
+  EXPECT_EQ(Field(started, "id.id").type, BsonType::kBinary) << Json(started);
+  EXPECT_EQ(Field(started, "timeoutMinutes").Int32(), 30);
+  EXPECT_EQ(Ok(Run(R"({"refreshSessions": [], "$db": "admin"})")), 1);
+}
+
 TEST_F(ReplicaSetRunnerTest, EndSessionsAbortsTheirTransactions) {
   ASSERT_EQ(Ok(InSession(1, R"({"insert": "c", "documents": [{"_id": 1}], )" +
                                  Txn(1, R"(, "startTransaction": true)") + "}")),

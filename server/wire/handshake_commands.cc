@@ -14,6 +14,7 @@
 #include "micromongo/document.h"
 #include "storage/engine.h"
 #include "wire/handlers.h"
+#include "wire/scram.h"
 
 namespace micromongo::wire {
 namespace {
@@ -171,6 +172,31 @@ absl::Status EndSessions(const HandlerContext& context, const Command& command, 
   }
   return absl::OkStatus();
 }
+
+// killSessions [{id}, ...] ends those sessions (as endSessions); killAllSessions [] (or a
+// list of users: this server has at most one) ends every session. Test runners send it
+// before each test so that no transaction of an earlier one holds locks.
+absl::Status KillAllSessions(const HandlerContext& context, const Command& command, bson::Builder*) {
+  if (command.value().type != BsonType::kArray) return command.WrongType(command.name(), command.value(), "array");
+  if (context.sessions != nullptr) context.sessions->EndAll();
+  return absl::OkStatus();
+}
+
+// startSession: a new logical session id, for clients that ask the server for one (the
+// legacy shell); drivers make their own.
+absl::Status StartSession(const HandlerContext&, const Command&, bson::Builder* out) {
+  std::string uuid = RandomBytes(16);
+  uuid[6] = static_cast<char>((uuid[6] & 0x0f) | 0x40);  // version 4
+  uuid[8] = static_cast<char>((uuid[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  auto id = out->StartDocument("id");
+  out->AppendValue("id", Value(Binary{4, uuid}));
+  out->End(id);
+  out->AppendInt32("timeoutMinutes", kLogicalSessionTimeoutMinutes);
+  return absl::OkStatus();
+}
+
+// refreshSessions: sessions here last while they are used (30 minutes idle).
+absl::Status RefreshSessions(const HandlerContext&, const Command&, bson::Builder*) { return absl::OkStatus(); }
 
 absl::Status GetParameter(const HandlerContext&, const Command& command, bson::Builder* out) {
   bool any = false;
@@ -330,6 +356,10 @@ std::span<const CommandEntry> HandshakeCommands() {
       {"buildInfo", BuildInfo},
       {"buildinfo", BuildInfo},
       {"endSessions", EndSessions},
+      {"killSessions", EndSessions},
+      {"killAllSessions", KillAllSessions},
+      {"startSession", StartSession},
+      {"refreshSessions", RefreshSessions},
       {"getParameter", GetParameter},
       {"getLog", GetLog},
       {"getCmdLineOpts", GetCmdLineOpts},

@@ -21,16 +21,6 @@ constexpr size_t kKeyBytes = SHA256_DIGEST_LENGTH;
 constexpr size_t kSaltBytes = 28;
 constexpr size_t kNonceBytes = 24;
 
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    // OpenSSL's generator failing to seed is not something to run on: a predictable salt
-    // or nonce would weaken every authentication.
-    std::abort();
-  }
-  return out;
-}
-
 std::string Hmac(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -110,6 +100,16 @@ bool DecodeSaslName(std::string_view in, std::string* out) {
 }
 
 }  // namespace
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    // OpenSSL's generator failing to seed is not something to run on: a predictable salt
+    // or nonce would weaken every authentication.
+    std::abort();
+  }
+  return out;
+}
 
 std::string Sha256(std::string_view data) {
   unsigned char out[kKeyBytes];

@@ -15,6 +15,9 @@ namespace micromongo::wire {
 
 // SHA-256 of `data` (32 bytes): SCRAM's H(), and a session's uid (the hash of its user).
 std::string Sha256(std::string_view data);
+// `n` bytes from OpenSSL's generator (salts, nonces, session ids). Aborts if it cannot
+// seed: predictable values would weaken authentication.
+std::string RandomBytes(size_t n);
 
 // What the server stores for one user (MongoDB's SCRAM-SHA-256 credentials document).
 struct ScramCredentials {

@@ -657,6 +657,8 @@ async function runTest(file, test, admin, fileName) {
   if (test.skipReason) throw new Skip(`skipped by the suite: ${test.skipReason}`);
   const ctx = { entities: {}, events: {}, clients: [], failPoints: [] };
   try {
+    // As the specification's runners do: no transaction of an earlier test holds anything.
+    await admin.db('admin').command({ killAllSessions: [] });
     await makeEntities(file.createEntities, ctx);
     await loadInitialData(file.initialData, admin);
     for (const list of Object.values(ctx.events)) list.length = 0;
