@@ -24,6 +24,12 @@ using bson::ValueView;
 
 namespace {
 
+// The pause before attempt `attempt` + 1 of a write that met a transaction's key: 1, 2, 4
+// ... ms, at most 100.
+void WriteConflictBackoff(int attempt) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(attempt, 7), 100)));
+}
+
 // A replacement makes a "replace" change event, operators and pipelines an "update".
 storage::RecordWrite WriteKind(const update::Update& u) {
   return u.is_replacement() ? storage::RecordWrite::kReplace : storage::RecordWrite::kUpdate;
@@ -264,7 +270,7 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
     }
     lock.unlock();
     if (auto s = retry_until.Check(); !s.ok()) return committed;
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(attempt, 7), 100)));
+    WriteConflictBackoff(attempt);
   }
   out.inserted_count = static_cast<int64_t>(out.inserted.size());
   out.docs = std::move(docs);
@@ -345,7 +351,7 @@ auto RetryWriteConflicts(const Deadline& deadline, Attempt attempt) -> decltype(
       return result;
     }
     if (auto s = deadline.Check(); !s.ok()) return s;
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(n, 7), 100)));
+    WriteConflictBackoff(n);
   }
 }
 

@@ -53,14 +53,13 @@ absl::Status FailCommandPoint::Configure(bson::DocView command) {
         action.close_connection = e.value.Bool();
       } else if (e.key == "writeConcernError" && e.value.type == BsonType::kDocument) {
         action.write_concern_error = std::string(e.value.Doc().bytes());
-      } else if (e.key == "blockConnection" && e.value.type == BsonType::kBool) {
-        if (!e.value.Bool()) action.block_ms = 0;
       } else if (e.key == "blockTimeMS" && e.value.IsNumber()) {
         action.block_ms = static_cast<int64_t>(e.value.AsDouble());
       } else if (e.key == "appName" && e.value.type == BsonType::kString) {
         app = std::string(e.value.String());
       }
     }
+    // blockTimeMS counts only with blockConnection: true.
     bson::ValueView block;
     if (!data.Doc().Find("blockConnection", &block) || block.type != BsonType::kBool || !block.Bool()) {
       action.block_ms = 0;

@@ -489,26 +489,16 @@ function isSensitive(ev) {
 }
 
 // The Node.js driver adds wtimeout: 10000 to the write concern of every commitTransaction
-// and abortTransaction; the specification adds it (with w: majority) only when a commit
-// is retried. The first commit or abort of each transaction is shown as the specification
-// has it; later ones keep what the driver sent.
-function normalizeFirstCommit(command, name, seen) {
+// and abortTransaction; the specification adds it (with w: majority) only when a commit is
+// retried. A transaction's first commit, and every abort, are shown as the specification
+// has them; a retried commit keeps what the driver sent.
+function normalizeCommitOrAbort(command, name, seen) {
   if (name !== 'commitTransaction' && name !== 'abortTransaction') return;
   const key = `${EJSON.stringify(command.lsid)}/${command.txnNumber}`;
-  if (seen.has(key)) return;
+  const retriedCommit = name === 'commitTransaction' && seen.has(key);
   seen.add(key);
-  if (command.writeConcern?.wtimeout !== undefined && Number(command.writeConcern.wtimeout) === 10000) {
-    delete command.writeConcern.wtimeout;
-  }
-}
-
-// The Node.js driver also adds it to every abortTransaction, retried or not; the
-// specification never does.
-function normalizeAbort(command, name) {
-  if (name !== 'abortTransaction') return;
-  if (command.writeConcern?.wtimeout !== undefined && Number(command.writeConcern.wtimeout) === 10000) {
-    delete command.writeConcern.wtimeout;
-  }
+  if (retriedCommit || command.writeConcern?.wtimeout === undefined) return;
+  if (Number(command.writeConcern.wtimeout) === 10000) delete command.writeConcern.wtimeout;
 }
 
 async function makeEntities(spec, ctx) {
@@ -535,8 +525,7 @@ async function makeEntities(spec, ctx) {
           // The command as sent: the driver later mutates objects an event shares with it
           // (a transaction's readConcern gains the next transaction's afterClusterTime).
           const command = EJSON.parse(EJSON.stringify(ev.command, { relaxed: false }), { relaxed: false });
-          normalizeFirstCommit(command, ev.commandName, committed);
-          normalizeAbort(command, ev.commandName);
+          normalizeCommitOrAbort(command, ev.commandName, committed);
           ev = { commandName: ev.commandName, databaseName: ev.databaseName, command };
         }
         events.push({ [type]: ev });
