@@ -56,7 +56,10 @@ void Usage() {
                "                   changeLogMaxBytes and changeLogMaxAgeSecs (change history kept\n"
                "                   per database: 1073741824 bytes and 86400 s by default) and\n"
                "                   changeLogTrimIntervalSecs (10 by default); enableTestCommands=1\n"
-               "                   (configureFailPoint on the wire protocol, for driver tests)\n"
+               "                   (configureFailPoint on the wire protocol, for driver tests);\n"
+               "                   wireSpinMicros (how long a wire protocol connection polls\n"
+               "                   for its client's next request before sleeping: 50 by\n"
+               "                   default, at most 10000, 0: never)\n"
                "  --tls-cert FILE, --tls-key FILE  PEM certificate chain and private key:\n"
                "                   TCP listeners speak TLS\n"
                "  --tls-client-ca FILE  PEM CA bundle; clients must present a certificate\n"
@@ -162,6 +165,10 @@ int main(int argc, char** argv) {
       size_t eq = value.find('=');
       std::string name = value.substr(0, eq);
       long long n = eq == std::string::npos ? 0 : std::atoll(value.c_str() + eq + 1);
+      if (name == "wireSpinMicros" && eq != std::string::npos && value.substr(eq + 1) == "0") {
+        options.wire_spin_micros = 0;  // the one parameter whose zero means something: no spin
+        continue;
+      }
       if (n <= 0) {
         std::fprintf(stderr, "micromongo-server: --setParameter %s needs a positive value\n", name.c_str());
         return 2;
@@ -178,6 +185,8 @@ int main(int argc, char** argv) {
         options.change_retention.max_bytes = static_cast<uint64_t>(n);
       } else if (name == "changeLogMaxAgeSecs") {
         options.change_retention.max_age = std::chrono::seconds(n);
+      } else if (name == "wireSpinMicros") {
+        options.wire_spin_micros = static_cast<int>(std::min<long long>(n, 10'000));
       } else if (name == "changeLogTrimIntervalSecs") {
         options.change_retention.interval = std::chrono::seconds(n);
       } else {

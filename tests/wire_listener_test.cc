@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <micromongo/micromongo.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "bench/wire_client.h"
 #include "test_util.h"
@@ -58,6 +60,33 @@ TEST(WireListenerTest, SpawnedWorkerSpeaksBothProtocolsOverOneDatabase) {
   client.Close();
   bridge->Terminate();
   EXPECT_FALSE(std::filesystem::exists(socket));
+}
+
+// A connection's thread polls for the next request before it sleeps (wireSpinMicros):
+// requests that come within the spin, after it, and with it off are all answered.
+TEST(WireListenerTest, EveryRequestIsAnsweredWhateverTheSpin) {
+  for (const char* spin : {"0", "50", "10000"}) {
+    SCOPED_TRACE(std::string("wireSpinMicros=") + spin);
+    TempDir dir;
+    auto bridge = mm::WorkerBridge::Create({.data_dir = dir.path(),
+                                            .server_parameters = {{"wireSpinMicros", spin}},
+                                            .mongodb_listener = true});
+    bench::WireClient wire(bridge->mongodb_socket_path());
+    for (int i = 0; i < 300; ++i) {
+      if (i % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past any spin
+      Document reply = Document::FromBson(wire.Run(
+          Document{{"insert", "c"}, {"documents", mm::Array{Document{{"_id", i}}}}, {"$db", "app"}}.ToBson()));
+      ASSERT_EQ(reply.Get("n"), Value(1)) << i << " " << reply.ToJson();
+    }
+    Document counted = Document::FromBson(wire.Run(Document{{"count", "c"}, {"$db", "app"}}.ToBson()));
+    EXPECT_EQ(counted.Get("n"), Value(300)) << counted.ToJson();
+    bridge->Terminate();
+  }
+  TempDir dir;
+  EXPECT_THROW(mm::WorkerBridge::Create({.data_dir = dir.path(),
+                                         .server_parameters = {{"wireSpinMicros", "-5"}},
+                                         .mongodb_listener = true}),
+               mm::Error);
 }
 
 TEST(WireListenerTest, NoListenerUnlessAsked) {

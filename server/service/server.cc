@@ -134,7 +134,8 @@ int RunServer(const ServerOptions& options) {
                                           .tls_client_ca_file = options.security.tls_client_ca_file,
                                           .insecure = options.security.insecure,
                                           .require_authentication = token,
-                                          .max_connections = options.mongodb_max_connections},
+                                          .max_connections = options.mongodb_max_connections,
+                                          .spin = std::chrono::microseconds(options.wire_spin_micros)},
                                          &wire_runner);
     if (!started.ok()) {
       Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen",

@@ -24,6 +24,7 @@
 #include "util/connection_counts.h"
 #include "util/listen_socket.h"
 #include "util/log.h"
+#include "wire/adaptive_spin.h"
 #include "wire/message.h"
 #include "wire/transport.h"
 
@@ -195,8 +196,10 @@ class Listener::Impl {
     }
     int32_t next_request_id = 1;
     std::string message;
+    AdaptiveSpin spin(options_.spin);
     while (!stopping_) {
       char header_bytes[kHeaderBytes];
+      spin.Wait([&] { return transport->InputReady(); });
       if (!transport->ReadFull(header_bytes, kHeaderBytes)) return;  // the client hung up
       auto header = ParseHeader(std::string_view(header_bytes, kHeaderBytes));
       if (!header.ok()) return Refuse(info, header.status());

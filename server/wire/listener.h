@@ -6,6 +6,7 @@
 // opcode, truncated section, failed checksum) closes that connection with a log line;
 // every other connection keeps being served.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct ListenerOptions {
   bool require_authentication = false;
   // Connections open at once; one more is accepted and closed at once, with a log line.
   int max_connections = 1000;
+  // How long a connection's thread polls for the client's next request before it blocks
+  // (AdaptiveSpin; --setParameter wireSpinMicros). Zero: it blocks at once.
+  std::chrono::microseconds spin{50};
 };
 
 class Listener {

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -14,6 +15,11 @@
 
 namespace micromongo::wire {
 namespace {
+
+bool SocketReadable(int fd) {
+  pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+  return poll(&p, 1, 0) > 0;
+}
 
 // Reads through a buffer: a request's header and body (read one after the other) usually
 // arrive together and cost one read() instead of two.
@@ -62,6 +68,8 @@ class Plain final : public Transport {
     return true;
   }
 
+  bool InputReady() override { return start_ < end_ || SocketReadable(fd_); }
+
  private:
   int fd_;
   char buffer_[16 << 10];
@@ -95,6 +103,8 @@ class Tls final : public Transport {
     }
     return true;
   }
+
+  bool InputReady() override { return SSL_pending(ssl_) > 0 || SocketReadable(SSL_get_fd(ssl_)); }
 
  private:
   SSL* ssl_;

@@ -18,6 +18,8 @@ class Transport {
   virtual bool ReadFull(char* p, size_t n) = 0;
   // Writes all of `bytes`; false when the connection failed.
   virtual bool WriteFull(std::string_view bytes) = 0;
+  // Whether a read would find bytes (or the end) without waiting. Never blocks.
+  virtual bool InputReady() = 0;
 };
 
 // The socket as it is. Does not own `fd`.
