@@ -276,7 +276,9 @@ TEST_F(GeoTest, NearOverManyPointsReturnsEachOnceNearestFirst) {
       double d = meters(10, 50, at[id].first, at[id].second);
       EXPECT_GE(d, last - 1e-3) << id;
       EXPECT_GE(d, min - 1e-3) << id;
-      if (max > 0) EXPECT_LE(d, max + 1e-3) << id;
+      if (max > 0) {
+        EXPECT_LE(d, max + 1e-3) << id;
+      }
       last = d;
     }
     // Every point clearly inside the bounds is there (those within a millimeter of one may

@@ -189,6 +189,66 @@ TEST_F(QueryPlanTest, HintedIndexesReturnWhatACollectionScanReturns) {
   EXPECT_GT(compared, 3000);
 }
 
+// An index scan over many ranges ($in points, $or ranges) moves from one range to the
+// next without a seek when the key it stopped at already lies in (or past) the next ones;
+// in both directions, with ranges that are empty, adjacent, or start at that very key.
+// Expected: the values the filter names that the data holds, in index order.
+TEST_F(QueryPlanTest, ScansOverManyRangesReturnEveryKeyOnceInOrder) {
+  // a = 0, 2, 4, ..., 198 (no odd values), with duplicates of multiples of 10.
+  std::vector<Document> docs;
+  int id = 0;
+  for (int a = 0; a < 200; a += 2) {
+    docs.push_back(Document{{"_id", id++}, {"a", a}});
+    if (a % 10 == 0) docs.push_back(Document{{"_id", id++}, {"a", a}});
+  }
+  coll_->InsertMany(docs);
+  coll_->CreateIndex(Document{{"a", 1}});
+  struct Case {
+    const char* name;
+    Document filter;
+    std::vector<int> values;  // each a value the filter names, in ascending order
+  };
+  auto in = [](std::vector<int> v) {
+    Array a;
+    for (int x : v) a.push_back(x);
+    return Document{{"a", Document{{"$in", a}}}};
+  };
+  auto range = [](int lo, int hi) { return Document{{"a", Document{{"$gte", lo}, {"$lt", hi}}}}; };
+  const std::vector<Case> cases = {
+      {"consecutive points", in({10, 12, 14, 16}), {10, 12, 14, 16}},
+      {"absent points between", in({1, 3, 4, 5, 7, 8, 9, 11}), {4, 8}},
+      {"only absent points", in({1, 3, 5, 199, 201}), {}},
+      {"points past the last key", in({196, 198, 250, 300}), {196, 198}},
+      {"sparse points", in({0, 50, 100, 150}), {0, 50, 100, 150}},
+      {"adjacent ranges", Document{{"$or", Array{range(0, 6), range(6, 12), range(12, 13)}}}, {0, 2, 4, 6, 8, 10, 12}},
+      {"empty range between", Document{{"$or", Array{range(20, 23), range(23, 24), range(24, 27)}}}, {20, 22, 24, 26}},
+  };
+  for (const Case& c : cases) {
+    std::vector<int> want;
+    for (int v : c.values) {
+      for (const Document& d : docs) {
+        if (d.Get("a") == Value(v)) want.push_back(v);
+      }
+    }
+    for (int dir : {1, -1}) {
+      SCOPED_TRACE(std::string(c.name) + (dir > 0 ? " forward" : " backward"));
+      mm::FindOptions options{.projection = Document{{"a", 1}, {"_id", 0}},
+                              .sort = Document{{"a", dir}},
+                              .hint = mm::Hint(Document{{"a", 1}})};
+      std::vector<int> got;
+      for (const Document& d : coll_->Find(c.filter, options)) got.push_back(static_cast<int>(d.Get("a").ToInt64()));
+      std::vector<int> expected = want;
+      if (dir < 0) std::reverse(expected.begin(), expected.end());
+      EXPECT_EQ(got, expected);
+    }
+  }
+  // Consecutive points whose keys follow one another need one seek, not one per point.
+  Document explain = coll_->Explain(mm::ExplainVerbosity::kExecutionStats)
+                         .Find(in({10, 12, 14, 16, 18, 20}), {.hint = mm::Hint(Document{{"a", 1}})});
+  std::string json = explain.ToJson();
+  EXPECT_NE(json.find("\"seeks\": 1,"), std::string::npos) << json;
+}
+
 // Without arrays, bounds answer equalities, ranges and $in on key fields exactly and the
 // FETCH above them applies only the rest of the filter (MongoDB's exact tightness): flat
 // filters over scalar fields must still return what a collection scan returns.

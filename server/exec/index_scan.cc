@@ -153,6 +153,32 @@ void IndexScanStage::Position() {
   positioned_ = true;
 }
 
+// The iterator stopped at the first key past the range just read (or ran out of keys).
+// Ranges come in scan order without overlapping, so that key says where the next ranges
+// stand without a seek: when it lies within the next range it is where a seek would land;
+// ranges it has passed hold nothing; no key left means no range holds any. A seek costs a
+// search in every level of the LSM tree, and a $near ring or an $in over dense values
+// moves through many small ranges whose keys mostly follow one another.
+void IndexScanStage::ContinueInto(const std::string& prev_start, const std::string& prev_end) {
+  const bool forward = node_.direction > 0;
+  if (!it_->Valid()) {
+    range_ = ranges_.size();
+    return;
+  }
+  std::string_view key = it_->key();
+  while (range_ < ranges_.size()) {
+    const auto& [start, end] = ranges_[range_];
+    // Only where the ranges really follow one another in scan order.
+    if (forward ? start < prev_end : end > prev_start) return;
+    if (forward ? key < start : key >= end) return;  // short of it: Position() seeks
+    if (forward ? key < end : key >= start) {
+      positioned_ = true;
+      return;
+    }
+    ++range_;  // passed over, empty
+  }
+}
+
 bool IndexScanStage::InBounds(std::string_view key_values) const {
   if (checked_from_ >= node_.bounds.size()) return true;
   const auto& fields = node_.index->spec->fields();
@@ -184,6 +210,7 @@ absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
     if (!it_->status().ok()) return it_->status();
     ++range_;
     positioned_ = false;
+    if (range_ < ranges_.size() && node_.kind != planner::NodeKind::kDistinctScan) ContinueInto(start, end);
     return range_ >= ranges_.size() ? State::kEof : State::kNeedTime;
   }
   ++stats_.keys_examined;

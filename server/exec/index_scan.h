@@ -42,6 +42,7 @@ class IndexScanStage final : public PlanStage {
  private:
   bool InBounds(std::string_view key_values) const;
   void Position();
+  void ContinueInto(const std::string& prev_start, const std::string& prev_end);
   // DISTINCT_SCAN: moves past the entries whose first field has the value just returned.
   void SkipPastFirstField(std::string_view key_values);
 
