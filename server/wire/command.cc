@@ -26,10 +26,13 @@ bool IsGenericField(std::string_view key) {
 
 Command::Command(bson::DocView body, const std::vector<DocumentSequence>* sequences)
     : body_(body), sequences_(sequences) {
-  auto it = body_.begin();
-  if (it != body_.end()) {
-    name_ = it->key;
-    value_ = it->value;
+  // One pass over the body: handlers ask for dozens of optional fields, and each lookup in
+  // the BSON itself walks the elements again (find's parsing spent a fifth of a find by
+  // _id there).
+  for (const bson::ElementView& e : body_) fields_.emplace_back(e.key, e.value);
+  if (!fields_.empty()) {
+    name_ = fields_[0].first;
+    value_ = fields_[0].second;
   }
 }
 
@@ -49,18 +52,14 @@ absl::StatusOr<std::string> Command::Collection() const {
 }
 
 absl::Status Command::CheckFields(std::initializer_list<std::string_view> known) const {
-  bool first = true;
-  for (const bson::ElementView& e : body_) {
-    if (first) {
-      first = false;
-      continue;
-    }
-    if (IsGenericField(e.key)) continue;
+  for (size_t i = 1; i < fields_.size(); ++i) {
+    std::string_view key = fields_[i].first;
+    if (IsGenericField(key)) continue;
     bool ok = false;
-    for (std::string_view k : known) ok = ok || k == e.key;
+    for (std::string_view k : known) ok = ok || k == key;
     if (!ok) {
       return MongoError(kUnknownBsonField,
-                        StrCat("BSON field '", name_, ".", e.key, "' is an unknown field."));
+                        StrCat("BSON field '", name_, ".", key, "' is an unknown field."));
     }
   }
   if (sequences_ != nullptr) {
@@ -92,9 +91,10 @@ bool Command::HasFieldOrSequence(std::string_view key) const {
 }
 
 std::optional<bson::ValueView> Command::Get(std::string_view key) const {
-  bson::ValueView v;
-  if (!body_.Find(key, &v)) return std::nullopt;
-  return v;
+  for (const auto& [name, value] : fields_) {
+    if (name == key) return value;  // the first of duplicates, as DocView::Find
+  }
+  return std::nullopt;
 }
 
 absl::Status Command::WrongType(std::string_view key, const bson::ValueView& v,

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -63,6 +64,7 @@ class Command {
   const std::vector<DocumentSequence>* sequences_;
   std::string_view name_;
   bson::ValueView value_{};
+  std::vector<std::pair<std::string_view, bson::ValueView>> fields_;  // the body's, in order
 };
 
 }  // namespace micromongo::wire
