@@ -38,21 +38,7 @@ namespace {
 class Server {
  public:
   explicit Server(const std::string& dir) : socket_(dir + "/s.sock") {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      dup2(null, 2);
-      execl(MM_SERVER, MM_SERVER, "--listen", ("unix:" + socket_).c_str(), "--data-dir",
-            (dir + "/data").c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    // Connect once the socket exists: a channel that failed to connect waits out a
-    // reconnect backoff.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (access(socket_.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    pid_ = micromongo::testing::SpawnServerOnSocket(MM_SERVER, socket_, dir + "/data");
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(64 << 20);
     args.SetMaxSendMessageSize(64 << 20);

@@ -2,6 +2,7 @@
 
 // Helpers for end-to-end tests: temporary directories and process checks.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -94,6 +95,29 @@ inline bool WaitGone(int pid, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
+}
+
+// `server` (a micromongo-server binary) started by hand on the unix socket `socket` over
+// `data_dir`, its output discarded, as an operator would start it; returns its pid once the
+// socket exists (or after 20 s). The caller stops it (SIGTERM, then waitpid).
+inline pid_t SpawnServerOnSocket(const char* server, const std::string& socket,
+                                 const std::string& data_dir) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(server, server, "--listen", ("unix:" + socket).c_str(), "--data-dir", data_dir.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Callers connect once the socket exists: a channel that failed to connect waits out a
+  // reconnect backoff.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (access(socket.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pid;
 }
 
 // A test suite sharing one worker; each test gets a collection named after itself in

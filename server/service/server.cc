@@ -7,7 +7,6 @@
 #include "service/ttl_monitor.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
@@ -25,6 +24,7 @@
 #include "service/bad_request_interceptor.h"
 #include "service/cursor_manager.h"
 #include "service/grpc_listener.h"
+#include "service/health_service.h"
 #include "service/listener_security.h"
 #include "service/services.h"
 #include "service/ttl_monitor.h"
@@ -100,7 +100,6 @@ int RunServer(const ServerOptions& options) {
   DataServiceImpl data(engine->get(), &cursors);
   AdminServiceImpl admin(engine->get(), &cursors, [&] { latch.Trigger(); });
 
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   auto credentials = ListenerCredentials(options.listen, options.security);
   if (!credentials.ok()) {
@@ -179,6 +178,8 @@ int RunServer(const ServerOptions& options) {
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(&data);
   builder.RegisterService(&admin);
+  HealthService health;
+  builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot start the RPC server",
@@ -254,6 +255,7 @@ int RunServer(const ServerOptions& options) {
   Log(LogSeverity::kInfo, LogComponent::kControl, "Shutting down");
   listener->reset();  // no new connection; gRPC closes those it has
   // In-flight calls get up to 2 s; idle client connections do not hold shutdown longer.
+  health.Shutdown();  // watchers hear NOT_SERVING; Check answers it while calls drain
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   Log(LogSeverity::kDebug, LogComponent::kNetwork, "RPC server stopped");
   server->Wait();
