@@ -746,6 +746,25 @@ class RocksStore : public KvStore {
 
 
 
+// Every open starts a write-ahead log, and RocksDB keeps a log until a flush passes its
+// number; a store opened and closed without writes never flushes, so each such open left
+// one more empty log behind, to be listed and replayed by every later open (a worker
+// spawned per application run, reading, piles them up). An empty log holds nothing to
+// recover: they go before the store opens. The caller holds the directory's lock
+// (storage::DirLock), so no live instance is writing to any of them.
+void RemoveEmptyWals(const std::string& path) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= 4 || !name.ends_with(".log")) continue;  // "LOG" is the info log
+    if (!std::all_of(name.begin(), name.end() - 4, [](char c) { return c >= '0' && c <= '9'; })) continue;
+    std::error_code size_ec;
+    if (entry.is_regular_file(size_ec) && entry.file_size(size_ec) == 0 && !size_ec) {
+      std::filesystem::remove(entry.path(), size_ec);
+    }
+  }
+}
+
 class RocksEnv : public KvEnv {
  public:
   explicit RocksEnv(const KvOptions& o) : options_(o) {
@@ -763,6 +782,7 @@ class RocksEnv : public KvEnv {
   }
 
   absl::StatusOr<std::unique_ptr<KvStore>> Open(const std::string& path) override {
+    RemoveEmptyWals(path);
     rocksdb::Options opts = MakeOptions();
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(opts, path, &raw);

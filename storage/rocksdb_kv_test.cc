@@ -165,3 +165,44 @@ TEST_F(KvStoreTest, BatchesLeaveWhatApplyingThemInOrderLeaves) {
 
 }  // namespace
 }  // namespace micromongo::storage
+
+namespace micromongo::storage {
+namespace {
+
+// Opening and closing a store without writing leaves no empty write-ahead logs behind
+// (each open starts one, and RocksDB keeps it until a flush), and what was written before
+// is still there after many such opens.
+TEST(KvEnvTest, OpensWithoutWritesLeaveNoEmptyLogsBehind) {
+  char tmpl[] = "/tmp/mm-kv-test-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  auto env = KvEnv::Create(KvOptions{});
+  auto count_logs = [&] {
+    int logs = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir + "/db")) {
+      const std::string name = e.path().filename().string();
+      if (name.size() > 4 && name.ends_with(".log")) ++logs;
+    }
+    return logs;
+  };
+  {
+    auto store = env->Open(dir + "/db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto batch = (*store)->NewBatch();
+    batch->Put("kept", "1");
+    ASSERT_TRUE((*store)->Write(batch.get()).ok());
+  }
+  for (int i = 0; i < 6; ++i) {
+    auto store = env->Open(dir + "/db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::string value;
+    auto present = (*store)->Get("kept", &value);
+    ASSERT_TRUE(present.ok() && *present) << "open " << i;
+    EXPECT_EQ(value, "1");
+  }
+  EXPECT_LE(count_logs(), 2) << "empty logs piled up across opens";
+  env.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace micromongo::storage
