@@ -157,8 +157,9 @@ void IndexScanStage::Position() {
 // Ranges come in scan order without overlapping, so that key says where the next ranges
 // stand without a seek: when it lies within the next range it is where a seek would land;
 // ranges it has passed hold nothing; no key left means no range holds any. A seek costs a
-// search in every level of the LSM tree, and a $near ring or an $in over dense values
-// moves through many small ranges whose keys mostly follow one another.
+// search in every level of the LSM tree, and an $in over dense values or an $or of
+// adjacent ranges moves through many small ranges whose keys follow one another (a $near
+// ring's cell ranges do not: other points' keys lie between them, so they still seek).
 void IndexScanStage::ContinueInto(const std::string& prev_start, const std::string& prev_end) {
   const bool forward = node_.direction > 0;
   if (!it_->Valid()) {
