@@ -823,6 +823,14 @@ class RocksEnv : public KvEnv {
     // (an insert's _id probe) still skip files by key range, which ObjectIds, increasing,
     // mostly fall outside of.
     opts.optimize_filters_for_hits = true;
+    // Levels sized from the bottom up: data settles in the last level at once instead of
+    // filling L1..L5 to their fixed targets first (a million-record collection sat in four
+    // levels, 86 MB, never compacted down). An index seek merges every level it finds, so
+    // fewer sorted runs make indexed point finds and sorts cheaper (server time of an
+    // indexed find 29-39 -> 21-24 us, of an indexed sort + limit 46-61 -> 34-41 us, in A/B
+    // runs over the wire); RocksDB made it the default in 8.4. Stores written before keep
+    // their shape and stay readable.
+    opts.level_compaction_dynamic_level_bytes = true;
     opts.keep_log_file_num = 2;
     opts.compression = rocksdb::kLZ4Compression;
     opts.bottommost_compression = rocksdb::kZSTD;
