@@ -240,12 +240,6 @@ bool ForEachRecord(std::string_view value, Fn fn) {
   return true;
 }
 
-std::string ChangeKey(uint64_t ts) {
-  std::string key(1, kLogPrefix);
-  AppendBigEndian64(ts, &key);
-  return key;
-}
-
 }  // namespace
 
 void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view bson, RecordWrite kind,
@@ -305,9 +299,11 @@ Database::~Database() {
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
                                                          std::unique_ptr<KvStore> kv,
                                                          std::unique_ptr<DirLock> lock,
-                                                         std::shared_ptr<ChangeClock> clock) {
+                                                         std::shared_ptr<ChangeClock> clock,
+                                                         CrossCommitter* cross) {
   std::unique_ptr<Database> db(new Database(std::move(name), std::move(kv), std::move(lock)));
   db->clock_ = clock != nullptr ? std::move(clock) : std::make_shared<ChangeClock>();
+  db->cross_ = cross;
   std::string value;
   auto found = db->kv_->Get(kNextIdKey, &value);
   if (!found.ok()) return found.status();
@@ -326,6 +322,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
     }
     if (!last->status().ok()) return last->status();
   }
+  // Before the catalog loads: a commit applied here may have created collections.
+  if (auto s = db->ResolvePending(); !s.ok()) return s;
   if (auto s = db->RemoveInterruptedBuilds(); !s.ok()) return s;
 
   std::string lower(1, kCatalogPrefix), upper(1, kCatalogPrefix + 1);

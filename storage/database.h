@@ -237,19 +237,24 @@ class IndexBuildSink {
 };
 
 struct TransactionPart;
+class CrossCommitter;
 
 class Database : public std::enable_shared_from_this<Database> {
   friend class IndexBuildSink;
   friend class Transaction;
+  friend class CrossCommitter;
 
  public:
   // Loads the catalog and counts each collection's records.
   // `clock`: the worker's change clock (null: one of its own), advanced past every change
-  // time the database holds.
+  // time the database holds. `cross`: the worker's commits across databases (null: none;
+  // a transaction then writes to one database): the parts of such commits a crash left
+  // pending are applied or dropped as their decisions say (cross_commit.h).
   static absl::StatusOr<std::unique_ptr<Database>> Open(std::string name,
                                                         std::unique_ptr<KvStore> kv,
                                                         std::unique_ptr<DirLock> lock,
-                                                        std::shared_ptr<ChangeClock> clock = nullptr);
+                                                        std::shared_ptr<ChangeClock> clock = nullptr,
+                                                        CrossCommitter* cross = nullptr);
   ~Database();
 
   const std::string& name() const { return name_; }
@@ -392,6 +397,27 @@ class Database : public std::enable_shared_from_this<Database> {
   absl::Status ApplyToTransaction(WriteUnit* unit, TransactionPart* part);
   // Writes a transaction's overlay and change records in one batch.
   absl::Status CommitTransaction(TransactionPart* part);
+  // A transaction part's commit, checked and ready to write: its batch (records, index
+  // entries, catalog entries of the collections it created) and the locks held until it
+  // is written and published.
+  struct PreparedCommit {
+    std::shared_lock<std::shared_mutex> ddl, writes;
+    std::unique_lock<std::mutex> catalog;  // held when the part created collections
+    std::unique_ptr<KvBatch> batch;
+  };
+  // Errors: 112 (WriteConflict) when a collection the part wrote changed since.
+  absl::Status PrepareCommit(TransactionPart* part, PreparedCommit* prepared);
+  // After the write: the catalog shows the part's new collections, counts its records.
+  void PublishCommit(TransactionPart* part, PreparedCommit* prepared);
+  // Commits across databases (cross_commit.h): a part stored pending under `id`; the
+  // pending part applied (its batch, its change records from `first_time` on); a pending
+  // part dropped; at open, every pending part resolved.
+  absl::Status WritePending(std::string_view id, std::string_view part);
+  absl::Status ApplyPrepared(TransactionPart* part, PreparedCommit* prepared, std::string_view id,
+                             uint64_t first_time);
+  absl::Status DropPending(std::string_view id);
+  absl::Status ResolvePending();
+  CrossCommitter* cross_ = nullptr;
   void ReleaseTransactionLocks(TransactionPart* part);
   // A collection made by `part`'s transaction (catalog_mu_ held): a new id, its create
   // event with the transaction's, the catalog entry written at commit.

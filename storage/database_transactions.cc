@@ -5,6 +5,7 @@
 
 #include "document/builder.h"
 #include "document/status.h"
+#include "storage/cross_commit.h"
 #include "storage/database.h"
 #include "storage/key_codec.h"
 #include "storage/transaction.h"
@@ -137,33 +138,94 @@ absl::Status Database::ApplyToTransaction(WriteUnit* unit, TransactionPart* part
   return absl::OkStatus();
 }
 
-absl::Status Database::CommitTransaction(TransactionPart* part) {
-  std::shared_lock<std::shared_mutex> ddl(ddl_mu_);
-  std::shared_lock<std::shared_mutex> writes(write_gate_);
+absl::Status Database::PrepareCommit(TransactionPart* part, PreparedCommit* prepared) {
+  prepared->ddl = std::shared_lock<std::shared_mutex>(ddl_mu_);
+  prepared->writes = std::shared_lock<std::shared_mutex>(write_gate_);
   for (const TransactionPart::Delta& d : part->deltas) {
     if (CreatedIn(part, d.coll->name()) != d.coll && FindCollection(d.coll->name()) != d.coll) return WriteConflict();
   }
-  auto batch = kv_->NewBatch();
+  prepared->batch = kv_->NewBatch();
   for (const auto& [key, value] : part->writes) {
     if (value.has_value()) {
-      batch->Put(key, *value);
+      prepared->batch->Put(key, *value);
     } else {
-      batch->Delete(key);
+      prepared->batch->Delete(key);
     }
   }
   // Every key written is locked by this transaction: nobody else can have written it
   // since the statement that did, so the batch goes in without further checks. The
   // catalog lock is held across the write when the transaction made collections, as
   // creating one outside transactions does.
-  std::unique_lock<std::mutex> catalog(catalog_mu_, std::defer_lock);
   if (!part->created.empty()) {
-    catalog.lock();
-    if (auto s = PutCreatedCollectionsLocked(part, batch.get()); !s.ok()) return s;
+    prepared->catalog = std::unique_lock<std::mutex>(catalog_mu_);
+    if (auto s = PutCreatedCollectionsLocked(part, prepared->batch.get()); !s.ok()) return s;
   }
-  if (auto s = WriteWithChanges(batch.get(), part->changes, part->change_count); !s.ok()) return s;
+  return absl::OkStatus();
+}
+
+void Database::PublishCommit(TransactionPart* part, PreparedCommit* prepared) {
   for (const auto& c : part->created) collections_.emplace(c->name(), c);
-  if (catalog.owns_lock()) catalog.unlock();
+  if (prepared->catalog.owns_lock()) prepared->catalog.unlock();
   for (const TransactionPart::Delta& d : part->deltas) d.coll->count_.fetch_add(d.count, std::memory_order_relaxed);
+}
+
+absl::Status Database::CommitTransaction(TransactionPart* part) {
+  PreparedCommit prepared;
+  if (auto s = PrepareCommit(part, &prepared); !s.ok()) return s;
+  if (auto s = WriteWithChanges(prepared.batch.get(), part->changes, part->change_count); !s.ok()) return s;
+  PublishCommit(part, &prepared);
+  return absl::OkStatus();
+}
+
+absl::Status Database::WritePending(std::string_view id, std::string_view part) {
+  auto batch = kv_->NewBatch();
+  batch->Put(PendingKey(id), part);
+  return kv_->Write(batch.get());
+}
+
+absl::Status Database::DropPending(std::string_view id) {
+  auto batch = kv_->NewBatch();
+  batch->Delete(PendingKey(id));
+  return kv_->Write(batch.get());
+}
+
+absl::Status Database::ApplyPrepared(TransactionPart* part, PreparedCommit* prepared, std::string_view id,
+                                     uint64_t first_time) {
+  KvBatch* batch = prepared->batch.get();
+  if (part->change_count > 0) batch->Put(ChangeKey(first_time), part->changes);
+  batch->Delete(PendingKey(id));
+  return kv_->Write(batch);
+}
+
+absl::Status Database::ResolvePending() {
+  if (cross_ == nullptr) return absl::OkStatus();  // nobody to ask: left as they are
+  std::string lower(1, kPendingPrefix), upper(1, static_cast<char>(kPendingPrefix + 1));
+  std::vector<std::pair<std::string, std::string>> pending;
+  auto it = kv_->NewIterator(lower, upper);
+  for (; it->Valid(); it->Next()) pending.emplace_back(std::string(it->key()), std::string(it->value()));
+  if (!it->status().ok()) return it->status();
+  for (const auto& [key, value] : pending) {
+    std::string_view id = std::string_view(key).substr(1);
+    auto batch = kv_->NewBatch();
+    batch->Delete(key);
+    if (!cross_->Decided(id)) {
+      // Never committed: the worker stopped before the decision.
+      if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
+      continue;
+    }
+    PendingPart part;
+    if (!part.Decode(value)) {
+      return MongoError(kInternalError, StrCat("corrupt pending commit ", id, " in database ", name_));
+    }
+    for (const PendingPart::Op& op : part.ops) {
+      switch (op.kind) {
+        case KvBatch::OpKind::kPut: batch->Put(op.key, op.value); break;
+        case KvBatch::OpKind::kDelete: batch->Delete(op.key); break;
+        case KvBatch::OpKind::kDeleteRange: batch->DeleteRange(op.key, op.value); break;
+      }
+    }
+    if (auto s = WriteWithChanges(batch.get(), part.changes, part.change_count); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 

@@ -15,8 +15,20 @@ namespace micromongo::storage {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+KvOptions WithGate(KvOptions kv, const CommitGate* gate) {
+  kv.commit_gate = gate;
+  return kv;
+}
+
+}  // namespace
+
 Engine::Engine(const EngineOptions& options)
-    : options_(options), env_(KvEnv::Create(options.kv)) {}
+    : options_(options),
+      env_(KvEnv::Create(WithGate(options.kv, &commit_gate_))),
+      cross_(std::make_unique<CrossCommitter>((fs::path(options.data_dir) / ".transactions").string(),
+                                              &commit_gate_, options.kv.sync_writes)) {}
 
 Engine::~Engine() {
   std::lock_guard<std::mutex> l(mu_);
@@ -49,7 +61,7 @@ absl::StatusOr<std::shared_ptr<Database>> Engine::GetDatabase(std::string_view n
   if (!lock.ok()) return lock.status();
   auto kv = env_->Open(dir);
   if (!kv.ok()) return kv.status();
-  auto db = Database::Open(std::string(name), *std::move(kv), *std::move(lock), clock_);
+  auto db = Database::Open(std::string(name), *std::move(kv), *std::move(lock), clock_, cross_.get());
   if (!db.ok()) return db.status();
   std::shared_ptr<Database> shared = *std::move(db);
   if (options_.on_open) {
@@ -96,6 +108,9 @@ std::vector<std::string> Engine::StoreDirectories() {
 }
 
 absl::Status Engine::CheckAll() {
+  // Databases another worker holds: commits across databases that name one of them may
+  // still need their decisions.
+  std::set<std::string, std::less<>> unchecked;
   for (const std::string& name : StoreDirectories()) {
     std::string dir = (fs::path(options_.data_dir) / name).string();
     std::error_code ec;
@@ -110,12 +125,15 @@ absl::Status Engine::CheckAll() {
     }
     // A database another worker holds is that worker's to check (it opened it).
     auto lock = DirLock::Acquire(dir, StrCat("database '", name, "'"));
-    if (!lock.ok() && MongoCodeOf(lock.status()) == kLockBusy) continue;
+    if (!lock.ok() && MongoCodeOf(lock.status()) == kLockBusy) {
+      unchecked.insert(name);
+      continue;
+    }
     absl::Status s = lock.status();
     if (s.ok()) {
       auto kv = env_->Open(dir);
       s = kv.status();
-      if (kv.ok()) s = Database::Open(name, *std::move(kv), *std::move(lock), clock_).status();
+      if (kv.ok()) s = Database::Open(name, *std::move(kv), *std::move(lock), clock_, cross_.get()).status();
     }
     if (!s.ok()) {
       return MongoError(MongoCodeOf(s),
@@ -125,6 +143,8 @@ absl::Status Engine::CheckAll() {
                                    : " (if its files are damaged, run micromongo-server --repair)"));
     }
   }
+  // Every database not held elsewhere has resolved its pending commits (at its open).
+  cross_->RemoveResolved(unchecked);
   return absl::OkStatus();
 }
 

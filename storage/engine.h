@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "storage/cross_commit.h"
 #include "storage/database.h"
 #include "storage/kv.h"
 
@@ -88,7 +89,9 @@ class Engine {
  private:
   explicit Engine(const EngineOptions& options);
   EngineOptions options_;
+  CommitGate commit_gate_;  // before env_, whose stores read it
   std::unique_ptr<KvEnv> env_;
+  std::unique_ptr<CrossCommitter> cross_;
   std::shared_ptr<ChangeClock> clock_ = std::make_shared<ChangeClock>();
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Database>, std::less<>> open_;

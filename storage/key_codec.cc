@@ -42,6 +42,18 @@ std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id) {
   return key;
 }
 
+std::string ChangeKey(uint64_t cluster_time) {
+  std::string key(1, kLogPrefix);
+  AppendBigEndian64(cluster_time, &key);
+  return key;
+}
+
+std::string PendingKey(std::string_view commit_id) {
+  std::string key(1, kPendingPrefix);
+  key.append(commit_id);
+  return key;
+}
+
 std::string TimeseriesRecordKey(uint32_t collection_id, const bson::ValueView& time, uint64_t seq) {
   std::string key = RecordPrefix(collection_id);
   bson::AppendKeyString(time, &key);

@@ -28,6 +28,9 @@ inline constexpr char kBuildPrefix = 'b';
 // reverse o<coll id:4><_id keystring> -> seq:8.
 inline constexpr char kNaturalPrefix = 'n';
 inline constexpr char kNaturalOfPrefix = 'o';
+// p<commit id> -> a database's part of a commit across databases, not yet applied
+// (cross_commit.h).
+inline constexpr char kPendingPrefix = 'p';
 
 using bson::AppendBigEndian32;
 using bson::AppendBigEndian64;
@@ -54,5 +57,9 @@ std::string NaturalOfKey(uint32_t collection_id, std::string_view id_keystring);
 std::string NaturalOfPrefix(uint32_t collection_id);
 // b<coll id><index id>: present while the index is being built.
 std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id);
+// l<cluster time>: the change-log entry whose first record has that time.
+std::string ChangeKey(uint64_t cluster_time);
+// p<commit id>: a pending part of a commit across databases.
+std::string PendingKey(std::string_view commit_id);
 
 }  // namespace micromongo::storage

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -128,6 +130,42 @@ class FaultInjection {
   std::atomic<Fault> fault_{Fault::kNone};
 };
 
+// Makes the writes of one commit to several stores visible together. While a committer
+// holds it, reads through the stores opened with it (Get, KeysExist, MultiGet, iterators,
+// snapshots) wait; so a reader that saw one store's part of the commit sees every other's.
+// A read costs one atomic load when nobody holds it. A holder must not read through
+// these stores. Thread-safe.
+class CommitGate {
+ public:
+  // Returns once no committer holds the gate (at once, nearly always).
+  void AwaitOpen() const {
+    if (holders_.load(std::memory_order_acquire) != 0) std::shared_lock<std::shared_mutex> wait(mu_);
+  }
+  // Holds the gate while it lives.
+  class Hold {
+   public:
+    explicit Hold(CommitGate* gate) : gate_(gate) {
+      // Raised before the lock: a reader that sees it waits for the lock, and the writes
+      // come after the lock.
+      gate_->holders_.fetch_add(1, std::memory_order_acq_rel);
+      gate_->mu_.lock();
+    }
+    ~Hold() {
+      gate_->mu_.unlock();
+      gate_->holders_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    CommitGate* gate_;
+  };
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::atomic<int> holders_{0};
+};
+
 struct KvOptions {
   // fsync the WAL on every commit (RocksDB groups concurrent commits into one fsync).
   bool sync_writes = false;
@@ -136,6 +174,8 @@ struct KvOptions {
   size_t write_buffer_bytes = 64 << 20;
   // Tests only: file writes fail while it holds a fault. Must outlive the KvEnv.
   const FaultInjection* faults = nullptr;
+  // Reads of the stores wait while it is held (null: none). Must outlive the KvEnv.
+  const CommitGate* commit_gate = nullptr;
 };
 
 // Resources shared by all stores of one worker: block cache, write-buffer budget,

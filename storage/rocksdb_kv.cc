@@ -446,8 +446,8 @@ class RocksStore : public KvStore {
  public:
   // `open(read_only)` opens the store's directory again (after a fatal write error).
   RocksStore(std::unique_ptr<rocksdb::DB> db, bool sync, std::string path,
-             std::function<rocksdb::Status(bool read_only, rocksdb::DB**)> open)
-      : db_(std::move(db)), path_(std::move(path)), open_(std::move(open)) {
+             std::function<rocksdb::Status(bool read_only, rocksdb::DB**)> open, const CommitGate* gate)
+      : db_(std::move(db)), path_(std::move(path)), open_(std::move(open)), gate_(gate) {
     write_options_.sync = sync;
   }
   ~RocksStore() override {
@@ -458,6 +458,7 @@ class RocksStore : public KvStore {
   absl::StatusOr<bool> Get(std::string_view key, std::string* value,
                            const KvSnapshot* snapshot) override {
     DisablePerfCounters();
+    AwaitCommits();
     std::shared_ptr<rocksdb::DB> db = Db();
     rocksdb::ReadOptions ro;
     ro.snapshot = RocksSnapshotOf(snapshot);
@@ -469,6 +470,7 @@ class RocksStore : public KvStore {
   absl::Status KeysExist(const std::vector<std::string_view>& keys,
                          std::vector<bool>* exist) override {
     DisablePerfCounters();
+    AwaitCommits();
     std::vector<rocksdb::Slice> slices;
     slices.reserve(keys.size());
     for (std::string_view k : keys) slices.push_back(ToSlice(k));
@@ -490,6 +492,7 @@ class RocksStore : public KvStore {
   absl::Status MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* out,
                         std::vector<bool>* found, const KvSnapshot* snapshot, bool* scattered) override {
     DisablePerfCounters();
+    AwaitCommits();
     out->resize(keys.size());
     found->assign(keys.size(), false);
     std::shared_ptr<rocksdb::DB> db = Db();
@@ -530,11 +533,13 @@ class RocksStore : public KvStore {
     return absl::OkStatus();
   }
   std::shared_ptr<const KvSnapshot> GetSnapshot() override {
+    AwaitCommits();
     return std::make_shared<RocksSnapshot>(Db());
   }
   std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper,
                                           const KvSnapshot* snapshot) override {
     DisablePerfCounters();
+    AwaitCommits();
     return std::make_unique<RocksIterator>(Db(), std::move(lower), std::move(upper), snapshot);
   }
   std::unique_ptr<KvBatch> NewBatch() override { return std::make_unique<RocksBatch>(); }
@@ -732,11 +737,17 @@ class RocksStore : public KvStore {
 
   static constexpr std::chrono::milliseconds kRecoveryInterval{100};
 
+  // Reads wait while a commit across stores makes its writes (CommitGate).
+  void AwaitCommits() const {
+    if (gate_ != nullptr) gate_->AwaitOpen();
+  }
+
   mutable std::shared_mutex db_mu_;  // guards db_ (the pointer, not the instance) and the cause
   std::shared_ptr<rocksdb::DB> db_;
   rocksdb::Status read_only_cause_;
   std::string path_;
   std::function<rocksdb::Status(bool, rocksdb::DB**)> open_;
+  const CommitGate* gate_;  // may be null
   std::atomic<uint64_t> ingest_seq_{0};
   rocksdb::WriteOptions write_options_;
   std::mutex resume_mu_;  // one recovery at a time
@@ -791,7 +802,7 @@ class RocksEnv : public KvEnv {
       return read_only ? rocksdb::DB::OpenForReadOnly(opts, path, out) : rocksdb::DB::Open(opts, path, out);
     };
     return std::unique_ptr<KvStore>(std::make_unique<RocksStore>(
-        std::unique_ptr<rocksdb::DB>(raw), options_.sync_writes, path, std::move(reopen)));
+        std::unique_ptr<rocksdb::DB>(raw), options_.sync_writes, path, std::move(reopen), options_.commit_gate));
   }
 
   absl::Status Repair(const std::string& path) override {

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "storage/cross_commit.h"
 #include "storage/database.h"
 #include "document/status.h"
 
@@ -172,19 +173,21 @@ TransactionPart* Transaction::FindPart(const Database* db) {
 
 absl::Status Transaction::Commit() {
   if (finished_) return absl::OkStatus();
-  TransactionPart* written = nullptr;
+  std::vector<TransactionPart*> written;
   for (auto& part : parts_) {
     if (part->writes.empty() && part->change_count == 0 && part->created.empty()) continue;
-    if (written != nullptr) {
-      Abort();
-      return MongoError(kOperationNotSupportedInTransaction,
-                        "a micro-mongo transaction writes to one database (each database is a "
-                        "storage instance of its own)");
-    }
-    written = part.get();
+    written.push_back(part.get());
   }
   absl::Status s;
-  if (written != nullptr) s = written->db->CommitTransaction(written);
+  if (written.size() == 1) {
+    s = written[0]->db->CommitTransaction(written[0]);
+  } else if (written.size() > 1) {
+    CrossCommitter* cross = written[0]->db->cross_;
+    s = cross != nullptr ? cross->Commit(written)
+                         : MongoError(kOperationNotSupportedInTransaction,
+                                      "this transaction writes to several databases, and they were not "
+                                      "opened by one storage engine");
+  }
   Abort();  // releases the locks; the writes, if committed, are in the store
   return s;
 }

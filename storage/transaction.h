@@ -18,8 +18,9 @@
 // createIndexes on a new, empty one, as MongoDB 4.4+ allows): the transaction sees them at
 // once, others at commit. Other DDL is refused in a transaction.
 //
-// A transaction writes to one database (each is a RocksDB instance of its own, and one
-// batch is what makes a commit atomic on a crash); it may read from others.
+// A transaction may write to several databases: each is a RocksDB instance of its own, and
+// one batch makes a commit atomic only within one, so such a commit takes two phases
+// (cross_commit.h).
 
 #include <cstdint>
 #include <map>
@@ -75,9 +76,10 @@ class Transaction {
   TransactionPart* Part(Database* db);
   // The part in `db` if there is one.
   TransactionPart* FindPart(const Database* db);
-  // Makes the writes durable and visible at once. On error nothing is written and the
-  // transaction is aborted. Error: 263 when it wrote to more than one database; 112 when
-  // a collection it wrote to was changed (an index built, the collection dropped) since.
+  // Makes the writes durable and visible at once, in every database written. On error
+  // nothing is written (but see CrossCommitter::Commit) and the transaction is aborted.
+  // Error: 112 when a collection it wrote to was changed (an index built, the collection
+  // dropped) since.
   absl::Status Commit();
   // Drops the writes and releases the locks. Idempotent.
   void Abort();

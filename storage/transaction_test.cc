@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <map>
 #include <shared_mutex>
+#include <thread>
 
 #include "document/builder.h"
 #include "document/status.h"
+#include "storage/cross_commit.h"
 #include "storage/engine.h"
 #include "storage/key_codec.h"
 
@@ -151,6 +153,18 @@ class TransactionTest : public ::testing::Test {
     bson::DocView(bson).Find("v", &v);
     return v.Int32();
   }
+  // A new worker on the same data: the engine opened again and checked as at startup.
+  void Restart() {
+    coll_.reset();
+    db_.reset();
+    engine_.reset();
+    auto engine = Engine::Open({.data_dir = dir_});
+    ASSERT_TRUE(engine.ok());
+    engine_ = *std::move(engine);
+    ASSERT_TRUE(engine_->CheckAll().ok());
+    db_ = *engine_->GetDatabase("app", false);
+    coll_ = db_->FindCollection("c");
+  }
   int Scan() {
     int n = 0;
     for (auto it = db_->ScanRecords(*coll_); it->Valid(); it->Next()) ++n;
@@ -253,24 +267,169 @@ TEST_F(TransactionTest, CommitFailsWhenTheCollectionChanged) {
   EXPECT_TRUE(txn.finished());
 }
 
-TEST_F(TransactionTest, WritesToOneDatabase) {
+// Writes record `id` (v = `v`) to collection "c" of `db`, in the calling thread's
+// transaction if it has one.
+absl::Status PutIn(Database* db, int id, int v) {
+  std::shared_lock<std::shared_mutex> ddl(db->ddl_mutex());
+  auto c = db->GetOrCreateCollection("c");
+  if (!c.ok()) return c.status();
+  WriteUnit unit(db);
+  bson::Builder b;
+  b.AppendInt32("_id", id);
+  b.AppendInt32("v", v);
+  std::string doc = std::move(b).Finish();
+  unit.PutRecord(c->get(), RecordKey((*c)->id(), bson::DocView(doc).begin()->value), doc, RecordWrite::kInsert);
+  return db->Commit(&unit);
+}
+
+// Record `id` of collection "c" of `db`: its v, or -1 if absent.
+int ReadIn(Database* db, int id) {
+  auto c = db->FindCollection("c");
+  if (c == nullptr) return -1;
+  bson::Builder b;
+  b.AppendInt32("_id", id);
+  std::string key_doc = std::move(b).Finish();
+  std::string bson;
+  auto found = db->GetRecord(*c, RecordKey(c->id(), bson::DocView(key_doc).begin()->value), &bson);
+  if (!found.ok() || !*found) return -1;
+  bson::ValueView v;
+  bson::DocView(bson).Find("v", &v);
+  return v.Int32();
+}
+
+int ChangeEvents(Database* db) {
+  int n = 0;
+  db->ReadChanges(0, ~uint64_t{0} >> 1, [&](uint64_t, std::string_view) { return ++n, true; }).IgnoreError();
+  return n;
+}
+
+bool NoDecisionsLeft(const std::string& data_dir) {
+  std::error_code ec;
+  auto dir = std::filesystem::path(data_dir) / ".transactions";
+  return !std::filesystem::exists(dir, ec) || std::filesystem::is_empty(dir, ec);
+}
+
+TEST_F(TransactionTest, WritesToSeveralDatabasesCommitTogether) {
   auto other = engine_->GetDatabase("other", true);
   ASSERT_TRUE(other.ok());
-  auto oc = (*other)->GetOrCreateCollection("c");
-  ASSERT_TRUE(oc.ok());
+  ASSERT_TRUE(PutIn(other->get(), 9, 9).ok());  // "c" exists there; "d" does not yet
+  int other_events = ChangeEvents(other->get());
   Transaction txn;
-  TransactionScope scope(&txn);
-  ASSERT_TRUE(Put(1, 1).ok());
   {
+    TransactionScope scope(&txn);
+    ASSERT_TRUE(Put(1, 1).ok());
+    ASSERT_TRUE(PutIn(other->get(), 1, 1).ok());
+    ASSERT_TRUE(PutIn(other->get(), 2, 2).ok());
     std::shared_lock<std::shared_mutex> ddl((*other)->ddl_mutex());
-    WriteUnit unit(other->get());
-    std::string doc = Doc(1, 1);
-    unit.PutRecord(oc->get(), RecordKey((*oc)->id(), bson::DocView(doc).begin()->value), doc,
-                   RecordWrite::kInsert);
-    ASSERT_TRUE((*other)->Commit(&unit).ok());
+    ASSERT_TRUE((*other)->CreateCollection("d").ok());
+    EXPECT_EQ(ReadIn(other->get(), 1), 1);
   }
-  EXPECT_EQ(MongoCodeOf(txn.Commit()), kOperationNotSupportedInTransaction);
   EXPECT_EQ(Read(1), -1);
+  EXPECT_EQ(ReadIn(other->get(), 1), -1);
+  ASSERT_TRUE(txn.Commit().ok());
+  EXPECT_EQ(Read(1), 1);
+  EXPECT_EQ(ReadIn(other->get(), 1), 1);
+  EXPECT_EQ(ReadIn(other->get(), 2), 2);
+  EXPECT_NE((*other)->FindCollection("d"), nullptr);
+  EXPECT_EQ((*other)->FindCollection("c")->count(), 3);
+  EXPECT_EQ(ChangeEvents(other->get()), other_events + 3);  // two inserts and a create
+  EXPECT_TRUE(NoDecisionsLeft(dir_));
+  // Durable, and nothing pending is replayed a second time.
+  other->reset();
+  Restart();
+  auto reopened = *engine_->GetDatabase("other", false);
+  EXPECT_EQ(Read(1), 1);
+  EXPECT_EQ(ReadIn(reopened.get(), 2), 2);
+  EXPECT_EQ(reopened->FindCollection("c")->count(), 3);
+  EXPECT_EQ(ChangeEvents(reopened.get()), other_events + 3);
+}
+
+TEST_F(TransactionTest, AConflictInOneDatabaseCommitsNothingAnywhere) {
+  auto other = engine_->GetDatabase("other", true);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(PutIn(other->get(), 9, 9).ok());
+  Transaction txn;
+  {
+    TransactionScope scope(&txn);
+    ASSERT_TRUE(Put(1, 1).ok());
+    ASSERT_TRUE(PutIn(other->get(), 1, 1).ok());
+  }
+  ASSERT_TRUE((*other)->DropCollection("c").ok());
+  EXPECT_EQ(MongoCodeOf(txn.Commit()), kWriteConflict);
+  EXPECT_EQ(Read(1), -1);
+  EXPECT_EQ((*other)->FindCollection("c"), nullptr);
+  EXPECT_TRUE(Put(1, 2).ok());  // the locks are released
+  EXPECT_TRUE(NoDecisionsLeft(dir_));
+}
+
+// A worker that dies inside a commit across databases: before its decision the commit
+// never happened; after it, every database applies its part when it next opens.
+TEST_F(TransactionTest, ACommitCutShortResolvesWhenTheDatabasesOpen) {
+  struct Case {
+    CrossCommitter::Stop stop;
+    bool committed;
+  };
+  for (const Case& c : {Case{CrossCommitter::Stop::kAfterPrepare, false},
+                        Case{CrossCommitter::Stop::kAfterDecision, true},
+                        Case{CrossCommitter::Stop::kAfterFirstApply, true}}) {
+    SCOPED_TRACE(static_cast<int>(c.stop));
+    TearDown();
+    SetUp();
+    auto other = engine_->GetDatabase("other", true);
+    ASSERT_TRUE(other.ok());
+    int other_events = ChangeEvents(other->get());
+    Transaction txn;
+    {
+      TransactionScope scope(&txn);
+      ASSERT_TRUE(Put(1, 1).ok());
+      ASSERT_TRUE(PutIn(other->get(), 1, 1).ok());
+    }
+    CrossCommitter::StopForTesting(c.stop);
+    EXPECT_FALSE(txn.Commit().ok());
+    CrossCommitter::StopForTesting(CrossCommitter::Stop::kNone);
+    other->reset();
+    // The next worker: its startup check opens every database.
+    Restart();
+    EXPECT_TRUE(NoDecisionsLeft(dir_));
+    for (int round = 0; round < 2; ++round) {  // and again: nothing is applied twice
+      auto reopened = *engine_->GetDatabase("other", false);
+      EXPECT_EQ(Read(1), c.committed ? 1 : -1);
+      EXPECT_EQ(ReadIn(reopened.get(), 1), c.committed ? 1 : -1);
+      EXPECT_EQ(ChangeEvents(reopened.get()), other_events + (c.committed ? 2 : 0));  // create, insert
+      reopened.reset();
+      Restart();
+    }
+  }
+}
+
+// A reader that saw one database's part of a commit sees the others' too.
+TEST_F(TransactionTest, ReadersNeverSeePartOfACommitAcrossDatabases) {
+  auto other = engine_->GetDatabase("other", true);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(PutIn(other->get(), -1, 0).ok());
+  constexpr int kCommits = 300;
+  std::atomic<int> committed{0};
+  std::atomic<int> torn{0};
+  std::thread reader([&] {
+    while (committed.load() < kCommits) {
+      int next = committed.load() + 1;
+      // "app" is applied first: its record without the other's would be half a commit.
+      if (Read(next) >= 0 && ReadIn(other->get(), next) < 0) torn.fetch_add(1);
+    }
+  });
+  for (int i = 1; i <= kCommits; ++i) {
+    Transaction txn;
+    {
+      TransactionScope scope(&txn);
+      ASSERT_TRUE(Put(i, i).ok());
+      ASSERT_TRUE(PutIn(other->get(), i, i).ok());
+    }
+    ASSERT_TRUE(txn.Commit().ok());
+    committed.store(i);
+  }
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(coll_->count(), kCommits);
 }
 
 TEST_F(TransactionTest, CollectionsMadeInATransactionAppearAtCommit) {
@@ -315,13 +474,7 @@ TEST_F(TransactionTest, CollectionsMadeInATransactionAppearAtCommit) {
   // Durable: the catalog entries and the next id survive a restart.
   uint32_t made_id = made->id();
   made.reset();
-  coll_.reset();
-  db_.reset();
-  engine_.reset();
-  auto engine = Engine::Open({.data_dir = dir_});
-  ASSERT_TRUE(engine.ok());
-  engine_ = *std::move(engine);
-  db_ = *engine_->GetDatabase("app", false);
+  Restart();
   ASSERT_NE(db_->FindCollection("fresh"), nullptr);
   EXPECT_EQ(db_->FindCollection("fresh")->id(), made_id);
   ASSERT_NE(db_->FindCollection("second"), nullptr);

@@ -72,7 +72,9 @@ TEST_P(DiskFaultTest, WritesFailWholeReadsWorkAndWritesResume) {
   absl::Status insert_status = inserted.ok() ? (inserted->write_errors.empty() ? absl::OkStatus() : inserted->write_errors[0].status)
                                              : inserted.status();
   EXPECT_EQ(MongoCodeOf(insert_status), ExpectedCode()) << insert_status;
-  if (inserted.ok()) EXPECT_EQ(inserted->inserted_count, 0);
+  if (inserted.ok()) {
+    EXPECT_EQ(inserted->inserted_count, 0);
+  }
   EXPECT_NE(insert_status.message().find(GetParam() == Fault::kNoSpace ? "disk is full" : "I/O error"),
             std::string::npos) << insert_status;
   auto update = update::Update::Parse(DocView(Bson(R"({"$set": {"b": 1}})")), false);

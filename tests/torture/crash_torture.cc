@@ -9,6 +9,8 @@
 // and counts in agreement. Writes of every kind: insertOne, insertMany, updateOne,
 // updateMany, replaceOne, deleteOne, deleteMany, ordered bulk writes, findAndModify, and
 // writes that must fail (duplicate _id, duplicate unique key, validator) and leave nothing.
+// Beside them, transactions that write to two databases (cross_database_writer.h): each
+// must be in both or in neither.
 //
 //   crash_torture [--rounds N] [--sync] [--threads T] [--seed S] [--max-run-ms MS]
 //                 [--data-dir DIR] [--verbose]
@@ -36,6 +38,8 @@
 #include <vector>
 
 #include <micromongo/micromongo.h>
+
+#include "cross_database_writer.h"
 
 namespace mm = micromongo;
 using mm::Document;
@@ -455,15 +459,18 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(o.seed);
   std::vector<Model> models(static_cast<size_t>(o.threads));
   Totals totals;
+  mm::torture::CrossDatabaseModel cross;
   auto started = Clock::now();
   std::string failure;
   int round = 0;
   try {
     for (round = 1; round <= o.rounds && failure.empty(); ++round) {
-      auto bridge = mm::WorkerBridge::Create({.data_dir = o.data_dir, .sync_writes = o.sync});
+      auto bridge = mm::WorkerBridge::Create(
+          {.data_dir = o.data_dir, .sync_writes = o.sync, .mongodb_listener = true});
       mm::MongoClient client(std::string("mongodb://localhost/") + kDb, {.worker_bridge = bridge});
       if (round == 1) SetUpCollection(client);
       failure = Check(client.Db(kDb)[kColl], &models, &totals);
+      if (failure.empty()) failure = mm::torture::CheckCrossDatabase(bridge->mongodb_socket_path(), &cross);
       if (!failure.empty()) break;
 
       std::atomic<bool> killed{false};
@@ -478,6 +485,10 @@ int main(int argc, char** argv) {
           errors[t] = w.Run(own.Db(kDb)[kColl]);
         });
       }
+      std::string cross_error;
+      threads.emplace_back([&] {
+        cross_error = mm::torture::RunCrossDatabaseWriter(bridge->mongodb_socket_path(), &cross, &killed);
+      });
       int run_ms = std::uniform_int_distribution<int>(1, o.max_run_ms)(rng);
       std::this_thread::sleep_for(std::chrono::milliseconds(run_ms));
       killed = true;
@@ -487,6 +498,7 @@ int main(int argc, char** argv) {
       for (const std::string& e : errors) {
         if (!e.empty() && failure.empty()) failure = e;
       }
+      if (failure.empty()) failure = cross_error;
       if (o.verbose) {
         int64_t acked = 0;
         for (const Model& m : models) acked += m.acknowledged;
@@ -497,9 +509,11 @@ int main(int argc, char** argv) {
     }
     if (failure.empty()) {
       // The last kill's aftermath.
-      auto bridge = mm::WorkerBridge::Create({.data_dir = o.data_dir, .sync_writes = o.sync});
+      auto bridge = mm::WorkerBridge::Create(
+          {.data_dir = o.data_dir, .sync_writes = o.sync, .mongodb_listener = true});
       mm::MongoClient client(std::string("mongodb://localhost/") + kDb, {.worker_bridge = bridge});
       failure = Check(client.Db(kDb)[kColl], &models, &totals);
+      if (failure.empty()) failure = mm::torture::CheckCrossDatabase(bridge->mongodb_socket_path(), &cross);
       bridge->Terminate();
     }
   } catch (const mm::Error& e) {
@@ -514,9 +528,13 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "crash_torture: %d rounds in %.1f s: %lld acknowledged writes, all present; %lld writes cut by kills "
-      "(%lld of their documents changed, the others untouched); %lld document checks; validate clean every round; 0 lost\n",
+      "(%lld of their documents changed, the others untouched); %lld document checks; validate clean every round; "
+      "%lld transactions across two databases committed, all in both, %lld cut by kills (%lld found committed, "
+      "none in one database only); 0 lost\n",
       o.rounds, secs, static_cast<long long>(totals.acknowledged), static_cast<long long>(totals.in_flight),
-      static_cast<long long>(totals.in_flight_applied), static_cast<long long>(totals.documents_checked));
+      static_cast<long long>(totals.in_flight_applied), static_cast<long long>(totals.documents_checked),
+      static_cast<long long>(cross.acknowledged), static_cast<long long>(cross.cut),
+      static_cast<long long>(cross.cut_applied));
   if (own_dir) std::filesystem::remove_all(o.data_dir);
   return 0;
 }

@@ -239,14 +239,57 @@ test("what transactions refuse, with MongoDB's codes", async () => {
     await assert.rejects(c.findOne({}, { session }), serverError(251, 'TransientTransactionError'), name);
     await session.abortTransaction().catch(() => {});
   }
-  // One database per transaction: writes to two fail at commit and keep nothing.
-  session.startTransaction();
-  await c.insertOne({ _id: 2 }, { session });
-  await client.db('nodetxn_other').collection('x').insertOne({ _id: 1 }, { session });
-  await assert.rejects(session.commitTransaction(), serverError(263));
-  assert.equal(await c.countDocuments({ _id: 2 }), 0);
   await session.endSession();
-  await client.db('nodetxn_other').dropDatabase();
+});
+
+// The manual's "Transactions" example (Node.js tab): one transaction inserts into
+// mydb1.foo and mydb2.bar, two databases.
+test("the manual's example: a transaction writes to two databases", async () => {
+  const { client } = ctx;
+  const db1 = client.db('nodetxn_mydb1'), db2 = client.db('nodetxn_mydb2');
+  try {
+    await db1.collection('foo').insertOne({ abc: 0 }, { writeConcern: { w: 'majority' } });
+    await db2.collection('bar').insertOne({ xyz: 0 }, { writeConcern: { w: 'majority' } });
+    const session = client.startSession();
+    const transactionOptions = {
+      readPreference: 'primary',
+      readConcern: { level: 'local' },
+      writeConcern: { w: 'majority' },
+    };
+    try {
+      await session.withTransaction(async () => {
+        const coll1 = client.db('nodetxn_mydb1').collection('foo');
+        const coll2 = client.db('nodetxn_mydb2').collection('bar');
+        await coll1.insertOne({ abc: 1 }, { session });
+        await coll2.insertOne({ xyz: 999 }, { session });
+        // Nobody else sees either insert before the commit.
+        assert.equal(await db1.collection('foo').countDocuments({ abc: 1 }), 0);
+        assert.equal(await db2.collection('bar').countDocuments({ xyz: 999 }), 0);
+      }, transactionOptions);
+    } finally {
+      await session.endSession();
+    }
+    assert.equal(await db1.collection('foo').countDocuments({ abc: 1 }), 1);
+    assert.equal(await db2.collection('bar').countDocuments({ xyz: 999 }), 1);
+
+    // Aborted, or failed in one database: neither database keeps anything.
+    const s2 = client.startSession();
+    s2.startTransaction();
+    await db1.collection('foo').insertOne({ abc: 2 }, { session: s2 });
+    await db2.collection('bar').insertOne({ xyz: 2 }, { session: s2 });
+    await s2.abortTransaction();
+    s2.startTransaction();
+    await db1.collection('foo').insertOne({ abc: 3 }, { session: s2 });
+    await assert.rejects(db2.collection('bar').insertOne({ _id: (await db2.collection('bar').findOne({ xyz: 0 }))._id }, { session: s2 }),
+                         serverError(11000));
+    await s2.abortTransaction().catch(() => {});
+    await s2.endSession();
+    assert.equal(await db1.collection('foo').countDocuments({ abc: { $in: [2, 3] } }), 0);
+    assert.equal(await db2.collection('bar').countDocuments({ xyz: 2 }), 0);
+  } finally {
+    await db1.dropDatabase();
+    await db2.dropDatabase();
+  }
 });
 
 test('retryable writes: a retry of the same txnNumber is answered without running again', async () => {

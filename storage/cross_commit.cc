@@ -1,0 +1,218 @@
+#include "storage/cross_commit.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "document/status.h"
+#include "storage/database.h"
+#include "storage/key_codec.h"
+#include "storage/transaction.h"
+
+namespace micromongo::storage {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::atomic<CrossCommitter::Stop> stop_for_testing{CrossCommitter::Stop::kNone};
+
+// 128 random bits in hex: a commit's id, unique across workers and restarts.
+std::string NewCommitId() {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int word = 0; word < 2; ++word) {
+    uint64_t bits = rng();
+    for (int i = 0; i < 16; ++i, bits >>= 4) id.push_back(kHex[bits & 15]);
+  }
+  return id;
+}
+
+void AppendSized(std::string_view bytes, std::string* out) {
+  AppendBigEndian32(static_cast<uint32_t>(bytes.size()), out);
+  out->append(bytes);
+}
+
+bool ReadSized(std::string_view* in, std::string* out) {
+  if (in->size() < 4) return false;
+  uint32_t n = ReadBigEndian32(in->data());
+  if (in->size() - 4 < n) return false;
+  out->assign(in->data() + 4, n);
+  in->remove_prefix(4 + n);
+  return true;
+}
+
+// fsyncs a file or directory; false on failure.
+bool SyncPath(const std::string& path, bool directory) {
+  int fd = open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = fsync(fd) == 0;
+  close(fd);
+  return ok;
+}
+
+absl::Status Interrupted(std::string_view where) {
+  return MongoError(kInternalError, StrCat("commit across databases stopped ", where, " (test failpoint)"));
+}
+
+}  // namespace
+
+std::string PendingPart::Encode() const {
+  std::string out;
+  AppendBigEndian32(static_cast<uint32_t>(databases.size()), &out);
+  for (const std::string& db : databases) AppendSized(db, &out);
+  AppendBigEndian32(change_count, &out);
+  AppendSized(changes, &out);
+  for (const Op& op : ops) {
+    out.push_back(static_cast<char>(op.kind));
+    AppendSized(op.key, &out);
+    AppendSized(op.value, &out);
+  }
+  return out;
+}
+
+bool PendingPart::Decode(std::string_view in) {
+  if (in.size() < 4) return false;
+  uint32_t n = ReadBigEndian32(in.data());
+  in.remove_prefix(4);
+  databases.assign(n > in.size() ? 0 : n, std::string());
+  if (databases.size() != n) return false;
+  for (std::string& db : databases) {
+    if (!ReadSized(&in, &db)) return false;
+  }
+  if (in.size() < 4) return false;
+  change_count = ReadBigEndian32(in.data());
+  in.remove_prefix(4);
+  if (!ReadSized(&in, &changes)) return false;
+  ops.clear();
+  while (!in.empty()) {
+    Op op;
+    auto kind = static_cast<KvBatch::OpKind>(in[0]);
+    if (kind != KvBatch::OpKind::kPut && kind != KvBatch::OpKind::kDelete && kind != KvBatch::OpKind::kDeleteRange) {
+      return false;
+    }
+    op.kind = kind;
+    in.remove_prefix(1);
+    if (!ReadSized(&in, &op.key) || !ReadSized(&in, &op.value)) return false;
+    ops.push_back(std::move(op));
+  }
+  return true;
+}
+
+CrossCommitter::CrossCommitter(std::string dir, CommitGate* gate, bool sync)
+    : dir_(std::move(dir)), gate_(gate), sync_(sync) {}
+
+void CrossCommitter::StopForTesting(Stop at) { stop_for_testing.store(at); }
+
+bool CrossCommitter::Decided(std::string_view id) const {
+  std::error_code ec;
+  return fs::exists(fs::path(dir_) / std::string(id), ec);
+}
+
+absl::Status CrossCommitter::WriteDecision(std::string_view id, const std::vector<std::string>& databases) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) return MongoError(kInternalError, StrCat("cannot create ", dir_, ": ", ec.message()));
+  // Written whole under a temporary name, then renamed: a decision file is complete or
+  // absent.
+  std::string path = (fs::path(dir_) / std::string(id)).string(), temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    for (const std::string& db : databases) out << db << '\n';
+    out.close();
+    if (!out) return MongoError(kInternalError, StrCat("cannot write the commit decision ", temp));
+  }
+  if (sync_ && !SyncPath(temp, false)) return MongoError(kInternalError, StrCat("cannot sync ", temp));
+  fs::rename(temp, path, ec);
+  if (ec) return MongoError(kInternalError, StrCat("cannot write the commit decision ", path, ": ", ec.message()));
+  if (sync_ && !SyncPath(dir_, true)) return MongoError(kInternalError, StrCat("cannot sync ", dir_));
+  return absl::OkStatus();
+}
+
+absl::Status CrossCommitter::Commit(std::vector<TransactionPart*> parts) {
+  // Locks in database name order, as a backup takes the write gates.
+  std::sort(parts.begin(), parts.end(),
+            [](const TransactionPart* a, const TransactionPart* b) { return a->db->name() < b->db->name(); });
+  std::vector<Database::PreparedCommit> prepared(parts.size());
+  std::vector<std::string> names;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (auto s = parts[i]->db->PrepareCommit(parts[i], &prepared[i]); !s.ok()) return s;
+    names.push_back(parts[i]->db->name());
+  }
+  const Stop stop = stop_for_testing.load();
+  const std::string id = NewCommitId();
+  // Phase 1: every part stored whole, pending.
+  for (size_t i = 0; i < parts.size(); ++i) {
+    PendingPart pending{.databases = names, .changes = parts[i]->changes, .change_count = parts[i]->change_count};
+    prepared[i].batch->ForEach([&](KvBatch::OpKind kind, std::string_view key, std::string_view value) {
+      pending.ops.push_back({kind, std::string(key), std::string(value)});
+    });
+    if (auto s = parts[i]->db->WritePending(id, pending.Encode()); !s.ok()) {
+      for (size_t j = 0; j < i; ++j) parts[j]->db->DropPending(id).IgnoreError();
+      return s;
+    }
+  }
+  if (stop == Stop::kAfterPrepare) return Interrupted("after its parts were stored");
+  // The commit point.
+  if (auto s = WriteDecision(id, names); !s.ok()) {
+    for (TransactionPart* part : parts) part->db->DropPending(id).IgnoreError();
+    return s;
+  }
+  if (stop == Stop::kAfterDecision) return Interrupted("after its decision");
+  // Phase 2: the parts applied together, under times taken at once (no change stream reads
+  // past one of them until all are written).
+  uint32_t changes = 0;
+  for (TransactionPart* part : parts) changes += part->change_count;
+  ChangeClock& clock = parts[0]->db->change_clock();
+  const uint64_t first = changes > 0 ? clock.Reserve(changes) : 0;
+  absl::Status failed;
+  std::vector<bool> applied(parts.size(), false);
+  {
+    CommitGate::Hold hold(gate_);
+    uint64_t at = first;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (i == 1 && stop == Stop::kAfterFirstApply) {
+        failed = Interrupted("after its first part was applied");
+        break;
+      }
+      absl::Status s = parts[i]->db->ApplyPrepared(parts[i], &prepared[i], id, at);
+      at += parts[i]->change_count;
+      applied[i] = s.ok();
+      // The decision stands: a part that failed stays pending, for its next open.
+      if (!s.ok() && failed.ok()) failed = s;
+    }
+  }
+  if (changes > 0) clock.Release(first);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (applied[i]) parts[i]->db->PublishCommit(parts[i], &prepared[i]);
+  }
+  if (!failed.ok()) return failed;
+  std::error_code ec;
+  fs::remove(fs::path(dir_) / id, ec);
+  return absl::OkStatus();
+}
+
+void CrossCommitter::RemoveResolved(const std::set<std::string, std::less<>>& unchecked) {
+  std::error_code ec;
+  if (!fs::exists(dir_, ec)) return;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    bool needed = false;
+    if (name.size() < 4 || name.substr(name.size() - 4) != ".tmp") {
+      std::ifstream in(entry.path());
+      std::string db;
+      while (std::getline(in, db)) needed = needed || unchecked.contains(db);
+    }
+    std::error_code remove_ec;
+    if (!needed) fs::remove(entry.path(), remove_ec);
+  }
+}
+
+}  // namespace micromongo::storage

@@ -1,0 +1,82 @@
+#pragma once
+
+// Commits of transactions that write to several databases. Each database is a store of
+// its own, and one write batch is atomic only within its store; so such a commit takes
+// two phases, as MongoDB's transaction coordinator commits across shards:
+//
+//  1. Prepare: every database checks its part (as a one-database commit does) and stores
+//     it whole under a pending key (FORMAT.md, `p`), without applying it.
+//  2. Decide: a decision file named after the commit appears in the data root's
+//     `.transactions` directory. Its creation is the commit point.
+//  3. Apply: every database writes its part, with its change records, and deletes its
+//     pending key, in one batch; then the decision file goes.
+//
+// A crash before the decision leaves pending parts without one: each database drops its
+// part when it next opens (the transaction never committed). A crash after it leaves
+// parts that each database applies when it next opens. The worker checks every database
+// at startup, after which decisions no database needs any more are removed. With
+// --sync, the pending parts and the decision are on disk before the next step.
+//
+// Readers never see some parts without the others: the applies run while the stores'
+// CommitGate is held. The databases' write gates are held (shared, in name order) from
+// the first phase to the last, so an online backup copies a commit whole or not at all.
+
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "storage/kv.h"
+
+namespace micromongo::storage {
+
+struct TransactionPart;
+
+class CrossCommitter {
+ public:
+  // `dir`: where decisions are kept (created on first use). `gate`: the stores' gate.
+  // `sync`: decisions are fsynced (--sync).
+  CrossCommitter(std::string dir, CommitGate* gate, bool sync);
+
+  // Commits the parts (each of another database) atomically. On an error before the
+  // decision nothing is written; after it, a part that failed to apply is applied when
+  // its database next opens, and the error is returned.
+  absl::Status Commit(std::vector<TransactionPart*> parts);
+  // Whether the commit `id` was decided.
+  bool Decided(std::string_view id) const;
+  // Removes the decisions that no database still needs: those all of whose databases
+  // opened since (their pending parts are resolved at open), that is, none of whose
+  // databases is in `unchecked` (held by another worker).
+  void RemoveResolved(const std::set<std::string, std::less<>>& unchecked);
+
+  // Tests only: where a commit stops, as if the process died there (nothing after that
+  // step is done and the parts stay as they are; the transaction reports an error).
+  enum class Stop { kNone, kAfterPrepare, kAfterDecision, kAfterFirstApply };
+  static void StopForTesting(Stop at);
+
+ private:
+  absl::Status WriteDecision(std::string_view id, const std::vector<std::string>& databases);
+  const std::string dir_;
+  CommitGate* const gate_;
+  const bool sync_;
+};
+
+// The pending part of a commit as a database stores it, and its parsed form.
+struct PendingPart {
+  std::vector<std::string> databases;  // every participant, by name
+  std::string changes;                 // the part's change records, back to back
+  uint32_t change_count = 0;
+  struct Op {
+    KvBatch::OpKind kind;
+    std::string key, value;  // value: a range's end for kDeleteRange
+  };
+  std::vector<Op> ops;
+
+  std::string Encode() const;
+  // False if `bytes` is not an encoded part.
+  bool Decode(std::string_view bytes);
+};
+
+}  // namespace micromongo::storage
