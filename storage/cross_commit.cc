@@ -199,6 +199,25 @@ absl::Status CrossCommitter::Commit(std::vector<TransactionPart*> parts) {
   return absl::OkStatus();
 }
 
+std::vector<std::pair<std::shared_ptr<Database>, std::shared_ptr<const KvSnapshot>>>
+CrossCommitter::SnapshotOpenDatabases() {
+  std::vector<std::pair<std::shared_ptr<Database>, std::shared_ptr<const KvSnapshot>>> snapshots;
+  if (!open_) return snapshots;
+  for (;;) {
+    uint64_t before = gate_->epoch();
+    if (before % 2 == 1) {  // a commit is being applied
+      gate_->AwaitOpen();
+      continue;
+    }
+    snapshots.clear();
+    for (std::shared_ptr<Database>& db : open_()) {
+      std::shared_ptr<const KvSnapshot> snapshot = db->kv_->GetSnapshot();
+      snapshots.emplace_back(std::move(db), std::move(snapshot));
+    }
+    if (gate_->epoch() == before) return snapshots;
+  }
+}
+
 void CrossCommitter::RemoveResolved(const std::set<std::string, std::less<>>& unchecked) {
   std::error_code ec;
   if (!fs::exists(dir_, ec)) return;

@@ -21,10 +21,12 @@
 // CommitGate is held. The databases' write gates are held (shared, in name order) from
 // the first phase to the last, so an online backup copies a commit whole or not at all.
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -32,6 +34,7 @@
 
 namespace micromongo::storage {
 
+class Database;
 struct TransactionPart;
 
 class CrossCommitter {
@@ -46,6 +49,11 @@ class CrossCommitter {
   absl::Status Commit(std::vector<TransactionPart*> parts);
   // Whether the commit `id` was decided.
   bool Decided(std::string_view id) const;
+  // Snapshots of every open database as of one instant between commits across
+  // databases (none is seen in some and not in others): a transaction's reads.
+  using OpenDatabases = std::function<std::vector<std::shared_ptr<Database>>()>;
+  void SetOpenDatabases(OpenDatabases open) { open_ = std::move(open); }
+  std::vector<std::pair<std::shared_ptr<Database>, std::shared_ptr<const KvSnapshot>>> SnapshotOpenDatabases();
   // Removes the decisions that no database still needs: those all of whose databases
   // opened since (their pending parts are resolved at open), that is, none of whose
   // databases is in `unchecked` (held by another worker).
@@ -61,6 +69,7 @@ class CrossCommitter {
   const std::string dir_;
   CommitGate* const gate_;
   const bool sync_;
+  OpenDatabases open_;
 };
 
 // The pending part of a commit as a database stores it, and its parsed form.

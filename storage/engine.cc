@@ -28,7 +28,9 @@ Engine::Engine(const EngineOptions& options)
     : options_(options),
       env_(KvEnv::Create(WithGate(options.kv, &commit_gate_))),
       cross_(std::make_unique<CrossCommitter>((fs::path(options.data_dir) / ".transactions").string(),
-                                              &commit_gate_, options.kv.sync_writes)) {}
+                                              &commit_gate_, options.kv.sync_writes)) {
+  cross_->SetOpenDatabases([this] { return OpenDatabases(); });
+}
 
 Engine::~Engine() {
   std::lock_guard<std::mutex> l(mu_);

@@ -141,6 +141,10 @@ class CommitGate {
   void AwaitOpen() const {
     if (holders_.load(std::memory_order_acquire) != 0) std::shared_lock<std::shared_mutex> wait(mu_);
   }
+  // Odd while a committer holds the gate; grows by two with each hold. Readers that need
+  // several reads to fall between holds (snapshots of several stores) compare it before
+  // and after.
+  uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
   // Holds the gate while it lives.
   class Hold {
    public:
@@ -149,8 +153,10 @@ class CommitGate {
       // come after the lock.
       gate_->holders_.fetch_add(1, std::memory_order_acq_rel);
       gate_->mu_.lock();
+      gate_->epoch_.fetch_add(1, std::memory_order_acq_rel);
     }
     ~Hold() {
+      gate_->epoch_.fetch_add(1, std::memory_order_acq_rel);
       gate_->mu_.unlock();
       gate_->holders_.fetch_sub(1, std::memory_order_acq_rel);
     }
@@ -164,6 +170,7 @@ class CommitGate {
  private:
   mutable std::shared_mutex mu_;
   std::atomic<int> holders_{0};
+  std::atomic<uint64_t> epoch_{0};
 };
 
 struct KvOptions {

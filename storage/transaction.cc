@@ -156,6 +156,17 @@ TransactionPart* Transaction::Part(Database* db) {
   for (auto& part : parts_) {
     if (part->db.get() == db) return part.get();
   }
+  if (all_at_once_ && parts_.empty() && db->cross_ != nullptr) {
+    TransactionPart* mine = nullptr;
+    for (auto& [open, snapshot] : db->cross_->SnapshotOpenDatabases()) {
+      auto part = std::make_unique<TransactionPart>();
+      part->db = std::move(open);
+      part->snapshot = std::move(snapshot);
+      if (part->db.get() == db) mine = part.get();
+      parts_.push_back(std::move(part));
+    }
+    if (mine != nullptr) return mine;
+  }
   auto part = std::make_unique<TransactionPart>();
   part->db = db->shared_from_this();
   part->snapshot = db->kv_->GetSnapshot();

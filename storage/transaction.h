@@ -3,8 +3,9 @@
 // Multi-statement transactions (MongoDB's, as drivers start them with startTransaction):
 // snapshot isolation with first-writer-wins conflicts, as WiredTiger gives MongoDB.
 //
-// A transaction reads each database as of a snapshot taken at its first use there, plus
-// its own writes: each statement's WriteUnit is replayed into an ordered overlay instead
+// A transaction reads each database as of a snapshot taken at its first use there (or, with
+// ReadAllDatabasesAtOnce, every open database as of its first use of any), plus its own
+// writes: each statement's WriteUnit is replayed into an ordered overlay instead
 // of being committed, and the Database reads (records, index scans, unique checks) of a
 // thread bound to the transaction see the overlay over the snapshot. A statement's write
 // to a key that another open transaction wrote, or that someone committed after the
@@ -74,6 +75,12 @@ class Transaction {
 
   // The part in `db`, made (with its snapshot) at first use.
   TransactionPart* Part(Database* db);
+  // Makes the first Part() take the parts of every open database, with snapshots of one
+  // instant, as MongoDB's transactions read one point in time across databases (a commit
+  // across databases is then seen in all of them or in none); a database opened later is
+  // read as of its first use. For sessions' transactions: a read-only view of one database
+  // (snapshot reads) does without.
+  void ReadAllDatabasesAtOnce() { all_at_once_ = true; }
   // The part in `db` if there is one.
   TransactionPart* FindPart(const Database* db);
   // Makes the writes durable and visible at once, in every database written. On error
@@ -98,6 +105,7 @@ class Transaction {
   std::mutex mu_;
   std::vector<std::unique_ptr<TransactionPart>> parts_;
   bool finished_ = false;
+  bool all_at_once_ = false;
   std::string origin_lsid_;
   int64_t origin_txn_ = -1;
 };

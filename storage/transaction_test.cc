@@ -402,6 +402,36 @@ TEST_F(TransactionTest, ACommitCutShortResolvesWhenTheDatabasesOpen) {
   }
 }
 
+// A session's transaction reads every database as of its first read, as MongoDB's read
+// one point in time: a commit across databases made after it is seen in none of them.
+TEST_F(TransactionTest, ASessionTransactionReadsEveryDatabaseAsOfItsFirstRead) {
+  auto other = engine_->GetDatabase("other", true);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(PutIn(other->get(), 9, 9).ok());
+  for (bool at_once : {true, false}) {
+    SCOPED_TRACE(at_once);
+    const int id = at_once ? 1 : 2;
+    Transaction reader;
+    if (at_once) reader.ReadAllDatabasesAtOnce();
+    {
+      TransactionScope scope(&reader);
+      EXPECT_EQ(Read(id), -1);  // the first read, in "app" only
+    }
+    Transaction writer;
+    {
+      TransactionScope scope(&writer);
+      ASSERT_TRUE(Put(id, id).ok());
+      ASSERT_TRUE(PutIn(other->get(), id, id).ok());
+    }
+    ASSERT_TRUE(writer.Commit().ok());
+    TransactionScope scope(&reader);
+    EXPECT_EQ(Read(id), -1);
+    // Without the option (a one-database read-only view) "other" is read as of its own
+    // first read, after the commit.
+    EXPECT_EQ(ReadIn(other->get(), id), at_once ? -1 : id);
+  }
+}
+
 // A reader that saw one database's part of a commit sees the others' too.
 TEST_F(TransactionTest, ReadersNeverSeePartOfACommitAcrossDatabases) {
   auto other = engine_->GetDatabase("other", true);

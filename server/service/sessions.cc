@@ -217,6 +217,7 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
     s->txn_number = n;
     s->state = Session::State::kInProgress;
     s->txn = std::make_unique<storage::Transaction>();
+    s->txn->ReadAllDatabasesAtOnce();
     s->txn->SetOrigin(fields.lsid_document, n);
     s->started = std::chrono::steady_clock::now();
     s->retry_command.clear();
