@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "document/status.h"
 #include "storage/database.h"
@@ -22,6 +24,10 @@ namespace {
 namespace fs = std::filesystem;
 
 std::atomic<CrossCommitter::Stop> stop_for_testing{CrossCommitter::Stop::kNone};
+std::function<void()> after_decision_for_testing;
+
+// How long a part whose write failed after the decision is tried again.
+constexpr std::chrono::seconds kApplyRetryTime{30};
 
 // 128 random bits in hex: a commit's id, unique across workers and restarts.
 std::string NewCommitId() {
@@ -111,6 +117,8 @@ CrossCommitter::CrossCommitter(std::string dir, CommitGate* gate, bool sync)
 
 void CrossCommitter::StopForTesting(Stop at) { stop_for_testing.store(at); }
 
+void CrossCommitter::AfterDecisionForTesting(std::function<void()> fn) { after_decision_for_testing = std::move(fn); }
+
 bool CrossCommitter::Decided(std::string_view id) const {
   std::error_code ec;
   return fs::exists(fs::path(dir_) / std::string(id), ec);
@@ -166,34 +174,51 @@ absl::Status CrossCommitter::Commit(std::vector<TransactionPart*> parts) {
     return s;
   }
   if (stop == Stop::kAfterDecision) return Interrupted("after its decision");
+  if (after_decision_for_testing) after_decision_for_testing();
   // Phase 2: the parts applied together, under times taken at once (no change stream reads
   // past one of them until all are written).
   uint32_t changes = 0;
-  for (TransactionPart* part : parts) changes += part->change_count;
+  std::vector<uint64_t> times;  // each part's first change time
   ChangeClock& clock = parts[0]->db->change_clock();
+  for (TransactionPart* part : parts) changes += part->change_count;
   const uint64_t first = changes > 0 ? clock.Reserve(changes) : 0;
+  for (uint64_t at = first; TransactionPart* part : parts) {
+    times.push_back(at);
+    at += part->change_count;
+  }
   absl::Status failed;
   std::vector<bool> applied(parts.size(), false);
   {
     CommitGate::Hold hold(gate_);
-    uint64_t at = first;
     for (size_t i = 0; i < parts.size(); ++i) {
       if (i == 1 && stop == Stop::kAfterFirstApply) {
-        failed = Interrupted("after its first part was applied");
-        break;
+        if (changes > 0) clock.Release(first);
+        return Interrupted("after its first part was applied");
       }
-      absl::Status s = parts[i]->db->ApplyPrepared(parts[i], &prepared[i], id, at);
-      at += parts[i]->change_count;
+      absl::Status s = parts[i]->db->ApplyPrepared(parts[i], &prepared[i], id, times[i]);
       applied[i] = s.ok();
-      // The decision stands: a part that failed stays pending, for its next open.
-      if (!s.ok() && failed.ok()) failed = s;
+      if (!s.ok()) failed = s;
+    }
+  }
+  // The decision stands. A part that failed (an I/O error, a full disk) is tried again
+  // while the transaction still holds its keys, so that nothing newer lands on them
+  // first; one that never goes through stays pending, for its database's next open.
+  const auto give_up = std::chrono::steady_clock::now() + kApplyRetryTime;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    while (!applied[i] && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      absl::Status s = parts[i]->db->ApplyPrepared(parts[i], &prepared[i], id, times[i]);
+      applied[i] = s.ok();
+      if (!s.ok()) failed = s;
     }
   }
   if (changes > 0) clock.Release(first);
+  bool all = true;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (applied[i]) parts[i]->db->PublishCommit(parts[i], &prepared[i]);
+    all = all && applied[i];
   }
-  if (!failed.ok()) return failed;
+  if (!all) return failed;
   std::error_code ec;
   fs::remove(fs::path(dir_) / id, ec);
   return absl::OkStatus();

@@ -44,8 +44,10 @@ class CrossCommitter {
   CrossCommitter(std::string dir, CommitGate* gate, bool sync);
 
   // Commits the parts (each of another database) atomically. On an error before the
-  // decision nothing is written; after it, a part that failed to apply is applied when
-  // its database next opens, and the error is returned.
+  // decision nothing is written. After it, a part whose write fails (an I/O error, a full
+  // disk) is tried again for up to 30 s, its keys still held by the transaction; if it
+  // never goes through, the error is returned and the part is applied when its database
+  // next opens.
   absl::Status Commit(std::vector<TransactionPart*> parts);
   // Whether the commit `id` was decided.
   bool Decided(std::string_view id) const;
@@ -63,6 +65,8 @@ class CrossCommitter {
   // step is done and the parts stay as they are; the transaction reports an error).
   enum class Stop { kNone, kAfterPrepare, kAfterDecision, kAfterFirstApply };
   static void StopForTesting(Stop at);
+  // Tests only: called between the decision and the applies (null: nothing).
+  static void AfterDecisionForTesting(std::function<void()> fn);
 
  private:
   absl::Status WriteDecision(std::string_view id, const std::vector<std::string>& databases);

@@ -186,6 +186,10 @@ absl::Status Transaction::Commit() {
   if (finished_) return absl::OkStatus();
   std::vector<TransactionPart*> written;
   for (auto& part : parts_) {
+    // Nothing reads the snapshots from here on; let go of them, so that a store whose
+    // write fails with an error that needs it reopened (RocksDB's after a failed log
+    // write) can be.
+    part->snapshot.reset();
     if (part->writes.empty() && part->change_count == 0 && part->created.empty()) continue;
     written.push_back(part.get());
   }

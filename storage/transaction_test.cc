@@ -402,6 +402,49 @@ TEST_F(TransactionTest, ACommitCutShortResolvesWhenTheDatabasesOpen) {
   }
 }
 
+// A part whose write fails after the decision (the disk fails for a moment) is written
+// again once the disk works: the commit succeeds whole.
+TEST(CrossCommitFaultTest, APartThatFailsAfterTheDecisionIsWrittenOnceTheDiskWorks) {
+  char tmpl[] = "/tmp/mm-txn-test-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  FaultInjection faults;
+  {
+    auto engine = Engine::Open({.data_dir = dir, .kv = {.faults = &faults}});
+    ASSERT_TRUE(engine.ok());
+    auto a = *(*engine)->GetDatabase("a", true), b = *(*engine)->GetDatabase("b", true);
+    ASSERT_TRUE(PutIn(a.get(), 0, 0).ok());
+    ASSERT_TRUE(PutIn(b.get(), 0, 0).ok());
+    Transaction txn;
+    {
+      TransactionScope scope(&txn);
+      ASSERT_TRUE(PutIn(a.get(), 1, 1).ok());
+      ASSERT_TRUE(PutIn(b.get(), 1, 1).ok());
+    }
+    std::thread repair;
+    CrossCommitter::AfterDecisionForTesting([&] {
+      faults.Set(FaultInjection::Fault::kIoError);
+      repair = std::thread([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        faults.Set(FaultInjection::Fault::kNone);
+      });
+    });
+    absl::Status committed = txn.Commit();
+    CrossCommitter::AfterDecisionForTesting(nullptr);
+    repair.join();
+    EXPECT_TRUE(committed.ok()) << committed;
+    EXPECT_EQ(ReadIn(a.get(), 1), 1);
+    EXPECT_EQ(ReadIn(b.get(), 1), 1);
+    EXPECT_TRUE(NoDecisionsLeft(dir));
+  }
+  auto engine = Engine::Open({.data_dir = dir});
+  ASSERT_TRUE(engine.ok());
+  ASSERT_TRUE((*engine)->CheckAll().ok());
+  EXPECT_EQ(ReadIn((*(*engine)->GetDatabase("a", false)).get(), 1), 1);
+  EXPECT_EQ(ReadIn((*(*engine)->GetDatabase("b", false)).get(), 1), 1);
+  engine->reset();
+  std::filesystem::remove_all(dir);
+}
+
 // A session's transaction reads every database as of its first read, as MongoDB's read
 // one point in time: a commit across databases made after it is seen in none of them.
 TEST_F(TransactionTest, ASessionTransactionReadsEveryDatabaseAsOfItsFirstRead) {
