@@ -294,6 +294,15 @@ TEST_F(GeoTest, NearOverManyPointsReturnsEachOnceNearestFirst) {
     EXPECT_GE(got.size(), expected);
     EXPECT_GT(expected, 100u);
   }
+  // With a limit, the records fetched are about those returned: each is read only when
+  // its index key says it may be the next nearest.
+  for (int limit : {1, 10, 50}) {
+    Document stats = coll_->Explain(mm::ExplainVerbosity::kExecutionStats)
+                         .Find(At("$near", Document{{"$geometry", Point(10, 50)}}), {.limit = limit})
+                         .GetDocument("executionStats");
+    EXPECT_EQ(stats.GetInt64("nReturned"), limit);
+    EXPECT_LE(stats.GetInt64("totalDocsExamined"), limit + 2) << limit;
+  }
 }
 
 TEST_F(GeoTest, GeoNearStage) {

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "document/builder.h"
 #include "document/key_string.h"
 #include "exec/index_scan.h"
@@ -37,8 +41,14 @@ class GeoNearStage final : public PlanStage {
     if ((stats_.works & 255) == 0 && ctx_.deadline != nullptr) {
       if (auto s = ctx_.deadline->Check(); !s.ok()) return s;
     }
-    if (next_ < ring_.size()) {
-      Member& m = ring_[next_++];
+    if (ring_open_) {
+      Member m;
+      auto next = NextInRing(&m);
+      if (!next.ok()) return next.status();
+      if (!*next) {
+        CloseRing();
+        return State::kNeedTime;
+      }
       if (ctx_.filter != nullptr && !ctx_.filter->MatchesAll()) {
         auto matched = ctx_.filter->Evaluate(bson::DocView(m.doc));
         if (!matched.ok()) return matched.status();
@@ -48,7 +58,7 @@ class GeoNearStage final : public PlanStage {
       return State::kAdvanced;
     }
     if (done_) return State::kEof;
-    return NextRing();
+    return OpenRing();
   }
 
   void AddExplain(Document* out, bool stats) const override {
@@ -66,11 +76,15 @@ class GeoNearStage final : public PlanStage {
   }
 
  private:
-  // Reads the ring [inner_, outer] and queues its records nearest first.
-  absl::StatusOr<State> NextRing() {
+  // Reads the index over the ring [inner_, outer]. Records whose key places them in it
+  // are fetched lazily, nearest bound first, as NextInRing needs them: a $near with a
+  // limit reads the records it returns and few more. Other records (keys of shapes, or
+  // several points per document) are fetched at once.
+  absl::StatusOr<State> OpenRing() {
     ++rings_;
-    double outer = std::min(max_, inner_ + width_);
-    const bool last = outer >= max_;
+    ring_outer_ = std::min(max_, inner_ + width_);
+    ring_last_ = ring_outer_ >= max_;
+    const double outer = ring_outer_;
     planner::PlanNode scan;
     scan.kind = planner::NodeKind::kIndexScan;
     scan.index = node_.index;
@@ -99,65 +113,99 @@ class GeoNearStage final : public PlanStage {
       if (!s.ok()) return s.status();
       if (*s == State::kEof) break;
       if (*s != State::kAdvanced) continue;
-      if (decided_.contains(m.record_key) || pending_.contains(m.record_key)) continue;
+      if (decided_.contains(m.record_key) || pending_.contains(m.record_key) || unfetched_.contains(m.record_key)) {
+        continue;
+      }
       if (point_keys) {
         // One point per document, and the key says where: a record past this ring is
         // left for the ring that reaches it (every ring scans its whole cap).
         double error = 0;
         double d = q.KeyDistance(KeyOf(m.key_values), grid_, &error) / scale_;
-        if (d - error / scale_ > outer) continue;
+        double bound = d - error / scale_;
+        if (bound > outer) continue;
+        unfetched_by_bound_.emplace(bound, m.record_key);
+        unfetched_.emplace(std::move(m.record_key), bound);
+        continue;
       }
       keys.push_back(std::move(m.record_key));
     }
     stats_.keys_examined += ixscan.stats().keys_examined;
-    // New records: fetched once, measured, kept until their ring comes.
-    if (!keys.empty()) {
-      std::vector<std::string_view> views(keys.begin(), keys.end());
-      std::vector<std::string> docs;
-      std::vector<bool> found;
-      if (auto s = ctx_.db->GetRecords(views, &docs, &found, ctx_.snapshot.get(), &scattered_); !s.ok()) return s;
-      for (size_t k = 0; k < keys.size(); ++k) {
-        if (!found[k]) continue;
-        ++stats_.docs_examined;
-        std::optional<double> d = Distance(bson::DocView(docs[k]));
-        if (!d || *d < inner_ - 1e-15 || *d > max_) {
-          decided_.insert(keys[k]);  // never in any ring
+    if (auto s = Fetch(keys); !s.ok()) return s;
+    ring_open_ = true;
+    ring_found_ = 0;
+    return State::kNeedTime;
+  }
+
+  // Fetches the records `keys` names, measures them and keeps those that may be returned
+  // (new records: each is fetched once, kept until its ring comes).
+  absl::Status Fetch(const std::vector<std::string>& keys) {
+    if (keys.empty()) return absl::OkStatus();
+    std::vector<std::string_view> views(keys.begin(), keys.end());
+    std::vector<std::string> docs;
+    std::vector<bool> found;
+    if (auto s = ctx_.db->GetRecords(views, &docs, &found, ctx_.snapshot.get(), &scattered_); !s.ok()) return s;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (!found[k]) continue;
+      ++stats_.docs_examined;
+      std::optional<double> d = Distance(bson::DocView(docs[k]));
+      if (!d || *d < inner_ - 1e-15 || *d > max_) {
+        decided_.insert(keys[k]);  // never in any ring
+        continue;
+      }
+      pending_by_distance_.emplace(*d, keys[k]);
+      pending_.emplace(keys[k], Pending{*d, std::move(docs[k])});
+    }
+    return absl::OkStatus();
+  }
+
+  // The next record of the open ring, nearest first (ties in record key order); false
+  // once the ring has no more. A record not yet fetched whose bound is below the nearest
+  // fetched one's distance is fetched first: it may be nearer.
+  absl::StatusOr<bool> NextInRing(Member* out) {
+    for (;;) {
+      const bool have = !pending_by_distance_.empty();
+      const bool in_ring = have && (pending_by_distance_.begin()->first <= ring_outer_ || ring_last_);
+      if (!unfetched_by_bound_.empty()) {
+        auto nearest = unfetched_by_bound_.begin();
+        if ((nearest->first <= ring_outer_ || ring_last_) &&
+            (!in_ring || nearest->first <= pending_by_distance_.begin()->first)) {
+          std::vector<std::string> keys{nearest->second};
+          unfetched_.erase(nearest->second);
+          unfetched_by_bound_.erase(nearest);
+          if (auto s = Fetch(keys); !s.ok()) return s;
           continue;
         }
-        pending_.emplace(keys[k], Pending{*d, std::move(docs[k])});
       }
+      if (!in_ring) return false;
+      auto first = pending_by_distance_.begin();
+      auto it = pending_.find(first->second);
+      out->record_key = it->first;
+      out->doc = std::move(it->second.doc);
+      out->has_doc = true;
+      out->geo_distance = it->second.distance * scale_;
+      out->has_geo_distance = true;
+      decided_.insert(it->first);
+      pending_.erase(it);
+      pending_by_distance_.erase(first);
+      ++ring_found_;
+      return true;
     }
-    ring_.clear();
-    next_ = 0;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->second.distance <= outer || last) {
-        Member m;
-        m.record_key = it->first;
-        m.doc = std::move(it->second.doc);
-        m.has_doc = true;
-        m.geo_distance = it->second.distance * scale_;
-        m.has_geo_distance = true;
-        decided_.insert(it->first);
-        ring_.push_back(std::move(m));
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    std::stable_sort(ring_.begin(), ring_.end(),
-                     [](const Member& a, const Member& b) { return a.geo_distance < b.geo_distance; });
-    // The next ring from the density seen so far: wide enough for about 20 more records
-    // if they keep coming at the rate this cap held them (at least 1.4 and at most 4
-    // times the radius; 4 times when none were found).
-    found_ += static_cast<int64_t>(ring_.size());
+  }
+
+  // The open ring returned all it holds: the next ring from the density seen so far,
+  // wide enough for about 20 more records if they keep coming at the rate this cap held
+  // them (at least 1.4 and at most 4 times the radius; 4 times when none were found).
+  void CloseRing() {
+    ring_open_ = false;
+    const double outer = ring_outer_;
+    found_ += ring_found_;
     double grow = found_ == 0 ? 4.0
                               : std::clamp(std::sqrt((static_cast<double>(found_) + 20) / static_cast<double>(found_)),
                                            1.4, 4.0);
     width_ = std::max(outer * grow, outer + width_ / 2) - outer;
     inner_ = outer;
     scanned_ = outer;
-    if (last) done_ = true;
-    return State::kNeedTime;
+    if (ring_last_) done_ = true;
   }
 
   // The geo field's value of an entry's key values.
@@ -216,9 +264,17 @@ class GeoNearStage final : public PlanStage {
   bool done_ = false;
   int64_t rings_ = 0;
   int64_t found_ = 0;  // records returned by the rings so far
-  std::vector<Member> ring_;
-  size_t next_ = 0;
+  // The ring being returned: its outer radius, whether it is the last.
+  bool ring_open_ = false, ring_last_ = false;
+  double ring_outer_ = 0;
+  int64_t ring_found_ = 0;  // records it returned
+  // Fetched records not yet returned, by key and by (distance, key).
   std::map<std::string, Pending> pending_;
+  std::set<std::pair<double, std::string>> pending_by_distance_;
+  // Records an index key placed in a ring read so far, not fetched yet: the lower bound
+  // of their distance, by key and by (bound, key).
+  absl::flat_hash_map<std::string, double> unfetched_;
+  std::set<std::pair<double, std::string>> unfetched_by_bound_;
   absl::flat_hash_set<std::string> decided_;
 };
 
