@@ -305,10 +305,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
   db->clock_ = clock != nullptr ? std::move(clock) : std::make_shared<ChangeClock>();
   db->cross_ = cross;
   std::string value;
-  auto found = db->kv_->Get(kNextIdKey, &value);
-  if (!found.ok()) return found.status();
-  if (*found && value.size() == 4) db->next_id_ = ReadBigEndian32(value.data());
-  found = db->kv_->Get(kTrimmedKey, &value);
+  auto found = db->kv_->Get(kTrimmedKey, &value);
   if (!found.ok()) return found.status();
   if (*found && value.size() == 8) db->trimmed_before_ = ReadBigEndian64(value.data());
   {
@@ -322,8 +319,12 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
     }
     if (!last->status().ok()) return last->status();
   }
-  // Before the catalog loads: a commit applied here may have created collections.
+  // Before the catalog loads: a commit applied here may have created collections (and
+  // moved the next id on).
   if (auto s = db->ResolvePending(); !s.ok()) return s;
+  found = db->kv_->Get(kNextIdKey, &value);
+  if (!found.ok()) return found.status();
+  if (*found && value.size() == 4) db->next_id_ = ReadBigEndian32(value.data());
   if (auto s = db->RemoveInterruptedBuilds(); !s.ok()) return s;
 
   std::string lower(1, kCatalogPrefix), upper(1, kCatalogPrefix + 1);
