@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "document/status.h"
@@ -137,10 +136,21 @@ absl::Status CrossCommitter::WriteDecision(std::string_view id, const std::vecto
     out.close();
     if (!out) return MongoError(kInternalError, StrCat("cannot write the commit decision ", temp));
   }
-  if (sync_ && !SyncPath(temp, false)) return MongoError(kInternalError, StrCat("cannot sync ", temp));
+  if (sync_ && !SyncPath(temp, false)) {
+    fs::remove(temp, ec);
+    return MongoError(kInternalError, StrCat("cannot sync ", temp));
+  }
   fs::rename(temp, path, ec);
-  if (ec) return MongoError(kInternalError, StrCat("cannot write the commit decision ", path, ": ", ec.message()));
-  if (sync_ && !SyncPath(dir_, true)) return MongoError(kInternalError, StrCat("cannot sync ", dir_));
+  if (ec) {
+    std::error_code remove_ec;
+    fs::remove(temp, remove_ec);
+    return MongoError(kInternalError, StrCat("cannot write the commit decision ", path, ": ", ec.message()));
+  }
+  if (sync_ && !SyncPath(dir_, true)) {
+    // Not durable: undone if it can be. A decision that cannot be removed stands (the
+    // commit goes on), or a database could apply its part while the others drop theirs.
+    if (fs::remove(path, ec) && !ec) return MongoError(kInternalError, StrCat("cannot sync ", dir_));
+  }
   return absl::OkStatus();
 }
 
@@ -199,25 +209,28 @@ absl::Status CrossCommitter::Commit(std::vector<TransactionPart*> parts) {
       applied[i] = s.ok();
       if (!s.ok()) failed = s;
     }
+    // The catalogs show the collections the parts made before any reader goes on (no
+    // store is read here).
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (applied[i]) parts[i]->db->PublishCommit(parts[i], &prepared[i]);
+    }
   }
   // The decision stands. A part that failed (an I/O error, a full disk) is tried again
   // while the transaction still holds its keys, so that nothing newer lands on them
   // first; one that never goes through stays pending, for its database's next open.
   const auto give_up = std::chrono::steady_clock::now() + kApplyRetryTime;
+  bool all = true;
   for (size_t i = 0; i < parts.size(); ++i) {
     while (!applied[i] && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       absl::Status s = parts[i]->db->ApplyPrepared(parts[i], &prepared[i], id, times[i]);
       applied[i] = s.ok();
+      if (s.ok()) parts[i]->db->PublishCommit(parts[i], &prepared[i]);
       if (!s.ok()) failed = s;
     }
-  }
-  if (changes > 0) clock.Release(first);
-  bool all = true;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (applied[i]) parts[i]->db->PublishCommit(parts[i], &prepared[i]);
     all = all && applied[i];
   }
+  if (changes > 0) clock.Release(first);
   if (!all) return failed;
   std::error_code ec;
   fs::remove(fs::path(dir_) / id, ec);
