@@ -1,11 +1,11 @@
 #pragma once
 
 // The crash torture's transaction writer: through the wire protocol (the C++ client has no
-// transactions), one session runs transactions that each insert the same document into a
-// collection of two databases and commit. A commit across databases takes two phases
-// (storage/cross_commit.h), so a kill can land between them; after the restart each
-// transaction's documents must be in both databases or in neither, and every
-// acknowledged commit's in both.
+// transactions), one session runs transactions 1, 2, 3, ... that each set the same
+// document of two databases to the transaction's number and commit. A commit across
+// databases takes two phases (storage/cross_commit.h), so a kill can land between them;
+// after the restart both databases must hold the same number: the last acknowledged one,
+// or the one cut by the kill.
 
 #include <atomic>
 #include <cstdint>
@@ -19,8 +19,9 @@ inline constexpr const char* kCrossDbB = "torture_b";
 inline constexpr const char* kCrossColl = "x";
 
 struct CrossDatabaseModel {
-  int64_t acknowledged = 0;  // transactions 1..acknowledged committed
+  int64_t acknowledged = 0;  // the last transaction whose commit was acknowledged
   int64_t in_flight = 0;     // the transaction cut by the kill (0: none)
+  int64_t committed = 0;     // transactions committed, over all rounds
   int64_t cut = 0;           // transactions cut by kills, over all rounds
   int64_t cut_applied = 0;   // of those, the ones a restart found committed
 };
