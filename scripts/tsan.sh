@@ -25,5 +25,5 @@ cmake --build build-tsan -j"$(nproc)" --target service_test storage_test
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp"
 build-tsan/server/service/service_test --gtest_repeat="$repeat" --gtest_brief=1
 # Storage's transactions: commits across databases under readers (storage/cross_commit.h).
-build-tsan/storage/storage_test --gtest_filter='TransactionTest.*:CrossCommitFaultTest.*' \
+build-tsan/storage/storage_test --gtest_filter='TransactionTest.*:CrossCommitFaultTest.*:EngineOpenTest.*' \
   --gtest_repeat="$repeat" --gtest_brief=1

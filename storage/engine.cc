@@ -10,6 +10,7 @@
 #include "document/status.h"
 #include "storage/dir_lock.h"
 #include "storage/namespace.h"
+#include "storage/transaction.h"
 
 namespace micromongo::storage {
 
@@ -63,6 +64,10 @@ absl::StatusOr<std::shared_ptr<Database>> Engine::GetDatabase(std::string_view n
   if (!lock.ok()) return lock.status();
   auto kv = env_->Open(dir);
   if (!kv.ok()) return kv.status();
+  // Opening is no part of the caller's transaction (a statement's first use of a database
+  // opens it): on_open's index rebuilds read the store itself, and a transaction's first
+  // read would ask this engine for its open databases, under mu_.
+  TransactionScope unbound(nullptr);
   auto db = Database::Open(std::string(name), *std::move(kv), *std::move(lock), clock_, cross_.get());
   if (!db.ok()) return db.status();
   std::shared_ptr<Database> shared = *std::move(db);

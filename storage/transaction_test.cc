@@ -162,7 +162,9 @@ class TransactionTest : public ::testing::Test {
     auto engine = Engine::Open({.data_dir = dir_});
     ASSERT_TRUE(engine.ok());
     engine_ = *std::move(engine);
-    if (check_all) ASSERT_TRUE(engine_->CheckAll().ok());
+    if (check_all) {
+      ASSERT_TRUE(engine_->CheckAll().ok());
+    }
     db_ = *engine_->GetDatabase("app", false);
     coll_ = db_->FindCollection("c");
   }
@@ -393,7 +395,9 @@ TEST_F(TransactionTest, ACommitCutShortResolvesWhenTheDatabasesOpen) {
     // as it opens; then with it, which also removes the decision.
     for (int round = 0; round < 3; ++round) {  // nothing is applied twice
       Restart(/*check_all=*/round > 0);
-      if (round > 0) EXPECT_TRUE(NoDecisionsLeft(dir_));
+      if (round > 0) {
+        EXPECT_TRUE(NoDecisionsLeft(dir_));
+      }
       auto reopened = *engine_->GetDatabase("other", false);
       EXPECT_EQ(Read(1), c.committed ? 1 : -1);
       EXPECT_EQ(ReadIn(reopened.get(), 1), c.committed ? 1 : -1);
@@ -451,6 +455,41 @@ TEST(CrossCommitFaultTest, APartThatFailsAfterTheDecisionIsWrittenOnceTheDiskWor
   ASSERT_TRUE((*engine)->CheckAll().ok());
   EXPECT_EQ(ReadIn((*(*engine)->GetDatabase("a", false)).get(), 1), 1);
   EXPECT_EQ(ReadIn((*(*engine)->GetDatabase("b", false)).get(), 1), 1);
+  engine->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// A statement's first use of a database opens it; the open (and what the server does as
+// a database opens) is no part of the statement's transaction.
+TEST(EngineOpenTest, OpeningADatabaseInATransactionIsNoPartOfIt) {
+  char tmpl[] = "/tmp/mm-txn-test-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  {
+    auto engine = Engine::Open({.data_dir = dir});
+    ASSERT_TRUE(engine.ok());
+    ASSERT_TRUE(PutIn((*(*engine)->GetDatabase("late", true)).get(), 1, 1).ok());
+  }
+  int scanned = -1;
+  auto engine = Engine::Open({.data_dir = dir, .on_open = [&](Database* db) {
+                                // As the server's index rebuilds read records.
+                                auto c = db->FindCollection("c");
+                                if (c == nullptr) return absl::OkStatus();
+                                scanned = 0;
+                                for (auto it = db->ScanRecords(*c); it->Valid(); it->Next()) ++scanned;
+                                return absl::OkStatus();
+                              }});
+  ASSERT_TRUE(engine.ok());
+  auto app = (*engine)->GetDatabase("app", true);
+  ASSERT_TRUE(app.ok());
+  {
+    Transaction txn;
+    txn.ReadAllDatabasesAtOnce();
+    TransactionScope scope(&txn);
+    auto late = (*engine)->GetDatabase("late", false);
+    ASSERT_TRUE(late.ok());
+    EXPECT_EQ(scanned, 1);
+    EXPECT_EQ(ReadIn(late->get(), 1), 1);
+  }
   engine->reset();
   std::filesystem::remove_all(dir);
 }
