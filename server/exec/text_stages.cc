@@ -11,7 +11,7 @@ namespace {
 class TextOrStage final : public PlanStage {
  public:
   TextOrStage(const planner::PlanNode& node, const ExecContext& ctx, std::vector<std::unique_ptr<PlanStage>> children)
-      : node_(node), ctx_(ctx) {
+      : ctx_(ctx) {
     children_ = std::move(children);
     const auto& fields = node.index->spec->fields();
     for (size_t i = 0; i < fields.size(); ++i) {
@@ -91,7 +91,6 @@ class TextOrStage final : public PlanStage {
   }
 
  private:
-  const planner::PlanNode& node_;
   ExecContext ctx_;
   bool scattered_ = false;  // its records proved scattered: point lookups (KvStore::MultiGet)
   size_t score_field_ = 0;

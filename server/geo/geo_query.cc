@@ -55,7 +55,7 @@ bool GeometriesIntersect(const Geometry& a, const Geometry& b) {
   for (const Point3& pa : a.points()) {
     S2Point p = ToS2(pa);
     for (const Point3& pb : b.points()) {
-      if (p == ToS2(pb)) return true;
+      if (pa == pb) return true;
     }
     for (const auto& l : b.lines()) {
       if (PointOnLine(*l, p)) return true;

@@ -224,7 +224,9 @@ TEST(CellsTest, ACapLessAHoleKeepsEveryKeyOutsideTheHole) {
           ++(in_ranges(ring, k) ? kept : left_out);
         }
         // The hole only takes keys away.
-        if (in_ranges(ring, k)) EXPECT_TRUE(in_ranges(whole, k));
+        if (in_ranges(ring, k)) {
+          EXPECT_TRUE(in_ranges(whole, k));
+        }
       }
     }
     // Most keys well inside the hole are left out: the ring does not read them again.

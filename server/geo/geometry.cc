@@ -22,6 +22,10 @@ Geometry::~Geometry() = default;
 
 namespace {
 
+// Exact equality of two points (S2's Vector3 operators are ambiguous to C++20 compilers,
+// which also try them with the arguments reversed).
+bool SamePoint(const S2Point& a, const S2Point& b) { return a.x() == b.x() && a.y() == b.y() && a.z() == b.z(); }
+
 absl::Status BadGeometry(std::string_view message) { return MongoError(kBadValue, message); }
 
 constexpr std::string_view kStrictWindingCrs = "urn:x-mongodb:crs:strictwinding:EPSG:4326";
@@ -59,7 +63,7 @@ class GeometryParser {
     for (const ElementView& e : v.Doc()) {
       auto p = Position(e.value);
       if (!p.ok()) return p.status();
-      if (out.empty() || out.back() != *p) out.push_back(*p);
+      if (out.empty() || !SamePoint(out.back(), *p)) out.push_back(*p);
     }
     return out;
   }
@@ -86,7 +90,7 @@ class GeometryParser {
       }
       auto pts = Positions(ring.value);
       if (!pts.ok()) return pts.status();
-      if (pts->size() < 2 || pts->front() != pts->back()) {
+      if (pts->size() < 2 || !SamePoint(pts->front(), pts->back())) {
         return BadGeometry("Loop is not closed, first vertex does not equal last vertex");
       }
       pts->pop_back();

@@ -25,6 +25,7 @@ inline constexpr double kEarthRadiusMeters = 6378.1 * 1000;
 
 struct Point3 {
   double x = 0, y = 0, z = 0;  // a unit vector (an S2Point)
+  friend bool operator==(const Point3&, const Point3&) = default;
 };
 
 // The first two values of an array or document ([x, y], {lng: x, lat: y}) as plane

@@ -284,6 +284,7 @@ int Run(const Options& o) {
     }
     if (open_peak < o.cursors) fail("only " + std::to_string(open_peak) + " cursors open at once");
     if (open_after_reads > open_peak - 100) fail("cursors read to the end stayed open");
+    if (read == 0) fail("the cursors read to the end returned nothing");
     if (open_after_close != 0) fail(std::to_string(open_after_close) + " cursors stayed open after they were closed");
     if (open_after_idle != 0) fail(std::to_string(open_after_idle) + " idle cursors were not reclaimed");
     if (reclaimed_code != 43) fail("getMore on a reclaimed cursor gave code " + std::to_string(reclaimed_code) + ", not 43");
