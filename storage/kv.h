@@ -137,9 +137,10 @@ class FaultInjection {
 // these stores. Thread-safe.
 class CommitGate {
  public:
-  // Returns once no committer holds the gate (at once, nearly always).
+  // Returns once no committer holds the gate (at once, nearly always). A reader that
+  // finds the epoch even reads before the holder's writes, which come after it turns odd.
   void AwaitOpen() const {
-    if (holders_.load(std::memory_order_acquire) != 0) std::shared_lock<std::shared_mutex> wait(mu_);
+    if (epoch_.load(std::memory_order_acquire) % 2 == 1) std::shared_lock<std::shared_mutex> wait(mu_);
   }
   // Odd while a committer holds the gate; grows by two with each hold. Readers that need
   // several reads to fall between holds (snapshots of several stores) compare it before
@@ -149,16 +150,12 @@ class CommitGate {
   class Hold {
    public:
     explicit Hold(CommitGate* gate) : gate_(gate) {
-      // Raised before the lock: a reader that sees it waits for the lock, and the writes
-      // come after the lock.
-      gate_->holders_.fetch_add(1, std::memory_order_acq_rel);
       gate_->mu_.lock();
       gate_->epoch_.fetch_add(1, std::memory_order_acq_rel);
     }
     ~Hold() {
       gate_->epoch_.fetch_add(1, std::memory_order_acq_rel);
       gate_->mu_.unlock();
-      gate_->holders_.fetch_sub(1, std::memory_order_acq_rel);
     }
     Hold(const Hold&) = delete;
     Hold& operator=(const Hold&) = delete;
@@ -169,7 +166,6 @@ class CommitGate {
 
  private:
   mutable std::shared_mutex mu_;
-  std::atomic<int> holders_{0};
   std::atomic<uint64_t> epoch_{0};
 };
 

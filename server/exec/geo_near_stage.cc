@@ -6,7 +6,6 @@
 #include <set>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "document/builder.h"
 #include "document/key_string.h"
@@ -124,7 +123,7 @@ class GeoNearStage final : public PlanStage {
         double bound = d - error / scale_;
         if (bound > outer) continue;
         unfetched_by_bound_.emplace(bound, m.record_key);
-        unfetched_.emplace(std::move(m.record_key), bound);
+        unfetched_.insert(std::move(m.record_key));
         continue;
       }
       keys.push_back(std::move(m.record_key));
@@ -163,8 +162,8 @@ class GeoNearStage final : public PlanStage {
   // fetched one's distance is fetched first: it may be nearer.
   absl::StatusOr<bool> NextInRing(Member* out) {
     for (;;) {
-      const bool have = !pending_by_distance_.empty();
-      const bool in_ring = have && (pending_by_distance_.begin()->first <= ring_outer_ || ring_last_);
+      const bool in_ring = !pending_by_distance_.empty() &&
+                           (pending_by_distance_.begin()->first <= ring_outer_ || ring_last_);
       if (!unfetched_by_bound_.empty()) {
         auto nearest = unfetched_by_bound_.begin();
         if ((nearest->first <= ring_outer_ || ring_last_) &&
@@ -271,9 +270,9 @@ class GeoNearStage final : public PlanStage {
   // Fetched records not yet returned, by key and by (distance, key).
   std::map<std::string, Pending> pending_;
   std::set<std::pair<double, std::string>> pending_by_distance_;
-  // Records an index key placed in a ring read so far, not fetched yet: the lower bound
-  // of their distance, by key and by (bound, key).
-  absl::flat_hash_map<std::string, double> unfetched_;
+  // Records an index key placed in a ring read so far, not fetched yet: their keys, and
+  // (the lower bound of their distance, key) in order.
+  absl::flat_hash_set<std::string> unfetched_;
   std::set<std::pair<double, std::string>> unfetched_by_bound_;
   absl::flat_hash_set<std::string> decided_;
 };
