@@ -59,7 +59,8 @@ void Usage() {
                "                   (configureFailPoint on the wire protocol, for driver tests);\n"
                "                   wireSpinMicros (how long a wire protocol connection polls\n"
                "                   for its client's next request before sleeping: 50 by\n"
-               "                   default, at most 10000, 0: never)\n"
+               "                   default, at most 10000, 0: never); grpcSpinMicros (the same\n"
+               "                   for the thread that polls gRPC's requests)\n"
                "  --tls-cert FILE, --tls-key FILE  PEM certificate chain and private key:\n"
                "                   TCP listeners speak TLS\n"
                "  --tls-client-ca FILE  PEM CA bundle; clients must present a certificate\n"
@@ -165,8 +166,10 @@ int main(int argc, char** argv) {
       size_t eq = value.find('=');
       std::string name = value.substr(0, eq);
       long long n = eq == std::string::npos ? 0 : std::atoll(value.c_str() + eq + 1);
-      if (name == "wireSpinMicros" && eq != std::string::npos && value.substr(eq + 1) == "0") {
-        options.wire_spin_micros = 0;  // the one parameter whose zero means something: no spin
+      if ((name == "wireSpinMicros" || name == "grpcSpinMicros") && eq != std::string::npos &&
+          value.substr(eq + 1) == "0") {
+        // the parameters whose zero means something: no spin
+        (name == "wireSpinMicros" ? options.wire_spin_micros : options.grpc_spin_micros) = 0;
         continue;
       }
       if (n <= 0) {
@@ -187,6 +190,8 @@ int main(int argc, char** argv) {
         options.change_retention.max_age = std::chrono::seconds(n);
       } else if (name == "wireSpinMicros") {
         options.wire_spin_micros = static_cast<int>(std::min<long long>(n, 10'000));
+      } else if (name == "grpcSpinMicros") {
+        options.grpc_spin_micros = static_cast<int>(std::min<long long>(n, 10'000));
       } else if (name == "changeLogTrimIntervalSecs") {
         options.change_retention.interval = std::chrono::seconds(n);
       } else {

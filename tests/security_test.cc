@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "bench/wire_client.h"
+#include "micromongo/change_stream.h"
 #include "test_util.h"
 
 namespace micromongo {
@@ -265,6 +266,41 @@ TEST(SecurityTest, RequestLimits) {
   EXPECT_EQ(coll.CountDocuments({}), 0);
   coll.InsertOne(Document{{"s", std::string(1000, 'y')}});
   EXPECT_EQ(coll.CountDocuments({}), 1);
+  EXPECT_TRUE(server.running());
+}
+
+// --max-concurrent-requests: a change stream holds the only place (its Watch call runs
+// for as long as it is open), so other requests are refused at once with
+// RESOURCE_EXHAUSTED rather than queued; once it closes they are served again.
+TEST(SecurityTest, ConcurrentRequestCapRefusesTheRestAndRecovers) {
+  TempDir dir;
+  Server server(dir, "--max-concurrent-requests 1");
+  ASSERT_GT(server.port(), 0) << server.log();
+  auto bridge = WorkerBridge::Connect(server.unix_address());
+  MongoClient client("mongodb://localhost/sec", {.worker_bridge = bridge});
+  auto coll = client.Db("sec")["capped_calls"];
+  coll.InsertOne(Document{{"x", 1}});
+  {
+    ChangeStream stream = coll.Watch();
+    EXPECT_FALSE(stream.TryNext().has_value());
+    std::string message;
+    try {
+      coll.CountDocuments({});
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    EXPECT_NE(message.find("too many requests"), std::string::npos) << message;
+  }
+  // The stream's call ends within its cancellation check (100 ms).
+  int64_t count = -1;
+  for (int i = 0; i < 100 && count < 0; ++i) {
+    try {
+      count = coll.CountDocuments({});
+    } catch (const Error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_EQ(count, 1);
   EXPECT_TRUE(server.running());
 }
 

@@ -31,7 +31,7 @@ grpc::Status AdminServiceImpl::Ping(grpc::ServerContext*, const v1::Empty*, v1::
 }
 
 grpc::Status AdminServiceImpl::Backup(grpc::ServerContext*, const v1::BackupRequest* req,
-                                      grpc::ServerWriter<v1::BackupProgress>* writer) {
+                                      StreamWriter<v1::BackupProgress>* writer) {
   Log(LogSeverity::kInfo, LogComponent::kStorage, "Backup: started", Attrs({{"directory", req->directory()}}));
   v1::BackupProgress last;
   absl::Status s = ops_.engine()->Backup(req->directory(), [&](const storage::Engine::BackupProgress& p) {

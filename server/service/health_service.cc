@@ -7,8 +7,7 @@ namespace {
 
 using grpc::health::v1::HealthCheckResponse;
 
-// How often a watch looks whether its client cancelled (gRPC's synchronous API has no
-// notification of that).
+// How often a watch looks whether its client cancelled.
 constexpr auto kCancelPoll = std::chrono::milliseconds(100);
 
 }  // namespace
@@ -21,8 +20,8 @@ grpc::Status HealthService::Check(grpc::ServerContext*, const grpc::health::v1::
   return grpc::Status::OK;
 }
 
-grpc::Status HealthService::Watch(grpc::ServerContext* context, const grpc::health::v1::HealthCheckRequest* request,
-                                  grpc::ServerWriter<HealthCheckResponse>* writer) {
+grpc::Status HealthService::Watch(grpc::ServerContext*, const grpc::health::v1::HealthCheckRequest* request,
+                                  StreamWriter<HealthCheckResponse>* writer) {
   const bool known = request->service().empty();
   HealthCheckResponse status;
   std::unique_lock<std::mutex> l(mu_);
@@ -34,7 +33,7 @@ grpc::Status HealthService::Watch(grpc::ServerContext* context, const grpc::heal
   l.lock();
   while (!shut_down_) {
     changed_.wait_for(l, kCancelPoll);
-    if (context->IsCancelled()) return grpc::Status::CANCELLED;
+    if (writer->IsCancelled()) return grpc::Status::CANCELLED;
   }
   l.unlock();
   if (known) {

@@ -1,7 +1,7 @@
 #pragma once
 
-// The gRPC health service (grpc.health.v1.Health) of the worker, on the synchronous server
-// like the others, in place of gRPC's built-in one. The built-in one (gRPC 1.51) ended open
+// The gRPC health service (grpc.health.v1.Health) of the worker, served like the others
+// (rpc_calls.h), in place of gRPC's built-in one. The built-in one (gRPC 1.51) ended open
 // watches at shutdown without telling them NOT_SERVING, so a client or load balancer
 // watching the worker could not tell a stopping server from a broken connection; and it is
 // built on the callback API, which brings a completion queue served by threads of its own.
@@ -14,16 +14,17 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/health/v1/health.pb.h"
+#include "service/stream_writer.h"
 
 namespace micromongo::service {
 
-class HealthService final : public grpc::health::v1::Health::Service {
+class HealthService final {
  public:
   grpc::Status Check(grpc::ServerContext* context, const grpc::health::v1::HealthCheckRequest* request,
-                     grpc::health::v1::HealthCheckResponse* response) override;
+                     grpc::health::v1::HealthCheckResponse* response);
   grpc::Status Watch(grpc::ServerContext* context, const grpc::health::v1::HealthCheckRequest* request,
-                     grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
+                     StreamWriter<grpc::health::v1::HealthCheckResponse>* writer);
 
   // The server is stopping: call before grpc::Server::Shutdown, so that watches hear
   // NOT_SERVING and end rather than holding the shutdown up.

@@ -19,8 +19,6 @@
 namespace micromongo::service {
 namespace {
 
-using grpc::experimental::InterceptionHookPoints;
-
 // The Doc field `name` of `m`, or null.
 const v1::Doc* DocField(const google::protobuf::Message& m, const char* name) {
   const google::protobuf::FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
@@ -48,99 +46,80 @@ std::string StringField(const google::protobuf::Message& m, const char* name) {
   return m.GetReflection()->GetString(m, f);
 }
 
-class RequestObserver : public grpc::experimental::Interceptor {
- public:
-  explicit RequestObserver(const char* method) : method_(method == nullptr ? "" : method) {
-    size_t slash = method_.rfind('/');
-    name_ = slash == std::string_view::npos ? method_ : method_.substr(slash + 1);
-    streaming_ = name_ == "Watch" || name_ == "Backup";
-    op_->slow = SlowOpThreshold();
-    auto& c = GlobalRequestCounters();
-    c.in_flight.fetch_add(1, std::memory_order_relaxed);
-    c.total.fetch_add(1, std::memory_order_relaxed);
-  }
-  ~RequestObserver() override {
-    GlobalRequestCounters().in_flight.fetch_sub(1, std::memory_order_relaxed);
-  }
-
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) && !received_) {
-      received_ = true;
-      auto* request = static_cast<google::protobuf::Message*>(methods->GetRecvMessage());
-      if (request != nullptr) Count(*request);
-      // The handler runs on this thread next (synchronous server).
-      SetCurrentOpDebug(op_);
-    }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      op_->Finish();
-      if (CurrentOpDebug() == op_.get()) SetCurrentOpDebug(nullptr);
-      if (!streaming_ && op_->is_slow()) LogSlow(methods->GetSendStatus());
-    }
-    methods->Proceed();
-  }
-
- private:
-  void Count(const google::protobuf::Message& request) {
-    auto& c = GlobalRequestCounters();
-    if (method_.rfind("/micromongo.v1.DataService/", 0) == 0) {
-      ns_ = StringField(request, "database");
-      std::string coll = StringField(request, "collection");
-      if (!coll.empty()) ns_ += "." + coll;
-      // A copy of the filter as it came: it becomes JSON only if the request is slow (the
-      // request itself is gone by then).
-      if (const v1::Doc* filter = DocField(request, "filter")) filter_ = *filter;
-    }
-    if (name_ == "Insert" && method_.find("DataService") != std::string_view::npos) {
-      const auto& insert = static_cast<const v1::InsertRequest&>(request);
-      c.insert.fetch_add(static_cast<int64_t>(insert.documents_size() + CountSequenceDocuments(insert.document_sequence())),
-                         std::memory_order_relaxed);
-    } else if (name_ == "Find") {
-      c.query.fetch_add(1, std::memory_order_relaxed);
-    } else if (name_ == "GetMore") {
-      c.getmore.fetch_add(1, std::memory_order_relaxed);
-    } else if (name_ == "Update") {
-      c.update.fetch_add(1, std::memory_order_relaxed);
-    } else if (name_ == "Delete") {
-      c.remove.fetch_add(1, std::memory_order_relaxed);
-    } else if (name_ == "BulkWrite") {
-      for (const v1::WriteModel& m : static_cast<const v1::BulkWriteRequest&>(request).models()) {
-        switch (m.model_case()) {
-          case v1::WriteModel::kInsertOne: c.insert.fetch_add(1, std::memory_order_relaxed); break;
-          case v1::WriteModel::kUpdate: c.update.fetch_add(1, std::memory_order_relaxed); break;
-          case v1::WriteModel::kDelete: c.remove.fetch_add(1, std::memory_order_relaxed); break;
-          default: break;
-        }
-      }
-    } else {
-      c.command.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-
-  void LogSlow(const grpc::Status& status) {
-    std::string filter;
-    if (std::string json = DocJson(filter_); !json.empty()) {
-      auto bytes = bson::JsonToBson(json);
-      if (bytes.ok()) filter = *std::move(bytes);
-    }
-    absl::Status outcome = status.ok() ? absl::OkStatus() : absl::UnknownError(status.error_message());
-    LogSlowOperation(*op_, "grpc", name_, ns_, filter, name_ == "Find" || name_ == "GetMore" || name_ == "Aggregate",
-                     outcome);
-  }
-
-  std::string_view method_;
-  std::string_view name_;
-  bool streaming_ = false;
-  bool received_ = false;
-  std::string ns_;
-  v1::Doc filter_;
-  std::shared_ptr<OpDebug> op_ = std::make_shared<OpDebug>();
-};
-
 }  // namespace
 
-grpc::experimental::Interceptor* RequestObserverFactory::CreateServerInterceptor(
-    grpc::experimental::ServerRpcInfo* info) {
-  return new RequestObserver(info->method());
+RequestObservation::RequestObservation(std::string_view method, const google::protobuf::Message* request)
+    : method_(method) {
+  size_t slash = method_.rfind('/');
+  name_ = slash == std::string_view::npos ? method_ : method_.substr(slash + 1);
+  streaming_ = name_ == "Watch" || name_ == "Backup";
+  op_->slow = SlowOpThreshold();
+  auto& c = GlobalRequestCounters();
+  c.in_flight.fetch_add(1, std::memory_order_relaxed);
+  c.total.fetch_add(1, std::memory_order_relaxed);
+  if (request == nullptr) return;
+  Count(*request);
+  SetCurrentOpDebug(op_);
+}
+
+RequestObservation::~RequestObservation() {
+  if (!finished_) Finish(grpc::Status::OK);
+  GlobalRequestCounters().in_flight.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void RequestObservation::Finish(const grpc::Status& status) {
+  if (finished_) return;
+  finished_ = true;
+  op_->Finish();
+  if (CurrentOpDebug() == op_.get()) SetCurrentOpDebug(nullptr);
+  if (!streaming_ && op_->is_slow()) LogSlow(status);
+}
+
+void RequestObservation::Count(const google::protobuf::Message& request) {
+  auto& c = GlobalRequestCounters();
+  if (method_.rfind("/micromongo.v1.DataService/", 0) == 0) {
+    ns_ = StringField(request, "database");
+    std::string coll = StringField(request, "collection");
+    if (!coll.empty()) ns_ += "." + coll;
+    // A copy of the filter as it came: it becomes JSON only if the request is slow (the
+    // request itself is gone by then).
+    if (const v1::Doc* filter = DocField(request, "filter")) filter_ = *filter;
+  }
+  if (name_ == "Insert" && method_.find("DataService") != std::string_view::npos) {
+    const auto& insert = static_cast<const v1::InsertRequest&>(request);
+    c.insert.fetch_add(static_cast<int64_t>(insert.documents_size() + CountSequenceDocuments(insert.document_sequence())),
+                       std::memory_order_relaxed);
+  } else if (name_ == "Find") {
+    c.query.fetch_add(1, std::memory_order_relaxed);
+  } else if (name_ == "GetMore") {
+    c.getmore.fetch_add(1, std::memory_order_relaxed);
+  } else if (name_ == "Update") {
+    c.update.fetch_add(1, std::memory_order_relaxed);
+  } else if (name_ == "Delete") {
+    c.remove.fetch_add(1, std::memory_order_relaxed);
+  } else if (name_ == "BulkWrite") {
+    for (const v1::WriteModel& m : static_cast<const v1::BulkWriteRequest&>(request).models()) {
+      switch (m.model_case()) {
+        case v1::WriteModel::kInsertOne: c.insert.fetch_add(1, std::memory_order_relaxed); break;
+        case v1::WriteModel::kUpdate: c.update.fetch_add(1, std::memory_order_relaxed); break;
+        case v1::WriteModel::kDelete: c.remove.fetch_add(1, std::memory_order_relaxed); break;
+        default: break;
+      }
+    }
+  } else {
+    c.command.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void RequestObservation::LogSlow(const grpc::Status& status) {
+  std::string filter;
+  if (std::string json = DocJson(filter_); !json.empty()) {
+    auto bytes = bson::JsonToBson(json);
+    if (bytes.ok()) filter = *std::move(bytes);
+  }
+  absl::Status outcome = status.ok() ? absl::OkStatus() : absl::UnknownError(status.error_message());
+  LogSlowOperation(*op_, "grpc", name_, ns_, filter, name_ == "Find" || name_ == "GetMore" || name_ == "Aggregate",
+                   outcome);
 }
 
 }  // namespace micromongo::service

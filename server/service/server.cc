@@ -1,12 +1,10 @@
 #include "service/server.h"
 
 #include "service/indexes.h"
-#include "service/request_observer.h"
 #include "service/slow_op_log.h"
 #include "util/log.h"
 #include "service/ttl_monitor.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/server.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
@@ -21,10 +19,12 @@
 #include <optional>
 #include <thread>
 
-#include "service/bad_request_interceptor.h"
 #include "service/cursor_manager.h"
 #include "service/grpc_listener.h"
 #include "service/health_service.h"
+#include "service/rpc_calls.h"
+#include "service/rpc_handlers.h"
+#include "service/rpc_threads.h"
 #include "service/listener_security.h"
 #include "service/services.h"
 #include "service/ttl_monitor.h"
@@ -100,7 +100,6 @@ int RunServer(const ServerOptions& options) {
   DataServiceImpl data(engine->get(), &cursors);
   AdminServiceImpl admin(engine->get(), &cursors, [&] { latch.Trigger(); });
 
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   auto credentials = ListenerCredentials(options.listen, options.security);
   if (!credentials.ok()) {
     Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot listen",
@@ -157,29 +156,24 @@ int RunServer(const ServerOptions& options) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
   // Channelz keeps per-call statistics that nothing here reads.
   builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);
-  // The synchronous server runs each request on a thread of a pool that grows while every
-  // thread is busy and, by default, shrinks back to 2 idle threads at once: with more
-  // concurrent requests than that, threads were created and destroyed per request (clone
-  // and exit showed in profiles). Keeping a few more idle threads costs ~8 KiB of touched
-  // stack each and cut the worker's CPU per request by ~13% with 8 concurrent clients.
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
-      std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency())));
-  if (options.max_concurrent_requests > 0 || options.max_transport_memory_bytes > 0) {
+  if (options.max_transport_memory_bytes > 0) {
     grpc::ResourceQuota quota("micromongo-server");
-    // The synchronous server keeps a few polling threads besides those running requests.
-    if (options.max_concurrent_requests > 0) quota.SetMaxThreads(options.max_concurrent_requests + 2);
-    if (options.max_transport_memory_bytes > 0) quota.Resize(options.max_transport_memory_bytes);
+    quota.Resize(options.max_transport_memory_bytes);
     builder.SetResourceQuota(quota);
   }
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<BadRequestInterceptorFactory>());
-  interceptors.push_back(std::make_unique<RequestObserverFactory>());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.RegisterService(&data);
-  builder.RegisterService(&admin);
+  // Every method runs on the asynchronous API, served by RpcThreads (see rpc_threads.h for
+  // why none may stay synchronous).
+  RpcServices rpc;
   HealthService health;
-  builder.RegisterService(&health);
+  AddServices(&builder, &data, &admin, &health, &rpc);
+  std::unique_ptr<grpc::ServerCompletionQueue> cq = builder.AddCompletionQueue();
+  RunningCalls calls(options.max_concurrent_requests);
+  // Beyond the threads of the requests allowed at once, the leader takes the request that
+  // is refused and the standby watches it.
+  RpcThreads rpc_threads(cq.get(), {.spin = std::chrono::microseconds(options.grpc_spin_micros),
+                                    .max_threads = options.max_concurrent_requests > 0
+                                                       ? options.max_concurrent_requests + 2
+                                                       : 4096});
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     Log(LogSeverity::kError, LogComponent::kNetwork, "Cannot start the RPC server",
@@ -193,6 +187,8 @@ int RunServer(const ServerOptions& options) {
         Attrs({{"error", std::string(s.message())}}));
     return 1;
   }
+  rpc.Start(cq.get(), &rpc_threads, &calls);
+  rpc_threads.Start();
   const std::vector<int>& ports = (*listener)->ports();
   {
     std::string addresses;
@@ -257,6 +253,9 @@ int RunServer(const ServerOptions& options) {
   // In-flight calls get up to 2 s; idle client connections do not hold shutdown longer.
   health.Shutdown();  // watchers hear NOT_SERVING; Check answers it while calls drain
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  calls.WaitIdle();  // no handler starts an operation on the queue after this
+  cq->Shutdown();
+  rpc_threads.Join();
   Log(LogSeverity::kDebug, LogComponent::kNetwork, "RPC server stopped");
   server->Wait();
   wire_listener.reset();  // closes its connections; a command in progress finishes first

@@ -27,8 +27,11 @@ struct ServerOptions {
   // Wire protocol connections open at once (--mongodb-max-connections).
   int mongodb_max_connections = 1000;
   // How long a wire protocol connection's thread polls for the next request before it
-  // sleeps, in microseconds (--setParameter wireSpinMicros; wire/adaptive_spin.h).
+  // sleeps, in microseconds (--setParameter wireSpinMicros; util/adaptive_spin.h).
   int wire_spin_micros = 50;
+  // How long the thread polling gRPC's completion queue polls before it sleeps, in
+  // microseconds (--setParameter grpcSpinMicros; rpc_threads.h).
+  int grpc_spin_micros = 50;
   std::string data_dir = "./micromongo-data";
   bool sync_writes = false;
   int watch_fd = -1;  // exit when this fd reads EOF (the spawning application died)

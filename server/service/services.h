@@ -1,55 +1,58 @@
 #pragma once
 
 // The gRPC services of the worker: DataService (CRUD and cursors) and AdminService
-// (databases, collections, status, shutdown). Both are thread-safe; the gRPC sync server
-// calls them from its thread pool. Their unary methods adapt DataOperations and
+// (databases, collections, status, shutdown). Both are thread-safe; rpc_calls.h calls them
+// from its threads. Their unary methods adapt DataOperations and
 // AdminOperations, which the MongoDB wire protocol runs too.
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 
-#include "micromongo/v1/micromongo.grpc.pb.h"
+#include <grpcpp/server_context.h>
+
+#include "micromongo/v1/micromongo.pb.h"
 #include "service/admin_operations.h"
 #include "service/data_operations.h"
 #include "service/cursor_manager.h"
+#include "service/stream_writer.h"
 #include "storage/engine.h"
 
 namespace micromongo::service {
 
-class DataServiceImpl final : public v1::DataService::Service {
+class DataServiceImpl final {
  public:
   DataServiceImpl(storage::Engine* engine, CursorManager* cursors)
       : engine_(engine), cursors_(cursors), ops_(engine, cursors) {}
 
-  grpc::Status Insert(grpc::ServerContext*, const v1::InsertRequest*, v1::InsertReply*) override;
-  grpc::Status Find(grpc::ServerContext*, const v1::FindRequest*, v1::CursorReply*) override;
+  grpc::Status Insert(grpc::ServerContext*, const v1::InsertRequest*, v1::InsertReply*);
+  grpc::Status Find(grpc::ServerContext*, const v1::FindRequest*, v1::CursorReply*);
   grpc::Status GetMore(grpc::ServerContext*, const v1::GetMoreRequest*,
-                       v1::CursorReply*) override;
+                       v1::CursorReply*);
   grpc::Status KillCursors(grpc::ServerContext*, const v1::KillCursorsRequest*,
-                           v1::Empty*) override;
-  grpc::Status Count(grpc::ServerContext*, const v1::CountRequest*, v1::CountReply*) override;
+                           v1::Empty*);
+  grpc::Status Count(grpc::ServerContext*, const v1::CountRequest*, v1::CountReply*);
   grpc::Status EstimatedCount(grpc::ServerContext*, const v1::EstimatedCountRequest*,
-                              v1::CountReply*) override;
-  grpc::Status Update(grpc::ServerContext*, const v1::UpdateRequest*, v1::UpdateReply*) override;
-  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteReply*) override;
+                              v1::CountReply*);
+  grpc::Status Update(grpc::ServerContext*, const v1::UpdateRequest*, v1::UpdateReply*);
+  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest*, v1::DeleteReply*);
   grpc::Status FindAndModify(grpc::ServerContext*, const v1::FindAndModifyRequest*,
-                             v1::FindAndModifyReply*) override;
+                             v1::FindAndModifyReply*);
   grpc::Status Distinct(grpc::ServerContext*, const v1::DistinctRequest*,
-                        v1::DistinctReply*) override;
+                        v1::DistinctReply*);
   grpc::Status BulkWrite(grpc::ServerContext*, const v1::BulkWriteRequest*,
-                         v1::BulkWriteReply*) override;
+                         v1::BulkWriteReply*);
   grpc::Status Aggregate(grpc::ServerContext*, const v1::AggregateRequest*,
-                         v1::CursorReply*) override;
+                         v1::CursorReply*);
   grpc::Status CreateIndexes(grpc::ServerContext*, const v1::CreateIndexesRequest*,
-                             v1::CreateIndexesReply*) override;
+                             v1::CreateIndexesReply*);
   grpc::Status ListIndexes(grpc::ServerContext*, const v1::ListIndexesRequest*,
-                           v1::ListIndexesReply*) override;
-  grpc::Status DropIndex(grpc::ServerContext*, const v1::DropIndexRequest*, v1::Empty*) override;
-  grpc::Status Explain(grpc::ServerContext*, const v1::ExplainRequest*, v1::ExplainReply*) override;
-  grpc::Status Validate(grpc::ServerContext*, const v1::ValidateRequest*, v1::ValidateReply*) override;
+                           v1::ListIndexesReply*);
+  grpc::Status DropIndex(grpc::ServerContext*, const v1::DropIndexRequest*, v1::Empty*);
+  grpc::Status Explain(grpc::ServerContext*, const v1::ExplainRequest*, v1::ExplainReply*);
+  grpc::Status Validate(grpc::ServerContext*, const v1::ValidateRequest*, v1::ValidateReply*);
   // In watch_rpc.cc.
-  grpc::Status Watch(grpc::ServerContext*, const v1::WatchRequest*, grpc::ServerWriter<v1::WatchReply>*) override;
+  grpc::Status Watch(grpc::ServerContext*, const v1::WatchRequest*, StreamWriter<v1::WatchReply>*);
 
  private:
   storage::Engine* engine_;
@@ -57,34 +60,34 @@ class DataServiceImpl final : public v1::DataService::Service {
   DataOperations ops_;
 };
 
-class AdminServiceImpl final : public v1::AdminService::Service {
+class AdminServiceImpl final {
  public:
   AdminServiceImpl(storage::Engine* engine, CursorManager* cursors,
                    std::function<void()> request_shutdown)
       : ops_(engine, cursors), request_shutdown_(std::move(request_shutdown)) {}
 
-  grpc::Status Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*) override;
+  grpc::Status Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*);
   grpc::Status ListDatabases(grpc::ServerContext*, const v1::Empty*,
-                             v1::ListDatabasesReply*) override;
+                             v1::ListDatabasesReply*);
   grpc::Status DropDatabase(grpc::ServerContext*, const v1::DatabaseRequest*,
-                            v1::DropReply*) override;
+                            v1::DropReply*);
   grpc::Status ListCollections(grpc::ServerContext*, const v1::DatabaseRequest*,
-                               v1::ListCollectionsReply*) override;
+                               v1::ListCollectionsReply*);
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest*,
-                                v1::Empty*) override;
+                                v1::Empty*);
   grpc::Status ModifyCollection(grpc::ServerContext*, const v1::ModifyCollectionRequest*,
-                                v1::Empty*) override;
+                                v1::Empty*);
   grpc::Status DropCollection(grpc::ServerContext*, const v1::CollectionRequest*,
-                              v1::DropReply*) override;
+                              v1::DropReply*);
   grpc::Status RenameCollection(grpc::ServerContext*, const v1::RenameCollectionRequest*,
-                                v1::Empty*) override;
-  grpc::Status CloneCollectionAsCapped(grpc::ServerContext*, const v1::CappedCopyRequest*, v1::Empty*) override;
-  grpc::Status ConvertToCapped(grpc::ServerContext*, const v1::CappedCopyRequest*, v1::Empty*) override;
+                                v1::Empty*);
+  grpc::Status CloneCollectionAsCapped(grpc::ServerContext*, const v1::CappedCopyRequest*, v1::Empty*);
+  grpc::Status ConvertToCapped(grpc::ServerContext*, const v1::CappedCopyRequest*, v1::Empty*);
   grpc::Status ServerStatus(grpc::ServerContext*, const v1::ServerStatusRequest*,
-                            v1::ServerStatusReply*) override;
+                            v1::ServerStatusReply*);
   grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest*,
-                      grpc::ServerWriter<v1::BackupProgress>*) override;
-  grpc::Status Shutdown(grpc::ServerContext*, const v1::Empty*, v1::Empty*) override;
+                      StreamWriter<v1::BackupProgress>*);
+  grpc::Status Shutdown(grpc::ServerContext*, const v1::Empty*, v1::Empty*);
 
  private:
   AdminOperations ops_;

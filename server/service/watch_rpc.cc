@@ -20,8 +20,8 @@ constexpr std::chrono::milliseconds kCancelCheck{100};
 
 }  // namespace
 
-grpc::Status DataServiceImpl::Watch(grpc::ServerContext* context, const v1::WatchRequest* req,
-                                    grpc::ServerWriter<v1::WatchReply>* writer) {
+grpc::Status DataServiceImpl::Watch(grpc::ServerContext*, const v1::WatchRequest* req,
+                                    StreamWriter<v1::WatchReply>* writer) {
   bool json = req->json() || (req->has_resume_after() && req->resume_after().kind_case() == v1::Doc::kJson) ||
               (req->has_start_after() && req->start_after().kind_case() == v1::Doc::kJson) ||
               std::any_of(req->pipeline().begin(), req->pipeline().end(),
@@ -35,12 +35,12 @@ grpc::Status DataServiceImpl::Watch(grpc::ServerContext* context, const v1::Watc
   // The first reply goes out at once with the start's token: the watcher knows the stream
   // is open (or why not) and can resume from there even if no event ever comes.
   bool first = true;
-  while (!context->IsCancelled()) {
+  while (!writer->IsCancelled()) {
     // Waits in slices so that a cancelled call ends within kCancelCheck.
     std::vector<std::string> events;
     auto until = first ? std::chrono::steady_clock::now() : std::chrono::steady_clock::now() + await;
     first = false;
-    while (events.empty() && !stream->invalidated() && !context->IsCancelled()) {
+    while (events.empty() && !stream->invalidated() && !writer->IsCancelled()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       if (auto s = stream->Next(batch, std::min(left, kCancelCheck), &events); !s.ok()) return ToGrpc(s);

@@ -1,6 +1,7 @@
 #pragma once
 
-// Spin-then-block for a connection thread waiting for its client's next request.
+// Spin-then-block for a thread waiting for the next request: a wire protocol connection's
+// thread, and the thread polling gRPC's completion queue (service/rpc_threads.h).
 //
 // A thread that blocks in read() puts its CPU to sleep when nothing else runs there, and on
 // virtual machines waking a sleeping CPU is a trip through the hypervisor that costs tens
@@ -20,7 +21,7 @@
 #include <chrono>
 #include <functional>
 
-namespace micromongo::wire {
+namespace micromongo {
 
 class AdaptiveSpin {
  public:
@@ -46,4 +47,4 @@ class AdaptiveSpin {
   int waits_without_spin_ = 0;
 };
 
-}  // namespace micromongo::wire
+}  // namespace micromongo

@@ -1,9 +1,9 @@
-#include "wire/adaptive_spin.h"
+#include "util/adaptive_spin.h"
 
 #include <algorithm>
 #include <thread>
 
-namespace micromongo::wire {
+namespace micromongo {
 namespace {
 
 std::atomic<int> g_spinning{0};
@@ -38,4 +38,4 @@ bool AdaptiveSpin::Wait(const std::function<bool()>& ready) {
   return got;
 }
 
-}  // namespace micromongo::wire
+}  // namespace micromongo

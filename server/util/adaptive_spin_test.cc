@@ -1,4 +1,4 @@
-#include "wire/adaptive_spin.h"
+#include "util/adaptive_spin.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-namespace micromongo::wire {
+namespace micromongo {
 namespace {
 
 using std::chrono::microseconds;
@@ -97,4 +97,4 @@ TEST(AdaptiveSpin, AtMostHalfTheCpusSpinAtOnce) {
 }
 
 }  // namespace
-}  // namespace micromongo::wire
+}  // namespace micromongo
