@@ -61,6 +61,7 @@ class UnaryCall final : public RpcEvent {
  public:
   static void Arm(const Method* m) {
     auto* call = new UnaryCall(m);
+    PublishTag(call);
     m->service->RequestUnary(m->index, &call->context_, &call->request_, &call->writer_, m->cq, call);
   }
 
@@ -74,6 +75,7 @@ class UnaryCall final : public RpcEvent {
     RunningCalls* calls = method_->calls;
     grpc::Status status = calls->Enter() ? method_->unary(&context_, &request_, &reply_) : Overloaded();
     finishing_ = true;
+    PublishTag(this);
     writer_.Finish(reply_, status, this);  // another thread may delete `this` from here on
     calls->Exit();
   }
@@ -113,6 +115,7 @@ class StreamCall : public RpcEvent {
 
   void Run() {
     grpc::Status status = overloaded_ ? Overloaded() : Handle();
+    PublishTag(&finish_);
     Finish(status, &finish_);
     finish_.Wait();
     done_.Wait();  // gRPC delivers it once the call is over either way
@@ -136,6 +139,8 @@ class ServerStreamCall final : public StreamCall, private StreamSink {
   explicit ServerStreamCall(const Method* m) : StreamCall(m), writer_(&context_) {}
 
   void Request() {
+    PublishTag(this);
+    PublishTag(&done_);
     context_.AsyncNotifyWhenDone(&done_);
     method_->service->RequestServerStream(method_->index, &context_, &request_, &writer_, method_->cq, this);
   }
@@ -144,6 +149,7 @@ class ServerStreamCall final : public StreamCall, private StreamSink {
   grpc::Status Handle() override { return method_->server_stream(&context_, &request_, this); }
   void Finish(const grpc::Status& status, void* tag) override { writer_.Finish(status, tag); }
   bool Write(grpc::ByteBuffer* message) override {
+    PublishTag(&op_);
     writer_.Write(*message, &op_);
     return op_.Wait();
   }
@@ -158,6 +164,8 @@ class BidiCall final : public StreamCall, private BidiStream {
   explicit BidiCall(const Method* m) : StreamCall(m), stream_(&context_) {}
 
   void Request() {
+    PublishTag(this);
+    PublishTag(&done_);
     context_.AsyncNotifyWhenDone(&done_);
     method_->service->RequestBidi(method_->index, &context_, &stream_, method_->cq, this);
   }
@@ -166,10 +174,12 @@ class BidiCall final : public StreamCall, private BidiStream {
   grpc::Status Handle() override { return method_->bidi(&context_, this); }
   void Finish(const grpc::Status& status, void* tag) override { stream_.Finish(status, tag); }
   bool Read(grpc::ByteBuffer* message) override {
+    PublishTag(&op_);
     stream_.Read(message, &op_);
     return op_.Wait();
   }
   bool Write(grpc::ByteBuffer* message) override {
+    PublishTag(&op_);
     stream_.Write(*message, &op_);
     return op_.Wait();
   }

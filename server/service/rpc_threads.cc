@@ -4,7 +4,23 @@
 
 #include "util/adaptive_spin.h"
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MM_TSAN 1
+#include <sanitizer/tsan_interface.h>
+#endif
+#endif
+
 namespace micromongo::service {
+
+void PublishTag(void* tag) {
+#ifdef MM_TSAN
+  __tsan_release(tag);
+#else
+  (void)tag;
+#endif
+}
+
 namespace {
 
 // The pool whose leader this thread is, if any.
@@ -72,9 +88,12 @@ bool RpcThreads::Poll(void** tag, bool* ok, void* spin_state) {
     status = cq_->AsyncNext(tag, ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
     return status != grpc::CompletionQueue::TIMEOUT;
   });
-  if (status == grpc::CompletionQueue::GOT_EVENT) return true;
   if (status == grpc::CompletionQueue::SHUTDOWN) return false;
-  return cq_->Next(tag, ok);
+  if (status != grpc::CompletionQueue::GOT_EVENT && !cq_->Next(tag, ok)) return false;
+#ifdef MM_TSAN
+  __tsan_acquire(*tag);
+#endif
+  return true;
 }
 
 bool RpcThreads::Lead(std::unique_lock<std::mutex>& l, void* spin_state) {
