@@ -80,7 +80,7 @@ TEST_F(RpcThreadsTest, TheStandbyServesOthersWhileAHandlerBlocks) {
     std::shared_future<void> released = release.get_future().share();
     std::atomic<int> waiting{0};
     for (int i = 0; i < blocked; ++i) {
-      Post([&] {
+      Post([&, released] {  // a copy: the handler may still wait when this iteration ends
         threads_->HandOff();
         ++waiting;
         released.wait_for(10s);
@@ -105,7 +105,7 @@ TEST_F(RpcThreadsTest, AtMostMaxThreadsAndEventsWaitForAFreeOne) {
   std::shared_future<void> released = release.get_future().share();
   std::atomic<int> started{0};
   for (int i = 0; i < 3; ++i) {
-    Post([&] {
+    Post([&, released] {
       threads_->HandOff();
       ++started;
       released.wait_for(10s);
