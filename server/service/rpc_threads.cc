@@ -27,6 +27,10 @@ namespace {
 thread_local RpcThreads* t_leading = nullptr;
 // Whether the event this leader runs called HandOff.
 thread_local bool t_busy = false;
+// Whether the queue held the event this leader runs when it asked (requests are waiting).
+thread_local bool t_immediate = false;
+// Whether HandOff gave the leader role away for the event this thread runs.
+thread_local bool t_released = false;
 
 }  // namespace
 
@@ -72,6 +76,21 @@ int64_t RpcThreads::NowNanos() {
 void RpcThreads::HandOff() {
   if (t_leading != this || t_busy) return;
   t_busy = true;
+  if (t_immediate) {
+    // Other requests were already waiting when this one was taken: another thread polls
+    // from now on, so that they run in parallel with this one.
+    std::lock_guard<std::mutex> l(mu_);
+    t_released = true;
+    leader_taken_ = false;
+    if (standby_taken_) {
+      standby_.notify_one();
+    } else if (idle_ > 0) {
+      followers_.notify_one();
+    } else if (threads_ < options_.max_threads) {
+      StartThreadLocked();
+    }
+    return;
+  }
   // Sequentially consistent with the standby's hint: either it sees this store before it
   // sleeps, or this thread sees its hint and wakes it.
   busy_since_.store(NowNanos());
@@ -81,13 +100,21 @@ void RpcThreads::HandOff() {
   }
 }
 
-bool RpcThreads::Poll(void** tag, bool* ok, void* spin_state) {
+bool RpcThreads::Poll(void** tag, bool* ok, void* spin_state, bool* immediate) {
   auto* spin = static_cast<AdaptiveSpin*>(spin_state);
+  // An event already in the queue is found within a few tries (one try can miss an event
+  // whose enqueueing is in progress); one that has to be waited for is not "immediate".
   grpc::CompletionQueue::NextStatus status = grpc::CompletionQueue::TIMEOUT;
-  spin->Wait([&] {
+  for (int i = 0; i < 3 && status == grpc::CompletionQueue::TIMEOUT; ++i) {
     status = cq_->AsyncNext(tag, ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
-    return status != grpc::CompletionQueue::TIMEOUT;
-  });
+  }
+  *immediate = status == grpc::CompletionQueue::GOT_EVENT;
+  if (status == grpc::CompletionQueue::TIMEOUT) {
+    spin->Wait([&] {
+      status = cq_->AsyncNext(tag, ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
+      return status != grpc::CompletionQueue::TIMEOUT;
+    });
+  }
   if (status == grpc::CompletionQueue::SHUTDOWN) return false;
   if (status != grpc::CompletionQueue::GOT_EVENT && !cq_->Next(tag, ok)) return false;
 #ifdef MM_TSAN
@@ -112,7 +139,7 @@ bool RpcThreads::Lead(std::unique_lock<std::mutex>& l, void* spin_state) {
   while (true) {
     void* tag = nullptr;
     bool ok = false;
-    if (!Poll(&tag, &ok, spin_state)) {
+    if (!Poll(&tag, &ok, spin_state, &t_immediate)) {
       t_leading = nullptr;
       l.lock();
       drained_ = true;
@@ -123,6 +150,12 @@ bool RpcThreads::Lead(std::unique_lock<std::mutex>& l, void* spin_state) {
     static_cast<RpcEvent*>(tag)->Proceed(ok);
     if (t_busy) {
       t_busy = false;
+      if (t_released) {  // another thread leads already
+        t_released = false;
+        t_leading = nullptr;
+        l.lock();
+        return true;
+      }
       l.lock();
       if (leader_epoch_ != epoch) {  // the standby took over while the handler ran
         t_leading = nullptr;
@@ -140,7 +173,7 @@ void RpcThreads::StandBy(std::unique_lock<std::mutex>& l) {
   const int64_t takeover = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.takeover_after).count();
   standby_taken_ = true;
   int64_t last_busy = NowNanos();
-  while (!drained_) {
+  while (!drained_ && leader_taken_) {
     int64_t since = busy_since_.load();
     int64_t now = NowNanos();
     if (since != 0) {
@@ -155,7 +188,7 @@ void RpcThreads::StandBy(std::unique_lock<std::mutex>& l) {
     } else {
       standby_asleep_ = true;
       standby_asleep_hint_.store(true);
-      standby_.wait(l, [&] { return drained_ || busy_since_.load() != 0; });
+      standby_.wait(l, [&] { return drained_ || !leader_taken_ || busy_since_.load() != 0; });
       standby_asleep_hint_.store(false);
       standby_asleep_ = false;
       last_busy = NowNanos();

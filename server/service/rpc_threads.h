@@ -14,6 +14,10 @@
 // way, doubled the round trip of a Ping: the follower's wake-up was on the next request's
 // path.)
 //
+// Under concurrent load the queue holds requests already when the leader asks for one: the
+// leader then hands the queue to the standby (or a follower) before it runs the handler, so
+// that the waiting requests are served in parallel on other cores.
+//
 // A handler may run long (a large aggregation, a getMore awaiting data): the standby thread
 // watches the leader and, once its handler has run for `takeover_after`, becomes the leader
 // itself; the old leader becomes a follower when its handler ends. The standby ticks only
@@ -89,7 +93,8 @@ class RpcThreads {
   bool Lead(std::unique_lock<std::mutex>& l, void* spin_state);
   // Watches the leader until it takes its place or the leader role is free.
   void StandBy(std::unique_lock<std::mutex>& l);
-  bool Poll(void** tag, bool* ok, void* spin_state);
+  // `immediate`: the queue held the event at once (others may be waiting behind it).
+  bool Poll(void** tag, bool* ok, void* spin_state, bool* immediate);
   void StartThreadLocked();
   void ReapLocked();
   static int64_t NowNanos();

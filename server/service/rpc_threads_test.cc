@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <memory>
@@ -55,6 +56,7 @@ class RpcThreadsTest : public ::testing::Test {
 
 TEST_F(RpcThreadsTest, ShortEventsRunOnTheLeaderThread) {
   StartPool({.spin = 0us});
+  std::this_thread::sleep_for(20ms);  // the leader waits: no event is in the queue before it asks
   std::set<std::thread::id> ran_on;
   std::mutex mu;
   for (int i = 0; i < 50; ++i) {
@@ -66,6 +68,9 @@ TEST_F(RpcThreadsTest, ShortEventsRunOnTheLeaderThread) {
       done.set_value();
     });
     ASSERT_EQ(done.get_future().wait_for(5s), std::future_status::ready);
+    // The next one comes when the leader waits again (one already waiting would be handed
+    // to another thread).
+    std::this_thread::sleep_for(2ms);
   }
   EXPECT_EQ(ran_on.size(), 1u);
   EXPECT_LE(threads_->threads(), 2);  // the leader and its standby
@@ -97,6 +102,38 @@ TEST_F(RpcThreadsTest, TheStandbyServesOthersWhileAHandlerBlocks) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
     release.set_value();
   }
+}
+
+TEST_F(RpcThreadsTest, RequestsAlreadyWaitingRunInParallel) {
+  // No takeover within the test: only the hand-over for waiting requests lets them meet.
+  StartPool({.spin = 0us, .takeover_after = 60s});
+  // The first event finds the leader waiting, so it runs on the leader's thread (were it
+  // in the queue already, it would be handed over too).
+  std::this_thread::sleep_for(20ms);
+  std::promise<void> first_done;
+  Post([&] {
+    threads_->HandOff();
+    std::this_thread::sleep_for(50ms);  // the others queue up meanwhile
+    first_done.set_value();
+  });
+  std::this_thread::sleep_for(10ms);
+  constexpr int kWaiting = 3;
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  std::atomic<int> met{0};
+  for (int i = 0; i < kWaiting; ++i) {
+    Post([&] {
+      threads_->HandOff();
+      std::unique_lock<std::mutex> l(mu);
+      ++arrived;
+      cv.notify_all();
+      if (cv.wait_for(l, 5s, [&] { return arrived == kWaiting; })) ++met;
+    });
+  }
+  ASSERT_EQ(first_done.get_future().wait_for(5s), std::future_status::ready);
+  for (int i = 0; i < 700 && met.load() < kWaiting; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(met.load(), kWaiting);  // all three handlers ran at the same time
 }
 
 TEST_F(RpcThreadsTest, AtMostMaxThreadsAndEventsWaitForAFreeOne) {
