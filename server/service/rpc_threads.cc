@@ -35,7 +35,11 @@ thread_local bool t_released = false;
 }  // namespace
 
 RpcThreads::RpcThreads(grpc::CompletionQueue* cq, RpcThreadOptions options)
-    : cq_(cq), options_(options) {}
+    : cq_(cq),
+      options_(options),
+      max_parallel_(options.max_parallel > 0
+                        ? options.max_parallel
+                        : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1)) {}
 
 RpcThreads::~RpcThreads() { Join(); }
 
@@ -76,7 +80,8 @@ int64_t RpcThreads::NowNanos() {
 void RpcThreads::HandOff() {
   if (t_leading != this || t_busy) return;
   t_busy = true;
-  if (t_immediate) {
+  int running = running_handlers_.fetch_add(1) + 1;
+  if (t_immediate && running < max_parallel_) {
     // Other requests were already waiting when this one was taken: another thread polls
     // from now on, so that they run in parallel with this one.
     std::lock_guard<std::mutex> l(mu_);
@@ -150,6 +155,7 @@ bool RpcThreads::Lead(std::unique_lock<std::mutex>& l, void* spin_state) {
     static_cast<RpcEvent*>(tag)->Proceed(ok);
     if (t_busy) {
       t_busy = false;
+      running_handlers_.fetch_sub(1);
       if (t_released) {  // another thread leads already
         t_released = false;
         t_leading = nullptr;

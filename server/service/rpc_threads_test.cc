@@ -106,7 +106,7 @@ TEST_F(RpcThreadsTest, TheStandbyServesOthersWhileAHandlerBlocks) {
 
 TEST_F(RpcThreadsTest, RequestsAlreadyWaitingRunInParallel) {
   // No takeover within the test: only the hand-over for waiting requests lets them meet.
-  StartPool({.spin = 0us, .takeover_after = 60s});
+  StartPool({.spin = 0us, .takeover_after = 60s, .max_parallel = 4});
   // The first event finds the leader waiting, so it runs on the leader's thread (were it
   // in the queue already, it would be handed over too).
   std::this_thread::sleep_for(20ms);
@@ -134,6 +134,39 @@ TEST_F(RpcThreadsTest, RequestsAlreadyWaitingRunInParallel) {
   ASSERT_EQ(first_done.get_future().wait_for(5s), std::future_status::ready);
   for (int i = 0; i < 700 && met.load() < kWaiting; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(met.load(), kWaiting);  // all three handlers ran at the same time
+}
+
+TEST_F(RpcThreadsTest, BeyondMaxParallelWaitingRequestsWaitForTheLeader) {
+  StartPool({.spin = 0us, .takeover_after = 60s, .max_parallel = 1});
+  std::this_thread::sleep_for(20ms);
+  std::atomic<bool> first_running{true};
+  Post([&] {
+    threads_->HandOff();
+    std::this_thread::sleep_for(50ms);
+    first_running = false;
+  });
+  std::this_thread::sleep_for(10ms);
+  std::mutex mu;
+  std::set<std::thread::id> ran_on;
+  std::atomic<int> overlapped{0}, done{0};
+  std::atomic<int> running{0};
+  for (int i = 0; i < 3; ++i) {
+    Post([&] {
+      threads_->HandOff();
+      if (running.fetch_add(1) > 0) ++overlapped;
+      std::this_thread::sleep_for(5ms);
+      {
+        std::lock_guard<std::mutex> l(mu);
+        ran_on.insert(std::this_thread::get_id());
+      }
+      running.fetch_sub(1);
+      ++done;
+    });
+  }
+  for (int i = 0; i < 500 && done.load() < 3; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(done.load(), 3);
+  EXPECT_EQ(overlapped.load(), 0);  // one after the other
+  EXPECT_EQ(ran_on.size(), 1u);     // on the leader's thread
 }
 
 TEST_F(RpcThreadsTest, AtMostMaxThreadsAndEventsWaitForAFreeOne) {
