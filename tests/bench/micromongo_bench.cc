@@ -394,16 +394,19 @@ void SearchSection(const std::string& root, int n, std::map<std::string, double>
     if (got != 10) std::fprintf(stderr, "$near returned %zu, expected 10\n", got);
   }
   (*r)["near_top10_us_p50"] = Percentile(near_lat, 0.5);
-  // $geoWithin a 2 x 2 degree square (about 1% of the points).
-  size_t within = 0;
-  double best = BestSeconds(5, [&] {
+  // $geoWithin a 2 x 2 degree square (about 1% of the points), a different square each
+  // round: the best round's documents per second (each round's count over its own time).
+  double best_rate = 0;
+  for (int k = 0; k < 5; ++k) {
     double x = lng(rng) * 0.8, y = 45 + (lats(rng) - 40) * 0.5;
     mm::Array ring{mm::Array{x, y}, mm::Array{x + 2, y}, mm::Array{x + 2, y + 2}, mm::Array{x, y + 2}, mm::Array{x, y}};
     Document f{{"loc", Document{{"$geoWithin", Document{{"$geometry", Document{{"type", "Polygon"},
                                                                               {"coordinates", mm::Array{mm::Value(ring)}}}}}}}}};
-    within = places.Find(f).ToVector().size();
-  });
-  (*r)["geo_within_docs_per_s"] = within / best;
+    size_t within = 0;
+    double secs = BestSeconds(1, [&] { within = places.Find(f).ToVector().size(); });
+    best_rate = std::max(best_rate, within / secs);
+  }
+  (*r)["geo_within_docs_per_s"] = best_rate;
   // The baseline of the throughputs: a collection scan of the same points.
   (*r)["search_scan_docs_per_s"] = n / BestSeconds(3, [&] {
     mm::FindOptions natural;
@@ -766,6 +769,19 @@ int main(int argc, char** argv) {
     row("TTL monitor deletes", "ttl_delete_docs_per_s", "docs/s", ">= 100000");
     row("two candidate plans, uncached p50", "plan_uncached_us_p50", "us", "");
     row("two candidate plans, cached p50", "plan_cached_us_p50", "us", "< uncached");
+  }
+  if (r.count("text_search_us_p50")) {
+    std::printf("\ntext and geo, %d documents and as many points (echo and scan measured in the same run)\n", n);
+    double echo = r["search_echo_rtt_us"];
+    row("gRPC echo round trip", "search_echo_rtt_us", "us", "baseline");
+    row("collection scan of the points", "search_scan_docs_per_s", "docs/s", "baseline");
+    row("text index build", "text_index_build_docs_per_s", "docs/s", ">= 100000");
+    std::snprintf(buf, sizeof buf, "<= %.1f (5 x echo)", 5 * echo);
+    row("$text, two words, 100 by score, p50", "text_search_us_p50", "us", buf);
+    row("2dsphere index build", "geo_index_build_docs_per_s", "docs/s", ">= 100000");
+    std::snprintf(buf, sizeof buf, "<= %.1f (3 x echo)", 3 * echo);
+    row("$near, limit 10, p50", "near_top10_us_p50", "us", buf);
+    row("$geoWithin a polygon (~1%)", "geo_within_docs_per_s", "docs/s", ">= 500000");
   }
   if (r.count("import_jsonl_docs_per_s")) {
     std::printf("\ntools (InsertMany of the same documents measured in the same run)\n");
