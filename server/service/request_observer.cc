@@ -58,6 +58,7 @@ RequestObservation::RequestObservation(std::string_view method, const google::pr
   c.in_flight.fetch_add(1, std::memory_order_relaxed);
   c.total.fetch_add(1, std::memory_order_relaxed);
   if (request == nullptr) return;
+  request_ = request;
   Count(*request);
   SetCurrentOpDebug(op_);
 }
@@ -77,14 +78,6 @@ void RequestObservation::Finish(const grpc::Status& status) {
 
 void RequestObservation::Count(const google::protobuf::Message& request) {
   auto& c = GlobalRequestCounters();
-  if (method_.rfind("/micromongo.v1.DataService/", 0) == 0) {
-    ns_ = StringField(request, "database");
-    std::string coll = StringField(request, "collection");
-    if (!coll.empty()) ns_ += "." + coll;
-    // A copy of the filter as it came: it becomes JSON only if the request is slow (the
-    // request itself is gone by then).
-    if (const v1::Doc* filter = DocField(request, "filter")) filter_ = *filter;
-  }
   if (name_ == "Insert" && method_.find("DataService") != std::string_view::npos) {
     const auto& insert = static_cast<const v1::InsertRequest&>(request);
     c.insert.fetch_add(static_cast<int64_t>(insert.documents_size() + CountSequenceDocuments(insert.document_sequence())),
@@ -112,13 +105,22 @@ void RequestObservation::Count(const google::protobuf::Message& request) {
 }
 
 void RequestObservation::LogSlow(const grpc::Status& status) {
-  std::string filter;
-  if (std::string json = DocJson(filter_); !json.empty()) {
-    auto bytes = bson::JsonToBson(json);
-    if (bytes.ok()) filter = *std::move(bytes);
+  // The namespace and the filter as they came, read from the request (alive until Finish)
+  // only now that the request was slow.
+  std::string ns, filter;
+  if (request_ != nullptr && method_.rfind("/micromongo.v1.DataService/", 0) == 0) {
+    ns = StringField(*request_, "database");
+    std::string coll = StringField(*request_, "collection");
+    if (!coll.empty()) ns += "." + coll;
+    if (const v1::Doc* doc = DocField(*request_, "filter")) {
+      if (std::string json = DocJson(*doc); !json.empty()) {
+        auto bytes = bson::JsonToBson(json);
+        if (bytes.ok()) filter = *std::move(bytes);
+      }
+    }
   }
   absl::Status outcome = status.ok() ? absl::OkStatus() : absl::UnknownError(status.error_message());
-  LogSlowOperation(*op_, "grpc", name_, ns_, filter, name_ == "Find" || name_ == "GetMore" || name_ == "Aggregate",
+  LogSlowOperation(*op_, "grpc", name_, ns, filter, name_ == "Find" || name_ == "GetMore" || name_ == "Aggregate",
                    outcome);
 }
 

@@ -8,7 +8,8 @@
 //
 // Contract: constructed on the thread that runs the handler, before it runs (the OpDebug
 // is that thread's until Finish or destruction); `method` ("/micromongo.v1.DataService/
-// Find") must outlive the object.
+// Find") must outlive the object, and `request` must stay unchanged until Finish (a slow
+// request's namespace and filter are read from it then, so that fast ones copy nothing).
 
 #include <grpcpp/support/status.h>
 
@@ -16,7 +17,6 @@
 #include <string>
 #include <string_view>
 
-#include "micromongo/v1/micromongo.pb.h"
 #include "service/request_counters.h"
 #include "util/op_debug.h"
 
@@ -46,8 +46,7 @@ class RequestObservation {
   std::string_view name_;
   bool streaming_ = false;
   bool finished_ = false;
-  std::string ns_;
-  v1::Doc filter_;
+  const google::protobuf::Message* request_ = nullptr;
   std::shared_ptr<OpDebug> op_ = std::make_shared<OpDebug>();
 };
 
