@@ -112,6 +112,15 @@ class StreamCall : public RpcEvent {
 
   virtual grpc::Status Handle() = 0;
   virtual void Finish(const grpc::Status& status, void* tag) = 0;
+  // Asks gRPC for the method's next call, tagged `this`.
+  virtual void RequestCall() = 0;
+
+  void Request() {
+    PublishTag(this);
+    PublishTag(&done_);
+    context_.AsyncNotifyWhenDone(&done_);
+    RequestCall();
+  }
 
   void Run() {
     grpc::Status status = overloaded_ ? Overloaded() : Handle();
@@ -138,14 +147,12 @@ class ServerStreamCall final : public StreamCall, private StreamSink {
  public:
   explicit ServerStreamCall(const Method* m) : StreamCall(m), writer_(&context_) {}
 
-  void Request() {
-    PublishTag(this);
-    PublishTag(&done_);
-    context_.AsyncNotifyWhenDone(&done_);
-    method_->service->RequestServerStream(method_->index, &context_, &request_, &writer_, method_->cq, this);
-  }
+  using StreamCall::Request;
 
  private:
+  void RequestCall() override {
+    method_->service->RequestServerStream(method_->index, &context_, &request_, &writer_, method_->cq, this);
+  }
   grpc::Status Handle() override { return method_->server_stream(&context_, &request_, this); }
   void Finish(const grpc::Status& status, void* tag) override { writer_.Finish(status, tag); }
   bool Write(grpc::ByteBuffer* message) override {
@@ -163,14 +170,10 @@ class BidiCall final : public StreamCall, private BidiStream {
  public:
   explicit BidiCall(const Method* m) : StreamCall(m), stream_(&context_) {}
 
-  void Request() {
-    PublishTag(this);
-    PublishTag(&done_);
-    context_.AsyncNotifyWhenDone(&done_);
-    method_->service->RequestBidi(method_->index, &context_, &stream_, method_->cq, this);
-  }
+  using StreamCall::Request;
 
  private:
+  void RequestCall() override { method_->service->RequestBidi(method_->index, &context_, &stream_, method_->cq, this); }
   grpc::Status Handle() override { return method_->bidi(&context_, this); }
   void Finish(const grpc::Status& status, void* tag) override { stream_.Finish(status, tag); }
   bool Read(grpc::ByteBuffer* message) override {

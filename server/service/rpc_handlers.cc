@@ -34,6 +34,10 @@ void AddServices(grpc::ServerBuilder* builder, DataServiceImpl* data, AdminServi
                                        [impl](grpc::ServerContext* c, const Request* r, Reply* o) {   \
                                          return impl->Method(c, r, o);                                \
                                        })}
+#define MM_STREAM(impl, service, Method, Request, Reply)                                              \
+  {#Method, TypedServerStream<Request, Reply>(                                                       \
+                Path(service, #Method), [impl](grpc::ServerContext* c, const Request* r,              \
+                                               StreamWriter<Reply>* w) { return impl->Method(c, r, w); })}
 #define MM_DATA(Method, Request, Reply) MM_UNARY(data, kData, Method, v1::Request, v1::Reply)
 #define MM_ADMIN(Method, Request, Reply) MM_UNARY(admin, kAdmin, Method, v1::Request, v1::Reply)
   ServiceHandlers d{.full_name = kData};
@@ -56,10 +60,7 @@ void AddServices(grpc::ServerBuilder* builder, DataServiceImpl* data, AdminServi
       MM_DATA(Explain, ExplainRequest, ExplainReply),
       MM_DATA(Validate, ValidateRequest, ValidateReply),
   };
-  d.server_stream = {{"Watch", TypedServerStream<v1::WatchRequest, v1::WatchReply>(
-                                   Path(kData, "Watch"),
-                                   [data](grpc::ServerContext* c, const v1::WatchRequest* r,
-                                          StreamWriter<v1::WatchReply>* w) { return data->Watch(c, r, w); })}};
+  d.server_stream = {MM_STREAM(data, kData, Watch, v1::WatchRequest, v1::WatchReply)};
   services->Add<v1::DataService::Service>(builder, std::move(d));
 
   ServiceHandlers a{.full_name = kAdmin};
@@ -77,10 +78,7 @@ void AddServices(grpc::ServerBuilder* builder, DataServiceImpl* data, AdminServi
       MM_ADMIN(ServerStatus, ServerStatusRequest, ServerStatusReply),
       MM_ADMIN(Shutdown, Empty, Empty),
   };
-  a.server_stream = {{"Backup", TypedServerStream<v1::BackupRequest, v1::BackupProgress>(
-                                    Path(kAdmin, "Backup"),
-                                    [admin](grpc::ServerContext* c, const v1::BackupRequest* r,
-                                            StreamWriter<v1::BackupProgress>* w) { return admin->Backup(c, r, w); })}};
+  a.server_stream = {MM_STREAM(admin, kAdmin, Backup, v1::BackupRequest, v1::BackupProgress)};
   services->Add<v1::AdminService::Service>(builder, std::move(a));
 #undef MM_DATA
 #undef MM_ADMIN
@@ -89,12 +87,10 @@ void AddServices(grpc::ServerBuilder* builder, DataServiceImpl* data, AdminServi
   using grpc::health::v1::HealthCheckResponse;
   ServiceHandlers h{.full_name = kHealth};
   h.unary = {MM_UNARY(health, kHealth, Check, HealthCheckRequest, HealthCheckResponse)};
-  h.server_stream = {{"Watch", TypedServerStream<HealthCheckRequest, HealthCheckResponse>(
-                                   Path(kHealth, "Watch"),
-                                   [health](grpc::ServerContext* c, const HealthCheckRequest* r,
-                                            StreamWriter<HealthCheckResponse>* w) { return health->Watch(c, r, w); })}};
+  h.server_stream = {MM_STREAM(health, kHealth, Watch, HealthCheckRequest, HealthCheckResponse)};
   services->Add<grpc::health::v1::Health::Service>(builder, std::move(h));
 #undef MM_UNARY
+#undef MM_STREAM
 
   ServiceHandlers r{.full_name = kReflection};
   r.bidi = {{"ServerReflectionInfo", ReflectionHandler({kData, kAdmin, kHealth, kReflection})}};

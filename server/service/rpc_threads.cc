@@ -96,12 +96,12 @@ void RpcThreads::HandOff() {
     }
     return;
   }
-  // Sequentially consistent with the standby's hint: either it sees this store before it
-  // sleeps, or this thread sees its hint and wakes it.
+  // Sequentially consistent with standby_asleep_: either it sees this store before it
+  // sleeps, or this thread sees it asleep and wakes it.
   busy_since_.store(NowNanos());
-  if (standby_asleep_hint_.load()) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (standby_asleep_) standby_.notify_one();
+  if (standby_asleep_.load()) {
+    std::lock_guard<std::mutex> l(mu_);  // so that the notification cannot fall before its wait
+    standby_.notify_one();
   }
 }
 
@@ -192,11 +192,9 @@ void RpcThreads::StandBy(std::unique_lock<std::mutex>& l) {
     } else if (now - last_busy < kStayAwakeNanos) {
       standby_.wait_for(l, std::chrono::nanoseconds(takeover));
     } else {
-      standby_asleep_ = true;
-      standby_asleep_hint_.store(true);
+      standby_asleep_.store(true);
       standby_.wait(l, [&] { return drained_ || !leader_taken_ || busy_since_.load() != 0; });
-      standby_asleep_hint_.store(false);
-      standby_asleep_ = false;
+      standby_asleep_.store(false);
       last_busy = NowNanos();
     }
   }

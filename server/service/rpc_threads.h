@@ -115,13 +115,13 @@ class RpcThreads {
   bool leader_taken_ = false;
   uint64_t leader_epoch_ = 0;  // changes with every new leader
   bool standby_taken_ = false;
-  bool standby_asleep_ = false;  // the standby waits for HandOff's notification
   bool drained_ = false;         // the queue returned its shutdown: everyone exits
   std::condition_variable standby_;
   // When the leader's handler started (steady clock, ns); 0 while it polls. Set without
   // mu_ by HandOff, cleared under it.
   std::atomic<int64_t> busy_since_{0};
-  std::atomic<bool> standby_asleep_hint_{false};
+  // The standby waits for HandOff's notification (set and cleared under mu_).
+  std::atomic<bool> standby_asleep_{false};
   std::atomic<int> running_handlers_{0};  // handlers that called HandOff and have not ended
   int max_parallel_ = 1;
   int idle_ = 0;
