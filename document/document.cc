@@ -26,6 +26,17 @@ Error::Error(int code, std::string code_name, const std::string& message, Docume
       code_name_(std::move(code_name)),
       details_(std::move(details)) {}
 
+bool Error::HasErrorLabel(std::string_view label) const noexcept {
+  for (const std::string& l : labels_) {
+    if (l == label) return true;
+  }
+  return false;
+}
+
+void Error::AddErrorLabel(std::string label) {
+  if (!HasErrorLabel(label)) labels_.push_back(std::move(label));
+}
+
 BulkWriteError::BulkWriteError(std::vector<WriteError> errors, BulkWriteResult result)
     : Error(errors.empty() ? 0 : errors.front().code,
             errors.empty() ? "" : errors.front().code_name,

@@ -166,7 +166,9 @@ TEST(DocumentTest, JsonWithInvalidUtf8IsAParseError) {
                            std::string("{\"a\": \"ok\xed\xa0\x80\"}")}) {
     auto b = bson::JsonToBson(json);
     EXPECT_FALSE(b.ok()) << json;
-    if (!b.ok()) EXPECT_EQ(MongoCodeOf(b.status()), 9);
+    if (!b.ok()) {
+      EXPECT_EQ(MongoCodeOf(b.status()), 9);
+    }
   }
   EXPECT_TRUE(bson::JsonToBson("{\"caf\xc3\xa9\": \"\xe2\x82\xac\"}").ok());
 }

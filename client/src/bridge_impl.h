@@ -78,7 +78,7 @@ class BridgeAccess {
 
 // Throws the micromongo::Error subclass for a MongoDB code.
 [[noreturn]] void ThrowMongo(int code, const std::string& code_name, const std::string& message,
-                             Document details = {});
+                             Document details = {}, const std::vector<std::string>& labels = {});
 // The details of an ErrorInfo (empty document if none).
 Document DetailsOf(const std::string& bson);
 }  // namespace internal

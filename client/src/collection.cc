@@ -3,6 +3,7 @@
 #include "client_core.h"
 #include "cursor_state.h"
 #include "requests.h"
+#include "session_state.h"
 #include "document/builder.h"
 #include "document/status.h"
 #include "micromongo/error.h"
@@ -65,6 +66,7 @@ InsertOneResult Collection::InsertOne(const Document& doc, const InsertOneOption
   request.set_collection(name_);
   request.set_bypass_document_validation(options.bypass_document_validation);
   internal::SetBson(request.add_documents(), with_id);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::InsertReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
   if (reply.write_errors_size() > 0) {
@@ -111,6 +113,7 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
       }
       ids.push_back(id != nullptr ? *id : std::move(generated));
     }
+    internal::SessionAccess::Attach(options.session, core_.get(), &request);
     v1::InsertReply reply;
     rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
     inserted_count += reply.inserted_count();
@@ -153,6 +156,7 @@ InsertManyResult Collection::InsertManyBson(const std::vector<std::string>& docu
   std::string* sequence = request.mutable_document_sequence();
   sequence->reserve(bytes);
   for (const std::string& d : documents) sequence->append(d);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::InsertReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Insert(c, request, &reply); });
   std::map<size_t, Value> ids;
@@ -174,11 +178,15 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   auto& rpc = core_->Rpc(&state->bridge);
   v1::FindRequest request = internal::FindRequestOf(db_, name_, filter, options);
   request.set_document_sequence(true);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
   state->batch_size = options.batch_size;
   if (options.tailable && options.await_data) state->await_ms = options.max_await_time_ms;
-  state->prefetch = !options.tailable;
+  state->session = internal::SessionAccess::ForCursor(request.has_session() ? &request.session() : nullptr);
+  // In a transaction a batch is read when asked for: a prefetch could run before or after
+  // the transaction's next write, and see it or not.
+  state->prefetch = !options.tailable && !(state->session && state->session->has_txn_number());
   state->Take(&reply);
   return Cursor(std::move(state));
 }
@@ -189,9 +197,12 @@ Cursor Collection::Aggregate(const std::vector<Document>& pipeline,
   auto& rpc = core_->Rpc(&state->bridge);
   v1::AggregateRequest request = internal::AggregateRequestOf(db_, name_, pipeline, options);
   request.set_document_sequence(true);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Aggregate(c, request, &reply); });
   state->batch_size = options.batch_size;
+  state->session = internal::SessionAccess::ForCursor(request.has_session() ? &request.session() : nullptr);
+  state->prefetch = !(state->session && state->session->has_txn_number());
   state->Take(&reply);
   return Cursor(std::move(state));
 }
@@ -206,6 +217,7 @@ int64_t Collection::CountDocuments(const Document& filter, const CountOptions& o
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::CountRequest request = internal::CountRequestOf(db_, name_, filter, options);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CountReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Count(c, request, &reply); });
   return reply.count();
@@ -228,6 +240,7 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::UpdateRequest request = internal::UpdateRequestOf(db_, name_, filter, update, pipeline, multi, replace, options);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::UpdateReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Update(c, request, &reply); });
   UpdateResult result;
@@ -263,7 +276,8 @@ UpdateResult Collection::ReplaceOne(const Document& filter, const Document& repl
                   {.upsert = options.upsert, .hint = options.hint, .let = options.let,
                    .collation = options.collation,
                    .bypass_document_validation = options.bypass_document_validation,
-                   .max_time_ms = options.max_time_ms});
+                   .max_time_ms = options.max_time_ms,
+                   .session = options.session});
 }
 
 DeleteResult Collection::DoDelete(const Document& filter, bool multi,
@@ -271,6 +285,7 @@ DeleteResult Collection::DoDelete(const Document& filter, bool multi,
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::DeleteRequest request = internal::DeleteRequestOf(db_, name_, filter, multi, options);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::DeleteReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Delete(c, request, &reply); });
   return DeleteResult{reply.deleted_count()};
@@ -289,6 +304,7 @@ static std::optional<Document> RunFindAndModify(internal::ClientCore* core, cons
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core->Rpc(&keep);
   v1::FindAndModifyRequest request = internal::FindAndModifyRequestOf(db, coll, filter, a);
+  internal::SessionAccess::Attach(a.session, core, &request);
   v1::FindAndModifyReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->FindAndModify(c, request, &reply); });
   if (!reply.has_value()) return std::nullopt;
@@ -313,7 +329,8 @@ std::optional<Document> Collection::FindOneAndReplace(const Document& filter,
                            .return_new = o.return_document == ReturnDocument::kAfter,
                            .projection = &o.projection, .sort = &o.sort,
                            .max_time_ms = o.max_time_ms, .hint = &o.hint, .let = &o.let, .collation = &o.collation,
-                           .bypass_document_validation = o.bypass_document_validation});
+                           .bypass_document_validation = o.bypass_document_validation,
+                           .session = o.session});
 }
 
 std::optional<Document> Collection::FindOneAndDelete(const Document& filter,
@@ -374,6 +391,7 @@ BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
         },
         models[i]);
   }
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::BulkWriteReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->BulkWrite(c, request, &reply); });
   BulkWriteResult result;
@@ -395,6 +413,7 @@ std::vector<Value> Collection::Distinct(std::string_view key, const Document& fi
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::DistinctRequest request = internal::DistinctRequestOf(db_, name_, key, filter, options);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::DistinctReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Distinct(c, request, &reply); });
   Document values = internal::FromDoc(reply.values());

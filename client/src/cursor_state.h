@@ -23,6 +23,8 @@ struct CursorState {
   // their GetMores wait for inserts, and a prefetch would hold the cursor's destruction
   // (which waits for it) for that long; they fetch when read instead.
   bool prefetch = true;
+  // The session of a cursor opened in one: its GetMores run in it (and in its transaction).
+  std::optional<v1::Session> session;
   DocumentBuffer buffer;  // raw BSON of fetched, unread documents
   std::optional<Document> current;
   std::future<v1::CursorReply> next;  // the prefetching GetMore, if one is under way
@@ -60,13 +62,15 @@ struct CursorState {
     int64_t id = cursor_id;
     int32_t size = batch_size;
     int64_t await = await_ms;
-    next = std::async(std::launch::async, [keep, id, size, await] {
+    std::optional<v1::Session> in_session = session;
+    next = std::async(std::launch::async, [keep, id, size, await, in_session] {
       auto& rpc = BridgeAccess::Get(*keep);
       v1::GetMoreRequest request;
       request.set_cursor_id(id);
       request.set_batch_size(size);
       request.set_max_time_ms(await);
       request.set_document_sequence(true);
+      if (in_session) *request.mutable_session() = *in_session;
       v1::CursorReply reply;
       rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->GetMore(c, request, &reply); });
       return reply;

@@ -144,12 +144,13 @@ FindAndModifyArgs UpdateArgs(const Document* update, const Pipeline* pipeline, c
   return {.update = update, .pipeline = pipeline, .upsert = o.upsert,
           .return_new = o.return_document == ReturnDocument::kAfter, .projection = &o.projection,
           .sort = &o.sort, .array_filters = &o.array_filters, .max_time_ms = o.max_time_ms, .hint = &o.hint,
-          .let = &o.let, .collation = &o.collation, .bypass_document_validation = o.bypass_document_validation};
+          .let = &o.let, .collation = &o.collation, .bypass_document_validation = o.bypass_document_validation,
+          .session = o.session};
 }
 
 FindAndModifyArgs DeleteArgs(const FindOneAndDeleteOptions& o) {
   return {.remove = true, .projection = &o.projection, .sort = &o.sort, .max_time_ms = o.max_time_ms,
-          .hint = &o.hint, .let = &o.let, .collation = &o.collation};
+          .hint = &o.hint, .let = &o.let, .collation = &o.collation, .session = o.session};
 }
 
 }  // namespace micromongo::internal

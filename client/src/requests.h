@@ -39,6 +39,7 @@ struct FindAndModifyArgs {
   const std::optional<Document>* let = nullptr;
   const std::optional<Document>* collation = nullptr;
   bool bypass_document_validation = false;
+  ClientSession* session = nullptr;
 };
 v1::FindAndModifyRequest FindAndModifyRequestOf(const std::string& db, const std::string& coll,
                                                 const Document& filter, const FindAndModifyArgs& a);

@@ -118,11 +118,15 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
 namespace internal {
 
 void ThrowMongo(int code, const std::string& code_name, const std::string& message,
-                Document details) {
+                Document details, const std::vector<std::string>& labels) {
   std::string name = code_name.empty() ? ErrorCodeName(code) : code_name;
-  if (code == kDuplicateKey) throw DuplicateKeyError(code, name, message, std::move(details));
-  if (code == kHostUnreachable) throw WorkerError(code, name, message);
-  throw Error(code, name, message, std::move(details));
+  auto labelled = [&](auto error) {
+    for (const std::string& label : labels) error.AddErrorLabel(label);
+    return error;
+  };
+  if (code == kDuplicateKey) throw labelled(DuplicateKeyError(code, name, message, std::move(details)));
+  if (code == kHostUnreachable) throw labelled(WorkerError(code, name, message));
+  throw labelled(Error(code, name, message, std::move(details)));
 }
 
 Document DetailsOf(const std::string& bson) {
@@ -154,7 +158,8 @@ void WorkerBridge::Impl::ThrowFor(const grpc::Status& status) {
       info.code() != 0) {
     // The server's message repeats the code for manual callers; the exception keeps it bare.
     internal::ThrowMongo(info.code(), info.code_name(), info.message(),
-                         internal::DetailsOf(info.details()));
+                         internal::DetailsOf(info.details()),
+                         std::vector<std::string>(info.error_labels().begin(), info.error_labels().end()));
   }
   if (terminated_.load()) WorkerFail("the worker bridge was terminated");
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {

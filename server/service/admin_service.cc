@@ -4,6 +4,7 @@
 #include "document/builder.h"
 #include "service/grpc_status.h"
 #include "service/services.h"
+#include "service/session_rpc.h"
 #include "util/log.h"
 
 namespace micromongo::service {
@@ -17,7 +18,6 @@ namespace micromongo::service {
 MM_ADMIN_UNARY(ListDatabases, Empty, ListDatabasesReply)
 MM_ADMIN_UNARY(DropDatabase, DatabaseRequest, DropReply)
 MM_ADMIN_UNARY(ListCollections, DatabaseRequest, ListCollectionsReply)
-MM_ADMIN_UNARY(CreateCollection, CreateCollectionRequest, Empty)
 MM_ADMIN_UNARY(ModifyCollection, ModifyCollectionRequest, Empty)
 MM_ADMIN_UNARY(DropCollection, CollectionRequest, DropReply)
 MM_ADMIN_UNARY(RenameCollection, RenameCollectionRequest, Empty)
@@ -25,6 +25,12 @@ MM_ADMIN_UNARY(CloneCollectionAsCapped, CappedCopyRequest, Empty)
 MM_ADMIN_UNARY(ConvertToCapped, CappedCopyRequest, Empty)
 MM_ADMIN_UNARY(ServerStatus, ServerStatusRequest, ServerStatusReply)
 #undef MM_ADMIN_UNARY
+
+// create may be a statement of a transaction (it makes a new collection there).
+grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* req,
+                                                v1::Empty* reply) {
+  return RunInSession(sessions_, "create", *req, reply, [&](Statement*) { return ops_.CreateCollection(req, reply); });
+}
 
 grpc::Status AdminServiceImpl::Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*) {
   return grpc::Status::OK;

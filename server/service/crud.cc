@@ -464,7 +464,9 @@ absl::StatusOr<int64_t> Count(storage::Engine* engine, std::string_view db_name,
   if (!ns.ok()) return ns.status();
   if (ns->coll == nullptr) return 0;
   int64_t n = 0;
-  if (filter.MatchesAll() && hint.empty()) {
+  // The collection's count is of its committed records: a transaction (or a snapshot read)
+  // counts what it sees.
+  if (filter.MatchesAll() && hint.empty() && storage::BoundTransaction() == nullptr) {
     n = ns->coll->count();
   } else {
     Candidates candidates(ns->db.get(), *ns->coll, filter, deadline, hint, /*documents=*/false);

@@ -5,10 +5,11 @@
 
 namespace micromongo::service {
 
-grpc::Status ToGrpc(const absl::Status& status) {
+grpc::Status ToGrpc(const absl::Status& status, const std::vector<std::string>& labels) {
   if (status.ok()) return grpc::Status::OK;
   v1::ErrorInfo info;
   FillErrorInfo(status, 0, &info);
+  for (const std::string& label : labels) info.add_error_labels(label);
   std::string message = StrCat("[", info.code(), " ", info.code_name(), "] ", info.message());
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       info.SerializeAsString());

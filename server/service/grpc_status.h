@@ -4,13 +4,17 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 
 namespace micromongo::service {
 
 // gRPC status for an absl status: canonical code kept, message prefixed with
-// "[<code> <CodeName>] ", an ErrorInfo in the binary details.
-grpc::Status ToGrpc(const absl::Status& status);
+// "[<code> <CodeName>] ", an ErrorInfo (with MongoDB's error `labels`) in the binary
+// details.
+grpc::Status ToGrpc(const absl::Status& status, const std::vector<std::string>& labels = {});
 
 #define MM_ASSIGN_OR_RETURN_GRPC(lhs, expr) \
   auto lhs##_or = (expr);                   \

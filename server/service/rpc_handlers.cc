@@ -59,6 +59,9 @@ void AddServices(grpc::ServerBuilder* builder, DataServiceImpl* data, AdminServi
       MM_DATA(DropIndex, DropIndexRequest, Empty),
       MM_DATA(Explain, ExplainRequest, ExplainReply),
       MM_DATA(Validate, ValidateRequest, ValidateReply),
+      MM_DATA(CommitTransaction, TransactionRequest, Empty),
+      MM_DATA(AbortTransaction, TransactionRequest, Empty),
+      MM_DATA(EndSessions, EndSessionsRequest, Empty),
   };
   d.server_stream = {MM_STREAM(data, kData, Watch, v1::WatchRequest, v1::WatchReply)};
   services->Add<v1::DataService::Service>(builder, std::move(d));

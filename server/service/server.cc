@@ -97,8 +97,13 @@ int RunServer(const ServerOptions& options) {
   // Spill files of queries interrupted by a crash (the files are unlinked while in use, so
   // normally nothing is left; this catches anything that was not).
   ClearSpillDirectory(**engine);
-  DataServiceImpl data(engine->get(), &cursors);
-  AdminServiceImpl admin(engine->get(), &cursors, [&] { latch.Trigger(); });
+  // Logical sessions (transactions, retryable writes) of both protocols: a transaction
+  // left open past its lifetime is aborted even when no request comes to notice, since it
+  // holds up other writers meanwhile.
+  SessionCatalog sessions;
+  PeriodicTask session_reaper(std::chrono::seconds(1), [&] { sessions.AbortExpired(); });
+  DataServiceImpl data(engine->get(), &cursors, &sessions);
+  AdminServiceImpl admin(engine->get(), &cursors, &sessions, [&] { latch.Trigger(); });
 
   auto credentials = ListenerCredentials(options.listen, options.security);
   if (!credentials.ok()) {
@@ -110,7 +115,7 @@ int RunServer(const ServerOptions& options) {
   DataOperations wire_data(engine->get(), &cursors);
   AdminOperations wire_admin(engine->get(), &cursors);
   wire::CommandRunner wire_runner(&wire_data, &wire_admin);
-  if (!options.repl_set.empty()) wire_runner.EnableReplicaSet(options.repl_set);
+  if (!options.repl_set.empty()) wire_runner.EnableReplicaSet(options.repl_set, &sessions);
   if (options.enable_test_commands) wire_runner.EnableTestCommands();
   std::unique_ptr<wire::Listener> wire_listener;
   if (!options.mongodb_listen.empty()) {

@@ -15,6 +15,7 @@
 #include "service/admin_operations.h"
 #include "service/data_operations.h"
 #include "service/cursor_manager.h"
+#include "service/sessions.h"
 #include "service/stream_writer.h"
 #include "storage/engine.h"
 
@@ -22,8 +23,9 @@ namespace micromongo::service {
 
 class DataServiceImpl final {
  public:
-  DataServiceImpl(storage::Engine* engine, CursorManager* cursors)
-      : engine_(engine), cursors_(cursors), ops_(engine, cursors) {}
+  // `sessions`: the worker's logical sessions (shared with the wire protocol).
+  DataServiceImpl(storage::Engine* engine, CursorManager* cursors, SessionCatalog* sessions)
+      : engine_(engine), cursors_(cursors), sessions_(sessions), ops_(engine, cursors) {}
 
   grpc::Status Insert(grpc::ServerContext*, const v1::InsertRequest*, v1::InsertReply*);
   grpc::Status Find(grpc::ServerContext*, const v1::FindRequest*, v1::CursorReply*);
@@ -53,18 +55,22 @@ class DataServiceImpl final {
   grpc::Status Validate(grpc::ServerContext*, const v1::ValidateRequest*, v1::ValidateReply*);
   // In watch_rpc.cc.
   grpc::Status Watch(grpc::ServerContext*, const v1::WatchRequest*, StreamWriter<v1::WatchReply>*);
+  grpc::Status CommitTransaction(grpc::ServerContext*, const v1::TransactionRequest*, v1::Empty*);
+  grpc::Status AbortTransaction(grpc::ServerContext*, const v1::TransactionRequest*, v1::Empty*);
+  grpc::Status EndSessions(grpc::ServerContext*, const v1::EndSessionsRequest*, v1::Empty*);
 
  private:
   storage::Engine* engine_;
   CursorManager* cursors_;
+  SessionCatalog* sessions_;
   DataOperations ops_;
 };
 
 class AdminServiceImpl final {
  public:
-  AdminServiceImpl(storage::Engine* engine, CursorManager* cursors,
+  AdminServiceImpl(storage::Engine* engine, CursorManager* cursors, SessionCatalog* sessions,
                    std::function<void()> request_shutdown)
-      : ops_(engine, cursors), request_shutdown_(std::move(request_shutdown)) {}
+      : sessions_(sessions), ops_(engine, cursors), request_shutdown_(std::move(request_shutdown)) {}
 
   grpc::Status Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*);
   grpc::Status ListDatabases(grpc::ServerContext*, const v1::Empty*,
@@ -90,6 +96,7 @@ class AdminServiceImpl final {
   grpc::Status Shutdown(grpc::ServerContext*, const v1::Empty*, v1::Empty*);
 
  private:
+  SessionCatalog* sessions_;
   AdminOperations ops_;
   std::function<void()> request_shutdown_;
 };

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 
+#include "document/builder.h"
 #include "document/status.h"
+#include "micromongo/document.h"
 
 namespace micromongo::service {
 
@@ -29,6 +31,40 @@ bool RetryableWrite(std::string_view command) {
 }
 
 }  // namespace
+
+absl::StatusOr<SessionFields> MakeSessionFields(std::string lsid, std::string lsid_document,
+                                                std::optional<int64_t> txn_number, std::optional<bool> autocommit,
+                                                std::optional<bool> start_transaction) {
+  SessionFields fields;
+  fields.lsid = std::move(lsid);
+  fields.lsid_document = std::move(lsid_document);
+  fields.txn_number = txn_number;
+  if (autocommit.has_value()) {
+    if (*autocommit) return MongoError(kInvalidOptions, "autocommit must be false");
+    if (!fields.txn_number) {
+      return MongoError(kInvalidOptions, "'autocommit' field requires a transaction number to also be specified");
+    }
+    fields.in_transaction = true;
+  }
+  if (start_transaction.has_value()) {
+    if (!*start_transaction) return MongoError(kInvalidOptions, "startTransaction must be true");
+    if (!fields.in_transaction) {
+      return MongoError(kInvalidOptions, "txnNumber and autocommit: false must accompany startTransaction");
+    }
+    fields.start_transaction = true;
+  }
+  if (fields.txn_number && fields.lsid.empty()) {
+    return MongoError(kInvalidOptions, "Transaction number requires a session ID to also be specified");
+  }
+  return fields;
+}
+
+std::string LsidDocument(std::string_view id, std::string_view uid) {
+  bson::Builder doc;
+  doc.AppendValue("id", Value(Binary{4, std::string(id)}));
+  doc.AppendValue("uid", Value(Binary{0, std::string(uid)}));
+  return std::move(doc).Finish();
+}
 
 class Session {
  public:
@@ -193,13 +229,13 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
                                  " has been started"));
       }
       Statement st(s, std::move(lock), false);
-      if (s->retry_command == command && !s->retry_reply.empty()) st.retried_ = &s->retry_reply;
+      if (s->retry_command == StrCat(fields.protocol, ":", command) && !s->retry_reply.empty()) st.retried_ = &s->retry_reply;
       return st;
     }
     s->AbortTransaction();
     s->txn_number = n;
     s->state = Session::State::kNone;
-    s->retry_command = std::string(command);
+    s->retry_command = StrCat(fields.protocol, ":", command);
     s->retry_reply.clear();
     return Statement(s, std::move(lock), false);
   }

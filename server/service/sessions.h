@@ -32,7 +32,23 @@ struct SessionFields {
   // autocommit: present (and false) on every statement of a multi-statement transaction.
   bool in_transaction = false;
   bool start_transaction = false;
+  // Which protocol's reply a retryable write remembers ("wire", "grpc"): a retry through
+  // the other protocol runs as a new write rather than answer with bytes it cannot read.
+  std::string_view protocol = "wire";
 };
+
+// Checks a request's session fields (absent: nullopt) as MongoDB checks a command's and
+// gathers them: errors 72 (InvalidOptions) for autocommit other than false or without a
+// transaction number, startTransaction other than true or without autocommit false, and a
+// transaction number without a session id. `lsid_document`: the lsid as change events show
+// it (LsidDocument).
+absl::StatusOr<SessionFields> MakeSessionFields(std::string lsid, std::string lsid_document,
+                                                std::optional<int64_t> txn_number, std::optional<bool> autocommit,
+                                                std::optional<bool> start_transaction);
+
+// MongoDB's lsid document {id: <UUID>, uid: <SHA-256 of the user, "user@db", or of "">}.
+// `id`: the UUID's 16 bytes; `uid`: the digest's 32 bytes.
+std::string LsidDocument(std::string_view id, std::string_view uid);
 
 class Session;
 

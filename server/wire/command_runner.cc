@@ -7,6 +7,7 @@
 #include "document/status.h"
 #include "micromongo/document.h"
 #include "service/change_stream_cursor.h"
+#include "service/error_labels.h"
 #include "storage/engine.h"
 #include "service/request_counters.h"
 #include "service/slow_op_log.h"
@@ -28,54 +29,8 @@ std::string ValidUtf8(std::string_view text) {
   return out;
 }
 
-// What MongoDB's error labels depend on besides the codes (its ErrorLabelBuilder).
-struct LabelContext {
-  bool in_transaction = false;   // a statement of a multi-statement transaction
-  bool retryable_write = false;  // txnNumber without autocommit
-  bool commit_or_abort = false;  // commitTransaction / abortTransaction
-  bool change_stream_get_more = false;  // a getMore of a change stream's cursor
-};
-
-// The errors a change stream resumes after (MongoDB's ResumableChangeStreamError codes).
-bool ResumableChangeStreamCode(int code) {
-  static constexpr int kCodes[] = {6, 7, 89, 91, 133, 150, 189, 234, 262, 9001, 10107, 11600, 11602, 13388,
-                                   13435, 13436};
-  return std::find(std::begin(kCodes), std::end(kCodes), code) != std::end(kCodes);
-}
-
-// MongoDB's retriable error codes (ErrorCodes::isRetriableError): network and primary
-// changes, which a driver retries a retryable write after.
-bool RetriableCode(int code) {
-  static constexpr int kCodes[] = {6, 7, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436};
-  return std::find(std::begin(kCodes), std::end(kCodes), code) != std::end(kCodes);
-}
-
-// The labels MongoDB's server puts on an error (`code`) or a write concern error
-// (`wc_code`, 0 for none): a transaction to run again from its start
-// (TransientTransactionError), a write to retry (RetryableWriteError), a change stream not
-// to resume (its error is the stream's own).
-std::vector<std::string> ServerLabels(int code, int wc_code, const LabelContext& ctx) {
-  std::vector<std::string> labels;
-  // MongoDB's isTransientTransactionError: conflicts, lock timeouts, snapshot errors and
-  // errors of a primary's change (the statement may run again on the new one), and a
-  // transaction the server no longer has (except a commit's or abort's, which may have
-  // happened).
-  bool transient = code == kWriteConflict || code == 24 /* LockTimeout */ || code == 239 /* SnapshotTooOld */ ||
-                   code == 246 /* SnapshotUnavailable */ || code == 267 /* PreparedTransactionInProgress */;
-  if (ctx.commit_or_abort) {
-    transient = transient || (code == kNoSuchTransaction && wc_code == 0);
-  } else {
-    transient = transient || code == kNoSuchTransaction || RetriableCode(code);
-  }
-  if (ctx.in_transaction && transient) labels.emplace_back("TransientTransactionError");
-  if ((ctx.retryable_write || (ctx.in_transaction && ctx.commit_or_abort)) &&
-      (RetriableCode(code) || RetriableCode(wc_code))) {
-    labels.emplace_back("RetryableWriteError");
-  }
-  if (code == kChangeStreamFatalError) labels.emplace_back("NonResumableChangeStreamError");
-  if (ctx.change_stream_get_more && ResumableChangeStreamCode(code)) labels.emplace_back("ResumableChangeStreamError");
-  return labels;
-}
+using service::LabelContext;
+using service::ServerLabels;
 
 void AppendLabels(const std::vector<std::string>& labels, bson::Builder* out) {
   if (labels.empty()) return;
@@ -124,42 +79,38 @@ std::string WithWriteConcernError(const std::string& reply, const std::string& w
 
 // The session fields of a command: lsid, txnNumber, autocommit, startTransaction.
 absl::StatusOr<service::SessionFields> SessionFieldsOf(const Command& command, const ConnectionInfo& connection) {
-  service::SessionFields fields;
-  if (auto lsid = command.Get("lsid")) {
-    if (lsid->type != BsonType::kDocument) return command.WrongType("lsid", *lsid, "object");
+  std::string lsid, lsid_document;
+  if (auto value = command.Get("lsid")) {
+    if (value->type != BsonType::kDocument) return command.WrongType("lsid", *value, "object");
     bson::ValueView id;
-    if (!lsid->Doc().Find("id", &id)) return MongoError(kFailedToParse, "lsid is missing the required field 'id'");
-    fields.lsid = std::string(id.bytes());
+    if (!value->Doc().Find("id", &id)) return MongoError(kFailedToParse, "lsid is missing the required field 'id'");
+    lsid = std::string(id.bytes());
     // MongoDB's uid: the SHA-256 of the user ("user@db"; of "" without a login).
     bson::Builder doc;
     doc.AppendView("id", id);
     std::string user = connection.user.empty() ? "" : StrCat(connection.user, "@", kAuthDatabase);
     doc.AppendValue("uid", Value(Binary{0, Sha256(user)}));
-    fields.lsid_document = std::move(doc).Finish();
+    lsid_document = std::move(doc).Finish();
   }
+  std::optional<int64_t> txn_number;
+  std::optional<bool> autocommit, start_transaction;
   if (command.Has("txnNumber")) {
     auto n = command.Integer("txnNumber", 0);
     if (!n.ok()) return n.status();
-    fields.txn_number = *n;
+    txn_number = *n;
   }
   if (command.Has("autocommit")) {
-    auto autocommit = command.Bool("autocommit", true);
-    if (!autocommit.ok()) return autocommit.status();
-    if (*autocommit) return MongoError(kInvalidOptions, "autocommit must be false");
-    if (!fields.txn_number) return MongoError(kInvalidOptions, "'autocommit' field requires a transaction number to also be specified");
-    fields.in_transaction = true;
+    auto value = command.Bool("autocommit", true);
+    if (!value.ok()) return value.status();
+    autocommit = *value;
   }
   if (command.Has("startTransaction")) {
-    auto start = command.Bool("startTransaction", false);
-    if (!start.ok()) return start.status();
-    if (!*start) return MongoError(kInvalidOptions, "startTransaction must be true");
-    if (!fields.in_transaction) return MongoError(kInvalidOptions, "txnNumber and autocommit: false must accompany startTransaction");
-    fields.start_transaction = true;
+    auto value = command.Bool("startTransaction", false);
+    if (!value.ok()) return value.status();
+    start_transaction = *value;
   }
-  if (fields.txn_number && fields.lsid.empty()) {
-    return MongoError(kInvalidOptions, "Transaction number requires a session ID to also be specified");
-  }
-  return fields;
+  return service::MakeSessionFields(std::move(lsid), std::move(lsid_document), txn_number, autocommit,
+                                    start_transaction);
 }
 
 constexpr int kUnsatisfiableWriteConcern = 100;
@@ -399,7 +350,7 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
     }
   }
   HandlerContext context{data_, admin_, connection, *std::move(db),
-                         credentials_ ? &*credentials_ : nullptr, replica_set_.get(), sessions_.get(),
+                         credentials_ ? &*credentials_ : nullptr, replica_set_.get(), sessions_,
                          statement ? &*statement : nullptr};
   // The query executors report what they examined into the thread's current OpDebug, for
   // the slow-operation log, as under gRPC.
@@ -444,7 +395,8 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
     reply = std::move(with_error).Finish();
   }
   if (snapshot_time) reply = WithAtClusterTime(reply, *snapshot_time);
-  if (statement && !in_transaction) statement->RememberReply(reply);
+  // Only a retryable write is answered again from memory (a find's reply is not kept).
+  if (statement && label_context.retryable_write) statement->RememberReply(reply);
   return reply;
 }
 
@@ -464,7 +416,7 @@ bool CommandRunner::IsChangeStreamCursor(const Command& command) const {
   return change_stream;
 }
 
-void CommandRunner::EnableReplicaSet(std::string name) {
+void CommandRunner::EnableReplicaSet(std::string name, service::SessionCatalog* sessions) {
   session_reaper_.reset();  // it reads the catalog replaced below
   replica_set_ = std::make_unique<ReplicaSetInfo>();
   if (size_t slash = name.find('/'); slash != std::string::npos) {
@@ -474,8 +426,13 @@ void CommandRunner::EnableReplicaSet(std::string name) {
     name.resize(slash);
   }
   replica_set_->name = std::move(name);
-  sessions_ = std::make_unique<service::SessionCatalog>();
   snapshots_ = std::make_unique<service::SnapshotHistory>(data_->engine());
+  if (sessions != nullptr) {
+    sessions_ = sessions;
+    return;
+  }
+  own_sessions_ = std::make_unique<service::SessionCatalog>();
+  sessions_ = own_sessions_.get();
   session_reaper_ = std::make_unique<PeriodicTask>(std::chrono::seconds(1), [this] { sessions_->AbortExpired(); });
 }
 
@@ -510,7 +467,7 @@ std::string CommandRunner::RunLegacy(bson::DocView query, ConnectionInfo* connec
   }
   Count(name);
   HandlerContext context{data_, admin_, connection, "admin", credentials_ ? &*credentials_ : nullptr,
-                         replica_set_.get(), sessions_.get(), nullptr};
+                         replica_set_.get(), sessions_, nullptr};
   bson::Builder out;
   auto hello_ok = command.Bool("helloOk", false);
   AppendHello(context, command, name != "hello", hello_ok.ok() && *hello_ok, &out);

@@ -87,7 +87,9 @@ class CommandRunner {
   // Runs as a single-node replica set (mongod's --replSet: "NAME" or "NAME/HOST:PORT",
   // the member's advertised name): hello reports the set, replies carry $clusterTime and operationTime, and sessions keep transactions and
   // retryable writes. Call before the first command.
-  void EnableReplicaSet(std::string name);
+  // `sessions`: the worker's session catalog, shared with the gRPC services (must outlive
+  // the runner; the caller expires its sessions); null: the runner keeps its own.
+  void EnableReplicaSet(std::string name, service::SessionCatalog* sessions = nullptr);
   // MongoDB's test commands (--setParameter enableTestCommands=1): configureFailPoint with
   // the failCommand fail point (fail_points.h). Call before the first command.
   void EnableTestCommands();
@@ -113,7 +115,8 @@ class CommandRunner {
   service::AdminOperations* admin_;
   std::optional<ScramCredentials> credentials_;
   std::unique_ptr<ReplicaSetInfo> replica_set_;
-  std::unique_ptr<service::SessionCatalog> sessions_;
+  service::SessionCatalog* sessions_ = nullptr;      // null on a standalone
+  std::unique_ptr<service::SessionCatalog> own_sessions_;
   std::unique_ptr<service::SnapshotHistory> snapshots_;
   std::unique_ptr<FailCommandPoint> fail_command_;
   std::unique_ptr<FailCommandPoint> fail_get_more_;  // failGetMoreAfterCursorCheckout

@@ -36,8 +36,9 @@ struct Services {
     service::SetAwaitLimitForTesting(std::chrono::milliseconds(0));
   }
   service::CursorManager cursors{std::chrono::milliseconds(60000)};
-  service::DataServiceImpl data{fuzz::SharedEngine(), &cursors};
-  service::AdminServiceImpl admin{fuzz::SharedEngine(), &cursors, [] {}};
+  service::SessionCatalog sessions;
+  service::DataServiceImpl data{fuzz::SharedEngine(), &cursors, &sessions};
+  service::AdminServiceImpl admin{fuzz::SharedEngine(), &cursors, &sessions, [] {}};
 };
 
 }  // namespace
@@ -50,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   using D = service::DataServiceImpl;
   using A = service::AdminServiceImpl;
-  switch (data[0] % 25) {
+  switch (data[0] % 28) {
     case 0: Call(data_service, &D::Insert, bytes); break;
     case 1: Call(data_service, &D::Find, bytes); break;
     case 2: Call(data_service, &D::GetMore, bytes); break;
@@ -76,6 +77,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 22: Call(admin, &A::RenameCollection, bytes); break;
     case 23: Call(admin, &A::ServerStatus, bytes); break;
     case 24: Call(admin, &A::DropDatabase, bytes); break;
+    case 25: Call(data_service, &D::CommitTransaction, bytes); break;
+    case 26: Call(data_service, &D::AbortTransaction, bytes); break;
+    case 27: Call(data_service, &D::EndSessions, bytes); break;
   }
+  // One input's transactions must not hold locks into the next.
+  services->sessions.EndAll();
   return 0;
 }

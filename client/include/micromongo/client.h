@@ -20,6 +20,7 @@
 #include "micromongo/document.h"
 #include "micromongo/options.h"
 #include "micromongo/results.h"
+#include "micromongo/session.h"
 #include "micromongo/worker_bridge.h"
 
 namespace micromongo {
@@ -329,6 +330,9 @@ class MongoClient {
   // {dataDir, diskBytes, databases {<name>: {collections, views, objects, dataSize,
   // storageSize, indexes, indexSize}}} (sizes in bytes, approximate).
   Document ServerStatus() const;
+  // A new logical session (session.h) for transactions: operations run in it when their
+  // options name it. Throws after Close().
+  ClientSession StartSession();
   // The bridge in use: the shared one, or the client's own (after Connect()).
   std::shared_ptr<WorkerBridge> worker_bridge() const;
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "micromongo/results.h"
@@ -22,11 +23,18 @@ class Error : public std::runtime_error {
   // and keyValue for DuplicateKey (11000), errInfo ({failingDocumentId, details}) for
   // DocumentValidationFailure (121).
   const Document& details() const noexcept { return details_; }
+  // MongoDB's error labels: "TransientTransactionError" (the whole transaction may be run
+  // again), "UnknownTransactionCommitResult" (the commit may be retried: whether it
+  // happened is not known), and the others MongoDB's servers and drivers give.
+  const std::vector<std::string>& error_labels() const noexcept { return labels_; }
+  bool HasErrorLabel(std::string_view label) const noexcept;
+  void AddErrorLabel(std::string label);
 
  private:
   int code_;
   std::string code_name_;
   Document details_;
+  std::vector<std::string> labels_;
 };
 
 // A write conflicted with an existing value of a unique key (code 11000).

@@ -17,4 +17,5 @@
 #include "micromongo/error.h"
 #include "micromongo/options.h"
 #include "micromongo/results.h"
+#include "micromongo/session.h"
 #include "micromongo/worker_bridge.h"

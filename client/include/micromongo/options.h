@@ -17,6 +17,7 @@
 namespace micromongo {
 
 class WorkerBridge;
+class ClientSession;
 
 // An index hint: an index name ("_id_", "a_1") or its key pattern ({_id: 1}, {a: 1}). It
 // must name an existing index (else error 2); results are the same with or without it.
@@ -219,6 +220,9 @@ struct FindOptions {
   // insert before Next() returns nullopt.
   bool await_data = false;
   int64_t max_await_time_ms = 0;
+  // The session to run in (session.h): inside its transaction when one is in progress.
+  // Null: none. Must belong to the same MongoClient.
+  ClientSession* session = nullptr;
 };
 
 struct AggregateOptions {
@@ -236,6 +240,7 @@ struct AggregateOptions {
   std::optional<Hint> hint;
   std::optional<Document> collation;  // see FindOptions::collation
   bool bypass_document_validation = false;  // see InsertOneOptions
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 struct CountOptions {
@@ -244,6 +249,7 @@ struct CountOptions {
   int64_t max_time_ms = 0;
   std::optional<Hint> hint;
   std::optional<Document> collation;  // see FindOptions::collation
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 struct DeleteOptions {
@@ -253,23 +259,27 @@ struct DeleteOptions {
   // Server-side time limit for finding the documents (MongoDB's maxTimeMS); 0: none.
   // Exceeding it throws Error 50 (MaxTimeMSExpired); what was deleted stays deleted.
   int64_t max_time_ms = 0;
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 struct DistinctOptions {
   std::optional<Hint> hint;
   int64_t max_time_ms = 0;
   std::optional<Document> collation;  // see FindOptions::collation
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 struct InsertOneOptions {
   // MongoDB's bypassDocumentValidation: the collection's validator is not applied.
   bool bypass_document_validation = false;
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 struct InsertManyOptions {
   // Ordered inserts stop at the first failure; unordered ones attempt every document.
   bool ordered = true;
   bool bypass_document_validation = false;  // see InsertOneOptions
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 // An update pipeline: [{$set: ...}, {$unset: ...}, {$replaceWith: ...}, ...], whose
@@ -290,6 +300,7 @@ struct UpdateOptions {
   // Server-side time limit for finding the documents (MongoDB's maxTimeMS); 0: none.
   // Exceeding it throws Error 50 (MaxTimeMSExpired); what was updated stays updated.
   int64_t max_time_ms = 0;
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 struct ReplaceOptions {
@@ -299,6 +310,7 @@ struct ReplaceOptions {
   std::optional<Document> collation;  // see FindOptions::collation
   bool bypass_document_validation = false;  // see InsertOneOptions
   int64_t max_time_ms = 0;  // see UpdateOptions
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 enum class ReturnDocument { kBefore, kAfter };
@@ -314,6 +326,7 @@ struct FindOneAndUpdateOptions {
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
   bool bypass_document_validation = false;  // see InsertOneOptions
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 struct FindOneAndReplaceOptions {
@@ -326,6 +339,7 @@ struct FindOneAndReplaceOptions {
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
   bool bypass_document_validation = false;  // see InsertOneOptions
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 struct FindOneAndDeleteOptions {
@@ -335,6 +349,7 @@ struct FindOneAndDeleteOptions {
   std::optional<Hint> hint;
   std::optional<Document> let;
   std::optional<Document> collation;  // see FindOptions::collation
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 struct BulkWriteOptions {
@@ -343,6 +358,7 @@ struct BulkWriteOptions {
   // Variables for every model's filter and update pipeline.
   std::optional<Document> let;
   bool bypass_document_validation = false;  // see InsertOneOptions
+  ClientSession* session = nullptr;  // see FindOptions::session
 };
 
 // Options of Collection::Validate (MongoDB's validate command).

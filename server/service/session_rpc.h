@@ -1,0 +1,62 @@
+#pragma once
+
+// A gRPC request in its logical session (v1::Session), with MongoDB's rules: the session is
+// checked out of the worker's catalog for the request's duration (requests of one session
+// run one at a time), a transaction's statement runs inside its transaction, a retried
+// retryable write answers the first run's reply without writing again, a transaction whose
+// statement failed is aborted, and errors carry MongoDB's labels.
+
+#include <string_view>
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/statusor.h"
+#include "document/status.h"
+#include "micromongo/v1/micromongo.pb.h"
+#include "service/error_labels.h"
+#include "service/grpc_status.h"
+#include "service/sessions.h"
+
+namespace micromongo::service {
+
+// The session fields of a request's Session (errors as MakeSessionFields; 2 BadValue for an
+// id that is not 16 bytes).
+absl::StatusOr<SessionFields> SessionFieldsOf(const v1::Session& session);
+
+// Runs `run(Statement*)` (the statement null when the request names no session) for the
+// request of MongoDB command `command` ("insert", "find", "commitTransaction", ...) and
+// answers its gRPC status. `reply` is what `run` fills.
+template <typename Request, typename Reply, typename Run>
+grpc::Status RunInSession(SessionCatalog* sessions, std::string_view command, const Request& request, Reply* reply,
+                          Run&& run) {
+  if (!request.has_session()) return ToGrpc(run(static_cast<Statement*>(nullptr)));
+  auto fields = SessionFieldsOf(request.session());
+  if (!fields.ok()) return ToGrpc(fields.status());
+  LabelContext labels{.in_transaction = fields->in_transaction,
+                      .retryable_write = fields->txn_number.has_value() && !fields->in_transaction,
+                      .commit_or_abort = command == "commitTransaction" || command == "abortTransaction"};
+  auto statement = sessions->Begin(*fields, command);
+  if (!statement.ok()) return ToGrpc(statement.status(), ServerLabels(MongoCodeOf(statement.status()), 0, labels));
+  if (const std::string* retried = statement->retried_reply()) {
+    if (reply->ParseFromString(*retried)) return grpc::Status::OK;
+  }
+  absl::Status status = run(&*statement);
+  if constexpr (requires { reply->write_errors(); }) {
+    // A write error aborts the transaction; a write conflict is the whole request's error,
+    // labelled for the client to run the transaction again (as MongoDB answers).
+    if (status.ok() && statement->in_transaction() && reply->write_errors_size() > 0) {
+      statement->Failed();
+      for (const v1::ErrorInfo& e : reply->write_errors()) {
+        if (e.code() == kWriteConflict) status = MongoError(kWriteConflict, "Write conflict in a transaction");
+      }
+    }
+  }
+  if (!status.ok()) {
+    statement->Failed();
+    return ToGrpc(status, ServerLabels(MongoCodeOf(status), 0, labels));
+  }
+  if (labels.retryable_write) statement->RememberReply(reply->SerializeAsString());
+  return grpc::Status::OK;
+}
+
+}  // namespace micromongo::service

@@ -1,0 +1,171 @@
+// Sessions over gRPC through the generated stubs, as applications linking the stubs and
+// grpcurl users send them (v1::Session): retryable writes answered once, the transaction
+// fields checked as MongoDB checks a command's, and the errors' labels in ErrorInfo.
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <string>
+
+#include "micromongo/v1/micromongo.grpc.pb.h"
+#include "test_util.h"
+
+namespace {
+
+namespace v1 = micromongo::v1;
+
+class SessionRpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    socket_ = dir_.path() + "/s.sock";
+    pid_ = micromongo::testing::SpawnServerOnSocket(MM_SERVER, socket_, dir_.path() + "/data");
+    data_ = v1::DataService::NewStub(grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    data_.reset();
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  // The call's ErrorInfo (code 0 when it succeeded).
+  template <typename Request, typename Reply, typename Method>
+  v1::ErrorInfo Call(Method method, const Request& request, Reply* reply) {
+    grpc::ClientContext ctx;
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    grpc::Status s = (data_.get()->*method)(&ctx, request, reply);
+    v1::ErrorInfo info;
+    if (!s.ok()) {
+      EXPECT_TRUE(info.ParseFromString(s.error_details())) << s.error_message();
+    }
+    return info;
+  }
+  v1::InsertRequest Insert(const std::string& json) {
+    v1::InsertRequest r;
+    r.set_database("db");
+    r.set_collection("c");
+    r.add_documents()->set_bson(micromongo::Document::JsonToBson(json));
+    return r;
+  }
+  int64_t Count() {
+    v1::CountRequest r;
+    r.set_database("db");
+    r.set_collection("c");
+    v1::CountReply reply;
+    EXPECT_EQ(Call(&v1::DataService::Stub::Count, r, &reply).code(), 0);
+    return reply.count();
+  }
+  static v1::Session Session(char id, std::optional<int64_t> txn = std::nullopt) {
+    v1::Session s;
+    s.set_id(std::string(16, id));
+    if (txn) s.set_txn_number(*txn);
+    return s;
+  }
+
+  micromongo::testing::TempDir dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+  std::unique_ptr<v1::DataService::Stub> data_;
+};
+
+TEST_F(SessionRpcTest, ARetriedWriteIsAnsweredFromTheFirstRunWithoutWritingAgain) {
+  v1::InsertRequest insert = Insert(R"({"_id": 1})");
+  *insert.mutable_session() = Session('a', 1);
+  v1::InsertReply first, retry;
+  EXPECT_EQ(Call(&v1::DataService::Stub::Insert, insert, &first).code(), 0);
+  EXPECT_EQ(first.inserted_count(), 1);
+  // The same txn_number again: the first reply, no duplicate key error, one document.
+  EXPECT_EQ(Call(&v1::DataService::Stub::Insert, insert, &retry).code(), 0);
+  EXPECT_EQ(retry.inserted_count(), 1);
+  EXPECT_EQ(Count(), 1);
+  // A new number is a new write: now the key is a duplicate.
+  insert.mutable_session()->set_txn_number(2);
+  v1::InsertReply again;
+  EXPECT_EQ(Call(&v1::DataService::Stub::Insert, insert, &again).code(), 0);
+  ASSERT_EQ(again.write_errors_size(), 1);
+  EXPECT_EQ(again.write_errors(0).code(), 11000);
+  // An older number than the session's: 225 TransactionTooOld.
+  insert.mutable_session()->set_txn_number(1);
+  EXPECT_EQ(Call(&v1::DataService::Stub::Insert, insert, &again).code(), 225);
+}
+
+TEST_F(SessionRpcTest, TransactionFieldsAreCheckedAsMongoDbChecksThem) {
+  struct Case {
+    const char* what;
+    v1::Session session;
+    int code;
+  };
+  v1::Session no_number = Session('b');
+  no_number.set_autocommit(false);
+  v1::Session autocommit_true = Session('b', 1);
+  autocommit_true.set_autocommit(true);
+  v1::Session start_without_autocommit = Session('b', 1);
+  start_without_autocommit.set_start_transaction(true);
+  v1::Session short_id = Session('b', 1);
+  short_id.set_id("short");
+  v1::Session not_started = Session('b', 7);
+  not_started.set_autocommit(false);
+  for (const Case& c : {Case{"autocommit without txn_number", no_number, 72},
+                        Case{"autocommit true", autocommit_true, 72},
+                        Case{"start_transaction without autocommit", start_without_autocommit, 72},
+                        Case{"an id that is not a UUID", short_id, 2},
+                        Case{"a statement of a transaction never started", not_started, 251}}) {
+    v1::InsertRequest insert = Insert(R"({"_id": 1})");
+    *insert.mutable_session() = c.session;
+    v1::InsertReply reply;
+    v1::ErrorInfo e = Call(&v1::DataService::Stub::Insert, insert, &reply);
+    EXPECT_EQ(e.code(), c.code) << c.what << ": " << e.message();
+    if (c.code == 251) {
+      ASSERT_EQ(e.error_labels_size(), 1) << c.what;
+      EXPECT_EQ(e.error_labels(0), "TransientTransactionError");
+    }
+  }
+  EXPECT_EQ(Count(), 0);
+  // Commit and abort need a transaction's fields.
+  v1::TransactionRequest commit;
+  v1::Empty empty;
+  EXPECT_EQ(Call(&v1::DataService::Stub::CommitTransaction, commit, &empty).code(), 72);
+  *commit.mutable_session() = Session('c');
+  EXPECT_EQ(Call(&v1::DataService::Stub::AbortTransaction, commit, &empty).code(), 72);
+}
+
+TEST_F(SessionRpcTest, ATransactionByHandCommitsAndEndSessionsAbortsAnother) {
+  v1::Session start = Session('d', 1);
+  start.set_autocommit(false);
+  start.set_start_transaction(true);
+  v1::InsertRequest insert = Insert(R"({"_id": 1})");
+  *insert.mutable_session() = start;
+  v1::InsertReply reply;
+  EXPECT_EQ(Call(&v1::DataService::Stub::Insert, insert, &reply).code(), 0);
+  EXPECT_EQ(Count(), 0);
+  v1::TransactionRequest commit;
+  *commit.mutable_session() = start;
+  commit.mutable_session()->clear_start_transaction();
+  v1::Empty empty;
+  EXPECT_EQ(Call(&v1::DataService::Stub::CommitTransaction, commit, &empty).code(), 0);
+  EXPECT_EQ(Count(), 1);
+  // A statement after the commit: 256 TransactionCommitted.
+  *insert.mutable_session() = commit.session();
+  EXPECT_EQ(Call(&v1::DataService::Stub::Insert, insert, &reply).code(), 256);
+
+  // Another session's open transaction, ended by EndSessions: its write is gone and the
+  // session starts afresh.
+  v1::Session other = Session('e', 1);
+  other.set_autocommit(false);
+  other.set_start_transaction(true);
+  v1::InsertRequest second = Insert(R"({"_id": 2})");
+  *second.mutable_session() = other;
+  EXPECT_EQ(Call(&v1::DataService::Stub::Insert, second, &reply).code(), 0);
+  v1::EndSessionsRequest end;
+  end.add_ids(other.id());
+  EXPECT_EQ(Call(&v1::DataService::Stub::EndSessions, end, &empty).code(), 0);
+  v1::TransactionRequest commit_other;
+  *commit_other.mutable_session() = other;
+  commit_other.mutable_session()->clear_start_transaction();
+  EXPECT_EQ(Call(&v1::DataService::Stub::CommitTransaction, commit_other, &empty).code(), 251);
+  EXPECT_EQ(Count(), 1);
+}
+
+}  // namespace
