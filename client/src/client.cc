@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "client_core.h"
+#include "session_state.h"
 #include "document/builder.h"
 #include "document/status.h"
 #include "micromongo/error.h"
@@ -224,6 +225,11 @@ void SendCollectionOptions(internal::ClientCore* core, const std::string& db,
   request.set_database(db);
   request.set_collection(std::string(name));
   SetOptions(request.mutable_options(), options);
+  if constexpr (std::is_same_v<Request, v1::CreateCollectionRequest>) {
+    internal::SessionAccess::Attach(options.session, core, &request);
+  } else if (options.session != nullptr) {
+    throw Error(kInvalidOptions, ErrorCodeName(kInvalidOptions), "collMod does not run in a session");
+  }
   v1::Empty reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return call(s, c, request, &reply); });
 }

@@ -448,6 +448,7 @@ std::string Collection::CreateIndex(const Document& keys, const IndexOptions& op
   if (options.max) o.Append("max", *options.max);
   if (options.bits) o.Append("bits", *options.bits);
   internal::SetBson(model->mutable_options(), o);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CreateIndexesReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->CreateIndexes(c, request, &reply); });
   return reply.names_size() > 0 ? reply.names(0) : std::string();

@@ -1,6 +1,7 @@
 #include "service/grpc_status.h"
 
 #include "document/status.h"
+#include "service/error_labels.h"
 #include "service/proto_docs.h"
 
 namespace micromongo::service {
@@ -9,7 +10,11 @@ grpc::Status ToGrpc(const absl::Status& status, const std::vector<std::string>& 
   if (status.ok()) return grpc::Status::OK;
   v1::ErrorInfo info;
   FillErrorInfo(status, 0, &info);
-  for (const std::string& label : labels) info.add_error_labels(label);
+  // Without a session's context, the labels that depend on the code alone
+  // (NonResumableChangeStreamError).
+  for (const std::string& label : labels.empty() ? ServerLabels(info.code(), 0, LabelContext{}) : labels) {
+    info.add_error_labels(label);
+  }
   std::string message = StrCat("[", info.code(), " ", info.code_name(), "] ", info.message());
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       info.SerializeAsString());

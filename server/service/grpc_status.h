@@ -12,8 +12,8 @@
 namespace micromongo::service {
 
 // gRPC status for an absl status: canonical code kept, message prefixed with
-// "[<code> <CodeName>] ", an ErrorInfo (with MongoDB's error `labels`) in the binary
-// details.
+// "[<code> <CodeName>] ", an ErrorInfo in the binary details with MongoDB's error `labels`
+// (none given: those the code alone implies).
 grpc::Status ToGrpc(const absl::Status& status, const std::vector<std::string>& labels = {});
 
 #define MM_ASSIGN_OR_RETURN_GRPC(lhs, expr) \

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <variant>
@@ -165,12 +166,23 @@ std::string Match(const Value& expected, const std::optional<Value>& actual, boo
 }
 
 struct Entities {
+  std::shared_ptr<mm::WorkerBridge> bridge;  // the worker the clients use
   std::map<std::string, std::unique_ptr<mm::MongoClient>> clients;
   std::map<std::string, mm::Database> databases;
   std::map<std::string, mm::Collection> collections;
   std::map<std::string, Value> results;
   std::map<std::string, std::unique_ptr<mm::ChangeStream>> streams;
+  std::map<std::string, std::unique_ptr<mm::ClientSession>> sessions;
 };
+
+// The session an operation's `session` argument names (null without one).
+mm::ClientSession* SessionArg(Entities& ents, const Document& args) {
+  const Value* id = args.Find("session");
+  if (id == nullptr) return nullptr;
+  auto it = ents.sessions.find(id->AsString());
+  if (it == ents.sessions.end()) throw Fail{"unknown session entity " + id->AsString()};
+  return it->second.get();
+}
 
 void RejectUnsupported(const Document& args, std::initializer_list<const char*> supported);
 
@@ -221,7 +233,8 @@ void RejectUnsupported(const Document& args, std::initializer_list<const char*> 
     }
     // comment is informational; drivers drop rawData for servers before 8.2 (we emulate
     // 7.0); bypassDocumentValidation is passed on by the operations that take it (below).
-    if (k == "comment" || k == "rawData" || k == "bypassDocumentValidation") continue;
+    // session is passed on by every operation (SessionArg).
+    if (k == "comment" || k == "rawData" || k == "bypassDocumentValidation" || k == "session") continue;
     bool ok = false;
     for (const char* s : supported) ok = ok || k == s;
     if (!ok) throw Fail{"option '" + k + "' is not supported by micro-mongo yet", true};
@@ -286,7 +299,7 @@ mm::CollectionOptions CollectionOptionsOf(const Document& args) {
   return o;
 }
 
-mm::AggregateOptions AggregateOptionsOf(const Document& args) {
+mm::AggregateOptions AggregateOptionsOf(const Document& args, mm::ClientSession* session) {
   RejectUnsupported(args, {"pipeline", "batchSize", "maxTimeMS", "allowDiskUse", "let", "hint", "collation"});
   mm::AggregateOptions o;
   o.collation = CollationOf(args);
@@ -296,7 +309,101 @@ mm::AggregateOptions AggregateOptionsOf(const Document& args) {
   o.let = LetOf(args);
   o.hint = HintOf(args);
   o.bypass_document_validation = BypassOf(args);
+  o.session = session;
   return o;
+}
+
+std::unique_ptr<mm::Error> Execute(Entities& ents, const Document& op);
+
+// The options of startTransaction and withTransaction that a single worker honours as
+// MongoDB does: read concerns (a transaction reads a snapshot at every level), write
+// concerns (acknowledged by the one member), maxCommitTimeMS (a commit here takes no longer
+// than its write).
+void CheckTransactionOptions(const Document& args) {
+  RejectUnsupported(args, {"callback", "readConcern", "writeConcern", "maxCommitTimeMS", "readPreference"});
+  if (const Value* rp = args.Find("readPreference"); rp && rp->AsDocument().GetString("mode") != "primary") {
+    throw Skip{"read preferences other than primary (a single member)"};
+  }
+  if (const Value* wc = args.Find("writeConcern"); wc && wc->AsDocument().Has("w") &&
+                                                   wc->AsDocument().Get("w").IsNumber() &&
+                                                   wc->AsDocument().Get("w").ToInt64() > 1) {
+    throw Skip{"write concerns of several members (the C++ API has no write concern)"};
+  }
+  if (const Value* wc = args.Find("writeConcern"); wc && wc->AsDocument().Has("w") &&
+                                                   wc->AsDocument().Get("w").IsNumber() &&
+                                                   wc->AsDocument().Get("w").ToInt64() == 0) {
+    throw Skip{"unacknowledged writes (w: 0)"};
+  }
+}
+
+// The operations of a session entity.
+std::optional<Value> RunSession(Entities& ents, mm::ClientSession& session, const std::string& name,
+                                const Document& args) {
+  if (name == "startTransaction") {
+    CheckTransactionOptions(args);
+    session.StartTransaction();
+  } else if (name == "commitTransaction") {
+    session.CommitTransaction();
+  } else if (name == "abortTransaction") {
+    session.AbortTransaction();
+  } else if (name == "endSession") {
+    session.EndSession();
+  } else if (name == "withTransaction") {
+    CheckTransactionOptions(args);
+    const Array& callback = args.GetArray("callback");
+    session.WithTransaction([&](mm::ClientSession&) {
+      // Errors of the callback's operations reach withTransaction even when expected
+      // (the unified format's rule).
+      for (const Value& op : callback) {
+        std::unique_ptr<mm::Error> error = Execute(ents, op.AsDocument());
+        if (error == nullptr) continue;
+        if (auto* bulk = dynamic_cast<mm::BulkWriteError*>(error.get())) throw *bulk;
+        throw *error;
+      }
+    });
+  } else {
+    throw Fail{"session operation '" + name + "' is not supported by the runner"};
+  }
+  return std::nullopt;
+}
+
+// Creates the entities of a test file's createEntities (or the testRunner operation's).
+void CreateEntities(Entities& ents, const Array& entities) {
+  for (const Value& ev : entities) {
+    const auto& [kind, spec_value] = *ev.AsDocument().begin();
+    const Document& spec = spec_value.AsDocument();
+    const std::string& id = spec.GetString("id");
+    if (kind == "client") {
+      if (const Value* uri = spec.Find("uriOptions"); uri && uri->AsDocument().Has("readPreference") &&
+                                                      uri->AsDocument().GetString("readPreference") != "primary") {
+        throw Skip{"read preferences other than primary (a single member)"};
+      }
+      ents.clients[id] = std::make_unique<mm::MongoClient>("mongodb://localhost/test",
+                                                           mm::ClientOptions{.worker_bridge = ents.bridge});
+    } else if (kind == "database") {
+      ents.databases.emplace(id, ents.clients.at(spec.GetString("client"))->Db(spec.GetString("databaseName")));
+    } else if (kind == "collection") {
+      if (const Value* o = spec.Find("collectionOptions"); o && o->AsDocument().Has("writeConcern")) {
+        const Document& wc = o->AsDocument().GetDocument("writeConcern");
+        if (wc.Has("w") && wc.Get("w").IsNumber() && wc.Get("w").ToInt64() == 0) {
+          throw Skip{"unacknowledged writes (w: 0)"};
+        }
+      }
+      ents.collections.emplace(id, ents.databases.at(spec.GetString("database")).Collection(spec.GetString("collectionName")));
+    } else if (kind == "session") {
+      const Document options = DocArg(spec, "sessionOptions");
+      if (options.Has("snapshot") && options.GetBool("snapshot")) {
+        throw Skip{"snapshot sessions (the C++ API has none)"};
+      }
+      if (options.Has("defaultTransactionOptions")) {
+        CheckTransactionOptions(options.GetDocument("defaultTransactionOptions"));
+      }
+      ents.sessions[id] =
+          std::make_unique<mm::ClientSession>(ents.clients.at(spec.GetString("client"))->StartSession());
+    } else {
+      throw Skip{"entity kind '" + kind + "' (buckets, ...)"};
+    }
+  }
 }
 
 // Runs one operation; returns its result (nullopt for void results).
@@ -322,8 +429,26 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     if (index != (name == "assertIndexExists")) throw Fail{name + " " + args.GetString("indexName")};
     return std::nullopt;
   }
+  if (object == "testRunner" && name == "createEntities") {
+    CreateEntities(ents, args.GetArray("entities"));
+    return std::nullopt;
+  }
+  if (object == "testRunner" && name == "assertSessionUnpinned") {
+    // Only mongos pins a session (to a shard); a worker's sessions never are.
+    SessionArg(ents, args);
+    return std::nullopt;
+  }
   if (object == "testRunner") throw Skip{"test runner operation '" + name + "' (fail points etc.) needs a real mongod"};
-  if (args.Has("session")) throw Skip{"sessions/transactions are not supported by an embedded worker"};
+  if (auto it = ents.sessions.find(object); it != ents.sessions.end()) return RunSession(ents, *it->second, name, args);
+  mm::ClientSession* session = SessionArg(ents, args);
+  if (session != nullptr) {
+    static const std::set<std::string> kWithSession = {
+        "aggregate", "insertOne", "insertMany", "find", "findOne", "countDocuments", "distinct", "updateOne",
+        "updateMany", "replaceOne", "deleteOne", "deleteMany", "findOneAndUpdate", "findOneAndReplace",
+        "findOneAndDelete", "bulkWrite", "createCollection", "createIndex"};
+    if (name == "count") throw Skip{"the count command in a session (the C++ API counts with countDocuments)"};
+    if (!kWithSession.count(name)) throw Fail{"operation '" + name + "' in a session is not in the C++ API", true};
+  }
   if (const Value* wc = args.Find("writeConcern"); wc && wc->AsDocument().Has("w") &&
                                                    wc->AsDocument().Get("w").ToInt64() == 0) {
     throw Skip{"unacknowledged writes (w: 0)"};
@@ -388,7 +513,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
         }
       }
       Array out;
-      for (const Document& d : db.Aggregate(DocsOf(args.Get("pipeline")), AggregateOptionsOf(args))) {
+      for (const Document& d : db.Aggregate(DocsOf(args.Get("pipeline")), AggregateOptionsOf(args, session))) {
         out.push_back(d);
       }
       return out;
@@ -442,6 +567,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
                                "validationAction", "changeStreamPreAndPostImages", "clusteredIndex",
                                "expireAfterSeconds", "capped", "size", "max", "timeseries"});
       mm::CollectionOptions o = CollectionOptionsOf(args);
+      o.session = session;
       if (args.Has("viewOn")) o.view_on = args.GetString("viewOn");
       if (args.Has("pipeline")) o.pipeline = DocsOf(args.Get("pipeline"));
       if (name == "createCollection") {
@@ -458,14 +584,15 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
   Document filter = DocArg(args, "filter");
   if (name == "insertOne") {
     RejectUnsupported(args, {"document"});
-    auto r = c.InsertOne(args.GetDocument("document"), {.bypass_document_validation = BypassOf(args)});
+    auto r = c.InsertOne(args.GetDocument("document"),
+                         {.bypass_document_validation = BypassOf(args), .session = session});
     return Document{{"insertedId", r.inserted_id}};
   }
   if (name == "insertMany") {
     RejectUnsupported(args, {"documents", "ordered"});
     bool ordered = !args.Has("ordered") || args.GetBool("ordered");
     auto r = c.InsertMany(DocsOf(args.Get("documents")),
-                          {.ordered = ordered, .bypass_document_validation = BypassOf(args)});
+                          {.ordered = ordered, .bypass_document_validation = BypassOf(args), .session = session});
     Document ids;
     for (const auto& [i, id] : r.inserted_ids) ids.Append(std::to_string(i), id);
     return Document{{"insertedCount", r.inserted_count}, {"insertedIds", ids}};
@@ -474,6 +601,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     RejectUnsupported(args, {"filter", "sort", "projection", "skip", "limit", "batchSize", "allowDiskUse",
                              "maxTimeMS", "noCursorTimeout", "hint", "let", "collation"});
     mm::FindOptions o;
+    o.session = session;
     o.hint = HintOf(args);
     o.collation = CollationOf(args);
     o.let = LetOf(args);
@@ -495,6 +623,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
   if (name == "countDocuments" || name == "count") {
     RejectUnsupported(args, {"filter", "skip", "limit", "hint", "maxTimeMS", "collation"});
     mm::CountOptions o;
+    o.session = session;
     o.hint = HintOf(args);
     o.collation = CollationOf(args);
     if (args.Has("maxTimeMS")) o.max_time_ms = args.GetInt64("maxTimeMS");
@@ -509,7 +638,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
   if (name == "distinct") {
     RejectUnsupported(args, {"fieldName", "filter", "hint", "collation"});
     return Value(c.Distinct(args.GetString("fieldName"), filter,
-                            {.hint = HintOf(args), .collation = CollationOf(args)}));
+                            {.hint = HintOf(args), .collation = CollationOf(args), .session = session}));
   }
   auto update_arg = [&](const char* key) -> std::variant<Document, mm::Pipeline> {
     const Value& u = args.Get(key);
@@ -524,7 +653,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     mm::UpdateOptions o{.upsert = args.Has("upsert") && args.GetBool("upsert"),
                         .array_filters = array_filters(), .hint = HintOf(args), .let = LetOf(args),
                         .collation = CollationOf(args),
-                        .bypass_document_validation = BypassOf(args)};
+                        .bypass_document_validation = BypassOf(args), .session = session};
     auto u = update_arg("update");
     mm::UpdateResult r;
     if (auto* d = std::get_if<Document>(&u)) {
@@ -541,11 +670,11 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
                                         {.upsert = args.Has("upsert") && args.GetBool("upsert"),
                                          .hint = HintOf(args), .let = LetOf(args),
                                          .collation = CollationOf(args),
-                                         .bypass_document_validation = BypassOf(args)}));
+                                         .bypass_document_validation = BypassOf(args), .session = session}));
   }
   if (name == "deleteOne" || name == "deleteMany") {
     RejectUnsupported(args, {"filter", "hint", "let", "collation"});
-    mm::DeleteOptions o{.hint = HintOf(args), .let = LetOf(args), .collation = CollationOf(args)};
+    mm::DeleteOptions o{.hint = HintOf(args), .let = LetOf(args), .collation = CollationOf(args), .session = session};
     auto r = name == "deleteOne" ? c.DeleteOne(filter, o) : c.DeleteMany(filter, o);
     return Document{{"deletedCount", r.deleted_count}};
   }
@@ -564,7 +693,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
                                   .return_document = returns(), .array_filters = array_filters(),
                                   .hint = HintOf(args), .let = LetOf(args),
                                   .collation = CollationOf(args),
-                                  .bypass_document_validation = BypassOf(args)};
+                                  .bypass_document_validation = BypassOf(args), .session = session};
     auto u = update_arg("update");
     std::optional<Document> d;
     if (auto* doc = std::get_if<Document>(&u)) {
@@ -581,14 +710,14 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
                                   .upsert = args.Has("upsert") && args.GetBool("upsert"),
                                   .return_document = returns(), .hint = HintOf(args), .let = LetOf(args),
                                   .collation = CollationOf(args),
-                                  .bypass_document_validation = BypassOf(args)});
+                                  .bypass_document_validation = BypassOf(args), .session = session});
     return d ? Value(*d) : Value(nullptr);
   }
   if (name == "findOneAndDelete") {
     RejectUnsupported(args, {"filter", "sort", "projection", "hint", "let", "collation"});
     auto d = c.FindOneAndDelete(filter, {.projection = opt_doc("projection"), .sort = opt_doc("sort"),
                                          .hint = HintOf(args), .let = LetOf(args),
-                                         .collation = CollationOf(args)});
+                                         .collation = CollationOf(args), .session = session});
     return d ? Value(*d) : Value(nullptr);
   }
   if (name == "bulkWrite") {
@@ -634,11 +763,12 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     }
     bool ordered = !args.Has("ordered") || args.GetBool("ordered");
     return BulkResultDoc(c.BulkWrite(
-        models, {.ordered = ordered, .let = LetOf(args), .bypass_document_validation = BypassOf(args)}));
+        models, {.ordered = ordered, .let = LetOf(args), .bypass_document_validation = BypassOf(args),
+                 .session = session}));
   }
   if (name == "aggregate") {
     Array out;
-    for (const Document& d : c.Aggregate(DocsOf(args.Get("pipeline")), AggregateOptionsOf(args))) {
+    for (const Document& d : c.Aggregate(DocsOf(args.Get("pipeline")), AggregateOptionsOf(args, session))) {
       out.push_back(d);
     }
     return out;
@@ -647,6 +777,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     RejectUnsupported(args, {"keys", "name", "unique", "sparse", "partialFilterExpression", "hidden",
                              "expireAfterSeconds"});
     mm::IndexOptions o;
+    o.session = session;
     if (args.Has("hidden")) o.hidden = args.GetBool("hidden");
     if (args.Has("expireAfterSeconds")) o.expire_after_seconds = args.Get("expireAfterSeconds").ToInt64();
     if (args.Has("name")) o.name = args.GetString("name");
@@ -706,11 +837,58 @@ void CheckError(const Document& expected, const mm::Error* error, const std::str
     std::string r = Match(*v, Value(response), true);
     if (!r.empty()) throw Fail{"error response: " + r};
   }
-  if (expected.Has("errorLabelsContain") || expected.Has("errorLabelsOmit") ||
-      expected.Has("writeConcernErrors")) {
-    // Error labels and write concern errors belong to replica sets and retryable writes.
-    throw Skip{"asserts on error labels or write concern errors"};
+  if (const Value* v = expected.Find("errorLabelsContain")) {
+    for (const Value& label : v->AsArray()) {
+      if (!error->HasErrorLabel(label.AsString())) throw Fail{"error lacks label " + label.AsString() + ": " + error->what()};
+    }
   }
+  if (const Value* v = expected.Find("errorLabelsOmit")) {
+    for (const Value& label : v->AsArray()) {
+      if (error->HasErrorLabel(label.AsString())) throw Fail{"error has label " + label.AsString() + ": " + error->what()};
+    }
+  }
+  if (expected.Has("writeConcernErrors")) {
+    // Write concern errors need several members (or fail points) to occur.
+    throw Skip{"asserts on write concern errors"};
+  }
+}
+
+// Runs `op` and checks what it expects. Returns the error it raised when that was expected
+// (expectError) or to be ignored (ignoreResultAndError), for a withTransaction callback
+// to pass on; throws Fail when an expectation is not met.
+std::unique_ptr<mm::Error> Execute(Entities& ents, const Document& op) {
+  std::optional<Value> result;
+  std::unique_ptr<mm::Error> held;
+  try {
+    result = Run(ents, op);
+  } catch (const mm::BulkWriteError& e) {
+    held = std::make_unique<mm::BulkWriteError>(e);
+  } catch (const mm::Error& e) {
+    held = std::make_unique<mm::Error>(e);
+  }
+  if (op.Has("ignoreResultAndError")) return held;
+  if (const Value* ee = op.Find("expectError")) {
+    CheckError(ee->AsDocument(), held.get(), op.GetString("name"));
+    return held;
+  }
+  if (held) throw Fail{op.GetString("name") + " failed: " + held->what()};
+  if (const Value* er = op.Find("expectResult")) {
+    // Documents of an iterable result (find) are root-level documents each.
+    std::string r;
+    if (er->type() == BsonType::kArray && result && result->type() == BsonType::kArray &&
+        er->AsArray().size() == result->AsArray().size()) {
+      for (size_t i = 0; i < er->AsArray().size() && r.empty(); ++i) {
+        r = Match(er->AsArray()[i], result->AsArray()[i], true);
+      }
+    } else {
+      r = Match(*er, result, true);
+    }
+    if (!r.empty()) throw Fail{op.GetString("name") + " result: " + r};
+  }
+  if (const Value* save = op.Find("saveResultAsEntity"); save && result) {
+    ents.results[save->AsString()] = *result;
+  }
+  return nullptr;
 }
 
 struct Counts {
@@ -763,27 +941,8 @@ int main(int argc, char** argv) {
       bool events = test.Has("expectEvents");
       try {
         Entities ents;
-        for (const Value& ev : suite.GetArray("createEntities")) {
-          const auto& [kind, spec_value] = *ev.AsDocument().begin();
-          const Document& spec = spec_value.AsDocument();
-          const std::string& id = spec.GetString("id");
-          if (kind == "client") {
-            ents.clients[id] = std::make_unique<mm::MongoClient>("mongodb://localhost/test",
-                                                                 mm::ClientOptions{.worker_bridge = bridge});
-          } else if (kind == "database") {
-            ents.databases.emplace(id, ents.clients.at(spec.GetString("client"))->Db(spec.GetString("databaseName")));
-          } else if (kind == "collection") {
-            if (const Value* o = spec.Find("collectionOptions"); o && o->AsDocument().Has("writeConcern")) {
-              const Document& wc = o->AsDocument().GetDocument("writeConcern");
-              if (wc.Has("w") && wc.Get("w").IsNumber() && wc.Get("w").ToInt64() == 0) {
-                throw Skip{"unacknowledged writes (w: 0)"};
-              }
-            }
-            ents.collections.emplace(id, ents.databases.at(spec.GetString("database")).Collection(spec.GetString("collectionName")));
-          } else {
-            throw Skip{"entity kind '" + kind + "' (sessions, buckets...)"};
-          }
-        }
+        ents.bridge = bridge;
+        CreateEntities(ents, suite.GetArray("createEntities"));
         mm::MongoClient setup("mongodb://localhost/test", {.worker_bridge = bridge});
         if (!suite.Has("initialData")) {
           // Files share namespaces; without initialData a test starts from empty ones.
@@ -807,41 +966,7 @@ int main(int argc, char** argv) {
             }
           }
         }
-        for (const Value& ov : test.GetArray("operations")) {
-          const Document& op = ov.AsDocument();
-          std::optional<Value> result;
-          std::optional<mm::Error> error;
-          std::unique_ptr<mm::Error> held;
-          try {
-            result = Run(ents, op);
-          } catch (const mm::BulkWriteError& e) {
-            held = std::make_unique<mm::BulkWriteError>(e);
-          } catch (const mm::Error& e) {
-            held = std::make_unique<mm::Error>(e);
-          }
-          if (op.Has("ignoreResultAndError")) continue;
-          if (const Value* ee = op.Find("expectError")) {
-            CheckError(ee->AsDocument(), held.get(), op.GetString("name"));
-            continue;
-          }
-          if (held) throw Fail{op.GetString("name") + " failed: " + held->what()};
-          if (const Value* er = op.Find("expectResult")) {
-            // Documents of an iterable result (find) are root-level documents each.
-            std::string r;
-            if (er->type() == BsonType::kArray && result && result->type() == BsonType::kArray &&
-                er->AsArray().size() == result->AsArray().size()) {
-              for (size_t i = 0; i < er->AsArray().size() && r.empty(); ++i) {
-                r = Match(er->AsArray()[i], result->AsArray()[i], true);
-              }
-            } else {
-              r = Match(*er, result, true);
-            }
-            if (!r.empty()) throw Fail{op.GetString("name") + " result: " + r};
-          }
-          if (const Value* save = op.Find("saveResultAsEntity"); save && result) {
-            ents.results[save->AsString()] = *result;
-          }
-        }
+        for (const Value& ov : test.GetArray("operations")) Execute(ents, ov.AsDocument());
         if (const Value* outcome = test.Find("outcome")) {
           for (const Value& ov : outcome->AsArray()) {
             const Document& o = ov.AsDocument();

@@ -121,6 +121,10 @@ struct CollectionOptions {
   // expires documents by their time. Listed with type "timeseries". No secondary indexes
   // yet (Error 72).
   std::optional<Document> timeseries;
+  // CreateCollection only: the session to run in (see FindOptions::session); in a
+  // transaction the collection appears when it commits. ModifyCollection refuses one
+  // (Error 72): collMod runs in no session.
+  ClientSession* session = nullptr;
 };
 
 // Options of Collection::CreateIndex.
@@ -159,6 +163,9 @@ struct IndexOptions {
   std::optional<double> min;
   std::optional<double> max;
   std::optional<int32_t> bits;
+  // The session to run in (see FindOptions::session): in a transaction, only on a
+  // collection that does not exist yet or was made in the same transaction, as in MongoDB.
+  ClientSession* session = nullptr;
 };
 
 // Collection::ModifyIndex (collMod's index option): the index by name or key pattern, and
