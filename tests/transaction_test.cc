@@ -250,6 +250,25 @@ TEST_F(TransactionTest, OperationsATransactionCannotRunFailWith263AndAbortIt) {
   EXPECT_EQ(coll_->CountDocuments(), 0);
 }
 
+TEST_F(TransactionTest, ACollectionAndIndexMadeInATransactionAppearWhenItCommits) {
+  Database db = client_->Db();
+  std::string name = coll_->name() + "_new";
+  ClientSession session = client_->StartSession();
+  session.StartTransaction();
+  db.CreateCollection(name, {.session = &session});
+  db[name].CreateIndex(D(R"({"a": 1})"), {.name = "a_1", .session = &session});
+  db[name].InsertOne(D(R"({"_id": 1, "a": 5})"), {.session = &session});
+  EXPECT_EQ(testing::CollectionListing(other_->Db(), name).Has("missing"), true);
+  session.CommitTransaction();
+  EXPECT_EQ(testing::CollectionListing(other_->Db(), name).GetString("name"), name);
+  std::vector<Document> indexes = other_->Db()[name].ListIndexes();
+  ASSERT_EQ(indexes.size(), 2u);
+  EXPECT_EQ(indexes[1].GetString("name"), "a_1");
+  EXPECT_EQ(other_->Db()[name].CountDocuments(), 1);
+  // collMod runs in no session.
+  EXPECT_EQ(ErrorCodeOf([&] { db.ModifyCollection(name, {.session = &session}); }), 72);
+}
+
 TEST_F(TransactionTest, OneTransactionCommitsAcrossDatabases) {
   Collection orders = client_->Db("txn_orders")[coll_->name()];
   Collection stock = client_->Db("txn_stock")[coll_->name()];

@@ -118,3 +118,63 @@ TEST(SessionCatalogTest, EndForgetsTheSession) {
 
 }  // namespace
 }  // namespace micromongo::service
+
+namespace micromongo::service {
+namespace {
+
+TEST(SessionFieldsTest, CheckedAsMongoDbChecksACommandsFields) {
+  struct Case {
+    const char* what;
+    std::string lsid;
+    std::optional<int64_t> txn;
+    std::optional<bool> autocommit, start;
+    int code;  // 0: accepted
+  };
+  const Case cases[] = {
+      {"lsid alone", "s", std::nullopt, std::nullopt, std::nullopt, 0},
+      {"a retryable write", "s", 1, std::nullopt, std::nullopt, 0},
+      {"a transaction's first statement", "s", 1, false, true, 0},
+      {"a later statement", "s", 1, false, std::nullopt, 0},
+      {"autocommit true", "s", 1, true, std::nullopt, kInvalidOptions},
+      {"autocommit without txnNumber", "s", std::nullopt, false, std::nullopt, kInvalidOptions},
+      {"startTransaction false", "s", 1, false, false, kInvalidOptions},
+      {"startTransaction without autocommit", "s", 1, std::nullopt, true, kInvalidOptions},
+      {"txnNumber without lsid", "", 1, std::nullopt, std::nullopt, kInvalidOptions},
+  };
+  for (const Case& c : cases) {
+    auto fields = MakeSessionFields(c.lsid, "", c.txn, c.autocommit, c.start);
+    if (c.code == 0) {
+      ASSERT_TRUE(fields.ok()) << c.what << ": " << fields.status();
+      EXPECT_EQ(fields->in_transaction, c.autocommit.has_value()) << c.what;
+      EXPECT_EQ(fields->start_transaction, c.start.has_value()) << c.what;
+    } else {
+      EXPECT_EQ(MongoCodeOf(fields.status()), c.code) << c.what;
+    }
+  }
+}
+
+// A retryable write's reply is in one protocol's encoding: a retry through the other runs
+// as a new write (it would fail as a duplicate, say) rather than read bytes it cannot.
+TEST(SessionCatalogTest, RetriedRepliesAreAnsweredOnlyToTheProtocolThatKeptThem) {
+  SessionCatalog sessions;
+  SessionFields grpc{.lsid = "s", .txn_number = 1, .protocol = "grpc"};
+  SessionFields wire{.lsid = "s", .txn_number = 1, .protocol = "wire"};
+  {
+    auto first = sessions.Begin(grpc, "insert");
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(first->retried_reply(), nullptr);
+    first->RememberReply("grpc reply");
+  }
+  {
+    auto again = sessions.Begin(grpc, "insert");
+    ASSERT_TRUE(again.ok());
+    ASSERT_NE(again->retried_reply(), nullptr);
+    EXPECT_EQ(*again->retried_reply(), "grpc reply");
+  }
+  auto other = sessions.Begin(wire, "insert");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->retried_reply(), nullptr);
+}
+
+}  // namespace
+}  // namespace micromongo::service
