@@ -200,6 +200,19 @@ class GrpcurlTest(unittest.TestCase):
         self.assertIn("app", doc["micromongo"]["databases"])
         self.assertGreaterEqual(doc["micromongo"]["databases"]["app"]["objects"], 1)
 
+    def test_4_run_command_in_json(self):
+        # MongoDB's runCommand: the wire protocol's commands, their replies as Extended JSON.
+        reply = self.call("micromongo.v1.AdminService/RunCommand",
+                          {"database": "app", "command": {"json": '{"count": "people", "query": {"age": {"$gte": 0}}}'},
+                           "json": True})
+        doc = json.loads(reply["reply"]["json"])
+        self.assertEqual(doc["ok"], 1.0)
+        self.assertGreaterEqual(doc["n"], 1)
+        # A failed command is an error status naming MongoDB's code.
+        err = self.call("micromongo.v1.AdminService/RunCommand",
+                        {"database": "app", "command": {"json": '{"noSuchCommand": 1}'}}, ok=False)
+        self.assertIn("[59 CommandNotFound]", err)
+
     def test_4_collection_features_in_json(self):
         """Collation, indexes, validators, views and $documents, all by manual JSON calls."""
         ns = {"database": "feat", "collection": "words"}

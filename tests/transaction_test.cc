@@ -9,7 +9,7 @@
 
 #include "test_util.h"
 
-namespace micromongo {
+namespace micromongo::transaction_test {
 namespace {
 
 using testing::ErrorCodeOf;
@@ -312,4 +312,4 @@ TEST_F(TransactionTest, ChangeEventsOfACommitCarryTheSessionAndTransactionNumber
 }
 
 }  // namespace
-}  // namespace micromongo
+}  // namespace micromongo::transaction_test

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "client_core.h"
+#include "cursor_state.h"
 #include "session_state.h"
 #include "document/builder.h"
 #include "document/status.h"
@@ -256,6 +257,72 @@ Cursor Database::Aggregate(const std::vector<Document>& pipeline,
                            const AggregateOptions& options) const {
   // The service reads an empty collection name as "database-level".
   return micromongo::Collection(core_, name_, std::string()).Aggregate(pipeline, options);
+}
+
+namespace {
+
+// `command` with `session`'s fields as MongoDB's drivers add them (lsid and, in a
+// transaction, txnNumber, autocommit and startTransaction); the Session sent, if any.
+std::optional<v1::Session> WithSession(internal::ClientCore* core, ClientSession* session, Document* command) {
+  std::optional<v1::Session> sent = internal::SessionAccess::Fields(session, core);
+  if (!sent) return std::nullopt;
+  const v1::Session& fields = *sent;
+  command->Append("lsid", Document{{"id", Binary{4, fields.id()}}});
+  if (fields.has_txn_number()) command->Append("txnNumber", fields.txn_number());
+  if (fields.has_autocommit()) command->Append("autocommit", fields.autocommit());
+  if (fields.start_transaction()) command->Append("startTransaction", true);
+  return sent;
+}
+
+}  // namespace
+
+Document Database::RunCommand(const Document& command, const RunCommandOptions& options) const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::RunCommandRequest request;
+  request.set_database(name_);
+  Document body = command;
+  WithSession(core_.get(), options.session, &body);
+  internal::SetBson(request.mutable_command(), body);
+  v1::RunCommandReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->RunCommand(c, request, &reply); });
+  return internal::FromDoc(reply.reply());
+}
+
+Cursor Database::RunCursorCommand(const Document& command, const RunCursorCommandOptions& options) const {
+  auto state = std::make_unique<internal::CursorState>();
+  auto& rpc = core_->Rpc(&state->bridge);
+  v1::RunCommandRequest request;
+  request.set_database(name_);
+  Document body = command;
+  std::optional<v1::Session> session = WithSession(core_.get(), options.session, &body);
+  internal::SetBson(request.mutable_command(), body);
+  v1::RunCommandReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->RunCommand(c, request, &reply); });
+  Document result = internal::FromDoc(reply.reply());
+  const Value* cursor = result.Find("cursor");
+  const Value* id = cursor != nullptr && cursor->type() == BsonType::kDocument ? cursor->AsDocument().Find("id")
+                                                                                  : nullptr;
+  const Value* batch = cursor != nullptr && cursor->type() == BsonType::kDocument
+                           ? cursor->AsDocument().Find("firstBatch")
+                           : nullptr;
+  if (id == nullptr || batch == nullptr || batch->type() != BsonType::kArray) {
+    throw Error(kBadValue, ErrorCodeName(kBadValue),
+                StrCat("the reply to ", command.empty() ? std::string() : command.begin()->first,
+                       " holds no cursor"));
+  }
+  // The first batch, as the worker's own cursor replies give it; getMores go on from it.
+  v1::CursorReply first;
+  first.set_cursor_id(id->ToInt64());
+  for (const Value& d : batch->AsArray()) {
+    if (d.type() == BsonType::kDocument) first.add_documents()->set_bson(d.AsDocument().ToBson());
+  }
+  state->batch_size = options.batch_size;
+  state->await_ms = options.max_time_ms;
+  state->session = internal::SessionAccess::ForCursor(session ? &*session : nullptr);
+  state->prefetch = !options.tailable && !(state->session && state->session->has_txn_number());
+  state->Take(&first);
+  return Cursor(std::move(state));
 }
 
 bool Database::DropCollection(std::string_view name) const {

@@ -36,6 +36,14 @@ class SessionAccess {
   static void Attach(ClientSession* session, const ClientCore* core, Request* request) {
     if (session != nullptr) Fill(session, core, request->mutable_session());
   }
+  // The Session an operation run in `session` sends, as Attach puts it in a request
+  // (nullopt for none): for commands, which carry it as fields of their own.
+  static std::optional<v1::Session> Fields(ClientSession* session, const ClientCore* core) {
+    if (session == nullptr) return std::nullopt;
+    v1::Session out;
+    Fill(session, core, &out);
+    return out;
+  }
   // The Session a cursor's GetMore and KillCursors carry: the request's, without
   // start_transaction; nullopt when the request had none.
   static std::optional<v1::Session> ForCursor(const v1::Session* request_session);

@@ -11,13 +11,26 @@ constexpr char kNoUserUid[] =
     "\xe3\xb0\xc4\x42\x98\xfc\x1c\x14\x9a\xfb\xf4\xc8\x99\x6f\xb9\x24"
     "\x27\xae\x41\xe4\x64\x9b\x93\x4c\xa4\x95\x99\x1b\x78\x52\xb8\x55";
 
+namespace {
+
+// The catalog knows a session by its lsid.id's BSON value, as the wire protocol gives it
+// (a UUID: length, subtype 4, bytes), so that a session's commands may come by either
+// protocol (RunCommand brings them through the wire protocol's runner).
+std::string SessionKey(std::string_view id) {
+  std::string key("\x10\0\0\0\x04", 5);
+  key += id;
+  return key;
+}
+
+}  // namespace
+
 absl::StatusOr<SessionFields> SessionFieldsOf(const v1::Session& session) {
   if (session.id().size() != 16) {
     return MongoError(kBadValue, StrCat("a session id is a UUID of 16 bytes, not ", session.id().size()));
   }
   auto optional_bool = [](bool has, bool value) { return has ? std::optional<bool>(value) : std::nullopt; };
   auto fields = MakeSessionFields(
-      session.id(), LsidDocument(session.id(), std::string_view(kNoUserUid, 32)),
+      SessionKey(session.id()), LsidDocument(session.id(), std::string_view(kNoUserUid, 32)),
       session.has_txn_number() ? std::optional<int64_t>(session.txn_number()) : std::nullopt,
       optional_bool(session.has_autocommit(), session.autocommit()),
       optional_bool(session.start_transaction(), true));
@@ -82,7 +95,7 @@ grpc::Status DataServiceImpl::AbortTransaction(grpc::ServerContext*, const v1::T
 }
 
 grpc::Status DataServiceImpl::EndSessions(grpc::ServerContext*, const v1::EndSessionsRequest* req, v1::Empty*) {
-  for (const std::string& id : req->ids()) sessions_->End(id);
+  for (const std::string& id : req->ids()) sessions_->End(SessionKey(id));
   return grpc::Status::OK;
 }
 

@@ -80,6 +80,7 @@ void AddServices(grpc::ServerBuilder* builder, DataServiceImpl* data, AdminServi
       MM_ADMIN(ConvertToCapped, CappedCopyRequest, Empty),
       MM_ADMIN(ServerStatus, ServerStatusRequest, ServerStatusReply),
       MM_ADMIN(Shutdown, Empty, Empty),
+      MM_ADMIN(RunCommand, RunCommandRequest, RunCommandReply),
   };
   a.server_stream = {MM_STREAM(admin, kAdmin, Backup, v1::BackupRequest, v1::BackupProgress)};
   services->Add<v1::AdminService::Service>(builder, std::move(a));

@@ -102,8 +102,16 @@ int RunServer(const ServerOptions& options) {
   // holds up other writers meanwhile.
   SessionCatalog sessions;
   PeriodicTask session_reaper(std::chrono::seconds(1), [&] { sessions.AbortExpired(); });
+
+  // The MongoDB wire protocol runs the same operations as the gRPC services.
+  DataOperations wire_data(engine->get(), &cursors);
+  AdminOperations wire_admin(engine->get(), &cursors);
+  wire::CommandRunner wire_runner(&wire_data, &wire_admin);
+  if (!options.repl_set.empty()) wire_runner.EnableReplicaSet(options.repl_set, &sessions);
+  if (options.enable_test_commands) wire_runner.EnableTestCommands();
   DataServiceImpl data(engine->get(), &cursors, &sessions);
-  AdminServiceImpl admin(engine->get(), &cursors, &sessions, [&] { latch.Trigger(); });
+  // RunCommand runs the wire protocol's commands.
+  AdminServiceImpl admin(engine->get(), &cursors, &sessions, &wire_runner, [&] { latch.Trigger(); });
 
   auto credentials = ListenerCredentials(options.listen, options.security);
   if (!credentials.ok()) {
@@ -111,12 +119,6 @@ int RunServer(const ServerOptions& options) {
         Attrs({{"error", std::string(credentials.status().message())}}));
     return 1;
   }
-  // The MongoDB wire protocol runs the same operations as the gRPC services.
-  DataOperations wire_data(engine->get(), &cursors);
-  AdminOperations wire_admin(engine->get(), &cursors);
-  wire::CommandRunner wire_runner(&wire_data, &wire_admin);
-  if (!options.repl_set.empty()) wire_runner.EnableReplicaSet(options.repl_set, &sessions);
-  if (options.enable_test_commands) wire_runner.EnableTestCommands();
   std::unique_ptr<wire::Listener> wire_listener;
   if (!options.mongodb_listen.empty()) {
     // The gRPC token is the password of the wire protocol's one user, so that one secret

@@ -19,6 +19,10 @@
 #include "service/stream_writer.h"
 #include "storage/engine.h"
 
+namespace micromongo::wire {
+class CommandRunner;
+}  // namespace micromongo::wire
+
 namespace micromongo::service {
 
 class DataServiceImpl final {
@@ -68,9 +72,12 @@ class DataServiceImpl final {
 
 class AdminServiceImpl final {
  public:
+  // `commands`: the MongoDB wire protocol's command runner, which RunCommand calls (null:
+  // RunCommand answers 59 CommandNotFound).
   AdminServiceImpl(storage::Engine* engine, CursorManager* cursors, SessionCatalog* sessions,
-                   std::function<void()> request_shutdown)
-      : sessions_(sessions), ops_(engine, cursors), request_shutdown_(std::move(request_shutdown)) {}
+                   const wire::CommandRunner* commands, std::function<void()> request_shutdown)
+      : sessions_(sessions), commands_(commands), ops_(engine, cursors),
+        request_shutdown_(std::move(request_shutdown)) {}
 
   grpc::Status Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*);
   grpc::Status ListDatabases(grpc::ServerContext*, const v1::Empty*,
@@ -94,9 +101,12 @@ class AdminServiceImpl final {
   grpc::Status Backup(grpc::ServerContext*, const v1::BackupRequest*,
                       StreamWriter<v1::BackupProgress>*);
   grpc::Status Shutdown(grpc::ServerContext*, const v1::Empty*, v1::Empty*);
+  // In run_command_rpc.cc.
+  grpc::Status RunCommand(grpc::ServerContext*, const v1::RunCommandRequest*, v1::RunCommandReply*);
 
  private:
   SessionCatalog* sessions_;
+  const wire::CommandRunner* commands_;
   AdminOperations ops_;
   std::function<void()> request_shutdown_;
 };

@@ -172,6 +172,7 @@ struct Entities {
   std::map<std::string, mm::Collection> collections;
   std::map<std::string, Value> results;
   std::map<std::string, std::unique_ptr<mm::ChangeStream>> streams;
+  std::map<std::string, std::unique_ptr<mm::Cursor>> cursors;  // createCommandCursor's
   std::map<std::string, std::unique_ptr<mm::ClientSession>> sessions;
 };
 
@@ -445,7 +446,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     static const std::set<std::string> kWithSession = {
         "aggregate", "insertOne", "insertMany", "find", "findOne", "countDocuments", "distinct", "updateOne",
         "updateMany", "replaceOne", "deleteOne", "deleteMany", "findOneAndUpdate", "findOneAndReplace",
-        "findOneAndDelete", "bulkWrite", "createCollection", "createIndex"};
+        "findOneAndDelete", "bulkWrite", "createCollection", "createIndex", "runCommand", "runCursorCommand", "createCommandCursor"};
     if (name == "count") throw Skip{"the count command in a session (the C++ API counts with countDocuments)"};
     if (!kWithSession.count(name)) throw Fail{"operation '" + name + "' in a session is not in the C++ API", true};
   }
@@ -488,21 +489,50 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     if (const Value* save = op.Find("saveResultAsEntity")) ents.streams[save->AsString()] = std::move(stream);
     return std::nullopt;
   }
-  if (ents.databases.count(object) && name == "runCommand") {
-    // The commands these suites run: collMod and create with their collection options.
-    const Document& command = args.GetDocument("command");
-    const std::string& verb = command.begin()->first;
-    if (verb != "collMod" && verb != "create") throw Fail{"runCommand " + verb + " is not supported by the runner", true};
-    RejectUnsupported(command, {verb.c_str(), "changeStreamPreAndPostImages", "validator", "validationLevel",
-                                "validationAction"});
-    mm::CollectionOptions o = CollectionOptionsOf(command);
-    mm::Database& db = ents.databases.at(object);
-    if (verb == "create") {
-      db.CreateCollection(command.GetString(verb), o);
-    } else {
-      db.ModifyCollection(command.GetString(verb), o);
+  if (auto it = ents.cursors.find(object); it != ents.cursors.end()) {
+    if (name == "iterateOnce") {
+      // A tailable cursor's end is no document yet.
+      std::optional<Document> d = it->second->Next();
+      return d ? std::optional<Value>(Value(*std::move(d))) : std::nullopt;
     }
-    return Value(Document{{"ok", 1}});
+    if (name == "iterateUntilDocumentOrError") {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (true) {
+        if (std::optional<Document> d = it->second->Next()) return Value(*std::move(d));
+        if (it->second->closed()) throw Fail{"the cursor ended without a document"};
+        if (std::chrono::steady_clock::now() > deadline) throw Fail{"no document within 10 s"};
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    if (name == "close") {
+      ents.cursors.erase(it);
+      return std::nullopt;
+    }
+    throw Fail{"cursor operation '" + name + "' is not supported by the runner"};
+  }
+  if (ents.databases.count(object) && (name == "runCursorCommand" || name == "createCommandCursor")) {
+    RejectUnsupported(args, {"command", "commandName", "batchSize", "maxTimeMS", "cursorType", "timeoutMode"});
+    if (args.Has("timeoutMode")) throw Skip{"client-side operation timeouts (CSOT)"};
+    mm::RunCursorCommandOptions o{.session = session};
+    if (args.Has("batchSize")) o.batch_size = static_cast<int32_t>(args.Get("batchSize").ToInt64());
+    if (args.Has("maxTimeMS")) o.max_time_ms = args.Get("maxTimeMS").ToInt64();
+    o.tailable = args.Has("cursorType");  // "tailable" or "tailableAwait"
+    auto cursor = std::make_unique<mm::Cursor>(ents.databases.at(object).RunCursorCommand(args.GetDocument("command"), o));
+    if (name == "createCommandCursor") {
+      if (const Value* save = op.Find("saveResultAsEntity")) ents.cursors[save->AsString()] = std::move(cursor);
+      return std::nullopt;
+    }
+    Array out;
+    for (const Document& d : *cursor) out.push_back(d);
+    return out;
+  }
+  if (ents.databases.count(object) && name == "runCommand") {
+    // MongoDB's runCommand, run as given (commandName names it for drivers that need it).
+    RejectUnsupported(args, {"command", "commandName", "readPreference"});
+    if (const Value* rp = args.Find("readPreference"); rp && rp->AsDocument().GetString("mode") != "primary") {
+      throw Skip{"read preferences other than primary (a single member)"};
+    }
+    return Value(ents.databases.at(object).RunCommand(args.GetDocument("command"), {.session = session}));
   }
   if (ents.databases.count(object)) {
     mm::Database& db = ents.databases.at(object);
@@ -572,6 +602,10 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
       if (args.Has("pipeline")) o.pipeline = DocsOf(args.Get("pipeline"));
       if (name == "createCollection") {
         db.CreateCollection(args.GetString("collection"), o);
+        // The new collection, as an entity of the test.
+        if (const Value* save = op.Find("saveResultAsEntity")) {
+          ents.collections.insert_or_assign(save->AsString(), db.Collection(args.GetString("collection")));
+        }
       } else {
         db.ModifyCollection(args.GetString("collection"), o);
       }

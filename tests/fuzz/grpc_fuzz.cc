@@ -9,6 +9,7 @@
 #include "service/change_stream_cursor.h"
 #include "service/cursor_manager.h"
 #include "service/services.h"
+#include "wire/command_runner.h"
 
 using namespace micromongo;
 namespace v1 = micromongo::v1;
@@ -38,7 +39,10 @@ struct Services {
   service::CursorManager cursors{std::chrono::milliseconds(60000)};
   service::SessionCatalog sessions;
   service::DataServiceImpl data{fuzz::SharedEngine(), &cursors, &sessions};
-  service::AdminServiceImpl admin{fuzz::SharedEngine(), &cursors, &sessions, [] {}};
+  service::DataOperations command_data{fuzz::SharedEngine(), &cursors};
+  service::AdminOperations command_admin{fuzz::SharedEngine(), &cursors};
+  wire::CommandRunner commands{&command_data, &command_admin};
+  service::AdminServiceImpl admin{fuzz::SharedEngine(), &cursors, &sessions, &commands, [] {}};
 };
 
 }  // namespace
@@ -51,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   using D = service::DataServiceImpl;
   using A = service::AdminServiceImpl;
-  switch (data[0] % 28) {
+  switch (data[0] % 29) {
     case 0: Call(data_service, &D::Insert, bytes); break;
     case 1: Call(data_service, &D::Find, bytes); break;
     case 2: Call(data_service, &D::GetMore, bytes); break;
@@ -80,6 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 25: Call(data_service, &D::CommitTransaction, bytes); break;
     case 26: Call(data_service, &D::AbortTransaction, bytes); break;
     case 27: Call(data_service, &D::EndSessions, bytes); break;
+    case 28: Call(admin, &A::RunCommand, bytes); break;
   }
   // One input's transactions must not hold locks into the next.
   services->sessions.EndAll();

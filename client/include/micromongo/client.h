@@ -81,6 +81,7 @@ class Cursor {
 
  private:
   friend class Collection;
+  friend class Database;
   explicit Cursor(std::unique_ptr<internal::CursorState> state);
   bool Fill();  // ensures a current document; false at the end
   std::unique_ptr<internal::CursorState> state_;
@@ -269,6 +270,19 @@ class Database {
   // Errors as Collection::Aggregate; 73 (InvalidNamespace) if the first stage needs a
   // collection.
   Cursor Aggregate(const std::vector<Document>& pipeline, const AggregateOptions& options = {}) const;
+  // MongoDB's runCommand: any command the worker's MongoDB wire protocol serves ("count",
+  // "collStats", "dbStats", "explain", "listCommands", "buildInfo", ...), its name first,
+  // answered with MongoDB's reply document ({..., ok: 1}). A reply with ok 0 throws Error
+  // with its code, message, labels, and its other fields as details(). Cursor commands
+  // (find, aggregate) return their first batch and cursor id as MongoDB does; getMore and
+  // killCursors continue and end them.
+  Document RunCommand(const Document& command, const RunCommandOptions& options = {}) const;
+  // MongoDB's runCursorCommand: a command that answers with a cursor ({cursor: {id, ns,
+  // firstBatch}}: find, aggregate, listCollections, listIndexes, ...), as a Cursor whose
+  // further batches come by getMore (with the options' batch size and time limit, in the
+  // options' session). Throws Error 2 (BadValue) when the reply holds no cursor, and what
+  // RunCommand throws.
+  Cursor RunCursorCommand(const Document& command, const RunCursorCommandOptions& options = {}) const;
   // The change events of every collection of the database; dropDatabase then invalidate
   // end the stream.
   ChangeStream Watch(const std::vector<Document>& pipeline = {}, const ChangeStreamOptions& options = {}) const;

@@ -368,6 +368,25 @@ struct BulkWriteOptions {
   ClientSession* session = nullptr;  // see FindOptions::session
 };
 
+// Options of Database::RunCommand.
+struct RunCommandOptions {
+  // The session to run in (see FindOptions::session): the command gets its lsid and,
+  // inside a transaction, txnNumber, autocommit and startTransaction, as drivers add them.
+  ClientSession* session = nullptr;
+};
+
+// Options of Database::RunCursorCommand.
+struct RunCursorCommandOptions {
+  ClientSession* session = nullptr;  // see RunCommandOptions::session
+  int32_t batch_size = 0;            // each getMore's batchSize (0: the worker's default)
+  // Each getMore's maxTimeMS (for a tailable awaitData cursor: how long it waits for new
+  // documents); 0: none.
+  int64_t max_time_ms = 0;
+  // The command opened a tailable cursor: Next() returns nullopt at its current end and
+  // later reads continue (see FindOptions::tailable).
+  bool tailable = false;
+};
+
 // Options of Collection::Validate (MongoDB's validate command).
 struct ValidateOptions {
   // Also read every stored table file of the database and check its block checksums.
