@@ -229,7 +229,9 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
                                  " has been started"));
       }
       Statement st(s, std::move(lock), false);
-      if (s->retry_command == StrCat(fields.protocol, ":", command) && !s->retry_reply.empty()) st.retried_ = &s->retry_reply;
+      if (s->retry_command == StrCat(fields.protocol, ":", command) && !s->retry_reply.empty()) {
+        st.retried_ = &s->retry_reply;
+      }
       return st;
     }
     s->AbortTransaction();
