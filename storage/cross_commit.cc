@@ -238,8 +238,16 @@ absl::Status CrossCommitter::Commit(std::vector<TransactionPart*> parts) {
 }
 
 std::vector<std::pair<std::shared_ptr<Database>, std::shared_ptr<const KvSnapshot>>>
-CrossCommitter::SnapshotOpenDatabases() {
+CrossCommitter::SnapshotOpenDatabases(uint64_t* opens_before) {
   std::vector<std::pair<std::shared_ptr<Database>, std::shared_ptr<const KvSnapshot>>> snapshots;
+  if (opens_before != nullptr) {
+    // Counted before the list is read: a database counted by then is listed (it is
+    // counted, then listed, under the engine's lock, which the list takes); one that opens
+    // later sees this transaction reading and keeps its state at opening.
+    std::lock_guard<std::mutex> l(opens_mu_);
+    *opens_before = opens_;
+    reading_.insert(opens_);
+  }
   if (!open_) return snapshots;
   for (;;) {
     uint64_t before = gate_->epoch();
@@ -254,6 +262,22 @@ CrossCommitter::SnapshotOpenDatabases() {
     }
     if (gate_->epoch() == before) return snapshots;
   }
+}
+
+void CrossCommitter::TransactionEnded(uint64_t opens_before) {
+  std::lock_guard<std::mutex> l(opens_mu_);
+  auto it = reading_.find(opens_before);
+  if (it != reading_.end()) reading_.erase(it);
+}
+
+CrossCommitter::Opened CrossCommitter::DatabaseOpened() {
+  std::lock_guard<std::mutex> l(opens_mu_);
+  return {++opens_, !reading_.empty()};
+}
+
+bool CrossCommitter::ReadingSince(uint64_t number) const {
+  std::lock_guard<std::mutex> l(opens_mu_);
+  return !reading_.empty() && *reading_.begin() < number;
 }
 
 void CrossCommitter::RemoveResolved(const std::set<std::string, std::less<>>& unchecked) {

@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -53,9 +54,26 @@ class CrossCommitter {
   bool Decided(std::string_view id) const;
   // Snapshots of every open database as of one instant between commits across
   // databases (none is seen in some and not in others): a transaction's reads.
+  // With `opens_before`, the snapshots are a transaction's: it receives the number of
+  // databases opened before them (a database that opens later is not among them and reads
+  // as it opened: Database::OpenSnapshotIfOpenedAfter), and the transaction counts as
+  // reading until TransactionEnded(*opens_before).
   using OpenDatabases = std::function<std::vector<std::shared_ptr<Database>>()>;
   void SetOpenDatabases(OpenDatabases open) { open_ = std::move(open); }
-  std::vector<std::pair<std::shared_ptr<Database>, std::shared_ptr<const KvSnapshot>>> SnapshotOpenDatabases();
+  std::vector<std::pair<std::shared_ptr<Database>, std::shared_ptr<const KvSnapshot>>> SnapshotOpenDatabases(
+      uint64_t* opens_before = nullptr);
+  void TransactionEnded(uint64_t opens_before);
+  // Counts a database opened (before it is listed among the open ones): its number, and
+  // whether a transaction that took its snapshots before is still reading (then the
+  // database keeps its state at opening for it).
+  struct Opened {
+    uint64_t number;
+    bool transactions_reading;
+  };
+  Opened DatabaseOpened();
+  // Whether a transaction whose snapshots were taken before the `number`-th database
+  // opened is still reading.
+  bool ReadingSince(uint64_t number) const;
   // Removes the decisions that no database still needs: those all of whose databases
   // opened since (their pending parts are resolved at open), that is, none of whose
   // databases is in `unchecked` (held by another worker).
@@ -74,6 +92,9 @@ class CrossCommitter {
   CommitGate* const gate_;
   const bool sync_;
   OpenDatabases open_;
+  mutable std::mutex opens_mu_;  // guards the two below
+  uint64_t opens_ = 0;
+  std::multiset<uint64_t> reading_;  // the opens_before of the transactions reading
 };
 
 // The pending part of a commit as a database stores it, and its parsed form.

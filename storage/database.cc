@@ -1070,8 +1070,32 @@ absl::StatusOr<uint64_t> Database::EnforceChangeRetention(uint64_t max_bytes, ui
   return changes_trimmed_before();
 }
 
+void Database::MarkOpened(CrossCommitter::Opened opened) {
+  std::lock_guard<std::mutex> l(open_snapshot_mu_);
+  open_sequence_ = opened.number;
+  if (opened.transactions_reading) {
+    open_snapshot_ = kv_->GetSnapshot();
+    open_snapshot_held_.store(true, std::memory_order_release);
+  }
+}
+
+std::shared_ptr<const KvSnapshot> Database::OpenSnapshotIfOpenedAfter(uint64_t open_sequence) {
+  std::lock_guard<std::mutex> l(open_snapshot_mu_);
+  return open_sequence_ > open_sequence ? open_snapshot_ : nullptr;
+}
+
+void Database::ReleaseUnreadOpenSnapshot() {
+  if (!open_snapshot_held_.load(std::memory_order_acquire)) return;
+  std::shared_ptr<const KvSnapshot> unread;  // released outside the lock
+  std::lock_guard<std::mutex> l(open_snapshot_mu_);
+  if (cross_ != nullptr && cross_->ReadingSince(open_sequence_)) return;
+  unread = std::move(open_snapshot_);
+  open_snapshot_held_.store(false, std::memory_order_release);
+}
+
 absl::Status Database::Commit(WriteUnit* unit) {
   if (unit->empty()) return absl::OkStatus();
+  ReleaseUnreadOpenSnapshot();
   if (TransactionPart* part = BoundPart()) return ApplyToTransaction(unit, part);
   {
     std::shared_lock<std::shared_mutex> gate(txn_gate_);

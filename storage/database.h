@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "document/bson_view.h"
 #include "storage/change_clock.h"
+#include "storage/cross_commit.h"
 #include "storage/dir_lock.h"
 #include "storage/kv.h"
 #include "storage/natural_iterator.h"
@@ -343,6 +344,16 @@ class Database : public std::enable_shared_from_this<Database> {
   std::unique_ptr<KvIterator> ScanAllIndexEntries(const Collection& c, const KvSnapshot* snapshot);
   // Checks the checksums of every stored table file (KvStore::VerifyChecksums).
   absl::Status VerifyChecksums() { return kv_->VerifyChecksums(); }
+
+  // Records that the database is open for use, the `opened.number`-th database opened
+  // (CrossCommitter::DatabaseOpened), and keeps a snapshot of its state now while
+  // transactions that took their snapshots before are reading.
+  void MarkOpened(CrossCommitter::Opened opened);
+  // The database as it was when it opened, if it opened after the `open_sequence`-th
+  // database did and that state is still kept; null otherwise. A database is written only
+  // while open, so its state at opening is its state at every moment before, while it was
+  // closed: a transaction whose snapshots were taken then reads it as of that moment.
+  std::shared_ptr<const KvSnapshot> OpenSnapshotIfOpenedAfter(uint64_t open_sequence);
   // Replaces an index's entries (and multikey flags) with those `build` puts, and marks it
   // of the current format; under the exclusive ddl_mutex, in one batch. A non-empty
   // `new_spec` replaces its stored document in the same batch (an index made unique:
@@ -383,6 +394,15 @@ class Database : public std::enable_shared_from_this<Database> {
 
   std::string name_;
   std::unique_ptr<KvStore> kv_;
+  // MarkOpened's: the state at opening, kept while a transaction older than the opening
+  // reads (released by the first read or commit after: it would hold the store's instance,
+  // which recovery from a failed write may need to reopen); open_snapshot_held_ spares
+  // commits the mutex otherwise.
+  void ReleaseUnreadOpenSnapshot();
+  std::mutex open_snapshot_mu_;
+  std::shared_ptr<const KvSnapshot> open_snapshot_;
+  std::atomic<bool> open_snapshot_held_{false};
+  uint64_t open_sequence_ = 0;
   std::unique_ptr<DirLock> lock_;
   std::shared_ptr<ChangeClock> clock_;
   std::atomic<uint64_t> trimmed_before_{0};

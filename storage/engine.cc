@@ -74,6 +74,9 @@ absl::StatusOr<std::shared_ptr<Database>> Engine::GetDatabase(std::string_view n
   if (options_.on_open) {
     if (auto s = options_.on_open(shared.get()); !s.ok()) return s;
   }
+  // Counted before it is listed among the open databases (both under mu_): transactions
+  // whose snapshots were taken before read it as it is now.
+  shared->MarkOpened(cross_->DatabaseOpened());
   open_.emplace(std::string(name), shared);
   if (auto e = closed_empty_.find(name); e != closed_empty_.end()) closed_empty_.erase(e);
   return shared;

@@ -158,7 +158,8 @@ TransactionPart* Transaction::Part(Database* db) {
   }
   if (all_at_once_ && parts_.empty() && db->cross_ != nullptr) {
     TransactionPart* mine = nullptr;
-    for (auto& [open, snapshot] : db->cross_->SnapshotOpenDatabases()) {
+    reading_in_ = db->cross_;
+    for (auto& [open, snapshot] : db->cross_->SnapshotOpenDatabases(&opens_before_)) {
       auto part = std::make_unique<TransactionPart>();
       part->db = std::move(open);
       part->snapshot = std::move(snapshot);
@@ -169,7 +170,10 @@ TransactionPart* Transaction::Part(Database* db) {
   }
   auto part = std::make_unique<TransactionPart>();
   part->db = db->shared_from_this();
-  part->snapshot = db->kv_->GetSnapshot();
+  // A database that opened after this transaction's snapshots were taken is read as it
+  // was then: as it opened.
+  if (reading_in_ != nullptr) part->snapshot = db->OpenSnapshotIfOpenedAfter(opens_before_);
+  if (part->snapshot == nullptr) part->snapshot = db->kv_->GetSnapshot();
   parts_.push_back(std::move(part));
   return parts_.back().get();
 }
@@ -182,8 +186,15 @@ TransactionPart* Transaction::FindPart(const Database* db) {
   return nullptr;
 }
 
+void Transaction::EndReads() {
+  if (reading_in_ == nullptr) return;
+  reading_in_->TransactionEnded(opens_before_);
+  reading_in_ = nullptr;
+}
+
 absl::Status Transaction::Commit() {
   if (finished_) return absl::OkStatus();
+  EndReads();
   std::vector<TransactionPart*> written;
   for (auto& part : parts_) {
     // Nothing reads the snapshots from here on; let go of them, so that a store whose
@@ -210,6 +221,7 @@ absl::Status Transaction::Commit() {
 void Transaction::Abort() {
   if (finished_) return;
   finished_ = true;
+  EndReads();
   std::lock_guard<std::mutex> l(mu_);
   for (auto& part : parts_) part->db->ReleaseTransactionLocks(part.get());
   // The snapshots and databases go now, not when the session does.

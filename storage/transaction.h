@@ -4,7 +4,7 @@
 // snapshot isolation with first-writer-wins conflicts, as WiredTiger gives MongoDB.
 //
 // A transaction reads each database as of a snapshot taken at its first use there (or, with
-// ReadAllDatabasesAtOnce, every open database as of its first use of any), plus its own
+// ReadAllDatabasesAtOnce, every database as of its first use of any), plus its own
 // writes: each statement's WriteUnit is replayed into an ordered overlay instead
 // of being committed, and the Database reads (records, index scans, unique checks) of a
 // thread bound to the transaction see the overlay over the snapshot. A statement's write
@@ -37,6 +37,7 @@
 namespace micromongo::storage {
 
 class Collection;
+class CrossCommitter;
 class Database;
 
 // One database's part of a transaction. Used by Database; guarded by the transaction's
@@ -78,8 +79,9 @@ class Transaction {
   // Makes the first Part() take the parts of every open database, with snapshots of one
   // instant, as MongoDB's transactions read one point in time across databases (a commit
   // across databases is then seen in all of them or in none); a database opened later is
-  // read as of its first use. For sessions' transactions: a read-only view of one database
-  // (snapshot reads) does without.
+  // read as it opened, which is how it was at that instant (Database::MarkOpened). For
+  // sessions' transactions: a read-only view of one database (snapshot reads) does
+  // without.
   void ReadAllDatabasesAtOnce() { all_at_once_ = true; }
   // The part in `db` if there is one.
   TransactionPart* FindPart(const Database* db);
@@ -106,6 +108,11 @@ class Transaction {
   std::vector<std::unique_ptr<TransactionPart>> parts_;
   bool finished_ = false;
   bool all_at_once_ = false;
+  // Set when the open databases' snapshots were taken: the committer that counts this
+  // transaction as reading, and the databases opened before (CrossCommitter).
+  CrossCommitter* reading_in_ = nullptr;
+  uint64_t opens_before_ = 0;
+  void EndReads();
   std::string origin_lsid_;
   int64_t origin_txn_ = -1;
 };

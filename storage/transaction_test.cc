@@ -524,6 +524,47 @@ TEST_F(TransactionTest, ASessionTransactionReadsEveryDatabaseAsOfItsFirstRead) {
   }
 }
 
+// A database that no one had opened when a session's transaction took its snapshots is
+// read as it was then, whatever is written to it after it opens (MongoDB's one point in
+// time across databases), and so is one created after them (empty).
+TEST_F(TransactionTest, ADatabaseOpenedAfterTheSnapshotsIsReadAsOfThem) {
+  {
+    auto late = engine_->GetDatabase("late", true);
+    ASSERT_TRUE(late.ok());
+    ASSERT_TRUE(PutIn(late->get(), 1, 1).ok());
+  }
+  Restart(/*check_all=*/true);  // "late" is on disk, not open
+  Transaction reader;
+  reader.ReadAllDatabasesAtOnce();
+  {
+    TransactionScope scope(&reader);
+    EXPECT_EQ(Read(1), -1);  // the first read, in "app": the snapshots are taken
+  }
+  auto late = engine_->GetDatabase("late", false);
+  ASSERT_TRUE(late.ok());
+  ASSERT_NE(*late, nullptr);
+  ASSERT_TRUE(PutIn(late->get(), 2, 2).ok());
+  auto created = engine_->GetDatabase("created", true);
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(PutIn(created->get(), 3, 3).ok());
+  {
+    TransactionScope scope(&reader);
+    EXPECT_EQ(ReadIn(late->get(), 1), 1);
+    EXPECT_EQ(ReadIn(late->get(), 2), -1);
+    EXPECT_EQ(ReadIn(created->get(), 3), -1);
+  }
+  // Outside the transaction both writes are there.
+  EXPECT_EQ(ReadIn(late->get(), 2), 2);
+  EXPECT_EQ(ReadIn(created->get(), 3), 3);
+  // A transaction begun now reads them too.
+  Transaction fresh;
+  fresh.ReadAllDatabasesAtOnce();
+  TransactionScope scope(&fresh);
+  EXPECT_EQ(Read(1), -1);
+  EXPECT_EQ(ReadIn(late->get(), 2), 2);
+  EXPECT_EQ(ReadIn(created->get(), 3), 3);
+}
+
 // A reader that saw one database's part of a commit sees the others' too.
 TEST_F(TransactionTest, ReadersNeverSeePartOfACommitAcrossDatabases) {
   auto other = engine_->GetDatabase("other", true);
