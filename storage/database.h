@@ -395,9 +395,9 @@ class Database : public std::enable_shared_from_this<Database> {
   std::string name_;
   std::unique_ptr<KvStore> kv_;
   // MarkOpened's: the state at opening, kept while a transaction older than the opening
-  // reads (released by the first read or commit after: it would hold the store's instance,
-  // which recovery from a failed write may need to reopen); open_snapshot_held_ spares
-  // commits the mutex otherwise.
+  // reads (released by the first commit after: it would hold the store's instance, which
+  // recovery from a failed write may need to reopen; a store not written loses nothing by
+  // keeping it); open_snapshot_held_ spares commits the mutex otherwise.
   void ReleaseUnreadOpenSnapshot();
   std::mutex open_snapshot_mu_;
   std::shared_ptr<const KvSnapshot> open_snapshot_;
