@@ -215,6 +215,12 @@ TEST_F(TransactionTest, ClientSideStateRulesAsTheDriversSpecificationSays) {
   EXPECT_EQ(ErrorCodeOf([&] { coll_->InsertOne(D(R"({"_id": 3})"), {.session = &session}); }), 20);
   EXPECT_EQ(ErrorCodeOf([&] { session.StartTransaction(); }), 20);
   EXPECT_EQ(coll_->CountDocuments(), 0);
+  // A session moved from is no session.
+  ClientSession moved = client_->StartSession();
+  ClientSession taker = std::move(moved);
+  EXPECT_EQ(ErrorCodeOf([&] { coll_->InsertOne(D(R"({"_id": 4})"), {.session = &moved}); }), 20);
+  EXPECT_TRUE(moved.id().empty());
+  EXPECT_FALSE(taker.id().empty());
   // The id is a UUID (binary subtype 4 of 16 bytes).
   ClientSession fresh = client_->StartSession();
   Value id = fresh.id().Get("id");

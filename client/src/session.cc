@@ -43,6 +43,7 @@ v1::TransactionRequest EndRequest(const SessionState& s) {
 }  // namespace
 
 void SessionAccess::Fill(ClientSession* session, const ClientCore* core, v1::Session* out) {
+  if (session->state_ == nullptr) Illegal("the session was moved from");
   SessionState& s = *session->state_;
   if (s.ended) Illegal("the session was ended");
   if (s.core.get() != core) Illegal("the session belongs to another MongoClient");
@@ -98,6 +99,7 @@ ClientSession::~ClientSession() {
 }
 
 Document ClientSession::id() const {
+  if (state_ == nullptr) return Document();  // moved from
   return Document{{"id", Binary{4, state_->id}}};
 }
 

@@ -41,7 +41,8 @@ class ClientSession {
   ClientSession(ClientSession&&) noexcept;
   ClientSession& operator=(ClientSession&&) noexcept;
 
-  // The session's id as MongoDB shows it: {id: <UUID>}.
+  // The session's id as MongoDB shows it: {id: <UUID>} ({} for a session moved from, which
+  // operations refuse with Error 20).
   Document id() const;
 
   // Starts a transaction: the session's next operations run in it. Throws Error 20
