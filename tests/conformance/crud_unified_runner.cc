@@ -173,6 +173,7 @@ struct Entities {
   std::map<std::string, Value> results;
   std::map<std::string, std::unique_ptr<mm::ChangeStream>> streams;
   std::map<std::string, std::unique_ptr<mm::Cursor>> cursors;  // createCommandCursor's
+  std::map<std::string, std::string> collection_database;       // collection -> its database entity
   std::map<std::string, std::unique_ptr<mm::ClientSession>> sessions;
 };
 
@@ -391,6 +392,7 @@ void CreateEntities(Entities& ents, const Array& entities) {
         }
       }
       ents.collections.emplace(id, ents.databases.at(spec.GetString("database")).Collection(spec.GetString("collectionName")));
+      ents.collection_database.emplace(id, spec.GetString("database"));
     } else if (kind == "session") {
       const Document options = DocArg(spec, "sessionOptions");
       if (options.Has("snapshot") && options.GetBool("snapshot")) {
@@ -446,8 +448,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     static const std::set<std::string> kWithSession = {
         "aggregate", "insertOne", "insertMany", "find", "findOne", "countDocuments", "distinct", "updateOne",
         "updateMany", "replaceOne", "deleteOne", "deleteMany", "findOneAndUpdate", "findOneAndReplace",
-        "findOneAndDelete", "bulkWrite", "createCollection", "createIndex", "runCommand", "runCursorCommand", "createCommandCursor"};
-    if (name == "count") throw Skip{"the count command in a session (the C++ API counts with countDocuments)"};
+        "findOneAndDelete", "bulkWrite", "createCollection", "createIndex", "runCommand", "runCursorCommand", "createCommandCursor", "count"};
     if (!kWithSession.count(name)) throw Fail{"operation '" + name + "' in a session is not in the C++ API", true};
   }
   if (const Value* wc = args.Find("writeConcern"); wc && wc->AsDocument().Has("w") &&
@@ -653,6 +654,17 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     Array out;
     for (const Document& d : c.Find(filter, o)) out.push_back(d);
     return out;
+  }
+  if (name == "count" && ents.collection_database.count(object)) {
+    // The deprecated count helper sends MongoDB's count command, as drivers do (it is
+    // refused in a transaction, where countDocuments, an aggregate, is not).
+    RejectUnsupported(args, {"filter", "skip", "limit", "hint", "maxTimeMS", "collation"});
+    Document command{{"count", c.name()}, {"query", filter}};
+    for (const char* key : {"skip", "limit", "hint", "maxTimeMS", "collation"}) {
+      if (const Value* v = args.Find(key)) command.Append(key, *v);
+    }
+    Document reply = ents.databases.at(ents.collection_database.at(object)).RunCommand(command, {.session = session});
+    return reply.Get("n");
   }
   if (name == "countDocuments" || name == "count") {
     RejectUnsupported(args, {"filter", "skip", "limit", "hint", "maxTimeMS", "collation"});
