@@ -17,13 +17,15 @@ namespace {
   throw Error(kIllegalOperation, ErrorCodeName(kIllegalOperation), message);
 }
 
-// A version 4 (random) UUID, as drivers make session ids.
+// A version 4 (random) UUID, as drivers make session ids. Every bit comes from the
+// kernel's randomness (std::random_device): the applications sharing a worker must never
+// pick one id, which a generator seeded with 32 bits would do one time in 2^32.
 std::string RandomUuid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::random_device device;
   std::string id(16, '\0');
-  for (size_t i = 0; i < 16; i += 8) {
-    uint64_t r = rng();
-    for (size_t j = 0; j < 8; ++j) id[i + j] = static_cast<char>(r >> (8 * j));
+  for (size_t i = 0; i < 16; i += 4) {
+    uint32_t r = device();
+    for (size_t j = 0; j < 4; ++j) id[i + j] = static_cast<char>(r >> (8 * j));
   }
   id[6] = static_cast<char>((id[6] & 0x0f) | 0x40);
   id[8] = static_cast<char>((id[8] & 0x3f) | 0x80);
