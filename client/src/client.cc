@@ -274,32 +274,34 @@ std::optional<v1::Session> WithSession(internal::ClientCore* core, ClientSession
   return sent;
 }
 
-}  // namespace
-
-Document Database::RunCommand(const Document& command, const RunCommandOptions& options) const {
-  std::shared_ptr<WorkerBridge> keep;
-  auto& rpc = core_->Rpc(&keep);
+// Runs `command` on database `db` in `session` (null: none) through RunCommand; `keep` holds
+// the bridge (for a cursor's GetMores), `sent` receives the Session the command carried.
+Document SendCommand(internal::ClientCore* core, const std::string& db, const Document& command,
+                     ClientSession* session, std::shared_ptr<WorkerBridge>* keep,
+                     std::optional<v1::Session>* sent = nullptr) {
+  auto& rpc = core->Rpc(keep);
   v1::RunCommandRequest request;
-  request.set_database(name_);
+  request.set_database(db);
   Document body = command;
-  WithSession(core_.get(), options.session, &body);
+  std::optional<v1::Session> fields = WithSession(core, session, &body);
+  if (sent != nullptr) *sent = std::move(fields);
   internal::SetBson(request.mutable_command(), body);
   v1::RunCommandReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->RunCommand(c, request, &reply); });
   return internal::FromDoc(reply.reply());
 }
 
+}  // namespace
+
+Document Database::RunCommand(const Document& command, const RunCommandOptions& options) const {
+  std::shared_ptr<WorkerBridge> keep;
+  return SendCommand(core_.get(), name_, command, options.session, &keep);
+}
+
 Cursor Database::RunCursorCommand(const Document& command, const RunCursorCommandOptions& options) const {
   auto state = std::make_unique<internal::CursorState>();
-  auto& rpc = core_->Rpc(&state->bridge);
-  v1::RunCommandRequest request;
-  request.set_database(name_);
-  Document body = command;
-  std::optional<v1::Session> session = WithSession(core_.get(), options.session, &body);
-  internal::SetBson(request.mutable_command(), body);
-  v1::RunCommandReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->RunCommand(c, request, &reply); });
-  Document result = internal::FromDoc(reply.reply());
+  std::optional<v1::Session> session;
+  Document result = SendCommand(core_.get(), name_, command, options.session, &state->bridge, &session);
   const Value* cursor = result.Find("cursor");
   const Value* id = cursor != nullptr && cursor->type() == BsonType::kDocument ? cursor->AsDocument().Find("id")
                                                                                   : nullptr;

@@ -32,14 +32,19 @@ std::string RandomUuid() {
   return id;
 }
 
-// The Session of a commitTransaction / abortTransaction.
-v1::TransactionRequest EndRequest(const SessionState& s) {
+// Sends commitTransaction (`commit`) or abortTransaction for the session's transaction.
+void EndTransaction(const SessionState& s, bool commit) {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = s.core->Rpc(&keep);
   v1::TransactionRequest request;
   v1::Session* session = request.mutable_session();
   session->set_id(s.id);
   session->set_txn_number(s.txn_number);
   session->set_autocommit(false);
-  return request;
+  v1::Empty reply;
+  rpc.Call([&](const auto& c, grpc::ClientContext* ctx) {
+    return commit ? c.data->CommitTransaction(ctx, request, &reply) : c.data->AbortTransaction(ctx, request, &reply);
+  });
 }
 
 }  // namespace
@@ -136,12 +141,8 @@ void ClientSession::CommitTransaction() {
   // A commit sent is committed as far as the session is concerned: it may be sent again,
   // not aborted (the drivers' rule).
   s.txn = SessionState::Txn::kCommitted;
-  std::shared_ptr<WorkerBridge> keep;
-  auto& rpc = s.core->Rpc(&keep);
-  v1::TransactionRequest request = internal::EndRequest(s);
-  v1::Empty reply;
   try {
-    rpc.Call([&](const auto& c, grpc::ClientContext* ctx) { return c.data->CommitTransaction(ctx, request, &reply); });
+    internal::EndTransaction(s, /*commit=*/true);
   } catch (WorkerError& e) {
     // The worker may have committed before it went away.
     e.AddErrorLabel("UnknownTransactionCommitResult");
@@ -168,11 +169,7 @@ void ClientSession::AbortTransaction() {
   }
   s.txn = SessionState::Txn::kAborted;
   try {
-    std::shared_ptr<WorkerBridge> keep;
-    auto& rpc = s.core->Rpc(&keep);
-    v1::TransactionRequest request = internal::EndRequest(s);
-    v1::Empty reply;
-    rpc.Call([&](const auto& c, grpc::ClientContext* ctx) { return c.data->AbortTransaction(ctx, request, &reply); });
+    internal::EndTransaction(s, /*commit=*/false);
   } catch (const Error&) {
     // The worker's transaction may be gone already (expired, aborted by an error): the
     // outcome is the same.
