@@ -86,6 +86,7 @@ enum ErrorCode : int {
   kMechanismUnavailable = 334,
   kWriteConflict = 112,
   kTransactionTooOld = 225,
+  kIncompleteTransactionHistory = 217,
   kNoSuchTransaction = 251,
   kTransactionCommitted = 256,
   kOperationNotSupportedInTransaction = 263,

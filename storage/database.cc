@@ -1097,6 +1097,8 @@ absl::Status Database::Commit(WriteUnit* unit) {
   if (unit->empty()) return absl::OkStatus();
   ReleaseUnreadOpenSnapshot();
   if (TransactionPart* part = BoundPart()) return ApplyToTransaction(unit, part);
+  // A retryable write's record commits with its write (retry_history.h).
+  if (RetryScope* retry = BoundRetryScope()) retry->AddTo(unit->batch_.get(), this);
   {
     std::shared_lock<std::shared_mutex> gate(txn_gate_);
     if (txn_lock_count_.load(std::memory_order_acquire) > 0) {

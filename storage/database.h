@@ -30,6 +30,7 @@
 #include "storage/dir_lock.h"
 #include "storage/kv.h"
 #include "storage/natural_iterator.h"
+#include "storage/retry_history.h"
 
 namespace micromongo::storage {
 
@@ -383,6 +384,14 @@ class Database : public std::enable_shared_from_this<Database> {
   // records and of its secondary indexes' entries, for statistics.
   uint64_t RecordBytes(const Collection& c);
   uint64_t IndexBytes(const Collection& c);
+  // Retryable writes' history (retry_history.h): the record of session `lsid` (its id's
+  // bytes), if any; replacing it (the reply added); deleting it; deleting every record last
+  // written before `before_ms` (wall clock), as MongoDB forgets expired sessions' history.
+  absl::StatusOr<std::optional<RetryRecord>> GetRetryRecord(std::string_view lsid);
+  absl::Status PutRetryRecord(std::string_view lsid, const RetryRecord& record);
+  absl::Status DeleteRetryRecord(std::string_view lsid);
+  absl::Status TrimRetryHistory(int64_t before_ms);
+
   // A consistent copy of the database as of now in `dir` (KvStore::Checkpoint).
   absl::Status Checkpoint(const std::string& dir) { return kv_->Checkpoint(dir); }
 

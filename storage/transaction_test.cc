@@ -648,3 +648,78 @@ TEST_F(TransactionTest, CollectionsMadeInATransactionAppearAtCommit) {
 
 }  // namespace
 }  // namespace micromongo::storage
+
+namespace micromongo::storage {
+namespace {
+
+// Retryable writes' history (retry_history.h): a bound scope's commits carry the session's
+// record in their batch; a transaction's statements do not.
+TEST_F(TransactionTest, ARetryScopesCommitsCarryItsRecord) {
+  ASSERT_TRUE(Put(1, 1).ok());
+  EXPECT_FALSE(db_->GetRetryRecord("L")->has_value());
+  {
+    RetryScope scope("L", 7, "wire:insert");
+    EXPECT_FALSE(scope.wrote());
+    ASSERT_TRUE(Put(2, 1).ok());
+    EXPECT_TRUE(scope.wrote());
+    auto record = db_->GetRetryRecord("L");
+    ASSERT_TRUE(record.ok() && record->has_value());
+    EXPECT_EQ((*record)->txn_number, 7);
+    EXPECT_EQ((*record)->command, "wire:insert");
+    EXPECT_FALSE((*record)->reply.has_value());
+    ASSERT_TRUE(scope.RecordReply("the reply").ok());
+    EXPECT_EQ(*(*db_->GetRetryRecord("L"))->reply, "the reply");
+  }
+  // The scope ended: later commits leave the record alone.
+  ASSERT_TRUE(Put(3, 1).ok());
+  EXPECT_EQ((*db_->GetRetryRecord("L"))->txn_number, 7);
+  EXPECT_EQ(*(*db_->GetRetryRecord("L"))->reply, "the reply");
+  // It survives a restart.
+  Restart();
+  EXPECT_EQ(*(*db_->GetRetryRecord("L"))->reply, "the reply");
+}
+
+TEST_F(TransactionTest, ATransactionsStatementsWriteNoRetryRecord) {
+  Transaction txn;
+  {
+    RetryScope retry("T", 1, "wire:insert");
+    TransactionScope scope(&txn);
+    ASSERT_TRUE(Put(1, 1).ok());
+    EXPECT_FALSE(retry.wrote());
+  }
+  ASSERT_TRUE(txn.Commit().ok());
+  EXPECT_FALSE(db_->GetRetryRecord("T")->has_value());
+  EXPECT_EQ(Read(1), 1);
+}
+
+TEST_F(TransactionTest, TrimmingRetryHistoryDeletesOnlyOlderRecords) {
+  ASSERT_TRUE(db_->PutRetryRecord("old", {.txn_number = 1, .command = "grpc:update", .written_ms = 1000}).ok());
+  ASSERT_TRUE(db_->PutRetryRecord("new", {.txn_number = 2, .command = "grpc:update", .written_ms = 5000}).ok());
+  ASSERT_TRUE(db_->TrimRetryHistory(3000).ok());
+  EXPECT_FALSE(db_->GetRetryRecord("old")->has_value());
+  EXPECT_TRUE(db_->GetRetryRecord("new")->has_value());
+  ASSERT_TRUE(db_->DeleteRetryRecord("new").ok());
+  EXPECT_FALSE(db_->GetRetryRecord("new")->has_value());
+}
+
+TEST(RetryRecordTest, EncodesAndRefusesWhatItDidNotWrite) {
+  for (const RetryRecord& r : {RetryRecord{.txn_number = 0, .command = "", .written_ms = 0},
+                               RetryRecord{.txn_number = 1LL << 40, .command = "wire:findAndModify",
+                                           .reply = std::string("\0x\0", 3), .written_ms = 1764000000000},
+                               RetryRecord{.txn_number = 3, .command = "grpc:insert", .reply = "", .written_ms = 5}}) {
+    auto back = DecodeRetryRecord(EncodeRetryRecord(r));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->txn_number, r.txn_number);
+    EXPECT_EQ(back->command, r.command);
+    EXPECT_EQ(back->reply, r.reply);
+    EXPECT_EQ(back->written_ms, r.written_ms);
+  }
+  std::string good = EncodeRetryRecord({.txn_number = 3, .command = "grpc:insert", .written_ms = 5});
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    EXPECT_FALSE(DecodeRetryRecord(good.substr(0, cut)).ok()) << cut;
+  }
+  EXPECT_FALSE(DecodeRetryRecord(good + "x").ok());
+}
+
+}  // namespace
+}  // namespace micromongo::storage

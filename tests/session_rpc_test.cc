@@ -21,8 +21,19 @@ class SessionRpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
     socket_ = dir_.path() + "/s.sock";
+    Start();
+  }
+  void Start() {
     pid_ = micromongo::testing::SpawnServerOnSocket(MM_SERVER, socket_, dir_.path() + "/data");
     data_ = v1::DataService::NewStub(grpc::CreateChannel("unix:" + socket_, grpc::InsecureChannelCredentials()));
+  }
+  // kill -9, then a new worker on the same data.
+  void KillAndRestart() {
+    data_.reset();
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    unlink(socket_.c_str());
+    Start();
   }
   void TearDown() override {
     data_.reset();
@@ -89,6 +100,56 @@ TEST_F(SessionRpcTest, ARetriedWriteIsAnsweredFromTheFirstRunWithoutWritingAgain
   // An older number than the session's: 225 TransactionTooOld.
   insert.mutable_session()->set_txn_number(1);
   EXPECT_EQ(Call(&v1::DataService::Stub::Insert, insert, &again).code(), 225);
+}
+
+// A driver retries a write whose reply a crash cut off once the worker is back: the
+// history stored with the data (MongoDB's config.transactions) answers it, so a $inc is not
+// applied twice and a findAndModify returns what it returned the first time.
+TEST_F(SessionRpcTest, RetriesAfterTheWorkerWasKilledAreAnsweredFromTheStoredHistory) {
+  v1::InsertRequest insert = Insert(R"({"_id": 1, "n": 0})");
+  *insert.mutable_session() = Session('k', 1);
+  v1::InsertReply inserted;
+  ASSERT_EQ(Call(&v1::DataService::Stub::Insert, insert, &inserted).code(), 0);
+  v1::UpdateRequest inc;
+  inc.set_database("db");
+  inc.set_collection("c");
+  inc.mutable_filter()->set_bson(micromongo::Document::JsonToBson(R"({"_id": 1})"));
+  inc.mutable_update()->set_bson(micromongo::Document::JsonToBson(R"({"$inc": {"n": 1}})"));
+  *inc.mutable_session() = Session('k', 2);
+  v1::UpdateReply updated;
+  ASSERT_EQ(Call(&v1::DataService::Stub::Update, inc, &updated).code(), 0);
+  EXPECT_EQ(updated.modified_count(), 1);
+  v1::FindAndModifyRequest fam;
+  fam.set_database("db");
+  fam.set_collection("c");
+  fam.mutable_filter()->set_bson(micromongo::Document::JsonToBson(R"({"_id": 1})"));
+  fam.mutable_update()->set_bson(micromongo::Document::JsonToBson(R"({"$inc": {"n": 10}})"));
+  fam.set_return_new(true);
+  *fam.mutable_session() = Session('k', 3);
+  v1::FindAndModifyReply modified;
+  ASSERT_EQ(Call(&v1::DataService::Stub::FindAndModify, fam, &modified).code(), 0);
+
+  KillAndRestart();
+
+  v1::FindAndModifyReply fam_again;
+  ASSERT_EQ(Call(&v1::DataService::Stub::FindAndModify, fam, &fam_again).code(), 0);
+  EXPECT_EQ(fam_again.SerializeAsString(), modified.SerializeAsString());
+  EXPECT_EQ(micromongo::Document::FromBson(fam_again.value().bson()).ToJson(),
+            micromongo::Document::FromBson(micromongo::Document::JsonToBson(R"({"_id": 1, "n": 11})")).ToJson());
+  // The session's older numbers are too old now.
+  v1::UpdateReply too_old;
+  EXPECT_EQ(Call(&v1::DataService::Stub::Update, inc, &too_old).code(), 225);
+  // Another session's last write, retried after the restart, is answered too.
+  v1::InsertRequest other = Insert(R"({"_id": 2})");
+  *other.mutable_session() = Session('m', 1);
+  v1::InsertReply first_other;
+  ASSERT_EQ(Call(&v1::DataService::Stub::Insert, other, &first_other).code(), 0);
+  KillAndRestart();
+  v1::InsertReply retried_other;
+  ASSERT_EQ(Call(&v1::DataService::Stub::Insert, other, &retried_other).code(), 0);
+  EXPECT_EQ(retried_other.inserted_count(), 1);
+  EXPECT_EQ(retried_other.write_errors_size(), 0);
+  EXPECT_EQ(Count(), 2);
 }
 
 TEST_F(SessionRpcTest, TransactionFieldsAreCheckedAsMongoDbChecksThem) {

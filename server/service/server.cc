@@ -76,7 +76,14 @@ int RunServer(const ServerOptions& options) {
   storage::EngineOptions engine_options;
   engine_options.data_dir = options.data_dir;
   engine_options.kv.sync_writes = options.sync_writes;
-  engine_options.on_open = UpgradeIndexes;
+  engine_options.on_open = [](storage::Database* db) {
+    if (auto s = UpgradeIndexes(db); !s.ok()) return s;
+    // Retryable writes' history outlives its session only as long as MongoDB keeps an idle
+    // session (logicalSessionTimeoutMinutes).
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    return db->TrimRetryHistory(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - kLogicalSessionTimeout).count());
+  };
   auto engine = storage::Engine::Open(engine_options);
   if (!engine.ok()) {
     Log(LogSeverity::kError, LogComponent::kStorage, "Cannot open the data directory",
@@ -101,6 +108,7 @@ int RunServer(const ServerOptions& options) {
   // left open past its lifetime is aborted even when no request comes to notice, since it
   // holds up other writers meanwhile.
   SessionCatalog sessions;
+  sessions.SetHistory(engine->get());
   PeriodicTask session_reaper(std::chrono::seconds(1), [&] { sessions.AbortExpired(); });
 
   // The MongoDB wire protocol runs the same operations as the gRPC services.

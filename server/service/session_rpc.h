@@ -32,6 +32,7 @@ grpc::Status RunInSession(SessionCatalog* sessions, std::string_view command, co
   if (!request.has_session()) return ToGrpc(run(static_cast<Statement*>(nullptr)));
   auto fields = SessionFieldsOf(request.session());
   if (!fields.ok()) return ToGrpc(fields.status());
+  if constexpr (requires { request.database(); }) fields->database = request.database();
   LabelContext labels{.in_transaction = fields->in_transaction,
                       .retryable_write = fields->txn_number.has_value() && !fields->in_transaction,
                       .commit_or_abort = command == "commitTransaction" || command == "abortTransaction"};

@@ -77,6 +77,11 @@ class Session {
   std::chrono::steady_clock::time_point last_use;
   // The last retryable write run under txn_number, and its reply.
   std::string retry_command, retry_reply;
+  // The last retryable write committed but its reply is not known (a restart came between):
+  // its retry is refused rather than run twice.
+  bool retry_reply_lost = false;
+  // The databases holding this session's history records (deleted when it is forgotten).
+  std::vector<std::weak_ptr<storage::Database>> history;
 
   void AbortTransaction() {
     if (txn != nullptr) txn->Abort();
@@ -93,6 +98,10 @@ Statement::Statement(std::shared_ptr<Session> session, std::unique_lock<std::mut
 }
 
 Statement::~Statement() = default;
+
+void Statement::BindRetryScope(std::string_view lsid, int64_t txn_number, const std::string& command) {
+  retry_scope_ = std::make_unique<storage::RetryScope>(std::string(lsid), txn_number, command);
+}
 
 void Statement::Failed() {
   if (!in_transaction_ || session_ == nullptr) return;
@@ -117,6 +126,16 @@ absl::Status Statement::AbortTransaction() {
 
 void Statement::RememberReply(std::string reply) {
   if (session_ == nullptr || in_transaction_) return;
+  if (retry_scope_ != nullptr && retry_scope_->wrote()) {
+    // The write is committed either way: a failure to store its reply leaves the record
+    // saying so (a retry after a restart is then refused, not run again).
+    (void)retry_scope_->RecordReply(reply);
+    for (const std::weak_ptr<storage::Database>& db : retry_scope_->written()) {
+      bool known = false;
+      for (const auto& h : session_->history) known = known || (!h.owner_before(db) && !db.owner_before(h));
+      if (!known) session_->history.push_back(db);
+    }
+  }
   session_->retry_reply = std::move(reply);
 }
 
@@ -150,7 +169,35 @@ void SessionCatalog::End(std::string_view lsid) {
   }
   // In use (the caller's own command may name it): aborted when released, as in EndAll.
   std::unique_lock<std::mutex> l(session->mu, std::try_to_lock);
-  if (l.owns_lock()) session->AbortTransaction();
+  if (l.owns_lock()) {
+    session->AbortTransaction();
+    DropHistory(session.get(), lsid);
+  }
+}
+
+void SessionCatalog::DropHistory(Session* s, std::string_view lsid) {
+  for (const std::weak_ptr<storage::Database>& w : s->history) {
+    if (std::shared_ptr<storage::Database> db = w.lock()) (void)db->DeleteRetryRecord(lsid);
+  }
+  s->history.clear();
+}
+
+absl::Status SessionCatalog::LoadHistory(Session* s, const SessionFields& fields) {
+  if (engine_ == nullptr || fields.database.empty()) return absl::OkStatus();
+  auto db = engine_->GetDatabase(fields.database, /*create=*/false);
+  if (!db.ok()) return db.status();
+  if (*db == nullptr) return absl::OkStatus();
+  auto record = (*db)->GetRetryRecord(fields.lsid);
+  if (!record.ok()) return record.status();
+  if (!record->has_value()) return absl::OkStatus();
+  const storage::RetryRecord& r = **record;
+  s->history.push_back(*db);
+  if (r.txn_number < *fields.txn_number) return absl::OkStatus();
+  s->txn_number = r.txn_number;
+  s->retry_command = r.command;
+  s->retry_reply = r.reply.value_or("");
+  s->retry_reply_lost = !r.reply.has_value();
+  return absl::OkStatus();
 }
 
 void SessionCatalog::EndAll() {
@@ -184,6 +231,7 @@ void SessionCatalog::AbortExpired() {
     // MongoDB forgets a session unused for logicalSessionTimeoutMinutes.
     if (now - s->last_use > idle_timeout_) {
       s->AbortTransaction();
+      DropHistory(s.get(), id);
       idle.push_back(id);
     }
   }
@@ -210,6 +258,9 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
   }
   if (!fields.txn_number.has_value()) return Statement(s, std::move(lock), false);
   const int64_t n = *fields.txn_number;
+  if (s->txn_number < 0 && s->state == Session::State::kNone && !fields.in_transaction && RetryableWrite(command)) {
+    if (auto loaded = LoadHistory(s.get(), fields); !loaded.ok()) return loaded;
+  }
   if (n < s->txn_number) {
     return MongoError(kTransactionTooOld, StrCat("Cannot start transaction ", n, " on session because a newer ",
                                                  "transaction ", s->txn_number, " has already started."));
@@ -228,9 +279,22 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
                                  " is prohibited on session because a transaction with txnNumber ", n,
                                  " has been started"));
       }
+      // The write committed: answered with its reply, never run again. Refused when that
+      // reply is unknown (a restart came between the commit and the reply's record) or is
+      // another request's (the other protocol's encoding).
+      std::string mine = StrCat(fields.protocol, ":", command);
+      if (s->retry_reply_lost || (!s->retry_reply.empty() && s->retry_command != mine)) {
+        return MongoError(kIncompleteTransactionHistory,
+                          StrCat("Incomplete history detected for transaction ", n,
+                                 " on session: the write committed and its reply cannot be sent again"));
+      }
       Statement st(s, std::move(lock), false);
-      if (s->retry_command == StrCat(fields.protocol, ":", command) && !s->retry_reply.empty()) {
+      if (!s->retry_reply.empty()) {
         st.retried_ = &s->retry_reply;
+      } else {
+        // The first run failed: it wrote nothing, and runs again.
+        s->retry_command = std::move(mine);
+        st.BindRetryScope(fields.lsid, n, s->retry_command);
       }
       return st;
     }
@@ -239,7 +303,10 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
     s->state = Session::State::kNone;
     s->retry_command = StrCat(fields.protocol, ":", command);
     s->retry_reply.clear();
-    return Statement(s, std::move(lock), false);
+    s->retry_reply_lost = false;
+    Statement st(s, std::move(lock), false);
+    st.BindRetryScope(fields.lsid, n, s->retry_command);
+    return st;
   }
   if (fields.start_transaction) {
     if (n == s->txn_number) {
@@ -260,6 +327,7 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
     s->started = std::chrono::steady_clock::now();
     s->retry_command.clear();
     s->retry_reply.clear();
+    s->retry_reply_lost = false;
   } else {
     if (n > s->txn_number || s->state == Session::State::kNone) {
       return MongoError(kNoSuchTransaction,

@@ -19,6 +19,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "storage/engine.h"
+#include "storage/retry_history.h"
 #include "storage/transaction.h"
 
 namespace micromongo::service {
@@ -35,6 +37,8 @@ struct SessionFields {
   // Which protocol's reply a retryable write remembers ("wire", "grpc"): a retry through
   // the other protocol runs as a new write rather than answer with bytes it cannot read.
   std::string_view protocol = "wire";
+  // The command's database: where a retryable write's history is looked up after a restart.
+  std::string database;
 };
 
 // Checks a request's session fields (absent: nullopt) as MongoDB checks a command's and
@@ -49,6 +53,10 @@ absl::StatusOr<SessionFields> MakeSessionFields(std::string lsid, std::string ls
 // MongoDB's lsid document {id: <UUID>, uid: <SHA-256 of the user, "user@db", or of "">}.
 // `id`: the UUID's 16 bytes; `uid`: the digest's 32 bytes.
 std::string LsidDocument(std::string_view id, std::string_view uid);
+
+// MongoDB's logicalSessionTimeoutMinutes: a session unused this long is forgotten, with
+// its retryable writes' history.
+inline constexpr std::chrono::minutes kLogicalSessionTimeout{30};
 
 class Session;
 
@@ -65,18 +73,22 @@ class Statement {
   absl::Status AbortTransaction();
   // A retryable write already ran under this txnNumber: its reply, to send again.
   const std::string* retried_reply() const { return retried_; }
-  // Keeps a retryable write's reply for a retry of it.
+  // Keeps a successful retryable write's reply for a retry of it, in memory and in the
+  // history record its commits wrote (storage/retry_history.h).
   void RememberReply(std::string reply);
   bool in_transaction() const { return in_transaction_; }
 
  private:
   friend class SessionCatalog;
   Statement(std::shared_ptr<Session> session, std::unique_lock<std::mutex> lock, bool in_transaction);
+  // A retryable write's run: its commits write the session's history record.
+  void BindRetryScope(std::string_view lsid, int64_t txn_number, const std::string& command);
   std::shared_ptr<Session> session_;
   std::unique_lock<std::mutex> lock_;
   bool in_transaction_ = false;
   const std::string* retried_ = nullptr;
   std::unique_ptr<storage::TransactionScope> scope_;
+  std::unique_ptr<storage::RetryScope> retry_scope_;  // a retryable write's first run
 };
 
 class SessionCatalog {
@@ -85,7 +97,7 @@ class SessionCatalog {
   // transactionLifetimeLimitSeconds, 60) are aborted, releasing what they hold; sessions
   // unused for `idle_timeout` (logicalSessionTimeoutMinutes, 30) are forgotten.
   explicit SessionCatalog(std::chrono::milliseconds transaction_lifetime = std::chrono::seconds(60),
-                          std::chrono::milliseconds idle_timeout = std::chrono::minutes(30));
+                          std::chrono::milliseconds idle_timeout = kLogicalSessionTimeout);
   ~SessionCatalog();
 
   // Checks the command's transaction fields against its session's state and starts its
@@ -93,7 +105,15 @@ class SessionCatalog {
   // for a number below the session's; 251 NoSuchTransaction for a statement of a
   // transaction that is not in progress (aborted, expired, or never started); 256
   // TransactionCommitted for one after commit; 263 for commands a transaction cannot run.
+  // A retryable write of a session this catalog does not know yet (a new lsid, or one
+  // forgotten by a restart or for idleness) consults the history stored in the command's
+  // database when the catalog has an engine: its transaction number's reply is sent again,
+  // or 217 IncompleteTransactionHistory when the write committed but its reply was not
+  // stored, or was another protocol's; an older number is 225.
   absl::StatusOr<Statement> Begin(const SessionFields& fields, std::string_view command);
+
+  // Where retryable writes' history is read (null: memory only). Call before Begin.
+  void SetHistory(storage::Engine* engine) { engine_ = engine; }
 
   // endSessions: aborts their transactions and forgets them.
   void End(std::string_view lsid);
@@ -106,6 +126,11 @@ class SessionCatalog {
 
  private:
   std::shared_ptr<Session> Get(std::string_view lsid);
+  // Loads a fresh session's history for a retryable write (Begin's rules).
+  absl::Status LoadHistory(Session* s, const SessionFields& fields);
+  // Deletes the stored history of a session being forgotten.
+  static void DropHistory(Session* s, std::string_view lsid);
+  storage::Engine* engine_ = nullptr;
   const std::chrono::milliseconds lifetime_;
   const std::chrono::milliseconds idle_timeout_;
   mutable std::mutex mu_;

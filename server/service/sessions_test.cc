@@ -5,9 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "document/status.h"
+#include "micromongo/document.h"
+#include "service/crud.h"
+#include "storage/engine.h"
 
 namespace micromongo::service {
 namespace {
@@ -153,8 +157,8 @@ TEST(SessionFieldsTest, CheckedAsMongoDbChecksACommandsFields) {
   }
 }
 
-// A retryable write's reply is in one protocol's encoding: a retry through the other runs
-// as a new write (it would fail as a duplicate, say) rather than read bytes it cannot.
+// A retryable write's reply is in one protocol's encoding: a retry through the other is
+// refused (217) rather than answered with bytes it cannot read or run a second time.
 TEST(SessionCatalogTest, RetriedRepliesAreAnsweredOnlyToTheProtocolThatKeptThem) {
   SessionCatalog sessions;
   SessionFields grpc{.lsid = "s", .txn_number = 1, .protocol = "grpc"};
@@ -171,9 +175,143 @@ TEST(SessionCatalogTest, RetriedRepliesAreAnsweredOnlyToTheProtocolThatKeptThem)
     ASSERT_NE(again->retried_reply(), nullptr);
     EXPECT_EQ(*again->retried_reply(), "grpc reply");
   }
-  auto other = sessions.Begin(wire, "insert");
-  ASSERT_TRUE(other.ok());
-  EXPECT_EQ(other->retried_reply(), nullptr);
+  EXPECT_EQ(MongoCodeOf(sessions.Begin(wire, "insert").status()), kIncompleteTransactionHistory);
+}
+
+// A retried write whose first run failed (an error, no reply) runs again: it wrote nothing.
+TEST(SessionCatalogTest, AWriteThatFailedRunsAgainWhenRetried) {
+  SessionCatalog sessions;
+  {
+    auto first = sessions.Begin(Fields(4, false), "update");
+    ASSERT_TRUE(first.ok());
+  }
+  auto again = sessions.Begin(Fields(4, false), "update");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->retried_reply(), nullptr);
+}
+
+// Retryable writes' history in the database they wrote (MongoDB's config.transactions):
+// a catalog that starts afresh on the same data, as a restarted worker does, still answers
+// a retry from it.
+class RetryHistoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "mm-retry-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
+    Open();
+  }
+  void TearDown() override {
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    engine_.reset();
+    auto engine = storage::Engine::Open({.data_dir = dir_});
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = *std::move(engine);
+  }
+  static SessionFields Retryable(int64_t txn, std::string_view protocol = "wire") {
+    return {.lsid = "lsid-1", .txn_number = txn, .protocol = protocol, .database = "db"};
+  }
+  // Runs an insert of {_id: id} as the session's retryable write `txn` through `sessions`;
+  // `reply` (if any) is remembered as its reply.
+  absl::Status RunInsert(SessionCatalog* sessions, int64_t txn, int id, std::optional<std::string> reply) {
+    auto st = sessions->Begin(Retryable(txn), "insert");
+    if (!st.ok()) return st.status();
+    if (st->retried_reply() != nullptr) return MongoError(kInternalError, "retried: " + *st->retried_reply());
+    auto inserted = Insert(engine_.get(), "db", "c", {Document::JsonToBson(StrCat("{\"_id\": ", id, "}"))}, true);
+    if (!inserted.ok()) return inserted.status();
+    if (!inserted->write_errors.empty()) return inserted->write_errors.front().status;
+    if (reply) st->RememberReply(*reply);
+    return absl::OkStatus();
+  }
+  int64_t Count() {
+    auto db = engine_->GetDatabase("db", false);
+    return (*db)->FindCollection("c")->count();
+  }
+
+  std::string dir_;
+  std::unique_ptr<storage::Engine> engine_;
+};
+
+TEST_F(RetryHistoryTest, ARetryAfterARestartIsAnsweredFromTheStoredReply) {
+  {
+    SessionCatalog sessions;
+    sessions.SetHistory(engine_.get());
+    ASSERT_TRUE(RunInsert(&sessions, 5, 1, "reply of 5").ok());
+  }
+  Open();
+  SessionCatalog restarted;
+  restarted.SetHistory(engine_.get());
+  {
+    auto retry = restarted.Begin(Retryable(5), "insert");
+    ASSERT_TRUE(retry.ok()) << retry.status();
+    ASSERT_NE(retry->retried_reply(), nullptr);
+    EXPECT_EQ(*retry->retried_reply(), "reply of 5");
+  }
+  EXPECT_EQ(Count(), 1);
+  // Older numbers are too old; the next number is a new write.
+  EXPECT_EQ(MongoCodeOf(restarted.Begin(Retryable(4), "insert").status()), kTransactionTooOld);
+  ASSERT_TRUE(RunInsert(&restarted, 6, 2, "reply of 6").ok());
+  EXPECT_EQ(Count(), 2);
+}
+
+TEST_F(RetryHistoryTest, AWriteWhoseReplyWasNotStoredIsNeverRunTwice) {
+  {
+    SessionCatalog sessions;
+    sessions.SetHistory(engine_.get());
+    // The worker stops between the commit and the reply's record.
+    ASSERT_TRUE(RunInsert(&sessions, 9, 1, std::nullopt).ok());
+  }
+  Open();
+  SessionCatalog restarted;
+  restarted.SetHistory(engine_.get());
+  EXPECT_EQ(MongoCodeOf(restarted.Begin(Retryable(9), "insert").status()), kIncompleteTransactionHistory);
+  EXPECT_EQ(Count(), 1);
+  // The other protocol's reply cannot be sent either.
+  ASSERT_TRUE(RunInsert(&restarted, 10, 2, "wire reply").ok());
+  SessionCatalog again;
+  again.SetHistory(engine_.get());
+  EXPECT_EQ(MongoCodeOf(again.Begin(Retryable(10, "grpc"), "insert").status()), kIncompleteTransactionHistory);
+}
+
+TEST_F(RetryHistoryTest, AWriteThatCommittedNothingLeavesNoHistory) {
+  {
+    SessionCatalog sessions;
+    sessions.SetHistory(engine_.get());
+    ASSERT_TRUE(RunInsert(&sessions, 1, 1, "first").ok());
+    // A duplicate key: the statement commits nothing, its record stays the last write's.
+    EXPECT_EQ(MongoCodeOf(RunInsert(&sessions, 2, 1, std::nullopt)), kDuplicateKey);
+  }
+  Open();
+  SessionCatalog restarted;
+  restarted.SetHistory(engine_.get());
+  auto retry = restarted.Begin(Retryable(2), "insert");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->retried_reply(), nullptr);  // runs (and fails) again
+}
+
+TEST_F(RetryHistoryTest, EndingTheSessionOrItsExpiryForgetsItsHistory) {
+  {
+    SessionCatalog sessions;
+    sessions.SetHistory(engine_.get());
+    ASSERT_TRUE(RunInsert(&sessions, 3, 1, "r").ok());
+    sessions.End("lsid-1");
+  }
+  auto db = engine_->GetDatabase("db", false);
+  ASSERT_TRUE(db.ok());
+  auto record = (*db)->GetRetryRecord("lsid-1");
+  ASSERT_TRUE(record.ok());
+  EXPECT_FALSE(record->has_value());
+  {
+    SessionCatalog idle(std::chrono::seconds(60), std::chrono::milliseconds(0));
+    idle.SetHistory(engine_.get());
+    ASSERT_TRUE(RunInsert(&idle, 4, 2, "r").ok());
+    EXPECT_TRUE((*(*db)->GetRetryRecord("lsid-1")).has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    idle.AbortExpired();
+    EXPECT_FALSE((*(*db)->GetRetryRecord("lsid-1")).has_value());
+  }
 }
 
 }  // namespace

@@ -323,6 +323,7 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
   if (sessions_ != nullptr && (transaction_fields || command.Has("lsid"))) {
     auto fields = SessionFieldsOf(command, *connection);
     if (!fields.ok()) return ErrorReply(fields.status());
+    fields->database = *db;
     auto begun = sessions_->Begin(*fields, command.name());
     label_context.in_transaction = fields->in_transaction;
     label_context.retryable_write = fields->txn_number.has_value() && !fields->in_transaction;

@@ -351,6 +351,34 @@ TEST_F(ReplicaSetRunnerTest, RetryableWritesRunOnce) {
   EXPECT_EQ(Field(w2, "n").Int32(), 1);
 }
 
+// The history of retryable writes is stored with the data: a worker restarted (a new
+// session catalog and runner over the same engine) answers a retried $inc from it instead
+// of applying it again, and refuses a number older than the session's last.
+TEST_F(ReplicaSetRunnerTest, RetryableWritesRunOnceAcrossARestart) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "n": 0}]})")), 1);
+  std::string inc = R"({"update": "c", "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}}], )"
+                    R"("txnNumber": {"$numberLong": "8"}})";
+  service::SessionCatalog before;
+  before.SetHistory(engine_.get());
+  runner_->EnableReplicaSet("rs0", &before);
+  std::string first = InSession(1, inc);
+  EXPECT_EQ(Field(first, "nModified").Int32(), 1) << Json(first);
+
+  service::SessionCatalog after;
+  after.SetHistory(engine_.get());
+  runner_ = std::make_unique<CommandRunner>(data_.get(), admin_.get());
+  runner_->EnableReplicaSet("rs0", &after);
+  std::string retried = InSession(1, inc);
+  EXPECT_EQ(Field(retried, "nModified").Int32(), 1) << Json(retried);
+  EXPECT_EQ(Field(retried, "n").Int32(), 1);
+  std::string doc = Run(R"({"find": "c"})");
+  EXPECT_EQ(Field(doc, "cursor.firstBatch.0.n").Int32(), 1) << Json(doc);
+  std::string older = R"({"update": "c", "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}}], )"
+                      R"("txnNumber": {"$numberLong": "7"}})";
+  EXPECT_EQ(Code(InSession(1, older)), 225);
+  runner_.reset();  // before the catalogs it points to
+}
+
 TEST_F(ReplicaSetRunnerTest, SnapshotReadsOutsideTransactions) {
   ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1}]})")), 1);
   std::string first = Run(R"({"find": "c", "readConcern": {"level": "snapshot"}})");

@@ -10,7 +10,8 @@
 // updateMany, replaceOne, deleteOne, deleteMany, ordered bulk writes, findAndModify, and
 // writes that must fail (duplicate _id, duplicate unique key, validator) and leave nothing.
 // Beside them, transactions that write to two databases (cross_database_writer.h): each
-// must be in both or in neither.
+// must be in both or in neither; and retryable writes (retryable_writer.h): a write cut
+// by a kill and retried after the restart is applied exactly once.
 //
 //   crash_torture [--rounds N] [--sync] [--threads T] [--seed S] [--max-run-ms MS]
 //                 [--data-dir DIR] [--verbose]
@@ -40,6 +41,7 @@
 #include <micromongo/micromongo.h>
 
 #include "cross_database_writer.h"
+#include "retryable_writer.h"
 
 namespace mm = micromongo;
 using mm::Document;
@@ -460,6 +462,8 @@ int main(int argc, char** argv) {
   std::vector<Model> models(static_cast<size_t>(o.threads));
   Totals totals;
   mm::torture::CrossDatabaseModel cross;
+  mm::torture::RetryableModel retryable;
+  for (int i = 0; i < 16; ++i) retryable.lsid.push_back(static_cast<char>(rng()));
   auto started = Clock::now();
   std::string failure;
   int round = 0;
@@ -471,6 +475,7 @@ int main(int argc, char** argv) {
       if (round == 1) SetUpCollection(client);
       failure = Check(client.Db(kDb)[kColl], &models, &totals);
       if (failure.empty()) failure = mm::torture::CheckCrossDatabase(bridge->mongodb_socket_path(), &cross);
+      if (failure.empty()) failure = mm::torture::CheckRetryable(bridge->mongodb_socket_path(), &retryable);
       if (!failure.empty()) break;
 
       std::atomic<bool> killed{false};
@@ -485,9 +490,12 @@ int main(int argc, char** argv) {
           errors[t] = w.Run(own.Db(kDb)[kColl]);
         });
       }
-      std::string cross_error;
+      std::string cross_error, retry_error;
       threads.emplace_back([&] {
         cross_error = mm::torture::RunCrossDatabaseWriter(bridge->mongodb_socket_path(), &cross, &killed);
+      });
+      threads.emplace_back([&] {
+        retry_error = mm::torture::RunRetryableWriter(bridge->mongodb_socket_path(), &retryable, &killed);
       });
       int run_ms = std::uniform_int_distribution<int>(1, o.max_run_ms)(rng);
       std::this_thread::sleep_for(std::chrono::milliseconds(run_ms));
@@ -499,6 +507,7 @@ int main(int argc, char** argv) {
         if (!e.empty() && failure.empty()) failure = e;
       }
       if (failure.empty()) failure = cross_error;
+      if (failure.empty()) failure = retry_error;
       if (o.verbose) {
         int64_t acked = 0;
         for (const Model& m : models) acked += m.acknowledged;
@@ -514,6 +523,7 @@ int main(int argc, char** argv) {
       mm::MongoClient client(std::string("mongodb://localhost/") + kDb, {.worker_bridge = bridge});
       failure = Check(client.Db(kDb)[kColl], &models, &totals);
       if (failure.empty()) failure = mm::torture::CheckCrossDatabase(bridge->mongodb_socket_path(), &cross);
+      if (failure.empty()) failure = mm::torture::CheckRetryable(bridge->mongodb_socket_path(), &retryable);
       bridge->Terminate();
     }
   } catch (const mm::Error& e) {
@@ -530,11 +540,16 @@ int main(int argc, char** argv) {
       "crash_torture: %d rounds in %.1f s: %lld acknowledged writes, all present; %lld writes cut by kills "
       "(%lld of their documents changed, the others untouched); %lld document checks; validate clean every round; "
       "%lld transactions across two databases committed, each in both, %lld cut by kills (%lld found committed, "
-      "none in one database only); 0 lost\n",
+      "none in one database only); %lld retryable writes acknowledged, %lld cut by kills and retried after the "
+      "restart (%lld answered from the stored history, %lld run by the retry, %lld refused as their reply was not "
+      "stored yet), none applied twice; 0 lost\n",
       o.rounds, secs, static_cast<long long>(totals.acknowledged), static_cast<long long>(totals.in_flight),
       static_cast<long long>(totals.in_flight_applied), static_cast<long long>(totals.documents_checked),
       static_cast<long long>(cross.committed), static_cast<long long>(cross.cut),
-      static_cast<long long>(cross.cut_applied));
+      static_cast<long long>(cross.cut_applied), static_cast<long long>(retryable.acknowledged),
+      static_cast<long long>(retryable.retried_from_history + retryable.retried_ran + retryable.reply_lost),
+      static_cast<long long>(retryable.retried_from_history), static_cast<long long>(retryable.retried_ran),
+      static_cast<long long>(retryable.reply_lost));
   if (own_dir) std::filesystem::remove_all(o.data_dir);
   return 0;
 }

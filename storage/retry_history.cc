@@ -1,0 +1,134 @@
+#include "storage/retry_history.h"
+
+#include <chrono>
+#include <utility>
+
+#include "document/status.h"
+#include "storage/database.h"
+#include "storage/kv.h"
+
+namespace micromongo::storage {
+
+namespace {
+
+thread_local RetryScope* bound_scope = nullptr;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+// Layout: txn (u64 BE), written_ms (u64 BE), command (u32 BE length, bytes), then the
+// reply's bytes if it is stored (a u8 1 before them) or a u8 0.
+std::string EncodeRetryRecord(const RetryRecord& record) {
+  std::string out;
+  auto put64 = [&out](uint64_t v) {
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  put64(static_cast<uint64_t>(record.txn_number));
+  put64(static_cast<uint64_t>(record.written_ms));
+  uint32_t n = static_cast<uint32_t>(record.command.size());
+  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+  out += record.command;
+  out.push_back(record.reply ? 1 : 0);
+  if (record.reply) out += *record.reply;
+  return out;
+}
+
+absl::StatusOr<RetryRecord> DecodeRetryRecord(std::string_view bytes) {
+  auto corrupt = [] { return MongoError(kInternalError, "corrupt retryable write record"); };
+  auto get = [&bytes](int width, uint64_t* v) {
+    if (bytes.size() < static_cast<size_t>(width)) return false;
+    *v = 0;
+    for (int i = 0; i < width; ++i) *v = *v << 8 | static_cast<uint8_t>(bytes[i]);
+    bytes.remove_prefix(width);
+    return true;
+  };
+  RetryRecord record;
+  uint64_t txn, at, length, has_reply;
+  if (!get(8, &txn) || !get(8, &at) || !get(4, &length) || bytes.size() < length) return corrupt();
+  record.txn_number = static_cast<int64_t>(txn);
+  record.written_ms = static_cast<int64_t>(at);
+  record.command = std::string(bytes.substr(0, length));
+  bytes.remove_prefix(length);
+  if (!get(1, &has_reply) || has_reply > 1 || (has_reply == 0 && !bytes.empty())) return corrupt();
+  if (has_reply == 1) record.reply = std::string(bytes);
+  return record;
+}
+
+std::string RetryRecordKey(std::string_view lsid) { return StrCat("s", lsid); }
+
+RetryScope::RetryScope(std::string lsid, int64_t txn_number, std::string command)
+    : lsid_(std::move(lsid)), previous_(bound_scope) {
+  record_.txn_number = txn_number;
+  record_.command = std::move(command);
+  bound_scope = this;
+}
+
+RetryScope::~RetryScope() { bound_scope = previous_; }
+
+void RetryScope::AddTo(KvBatch* batch, Database* db) {
+  record_.written_ms = NowMs();
+  batch->Put(RetryRecordKey(lsid_), EncodeRetryRecord(record_));
+  std::weak_ptr<Database> weak = db->weak_from_this();
+  for (const std::weak_ptr<Database>& w : written_) {
+    if (!w.owner_before(weak) && !weak.owner_before(w)) return;
+  }
+  written_.push_back(std::move(weak));
+}
+
+absl::Status RetryScope::RecordReply(std::string reply) {
+  record_.reply = std::move(reply);
+  record_.written_ms = NowMs();
+  for (const std::weak_ptr<Database>& w : written_) {
+    std::shared_ptr<Database> db = w.lock();
+    if (db == nullptr) continue;
+    if (auto s = db->PutRetryRecord(lsid_, record_); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+RetryScope* BoundRetryScope() { return bound_scope; }
+
+}  // namespace micromongo::storage
+
+namespace micromongo::storage {
+
+absl::StatusOr<std::optional<RetryRecord>> Database::GetRetryRecord(std::string_view lsid) {
+  std::string value;
+  auto found = kv_->Get(RetryRecordKey(lsid), &value);
+  if (!found.ok()) return found.status();
+  if (!*found) return std::optional<RetryRecord>();
+  auto record = DecodeRetryRecord(value);
+  if (!record.ok()) return record.status();
+  return std::optional<RetryRecord>(*std::move(record));
+}
+
+absl::Status Database::PutRetryRecord(std::string_view lsid, const RetryRecord& record) {
+  std::unique_ptr<KvBatch> batch = kv_->NewBatch();
+  batch->Put(RetryRecordKey(lsid), EncodeRetryRecord(record));
+  return kv_->Write(batch.get());
+}
+
+absl::Status Database::DeleteRetryRecord(std::string_view lsid) {
+  std::unique_ptr<KvBatch> batch = kv_->NewBatch();
+  batch->Delete(RetryRecordKey(lsid));
+  return kv_->Write(batch.get());
+}
+
+absl::Status Database::TrimRetryHistory(int64_t before_ms) {
+  std::unique_ptr<KvBatch> batch = kv_->NewBatch();
+  std::unique_ptr<KvIterator> it = kv_->NewIterator("s", "t");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto record = DecodeRetryRecord(it->value());
+    // A record that cannot be read is of no use to a retry either.
+    if (!record.ok() || record->written_ms < before_ms) batch->Delete(it->key());
+  }
+  if (auto s = it->status(); !s.ok()) return s;
+  if (batch->Count() == 0) return absl::OkStatus();
+  return kv_->Write(batch.get());
+}
+
+}  // namespace micromongo::storage

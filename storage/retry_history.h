@@ -1,0 +1,71 @@
+#pragma once
+
+// Retryable writes' history, kept with the data as MongoDB keeps it in
+// config.transactions. While a session's retryable write runs, a RetryScope is bound to its
+// thread; every commit of that thread outside transactions then writes, in the commit's own
+// batch, the session's record: "transaction number N has written". The reply is added to
+// the record once the command has built it (RecordReply). After a restart, a retry of the
+// write finds the record: it is answered with the stored reply, or, if the worker stopped
+// between the commit and the reply's write, refused (MongoDB's 217
+// IncompleteTransactionHistory), but never run twice. FORMAT.md's `s` keys.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace micromongo::storage {
+
+class Database;
+class KvBatch;
+
+// One session's last retryable write in one database.
+struct RetryRecord {
+  int64_t txn_number = -1;
+  // The protocol and command that wrote ("wire:insert", "grpc:update"): a reply is sent
+  // again only to the same kind of request.
+  std::string command;
+  // The reply as the protocol encodes it; absent while (or if) it was not stored.
+  std::optional<std::string> reply;
+  int64_t written_ms = 0;  // wall clock (ms since the epoch) of its last write
+};
+
+std::string EncodeRetryRecord(const RetryRecord& record);
+absl::StatusOr<RetryRecord> DecodeRetryRecord(std::string_view bson);
+
+// The key of a session's record: `s` + the session id's bytes.
+std::string RetryRecordKey(std::string_view lsid);
+
+// Binds a retryable write to the calling thread while it lives (scopes do not nest: the
+// inner one wins until it ends).
+class RetryScope {
+ public:
+  RetryScope(std::string lsid, int64_t txn_number, std::string command);
+  ~RetryScope();
+  RetryScope(const RetryScope&) = delete;
+  RetryScope& operator=(const RetryScope&) = delete;
+
+  // Database::Commit: puts the record (without a reply) into `batch`, which `db` commits.
+  void AddTo(KvBatch* batch, Database* db);
+  // Stores `reply` in the record of every database this scope's commits wrote (once the
+  // command succeeded). A database dropped meanwhile is skipped.
+  absl::Status RecordReply(std::string reply);
+  bool wrote() const { return !written_.empty(); }
+  const std::vector<std::weak_ptr<Database>>& written() const { return written_; }
+
+ private:
+  std::string lsid_;
+  RetryRecord record_;
+  std::vector<std::weak_ptr<Database>> written_;
+  RetryScope* previous_;
+};
+
+// The scope bound to the calling thread, or null.
+RetryScope* BoundRetryScope();
+
+}  // namespace micromongo::storage
