@@ -94,6 +94,9 @@ class KvStore {
   // naming the I/O error; the store then refuses writes until a later Write finds the
   // disk usable again (it resumes by itself), while reads keep working.
   virtual absl::Status Write(KvBatch* batch) = 0;
+  // The same, never fsynced: for what may be lost on a power failure without harm (the
+  // process's own kill loses nothing written: the WAL is in the OS's hands).
+  virtual absl::Status WriteWithoutSync(KvBatch* batch) = 0;
   // Moves the memtable into a table file. Used after range deletions: RocksDB 7.8
   // rebuilds a memtable's range tombstones on every point lookup, a file's are cached.
   virtual absl::Status Flush() = 0;

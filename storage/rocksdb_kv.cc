@@ -543,14 +543,20 @@ class RocksStore : public KvStore {
     return std::make_unique<RocksIterator>(Db(), std::move(lower), std::move(upper), snapshot);
   }
   std::unique_ptr<KvBatch> NewBatch() override { return std::make_unique<RocksBatch>(); }
-  absl::Status Write(KvBatch* batch) override {
+  absl::Status Write(KvBatch* batch) override { return WriteWith(write_options_, batch); }
+  absl::Status WriteWithoutSync(KvBatch* batch) override {
+    rocksdb::WriteOptions options = write_options_;
+    options.sync = false;
+    return WriteWith(options, batch);
+  }
+  absl::Status WriteWith(const rocksdb::WriteOptions& options, KvBatch* batch) {
     DisablePerfCounters();
     rocksdb::WriteBatch built = static_cast<const RocksBatch*>(batch)->Build();
     std::shared_ptr<rocksdb::DB> db = Db();
-    rocksdb::Status s = read_only_.load() ? ReadOnlyError() : db->Write(write_options_, &built);
+    rocksdb::Status s = read_only_.load() ? ReadOnlyError() : db->Write(options, &built);
     if (!s.ok() && s.IsIOError()) {
       if (Recover(&db, s)) {
-        s = db->Write(write_options_, &built);
+        s = db->Write(options, &built);
       } else if (read_only_.load()) {
         s = ReadOnlyError();
       }

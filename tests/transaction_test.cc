@@ -317,5 +317,80 @@ TEST_F(TransactionTest, ChangeEventsOfACommitCarryTheSessionAndTransactionNumber
   }
 }
 
+// Snapshot sessions (MongoDB's startSession({snapshot: true})): every read of the session
+// sees the data as of its first read, whatever is written meanwhile.
+TEST_F(TransactionTest, ASnapshotSessionsReadsAllSeeOneMoment) {
+  coll_->InsertMany({D(R"({"_id": 1, "n": 1, "tag": "a"})"), D(R"({"_id": 2, "n": 2, "tag": "b"})")});
+  ClientSession session = client_->StartSession({.snapshot = true});
+  EXPECT_FALSE(session.snapshot_time().has_value());
+  EXPECT_EQ(coll_->FindOne(D(R"({"_id": 1})"), {.session = &session})->GetInt32("n"), 1);
+  ASSERT_TRUE(session.snapshot_time().has_value());
+  const Timestamp first = *session.snapshot_time();
+  // Written after the first read, by another client.
+  other_coll_->UpdateOne(D(R"({"_id": 1})"), D(R"({"$set": {"n": 10}})"));
+  other_coll_->InsertOne(D(R"({"_id": 3, "n": 3, "tag": "c"})"));
+  other_coll_->DeleteOne(D(R"({"_id": 2})"));
+  EXPECT_EQ(coll_->FindOne(D(R"({"_id": 1})"), {.session = &session})->GetInt32("n"), 1);
+  EXPECT_EQ(Ids(coll_->Find({}, {.session = &session})), (std::set<int>{1, 2}));
+  EXPECT_EQ(coll_->CountDocuments({}, {.session = &session}), 2);
+  EXPECT_EQ(coll_->Distinct("tag", {}, {.session = &session}).size(), 2u);
+  auto sum = coll_->Aggregate({D(R"({"$group": {"_id": null, "n": {"$sum": "$n"}}})")}, {.session = &session})
+                 .ToVector();
+  ASSERT_EQ(sum.size(), 1u);
+  EXPECT_EQ(sum[0].Get("n").ToInt64(), 3);
+  EXPECT_EQ(*session.snapshot_time(), first);  // pinned by the first read
+  // Outside the session, and in a new snapshot session, the data as it is now.
+  EXPECT_EQ(Ids(coll_->Find({})), (std::set<int>{1, 3}));
+  ClientSession later = client_->StartSession({.snapshot = true});
+  EXPECT_EQ(coll_->CountDocuments({}, {.session = &later}), 2);
+  EXPECT_EQ(coll_->FindOne(D(R"({"_id": 1})"), {.session = &later})->GetInt32("n"), 10);
+  EXPECT_GT(*later.snapshot_time(), first);
+}
+
+TEST_F(TransactionTest, ASnapshotCursorKeepsItsMomentAcrossBatchesAndTheSessionOnlyReads) {
+  for (int i = 0; i < 5; ++i) coll_->InsertOne(Document{{"_id", i}});
+  ClientSession session = client_->StartSession({.snapshot = true});
+  Cursor cursor = coll_->Find({}, {.batch_size = 2, .session = &session});
+  ASSERT_TRUE(cursor.Next().has_value());
+  other_coll_->DeleteMany({});
+  int rest = 0;
+  while (cursor.Next()) ++rest;
+  EXPECT_EQ(rest, 4);
+  EXPECT_EQ(Ids(coll_->Find({}, {.session = &session})), (std::set<int>{0, 1, 2, 3, 4}));
+  // Writes and other commands with a snapshot read concern: MongoDB's 72, nothing written.
+  EXPECT_EQ(ErrorOf([&] { coll_->InsertOne(Document{{"_id", 100}}, {.session = &session}); }).code(), 72);
+  EXPECT_EQ(ErrorOf([&] { coll_->UpdateOne(D(R"({"_id": 1})"), D(R"({"$set": {"x": 1}})"), {.session = &session}); })
+                .code(),
+            72);
+  EXPECT_EQ(ErrorOf([&] { client_->Db(kDb).RunCommand(D(R"({"listCollections": 1})"), {.session = &session}); })
+                .code(),
+            72);
+  EXPECT_EQ(other_coll_->CountDocuments(), 0);
+  // No transactions in a snapshot session (the drivers' rule).
+  EXPECT_EQ(ErrorOf([&] { session.StartTransaction(); }).code(), 20);
+  EXPECT_FALSE(session.in_transaction());
+}
+
+// A snapshot session may start at another's moment (MongoDB's snapshotTime option), and
+// commands sent with RunCommand read at it too.
+TEST_F(TransactionTest, ASnapshotSessionStartsAtAGivenMoment) {
+  coll_->InsertOne(D(R"({"_id": 1, "n": 1})"));
+  ClientSession first = client_->StartSession({.snapshot = true});
+  EXPECT_EQ(coll_->CountDocuments({}, {.session = &first}), 1);
+  other_coll_->InsertOne(D(R"({"_id": 2, "n": 2})"));
+  ClientSession same = client_->StartSession({.snapshot = true, .snapshot_time = first.snapshot_time()});
+  EXPECT_EQ(*same.snapshot_time(), *first.snapshot_time());
+  EXPECT_EQ(Ids(coll_->Find({}, {.session = &same})), (std::set<int>{1}));
+  Document found = client_->Db(kDb).RunCommand(Document{{"find", coll_->name()}}, {.session = &same});
+  EXPECT_EQ(found.GetDocument("cursor").GetArray("firstBatch").size(), 1u) << found.ToJson();
+  // A session that learns its time from a command's reply.
+  ClientSession by_command = client_->StartSession({.snapshot = true});
+  Document counted = client_->Db(kDb).RunCommand(
+      Document{{"aggregate", coll_->name()}, {"pipeline", Array{D(R"({"$count": "n"})")}}, {"cursor", Document{}}},
+      {.session = &by_command});
+  ASSERT_TRUE(by_command.snapshot_time().has_value()) << counted.ToJson();
+  EXPECT_GT(*by_command.snapshot_time(), *first.snapshot_time());
+}
+
 }  // namespace
 }  // namespace micromongo::transaction_test

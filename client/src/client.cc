@@ -271,6 +271,18 @@ std::optional<v1::Session> WithSession(internal::ClientCore* core, ClientSession
   if (fields.has_txn_number()) command->Append("txnNumber", fields.txn_number());
   if (fields.has_autocommit()) command->Append("autocommit", fields.autocommit());
   if (fields.start_transaction()) command->Append("startTransaction", true);
+  if (fields.snapshot()) {
+    // A snapshot session's read concern, as the drivers send it with every command of one.
+    Document read_concern{{"level", "snapshot"}};
+    if (uint64_t t = fields.at_cluster_time(); t != 0) {
+      read_concern.Append("atClusterTime", Timestamp{static_cast<uint32_t>(t >> 32), static_cast<uint32_t>(t)});
+    }
+    if (Value* existing = command->Find("readConcern")) {
+      *existing = std::move(read_concern);
+    } else {
+      command->Append("readConcern", std::move(read_concern));
+    }
+  }
   return sent;
 }
 
@@ -288,7 +300,19 @@ Document SendCommand(internal::ClientCore* core, const std::string& db, const Do
   internal::SetBson(request.mutable_command(), body);
   v1::RunCommandReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->RunCommand(c, request, &reply); });
-  return internal::FromDoc(reply.reply());
+  Document out = internal::FromDoc(reply.reply());
+  if (session != nullptr) {
+    // A snapshot read's time: in the cursor (find, aggregate) or at the top (distinct).
+    const Value* at = out.Find("atClusterTime");
+    if (const Value* cursor = out.Find("cursor"); at == nullptr && cursor != nullptr && cursor->type() == BsonType::kDocument) {
+      at = cursor->AsDocument().Find("atClusterTime");
+    }
+    if (at != nullptr && at->type() == BsonType::kTimestamp) {
+      Timestamp ts = at->AsTimestamp();
+      internal::SessionAccess::ObserveTime(session, static_cast<uint64_t>(ts.t) << 32 | ts.i);
+    }
+  }
+  return out;
 }
 
 }  // namespace

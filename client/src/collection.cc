@@ -181,6 +181,7 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Find(c, request, &reply); });
+  internal::SessionAccess::Observe(options.session, reply);
   state->batch_size = options.batch_size;
   if (options.tailable && options.await_data) state->await_ms = options.max_await_time_ms;
   state->session = internal::SessionAccess::ForCursor(request.has_session() ? &request.session() : nullptr);
@@ -200,6 +201,7 @@ Cursor Collection::Aggregate(const std::vector<Document>& pipeline,
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CursorReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Aggregate(c, request, &reply); });
+  internal::SessionAccess::Observe(options.session, reply);
   state->batch_size = options.batch_size;
   state->session = internal::SessionAccess::ForCursor(request.has_session() ? &request.session() : nullptr);
   state->prefetch = !(state->session && state->session->has_txn_number());
@@ -220,6 +222,7 @@ int64_t Collection::CountDocuments(const Document& filter, const CountOptions& o
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CountReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Count(c, request, &reply); });
+  internal::SessionAccess::Observe(options.session, reply);
   return reply.count();
 }
 
@@ -416,6 +419,7 @@ std::vector<Value> Collection::Distinct(std::string_view key, const Document& fi
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::DistinctReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Distinct(c, request, &reply); });
+  internal::SessionAccess::Observe(options.session, reply);
   Document values = internal::FromDoc(reply.values());
   const Value* array = values.Find("values");
   return array != nullptr && array->type() == BsonType::kArray ? array->AsArray() : Array{};

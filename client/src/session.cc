@@ -55,6 +55,10 @@ void SessionAccess::Fill(ClientSession* session, const ClientCore* core, v1::Ses
   if (s.ended) Illegal("the session was ended");
   if (s.core.get() != core) Illegal("the session belongs to another MongoClient");
   out->set_id(s.id);
+  if (s.snapshot) {
+    out->set_snapshot(true);
+    out->set_at_cluster_time(s.snapshot_time);
+  }
   switch (s.txn) {
     case SessionState::Txn::kStarting:
       out->set_start_transaction(true);
@@ -117,6 +121,7 @@ bool ClientSession::in_transaction() const {
 
 void ClientSession::StartTransaction() {
   if (state_ == nullptr || state_->ended) internal::Illegal("the session was ended");
+  if (state_->snapshot) internal::Illegal("Transactions are not supported in snapshot sessions");
   if (in_transaction()) internal::Illegal("Transaction already in progress");
   ++state_->txn_number;
   state_->txn = SessionState::Txn::kStarting;
@@ -226,12 +231,21 @@ void ClientSession::EndSession() {
   }
 }
 
-ClientSession MongoClient::StartSession() {
+ClientSession MongoClient::StartSession(const SessionOptions& options) {
   core_->Bridge();  // throws once closed
   auto state = std::make_unique<SessionState>();
   state->core = core_;
   state->id = internal::RandomUuid();
+  state->snapshot = options.snapshot;
+  if (options.snapshot && options.snapshot_time) {
+    state->snapshot_time = static_cast<uint64_t>(options.snapshot_time->t) << 32 | options.snapshot_time->i;
+  }
   return ClientSession(std::move(state));
+}
+
+std::optional<Timestamp> ClientSession::snapshot_time() const {
+  if (state_ == nullptr || state_->snapshot_time == 0) return std::nullopt;
+  return Timestamp{static_cast<uint32_t>(state_->snapshot_time >> 32), static_cast<uint32_t>(state_->snapshot_time)};
 }
 
 }  // namespace micromongo

@@ -23,6 +23,10 @@ struct SessionState {
   int64_t txn_number = 0;
   Txn txn = Txn::kNone;
   bool ended = false;
+  // A snapshot session (SessionOptions::snapshot): its reads' cluster time, 0 until the
+  // first read answered one.
+  bool snapshot = false;
+  uint64_t snapshot_time = 0;
 };
 
 class SessionAccess {
@@ -47,6 +51,17 @@ class SessionAccess {
   // The Session a cursor's GetMore and KillCursors carry: the request's, without
   // start_transaction; nullopt when the request had none.
   static std::optional<v1::Session> ForCursor(const v1::Session* request_session);
+  // After a read's reply: a snapshot session's first read sets the time its later reads
+  // read at.
+  template <typename Reply>
+  static void Observe(ClientSession* session, const Reply& reply) {
+    ObserveTime(session, reply.at_cluster_time());
+  }
+  static void ObserveTime(ClientSession* session, uint64_t at_cluster_time) {
+    if (session == nullptr || session->state_ == nullptr) return;
+    SessionState& s = *session->state_;
+    if (s.snapshot && s.snapshot_time == 0) s.snapshot_time = at_cluster_time;
+  }
 
  private:
   static void Fill(ClientSession* session, const ClientCore* core, v1::Session* out);

@@ -29,7 +29,7 @@ MM_ADMIN_UNARY(ServerStatus, ServerStatusRequest, ServerStatusReply)
 // create may be a statement of a transaction (it makes a new collection there).
 grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* req,
                                                 v1::Empty* reply) {
-  return RunInSession(sessions_, "create", *req, reply, [&](Statement*) { return ops_.CreateCollection(req, reply); });
+  return RunInSession(sessions_, nullptr, "create", *req, reply, [&](Statement*) { return ops_.CreateCollection(req, reply); });
 }
 
 grpc::Status AdminServiceImpl::Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*) {

@@ -24,6 +24,10 @@ std::string SessionKey(std::string_view id) {
 
 }  // namespace
 
+bool ReadsAtSnapshot(std::string_view command) {
+  return command == "find" || command == "aggregate" || command == "distinct";
+}
+
 absl::StatusOr<SessionFields> SessionFieldsOf(const v1::Session& session) {
   if (session.id().size() != 16) {
     return MongoError(kBadValue, StrCat("a session id is a UUID of 16 bytes, not ", session.id().size()));
@@ -40,7 +44,7 @@ absl::StatusOr<SessionFields> SessionFieldsOf(const v1::Session& session) {
 
 #define MM_DATA_UNARY(Method, Request, Reply, command)                                            \
   grpc::Status DataServiceImpl::Method(grpc::ServerContext*, const v1::Request* req, v1::Reply* reply) { \
-    return RunInSession(sessions_, command, *req, reply, [&](Statement*) { return ops_.Method(req, reply); }); \
+    return RunInSession(sessions_, snapshots_, command, *req, reply, [&](Statement*) { return ops_.Method(req, reply); }); \
   }
 #define MM_DATA_UNARY_NO_SESSION(Method, Request, Reply)                                          \
   grpc::Status DataServiceImpl::Method(grpc::ServerContext*, const v1::Request* req, v1::Reply* reply) { \
@@ -80,7 +84,7 @@ absl::Status NotInTransaction(std::string_view command) {
 
 grpc::Status DataServiceImpl::CommitTransaction(grpc::ServerContext*, const v1::TransactionRequest* req,
                                                 v1::Empty* reply) {
-  return RunInSession(sessions_, "commitTransaction", *req, reply, [](Statement* statement) {
+  return RunInSession(sessions_, snapshots_, "commitTransaction", *req, reply, [](Statement* statement) {
     if (statement == nullptr || !statement->in_transaction()) return NotInTransaction("commitTransaction");
     return statement->CommitTransaction();
   });
@@ -88,7 +92,7 @@ grpc::Status DataServiceImpl::CommitTransaction(grpc::ServerContext*, const v1::
 
 grpc::Status DataServiceImpl::AbortTransaction(grpc::ServerContext*, const v1::TransactionRequest* req,
                                                v1::Empty* reply) {
-  return RunInSession(sessions_, "abortTransaction", *req, reply, [](Statement* statement) {
+  return RunInSession(sessions_, snapshots_, "abortTransaction", *req, reply, [](Statement* statement) {
     if (statement == nullptr || !statement->in_transaction()) return NotInTransaction("abortTransaction");
     return statement->AbortTransaction();
   });

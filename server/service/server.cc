@@ -115,9 +115,11 @@ int RunServer(const ServerOptions& options) {
   DataOperations wire_data(engine->get(), &cursors);
   AdminOperations wire_admin(engine->get(), &cursors);
   wire::CommandRunner wire_runner(&wire_data, &wire_admin);
-  if (!options.repl_set.empty()) wire_runner.EnableReplicaSet(options.repl_set, &sessions);
+  // Snapshot reads of both protocols: a time one answered may be read again by the other.
+  SnapshotHistory snapshots(engine->get());
+  if (!options.repl_set.empty()) wire_runner.EnableReplicaSet(options.repl_set, &sessions, &snapshots);
   if (options.enable_test_commands) wire_runner.EnableTestCommands();
-  DataServiceImpl data(engine->get(), &cursors, &sessions);
+  DataServiceImpl data(engine->get(), &cursors, &sessions, &snapshots);
   // RunCommand runs the wire protocol's commands.
   AdminServiceImpl admin(engine->get(), &cursors, &sessions, &wire_runner, [&] { latch.Trigger(); });
 

@@ -16,6 +16,7 @@
 #include "service/data_operations.h"
 #include "service/cursor_manager.h"
 #include "service/sessions.h"
+#include "service/snapshot_reads.h"
 #include "service/stream_writer.h"
 #include "storage/engine.h"
 
@@ -28,8 +29,9 @@ namespace micromongo::service {
 class DataServiceImpl final {
  public:
   // `sessions`: the worker's logical sessions (shared with the wire protocol).
-  DataServiceImpl(storage::Engine* engine, CursorManager* cursors, SessionCatalog* sessions)
-      : engine_(engine), cursors_(cursors), sessions_(sessions), ops_(engine, cursors) {}
+  DataServiceImpl(storage::Engine* engine, CursorManager* cursors, SessionCatalog* sessions,
+                  SnapshotHistory* snapshots)
+      : engine_(engine), cursors_(cursors), sessions_(sessions), snapshots_(snapshots), ops_(engine, cursors) {}
 
   grpc::Status Insert(grpc::ServerContext*, const v1::InsertRequest*, v1::InsertReply*);
   grpc::Status Find(grpc::ServerContext*, const v1::FindRequest*, v1::CursorReply*);
@@ -67,6 +69,7 @@ class DataServiceImpl final {
   storage::Engine* engine_;
   CursorManager* cursors_;
   SessionCatalog* sessions_;
+  SnapshotHistory* snapshots_;  // snapshot sessions' reads (shared with the wire protocol)
   DataOperations ops_;
 };
 

@@ -6,6 +6,7 @@
 // retryable write answers the first run's reply without writing again, a transaction whose
 // statement failed is aborted, and errors carry MongoDB's labels.
 
+#include <optional>
 #include <string_view>
 
 #include <grpcpp/support/status.h>
@@ -16,6 +17,7 @@
 #include "service/error_labels.h"
 #include "service/grpc_status.h"
 #include "service/sessions.h"
+#include "service/snapshot_reads.h"
 
 namespace micromongo::service {
 
@@ -23,16 +25,47 @@ namespace micromongo::service {
 // id that is not 16 bytes).
 absl::StatusOr<SessionFields> SessionFieldsOf(const v1::Session& session);
 
+// Whether MongoDB command `command` reads at a snapshot session's time (find, aggregate,
+// distinct; countDocuments is an aggregate). A snapshot session's other requests fail
+// with 72, as MongoDB refuses those commands with a snapshot read concern; its cursors'
+// GetMore and KillCursors carry no read concern.
+bool ReadsAtSnapshot(std::string_view command);
+
 // Runs `run(Statement*)` (the statement null when the request names no session) for the
 // request of MongoDB command `command` ("insert", "find", "commitTransaction", ...) and
-// answers its gRPC status. `reply` is what `run` fills.
+// answers its gRPC status. `reply` is what `run` fills. A snapshot session's read runs in a
+// view of `snapshots` (null: snapshot reads are refused).
 template <typename Request, typename Reply, typename Run>
-grpc::Status RunInSession(SessionCatalog* sessions, std::string_view command, const Request& request, Reply* reply,
-                          Run&& run) {
+grpc::Status RunInSession(SessionCatalog* sessions, SnapshotHistory* snapshots, std::string_view command,
+                          const Request& request, Reply* reply, Run&& run) {
   if (!request.has_session()) return ToGrpc(run(static_cast<Statement*>(nullptr)));
   auto fields = SessionFieldsOf(request.session());
   if (!fields.ok()) return ToGrpc(fields.status());
   if constexpr (requires { request.database(); }) fields->database = request.database();
+  std::optional<SnapshotHistory::View> view;
+  if (request.session().snapshot() && command != "getMore" && command != "killCursors") {
+    if (fields->in_transaction) {
+      return ToGrpc(MongoError(kInvalidOptions, "a snapshot session's reads cannot be part of a transaction"));
+    }
+    // As MongoDB answers a command other than find, aggregate and distinct that carries a
+    // snapshot session's readConcern (writes included).
+    if (!ReadsAtSnapshot(command)) {
+      return ToGrpc(MongoError(
+          kInvalidOptions, StrCat("Command ", command, " does not support { readConcern: { level: \"snapshot\" } }")));
+    }
+    if constexpr (requires {
+                    reply->set_at_cluster_time(0);
+                    request.database();
+                  }) {
+      if (ReadsAtSnapshot(command)) {
+        if (snapshots == nullptr) return ToGrpc(MongoError(kInvalidOptions, "snapshot reads are not available here"));
+        uint64_t at = request.session().at_cluster_time();
+        auto v = at == 0 ? snapshots->Now(request.database()) : snapshots->At(at, request.database());
+        if (!v.ok()) return ToGrpc(v.status());
+        view = *std::move(v);
+      }
+    }
+  }
   LabelContext labels{.in_transaction = fields->in_transaction,
                       .retryable_write = fields->txn_number.has_value() && !fields->in_transaction,
                       .commit_or_abort = command == "commitTransaction" || command == "abortTransaction"};
@@ -41,7 +74,12 @@ grpc::Status RunInSession(SessionCatalog* sessions, std::string_view command, co
   if (const std::string* retried = statement->retried_reply()) {
     if (reply->ParseFromString(*retried)) return grpc::Status::OK;
   }
+  std::optional<storage::TransactionScope> snapshot_scope;
+  if (view) snapshot_scope.emplace(view->txn.get());
   absl::Status status = run(&*statement);
+  if constexpr (requires { reply->set_at_cluster_time(0); }) {
+    if (view && status.ok()) reply->set_at_cluster_time(view->time);
+  }
   if constexpr (requires { reply->write_errors(); }) {
     // A write error aborts the transaction; a write conflict is the whole request's error,
     // labelled for the client to run the transaction again (as MongoDB answers).

@@ -417,7 +417,8 @@ bool CommandRunner::IsChangeStreamCursor(const Command& command) const {
   return change_stream;
 }
 
-void CommandRunner::EnableReplicaSet(std::string name, service::SessionCatalog* sessions) {
+void CommandRunner::EnableReplicaSet(std::string name, service::SessionCatalog* sessions,
+                                     service::SnapshotHistory* snapshots) {
   session_reaper_.reset();  // it reads the catalog replaced below
   replica_set_ = std::make_unique<ReplicaSetInfo>();
   if (size_t slash = name.find('/'); slash != std::string::npos) {
@@ -427,7 +428,11 @@ void CommandRunner::EnableReplicaSet(std::string name, service::SessionCatalog* 
     name.resize(slash);
   }
   replica_set_->name = std::move(name);
-  snapshots_ = std::make_unique<service::SnapshotHistory>(data_->engine());
+  if (snapshots == nullptr) {
+    own_snapshots_ = std::make_unique<service::SnapshotHistory>(data_->engine());
+    snapshots = own_snapshots_.get();
+  }
+  snapshots_ = snapshots;
   if (sessions != nullptr) {
     sessions_ = sessions;
     return;

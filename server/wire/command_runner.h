@@ -89,7 +89,9 @@ class CommandRunner {
   // retryable writes. Call before the first command.
   // `sessions`: the worker's session catalog, shared with the gRPC services (must outlive
   // the runner; the caller expires its sessions); null: the runner keeps its own.
-  void EnableReplicaSet(std::string name, service::SessionCatalog* sessions = nullptr);
+  // `snapshots`: the worker's snapshot read history, shared with gRPC (null: one of its own).
+  void EnableReplicaSet(std::string name, service::SessionCatalog* sessions = nullptr,
+                        service::SnapshotHistory* snapshots = nullptr);
   // MongoDB's test commands (--setParameter enableTestCommands=1): configureFailPoint with
   // the failCommand fail point (fail_points.h). Call before the first command.
   void EnableTestCommands();
@@ -117,7 +119,8 @@ class CommandRunner {
   std::unique_ptr<ReplicaSetInfo> replica_set_;
   service::SessionCatalog* sessions_ = nullptr;      // null on a standalone
   std::unique_ptr<service::SessionCatalog> own_sessions_;
-  std::unique_ptr<service::SnapshotHistory> snapshots_;
+  service::SnapshotHistory* snapshots_ = nullptr;
+  std::unique_ptr<service::SnapshotHistory> own_snapshots_;
   std::unique_ptr<FailCommandPoint> fail_command_;
   std::unique_ptr<FailCommandPoint> fail_get_more_;  // failGetMoreAfterCursorCheckout
   // Aborts transactions past their lifetime even when no command comes to notice: their

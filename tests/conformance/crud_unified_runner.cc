@@ -350,6 +350,9 @@ std::optional<Value> RunSession(Entities& ents, mm::ClientSession& session, cons
     session.AbortTransaction();
   } else if (name == "endSession") {
     session.EndSession();
+  } else if (name == "getSnapshotTime") {
+    if (!session.snapshot_time()) throw Fail{"getSnapshotTime: the session has no snapshot time yet"};
+    return Value(*session.snapshot_time());
   } else if (name == "withTransaction") {
     CheckTransactionOptions(args);
     const Array& callback = args.GetArray("callback");
@@ -395,14 +398,17 @@ void CreateEntities(Entities& ents, const Array& entities) {
       ents.collection_database.emplace(id, spec.GetString("database"));
     } else if (kind == "session") {
       const Document options = DocArg(spec, "sessionOptions");
-      if (options.Has("snapshot") && options.GetBool("snapshot")) {
-        throw Skip{"snapshot sessions (the C++ API has none)"};
-      }
       if (options.Has("defaultTransactionOptions")) {
         CheckTransactionOptions(options.GetDocument("defaultTransactionOptions"));
       }
-      ents.sessions[id] =
-          std::make_unique<mm::ClientSession>(ents.clients.at(spec.GetString("client"))->StartSession());
+      mm::SessionOptions session_options;
+      session_options.snapshot = options.Has("snapshot") && options.GetBool("snapshot");
+      if (const Value* at = options.Find("snapshotTime")) {
+        // The name of a result saved by getSnapshotTime.
+        session_options.snapshot_time = ents.results.at(at->AsString()).AsTimestamp();
+      }
+      ents.sessions[id] = std::make_unique<mm::ClientSession>(
+          ents.clients.at(spec.GetString("client"))->StartSession(session_options));
     } else {
       throw Skip{"entity kind '" + kind + "' (buckets, ...)"};
     }

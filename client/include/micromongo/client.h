@@ -344,9 +344,10 @@ class MongoClient {
   // {dataDir, diskBytes, databases {<name>: {collections, views, objects, dataSize,
   // storageSize, indexes, indexSize}}} (sizes in bytes, approximate).
   Document ServerStatus() const;
-  // A new logical session (session.h) for transactions: operations run in it when their
-  // options name it. Throws after Close().
-  ClientSession StartSession();
+  // A new logical session (session.h) for transactions, or for snapshot reads
+  // (`options.snapshot`): operations run in it when their options name it. Throws after
+  // Close().
+  ClientSession StartSession(const SessionOptions& options = {});
   // The bridge in use: the shared one, or the client's own (after Connect()).
   std::shared_ptr<WorkerBridge> worker_bridge() const;
 

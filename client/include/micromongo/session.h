@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "micromongo/document.h"
 
@@ -33,6 +34,20 @@ struct ClientCore;
 struct SessionState;
 class SessionAccess;
 }  // namespace internal
+
+// MongoDB's session options.
+struct SessionOptions {
+  // Snapshot reads (MongoDB's snapshot sessions, readConcern "snapshot"): the session's
+  // Find, Aggregate, Distinct and CountDocuments all read the data as of one moment, the
+  // cluster time its first read answered (snapshot_time()), whatever is written meanwhile,
+  // for up to 300 s (then error 239 SnapshotTooOld). Such a session only reads: its writes
+  // and other commands fail with 72 (InvalidOptions), as MongoDB refuses them with a
+  // snapshot read concern; StartTransaction throws Error 20.
+  bool snapshot = false;
+  // With `snapshot`: the moment to read at (another snapshot session's snapshot_time(),
+  // MongoDB's snapshotTime option) instead of the first read's.
+  std::optional<Timestamp> snapshot_time;
+};
 
 class ClientSession {
  public:
@@ -60,6 +75,9 @@ class ClientSession {
   void AbortTransaction();
   // Whether a transaction was started and neither committed nor aborted.
   bool in_transaction() const;
+  // A snapshot session's read time, once its first read chose it (MongoDB's
+  // session.snapshotTime); nullopt before, and for other sessions.
+  std::optional<Timestamp> snapshot_time() const;
 
   // MongoDB's convenient transaction API: starts a transaction, runs `callback` (which
   // passes this session to its operations) and commits. After an error labelled
