@@ -83,6 +83,10 @@ class Transaction {
   // sessions' transactions: a read-only view of one database (snapshot reads) does
   // without.
   void ReadAllDatabasesAtOnce() { all_at_once_ = true; }
+  // A snapshot read's view (service/snapshot_reads.h): it only reads, and what would write
+  // through it is refused as MongoDB refuses writes at a snapshot read concern.
+  void MarkReadOnlyView() { read_only_view_ = true; }
+  bool read_only_view() const { return read_only_view_; }
   // The part in `db` if there is one.
   TransactionPart* FindPart(const Database* db);
   // Makes the writes durable and visible at once, in every database written. On error
@@ -108,6 +112,7 @@ class Transaction {
   std::vector<std::unique_ptr<TransactionPart>> parts_;
   bool finished_ = false;
   bool all_at_once_ = false;
+  bool read_only_view_ = false;
   // Set when the open databases' snapshots were taken: the committer that counts this
   // transaction as reading, and the databases opened before (CrossCommitter).
   CrossCommitter* reading_in_ = nullptr;

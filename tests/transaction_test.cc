@@ -366,6 +366,11 @@ TEST_F(TransactionTest, ASnapshotCursorKeepsItsMomentAcrossBatchesAndTheSessionO
                 .code(),
             72);
   EXPECT_EQ(other_coll_->CountDocuments(), 0);
+  // Nor pipelines that write ($out, $merge), as MongoDB refuses them at that read concern.
+  for (const char* stage : {R"({"$out": "copy"})", R"({"$merge": {"into": "copy"}})"}) {
+    EXPECT_EQ(ErrorOf([&] { coll_->Aggregate({D(stage)}, {.session = &session}).ToVector(); }).code(), 72) << stage;
+  }
+  EXPECT_EQ(client_->Db(kDb)["copy"].CountDocuments(), 0);
   // No transactions in a snapshot session (the drivers' rule).
   EXPECT_EQ(ErrorOf([&] { session.StartTransaction(); }).code(), 20);
   EXPECT_FALSE(session.in_transaction());

@@ -414,13 +414,26 @@ absl::StatusOr<std::unique_ptr<pipeline::EqualityReader>> EngineDataAccess::Open
   return std::unique_ptr<pipeline::EqualityReader>();
 }
 
+namespace {
+
+// $out and $merge write: not in a transaction (263), nor in a snapshot read (72), as in
+// MongoDB.
+absl::Status RefuseWriteStage(std::string_view stage) {
+  const storage::Transaction* txn = storage::BoundTransaction();
+  if (txn == nullptr) return absl::OkStatus();
+  if (txn->read_only_view()) {
+    return MongoError(kInvalidOptions, StrCat(stage, " cannot be used with a 'snapshot' read concern level"));
+  }
+  return MongoError(kOperationNotSupportedInTransaction, StrCat(stage, " cannot be used in a transaction"));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(std::string_view db_name,
                                                                                std::string_view coll,
                                                                                bool bypass_validation,
                                                                                std::string_view timeseries) {
-  if (storage::BoundTransaction() != nullptr) {
-    return MongoError(kOperationNotSupportedInTransaction, "$out cannot be used in a transaction");
-  }
+  if (auto s = RefuseWriteStage("$out"); !s.ok()) return s;
   if (auto s = storage::ValidateCollectionName(db_name, coll); !s.ok()) return s;
   auto db = engine_->GetDatabase(db_name, /*create=*/true);
   if (!db.ok()) return db.status();
@@ -487,9 +500,7 @@ absl::StatusOr<std::unique_ptr<pipeline::OutWriter>> EngineDataAccess::OpenOut(s
 }
 
 absl::Status EngineDataAccess::Merge(const pipeline::MergeRequest& request, std::vector<std::string> docs) {
-  if (storage::BoundTransaction() != nullptr) {
-    return MongoError(kOperationNotSupportedInTransaction, "$merge cannot be used in a transaction");
-  }
+  if (auto s = RefuseWriteStage("$merge"); !s.ok()) return s;
   using Matched = pipeline::MergeRequest::Matched;
   using NotMatched = pipeline::MergeRequest::NotMatched;
   if (auto s = storage::ValidateCollectionName(request.db, request.collection); !s.ok()) return s;

@@ -29,6 +29,7 @@ absl::StatusOr<SnapshotHistory::View> SnapshotHistory::Now(std::string_view db_n
   auto& entry = views_[time];
   if (entry.txn == nullptr) {
     entry.txn = std::make_shared<storage::Transaction>();
+    entry.txn->MarkReadOnlyView();
     entry.taken = now;
   }
   auto db = engine_->GetDatabase(db_name, /*create=*/false);

@@ -402,6 +402,11 @@ TEST_F(ReplicaSetRunnerTest, SnapshotReadsOutsideTransactions) {
   std::vector<Case> cases = {
       {R"({"insert": "c", "documents": [{}], "readConcern": {"level": "snapshot"}})", 72},
       {R"({"listCollections": 1, "readConcern": {"level": "snapshot"}})", 72},
+      // Pipelines that write cannot read at a snapshot.
+      {R"({"aggregate": "c", "pipeline": [{"$out": "o"}], "cursor": {}, "readConcern": {"level": "snapshot"}})", 72},
+      {R"({"aggregate": "c", "pipeline": [{"$merge": {"into": "o"}}], "cursor": {},
+           "readConcern": {"level": "snapshot"}})",
+       72},
       {R"({"find": "c", "readConcern": {"level": "snapshot", "atClusterTime": {"$timestamp": {"t": 1, "i": 1}}}})",
        239},
       {R"({"find": "c", "readConcern": {"level": "snapshot", "atClusterTime": 5}})", 14},
