@@ -75,8 +75,10 @@ class Session {
   std::unique_ptr<storage::Transaction> txn;
   std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point last_use;
-  // The last retryable write run under txn_number, and its reply.
-  std::string retry_command, retry_reply;
+  // The last retryable write run under txn_number, and its reply (none while it did not
+  // succeed; an empty one is a reply: a protobuf of default fields).
+  std::string retry_command;
+  std::optional<std::string> retry_reply;
   // The last retryable write committed but its reply is not known (a restart came between):
   // its retry is refused rather than run twice.
   bool retry_reply_lost = false;
@@ -195,7 +197,7 @@ absl::Status SessionCatalog::LoadHistory(Session* s, const SessionFields& fields
   if (r.txn_number < *fields.txn_number) return absl::OkStatus();
   s->txn_number = r.txn_number;
   s->retry_command = r.command;
-  s->retry_reply = r.reply.value_or("");
+  s->retry_reply = r.reply;
   s->retry_reply_lost = !r.reply.has_value();
   return absl::OkStatus();
 }
@@ -283,14 +285,14 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
       // reply is unknown (a restart came between the commit and the reply's record) or is
       // another request's (the other protocol's encoding).
       std::string mine = StrCat(fields.protocol, ":", command);
-      if (s->retry_reply_lost || (!s->retry_reply.empty() && s->retry_command != mine)) {
+      if (s->retry_reply_lost || (s->retry_reply && s->retry_command != mine)) {
         return MongoError(kIncompleteTransactionHistory,
                           StrCat("Incomplete history detected for transaction ", n,
                                  " on session: the write committed and its reply cannot be sent again"));
       }
       Statement st(s, std::move(lock), false);
-      if (!s->retry_reply.empty()) {
-        st.retried_ = &s->retry_reply;
+      if (s->retry_reply) {
+        st.retried_ = &*s->retry_reply;
       } else {
         // The first run failed: it wrote nothing, and runs again.
         s->retry_command = std::move(mine);
@@ -302,7 +304,7 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
     s->txn_number = n;
     s->state = Session::State::kNone;
     s->retry_command = StrCat(fields.protocol, ":", command);
-    s->retry_reply.clear();
+    s->retry_reply.reset();
     s->retry_reply_lost = false;
     Statement st(s, std::move(lock), false);
     st.BindRetryScope(fields.lsid, n, s->retry_command);
@@ -326,7 +328,7 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
     s->txn->SetOrigin(fields.lsid_document, n);
     s->started = std::chrono::steady_clock::now();
     s->retry_command.clear();
-    s->retry_reply.clear();
+    s->retry_reply.reset();
     s->retry_reply_lost = false;
   } else {
     if (n > s->txn_number || s->state == Session::State::kNone) {

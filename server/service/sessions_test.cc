@@ -178,6 +178,21 @@ TEST(SessionCatalogTest, RetriedRepliesAreAnsweredOnlyToTheProtocolThatKeptThem)
   EXPECT_EQ(MongoCodeOf(sessions.Begin(wire, "insert").status()), kIncompleteTransactionHistory);
 }
 
+// An empty reply (a protobuf whose fields are all defaults, as an update that matched
+// nothing answers) is a reply like any other.
+TEST(SessionCatalogTest, AnEmptyReplyIsAnsweredAgain) {
+  SessionCatalog sessions;
+  {
+    auto first = sessions.Begin(Fields(3, false), "update");
+    ASSERT_TRUE(first.ok());
+    first->RememberReply("");
+  }
+  auto again = sessions.Begin(Fields(3, false), "update");
+  ASSERT_TRUE(again.ok());
+  ASSERT_NE(again->retried_reply(), nullptr);
+  EXPECT_EQ(*again->retried_reply(), "");
+}
+
 // A retried write whose first run failed (an error, no reply) runs again: it wrote nothing.
 TEST(SessionCatalogTest, AWriteThatFailedRunsAgainWhenRetried) {
   SessionCatalog sessions;
