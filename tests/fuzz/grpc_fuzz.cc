@@ -35,10 +35,13 @@ struct Services {
   Services() {
     // A getMore awaiting change events would idle a second per input.
     service::SetAwaitLimitForTesting(std::chrono::milliseconds(0));
+    // Retryable writes' history is stored in and read from the engine, as in a worker.
+    sessions.SetHistory(fuzz::SharedEngine());
   }
   service::CursorManager cursors{std::chrono::milliseconds(60000)};
   service::SessionCatalog sessions;
-  service::DataServiceImpl data{fuzz::SharedEngine(), &cursors, &sessions};
+  service::SnapshotHistory snapshots{fuzz::SharedEngine()};
+  service::DataServiceImpl data{fuzz::SharedEngine(), &cursors, &sessions, &snapshots};
   service::DataOperations command_data{fuzz::SharedEngine(), &cursors};
   service::AdminOperations command_admin{fuzz::SharedEngine(), &cursors};
   wire::CommandRunner commands{&command_data, &command_admin};
