@@ -987,13 +987,13 @@ std::unique_ptr<NaturalIterator> Database::ScanNatural(const Collection& c, cons
   return std::make_unique<NaturalIterator>(kv_.get(), c.id(), snapshot);
 }
 
-absl::Status Database::WriteWithChanges(KvBatch* batch, std::string_view records, uint32_t count) {
-  if (count == 0) return kv_->Write(batch);
+absl::Status Database::WriteWithChanges(KvBatch* batch, std::string_view records, uint32_t count, bool sync) {
+  if (count == 0) return sync ? kv_->Write(batch) : kv_->WriteWithoutSync(batch);
   // One entry per commit (its records back to back, each a BSON document, timed first,
   // first + 1, ...): a write of many documents adds one memtable entry, not one per record.
   uint64_t first = clock_->Reserve(count);
   batch->Put(ChangeKey(first), records);
-  absl::Status s = kv_->Write(batch);
+  absl::Status s = sync ? kv_->Write(batch) : kv_->WriteWithoutSync(batch);
   clock_->Release(first);
   return s;
 }
@@ -1097,14 +1097,18 @@ absl::Status Database::Commit(WriteUnit* unit) {
   if (unit->empty()) return absl::OkStatus();
   ReleaseUnreadOpenSnapshot();
   if (TransactionPart* part = BoundPart()) return ApplyToTransaction(unit, part);
-  // A retryable write's record commits with its write (retry_history.h).
-  if (RetryScope* retry = BoundRetryScope()) retry->AddTo(unit->batch_.get(), this);
+  // A retryable write's record commits with its write (retry_history.h); the write is
+  // made durable with its reply's record, or when the scope ends.
+  RetryScope* retry = BoundRetryScope();
+  if (retry != nullptr) retry->AddTo(unit->batch_.get(), this);
   {
     std::shared_lock<std::shared_mutex> gate(txn_gate_);
     if (txn_lock_count_.load(std::memory_order_acquire) > 0) {
       if (auto s = CheckTransactionLocks(*unit->batch_); !s.ok()) return s;
     }
-    if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_, unit->change_count_); !s.ok()) return s;
+    if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_, unit->change_count_, retry == nullptr); !s.ok()) {
+      return s;
+    }
   }
   for (const WriteUnit::Delta& d : unit->count_deltas_) {
     d.c->count_.fetch_add(d.count, std::memory_order_relaxed);

@@ -391,6 +391,8 @@ class Database : public std::enable_shared_from_this<Database> {
   absl::Status PutRetryRecord(std::string_view lsid, const RetryRecord& record);
   absl::Status DeleteRetryRecord(std::string_view lsid);
   absl::Status TrimRetryHistory(int64_t before_ms);
+  // KvStore::SyncWal.
+  absl::Status SyncWal() { return kv_->SyncWal(); }
 
   // A consistent copy of the database as of now in `dir` (KvStore::Checkpoint).
   absl::Status Checkpoint(const std::string& dir) { return kv_->Checkpoint(dir); }
@@ -417,7 +419,9 @@ class Database : public std::enable_shared_from_this<Database> {
   std::atomic<uint64_t> trimmed_before_{0};
   // Commits `batch` with `count` change-log records (BSON documents back to back in
   // `records`) under fresh cluster times.
-  absl::Status WriteWithChanges(KvBatch* batch, std::string_view records, uint32_t count = 1);
+  // `sync`: false for a retryable write's commit, which its reply record's write makes
+  // durable (retry_history.h).
+  absl::Status WriteWithChanges(KvBatch* batch, std::string_view records, uint32_t count = 1, bool sync = true);
 
   // Transactions (transaction.h). The part of the calling thread's bound transaction in
   // this database, or null.

@@ -97,6 +97,9 @@ class KvStore {
   // The same, never fsynced: for what may be lost on a power failure without harm (the
   // process's own kill loses nothing written: the WAL is in the OS's hands).
   virtual absl::Status WriteWithoutSync(KvBatch* batch) = 0;
+  // Makes every write so far durable (fsyncs the write-ahead log) when the store was
+  // opened with sync_writes; nothing otherwise.
+  virtual absl::Status SyncWal() = 0;
   // Moves the memtable into a table file. Used after range deletions: RocksDB 7.8
   // rebuilds a memtable's range tombstones on every point lookup, a file's are cached.
   virtual absl::Status Flush() = 0;

@@ -67,7 +67,16 @@ RetryScope::RetryScope(std::string lsid, int64_t txn_number, std::string command
   bound_scope = this;
 }
 
-RetryScope::~RetryScope() { bound_scope = previous_; }
+RetryScope::~RetryScope() {
+  bound_scope = previous_;
+  // Commits whose reply was not recorded (the command failed after them) are made durable
+  // now, as every commit outside a scope is when it is written.
+  if (!record_.reply) {
+    for (const std::weak_ptr<Database>& w : written_) {
+      if (std::shared_ptr<Database> db = w.lock()) (void)db->SyncWal();
+    }
+  }
+}
 
 void RetryScope::AddTo(KvBatch* batch, Database* db) {
   record_.written_ms = NowMs();
@@ -82,12 +91,17 @@ void RetryScope::AddTo(KvBatch* batch, Database* db) {
 absl::Status RetryScope::RecordReply(std::string reply) {
   record_.reply = std::move(reply);
   record_.written_ms = NowMs();
+  absl::Status first;
   for (const std::weak_ptr<Database>& w : written_) {
     std::shared_ptr<Database> db = w.lock();
     if (db == nullptr) continue;
-    if (auto s = db->PutRetryRecord(lsid_, record_); !s.ok()) return s;
+    // Written as every commit is (fsynced with --sync), so that it makes the scope's
+    // commits before it durable: the WAL keeps its order. Without the record a retry is
+    // refused (217), which is safe; without durability the write must not be acknowledged.
+    if (db->PutRetryRecord(lsid_, record_).ok()) continue;
+    if (absl::Status s = db->SyncWal(); !s.ok() && first.ok()) first = s;
   }
-  return absl::OkStatus();
+  return first;
 }
 
 RetryScope* BoundRetryScope() { return bound_scope; }
@@ -109,9 +123,7 @@ absl::StatusOr<std::optional<RetryRecord>> Database::GetRetryRecord(std::string_
 absl::Status Database::PutRetryRecord(std::string_view lsid, const RetryRecord& record) {
   std::unique_ptr<KvBatch> batch = kv_->NewBatch();
   batch->Put(RetryRecordKey(lsid), EncodeRetryRecord(record));
-  // Not fsynced even with --sync: the write it answers is durable with its batch, and a
-  // reply lost to a power failure only makes a retry fail with 217, never run twice.
-  return kv_->WriteWithoutSync(batch.get());
+  return kv_->Write(batch.get());
 }
 
 absl::Status Database::DeleteRetryRecord(std::string_view lsid) {

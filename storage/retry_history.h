@@ -8,6 +8,11 @@
 // write finds the record: it is answered with the stored reply, or, if the worker stopped
 // between the commit and the reply's write, refused (MongoDB's 217
 // IncompleteTransactionHistory), but never run twice. FORMAT.md's `s` keys.
+//
+// With sync_writes (--sync) the scope's commits are not fsynced one by one: the reply
+// record's write, fsynced, makes them durable with it (the WAL keeps its order), before the
+// reply is sent; a scope ending without a reply fsyncs them then. So the history is as
+// durable as the writes, and a power failure cannot keep a write and lose its record.
 
 #include <cstdint>
 #include <memory>
@@ -53,7 +58,9 @@ class RetryScope {
   // Database::Commit: puts the record (without a reply) into `batch`, which `db` commits.
   void AddTo(KvBatch* batch, Database* db);
   // Stores `reply` in the record of every database this scope's commits wrote (once the
-  // command succeeded). A database dropped meanwhile is skipped.
+  // command succeeded), which makes the commits durable with --sync. A database dropped
+  // meanwhile is skipped. Error: the commits could not be made durable (the reply must not
+  // be sent as a success); a record that could not be written only makes a retry fail.
   absl::Status RecordReply(std::string reply);
   bool wrote() const { return !written_.empty(); }
   const std::vector<std::weak_ptr<Database>>& written() const { return written_; }

@@ -549,6 +549,10 @@ class RocksStore : public KvStore {
     options.sync = false;
     return WriteWith(options, batch);
   }
+  absl::Status SyncWal() override {
+    if (!write_options_.sync) return absl::OkStatus();
+    return FromRocks(Db()->SyncWAL());
+  }
   absl::Status WriteWith(const rocksdb::WriteOptions& options, KvBatch* batch) {
     DisablePerfCounters();
     rocksdb::WriteBatch built = static_cast<const RocksBatch*>(batch)->Build();

@@ -94,7 +94,11 @@ grpc::Status RunInSession(SessionCatalog* sessions, SnapshotHistory* snapshots, 
     statement->Failed();
     return ToGrpc(status, ServerLabels(MongoCodeOf(status), 0, labels));
   }
-  if (labels.retryable_write) statement->RememberReply(reply->SerializeAsString());
+  if (labels.retryable_write) {
+    if (absl::Status s = statement->RememberReply(reply->SerializeAsString()); !s.ok()) {
+      return ToGrpc(s, ServerLabels(MongoCodeOf(s), 0, labels));
+    }
+  }
   return grpc::Status::OK;
 }
 

@@ -126,12 +126,13 @@ absl::Status Statement::AbortTransaction() {
   return absl::OkStatus();
 }
 
-void Statement::RememberReply(std::string reply) {
-  if (session_ == nullptr || in_transaction_) return;
+absl::Status Statement::RememberReply(std::string reply) {
+  if (session_ == nullptr || in_transaction_) return absl::OkStatus();
   if (retry_scope_ != nullptr && retry_scope_->wrote()) {
-    // The write is committed either way: a failure to store its reply leaves the record
-    // saying so (a retry after a restart is then refused, not run again).
-    (void)retry_scope_->RecordReply(reply);
+    // A reply record that could not be written leaves the record saying the write ran (a
+    // retry after a restart is then refused, not run again); writes that could not be
+    // made durable fail the command.
+    if (absl::Status s = retry_scope_->RecordReply(reply); !s.ok()) return s;
     for (const std::weak_ptr<storage::Database>& db : retry_scope_->written()) {
       bool known = false;
       for (const auto& h : session_->history) known = known || (!h.owner_before(db) && !db.owner_before(h));
@@ -139,6 +140,7 @@ void Statement::RememberReply(std::string reply) {
     }
   }
   session_->retry_reply = std::move(reply);
+  return absl::OkStatus();
 }
 
 SessionCatalog::SessionCatalog(std::chrono::milliseconds transaction_lifetime, std::chrono::milliseconds idle_timeout)

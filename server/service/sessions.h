@@ -74,8 +74,9 @@ class Statement {
   // A retryable write already ran under this txnNumber: its reply, to send again.
   const std::string* retried_reply() const { return retried_; }
   // Keeps a successful retryable write's reply for a retry of it, in memory and in the
-  // history record its commits wrote (storage/retry_history.h).
-  void RememberReply(std::string reply);
+  // history record its commits wrote (storage/retry_history.h), which makes them durable
+  // with --sync. Error: they could not be made durable; the command then fails.
+  absl::Status RememberReply(std::string reply);
   bool in_transaction() const { return in_transaction_; }
 
  private:

@@ -76,7 +76,7 @@ TEST(SessionCatalogTest, RetriedWriteGetsItsReply) {
     auto st = sessions.Begin(Fields(7, false), "insert");
     ASSERT_TRUE(st.ok());
     EXPECT_EQ(st->retried_reply(), nullptr);
-    st->RememberReply("reply-7");
+    EXPECT_TRUE(st->RememberReply("reply-7").ok());
   }
   auto retry = sessions.Begin(Fields(7, false), "insert");
   ASSERT_TRUE(retry.ok());
@@ -167,7 +167,7 @@ TEST(SessionCatalogTest, RetriedRepliesAreAnsweredOnlyToTheProtocolThatKeptThem)
     auto first = sessions.Begin(grpc, "insert");
     ASSERT_TRUE(first.ok());
     EXPECT_EQ(first->retried_reply(), nullptr);
-    first->RememberReply("grpc reply");
+    EXPECT_TRUE(first->RememberReply("grpc reply").ok());
   }
   {
     auto again = sessions.Begin(grpc, "insert");
@@ -185,7 +185,7 @@ TEST(SessionCatalogTest, AnEmptyReplyIsAnsweredAgain) {
   {
     auto first = sessions.Begin(Fields(3, false), "update");
     ASSERT_TRUE(first.ok());
-    first->RememberReply("");
+    EXPECT_TRUE(first->RememberReply("").ok());
   }
   auto again = sessions.Begin(Fields(3, false), "update");
   ASSERT_TRUE(again.ok());
@@ -237,7 +237,7 @@ class RetryHistoryTest : public ::testing::Test {
     auto inserted = Insert(engine_.get(), "db", "c", {Document::JsonToBson(StrCat("{\"_id\": ", id, "}"))}, true);
     if (!inserted.ok()) return inserted.status();
     if (!inserted->write_errors.empty()) return inserted->write_errors.front().status;
-    if (reply) st->RememberReply(*reply);
+    if (reply) return st->RememberReply(*reply);
     return absl::OkStatus();
   }
   int64_t Count() {

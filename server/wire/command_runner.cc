@@ -397,7 +397,13 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
   }
   if (snapshot_time) reply = WithAtClusterTime(reply, *snapshot_time);
   // Only a retryable write is answered again from memory (a find's reply is not kept).
-  if (statement && label_context.retryable_write) statement->RememberReply(reply);
+  if (statement && label_context.retryable_write) {
+    if (absl::Status s = statement->RememberReply(reply); !s.ok()) {
+      bson::Builder error;
+      AppendError(s, label_context, &error);
+      return std::move(error).Finish();
+    }
+  }
   return reply;
 }
 
