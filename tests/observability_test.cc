@@ -165,7 +165,12 @@ TEST(ObservabilityTest, TextLogAndTheDefaultThreshold) {
   std::regex text(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [EWI]\S?\s+[A-Z]+\s+\[\w+\] .+)");
   for (const std::string& line : lines) {
     EXPECT_TRUE(std::regex_match(line, text)) << line;
-    EXPECT_EQ(line.find("Slow query"), std::string::npos) << line;  // nothing took 100 ms
+    // The default threshold is 100 ms: an operation is logged only if it took that long
+    // (a loaded machine, or a sanitized build creating the database, may).
+    if (size_t at = line.find("Slow query "); at != std::string::npos) {
+      Document attr = Document::FromJson(line.substr(at + 11));
+      EXPECT_GE(attr.Get("durationMillis").ToInt64(), 100) << line;
+    }
   }
   EXPECT_NE(lines[0].find("Waiting for connections"), std::string::npos) << lines[0];
 }
