@@ -81,11 +81,14 @@ RetryScope::~RetryScope() {
 void RetryScope::AddTo(KvBatch* batch, Database* db) {
   record_.written_ms = NowMs();
   batch->Put(RetryRecordKey(lsid_), EncodeRetryRecord(record_));
-  std::weak_ptr<Database> weak = db->weak_from_this();
-  for (const std::weak_ptr<Database>& w : written_) {
-    if (!w.owner_before(weak) && !weak.owner_before(w)) return;
+  AddDatabaseOnce(&written_, db->weak_from_this());
+}
+
+void AddDatabaseOnce(std::vector<std::weak_ptr<Database>>* dbs, std::weak_ptr<Database> db) {
+  for (const std::weak_ptr<Database>& w : *dbs) {
+    if (!w.owner_before(db) && !db.owner_before(w)) return;
   }
-  written_.push_back(std::move(weak));
+  dbs->push_back(std::move(db));
 }
 
 absl::Status RetryScope::RecordReply(std::string reply) {

@@ -75,4 +75,7 @@ class RetryScope {
 // The scope bound to the calling thread, or null.
 RetryScope* BoundRetryScope();
 
+// Adds `db` to `dbs` unless it is there already (the same Database object).
+void AddDatabaseOnce(std::vector<std::weak_ptr<Database>>* dbs, std::weak_ptr<Database> db);
+
 }  // namespace micromongo::storage

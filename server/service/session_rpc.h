@@ -57,13 +57,11 @@ grpc::Status RunInSession(SessionCatalog* sessions, SnapshotHistory* snapshots, 
                     reply->set_at_cluster_time(0);
                     request.database();
                   }) {
-      if (ReadsAtSnapshot(command)) {
-        if (snapshots == nullptr) return ToGrpc(MongoError(kInvalidOptions, "snapshot reads are not available here"));
-        uint64_t at = request.session().at_cluster_time();
-        auto v = at == 0 ? snapshots->Now(request.database()) : snapshots->At(at, request.database());
-        if (!v.ok()) return ToGrpc(v.status());
-        view = *std::move(v);
-      }
+      if (snapshots == nullptr) return ToGrpc(MongoError(kInvalidOptions, "snapshot reads are not available here"));
+      uint64_t at = request.session().at_cluster_time();
+      auto v = at == 0 ? snapshots->Now(request.database()) : snapshots->At(at, request.database());
+      if (!v.ok()) return ToGrpc(v.status());
+      view = *std::move(v);
     }
   }
   LabelContext labels{.in_transaction = fields->in_transaction,

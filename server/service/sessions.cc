@@ -134,9 +134,7 @@ absl::Status Statement::RememberReply(std::string reply) {
     // made durable fail the command.
     if (absl::Status s = retry_scope_->RecordReply(reply); !s.ok()) return s;
     for (const std::weak_ptr<storage::Database>& db : retry_scope_->written()) {
-      bool known = false;
-      for (const auto& h : session_->history) known = known || (!h.owner_before(db) && !db.owner_before(h));
-      if (!known) session_->history.push_back(db);
+      storage::AddDatabaseOnce(&session_->history, db);
     }
   }
   session_->retry_reply = std::move(reply);
@@ -195,7 +193,7 @@ absl::Status SessionCatalog::LoadHistory(Session* s, const SessionFields& fields
   if (!record.ok()) return record.status();
   if (!record->has_value()) return absl::OkStatus();
   const storage::RetryRecord& r = **record;
-  s->history.push_back(*db);
+  storage::AddDatabaseOnce(&s->history, *db);
   if (r.txn_number < *fields.txn_number) return absl::OkStatus();
   s->txn_number = r.txn_number;
   s->retry_command = r.command;
