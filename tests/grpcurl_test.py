@@ -187,6 +187,17 @@ class GrpcurlTest(unittest.TestCase):
     def test_4_admin_calls(self):
         dbs = self.call("micromongo.v1.AdminService/ListDatabases", {})
         self.assertIn("app", dbs.get("names", []))
+        # MongoDB's listDatabases entries, filtered, as Extended JSON when asked for JSON.
+        dbs = self.call("micromongo.v1.AdminService/ListDatabases",
+                        {"filter": {"json": '{"name": "app"}'}, "json": True})
+        self.assertEqual(dbs["names"], ["app"])
+        entry = json.loads(dbs["databases"][0]["json"])
+        self.assertEqual(entry["name"], "app")
+        self.assertFalse(entry["empty"])
+        colls = self.call("micromongo.v1.AdminService/ListCollections",
+                          {"database": "app", "filter": {"json": '{"type": "collection"}'}, "json": True})
+        self.assertIn("people", colls["names"])
+        self.assertIn("idIndex", json.loads(colls["collections"][0]["json"]))
         status = self.call("micromongo.v1.AdminService/ServerStatus", {})
         self.assertEqual(status["pid"], self.server.pid)
         # MongoDB's serverStatus document, as Extended JSON when asked for JSON.

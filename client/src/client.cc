@@ -124,13 +124,39 @@ void MongoClient::Close() {
 Database MongoClient::Db() const { return Database(core_, core_->uri.database); }
 Database MongoClient::Db(std::string_view name) const { return Database(core_, std::string(name)); }
 
-std::vector<std::string> MongoClient::ListDatabaseNames() const {
+namespace {
+
+// The listDatabases / listCollections request of `options`.
+template <typename Request, typename Options>
+void SetListing(const Options& options, bool name_only, const internal::ClientCore* core, Request* request) {
+  if (options.filter) internal::SetBson(request->mutable_filter(), *options.filter);
+  request->set_name_only(name_only);
+  internal::SessionAccess::Attach(options.session, core, request);
+}
+
+}  // namespace
+
+std::vector<std::string> MongoClient::ListDatabaseNames(const ListDatabasesOptions& options) const {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::Empty request;
+  v1::ListDatabasesRequest request;
+  // Without a filter nothing needs the sizes and options the entries would carry.
+  SetListing(options, options.name_only || !options.filter, core_.get(), &request);
   v1::ListDatabasesReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListDatabases(c, request, &reply); });
   return {reply.names().begin(), reply.names().end()};
+}
+
+std::vector<Document> MongoClient::ListDatabases(const ListDatabasesOptions& options) const {
+  std::shared_ptr<WorkerBridge> keep;
+  auto& rpc = core_->Rpc(&keep);
+  v1::ListDatabasesRequest request;
+  SetListing(options, options.name_only, core_.get(), &request);
+  v1::ListDatabasesReply reply;
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListDatabases(c, request, &reply); });
+  std::vector<Document> out;
+  for (const v1::Doc& d : reply.databases()) out.push_back(internal::FromDoc(d));
+  return out;
 }
 
 Document MongoClient::ServerStatus() const {
@@ -175,11 +201,12 @@ micromongo::Collection Database::Collection(std::string_view name) const {
   return micromongo::Collection(core_, name_, std::string(name));
 }
 
-std::vector<Document> Database::ListCollections() const {
+std::vector<Document> Database::ListCollections(const ListCollectionsOptions& options) const {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::DatabaseRequest request;
+  v1::ListCollectionsRequest request;
   request.set_database(name_);
+  SetListing(options, options.name_only, core_.get(), &request);
   v1::ListCollectionsReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListCollections(c, request, &reply); });
   std::vector<Document> out;
@@ -187,11 +214,13 @@ std::vector<Document> Database::ListCollections() const {
   return out;
 }
 
-std::vector<std::string> Database::ListCollectionNames() const {
+std::vector<std::string> Database::ListCollectionNames(const ListCollectionsOptions& options) const {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
-  v1::DatabaseRequest request;
+  v1::ListCollectionsRequest request;
   request.set_database(name_);
+  // Without a filter nothing needs the sizes and options the entries would carry.
+  SetListing(options, options.name_only || !options.filter, core_.get(), &request);
   v1::ListCollectionsReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListCollections(c, request, &reply); });
   return {reply.names().begin(), reply.names().end()};

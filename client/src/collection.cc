@@ -477,12 +477,13 @@ void Collection::ModifyIndex(const IndexModification& change) {
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ModifyCollection(c, request, &reply); });
 }
 
-std::vector<Document> Collection::ListIndexes() {
+std::vector<Document> Collection::ListIndexes(const ListIndexesOptions& options) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::ListIndexesRequest request;
   request.set_database(db_);
   request.set_collection(name_);
+  internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::ListIndexesReply reply;
   rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->ListIndexes(c, request, &reply); });
   std::vector<Document> out;

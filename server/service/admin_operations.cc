@@ -17,6 +17,7 @@
 #include "service/capped.h"
 #include "service/views.h"
 #include "service/proto_docs.h"
+#include "service/request_parsing.h"
 #include "storage/namespace.h"
 
 namespace micromongo::service {
@@ -33,9 +34,31 @@ absl::Status CheckTarget(storage::Engine* engine, const std::string& db, const s
 
 }  // namespace
 
-absl::Status AdminOperations::ListDatabases(const v1::Empty*,
+absl::Status AdminOperations::ListDatabases(const v1::ListDatabasesRequest* req,
                                              v1::ListDatabasesReply* reply) {
-  for (const std::string& name : engine_->DatabaseNames()) reply->add_names(name);
+  MM_ASSIGN_OR_RETURN_STATUS(filter, ParseFilter(req->filter(), v1::Doc(), v1::Doc()));
+  int64_t total = 0;
+  for (const std::string& name : engine_->DatabaseNames()) {
+    bson::Builder entry;
+    entry.AppendString("name", name);
+    int64_t bytes = 0;
+    if (!req->name_only()) {
+      auto db = engine_->GetDatabase(name, /*create=*/false);
+      bool empty = true;
+      if (db.ok() && *db != nullptr) {
+        bytes = static_cast<int64_t>((*db)->DiskBytes());
+        empty = (*db)->CollectionNames().empty();
+      }
+      entry.AppendInt64("sizeOnDisk", bytes);
+      entry.AppendBool("empty", empty);
+    }
+    std::string doc = std::move(entry).Finish();
+    if (!filter->Matches(bson::DocView(doc))) continue;
+    total += bytes;
+    reply->add_names(name);
+    SetDoc(reply->add_databases(), std::move(doc), req->json());
+  }
+  reply->set_total_size(total);
   return absl::OkStatus();
 }
 
@@ -47,20 +70,50 @@ absl::Status AdminOperations::DropDatabase(const v1::DatabaseRequest* req,
   return absl::OkStatus();
 }
 
-absl::Status AdminOperations::ListCollections(const v1::DatabaseRequest* req,
+namespace {
+
+// A collection's listCollections document, as MongoDB shapes it.
+std::string CollectionEntry(const std::string& name, const storage::Collection& coll, bool name_only) {
+  bson::Builder entry;
+  entry.AppendString("name", name);
+  std::string_view type = coll.is_view() ? "view" : coll.timeseries() ? "timeseries" : "collection";
+  entry.AppendString("type", type);
+  if (name_only) return std::move(entry).Finish();
+  bson::DocView options = coll.options();
+  entry.AppendDocument("options", options);
+  auto info = entry.StartDocument("info");
+  entry.AppendBool("readOnly", coll.is_view());
+  entry.End(info);
+  // A clustered collection has no separate _id index (MongoDB lists none), nor do views
+  // and time series collections.
+  bson::ValueView clustered;
+  if (type == "collection" && !options.Find("clusteredIndex", &clustered)) {
+    auto id_index = entry.StartDocument("idIndex");
+    entry.AppendInt32("v", 2);
+    auto keys = entry.StartDocument("key");
+    entry.AppendInt32("_id", 1);
+    entry.End(keys);
+    entry.AppendString("name", "_id_");
+    entry.End(id_index);
+  }
+  return std::move(entry).Finish();
+}
+
+}  // namespace
+
+absl::Status AdminOperations::ListCollections(const v1::ListCollectionsRequest* req,
                                                v1::ListCollectionsReply* reply) {
+  MM_ASSIGN_OR_RETURN_STATUS(filter, ParseFilter(req->filter(), v1::Doc(), v1::Doc()));
   auto db = engine_->GetDatabase(req->database(), /*create=*/false);
   if (!db.ok()) return (db.status());
   if (*db == nullptr) return absl::OkStatus();
   for (const std::string& name : (*db)->CollectionNames()) {
     std::shared_ptr<storage::Collection> coll = (*db)->FindCollection(name);
     if (coll == nullptr) continue;  // dropped meanwhile
+    std::string doc = CollectionEntry(name, *coll, req->name_only());
+    if (!filter->Matches(bson::DocView(doc))) continue;
     reply->add_names(name);
-    bson::Builder doc;
-    doc.AppendString("name", name);
-    doc.AppendString("type", coll->is_view() ? "view" : coll->timeseries() ? "timeseries" : "collection");
-    doc.AppendDocument("options", coll->options());
-    SetDoc(reply->add_collections(), std::move(doc).Finish(), req->json());
+    SetDoc(reply->add_collections(), std::move(doc), req->json());
   }
   return absl::OkStatus();
 }

@@ -18,9 +18,11 @@ class AdminOperations {
   AdminOperations(storage::Engine* engine, CursorManager* cursors)
       : engine_(engine), cursors_(cursors), start_(std::chrono::steady_clock::now()) {}
 
-  absl::Status ListDatabases(const v1::Empty* req, v1::ListDatabasesReply* reply);
+  // MongoDB's listDatabases and listCollections: the entries matching the request's filter
+  // (errors: the filter's, as a find's).
+  absl::Status ListDatabases(const v1::ListDatabasesRequest* req, v1::ListDatabasesReply* reply);
   absl::Status DropDatabase(const v1::DatabaseRequest* req, v1::DropReply* reply);
-  absl::Status ListCollections(const v1::DatabaseRequest* req, v1::ListCollectionsReply* reply);
+  absl::Status ListCollections(const v1::ListCollectionsRequest* req, v1::ListCollectionsReply* reply);
   absl::Status CreateCollection(const v1::CreateCollectionRequest* req, v1::Empty* reply);
   absl::Status ModifyCollection(const v1::ModifyCollectionRequest* req, v1::Empty* reply);
   absl::Status DropCollection(const v1::CollectionRequest* req, v1::DropReply* reply);

@@ -15,9 +15,7 @@ namespace micromongo::service {
     return ToGrpc(ops_.Method(req, reply));                                             \
   }
 
-MM_ADMIN_UNARY(ListDatabases, Empty, ListDatabasesReply)
 MM_ADMIN_UNARY(DropDatabase, DatabaseRequest, DropReply)
-MM_ADMIN_UNARY(ListCollections, DatabaseRequest, ListCollectionsReply)
 MM_ADMIN_UNARY(ModifyCollection, ModifyCollectionRequest, Empty)
 MM_ADMIN_UNARY(DropCollection, CollectionRequest, DropReply)
 MM_ADMIN_UNARY(RenameCollection, RenameCollectionRequest, Empty)
@@ -25,6 +23,20 @@ MM_ADMIN_UNARY(CloneCollectionAsCapped, CappedCopyRequest, Empty)
 MM_ADMIN_UNARY(ConvertToCapped, CappedCopyRequest, Empty)
 MM_ADMIN_UNARY(ServerStatus, ServerStatusRequest, ServerStatusReply)
 #undef MM_ADMIN_UNARY
+
+// The listings run in the request's session: MongoDB refuses them in a transaction (263,
+// which aborts it) and with a snapshot session's read concern (72).
+grpc::Status AdminServiceImpl::ListDatabases(grpc::ServerContext*, const v1::ListDatabasesRequest* req,
+                                             v1::ListDatabasesReply* reply) {
+  return RunInSession(sessions_, nullptr, "listDatabases", *req, reply,
+                      [&](Statement*) { return ops_.ListDatabases(req, reply); });
+}
+
+grpc::Status AdminServiceImpl::ListCollections(grpc::ServerContext*, const v1::ListCollectionsRequest* req,
+                                               v1::ListCollectionsReply* reply) {
+  return RunInSession(sessions_, nullptr, "listCollections", *req, reply,
+                      [&](Statement*) { return ops_.ListCollections(req, reply); });
+}
 
 // create may be a statement of a transaction (it makes a new collection there).
 grpc::Status AdminServiceImpl::CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* req,

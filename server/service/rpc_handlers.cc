@@ -69,9 +69,9 @@ void AddServices(grpc::ServerBuilder* builder, DataServiceImpl* data, AdminServi
   ServiceHandlers a{.full_name = kAdmin};
   a.unary = {
       MM_ADMIN(Ping, Empty, Empty),
-      MM_ADMIN(ListDatabases, Empty, ListDatabasesReply),
+      MM_ADMIN(ListDatabases, ListDatabasesRequest, ListDatabasesReply),
       MM_ADMIN(DropDatabase, DatabaseRequest, DropReply),
-      MM_ADMIN(ListCollections, DatabaseRequest, ListCollectionsReply),
+      MM_ADMIN(ListCollections, ListCollectionsRequest, ListCollectionsReply),
       MM_ADMIN(CreateCollection, CreateCollectionRequest, Empty),
       MM_ADMIN(ModifyCollection, ModifyCollectionRequest, Empty),
       MM_ADMIN(DropCollection, CollectionRequest, DropReply),

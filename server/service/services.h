@@ -83,11 +83,11 @@ class AdminServiceImpl final {
         request_shutdown_(std::move(request_shutdown)) {}
 
   grpc::Status Ping(grpc::ServerContext*, const v1::Empty*, v1::Empty*);
-  grpc::Status ListDatabases(grpc::ServerContext*, const v1::Empty*,
+  grpc::Status ListDatabases(grpc::ServerContext*, const v1::ListDatabasesRequest*,
                              v1::ListDatabasesReply*);
   grpc::Status DropDatabase(grpc::ServerContext*, const v1::DatabaseRequest*,
                             v1::DropReply*);
-  grpc::Status ListCollections(grpc::ServerContext*, const v1::DatabaseRequest*,
+  grpc::Status ListCollections(grpc::ServerContext*, const v1::ListCollectionsRequest*,
                                v1::ListCollectionsReply*);
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest*,
                                 v1::Empty*);

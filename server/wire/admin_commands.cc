@@ -16,58 +16,30 @@ void AppendAll(bson::DocView doc, bson::Builder* out) {
 }
 
 // The filter and nameOnly options listDatabases and listCollections share.
-struct ListingOptions {
-  bool name_only = false;
-  std::unique_ptr<query::Matcher> filter;
-};
-
-absl::StatusOr<ListingOptions> ReadListingOptions(const Command& command) {
-  ListingOptions options;
+template <typename Request>
+absl::Status ReadListingOptions(const Command& command, Request* req) {
   auto name_only = command.Bool("nameOnly", false);
   if (!name_only.ok()) return name_only.status();
-  options.name_only = *name_only;
-  v1::Doc filter_doc;
-  if (auto s = SetObject(command, "filter", &filter_doc); !s.ok()) return s;
-  auto filter = service::ParseFilter(filter_doc, v1::Doc(), v1::Doc());
-  if (!filter.ok()) return filter.status();
-  options.filter = *std::move(filter);
-  return options;
+  req->set_name_only(*name_only);
+  return SetObject(command, "filter", req->mutable_filter());
 }
 
 absl::Status ListDatabases(const HandlerContext& context, const Command& command, bson::Builder* out) {
   if (auto s = command.CheckFields({"nameOnly", "filter", "authorizedDatabases"}); !s.ok()) return s;
-  auto listing = ReadListingOptions(command);
-  if (!listing.ok()) return listing.status();
-  v1::Empty req;
+  v1::ListDatabasesRequest req;
+  if (auto s = ReadListingOptions(command, &req); !s.ok()) return s;
   v1::ListDatabasesReply reply;
   if (auto s = context.admin->ListDatabases(&req, &reply); !s.ok()) return s;
-  int64_t total = 0;
   int n = 0;
   char key[24];
   auto at = out->StartArray("databases");
-  for (const std::string& name : reply.names()) {
-    bson::Builder entry;
-    entry.AppendString("name", name);
-    if (!listing->name_only) {
-      auto db = context.admin->engine()->GetDatabase(name, /*create=*/false);
-      int64_t bytes = 0;
-      bool empty = true;
-      if (db.ok() && *db != nullptr) {
-        bytes = static_cast<int64_t>((*db)->DiskBytes());
-        empty = (*db)->CollectionNames().empty();
-      }
-      entry.AppendInt64("sizeOnDisk", bytes);
-      entry.AppendBool("empty", empty);
-      total += bytes;
-    }
-    std::string doc = std::move(entry).Finish();
-    if (!listing->filter->Matches(bson::DocView(doc))) continue;
-    out->AppendDocument(bson::ArrayKey(n++, key), bson::DocView(doc));
+  for (const v1::Doc& entry : reply.databases()) {
+    out->AppendDocument(bson::ArrayKey(n++, key), bson::DocView(entry.bson()));
   }
   out->End(at);
-  if (!listing->name_only) {
-    out->AppendInt64("totalSize", total);
-    out->AppendInt64("totalSizeMb", total >> 20);
+  if (!req.name_only()) {
+    out->AppendInt64("totalSize", reply.total_size());
+    out->AppendInt64("totalSizeMb", reply.total_size() >> 20);
   }
   return absl::OkStatus();
 }
@@ -84,42 +56,13 @@ absl::Status DropDatabase(const HandlerContext& context, const Command& command,
 
 absl::Status ListCollections(const HandlerContext& context, const Command& command, bson::Builder* out) {
   if (auto s = command.CheckFields({"filter", "nameOnly", "authorizedCollections", "cursor"}); !s.ok()) return s;
-  auto listing = ReadListingOptions(command);
-  if (!listing.ok()) return listing.status();
-  v1::DatabaseRequest req;
+  v1::ListCollectionsRequest req;
   req.set_database(context.db);
+  if (auto s = ReadListingOptions(command, &req); !s.ok()) return s;
   v1::ListCollectionsReply reply;
   if (auto s = context.admin->ListCollections(&req, &reply); !s.ok()) return s;
   v1::CursorReply cursor;
-  for (const v1::Doc& c : reply.collections()) {
-    bson::DocView stored(c.bson());
-    bson::ValueView name, type, options;
-    stored.Find("name", &name);
-    stored.Find("type", &type);
-    bson::Builder entry;
-    entry.AppendView("name", name);
-    entry.AppendView("type", type);
-    if (!listing->name_only) {
-      if (stored.Find("options", &options)) entry.AppendView("options", options);
-      auto info = entry.StartDocument("info");
-      entry.AppendBool("readOnly", type.String() == "view");
-      entry.End(info);
-      bson::ValueView clustered;
-      // A clustered collection has no separate _id index (MongoDB lists none).
-      if (type.String() == "collection" &&
-          !(options.type == BsonType::kDocument && options.Doc().Find("clusteredIndex", &clustered))) {
-        auto id_index = entry.StartDocument("idIndex");
-        entry.AppendInt32("v", 2);
-        auto keys = entry.StartDocument("key");
-        entry.AppendInt32("_id", 1);
-        entry.End(keys);
-        entry.AppendString("name", "_id_");
-        entry.End(id_index);
-      }
-    }
-    std::string doc = std::move(entry).Finish();
-    if (listing->filter->Matches(bson::DocView(doc))) cursor.add_documents()->set_bson(std::move(doc));
-  }
+  for (v1::Doc& c : *reply.mutable_collections()) cursor.add_documents()->set_bson(std::move(*c.mutable_bson()));
   AppendCursor(cursor, "firstBatch", StrCat(context.db, ".$cmd.listCollections"), out);
   return absl::OkStatus();
 }

@@ -83,7 +83,7 @@ absl::Status DbStats(const HandlerContext& context, const Command& command, bson
   if (auto s = command.CheckFields({"scale", "freeStorage"}); !s.ok()) return s;
   auto scale = ReadScale(command);
   if (!scale.ok()) return scale.status();
-  v1::DatabaseRequest req;
+  v1::ListCollectionsRequest req;
   req.set_database(context.db);
   v1::ListCollectionsReply listing;
   if (auto s = context.admin->ListCollections(&req, &listing); !s.ok()) return s;

@@ -174,6 +174,9 @@ struct Entities {
   std::map<std::string, std::unique_ptr<mm::ChangeStream>> streams;
   std::map<std::string, std::unique_ptr<mm::Cursor>> cursors;  // createCommandCursor's
   std::map<std::string, std::string> collection_database;       // collection -> its database entity
+  // Collections whose entity asks for a read concern a single node does not serve as a
+  // plain read (linearizable, snapshot): the C++ API has no read concern to pass on.
+  std::set<std::string> strict_read_concern;
   std::map<std::string, std::unique_ptr<mm::ClientSession>> sessions;
 };
 
@@ -394,6 +397,11 @@ void CreateEntities(Entities& ents, const Array& entities) {
           throw Skip{"unacknowledged writes (w: 0)"};
         }
       }
+      if (const Value* o = spec.Find("collectionOptions"); o && o->AsDocument().Has("readConcern")) {
+        const Document& rc = o->AsDocument().GetDocument("readConcern");
+        const std::string level = rc.Has("level") ? rc.GetString("level") : "local";
+        if (level != "local" && level != "majority" && level != "available") ents.strict_read_concern.insert(id);
+      }
       ents.collections.emplace(id, ents.databases.at(spec.GetString("database")).Collection(spec.GetString("collectionName")));
       ents.collection_database.emplace(id, spec.GetString("database"));
     } else if (kind == "session") {
@@ -448,13 +456,17 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
     return std::nullopt;
   }
   if (object == "testRunner") throw Skip{"test runner operation '" + name + "' (fail points etc.) needs a real mongod"};
+  if (ents.strict_read_concern.count(object)) {
+    throw Skip{"read concern linearizable or snapshot on a collection (the C++ API has no read concern)"};
+  }
   if (auto it = ents.sessions.find(object); it != ents.sessions.end()) return RunSession(ents, *it->second, name, args);
   mm::ClientSession* session = SessionArg(ents, args);
   if (session != nullptr) {
     static const std::set<std::string> kWithSession = {
         "aggregate", "insertOne", "insertMany", "find", "findOne", "countDocuments", "distinct", "updateOne",
         "updateMany", "replaceOne", "deleteOne", "deleteMany", "findOneAndUpdate", "findOneAndReplace",
-        "findOneAndDelete", "bulkWrite", "createCollection", "createIndex", "runCommand", "runCursorCommand", "createCommandCursor", "count"};
+        "findOneAndDelete", "bulkWrite", "createCollection", "createIndex", "runCommand", "runCursorCommand", "createCommandCursor", "count",
+        "listDatabases", "listDatabaseNames", "listCollections", "listCollectionNames", "listIndexes"};
     if (!kWithSession.count(name)) throw Fail{"operation '" + name + "' in a session is not in the C++ API", true};
   }
   if (const Value* wc = args.Find("writeConcern"); wc && wc->AsDocument().Has("w") &&
@@ -479,6 +491,19 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
       return std::nullopt;
     }
     throw Fail{"change stream operation '" + name + "' is not supported by the runner"};
+  }
+  if (ents.clients.count(object) && (name == "listDatabases" || name == "listDatabaseNames")) {
+    RejectUnsupported(args, {"filter", "nameOnly", "authorizedDatabases"});
+    mm::ListDatabasesOptions o{.session = session};
+    if (args.Has("filter")) o.filter = args.GetDocument("filter");
+    if (args.Has("nameOnly")) o.name_only = args.GetBool("nameOnly");
+    Array out;
+    if (name == "listDatabaseNames") {
+      for (std::string& n : ents.clients.at(object)->ListDatabaseNames(o)) out.push_back(Value(std::move(n)));
+    } else {
+      for (Document& d : ents.clients.at(object)->ListDatabases(o)) out.push_back(std::move(d));
+    }
+    return out;
   }
   if (name == "createChangeStream") {
     std::vector<Document> pipeline = args.Has("pipeline") ? DocsOf(args.Get("pipeline")) : std::vector<Document>{};
@@ -555,27 +580,18 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
       }
       return out;
     }
-    if (name == "listCollections") {
+    if (name == "listCollections" || name == "listCollectionNames") {
       // rawData is for time series buckets of servers from 8.2 on; drivers leave it out
       // for older ones (the worker emulates 7.0).
-      RejectUnsupported(args, {"rawData", "filter"});
-      // Database::ListCollections takes no filter: the runner applies the suites' one
-      // shape, a name ({name: x} or {name: {$eq: x}}).
-      std::optional<std::string> only;
-      if (args.Has("filter")) {
-        const Document& filter = args.GetDocument("filter");
-        RejectUnsupported(filter, {"name"});
-        const Value& name = filter.Get("name");
-        if (name.type() == mm::BsonType::kDocument) {
-          RejectUnsupported(name.AsDocument(), {"$eq"});
-          only = name.AsDocument().GetString("$eq");
-        } else {
-          only = name.AsString();
-        }
-      }
+      RejectUnsupported(args, {"rawData", "filter", "nameOnly", "authorizedCollections"});
+      mm::ListCollectionsOptions o{.session = session};
+      if (args.Has("filter")) o.filter = args.GetDocument("filter");
+      if (args.Has("nameOnly")) o.name_only = args.GetBool("nameOnly");
       Array out;
-      for (Document& d : db.ListCollections()) {
-        if (!only || d.GetString("name") == *only) out.push_back(std::move(d));
+      if (name == "listCollectionNames") {
+        for (std::string& n : db.ListCollectionNames(o)) out.push_back(Value(std::move(n)));
+      } else {
+        for (Document& d : db.ListCollections(o)) out.push_back(std::move(d));
       }
       return out;
     }
@@ -840,7 +856,7 @@ std::optional<Value> Run(Entities& ents, const Document& op) {
   }
   if (name == "listIndexes") {
     Array out;
-    for (const Document& d : c.ListIndexes()) out.push_back(d);
+    for (const Document& d : c.ListIndexes({.session = session})) out.push_back(d);
     return out;
   }
   if (name == "dropIndex") {

@@ -195,7 +195,7 @@ class Collection {
   // Error 85/86 for a conflicting index of the same name or keys.
   std::string CreateIndex(const Document& keys, const IndexOptions& options = {});
   // MongoDB's index documents ({v, key, name, unique, ...}), the _id index first.
-  std::vector<Document> ListIndexes();
+  std::vector<Document> ListIndexes(const ListIndexesOptions& options = {});
   // Throws Error 27 (IndexNotFound) if there is no such index, 72 for the _id index.
   void DropIndex(std::string_view name);
   void DropIndex(const Document& keys);
@@ -244,10 +244,14 @@ class Database {
   const std::string& name() const { return name_; }
   micromongo::Collection operator[](std::string_view name) const { return Collection(name); }
   micromongo::Collection Collection(std::string_view name) const;
-  std::vector<std::string> ListCollectionNames() const;
-  // MongoDB's listCollections documents, by name: {name, type: "collection" or "view",
-  // options} (the validator settings, or a view's viewOn and pipeline).
-  std::vector<Document> ListCollections() const;
+  // The names of the collections and views (those whose {name, type} matches the
+  // options' filter), in name order.
+  std::vector<std::string> ListCollectionNames(const ListCollectionsOptions& options = {}) const;
+  // MongoDB's listCollections documents, by name: {name, type ("collection", "view" or
+  // "timeseries"), options (the create options: validator settings, a view's viewOn and
+  // pipeline, capped, ...), info: {readOnly}, idIndex}, or {name, type} with name_only.
+  // Throws the filter's errors as Find does.
+  std::vector<Document> ListCollections(const ListCollectionsOptions& options = {}) const;
   // Throws Error 48 (NamespaceExists) if it exists; 2 or 72 for invalid options.
   void CreateCollection(std::string_view name, const CollectionOptions& options = {}) const;
   // MongoDB's collMod: replaces the validator settings of a collection or the pipeline of
@@ -323,7 +327,12 @@ class MongoClient {
   // The database named in the URI ("test" if none).
   Database Db() const;
   Database Db(std::string_view name) const;
-  std::vector<std::string> ListDatabaseNames() const;
+  // The names of the worker's databases (those whose {name} matches the options' filter),
+  // in name order.
+  std::vector<std::string> ListDatabaseNames(const ListDatabasesOptions& options = {}) const;
+  // MongoDB's listDatabases entries, by name: {name, sizeOnDisk, empty}, or {name} with
+  // name_only. Throws the filter's errors as Find does.
+  std::vector<Document> ListDatabases(const ListDatabasesOptions& options = {}) const;
   // The change events of every database of the worker (never invalidated).
   ChangeStream Watch(const std::vector<Document>& pipeline = {}, const ChangeStreamOptions& options = {}) const;
   // An online backup of every database of the worker into `directory`, a directory on the

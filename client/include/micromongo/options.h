@@ -368,6 +368,33 @@ struct BulkWriteOptions {
   ClientSession* session = nullptr;  // see FindOptions::session
 };
 
+// Options of MongoClient::ListDatabases and ListDatabaseNames (MongoDB's listDatabases).
+struct ListDatabasesOptions {
+  // Only the databases whose entry ({name, sizeOnDisk, empty}) matches this query filter.
+  std::optional<Document> filter;
+  // Entries of {name} only, without the sizes the worker otherwise measures (the filter
+  // then sees only name).
+  bool name_only = false;
+  // The session to run in (see FindOptions::session). Not in a transaction: Error 263
+  // (which aborts it); not in a snapshot session: Error 72, as MongoDB answers.
+  ClientSession* session = nullptr;
+};
+
+// Options of Database::ListCollections and ListCollectionNames (MongoDB's listCollections).
+struct ListCollectionsOptions {
+  // Only the collections whose listCollections document matches this query filter:
+  // {name: "orders"}, {type: "view"}, {"options.capped": true}, ...
+  std::optional<Document> filter;
+  // Documents of {name, type} only (the filter then sees only those fields).
+  bool name_only = false;
+  ClientSession* session = nullptr;  // see ListDatabasesOptions::session
+};
+
+// Options of Collection::ListIndexes.
+struct ListIndexesOptions {
+  ClientSession* session = nullptr;  // see ListDatabasesOptions::session
+};
+
 // Options of Database::RunCommand.
 struct RunCommandOptions {
   // The session to run in (see FindOptions::session): the command gets its lsid and,
