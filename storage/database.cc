@@ -1100,7 +1100,7 @@ absl::Status Database::Commit(WriteUnit* unit) {
   // A retryable write's record commits with its write (retry_history.h); the write is
   // made durable with its reply's record, or when the scope ends.
   RetryScope* retry = BoundRetryScope();
-  if (retry != nullptr) retry->AddTo(unit->batch_.get(), this);
+  if (retry != nullptr) retry->AddTo(unit->batch_.get(), this, unit->changes_);
   {
     std::shared_lock<std::shared_mutex> gate(txn_gate_);
     if (txn_lock_count_.load(std::memory_order_acquire) > 0) {
@@ -1110,6 +1110,7 @@ absl::Status Database::Commit(WriteUnit* unit) {
       return s;
     }
   }
+  if (retry != nullptr) retry->Committed();
   for (const WriteUnit::Delta& d : unit->count_deltas_) {
     d.c->count_.fetch_add(d.count, std::memory_order_relaxed);
     if (d.c->capped_) d.c->natural_->bytes.fetch_add(d.bytes, std::memory_order_relaxed);

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "document/bson_view.h"
+#include "document/builder.h"
 #include "document/status.h"
 #include "storage/database.h"
 #include "storage/kv.h"
@@ -20,8 +22,68 @@ int64_t NowMs() {
 
 }  // namespace
 
-// Layout: txn (u64 BE), written_ms (u64 BE), command (u32 BE length, bytes), then the
-// reply's bytes if it is stored (a u8 1 before them) or a u8 0.
+namespace {
+
+uint32_t LittleEndian32(std::string_view b) {
+  return static_cast<uint8_t>(b[0]) | static_cast<uint8_t>(b[1]) << 8 | static_cast<uint8_t>(b[2]) << 16 |
+         static_cast<uint32_t>(static_cast<uint8_t>(b[3])) << 24;
+}
+
+// The outcome as a BSON document {i, u, d: int64, id?: {_id}}.
+std::string EncodeOutcome(const RetryOutcome& o) {
+  bson::Builder b;
+  b.AppendInt64("i", o.inserted);
+  b.AppendInt64("u", o.updated);
+  b.AppendInt64("d", o.deleted);
+  if (!o.last_inserted_id.empty()) b.AppendDocument("id", bson::DocView(o.last_inserted_id));
+  return std::move(b).Finish();
+}
+
+bool DecodeOutcome(bson::DocView doc, RetryOutcome* o) {
+  bson::ValueView i, u, d, id;
+  if (!doc.Find("i", &i) || !doc.Find("u", &u) || !doc.Find("d", &d) || i.type != BsonType::kInt64 ||
+      u.type != BsonType::kInt64 || d.type != BsonType::kInt64) {
+    return false;
+  }
+  o->inserted = i.Int64();
+  o->updated = u.Int64();
+  o->deleted = d.Int64();
+  if (doc.Find("id", &id)) {
+    if (id.type != BsonType::kDocument) return false;
+    o->last_inserted_id = std::string(id.Doc().data(), id.Doc().size());
+  }
+  return true;
+}
+
+}  // namespace
+
+void RetryOutcome::Add(std::string_view records) {
+  while (records.size() >= 5) {
+    uint32_t n = LittleEndian32(records);
+    if (n < 5 || n > records.size()) return;
+    bson::DocView record(records.substr(0, n));
+    records.remove_prefix(n);
+    bson::ValueView op, after, id;
+    if (!record.Find("op", &op) || op.type != BsonType::kString) continue;
+    if (op.String() == "insert") {
+      ++inserted;
+      if (record.Find("after", &after) && after.type == BsonType::kDocument && after.Doc().Find("_id", &id)) {
+        bson::Builder b;
+        b.AppendView("_id", id);
+        last_inserted_id = std::move(b).Finish();
+      }
+    } else if (op.String() == "update" || op.String() == "replace") {
+      ++updated;
+    } else if (op.String() == "delete") {
+      ++deleted;
+    }
+  }
+}
+
+// Layout: txn (u64 BE), written_ms (u64 BE), command (u32 BE length, bytes), a u8 2 and the
+// outcome (EncodeOutcome's BSON), then the reply's bytes if it is stored (a u8 1 before
+// them) or a u8 0. A record written before outcomes were kept has no u8 2 and no outcome
+// (its counts read as 0, which answers no retry).
 std::string EncodeRetryRecord(const RetryRecord& record) {
   std::string out;
   auto put64 = [&out](uint64_t v) {
@@ -32,6 +94,8 @@ std::string EncodeRetryRecord(const RetryRecord& record) {
   uint32_t n = static_cast<uint32_t>(record.command.size());
   for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
   out += record.command;
+  out.push_back(2);
+  out += EncodeOutcome(record.outcome);
   out.push_back(record.reply ? 1 : 0);
   if (record.reply) out += *record.reply;
   return out;
@@ -53,6 +117,15 @@ absl::StatusOr<RetryRecord> DecodeRetryRecord(std::string_view bytes) {
   record.written_ms = static_cast<int64_t>(at);
   record.command = std::string(bytes.substr(0, length));
   bytes.remove_prefix(length);
+  if (!bytes.empty() && bytes[0] == 2) {
+    bytes.remove_prefix(1);
+    uint32_t n = bytes.size() < 5 ? 0 : LittleEndian32(bytes);
+    if (n < 5 || n > bytes.size() || !bson::Validate(bytes.substr(0, n)).ok() ||
+        !DecodeOutcome(bson::DocView(bytes.substr(0, n)), &record.outcome)) {
+      return corrupt();
+    }
+    bytes.remove_prefix(n);
+  }
   if (!get(1, &has_reply) || has_reply > 1 || (has_reply == 0 && !bytes.empty())) return corrupt();
   if (has_reply == 1) record.reply = std::string(bytes);
   return record;
@@ -78,9 +151,13 @@ RetryScope::~RetryScope() {
   }
 }
 
-void RetryScope::AddTo(KvBatch* batch, Database* db) {
-  record_.written_ms = NowMs();
-  batch->Put(RetryRecordKey(lsid_), EncodeRetryRecord(record_));
+void RetryScope::AddTo(KvBatch* batch, Database* db, std::string_view changes) {
+  pending_ = record_.outcome;
+  pending_.Add(changes);
+  RetryRecord committed = record_;
+  committed.outcome = pending_;
+  committed.written_ms = NowMs();
+  batch->Put(RetryRecordKey(lsid_), EncodeRetryRecord(committed));
   AddDatabaseOnce(&written_, db->weak_from_this());
 }
 

@@ -3,11 +3,14 @@
 // Retryable writes' history, kept with the data as MongoDB keeps it in
 // config.transactions. While a session's retryable write runs, a RetryScope is bound to its
 // thread; every commit of that thread outside transactions then writes, in the commit's own
-// batch, the session's record: "transaction number N has written". The reply is added to
-// the record once the command has built it (RecordReply). After a restart, a retry of the
-// write finds the record: it is answered with the stored reply, or, if the worker stopped
-// between the commit and the reply's write, refused (MongoDB's 217
-// IncompleteTransactionHistory), but never run twice. FORMAT.md's `s` keys.
+// batch, the session's record: "transaction number N has written", with what its commits
+// inserted, updated and deleted so far (counted from their change records). The reply is
+// added to the record once the command has built it (RecordReply). After a restart, a
+// retry of the write finds the record: it is answered with the stored reply. If the worker
+// stopped between the commit and the reply's write, the record's outcome answers a write
+// whose reply it determines (one update or delete statement, an insert whose documents were
+// all inserted), as MongoDB rebuilds such a reply from its oplog; any other is refused
+// (MongoDB's 217 IncompleteTransactionHistory), but never run twice. FORMAT.md's `s` keys.
 //
 // With sync_writes (--sync) the scope's commits are not fsynced one by one: the reply
 // record's write, fsynced, makes them durable with it (the WAL keeps its order), before the
@@ -29,6 +32,20 @@ namespace micromongo::storage {
 class Database;
 class KvBatch;
 
+// What a retryable write's commits changed, counted from their change records.
+struct RetryOutcome {
+  int64_t inserted = 0;  // documents inserted (an upsert's included)
+  int64_t updated = 0;   // documents updated or replaced
+  int64_t deleted = 0;
+  // {_id: <value>} of the last document inserted; empty if none was.
+  std::string last_inserted_id;
+
+  // Adds the changes of `records` (change records, BSON documents back to back, as a
+  // WriteUnit collects them).
+  void Add(std::string_view records);
+  bool operator==(const RetryOutcome&) const = default;
+};
+
 // One session's last retryable write in one database.
 struct RetryRecord {
   int64_t txn_number = -1;
@@ -37,6 +54,8 @@ struct RetryRecord {
   std::string command;
   // The reply as the protocol encodes it; absent while (or if) it was not stored.
   std::optional<std::string> reply;
+  // What its commits changed so far.
+  RetryOutcome outcome;
   int64_t written_ms = 0;  // wall clock (ms since the epoch) of its last write
 };
 
@@ -55,8 +74,11 @@ class RetryScope {
   RetryScope(const RetryScope&) = delete;
   RetryScope& operator=(const RetryScope&) = delete;
 
-  // Database::Commit: puts the record (without a reply) into `batch`, which `db` commits.
-  void AddTo(KvBatch* batch, Database* db);
+  // Database::Commit: puts the record (without a reply) into `batch`, which `db` commits,
+  // with `changes` (the batch's change records) counted into its outcome; Committed() says
+  // the batch was written.
+  void AddTo(KvBatch* batch, Database* db, std::string_view changes);
+  void Committed() { record_.outcome = pending_; }
   // Stores `reply` in the record of every database this scope's commits wrote (once the
   // command succeeded), which makes the commits durable with --sync. A database dropped
   // meanwhile is skipped. Error: the commits could not be made durable (the reply must not
@@ -68,6 +90,7 @@ class RetryScope {
  private:
   std::string lsid_;
   RetryRecord record_;
+  RetryOutcome pending_;  // the outcome with the batch AddTo saw last
   std::vector<std::weak_ptr<Database>> written_;
   RetryScope* previous_;
 };

@@ -679,6 +679,39 @@ TEST_F(TransactionTest, ARetryScopesCommitsCarryItsRecord) {
   EXPECT_EQ(*(*db_->GetRetryRecord("L"))->reply, "the reply");
 }
 
+// The record counts what the scope's commits changed, from their change records (a
+// commit that fails counts nothing), so that a retry whose reply was lost can be answered.
+TEST_F(TransactionTest, ARetryRecordCountsWhatItsCommitsChanged) {
+  RetryScope scope("O", 3, "wire:update");
+  ASSERT_TRUE(Put(1, 1).ok());
+  ASSERT_TRUE(Put(2, 1).ok());
+  ASSERT_TRUE(Put(1, 5, /*replace=*/true).ok());
+  {
+    std::shared_lock<std::shared_mutex> ddl(db_->ddl_mutex());
+    WriteUnit unit(db_.get());
+    ASSERT_TRUE(unit.DeleteRecord(coll_.get(), Key(2), Doc(2, 1)).ok());
+    ASSERT_TRUE(db_->Commit(&unit).ok());
+  }
+  RetryOutcome outcome = (*db_->GetRetryRecord("O"))->outcome;
+  EXPECT_EQ(outcome.inserted, 2);
+  EXPECT_EQ(outcome.updated, 1);
+  EXPECT_EQ(outcome.deleted, 1);
+  bson::ValueView id;
+  ASSERT_TRUE(bson::DocView(outcome.last_inserted_id).Find("_id", &id));
+  EXPECT_EQ(id.Int32(), 2);
+  // The same counts survive encoding; a record of an older format reads as no changes.
+  EXPECT_EQ(DecodeRetryRecord(EncodeRetryRecord(**db_->GetRetryRecord("O")))->outcome, outcome);
+  std::string old_format = EncodeRetryRecord({.txn_number = 3, .command = "wire:update", .written_ms = 5});
+  size_t outcome_at = 8 + 8 + 4 + std::string("wire:update").size();
+  ASSERT_EQ(old_format[outcome_at], 2);
+  uint32_t outcome_size = static_cast<uint8_t>(old_format[outcome_at + 1]);
+  old_format.erase(outcome_at, 1 + outcome_size);
+  auto old = DecodeRetryRecord(old_format);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->outcome, RetryOutcome());
+  EXPECT_EQ(old->command, "wire:update");
+}
+
 TEST_F(TransactionTest, ATransactionsStatementsWriteNoRetryRecord) {
   Transaction txn;
   {

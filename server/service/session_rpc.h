@@ -16,6 +16,7 @@
 #include "micromongo/v1/micromongo.pb.h"
 #include "service/error_labels.h"
 #include "service/grpc_status.h"
+#include "service/retried_replies.h"
 #include "service/sessions.h"
 #include "service/snapshot_reads.h"
 
@@ -71,6 +72,14 @@ grpc::Status RunInSession(SessionCatalog* sessions, SnapshotHistory* snapshots, 
   if (!statement.ok()) return ToGrpc(statement.status(), ServerLabels(MongoCodeOf(statement.status()), 0, labels));
   if (const std::string* retried = statement->retried_reply()) {
     if (reply->ParseFromString(*retried)) return grpc::Status::OK;
+  }
+  if (const storage::RetryOutcome* lost = statement->retried_outcome()) {
+    // The reply was lost: answered from what the first run's commits changed, or refused.
+    if constexpr (requires { RetriedReply(*lost, request, reply); }) {
+      if (RetriedReply(*lost, request, reply)) return grpc::Status::OK;
+    }
+    absl::Status s = IncompleteHistory(statement->txn_number());
+    return ToGrpc(s, ServerLabels(MongoCodeOf(s), 0, labels));
   }
   std::optional<storage::TransactionScope> snapshot_scope;
   if (view) snapshot_scope.emplace(view->txn.get());

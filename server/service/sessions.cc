@@ -80,8 +80,10 @@ class Session {
   std::string retry_command;
   std::optional<std::string> retry_reply;
   // The last retryable write committed but its reply is not known (a restart came between):
-  // its retry is refused rather than run twice.
+  // its retry is answered from what its commits changed if that determines the reply, and
+  // refused otherwise, never run twice.
   bool retry_reply_lost = false;
+  storage::RetryOutcome retry_outcome;
   // The databases holding this session's history records (deleted when it is forgotten).
   std::vector<std::weak_ptr<storage::Database>> history;
 
@@ -100,6 +102,8 @@ Statement::Statement(std::shared_ptr<Session> session, std::unique_lock<std::mut
 }
 
 Statement::~Statement() = default;
+
+int64_t Statement::txn_number() const { return session_ != nullptr ? session_->txn_number : -1; }
 
 void Statement::BindRetryScope(std::string_view lsid, int64_t txn_number, const std::string& command) {
   retry_scope_ = std::make_unique<storage::RetryScope>(std::string(lsid), txn_number, command);
@@ -124,6 +128,12 @@ absl::Status Statement::AbortTransaction() {
   scope_.reset();
   session_->AbortTransaction();
   return absl::OkStatus();
+}
+
+absl::Status IncompleteHistory(int64_t txn_number) {
+  return MongoError(kIncompleteTransactionHistory,
+                    StrCat("Incomplete history detected for transaction ", txn_number,
+                           " on session: the write committed and its reply cannot be sent again"));
 }
 
 absl::Status Statement::RememberReply(std::string reply) {
@@ -199,6 +209,7 @@ absl::Status SessionCatalog::LoadHistory(Session* s, const SessionFields& fields
   s->retry_command = r.command;
   s->retry_reply = r.reply;
   s->retry_reply_lost = !r.reply.has_value();
+  s->retry_outcome = r.outcome;
   return absl::OkStatus();
 }
 
@@ -281,17 +292,16 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
                                  " is prohibited on session because a transaction with txnNumber ", n,
                                  " has been started"));
       }
-      // The write committed: answered with its reply, never run again. Refused when that
-      // reply is unknown (a restart came between the commit and the reply's record) or is
-      // another request's (the other protocol's encoding).
+      // The write committed: answered with its reply, never run again. When that reply is
+      // unknown (a restart came between the commit and the reply's record), the protocol
+      // answers from what the commits changed, or refuses; another request's reply (the
+      // other protocol's encoding) is refused.
       std::string mine = StrCat(fields.protocol, ":", command);
-      if (s->retry_reply_lost || (s->retry_reply && s->retry_command != mine)) {
-        return MongoError(kIncompleteTransactionHistory,
-                          StrCat("Incomplete history detected for transaction ", n,
-                                 " on session: the write committed and its reply cannot be sent again"));
-      }
+      if ((s->retry_reply_lost || s->retry_reply) && s->retry_command != mine) return IncompleteHistory(n);
       Statement st(s, std::move(lock), false);
-      if (s->retry_reply) {
+      if (s->retry_reply_lost) {
+        st.retried_outcome_ = &s->retry_outcome;
+      } else if (s->retry_reply) {
         st.retried_ = &*s->retry_reply;
       } else {
         // The first run failed: it wrote nothing, and runs again.

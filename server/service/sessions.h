@@ -73,6 +73,12 @@ class Statement {
   absl::Status AbortTransaction();
   // A retryable write already ran under this txnNumber: its reply, to send again.
   const std::string* retried_reply() const { return retried_; }
+  // A retryable write already ran under this txnNumber and its reply was lost (a restart
+  // came between its commit and the reply's record): what its commits changed. The
+  // protocol answers from it a request whose reply it determines (RetriedUpdateReply, ...),
+  // and any other with IncompleteHistory: the write is never run twice.
+  const storage::RetryOutcome* retried_outcome() const { return retried_outcome_; }
+  int64_t txn_number() const;
   // Keeps a successful retryable write's reply for a retry of it, in memory and in the
   // history record its commits wrote (storage/retry_history.h), which makes them durable
   // with --sync. Error: they could not be made durable; the command then fails.
@@ -88,9 +94,14 @@ class Statement {
   std::unique_lock<std::mutex> lock_;
   bool in_transaction_ = false;
   const std::string* retried_ = nullptr;
+  const storage::RetryOutcome* retried_outcome_ = nullptr;
   std::unique_ptr<storage::TransactionScope> scope_;
   std::unique_ptr<storage::RetryScope> retry_scope_;  // a retryable write's first run
 };
+
+// MongoDB's 217 IncompleteTransactionHistory: retryable write `txn_number` committed and its
+// reply cannot be sent again.
+absl::Status IncompleteHistory(int64_t txn_number);
 
 class SessionCatalog {
  public:

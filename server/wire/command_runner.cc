@@ -335,6 +335,8 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
     statement.emplace(*std::move(begun));
     if (const std::string* reply = statement->retried_reply()) return *reply;
   }
+  // A retried write whose reply was lost: answered from what its commits changed.
+  const storage::RetryOutcome* lost = statement ? statement->retried_outcome() : nullptr;
   // Snapshot reads outside transactions bind a read-only view for the command.
   std::shared_ptr<storage::Transaction> snapshot_view;  // held while the command reads
   std::optional<storage::TransactionScope> snapshot_scope;
@@ -353,6 +355,12 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
   HandlerContext context{data_, admin_, connection, *std::move(db),
                          credentials_ ? &*credentials_ : nullptr, replica_set_.get(), sessions_,
                          statement ? &*statement : nullptr};
+  if (lost != nullptr) {
+    if (std::optional<std::string> reply = RetriedWriteReply(context, command, *lost)) return *std::move(reply);
+    bson::Builder out;
+    AppendError(service::IncompleteHistory(statement->txn_number()), label_context, &out);
+    return std::move(out).Finish();
+  }
   // The query executors report what they examined into the thread's current OpDebug, for
   // the slow-operation log, as under gRPC.
   auto op = std::make_shared<OpDebug>();

@@ -8,7 +8,9 @@
 #include <filesystem>
 
 #include "document/json.h"
+#include "document/builder.h"
 #include "document/status.h"
+#include "storage/retry_history.h"
 
 namespace micromongo::wire {
 namespace {
@@ -376,6 +378,69 @@ TEST_F(ReplicaSetRunnerTest, RetryableWritesRunOnceAcrossARestart) {
   std::string older = R"({"update": "c", "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}}], )"
                       R"("txnNumber": {"$numberLong": "7"}})";
   EXPECT_EQ(Code(InSession(1, older)), 225);
+  runner_.reset();  // before the catalogs it points to
+}
+
+// A retried write whose first run committed but whose reply record was lost (the worker
+// stopped in between) is answered from what its commit changed when that determines the
+// reply, as MongoDB answers from its oplog, and refused with 217 otherwise: never run twice.
+TEST_F(ReplicaSetRunnerTest, ARetryWhoseReplyWasLostIsAnsweredFromItsCommit) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "n": 0}, {"_id": 2}, {"_id": 3}]})")), 1);
+  const std::string lsid("\x01\0\0\0\x04\x01", 6);  // lsid.id of InSession(1, ...)
+  struct Case {
+    std::string command;
+    std::string expected;  // the reply's fields, or "" for 217
+  };
+  std::vector<Case> cases = {
+      {R"({"update": "c", "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}}]})", R"({"n": 1, "nModified": 1})"},
+      {R"({"update": "c", "updates": [{"q": {"_id": 7}, "u": {"$set": {"n": 1}}, "upsert": true}]})",
+       R"({"n": 1, "nModified": 0, "upserted": [{"index": 0, "_id": 7}]})"},
+      {R"({"update": "c", "updates": [{"q": {"_id": 1}, "u": {"n": 5}}]})", R"({"n": 1, "nModified": 1})"},
+      {R"({"delete": "c", "deletes": [{"q": {"_id": 2}, "limit": 1}]})", R"({"n": 1})"},
+      {R"({"insert": "c", "documents": [{"_id": 10}, {"_id": 11}]})", R"({"n": 2})"},
+      // Counts that do not say how the command ended: a multi-document update may have been
+      // cut after some of its documents, as may a command of several statements.
+      {R"({"update": "c", "updates": [{"q": {"_id": {"$in": [1, 3]}}, "u": {"$inc": {"n": 1}}, "multi": true}]})",
+       ""},
+      {R"({"update": "c", "updates": [{"q": {"_id": 3}, "u": {"$set": {"a": 1}}}, {"q": {"_id": 3}, "u": {"$set": {"b": 1}}}]})",
+       ""},
+      {R"({"delete": "c", "deletes": [{"q": {"_id": 3}, "limit": 0}]})", ""},
+  };
+  std::vector<std::unique_ptr<service::SessionCatalog>> catalogs;
+  int64_t txn = 20;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.command);
+    ++txn;
+    std::string name = c.command.substr(2, c.command.find('"', 2) - 2);
+    {
+      // The first run: its commits carry the record; the worker stops before its reply's.
+      storage::RetryScope first_run(lsid, txn, "wire:" + name);
+      ASSERT_EQ(Ok(Run(c.command)), 1);
+    }
+    std::string state = Run(R"({"find": "c", "sort": {"_id": 1}})");
+    // A restarted worker: a new catalog and runner over the same data.
+    service::SessionCatalog* restarted = catalogs.emplace_back(std::make_unique<service::SessionCatalog>()).get();
+    restarted->SetHistory(engine_.get());
+    runner_ = std::make_unique<CommandRunner>(data_.get(), admin_.get());
+    runner_->EnableReplicaSet("rs0", restarted);
+    std::string with_txn = c.command;
+    with_txn.insert(with_txn.rfind('}'), StrCat(R"(, "txnNumber": {"$numberLong": ")", txn, R"("})"));
+    std::string retried = InSession(1, with_txn);
+    if (c.expected.empty()) {
+      EXPECT_EQ(Code(retried), 217) << Json(retried);
+    } else {
+      ASSERT_EQ(Ok(retried), 1) << Json(retried);
+      std::string expected = CommandBson(c.expected);
+      for (const bson::ElementView& e : bson::DocView(expected)) {
+        bson::Builder got, want;
+        got.AppendView("v", Field(retried, std::string(e.key)));
+        want.AppendView("v", e.value);
+        EXPECT_EQ(Json(std::move(got).Finish()), Json(std::move(want).Finish())) << e.key << " in " << Json(retried);
+      }
+    }
+    // Nothing ran twice.
+    EXPECT_EQ(Run(R"({"find": "c", "sort": {"_id": 1}})"), state);
+  }
   runner_.reset();  // before the catalogs it points to
 }
 

@@ -4,6 +4,7 @@
 
 #include "document/status.h"
 #include "service/proto_docs.h"
+#include "service/retried_replies.h"
 #include "service/request_counters.h"
 #include "util/deadline.h"
 #include "wire/handlers.h"
@@ -711,6 +712,51 @@ absl::Status Explain(const HandlerContext& context, const Command& command, bson
 }
 
 }  // namespace
+
+std::optional<std::string> RetriedWriteReply(const HandlerContext& context, const Command& command,
+                                             const storage::RetryOutcome& outcome) {
+  bson::Builder out;
+  if (command.name() == "insert") {
+    auto documents = command.Objects("documents");
+    if (!documents.ok() || documents->empty() || outcome.inserted != static_cast<int64_t>(documents->size()) ||
+        outcome.updated != 0 || outcome.deleted != 0) {
+      return std::nullopt;
+    }
+    out.AppendInt32("n", static_cast<int32_t>(documents->size()));
+  } else if (command.name() == "update") {
+    std::vector<v1::UpdateRequest> requests;
+    bool ordered = true;
+    v1::UpdateReply reply;
+    if (!ReadUpdates(context, command, &requests, &ordered).ok() || requests.size() != 1 ||
+        !service::RetriedReply(outcome, requests[0], &reply)) {
+      return std::nullopt;
+    }
+    out.AppendInt32("n", 1);
+    out.AppendInt32("nModified", static_cast<int32_t>(reply.modified_count()));
+    if (reply.has_upserted_id()) {
+      bson::DocView id(reply.upserted_id().bson());
+      auto list = out.StartArray("upserted");
+      auto entry = out.StartDocument("0");
+      out.AppendInt32("index", 0);
+      out.AppendView("_id", id.begin()->value);
+      out.End(entry);
+      out.End(list);
+    }
+  } else if (command.name() == "delete") {
+    std::vector<v1::DeleteRequest> requests;
+    bool ordered = true;
+    v1::DeleteReply reply;
+    if (!ReadDeletes(context, command, &requests, &ordered).ok() || requests.size() != 1 ||
+        !service::RetriedReply(outcome, requests[0], &reply)) {
+      return std::nullopt;
+    }
+    out.AppendInt32("n", 1);
+  } else {
+    return std::nullopt;
+  }
+  out.AppendDouble("ok", 1);
+  return std::move(out).Finish();
+}
 
 std::span<const CommandEntry> CrudCommands() {
   static const CommandEntry kTable[] = {

@@ -8,6 +8,7 @@
 // Each appends its reply's fields (all but "ok") to `out`, or returns the error; a failed
 // handler's `out` is discarded.
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "absl/status/status.h"
 #include "document/builder.h"
 #include "micromongo/v1/micromongo.pb.h"
+#include "storage/retry_history.h"
 #include "wire/command.h"
 #include "wire/command_runner.h"
 
@@ -48,6 +50,12 @@ std::span<const CommandEntry> AdminCommands();
 std::span<const CommandEntry> StatsCommands();
 std::span<const CommandEntry> BulkWriteCommands();
 std::span<const CommandEntry> TransactionCommands();
+
+// The reply to a retried insert, update or delete whose first run committed and whose
+// reply was lost (service/retried_replies.h): {n, nModified?, upserted?, ok: 1}; nullopt
+// when `outcome` does not determine it (the retry is then refused with 217).
+std::optional<std::string> RetriedWriteReply(const HandlerContext& context, const Command& command,
+                                             const storage::RetryOutcome& outcome);
 
 // The handler of a command name; null if none.
 Handler FindHandler(std::string_view name);

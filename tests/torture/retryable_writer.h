@@ -22,9 +22,10 @@ struct RetryableModel {
   int64_t next_txn = 1;      // the next write's txnNumber
   int64_t acknowledged = 0;  // increments acknowledged (the counter's value)
   int64_t in_flight = 0;     // the txnNumber of the write cut by the kill (0: none)
-  int64_t retried_from_history = 0;  // cut writes that had committed: answered, not rerun
-  int64_t retried_ran = 0;           // cut writes that had not: run by the retry
-  int64_t reply_lost = 0;            // committed, reply not stored yet: refused with 217
+  // Cut writes that had committed: answered from the history (the stored reply, or the
+  // commit's counts when the kill came before the reply's record), not run again.
+  int64_t retried_from_history = 0;
+  int64_t retried_ran = 0;  // cut writes that had not: run by the retry
 };
 
 // Runs increments over the worker's unix socket until the connection fails after `killed`
