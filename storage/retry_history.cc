@@ -36,6 +36,8 @@ std::string EncodeOutcome(const RetryOutcome& o) {
   b.AppendInt64("u", o.updated);
   b.AppendInt64("d", o.deleted);
   if (!o.last_inserted_id.empty()) b.AppendDocument("id", bson::DocView(o.last_inserted_id));
+  if (o.has_image && o.image.empty()) b.AppendNull("img");
+  if (o.has_image && !o.image.empty()) b.AppendDocument("img", bson::DocView(o.image));
   return std::move(b).Finish();
 }
 
@@ -51,6 +53,12 @@ bool DecodeOutcome(bson::DocView doc, RetryOutcome* o) {
   if (doc.Find("id", &id)) {
     if (id.type != BsonType::kDocument) return false;
     o->last_inserted_id = std::string(id.Doc().data(), id.Doc().size());
+  }
+  bson::ValueView image;
+  if (doc.Find("img", &image)) {
+    if (image.type != BsonType::kDocument && image.type != BsonType::kNull) return false;
+    o->has_image = true;
+    if (image.type == BsonType::kDocument) o->image = std::string(image.Doc().data(), image.Doc().size());
   }
   return true;
 }
@@ -154,6 +162,12 @@ RetryScope::~RetryScope() {
 void RetryScope::AddTo(KvBatch* batch, Database* db, std::string_view changes) {
   pending_ = record_.outcome;
   pending_.Add(changes);
+  if (noted_) {
+    pending_.has_image = true;
+    pending_.image = image_.value_or(std::string());
+    noted_ = false;
+    image_.reset();
+  }
   RetryRecord committed = record_;
   committed.outcome = pending_;
   committed.written_ms = NowMs();

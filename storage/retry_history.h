@@ -39,6 +39,10 @@ struct RetryOutcome {
   int64_t deleted = 0;
   // {_id: <value>} of the last document inserted; empty if none was.
   std::string last_inserted_id;
+  // findAndModify: the document its reply returns (projected; empty: null), noted before
+  // its commit (RetryScope::NoteImage). has_image false: not noted.
+  bool has_image = false;
+  std::string image;
 
   // Adds the changes of `records` (change records, BSON documents back to back, as a
   // WriteUnit collects them).
@@ -79,6 +83,10 @@ class RetryScope {
   // the batch was written.
   void AddTo(KvBatch* batch, Database* db, std::string_view changes);
   void Committed() { record_.outcome = pending_; }
+  // The document the next commit's reply returns (findAndModify's value; nullopt: null),
+  // kept in the record with that commit (as MongoDB keeps its pre- or post-image for a
+  // retry).
+  void NoteImage(std::optional<std::string> image) { image_ = std::move(image); noted_ = true; }
   // Stores `reply` in the record of every database this scope's commits wrote (once the
   // command succeeded), which makes the commits durable with --sync. A database dropped
   // meanwhile is skipped. Error: the commits could not be made durable (the reply must not
@@ -91,6 +99,8 @@ class RetryScope {
   std::string lsid_;
   RetryRecord record_;
   RetryOutcome pending_;  // the outcome with the batch AddTo saw last
+  std::optional<std::string> image_;  // NoteImage's, for the next commit
+  bool noted_ = false;
   std::vector<std::weak_ptr<Database>> written_;
   RetryScope* previous_;
 };

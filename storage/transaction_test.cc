@@ -699,8 +699,15 @@ TEST_F(TransactionTest, ARetryRecordCountsWhatItsCommitsChanged) {
   bson::ValueView id;
   ASSERT_TRUE(bson::DocView(outcome.last_inserted_id).Find("_id", &id));
   EXPECT_EQ(id.Int32(), 2);
-  // The same counts survive encoding; a record of an older format reads as no changes.
+  // The same counts survive encoding, as does a findAndModify's document (or its null); a
+  // record of an older format reads as no changes.
   EXPECT_EQ(DecodeRetryRecord(EncodeRetryRecord(**db_->GetRetryRecord("O")))->outcome, outcome);
+  for (std::string image : {std::string(), Doc(4, 4)}) {
+    RetryRecord with_image{.txn_number = 1, .command = "wire:findAndModify"};
+    with_image.outcome.has_image = true;
+    with_image.outcome.image = image;
+    EXPECT_EQ(DecodeRetryRecord(EncodeRetryRecord(with_image))->outcome, with_image.outcome);
+  }
   std::string old_format = EncodeRetryRecord({.txn_number = 3, .command = "wire:update", .written_ms = 5});
   size_t outcome_at = 8 + 8 + 4 + std::string("wire:update").size();
   ASSERT_EQ(old_format[outcome_at], 2);

@@ -14,6 +14,7 @@
 #include "query/path_values.h"
 #include "service/capped.h"
 #include "service/open_namespace.h"
+#include "storage/retry_history.h"
 #include "storage/key_codec.h"
 #include "storage/transaction.h"
 
@@ -549,8 +550,15 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModifyAttempt(storage::Engine* engin
       found = true;
     }
   }
+  // A retryable write keeps the document its reply returns with its commit, for a retry
+  // whose reply was lost (storage/retry_history.h).
+  auto note_image = [](std::optional<std::string> image) {
+    if (storage::RetryScope* scope = storage::BoundRetryScope()) scope->NoteImage(std::move(image));
+  };
   if (!found) {
     if (!may_create) return out;
+    // The inserted document is made inside UpsertInsert: only a null value is known before.
+    if (!spec.return_new) note_image(std::nullopt);
     auto inserted = UpsertInsert(*ns, db_name, coll_name, *spec.filter, *spec.update);
     if (!inserted.ok()) return inserted.status();
     out.upserted_id = IdDocument(DocView(*inserted).begin()->value);
@@ -566,9 +574,10 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModifyAttempt(storage::Engine* engin
     DocView old(best_doc);
     if (auto s = ns->WriteIndexEntries(&unit, best_key, &old, nullptr); !s.ok()) return s;
     if (auto s = unit.DeleteRecord(ns->coll.get(), best_key, best_doc); !s.ok()) return s;
-    if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
     auto projected = project(std::move(best_doc));
     if (!projected.ok()) return projected.status();
+    note_image(*projected);
+    if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
     out.value = *std::move(projected);
     return out;
   }
@@ -578,18 +587,20 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModifyAttempt(storage::Engine* engin
       !s.ok()) {
     return s;
   }
+  // Projected before the commit: the document a retry's reply returns is kept with it.
+  auto projected = project(spec.return_new ? updated : best_doc);
+  if (!projected.ok()) return projected.status();
   if (updated != best_doc) {
     DocView old(best_doc), now(updated);
     if (auto s = ns->CheckValid(now, &old); !s.ok()) return s;
     if (auto s = ns->WriteIndexEntries(&unit, best_key, &old, &now); !s.ok()) return s;
     unit.PutRecord(ns->coll.get(), best_key, updated, WriteKind(*spec.update), best_doc,
                    Description(*spec.update, WholePaths(*spec.update), old, now));
+    note_image(*projected);
     if (auto s = ns->db->Commit(&unit); !s.ok()) return s;
     out.modified = true;
   }
   out.updated_existing = true;
-  auto projected = project(spec.return_new ? std::move(updated) : std::move(best_doc));
-  if (!projected.ok()) return projected.status();
   out.value = *std::move(projected);
   return out;
 }

@@ -6,6 +6,7 @@
 #include "document/bson_view.h"
 #include "document/builder.h"
 #include "service/proto_docs.h"
+#include "service/request_parsing.h"
 
 namespace micromongo::service {
 
@@ -35,6 +36,22 @@ bool RetriedReply(const storage::RetryOutcome& outcome, const v1::UpdateRequest&
 bool RetriedReply(const storage::RetryOutcome& outcome, const v1::DeleteRequest& request, v1::DeleteReply* reply) {
   if (request.multi() || outcome.deleted != 1 || outcome.inserted != 0 || outcome.updated != 0) return false;
   reply->set_deleted_count(1);
+  return true;
+}
+
+bool RetriedReply(const storage::RetryOutcome& outcome, const v1::FindAndModifyRequest& request,
+                  v1::FindAndModifyReply* reply) {
+  if (!outcome.has_image || outcome.inserted + outcome.updated + outcome.deleted != 1 ||
+      request.remove() != (outcome.deleted == 1)) {
+    return false;
+  }
+  bool json = WantsJson(request.filter(), request.update(), request.sort(), request.projection());
+  if (!outcome.image.empty()) SetDoc(reply->mutable_value(), outcome.image, json);
+  reply->set_updated_existing(outcome.updated == 1);
+  if (outcome.inserted == 1) {
+    if (outcome.last_inserted_id.empty()) return false;
+    SetDoc(reply->mutable_upserted_id(), outcome.last_inserted_id, json);
+  }
   return true;
 }
 

@@ -4,8 +4,9 @@
 // commit and the reply's record), rebuilt from what its commits changed, as MongoDB
 // rebuilds such replies from its oplog. Only a request whose reply those counts determine
 // gets one: a single-document update or delete, an insert whose documents (each with an
-// _id) were all inserted. Every other request's retry is refused with 217
-// (IncompleteHistory): it is never run twice.
+// _id) were all inserted, a findAndModify whose commit kept the document it returned.
+// Every other request's retry is refused with 217 (IncompleteHistory): it is never run
+// twice.
 
 #include "micromongo/v1/micromongo.pb.h"
 #include "storage/retry_history.h"
@@ -16,6 +17,10 @@ namespace micromongo::service {
 bool RetriedReply(const storage::RetryOutcome& outcome, const v1::InsertRequest& request, v1::InsertReply* reply);
 bool RetriedReply(const storage::RetryOutcome& outcome, const v1::UpdateRequest& request, v1::UpdateReply* reply);
 bool RetriedReply(const storage::RetryOutcome& outcome, const v1::DeleteRequest& request, v1::DeleteReply* reply);
+// findAndModify: when its commit kept the document it returned (not an upsert returning
+// the new document).
+bool RetriedReply(const storage::RetryOutcome& outcome, const v1::FindAndModifyRequest& request,
+                  v1::FindAndModifyReply* reply);
 
 // The counts of one single-document update statement: n, nModified and the upserted _id
 // ({_id: value}, empty if none), as the wire protocol reports them; false when `outcome`

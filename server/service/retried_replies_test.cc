@@ -60,6 +60,38 @@ TEST(RetriedRepliesTest, UpdatesAndDeletes) {
   EXPECT_FALSE(RetriedReply(Outcome(0, 1, 0), one, &reply));
 }
 
+TEST(RetriedRepliesTest, FindAndModifyNeedsItsDocument) {
+  storage::RetryOutcome updated = Outcome(0, 1, 0);
+  // BSON requests get BSON replies (JSON ones, JSON: the operation's rule).
+  v1::FindAndModifyRequest update;
+  update.mutable_filter()->set_bson(IdDoc(4));
+  v1::FindAndModifyReply reply;
+  EXPECT_FALSE(RetriedReply(updated, update, &reply));  // no document kept
+  updated.has_image = true;
+  updated.image = IdDoc(4);
+  ASSERT_TRUE(RetriedReply(updated, update, &reply));
+  EXPECT_EQ(reply.value().bson(), IdDoc(4));
+  EXPECT_TRUE(reply.updated_existing());
+  EXPECT_FALSE(reply.has_upserted_id());
+  v1::FindAndModifyRequest remove;
+  remove.mutable_filter()->set_bson(IdDoc(4));
+  remove.set_remove(true);
+  EXPECT_FALSE(RetriedReply(updated, remove, &reply));  // counts of another command
+  storage::RetryOutcome removed = Outcome(0, 0, 1);
+  removed.has_image = true;
+  removed.image = IdDoc(4);
+  reply.Clear();
+  ASSERT_TRUE(RetriedReply(removed, remove, &reply));
+  EXPECT_FALSE(reply.updated_existing());
+  // An upsert that returned null.
+  storage::RetryOutcome upserted = Outcome(1, 0, 0, 9);
+  upserted.has_image = true;
+  reply.Clear();
+  ASSERT_TRUE(RetriedReply(upserted, update, &reply));
+  EXPECT_FALSE(reply.has_value());
+  EXPECT_EQ(reply.upserted_id().bson(), IdDoc(9));
+}
+
 TEST(RetriedRepliesTest, InsertsAnsweredOnlyWhenEveryDocumentWasInserted) {
   v1::InsertRequest request;
   request.add_documents()->set_bson(IdDoc(1));

@@ -398,6 +398,20 @@ TEST_F(ReplicaSetRunnerTest, ARetryWhoseReplyWasLostIsAnsweredFromItsCommit) {
       {R"({"update": "c", "updates": [{"q": {"_id": 1}, "u": {"n": 5}}]})", R"({"n": 1, "nModified": 1})"},
       {R"({"delete": "c", "deletes": [{"q": {"_id": 2}, "limit": 1}]})", R"({"n": 1})"},
       {R"({"insert": "c", "documents": [{"_id": 10}, {"_id": 11}]})", R"({"n": 2})"},
+      // findAndModify's document is kept with its commit: the value returned is the first
+      // run's, projected as it was.
+      {R"({"findAndModify": "c", "query": {"_id": 1}, "update": {"$inc": {"n": 1}}, "new": true,
+           "fields": {"_id": 0}})",
+       R"({"lastErrorObject": {"n": 1, "updatedExisting": true}, "value": {"n": 6}})"},
+      {R"({"findAndModify": "c", "query": {"_id": 1}, "update": {"$inc": {"n": 1}}})",
+       R"({"lastErrorObject": {"n": 1, "updatedExisting": true}, "value": {"_id": 1, "n": 6}})"},
+      {R"({"findAndModify": "c", "query": {"_id": 10}, "remove": true})",
+       R"({"lastErrorObject": {"n": 1}, "value": {"_id": 10}})"},
+      {R"({"findAndModify": "c", "query": {"_id": 20}, "update": {"$set": {"n": 1}}, "upsert": true})",
+       R"({"lastErrorObject": {"n": 1, "updatedExisting": false, "upserted": 20}, "value": null})"},
+      // An upsert returning the new document: made inside the insert, not kept.
+      {R"({"findAndModify": "c", "query": {"_id": 21}, "update": {"$set": {"n": 1}}, "upsert": true, "new": true})",
+       ""},
       // Counts that do not say how the command ended: a multi-document update may have been
       // cut after some of its documents, as may a command of several statements.
       {R"({"update": "c", "updates": [{"q": {"_id": {"$in": [1, 3]}}, "u": {"$inc": {"n": 1}}, "multi": true}]})",

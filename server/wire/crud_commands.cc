@@ -544,12 +544,22 @@ absl::Status ReadFindAndModify(const HandlerContext& context, const Command& com
   return absl::OkStatus();
 }
 
+// lastErrorObject and value, as MongoDB's findAndModify answers.
+void AppendFindAndModifyReply(const v1::FindAndModifyRequest& req, const v1::FindAndModifyReply& reply,
+                              bson::Builder* out);
+
 absl::Status FindAndModify(const HandlerContext& context, const Command& command, bson::Builder* out) {
   v1::FindAndModifyRequest req;
   if (auto s = ReadFindAndModify(context, command, &req); !s.ok()) return s;
-  bool remove = req.remove();
   v1::FindAndModifyReply reply;
   if (auto s = context.data->FindAndModify(&req, &reply); !s.ok()) return s;
+  AppendFindAndModifyReply(req, reply, out);
+  return absl::OkStatus();
+}
+
+void AppendFindAndModifyReply(const v1::FindAndModifyRequest& req, const v1::FindAndModifyReply& reply,
+                              bson::Builder* out) {
+  bool remove = req.remove();
   bool upserted = reply.has_upserted_id();
   bool found = reply.has_value() || reply.updated_existing() || upserted;
   auto at = out->StartDocument("lastErrorObject");
@@ -565,7 +575,6 @@ absl::Status FindAndModify(const HandlerContext& context, const Command& command
   } else {
     out->AppendNull("value");
   }
-  return absl::OkStatus();
 }
 
 absl::Status ReadAggregate(const HandlerContext& context, const Command& command, v1::AggregateRequest* request) {
@@ -742,6 +751,13 @@ std::optional<std::string> RetriedWriteReply(const HandlerContext& context, cons
       out.End(entry);
       out.End(list);
     }
+  } else if (command.name() == "findAndModify" || command.name() == "findandmodify") {
+    v1::FindAndModifyRequest req;
+    v1::FindAndModifyReply reply;
+    if (!ReadFindAndModify(context, command, &req).ok() || !service::RetriedReply(outcome, req, &reply)) {
+      return std::nullopt;
+    }
+    AppendFindAndModifyReply(req, reply, &out);
   } else if (command.name() == "delete") {
     std::vector<v1::DeleteRequest> requests;
     bool ordered = true;

@@ -51,8 +51,8 @@ std::span<const CommandEntry> StatsCommands();
 std::span<const CommandEntry> BulkWriteCommands();
 std::span<const CommandEntry> TransactionCommands();
 
-// The reply to a retried insert, update or delete whose first run committed and whose
-// reply was lost (service/retried_replies.h): {n, nModified?, upserted?, ok: 1}; nullopt
+// The reply to a retried insert, update, delete or findAndModify whose first run committed
+// and whose reply was lost (service/retried_replies.h), as the command answers; nullopt
 // when `outcome` does not determine it (the retry is then refused with 217).
 std::optional<std::string> RetriedWriteReply(const HandlerContext& context, const Command& command,
                                              const storage::RetryOutcome& outcome);
