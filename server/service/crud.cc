@@ -1,6 +1,7 @@
 #include "service/crud.h"
 
 #include <algorithm>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <set>
@@ -123,9 +124,12 @@ absl::StatusOr<std::string> TimeseriesKey(const Namespace& ns, DocView doc) {
 
 // Inserts the document an upsert builds from the filter and the update (caller holds the
 // collection's write mutex). Returns the inserted document.
-absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view db_name,
-                                         std::string_view coll_name, const query::Matcher& filter,
-                                         const update::Update& update) {
+// `before_commit` (if any) sees the document just before its commit; its error is the
+// upsert's, and nothing is written.
+absl::StatusOr<std::string> UpsertInsert(
+    const Namespace& ns, std::string_view db_name, std::string_view coll_name, const query::Matcher& filter,
+    const update::Update& update,
+    const std::function<absl::Status(std::string_view inserted)>& before_commit = nullptr) {
   auto seed = UpsertSeed(filter);
   if (!seed.ok()) return seed.status();
   Document tree = *std::move(seed);
@@ -159,6 +163,9 @@ absl::StatusOr<std::string> UpsertInsert(const Namespace& ns, std::string_view d
   unit.PutRecord(ns.coll.get(), new_key, inserted, storage::RecordWrite::kInsert);
   if (capped) {
     if (auto s = MakeRoom(ns, &unit, static_cast<int64_t>(inserted.size())); !s.ok()) return s;
+  }
+  if (before_commit) {
+    if (auto s = before_commit(inserted); !s.ok()) return s;
   }
   if (auto s = ns.db->Commit(&unit); !s.ok()) return s;
   return inserted;
@@ -557,16 +564,20 @@ absl::StatusOr<FindAndModifyOutcome> FindAndModifyAttempt(storage::Engine* engin
   };
   if (!found) {
     if (!may_create) return out;
-    // The inserted document is made inside UpsertInsert: only a null value is known before.
-    if (!spec.return_new) note_image(std::nullopt);
-    auto inserted = UpsertInsert(*ns, db_name, coll_name, *spec.filter, *spec.update);
+    std::optional<std::string> value;  // null unless the new document is asked for
+    auto inserted = UpsertInsert(*ns, db_name, coll_name, *spec.filter, *spec.update,
+                                 [&](std::string_view doc) -> absl::Status {
+                                   if (spec.return_new) {
+                                     auto projected = project(std::string(doc));
+                                     if (!projected.ok()) return projected.status();
+                                     value = *std::move(projected);
+                                   }
+                                   note_image(value);
+                                   return absl::OkStatus();
+                                 });
     if (!inserted.ok()) return inserted.status();
     out.upserted_id = IdDocument(DocView(*inserted).begin()->value);
-    if (spec.return_new) {
-      auto projected = project(*std::move(inserted));
-      if (!projected.ok()) return projected.status();
-      out.value = *std::move(projected);
-    }
+    out.value = std::move(value);
     return out;
   }
   storage::WriteUnit unit(ns->db.get());

@@ -17,8 +17,7 @@ namespace micromongo::service {
 bool RetriedReply(const storage::RetryOutcome& outcome, const v1::InsertRequest& request, v1::InsertReply* reply);
 bool RetriedReply(const storage::RetryOutcome& outcome, const v1::UpdateRequest& request, v1::UpdateReply* reply);
 bool RetriedReply(const storage::RetryOutcome& outcome, const v1::DeleteRequest& request, v1::DeleteReply* reply);
-// findAndModify: when its commit kept the document it returned (not an upsert returning
-// the new document).
+// findAndModify: when its commit kept the document it returned (RetryScope::NoteImage).
 bool RetriedReply(const storage::RetryOutcome& outcome, const v1::FindAndModifyRequest& request,
                   v1::FindAndModifyReply* reply);
 

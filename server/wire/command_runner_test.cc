@@ -409,9 +409,8 @@ TEST_F(ReplicaSetRunnerTest, ARetryWhoseReplyWasLostIsAnsweredFromItsCommit) {
        R"({"lastErrorObject": {"n": 1}, "value": {"_id": 10}})"},
       {R"({"findAndModify": "c", "query": {"_id": 20}, "update": {"$set": {"n": 1}}, "upsert": true})",
        R"({"lastErrorObject": {"n": 1, "updatedExisting": false, "upserted": 20}, "value": null})"},
-      // An upsert returning the new document: made inside the insert, not kept.
       {R"({"findAndModify": "c", "query": {"_id": 21}, "update": {"$set": {"n": 1}}, "upsert": true, "new": true})",
-       ""},
+       R"({"lastErrorObject": {"n": 1, "updatedExisting": false, "upserted": 21}, "value": {"_id": 21, "n": 1}})"},
       // Counts that do not say how the command ended: a multi-document update may have been
       // cut after some of its documents, as may a command of several statements.
       {R"({"update": "c", "updates": [{"q": {"_id": {"$in": [1, 3]}}, "u": {"$inc": {"n": 1}}, "multi": true}]})",
