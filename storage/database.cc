@@ -6,6 +6,7 @@
 #include "document/builder.h"
 #include "micromongo/document.h"
 #include "document/status.h"
+#include "storage/change_records.h"
 #include "storage/key_codec.h"
 #include "storage/transaction.h"
 
@@ -224,22 +225,6 @@ std::string IndexesDescription(std::string_view spec) {
   return std::move(b).Finish();
 }
 
-// Walks the records of one change-log entry: fn(index, record) until it returns false.
-// False if the entry is malformed.
-template <typename Fn>
-bool ForEachRecord(std::string_view value, Fn fn) {
-  uint64_t i = 0;
-  while (!value.empty()) {
-    if (value.size() < 5) return false;
-    uint32_t n = static_cast<uint8_t>(value[0]) | static_cast<uint8_t>(value[1]) << 8 |
-                 static_cast<uint8_t>(value[2]) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(value[3])) << 24;
-    if (n < 5 || n > value.size()) return false;
-    if (!fn(i++, value.substr(0, n))) return true;
-    value.remove_prefix(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view bson, RecordWrite kind,
@@ -314,7 +299,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
     last->SeekForPrev(std::string(1, kLogPrefix + 1));
     if (last->Valid() && last->key().size() == 9) {
       uint64_t records = 0;
-      ForEachRecord(last->value(), [&](uint64_t, std::string_view) { return ++records, true; });
+      ForEachChangeRecord(last->value(), [&](uint64_t, std::string_view) { return ++records, true; });
       db->clock_->Advance(ReadBigEndian64(last->key().data() + 1) + (records > 0 ? records - 1 : 0));
     }
     if (!last->status().ok()) return last->status();
@@ -1009,7 +994,7 @@ absl::Status Database::ReadChanges(uint64_t after, uint64_t upto, const ChangeVi
   for (; go_on && it->Valid(); it->Next()) {
     if (it->key().size() != 9) continue;
     uint64_t first = ReadBigEndian64(it->key().data() + 1);
-    bool ok = ForEachRecord(it->value(), [&](uint64_t i, std::string_view record) {
+    bool ok = ForEachChangeRecord(it->value(), [&](uint64_t i, std::string_view record) {
       uint64_t time = first + i;
       if (time <= after) return true;
       if (time > upto) return go_on = false;
@@ -1046,7 +1031,7 @@ absl::StatusOr<uint64_t> Database::EnforceChangeRetention(uint64_t max_bytes, ui
     it->SeekForPrev(ChangeKey(cut));
     if (it->Valid() && it->key().size() == 9) {
       uint64_t first = ReadBigEndian64(it->key().data() + 1), records = 0;
-      ForEachRecord(it->value(), [&](uint64_t, std::string_view) { return ++records, true; });
+      ForEachChangeRecord(it->value(), [&](uint64_t, std::string_view) { return ++records, true; });
       if (first + records > cut) cut = first;
     }
     if (!it->status().ok()) return it->status();

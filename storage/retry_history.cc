@@ -6,6 +6,7 @@
 #include "document/bson_view.h"
 #include "document/builder.h"
 #include "document/status.h"
+#include "storage/change_records.h"
 #include "storage/database.h"
 #include "storage/kv.h"
 
@@ -66,13 +67,10 @@ bool DecodeOutcome(bson::DocView doc, RetryOutcome* o) {
 }  // namespace
 
 void RetryOutcome::Add(std::string_view records) {
-  while (records.size() >= 5) {
-    uint32_t n = LittleEndian32(records);
-    if (n < 5 || n > records.size()) return;
-    bson::DocView record(records.substr(0, n));
-    records.remove_prefix(n);
+  ForEachChangeRecord(records, [&](uint64_t, std::string_view bytes) {
+    bson::DocView record(bytes);
     bson::ValueView op, after, id;
-    if (!record.Find("op", &op) || op.type != BsonType::kString) continue;
+    if (!record.Find("op", &op) || op.type != BsonType::kString) return true;
     if (op.String() == "insert") {
       ++inserted;
       if (record.Find("after", &after) && after.type == BsonType::kDocument && after.Doc().Find("_id", &id)) {
@@ -85,7 +83,8 @@ void RetryOutcome::Add(std::string_view records) {
     } else if (op.String() == "delete") {
       ++deleted;
     }
-  }
+    return true;
+  });
 }
 
 // Layout: txn (u64 BE), written_ms (u64 BE), command (u32 BE length, bytes), a u8 2 and the
@@ -162,10 +161,9 @@ RetryScope::~RetryScope() {
 void RetryScope::AddTo(KvBatch* batch, Database* db, std::string_view changes) {
   pending_ = record_.outcome;
   pending_.Add(changes);
-  if (noted_) {
+  if (image_) {
     pending_.has_image = true;
-    pending_.image = image_.value_or(std::string());
-    noted_ = false;
+    pending_.image = std::move(*image_);
     image_.reset();
   }
   RetryRecord committed = record_;

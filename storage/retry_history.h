@@ -86,7 +86,7 @@ class RetryScope {
   // The document the next commit's reply returns (findAndModify's value; nullopt: null),
   // kept in the record with that commit (as MongoDB keeps its pre- or post-image for a
   // retry).
-  void NoteImage(std::optional<std::string> image) { image_ = std::move(image); noted_ = true; }
+  void NoteImage(std::optional<std::string> image) { image_ = std::move(image).value_or(std::string()); }
   // Stores `reply` in the record of every database this scope's commits wrote (once the
   // command succeeded), which makes the commits durable with --sync. A database dropped
   // meanwhile is skipped. Error: the commits could not be made durable (the reply must not
@@ -99,8 +99,7 @@ class RetryScope {
   std::string lsid_;
   RetryRecord record_;
   RetryOutcome pending_;  // the outcome with the batch AddTo saw last
-  std::optional<std::string> image_;  // NoteImage's, for the next commit
-  bool noted_ = false;
+  std::optional<std::string> image_;  // NoteImage's (empty: null), for the next commit
   std::vector<std::weak_ptr<Database>> written_;
   RetryScope* previous_;
 };

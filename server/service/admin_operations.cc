@@ -88,13 +88,7 @@ std::string CollectionEntry(const std::string& name, const storage::Collection& 
   // and time series collections.
   bson::ValueView clustered;
   if (type == "collection" && !options.Find("clusteredIndex", &clustered)) {
-    auto id_index = entry.StartDocument("idIndex");
-    entry.AppendInt32("v", 2);
-    auto keys = entry.StartDocument("key");
-    entry.AppendInt32("_id", 1);
-    entry.End(keys);
-    entry.AppendString("name", "_id_");
-    entry.End(id_index);
+    entry.AppendDocument("idIndex", bson::DocView(IdIndexDocument()));
   }
   return std::move(entry).Finish();
 }

@@ -26,16 +26,6 @@ namespace {
 // Builds over fewer documents than this log nothing.
 constexpr int64_t kLoggedBuildDocs = 100000;
 
-std::string IdIndexDocument() {
-  bson::Builder b;
-  b.AppendInt32("v", 2);
-  bson::Builder key;
-  key.AppendInt32("_id", 1);
-  b.AppendDocument("key", DocView(std::move(key).Finish()));
-  b.AppendString("name", "_id_");
-  return std::move(b).Finish();
-}
-
 bool SameKeys(DocView a, DocView b) { return bson::CompareDocuments(a, b) == 0; }
 
 // Whether two index documents have the same value (or none) for `option`.
@@ -91,6 +81,16 @@ absl::Status BuildEntries(storage::Database* db, const storage::Collection& coll
 }
 
 }  // namespace
+
+std::string IdIndexDocument() {
+  bson::Builder b;
+  b.AppendInt32("v", 2);
+  bson::Builder key;
+  key.AppendInt32("_id", 1);
+  b.AppendDocument("key", DocView(std::move(key).Finish()));
+  b.AppendString("name", "_id_");
+  return std::move(b).Finish();
+}
 
 namespace {
 

@@ -35,6 +35,9 @@ inline constexpr size_t kMaxIndexesPerCollection = 64;
 absl::Status CheckIndexLimit(storage::Engine* engine, std::string_view db, std::string_view coll,
                              const std::vector<std::pair<bson::DocView, bson::DocView>>& indexes);
 
+// The _id index's listIndexes document: {v: 2, key: {_id: 1}, name: "_id_"}.
+std::string IdIndexDocument();
+
 absl::StatusOr<std::vector<std::string>> ListIndexes(storage::Engine* engine, std::string_view db,
                                                      std::string_view coll);
 // Drops the index named `name` ("*": all but _id_), or with key pattern `keys` when

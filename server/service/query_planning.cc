@@ -23,14 +23,7 @@ using bson::DocView;
 // {_id: 1}, named _id_: the records themselves, keyed by _id.
 const std::shared_ptr<const index::IndexSpec>& IdIndexSpec() {
   static const auto* spec = [] {
-    bson::Builder key;
-    key.AppendInt32("_id", 1);
-    std::string key_bytes = std::move(key).Finish();
-    bson::Builder b;
-    b.AppendInt32("v", 2);
-    b.AppendDocument("key", DocView(key_bytes));
-    b.AppendString("name", "_id_");
-    std::string bytes = std::move(b).Finish();
+    std::string bytes = IdIndexDocument();
     return new std::shared_ptr<const index::IndexSpec>(
         std::make_shared<const index::IndexSpec>(*index::IndexSpec::Parse(DocView(bytes))));
   }();

@@ -720,6 +720,18 @@ absl::Status Explain(const HandlerContext& context, const Command& command, bson
   return absl::OkStatus();
 }
 
+// The retried reply of an update or delete command of one statement (`read` parses its
+// statements); false for several statements or counts that do not determine the reply.
+template <typename Request, typename Reply>
+bool RetriedSingleStatement(const HandlerContext& context, const Command& command,
+                            absl::Status (*read)(const HandlerContext&, const Command&, std::vector<Request>*, bool*),
+                            const storage::RetryOutcome& outcome, Reply* reply) {
+  std::vector<Request> requests;
+  bool ordered = true;
+  return read(context, command, &requests, &ordered).ok() && requests.size() == 1 &&
+         service::RetriedReply(outcome, requests[0], reply);
+}
+
 }  // namespace
 
 std::optional<std::string> RetriedWriteReply(const HandlerContext& context, const Command& command,
@@ -733,13 +745,8 @@ std::optional<std::string> RetriedWriteReply(const HandlerContext& context, cons
     }
     out.AppendInt32("n", static_cast<int32_t>(documents->size()));
   } else if (command.name() == "update") {
-    std::vector<v1::UpdateRequest> requests;
-    bool ordered = true;
     v1::UpdateReply reply;
-    if (!ReadUpdates(context, command, &requests, &ordered).ok() || requests.size() != 1 ||
-        !service::RetriedReply(outcome, requests[0], &reply)) {
-      return std::nullopt;
-    }
+    if (!RetriedSingleStatement(context, command, ReadUpdates, outcome, &reply)) return std::nullopt;
     out.AppendInt32("n", 1);
     out.AppendInt32("nModified", static_cast<int32_t>(reply.modified_count()));
     if (reply.has_upserted_id()) {
@@ -759,13 +766,8 @@ std::optional<std::string> RetriedWriteReply(const HandlerContext& context, cons
     }
     AppendFindAndModifyReply(req, reply, &out);
   } else if (command.name() == "delete") {
-    std::vector<v1::DeleteRequest> requests;
-    bool ordered = true;
     v1::DeleteReply reply;
-    if (!ReadDeletes(context, command, &requests, &ordered).ok() || requests.size() != 1 ||
-        !service::RetriedReply(outcome, requests[0], &reply)) {
-      return std::nullopt;
-    }
+    if (!RetriedSingleStatement(context, command, ReadDeletes, outcome, &reply)) return std::nullopt;
     out.AppendInt32("n", 1);
   } else {
     return std::nullopt;
