@@ -1,5 +1,6 @@
 #include "storage/retry_history.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -30,7 +31,8 @@ uint32_t LittleEndian32(std::string_view b) {
          static_cast<uint32_t>(static_cast<uint8_t>(b[3])) << 24;
 }
 
-// The outcome as a BSON document {i, u, d: int64, id?: {_id}}.
+// The outcome as a BSON document {i, u, d: int64, id?: {_id}, img?, st?: [{s, n: int32,
+// i, u, d: int64, id?: {_id}}]}.
 std::string EncodeOutcome(const RetryOutcome& o) {
   bson::Builder b;
   b.AppendInt64("i", o.inserted);
@@ -39,7 +41,47 @@ std::string EncodeOutcome(const RetryOutcome& o) {
   if (!o.last_inserted_id.empty()) b.AppendDocument("id", bson::DocView(o.last_inserted_id));
   if (o.has_image && o.image.empty()) b.AppendNull("img");
   if (o.has_image && !o.image.empty()) b.AppendDocument("img", bson::DocView(o.image));
+  if (o.by_statement) {
+    auto list = b.StartArray("st");
+    char key[24];
+    for (size_t k = 0; k < o.statements.size(); ++k) {
+      const StatementOutcome& st = o.statements[k];
+      auto at = b.StartDocument(bson::ArrayKey(static_cast<int>(k), key));
+      b.AppendInt32("s", st.first);
+      b.AppendInt32("n", st.count);
+      if (st.inserts) b.AppendBool("r", true);
+      b.AppendInt64("i", st.inserted);
+      b.AppendInt64("u", st.updated);
+      b.AppendInt64("d", st.deleted);
+      if (!st.upserted_id.empty()) b.AppendDocument("id", bson::DocView(st.upserted_id));
+      b.End(at);
+    }
+    b.End(list);
+  }
   return std::move(b).Finish();
+}
+
+bool DecodeStatement(bson::DocView doc, StatementOutcome* st) {
+  bson::ValueView s, n, i, u, d, id;
+  if (!doc.Find("s", &s) || !doc.Find("n", &n) || !doc.Find("i", &i) || !doc.Find("u", &u) ||
+      !doc.Find("d", &d) || s.type != BsonType::kInt32 || n.type != BsonType::kInt32 ||
+      i.type != BsonType::kInt64 || u.type != BsonType::kInt64 || d.type != BsonType::kInt64 || s.Int32() < 0 ||
+      n.Int32() < 1) {
+    return false;
+  }
+  bson::ValueView run;
+  st->inserts = doc.Find("r", &run) && run.type == BsonType::kBool && run.Bool();
+  if (!st->inserts && n.Int32() != 1) return false;
+  st->first = s.Int32();
+  st->count = n.Int32();
+  st->inserted = i.Int64();
+  st->updated = u.Int64();
+  st->deleted = d.Int64();
+  if (doc.Find("id", &id)) {
+    if (id.type != BsonType::kDocument) return false;
+    st->upserted_id = std::string(id.Doc().data(), id.Doc().size());
+  }
+  return true;
 }
 
 bool DecodeOutcome(bson::DocView doc, RetryOutcome* o) {
@@ -60,6 +102,20 @@ bool DecodeOutcome(bson::DocView doc, RetryOutcome* o) {
     if (image.type != BsonType::kDocument && image.type != BsonType::kNull) return false;
     o->has_image = true;
     if (image.type == BsonType::kDocument) o->image = std::string(image.Doc().data(), image.Doc().size());
+  }
+  bson::ValueView statements;
+  if (doc.Find("st", &statements)) {
+    if (statements.type != BsonType::kArray) return false;
+    o->by_statement = true;
+    for (const bson::ElementView& e : statements.Doc()) {
+      StatementOutcome st;
+      if (e.value.type != BsonType::kDocument || !DecodeStatement(e.value.Doc(), &st)) return false;
+      // Sorted and apart, as AddStatement keeps them: a lookup may trust the order.
+      if (!o->statements.empty() && o->statements.back().first + o->statements.back().count > st.first) {
+        return false;
+      }
+      o->statements.push_back(std::move(st));
+    }
   }
   return true;
 }
@@ -85,6 +141,79 @@ void RetryOutcome::Add(std::string_view records) {
     }
     return true;
   });
+}
+
+std::optional<RetryOutcome> RetryOutcome::OfStatement(int32_t index) const {
+  if (!by_statement) return std::nullopt;
+  auto it = std::upper_bound(statements.begin(), statements.end(), index,
+                             [](int32_t i, const StatementOutcome& st) { return i < st.first; });
+  if (it == statements.begin()) return std::nullopt;
+  const StatementOutcome& st = *--it;
+  if (index >= st.first + st.count) return std::nullopt;
+  RetryOutcome one;
+  if (st.inserts) {
+    one.inserted = 1;
+    return one;
+  }
+  one.inserted = st.inserted;
+  one.updated = st.updated;
+  one.deleted = st.deleted;
+  one.last_inserted_id = st.upserted_id;
+  return one;
+}
+
+namespace {
+
+// The first entry that does not end before `index`.
+std::vector<StatementOutcome>::iterator EntryAt(std::vector<StatementOutcome>* statements, int32_t index) {
+  return std::lower_bound(statements->begin(), statements->end(), index,
+                          [](const StatementOutcome& st, int32_t i) { return st.first + st.count <= i; });
+}
+
+}  // namespace
+
+void RetryOutcome::AddStatement(int32_t index, const RetryOutcome& delta) {
+  by_statement = true;
+  auto it = EntryAt(&statements, index);
+  if (it != statements.end() && it->first <= index) {
+    if (it->inserts) return;  // an insert statement does not commit twice
+    it->inserted += delta.inserted;
+    it->updated += delta.updated;
+    it->deleted += delta.deleted;
+    if (!delta.last_inserted_id.empty()) it->upserted_id = delta.last_inserted_id;
+    return;
+  }
+  StatementOutcome st;
+  st.first = index;
+  st.inserted = delta.inserted;
+  st.updated = delta.updated;
+  st.deleted = delta.deleted;
+  st.upserted_id = delta.last_inserted_id;
+  statements.insert(it, std::move(st));
+}
+
+void RetryOutcome::AddInsertStatement(int32_t index) {
+  by_statement = true;
+  auto it = EntryAt(&statements, index);
+  if (it != statements.end() && it->first <= index) return;  // recorded already
+  if (it != statements.begin() && (it - 1)->inserts && (it - 1)->first + (it - 1)->count == index) {
+    ++(it - 1)->count;
+    // The next run may now touch it: merge.
+    if (it != statements.end() && it->inserts && it->first == index + 1) {
+      (it - 1)->count += it->count;
+      statements.erase(it);
+    }
+    return;
+  }
+  if (it != statements.end() && it->inserts && it->first == index + 1) {
+    it->first = index;
+    ++it->count;
+    return;
+  }
+  StatementOutcome st;
+  st.first = index;
+  st.inserts = true;
+  statements.insert(it, std::move(st));
 }
 
 // Layout: txn (u64 BE), written_ms (u64 BE), command (u32 BE length, bytes), a u8 2 and the
@@ -147,6 +276,19 @@ RetryScope::RetryScope(std::string lsid, int64_t txn_number, std::string command
   bound_scope = this;
 }
 
+RetryScope::RetryScope(std::string lsid, RetryRecord record)
+    : lsid_(std::move(lsid)), previous_(bound_scope) {
+  record.reply.reset();
+  resumed_ = record.outcome;
+  record_ = std::move(record);
+  bound_scope = this;
+}
+
+std::optional<RetryOutcome> RetryScope::Done(int32_t index) const {
+  if (!resumed_) return std::nullopt;
+  return resumed_->OfStatement(index);
+}
+
 RetryScope::~RetryScope() {
   bound_scope = previous_;
   // Commits whose reply was not recorded (the command failed after them) are made durable
@@ -160,7 +302,22 @@ RetryScope::~RetryScope() {
 
 void RetryScope::AddTo(KvBatch* batch, Database* db, std::string_view changes) {
   pending_ = record_.outcome;
-  pending_.Add(changes);
+  RetryOutcome delta;
+  delta.Add(changes);
+  pending_.inserted += delta.inserted;
+  pending_.updated += delta.updated;
+  pending_.deleted += delta.deleted;
+  if (!delta.last_inserted_id.empty()) pending_.last_inserted_id = delta.last_inserted_id;
+  // Each change is its statement's: an insert's documents are the statements it noted (a
+  // capped collection's evictions made room for them), anything else the current one's.
+  // A commit that changed no document (a collection created on the way) marks none done.
+  pending_.by_statement = true;
+  if (!inserted_.empty()) {
+    for (int32_t offset : inserted_) pending_.AddInsertStatement(statement_ + offset);
+    inserted_.clear();
+  } else if (delta.inserted + delta.updated + delta.deleted > 0) {
+    pending_.AddStatement(statement_, delta);
+  }
   if (image_) {
     pending_.has_image = true;
     pending_.image = std::move(*image_);
@@ -197,6 +354,15 @@ absl::Status RetryScope::RecordReply(std::string reply) {
 }
 
 RetryScope* BoundRetryScope() { return bound_scope; }
+
+void SetRetryStatement(int32_t index) {
+  if (bound_scope != nullptr) bound_scope->SetStatement(index);
+}
+
+std::optional<RetryOutcome> RetriedStatement() {
+  if (bound_scope == nullptr) return std::nullopt;
+  return bound_scope->Done(bound_scope->statement());
+}
 
 }  // namespace micromongo::storage
 

@@ -7,10 +7,11 @@
 // inserted, updated and deleted so far (counted from their change records). The reply is
 // added to the record once the command has built it (RecordReply). After a restart, a
 // retry of the write finds the record: it is answered with the stored reply. If the worker
-// stopped between the commit and the reply's write, the record's outcome answers a write
-// whose reply it determines (one update or delete statement, an insert whose documents were
-// all inserted), as MongoDB rebuilds such a reply from its oplog; any other is refused
-// (MongoDB's 217 IncompleteTransactionHistory), but never run twice. FORMAT.md's `s` keys.
+// stopped between the commit and the reply's write, the record's outcome answers it: what
+// each statement (MongoDB's stmtId, SetStatement) changed is kept, so a resumed retry
+// (RetryScope's resuming constructor) answers the statements done and runs the others, as
+// MongoDB does from its oplog; a record that cannot tell is refused (217
+// IncompleteTransactionHistory), never run twice. FORMAT.md's `s` keys.
 //
 // With sync_writes (--sync) the scope's commits are not fsynced one by one: the reply
 // record's write, fsynced, makes them durable with it (the WAL keeps its order), before the
@@ -32,6 +33,21 @@ namespace micromongo::storage {
 class Database;
 class KvBatch;
 
+// What one statement of a retryable write (MongoDB's stmtId: its index in the command)
+// changed, or a run of insert statements that inserted one document each.
+struct StatementOutcome {
+  int32_t first = 0;  // the statement's index
+  // Insert statements (documents of an insert command): statements [first, first +
+  // count), each of which inserted its document; the counts below are then unused.
+  bool inserts = false;
+  int32_t count = 1;
+  int64_t inserted = 0;
+  int64_t updated = 0;
+  int64_t deleted = 0;
+  std::string upserted_id;  // {_id: <value>} of the document it inserted, if it did
+  bool operator==(const StatementOutcome&) const = default;
+};
+
 // What a retryable write's commits changed, counted from their change records.
 struct RetryOutcome {
   int64_t inserted = 0;  // documents inserted (an upsert's included)
@@ -44,9 +60,24 @@ struct RetryOutcome {
   bool has_image = false;
   std::string image;
 
+  // The same counts per statement, when `by_statement` (records written since statements
+  // were recorded; an older record's counts are for the whole command only). Sorted by
+  // `first`, not overlapping. A statement that committed nothing is not here.
+  bool by_statement = false;
+  std::vector<StatementOutcome> statements;
+
   // Adds the changes of `records` (change records, BSON documents back to back, as a
   // WriteUnit collects them).
   void Add(std::string_view records);
+  // What statement `index` changed, as an outcome of its own (for a single-statement
+  // reply: RetriedReply), or nullopt if no commit of it was recorded.
+  std::optional<RetryOutcome> OfStatement(int32_t index) const;
+  // Records that statement `index` made the changes `delta` (merged with its earlier
+  // commits' changes).
+  void AddStatement(int32_t index, const RetryOutcome& delta);
+  // Records that insert statement `index` inserted its document (runs of consecutive
+  // ones are one entry).
+  void AddInsertStatement(int32_t index);
   bool operator==(const RetryOutcome&) const = default;
 };
 
@@ -74,6 +105,9 @@ std::string RetryRecordKey(std::string_view lsid);
 class RetryScope {
  public:
   RetryScope(std::string lsid, int64_t txn_number, std::string command);
+  // Resumes `record`'s write, whose reply was lost: its statements that committed are
+  // answered from the record (Done), the others run, and their commits extend it.
+  RetryScope(std::string lsid, RetryRecord record);
   ~RetryScope();
   RetryScope(const RetryScope&) = delete;
   RetryScope& operator=(const RetryScope&) = delete;
@@ -83,6 +117,15 @@ class RetryScope {
   // the batch was written.
   void AddTo(KvBatch* batch, Database* db, std::string_view changes);
   void Committed() { record_.outcome = pending_; }
+  // The statement (its index in the command) whose commits follow; 0 until set. An insert
+  // of several documents is several statements from this one on (NoteInserted).
+  void SetStatement(int32_t index) { statement_ = index; }
+  int32_t statement() const { return statement_; }
+  // The next commit inserts one document for each of statements statement() + offsets.
+  void NoteInserted(std::vector<int32_t> offsets) { inserted_ = std::move(offsets); }
+  // What statement `index` changed when a resumed write's first run committed it; nullopt
+  // for a statement that must run.
+  std::optional<RetryOutcome> Done(int32_t index) const;
   // The document the next commit's reply returns (findAndModify's value; nullopt: null),
   // kept in the record with that commit (as MongoDB keeps its pre- or post-image for a
   // retry).
@@ -93,12 +136,18 @@ class RetryScope {
   // be sent as a success); a record that could not be written only makes a retry fail.
   absl::Status RecordReply(std::string reply);
   bool wrote() const { return !written_.empty(); }
+  // What the write's commits changed (a resumed write's first run included).
+  const RetryOutcome& outcome() const { return record_.outcome; }
   const std::vector<std::weak_ptr<Database>>& written() const { return written_; }
 
  private:
   std::string lsid_;
   RetryRecord record_;
   RetryOutcome pending_;  // the outcome with the batch AddTo saw last
+  int32_t statement_ = 0;
+  std::vector<int32_t> inserted_;  // NoteInserted's offsets, for the next commit
+  // A resumed write: what its first run committed (Done answers from it).
+  std::optional<RetryOutcome> resumed_;
   std::optional<std::string> image_;  // NoteImage's (empty: null), for the next commit
   std::vector<std::weak_ptr<Database>> written_;
   RetryScope* previous_;
@@ -106,6 +155,13 @@ class RetryScope {
 
 // The scope bound to the calling thread, or null.
 RetryScope* BoundRetryScope();
+
+// The statement index of the calling thread's retryable write (a no-op outside one): what
+// its next commits are recorded as, and what Done answers for.
+void SetRetryStatement(int32_t index);
+// What the current statement of a resumed retryable write changed in its first run, or
+// nullopt when it must run (or no retryable write is bound).
+std::optional<RetryOutcome> RetriedStatement();
 
 // Adds `db` to `dbs` unless it is there already (the same Database object).
 void AddDatabaseOnce(std::vector<std::weak_ptr<Database>>* dbs, std::weak_ptr<Database> db);

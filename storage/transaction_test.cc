@@ -719,6 +719,115 @@ TEST_F(TransactionTest, ARetryRecordCountsWhatItsCommitsChanged) {
   EXPECT_EQ(old->command, "wire:update");
 }
 
+// Each change is recorded as its statement's (MongoDB's stmtId), so that a retry whose
+// reply was lost runs only the statements not done; a resumed scope answers those.
+TEST_F(TransactionTest, ARetryRecordKeepsWhatEachStatementChanged) {
+  {
+    RetryScope scope("S", 4, "wire:bulkWrite");
+    ASSERT_TRUE(Put(1, 1).ok());  // statement 0, an upsert-like insert
+    scope.SetStatement(2);
+    ASSERT_TRUE(Put(1, 5, /*replace=*/true).ok());
+    scope.SetStatement(3);
+    {
+      std::shared_lock<std::shared_mutex> ddl(db_->ddl_mutex());
+      WriteUnit unit(db_.get());
+      ASSERT_TRUE(unit.DeleteRecord(coll_.get(), Key(1), Doc(1, 5)).ok());
+      ASSERT_TRUE(db_->Commit(&unit).ok());
+    }
+    // Insert statements 5 and 6, in one commit, then 7 in another: one run.
+    scope.SetStatement(5);
+    {
+      std::shared_lock<std::shared_mutex> ddl(db_->ddl_mutex());
+      WriteUnit unit(db_.get());
+      std::string a = Doc(5, 0), b = Doc(6, 0);
+      unit.PutRecord(coll_.get(), Key(5), a, RecordWrite::kInsert);
+      unit.PutRecord(coll_.get(), Key(6), b, RecordWrite::kInsert);
+      scope.NoteInserted({0, 1});
+      ASSERT_TRUE(db_->Commit(&unit).ok());
+    }
+    scope.NoteInserted({2});
+    ASSERT_TRUE(Put(7, 0).ok());
+    // A commit that changes no document marks no statement done.
+    scope.SetStatement(9);
+    {
+      std::shared_lock<std::shared_mutex> ddl(db_->ddl_mutex());
+      WriteUnit unit(db_.get());
+      ASSERT_TRUE(db_->Commit(&unit).ok());
+    }
+  }
+  RetryRecord record = **db_->GetRetryRecord("S");
+  const RetryOutcome& o = record.outcome;
+  ASSERT_TRUE(o.by_statement);
+  ASSERT_EQ(o.statements.size(), 4u);
+  EXPECT_EQ(o.statements[3].first, 5);
+  EXPECT_EQ(o.statements[3].count, 3);
+  EXPECT_TRUE(o.statements[3].inserts);
+  struct Want {
+    int32_t index;
+    bool done;
+    int64_t inserted, updated, deleted;
+  };
+  for (const Want& w : {Want{0, true, 1, 0, 0}, Want{1, false}, Want{2, true, 0, 1, 0}, Want{3, true, 0, 0, 1},
+                        Want{4, false}, Want{5, true, 1, 0, 0}, Want{6, true, 1, 0, 0}, Want{7, true, 1, 0, 0},
+                        Want{8, false}, Want{9, false}}) {
+    SCOPED_TRACE(w.index);
+    std::optional<RetryOutcome> one = o.OfStatement(w.index);
+    ASSERT_EQ(one.has_value(), w.done);
+    if (!one) continue;
+    EXPECT_EQ(one->inserted, w.inserted);
+    EXPECT_EQ(one->updated, w.updated);
+    EXPECT_EQ(one->deleted, w.deleted);
+  }
+  bson::ValueView id;
+  ASSERT_TRUE(bson::DocView(o.OfStatement(0)->last_inserted_id).Find("_id", &id));
+  EXPECT_EQ(id.Int32(), 1);
+  EXPECT_EQ(DecodeRetryRecord(EncodeRetryRecord(record))->outcome, o);
+
+  // Resumed: the statements done are answered; the ones it runs extend the record.
+  {
+    RetryScope resumed("S", record);
+    EXPECT_TRUE(resumed.Done(2).has_value());
+    EXPECT_FALSE(resumed.Done(4).has_value());
+    resumed.SetStatement(4);
+    ASSERT_TRUE(Put(4, 0).ok());
+    EXPECT_TRUE(resumed.Done(2).has_value());
+    EXPECT_FALSE(resumed.Done(4).has_value());  // the first run's, not this one's
+  }
+  RetryOutcome extended = (*db_->GetRetryRecord("S"))->outcome;
+  EXPECT_TRUE(extended.OfStatement(4).has_value());
+  EXPECT_EQ(extended.inserted, o.inserted + 1);
+}
+
+// Insert statements recorded out of order still make one entry per run; a record whose
+// entries overlap, or a counted run that is not of inserts, is refused.
+TEST(RetryRecordTest, InsertStatementRunsMergeAndBadEntriesAreRefused) {
+  RetryOutcome o;
+  for (int32_t i : {3, 1, 7, 2, 6, 2}) o.AddInsertStatement(i);
+  ASSERT_EQ(o.statements.size(), 2u);
+  EXPECT_EQ(o.statements[0].first, 1);
+  EXPECT_EQ(o.statements[0].count, 3);
+  EXPECT_EQ(o.statements[1].first, 6);
+  EXPECT_EQ(o.statements[1].count, 2);
+  for (int32_t i : {0, 4, 5, 8}) EXPECT_FALSE(o.OfStatement(i).has_value()) << i;
+  for (int32_t i : {1, 2, 3, 6, 7}) EXPECT_EQ(o.OfStatement(i)->inserted, 1) << i;
+  o.AddInsertStatement(4);
+  o.AddInsertStatement(5);
+  ASSERT_EQ(o.statements.size(), 1u);
+  EXPECT_EQ(o.statements[0].count, 7);
+  EXPECT_FALSE(RetryOutcome().OfStatement(0).has_value());  // an older record's: no statements
+
+  RetryRecord bad{.txn_number = 1, .command = "wire:insert"};
+  bad.outcome.by_statement = true;
+  bad.outcome.statements = {StatementOutcome{.first = 0, .inserts = true, .count = 3},
+                            StatementOutcome{.first = 2, .count = 1, .updated = 1}};
+  EXPECT_FALSE(DecodeRetryRecord(EncodeRetryRecord(bad)).ok());
+  bad.outcome.statements = {StatementOutcome{.first = 0, .count = 2, .updated = 1}};
+  EXPECT_FALSE(DecodeRetryRecord(EncodeRetryRecord(bad)).ok());
+  bad.outcome.statements = {StatementOutcome{.first = 0, .count = 2, .updated = 1}};
+  bad.outcome.statements[0].inserts = true;
+  EXPECT_TRUE(DecodeRetryRecord(EncodeRetryRecord(bad)).ok());
+}
+
 TEST_F(TransactionTest, ATransactionsStatementsWriteNoRetryRecord) {
   Transaction txn;
   {

@@ -102,6 +102,73 @@ TEST_F(SessionRpcTest, ARetriedWriteIsAnsweredFromTheFirstRunWithoutWritingAgain
   EXPECT_EQ(Call(&v1::DataService::Stub::Insert, insert, &again).code(), 225);
 }
 
+// MongoDB refuses a multi-document update or delete in a retryable write (72
+// InvalidOptions): a retry could not tell which of its documents were done. In a bulk
+// write only those models fail; without a txn_number they run.
+TEST_F(SessionRpcTest, RetryableWritesRefuseMultiDocumentUpdatesAndDeletes) {
+  for (int id : {1, 2, 3}) {
+    v1::InsertReply inserted;
+    EXPECT_EQ(Call(&v1::DataService::Stub::Insert, Insert("{\"_id\": " + std::to_string(id) + ", \"x\": 2}"), &inserted)
+                  .code(),
+              0);
+  }
+  v1::UpdateRequest update;
+  update.set_database("db");
+  update.set_collection("c");
+  update.mutable_filter()->set_bson(micromongo::Document::JsonToBson(R"({"x": 2})"));
+  update.mutable_update()->set_bson(micromongo::Document::JsonToBson(R"({"$set": {"y": 1}})"));
+  update.set_multi(true);
+  *update.mutable_session() = Session('m', 1);
+  v1::UpdateReply updated;
+  v1::ErrorInfo refused = Call(&v1::DataService::Stub::Update, update, &updated);
+  EXPECT_EQ(refused.code(), 72);
+  EXPECT_EQ(refused.message(), "Cannot use (or request) retryable writes with multi=true");
+  v1::DeleteRequest del;
+  del.set_database("db");
+  del.set_collection("c");
+  del.mutable_filter()->set_bson(micromongo::Document::JsonToBson("{}"));
+  del.set_multi(true);
+  *del.mutable_session() = Session('m', 2);
+  v1::DeleteReply deleted;
+  EXPECT_EQ(Call(&v1::DataService::Stub::Delete, del, &deleted).code(), 72);
+  EXPECT_EQ(Count(), 3);
+
+  v1::BulkWriteRequest bulk;
+  bulk.set_database("db");
+  bulk.set_collection("c");
+  bulk.set_unordered(true);
+  auto* one = bulk.add_models()->mutable_update();
+  one->mutable_filter()->set_bson(micromongo::Document::JsonToBson(R"({"_id": 1})"));
+  one->mutable_update()->set_bson(micromongo::Document::JsonToBson(R"({"$inc": {"n": 1}})"));
+  auto* many = bulk.add_models()->mutable_update();
+  *many = *one;
+  many->set_multi(true);
+  auto* all = bulk.add_models()->mutable_delete_();
+  all->mutable_filter()->set_bson(micromongo::Document::JsonToBson("{}"));
+  all->set_multi(true);
+  bulk.add_models()->mutable_insert_one()->mutable_document()->set_bson(micromongo::Document::JsonToBson(R"({"_id": 4})"));
+  *bulk.mutable_session() = Session('m', 3);
+  v1::BulkWriteReply written;
+  ASSERT_EQ(Call(&v1::DataService::Stub::BulkWrite, bulk, &written).code(), 0);
+  EXPECT_EQ(written.modified_count(), 1);
+  EXPECT_EQ(written.inserted_count(), 1);
+  ASSERT_EQ(written.write_errors_size(), 2);
+  EXPECT_EQ(written.write_errors(0).index(), 1);
+  EXPECT_EQ(written.write_errors(0).code(), 72);
+  EXPECT_EQ(written.write_errors(1).index(), 2);
+  EXPECT_EQ(written.write_errors(1).code(), 72);
+  // Retried: the first run's reply, nothing applied twice.
+  v1::BulkWriteReply again;
+  ASSERT_EQ(Call(&v1::DataService::Stub::BulkWrite, bulk, &again).code(), 0);
+  EXPECT_EQ(again.modified_count(), 1);
+  EXPECT_EQ(again.write_errors_size(), 2);
+  EXPECT_EQ(Count(), 4);
+  // Without a txn_number the multi-document delete runs.
+  del.clear_session();
+  EXPECT_EQ(Call(&v1::DataService::Stub::Delete, del, &deleted).code(), 0);
+  EXPECT_EQ(deleted.deleted_count(), 4);
+}
+
 // A driver retries a write whose reply a crash cut off once the worker is back: the
 // history stored with the data (MongoDB's config.transactions) answers it, so a $inc is not
 // applied twice and a findAndModify returns what it returned the first time.

@@ -211,12 +211,21 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
   std::vector<std::string> keys(docs.size());
   std::vector<std::string_view> probe;
   probe.reserve(docs.size());
+  // A resumed retryable write (its reply lost) does not insert again the documents its
+  // first run inserted: they count as inserted, as MongoDB skips executed statements.
+  storage::RetryScope* retry = storage::BoundRetryScope();
+  std::vector<bool> done(docs.size(), false);
   for (size_t i = 0; i < docs.size(); ++i) {
     DocView view(docs[i]);
     if (view.begin() == view.end() || view.begin()->key != "_id") {
       out.owned.push_back(WithIdFirst(std::string(docs[i])));
       docs[i] = out.owned.back();
       view = DocView(docs[i]);
+    }
+    // (A done document without an _id reports a new one: the first run's was the worker's.)
+    if (retry != nullptr && retry->Done(retry->statement() + static_cast<int32_t>(i))) {
+      done[i] = true;
+      continue;
     }
     statuses[i] = ns->CheckValid(view, nullptr);
     if (!statuses[i].ok()) continue;
@@ -245,7 +254,12 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
     if (auto s = ns->db->RecordsExist(probe, &exists); !s.ok()) return s;
     absl::flat_hash_set<std::string_view> batch_keys;
     batch_keys.reserve(docs.size());
+    std::vector<int32_t> noted;  // the statements this unit inserts (RetryScope::NoteInserted)
     for (size_t i = 0, p = 0; i < docs.size(); ++i) {
+      if (done[i]) {
+        out.inserted.push_back(static_cast<int>(i));
+        continue;
+      }
       absl::Status status = statuses[i];
       if (status.ok()) {
         std::string_view key = keys[i];
@@ -264,13 +278,16 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
         continue;
       }
       unit->PutRecord(ns->coll.get(), keys[i], docs[i], storage::RecordWrite::kInsert);
+      noted.push_back(static_cast<int32_t>(i));
       if (capped) {
         if (auto s = MakeRoom(*ns, unit.get(), static_cast<int64_t>(docs[i].size())); !s.ok()) return s;
+        if (retry != nullptr) retry->NoteInserted(std::exchange(noted, {}));
         if (auto s = ns->db->Commit(unit.get()); !s.ok()) return s;
         unit = std::make_unique<storage::WriteUnit>(ns->db.get());
       }
       out.inserted.push_back(static_cast<int>(i));
     }
+    if (retry != nullptr) retry->NoteInserted(std::move(noted));
     absl::Status committed = ns->db->Commit(unit.get());
     if (committed.ok()) break;
     if (MongoCodeOf(committed) != kWriteConflict || capped || storage::BoundTransaction() != nullptr) {
@@ -444,11 +461,32 @@ absl::StatusOr<int64_t> DeleteAttempt(storage::Engine* engine, std::string_view 
 
 }  // namespace
 
+absl::StatusOr<UpdateOutcome> RetriedUpdateOutcome(const storage::RetryOutcome& done) {
+  UpdateOutcome out;
+  if (done.inserted > 0) {
+    // Its change record always names the _id; a record without one cannot answer.
+    if (done.last_inserted_id.empty()) {
+      return MongoError(kIncompleteTransactionHistory, "the upserted document's _id was not recorded");
+    }
+    out.upserted_id = done.last_inserted_id;
+  } else {
+    out.matched_count = 1;
+    out.modified_count = done.updated;
+  }
+  return out;
+}
+
 absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db_name,
                                      std::string_view coll_name, const query::Matcher& filter,
                                      const update::Update& update, bool multi, bool upsert,
                                      const Deadline& deadline, const WriteOptions& options,
                                      const QueryHint& hint) {
+  // A multi-document update commits document by document: a retry could not tell which
+  // were done (MongoDB refuses it in a retryable write, statement by statement).
+  if (multi && storage::BoundRetryScope() != nullptr) {
+    return MongoError(kInvalidOptions, "Cannot use (or request) retryable writes with multi=true");
+  }
+  if (std::optional<storage::RetryOutcome> done = storage::RetriedStatement()) return RetriedUpdateOutcome(*done);
   return RetryWriteConflicts(deadline, [&](bool* partial) {
     return UpdateAttempt(engine, db_name, coll_name, filter, update, multi, upsert, deadline, options, hint,
                          partial);
@@ -458,6 +496,10 @@ absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view d
 absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db_name,
                                std::string_view coll_name, const query::Matcher& filter,
                                bool multi, const Deadline& deadline, const QueryHint& hint) {
+  if (multi && storage::BoundRetryScope() != nullptr) {
+    return MongoError(kInvalidOptions, "Cannot use (or request) retryable writes with limit=0");
+  }
+  if (std::optional<storage::RetryOutcome> done = storage::RetriedStatement()) return done->deleted;
   return RetryWriteConflicts(deadline, [&](bool* partial) {
     return DeleteAttempt(engine, db_name, coll_name, filter, multi, deadline, hint, partial);
   });

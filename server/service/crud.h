@@ -24,6 +24,7 @@
 #include "service/query_planning.h"
 #include "util/deadline.h"
 #include "storage/engine.h"
+#include "storage/retry_history.h"
 #include "update/update.h"
 
 namespace micromongo::service {
@@ -66,12 +67,19 @@ struct UpdateOutcome {
   std::optional<std::string> upserted_id;  // {_id: ...}
 };
 
+// The outcome a resumed retryable write reports for a single-document update statement
+// its first run committed (`done`: what that statement changed, RetryOutcome::OfStatement).
+absl::StatusOr<UpdateOutcome> RetriedUpdateOutcome(const storage::RetryOutcome& done);
+
+// In a retryable write (a storage::RetryScope bound), `multi` fails with 72 InvalidOptions
+// as in MongoDB, and a statement its resumed run finds done is answered, not run again.
 absl::StatusOr<UpdateOutcome> Update(storage::Engine* engine, std::string_view db,
                                      std::string_view coll, const query::Matcher& filter,
                                      const update::Update& update, bool multi, bool upsert,
                                      const Deadline& deadline = {},
                                      const WriteOptions& options = {}, const QueryHint& hint = {});
 
+// Retryable writes: as Update (`multi`, MongoDB's limit 0, fails with 72).
 absl::StatusOr<int64_t> Delete(storage::Engine* engine, std::string_view db,
                                std::string_view coll, const query::Matcher& filter, bool multi,
                                const Deadline& deadline = {}, const QueryHint& hint = {});

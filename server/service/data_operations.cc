@@ -295,6 +295,14 @@ absl::Status DataOperations::Update(const v1::UpdateRequest* req,
     spec.upsert = req->upsert();
     spec.write_options.bypass_validation = req->bypass_document_validation();
     spec.deadline = Deadline::After(req->max_time_ms());
+    if (std::optional<storage::RetryOutcome> done = storage::RetriedStatement()) {
+      // Done by a resumed retryable write's first run: answered, not run again.
+      MM_ASSIGN_OR_RETURN_STATUS(retried, RetriedUpdateOutcome(*done));
+      reply->set_matched_count(retried.matched_count);
+      reply->set_modified_count(retried.modified_count);
+      if (retried.upserted_id) SetDoc(reply->mutable_upserted_id(), *retried.upserted_id, json);
+      return absl::OkStatus();
+    }
     MM_ASSIGN_OR_RETURN_STATUS(found, service::FindAndModify(engine_, req->database(), req->collection(), spec));
     reply->set_matched_count(found.updated_existing ? 1 : 0);
     reply->set_modified_count(found.modified ? 1 : 0);
@@ -414,6 +422,8 @@ absl::Status DataOperations::BulkWrite(const v1::BulkWriteRequest* req,
   // failure, an unordered one reports every failure.
   for (int i = 0; i < req->models_size(); ++i) {
     const v1::WriteModel& m = req->models(i);
+    // In a retryable write, model i is statement i (MongoDB's stmtId).
+    storage::SetRetryStatement(i);
     absl::Status status;
     if (m.has_insert_one()) {
       auto doc = DocToBson(m.insert_one().document());

@@ -5,8 +5,9 @@
 // rebuilds such replies from its oplog. Only a request whose reply those counts determine
 // gets one: a single-document update or delete, an insert whose documents (each with an
 // _id) were all inserted, a findAndModify whose commit kept the document it returned.
-// Every other request's retry is refused with 217 (IncompleteHistory): it is never run
-// twice.
+// Every other request's retry is resumed when its record says what each statement did
+// (Statement::ResumeRetriedWrite), else refused with 217 (IncompleteHistory): it is never
+// run twice.
 
 #include "micromongo/v1/micromongo.pb.h"
 #include "storage/retry_history.h"

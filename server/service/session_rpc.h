@@ -74,12 +74,15 @@ grpc::Status RunInSession(SessionCatalog* sessions, SnapshotHistory* snapshots, 
     if (reply->ParseFromString(*retried)) return grpc::Status::OK;
   }
   if (const storage::RetryOutcome* lost = statement->retried_outcome()) {
-    // The reply was lost: answered from what the first run's commits changed, or refused.
+    // The reply was lost: answered from what the first run's commits changed, or resumed
+    // (its statements done answered, the rest run), or refused.
     if constexpr (requires { RetriedReply(*lost, request, reply); }) {
       if (RetriedReply(*lost, request, reply)) return grpc::Status::OK;
     }
-    absl::Status s = IncompleteHistory(statement->txn_number());
-    return ToGrpc(s, ServerLabels(MongoCodeOf(s), 0, labels));
+    if (!statement->ResumeRetriedWrite(command)) {
+      absl::Status s = IncompleteHistory(statement->txn_number());
+      return ToGrpc(s, ServerLabels(MongoCodeOf(s), 0, labels));
+    }
   }
   std::optional<storage::TransactionScope> snapshot_scope;
   if (view) snapshot_scope.emplace(view->txn.get());

@@ -101,11 +101,35 @@ Statement::Statement(std::shared_ptr<Session> session, std::unique_lock<std::mut
   }
 }
 
-Statement::~Statement() = default;
+Statement::~Statement() {
+  // A retryable write that committed and then failed (a later statement's error, a reply
+  // that could not be made durable) has no reply to send again; run again as a new write it
+  // would apply its commits twice. Its retry is treated as one after a restart: answered
+  // or resumed from the record, or refused.
+  if (session_ != nullptr && retry_scope_ != nullptr && retry_scope_->wrote() && !session_->retry_reply) {
+    session_->retry_reply_lost = true;
+    session_->retry_outcome = retry_scope_->outcome();
+  }
+}
+
+bool Statement::ResumeRetriedWrite(std::string_view command) {
+  if (retried_outcome_ == nullptr || !retried_outcome_->by_statement || !RetryableWrite(command) ||
+      command == "findAndModify") {
+    return false;
+  }
+  storage::RetryRecord record;
+  record.txn_number = session_->txn_number;
+  record.command = session_->retry_command;
+  record.outcome = *retried_outcome_;
+  retry_scope_ = std::make_unique<storage::RetryScope>(lsid_, std::move(record));
+  retried_outcome_ = nullptr;
+  return true;
+}
 
 int64_t Statement::txn_number() const { return session_ != nullptr ? session_->txn_number : -1; }
 
 void Statement::BindRetryScope(std::string_view lsid, int64_t txn_number, const std::string& command) {
+  lsid_ = std::string(lsid);
   retry_scope_ = std::make_unique<storage::RetryScope>(std::string(lsid), txn_number, command);
 }
 
@@ -148,6 +172,7 @@ absl::Status Statement::RememberReply(std::string reply) {
     }
   }
   session_->retry_reply = std::move(reply);
+  session_->retry_reply_lost = false;
   return absl::OkStatus();
 }
 
@@ -301,6 +326,7 @@ absl::StatusOr<Statement> SessionCatalog::Begin(const SessionFields& fields, std
       Statement st(s, std::move(lock), false);
       if (s->retry_reply_lost) {
         st.retried_outcome_ = &s->retry_outcome;
+        st.lsid_ = fields.lsid;
       } else if (s->retry_reply) {
         st.retried_ = &*s->retry_reply;
       } else {

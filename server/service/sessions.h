@@ -78,6 +78,12 @@ class Statement {
   // protocol answers from it a request whose reply it determines (RetriedUpdateReply, ...),
   // and any other with IncompleteHistory: the write is never run twice.
   const storage::RetryOutcome* retried_outcome() const { return retried_outcome_; }
+  // Instead: runs the write again as MongoDB resumes one from its oplog, when its record
+  // says what each statement committed and `command` reads that (insert, update, delete
+  // and bulkWrite through storage::RetriedStatement): the statements done are answered
+  // from the record, the others run, their commits extend it. False (nothing changed):
+  // the record cannot tell, or `command` cannot resume (findAndModify).
+  bool ResumeRetriedWrite(std::string_view command);
   int64_t txn_number() const;
   // Keeps a successful retryable write's reply for a retry of it, in memory and in the
   // history record its commits wrote (storage/retry_history.h), which makes them durable
@@ -96,7 +102,8 @@ class Statement {
   const std::string* retried_ = nullptr;
   const storage::RetryOutcome* retried_outcome_ = nullptr;
   std::unique_ptr<storage::TransactionScope> scope_;
-  std::unique_ptr<storage::RetryScope> retry_scope_;  // a retryable write's first run
+  std::unique_ptr<storage::RetryScope> retry_scope_;  // a retryable write's run
+  std::string lsid_;  // a retryable write's session id
 };
 
 // MongoDB's 217 IncompleteTransactionHistory: retryable write `txn_number` committed and its

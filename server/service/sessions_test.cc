@@ -315,6 +315,65 @@ TEST_F(RetryHistoryTest, AWriteThatCommittedNothingLeavesNoHistory) {
   EXPECT_EQ(retry->retried_reply(), nullptr);  // runs (and fails) again
 }
 
+// A write that committed and then failed (here: no reply was remembered, as when a later
+// statement fails or the reply cannot be made durable) is not run again as a new write by
+// the same worker: its retry resumes from the record, running only what was not done.
+TEST_F(RetryHistoryTest, AWriteThatCommittedAndFailedResumesInsteadOfRunningAgain) {
+  SessionCatalog sessions;
+  sessions.SetHistory(engine_.get());
+  ASSERT_TRUE(RunInsert(&sessions, 3, 1, std::nullopt).ok());  // statement 0 inserted {_id: 1}
+  {
+    auto retry = sessions.Begin(Retryable(3), "insert");
+    ASSERT_TRUE(retry.ok()) << retry.status();
+    EXPECT_EQ(retry->retried_reply(), nullptr);
+    ASSERT_NE(retry->retried_outcome(), nullptr);
+    EXPECT_TRUE(retry->retried_outcome()->by_statement);
+    EXPECT_FALSE(retry->ResumeRetriedWrite("findAndModify"));  // its reply needs its document
+    ASSERT_TRUE(retry->ResumeRetriedWrite("insert"));
+    EXPECT_EQ(retry->retried_outcome(), nullptr);
+    // The whole command again: statement 0 is done, statement 1 runs.
+    auto inserted = Insert(engine_.get(), "db", "c",
+                           {Document::JsonToBson(R"({"_id": 1})"), Document::JsonToBson(R"({"_id": 2})")}, true);
+    ASSERT_TRUE(inserted.ok()) << inserted.status();
+    EXPECT_TRUE(inserted->write_errors.empty());
+    EXPECT_EQ(inserted->inserted_count, 2);
+    ASSERT_TRUE(retry->RememberReply("resumed reply").ok());
+  }
+  EXPECT_EQ(Count(), 2);
+  auto again = sessions.Begin(Retryable(3), "insert");
+  ASSERT_TRUE(again.ok());
+  ASSERT_NE(again->retried_reply(), nullptr);
+  EXPECT_EQ(*again->retried_reply(), "resumed reply");
+}
+
+// A record written before statements were recorded says only what the whole command
+// changed: its retry is not resumed (the protocol answers it from the counts or refuses).
+TEST_F(RetryHistoryTest, AnOlderRecordIsNotResumed) {
+  {
+    SessionCatalog sessions;
+    sessions.SetHistory(engine_.get());
+    ASSERT_TRUE(RunInsert(&sessions, 9, 1, std::nullopt).ok());
+  }
+  {
+    auto db = engine_->GetDatabase("db", false);
+    ASSERT_TRUE(db.ok());
+    auto record = (*db)->GetRetryRecord("lsid-1");
+    ASSERT_TRUE(record.ok() && record->has_value());
+    storage::RetryRecord older = **record;
+    older.outcome.by_statement = false;
+    older.outcome.statements.clear();
+    ASSERT_TRUE((*db)->PutRetryRecord("lsid-1", older).ok());
+  }
+  Open();
+  SessionCatalog restarted;
+  restarted.SetHistory(engine_.get());
+  auto retry = restarted.Begin(Retryable(9), "insert");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  ASSERT_NE(retry->retried_outcome(), nullptr);
+  EXPECT_FALSE(retry->ResumeRetriedWrite("insert"));
+  EXPECT_NE(retry->retried_outcome(), nullptr);
+}
+
 TEST_F(RetryHistoryTest, EndingTheSessionOrItsExpiryForgetsItsHistory) {
   {
     SessionCatalog sessions;

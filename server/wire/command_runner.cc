@@ -357,9 +357,13 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
                          statement ? &*statement : nullptr};
   if (lost != nullptr) {
     if (std::optional<std::string> reply = RetriedWriteReply(context, command, *lost)) return *std::move(reply);
-    bson::Builder out;
-    AppendError(service::IncompleteHistory(statement->txn_number()), label_context, &out);
-    return std::move(out).Finish();
+    // Resumed: the statements its first run committed are answered from the record, the
+    // others run (MongoDB's retry of a partly executed batch); else refused.
+    if (!statement->ResumeRetriedWrite(command.name())) {
+      bson::Builder out;
+      AppendError(service::IncompleteHistory(statement->txn_number()), label_context, &out);
+      return std::move(out).Finish();
+    }
   }
   // The query executors report what they examined into the thread's current OpDebug, for
   // the slow-operation log, as under gRPC.

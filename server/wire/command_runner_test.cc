@@ -183,6 +183,26 @@ class ReplicaSetRunnerTest : public CommandRunnerTest {
     runner_->EnableReplicaSet("rs0");
     connection_.local = "127.0.0.1:27017";
   }
+  // A worker restarted over the same data: a new session catalog (kept in restarts_, which
+  // the runner points to) and runner.
+  void Restart() {
+    service::SessionCatalog* restarted = restarts_.emplace_back(std::make_unique<service::SessionCatalog>()).get();
+    restarted->SetHistory(engine_.get());
+    runner_ = std::make_unique<CommandRunner>(data_.get(), admin_.get());
+    runner_->EnableReplicaSet("rs0", restarted);
+  }
+  // `command` as retryable write `txn` of session 1.
+  std::string RetryInSession1(std::string command, int64_t txn) {
+    command.insert(command.rfind('}'), StrCat(R"(, "txnNumber": {"$numberLong": ")", txn, R"("})"));
+    return InSession(1, command);
+  }
+  void TearDown() override {
+    runner_.reset();  // before the catalogs it points to
+    restarts_.clear();
+    CommandRunnerTest::TearDown();
+  }
+  std::vector<std::unique_ptr<service::SessionCatalog>> restarts_;
+
   // `json` in session `lsid` (a one-byte UUID stand-in is enough: the id's bytes name it).
   std::string InSession(int lsid, std::string json) {
     std::string session = StrCat(R"("lsid": {"id": {"$binary": {"base64": ")",
@@ -411,15 +431,18 @@ TEST_F(ReplicaSetRunnerTest, ARetryWhoseReplyWasLostIsAnsweredFromItsCommit) {
        R"({"lastErrorObject": {"n": 1, "updatedExisting": false, "upserted": 20}, "value": null})"},
       {R"({"findAndModify": "c", "query": {"_id": 21}, "update": {"$set": {"n": 1}}, "upsert": true, "new": true})",
        R"({"lastErrorObject": {"n": 1, "updatedExisting": false, "upserted": 21}, "value": {"_id": 21, "n": 1}})"},
-      // Counts that do not say how the command ended: a multi-document update may have been
-      // cut after some of its documents, as may a command of several statements.
-      {R"({"update": "c", "updates": [{"q": {"_id": {"$in": [1, 3]}}, "u": {"$inc": {"n": 1}}, "multi": true}]})",
-       ""},
+      // Several statements: each one's changes are recorded as its own (MongoDB's stmtId).
       {R"({"update": "c", "updates": [{"q": {"_id": 3}, "u": {"$set": {"a": 1}}}, {"q": {"_id": 3}, "u": {"$set": {"b": 1}}}]})",
-       ""},
-      {R"({"delete": "c", "deletes": [{"q": {"_id": 3}, "limit": 0}]})", ""},
+       R"({"n": 2, "nModified": 2})"},
+      {R"({"update": "c", "updates": [{"q": {"_id": 3}, "u": {"$inc": {"k": 1}}}, {"q": {"_id": 30}, "u": {"$set": {"k": 1}}, "upsert": true}]})",
+       R"({"n": 2, "nModified": 1, "upserted": [{"index": 1, "_id": 30}]})"},
+      {R"({"delete": "c", "deletes": [{"q": {"_id": 30}, "limit": 1}, {"q": {"_id": 31}, "limit": 1}, {"q": {"_id": 3}, "limit": 1}]})",
+       R"({"n": 2})"},
+      // A duplicate key stopped the ordered insert at its second document: the retry runs
+      // that statement again (it fails again) and not the first.
+      {R"({"insert": "c", "documents": [{"_id": 40}, {"_id": 1}, {"_id": 41}]})",
+       R"({"n": 1, "writeErrors": [{"index": 1, "code": 11000}]})"},
   };
-  std::vector<std::unique_ptr<service::SessionCatalog>> catalogs;
   int64_t txn = 20;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.command);
@@ -431,14 +454,8 @@ TEST_F(ReplicaSetRunnerTest, ARetryWhoseReplyWasLostIsAnsweredFromItsCommit) {
       ASSERT_EQ(Ok(Run(c.command)), 1);
     }
     std::string state = Run(R"({"find": "c", "sort": {"_id": 1}})");
-    // A restarted worker: a new catalog and runner over the same data.
-    service::SessionCatalog* restarted = catalogs.emplace_back(std::make_unique<service::SessionCatalog>()).get();
-    restarted->SetHistory(engine_.get());
-    runner_ = std::make_unique<CommandRunner>(data_.get(), admin_.get());
-    runner_->EnableReplicaSet("rs0", restarted);
-    std::string with_txn = c.command;
-    with_txn.insert(with_txn.rfind('}'), StrCat(R"(, "txnNumber": {"$numberLong": ")", txn, R"("})"));
-    std::string retried = InSession(1, with_txn);
+    Restart();
+    std::string retried = RetryInSession1(c.command, txn);
     if (c.expected.empty()) {
       EXPECT_EQ(Code(retried), 217) << Json(retried);
     } else {
@@ -446,6 +463,13 @@ TEST_F(ReplicaSetRunnerTest, ARetryWhoseReplyWasLostIsAnsweredFromItsCommit) {
       std::string expected = CommandBson(c.expected);
       for (const bson::ElementView& e : bson::DocView(expected)) {
         bson::Builder got, want;
+        if (e.key == "writeErrors") {  // index and code (the message names the key)
+          got.AppendInt32("index", Field(retried, "writeErrors.0.index").Int32());
+          got.AppendInt32("code", Field(retried, "writeErrors.0.code").Int32());
+          bson::DocView first = e.value.Doc().begin()->value.Doc();
+          EXPECT_EQ(Json(std::move(got).Finish()), Json(std::string(first.data(), first.size())));
+          continue;
+        }
         got.AppendView("v", Field(retried, std::string(e.key)));
         want.AppendView("v", e.value);
         EXPECT_EQ(Json(std::move(got).Finish()), Json(std::move(want).Finish())) << e.key << " in " << Json(retried);
@@ -454,7 +478,84 @@ TEST_F(ReplicaSetRunnerTest, ARetryWhoseReplyWasLostIsAnsweredFromItsCommit) {
     // Nothing ran twice.
     EXPECT_EQ(Run(R"({"find": "c", "sort": {"_id": 1}})"), state);
   }
-  runner_.reset();  // before the catalogs it points to
+}
+
+// A batch cut by a stop after some of its statements (here: the first run was only the
+// batch's first statements) is resumed by its retry as MongoDB resumes one from its
+// oplog: the statements done are answered, the rest run, each exactly once.
+TEST_F(ReplicaSetRunnerTest, ARetryOfACutBatchRunsOnlyTheStatementsNotDone) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "n": 0}, {"_id": 2, "n": 0}, {"_id": 3, "n": 0}]})")), 1);
+  const std::string lsid("\x01\0\0\0\x04\x01", 6);  // lsid.id of InSession(1, ...)
+  struct Case {
+    std::string done;     // the statements the first run committed
+    std::string command;  // the whole batch, retried
+    std::string expected;  // the retry's n (and nModified)
+    std::string after;     // the collection afterwards
+  };
+  std::vector<Case> cases = {
+      {R"({"update": "c", "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}}]})",
+       R"({"update": "c", "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}}, {"q": {"_id": 2}, "u": {"$inc": {"n": 1}}},
+           {"q": {"_id": 3}, "u": {"$inc": {"n": 1}}}]})",
+       R"({"n": 3, "nModified": 3})", R"([{"_id": 1, "n": 1}, {"_id": 2, "n": 1}, {"_id": 3, "n": 1}])"},
+      {R"({"insert": "c", "documents": [{"_id": 4}, {"_id": 5}]})",
+       R"({"insert": "c", "documents": [{"_id": 4}, {"_id": 5}, {"_id": 6}, {"_id": 7}]})", R"({"n": 4})",
+       R"([{"_id": 1, "n": 1}, {"_id": 2, "n": 1}, {"_id": 3, "n": 1}, {"_id": 4}, {"_id": 5}, {"_id": 6}, {"_id": 7}])"},
+      {R"({"delete": "c", "deletes": [{"q": {"_id": 4}, "limit": 1}]})",
+       R"({"delete": "c", "deletes": [{"q": {"_id": 4}, "limit": 1}, {"q": {"_id": 5}, "limit": 1}]})", R"({"n": 2})",
+       R"([{"_id": 1, "n": 1}, {"_id": 2, "n": 1}, {"_id": 3, "n": 1}, {"_id": 6}, {"_id": 7}])"},
+  };
+  int64_t txn = 50;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.command);
+    ++txn;
+    std::string name = c.command.substr(2, c.command.find('"', 2) - 2);
+    {
+      storage::RetryScope first_run(lsid, txn, "wire:" + name);
+      ASSERT_EQ(Ok(Run(c.done)), 1);
+    }
+    Restart();
+    std::string retried = RetryInSession1(c.command, txn);
+    ASSERT_EQ(Ok(retried), 1) << Json(retried);
+    EXPECT_EQ(Field(retried, "writeErrors").type, BsonType::kUndefined) << Json(retried);
+    const std::string expected = CommandBson(c.expected);
+    for (const bson::ElementView& e : bson::DocView(expected)) {
+      EXPECT_EQ(Field(retried, std::string(e.key)).Int32(), e.value.Int32()) << e.key << " in " << Json(retried);
+    }
+    std::string docs = Run(R"({"find": "c", "sort": {"_id": 1}})");
+    bson::ValueView batch = Field(docs, "cursor.firstBatch");
+    std::string after = CommandBson(StrCat(R"({"a": )", c.after, "}"));
+    bson::ValueView want = Field(after, "a");
+    EXPECT_EQ(Json(std::string(batch.Doc().data(), batch.Doc().size())),
+              Json(std::string(want.Doc().data(), want.Doc().size())));
+    // Retried once more, the reply is the one the resumed run kept.
+    EXPECT_EQ(Json(RetryInSession1(c.command, txn)), Json(retried));
+    EXPECT_EQ(Run(R"({"find": "c", "sort": {"_id": 1}})"), docs);
+  }
+}
+
+// In a retryable write MongoDB refuses multi: true updates and limit: 0 deletes statement by
+// statement (72 InvalidOptions); the batch's other statements run. In a transaction, and
+// without a txnNumber, they run.
+TEST_F(ReplicaSetRunnerTest, RetryableWritesRefuseMultiDocumentStatements) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "x": 1}, {"_id": 2, "x": 2}, {"_id": 3, "x": 2}]})")), 1);
+  service::SessionCatalog sessions;
+  runner_->EnableReplicaSet("rs0", &sessions);
+  std::string update = InSession(1, R"({"update": "c", "updates": [{"q": {"x": 1}, "u": {"$set": {"y": 1}}},
+      {"q": {"x": 2}, "u": {"$set": {"z": 1}}, "multi": true}], "ordered": true, "txnNumber": {"$numberLong": "1"}})");
+  EXPECT_EQ(Field(update, "n").Int32(), 1) << Json(update);
+  EXPECT_EQ(Field(update, "writeErrors.0.index").Int32(), 1) << Json(update);
+  EXPECT_EQ(Field(update, "writeErrors.0.code").Int32(), 72);
+  EXPECT_EQ(Field(update, "writeErrors.0.errmsg").String(), "Cannot use (or request) retryable writes with multi=true");
+  std::string del = InSession(1, R"({"delete": "c", "deletes": [{"q": {"_id": 1}, "limit": 1},
+      {"q": {"x": 2}, "limit": 0}], "ordered": false, "txnNumber": {"$numberLong": "2"}})");
+  EXPECT_EQ(Field(del, "n").Int32(), 1) << Json(del);
+  EXPECT_EQ(Field(del, "writeErrors.0.index").Int32(), 1) << Json(del);
+  EXPECT_EQ(Field(del, "writeErrors.0.code").Int32(), 72);
+  EXPECT_EQ(Field(del, "writeErrors.0.errmsg").String(), "Cannot use (or request) retryable writes with limit=0");
+  // Without a txnNumber the same statements run.
+  std::string plain = InSession(1, R"({"delete": "c", "deletes": [{"q": {"x": 2}, "limit": 0}]})");
+  EXPECT_EQ(Field(plain, "n").Int32(), 2) << Json(plain);
+  runner_.reset();
 }
 
 TEST_F(ReplicaSetRunnerTest, SnapshotReadsOutsideTransactions) {

@@ -5,6 +5,7 @@
 #include "document/status.h"
 #include "service/proto_docs.h"
 #include "service/retried_replies.h"
+#include "storage/retry_history.h"
 #include "service/request_counters.h"
 #include "util/deadline.h"
 #include "wire/handlers.h"
@@ -65,6 +66,9 @@ absl::Status RunStatements(std::vector<Request>& requests, bool ordered, int64_t
       if (left <= 0) return MongoError(kMaxTimeMSExpired, "operation exceeded time limit");
       requests[i].set_max_time_ms(left);
     }
+    // In a retryable write, statement i is MongoDB's stmtId i: what its commits are
+    // recorded as, and what a resumed retry finds done.
+    storage::SetRetryStatement(static_cast<int32_t>(i));
     absl::Status status = run(i, &requests[i]);
     if (status.ok()) continue;
     if (MongoCodeOf(status) == kMaxTimeMSExpired) return status;

@@ -540,15 +540,17 @@ int main(int argc, char** argv) {
       "crash_torture: %d rounds in %.1f s: %lld acknowledged writes, all present; %lld writes cut by kills "
       "(%lld of their documents changed, the others untouched); %lld document checks; validate clean every round; "
       "%lld transactions across two databases committed, each in both, %lld cut by kills (%lld found committed, "
-      "none in one database only); %lld retryable writes acknowledged, %lld cut by kills and retried after the "
-      "restart (%lld answered from the history: its stored reply, or what the commit changed when the kill came "
-      "before the reply's record; %lld run by the retry), none applied twice, none refused; 0 lost\n",
+      "none in one database only); %lld retryable writes (batches of %d statements) acknowledged, %lld cut by "
+      "kills and retried after the restart (%lld answered from the history: its stored reply, or what its "
+      "statements changed when the kill came before the reply's record; %lld cut between statements, resumed: "
+      "those done answered, the others run; %lld run by the retry), none applied twice, none refused; 0 lost\n",
       o.rounds, secs, static_cast<long long>(totals.acknowledged), static_cast<long long>(totals.in_flight),
       static_cast<long long>(totals.in_flight_applied), static_cast<long long>(totals.documents_checked),
       static_cast<long long>(cross.committed), static_cast<long long>(cross.cut),
-      static_cast<long long>(cross.cut_applied), static_cast<long long>(retryable.acknowledged),
-      static_cast<long long>(retryable.retried_from_history + retryable.retried_ran),
-      static_cast<long long>(retryable.retried_from_history), static_cast<long long>(retryable.retried_ran));
+      static_cast<long long>(cross.cut_applied), static_cast<long long>(retryable.acknowledged), mm::torture::kCounters,
+      static_cast<long long>(retryable.retried_from_history + retryable.retried_resumed + retryable.retried_ran),
+      static_cast<long long>(retryable.retried_from_history), static_cast<long long>(retryable.retried_resumed),
+      static_cast<long long>(retryable.retried_ran));
   if (own_dir) std::filesystem::remove_all(o.data_dir);
   return 0;
 }

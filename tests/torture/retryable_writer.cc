@@ -3,6 +3,7 @@
 #include <micromongo/micromongo.h>
 
 #include <stdexcept>
+#include <vector>
 
 #include "wire_client.h"
 
@@ -11,19 +12,25 @@ namespace {
 
 using micromongo::Document;
 
+// One write: an ordered batch of kCounters statements, statement i incrementing counter i
+// (each its own commit, so a kill may cut the batch between them).
 Document Increment(const RetryableModel& model, int64_t txn) {
-  Document update{{"q", Document{{"_id", 0}}}, {"u", Document{{"$inc", Document{{"n", 1}}}}}, {"upsert", true}};
+  Array updates;
+  for (int i = 0; i < kCounters; ++i) {
+    updates.push_back(
+        Document{{"q", Document{{"_id", i}}}, {"u", Document{{"$inc", Document{{"n", 1}}}}}, {"upsert", true}});
+  }
   return Document{{"update", kRetryColl},
-                  {"updates", Array{update}},
+                  {"updates", std::move(updates)},
                   {"lsid", Document{{"id", Binary{4, model.lsid}}}},
                   {"txnNumber", txn},
                   {"$db", kRetryDb}};
 }
 
-// The reply's error code (0 for ok: 1), and whether it reports one document written.
+// The reply's error code (0 for ok: 1), and whether it reports every statement done.
 struct Outcome {
   int code = 0;
-  bool one = false;
+  bool one = false;  // n == kCounters, no write errors
   std::string text;
 };
 
@@ -38,15 +45,26 @@ Outcome Send(bench::WireClient* wire, const Document& command) {
     return out;
   }
   const Value* n = reply.Find("n");
-  out.one = n != nullptr && n->ToDouble() == 1 && reply.Find("writeErrors") == nullptr;
+  out.one = n != nullptr && n->ToDouble() == kCounters && reply.Find("writeErrors") == nullptr;
   return out;
 }
 
-int64_t Counter(bench::WireClient* wire) {
-  Document reply = Document::FromBson(
-      wire->Run(Document{{"find", kRetryColl}, {"filter", Document{{"_id", 0}}}, {"$db", kRetryDb}}.ToBson()));
-  const Array& batch = reply.GetDocument("cursor").GetArray("firstBatch");
-  return batch.empty() ? 0 : batch[0].AsDocument().Find("n")->ToInt64();
+// The counters' values (0 for one not yet upserted).
+std::vector<int64_t> Counters(bench::WireClient* wire) {
+  Document reply = Document::FromBson(wire->Run(
+      Document{{"find", kRetryColl}, {"sort", Document{{"_id", 1}}}, {"$db", kRetryDb}}.ToBson()));
+  std::vector<int64_t> values(kCounters, 0);
+  for (const Value& v : reply.GetDocument("cursor").GetArray("firstBatch")) {
+    int64_t id = v.AsDocument().Find("_id")->ToInt64();
+    if (id >= 0 && id < kCounters) values[id] = v.AsDocument().Find("n")->ToInt64();
+  }
+  return values;
+}
+
+std::string Show(const std::vector<int64_t>& values) {
+  std::string out;
+  for (int64_t v : values) out += (out.empty() ? "" : ", ") + std::to_string(v);
+  return "[" + out + "]";
 }
 
 }  // namespace
@@ -75,34 +93,36 @@ std::string RunRetryableWriter(const std::string& socket_path, RetryableModel* m
 std::string CheckRetryable(const std::string& socket_path, RetryableModel* model) {
   try {
     bench::WireClient wire(socket_path);
-    int64_t before = Counter(&wire);
+    std::vector<int64_t> before = Counters(&wire);
+    const int64_t acked = model->acknowledged;
     const int64_t cut = model->in_flight;
-    if (cut == 0) {
-      if (before != model->acknowledged) {
-        return "the retryable counter is " + std::to_string(before) + ", " + std::to_string(model->acknowledged) +
-               " increments were acknowledged";
+    // Each counter holds the writes acknowledged, and the cut one's statements that had
+    // committed: a prefix of the ordered batch.
+    int done = 0;
+    while (done < kCounters && before[done] == acked + 1) ++done;
+    for (int i = 0; i < kCounters; ++i) {
+      if (before[i] != acked + (i < done ? 1 : 0) || (cut == 0 && done > 0)) {
+        return "the retryable counters are " + Show(before) + " after a kill; acknowledged " + std::to_string(acked) +
+               (cut != 0 ? ", one more was in flight" : "");
       }
-      return "";
     }
-    const bool committed = before == model->acknowledged + 1;
-    if (!committed && before != model->acknowledged) {
-      return "the retryable counter is " + std::to_string(before) + " after a kill; acknowledged " +
-             std::to_string(model->acknowledged) + ", one more was in flight";
-    }
+    if (cut == 0) return "";
     Outcome r = Send(&wire, Increment(*model, cut));
-    // A single-document update's reply is always known again: 217 would be a failure.
+    // Every statement's outcome is known again (the batch is resumed): 217 is a failure.
     if (r.code != 0 || !r.one) {
-      return "the retry of write " + std::to_string(cut) + " (" + (committed ? "committed" : "not committed") +
-             " before the kill) answered " + r.text;
-    } else {
-      ++(committed ? model->retried_from_history : model->retried_ran);
+      return "the retry of write " + std::to_string(cut) + " (" + std::to_string(done) + " of its " +
+             std::to_string(kCounters) + " statements committed before the kill) answered " + r.text;
     }
-    int64_t after = Counter(&wire);
-    if (after != model->acknowledged + 1) {
-      return "after retrying write " + std::to_string(cut) + " the counter is " + std::to_string(after) +
-             ", expected " + std::to_string(model->acknowledged + 1) + (committed ? " (applied twice)" : "");
+    ++(done == kCounters ? model->retried_from_history : done == 0 ? model->retried_ran : model->retried_resumed);
+    std::vector<int64_t> after = Counters(&wire);
+    for (int i = 0; i < kCounters; ++i) {
+      if (after[i] != acked + 1) {
+        return "after retrying write " + std::to_string(cut) + " (" + std::to_string(done) +
+               " statements committed before the kill) the counters are " + Show(after) + ", expected " +
+               std::to_string(acked + 1) + " each";
+      }
     }
-    model->acknowledged = after;
+    model->acknowledged = acked + 1;
     model->in_flight = 0;
     model->next_txn = cut + 1;
   } catch (const std::exception& e) {

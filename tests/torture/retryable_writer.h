@@ -1,12 +1,13 @@
 #pragma once
 
 // The crash torture's retryable writer: through the wire protocol, as a driver with
-// retryWrites, one session (the same lsid in every round) increments a counter with $inc
-// as retryable writes 1, 2, 3, ... After each restart it first retries the write the kill
-// cut off, with the same txnNumber, as a driver does once the server is back. The counter
-// must then equal the number of increments acknowledged: a cut write that had committed is
-// answered from the history stored with the data (retry_history.h), never applied twice;
-// one that had not runs now.
+// retryWrites, one session (the same lsid in every round) sends retryable writes 1, 2, 3,
+// ..., each an ordered update of kCounters statements incrementing kCounters counters
+// with $inc (a statement per counter, each its own commit). After each restart it first
+// retries the write the kill cut off, with the same txnNumber, as a driver does once the
+// server is back. Every counter must then equal the writes acknowledged: the statements a
+// cut write had committed are answered from the history stored with the data
+// (retry_history.h), never applied twice; the others run now.
 
 #include <atomic>
 #include <cstdint>
@@ -16,6 +17,7 @@ namespace micromongo::torture {
 
 inline constexpr const char* kRetryDb = "torture_r";
 inline constexpr const char* kRetryColl = "r";
+inline constexpr int kCounters = 3;
 
 struct RetryableModel {
   std::string lsid;          // the session's id (16 bytes), fixed over rounds
@@ -26,6 +28,8 @@ struct RetryableModel {
   // commit's counts when the kill came before the reply's record), not run again.
   int64_t retried_from_history = 0;
   int64_t retried_ran = 0;  // cut writes that had not: run by the retry
+  // Cut between its statements: the retry answered those done and ran the others.
+  int64_t retried_resumed = 0;
 };
 
 // Runs increments over the worker's unix socket until the connection fails after `killed`
