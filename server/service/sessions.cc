@@ -220,15 +220,25 @@ void SessionCatalog::DropHistory(Session* s, std::string_view lsid) {
 }
 
 absl::Status SessionCatalog::LoadHistory(Session* s, const SessionFields& fields) {
-  if (engine_ == nullptr || fields.database.empty()) return absl::OkStatus();
-  auto db = engine_->GetDatabase(fields.database, /*create=*/false);
-  if (!db.ok()) return db.status();
-  if (*db == nullptr) return absl::OkStatus();
-  auto record = (*db)->GetRetryRecord(fields.lsid);
-  if (!record.ok()) return record.status();
-  if (!record->has_value()) return absl::OkStatus();
-  const storage::RetryRecord& r = **record;
-  storage::AddDatabaseOnce(&s->history, *db);
+  if (engine_ == nullptr) return absl::OkStatus();
+  // Each database a write committed in holds its record: the newest one is the session's.
+  std::optional<storage::RetryRecord> newest;
+  std::vector<std::string_view> names;
+  if (!fields.database.empty()) names.push_back(fields.database);
+  for (const std::string& name : fields.other_databases) names.push_back(name);
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto db = engine_->GetDatabase(names[i], /*create=*/false);
+    // A bad name among the others is the command's to report (it writes nothing there).
+    if (!db.ok() && i == 0 && !fields.database.empty()) return db.status();
+    if (!db.ok() || *db == nullptr) continue;
+    auto record = (*db)->GetRetryRecord(fields.lsid);
+    if (!record.ok()) return record.status();
+    if (!record->has_value()) continue;
+    storage::AddDatabaseOnce(&s->history, *db);
+    if (!newest || (*record)->txn_number > newest->txn_number) newest = **std::move(record);
+  }
+  if (!newest) return absl::OkStatus();
+  const storage::RetryRecord& r = *newest;
   if (r.txn_number < *fields.txn_number) return absl::OkStatus();
   s->txn_number = r.txn_number;
   s->retry_command = r.command;

@@ -39,6 +39,9 @@ struct SessionFields {
   std::string_view protocol = "wire";
   // The command's database: where a retryable write's history is looked up after a restart.
   std::string database;
+  // Other databases it may be in: those a command writes besides its own (the namespaces
+  // of MongoDB 8.0's bulkWrite, whose own database is admin).
+  std::vector<std::string> other_databases;
 };
 
 // Checks a request's session fields (absent: nullopt) as MongoDB checks a command's and

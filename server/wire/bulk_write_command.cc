@@ -7,6 +7,7 @@
 #include "document/status.h"
 #include "service/proto_docs.h"
 #include "service/request_counters.h"
+#include "storage/retry_history.h"
 #include "util/deadline.h"
 #include "wire/handlers.h"
 
@@ -226,6 +227,9 @@ absl::Status BulkWrite(const HandlerContext& context, const Command& command, bs
     if (*max_time > 0 && left <= 0) return MongoError(kMaxTimeMSExpired, "operation exceeded time limit");
     Command op((*ops)[i], nullptr);
     OpResult r;
+    // In a retryable write, op i is statement i (MongoDB's stmtId): what its commits are
+    // recorded as, and what a resumed retry finds done.
+    storage::SetRetryStatement(static_cast<int32_t>(i));
     auto ns = OpNamespace(op.value(), *ns_info);
     if (!ns.ok()) {
       r.status = ns.status();

@@ -324,6 +324,18 @@ std::string CommandRunner::RunCommand(const Command& command, ConnectionInfo* co
     auto fields = SessionFieldsOf(command, *connection);
     if (!fields.ok()) return ErrorReply(fields.status());
     fields->database = *db;
+    if (command.name() == "bulkWrite") {
+      // Its writes, and so its history, are in its namespaces' databases.
+      if (auto namespaces = command.Objects("nsInfo"); namespaces.ok()) {
+        for (bson::DocView ns : *namespaces) {
+          bson::ValueView name;
+          if (ns.Find("ns", &name) && name.type == BsonType::kString) {
+            std::string_view full = name.String();
+            fields->other_databases.emplace_back(full.substr(0, full.find('.')));
+          }
+        }
+      }
+    }
     auto begun = sessions_->Begin(*fields, command.name());
     label_context.in_transaction = fields->in_transaction;
     label_context.retryable_write = fields->txn_number.has_value() && !fields->in_transaction;

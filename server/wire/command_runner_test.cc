@@ -503,6 +503,14 @@ TEST_F(ReplicaSetRunnerTest, ARetryOfACutBatchRunsOnlyTheStatementsNotDone) {
       {R"({"delete": "c", "deletes": [{"q": {"_id": 4}, "limit": 1}]})",
        R"({"delete": "c", "deletes": [{"q": {"_id": 4}, "limit": 1}, {"q": {"_id": 5}, "limit": 1}]})", R"({"n": 2})",
        R"([{"_id": 1, "n": 1}, {"_id": 2, "n": 1}, {"_id": 3, "n": 1}, {"_id": 6}, {"_id": 7}])"},
+      // MongoDB 8.0's bulkWrite: op i is statement i.
+      {R"({"bulkWrite": 1, "ops": [{"insert": 0, "document": {"_id": 8}}, {"update": 0, "filter": {"_id": 1},
+           "updateMods": {"$inc": {"n": 1}}}], "nsInfo": [{"ns": "d.c"}], "$db": "admin"})",
+       R"({"bulkWrite": 1, "ops": [{"insert": 0, "document": {"_id": 8}}, {"update": 0, "filter": {"_id": 1},
+           "updateMods": {"$inc": {"n": 1}}}, {"delete": 0, "filter": {"_id": 6}}, {"update": 0, "filter": {"_id": 2},
+           "updateMods": {"$inc": {"n": 1}}}], "nsInfo": [{"ns": "d.c"}], "$db": "admin"})",
+       R"({"nErrors": 0, "nInserted": 1, "nMatched": 2, "nModified": 2, "nDeleted": 1})",
+       R"([{"_id": 1, "n": 2}, {"_id": 2, "n": 2}, {"_id": 3, "n": 1}, {"_id": 7}, {"_id": 8}])"},
   };
   int64_t txn = 50;
   for (const Case& c : cases) {
