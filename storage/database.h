@@ -391,6 +391,11 @@ class Database : public std::enable_shared_from_this<Database> {
   absl::Status PutRetryRecord(std::string_view lsid, const RetryRecord& record);
   absl::Status DeleteRetryRecord(std::string_view lsid);
   absl::Status TrimRetryHistory(int64_t before_ms);
+  // Puts into `batch` the deletion of session `lsid`'s statement entries (RetryStatementKey)
+  // of every write but `keep_txn` (-1: all).
+  absl::Status DeleteRetryStatements(KvBatch* batch, std::string_view lsid, int64_t keep_txn);
+  // How many statement entries session `lsid` holds here, of any write (diagnostics).
+  absl::StatusOr<size_t> CountRetryStatements(std::string_view lsid);
   // KvStore::SyncWal.
   absl::Status SyncWal() { return kv_->SyncWal(); }
 

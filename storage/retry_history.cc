@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <utility>
 
 #include "document/bson_view.h"
@@ -31,48 +32,29 @@ uint32_t LittleEndian32(std::string_view b) {
          static_cast<uint32_t>(static_cast<uint8_t>(b[3])) << 24;
 }
 
-// The outcome as a BSON document {i, u, d: int64, id?: {_id}, img?, st?: [{s, n: int32,
-// i, u, d: int64, id?: {_id}}]}.
-std::string EncodeOutcome(const RetryOutcome& o) {
+// A statement entry's value: {n: int32, r?: true, i, u, d: int64, id?: {_id}} (its first
+// statement is in its key).
+std::string EncodeStatement(const StatementOutcome& st) {
   bson::Builder b;
-  b.AppendInt64("i", o.inserted);
-  b.AppendInt64("u", o.updated);
-  b.AppendInt64("d", o.deleted);
-  if (!o.last_inserted_id.empty()) b.AppendDocument("id", bson::DocView(o.last_inserted_id));
-  if (o.has_image && o.image.empty()) b.AppendNull("img");
-  if (o.has_image && !o.image.empty()) b.AppendDocument("img", bson::DocView(o.image));
-  if (o.by_statement) {
-    auto list = b.StartArray("st");
-    char key[24];
-    for (size_t k = 0; k < o.statements.size(); ++k) {
-      const StatementOutcome& st = o.statements[k];
-      auto at = b.StartDocument(bson::ArrayKey(static_cast<int>(k), key));
-      b.AppendInt32("s", st.first);
-      b.AppendInt32("n", st.count);
-      if (st.inserts) b.AppendBool("r", true);
-      b.AppendInt64("i", st.inserted);
-      b.AppendInt64("u", st.updated);
-      b.AppendInt64("d", st.deleted);
-      if (!st.upserted_id.empty()) b.AppendDocument("id", bson::DocView(st.upserted_id));
-      b.End(at);
-    }
-    b.End(list);
-  }
+  b.AppendInt32("n", st.count);
+  if (st.inserts) b.AppendBool("r", true);
+  b.AppendInt64("i", st.inserted);
+  b.AppendInt64("u", st.updated);
+  b.AppendInt64("d", st.deleted);
+  if (!st.upserted_id.empty()) b.AppendDocument("id", bson::DocView(st.upserted_id));
   return std::move(b).Finish();
 }
 
 bool DecodeStatement(bson::DocView doc, StatementOutcome* st) {
-  bson::ValueView s, n, i, u, d, id;
-  if (!doc.Find("s", &s) || !doc.Find("n", &n) || !doc.Find("i", &i) || !doc.Find("u", &u) ||
-      !doc.Find("d", &d) || s.type != BsonType::kInt32 || n.type != BsonType::kInt32 ||
-      i.type != BsonType::kInt64 || u.type != BsonType::kInt64 || d.type != BsonType::kInt64 || s.Int32() < 0 ||
-      n.Int32() < 1) {
+  bson::ValueView n, i, u, d, id;
+  if (!doc.Find("n", &n) || !doc.Find("i", &i) || !doc.Find("u", &u) || !doc.Find("d", &d) ||
+      n.type != BsonType::kInt32 || i.type != BsonType::kInt64 || u.type != BsonType::kInt64 ||
+      d.type != BsonType::kInt64 || n.Int32() < 1) {
     return false;
   }
   bson::ValueView run;
   st->inserts = doc.Find("r", &run) && run.type == BsonType::kBool && run.Bool();
   if (!st->inserts && n.Int32() != 1) return false;
-  st->first = s.Int32();
   st->count = n.Int32();
   st->inserted = i.Int64();
   st->updated = u.Int64();
@@ -83,6 +65,31 @@ bool DecodeStatement(bson::DocView doc, StatementOutcome* st) {
   }
   return true;
 }
+
+// The outcome as a BSON document {i, u, d: int64, id?: {_id}, img?, st?: [{s, n: int32,
+// i, u, d: int64, id?: {_id}}]}.
+std::string EncodeOutcome(const RetryOutcome& o) {
+  bson::Builder b;
+  b.AppendInt64("i", o.inserted);
+  b.AppendInt64("u", o.updated);
+  b.AppendInt64("d", o.deleted);
+  if (!o.last_inserted_id.empty()) b.AppendDocument("id", bson::DocView(o.last_inserted_id));
+  if (o.has_image && o.image.empty()) b.AppendNull("img");
+  if (o.has_image && !o.image.empty()) b.AppendDocument("img", bson::DocView(o.image));
+  // A single statement's entry is kept here; once there are more, each is a key of its
+  // own (RetryStatementKey), so that a commit writes only the entries it changed.
+  if (o.by_statement) b.AppendBool("st", true);
+  if (o.in_keys) b.AppendBool("sk", true);
+  if (o.by_statement && !o.in_keys && o.statements.size() == 1) {
+    std::string one = EncodeStatement(o.statements[0]);
+    bson::Builder with_first;
+    with_first.AppendInt32("s", o.statements[0].first);
+    for (const bson::ElementView& e : bson::DocView(one)) with_first.AppendView(e.key, e.value);
+    b.AppendDocument("one", bson::DocView(std::move(with_first).Finish()));
+  }
+  return std::move(b).Finish();
+}
+
 
 bool DecodeOutcome(bson::DocView doc, RetryOutcome* o) {
   bson::ValueView i, u, d, id;
@@ -103,19 +110,23 @@ bool DecodeOutcome(bson::DocView doc, RetryOutcome* o) {
     o->has_image = true;
     if (image.type == BsonType::kDocument) o->image = std::string(image.Doc().data(), image.Doc().size());
   }
-  bson::ValueView statements;
-  if (doc.Find("st", &statements)) {
-    if (statements.type != BsonType::kArray) return false;
-    o->by_statement = true;
-    for (const bson::ElementView& e : statements.Doc()) {
-      StatementOutcome st;
-      if (e.value.type != BsonType::kDocument || !DecodeStatement(e.value.Doc(), &st)) return false;
-      // Sorted and apart, as AddStatement keeps them: a lookup may trust the order.
-      if (!o->statements.empty() && o->statements.back().first + o->statements.back().count > st.first) {
-        return false;
-      }
-      o->statements.push_back(std::move(st));
+  bson::ValueView flag, one, first;
+  if (doc.Find("st", &flag)) {
+    if (flag.type != BsonType::kBool) return false;
+    o->by_statement = flag.Bool();
+  }
+  if (doc.Find("sk", &flag)) {
+    if (flag.type != BsonType::kBool) return false;
+    o->in_keys = flag.Bool();
+  }
+  if (doc.Find("one", &one)) {
+    StatementOutcome st;
+    if (one.type != BsonType::kDocument || !one.Doc().Find("s", &first) || first.type != BsonType::kInt32 ||
+        first.Int32() < 0 || !DecodeStatement(one.Doc(), &st)) {
+      return false;
     }
+    st.first = first.Int32();
+    o->statements.push_back(std::move(st));
   }
   return true;
 }
@@ -269,6 +280,37 @@ absl::StatusOr<RetryRecord> DecodeRetryRecord(std::string_view bytes) {
 
 std::string RetryRecordKey(std::string_view lsid) { return StrCat("s", lsid); }
 
+namespace {
+
+// `t`, the session id's length (u8) and bytes: every statement entry of the session.
+std::string SessionStatementsPrefix(std::string_view lsid) {
+  std::string key = "t";
+  key.push_back(static_cast<char>(std::min<size_t>(lsid.size(), 255)));
+  key.append(lsid);
+  return key;
+}
+
+std::string StatementsPrefix(std::string_view lsid, int64_t txn) {
+  std::string key = SessionStatementsPrefix(lsid);
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>(static_cast<uint64_t>(txn) >> (8 * i)));
+  return key;
+}
+
+// The end of the keys starting with `prefix` (which never ends in 0xff here).
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
+
+}  // namespace
+
+std::string RetryStatementKey(std::string_view lsid, int64_t txn, int32_t first) {
+  std::string key = StatementsPrefix(lsid, txn);
+  for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>(static_cast<uint32_t>(first) >> (8 * i)));
+  return key;
+}
+
 RetryScope::RetryScope(std::string lsid, int64_t txn_number, std::string command)
     : lsid_(std::move(lsid)), previous_(bound_scope) {
   record_.txn_number = txn_number;
@@ -300,41 +342,154 @@ RetryScope::~RetryScope() {
   }
 }
 
+void RetryOutcome::MergeStatements(const RetryOutcome& other) {
+  by_statement = by_statement || other.by_statement;
+  for (const StatementOutcome& st : other.statements) {
+    if (st.inserts) {
+      for (int32_t i = 0; i < st.count; ++i) AddInsertStatement(st.first + i);
+    } else if (!OfStatement(st.first)) {
+      RetryOutcome one;
+      one.inserted = st.inserted;
+      one.updated = st.updated;
+      one.deleted = st.deleted;
+      one.last_inserted_id = st.upserted_id;
+      AddStatement(st.first, one);
+    }
+  }
+}
+
+namespace {
+
+// The entries of `statements` that an operation on statements [lo, hi] may change: those
+// overlapping [lo - 1, hi + 1] (a run of inserts just before or after may grow or merge).
+std::pair<size_t, size_t> Neighbourhood(const std::vector<StatementOutcome>& statements, int32_t lo, int32_t hi) {
+  auto begin = std::lower_bound(statements.begin(), statements.end(), lo - 1,
+                                [](const StatementOutcome& st, int32_t i) { return st.first + st.count <= i; });
+  auto end = std::upper_bound(begin, statements.end(), hi + 1,
+                              [](int32_t i, const StatementOutcome& st) { return i < st.first; });
+  return {static_cast<size_t>(begin - statements.begin()), static_cast<size_t>(end - statements.begin())};
+}
+
+}  // namespace
+
 void RetryScope::AddTo(KvBatch* batch, Database* db, std::string_view changes) {
-  pending_ = record_.outcome;
   RetryOutcome delta;
   delta.Add(changes);
-  pending_.inserted += delta.inserted;
-  pending_.updated += delta.updated;
-  pending_.deleted += delta.deleted;
-  if (!delta.last_inserted_id.empty()) pending_.last_inserted_id = delta.last_inserted_id;
+  RetryRecord header;  // the record without its statement keys: what the `s` key holds
+  header.txn_number = record_.txn_number;
+  header.command = record_.command;
+  header.written_ms = NowMs();
+  RetryOutcome& totals = header.outcome;
+  const RetryOutcome& before = record_.outcome;
+  totals.inserted = before.inserted + delta.inserted;
+  totals.updated = before.updated + delta.updated;
+  totals.deleted = before.deleted + delta.deleted;
+  totals.last_inserted_id = delta.last_inserted_id.empty() ? before.last_inserted_id : delta.last_inserted_id;
+  totals.has_image = before.has_image;
+  totals.image = before.image;
+  if (image_) {
+    totals.has_image = true;
+    totals.image = std::move(*image_);
+    image_.reset();
+  }
+  totals.by_statement = true;
+  totals.in_keys = before.in_keys;
+
   // Each change is its statement's: an insert's documents are the statements it noted (a
   // capped collection's evictions made room for them), anything else the current one's.
   // A commit that changed no document (a collection created on the way) marks none done.
-  pending_.by_statement = true;
-  if (!inserted_.empty()) {
-    for (int32_t offset : inserted_) pending_.AddInsertStatement(statement_ + offset);
-    inserted_.clear();
-  } else if (delta.inserted + delta.updated + delta.deleted > 0) {
-    pending_.AddStatement(statement_, delta);
+  // The entries it changes are worked out on a copy of their neighbourhood, which
+  // Committed() puts in place: the record's other entries are neither copied nor written.
+  std::vector<int32_t> statements;
+  for (int32_t offset : inserted_) statements.push_back(statement_ + offset);
+  const bool inserts = !inserted_.empty();
+  inserted_.clear();
+  if (!inserts && delta.inserted + delta.updated + delta.deleted > 0) statements.push_back(statement_);
+  pending_range_.reset();
+  pending_entries_.clear();
+  size_t from = before.statements.size(), to = from;
+  if (!statements.empty()) {
+    auto [lo, hi] = std::minmax_element(statements.begin(), statements.end());
+    std::tie(from, to) = Neighbourhood(before.statements, *lo, *hi);
+    RetryOutcome scratch;
+    scratch.statements.assign(before.statements.begin() + from, before.statements.begin() + to);
+    for (int32_t index : statements) {
+      if (inserts) {
+        scratch.AddInsertStatement(index);
+      } else {
+        scratch.AddStatement(index, delta);
+      }
+    }
+    pending_range_ = {from, to};
+    pending_entries_ = std::move(scratch.statements);
   }
-  if (image_) {
-    pending_.has_image = true;
-    pending_.image = std::move(*image_);
-    image_.reset();
+  const size_t count = before.statements.size() - (to - from) + pending_entries_.size();
+  if (!before.in_keys && count <= 1) {
+    // One entry (the common single-statement write): kept in the record itself.
+    if (pending_range_) {
+      totals.statements = pending_entries_;
+    } else {
+      totals.statements = before.statements;
+    }
+  } else {
+    totals.in_keys = true;
+    bool first_keys_here = false;
+    if (AddDatabaseOnce(&keyed_, db->weak_from_this())) {
+      // The session's earlier writes may have left entries here; they answer no retry now.
+      (void)db->DeleteRetryStatements(batch, lsid_, record_.txn_number);
+      first_keys_here = true;
+    }
+    auto put = [&](const StatementOutcome& st) {
+      batch->Put(RetryStatementKey(lsid_, record_.txn_number, st.first), EncodeStatement(st));
+    };
+    if (!before.in_keys || first_keys_here) {
+      // Every entry becomes a key here (the record held at most one until now; a database
+      // this write reaches later gets the entries so far).
+      for (size_t k = 0; k < from; ++k) put(before.statements[k]);
+      for (const StatementOutcome& st : pending_entries_) put(st);
+      for (size_t k = to; k < before.statements.size(); ++k) put(before.statements[k]);
+    } else {
+      // Keys of entries gone (merged into a run) are deleted; new or changed ones written.
+      for (size_t k = from; k < to; ++k) {
+        const StatementOutcome& old = before.statements[k];
+        bool kept = std::any_of(pending_entries_.begin(), pending_entries_.end(),
+                                [&](const StatementOutcome& st) { return st.first == old.first; });
+        if (!kept) batch->Delete(RetryStatementKey(lsid_, record_.txn_number, old.first));
+      }
+      for (const StatementOutcome& st : pending_entries_) {
+        if (std::find(before.statements.begin() + from, before.statements.begin() + to, st) ==
+            before.statements.begin() + to) {
+          put(st);
+        }
+      }
+    }
   }
-  RetryRecord committed = record_;
-  committed.outcome = pending_;
-  committed.written_ms = NowMs();
-  batch->Put(RetryRecordKey(lsid_), EncodeRetryRecord(committed));
+  pending_ = totals;
+  pending_.statements.clear();
   AddDatabaseOnce(&written_, db->weak_from_this());
+  batch->Put(RetryRecordKey(lsid_), EncodeRetryRecord(header));
 }
 
-void AddDatabaseOnce(std::vector<std::weak_ptr<Database>>* dbs, std::weak_ptr<Database> db) {
+void RetryScope::Committed() {
+  std::vector<StatementOutcome> statements = std::move(record_.outcome.statements);
+  if (pending_range_) {
+    auto [from, to] = *pending_range_;
+    statements.erase(statements.begin() + from, statements.begin() + to);
+    statements.insert(statements.begin() + from, std::make_move_iterator(pending_entries_.begin()),
+                      std::make_move_iterator(pending_entries_.end()));
+    pending_range_.reset();
+    pending_entries_.clear();
+  }
+  record_.outcome = std::move(pending_);
+  record_.outcome.statements = std::move(statements);
+}
+
+bool AddDatabaseOnce(std::vector<std::weak_ptr<Database>>* dbs, std::weak_ptr<Database> db) {
   for (const std::weak_ptr<Database>& w : *dbs) {
-    if (!w.owner_before(db) && !db.owner_before(w)) return;
+    if (!w.owner_before(db) && !db.owner_before(w)) return false;
   }
   dbs->push_back(std::move(db));
+  return true;
 }
 
 absl::Status RetryScope::RecordReply(std::string reply) {
@@ -375,6 +530,30 @@ absl::StatusOr<std::optional<RetryRecord>> Database::GetRetryRecord(std::string_
   if (!*found) return std::optional<RetryRecord>();
   auto record = DecodeRetryRecord(value);
   if (!record.ok()) return record.status();
+  if (record->outcome.by_statement) {
+    // Its statements' entries, in statement order (their keys' order).
+    std::string prefix = StatementsPrefix(lsid, record->txn_number);
+    std::unique_ptr<KvIterator> it = kv_->NewIterator(prefix, PrefixEnd(prefix));
+    std::vector<StatementOutcome>& statements = record->outcome.statements;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view key = it->key(), bytes = it->value();
+      StatementOutcome st;
+      if (key.size() != prefix.size() + 4 || !bson::Validate(bytes).ok() ||
+          !DecodeStatement(bson::DocView(bytes), &st)) {
+        return MongoError(kInternalError, "corrupt retryable write statement record");
+      }
+      st.first = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint8_t>(key[prefix.size()])) << 24 |
+                                      static_cast<uint32_t>(static_cast<uint8_t>(key[prefix.size() + 1])) << 16 |
+                                      static_cast<uint32_t>(static_cast<uint8_t>(key[prefix.size() + 2])) << 8 |
+                                      static_cast<uint8_t>(key[prefix.size() + 3]));
+      // Apart, as the scope keeps them: a lookup may trust the order.
+      if (st.first < 0 || (!statements.empty() && statements.back().first + statements.back().count > st.first)) {
+        return MongoError(kInternalError, "corrupt retryable write statement record");
+      }
+      statements.push_back(std::move(st));
+    }
+    if (auto s = it->status(); !s.ok()) return s;
+  }
   return std::optional<RetryRecord>(*std::move(record));
 }
 
@@ -384,19 +563,55 @@ absl::Status Database::PutRetryRecord(std::string_view lsid, const RetryRecord& 
   return kv_->Write(batch.get());
 }
 
+absl::Status Database::DeleteRetryStatements(KvBatch* batch, std::string_view lsid, int64_t keep_txn) {
+  std::string prefix = SessionStatementsPrefix(lsid);
+  std::unique_ptr<KvIterator> it = kv_->NewIterator(prefix, PrefixEnd(prefix));
+  std::string keep = StatementsPrefix(lsid, keep_txn);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (keep_txn < 0 || !it->key().starts_with(keep)) batch->Delete(it->key());
+  }
+  return it->status();
+}
+
+absl::StatusOr<size_t> Database::CountRetryStatements(std::string_view lsid) {
+  std::string prefix = SessionStatementsPrefix(lsid);
+  std::unique_ptr<KvIterator> it = kv_->NewIterator(prefix, PrefixEnd(prefix));
+  size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  if (auto s = it->status(); !s.ok()) return s;
+  return n;
+}
+
 absl::Status Database::DeleteRetryRecord(std::string_view lsid) {
   std::unique_ptr<KvBatch> batch = kv_->NewBatch();
   batch->Delete(RetryRecordKey(lsid));
+  if (auto s = DeleteRetryStatements(batch.get(), lsid, -1); !s.ok()) return s;
   return kv_->Write(batch.get());
 }
 
 absl::Status Database::TrimRetryHistory(int64_t before_ms) {
   std::unique_ptr<KvBatch> batch = kv_->NewBatch();
+  // The records kept, by session: their statement entries stay, any other goes.
+  std::map<std::string, int64_t, std::less<>> kept;
   std::unique_ptr<KvIterator> it = kv_->NewIterator("s", "t");
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto record = DecodeRetryRecord(it->value());
     // A record that cannot be read is of no use to a retry either.
-    if (!record.ok() || record->written_ms < before_ms) batch->Delete(it->key());
+    if (!record.ok() || record->written_ms < before_ms) {
+      batch->Delete(it->key());
+    } else {
+      kept.emplace(std::string(it->key().substr(1)), record->txn_number);
+    }
+  }
+  if (auto s = it->status(); !s.ok()) return s;
+  it = kv_->NewIterator("t", "u");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key = it->key();
+    size_t n = key.size() > 1 ? static_cast<uint8_t>(key[1]) : 0;
+    auto owner = key.size() >= 2 + n + 8 ? kept.find(key.substr(2, n)) : kept.end();
+    if (owner == kept.end() || !key.starts_with(StatementsPrefix(owner->first, owner->second))) {
+      batch->Delete(key);
+    }
   }
   if (auto s = it->status(); !s.ok()) return s;
   if (batch->Count() == 0) return absl::OkStatus();

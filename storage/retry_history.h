@@ -8,7 +8,9 @@
 // added to the record once the command has built it (RecordReply). After a restart, a
 // retry of the write finds the record: it is answered with the stored reply. If the worker
 // stopped between the commit and the reply's write, the record's outcome answers it: what
-// each statement (MongoDB's stmtId, SetStatement) changed is kept, so a resumed retry
+// each statement (MongoDB's stmtId, SetStatement) changed is kept (in the record while there
+// is one such entry, then as keys of their own, each written by the commit that changed
+// it, so a write of many statements costs no more per statement), so a resumed retry
 // (RetryScope's resuming constructor) answers the statements done and runs the others, as
 // MongoDB does from its oplog; a record that cannot tell is refused (217
 // IncompleteTransactionHistory), never run twice. FORMAT.md's `s` keys.
@@ -23,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -65,6 +68,8 @@ struct RetryOutcome {
   // `first`, not overlapping. A statement that committed nothing is not here.
   bool by_statement = false;
   std::vector<StatementOutcome> statements;
+  // Stored as keys of their own (once there were two); a single one is in the record.
+  bool in_keys = false;
 
   // Adds the changes of `records` (change records, BSON documents back to back, as a
   // WriteUnit collects them).
@@ -78,6 +83,9 @@ struct RetryOutcome {
   // Records that insert statement `index` inserted its document (runs of consecutive
   // ones are one entry).
   void AddInsertStatement(int32_t index);
+  // Adds the entries of the same write's record in another database (a write reaching
+  // several keeps each statement's entry where it committed).
+  void MergeStatements(const RetryOutcome& other);
   bool operator==(const RetryOutcome&) const = default;
 };
 
@@ -99,6 +107,9 @@ absl::StatusOr<RetryRecord> DecodeRetryRecord(std::string_view bson);
 
 // The key of a session's record: `s` + the session id's bytes.
 std::string RetryRecordKey(std::string_view lsid);
+// The key of one statement entry of write `txn` of a session: `t`, the session id's length
+// (u8) and bytes, txn (u64 BE), the entry's first statement (u32 BE).
+std::string RetryStatementKey(std::string_view lsid, int64_t txn, int32_t first);
 
 // Binds a retryable write to the calling thread while it lives (scopes do not nest: the
 // inner one wins until it ends).
@@ -116,7 +127,7 @@ class RetryScope {
   // with `changes` (the batch's change records) counted into its outcome; Committed() says
   // the batch was written.
   void AddTo(KvBatch* batch, Database* db, std::string_view changes);
-  void Committed() { record_.outcome = pending_; }
+  void Committed();
   // The statement (its index in the command) whose commits follow; 0 until set. An insert
   // of several documents is several statements from this one on (NoteInserted).
   void SetStatement(int32_t index) { statement_ = index; }
@@ -143,7 +154,12 @@ class RetryScope {
  private:
   std::string lsid_;
   RetryRecord record_;
-  RetryOutcome pending_;  // the outcome with the batch AddTo saw last
+  RetryOutcome pending_;  // the totals with the batch AddTo saw last (no statements)
+  // The entries that batch changes: record_'s [first, second) become pending_entries_.
+  std::optional<std::pair<size_t, size_t>> pending_range_;
+  std::vector<StatementOutcome> pending_entries_;
+  // The databases this scope wrote statement keys in (their older writes' keys deleted).
+  std::vector<std::weak_ptr<Database>> keyed_;
   int32_t statement_ = 0;
   std::vector<int32_t> inserted_;  // NoteInserted's offsets, for the next commit
   // A resumed write: what its first run committed (Done answers from it).
@@ -163,7 +179,7 @@ void SetRetryStatement(int32_t index);
 // nullopt when it must run (or no retryable write is bound).
 std::optional<RetryOutcome> RetriedStatement();
 
-// Adds `db` to `dbs` unless it is there already (the same Database object).
-void AddDatabaseOnce(std::vector<std::weak_ptr<Database>>* dbs, std::weak_ptr<Database> db);
+// Adds `db` to `dbs` unless it is there already (the same Database object); true if added.
+bool AddDatabaseOnce(std::vector<std::weak_ptr<Database>>* dbs, std::weak_ptr<Database> db);
 
 }  // namespace micromongo::storage

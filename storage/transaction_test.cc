@@ -781,7 +781,12 @@ TEST_F(TransactionTest, ARetryRecordKeepsWhatEachStatementChanged) {
   bson::ValueView id;
   ASSERT_TRUE(bson::DocView(o.OfStatement(0)->last_inserted_id).Find("_id", &id));
   EXPECT_EQ(id.Int32(), 1);
-  EXPECT_EQ(DecodeRetryRecord(EncodeRetryRecord(record))->outcome, o);
+  // Each entry is a key of its own (a commit writes only those it changed), read back
+  // after a restart as they were.
+  EXPECT_TRUE(o.in_keys);
+  EXPECT_EQ(*db_->CountRetryStatements("S"), 4u);
+  Restart();
+  EXPECT_EQ((*db_->GetRetryRecord("S"))->outcome, o);
 
   // Resumed: the statements done are answered; the ones it runs extend the record.
   {
@@ -796,11 +801,43 @@ TEST_F(TransactionTest, ARetryRecordKeepsWhatEachStatementChanged) {
   RetryOutcome extended = (*db_->GetRetryRecord("S"))->outcome;
   EXPECT_TRUE(extended.OfStatement(4).has_value());
   EXPECT_EQ(extended.inserted, o.inserted + 1);
+  EXPECT_EQ(*db_->CountRetryStatements("S"), 5u);
+
+  // The session's next write: a single statement keeps its entry in the record and leaves
+  // the keys alone; a write of several replaces them with its own.
+  {
+    RetryScope next("S", 5, "wire:update");
+    ASSERT_TRUE(Put(1, 7).ok());
+  }
+  RetryRecord single = **db_->GetRetryRecord("S");
+  EXPECT_FALSE(single.outcome.in_keys);
+  ASSERT_EQ(single.outcome.statements.size(), 1u);
+  EXPECT_TRUE(single.outcome.OfStatement(0).has_value());
+  EXPECT_FALSE(single.outcome.OfStatement(2).has_value());  // txn 4's keys are not its
+  EXPECT_EQ(*db_->CountRetryStatements("S"), 5u);
+  // Two single-document inserts, statements 0 and 1 of write `txn` of session `lsid`.
+  auto two_statements = [&](const char* lsid, int64_t txn, int first_id) {
+    RetryScope scope(lsid, txn, "wire:update");
+    ASSERT_TRUE(Put(first_id, 0).ok());
+    scope.SetStatement(1);
+    ASSERT_TRUE(Put(first_id + 1, 0).ok());
+  };
+  two_statements("S", 6, 8);
+  EXPECT_EQ(*db_->CountRetryStatements("S"), 2u);
+  EXPECT_EQ((*db_->GetRetryRecord("S"))->outcome.statements.size(), 2u);
+  // Ending the session deletes them; trimming deletes keys whose record is gone.
+  ASSERT_TRUE(db_->DeleteRetryRecord("S").ok());
+  EXPECT_EQ(*db_->CountRetryStatements("S"), 0u);
+  two_statements("O", 1, 10);
+  EXPECT_EQ(*db_->CountRetryStatements("O"), 2u);
+  ASSERT_TRUE(db_->PutRetryRecord("O", {.txn_number = 2, .command = "wire:update", .written_ms = 1}).ok());
+  ASSERT_TRUE(db_->TrimRetryHistory(0).ok());
+  EXPECT_EQ(*db_->CountRetryStatements("O"), 0u);  // txn 1's, the record is txn 2's
 }
 
-// Insert statements recorded out of order still make one entry per run; a record whose
-// entries overlap, or a counted run that is not of inserts, is refused.
-TEST(RetryRecordTest, InsertStatementRunsMergeAndBadEntriesAreRefused) {
+// Insert statements recorded out of order still make one entry per run; a write's entries
+// in several databases merge; a single entry travels in the record.
+TEST(RetryRecordTest, InsertStatementRunsAndRecordsOfOtherDatabasesMerge) {
   RetryOutcome o;
   for (int32_t i : {3, 1, 7, 2, 6, 2}) o.AddInsertStatement(i);
   ASSERT_EQ(o.statements.size(), 2u);
@@ -816,16 +853,21 @@ TEST(RetryRecordTest, InsertStatementRunsMergeAndBadEntriesAreRefused) {
   EXPECT_EQ(o.statements[0].count, 7);
   EXPECT_FALSE(RetryOutcome().OfStatement(0).has_value());  // an older record's: no statements
 
-  RetryRecord bad{.txn_number = 1, .command = "wire:insert"};
-  bad.outcome.by_statement = true;
-  bad.outcome.statements = {StatementOutcome{.first = 0, .inserts = true, .count = 3},
-                            StatementOutcome{.first = 2, .count = 1, .updated = 1}};
-  EXPECT_FALSE(DecodeRetryRecord(EncodeRetryRecord(bad)).ok());
-  bad.outcome.statements = {StatementOutcome{.first = 0, .count = 2, .updated = 1}};
-  EXPECT_FALSE(DecodeRetryRecord(EncodeRetryRecord(bad)).ok());
-  bad.outcome.statements = {StatementOutcome{.first = 0, .count = 2, .updated = 1}};
-  bad.outcome.statements[0].inserts = true;
-  EXPECT_TRUE(DecodeRetryRecord(EncodeRetryRecord(bad)).ok());
+  // Entries of the same write recorded in two databases merge into one list.
+  RetryOutcome other;
+  other.AddInsertStatement(8);
+  other.AddStatement(10, RetryOutcome{.updated = 1});
+  o.MergeStatements(other);
+  ASSERT_EQ(o.statements.size(), 2u);
+  EXPECT_EQ(o.statements[0].count, 8);
+  EXPECT_EQ(o.OfStatement(10)->updated, 1);
+  // A single entry travels in the record itself.
+  RetryRecord one{.txn_number = 1, .command = "wire:update"};
+  one.outcome.by_statement = true;
+  one.outcome.AddStatement(3, RetryOutcome{.deleted = 1});
+  auto back = DecodeRetryRecord(EncodeRetryRecord(one));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->outcome, one.outcome);
 }
 
 TEST_F(TransactionTest, ATransactionsStatementsWriteNoRetryRecord) {

@@ -235,7 +235,14 @@ absl::Status SessionCatalog::LoadHistory(Session* s, const SessionFields& fields
     if (!record.ok()) return record.status();
     if (!record->has_value()) continue;
     storage::AddDatabaseOnce(&s->history, *db);
-    if (!newest || (*record)->txn_number > newest->txn_number) newest = **std::move(record);
+    if (!newest || (*record)->txn_number > newest->txn_number) {
+      newest = **std::move(record);
+    } else if ((*record)->txn_number == newest->txn_number) {
+      // One write in several databases: each holds the statements that committed there;
+      // the latest record has its totals.
+      if ((*record)->written_ms > newest->written_ms) std::swap(*newest, **record);
+      newest->outcome.MergeStatements((*record)->outcome);
+    }
   }
   if (!newest) return absl::OkStatus();
   const storage::RetryRecord& r = *newest;

@@ -541,6 +541,37 @@ TEST_F(ReplicaSetRunnerTest, ARetryOfACutBatchRunsOnlyTheStatementsNotDone) {
   }
 }
 
+// A bulkWrite across databases keeps each op's entry where it committed: its retry merges
+// the records of every database it names.
+TEST_F(ReplicaSetRunnerTest, ACutBulkWriteAcrossDatabasesResumes) {
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "n": 0}, {"_id": 2, "n": 0}]})")), 1);
+  ASSERT_EQ(Ok(Run(R"({"insert": "c", "documents": [{"_id": 1, "n": 0}], "$db": "e"})")), 1);
+  const std::string lsid("\x01\0\0\0\x04\x01", 6);  // lsid.id of InSession(1, ...)
+  const std::string inc_d1 = R"({"update": 0, "filter": {"_id": 1}, "updateMods": {"$inc": {"n": 1}}})";
+  const std::string inc_e1 = R"({"update": 1, "filter": {"_id": 1}, "updateMods": {"$inc": {"n": 1}}})";
+  const std::string inc_d2 = R"({"update": 0, "filter": {"_id": 2}, "updateMods": {"$inc": {"n": 1}}})";
+  auto bulk = [](const std::string& ops) {
+    return StrCat(R"({"bulkWrite": 1, "ops": [)", ops, R"(], "nsInfo": [{"ns": "d.c"}, {"ns": "e.c"}], "$db": "admin"})");
+  };
+  // The first run: ops 0 and 1 in d, 2 in e, 3 in d again (d's record then lacks op 2's
+  // entry, e's lacks op 3's); the stop came before op 4.
+  const std::string done = StrCat(inc_d1, ", ", inc_d2, ", ", inc_e1, ", ", inc_d2);
+  {
+    storage::RetryScope first_run(lsid, 9, "wire:bulkWrite");
+    ASSERT_EQ(Ok(Run(bulk(done))), 1);
+  }
+  Restart();
+  std::string retried = RetryInSession1(bulk(StrCat(done, ", ", inc_d1)), 9);
+  ASSERT_EQ(Ok(retried), 1) << Json(retried);
+  EXPECT_EQ(Field(retried, "nErrors").Int32(), 0) << Json(retried);
+  EXPECT_EQ(Field(retried, "nModified").Int32(), 5) << Json(retried);
+  std::string d = Run(R"({"find": "c", "sort": {"_id": 1}})");
+  std::string e = Run(R"({"find": "c", "$db": "e"})");
+  EXPECT_EQ(Field(d, "cursor.firstBatch.0.n").Int32(), 2) << Json(d);
+  EXPECT_EQ(Field(d, "cursor.firstBatch.1.n").Int32(), 2) << Json(d);
+  EXPECT_EQ(Field(e, "cursor.firstBatch.0.n").Int32(), 1) << Json(e);
+}
+
 // In a retryable write MongoDB refuses multi: true updates and limit: 0 deletes statement by
 // statement (72 InvalidOptions); the batch's other statements run. In a transaction, and
 // without a txnNumber, they run.
