@@ -779,7 +779,8 @@ TEST_F(TransactionTest, ARetryRecordKeepsWhatEachStatementChanged) {
     EXPECT_EQ(one->deleted, w.deleted);
   }
   bson::ValueView id;
-  ASSERT_TRUE(bson::DocView(o.OfStatement(0)->last_inserted_id).Find("_id", &id));
+  const std::optional<RetryOutcome> first = o.OfStatement(0);
+  ASSERT_TRUE(bson::DocView(first->last_inserted_id).Find("_id", &id));
   EXPECT_EQ(id.Int32(), 1);
   // Each entry is a key of its own (a commit writes only those it changed), read back
   // after a restart as they were.
