@@ -24,6 +24,7 @@ cmake --build build-tsan -j"$(nproc)" --target service_test storage_test
 # invisible to TSan, so races with a frame inside them are suppressed (scripts/tsan.supp).
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp"
 build-tsan/server/service/service_test --gtest_repeat="$repeat" --gtest_brief=1
-# Storage's transactions: commits across databases under readers (storage/cross_commit.h).
-build-tsan/storage/storage_test --gtest_filter='TransactionTest.*:CrossCommitFaultTest.*:EngineOpenTest.*' \
+# Storage's transactions: commits across databases under readers (storage/cross_commit.h);
+# the record cache under concurrent writers and readers (storage/record_cache.h).
+build-tsan/storage/storage_test --gtest_filter='TransactionTest.*:CrossCommitFaultTest.*:EngineOpenTest.*:RecordCache*:*KvStore*' \
   --gtest_repeat="$repeat" --gtest_brief=1

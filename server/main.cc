@@ -39,6 +39,9 @@ void Usage() {
                "  --data-dir DIR   data root, one directory per database\n"
                "                   (default ./micromongo-data)\n"
                "  --sync           fsync the write-ahead log on every commit\n"
+               "  --record-cache-mb N  memory for records read or written lately, served\n"
+               "                   without a storage lookup (default 64, shared by every\n"
+               "                   database; 0: none)\n"
                "  --repair         rebuild damaged databases of --data-dir from their readable\n"
                "                   files, rebuild every index, validate, and exit (0: all\n"
                "                   valid); run it on a stopped server's data directory\n"
@@ -213,6 +216,14 @@ int main(int argc, char** argv) {
       }
       options.security.exempt_health = value == "health" || value == "both";
       options.security.exempt_reflection = value == "reflection" || value == "both";
+    } else if (take("record-cache-mb")) {
+      char* end = nullptr;
+      long long n = std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || n < 0 || n > (1LL << 20)) {
+        std::fprintf(stderr, "micromongo-server: --record-cache-mb needs a number of MiB (0: none)\n");
+        return 2;
+      }
+      options.record_cache_bytes = static_cast<size_t>(n) << 20;
     } else if (take("mongodb-max-connections") || take("max-connections")) {
       char* end = nullptr;
       long n = std::strtol(value.c_str(), &end, 10);

@@ -9,6 +9,7 @@
 
 #include "document/status.h"
 #include "storage/dir_lock.h"
+#include "storage/key_codec.h"
 #include "storage/namespace.h"
 #include "storage/transaction.h"
 
@@ -20,6 +21,7 @@ namespace {
 
 KvOptions WithGate(KvOptions kv, const CommitGate* gate) {
   kv.commit_gate = gate;
+  kv.record_cache_prefix = std::string(1, kRecordPrefix);
   return kv;
 }
 

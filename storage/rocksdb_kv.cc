@@ -26,6 +26,7 @@
 
 #include "document/status.h"
 #include "storage/kv.h"
+#include "storage/record_cache.h"
 
 namespace micromongo::storage {
 namespace {
@@ -41,6 +42,26 @@ void DisablePerfCounters() {
     rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
     disabled = true;
   }
+}
+
+// RocksDB's write path, in frames of its own. ThreadSanitizer records an instrumented
+// function as the call site in its caller, and nothing of the uninstrumented library: a
+// race it reports inside RocksDB's group commit (a leader appending its followers'
+// batches, under synchronization TSan cannot see) names CallRocksWrite's call site, which
+// is in WriteToRocks; scripts/tsan.supp suppresses that name. Our own code never runs
+// below it. (Work after each call keeps them from becoming tail calls, which drop the
+// frame.)
+__attribute__((noinline)) rocksdb::Status CallRocksWrite(rocksdb::DB* db, const rocksdb::WriteOptions& options,
+                                                         rocksdb::WriteBatch* batch) {
+  rocksdb::Status s = db->Write(options, batch);
+  asm volatile("" ::: "memory");
+  return s;
+}
+__attribute__((noinline)) rocksdb::Status WriteToRocks(rocksdb::DB* db, const rocksdb::WriteOptions& options,
+                                                       rocksdb::WriteBatch* batch) {
+  rocksdb::Status s = CallRocksWrite(db, options, batch);
+  asm volatile("" ::: "memory");
+  return s;
 }
 
 absl::Status FromRocks(const rocksdb::Status& s) {
@@ -271,6 +292,31 @@ class RocksBatch : public KvBatch {
 
   bool has_range() const { return has_range_; }
 
+  // The changes of this batch to keys `cache` holds: each key's last operation, or every
+  // key when a range deletion meets them. False when none.
+  bool CacheChanges(const RecordCache& cache, RecordCache::Write* w) const {
+    std::vector<uint32_t> ops;
+    for (uint32_t i = 0; i < ops_.size(); ++i) {
+      const Op& op = ops_[i];
+      if (op.kind == Kind::kDeleteRange) {
+        std::string_view end(data_.data() + op.offset + op.key_size, op.value_size);
+        if (cache.Overlaps(Key(i), end)) w->everything = true;
+      } else if (cache.Caches(Key(i))) {
+        ops.push_back(i);
+      }
+    }
+    // Equal keys next to each other, in the order they were added: the last one counts.
+    std::stable_sort(ops.begin(), ops.end(), [&](uint32_t a, uint32_t b) { return Key(a) < Key(b); });
+    for (size_t k = 0; k < ops.size(); ++k) {
+      if (k + 1 < ops.size() && Key(ops[k]) == Key(ops[k + 1])) continue;
+      const Op& op = ops_[ops[k]];
+      w->changes.push_back(RecordCache::Change{
+          Key(ops[k]), std::string_view(data_.data() + op.offset + op.key_size, op.value_size),
+          op.kind == Kind::kPut});
+    }
+    return w->everything || !w->changes.empty();
+  }
+
   // Splits the batch: the puts of keys starting with `prefix` in key order (the last of
   // equal keys) as an SST file at `path` (`*wrote` whether it has any), the other
   // operations into `rest`.
@@ -446,8 +492,13 @@ class RocksStore : public KvStore {
  public:
   // `open(read_only)` opens the store's directory again (after a fatal write error).
   RocksStore(std::unique_ptr<rocksdb::DB> db, bool sync, std::string path,
-             std::function<rocksdb::Status(bool read_only, rocksdb::DB**)> open, const CommitGate* gate)
-      : db_(std::move(db)), path_(std::move(path)), open_(std::move(open)), gate_(gate) {
+             std::function<rocksdb::Status(bool read_only, rocksdb::DB**)> open, const CommitGate* gate,
+             std::unique_ptr<RecordCache> cache)
+      : db_(std::move(db)),
+        path_(std::move(path)),
+        open_(std::move(open)),
+        gate_(gate),
+        cache_(std::move(cache)) {
     write_options_.sync = sync;
   }
   ~RocksStore() override {
@@ -462,9 +513,13 @@ class RocksStore : public KvStore {
     std::shared_ptr<rocksdb::DB> db = Db();
     rocksdb::ReadOptions ro;
     ro.snapshot = RocksSnapshotOf(snapshot);
+    const bool cached = cache_ != nullptr && cache_->Caches(key);
+    const uint64_t sequence = cached ? ReadSequence(*db, ro) : 0;
+    if (cached && cache_->Lookup(key, sequence, value)) return true;
     rocksdb::Status s = db->Get(ro, ToSlice(key), value);
     if (s.IsNotFound()) return false;
     if (!s.ok()) return FromRocks(s);
+    if (cached) cache_->Fill(key, *value, sequence);
     return true;
   }
   absl::Status KeysExist(const std::vector<std::string_view>& keys,
@@ -498,7 +553,63 @@ class RocksStore : public KvStore {
     std::shared_ptr<rocksdb::DB> db = Db();
     rocksdb::ReadOptions ro;
     ro.snapshot = RocksSnapshotOf(snapshot);
+    if (cache_ == nullptr) return ReadMany(db.get(), ro, keys, out, found, scattered);
+    // The cache's entries first, the store for the rest. When most of the first keys
+    // miss (records nobody read or wrote lately: a range over old data), the rest go
+    // straight to the store, whose walk over neighbouring keys costs less than probing.
+    const uint64_t sequence = ReadSequence(*db, ro);
+    std::vector<size_t> misses;
+    size_t probed = 0, hits = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      bool probe = cache_->Caches(keys[i]) && !(probed >= kCacheTrial && hits * 2 < probed);
+      if (probe) ++probed;
+      if (probe && cache_->Lookup(keys[i], sequence, &(*out)[i])) {
+        (*found)[i] = true;
+        ++hits;
+      } else {
+        misses.push_back(i);
+      }
+    }
+    if (misses.empty()) return absl::OkStatus();
+    absl::Status s;
+    std::vector<bool> looked_up;  // read by point lookups: those values fill the cache
+    if (misses.size() == keys.size()) {
+      s = ReadMany(db.get(), ro, keys, out, found, scattered, &looked_up);
+    } else {
+      std::vector<std::string_view> rest_keys;
+      rest_keys.reserve(misses.size());
+      for (size_t i : misses) rest_keys.push_back(keys[i]);
+      std::vector<std::string> values;
+      std::vector<bool> present, rest_looked_up;
+      values.resize(misses.size());
+      present.assign(misses.size(), false);
+      s = ReadMany(db.get(), ro, rest_keys, &values, &present, scattered, &rest_looked_up);
+      looked_up.assign(keys.size(), false);
+      for (size_t j = 0; s.ok() && j < misses.size(); ++j) {
+        looked_up[misses[j]] = rest_looked_up[j];
+        if (!present[j]) continue;
+        (*found)[misses[j]] = true;
+        (*out)[misses[j]] = std::move(values[j]);
+      }
+    }
+    if (!s.ok()) return s;
+    // Records read by walking from one to the next are cheap to read again that way; a
+    // point lookup's are worth keeping.
+    for (size_t i : misses) {
+      if ((*found)[i] && looked_up[i] && cache_->Caches(keys[i])) cache_->Fill(keys[i], (*out)[i], sequence);
+    }
+    return absl::OkStatus();
+  }
+
+  // MultiGet from the store itself. `out` and `found` are sized and cleared. `looked_up`
+  // (optional) gets which keys were read by point lookups rather than by stepping an
+  // iterator from one to the next.
+  absl::Status ReadMany(rocksdb::DB* db, const rocksdb::ReadOptions& ro, const std::vector<std::string_view>& keys,
+                        std::vector<std::string>* out, std::vector<bool>* found, bool* scattered,
+                        std::vector<bool>* looked_up = nullptr) {
+    if (looked_up != nullptr) looked_up->assign(keys.size(), false);
     if (keys.size() == 1) {  // a point read costs less than a MultiGet's setup
+      if (looked_up != nullptr) (*looked_up)[0] = true;
       rocksdb::PinnableSlice value;
       rocksdb::Status s = db->Get(ro, db->DefaultColumnFamily(), ToSlice(keys[0]), &value);
       if (s.IsNotFound()) return absl::OkStatus();
@@ -509,7 +620,7 @@ class RocksStore : public KvStore {
     }
     std::vector<size_t> rest;
     if (keys.size() >= kMinClusteredBatch && (scattered == nullptr || !*scattered)) {
-      if (absl::Status s = ClusteredGet(db.get(), ro, keys, out, found, &rest); !s.ok()) return s;
+      if (absl::Status s = ClusteredGet(db, ro, keys, out, found, &rest); !s.ok()) return s;
       if (scattered != nullptr && !rest.empty()) *scattered = true;
     } else {
       rest.resize(keys.size());
@@ -519,6 +630,9 @@ class RocksStore : public KvStore {
     std::vector<rocksdb::Slice> slices;
     slices.reserve(rest.size());
     for (size_t i : rest) slices.push_back(ToSlice(keys[i]));
+    if (looked_up != nullptr) {
+      for (size_t i : rest) (*looked_up)[i] = true;
+    }
     std::vector<rocksdb::PinnableSlice> values(rest.size());
     std::vector<rocksdb::Status> statuses(rest.size());
     db->MultiGet(ro, db->DefaultColumnFamily(), rest.size(), slices.data(), values.data(), statuses.data());
@@ -555,16 +669,21 @@ class RocksStore : public KvStore {
   }
   absl::Status WriteWith(const rocksdb::WriteOptions& options, KvBatch* batch) {
     DisablePerfCounters();
-    rocksdb::WriteBatch built = static_cast<const RocksBatch*>(batch)->Build();
+    const auto* rocks = static_cast<const RocksBatch*>(batch);
+    rocksdb::WriteBatch built = rocks->Build();
+    RecordCache::Write cached;
+    const bool tracked = cache_ != nullptr && rocks->CacheChanges(*cache_, &cached);
+    if (tracked) cache_->BeginWrite(&cached);
     std::shared_ptr<rocksdb::DB> db = Db();
-    rocksdb::Status s = read_only_.load() ? ReadOnlyError() : db->Write(options, &built);
+    rocksdb::Status s = read_only_.load() ? ReadOnlyError() : WriteToRocks(db.get(), options, &built);
     if (!s.ok() && s.IsIOError()) {
       if (Recover(&db, s)) {
-        s = db->Write(options, &built);
+        s = WriteToRocks(db.get(), options, &built);
       } else if (read_only_.load()) {
         s = ReadOnlyError();
       }
     }
+    if (tracked) cache_->EndWrite(&cached, Db()->GetLatestSequenceNumber(), s.ok());
     return FromRocks(s);
   }
   absl::Status Flush() override { return FromRocks(Db()->Flush(rocksdb::FlushOptions())); }
@@ -577,11 +696,17 @@ class RocksStore : public KvStore {
     std::shared_ptr<rocksdb::DB> db = Db();
     if (read_only_.load()) return Write(batch);  // fails, or recovers first
     rocksdb::Status s = rocks->WriteSst(db->GetOptions(), file, prefix, &rest, &wrote);
+    // Ingested keys the cache may hold (none today: index entries) invalidate all of it.
+    RecordCache::Write cached{.everything = true};
+    const bool tracked = cache_ != nullptr && wrote &&
+                         (prefix.starts_with(cache_->prefix()) || cache_->prefix().starts_with(prefix));
+    if (tracked) cache_->BeginWrite(&cached);
     if (s.ok() && wrote) {
       rocksdb::IngestExternalFileOptions ingest;
       ingest.move_files = true;  // linked into the store, not copied
       s = db->IngestExternalFile({file}, ingest);
     }
+    if (tracked) cache_->EndWrite(&cached, db->GetLatestSequenceNumber(), s.ok());
     std::error_code ec;
     std::filesystem::remove(file, ec);
     if (!s.ok()) return FromRocks(s);
@@ -622,6 +747,9 @@ class RocksStore : public KvStore {
  private:
   // Batches smaller than this always go to MultiGet: an iterator costs more to set up.
   static constexpr size_t kMinClusteredBatch = 16;
+  // Cache probes a MultiGet makes before it gives up on the cache for the rest of its
+  // keys, if fewer than half of them hit.
+  static constexpr size_t kCacheTrial = 16;
   // Next() calls tried before a Seek() to reach the following key.
   static constexpr int kMaxSteps = 4;
 
@@ -722,6 +850,10 @@ class RocksStore : public KvStore {
       l.lock();
     }
     if (db_.use_count() > 2) return false;
+    // The reopened store replays its log, which may hold a write that failed here (its
+    // record written, its sync not): no cache entry read before outlives the reopen.
+    RecordCache::Write reopen{.everything = true};
+    if (cache_ != nullptr) cache_->BeginWrite(&reopen);
     db->reset();
     db_->Close();
     db_.reset();
@@ -742,7 +874,14 @@ class RocksStore : public KvStore {
     }
     db_.reset(raw);
     *db = db_;
+    if (cache_ != nullptr) cache_->EndWrite(&reopen, db_->GetLatestSequenceNumber(), /*committed=*/false);
     return !read_only_.load();
+  }
+
+  // The sequence a read sees: its snapshot's, or for a read without one, the latest
+  // (taken before the read, which sees at least that).
+  static uint64_t ReadSequence(rocksdb::DB& db, const rocksdb::ReadOptions& ro) {
+    return ro.snapshot != nullptr ? ro.snapshot->GetSequenceNumber() : db.GetLatestSequenceNumber();
   }
 
   static constexpr std::chrono::milliseconds kRecoveryInterval{100};
@@ -758,6 +897,7 @@ class RocksStore : public KvStore {
   std::string path_;
   std::function<rocksdb::Status(bool, rocksdb::DB**)> open_;
   const CommitGate* gate_;  // may be null
+  const std::unique_ptr<RecordCache> cache_;  // may be null
   std::atomic<uint64_t> ingest_seq_{0};
   rocksdb::WriteOptions write_options_;
   std::mutex resume_mu_;  // one recovery at a time
@@ -797,6 +937,9 @@ class RocksEnv : public KvEnv {
     cache_options.high_pri_pool_ratio = 0.5;
     cache_ = rocksdb::NewLRUCache(cache_options);
     wbm_ = std::make_shared<rocksdb::WriteBufferManager>(o.write_buffer_bytes, cache_);
+    if (o.record_cache_bytes > 0 && !o.record_cache_prefix.empty()) {
+      record_budget_ = std::make_shared<RecordCacheBudget>(o.record_cache_bytes);
+    }
     if (o.faults != nullptr) {
       faulty_env_ = rocksdb::NewCompositeEnv(std::make_shared<FaultyFileSystem>(o.faults));
     }
@@ -811,8 +954,11 @@ class RocksEnv : public KvEnv {
     auto reopen = [opts, path](bool read_only, rocksdb::DB** out) {
       return read_only ? rocksdb::DB::OpenForReadOnly(opts, path, out) : rocksdb::DB::Open(opts, path, out);
     };
-    return std::unique_ptr<KvStore>(std::make_unique<RocksStore>(
-        std::unique_ptr<rocksdb::DB>(raw), options_.sync_writes, path, std::move(reopen), options_.commit_gate));
+    std::unique_ptr<RecordCache> cache;
+    if (record_budget_ != nullptr) cache = std::make_unique<RecordCache>(options_.record_cache_prefix, record_budget_);
+    return std::unique_ptr<KvStore>(std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw),
+                                                                 options_.sync_writes, path, std::move(reopen),
+                                                                 options_.commit_gate, std::move(cache)));
   }
 
   absl::Status Repair(const std::string& path) override {
@@ -882,6 +1028,7 @@ class RocksEnv : public KvEnv {
   KvOptions options_;
   std::shared_ptr<rocksdb::Cache> cache_;
   std::shared_ptr<rocksdb::WriteBufferManager> wbm_;
+  std::shared_ptr<RecordCacheBudget> record_budget_;  // null: no record cache
   std::unique_ptr<rocksdb::Env> faulty_env_;
 };
 

@@ -1,15 +1,19 @@
 // MultiGet's two read paths (a clustered walk with one iterator, batched point reads)
 // must agree on every mix of present, absent, repeated and scattered keys, and honour
-// snapshots. Batches, written in key order, must leave what applying them in order leaves.
+// snapshots; with the record cache in front of them (record_cache.h) too, and under
+// concurrent writers. Batches, written in key order, must leave what applying them in
+// order leaves.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <atomic>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/kv.h"
@@ -23,12 +27,15 @@ std::string Key(int i) {
   return buf;
 }
 
-class KvStoreTest : public ::testing::Test {
+// The parameter: whether the keys ("k...") go through a record cache.
+class KvStoreTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/mm-kv-test-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    env_ = KvEnv::Create(KvOptions{});
+    KvOptions options;
+    if (GetParam()) options.record_cache_prefix = "k";
+    env_ = KvEnv::Create(options);
     auto store = env_->Open(dir_ + "/db");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -67,6 +74,12 @@ class KvStoreTest : public ::testing::Test {
       if (*present) {
         EXPECT_EQ(values[i], want) << "key " << ids[i];
       }
+      // An iterator never goes through the cache.
+      auto it = store_->NewIterator(keys[i], keys[i] + '\0', snapshot);
+      ASSERT_EQ(it->Valid(), *present) << "key " << ids[i];
+      if (*present) {
+        EXPECT_EQ(it->value(), want) << "key " << ids[i];
+      }
     }
   }
 
@@ -75,7 +88,7 @@ class KvStoreTest : public ::testing::Test {
   std::unique_ptr<KvStore> store_;
 };
 
-TEST_F(KvStoreTest, AgreesWithGetOnEveryKeyMix) {
+TEST_P(KvStoreTest, AgreesWithGetOnEveryKeyMix) {
   std::vector<std::vector<int>> cases = {
       {},
       {4},
@@ -99,7 +112,7 @@ TEST_F(KvStoreTest, AgreesWithGetOnEveryKeyMix) {
   for (const auto& ids : cases) Check(ids);
 }
 
-TEST_F(KvStoreTest, ReadsAsOfTheSnapshot) {
+TEST_P(KvStoreTest, ReadsAsOfTheSnapshot) {
   auto snapshot = store_->GetSnapshot();
   auto batch = store_->NewBatch();
   for (int i = 0; i < 100; ++i) {
@@ -128,7 +141,7 @@ TEST_F(KvStoreTest, ReadsAsOfTheSnapshot) {
 
 // A batch is handed to RocksDB in key order; operations on one key keep their order, and
 // a range deletion keeps the whole batch in order.
-TEST_F(KvStoreTest, BatchesLeaveWhatApplyingThemInOrderLeaves) {
+TEST_P(KvStoreTest, BatchesLeaveWhatApplyingThemInOrderLeaves) {
   std::mt19937 rng(11);
   std::map<std::string, std::string> model;
   for (int i = 0; i < 4000; i += 2) model[Key(i)] = "v" + std::to_string(i);
@@ -161,6 +174,150 @@ TEST_F(KvStoreTest, BatchesLeaveWhatApplyingThemInOrderLeaves) {
   for (it->SeekToFirst(); it->Valid(); it->Next()) stored[std::string(it->key())] = std::string(it->value());
   ASSERT_TRUE(it->status().ok());
   EXPECT_EQ(stored, model);
+  // Point reads agree with the model too (through the cache, when there is one, which
+  // range deletions and overwritten keys must have left exact).
+  std::vector<int> ids;
+  for (int i = 0; i < 4100; ++i) ids.push_back(i);
+  for (int pass = 0; pass < 2; ++pass) {  // the second reads what the first filled
+    Check(ids);
+    for (int i = 0; i < 4100; ++i) {
+      std::string value;
+      auto found = store_->Get(Key(i), &value);
+      ASSERT_TRUE(found.ok());
+      ASSERT_EQ(*found, model.count(Key(i)) == 1) << i;
+      if (*found) {
+        ASSERT_EQ(value, model[Key(i)]) << i;
+      }
+    }
+  }
+}
+
+// A value read and cached must not serve a snapshot taken before it was written, and a
+// value cached for a later snapshot must not be served to an earlier one.
+TEST_P(KvStoreTest, CachedValuesServeOnlySnapshotsThatSeeThem) {
+  for (int round = 0; round < 3; ++round) {
+    auto before = store_->GetSnapshot();
+    auto batch = store_->NewBatch();
+    batch->Put(Key(10), "round" + std::to_string(round));
+    batch->Delete(Key(12));
+    batch->Put(Key(13), "new13-" + std::to_string(round));
+    ASSERT_TRUE(store_->Write(batch.get()).ok());
+    auto after = store_->GetSnapshot();
+    Check({10, 12, 13, 14});            // fills the cache at the latest sequence
+    Check({10, 12, 13, 14}, before.get());
+    Check({10, 12, 13, 14}, after.get());
+    std::string value;
+    ASSERT_TRUE(*store_->Get(Key(10), &value, after.get()));
+    EXPECT_EQ(value, "round" + std::to_string(round));
+    ASSERT_TRUE(*store_->Get(Key(10), &value, before.get()));
+    EXPECT_EQ(value, round == 0 ? "v10" : "round" + std::to_string(round - 1));
+    EXPECT_FALSE(*store_->Get(Key(12), &value));
+    batch = store_->NewBatch();
+    batch->Put(Key(12), "back");
+    ASSERT_TRUE(store_->Write(batch.get()).ok());
+    ASSERT_TRUE(*store_->Get(Key(12), &value));
+    EXPECT_EQ(value, "back");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(WithAndWithoutRecordCache, KvStoreTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "cached" : "uncached"; });
+
+// Writers update keys they own with increasing versions, and keys they share, while
+// readers read through the cache: a writer reads its own write back at once; a reader's
+// values never go back in version for an owned key; a read at a snapshot agrees with an
+// iterator at the same snapshot (which bypasses the cache). Any stale entry fails one.
+TEST(RecordCacheStoreTest, ConcurrentWritersAndReadersSeeExactValues) {
+  char tmpl[] = "/tmp/mm-kv-test-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  {
+    KvOptions options;
+    options.record_cache_prefix = "k";
+    options.record_cache_bytes = 256 << 10;  // small: evictions too
+    auto env = KvEnv::Create(options);
+    auto opened = env->Open(dir + "/db");
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    KvStore* store = opened->get();
+    constexpr int kKeys = 64, kShared = 4, kWriters = 3, kReaders = 3, kRounds = 3000;
+    auto version_of = [](std::string_view v) { return std::stoll(std::string(v.substr(v.find(':') + 1))); };
+    std::atomic<bool> failed{false};
+    std::atomic<int> writers_left{kWriters};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWriters; ++w) {
+      threads.emplace_back([&, w] {
+        std::mt19937 rng(w);
+        for (int round = 1; round <= kRounds && !failed; ++round) {
+          // One to three of its keys per batch (key % kWriters == w); sometimes a delete.
+          auto batch = store->NewBatch();
+          std::vector<std::pair<int, std::string>> wrote;
+          int n = 1 + static_cast<int>(rng() % 3);
+          for (int j = 0; j < n; ++j) {
+            int k = w + kWriters * static_cast<int>(rng() % (kKeys / kWriters));
+            std::string v = "w" + std::to_string(w) + ":" + std::to_string(round);
+            if (rng() % 10 == 0) {
+              batch->Delete(Key(k));
+              v.clear();
+            } else {
+              batch->Put(Key(k), v);
+            }
+            wrote.emplace_back(k, v);
+          }
+          if (rng() % 2 == 0) {
+            batch->Put(Key(kKeys + static_cast<int>(rng() % kShared)), "s" + std::to_string(w) + ":" + std::to_string(round));
+          }
+          if (!store->Write(batch.get()).ok()) failed = true;
+          std::map<int, std::string> last;
+          for (auto& [k, v] : wrote) last[k] = v;
+          for (auto& [k, v] : last) {
+            std::string got;
+            auto found = store->Get(Key(k), &got);
+            if (!found.ok() || *found != !v.empty() || (*found && got != v)) {
+              ADD_FAILURE() << "writer " << w << " key " << k << " wrote '" << v << "' read '" << got << "'";
+              failed = true;
+            }
+          }
+        }
+        --writers_left;
+      });
+    }
+    for (int r = 0; r < kReaders; ++r) {
+      threads.emplace_back([&, r] {
+        std::mt19937 rng(100 + r);
+        std::map<int, long long> seen;
+        while (writers_left > 0 && !failed) {
+          std::vector<std::string> keys;
+          for (int j = 0; j < 8; ++j) keys.push_back(Key(static_cast<int>(rng() % (kKeys + kShared))));
+          std::vector<std::string_view> views(keys.begin(), keys.end());
+          std::vector<std::string> values;
+          std::vector<bool> found;
+          std::shared_ptr<const KvSnapshot> snapshot;
+          if (rng() % 2 == 0) snapshot = store->GetSnapshot();
+          if (!store->MultiGet(views, &values, &found, snapshot.get()).ok()) failed = true;
+          for (size_t j = 0; j < keys.size(); ++j) {
+            int k = std::stoi(keys[j].substr(1));
+            if (snapshot != nullptr) {
+              auto it = store->NewIterator(keys[j], keys[j] + '\0', snapshot.get());
+              if (it->Valid() != found[j] || (found[j] && it->value() != values[j])) {
+                ADD_FAILURE() << "key " << k << " at a snapshot: cached read '" << values[j] << "', iterator '"
+                              << (it->Valid() ? std::string(it->value()) : "absent") << "'";
+                failed = true;
+              }
+            } else if (found[j] && k < kKeys) {
+              long long v = version_of(values[j]);
+              if (v < seen[k]) {
+                ADD_FAILURE() << "key " << k << " went back from version " << seen[k] << " to " << v;
+                failed = true;
+              }
+              seen[k] = v;
+            }
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_FALSE(failed);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

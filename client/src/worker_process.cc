@@ -127,6 +127,10 @@ std::unique_ptr<WorkerProcess> WorkerProcess::Spawn(const WorkerOptions& options
     args.push_back(options.data_dir);
   }
   if (options.sync_writes) args.push_back("--sync");
+  if (options.record_cache_mb >= 0) {
+    args.push_back("--record-cache-mb");
+    args.push_back(std::to_string(options.record_cache_mb));
+  }
   if (options.mongodb_listener) {
     w->mongodb_socket_path_ = w->runtime_dir_ + "/mongodb.sock";
     args.push_back("--mongodb-listen");

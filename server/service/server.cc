@@ -76,6 +76,7 @@ int RunServer(const ServerOptions& options) {
   storage::EngineOptions engine_options;
   engine_options.data_dir = options.data_dir;
   engine_options.kv.sync_writes = options.sync_writes;
+  engine_options.kv.record_cache_bytes = options.record_cache_bytes;
   engine_options.on_open = [](storage::Database* db) {
     if (auto s = UpgradeIndexes(db); !s.ok()) return s;
     // Retryable writes' history outlives its session only as long as MongoDB keeps an idle
