@@ -78,6 +78,7 @@ std::string EncodeOutcome(const RetryOutcome& o) {
   if (o.has_image && !o.image.empty()) b.AppendDocument("img", bson::DocView(o.image));
   // A single statement's entry is kept here; once there are more, each is a key of its
   // own (RetryStatementKey), so that a commit writes only the entries it changed.
+  if (o.ids_at != 0) b.AppendInt64("t", o.ids_at);
   if (o.by_statement) b.AppendBool("st", true);
   if (o.in_keys) b.AppendBool("sk", true);
   if (o.by_statement && !o.in_keys && o.statements.size() == 1) {
@@ -110,7 +111,11 @@ bool DecodeOutcome(bson::DocView doc, RetryOutcome* o) {
     o->has_image = true;
     if (image.type == BsonType::kDocument) o->image = std::string(image.Doc().data(), image.Doc().size());
   }
-  bson::ValueView flag, one, first;
+  bson::ValueView flag, one, first, ids_at;
+  if (doc.Find("t", &ids_at)) {
+    if (ids_at.type != BsonType::kInt64) return false;
+    o->ids_at = ids_at.Int64();
+  }
   if (doc.Find("st", &flag)) {
     if (flag.type != BsonType::kBool) return false;
     o->by_statement = flag.Bool();
@@ -315,6 +320,7 @@ RetryScope::RetryScope(std::string lsid, int64_t txn_number, std::string command
     : lsid_(std::move(lsid)), previous_(bound_scope) {
   record_.txn_number = txn_number;
   record_.command = std::move(command);
+  record_.outcome.ids_at = NowMs() / 1000;
   bound_scope = this;
 }
 
@@ -331,6 +337,33 @@ std::optional<RetryOutcome> RetryScope::Done(int32_t index) const {
   return resumed_->OfStatement(index);
 }
 
+std::optional<std::array<uint8_t, 12>> RetryScope::GeneratedId(int32_t index) const {
+  const int64_t at = record_.outcome.ids_at;
+  if (at == 0) return std::nullopt;
+  // FNV-1a over (session, transaction number, statement), then SplitMix64's finalizer to
+  // spread it: the same bytes in every process and build (unlike absl::Hash, seeded per
+  // process). Sessions are unique (a UUID), so ids of different writes differ unless 64
+  // hashed bits collide; ObjectIds the worker generates otherwise have random bytes there.
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](uint8_t byte) {
+    h ^= byte;
+    h *= 0x100000001b3ull;
+  };
+  for (char c : lsid_) mix(static_cast<uint8_t>(c));
+  for (int i = 7; i >= 0; --i) mix(static_cast<uint8_t>(static_cast<uint64_t>(record_.txn_number) >> (8 * i)));
+  for (int i = 3; i >= 0; --i) mix(static_cast<uint8_t>(static_cast<uint32_t>(index) >> (8 * i)));
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  std::array<uint8_t, 12> id;
+  const uint32_t seconds = static_cast<uint32_t>(at);
+  for (int i = 0; i < 4; ++i) id[i] = static_cast<uint8_t>(seconds >> (24 - 8 * i));
+  for (int i = 0; i < 8; ++i) id[4 + i] = static_cast<uint8_t>(h >> (56 - 8 * i));
+  return id;
+}
+
 RetryScope::~RetryScope() {
   bound_scope = previous_;
   // Commits whose reply was not recorded (the command failed after them) are made durable
@@ -344,6 +377,7 @@ RetryScope::~RetryScope() {
 
 void RetryOutcome::MergeStatements(const RetryOutcome& other) {
   by_statement = by_statement || other.by_statement;
+  if (ids_at == 0) ids_at = other.ids_at;
   for (const StatementOutcome& st : other.statements) {
     if (st.inserts) {
       for (int32_t i = 0; i < st.count; ++i) AddInsertStatement(st.first + i);
@@ -394,6 +428,7 @@ void RetryScope::AddTo(KvBatch* batch, Database* db, std::string_view changes) {
   }
   totals.by_statement = true;
   totals.in_keys = before.in_keys;
+  totals.ids_at = before.ids_at;
 
   // Each change is its statement's: an insert's documents are the statements it noted (a
   // capped collection's evictions made room for them), anything else the current one's.

@@ -20,6 +20,7 @@
 // reply is sent; a scope ending without a reply fsyncs them then. So the history is as
 // durable as the writes, and a power failure cannot keep a write and lose its record.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -70,6 +71,10 @@ struct RetryOutcome {
   std::vector<StatementOutcome> statements;
   // Stored as keys of their own (once there were two); a single one is in the record.
   bool in_keys = false;
+  // The timestamp (seconds) of the _ids the worker generates for the write's documents
+  // that came without one (RetryScope::GeneratedId), so that a resumed write reports the
+  // ids its first run stored. 0: not kept (a record written before it was).
+  int64_t ids_at = 0;
 
   // Adds the changes of `records` (change records, BSON documents back to back, as a
   // WriteUnit collects them).
@@ -137,6 +142,12 @@ class RetryScope {
   // What statement `index` changed when a resumed write's first run committed it; nullopt
   // for a statement that must run.
   std::optional<RetryOutcome> Done(int32_t index) const;
+  // The _id (ObjectId bytes) for insert statement `index`'s document when it came without
+  // one: the write's timestamp, then 8 bytes hashed from the session, the transaction
+  // number and the statement. The first run and a resumed one give the same id, so the
+  // resumed reply names the document stored. nullopt for a resumed record that did not
+  // keep the timestamp (the caller generates one).
+  std::optional<std::array<uint8_t, 12>> GeneratedId(int32_t index) const;
   // The document the next commit's reply returns (findAndModify's value; nullopt: null),
   // kept in the record with that commit (as MongoDB keeps its pre- or post-image for a
   // retry).

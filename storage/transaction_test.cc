@@ -905,7 +905,18 @@ TEST(RetryRecordTest, EncodesAndRefusesWhatItDidNotWrite) {
     EXPECT_EQ(back->command, r.command);
     EXPECT_EQ(back->reply, r.reply);
     EXPECT_EQ(back->written_ms, r.written_ms);
+    EXPECT_EQ(back->outcome, r.outcome);
   }
+  // The generated ids' timestamp, and its absence (a record written before it was kept).
+  RetryRecord with_ids{.txn_number = 2, .command = "grpc:insert", .written_ms = 5};
+  with_ids.outcome.ids_at = 1764000000;
+  auto back = DecodeRetryRecord(EncodeRetryRecord(with_ids));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->outcome.ids_at, 1764000000);
+  with_ids.outcome.ids_at = 0;
+  back = DecodeRetryRecord(EncodeRetryRecord(with_ids));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->outcome.ids_at, 0);
   std::string good = EncodeRetryRecord({.txn_number = 3, .command = "grpc:insert", .written_ms = 5});
   for (size_t cut = 0; cut < good.size(); ++cut) {
     EXPECT_FALSE(DecodeRetryRecord(good.substr(0, cut)).ok()) << cut;

@@ -218,11 +218,13 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
   for (size_t i = 0; i < docs.size(); ++i) {
     DocView view(docs[i]);
     if (view.begin() == view.end() || view.begin()->key != "_id") {
-      out.owned.push_back(WithIdFirst(std::string(docs[i])));
+      // In a retryable write, the id its resumed run would report too (GeneratedId).
+      std::optional<std::array<uint8_t, 12>> id;
+      if (retry != nullptr) id = retry->GeneratedId(retry->statement() + static_cast<int32_t>(i));
+      out.owned.push_back(WithIdFirst(std::string(docs[i]), id ? &*id : nullptr));
       docs[i] = out.owned.back();
       view = DocView(docs[i]);
     }
-    // (A done document without an _id reports a new one: the first run's was the worker's.)
     if (retry != nullptr && retry->Done(retry->statement() + static_cast<int32_t>(i))) {
       done[i] = true;
       continue;

@@ -159,7 +159,7 @@ absl::Status DuplicateKey(std::string_view db, std::string_view coll, const Valu
                     std::move(details).Finish());
 }
 
-std::string WithIdFirst(std::string doc) {
+std::string WithIdFirst(std::string doc, const std::array<uint8_t, 12>* generated) {
   DocView view(doc);
   auto first = view.begin();
   if (first != view.end() && first->key == "_id") return doc;
@@ -170,6 +170,7 @@ std::string WithIdFirst(std::string doc) {
     b.AppendView("_id", id);
   } else {
     ObjectId oid = ObjectId::Generate();
+    if (generated != nullptr) oid.bytes = *generated;
     b.AppendView("_id", ValueView{BsonType::kObjectId, reinterpret_cast<const char*>(oid.bytes.data()), 12});
   }
   for (const bson::ElementView& e : view) {

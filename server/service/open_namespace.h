@@ -5,6 +5,7 @@
 // candidate records of a filter, and helpers shared by the write paths.
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -71,8 +72,9 @@ absl::StatusOr<Namespace> OpenNamespace(storage::Engine* engine, std::string_vie
 std::string IdDocument(const bson::ValueView& id);
 // MongoDB's DuplicateKey error on the _id index, with keyPattern and keyValue.
 absl::Status DuplicateKey(std::string_view db, std::string_view coll, const bson::ValueView& id);
-// Puts _id first, generating an ObjectId if the document has none.
-std::string WithIdFirst(std::string doc);
+// Puts _id first, generating an ObjectId if the document has none (`generated`, when
+// given, is that ObjectId's bytes).
+std::string WithIdFirst(std::string doc, const std::array<uint8_t, 12>* generated = nullptr);
 
 // The documents a filter matches, in the order of the plan the planner picks for it (the
 // _id point lookup, index scans or a collection scan, over one storage snapshot).

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -344,6 +347,61 @@ TEST_F(RetryHistoryTest, AWriteThatCommittedAndFailedResumesInsteadOfRunningAgai
   ASSERT_TRUE(again.ok());
   ASSERT_NE(again->retried_reply(), nullptr);
   EXPECT_EQ(*again->retried_reply(), "resumed reply");
+}
+
+// Documents without an _id get theirs from the worker. A resumed run (its first run's
+// reply lost in a restart) reports, for the documents its first run stored, the ids they
+// were stored with, not new ones, and stores the others with ids it would report again.
+TEST_F(RetryHistoryTest, AResumedInsertReportsTheIdsItsFirstRunGenerated) {
+  auto id_of = [](std::string_view doc) {
+    bson::ValueView id;
+    EXPECT_TRUE(bson::DocView(doc).Find("_id", &id));
+    EXPECT_EQ(id.type, BsonType::kObjectId);
+    return std::string(id.data, id.size);
+  };
+  std::string first_id;
+  {
+    SessionCatalog sessions;
+    sessions.SetHistory(engine_.get());
+    auto st = sessions.Begin(Retryable(4), "insert");
+    ASSERT_TRUE(st.ok()) << st.status();
+    // The first run stores statement 0 and stops (no reply: the worker dies).
+    auto inserted = Insert(engine_.get(), "db", "c", {Document::JsonToBson(R"({"a": 0})")}, true);
+    ASSERT_TRUE(inserted.ok()) << inserted.status();
+    first_id = id_of(inserted->docs[0]);
+  }
+  Open();
+  SessionCatalog restarted;
+  restarted.SetHistory(engine_.get());
+  std::string second_id;
+  {
+    auto retry = restarted.Begin(Retryable(4), "insert");
+    ASSERT_TRUE(retry.ok()) << retry.status();
+    ASSERT_TRUE(retry->ResumeRetriedWrite("insert"));
+    auto inserted = Insert(engine_.get(), "db", "c",
+                           {Document::JsonToBson(R"({"a": 0})"), Document::JsonToBson(R"({"a": 1})")}, true);
+    ASSERT_TRUE(inserted.ok()) << inserted.status();
+    EXPECT_EQ(inserted->inserted_count, 2);
+    EXPECT_EQ(id_of(inserted->docs[0]), first_id);
+    second_id = id_of(inserted->docs[1]);
+    EXPECT_NE(second_id, first_id);
+  }
+  EXPECT_EQ(Count(), 2);
+  // What is stored is what was reported; the ids carry the write's time as ObjectIds do.
+  auto db = engine_->GetDatabase("db", false);
+  ASSERT_TRUE(db.ok());
+  std::vector<std::string> stored;
+  auto it = (*db)->ScanRecords(*(*db)->FindCollection("c"));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) stored.push_back(id_of(it->value()));
+  std::sort(stored.begin(), stored.end());
+  std::vector<std::string> reported = {first_id, second_id};
+  std::sort(reported.begin(), reported.end());
+  EXPECT_EQ(stored, reported);
+  uint32_t seconds = (static_cast<uint8_t>(first_id[0]) << 24) | (static_cast<uint8_t>(first_id[1]) << 16) |
+                     (static_cast<uint8_t>(first_id[2]) << 8) | static_cast<uint8_t>(first_id[3]);
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(std::abs(now - static_cast<int64_t>(seconds)), 60);
 }
 
 // A record written before statements were recorded says only what the whole command
