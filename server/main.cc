@@ -40,7 +40,7 @@ void Usage() {
                "                   (default ./micromongo-data)\n"
                "  --sync           fsync the write-ahead log on every commit\n"
                "  --record-cache-mb N  memory for records read or written lately, served\n"
-               "                   without a storage lookup (default 64, shared by every\n"
+               "                   without a storage lookup (default 32, shared by every\n"
                "                   database; 0: none)\n"
                "  --repair         rebuild damaged databases of --data-dir from their readable\n"
                "                   files, rebuild every index, validate, and exit (0: all\n"

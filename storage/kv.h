@@ -184,7 +184,7 @@ struct KvOptions {
   // A cache of the values of keys starting with `record_cache_prefix` (the records), in
   // front of Get and MultiGet, shared by every store (record_cache.h). 0 or an empty
   // prefix: none.
-  size_t record_cache_bytes = 64 << 20;
+  size_t record_cache_bytes = 32 << 20;
   std::string record_cache_prefix;
   // Tests only: file writes fail while it holds a fault. Must outlive the KvEnv.
   const FaultInjection* faults = nullptr;

@@ -35,7 +35,7 @@ struct ServerOptions {
   std::string data_dir = "./micromongo-data";
   bool sync_writes = false;
   // The record cache's bytes, shared by every database (--record-cache-mb; 0: none).
-  size_t record_cache_bytes = 64 << 20;
+  size_t record_cache_bytes = 32 << 20;
   int watch_fd = -1;  // exit when this fd reads EOF (the spawning application died)
   // The spawning bridge's private directory: removed by the worker when it exits because
   // the application died (nobody else is left to remove it).

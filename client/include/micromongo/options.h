@@ -42,7 +42,7 @@ struct WorkerOptions {
   // fsync the worker's write-ahead log on every commit.
   bool sync_writes = false;
   // Memory for records read or written lately, served without a storage lookup
-  // (--record-cache-mb; shared by every database). Negative: the server's default (64).
+  // (--record-cache-mb; shared by every database). Negative: the server's default (32).
   int record_cache_mb = -1;
   // Server parameters, as mongod's --setParameter: internalQueryMaxBlockingSortMemoryUsageBytes
   // (what a $sort or other blocking stage may hold in memory, default 100 MiB) and
