@@ -96,19 +96,18 @@ TEST(RecordCacheTest, OnlyAWriterAloneOnItsStripesFillsItsPuts) {
   cache.EndWrite(&w, 3, true);
   EXPECT_EQ(Read(cache, "ra", 3), "a1");
   EXPECT_EQ(Read(cache, "rb", 3), "<miss>");
-  // Two writers of one key, overlapping: neither knows whose commit came last.
-  auto first = Puts({{"ra", "first"}}), second = Puts({{"ra", "second"}});
-  cache.BeginWrite(&first);
-  cache.BeginWrite(&second);
-  cache.EndWrite(&second, 5, true);
-  cache.EndWrite(&first, 6, true);
-  EXPECT_EQ(Read(cache, "ra", 100), "<miss>");
-  auto third = Puts({{"ra", "third"}}), fourth = Puts({{"ra", "fourth"}});
-  cache.BeginWrite(&third);
-  cache.BeginWrite(&fourth);
-  cache.EndWrite(&third, 7, true);
-  cache.EndWrite(&fourth, 8, true);
-  EXPECT_EQ(Read(cache, "ra", 100), "<miss>");
+  // Two writers of one key, overlapping, whichever finishes first: neither knows whose
+  // commit came last, so neither fills.
+  for (bool later_ends_first : {true, false}) {
+    auto earlier = Puts({{"ra", "earlier"}}), later = Puts({{"ra", "later"}});
+    cache.BeginWrite(&earlier);
+    cache.BeginWrite(&later);
+    RecordCache::Write* ends_first = later_ends_first ? &later : &earlier;
+    RecordCache::Write* ends_last = later_ends_first ? &earlier : &later;
+    cache.EndWrite(ends_first, 5, true);
+    cache.EndWrite(ends_last, 6, true);
+    EXPECT_EQ(Read(cache, "ra", 100), "<miss>") << later_ends_first;
+  }
 }
 
 TEST(RecordCacheTest, AWriteOverEveryKeyEmptiesTheCache) {
@@ -144,8 +143,8 @@ TEST(RecordCacheTest, StaysWithinItsBudgetAndKeepsRecentlyUsedEntries) {
     Fill(cache, "r" + std::to_string(i), value, 1);
     ASSERT_EQ(Read(cache, "rkeep", 1), value) << i;
   }
-  // A second cache on the same budget: no room while the first holds it all (it never
-  // evicts another store's entries), room once they go.
+  // A second cache on the same budget takes only what the first left (it never evicts
+  // another store's entries), and room once they go.
   RecordCache other("r", budget);
   Fill(cache, "r-last", value, 1);
   Fill(other, "rz", value, 1);

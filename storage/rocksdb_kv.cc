@@ -306,7 +306,9 @@ class RocksBatch : public KvBatch {
       }
     }
     // Equal keys next to each other, in the order they were added: the last one counts.
-    std::stable_sort(ops.begin(), ops.end(), [&](uint32_t a, uint32_t b) { return Key(a) < Key(b); });
+    if (ops.size() > 1) {
+      std::stable_sort(ops.begin(), ops.end(), [&](uint32_t a, uint32_t b) { return Key(a) < Key(b); });
+    }
     for (size_t k = 0; k < ops.size(); ++k) {
       if (k + 1 < ops.size() && Key(ops[k]) == Key(ops[k + 1])) continue;
       const Op& op = ops_[ops[k]];
