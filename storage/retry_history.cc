@@ -66,8 +66,8 @@ bool DecodeStatement(bson::DocView doc, StatementOutcome* st) {
   return true;
 }
 
-// The outcome as a BSON document {i, u, d: int64, id?: {_id}, img?, st?: [{s, n: int32,
-// i, u, d: int64, id?: {_id}}]}.
+// The outcome as a BSON document {i, u, d: int64, id?: {_id}, img?, t?: int64, st?: true,
+// sk?: true, one?: {s: int32, <statement entry>}} (FORMAT.md).
 std::string EncodeOutcome(const RetryOutcome& o) {
   bson::Builder b;
   b.AppendInt64("i", o.inserted);
@@ -90,7 +90,6 @@ std::string EncodeOutcome(const RetryOutcome& o) {
   }
   return std::move(b).Finish();
 }
-
 
 bool DecodeOutcome(bson::DocView doc, RetryOutcome* o) {
   bson::ValueView i, u, d, id;
