@@ -896,8 +896,9 @@ absl::Status Database::GetRecords(const std::vector<std::string_view>& keys, std
   return absl::OkStatus();
 }
 
-absl::Status Database::RecordsExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist) {
-  if (BoundPart() == nullptr) return kv_->KeysExist(keys, exist);
+absl::Status Database::RecordsExist(const Collection& c, const std::vector<std::string_view>& keys,
+                                    std::vector<bool>* exist) {
+  if (BoundPart() == nullptr) return kv_->KeysExist(keys, exist, RecordPrefix(c.id() + 1));
   std::vector<std::string> values;
   return GetRecords(keys, &values, exist);
 }

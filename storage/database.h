@@ -314,8 +314,9 @@ class Database : public std::enable_shared_from_this<Database> {
   absl::Status GetRecords(const std::vector<std::string_view>& keys, std::vector<std::string>* bson,
                           std::vector<bool>* found, const KvSnapshot* snapshot = nullptr,
                           bool* scattered = nullptr);
-  // Which of the record keys exist, in one batched lookup.
-  absl::Status RecordsExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist);
+  // Which of the collection's record keys exist, in one batched lookup.
+  absl::Status RecordsExist(const Collection& c, const std::vector<std::string_view>& keys,
+                            std::vector<bool>* exist);
   // Iterates the collection's records in _id key order over a snapshot.
   std::unique_ptr<KvIterator> ScanRecords(const Collection& c, const KvSnapshot* snapshot = nullptr);
   // Iterates a capped collection's records in insertion order over a snapshot (null: one

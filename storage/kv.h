@@ -74,8 +74,12 @@ class KvStore {
                                    const KvSnapshot* snapshot = nullptr) = 0;
   virtual std::shared_ptr<const KvSnapshot> GetSnapshot() = 0;
   // For each key, whether it is present: one batched lookup (sorted keys are fastest).
-  virtual absl::Status KeysExist(const std::vector<std::string_view>& keys,
-                                 std::vector<bool>* exist) = 0;
+  // With a `limit` above every key (the end of their key range), one seek finds the first
+  // present key at or after the smallest: every key before it is absent without a lookup
+  // of its own. Inserts of increasing _ids, the common case, past every record so far,
+  // cost one seek for the whole batch.
+  virtual absl::Status KeysExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist,
+                                 std::string_view limit = {}) = 0;
   // Reads several keys at once (as of `snapshot`): (*values)[i] holds key i's value when
   // (*found)[i]. Batched lookups cost less per key than Get (sorted keys are fastest).
   // `scattered` (optional, kept by a caller across its batches): set once the keys proved

@@ -15,6 +15,7 @@ struct RecordCache::Entry {
   Entry* prev = nullptr;  // the stripe's list: newest after the sentinel
   Entry* next = nullptr;
   uint64_t valid_from = 0;
+  size_t hash = 0;  // HashOf(key()), kept for the set's rehashing
   uint32_t key_size = 0;
   uint32_t value_size : 31 = 0;
   // Read since it was last passed over for eviction (CLOCK's bit: a hit sets it instead
@@ -34,15 +35,23 @@ constexpr size_t kEntryOverhead = 64;
 
 }  // namespace
 
+// A key with its hash, computed once per operation (the stripe and the set both use it).
+struct RecordCache::Hashed {
+  explicit Hashed(std::string_view k) : key(k), hash(absl::Hash<std::string_view>{}(k)) {}
+  Hashed(std::string_view k, size_t h) : key(k), hash(h) {}
+  std::string_view key;
+  size_t hash;
+};
+
 struct RecordCache::Stripe {
   struct Hash {
     using is_transparent = void;
-    size_t operator()(std::string_view k) const { return absl::Hash<std::string_view>{}(k); }
-    size_t operator()(const Entry* e) const { return (*this)(e->key()); }
+    size_t operator()(const Hashed& k) const { return k.hash; }
+    size_t operator()(const Entry* e) const { return e->hash; }
   };
   struct Eq {
     using is_transparent = void;
-    static std::string_view K(std::string_view k) { return k; }
+    static std::string_view K(const Hashed& k) { return k.key; }
     static std::string_view K(const Entry* e) { return e->key(); }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
@@ -84,13 +93,14 @@ bool RecordCache::Overlaps(std::string_view begin, std::string_view end) const {
   return true;
 }
 
-uint32_t RecordCache::StripeOf(std::string_view key) const {
-  // Not absl::Hash, which the stripe's set uses: its low bits would be the same for
-  // every key of a stripe.
-  return static_cast<uint32_t>(std::hash<std::string_view>{}(key) % kStripes);
+uint32_t RecordCache::StripeOf(const Hashed& key) {
+  // The hash's top bits: the stripe's set places and tells entries apart by its low bits,
+  // which must not be the same for every key of a stripe.
+  return static_cast<uint32_t>(static_cast<uint64_t>(key.hash) >> 58) % kStripes;
 }
 
-bool RecordCache::Lookup(std::string_view key, uint64_t sequence, std::string* value) {
+bool RecordCache::Lookup(std::string_view k, uint64_t sequence, std::string* value) {
+  const Hashed key(k);
   Stripe& s = stripes_[StripeOf(key)];
   std::lock_guard<std::mutex> l(s.mu);
   auto it = s.entries.find(key);
@@ -101,14 +111,15 @@ bool RecordCache::Lookup(std::string_view key, uint64_t sequence, std::string* v
   return true;
 }
 
-void RecordCache::Fill(std::string_view key, std::string_view value, uint64_t sequence) {
+void RecordCache::Fill(std::string_view k, std::string_view value, uint64_t sequence) {
+  const Hashed key(k);
   Stripe& s = stripes_[StripeOf(key)];
   std::lock_guard<std::mutex> l(s.mu);
   // A writer in flight, or one that finished after the read's sequence, may have made
   // `value` stale.
   if (s.writers != 0 || s.last_write > sequence) return;
   if (s.entries.contains(key)) return;
-  const size_t h = absl::Hash<std::string_view>{}(key);
+  const size_t h = key.hash;
   uint32_t& slot = s.missed[(h >> 32) % Stripe::kDoorkeeper];
   const uint32_t fingerprint = static_cast<uint32_t>(h) | 1;
   if (slot != fingerprint) {
@@ -122,12 +133,18 @@ void RecordCache::Fill(std::string_view key, std::string_view value, uint64_t se
 void RecordCache::BeginWrite(Write* w) {
   w->stripes.clear();
   w->by_stripe.clear();
+  w->hashes.clear();
   if (w->everything) {
     for (uint32_t i = 0; i < kStripes; ++i) w->stripes.push_back(i);
   } else {
     // Changes by stripe, to visit each stripe once.
+    w->hashes.reserve(w->changes.size());
     w->by_stripe.reserve(w->changes.size());
-    for (uint32_t i = 0; i < w->changes.size(); ++i) w->by_stripe.emplace_back(StripeOf(w->changes[i].key), i);
+    for (uint32_t i = 0; i < w->changes.size(); ++i) {
+      const Hashed key(w->changes[i].key);
+      w->hashes.push_back(key.hash);
+      w->by_stripe.emplace_back(StripeOf(key), i);
+    }
     std::sort(w->by_stripe.begin(), w->by_stripe.end());
     for (const auto& [stripe, change] : w->by_stripe) {
       if (w->stripes.empty() || w->stripes.back() != stripe) w->stripes.push_back(stripe);
@@ -147,7 +164,8 @@ void RecordCache::BeginWrite(Write* w) {
       continue;
     }
     for (; at < w->by_stripe.size() && w->by_stripe[at].first == w->stripes[k]; ++at) {
-      Erase(s, w->changes[w->by_stripe[at].second].key);
+      const uint32_t i = w->by_stripe[at].second;
+      Erase(s, Hashed(w->changes[i].key, w->hashes[i]));
     }
   }
 }
@@ -167,10 +185,15 @@ void RecordCache::EndWrite(Write* w, uint64_t sequence, bool committed) {
       EraseAll(s);
       continue;
     }
+    // The keys are still absent, nothing to remove again: BeginWrite removed them, and
+    // since then this write was in flight on the stripe, so no read filled an entry
+    // (Fill) and no other writer filled its puts (it was not alone, or its generation
+    // moved on).
     for (; at < w->by_stripe.size() && w->by_stripe[at].first == w->stripes[k]; ++at) {
-      const Change& c = w->changes[w->by_stripe[at].second];
-      Erase(s, c.key);  // filled by a reader meanwhile: cannot be, but costs nothing
-      if (fill && c.put) Insert(s, c.key, c.value, s.last_write);
+      const uint32_t i = w->by_stripe[at].second;
+      if (fill && w->changes[i].put) {
+        Insert(s, Hashed(w->changes[i].key, w->hashes[i]), w->changes[i].value, s.last_write);
+      }
     }
   }
 }
@@ -184,7 +207,8 @@ size_t RecordCache::entries() const {
   return n;
 }
 
-void RecordCache::Insert(Stripe& s, std::string_view key, std::string_view value, uint64_t valid_from) {
+void RecordCache::Insert(Stripe& s, const Hashed& hashed, std::string_view value, uint64_t valid_from) {
+  const std::string_view key = hashed.key;
   const size_t charge = kEntryOverhead + key.size() + value.size();
   const size_t stripe_capacity = budget_->capacity() / kStripes;
   if (charge > stripe_capacity) return;
@@ -209,17 +233,24 @@ void RecordCache::Insert(Stripe& s, std::string_view key, std::string_view value
   void* raw = ::operator new(sizeof(Entry) + key.size() + value.size());
   Entry* e = new (raw) Entry;
   e->valid_from = valid_from;
+  e->hash = hashed.hash;
   e->key_size = static_cast<uint32_t>(key.size());
   e->value_size = static_cast<uint32_t>(value.size()) & 0x7fffffffu;
   std::copy(key.begin(), key.end(), e->bytes());
   std::copy(value.begin(), value.end(), e->bytes() + key.size());
-  s.entries.insert(e);
+  if (auto [it, inserted] = s.entries.insert(e); !inserted) {
+    // Callers insert absent keys only; should one be present, the new value wins.
+    Entry* old = *it;
+    s.entries.erase(it);
+    Drop(s, old);
+    s.entries.insert(e);
+  }
   PushFront(s, e);
   s.bytes += charge;
   budget_->used_.fetch_add(charge, std::memory_order_relaxed);
 }
 
-void RecordCache::Erase(Stripe& s, std::string_view key) {
+void RecordCache::Erase(Stripe& s, const Hashed& key) {
   auto it = s.entries.find(key);
   if (it == s.entries.end()) return;
   Entry* e = *it;

@@ -11,8 +11,8 @@
 // sequence from which it is valid (every write of the key is at or before it), and serves
 // a read only at that sequence or later. Keys hash to stripes; a writer announces its keys
 // before its commit (BeginWrite: the stripe's writers in flight count up, its entries for
-// them go) and finishes after it (EndWrite: the stripe's last write sequence moves up,
-// the entries go again). A reader fills an entry only while no writer is in flight on
+// them go) and finishes after it (EndWrite: the stripe's last write sequence moves up).
+// A reader fills an entry only while no writer is in flight on
 // the stripe and its read's sequence is at or after the stripe's last write, so the value
 // it read is the latest; any later write removes it before committing. A writer that had
 // the stripe to itself from before its commit to after it fills the entries of its puts
@@ -76,6 +76,7 @@ class RecordCache {
     std::vector<Change> changes;  // one per key, the cached keys only
     bool everything = false;      // a range deletion over cached keys: every stripe
     // Filled by BeginWrite.
+    std::vector<size_t> hashes;     // of each change's key
     std::vector<uint32_t> stripes;  // touched, ascending
     std::vector<std::pair<uint32_t, uint32_t>> by_stripe;  // (stripe, change), ascending
     std::vector<uint64_t> generations;
@@ -93,11 +94,12 @@ class RecordCache {
  private:
   struct Entry;
   struct Stripe;
+  struct Hashed;
   static constexpr uint32_t kStripes = 64;
 
-  uint32_t StripeOf(std::string_view key) const;
-  void Insert(Stripe& s, std::string_view key, std::string_view value, uint64_t valid_from);
-  void Erase(Stripe& s, std::string_view key);
+  static uint32_t StripeOf(const Hashed& key);
+  void Insert(Stripe& s, const Hashed& key, std::string_view value, uint64_t valid_from);
+  void Erase(Stripe& s, const Hashed& key);
   void EraseAll(Stripe& s);
   static void Detach(Entry* e);
   static void PushFront(Stripe& s, Entry* e);

@@ -9,12 +9,14 @@
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/perf_level.h>
+#include <rocksdb/snapshot.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <chrono>
@@ -415,6 +417,27 @@ class RocksBatch : public KvBatch {
     return order;
   }
 
+  // The common batch needs no sort: its operations, grouped (stably) by their key's first
+  // byte (records, change records, index entries: FORMAT.md), are each already in key
+  // order: an insert of increasing _ids with their change records at increasing times
+  // interleaves two ordered runs. Sets `order` to that grouping and returns whether it
+  // is the key order (equal keys in insertion order, as the grouping keeps them).
+  bool OrderedByKind(std::vector<uint32_t>* order) const {
+    std::array<uint32_t, 258> start{};  // by first byte + 1; 0 for an empty key
+    auto kind = [&](uint32_t i) -> size_t {
+      std::string_view k = Key(i);
+      return k.empty() ? 0 : static_cast<unsigned char>(k[0]) + 1;
+    };
+    for (uint32_t i = 0; i < ops_.size(); ++i) ++start[kind(i) + 1];
+    for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+    order->resize(ops_.size());
+    for (uint32_t i = 0; i < ops_.size(); ++i) (*order)[start[kind(i)]++] = i;
+    for (size_t k = 1; k < order->size(); ++k) {
+      if (Key((*order)[k]) < Key((*order)[k - 1])) return false;
+    }
+    return true;
+  }
+
   // The operations by key, equal keys in insertion order. Keys of one batch mostly share
   // a long prefix (a collection's, an index's), so they are compared first by the 32 bytes
   // after the prefix all of them share (held beside the operation: no reads of scattered
@@ -422,6 +445,13 @@ class RocksBatch : public KvBatch {
   // key in that order equals the next one (told by the heads, without reading the keys,
   // unless those tie).
   std::vector<uint32_t> KeyOrder(std::vector<bool>* same_as_next = nullptr) const {
+    if (std::vector<uint32_t> order; OrderedByKind(&order)) {
+      if (same_as_next != nullptr) {
+        same_as_next->assign(order.size(), false);
+        for (size_t i = 0; i + 1 < order.size(); ++i) (*same_as_next)[i] = Key(order[i]) == Key(order[i + 1]);
+      }
+      return order;
+    }
     size_t common = ops_.empty() ? 0 : ops_[0].key_size;
     for (uint32_t i = 1; i < ops_.size() && common > 0; ++i) {
       std::string_view a = Key(0), b = Key(i);
@@ -524,24 +554,51 @@ class RocksStore : public KvStore {
     if (cached) cache_->Fill(key, *value, sequence);
     return true;
   }
-  absl::Status KeysExist(const std::vector<std::string_view>& keys,
-                         std::vector<bool>* exist) override {
+  absl::Status KeysExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist,
+                         std::string_view limit) override {
     DisablePerfCounters();
     AwaitCommits();
-    std::vector<rocksdb::Slice> slices;
-    slices.reserve(keys.size());
-    for (std::string_view k : keys) slices.push_back(ToSlice(k));
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    std::shared_ptr<rocksdb::DB> db = Db();
-    db->MultiGet(rocksdb::ReadOptions(), db->DefaultColumnFamily(), keys.size(), slices.data(),
-                 values.data(), statuses.data());
     exist->assign(keys.size(), false);
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (statuses[i].ok()) {
-        (*exist)[i] = true;
-      } else if (!statuses[i].IsNotFound()) {
-        return FromRocks(statuses[i]);
+    std::shared_ptr<rocksdb::DB> db = Db();
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::ManagedSnapshot> snapshot;
+    std::vector<size_t> lookup;  // the keys the seek did not answer
+    lookup.reserve(keys.size());
+    if (!limit.empty() && keys.size() >= kSeekFirstKeys) {
+      // The seek and the lookups read one snapshot: the answer is the state of one moment.
+      snapshot = std::make_unique<rocksdb::ManagedSnapshot>(db.get());
+      ro.snapshot = snapshot->snapshot();
+      std::string_view smallest = *std::min_element(keys.begin(), keys.end());
+      rocksdb::Slice lower = ToSlice(smallest), upper = ToSlice(limit);
+      rocksdb::ReadOptions bounded = ro;
+      bounded.iterate_lower_bound = &lower;
+      bounded.iterate_upper_bound = &upper;
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(bounded));
+      it->Seek(lower);
+      if (!it->status().ok()) return FromRocks(it->status());
+      // Keys below the first present one are absent; that one is present; the rest are
+      // looked up.
+      std::string_view first = it->Valid() ? std::string_view(it->key().data(), it->key().size()) : "";
+      for (size_t i = 0; i < keys.size(); ++i) {
+        if (!it->Valid() || keys[i] < first) continue;
+        if (keys[i] == first) (*exist)[i] = true;
+        else lookup.push_back(i);
+      }
+    } else {
+      for (size_t i = 0; i < keys.size(); ++i) lookup.push_back(i);
+    }
+    if (lookup.empty()) return absl::OkStatus();
+    std::vector<rocksdb::Slice> slices;
+    slices.reserve(lookup.size());
+    for (size_t i : lookup) slices.push_back(ToSlice(keys[i]));
+    std::vector<rocksdb::PinnableSlice> values(lookup.size());
+    std::vector<rocksdb::Status> statuses(lookup.size());
+    db->MultiGet(ro, db->DefaultColumnFamily(), lookup.size(), slices.data(), values.data(), statuses.data());
+    for (size_t j = 0; j < lookup.size(); ++j) {
+      if (statuses[j].ok()) {
+        (*exist)[lookup[j]] = true;
+      } else if (!statuses[j].IsNotFound()) {
+        return FromRocks(statuses[j]);
       }
     }
     return absl::OkStatus();
@@ -752,6 +809,9 @@ class RocksStore : public KvStore {
   // Cache probes a MultiGet makes before it gives up on the cache for the rest of its
   // keys, if fewer than half of them hit.
   static constexpr size_t kCacheTrial = 16;
+  // Batches from this size on try one seek before their lookups (KeysExist): for one key
+  // a point lookup, which bloom filters answer, costs less than a seek through every level.
+  static constexpr size_t kSeekFirstKeys = 4;
   // Next() calls tried before a Seek() to reach the following key.
   static constexpr int kMaxSteps = 4;
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <atomic>
@@ -66,11 +67,24 @@ class KvStoreTest : public ::testing::TestWithParam<bool> {
     std::vector<bool> found;
     ASSERT_TRUE(store_->MultiGet(views, &values, &found, snapshot).ok());
     ASSERT_EQ(values.size(), ids.size());
+    // KeysExist, with a seek first (a limit above every key: the end of the "k" range, or
+    // just past the largest key) and without.
+    std::vector<std::vector<bool>> exists;
+    std::string largest = keys.empty() ? "k" : *std::max_element(keys.begin(), keys.end());
+    for (std::string limit : {std::string(), std::string("l"), largest + '\0'}) {
+      if (snapshot != nullptr) break;  // KeysExist reads the latest state
+      exists.emplace_back();
+      ASSERT_TRUE(store_->KeysExist(views, &exists.back(), limit).ok());
+      ASSERT_EQ(exists.back().size(), ids.size());
+    }
     for (size_t i = 0; i < ids.size(); ++i) {
       std::string want;
       auto present = store_->Get(keys[i], &want, snapshot);
       ASSERT_TRUE(present.ok());
       ASSERT_EQ(found[i], *present) << "key " << ids[i];
+      for (size_t l = 0; l < exists.size(); ++l) {
+        EXPECT_EQ(exists[l][i], *present) << "key " << ids[i] << ", limit " << l;
+      }
       if (*present) {
         EXPECT_EQ(values[i], want) << "key " << ids[i];
       }
@@ -110,6 +124,60 @@ TEST_P(KvStoreTest, AgreesWithGetOnEveryKeyMix) {
   for (int i = 0; i < 200; ++i) dense_then_scattered.push_back((i * 104729) % 4000);
   cases.push_back(dense_then_scattered);
   for (const auto& ids : cases) Check(ids);
+}
+
+TEST_P(KvStoreTest, BatchesOfOrderedRunsKeepEachKeysLastOperation) {
+  // Two kinds of keys ("a..." and "k...", as records and change records), each kind in
+  // ascending order, interleaved, with a key's operations repeated (put, delete, put) at
+  // once or apart: the batch is already in key order per kind.
+  std::map<std::string, std::string> model;
+  for (int i = 0; i < 4000; i += 2) model[Key(i)] = "v" + std::to_string(i);
+  auto batch = store_->NewBatch();
+  for (int i = 4000; i < 4300; ++i) {
+    std::string a = "a" + Key(i), k = Key(i);
+    batch->Put(k, "first");
+    batch->Put(a, "a" + std::to_string(i));
+    model[a] = "a" + std::to_string(i);
+    switch (i % 3) {
+      case 0:  // deleted at once
+        batch->Delete(k);
+        model.erase(k);
+        break;
+      case 1:  // deleted, then put again after the other kind's next key
+        batch->Delete(k);
+        batch->Put("a" + Key(i) + "x", "ax");
+        model["a" + Key(i) + "x"] = "ax";
+        batch->Put(k, "again");
+        model[k] = "again";
+        break;
+      default:
+        model[k] = "first";
+    }
+  }
+  ASSERT_TRUE(store_->Write(batch.get()).ok());
+  std::map<std::string, std::string> stored;
+  auto it = store_->NewIterator("", "z", nullptr);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) stored[std::string(it->key())] = std::string(it->value());
+  ASSERT_TRUE(it->status().ok());
+  EXPECT_EQ(stored, model);
+  std::vector<int> ids;
+  for (int i = 3990; i < 4310; ++i) ids.push_back(i);
+  Check(ids);
+}
+
+TEST_P(KvStoreTest, KeysExistSeesPastDeletedKeys) {
+  // Deleted keys past the last present one (tombstones the seek steps over), a deleted
+  // key before it, and keys put again after their deletion.
+  auto batch = store_->NewBatch();
+  for (int i = 3000; i < 4000; i += 2) batch->Delete(Key(i));
+  batch->Delete(Key(100));
+  batch->Put(Key(3500), "again");
+  ASSERT_TRUE(store_->Write(batch.get()).ok());
+  std::vector<int> after = {2996, 2998, 3000, 3002, 3498, 3500, 3502, 3998, 4000, 4002};
+  Check(after);
+  Check({3000, 3002, 3004, 3006, 3008, 3998});  // all deleted
+  Check({3501, 3502, 3504, 3506, 3508, 3510});  // the first absent, then deleted
+  Check({98, 100, 102, 104, 3500, 3500});
 }
 
 TEST_P(KvStoreTest, ReadsAsOfTheSnapshot) {

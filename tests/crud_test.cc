@@ -112,6 +112,61 @@ TEST_F(CrudTest, InsertManyOrderedAndUnordered) {
   EXPECT_EQ(r.inserted_ids.size(), 2u);
 }
 
+// Large batches fail at the same document as small ones: a duplicate far from its first
+// copy (found by the batch's own keys, past every stored _id, where one seek answers the
+// existence probe of the whole batch), an invalid document late in the batch, with no
+// index, a non-unique multikey one, and a unique one whose key repeats.
+TEST_F(CrudTest, LargeInsertManyFailsAtTheSameDocumentAsASmallOne) {
+  struct Case {
+    const char* name;
+    Document index;  // empty: none
+    bool unique;
+    std::function<Document(int)> doc;  // document i of 2,000
+    int bad;                           // the first document that fails (-1: none)
+    int code;
+    int with_bad_id;  // documents stored with the failing one's _id: its first copy's, or none
+  };
+  const std::vector<Case> cases = {
+      {"no error", {}, false, [](int i) { return Document{{"_id", i}, {"k", i % 7}}; }, -1, 0, 0},
+      {"duplicate _id of document 3 at 1,700", {}, false,
+       [](int i) { return Document{{"_id", i == 1700 ? 3 : i}}; }, 1700, 11000, 1},
+      {"duplicate _id, non-unique index", Document{{"k", 1}}, false,
+       [](int i) { return Document{{"_id", i == 1400 ? 999 : i}, {"k", mm::Array{i % 5, i % 3}}}; }, 1400, 11000, 1},
+      {"unique index, duplicate key across chunks", Document{{"u", 1}}, true,
+       [](int i) { return Document{{"_id", i}, {"u", i == 1300 ? 10 : i}}; }, 1300, 11000, 0},
+      // MongoDB's fixDocumentForInsert: BadValue, "can't use an array for _id".
+      {"an array _id at 1,999", {}, false,
+       [](int i) { return Document{{"_id", i == 1999 ? mm::Value(mm::Array{1, 2}) : mm::Value(i)}}; }, 1999, 2, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<Document> docs;
+    for (int i = 0; i < 2000; ++i) docs.push_back(c.doc(i));
+    for (bool ordered : {true, false}) {
+      coll_->Drop();
+      if (!c.index.empty()) coll_->CreateIndex(c.index, {.unique = c.unique});
+      int64_t inserted = 0;
+      try {
+        inserted = coll_->InsertMany(docs, {.ordered = ordered}).inserted_count;
+        EXPECT_EQ(c.bad, -1);
+      } catch (const mm::BulkWriteError& e) {
+        ASSERT_EQ(e.write_errors().size(), 1u);
+        EXPECT_EQ(e.write_errors()[0].index, c.bad);
+        EXPECT_EQ(e.write_errors()[0].code, c.code);
+        inserted = e.inserted_count();
+      }
+      // Ordered: everything before the failing document; unordered: all but it.
+      int64_t want = c.bad < 0 ? 2000 : ordered ? c.bad : 1999;
+      EXPECT_EQ(inserted, want) << "ordered " << ordered;
+      EXPECT_EQ(coll_->CountDocuments(), want) << "ordered " << ordered;
+      if (c.bad >= 0) {
+        EXPECT_EQ(coll_->CountDocuments(Document{{"_id", c.doc(c.bad).Get("_id")}}), c.with_bad_id);
+      }
+      EXPECT_TRUE(coll_->Validate().Get("valid").AsBool()) << coll_->Validate().ToJson();
+    }
+  }
+}
+
 TEST_F(CrudTest, EveryBsonTypeRoundTrips) {
   Document doc{{"_id", 1},
                {"double", 1.5},

@@ -5,6 +5,7 @@
 // TransientTransactionError, the client-side state rules of StartTransaction /
 // CommitTransaction / AbortTransaction, and the convenient API's retries.
 
+#include <future>
 #include <thread>
 
 #include "test_util.h"
@@ -141,6 +142,48 @@ TEST_F(TransactionTest, ConcurrentWritersConflictAndTheLoserIsAborted) {
   Error commit = ErrorOf([&] { b.CommitTransaction(); });
   EXPECT_EQ(commit.code(), 251);
   EXPECT_TRUE(commit.HasErrorLabel("TransientTransactionError"));
+}
+
+// A write outside transactions that meets a key an open transaction holds waits for it
+// (MongoDB's writeConflictRetry), then goes on: an insertMany inserts each of its
+// documents once, and fails at the transaction's document only if the transaction
+// committed it.
+TEST_F(TransactionTest, AnInsertManyMeetingATransactionsKeyWaitsAndInsertsEachDocumentOnce) {
+  for (bool commit : {false, true}) {
+    SCOPED_TRACE(commit ? "the transaction commits" : "the transaction aborts");
+    coll_->Drop();
+    coll_->InsertOne(D(R"({"_id": -1, "by": "setup"})"));  // the collection exists before
+    ClientSession a = client_->StartSession();
+    a.StartTransaction();
+    coll_->InsertOne(D(R"({"_id": 1900, "by": "transaction"})"), {.session = &a});
+    std::vector<Document> docs;
+    for (int i = 0; i < 2000; ++i) docs.push_back(Document{{"_id", i}, {"by", "insertMany"}});
+    std::promise<int64_t> inserted;
+    std::thread writer([&] {
+      try {
+        inserted.set_value(other_coll_->InsertMany(docs).inserted_count);
+      } catch (const BulkWriteError& e) {
+        EXPECT_EQ(e.write_errors().size(), 1u);
+        EXPECT_EQ(e.write_errors().at(0).index, 1900);
+        EXPECT_EQ(e.write_errors().at(0).code, 11000);
+        inserted.set_value(e.inserted_count());
+      } catch (const Error& e) {
+        ADD_FAILURE() << e.what();
+        inserted.set_value(-1);
+      }
+    });
+    std::future<int64_t> result = inserted.get_future();
+    // The insert waits while the transaction is open.
+    EXPECT_EQ(result.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+    if (commit) a.CommitTransaction();
+    else a.AbortTransaction();
+    int64_t n = result.get();
+    writer.join();
+    EXPECT_EQ(n, commit ? 1900 : 2000);
+    EXPECT_EQ(coll_->CountDocuments(D(R"({"by": "insertMany"})")), commit ? 1900 : 2000);
+    EXPECT_EQ(coll_->CountDocuments(D(R"({"by": "transaction"})")), commit ? 1 : 0);
+    EXPECT_TRUE(coll_->Validate().Get("valid").AsBool());
+  }
 }
 
 TEST_F(TransactionTest, WithTransactionRunsTheCallbackAgainAfterATransientError) {

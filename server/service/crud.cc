@@ -253,7 +253,7 @@ absl::StatusOr<InsertOutcome> InsertInto(storage::Engine* engine, std::string_vi
     auto unit = std::make_unique<storage::WriteUnit>(ns->db.get());
     std::unique_lock<std::mutex> lock(ns->coll->write_mutex());
     std::vector<bool> exists;
-    if (auto s = ns->db->RecordsExist(probe, &exists); !s.ok()) return s;
+    if (auto s = ns->db->RecordsExist(*ns->coll, probe, &exists); !s.ok()) return s;
     absl::flat_hash_set<std::string_view> batch_keys;
     batch_keys.reserve(docs.size());
     std::vector<int32_t> noted;  // the statements this unit inserts (RetryScope::NoteInserted)
