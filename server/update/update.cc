@@ -431,9 +431,16 @@ absl::Status Update::ApplyToBson(bson::DocView doc, const ApplyContext& context,
 
 namespace {
 
+// The smallest document that nests `levels` levels: an empty document (5 bytes) inside
+// levels - 1 elements, each a type byte, an empty name's NUL and its own length and
+// terminator around the next (7 bytes).
+constexpr size_t SmallestNesting(int levels) { return 5 + 7 * static_cast<size_t>(levels - 1); }
+
 // Fails when documents and arrays nest deeper than kMaxStorageDepth levels (the top-level
-// document is the first). Iterative: a walk with one frame per open level.
+// document is the first). Iterative: a walk with one frame per open level; none for a
+// document too small to nest that deep (nearly all of them).
 absl::Status CheckStorageDepth(bson::DocView doc) {
+  if (doc.size() < SmallestNesting(kMaxStorageDepth + 1)) return absl::OkStatus();
   struct Frame {
     bson::DocView::Iterator it, end;
   };

@@ -281,5 +281,33 @@ TEST(UpdateTest, StorableDocuments) {
             kDollarPrefixedFieldName);
 }
 
+// At most 100 levels (the top-level document is the first), at every size: the smallest
+// documents of each depth (empty names, an empty document or array inside) and larger ones.
+TEST(UpdateTest, StorableDocumentsNestAtMost100Levels) {
+  auto nested = [](int levels, bool arrays, std::string_view name) {
+    bson::Builder b;
+    std::vector<size_t> open;
+    for (int i = 1; i < levels; ++i) open.push_back(arrays ? b.StartArray(name) : b.StartDocument(name));
+    while (!open.empty()) {
+      b.End(open.back());
+      open.pop_back();
+    }
+    return std::move(b).Finish();
+  };
+  for (bool arrays : {false, true}) {
+    for (std::string_view name : {"", "a", "a_longer_field_name"}) {
+      SCOPED_TRACE(std::string(arrays ? "arrays" : "documents") + " named '" + std::string(name) + "'");
+      for (int levels : {99, 100}) {
+        EXPECT_TRUE(ValidateStorable(bson::DocView(nested(levels, arrays, name))).ok()) << levels;
+      }
+      for (int levels : {101, 102, 150}) {
+        EXPECT_EQ(MongoCodeOf(ValidateStorable(bson::DocView(nested(levels, arrays, name)))), kOverflow) << levels;
+      }
+    }
+  }
+  // The smallest 101-level document: 705 bytes.
+  EXPECT_EQ(nested(101, false, "").size(), 705u);
+}
+
 }  // namespace
 }  // namespace micromongo::update
