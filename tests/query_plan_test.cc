@@ -189,6 +189,72 @@ TEST_F(QueryPlanTest, HintedIndexesReturnWhatACollectionScanReturns) {
   EXPECT_GT(compared, 3000);
 }
 
+// Covered queries (no multikey field) return what a collection scan with the same
+// projection returns: projections of every key field (the index scan's documents as they
+// are), of some of them (the rest dropped), with dotted fields, and sorted by the index.
+// Their fields come in the index's key order, as MongoDB's PROJECTION_COVERED builds them
+// from the key, where a fetched document's projection keeps the document's order.
+TEST_F(QueryPlanTest, CoveredQueriesReturnWhatACollectionScanReturns) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 60; ++i) {
+    docs.push_back(Document{{"_id", i},
+                            {"k", i % 7 == 0 ? Value(nullptr) : Value(i % 13)},
+                            {"g", i % 3 == 0 ? Value("s" + std::to_string(i % 5)) : Value(i % 4 + 0.5)},
+                            {"d", Document{{"e", i % 6}, {"f", i}}},
+                            {"x", i}});
+  }
+  coll_->InsertMany(docs);
+  struct Case {
+    Document index, filter, projection;
+    std::optional<Document> sort;
+  };
+  const std::vector<Case> cases = {
+      {Document{{"k", 1}}, Document{{"k", Document{{"$gte", 3}}}}, Document{{"k", 1}, {"_id", 0}}, {}},
+      {Document{{"k", 1}}, Document{{"k", Document{{"$lt", 5}}}}, Document{{"k", 1}, {"_id", 0}},
+       Document{{"k", -1}}},
+      // Every field the query reads is bounded away from null (a missing field's key):
+      // otherwise the index cannot tell null from missing and the plan fetches.
+      {Document{{"g", 1}, {"k", 1}}, Document{{"g", Document{{"$gt", 1}}}, {"k", Document{{"$gte", 0}}}},
+       Document{{"k", 1}, {"_id", 0}}, {}},
+      {Document{{"g", 1}, {"k", 1}}, Document{{"g", "s1"}, {"k", Document{{"$lt", 100}}}},
+       Document{{"k", 1}, {"g", 1}, {"_id", 0}}, {}},
+      {Document{{"g", 1}, {"k", 1}},
+       Document{{"g", Document{{"$in", Array{"s1", "s3", 1.5}}}}, {"k", Document{{"$in", Array{1, 2, 12}}}}},
+       Document{{"g", 1}, {"k", 1}, {"_id", 0}}, Document{{"g", 1}, {"k", 1}}},
+      {Document{{"d.e", 1}}, Document{{"d.e", Document{{"$in", Array{0, 5}}}}}, Document{{"d.e", 1}, {"_id", 0}}, {}},
+      {Document{{"d.e", 1}, {"k", 1}}, Document{{"d.e", 2}, {"k", Document{{"$gte", 0}}}},
+       Document{{"k", 1}, {"d.e", 1}, {"_id", 0}}, {}},
+      {Document{{"k", 1}, {"_id", 1}}, Document{{"k", 4}, {"_id", Document{{"$gte", 0}}}},
+       Document{{"_id", 1}, {"k", 1}}, {}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.index.ToJson() + " " + c.filter.ToJson() + " " + c.projection.ToJson());
+    coll_->DropIndexes();
+    coll_->CreateIndex(c.index);
+    mm::FindOptions options{.projection = c.projection, .sort = c.sort};
+    Document explained = coll_->Explain(mm::ExplainVerbosity::kExecutionStats).Find(c.filter, options);
+    EXPECT_EQ(explained.GetDocument("executionStats").GetInt64("totalDocsExamined"), 0) << explained.ToJson();
+    std::vector<std::string> got = CursorJson(coll_->Find(c.filter, options));
+    options.hint = mm::Hint(Document{{"$natural", 1}});
+    std::vector<std::string> want;
+    for (const Document& d : coll_->Find(c.filter, options)) {
+      Document in_key_order;  // the fields of the index's key pattern, in its order
+      for (const auto& [path, direction] : c.index) {
+        std::string top = path.substr(0, path.find('.'));
+        if (d.Has(top) && !in_key_order.Has(top)) in_key_order.Append(top, d.Get(top));
+      }
+      EXPECT_EQ(in_key_order.size(), d.size()) << d.ToJson();
+      want.push_back(in_key_order.ToJson());
+    }
+    ASSERT_FALSE(want.empty());
+    if (!c.sort) {
+      std::sort(got.begin(), got.end());
+      std::sort(want.begin(), want.end());
+    }
+    EXPECT_EQ(got, want);
+  }
+}
+
 // An index scan over many ranges ($in points, $or ranges) moves from one range to the
 // next without a seek when the key it stopped at already lies in (or past) the next ones;
 // in both directions, with ranges that are empty, adjacent, or start at that very key.

@@ -44,6 +44,12 @@ ByteInterval ToBytes(const planner::Interval& i, bool descending) {
 // Documents holding each value at its dotted path ({a.b: 1, a.c: 2} -> {a: {b: 1, c: 2}}).
 void AppendNested(const std::vector<std::pair<const query::FieldPath*, bson::ValueView>>& items, size_t depth,
                   bson::Builder* b) {
+  // Top-level fields only (the common index): each value as it is, in order (an index
+  // names a field once).
+  if (depth == 0 && std::all_of(items.begin(), items.end(), [](const auto& i) { return i.first->size() == 1; })) {
+    for (const auto& [path, value] : items) b->AppendView(path->part(0), value);
+    return;
+  }
   std::vector<bool> done(items.size(), false);
   for (size_t i = 0; i < items.size(); ++i) {
     if (done[i]) continue;

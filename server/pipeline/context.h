@@ -68,6 +68,9 @@ struct ReadPlan {
   std::string index;  // the first index it scans, if any
   bool provides_sort = false;
   bool covered = false;
+  // A covered plan's documents, when one index scan makes them all: the dotted paths of
+  // its key fields, the only fields they have (in that order).
+  std::vector<std::string> covered_fields;
   // Explain's queryPlanner.winningPlan and rejectedPlans, built only when explain asks
   // (every read fills in a ReadPlan; most never look at these).
   std::function<Document()> winning_plan;

@@ -186,6 +186,29 @@ bool ReadsTextScore(const Value& v) {
   return false;
 }
 
+namespace {
+
+// Whether a plain inclusion projection (`read.projection_fields`) returns the documents of
+// a covered `plan` as they are: it includes each of their fields (or a path above it).
+// Covered documents hold only their index's key fields, so a projection of exactly those,
+// the usual covered query, would copy every document unchanged.
+bool KeepsEveryField(const pipeline::ReadRequest& read, const pipeline::ReadPlan& plan) {
+  if (!plan.covered || plan.covered_fields.empty() || !read.projection_fields.has_value()) return false;
+  for (const std::string& field : plan.covered_fields) {
+    bool included = false;
+    for (const std::string& p : *read.projection_fields) {
+      if (field == p || (field.size() > p.size() && field.compare(0, p.size(), p) == 0 && field[p.size()] == '.')) {
+        included = true;
+        break;
+      }
+    }
+    if (!included) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const FindCommand& command) {
   if (!command.filter->contains_text() &&
       (command.projection_reads_text_score || (command.sort && ReadsTextScore(Value(*command.sort))))) {
@@ -260,7 +283,7 @@ absl::StatusOr<std::unique_ptr<Cursor>> OpenFind(storage::Engine* engine, const 
       }
       return doc;
     });
-  } else if (command.projection != nullptr) {
+  } else if (command.projection != nullptr && !KeepsEveryField(read, plan)) {
     cursor->set_transform([projection = command.projection, filter = command.filter](
                               std::string doc, const pipeline::DocumentMeta* meta) {
       query::Projection::ApplyContext context{filter.get(), filter->let(), filter->collator(), meta};

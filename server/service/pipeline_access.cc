@@ -159,6 +159,12 @@ const planner::PlanNode* FirstScan(const planner::PlanNode& n) {
   return nullptr;
 }
 
+size_t ScanCount(const planner::PlanNode& n) {
+  size_t count = planner::ScansIndex(n.kind) ? 1 : 0;
+  for (const auto& c : n.children) count += ScanCount(*c);
+  return count;
+}
+
 void CountScans(const planner::PlanNode& n, std::string_view db, std::string_view coll) {
   if (planner::ScansIndex(n.kind)) {
     RecordIndexUse(db, coll, n.index->name);
@@ -180,6 +186,12 @@ void DescribePlan(const std::shared_ptr<exec::PlanExecutor>& executor, pipeline:
   plan->index = scan != nullptr ? scan->index->name : "";
   plan->provides_sort = s.provides_sort;
   plan->covered = s.covered;
+  // Not a wildcard index's (its documents hold the path each entry names) nor _id's (whose
+  // scan makes its documents otherwise).
+  if (s.covered && scan != nullptr && scan->kind == planner::NodeKind::kIndexScan &&
+      scan->index->wildcard_path.empty() && scan->index->name != "_id_" && ScanCount(*s.root) == 1) {
+    for (const index::KeyField& f : scan->index->spec->fields()) plan->covered_fields.push_back(f.path.dotted());
+  }
   plan->winning_plan = [e = executor] { return e->WinningPlan(/*stats=*/false); };
   plan->rejected_plans = [e = executor] { return e->RejectedPlans(/*stats=*/false); };
   // The executor outlives its stage for this (a blocking stage may drop its input early).
