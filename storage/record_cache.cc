@@ -15,7 +15,7 @@ struct RecordCache::Entry {
   Entry* prev = nullptr;  // the stripe's list: newest after the sentinel
   Entry* next = nullptr;
   uint64_t valid_from = 0;
-  size_t hash = 0;  // HashOf(key()), kept for the set's rehashing
+  size_t hash = 0;  // the key's hash (Hashed), kept for the set's rehashing
   uint32_t key_size = 0;
   uint32_t value_size : 31 = 0;
   // Read since it was last passed over for eviction (CLOCK's bit: a hit sets it instead
