@@ -10,6 +10,8 @@
 
 #include <algorithm>
 
+#include "geo/convex_loop.h"
+
 namespace micromongo::geo {
 namespace {
 
@@ -81,7 +83,14 @@ KeyRanges64 PredicateRanges(const GeoPredicate& p, bool ancestors) {
   } else if (const Geometry* g = p.geometry()) {
     for (const Point3& pt : g->points()) covering.push_back(S2CellId(S2Point(pt.x, pt.y, pt.z)).parent(kFinestLevel));
     for (const auto& l : g->lines()) AddCovering(*l, &covering);
-    for (const auto& poly : g->polygons()) AddCovering(*poly, &covering);
+    for (const auto& poly : g->polygons()) {
+      // A convex loop's cheap cell tests make its covering several times faster to find.
+      if (auto convex = ConvexLoop::Of(*poly)) {
+        AddCovering(*convex, &covering);
+      } else {
+        AddCovering(*poly, &covering);
+      }
+    }
   }
   return RangesOf(covering, ancestors);
 }

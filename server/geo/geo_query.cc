@@ -13,6 +13,7 @@
 
 #include "document/json.h"
 #include "document/status.h"
+#include "geo/convex_loop.h"
 #include "geo/grid.h"
 
 namespace micromongo::geo {
@@ -126,6 +127,7 @@ absl::StatusOr<std::shared_ptr<const GeoPredicate>> GeoPredicate::Parse(std::str
         region = std::move(merged);
       }
       p->within_ = std::move(region);
+      if (auto convex = ConvexLoop::Of(*p->within_)) p->convex_ = std::make_unique<ConvexLoop>(*std::move(convex));
     }
     p->geometry_ = *std::move(g);
     return std::shared_ptr<const GeoPredicate>(std::move(p));
@@ -271,7 +273,7 @@ bool GeoPredicate::Matches(const Geometry& g) const {
     return true;
   }
   for (const Point3& p : g.points()) {
-    if (!within_->Contains(ToS2(p))) return false;
+    if (!WithinContains(p)) return false;
   }
   for (const auto& l : g.lines()) {
     if (!within_->Contains(*l)) return false;
@@ -282,7 +284,18 @@ bool GeoPredicate::Matches(const Geometry& g) const {
   return true;
 }
 
+bool GeoPredicate::WithinContains(const Point3& point) const {
+  const S2Point p = ToS2(point);
+  return convex_ != nullptr ? convex_->Contains(p) : within_->Contains(p);
+}
+
 bool GeoPredicate::MatchesValue(const ValueView& v) const {
+  // One point on the sphere, the usual stored value, without building a Geometry.
+  if (op_ == Op::kWithin && (shape_ == Shape::kGeometry || shape_ == Shape::kCenterSphere)) {
+    if (std::optional<Point3> p = SphericalPointOf(v)) {
+      return shape_ == Shape::kGeometry ? WithinContains(*p) : cap_->Contains(ToS2(*p));
+    }
+  }
   auto g = Geometry::FromValue(v);
   if (!g.ok() || !g->has_value()) return false;
   return Matches(**g);

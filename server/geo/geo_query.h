@@ -22,6 +22,8 @@ class S2Polygon;
 
 namespace micromongo::geo {
 
+class ConvexLoop;
+
 class GeoPredicate {
  public:
   enum class Op { kWithin, kIntersects };
@@ -51,11 +53,15 @@ class GeoPredicate {
  private:
   GeoPredicate() = default;
   bool WithinFlat(double x, double y) const;
+  // Whether `within_` holds the point (through `convex_` when there is one).
+  bool WithinContains(const Point3& p) const;
 
   Op op_ = Op::kWithin;
   Shape shape_ = Shape::kGeometry;
   std::optional<Geometry> geometry_;
   std::unique_ptr<S2Polygon> within_;  // kWithin of a geometry: the union of its polygons
+  // `within_` when it is one convex loop (see convex_loop.h), which answers points cheaply.
+  std::unique_ptr<ConvexLoop> convex_;
   std::unique_ptr<S2Cap> cap_;         // kCenterSphere
   double box_[4] = {0, 0, 0, 0};       // min x, min y, max x, max y
   std::vector<std::pair<double, double>> flat_polygon_;

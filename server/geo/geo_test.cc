@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
+#include <s2/s2latlng.h>
+#include <s2/s2polygon.h>
 
 #include <cmath>
+#include <random>
 #include <string>
 
 #include "document/json.h"
 #include "document/status.h"
 #include "geo/cells.h"
+#include "geo/convex_loop.h"
 #include "geo/geo_query.h"
 #include "geo/geometry.h"
 #include "geo/grid.h"
@@ -114,6 +118,111 @@ TEST(GeoPredicateTest, EdgesOfTheSphere) {
   // Values that are no geometry never match.
   EXPECT_FALSE(Matches(*holed, R"("a string")"));
   EXPECT_FALSE(Matches(*holed, "[500, 500]"));
+}
+
+TEST(GeometryTest, SphericalPointOfGivesFromValuesPointOrDefersToIt) {
+  const char* values[] = {
+      R"({"type": "Point", "coordinates": [2.5, 48.75]})",
+      R"({"coordinates": [-73.9, 40.7], "type": "Point"})",
+      R"({"type": "Point", "coordinates": [180, -90]})",
+      R"({"type": "Point", "coordinates": [{"$numberInt": "3"}, {"$numberDecimal": "4.5"}]})",
+      "[10, 20]",
+      R"([{"$numberLong": "-179"}, 89.5])",
+      // Each of these takes Geometry::FromValue (an error, another shape, more fields, a
+      // point off the sphere or not a point at all).
+      R"({"type": "Point", "coordinates": [2.5, 48.75], "crs": {"type": "name",
+          "properties": {"name": "EPSG:4326"}}})",
+      R"({"type": "Point", "coordinates": [200, 0]})",
+      R"({"type": "Point", "coordinates": [1, 2, 3]})",
+      R"({"type": "Point", "coordinates": [1]})",
+      R"({"type": "Point", "coordinates": ["1", 2]})",
+      R"({"type": "Point", "coordinates": {"x": 1, "y": 2}})",
+      R"({"type": "point", "coordinates": [1, 2]})",
+      R"({"type": "MultiPoint", "coordinates": [[1, 2]]})",
+      R"({"type": "Point"})",
+      R"({"lng": 1, "lat": 2})",
+      "[1, 2, 3]",
+      "[200, 95]",
+      R"([{"$numberDouble": "NaN"}, 0])",
+      R"([{"$numberDouble": "Infinity"}, 0])",
+      "[[1, 2]]",
+      "[]",
+      "{}",
+      R"("Point")",
+      "null",
+  };
+  for (const char* json : values) {
+    Json j(json);
+    std::optional<Point3> fast = SphericalPointOf(j.value());
+    auto general = Geometry::FromValue(j.value());
+    if (!fast) continue;
+    ASSERT_TRUE(general.ok() && general->has_value()) << json;
+    const Geometry& g = **general;
+    ASSERT_TRUE(g.is_point() && g.spherical()) << json;
+    EXPECT_EQ(*fast, g.points()[0]) << json;
+  }
+  EXPECT_TRUE(SphericalPointOf(Json(values[0]).value()).has_value());
+  EXPECT_TRUE(SphericalPointOf(Json("[10, 20]").value()).has_value());
+  EXPECT_FALSE(SphericalPointOf(Json("[200, 95]").value()).has_value());
+}
+
+TEST(GeoPredicateTest, PointsWithinPolygonsAsS2DecidesThem) {
+  // Convex rings (a box, a triangle, a box across the antimeridian, a pentagon near the pole)
+  // take the edge-side test; the others (an L, a ring with a hole) only S2's. Either way
+  // a point matches exactly when S2 puts it in the polygon: random points around each
+  // ring, its vertices and points on its meridian edges (on the boundary, where S2's
+  // semi-open rules decide).
+  const char* rings[] = {
+      "[[[-3.2, 47.1], [-1.2, 47.1], [-1.2, 49.1], [-3.2, 49.1], [-3.2, 47.1]]]",
+      "[[[0, 0], [5, 0], [2, 4], [0, 0]]]",
+      "[[[170, -10], [-170, -10], [-170, 10], [170, 10], [170, -10]]]",
+      "[[[0, 80], [72, 81], [144, 82], [-144, 83], [-72, 84], [0, 80]]]",
+      "[[[0, 0], [4, 0], [4, 1], [1, 1], [1, 4], [0, 4], [0, 0]]]",
+      "[[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]",
+  };
+  std::mt19937 rng(7);
+  for (const char* ring : rings) {
+    std::string polygon = std::string(R"({"type": "Polygon", "coordinates": )") + ring + "}";
+    auto p = Predicate("$geoWithin", std::string(R"({"$geometry": )") + polygon + "}");
+    ASSERT_NE(p, nullptr);
+    Json shape(polygon);
+    auto reference = Geometry::FromGeoJson(shape.value().Doc(), false);
+    ASSERT_TRUE(reference.ok());
+    const S2Polygon& s2 = *reference->polygons()[0];
+    std::vector<std::pair<double, double>> points;  // lng, lat
+    Json coords(ring);
+    double min_x = 180, max_x = -180, min_y = 90, max_y = -90;
+    for (const bson::ElementView& r : coords.value().Doc()) {
+      std::vector<std::pair<double, double>> vertices;
+      for (const bson::ElementView& v : r.value.Doc()) {
+        auto it = v.value.Doc().begin();
+        double x = it->value.AsDouble(), y = (++it)->value.AsDouble();
+        vertices.emplace_back(x, y);
+        min_x = std::min(min_x, x), max_x = std::max(max_x, x);
+        min_y = std::min(min_y, y), max_y = std::max(max_y, y);
+      }
+      for (size_t i = 0; i + 1 < vertices.size(); ++i) {
+        auto [x0, y0] = vertices[i];
+        auto [x1, y1] = vertices[i + 1];
+        points.emplace_back(x0, y0);
+        if (x0 == x1) {  // a meridian: its points lie on the edge's great circle
+          for (double t : {0.1, 0.25, 0.5, 0.9}) points.emplace_back(x0, y0 + (y1 - y0) * t);
+        }
+      }
+    }
+    std::uniform_real_distribution<double> x(min_x - 1, max_x + 1), y(std::max(-90.0, min_y - 1), std::min(90.0, max_y + 1));
+    for (int i = 0; i < 2000; ++i) points.emplace_back(x(rng), y(rng));
+    for (auto [lng, lat] : points) {
+      if (lng > 180) lng -= 360;
+      if (lng < -180) lng += 360;
+      bool expected = s2.Contains(S2LatLng::FromDegrees(lat, lng).ToPoint());
+      char pair[96], geojson[160];
+      std::snprintf(pair, sizeof pair, "[%.17g, %.17g]", lng, lat);
+      std::snprintf(geojson, sizeof geojson, R"({"type": "Point", "coordinates": %s})", pair);
+      EXPECT_EQ(Matches(*p, pair), expected) << ring << " " << pair;
+      EXPECT_EQ(Matches(*p, geojson), expected) << ring << " " << pair;
+    }
+  }
 }
 
 TEST(GeoPredicateTest, ShapesMongoDBRefuses) {
@@ -231,6 +340,69 @@ TEST(CellsTest, ACapLessAHoleKeepsEveryKeyOutsideTheHole) {
     }
     // Most keys well inside the hole are left out: the ring does not read them again.
     EXPECT_GT(left_out, 3 * kept) << lng << "," << lat;
+  }
+}
+
+TEST(ConvexLoopTest, AnswersAsThePolygonDoes) {
+  // Convex rings, and rings that are not (an L, a clockwise box: its outside, a hole).
+  struct Case {
+    const char* ring;
+    bool convex;
+  };
+  const Case cases[] = {
+      {"[[[-3.2, 47.1], [-1.2, 47.1], [-1.2, 49.1], [-3.2, 49.1], [-3.2, 47.1]]]", true},
+      {"[[[0, 0], [5, 0], [2, 4], [0, 0]]]", true},
+      {"[[[170, -10], [-170, -10], [-170, 10], [170, 10], [170, -10]]]", true},
+      {"[[[0, 80], [72, 81], [144, 82], [-144, 83], [-72, 84], [0, 80]]]", true},
+      {"[[[10, 10], [10.00001, 10], [10.00001, 10.00001], [10, 10.00001], [10, 10]]]", true},
+      {"[[[0, 0], [4, 0], [4, 1], [1, 1], [1, 4], [0, 4], [0, 0]]]", false},
+      {"[[[0, 0], [2, 0], [2, 2], [1, 2], [0, 2], [0, 0]]]", false},  // collinear vertices
+      {"[[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]", false},
+  };
+  std::mt19937 rng(11);
+  for (const Case& c : cases) {
+    Json j(std::string(R"({"type": "Polygon", "coordinates": )") + c.ring + "}");
+    auto g = Geometry::FromGeoJson(j.value().Doc(), false);
+    ASSERT_TRUE(g.ok()) << c.ring;
+    const S2Polygon& polygon = *g->polygons()[0];
+    auto convex = ConvexLoop::Of(polygon);
+    ASSERT_EQ(convex.has_value(), c.convex) << c.ring;
+    if (!convex) continue;
+    // Cells from the polygon's neighbourhood at every level the coverer visits, and points
+    // in them: their vertices (on cell edges that may touch the ring) and random ones.
+    S2LatLngRect bound = polygon.GetRectBound().Expanded(S2LatLng::FromDegrees(1, 1));
+    std::uniform_real_distribution<double> lat(bound.lat_lo().degrees(), bound.lat_hi().degrees());
+    std::uniform_real_distribution<double> lng(0, 1);
+    for (int i = 0; i < 3000; ++i) {
+      double x = bound.lng_lo().degrees() + lng(rng) * (bound.lng().GetLength() * 180 / M_PI);
+      S2Point p = S2LatLng::FromDegrees(lat(rng), x).Normalized().ToPoint();
+      EXPECT_EQ(convex->Contains(p), polygon.Contains(p)) << c.ring;
+      S2Cell cell(S2CellId(p).parent(2 + i % 19));
+      if (polygon.MayIntersect(cell)) {
+        EXPECT_TRUE(convex->MayIntersect(cell)) << c.ring << " " << cell.id();
+      }
+      if (convex->Contains(cell)) {
+        EXPECT_TRUE(polygon.Contains(cell)) << c.ring << " " << cell.id();
+      }
+      for (int k = 0; k < 4; ++k) EXPECT_EQ(convex->Contains(cell.GetVertex(k)), polygon.Contains(cell.GetVertex(k)));
+    }
+    // The ring's own vertices: on the boundary, S2's rules.
+    for (int k = 0; k < polygon.loop(0)->num_vertices(); ++k) {
+      const S2Point& v = polygon.loop(0)->vertex(k);
+      EXPECT_EQ(convex->Contains(v), polygon.Contains(v)) << c.ring;
+    }
+    // Its covering holds every point the polygon does.
+    auto p = Predicate("$geoWithin", std::string(R"({"$geometry": {"type": "Polygon", "coordinates": )") + c.ring + "}}");
+    KeyRanges64 ranges = PredicateRanges(*p, /*ancestors=*/false);
+    for (int i = 0; i < 3000; ++i) {
+      double x = bound.lng_lo().degrees() + lng(rng) * (bound.lng().GetLength() * 180 / M_PI);
+      S2Point pt = S2LatLng::FromDegrees(lat(rng), x).Normalized().ToPoint();
+      if (!polygon.Contains(pt)) continue;
+      int64_t key = static_cast<int64_t>(S2CellId(pt).id() ^ (uint64_t{1} << 63));
+      bool in = false;
+      for (const auto& [lo, hi] : ranges) in = in || (key >= lo && key <= hi);
+      EXPECT_TRUE(in) << c.ring;
+    }
   }
 }
 

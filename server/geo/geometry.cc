@@ -233,6 +233,39 @@ absl::StatusOr<std::pair<double, double>> ParseLegacyPair(const ValueView& v) {
   return std::make_pair(c[0], c[1]);
 }
 
+std::optional<Point3> SphericalPointOf(const ValueView& v) {
+  DocView coords;
+  if (v.type == BsonType::kDocument) {
+    // {type: "Point", coordinates: [...]} in either order, nothing else (a crs is parsed).
+    bool point = false, have_coords = false;
+    int fields = 0;
+    for (const ElementView& e : v.Doc()) {
+      if (++fields > 2) return std::nullopt;
+      if (e.key == "type") {
+        point = e.value.type == BsonType::kString && e.value.String() == "Point";
+      } else if (e.key == "coordinates" && e.value.type == BsonType::kArray) {
+        coords = e.value.Doc();
+        have_coords = true;
+      }
+    }
+    if (!point || !have_coords) return std::nullopt;
+  } else if (v.type == BsonType::kArray) {
+    coords = v.Doc();
+  } else {
+    return std::nullopt;
+  }
+  double c[2];
+  int n = 0;
+  for (const ElementView& e : coords) {
+    if (n == 2 || !e.value.IsNumber()) return std::nullopt;
+    c[n++] = e.value.AsDouble();
+  }
+  if (n != 2) return std::nullopt;
+  auto p = GeometryParser::LngLat(c[0], c[1]);  // refuses NaN and infinities too
+  if (!p.ok()) return std::nullopt;
+  return ToPoint3(*p);
+}
+
 absl::StatusOr<Geometry> Geometry::FromLegacyPoint(const ValueView& v) {
   auto xy = ParseLegacyPair(v);
   if (!xy.ok()) return xy.status();

@@ -32,6 +32,13 @@ struct Point3 {
 // coordinates: MongoDB's legacy pair. Errors: 2 (BadValue).
 absl::StatusOr<std::pair<double, double>> ParseLegacyPair(const bson::ValueView& v);
 
+// The place on the sphere of a stored value that is one point: a GeoJSON Point of exactly
+// the fields `type` and `coordinates` ([lng, lat]), or a legacy pair of exactly two
+// numbers, with a valid longitude and latitude. The same point Geometry::FromValue gives
+// such a value, without building a Geometry (matching checks one per candidate document);
+// nullopt for every other value, which takes FromValue.
+std::optional<Point3> SphericalPointOf(const bson::ValueView& v);
+
 class Geometry {
  public:
   enum class Type { kPoint, kLineString, kPolygon, kMultiPoint, kMultiLineString, kMultiPolygon, kCollection };
