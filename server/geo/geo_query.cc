@@ -407,6 +407,13 @@ void NearQuery::Bounds(double radius, double* min_x, double* min_y, double* max_
 }
 
 std::optional<double> NearQuery::Distance(const ValueView& v) const {
+  if (spherical) {
+    // One point, the usual stored value, without building a Geometry.
+    if (std::optional<Point3> p = SphericalPointOf(v)) {
+      double radians = S1Angle(ToS2(point), ToS2(*p)).radians();
+      return geojson ? radians * kEarthRadiusMeters : radians;
+    }
+  }
   auto g = Geometry::FromValue(v);
   if (!g.ok() || !g->has_value()) return std::nullopt;
   return Distance(**g);

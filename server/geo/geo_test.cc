@@ -266,6 +266,16 @@ TEST(NearQueryTest, DistancesInMetersRadiansAndPlaneUnits) {
   EXPECT_FALSE(NearQuery::Parse("$near", negative.value(), negative.value().Doc()).ok());
   Json line(R"({"$geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}})");
   EXPECT_FALSE(NearQuery::Parse("$near", line.value(), line.value().Doc()).ok());
+  // A stored point's distance is the same read as a value or as a Geometry.
+  for (const char* value : {R"({"type": "Point", "coordinates": [2.25, 48.5]})", "[-73.75, 40.5]",
+                            R"({"coordinates": [179.5, -89], "type": "Point"})", "[0, 0]", "[180, 90]"}) {
+    Json v(value);
+    auto g = Geometry::FromValue(v.value());
+    ASSERT_TRUE(g.ok() && g->has_value()) << value;
+    for (const NearQuery* near : {&*q, &*sphere, &*flat}) {
+      EXPECT_EQ(near->Distance(v.value()), near->Distance(**g)) << value;
+    }
+  }
 }
 
 TEST(CellsTest, EveryGeometryMeetingARegionHasAKeyInItsRanges) {
