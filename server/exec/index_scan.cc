@@ -210,6 +210,14 @@ absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
     if (auto s = ctx_.deadline->Check(); !s.ok()) return s;
   }
   if (range_ >= ranges_.size()) return State::kEof;
+  if (step_pending_) {
+    step_pending_ = false;
+    if (node_.direction > 0) {
+      it_->Next();
+    } else {
+      it_->Prev();
+    }
+  }
   if (!positioned_) Position();
   const auto& [start, end] = ranges_[range_];
   bool valid = it_->Valid() && (node_.direction > 0 ? it_->key() < end : it_->key() >= start);
@@ -246,10 +254,10 @@ absl::StatusOr<State> IndexScanStage::DoWork(Member* out) {
   }
   if (keep && node_.kind == planner::NodeKind::kDistinctScan) {
     SkipPastFirstField(out->key_values);
-  } else if (node_.direction > 0) {
-    it_->Next();
   } else {
-    it_->Prev();
+    // The step to the next entry waits for the next call: a plan that stops at this entry
+    // (a limit reached, findOne) never pays for it, and a step can cost a block read.
+    step_pending_ = true;
   }
   if (!keep) return State::kNeedTime;
   if (node_.kind == planner::NodeKind::kCountScan) return State::kAdvanced;  // counted, not read

@@ -54,6 +54,7 @@ class IndexScanStage final : public PlanStage {
   size_t checked_from_ = 0;
   size_t range_ = 0;
   bool positioned_ = false;
+  bool step_pending_ = false;  // the iterator still stands on the entry last returned
   std::unique_ptr<storage::KvIterator> it_;
   std::string index_prefix_, record_prefix_;
   std::set<std::string> seen_;  // records already returned by a multikey index
