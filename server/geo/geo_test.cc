@@ -36,6 +36,24 @@ bool Matches(const GeoPredicate& p, const std::string& value) {
   return p.MatchesValue(j.value());
 }
 
+// Polygon rings for the tests that compare with S2: convex ones (a box, a triangle, a box
+// across the antimeridian, a pentagon near the pole, a 1 m box) and others (an L, a box
+// with collinear vertices, a ring with a hole).
+struct Ring {
+  const char* coordinates;
+  bool convex;
+};
+constexpr Ring kRings[] = {
+    {"[[[-3.2, 47.1], [-1.2, 47.1], [-1.2, 49.1], [-3.2, 49.1], [-3.2, 47.1]]]", true},
+    {"[[[0, 0], [5, 0], [2, 4], [0, 0]]]", true},
+    {"[[[170, -10], [-170, -10], [-170, 10], [170, 10], [170, -10]]]", true},
+    {"[[[0, 80], [72, 81], [144, 82], [-144, 83], [-72, 84], [0, 80]]]", true},
+    {"[[[10, 10], [10.00001, 10], [10.00001, 10.00001], [10, 10.00001], [10, 10]]]", true},
+    {"[[[0, 0], [4, 0], [4, 1], [1, 1], [1, 4], [0, 4], [0, 0]]]", false},
+    {"[[[0, 0], [2, 0], [2, 2], [1, 2], [0, 2], [0, 0]]]", false},
+    {"[[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]", false},
+};
+
 TEST(GeometryTest, ParsesGeoJsonAndLegacyPairs) {
   struct Case {
     const char* json;
@@ -167,21 +185,12 @@ TEST(GeometryTest, SphericalPointOfGivesFromValuesPointOrDefersToIt) {
 }
 
 TEST(GeoPredicateTest, PointsWithinPolygonsAsS2DecidesThem) {
-  // Convex rings (a box, a triangle, a box across the antimeridian, a pentagon near the pole)
-  // take the edge-side test; the others (an L, a ring with a hole) only S2's. Either way
-  // a point matches exactly when S2 puts it in the polygon: random points around each
-  // ring, its vertices and points on its meridian edges (on the boundary, where S2's
-  // semi-open rules decide).
-  const char* rings[] = {
-      "[[[-3.2, 47.1], [-1.2, 47.1], [-1.2, 49.1], [-3.2, 49.1], [-3.2, 47.1]]]",
-      "[[[0, 0], [5, 0], [2, 4], [0, 0]]]",
-      "[[[170, -10], [-170, -10], [-170, 10], [170, 10], [170, -10]]]",
-      "[[[0, 80], [72, 81], [144, 82], [-144, 83], [-72, 84], [0, 80]]]",
-      "[[[0, 0], [4, 0], [4, 1], [1, 1], [1, 4], [0, 4], [0, 0]]]",
-      "[[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]",
-  };
+  // Convex rings take the edge-side test, the others only S2's. Either way a point matches
+  // exactly when S2 puts it in the polygon: random points around each ring, its vertices
+  // and points on its meridian edges (on the boundary, where S2's semi-open rules decide).
   std::mt19937 rng(7);
-  for (const char* ring : rings) {
+  for (const Ring& r : kRings) {
+    const char* ring = r.coordinates;
     std::string polygon = std::string(R"({"type": "Polygon", "coordinates": )") + ring + "}";
     auto p = Predicate("$geoWithin", std::string(R"({"$geometry": )") + polygon + "}");
     ASSERT_NE(p, nullptr);
@@ -354,29 +363,14 @@ TEST(CellsTest, ACapLessAHoleKeepsEveryKeyOutsideTheHole) {
 }
 
 TEST(ConvexLoopTest, AnswersAsThePolygonDoes) {
-  // Convex rings, and rings that are not (an L, a clockwise box: its outside, a hole).
-  struct Case {
-    const char* ring;
-    bool convex;
-  };
-  const Case cases[] = {
-      {"[[[-3.2, 47.1], [-1.2, 47.1], [-1.2, 49.1], [-3.2, 49.1], [-3.2, 47.1]]]", true},
-      {"[[[0, 0], [5, 0], [2, 4], [0, 0]]]", true},
-      {"[[[170, -10], [-170, -10], [-170, 10], [170, 10], [170, -10]]]", true},
-      {"[[[0, 80], [72, 81], [144, 82], [-144, 83], [-72, 84], [0, 80]]]", true},
-      {"[[[10, 10], [10.00001, 10], [10.00001, 10.00001], [10, 10.00001], [10, 10]]]", true},
-      {"[[[0, 0], [4, 0], [4, 1], [1, 1], [1, 4], [0, 4], [0, 0]]]", false},
-      {"[[[0, 0], [2, 0], [2, 2], [1, 2], [0, 2], [0, 0]]]", false},  // collinear vertices
-      {"[[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]", false},
-  };
   std::mt19937 rng(11);
-  for (const Case& c : cases) {
-    Json j(std::string(R"({"type": "Polygon", "coordinates": )") + c.ring + "}");
+  for (const Ring& c : kRings) {
+    Json j(std::string(R"({"type": "Polygon", "coordinates": )") + c.coordinates + "}");
     auto g = Geometry::FromGeoJson(j.value().Doc(), false);
-    ASSERT_TRUE(g.ok()) << c.ring;
+    ASSERT_TRUE(g.ok()) << c.coordinates;
     const S2Polygon& polygon = *g->polygons()[0];
     auto convex = ConvexLoop::Of(polygon);
-    ASSERT_EQ(convex.has_value(), c.convex) << c.ring;
+    ASSERT_EQ(convex.has_value(), c.convex) << c.coordinates;
     if (!convex) continue;
     // Cells from the polygon's neighbourhood at every level the coverer visits, and points
     // in them: their vertices (on cell edges that may touch the ring) and random ones.
@@ -386,23 +380,23 @@ TEST(ConvexLoopTest, AnswersAsThePolygonDoes) {
     for (int i = 0; i < 3000; ++i) {
       double x = bound.lng_lo().degrees() + lng(rng) * (bound.lng().GetLength() * 180 / M_PI);
       S2Point p = S2LatLng::FromDegrees(lat(rng), x).Normalized().ToPoint();
-      EXPECT_EQ(convex->Contains(p), polygon.Contains(p)) << c.ring;
+      EXPECT_EQ(convex->Contains(p), polygon.Contains(p)) << c.coordinates;
       S2Cell cell(S2CellId(p).parent(2 + i % 19));
       if (polygon.MayIntersect(cell)) {
-        EXPECT_TRUE(convex->MayIntersect(cell)) << c.ring << " " << cell.id();
+        EXPECT_TRUE(convex->MayIntersect(cell)) << c.coordinates << " " << cell.id();
       }
       if (convex->Contains(cell)) {
-        EXPECT_TRUE(polygon.Contains(cell)) << c.ring << " " << cell.id();
+        EXPECT_TRUE(polygon.Contains(cell)) << c.coordinates << " " << cell.id();
       }
       for (int k = 0; k < 4; ++k) EXPECT_EQ(convex->Contains(cell.GetVertex(k)), polygon.Contains(cell.GetVertex(k)));
     }
     // The ring's own vertices: on the boundary, S2's rules.
     for (int k = 0; k < polygon.loop(0)->num_vertices(); ++k) {
       const S2Point& v = polygon.loop(0)->vertex(k);
-      EXPECT_EQ(convex->Contains(v), polygon.Contains(v)) << c.ring;
+      EXPECT_EQ(convex->Contains(v), polygon.Contains(v)) << c.coordinates;
     }
     // Its covering holds every point the polygon does.
-    auto p = Predicate("$geoWithin", std::string(R"({"$geometry": {"type": "Polygon", "coordinates": )") + c.ring + "}}");
+    auto p = Predicate("$geoWithin", std::string(R"({"$geometry": {"type": "Polygon", "coordinates": )") + c.coordinates + "}}");
     KeyRanges64 ranges = PredicateRanges(*p, /*ancestors=*/false);
     for (int i = 0; i < 3000; ++i) {
       double x = bound.lng_lo().degrees() + lng(rng) * (bound.lng().GetLength() * 180 / M_PI);
@@ -411,7 +405,7 @@ TEST(ConvexLoopTest, AnswersAsThePolygonDoes) {
       int64_t key = static_cast<int64_t>(S2CellId(pt).id() ^ (uint64_t{1} << 63));
       bool in = false;
       for (const auto& [lo, hi] : ranges) in = in || (key >= lo && key <= hi);
-      EXPECT_TRUE(in) << c.ring;
+      EXPECT_TRUE(in) << c.coordinates;
     }
   }
 }
