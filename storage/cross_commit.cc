@@ -100,7 +100,8 @@ bool PendingPart::Decode(std::string_view in) {
   while (!in.empty()) {
     Op op;
     auto kind = static_cast<KvBatch::OpKind>(in[0]);
-    if (kind != KvBatch::OpKind::kPut && kind != KvBatch::OpKind::kDelete && kind != KvBatch::OpKind::kDeleteRange) {
+    if (kind != KvBatch::OpKind::kPut && kind != KvBatch::OpKind::kDelete && kind != KvBatch::OpKind::kDeleteRange &&
+        kind != KvBatch::OpKind::kMerge) {
       return false;
     }
     op.kind = kind;

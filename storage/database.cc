@@ -7,6 +7,7 @@
 #include "micromongo/document.h"
 #include "document/status.h"
 #include "storage/change_records.h"
+#include "storage/counters.h"
 #include "storage/key_codec.h"
 #include "storage/transaction.h"
 
@@ -14,6 +15,8 @@ namespace micromongo::storage {
 namespace {
 
 constexpr std::string_view kNextIdKey = "mnext_collection_id";
+// Present once every collection's statistics are kept in its k key (FORMAT.md).
+constexpr std::string_view kStatsFormatKey = "mcollection_stats";
 
 std::string CatalogKey(std::string_view name) {
   std::string key(1, kCatalogPrefix);
@@ -43,6 +46,17 @@ std::string CatalogEntry(const Collection& c) {
 void DeleteIndexRanges(KvBatch* batch, uint32_t coll_id, uint32_t index_id) {
   batch->DeleteRange(IndexPrefix(coll_id, index_id), IndexPrefix(coll_id, index_id + 1));
   batch->DeleteRange(MultikeyPrefix(coll_id, index_id), MultikeyPrefix(coll_id, index_id + 1));
+}
+
+// Everything stored under a collection's id but its catalog entry: its records, index
+// entries, multikey flags, insertion order and statistics.
+void DeleteCollectionKeys(KvBatch* batch, uint32_t id) {
+  batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
+  batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
+  batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
+  batch->DeleteRange(NaturalPrefix(id), NaturalPrefix(id + 1));
+  batch->DeleteRange(NaturalOfPrefix(id), NaturalOfPrefix(id + 1));
+  batch->Delete(StatsKey(id));
 }
 
 }  // namespace
@@ -232,7 +246,8 @@ void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view 
   batch_->Put(key, bson);
   int64_t bytes = static_cast<int64_t>(bson.size()) - static_cast<int64_t>(before.size());
   if (kind == RecordWrite::kInsert) {
-    count_deltas_.push_back({c, 1, bytes});
+    uint64_t seq = c->timeseries() && key.size() >= 13 ? ReadBigEndian64(key.data() + key.size() - 8) : 0;
+    count_deltas_.push_back({c, 1, bytes, seq});
     if (c->capped_) {
       // Capped inserts hold the collection's write mutex through their commit, so
       // sequence order is commit order.
@@ -365,29 +380,77 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string name,
     }
   }
   if (!mk->status().ok()) return mk->status();
+  if (auto s = db->LoadStats(); !s.ok()) return s;
   for (auto& [n, c] : db->collections_) {
-    int64_t count = 0, bytes = 0;
-    auto rit = db->ScanRecords(*c);
-    uint64_t last_seq = 0;
-    for (; rit->Valid(); rit->Next()) {
-      ++count;
-      if (c->capped()) bytes += static_cast<int64_t>(rit->value().size());
-      if (c->timeseries() && rit->key().size() >= 13) {
-        last_seq = std::max(last_seq, ReadBigEndian64(rit->key().data() + rit->key().size() - 8));
-      }
-    }
-    if (c->timeseries()) c->natural_->next_seq = last_seq + 1;
-    if (!rit->status().ok()) return rit->status();
-    c->count_ = count;
-    if (c->capped()) {
-      c->natural_->bytes = bytes;
-      auto last = db->kv_->NewIterator(NaturalPrefix(c->id()), NaturalPrefix(c->id() + 1));
-      last->SeekToLast();
-      if (last->Valid() && last->key().size() == 13) c->natural_->next_seq = ReadBigEndian64(last->key().data() + 5) + 1;
-      if (!last->status().ok()) return last->status();
-    }
+    if (!c->capped()) continue;
+    auto last = db->kv_->NewIterator(NaturalPrefix(c->id()), NaturalPrefix(c->id() + 1));
+    last->SeekToLast();
+    if (last->Valid() && last->key().size() == 13) c->natural_->next_seq = ReadBigEndian64(last->key().data() + 5) + 1;
+    if (!last->status().ok()) return last->status();
   }
   return db;
+}
+
+absl::Status Database::LoadStats() {
+  std::string value;
+  auto kept = kv_->Get(kStatsFormatKey, &value);
+  if (!kept.ok()) return kept.status();
+  if (*kept) {
+    for (auto& [n, c] : collections_) {
+      auto stats = StoredStats(*c);
+      if (!stats.ok()) return stats.status();
+      SetStats(c.get(), *stats);
+    }
+    return absl::OkStatus();
+  }
+  // Written before statistics were kept: count once, and keep them from now on (before
+  // any write: the database is not open to anyone yet).
+  auto batch = kv_->NewBatch();
+  for (auto& [n, c] : collections_) {
+    CollectionStats stats;
+    auto rit = ScanRecords(*c);
+    for (; rit->Valid(); rit->Next()) {
+      ++stats.count;
+      stats.bytes += static_cast<int64_t>(rit->value().size());
+      if (c->timeseries() && rit->key().size() >= 13) {
+        stats.max_seq = std::max(stats.max_seq, ReadBigEndian64(rit->key().data() + rit->key().size() - 8));
+      }
+    }
+    if (!rit->status().ok()) return rit->status();
+    batch->Put(StatsKey(c->id()), StatsOperand(stats.count, stats.bytes, stats.max_seq));
+    SetStats(c.get(), stats);
+  }
+  batch->Put(kStatsFormatKey, std::string(1, '\1'));
+  return kv_->Write(batch.get());
+}
+
+absl::Status Database::DiscardStats(KvStore* kv) {
+  auto batch = kv->NewBatch();
+  batch->DeleteRange(std::string(1, kStatsPrefix), std::string(1, kStatsPrefix + 1));
+  batch->Delete(kStatsFormatKey);
+  return kv->Write(batch.get());
+}
+
+void Database::SetStats(Collection* c, const CollectionStats& stats) {
+  c->count_ = stats.count;
+  if (c->capped()) c->natural_->bytes = stats.bytes;
+  if (c->timeseries()) c->natural_->next_seq = stats.max_seq + 1;
+}
+
+absl::StatusOr<CollectionStats> Database::StoredStats(const Collection& c, const KvSnapshot* snapshot) {
+  std::string value;
+  auto found = kv_->Get(StatsKey(c.id()), &value, snapshot);
+  if (!found.ok()) return found.status();
+  CollectionStats stats;
+  if (!*found) return stats;  // nothing written since statistics were kept
+  std::vector<Counter> fields;
+  if (!DecodeCounters(value, &fields) || fields.size() < 2 || fields.size() > 3) {
+    return MongoError(kInternalError, StrCat("corrupt statistics of collection ", name_, ".", c.name()));
+  }
+  stats.count = fields[0].value;
+  stats.bytes = fields[1].value;
+  if (fields.size() == 3) stats.max_seq = static_cast<uint64_t>(fields[2].value);
+  return stats;
 }
 
 std::shared_ptr<Collection> Database::FindCollection(std::string_view name) const {
@@ -533,11 +596,7 @@ absl::StatusOr<bool> Database::DropCollection(std::string_view name) {
   auto batch = kv_->NewBatch();
   batch->Delete(CatalogKey(name));
   // Records and index entries of the id go with it; ids are never reused.
-  batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
-  batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
-  batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
-  batch->DeleteRange(NaturalPrefix(id), NaturalPrefix(id + 1));
-  batch->DeleteRange(NaturalOfPrefix(id), NaturalOfPrefix(id + 1));
+  DeleteCollectionKeys(batch.get(), id);
   if (auto s = WriteWithChanges(batch.get(), ChangeRecord({.op = "drop", .coll = name, .cid = id})); !s.ok()) {
     return s;
   }
@@ -564,12 +623,7 @@ absl::Status Database::RenameCollection(std::string_view from, std::string_view 
     if (!drop_target) {
       return MongoError(kNamespaceExists, StrCat("target namespace ", name_, ".", to, " exists"));
     }
-    uint32_t id = dst->second->id();
-    batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
-    batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
-    batch->DeleteRange(MultikeyPrefix(id, 0), MultikeyPrefix(id + 1, 0));
-    batch->DeleteRange(NaturalPrefix(id), NaturalPrefix(id + 1));
-    batch->DeleteRange(NaturalOfPrefix(id), NaturalOfPrefix(id + 1));
+    DeleteCollectionKeys(batch.get(), dst->second->id());
     dropped_target = true;
   }
   std::shared_ptr<Collection> moved = src->second;
@@ -743,8 +797,30 @@ absl::Status IndexBuildSink::Written(absl::Status written) {
   return absl::OkStatus();
 }
 
+void WriteUnit::AddStatsMerges() {
+  if (stats_in_batch_) return;
+  stats_in_batch_ = true;
+  std::vector<Delta> sums;  // one per collection: few (mostly one) per unit
+  for (const Delta& d : count_deltas_) {
+    auto it = std::find_if(sums.begin(), sums.end(), [&](const Delta& s) { return s.c == d.c; });
+    if (it == sums.end()) {
+      sums.push_back(d);
+      continue;
+    }
+    it->count += d.count;
+    it->bytes += d.bytes;
+    it->seq = std::max(it->seq, d.seq);
+  }
+  for (const Delta& d : sums) {
+    if (d.count != 0 || d.bytes != 0 || d.seq != 0) {
+      batch_->Merge(StatsKey(d.c->id()), StatsOperand(d.count, d.bytes, d.seq));
+    }
+  }
+}
+
 void WriteUnit::Reset(std::unique_ptr<KvBatch> empty_batch) {
   batch_ = empty_batch != nullptr ? std::move(empty_batch) : db_->kv_->NewBatch();
+  stats_in_batch_ = false;
   count_deltas_.clear();
   multikey_.clear();
   pending_index_.clear();
@@ -1085,6 +1161,7 @@ absl::Status Database::Commit(WriteUnit* unit) {
   if (TransactionPart* part = BoundPart()) return ApplyToTransaction(unit, part);
   // A retryable write's record commits with its write (retry_history.h); the write is
   // made durable with its reply's record, or when the scope ends.
+  unit->AddStatsMerges();
   RetryScope* retry = BoundRetryScope();
   if (retry != nullptr) retry->AddTo(unit->batch_.get(), this, unit->changes_);
   {

@@ -129,6 +129,13 @@ class Collection {
 
 class Database;
 
+// A collection's statistics as stored (FORMAT.md's k keys).
+struct CollectionStats {
+  int64_t count = 0;
+  int64_t bytes = 0;     // of the records' BSON
+  uint64_t max_seq = 0;  // the largest time series sequence number so far (0: none)
+};
+
 // What a record write did, for its change event.
 enum class RecordWrite { kInsert, kUpdate, kReplace };
 
@@ -172,6 +179,9 @@ class WriteUnit {
  private:
   friend class Database;
   friend class IndexBuildSink;
+  // Adds to the batch, once, the merges of the collections' statistics its writes change
+  // (FORMAT.md's k keys): one per collection.
+  void AddStatsMerges();
   // Empties the unit, with `empty_batch` (an emptied batch to reuse) or a new batch.
   void Reset(std::unique_ptr<KvBatch> empty_batch = nullptr);
   Database* db_;
@@ -179,8 +189,11 @@ class WriteUnit {
   struct Delta {
     Collection* c;
     int64_t count, bytes;
+    uint64_t seq = 0;  // a time series insert's sequence number
   };
   std::vector<Delta> count_deltas_;
+  // Whether batch_ holds the statistics merges of count_deltas_ (added once, by Commit).
+  bool stats_in_batch_ = false;
   std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> multikey_;
   std::shared_ptr<IndexDef::Multikey> build_multikey_;  // of the index being built
   using PendingIndex = std::map<std::string, std::optional<std::string>, std::less<>>;
@@ -247,7 +260,8 @@ class Database : public std::enable_shared_from_this<Database> {
   friend class CrossCommitter;
 
  public:
-  // Loads the catalog and counts each collection's records.
+  // Loads the catalog and each collection's statistics (a database written before they
+  // were kept has its records counted once, and keeps them from then on).
   // `clock`: the worker's change clock (null: one of its own), advanced past every change
   // time the database holds. `cross`: the worker's commits across databases (null: none;
   // a transaction then writes to one database): the parts of such commits a crash left
@@ -258,6 +272,9 @@ class Database : public std::enable_shared_from_this<Database> {
                                                         std::shared_ptr<ChangeClock> clock = nullptr,
                                                         CrossCommitter* cross = nullptr);
   ~Database();
+  // Makes the next Open of the store count its collections' records again, as for a
+  // store written before statistics were kept (after a repair, which may lose records).
+  static absl::Status DiscardStats(KvStore* kv);
 
   const std::string& name() const { return name_; }
   std::shared_mutex& ddl_mutex() { return ddl_mu_; }
@@ -328,6 +345,9 @@ class Database : public std::enable_shared_from_this<Database> {
     if (c.capped()) return ScanNatural(c, snapshot);
     return ScanRecords(c, snapshot);
   }
+  // The collection's statistics as stored (as of `snapshot`): after every commit they
+  // agree with its records, which validate checks.
+  absl::StatusOr<CollectionStats> StoredStats(const Collection& c, const KvSnapshot* snapshot = nullptr);
   // How a capped collection's insertion-order keys agree with its records (validate).
   struct NaturalOrderCheck {
     int64_t placed = 0;    // records with an n entry and the o entry naming it back
@@ -485,6 +505,9 @@ class Database : public std::enable_shared_from_this<Database> {
   // fills in and puts in the catalog in its place.
   static std::shared_ptr<Collection> Successor(const Collection& c);
   absl::Status RemoveInterruptedBuilds();
+  // Open: each collection's statistics from its k key, or counted (and then kept).
+  absl::Status LoadStats();
+  static void SetStats(Collection* c, const CollectionStats& stats);
   absl::Status DropBuildEntries(uint32_t coll_id, uint32_t index_id);
 
   std::shared_mutex ddl_mu_;

@@ -85,7 +85,8 @@ absl::Status Database::ApplyToTransaction(WriteUnit* unit, TransactionPart* part
   ops.reserve(unit->batch_->Count());
   bool ranged = false;
   unit->batch_->ForEach([&](KvBatch::OpKind kind, std::string_view key, std::string_view value) {
-    if (kind == KvBatch::OpKind::kDeleteRange) ranged = true;
+    // (Statistics merges are added at commit, from the part's deltas.)
+    if (kind == KvBatch::OpKind::kDeleteRange || kind == KvBatch::OpKind::kMerge) ranged = true;
     ops.push_back({kind, key, value});
   });
   if (ranged) {
@@ -130,10 +131,11 @@ absl::Status Database::ApplyToTransaction(WriteUnit* unit, TransactionPart* part
     for (TransactionPart::Delta& mine : part->deltas) {
       if (mine.coll.get() == d.c) {
         mine.count += d.count;
+        mine.bytes += d.bytes;
         merged = true;
       }
     }
-    if (!merged) part->deltas.push_back({FindCollection(d.c->name()), d.count});
+    if (!merged) part->deltas.push_back({FindCollection(d.c->name()), d.count, d.bytes});
   }
   return absl::OkStatus();
 }
@@ -150,6 +152,11 @@ absl::Status Database::PrepareCommit(TransactionPart* part, PreparedCommit* prep
       prepared->batch->Put(key, *value);
     } else {
       prepared->batch->Delete(key);
+    }
+  }
+  for (const TransactionPart::Delta& d : part->deltas) {
+    if (d.count != 0 || d.bytes != 0) {
+      prepared->batch->Merge(StatsKey(d.coll->id()), StatsOperand(d.count, d.bytes, 0));
     }
   }
   // Every key written is locked by this transaction: nobody else can have written it
@@ -222,6 +229,7 @@ absl::Status Database::ResolvePending() {
         case KvBatch::OpKind::kPut: batch->Put(op.key, op.value); break;
         case KvBatch::OpKind::kDelete: batch->Delete(op.key); break;
         case KvBatch::OpKind::kDeleteRange: batch->DeleteRange(op.key, op.value); break;
+        case KvBatch::OpKind::kMerge: batch->Merge(op.key, op.value); break;
       }
     }
     if (auto s = WriteWithChanges(batch.get(), part.changes, part.change_count); !s.ok()) return s;

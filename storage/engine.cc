@@ -170,7 +170,11 @@ absl::Status Engine::RepairDatabase(std::string_view name) {
   }
   auto lock = DirLock::Acquire(dir, StrCat("database '", name, "'"));
   if (!lock.ok()) return lock.status();
-  return env_->Repair(dir);
+  if (auto s = env_->Repair(dir); !s.ok()) return s;
+  // Records in unreadable files are gone: the statistics are counted again when it opens.
+  auto kv = env_->Open(dir);
+  if (!kv.ok()) return kv.status();
+  return Database::DiscardStats(kv->get());
 }
 
 std::vector<std::shared_ptr<Database>> Engine::AllDatabases() {

@@ -1,8 +1,10 @@
 #include "storage/key_codec.h"
 
 #include <string>
+#include <vector>
 
 #include "document/key_string.h"
+#include "storage/counters.h"
 
 namespace micromongo::storage {
 
@@ -77,6 +79,18 @@ std::string NaturalOfPrefix(uint32_t collection_id) {
   std::string key(1, kNaturalOfPrefix);
   AppendBigEndian32(collection_id, &key);
   return key;
+}
+
+std::string StatsKey(uint32_t collection_id) {
+  std::string key(1, kStatsPrefix);
+  AppendBigEndian32(collection_id, &key);
+  return key;
+}
+
+std::string StatsOperand(int64_t count, int64_t bytes, uint64_t max_seq) {
+  std::vector<Counter> fields{{Counter::Rule::kSum, count}, {Counter::Rule::kSum, bytes}};
+  if (max_seq > 0) fields.push_back({Counter::Rule::kMax, static_cast<int64_t>(max_seq)});
+  return EncodeCounters(fields);
 }
 
 std::string NaturalOfKey(uint32_t collection_id, std::string_view id_keystring) {

@@ -31,6 +31,9 @@ inline constexpr char kNaturalOfPrefix = 'o';
 // p<commit id> -> a database's part of a commit across databases, not yet applied
 // (cross_commit.h).
 inline constexpr char kPendingPrefix = 'p';
+// k<coll id:4> -> the collection's statistics as counters (counters.h): records, BSON
+// bytes, largest time series sequence; merged into by every commit that changes them.
+inline constexpr char kStatsPrefix = 'k';
 
 using bson::AppendBigEndian32;
 using bson::AppendBigEndian64;
@@ -55,6 +58,11 @@ std::string NaturalKey(uint32_t collection_id, uint64_t seq);
 // the record key's _id part (the record key minus RecordPrefix).
 std::string NaturalOfKey(uint32_t collection_id, std::string_view id_keystring);
 std::string NaturalOfPrefix(uint32_t collection_id);
+// k<coll id>: the collection's statistics (Database keeps them).
+std::string StatsKey(uint32_t collection_id);
+// A change of a collection's statistics, to merge into its k key: records, BSON bytes,
+// and the largest time series sequence number (0: none).
+std::string StatsOperand(int64_t count, int64_t bytes, uint64_t max_seq);
 // b<coll id><index id>: present while the index is being built.
 std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id);
 // l<cluster time>: the change-log entry whose first record has that time.

@@ -53,12 +53,18 @@ class KvBatch {
   virtual void Put(std::string_view key, std::string_view value) = 0;
   virtual void Delete(std::string_view key) = 0;
   virtual void DeleteRange(std::string_view begin, std::string_view end) = 0;
+  // Combines `operand`, a counters value (storage/counters.h), into the counters stored at
+  // `key` when the batch is applied: concurrent batches' merges into one key all count,
+  // in whatever order they commit, without reading the key first. A Put or Delete of the
+  // key later in the same batch replaces the merged value. `key` must not be one the
+  // record cache holds (KvOptions::record_cache_prefix).
+  virtual void Merge(std::string_view key, std::string_view operand) = 0;
   virtual size_t Count() const = 0;
   // The bytes of the keys and values so far.
   virtual size_t ByteSize() const = 0;
   // Empties the batch and keeps its buffers, so that refilling it touches no new memory.
   virtual void Clear() = 0;
-  enum class OpKind { kPut, kDelete, kDeleteRange };
+  enum class OpKind { kPut, kDelete, kDeleteRange, kMerge };
   // Calls `fn` for each operation in the order it was added (for kDeleteRange, `value` is
   // the range's end). A transaction replays its statements' batches through it.
   virtual void ForEach(

@@ -6,6 +6,7 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/perf_level.h>
@@ -27,6 +28,7 @@
 #include <thread>
 
 #include "document/status.h"
+#include "storage/counters.h"
 #include "storage/kv.h"
 #include "storage/record_cache.h"
 
@@ -264,6 +266,20 @@ class RocksIterator : public KvIterator {
 // every insert searches from the top (70% of a bulk delete's time). Operations on different
 // keys commute and a stable sort keeps those on one key in order; a range deletion does not
 // commute with the keys it covers, so batches holding one keep their order.
+// KvBatch::Merge's operator: counters values (storage/counters.h) combined field by
+// field. A key merged into but never put starts from no fields at all.
+class CountersMerge : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing, const rocksdb::Slice& operand,
+             std::string* merged, rocksdb::Logger* /*logger*/) const override {
+    std::string_view base = existing != nullptr ? std::string_view(existing->data(), existing->size()) : "";
+    return CombineCounters(base, std::string_view(operand.data(), operand.size()), merged);
+  }
+  // Stored in the OPTIONS file: a store with merge operands can only be read by a build
+  // that has this operator.
+  const char* Name() const override { return "micromongo.counters"; }
+};
+
 class RocksBatch : public KvBatch {
  public:
   void Put(std::string_view k, std::string_view v) override { Add(Kind::kPut, k, v); }
@@ -272,6 +288,7 @@ class RocksBatch : public KvBatch {
     has_range_ = true;
     Add(Kind::kDeleteRange, b, e);
   }
+  void Merge(std::string_view k, std::string_view operand) override { Add(Kind::kMerge, k, operand); }
   size_t Count() const override { return ops_.size(); }
   size_t ByteSize() const override { return data_.size(); }
   void Clear() override {
@@ -288,6 +305,7 @@ class RocksBatch : public KvBatch {
         case Kind::kPut: fn(OpKind::kPut, key, value); break;
         case Kind::kDelete: fn(OpKind::kDelete, key, {}); break;
         case Kind::kDeleteRange: fn(OpKind::kDeleteRange, key, value); break;
+        case Kind::kMerge: fn(OpKind::kMerge, key, value); break;
       }
     }
   }
@@ -304,6 +322,7 @@ class RocksBatch : public KvBatch {
         std::string_view end(data_.data() + op.offset + op.key_size, op.value_size);
         if (cache.Overlaps(Key(i), end)) w->everything = true;
       } else if (cache.Caches(Key(i))) {
+        if (op.kind == Kind::kMerge) w->everything = true;  // not to be: see KvBatch::Merge
         ops.push_back(i);
       }
     }
@@ -345,6 +364,7 @@ class RocksBatch : public KvBatch {
         std::string_view value(data_.data() + op.offset + op.key_size, op.value_size);
         if (op.kind == Kind::kPut) rest->Put(key, value);
         if (op.kind == Kind::kDelete) rest->Delete(key);
+        if (op.kind == Kind::kMerge) rest->Merge(key, value);
         continue;
       }
       if (same_as_next[k]) continue;  // a later put wins
@@ -381,6 +401,7 @@ class RocksBatch : public KvBatch {
         case Kind::kPut: batch.Put(k, v); break;
         case Kind::kDelete: batch.Delete(k); break;
         case Kind::kDeleteRange: batch.DeleteRange(k, v); break;
+        case Kind::kMerge: batch.Merge(k, v); break;
       }
     }
     return batch;
@@ -503,7 +524,7 @@ class RocksBatch : public KvBatch {
     return order;
   }
 
-  enum class Kind : uint8_t { kPut, kDelete, kDeleteRange };
+  enum class Kind : uint8_t { kPut, kDelete, kDeleteRange, kMerge };
   struct Op {
     Kind kind;
     size_t offset;  // of the key in data_; the value follows it
@@ -1033,6 +1054,7 @@ class RocksEnv : public KvEnv {
   rocksdb::Options MakeOptions() {
     rocksdb::Options opts;
     opts.create_if_missing = true;
+    opts.merge_operator = std::make_shared<CountersMerge>();
     // One Env: background threads shared by all stores.
     opts.env = faulty_env_ != nullptr ? faulty_env_.get() : rocksdb::Env::Default();
     opts.env->SetBackgroundThreads(2, rocksdb::Env::LOW);

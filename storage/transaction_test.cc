@@ -201,6 +201,30 @@ TEST_F(TransactionTest, ReadsItsOwnWritesOthersSeeThemAtCommit) {
   EXPECT_EQ(coll_->count(), 2);
 }
 
+TEST_F(TransactionTest, ACommitsStatisticsAreStoredWithIt) {
+  ASSERT_TRUE(Put(1, 1).ok());
+  Transaction txn;
+  {
+    TransactionScope scope(&txn);
+    ASSERT_TRUE(Put(2, 2).ok());
+    ASSERT_TRUE(Put(3, 3).ok());
+    ASSERT_TRUE(Put(1, 1000000, /*replace=*/true).ok());  // a longer int: same size
+  }
+  Transaction aborted;
+  {
+    TransactionScope scope(&aborted);
+    ASSERT_TRUE(Put(4, 4).ok());
+  }
+  aborted.Abort();
+  ASSERT_TRUE(txn.Commit().ok());
+  Restart();
+  EXPECT_EQ(coll_->count(), 3);
+  auto stats = db_->StoredStats(*coll_);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->count, 3);
+  EXPECT_EQ(stats->bytes, 3 * static_cast<int64_t>(Doc(1, 1).size()));
+}
+
 TEST_F(TransactionTest, ReadsItsSnapshot) {
   ASSERT_TRUE(Put(1, 1).ok());
   Transaction txn;
@@ -401,6 +425,13 @@ TEST_F(TransactionTest, ACommitCutShortResolvesWhenTheDatabasesOpen) {
       auto reopened = *engine_->GetDatabase("other", false);
       EXPECT_EQ(Read(1), c.committed ? 1 : -1);
       EXPECT_EQ(ReadIn(reopened.get(), 1), c.committed ? 1 : -1);
+      // The parts' statistics came with them, once.
+      EXPECT_EQ(coll_->count(), c.committed ? 1 : 0);
+      EXPECT_EQ(db_->StoredStats(*coll_)->count, c.committed ? 1 : 0);
+      if (auto made = reopened->FindCollection("c"); made != nullptr) {
+        EXPECT_EQ(made->count(), c.committed ? 1 : 0);
+        EXPECT_EQ(reopened->StoredStats(*made)->count, c.committed ? 1 : 0);
+      }
       // Events: the commit's create and insert, and the create of "later" below.
       int later = c.committed && round > 0 ? 1 : 0;
       EXPECT_EQ(ChangeEvents(reopened.get()), other_events + (c.committed ? 2 : 0) + later);

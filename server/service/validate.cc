@@ -97,10 +97,15 @@ class Validator {
     return ScanEntries(/*collect=*/true);
   }
 
-  std::string Report(std::string_view ns, int64_t count, std::vector<std::string> errors) {
+  std::string Report(std::string_view ns, int64_t count, const storage::CollectionStats& stored,
+                     std::vector<std::string> errors) {
     std::vector<std::string> warnings;
     if (nrecords_ != count) {
       errors.push_back(StrCat("The collection's count is ", count, " but it holds ", nrecords_, " records"));
+    }
+    if (stored.count != nrecords_ || stored.bytes != data_bytes_) {
+      errors.push_back(StrCat("The collection's stored statistics count ", stored.count, " records of ", stored.bytes,
+                              " bytes but it holds ", nrecords_, " records of ", data_bytes_, " bytes"));
     }
     if (invalid_documents_ > 0) errors.push_back(StrCat("Detected ", invalid_documents_, " invalid documents"));
     if (non_compliant_ > 0) {
@@ -252,7 +257,10 @@ class Validator {
     for (; it->Valid(); it->Next()) {
       std::string_view key = it->key();
       std::string_view value = it->value();
-      if (!collect) ++nrecords_;
+      if (!collect) {
+        ++nrecords_;
+        data_bytes_ += static_cast<int64_t>(value.size());
+      }
       if (!bson::Validate(value).ok()) {
         if (!collect) Corrupt(key, /*id_mismatch=*/false);
         continue;
@@ -339,7 +347,7 @@ class Validator {
   std::vector<Bucket> buckets_;
   std::vector<bool> bad_;
   std::map<std::string, std::vector<Entry>> needed_, stored_;  // entries of bad buckets by key
-  int64_t nrecords_ = 0, invalid_documents_ = 0, id_mismatches_ = 0, non_compliant_ = 0;
+  int64_t nrecords_ = 0, data_bytes_ = 0, invalid_documents_ = 0, id_mismatches_ = 0, non_compliant_ = 0;
   std::vector<std::string> corrupt_records_;
 };
 
@@ -404,7 +412,9 @@ absl::StatusOr<std::string> ValidateCollection(storage::Engine* engine, std::str
   }
   Validator v(db->get(), *coll, snapshot.get(), std::move(indexes), *std::move(doc_validator));
   if (auto s = v.Run(); !s.ok()) return s;
-  return v.Report(ns, count, std::move(errors));
+  auto stored = (*db)->StoredStats(*coll, snapshot.get());
+  if (!stored.ok()) return stored.status();
+  return v.Report(ns, count, *stored, std::move(errors));
 }
 
 }  // namespace micromongo::service

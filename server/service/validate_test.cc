@@ -67,13 +67,13 @@ class ValidateTest : public ::testing::Test {
       std::string options = std::string(keys) == R"({"u": 1})" ? R"({"unique": true})" : "{}";
       ASSERT_TRUE(CreateIndex(engine_.get(), "db", "c", DocView(Bson(keys)), DocView(Bson(options))).ok());
     }
-    std::vector<std::string> docs = {
+    docs_ = {
         Bson(R"({"_id": 1, "a": 5, "u": 1, "b": "x"})"),
         Bson(R"({"_id": 2, "a": [5, 6, [7]], "u": 2, "b": null})"),
         Bson(R"({"_id": 3, "u": 3, "b": {"$numberDecimal": "1.5"}})"),
         Bson(R"({"_id": 4, "a": {"b": [1]}, "u": 4})"),
     };
-    auto inserted = Insert(engine_.get(), "db", "c", docs, /*ordered=*/true);
+    auto inserted = Insert(engine_.get(), "db", "c", docs_, /*ordered=*/true);
     ASSERT_TRUE(inserted.ok()) << inserted.status();
     ASSERT_EQ(inserted->inserted_count, 4);
     auto db = engine_->GetDatabase("db", false);
@@ -119,6 +119,14 @@ class ValidateTest : public ::testing::Test {
     return {key, index::EntryValue(keys[0], id_key)};
   }
 
+  // The BSON bytes of the records SetUp inserts.
+  int64_t Bytes() const {
+    int64_t n = 0;
+    for (const std::string& doc : docs_) n += static_cast<int64_t>(doc.size());
+    return n;
+  }
+
+  std::vector<std::string> docs_;
   std::string dir_;
   std::unique_ptr<storage::Engine> engine_;
   std::shared_ptr<storage::Database> db_;
@@ -201,13 +209,25 @@ TEST_F(ValidateTest, ReportsEachKindOfDamage) {
        [&](ValidateTest* t, storage::WriteUnit* u) {
          u->batch()->Put(storage::RecordPrefix(t->CollId()) + "zz", std::string("\x07\0\0\0\x01", 5));
        },
-       R"(["The collection's count is 4 but it holds 5 records","Detected 1 invalid documents"])", "[]", "[]", "", 1},
+       StrCat(R"(["The collection's count is 4 but it holds 5 records",)",
+              R"("The collection's stored statistics count 4 records of )", Bytes(), " bytes but it holds 5 records of ",
+              Bytes() + 5, R"( bytes","Detected 1 invalid documents"])"),
+       "[]", "[]", "", 1},
       {"record stored under another _id's key",
        [&](ValidateTest* t, storage::WriteUnit* u) {
          u->batch()->Put(storage::RecordKey(t->CollId(), DocView(Bson(R"({"x": 8})")).begin()->value), doc3);
        },
-       R"(["The collection's count is 4 but it holds 5 records","Detected 1 invalid documents"])", "[]", "[]", "_id_",
-       1},
+       StrCat(R"(["The collection's count is 4 but it holds 5 records",)",
+              R"("The collection's stored statistics count 4 records of )", Bytes(), " bytes but it holds 5 records of ",
+              Bytes() + static_cast<int64_t>(doc3.size()), R"( bytes","Detected 1 invalid documents"])"),
+       "[]", "[]", "_id_", 1},
+      {"stored statistics that disagree with the records",
+       [&](ValidateTest* t, storage::WriteUnit* u) {
+         u->batch()->Merge(storage::StatsKey(t->CollId()), storage::StatsOperand(1, 10, 0));
+       },
+       StrCat(R"(["The collection's stored statistics count 5 records of )", Bytes() + 10,
+              " bytes but it holds 4 records of ", Bytes(), R"( bytes"])"),
+       "[]", "[]", ""},
       {"array where the index is not multikey",
        [&](ValidateTest* t, storage::WriteUnit* u) {
          // u_1 has never seen an array; store one with its entries but no multikey flag.
