@@ -27,53 +27,6 @@ double ValueView::AsDouble() const {
   }
 }
 
-uint32_t ValueSize(BsonType type, const char* p) {
-  switch (type) {
-    case BsonType::kDouble:
-    case BsonType::kDate:
-    case BsonType::kTimestamp:
-    case BsonType::kInt64:
-      return 8;
-    case BsonType::kString:
-    case BsonType::kJavaScript:
-    case BsonType::kSymbol:
-      return 4 + static_cast<uint32_t>(ReadInt32(p));
-    case BsonType::kDocument:
-    case BsonType::kArray:
-    case BsonType::kCodeWithScope:
-      return static_cast<uint32_t>(ReadInt32(p));
-    case BsonType::kBinary:
-      return 5 + static_cast<uint32_t>(ReadInt32(p));
-    case BsonType::kObjectId:
-      return 12;
-    case BsonType::kBool:
-      return 1;
-    case BsonType::kInt32:
-      return 4;
-    case BsonType::kDecimal128:
-      return 16;
-    case BsonType::kRegex: {
-      size_t a = std::strlen(p);
-      size_t b = std::strlen(p + a + 1);
-      return static_cast<uint32_t>(a + b + 2);
-    }
-    case BsonType::kDbPointer:
-      return 4 + static_cast<uint32_t>(ReadInt32(p)) + 12;
-    default:  // undefined, null, minkey, maxkey
-      return 0;
-  }
-}
-
-void DocView::Iterator::Load() {
-  if (*p_ == 0) return;  // end of document
-  element_.value.type = static_cast<BsonType>(static_cast<uint8_t>(*p_));
-  const char* key = p_ + 1;
-  size_t key_len = std::strlen(key);
-  element_.key = std::string_view(key, key_len);
-  element_.value.data = key + key_len + 1;
-  element_.value.size = ValueSize(element_.value.type, element_.value.data);
-}
-
 bool DocView::Find(std::string_view key, ValueView* out) const {
   for (const ElementView& e : *this) {
     if (e.key == key) {

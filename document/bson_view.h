@@ -34,6 +34,45 @@ inline double ReadDouble(const char* p) {
   return v;
 }
 
+// Size in bytes of a value of `type` starting at `p` (validated data). Inline: every
+// step of a walk over a document's elements takes it.
+inline uint32_t ValueSize(BsonType type, const char* p) {
+  switch (type) {
+    case BsonType::kDouble:
+    case BsonType::kDate:
+    case BsonType::kTimestamp:
+    case BsonType::kInt64:
+      return 8;
+    case BsonType::kString:
+    case BsonType::kJavaScript:
+    case BsonType::kSymbol:
+      return 4 + static_cast<uint32_t>(ReadInt32(p));
+    case BsonType::kDocument:
+    case BsonType::kArray:
+    case BsonType::kCodeWithScope:
+      return static_cast<uint32_t>(ReadInt32(p));
+    case BsonType::kBinary:
+      return 5 + static_cast<uint32_t>(ReadInt32(p));
+    case BsonType::kObjectId:
+      return 12;
+    case BsonType::kBool:
+      return 1;
+    case BsonType::kInt32:
+      return 4;
+    case BsonType::kDecimal128:
+      return 16;
+    case BsonType::kRegex: {
+      size_t a = std::strlen(p);
+      size_t b = std::strlen(p + a + 1);
+      return static_cast<uint32_t>(a + b + 2);
+    }
+    case BsonType::kDbPointer:
+      return 4 + static_cast<uint32_t>(ReadInt32(p)) + 12;
+    default:  // undefined, null, minkey, maxkey
+      return 0;
+  }
+}
+
 // One BSON value: its type and the bytes after its key.
 struct ValueView {
   BsonType type = BsonType::kNull;
@@ -98,7 +137,19 @@ class DocView {
     bool operator!=(const Iterator& o) const { return p_ != o.p_; }
 
    private:
-    void Load();
+    // Reads the element at p_ (none at the document's terminator). Inline, with the key's
+    // length found by a loop rather than a call to strlen: keys are short, and this is the
+    // step of every walk over a document (matching, projecting, grouping).
+    void Load() {
+      if (*p_ == 0) return;  // end of document
+      element_.value.type = static_cast<BsonType>(static_cast<uint8_t>(*p_));
+      const char* key = p_ + 1;
+      const char* key_end = key;
+      while (*key_end != 0) ++key_end;
+      element_.key = std::string_view(key, static_cast<size_t>(key_end - key));
+      element_.value.data = key_end + 1;
+      element_.value.size = ValueSize(element_.value.type, element_.value.data);
+    }
     const char* p_;
     ElementView element_;
   };
@@ -115,9 +166,6 @@ class DocView {
   const char* data_;
   uint32_t size_;
 };
-
-// Size in bytes of a value of `type` starting at `p` (validated data).
-uint32_t ValueSize(BsonType type, const char* p);
 
 // Checks that `bytes` is exactly one well-formed BSON document: lengths, terminators,
 // known types, booleans 0/1, strings NUL-terminated and UTF-8. Errors carry code 22

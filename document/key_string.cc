@@ -49,12 +49,21 @@ enum : uint8_t {
 
 // Bytes with 0x00 escaped as 00 FF, terminated by 00 01.
 void AppendEscaped(std::string_view s, std::string* out) {
+  // Escaped into a buffer on the stack and appended a chunk at a time: appending a byte at
+  // a time cost a capacity check each, most of a short group or index key's encoding.
+  char buf[80];
+  size_t n = 0;
   for (char c : s) {
-    out->push_back(c);
-    if (c == 0) out->push_back(static_cast<char>(0xFF));
+    buf[n++] = c;
+    if (c == 0) buf[n++] = static_cast<char>(0xFF);
+    if (n >= 64) {
+      out->append(buf, n);
+      n = 0;
+    }
   }
-  out->push_back(0);
-  out->push_back(1);
+  buf[n++] = 0;
+  buf[n++] = 1;
+  out->append(buf, n);
 }
 
 uint64_t SortableDouble(double d) {

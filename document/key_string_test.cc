@@ -40,6 +40,8 @@ const char* kAscending[] = {
     R"({"v": {"$numberDouble": "Infinity"}})",
     R"({"v": ""})",
     R"({"v": "a"})",
+    R"({"v": "a\u0000"})",
+    R"({"v": "a\u0000\u0000"})",
     R"({"v": "a\u0000b"})",
     R"({"v": "ab"})",
     R"({"v": "b"})",
@@ -90,6 +92,38 @@ TEST(KeyStringTest, EncodingOrderIsBsonOrder) {
                                   DocView(b.bson).begin()->value),
               0)
         << kAscending[i - 1] << " vs " << kAscending[i];
+  }
+}
+
+TEST(KeyStringTest, StringBytesAreEscapedWhateverTheirLength) {
+  // The string encoding: type byte, the bytes with each 00 written 00 FF, then 00 01.
+  // Lengths and zero bytes around 64 (the encoder's chunk) and beyond.
+  for (size_t length : {0, 1, 62, 63, 64, 65, 127, 128, 129, 300}) {
+    for (size_t zero_at : {size_t{0}, size_t{62}, size_t{63}, size_t{64}, length / 2, length + 1}) {
+      std::string text(length, 'x');
+      if (zero_at < length) text[zero_at] = '\0';
+      if (length > 1) text[length - 1] = '\0';
+      std::string expected;
+      for (char c : text) {
+        expected.push_back(c);
+        if (c == '\0') expected.push_back('\xFF');
+      }
+      expected.append("\0\1", 2);
+      std::string doc(4, '\0');
+      doc.push_back(static_cast<char>(BsonType::kString));
+      doc.append("v\0", 2);
+      int32_t n = static_cast<int32_t>(text.size() + 1);
+      doc.append(reinterpret_cast<const char*>(&n), 4);
+      doc.append(text);
+      doc.push_back('\0');
+      doc.push_back('\0');
+      int32_t total = static_cast<int32_t>(doc.size());
+      std::memcpy(doc.data(), &total, 4);
+      std::string key;
+      AppendKeyString(DocView(doc).begin()->value, &key);
+      ASSERT_FALSE(key.empty());
+      EXPECT_EQ(key.substr(1), expected) << "length " << length << ", zero at " << zero_at;
+    }
   }
 }
 

@@ -73,9 +73,12 @@ class FieldReader {
 
   // results[i] / values[i] for paths_[i].
   void Read(bson::DocView doc, std::vector<PathLookup>* results, std::vector<bson::ValueView>* values) {
-    results->assign(paths_.size(), PathLookup::kSlow);
-    values->resize(paths_.size());
-    std::fill(have_.begin(), have_.end(), 0);
+    // Sized once; every entry is set below (this runs once per document of a $group).
+    if (results->size() != paths_.size()) {
+      results->assign(paths_.size(), PathLookup::kSlow);
+      values->resize(paths_.size());
+    }
+    for (char& have : have_) have = 0;
     size_t remaining = firsts_.size();
     for (const bson::ElementView& e : doc) {
       for (size_t k = 0; k < firsts_.size(); ++k) {
@@ -90,7 +93,10 @@ class FieldReader {
     }
     size_t n = 0;
     for (size_t i = 0; i < paths_.size(); ++i) {
-      if (paths_[i] == nullptr) continue;
+      if (paths_[i] == nullptr) {
+        (*results)[i] = PathLookup::kSlow;
+        continue;
+      }
       size_t slot = slot_of_[n++];
       const bson::ValueView& top = found_[slot];
       if (!have_[slot]) {

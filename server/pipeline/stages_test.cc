@@ -235,6 +235,23 @@ TEST(StagesTest, Group) {
                        "all": {"$push": "$v"}}},
            {"$set": {"set": {"$sortArray": {"input": "$set", "sortBy": 1}}}}])",
        R"([{"_id": 1, "f": 3, "l": 7, "mn": 3, "mx": 7, "s": 10, "a": 5.0, "set": [null, 3, 7], "all": [3, null, 7]}])"},
+      // $sum and $avg ignore what is not a number; $min and $max compare whole values in
+      // BSON order (numbers < strings < objects < arrays < booleans) and skip null and
+      // missing; an int64 input makes the sum an int64.
+      {"accumulators over fields of mixed types",
+       {{"c", R"([{"g": "ints", "v": 2}, {"g": "ints", "v": {"$numberLong": "3"}},
+                  {"g": "mixed", "v": 1.5}, {"g": "mixed", "v": 2}, {"g": "mixed", "v": "x"},
+                  {"g": "mixed", "v": null}, {"g": "mixed"}, {"g": "mixed", "v": [1, 2]},
+                  {"g": "mixed", "v": {"a": 1}}, {"g": "mixed", "v": true},
+                  {"g": "strings", "v": "b"}, {"g": "strings", "v": "a"}, {"g": "strings", "v": "c"},
+                  {"g": "nothing", "v": null}, {"g": "nothing"}])"}},
+       R"([{"$group": {"_id": "$g", "s": {"$sum": "$v"}, "a": {"$avg": "$v"}, "mn": {"$min": "$v"},
+                       "mx": {"$max": "$v"}}},
+           {"$sort": {"_id": 1}}])",
+       R"([{"_id": "ints", "s": {"$numberLong": "5"}, "a": 2.5, "mn": 2, "mx": {"$numberLong": "3"}},
+           {"_id": "mixed", "s": 3.5, "a": 1.75, "mn": 1.5, "mx": true},
+           {"_id": "nothing", "s": 0, "a": null, "mn": null, "mx": null},
+           {"_id": "strings", "s": 0, "a": null, "mn": "a", "mx": "c"}])"},
       {"n accumulators",
        {{"c", R"([{"g": 1, "s": 10}, {"g": 1, "s": 40}, {"g": 1, "s": 20}, {"g": 1, "s": 30}])"}},
        R"([{"$group": {"_id": "$g", "top2": {"$topN": {"n": 2, "sortBy": {"s": -1}, "output": "$s"}},

@@ -29,6 +29,10 @@ class AccumulatorState {
   virtual ~AccumulatorState() = default;
   // Adds one input (nullopt: missing).
   virtual absl::Status Process(const std::optional<Value>& input) = 0;
+  // Process() of the value `input` reads in place (a field of the input document): the
+  // states that add numbers or compare values override it and build no Value for most
+  // inputs.
+  virtual absl::Status ProcessView(const bson::ValueView& input);
   // The final value (nullopt only where MongoDB leaves the field out).
   virtual EvalResult Result() const = 0;
   // A partial result Merge() accepts, for states of the same accumulator.

@@ -21,6 +21,8 @@ using internal::IsNullish;
 using internal::Some;
 using internal::TypeName;
 
+absl::Status AccumulatorState::ProcessView(const bson::ValueView& input) { return Process(bson::ToValue(input)); }
+
 absl::Status AccumulatorState::Remove(const std::optional<Value>&) {
   return MongoError(kInternalError, "this accumulator cannot remove values");
 }
@@ -53,26 +55,49 @@ size_t ApproxBytes(const Value& v) {
 // ---- $sum / $avg ---------------------------------------------------------------------------
 
 void Summation::Add(const Value& v) {
-  BsonType old = type_;
-  type_ = internal::WidestNumeric(type_, v.type());
+  switch (v.type()) {
+    case BsonType::kDouble: return AddDouble(v.AsDouble());
+    case BsonType::kInt32:
+    case BsonType::kInt64: return AddInteger(v.type(), v.ToInt64());
+    default:
+      type_ = internal::WidestNumeric(type_, v.type());
+      decimal_ = bson::AddNumbers(Value(decimal_), v).AsDecimal128();
+  }
+}
+
+bool Summation::AddView(const bson::ValueView& v) {
+  switch (v.type) {
+    case BsonType::kDouble: AddDouble(v.AsDouble()); return true;
+    case BsonType::kInt32: AddInteger(BsonType::kInt32, v.Int32()); return true;
+    case BsonType::kInt64: AddInteger(BsonType::kInt64, v.Int64()); return true;
+    case BsonType::kDecimal128: Add(bson::ToValue(v)); return true;
+    default: return false;
+  }
+}
+
+void Summation::AddDouble(double x) {
+  if (type_ != BsonType::kDouble) type_ = internal::WidestNumeric(type_, BsonType::kDouble);
   if (type_ == BsonType::kDecimal128) {
-    decimal_ = bson::AddNumbers(Value(decimal_), v).AsDecimal128();
+    decimal_ = bson::AddNumbers(Value(decimal_), Value(x)).AsDecimal128();
     return;
   }
-  (void)old;
-  if (v.type() == BsonType::kDouble) {
-    // Kahan-Babuska summation for doubles.
-    double x = v.AsDouble();
-    double t = double_sum_ + x;
-    if (std::fabs(double_sum_) >= std::fabs(x)) {
-      compensation_ += (double_sum_ - t) + x;
-    } else {
-      compensation_ += (x - t) + double_sum_;
-    }
-    double_sum_ = t;
+  // Kahan-Babuska summation for doubles.
+  double t = double_sum_ + x;
+  if (std::fabs(double_sum_) >= std::fabs(x)) {
+    compensation_ += (double_sum_ - t) + x;
+  } else {
+    compensation_ += (x - t) + double_sum_;
+  }
+  double_sum_ = t;
+}
+
+void Summation::AddInteger(BsonType type, int64_t n) {
+  if (type_ != type) type_ = internal::WidestNumeric(type_, type);
+  if (type_ == BsonType::kDecimal128) {
+    decimal_ = bson::AddNumbers(Value(decimal_), Value(n)).AsDecimal128();
     return;
   }
-  int64_t n = v.ToInt64(), r;
+  int64_t r;
   if (!long_overflowed_ && !__builtin_add_overflow(long_sum_, n, &r)) {
     long_sum_ = r;
   } else {
@@ -117,6 +142,10 @@ class SumState : public AccumulatorState {
     if (v && v->IsNumber()) sum_.Add(*v);
     return absl::OkStatus();
   }
+  absl::Status ProcessView(const bson::ValueView& v) override {
+    sum_.AddView(v);
+    return absl::OkStatus();
+  }
   EvalResult Result() const override { return Some(sum_.Total()); }
   Value Partial() const override { return sum_.Total(); }
   absl::Status Merge(const Value& p) override { return Process(p); }
@@ -140,6 +169,10 @@ class AvgState : public AccumulatorState {
       sum_.Add(*v);
       ++count_;
     }
+    return absl::OkStatus();
+  }
+  absl::Status ProcessView(const bson::ValueView& v) override {
+    if (sum_.AddView(v)) ++count_;
     return absl::OkStatus();
   }
   EvalResult Result() const override {
@@ -191,6 +224,16 @@ class MinMaxState : public AccumulatorState {
     if (max_ ? c > 0 : c < 0) best_ = *v;
     return absl::OkStatus();
   }
+  absl::Status ProcessView(const bson::ValueView& v) override {
+    if (v.type == BsonType::kNull || v.type == BsonType::kUndefined) return absl::OkStatus();
+    if (best_) {
+      if (std::optional<int> c = QuickCompare(v, *best_)) {
+        if (max_ ? *c > 0 : *c < 0) best_ = bson::ToValue(v);
+        return absl::OkStatus();
+      }
+    }
+    return Process(bson::ToValue(v));
+  }
   EvalResult Result() const override { return best_ ? Some(*best_) : internal::Null(); }
   Value Partial() const override { return best_ ? *best_ : Value(nullptr); }
   absl::Status Merge(const Value& p) override { return Process(p); }
@@ -198,6 +241,21 @@ class MinMaxState : public AccumulatorState {
   void Reset() override { best_.reset(); }
 
  private:
+  // Compare(v, best) for the common pairs, read in place: two integers, or two strings.
+  // nullopt for the others.
+  std::optional<int> QuickCompare(const bson::ValueView& v, const Value& best) const {
+    auto is_int = [](BsonType t) { return t == BsonType::kInt32 || t == BsonType::kInt64; };
+    if (is_int(v.type) && is_int(best.type())) {
+      int64_t x = v.type == BsonType::kInt32 ? v.Int32() : v.Int64(), y = best.ToInt64();
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    if (v.type == BsonType::kString && best.type() == BsonType::kString) {
+      int c = collator_ != nullptr ? collator_->Compare(v.String(), best.AsString()) : v.String().compare(best.AsString());
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    return std::nullopt;
+  }
+
   bool max_;
   const bson::Collator* collator_;
   std::optional<Value> best_;

@@ -19,11 +19,16 @@ size_t ApproxBytes(const Value& v);
 class Summation {
  public:
   void Add(const Value& number);
+  // Adds the number `v` holds; false (nothing added) when it holds no number.
+  bool AddView(const bson::ValueView& v);
   Value Total() const;
   bool empty_type() const;
   void Reset();
 
  private:
+  void AddDouble(double x);
+  void AddInteger(BsonType type, int64_t n);
+
   BsonType type_ = BsonType::kInt32;
   int64_t long_sum_ = 0;
   bool long_overflowed_ = false;

@@ -128,22 +128,24 @@ class GroupStage final : public Stage {
       for (size_t i = 0; i < outputs_->size(); ++i) {
         AccumulatorState* state = g.states[i].get();
         if (!state->NeedsInput()) continue;
-        std::optional<Value> input;
+        bool fixed = state->FixedSize();
+        size_t before = fixed ? 0 : state->MemoryBytes();
+        absl::Status processed;
+        const AccumulatorSpec& spec = (*outputs_)[i].accumulator;
         PathLookup lookup = lookups_[i + 1];
         if (lookup == PathLookup::kFound) {
-          input = bson::ToValue(views_[i + 1]);
-        } else if (lookup == PathLookup::kSlow) {
-          auto v = (*outputs_)[i].accumulator.Input(vars);
+          processed = state->ProcessView(views_[i + 1]);  // a field, read in place
+        } else if (lookup == PathLookup::kMissing) {
+          processed = state->Process(std::nullopt);
+        } else if (const std::optional<Value>* constant = spec.argument().constant()) {
+          processed = state->Process(*constant);  // {$sum: 1}: nothing to evaluate
+        } else {
+          auto v = spec.Input(vars);
           if (!v.ok()) return v.status();
-          input = *std::move(v);
+          processed = state->Process(*v);
         }
-        if (state->FixedSize()) {
-          if (auto s = state->Process(input); !s.ok()) return s;
-          continue;
-        }
-        size_t before = state->MemoryBytes();
-        if (auto s = state->Process(input); !s.ok()) return s;
-        memory_ += static_cast<int64_t>(state->MemoryBytes()) - static_cast<int64_t>(before);
+        if (!processed.ok()) return processed;
+        if (!fixed) memory_ += static_cast<int64_t>(state->MemoryBytes()) - static_cast<int64_t>(before);
       }
       if (memory_ > ctx_->group_memory_limit) {
         if (!ctx_->allow_disk_use || ctx_->temp_dir.empty()) {
