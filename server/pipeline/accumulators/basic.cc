@@ -227,7 +227,7 @@ class MinMaxState : public AccumulatorState {
   absl::Status ProcessView(const bson::ValueView& v) override {
     if (v.type == BsonType::kNull || v.type == BsonType::kUndefined) return absl::OkStatus();
     if (best_) {
-      if (std::optional<int> c = QuickCompare(v, *best_)) {
+      if (std::optional<int> c = internal::CompareInPlace(v, *best_, collator_)) {
         if (max_ ? *c > 0 : *c < 0) best_ = bson::ToValue(v);
         return absl::OkStatus();
       }
@@ -241,21 +241,6 @@ class MinMaxState : public AccumulatorState {
   void Reset() override { best_.reset(); }
 
  private:
-  // Compare(v, best) for the common pairs, read in place: two integers, or two strings.
-  // nullopt for the others.
-  std::optional<int> QuickCompare(const bson::ValueView& v, const Value& best) const {
-    auto is_int = [](BsonType t) { return t == BsonType::kInt32 || t == BsonType::kInt64; };
-    if (is_int(v.type) && is_int(best.type())) {
-      int64_t x = v.type == BsonType::kInt32 ? v.Int32() : v.Int64(), y = best.ToInt64();
-      return x < y ? -1 : (x > y ? 1 : 0);
-    }
-    if (v.type == BsonType::kString && best.type() == BsonType::kString) {
-      int c = collator_ != nullptr ? collator_->Compare(v.String(), best.AsString()) : v.String().compare(best.AsString());
-      return c < 0 ? -1 : (c > 0 ? 1 : 0);
-    }
-    return std::nullopt;
-  }
-
   bool max_;
   const bson::Collator* collator_;
   std::optional<Value> best_;

@@ -172,6 +172,13 @@ int CompareNonDecimal(const Value& a, const Value& b) {
   return x < y ? -1 : (x > y ? 1 : 0);
 }
 
+int CompareStrings(std::string_view a, std::string_view b, const bson::Collator* collator) {
+  int c = collator != nullptr ? collator->Compare(a, b) : a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+bool IsInteger(BsonType t) { return t == BsonType::kInt32 || t == BsonType::kInt64; }
+
 }  // namespace
 
 int Compare(const Value& a, const Value& b, const bson::Collator* collator) {
@@ -181,12 +188,21 @@ int Compare(const Value& a, const Value& b, const bson::Collator* collator) {
     return CompareNonDecimal(a, b);
   }
   if (a.type() == BsonType::kString && b.type() == BsonType::kString) {
-    int c = collator != nullptr ? collator->Compare(a.AsString(), b.AsString())
-                                : a.AsString().compare(b.AsString());
-    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    return CompareStrings(a.AsString(), b.AsString(), collator);
   }
   int c = bson::CompareTree(a, b, collator);
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+std::optional<int> CompareInPlace(const bson::ValueView& a, const Value& b, const bson::Collator* collator) {
+  if (IsInteger(a.type) && IsInteger(b.type())) {
+    int64_t x = a.type == BsonType::kInt32 ? a.Int32() : a.Int64(), y = b.ToInt64();
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  if (a.type == BsonType::kString && b.type() == BsonType::kString) {
+    return CompareStrings(a.String(), b.AsString(), collator);
+  }
+  return std::nullopt;
 }
 
 bool Equal(const Value& a, const Value& b, const bson::Collator* collator) {

@@ -71,6 +71,9 @@ bool IsContinuationByte(char c);
 
 // MongoDB's order with missing equal to undefined (below null); see CompareOptional.
 int Compare(const Value& a, const Value& b, const bson::Collator* collator);
+// Compare(a, b) with `a` read in place, for the pairs that need no Value: two integers or
+// two strings. nullopt for every other pair (the caller then builds a Value).
+std::optional<int> CompareInPlace(const bson::ValueView& a, const Value& b, const bson::Collator* collator);
 bool Equal(const Value& a, const Value& b, const bson::Collator* collator);
 // Values an expression puts into a new array or document must still fit in a BSON document
 // (15 Overflow): repeated wrapping in $reduce would otherwise grow without bound.
