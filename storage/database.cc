@@ -15,6 +15,9 @@ namespace micromongo::storage {
 namespace {
 
 constexpr std::string_view kNextIdKey = "mnext_collection_id";
+// Change-log limits up to this size are checked by reading the log (the memtables', in
+// which such a log can sit whole, have only a sampled size estimate).
+constexpr uint64_t kExactLogSizeBelow = uint64_t{64} << 20;
 // Present once every collection's statistics are kept in its k key (FORMAT.md).
 constexpr std::string_view kStatsFormatKey = "mcollection_stats";
 
@@ -1114,6 +1117,17 @@ absl::StatusOr<uint64_t> Database::EnforceChangeRetention(uint64_t max_bytes, ui
     if (!it->status().ok()) return it->status();
   }
   uint64_t size = kv_->ApproximateSize(ChangeKey(cut), hi);
+  if (size <= max_bytes && max_bytes <= kExactLogSizeBelow) {
+    // The memtables' part of the estimate counts a sample of their entries: a log of a few
+    // hundred entries, all still in memtables, can be estimated at 0 bytes. A limit small
+    // enough to fit in the memtables is checked by reading the log up to it instead.
+    size = 0;
+    auto it = kv_->NewIterator(ChangeKey(cut), hi);
+    for (it->Seek(ChangeKey(cut)); it->Valid() && size <= max_bytes; it->Next()) {
+      size += it->key().size() + it->value().size();
+    }
+    if (!it->status().ok()) return it->status();
+  }
   if (size > max_bytes) {
     // Walk the oldest records until what they hold covers the excess (and a tenth more, so
     // that trimming does not run for every few new records).
