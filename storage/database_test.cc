@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <shared_mutex>
 #include <thread>
 
@@ -499,6 +500,39 @@ TEST(DatabaseTest, DirectoryLockNamesTheHolder) {
       << db.status();
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
+}
+
+// A worker killed while RocksDB created a store leaves IDENTITY, LOG and a partial
+// MANIFEST-000001 but no CURRENT (seen in the crash torture): nothing was written to it, so
+// the startup check clears it instead of refusing to start; the name is usable again. A
+// store that lost CURRENT but holds a log or table files is still refused (--repair).
+TEST(EngineTest, AStoreWhoseCreationWasCutShortIsClearedAtStartup) {
+  TempDir dir;
+  std::filesystem::path cut = std::filesystem::path(dir.path()) / "cut";
+  std::filesystem::create_directories(cut);
+  for (const char* name : {"IDENTITY", "LOG", "LOCK", "MANIFEST-000001"}) {
+    std::ofstream(cut / name) << "partial";
+  }
+  {
+    auto engine = Engine::Open({.data_dir = dir.path()});
+    ASSERT_TRUE(engine.ok());
+    ASSERT_TRUE((*engine)->CheckAll().ok());
+    EXPECT_FALSE(std::filesystem::exists(cut / "MANIFEST-000001"));
+    auto db = (*engine)->GetDatabase("cut", true);
+    ASSERT_TRUE(db.ok()) << db.status();
+    auto c = (*db)->GetOrCreateCollection("c");
+    ASSERT_TRUE(c.ok());
+    PutDocs(db->get(), c->get(), 2);
+  }
+  {
+    auto engine = Engine::Open({.data_dir = dir.path()});
+    ASSERT_TRUE((*engine)->CheckAll().ok());
+    EXPECT_EQ((*(*engine)->GetDatabase("cut", false))->FindCollection("c")->count(), 2);
+  }
+  // With a write log beside it, the store held data: refused.
+  std::filesystem::remove(cut / "CURRENT");
+  auto engine = Engine::Open({.data_dir = dir.path()});
+  EXPECT_EQ(MongoCodeOf((*engine)->CheckAll()), kDataCorruptionDetected);
 }
 
 }  // namespace

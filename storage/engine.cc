@@ -119,6 +119,28 @@ std::vector<std::string> Engine::StoreDirectories() {
   return names;
 }
 
+bool Engine::ClearCreationCutShort(const std::string& dir) {
+  // RocksDB creates a store by writing MANIFEST-000001, then CURRENT; a worker killed in
+  // between leaves a manifest and nothing else. No write log and no table file: nothing
+  // was ever written to it, so it is cleared and created again when next used. Only with
+  // the directory's lock: a worker holding it may be creating the store right now.
+  std::error_code ec;
+  std::vector<fs::path> manifests;
+  for (const auto& file : fs::directory_iterator(dir, ec)) {
+    std::string f = file.path().filename().string();
+    bool table_or_log = f.size() > 4 && (f.substr(f.size() - 4) == ".sst" || f.substr(f.size() - 4) == ".log");
+    if (table_or_log || f == "CURRENT" || (f.rfind("MANIFEST-", 0) == 0 && f != "MANIFEST-000001")) return false;
+    if (f == "MANIFEST-000001") manifests.push_back(file.path());
+  }
+  if (ec || manifests.empty()) return false;
+  auto lock = DirLock::Acquire(dir, "a database created when its worker stopped");
+  if (!lock.ok()) return false;
+  for (const fs::path& m : manifests) {
+    if (!fs::remove(m, ec) || ec) return false;
+  }
+  return true;
+}
+
 absl::Status Engine::CheckAll() {
   // Databases another worker holds: commits across databases that name one of them may
   // still need their decisions.
@@ -126,6 +148,7 @@ absl::Status Engine::CheckAll() {
   for (const std::string& name : StoreDirectories()) {
     std::string dir = (fs::path(options_.data_dir) / name).string();
     std::error_code ec;
+    if (!fs::exists(fs::path(dir) / "CURRENT", ec) && ClearCreationCutShort(dir)) continue;
     if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
       return MongoError(kDataCorruptionDetected,
                         StrCat("database '", name, "' (", dir, ") has table files but no CURRENT "

@@ -90,6 +90,9 @@ class Engine {
   explicit Engine(const EngineOptions& options);
   EngineOptions options_;
   CommitGate commit_gate_;  // before env_, whose stores read it
+  // CheckAll: a store whose creation a kill cut short (a first manifest, no CURRENT, no
+  // log or table file) has its manifest removed; true if so.
+  static bool ClearCreationCutShort(const std::string& dir);
   std::unique_ptr<KvEnv> env_;
   std::unique_ptr<CrossCommitter> cross_;
   std::shared_ptr<ChangeClock> clock_ = std::make_shared<ChangeClock>();
