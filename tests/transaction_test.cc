@@ -299,6 +299,39 @@ TEST_F(TransactionTest, OperationsATransactionCannotRunFailWith263AndAbortIt) {
   EXPECT_EQ(coll_->CountDocuments(), 0);
 }
 
+// The stages MongoDB marks as not allowed in a transaction (TransactionRequirement::
+// kNotAllowed): refused with 263 when the pipeline is parsed, in a sub-pipeline too, and
+// the refusal aborts the transaction like any failed statement. Outside one they run.
+TEST_F(TransactionTest, StagesMongoDBDoesNotRunInATransactionFailWith263) {
+  const std::vector<std::vector<std::string>> pipelines = {
+      {R"({"$collStats": {"count": {}}})"},
+      {R"({"$collStats": {"storageStats": {}}})"},
+      {R"({"$indexStats": {}})"},
+      {R"({"$planCacheStats": {}})"},
+      {R"({"$match": {}})", R"({"$merge": {"into": "elsewhere"}})"},
+      {R"({"$lookup": {"from": "other", "pipeline": [{"$collStats": {"count": {}}}], "as": "s"}})"},
+      {R"({"$unionWith": {"coll": "other", "pipeline": [{"$indexStats": {}}]}})"},
+  };
+  coll_->InsertOne(D(R"({"_id": 0})"));  // the collection exists: storageStats needs one
+  coll_->DeleteOne(D(R"({"_id": 0})"));
+  for (const auto& stages : pipelines) {
+    std::vector<Document> pipeline;
+    for (const std::string& s : stages) pipeline.push_back(D(s));
+    SCOPED_TRACE(stages.back());
+    ClientSession session = client_->StartSession();
+    session.StartTransaction();
+    coll_->InsertOne(D(R"({"_id": 1})"), {.session = &session});
+    EXPECT_EQ(ErrorCodeOf([&] { coll_->Aggregate(pipeline, {.session = &session}).ToVector(); }), 263);
+    EXPECT_EQ(ErrorCodeOf([&] { coll_->InsertOne(D(R"({"_id": 2})"), {.session = &session}); }), 251);
+    EXPECT_EQ(coll_->CountDocuments(), 0);
+    // In the same session once the transaction is over, and without a session, it runs.
+    session.AbortTransaction();
+    EXPECT_EQ(ErrorCodeOf([&] { coll_->Aggregate(pipeline, {.session = &session}).ToVector(); }), 0);
+    EXPECT_EQ(ErrorCodeOf([&] { coll_->Aggregate(pipeline).ToVector(); }), 0);
+    other_->Db()["elsewhere"].Drop();
+  }
+}
+
 TEST_F(TransactionTest, ACollectionAndIndexMadeInATransactionAppearWhenItCommits) {
   Database db = client_->Db();
   std::string name = coll_->name() + "_new";

@@ -129,6 +129,19 @@ absl::Status ParseStage(const Document& stage, const ParseOptions& options, std:
   return parser(arg, options, out);
 }
 
+namespace {
+
+// MongoDB's stages with TransactionRequirement::kNotAllowed among ours: the writers (they
+// write outside the transaction's snapshot) and the statistics sources, whose numbers
+// describe the committed collection, not the transaction's view of it.
+bool AllowedInTransaction(const StageSpec& spec) {
+  static constexpr std::string_view kStatistics[] = {"$collStats", "$indexStats", "$planCacheStats"};
+  if (spec.IsWriter()) return false;
+  return std::find(std::begin(kStatistics), std::end(kStatistics), spec.name()) == std::end(kStatistics);
+}
+
+}  // namespace
+
 absl::StatusOr<Pipeline> Pipeline::Parse(const std::vector<Document>& stages, const ParseOptions& options) {
   if (stages.size() > kMaxStages) {
     return MongoError(7749501, StrCat("Pipeline length must be no longer than ", kMaxStages, " stages."));
@@ -144,6 +157,10 @@ absl::StatusOr<Pipeline> Pipeline::Parse(const std::vector<Document>& stages, co
     if (auto s = ParseStage(stages[i], options, &p.stages_); !s.ok()) return s;
     for (size_t k = first; k < p.stages_.size(); ++k) {
       const StageSpec& spec = *p.stages_[k];
+      if (options.in_transaction && !AllowedInTransaction(spec)) {
+        return MongoError(kOperationNotSupportedInTransaction,
+                          StrCat("Stage not supported inside of a multi-document transaction: ", spec.name()));
+      }
       if (spec.IsSource() && i != 0) {
         return MongoError(40602, StrCat(spec.name(), " is only valid as the first stage in a pipeline"));
       }

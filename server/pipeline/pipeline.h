@@ -28,6 +28,10 @@ struct ParseOptions {
   PipelineKind kind = PipelineKind::kAggregate;
   // Nesting of sub-pipelines ($lookup, $facet, $unionWith): bounded like MongoDB's.
   int depth = 0;
+  // Parsed for a statement of a multi-document transaction: the stages MongoDB does not
+  // run in one ($out, $merge and the statistics sources) fail with 263, in sub-pipelines
+  // too (they inherit it).
+  bool in_transaction = false;
 
   ParseContext ExpressionContext() const {
     ParseContext c;

@@ -7,6 +7,7 @@
 #include "pipeline/pipeline.h"
 #include "service/pipeline_cursor.h"
 #include "storage/namespace.h"
+#include "storage/transaction.h"
 
 namespace micromongo::service {
 namespace {
@@ -79,6 +80,9 @@ absl::StatusOr<Prepared> Prepare(const AggregateCommand& c) {
   pipeline::ParseOptions parse;
   parse.let = p.options.let ? &*p.options.let : nullptr;
   parse.collator = c.collator;
+  // A snapshot read outside a transaction binds a read-only view: no transaction rules.
+  const storage::Transaction* txn = storage::BoundTransaction();
+  parse.in_transaction = txn != nullptr && !txn->read_only_view();
   auto parsed = pipeline::Pipeline::Parse(c.pipeline, parse);
   if (!parsed.ok()) return parsed.status();
   if (c.collection.empty() && !parsed->StartsWithSource()) {
