@@ -10,6 +10,7 @@
 #include <string>
 
 #include "document/builder.h"
+#include "storage/counters.h"
 #include "storage/engine.h"
 #include "storage/key_codec.h"
 #include "storage/kv.h"
@@ -69,12 +70,13 @@ class CollectionStatsTest : public testing::Test {
     fill(batch.get());
     ASSERT_TRUE((*kv)->Write(batch.get()).ok());
   }
-  // The records as they are: count and BSON bytes.
+  // The records as they are: count, BSON bytes and key bytes.
   CollectionStats Counted(const Collection& c) {
     CollectionStats stats;
     for (auto it = db_->ScanRecords(c); it->Valid(); it->Next()) {
       ++stats.count;
       stats.bytes += static_cast<int64_t>(it->value().size());
+      stats.key_bytes += static_cast<int64_t>(it->key().size());
     }
     return stats;
   }
@@ -84,6 +86,7 @@ class CollectionStatsTest : public testing::Test {
     CollectionStats counted = Counted(c);
     EXPECT_EQ(stored->count, counted.count);
     EXPECT_EQ(stored->bytes, counted.bytes);
+    EXPECT_EQ(stored->key_bytes, counted.key_bytes);
     EXPECT_EQ(c.count(), counted.count);
   }
 
@@ -132,7 +135,7 @@ TEST_F(CollectionStatsTest, OpenTakesTheStoredStatisticsWithoutCounting) {
     // Statistics that disagree with the records (what validate reports): opening the
     // database believes them, which shows it read them instead of counting.
     WriteUnit unit(db_.get());
-    unit.batch()->Merge(StatsKey(c->id()), StatsOperand(10, 0, 0));
+    unit.batch()->Merge(StatsKey(c->id()), StatsOperand(10, 0, 0, 0));
     ASSERT_TRUE(db_->Commit(&unit).ok());
   }
   Reopen();
@@ -157,6 +160,31 @@ TEST_F(CollectionStatsTest, ADatabaseWrittenWithoutThemIsCountedOnceWhenItOpens)
   Insert(counted.get(), 7, "eight");
   Reopen();
   EXPECT_EQ(db_->FindCollection("c")->count(), 8);
+  ExpectStoredAsCounted(*db_->FindCollection("c"));
+}
+
+// Statistics written before they held the records' key bytes (three fields, marker
+// \x01) are counted again once, then kept with the key bytes.
+TEST_F(CollectionStatsTest, StatisticsWithoutKeyBytesAreCountedAgainWhenTheDatabaseOpens) {
+  auto c = Coll("c");
+  for (int id = 0; id < 4; ++id) Insert(c.get(), id, "four");
+  CollectionStats before = Counted(*c);
+  ASSERT_GT(before.key_bytes, 0);
+  const uint32_t id = c->id();
+  WriteClosedStore([&](KvBatch* batch) {
+    batch->Put(StatsKey(id), EncodeCounters({{Counter::Rule::kSum, before.count}, {Counter::Rule::kSum, before.bytes}}));
+    batch->Put("mcollection_stats", std::string(1, '\1'));
+  });
+  Reopen();
+  auto reopened = db_->FindCollection("c");
+  ExpectStoredAsCounted(*reopened);
+  Insert(reopened.get(), 9, "nine");
+  {
+    WriteUnit unit(db_.get());
+    ASSERT_TRUE(unit.DeleteRecord(reopened.get(), Key(*reopened, 0), Doc(0, "four")).ok());
+    ASSERT_TRUE(db_->Commit(&unit).ok());
+  }
+  Reopen();
   ExpectStoredAsCounted(*db_->FindCollection("c"));
 }
 

@@ -20,6 +20,9 @@ constexpr std::string_view kNextIdKey = "mnext_collection_id";
 constexpr uint64_t kExactLogSizeBelow = uint64_t{64} << 20;
 // Present once every collection's statistics are kept in its k key (FORMAT.md).
 constexpr std::string_view kStatsFormatKey = "mcollection_stats";
+// The marker's value: every collection's statistics hold the four fields of FORMAT.md
+// (\x01, written before the records' key bytes were kept, counts again at open).
+constexpr std::string_view kStatsFormat = "\x02";
 
 std::string CatalogKey(std::string_view name) {
   std::string key(1, kCatalogPrefix);
@@ -250,7 +253,7 @@ void WriteUnit::PutRecord(Collection* c, std::string_view key, std::string_view 
   int64_t bytes = static_cast<int64_t>(bson.size()) - static_cast<int64_t>(before.size());
   if (kind == RecordWrite::kInsert) {
     uint64_t seq = c->timeseries() && key.size() >= 13 ? ReadBigEndian64(key.data() + key.size() - 8) : 0;
-    count_deltas_.push_back({c, 1, bytes, seq});
+    count_deltas_.push_back({c, 1, bytes, seq, static_cast<int64_t>(key.size())});
     if (c->capped_) {
       // Capped inserts hold the collection's write mutex through their commit, so
       // sequence order is commit order.
@@ -285,7 +288,7 @@ absl::Status WriteUnit::DeleteRecord(Collection* c, std::string_view key, std::s
     batch_->Delete(of_key);
   }
   batch_->Delete(key);
-  count_deltas_.push_back({c, -1, -static_cast<int64_t>(before.size())});
+  count_deltas_.push_back({c, -1, -static_cast<int64_t>(before.size()), 0, -static_cast<int64_t>(key.size())});
   AppendChangeRecord({.op = "delete", .coll = c->name(), .cid = c->id(), .c = c, .before = before}, &changes_);
   ++change_count_;
   return absl::OkStatus();
@@ -398,7 +401,7 @@ absl::Status Database::LoadStats() {
   std::string value;
   auto kept = kv_->Get(kStatsFormatKey, &value);
   if (!kept.ok()) return kept.status();
-  if (*kept) {
+  if (*kept && value == kStatsFormat) {
     for (auto& [n, c] : collections_) {
       auto stats = StoredStats(*c);
       if (!stats.ok()) return stats.status();
@@ -406,8 +409,9 @@ absl::Status Database::LoadStats() {
     }
     return absl::OkStatus();
   }
-  // Written before statistics were kept: count once, and keep them from now on (before
-  // any write: the database is not open to anyone yet).
+  // Written before statistics were kept, or before they held the records' key bytes
+  // (marker \x01): count once, and keep them from now on (before any write: the database
+  // is not open to anyone yet).
   auto batch = kv_->NewBatch();
   for (auto& [n, c] : collections_) {
     CollectionStats stats;
@@ -415,15 +419,16 @@ absl::Status Database::LoadStats() {
     for (; rit->Valid(); rit->Next()) {
       ++stats.count;
       stats.bytes += static_cast<int64_t>(rit->value().size());
+      stats.key_bytes += static_cast<int64_t>(rit->key().size());
       if (c->timeseries() && rit->key().size() >= 13) {
         stats.max_seq = std::max(stats.max_seq, ReadBigEndian64(rit->key().data() + rit->key().size() - 8));
       }
     }
     if (!rit->status().ok()) return rit->status();
-    batch->Put(StatsKey(c->id()), StatsOperand(stats.count, stats.bytes, stats.max_seq));
+    batch->Put(StatsKey(c->id()), StatsOperand(stats.count, stats.bytes, stats.max_seq, stats.key_bytes));
     SetStats(c.get(), stats);
   }
-  batch->Put(kStatsFormatKey, std::string(1, '\1'));
+  batch->Put(kStatsFormatKey, kStatsFormat);
   return kv_->Write(batch.get());
 }
 
@@ -447,12 +452,13 @@ absl::StatusOr<CollectionStats> Database::StoredStats(const Collection& c, const
   CollectionStats stats;
   if (!*found) return stats;  // nothing written since statistics were kept
   std::vector<Counter> fields;
-  if (!DecodeCounters(value, &fields) || fields.size() < 2 || fields.size() > 3) {
+  if (!DecodeCounters(value, &fields) || fields.size() < 2 || fields.size() > 4) {
     return MongoError(kInternalError, StrCat("corrupt statistics of collection ", name_, ".", c.name()));
   }
   stats.count = fields[0].value;
   stats.bytes = fields[1].value;
-  if (fields.size() == 3) stats.max_seq = static_cast<uint64_t>(fields[2].value);
+  if (fields.size() >= 3) stats.max_seq = static_cast<uint64_t>(fields[2].value);
+  if (fields.size() == 4) stats.key_bytes = fields[3].value;
   return stats;
 }
 
@@ -813,10 +819,11 @@ void WriteUnit::AddStatsMerges() {
     it->count += d.count;
     it->bytes += d.bytes;
     it->seq = std::max(it->seq, d.seq);
+    it->key_bytes += d.key_bytes;
   }
   for (const Delta& d : sums) {
-    if (d.count != 0 || d.bytes != 0 || d.seq != 0) {
-      batch_->Merge(StatsKey(d.c->id()), StatsOperand(d.count, d.bytes, d.seq));
+    if (d.count != 0 || d.bytes != 0 || d.seq != 0 || d.key_bytes != 0) {
+      batch_->Merge(StatsKey(d.c->id()), StatsOperand(d.count, d.bytes, d.seq, d.key_bytes));
     }
   }
 }

@@ -132,8 +132,9 @@ class Database;
 // A collection's statistics as stored (FORMAT.md's k keys).
 struct CollectionStats {
   int64_t count = 0;
-  int64_t bytes = 0;     // of the records' BSON
-  uint64_t max_seq = 0;  // the largest time series sequence number so far (0: none)
+  int64_t bytes = 0;      // of the records' BSON
+  uint64_t max_seq = 0;   // the largest time series sequence number so far (0: none)
+  int64_t key_bytes = 0;  // of the records' keys (the _id index's entries, statistics)
 };
 
 // What a record write did, for its change event.
@@ -190,6 +191,7 @@ class WriteUnit {
     Collection* c;
     int64_t count, bytes;
     uint64_t seq = 0;  // a time series insert's sequence number
+    int64_t key_bytes = 0;
   };
   std::vector<Delta> count_deltas_;
   // Whether batch_ holds the statistics merges of count_deltas_ (added once, by Commit).

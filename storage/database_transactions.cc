@@ -132,10 +132,11 @@ absl::Status Database::ApplyToTransaction(WriteUnit* unit, TransactionPart* part
       if (mine.coll.get() == d.c) {
         mine.count += d.count;
         mine.bytes += d.bytes;
+        mine.key_bytes += d.key_bytes;
         merged = true;
       }
     }
-    if (!merged) part->deltas.push_back({FindCollection(d.c->name()), d.count, d.bytes});
+    if (!merged) part->deltas.push_back({FindCollection(d.c->name()), d.count, d.bytes, d.key_bytes});
   }
   return absl::OkStatus();
 }
@@ -155,8 +156,8 @@ absl::Status Database::PrepareCommit(TransactionPart* part, PreparedCommit* prep
     }
   }
   for (const TransactionPart::Delta& d : part->deltas) {
-    if (d.count != 0 || d.bytes != 0) {
-      prepared->batch->Merge(StatsKey(d.coll->id()), StatsOperand(d.count, d.bytes, 0));
+    if (d.count != 0 || d.bytes != 0 || d.key_bytes != 0) {
+      prepared->batch->Merge(StatsKey(d.coll->id()), StatsOperand(d.count, d.bytes, 0, d.key_bytes));
     }
   }
   // Every key written is locked by this transaction: nobody else can have written it

@@ -87,9 +87,13 @@ std::string StatsKey(uint32_t collection_id) {
   return key;
 }
 
-std::string StatsOperand(int64_t count, int64_t bytes, uint64_t max_seq) {
-  std::vector<Counter> fields{{Counter::Rule::kSum, count}, {Counter::Rule::kSum, bytes}};
-  if (max_seq > 0) fields.push_back({Counter::Rule::kMax, static_cast<int64_t>(max_seq)});
+std::string StatsOperand(int64_t count, int64_t bytes, uint64_t max_seq, int64_t key_bytes) {
+  // Fields combine by position: the sequence's place is kept (a maximum of 0 changes
+  // nothing) whenever a later field follows.
+  std::vector<Counter> fields{{Counter::Rule::kSum, count},
+                              {Counter::Rule::kSum, bytes},
+                              {Counter::Rule::kMax, static_cast<int64_t>(max_seq)}};
+  if (key_bytes != 0) fields.push_back({Counter::Rule::kSum, key_bytes});
   return EncodeCounters(fields);
 }
 

@@ -62,7 +62,7 @@ std::string NaturalOfPrefix(uint32_t collection_id);
 std::string StatsKey(uint32_t collection_id);
 // A change of a collection's statistics, to merge into its k key: records, BSON bytes,
 // and the largest time series sequence number (0: none).
-std::string StatsOperand(int64_t count, int64_t bytes, uint64_t max_seq);
+std::string StatsOperand(int64_t count, int64_t bytes, uint64_t max_seq, int64_t key_bytes);
 // b<coll id><index id>: present while the index is being built.
 std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id);
 // l<cluster time>: the change-log entry whose first record has that time.

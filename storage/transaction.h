@@ -56,7 +56,7 @@ struct TransactionPart {
   // came between: WriteConflict).
   struct Delta {
     std::shared_ptr<Collection> coll;
-    int64_t count = 0, bytes = 0;
+    int64_t count = 0, bytes = 0, key_bytes = 0;
   };
   std::vector<Delta> deltas;
   // Keys this transaction holds in the database's lock table.

@@ -223,6 +223,7 @@ TEST_F(TransactionTest, ACommitsStatisticsAreStoredWithIt) {
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->count, 3);
   EXPECT_EQ(stats->bytes, 3 * static_cast<int64_t>(Doc(1, 1).size()));
+  EXPECT_EQ(stats->key_bytes, static_cast<int64_t>(Key(1).size() + Key(2).size() + Key(3).size()));
 }
 
 TEST_F(TransactionTest, ReadsItsSnapshot) {

@@ -243,7 +243,24 @@ TEST_F(AggregationTest, CollStatsAndIndexStats) {
   EXPECT_EQ(stats[0].GetInt64("count"), 2);
   EXPECT_EQ(stats[0].GetDocument("storageStats").GetInt64("count"), 2);
   EXPECT_EQ(stats[0].GetDocument("storageStats").GetInt32("nindexes"), 2);
-  EXPECT_GT(stats[0].GetDocument("storageStats").GetInt64("size"), 0);
+  // size: the documents' BSON bytes, as MongoDB's dataSize; kept through every write.
+  const Document one{{"_id", 1}, {"k", 1}}, two{{"_id", 2}, {"k", 2}};
+  const Document& storage = stats[0].GetDocument("storageStats");
+  EXPECT_EQ(storage.GetInt64("size"), static_cast<int64_t>(one.ToBson().size() + two.ToBson().size()));
+  EXPECT_EQ(storage.GetInt64("avgObjSize"), static_cast<int64_t>(one.ToBson().size()));
+  const int64_t id_index = storage.GetDocument("indexSizes").GetInt64("_id_");
+  EXPECT_GT(id_index, 0);
+  EXPECT_EQ(storage.GetInt64("totalIndexSize"), id_index + storage.GetDocument("indexSizes").GetInt64("k_1"));
+  coll_->UpdateOne(Document{{"_id", 1}}, Document{{"$set", Document{{"s", "grown"}}}});
+  coll_->DeleteOne(Document{{"_id", 2}});
+  const Document grown{{"_id", 1}, {"k", 1}, {"s", "grown"}};
+  Document after = coll_->Aggregate({Document{{"$collStats", Document{{"storageStats", Document{}}}}}})
+                       .ToVector()
+                       .at(0)
+                       .GetDocument("storageStats");
+  EXPECT_EQ(after.GetInt64("count"), 1);
+  EXPECT_EQ(after.GetInt64("size"), static_cast<int64_t>(grown.ToBson().size()));
+  EXPECT_EQ(after.GetDocument("indexSizes").GetInt64("_id_") * 2, id_index);  // keys of one size
   coll_->Find(Document{{"k", 1}}).ToVector();
   coll_->Find(Document{{"k", 2}}).ToVector();
   auto usage = coll_->Aggregate({Document{{"$indexStats", Document{}}}, Document{{"$match", Document{{"name", "k_1"}}}}})

@@ -608,15 +608,12 @@ absl::StatusOr<Document> EngineDataAccess::CollStats(std::string_view db, std::s
     double scale = 1;
     if (const Value* s = storage->AsDocument().Find("scale")) scale = s->ToDouble();
     // Sizes are logical: the bytes of the stored documents and index keys (RocksDB
-    // compresses and compacts them on disk).
-    int64_t size = 0, count = 0, id_bytes = 0;
-    auto it = ns->db->ScanRecords(*ns->coll);
-    for (; it->Valid(); it->Next()) {
-      size += static_cast<int64_t>(it->value().size());
-      id_bytes += static_cast<int64_t>(it->key().size());
-      ++count;
-    }
-    if (!it->status().ok()) return it->status();
+    // compresses and compacts them on disk). The records' count and bytes, and their keys'
+    // (the _id index), are the collection's stored statistics: no walk over its records,
+    // which MongoDB does not make either. Secondary indexes are walked.
+    auto stored = ns->db->StoredStats(*ns->coll);
+    if (!stored.ok()) return stored.status();
+    const int64_t size = stored->bytes, count = stored->count, id_bytes = stored->key_bytes;
     Document index_sizes{{"_id_", static_cast<int64_t>(id_bytes / scale)}};
     int64_t total_index = id_bytes;
     for (const storage::IndexDef& def : ns->coll->indexes()) {

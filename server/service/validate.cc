@@ -103,9 +103,10 @@ class Validator {
     if (nrecords_ != count) {
       errors.push_back(StrCat("The collection's count is ", count, " but it holds ", nrecords_, " records"));
     }
-    if (stored.count != nrecords_ || stored.bytes != data_bytes_) {
+    if (stored.count != nrecords_ || stored.bytes != data_bytes_ || stored.key_bytes != key_bytes_) {
       errors.push_back(StrCat("The collection's stored statistics count ", stored.count, " records of ", stored.bytes,
-                              " bytes but it holds ", nrecords_, " records of ", data_bytes_, " bytes"));
+                              " bytes (keys: ", stored.key_bytes, " bytes) but it holds ", nrecords_,
+                              " records of ", data_bytes_, " bytes (keys: ", key_bytes_, " bytes)"));
     }
     if (invalid_documents_ > 0) errors.push_back(StrCat("Detected ", invalid_documents_, " invalid documents"));
     if (non_compliant_ > 0) {
@@ -260,6 +261,7 @@ class Validator {
       if (!collect) {
         ++nrecords_;
         data_bytes_ += static_cast<int64_t>(value.size());
+        key_bytes_ += static_cast<int64_t>(key.size());
       }
       if (!bson::Validate(value).ok()) {
         if (!collect) Corrupt(key, /*id_mismatch=*/false);
@@ -347,7 +349,7 @@ class Validator {
   std::vector<Bucket> buckets_;
   std::vector<bool> bad_;
   std::map<std::string, std::vector<Entry>> needed_, stored_;  // entries of bad buckets by key
-  int64_t nrecords_ = 0, data_bytes_ = 0, invalid_documents_ = 0, id_mismatches_ = 0, non_compliant_ = 0;
+  int64_t nrecords_ = 0, data_bytes_ = 0, key_bytes_ = 0, invalid_documents_ = 0, id_mismatches_ = 0, non_compliant_ = 0;
   std::vector<std::string> corrupt_records_;
 };
 

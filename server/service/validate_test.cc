@@ -125,6 +125,21 @@ class ValidateTest : public ::testing::Test {
     for (const std::string& doc : docs_) n += static_cast<int64_t>(doc.size());
     return n;
   }
+  // The bytes of the documents' record keys.
+  int64_t KeyBytes() {
+    int64_t n = 0;
+    for (const std::string& doc : docs_) {
+      n += static_cast<int64_t>(storage::RecordKey(CollId(), DocView(doc).begin()->value).size());
+    }
+    return n;
+  }
+  // validate's error for statistics that disagree with the records.
+  std::string StatsError(int64_t stored, int64_t stored_bytes, int64_t stored_keys, int64_t held, int64_t held_bytes,
+                         int64_t held_keys) {
+    return StrCat("The collection's stored statistics count ", stored, " records of ", stored_bytes, " bytes (keys: ",
+                  stored_keys, " bytes) but it holds ", held, " records of ", held_bytes, " bytes (keys: ", held_keys,
+                  " bytes)");
+  }
 
   std::vector<std::string> docs_;
   std::string dir_;
@@ -209,24 +224,32 @@ TEST_F(ValidateTest, ReportsEachKindOfDamage) {
        [&](ValidateTest* t, storage::WriteUnit* u) {
          u->batch()->Put(storage::RecordPrefix(t->CollId()) + "zz", std::string("\x07\0\0\0\x01", 5));
        },
-       StrCat(R"(["The collection's count is 4 but it holds 5 records",)",
-              R"("The collection's stored statistics count 4 records of )", Bytes(), " bytes but it holds 5 records of ",
-              Bytes() + 5, R"( bytes","Detected 1 invalid documents"])"),
+       StrCat(R"(["The collection's count is 4 but it holds 5 records",")",
+              StatsError(4, Bytes(), KeyBytes(), 5, Bytes() + 5,
+                         KeyBytes() + static_cast<int64_t>(storage::RecordPrefix(CollId()).size()) + 2),
+              R"(","Detected 1 invalid documents"])"),
        "[]", "[]", "", 1},
       {"record stored under another _id's key",
        [&](ValidateTest* t, storage::WriteUnit* u) {
          u->batch()->Put(storage::RecordKey(t->CollId(), DocView(Bson(R"({"x": 8})")).begin()->value), doc3);
        },
-       StrCat(R"(["The collection's count is 4 but it holds 5 records",)",
-              R"("The collection's stored statistics count 4 records of )", Bytes(), " bytes but it holds 5 records of ",
-              Bytes() + static_cast<int64_t>(doc3.size()), R"( bytes","Detected 1 invalid documents"])"),
+       StrCat(R"(["The collection's count is 4 but it holds 5 records",")",
+              StatsError(4, Bytes(), KeyBytes(), 5, Bytes() + static_cast<int64_t>(doc3.size()),
+                         KeyBytes() + static_cast<int64_t>(
+                                          storage::RecordKey(CollId(), DocView(Bson(R"({"x": 8})")).begin()->value).size())),
+              R"(","Detected 1 invalid documents"])"),
        "[]", "[]", "_id_", 1},
       {"stored statistics that disagree with the records",
        [&](ValidateTest* t, storage::WriteUnit* u) {
-         u->batch()->Merge(storage::StatsKey(t->CollId()), storage::StatsOperand(1, 10, 0));
+         u->batch()->Merge(storage::StatsKey(t->CollId()), storage::StatsOperand(1, 10, 0, 0));
        },
-       StrCat(R"(["The collection's stored statistics count 5 records of )", Bytes() + 10,
-              " bytes but it holds 4 records of ", Bytes(), R"( bytes"])"),
+       StrCat(R"([")", StatsError(5, Bytes() + 10, KeyBytes(), 4, Bytes(), KeyBytes()), R"("])"),
+       "[]", "[]", ""},
+      {"stored key bytes that disagree with the records' keys",
+       [&](ValidateTest* t, storage::WriteUnit* u) {
+         u->batch()->Merge(storage::StatsKey(t->CollId()), storage::StatsOperand(0, 0, 0, 3));
+       },
+       StrCat(R"([")", StatsError(4, Bytes(), KeyBytes() + 3, 4, Bytes(), KeyBytes()), R"("])"),
        "[]", "[]", ""},
       {"array where the index is not multikey",
        [&](ValidateTest* t, storage::WriteUnit* u) {
