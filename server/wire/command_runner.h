@@ -49,6 +49,8 @@ struct ConnectionInfo {
   bool auth_required = false;
   // The authenticated user ("" for none) and the SASL conversation in progress.
   std::string user;
+  // The lsid uid of `uid_user` (the runner's cache: one SHA-256 per user, not per command).
+  mutable std::string uid_user, uid;
   std::unique_ptr<ScramConversation> sasl;
   bool sasl_skip_empty_exchange = false;
   bool sasl_proved = false;  // the client's proof checked; an empty saslContinue ends it

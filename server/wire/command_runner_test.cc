@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/escaping.h"
 #include "document/json.h"
 #include "document/builder.h"
 #include "document/status.h"
@@ -299,6 +300,30 @@ TEST_F(ReplicaSetRunnerTest, FailCommandFailPoint) {
   connection_.close = false;
   ASSERT_EQ(Ok(Run(R"({"configureFailPoint": "failCommand", "mode": "off", "$db": "admin"})")), 1);
   EXPECT_EQ(Ok(Run(R"({"ping": 1})")), 1);
+}
+
+// A transaction's change events carry its lsid: the id the driver sent and, as uid, the
+// SHA-256 of the user, here of "" (no login; the hash of the empty string), the same for
+// every command of the connection.
+TEST_F(ReplicaSetRunnerTest, TransactionEventsCarryTheSessionUidOfTheUser) {
+  ASSERT_EQ(Ok(Run(R"({"create": "c"})")), 1);
+  std::string opened = Run(R"({"aggregate": "c", "pipeline": [{"$changeStream": {}}], "cursor": {}})");
+  ASSERT_EQ(Ok(opened), 1) << Json(opened);
+  int64_t id = Field(opened, "cursor.id").Int64();
+  for (int txn = 1; txn <= 2; ++txn) {
+    std::string fields = StrCat(R"("lsid": {"id": {"$binary": {"base64": "AQ==", "subType": "04"}}}, )", Txn(txn));
+    ASSERT_EQ(Ok(Run(StrCat(R"({"insert": "c", "documents": [{"_id": )", txn, "}], ", fields,
+                            R"(, "startTransaction": true})"))),
+              1);
+    ASSERT_EQ(Ok(Run(StrCat(R"({"commitTransaction": 1, "$db": "admin", )", fields, "}"))), 1);
+    std::string events =
+        Run(StrCat(R"({"getMore": {"$numberLong": ")", id, R"("}, "collection": "c", "maxTimeMS": 2000})"));
+    ASSERT_EQ(Ok(events), 1) << Json(events);
+    bson::ValueView uid = Field(events, "cursor.nextBatch.0.lsid.uid");
+    ASSERT_EQ(uid.type, BsonType::kBinary) << Json(events);
+    EXPECT_EQ(absl::BytesToHexString(absl::string_view(uid.data + 5, bson::ReadInt32(uid.data))),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  }
 }
 
 TEST_F(ReplicaSetRunnerTest, TransactionStatesAndTheirErrors) {
