@@ -590,7 +590,10 @@ absl::Status IndexSpec::TextKeys(DocView doc, std::vector<IndexKey>* out) const 
     }
     extra[i] = fv.values.empty() ? bson::kNullValue : fv.values[0];
   }
+  // Sized for a short document's terms at once: grown from empty, the map rehashed its
+  // strings three or four times per document.
   absl::flat_hash_map<std::string, double> scores;
+  scores.reserve(32);
   if (auto s = text_->ScoreDocument(doc, &scores); !s.ok()) return s;
   out->reserve(scores.size());
   std::string term_value;  // a BSON string value: int32 length, bytes, NUL

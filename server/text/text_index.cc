@@ -262,8 +262,10 @@ absl::Status TextIndexSpec::ScoreDocument(DocView doc, absl::flat_hash_map<std::
     int count = 0;
   };
   std::string term;
-  // One map for every string of the document (cleared, its capacity kept).
+  // One map for every string of the document (cleared, its capacity kept), sized for a
+  // short string's terms at once rather than rehashed as it grows.
   absl::flat_hash_map<std::string, TermData> terms;
+  terms.reserve(32);
   return ForEachString(doc, [&](const Language& language, std::string_view raw, double weight) {
     terms.clear();
     int tokens = 0;
