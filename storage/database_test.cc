@@ -11,7 +11,9 @@
 
 #include "document/builder.h"
 #include "document/status.h"
+#include "storage/dir_lock.h"
 #include "storage/engine.h"
+#include "storage/kv.h"
 #include "storage/key_codec.h"
 
 namespace micromongo::storage {
@@ -148,6 +150,92 @@ TEST(EngineTest, DroppedDatabasesCloseWhenNothingHoldsThem) {
   again->reset();
   (*engine)->CloseUnusedEmpty();
   EXPECT_EQ((*engine)->DatabaseNames(), (std::vector<std::string>{"dropped", "kept"}));
+}
+
+// Forwards to a store and counts the range deletions written through it.
+class RangeDeletionCounter : public KvStore {
+ public:
+  RangeDeletionCounter(std::unique_ptr<KvStore> kv, int* count) : kv_(std::move(kv)), count_(count) {}
+  absl::StatusOr<bool> Get(std::string_view key, std::string* value, const KvSnapshot* snapshot) override {
+    return kv_->Get(key, value, snapshot);
+  }
+  std::shared_ptr<const KvSnapshot> GetSnapshot() override { return kv_->GetSnapshot(); }
+  absl::Status KeysExist(const std::vector<std::string_view>& keys, std::vector<bool>* exist,
+                         std::string_view limit) override {
+    return kv_->KeysExist(keys, exist, limit);
+  }
+  absl::Status MultiGet(const std::vector<std::string_view>& keys, std::vector<std::string>* values,
+                        std::vector<bool>* found, const KvSnapshot* snapshot, bool* scattered) override {
+    return kv_->MultiGet(keys, values, found, snapshot, scattered);
+  }
+  std::unique_ptr<KvIterator> NewIterator(std::string lower, std::string upper, const KvSnapshot* snapshot) override {
+    return kv_->NewIterator(std::move(lower), std::move(upper), snapshot);
+  }
+  std::unique_ptr<KvBatch> NewBatch() override { return kv_->NewBatch(); }
+  absl::Status Write(KvBatch* batch) override { return Count(batch), kv_->Write(batch); }
+  absl::Status WriteWithoutSync(KvBatch* batch) override { return Count(batch), kv_->WriteWithoutSync(batch); }
+  absl::Status SyncWal() override { return kv_->SyncWal(); }
+  absl::Status Flush() override { return kv_->Flush(); }
+  absl::Status Ingest(KvBatch* batch, std::string_view prefix) override {
+    return Count(batch), kv_->Ingest(batch, prefix);
+  }
+  absl::Status Checkpoint(const std::string& dir) override { return kv_->Checkpoint(dir); }
+  absl::Status VerifyChecksums() override { return kv_->VerifyChecksums(); }
+  uint64_t DiskBytes() override { return kv_->DiskBytes(); }
+  uint64_t ApproximateSize(std::string_view lo, std::string_view hi) override { return kv_->ApproximateSize(lo, hi); }
+
+ private:
+  void Count(const KvBatch* batch) {
+    batch->ForEach([&](KvBatch::OpKind kind, std::string_view, std::string_view) {
+      if (kind == KvBatch::OpKind::kDeleteRange) ++*count_;
+    });
+  }
+  std::unique_ptr<KvStore> kv_;
+  int* count_;
+};
+
+// The retention pass moves its age cut forward every interval; a range deletion slows
+// every read of the store while it sits in a memtable (KvStore::Flush), so a cut that no
+// record is older than moves the trim point without writing one.
+TEST(DatabaseTest, ChangeLogTrimWritesARangeDeletionOnlyWhenItDeletesRecords) {
+  TempDir dir;
+  auto env = KvEnv::Create({});
+  auto kv = env->Open(dir.path() + "/app");
+  ASSERT_TRUE(kv.ok()) << kv.status();
+  auto lock = DirLock::Acquire(dir.path() + "/app", "database 'app'");
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  int deletions = 0;
+  auto db = Database::Open("app", std::make_unique<RangeDeletionCounter>(*std::move(kv), &deletions),
+                           *std::move(lock));
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto c = (*db)->GetOrCreateCollection("c");
+  ASSERT_TRUE(c.ok());
+  PutDocs(db->get(), c->get(), 3);
+  const std::vector<std::string> logged = ChangeOps(db->get());
+  ASSERT_EQ(logged, (std::vector<std::string>{"create", "insert", "insert", "insert"}));
+  const uint64_t newest = (*db)->change_clock().Visible();
+
+  struct Pass {
+    uint64_t min_time;
+    uint64_t trimmed_before;
+    int deletions;
+    std::vector<std::string> ops;
+  };
+  const Pass passes[] = {
+      {1, 1, 0, logged},                  // older than every record: nothing to delete
+      {1000, 1000, 0, logged},            // again, later
+      {newest + 1, newest + 1, 1, {}},    // past every record: all of them go
+      {newest + 5, newest + 5, 1, {}},    // an empty log: nothing more to delete
+  };
+  for (const Pass& pass : passes) {
+    SCOPED_TRACE(pass.min_time);
+    auto trimmed = (*db)->EnforceChangeRetention(UINT64_MAX, pass.min_time);
+    ASSERT_TRUE(trimmed.ok()) << trimmed.status();
+    EXPECT_EQ(*trimmed, pass.trimmed_before);
+    EXPECT_EQ((*db)->changes_trimmed_before(), pass.trimmed_before);
+    EXPECT_EQ(deletions, pass.deletions);
+    EXPECT_EQ(ChangeOps(db->get()), pass.ops);
+  }
 }
 
 TEST(DatabaseTest, CollectionOptionsPersistAndFollowRenames) {

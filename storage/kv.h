@@ -110,8 +110,10 @@ class KvStore {
   // Makes every write so far durable (fsyncs the write-ahead log) when the store was
   // opened with sync_writes; nothing otherwise.
   virtual absl::Status SyncWal() = 0;
-  // Moves the memtable into a table file. Used after range deletions: RocksDB 7.8
-  // rebuilds a memtable's range tombstones on every point lookup, a file's are cached.
+  // Moves the memtable into a table file. Used after range deletions: while a memtable
+  // holds one, RocksDB 7.8 gathers its range tombstones for every point lookup and its
+  // MultiGet skips the memtable's bloom filter (every key walks the skiplist); a table
+  // file's tombstones are cached and its keys filtered as ever.
   virtual absl::Status Flush() = 0;
   // Writes `batch`, whose puts of keys starting with `prefix` are keys nothing else writes
   // meanwhile (a new index's entries): those go in as one sorted file, far cheaper per key
