@@ -1105,6 +1105,11 @@ class RocksEnv : public KvEnv {
     // without it.
     table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
     table.data_block_hash_table_util_ratio = 0.75;
+    // The hash index leads to a restart interval, which a read then walks key by key: 4
+    // keys to an interval instead of 16 halve a record fetch's in-block search (callgrind,
+    // 100 scattered fetches: SeekForGet 2.8k -> 1.5k instructions a key) for about 4% more
+    // bytes on disk (fewer keys share their prefix with the one before).
+    table.block_restart_interval = 4;
     opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     return opts;
   }
