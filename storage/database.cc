@@ -931,7 +931,8 @@ absl::Status Database::DropIndex(std::string_view coll, std::string_view index_n
     return s;
   }
   it->second = std::move(changed);
-  return kv_->Flush();  // keep point lookups fast (see KvStore::Flush)
+  (void)kv_->Flush();  // keeps point lookups fast (KvStore::Flush); the drop has happened
+  return absl::OkStatus();
 }
 
 std::vector<std::string> Database::CollectionNames() const {
@@ -1119,7 +1120,9 @@ absl::Status Database::TrimChanges(uint64_t before) {
   batch->Put(kTrimmedKey, value);
   if (auto s = kv_->Write(batch.get()); !s.ok()) return s;
   trimmed_before_.store(before, std::memory_order_release);
-  return deletes ? kv_->Flush() : absl::OkStatus();
+  // Best effort: the trim has happened; a failing flush (a full disk) fails later writes.
+  if (deletes) (void)kv_->Flush();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> Database::EnforceChangeRetention(uint64_t max_bytes, uint64_t min_time) {
