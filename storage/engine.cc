@@ -22,6 +22,7 @@ namespace {
 KvOptions WithGate(KvOptions kv, const CommitGate* gate) {
   kv.commit_gate = gate;
   kv.record_cache_prefix = std::string(1, kRecordPrefix);
+  kv.write_stream = WriteStreamPrefix;
   return kv;
 }
 

@@ -50,6 +50,17 @@ std::string ChangeKey(uint64_t cluster_time) {
   return key;
 }
 
+size_t WriteStreamPrefix(std::string_view key) {
+  if (key.empty()) return 0;
+  switch (key[0]) {
+    case kRecordPrefix: return key.size() > 5 ? 5 : 0;
+    case kIndexPrefix: return key.size() > 9 ? 9 : 0;
+    case kLogPrefix: return key.size() == 9 ? 1 : 0;
+    case kStatsPrefix: return key.size() == 5 ? 5 : 0;
+    default: return 0;
+  }
+}
+
 std::string PendingKey(std::string_view commit_id) {
   std::string key(1, kPendingPrefix);
   key.append(commit_id);

@@ -70,4 +70,10 @@ std::string ChangeKey(uint64_t cluster_time);
 // p<commit id>: a pending part of a commit across databases.
 std::string PendingKey(std::string_view commit_id);
 
+// The write stream of a key (KvOptions::write_stream): the length of the prefix its
+// stream shares, or 0. Streams: a collection's records (r<coll id>), one index's entries
+// (i<coll id><index id>), the change log (l) and a collection's statistics key. No key
+// that begins a range deletion (a bare prefix above, "l", "k") is in a stream.
+size_t WriteStreamPrefix(std::string_view key);
+
 }  // namespace micromongo::storage

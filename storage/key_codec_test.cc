@@ -16,5 +16,26 @@ TEST(KeyCodecTest, RecordKeysOfCollectionsDoNotOverlap) {
   EXPECT_LT(key, RecordPrefix(8));
 }
 
+// Keys written one after another in key order share a stream; a key that begins a range
+// deletion (storage/database.cc) must be in none (KvOptions::write_stream).
+TEST(KeyCodecTest, WriteStreamsHoldRecordsIndexEntriesLogAndStatsButNoRangeStart) {
+  auto bytes = bson::JsonToBson(R"({"v": {"$oid": "65a1b2c3d4e5f60718293a4b"}})");
+  ASSERT_TRUE(bytes.ok());
+  std::string record = RecordKey(7, bson::DocView(*bytes).begin()->value);
+  EXPECT_EQ(WriteStreamPrefix(record), 5u);
+  EXPECT_EQ(record.substr(0, 5), RecordPrefix(7));
+  EXPECT_EQ(WriteStreamPrefix(IndexPrefix(7, 2) + "\x2b\x04"), 9u);
+  EXPECT_EQ(WriteStreamPrefix(ChangeKey(12345)), 1u);
+  EXPECT_EQ(WriteStreamPrefix(StatsKey(7)), 5u);
+  for (const std::string& range_start :
+       {RecordPrefix(7), IndexPrefix(7, 2), IndexPrefix(7, 0), MultikeyPrefix(7, 2), NaturalPrefix(7),
+        NaturalOfPrefix(7), std::string(1, kStatsPrefix), std::string(1, kLogPrefix)}) {
+    EXPECT_EQ(WriteStreamPrefix(range_start), 0u) << range_start;
+  }
+  for (const std::string& other : {NaturalKey(7, 3), BuildMarkerKey(7, 2), PendingKey("c1"), std::string()}) {
+    EXPECT_EQ(WriteStreamPrefix(other), 0u) << other;
+  }
+}
+
 }  // namespace
 }  // namespace micromongo::storage

@@ -10,6 +10,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/perf_level.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/snapshot.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -280,6 +281,23 @@ class CountersMerge : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "micromongo.counters"; }
 };
 
+// KvOptions::write_stream as RocksDB's memtable insert hint: each stream keeps its own
+// place in the skiplist.
+class StreamPrefix : public rocksdb::SliceTransform {
+ public:
+  explicit StreamPrefix(std::function<size_t(std::string_view)> stream) : stream_(std::move(stream)) {}
+  const char* Name() const override { return "micromongo.WriteStreams"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), stream_(std::string_view(key.data(), key.size())));
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return stream_(std::string_view(key.data(), key.size())) != 0;
+  }
+
+ private:
+  std::function<size_t(std::string_view)> stream_;
+};
+
 class RocksBatch : public KvBatch {
  public:
   void Put(std::string_view k, std::string_view v) override { Add(Kind::kPut, k, v); }
@@ -311,6 +329,15 @@ class RocksBatch : public KvBatch {
   }
 
   bool has_range() const { return has_range_; }
+
+  // Whether a range deletion begins at a key of a write stream (KvOptions::write_stream).
+  bool RangeBeginsInStream(const std::function<size_t(std::string_view)>& stream) const {
+    if (!has_range_ || !stream) return false;
+    for (uint32_t i = 0; i < ops_.size(); ++i) {
+      if (ops_[i].kind == Kind::kDeleteRange && stream(Key(i)) != 0) return true;
+    }
+    return false;
+  }
 
   // The changes of this batch to keys `cache` holds: each key's last operation, or every
   // key when a range deletion meets them. False when none.
@@ -546,12 +573,13 @@ class RocksStore : public KvStore {
   // `open(read_only)` opens the store's directory again (after a fatal write error).
   RocksStore(std::unique_ptr<rocksdb::DB> db, bool sync, std::string path,
              std::function<rocksdb::Status(bool read_only, rocksdb::DB**)> open, const CommitGate* gate,
-             std::unique_ptr<RecordCache> cache)
+             std::unique_ptr<RecordCache> cache, std::function<size_t(std::string_view)> write_stream)
       : db_(std::move(db)),
         path_(std::move(path)),
         open_(std::move(open)),
         gate_(gate),
-        cache_(std::move(cache)) {
+        cache_(std::move(cache)),
+        write_stream_(std::move(write_stream)) {
     write_options_.sync = sync;
   }
   ~RocksStore() override {
@@ -750,6 +778,9 @@ class RocksStore : public KvStore {
   absl::Status WriteWith(const rocksdb::WriteOptions& options, KvBatch* batch) {
     DisablePerfCounters();
     const auto* rocks = static_cast<const RocksBatch*>(batch);
+    if (rocks->RangeBeginsInStream(write_stream_)) {
+      return absl::InvalidArgumentError("a range deletion begins at a key of a write stream");
+    }
     rocksdb::WriteBatch built = rocks->Build();
     RecordCache::Write cached;
     const bool tracked = cache_ != nullptr && rocks->CacheChanges(*cache_, &cached);
@@ -981,6 +1012,7 @@ class RocksStore : public KvStore {
   std::function<rocksdb::Status(bool, rocksdb::DB**)> open_;
   const CommitGate* gate_;  // may be null
   const std::unique_ptr<RecordCache> cache_;  // may be null
+  const std::function<size_t(std::string_view)> write_stream_;  // may be null
   std::atomic<uint64_t> ingest_seq_{0};
   rocksdb::WriteOptions write_options_;
   std::mutex resume_mu_;  // one recovery at a time
@@ -1041,7 +1073,8 @@ class RocksEnv : public KvEnv {
     if (record_budget_ != nullptr) cache = std::make_unique<RecordCache>(options_.record_cache_prefix, record_budget_);
     return std::unique_ptr<KvStore>(std::make_unique<RocksStore>(std::unique_ptr<rocksdb::DB>(raw),
                                                                  options_.sync_writes, path, std::move(reopen),
-                                                                 options_.commit_gate, std::move(cache)));
+                                                                 options_.commit_gate, std::move(cache),
+                                                                 options_.write_stream));
   }
 
   absl::Status Repair(const std::string& path) override {
@@ -1068,6 +1101,9 @@ class RocksEnv : public KvEnv {
     // "absent" without walking the skiplist (the common case).
     opts.memtable_prefix_bloom_size_ratio = 0.05;
     opts.memtable_whole_key_filtering = true;
+    if (options_.write_stream) {
+      opts.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>(options_.write_stream);
+    }
     // No bloom filters on the last level, where most records and index entries live: reads
     // there are nearly all hits (FETCH reads records its index named), and a probe per read
     // cost more than it saved (indexed point finds 2.4x -> 1.9x the echo floor). Misses
