@@ -183,6 +183,7 @@ class RangeDeletionCounter : public KvStore {
   absl::Status VerifyChecksums() override { return kv_->VerifyChecksums(); }
   uint64_t DiskBytes() override { return kv_->DiskBytes(); }
   uint64_t ApproximateSize(std::string_view lo, std::string_view hi) override { return kv_->ApproximateSize(lo, hi); }
+  std::vector<TableFile> TableFiles() override { return kv_->TableFiles(); }
 
  private:
   void Count(const KvBatch* batch) {

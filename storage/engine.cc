@@ -23,6 +23,7 @@ KvOptions WithGate(KvOptions kv, const CommitGate* gate) {
   kv.commit_gate = gate;
   kv.record_cache_prefix = std::string(1, kRecordPrefix);
   kv.write_stream = WriteStreamPrefix;
+  kv.file_group = FileGroupPrefix;
   return kv;
 }
 

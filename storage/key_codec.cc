@@ -61,6 +61,15 @@ size_t WriteStreamPrefix(std::string_view key) {
   }
 }
 
+size_t FileGroupPrefix(std::string_view key) {
+  if (key.empty()) return 0;
+  switch (key[0]) {
+    case kRecordPrefix: return std::min<size_t>(key.size(), 5);
+    case kIndexPrefix: return std::min<size_t>(key.size(), 9);
+    default: return 1;
+  }
+}
+
 std::string PendingKey(std::string_view commit_id) {
   std::string key(1, kPendingPrefix);
   key.append(commit_id);

@@ -76,4 +76,9 @@ std::string PendingKey(std::string_view commit_id);
 // that begins a range deletion (a bare prefix above, "l", "k") is in a stream.
 size_t WriteStreamPrefix(std::string_view key);
 
+// The table-file group of a key (KvOptions::file_group): the length of the prefix its
+// group shares. Groups: a collection's records (r<coll id>), one index's entries
+// (i<coll id><index id>), and otherwise the key's kind (its first byte).
+size_t FileGroupPrefix(std::string_view key);
+
 }  // namespace micromongo::storage

@@ -37,5 +37,20 @@ TEST(KeyCodecTest, WriteStreamsHoldRecordsIndexEntriesLogAndStatsButNoRangeStart
   }
 }
 
+// Table files hold one collection's records, one index's entries, or keys of one kind.
+TEST(KeyCodecTest, FileGroupsAreCollectionsIndexesAndKeyKinds) {
+  auto bytes = bson::JsonToBson(R"({"v": 42})");
+  ASSERT_TRUE(bytes.ok());
+  std::string record = RecordKey(7, bson::DocView(*bytes).begin()->value);
+  EXPECT_EQ(record.substr(0, FileGroupPrefix(record)), RecordPrefix(7));
+  std::string entry = IndexPrefix(7, 2) + "\x2b\x04";
+  EXPECT_EQ(entry.substr(0, FileGroupPrefix(entry)), IndexPrefix(7, 2));
+  EXPECT_EQ(FileGroupPrefix(ChangeKey(12345)), 1u);
+  EXPECT_EQ(FileGroupPrefix(StatsKey(7)), 1u);
+  EXPECT_EQ(FileGroupPrefix(MultikeyPrefix(7, 2)), 1u);
+  EXPECT_EQ(FileGroupPrefix(std::string(1, kRecordPrefix)), 1u);  // a bound, not a key
+  EXPECT_EQ(FileGroupPrefix(""), 0u);
+}
+
 }  // namespace
 }  // namespace micromongo::storage

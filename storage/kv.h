@@ -133,6 +133,14 @@ class KvStore {
   virtual uint64_t DiskBytes() = 0;
   // Approximate bytes of the keys in [lo, hi), in table files and memtables.
   virtual uint64_t ApproximateSize(std::string_view lo, std::string_view hi) = 0;
+  // The live table files, for diagnostics: each one's level (0: newest, overlapping one
+  // another; higher levels hold disjoint files), key range and size.
+  struct TableFile {
+    int level = 0;
+    std::string smallest, largest;  // keys, both included
+    uint64_t bytes = 0;
+  };
+  virtual std::vector<TableFile> TableFiles() = 0;
 };
 
 // Makes every store of a KvEnv fail its file writes and syncs as a full disk or a failing
@@ -209,6 +217,14 @@ struct KvOptions {
   // between its point keys and its range deletions (facebook/rocksdb#12558), so the store
   // refuses such a batch with InvalidArgument. Null: no streams.
   std::function<size_t(std::string_view key)> write_stream;
+  // File groups: compactions never write keys of two groups into one table file. Given a
+  // key, the length of the prefix naming its group (a collection's records, one index's
+  // entries, the change log, ...): as WiredTiger keeps a file per collection and per
+  // index. An index built later is then ingested into the last level beside the
+  // collection's files, not into level 0 over a file that spans every key (where each seek
+  // of the index also sought three or four overlapping files until a compaction).
+  // Null: files split by size only.
+  std::function<size_t(std::string_view key)> file_group;
   // Tests only: file writes fail while it holds a fault. Must outlive the KvEnv.
   const FaultInjection* faults = nullptr;
   // Reads of the stores wait while it is held (null: none). Must outlive the KvEnv.

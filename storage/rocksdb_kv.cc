@@ -6,11 +6,13 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_partitioner.h>
 #include <rocksdb/snapshot.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
@@ -296,6 +298,40 @@ class StreamPrefix : public rocksdb::SliceTransform {
 
  private:
   std::function<size_t(std::string_view)> stream_;
+};
+
+// KvOptions::file_group as RocksDB's SST partitioner: a compaction starts a new file
+// where the group changes, and moves a file down whole only if it holds one group.
+class FileGroups : public rocksdb::SstPartitionerFactory {
+ public:
+  explicit FileGroups(std::function<size_t(std::string_view)> group) : group_(std::move(group)) {}
+  const char* Name() const override { return "micromongo.FileGroups"; }
+  std::unique_ptr<rocksdb::SstPartitioner> CreatePartitioner(
+      const rocksdb::SstPartitioner::Context& /*context*/) const override {
+    return std::make_unique<Partitioner>(&group_);
+  }
+
+ private:
+  class Partitioner : public rocksdb::SstPartitioner {
+   public:
+    explicit Partitioner(const std::function<size_t(std::string_view)>* group) : group_(group) {}
+    const char* Name() const override { return "micromongo.FileGroups"; }
+    rocksdb::PartitionerResult ShouldPartition(const rocksdb::PartitionerRequest& request) override {
+      return Same(*request.prev_user_key, *request.current_user_key) ? rocksdb::kNotRequired : rocksdb::kRequired;
+    }
+    bool CanDoTrivialMove(const rocksdb::Slice& smallest, const rocksdb::Slice& largest) override {
+      return Same(smallest, largest);
+    }
+
+   private:
+    bool Same(const rocksdb::Slice& a, const rocksdb::Slice& b) const {
+      std::string_view x(a.data(), a.size()), y(b.data(), b.size());
+      return x.substr(0, (*group_)(x)) == y.substr(0, (*group_)(y));
+    }
+    const std::function<size_t(std::string_view)>* group_;
+  };
+
+  std::function<size_t(std::string_view)> group_;
 };
 
 class RocksBatch : public KvBatch {
@@ -854,6 +890,16 @@ class RocksStore : public KvStore {
     }
     return total;
   }
+  std::vector<TableFile> TableFiles() override {
+    std::vector<rocksdb::LiveFileMetaData> live;
+    Db()->GetLiveFilesMetaData(&live);
+    std::vector<TableFile> files;
+    files.reserve(live.size());
+    for (const rocksdb::LiveFileMetaData& f : live) {
+      files.push_back({.level = f.level, .smallest = f.smallestkey, .largest = f.largestkey, .bytes = f.size});
+    }
+    return files;
+  }
 
  private:
   // Batches smaller than this always go to MultiGet: an iterator costs more to set up.
@@ -1101,6 +1147,7 @@ class RocksEnv : public KvEnv {
     // "absent" without walking the skiplist (the common case).
     opts.memtable_prefix_bloom_size_ratio = 0.05;
     opts.memtable_whole_key_filtering = true;
+    if (options_.file_group) opts.sst_partitioner_factory = std::make_shared<FileGroups>(options_.file_group);
     if (options_.write_stream) {
       opts.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>(options_.write_stream);
     }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <atomic>
@@ -530,6 +531,73 @@ TEST_F(WriteStreamTest, RangeDeletionBeginningInAStreamIsRefused) {
   ok->Put(StreamKey(1, 2), "b");
   ASSERT_TRUE(store_->Write(ok.get()).ok());
   EXPECT_EQ(Stored(), (std::map<std::string, std::string>{{StreamKey(1, 2), "b"}}));
+}
+
+// File groups (KvOptions::file_group): keys "g<group letter><n>" are in group "g<letter>".
+size_t TestGroup(std::string_view key) { return key.size() >= 2 && key[0] == 'g' ? 2 : std::min<size_t>(key.size(), 1); }
+
+// With groups, compactions write no file that mixes two groups, and a group written later
+// by ingestion (an index build) lands in the last level beside the others; without them
+// the compacted file spans both groups and the ingested one goes to level 0, where every
+// seek of the store merges it until the next compaction.
+TEST(FileGroupTest, CompactionsKeepGroupsApartAndIngestedGroupsLandInTheLastLevel) {
+  for (bool grouped : {true, false}) {
+    SCOPED_TRACE(grouped ? "grouped" : "not grouped");
+    char tmpl[] = "/tmp/mm-kv-test-XXXXXX";
+    std::string dir = mkdtemp(tmpl);
+    KvOptions options;
+    if (grouped) options.file_group = TestGroup;
+    auto env = KvEnv::Create(options);
+    auto opened = env->Open(dir + "/db");
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    std::unique_ptr<KvStore> store = *std::move(opened);
+    auto key = [](char group, int n) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "g%c%07d", group, n);
+      return std::string(buf);
+    };
+    // Groups a and c, interleaved in every flush: four level-0 files start a compaction.
+    for (int round = 0; round < 4; ++round) {
+      auto batch = store->NewBatch();
+      for (int n = round; n < 8000; n += 4) {
+        batch->Put(key('a', n), std::string(64, 'a'));
+        batch->Put(key('c', n), std::string(64, 'c'));
+      }
+      ASSERT_TRUE(store->Write(batch.get()).ok());
+      ASSERT_TRUE(store->Flush().ok());
+    }
+    auto level0 = [&] {
+      int files = 0;
+      for (const KvStore::TableFile& f : store->TableFiles()) files += f.level == 0;
+      return files;
+    };
+    for (int wait = 0; wait < 3000 && level0() > 0; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(level0(), 0) << "the compaction did not run";
+    int mixed = 0;
+    for (const KvStore::TableFile& f : store->TableFiles()) {
+      mixed += f.smallest.substr(0, 2) != f.largest.substr(0, 2);
+    }
+    EXPECT_EQ(mixed, grouped ? 0 : 1);
+    // Group b, between the two, ingested as a new index's entries are.
+    auto ingest = store->NewBatch();
+    for (int n = 0; n < 2000; ++n) ingest->Put(key('b', n), "b");
+    ASSERT_TRUE(store->Ingest(ingest.get(), "gb").ok());
+    int b_level = -1, last_level = 0;
+    for (const KvStore::TableFile& f : store->TableFiles()) {
+      last_level = std::max(last_level, f.level);
+      if (f.smallest.starts_with("gb")) b_level = f.level;
+    }
+    EXPECT_EQ(b_level, grouped ? last_level : 0);
+    for (std::string k : {key('a', 7), key('b', 1999), key('c', 7999)}) {
+      std::string value;
+      auto found = store->Get(k, &value);
+      ASSERT_TRUE(found.ok() && *found) << k;
+      EXPECT_EQ(value[0], k[1]);
+    }
+    store.reset();
+    env.reset();
+    std::filesystem::remove_all(dir);
+  }
 }
 
 }  // namespace
