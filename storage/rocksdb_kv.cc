@@ -444,8 +444,10 @@ class RocksBatch : public KvBatch {
   }
 
   // The options an SST file for ingestion is written with: the store's, but LZ4 even for
-  // the last level, where such a file mostly lands. ZSTD took a third of an index build's
-  // time; compactions recompress these files with ZSTD as they merge them.
+  // the last level, where such a file mostly lands (with file groups, beside the others
+  // rather than over them). ZSTD took a third of an index build's time; a compaction that
+  // merges writes to the index into these files recompresses them with ZSTD, and until
+  // then the index takes more disk (LZ4 against ZSTD) and is cheaper to read.
   static rocksdb::Options IngestOptions(rocksdb::Options options) {
     options.bottommost_compression = options.compression;
     return options;
