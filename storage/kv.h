@@ -215,7 +215,7 @@ struct KvOptions {
   // 34k of them in memtable inserts; with streams 60k and 13k). A range deletion must
   // not begin at a key of a stream: RocksDB before 9.2 shares the stream positions
   // between its point keys and its range deletions (facebook/rocksdb#12558), so the store
-  // refuses such a batch with InvalidArgument. Null: no streams.
+  // refuses such a batch (InternalError, nothing written). Null: no streams.
   std::function<size_t(std::string_view key)> write_stream;
   // File groups: compactions never write keys of two groups into one table file. Given a
   // key, the length of the prefix naming its group (a collection's records, one index's

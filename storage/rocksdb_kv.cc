@@ -817,7 +817,7 @@ class RocksStore : public KvStore {
     DisablePerfCounters();
     const auto* rocks = static_cast<const RocksBatch*>(batch);
     if (rocks->RangeBeginsInStream(write_stream_)) {
-      return absl::InvalidArgumentError("a range deletion begins at a key of a write stream");
+      return MongoError(kInternalError, "storage: a range deletion begins at a key of a write stream; nothing was written");
     }
     rocksdb::WriteBatch built = rocks->Build();
     RecordCache::Write cached;
