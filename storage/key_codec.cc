@@ -1,5 +1,6 @@
 #include "storage/key_codec.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -53,10 +54,10 @@ std::string ChangeKey(uint64_t cluster_time) {
 size_t WriteStreamPrefix(std::string_view key) {
   if (key.empty()) return 0;
   switch (key[0]) {
-    case kRecordPrefix: return key.size() > 5 ? 5 : 0;
-    case kIndexPrefix: return key.size() > 9 ? 9 : 0;
-    case kLogPrefix: return key.size() == 9 ? 1 : 0;
-    case kStatsPrefix: return key.size() == 5 ? 5 : 0;
+    case kRecordPrefix: return key.size() > kCollectionPrefixBytes ? kCollectionPrefixBytes : 0;
+    case kIndexPrefix: return key.size() > kIndexPrefixBytes ? kIndexPrefixBytes : 0;
+    case kLogPrefix: return key.size() == kChangeKeyBytes ? 1 : 0;
+    case kStatsPrefix: return key.size() == kCollectionPrefixBytes ? kCollectionPrefixBytes : 0;
     default: return 0;
   }
 }
@@ -64,8 +65,8 @@ size_t WriteStreamPrefix(std::string_view key) {
 size_t FileGroupPrefix(std::string_view key) {
   if (key.empty()) return 0;
   switch (key[0]) {
-    case kRecordPrefix: return std::min<size_t>(key.size(), 5);
-    case kIndexPrefix: return std::min<size_t>(key.size(), 9);
+    case kRecordPrefix: return std::min(key.size(), kCollectionPrefixBytes);
+    case kIndexPrefix: return std::min(key.size(), kIndexPrefixBytes);
     default: return 1;
   }
 }

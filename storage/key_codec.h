@@ -35,6 +35,12 @@ inline constexpr char kPendingPrefix = 'p';
 // bytes, largest time series sequence; merged into by every commit that changes them.
 inline constexpr char kStatsPrefix = 'k';
 
+// Sizes of fixed key parts: a collection's prefix r<coll id:4> (also n, o, k keys), an
+// index's prefix i<coll id:4><index id:4>, and a change-log key l<sequence:8>.
+inline constexpr size_t kCollectionPrefixBytes = 5;
+inline constexpr size_t kIndexPrefixBytes = 9;
+inline constexpr size_t kChangeKeyBytes = 9;
+
 using bson::AppendBigEndian32;
 using bson::AppendBigEndian64;
 uint32_t ReadBigEndian32(const char* p);

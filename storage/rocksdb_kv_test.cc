@@ -506,8 +506,12 @@ TEST_F(WriteStreamTest, InterleavedStreamsLeaveWhatApplyingThemInOrderLeaves) {
       model[k] = "after-range";
     }
     ASSERT_TRUE(store_->Write(batch.get()).ok()) << round;
-    if (round % 150 == 149) ASSERT_TRUE(store_->Flush().ok());
-    if (round % 50 == 0) ASSERT_EQ(Stored(), model) << round;
+    if (round % 150 == 149) {
+      ASSERT_TRUE(store_->Flush().ok());
+    }
+    if (round % 50 == 0) {
+      ASSERT_EQ(Stored(), model) << round;
+    }
   }
   EXPECT_EQ(Stored(), model);
   for (const auto& [k, v] : model) {
