@@ -730,22 +730,45 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
     (void)DropBuildEntries(current->id(), index_id);
     return built;
   }
-  std::lock_guard<std::mutex> l(catalog_mu_);
-  auto changed = Successor(*current);
-  changed->indexes_ = current->indexes_;
-  changed->indexes_.push_back(std::move(def));
-  unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
-  unit.batch()->Delete(BuildMarkerKey(current->id(), index_id));
-  std::string created = IndexesDescription(changed->indexes_.back().spec);
-  if (auto s = WriteWithChanges(unit.batch(), ChangeRecord({.op = "createIndexes", .coll = coll,
-                                                             .cid = current->id(), .desc = created}));
-      !s.ok()) {
-    (void)DropBuildEntries(current->id(), index_id);
-    return s;
+  {
+    std::lock_guard<std::mutex> l(catalog_mu_);
+    auto changed = Successor(*current);
+    changed->indexes_ = current->indexes_;
+    changed->indexes_.push_back(std::move(def));
+    unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
+    unit.batch()->Delete(BuildMarkerKey(current->id(), index_id));
+    std::string created = IndexesDescription(changed->indexes_.back().spec);
+    if (auto s = WriteWithChanges(unit.batch(), ChangeRecord({.op = "createIndexes", .coll = coll,
+                                                               .cid = current->id(), .desc = created}));
+        !s.ok()) {
+      (void)DropBuildEntries(current->id(), index_id);
+      return s;
+    }
+    for (auto& [flags, fields] : unit.multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
+    collections_[std::string(coll)] = std::move(changed);
   }
-  for (auto& [flags, fields] : unit.multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
-  collections_[std::string(coll)] = std::move(changed);
+  MergeBuiltIndex(current->id(), index_id);
   return absl::OkStatus();
+}
+
+void Database::MergeBuiltIndex(uint32_t coll_id, uint32_t index_id) {
+  // A build writes its entries as sorted files of 32 MiB, each ingested where it fits: an
+  // index whose entries come out of the record scan in key order (an ascending _id, a
+  // field increasing with it) as disjoint files in the last level, any other (a compound,
+  // multikey or text index, a field unrelated to _id) as files overlapping one another,
+  // which RocksDB puts in level 0. There every seek of every query on the index merges
+  // all of them, until enough level-0 files pile up for an automatic compaction, which
+  // may never come in a store that is mostly read. A compaction scheduled now makes the
+  // index one sorted run soon, as MongoDB's external sorter makes it before the build
+  // ends, without holding the build up. A failure leaves the index correct, only slower
+  // to read until RocksDB compacts.
+  std::string lo = IndexPrefix(coll_id, index_id), hi = IndexPrefix(coll_id, index_id + 1);
+  for (const KvStore::TableFile& f : kv_->TableFiles()) {
+    if (f.level == 0 && f.smallest < hi && f.largest >= lo) {
+      (void)kv_->ScheduleCompaction(lo, hi);
+      return;
+    }
+  }
 }
 
 IndexBuildSink::~IndexBuildSink() { (void)Wait(); }

@@ -511,6 +511,9 @@ class Database : public std::enable_shared_from_this<Database> {
   absl::Status LoadStats();
   static void SetStats(Collection* c, const CollectionStats& stats);
   absl::Status DropBuildEntries(uint32_t coll_id, uint32_t index_id);
+  // After a build: schedules the compaction that moves the index's entries out of
+  // level 0 (see the definition).
+  void MergeBuiltIndex(uint32_t coll_id, uint32_t index_id);
 
   std::shared_mutex ddl_mu_;
   std::shared_mutex write_gate_;

@@ -184,6 +184,9 @@ class RangeDeletionCounter : public KvStore {
   uint64_t DiskBytes() override { return kv_->DiskBytes(); }
   uint64_t ApproximateSize(std::string_view lo, std::string_view hi) override { return kv_->ApproximateSize(lo, hi); }
   std::vector<TableFile> TableFiles() override { return kv_->TableFiles(); }
+  absl::Status ScheduleCompaction(std::string_view lo, std::string_view hi) override {
+    return kv_->ScheduleCompaction(lo, hi);
+  }
 
  private:
   void Count(const KvBatch* batch) {
@@ -470,6 +473,61 @@ TEST(DatabaseTest, IndexBuildSeesItsOwnEntriesInEveryBatch) {
   });
   ASSERT_TRUE(status.ok()) << status;
   for (int i : {0, kEntries / 2, kEntries - 1}) EXPECT_TRUE(HasEntry(db.get(), coll_id, index_id, i)) << i;
+}
+
+// A build whose entries do not come in key order writes files that overlap one another:
+// all but the first land in level 0, where every seek on the index would merge them. The
+// build leaves a compaction behind that merges them into one sorted run below level 0.
+TEST(DatabaseTest, IndexBuiltOutOfKeyOrderLeavesNoFileInLevelZero) {
+  TempDir dir;
+  auto env = KvEnv::Create({});
+  auto kv = env->Open(dir.path() + "/app");
+  ASSERT_TRUE(kv.ok()) << kv.status();
+  auto lock = DirLock::Acquire(dir.path() + "/app", "database 'app'");
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  int deletions = 0;
+  auto counter = std::make_unique<RangeDeletionCounter>(*std::move(kv), &deletions);
+  KvStore* store = counter.get();
+  auto db = Database::Open("app", std::move(counter), *std::move(lock));
+  ASSERT_TRUE(db.ok()) << db.status();
+  std::string lo, hi;
+  const int kEntries = 100;  // of 1 MB: four batches, each spread over the whole index
+  auto status = (*db)->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
+    lo = IndexPrefix(c.id(), id);
+    hi = IndexPrefix(c.id(), id + 1);
+    for (int j = 0; j < kEntries; ++j) {
+      char key[8];
+      std::snprintf(key, sizeof key, "k%03d", j * 37 % kEntries);
+      sink->unit()->PutIndexEntry(lo + key, std::string(1 << 20, 'v'), /*unique=*/false);
+      if (auto s = sink->RecordDone(); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  auto index_files = [&](int* level0) {
+    int files = 0;
+    *level0 = 0;
+    for (const KvStore::TableFile& f : store->TableFiles()) {
+      if (f.smallest >= hi || f.largest < lo) continue;
+      ++files;
+      *level0 += f.level == 0;
+    }
+    return files;
+  };
+  int level0 = 0;
+  for (int wait = 0; wait < 3000 && (index_files(&level0), level0 > 0); ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(level0, 0);
+  EXPECT_GE(index_files(&level0), 1);
+  WriteUnit reader(db->get());
+  for (int i : {0, 37, 99}) {
+    char key[8];
+    std::snprintf(key, sizeof key, "k%03d", i);
+    auto entry = reader.GetIndexEntry(lo + key);
+    ASSERT_TRUE(entry.ok() && entry->has_value()) << i;
+    EXPECT_EQ((*entry)->size(), size_t{1} << 20);
+  }
 }
 
 TEST(DatabaseTest, IndexBuildCutShortByACrashIsRemovedOnOpen) {

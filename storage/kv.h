@@ -141,6 +141,12 @@ class KvStore {
     uint64_t bytes = 0;
   };
   virtual std::vector<TableFile> TableFiles() = 0;
+  // Asks for the level-0 table files holding keys of [lo, hi) (the newest files, which
+  // overlap one another, so that every seek of every read visits each of them) to be
+  // merged into the levels below by a background compaction, so reads of those keys meet
+  // one file per level. Returns at once; reads and writes go on meanwhile. Files of the
+  // last level are not rewritten.
+  virtual absl::Status ScheduleCompaction(std::string_view lo, std::string_view hi) = 0;
 };
 
 // Makes every store of a KvEnv fail its file writes and syncs as a full disk or a failing

@@ -605,5 +605,70 @@ TEST(FileGroupTest, CompactionsKeepGroupsApartAndIngestedGroupsLandInTheLastLeve
   }
 }
 
+// A group ingested in two overlapping files (an index whose entries do not come out of
+// the record scan in key order) has the second in level 0; a compaction scheduled for
+// the group's range moves it into the last level, merged with the first, and leaves the
+// other groups' files as they were.
+TEST(FileGroupTest, ScheduledCompactionMergesAGroupsLevelZeroFilesDown) {
+  char tmpl[] = "/tmp/mm-kv-test-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  KvOptions options;
+  options.file_group = TestGroup;
+  auto env = KvEnv::Create(options);
+  auto opened = env->Open(dir + "/db");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<KvStore> store = *std::move(opened);
+  auto key = [](char group, int n) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "g%c%07d", group, n);
+    return std::string(buf);
+  };
+  auto put_and_flush = [&](char group) {
+    auto batch = store->NewBatch();
+    for (int n = 0; n < 1000; ++n) batch->Put(key(group, n), std::string(32, group));
+    ASSERT_TRUE(store->Write(batch.get()).ok());
+    ASSERT_TRUE(store->Flush().ok());
+  };
+  put_and_flush('a');
+  // Even and odd keys of group b in two files: both span the group, so the second
+  // overlaps the first and lands in level 0.
+  for (int parity : {0, 1}) {
+    auto ingest = store->NewBatch();
+    for (int n = parity; n < 4000; n += 2) ingest->Put(key('b', n), std::string(1, static_cast<char>('0' + parity)));
+    ASSERT_TRUE(store->Ingest(ingest.get(), "gb").ok());
+  }
+  put_and_flush('c');
+  auto levels = [&](std::string_view group) {
+    std::vector<int> found;
+    for (const KvStore::TableFile& f : store->TableFiles()) {
+      if (f.smallest.starts_with(group) && f.largest.starts_with(group)) found.push_back(f.level);
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+  };
+  std::vector<int> a_before = levels("ga"), c_before = levels("gc");
+  std::vector<int> b_before = levels("gb");
+  ASSERT_EQ(b_before.size(), 2u);
+  ASSERT_EQ(b_before[0], 0) << "the test needs a level-0 file of group b";
+  ASSERT_TRUE(store->ScheduleCompaction("gb", "gc").ok());
+  for (int wait = 0; wait < 3000 && levels("gb").front() == 0; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::vector<int> b_after = levels("gb");
+  ASSERT_EQ(b_after.size(), 1u) << "the two files of group b were not merged";
+  EXPECT_GT(b_after[0], 0);
+  EXPECT_EQ(levels("ga"), a_before);
+  EXPECT_EQ(levels("gc"), c_before);
+  for (int n : {0, 1, 2001, 3998, 3999}) {
+    std::string value;
+    auto found = store->Get(key('b', n), &value);
+    ASSERT_TRUE(found.ok() && *found) << n;
+    EXPECT_EQ(value, std::string(1, static_cast<char>('0' + n % 2)));
+  }
+  store.reset();
+  env.reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace micromongo::storage
