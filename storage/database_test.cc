@@ -198,26 +198,42 @@ class RangeDeletionCounter : public KvStore {
   int* count_;
 };
 
+// Database "app" in a directory, writing through a RangeDeletionCounter.
+struct CountedDatabase {
+  std::unique_ptr<KvEnv> env;
+  int deletions = 0;
+  KvStore* store = nullptr;  // the counter, which the database owns
+  std::unique_ptr<Database> db;
+};
+
+void OpenCounted(const TempDir& dir, CountedDatabase* out) {
+  out->env = KvEnv::Create({});
+  auto kv = out->env->Open(dir.path() + "/app");
+  ASSERT_TRUE(kv.ok()) << kv.status();
+  auto lock = DirLock::Acquire(dir.path() + "/app", "database 'app'");
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  auto counter = std::make_unique<RangeDeletionCounter>(*std::move(kv), &out->deletions);
+  out->store = counter.get();
+  auto db = Database::Open("app", std::move(counter), *std::move(lock));
+  ASSERT_TRUE(db.ok()) << db.status();
+  out->db = *std::move(db);
+}
+
 // The retention pass moves its age cut forward every interval; a range deletion slows
 // every read of the store while it sits in a memtable (KvStore::Flush), so a cut that no
 // record is older than moves the trim point without writing one.
 TEST(DatabaseTest, ChangeLogTrimWritesARangeDeletionOnlyWhenItDeletesRecords) {
   TempDir dir;
-  auto env = KvEnv::Create({});
-  auto kv = env->Open(dir.path() + "/app");
-  ASSERT_TRUE(kv.ok()) << kv.status();
-  auto lock = DirLock::Acquire(dir.path() + "/app", "database 'app'");
-  ASSERT_TRUE(lock.ok()) << lock.status();
-  int deletions = 0;
-  auto db = Database::Open("app", std::make_unique<RangeDeletionCounter>(*std::move(kv), &deletions),
-                           *std::move(lock));
-  ASSERT_TRUE(db.ok()) << db.status();
-  auto c = (*db)->GetOrCreateCollection("c");
+  CountedDatabase counted;
+  ASSERT_NO_FATAL_FAILURE(OpenCounted(dir, &counted));
+  Database* db = counted.db.get();
+  const int& deletions = counted.deletions;
+  auto c = db->GetOrCreateCollection("c");
   ASSERT_TRUE(c.ok());
-  PutDocs(db->get(), c->get(), 3);
-  const std::vector<std::string> logged = ChangeOps(db->get());
+  PutDocs(db, c->get(), 3);
+  const std::vector<std::string> logged = ChangeOps(db);
   ASSERT_EQ(logged, (std::vector<std::string>{"create", "insert", "insert", "insert"}));
-  const uint64_t newest = (*db)->change_clock().Visible();
+  const uint64_t newest = db->change_clock().Visible();
 
   struct Pass {
     uint64_t min_time;
@@ -233,12 +249,12 @@ TEST(DatabaseTest, ChangeLogTrimWritesARangeDeletionOnlyWhenItDeletesRecords) {
   };
   for (const Pass& pass : passes) {
     SCOPED_TRACE(pass.min_time);
-    auto trimmed = (*db)->EnforceChangeRetention(UINT64_MAX, pass.min_time);
+    auto trimmed = db->EnforceChangeRetention(UINT64_MAX, pass.min_time);
     ASSERT_TRUE(trimmed.ok()) << trimmed.status();
     EXPECT_EQ(*trimmed, pass.trimmed_before);
-    EXPECT_EQ((*db)->changes_trimmed_before(), pass.trimmed_before);
+    EXPECT_EQ(db->changes_trimmed_before(), pass.trimmed_before);
     EXPECT_EQ(deletions, pass.deletions);
-    EXPECT_EQ(ChangeOps(db->get()), pass.ops);
+    EXPECT_EQ(ChangeOps(db), pass.ops);
   }
 }
 
@@ -480,19 +496,13 @@ TEST(DatabaseTest, IndexBuildSeesItsOwnEntriesInEveryBatch) {
 // build leaves a compaction behind that merges them into one sorted run below level 0.
 TEST(DatabaseTest, IndexBuiltOutOfKeyOrderLeavesNoFileInLevelZero) {
   TempDir dir;
-  auto env = KvEnv::Create({});
-  auto kv = env->Open(dir.path() + "/app");
-  ASSERT_TRUE(kv.ok()) << kv.status();
-  auto lock = DirLock::Acquire(dir.path() + "/app", "database 'app'");
-  ASSERT_TRUE(lock.ok()) << lock.status();
-  int deletions = 0;
-  auto counter = std::make_unique<RangeDeletionCounter>(*std::move(kv), &deletions);
-  KvStore* store = counter.get();
-  auto db = Database::Open("app", std::move(counter), *std::move(lock));
-  ASSERT_TRUE(db.ok()) << db.status();
+  CountedDatabase counted;
+  ASSERT_NO_FATAL_FAILURE(OpenCounted(dir, &counted));
+  KvStore* store = counted.store;
+  Database* db = counted.db.get();
   std::string lo, hi;
   const int kEntries = 100;  // of 1 MB: four batches, each spread over the whole index
-  auto status = (*db)->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
+  auto status = db->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
     lo = IndexPrefix(c.id(), id);
     hi = IndexPrefix(c.id(), id + 1);
     for (int j = 0; j < kEntries; ++j) {
@@ -520,7 +530,7 @@ TEST(DatabaseTest, IndexBuiltOutOfKeyOrderLeavesNoFileInLevelZero) {
   }
   EXPECT_EQ(level0, 0);
   EXPECT_GE(index_files(&level0), 1);
-  WriteUnit reader(db->get());
+  WriteUnit reader(db);
   for (int i : {0, 37, 99}) {
     char key[8];
     std::snprintf(key, sizeof key, "k%03d", i);

@@ -541,6 +541,38 @@ TEST_F(WriteStreamTest, RangeDeletionBeginningInAStreamIsRefused) {
 // File groups (KvOptions::file_group): keys "g<group letter><n>" are in group "g<letter>".
 size_t TestGroup(std::string_view key) { return key.size() >= 2 && key[0] == 'g' ? 2 : std::min<size_t>(key.size(), 1); }
 
+std::string GroupKey(char group, int n) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "g%c%07d", group, n);
+  return buf;
+}
+
+// A store in a directory of its own, removed with it.
+class TempStore {
+ public:
+  explicit TempStore(const KvOptions& options) {
+    char tmpl[] = "/tmp/mm-kv-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    env_ = KvEnv::Create(options);
+    auto opened = env_->Open(dir_ + "/db");
+    status_ = opened.status();
+    if (opened.ok()) store_ = *std::move(opened);
+  }
+  ~TempStore() {
+    store_.reset();
+    env_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  const absl::Status& status() const { return status_; }
+  KvStore* operator->() const { return store_.get(); }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<KvEnv> env_;
+  absl::Status status_;
+  std::unique_ptr<KvStore> store_;
+};
+
 // With groups, compactions write no file that mixes two groups, and a group written later
 // by ingestion (an index build) lands in the last level beside the others; without them
 // the compacted file spans both groups and the ingested one goes to level 0, where every
@@ -548,19 +580,11 @@ size_t TestGroup(std::string_view key) { return key.size() >= 2 && key[0] == 'g'
 TEST(FileGroupTest, CompactionsKeepGroupsApartAndIngestedGroupsLandInTheLastLevel) {
   for (bool grouped : {true, false}) {
     SCOPED_TRACE(grouped ? "grouped" : "not grouped");
-    char tmpl[] = "/tmp/mm-kv-test-XXXXXX";
-    std::string dir = mkdtemp(tmpl);
     KvOptions options;
     if (grouped) options.file_group = TestGroup;
-    auto env = KvEnv::Create(options);
-    auto opened = env->Open(dir + "/db");
-    ASSERT_TRUE(opened.ok()) << opened.status();
-    std::unique_ptr<KvStore> store = *std::move(opened);
-    auto key = [](char group, int n) {
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "g%c%07d", group, n);
-      return std::string(buf);
-    };
+    TempStore store(options);
+    ASSERT_TRUE(store.status().ok()) << store.status();
+    auto key = GroupKey;
     // Groups a and c, interleaved in every flush: four level-0 files start a compaction.
     for (int round = 0; round < 4; ++round) {
       auto batch = store->NewBatch();
@@ -599,9 +623,6 @@ TEST(FileGroupTest, CompactionsKeepGroupsApartAndIngestedGroupsLandInTheLastLeve
       ASSERT_TRUE(found.ok() && *found) << k;
       EXPECT_EQ(value[0], k[1]);
     }
-    store.reset();
-    env.reset();
-    std::filesystem::remove_all(dir);
   }
 }
 
@@ -610,19 +631,9 @@ TEST(FileGroupTest, CompactionsKeepGroupsApartAndIngestedGroupsLandInTheLastLeve
 // the group's range moves it into the last level, merged with the first, and leaves the
 // other groups' files as they were.
 TEST(FileGroupTest, ScheduledCompactionMergesAGroupsLevelZeroFilesDown) {
-  char tmpl[] = "/tmp/mm-kv-test-XXXXXX";
-  std::string dir = mkdtemp(tmpl);
-  KvOptions options;
-  options.file_group = TestGroup;
-  auto env = KvEnv::Create(options);
-  auto opened = env->Open(dir + "/db");
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  std::unique_ptr<KvStore> store = *std::move(opened);
-  auto key = [](char group, int n) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "g%c%07d", group, n);
-    return std::string(buf);
-  };
+  TempStore store({.file_group = TestGroup});
+  ASSERT_TRUE(store.status().ok()) << store.status();
+  auto key = GroupKey;
   auto put_and_flush = [&](char group) {
     auto batch = store->NewBatch();
     for (int n = 0; n < 1000; ++n) batch->Put(key(group, n), std::string(32, group));
@@ -665,9 +676,6 @@ TEST(FileGroupTest, ScheduledCompactionMergesAGroupsLevelZeroFilesDown) {
     ASSERT_TRUE(found.ok() && *found) << n;
     EXPECT_EQ(value, std::string(1, static_cast<char>('0' + n % 2)));
   }
-  store.reset();
-  env.reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
