@@ -761,10 +761,11 @@ void Database::MergeBuiltIndex(uint32_t coll_id, uint32_t index_id) {
   // may never come in a store that is mostly read. A compaction scheduled now makes the
   // index one sorted run soon, as MongoDB's external sorter makes it before the build
   // ends, without holding the build up. A failure leaves the index correct, only slower
-  // to read until RocksDB compacts.
+  // to read until RocksDB compacts. Only the build's own files count: a memtable flush
+  // in level 0 spans every kind of key, and RocksDB's own triggers compact those.
   std::string lo = IndexPrefix(coll_id, index_id), hi = IndexPrefix(coll_id, index_id + 1);
   for (const KvStore::TableFile& f : kv_->TableFiles()) {
-    if (f.level == 0 && f.smallest < hi && f.largest >= lo) {
+    if (f.level == 0 && f.smallest >= lo && f.largest < hi) {
       (void)kv_->ScheduleCompaction(lo, hi);
       return;
     }
