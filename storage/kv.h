@@ -144,8 +144,10 @@ class KvStore {
   // Asks for the level-0 table files holding keys of [lo, hi) (the newest files, which
   // overlap one another, so that every seek of every read visits each of them) to be
   // merged into the levels below by a background compaction, so reads of those keys meet
-  // one file per level. Returns at once; reads and writes go on meanwhile. Files of the
-  // last level are not rewritten.
+  // one file per level. Returns at once; reads and writes go on meanwhile. Last-level
+  // files are rewritten only where those level-0 files overlap them (never among
+  // themselves), and while level 0 is the only level holding files nothing is scheduled
+  // (RocksDB marks only files above the last level that holds any).
   virtual absl::Status ScheduleCompaction(std::string_view lo, std::string_view hi) = 0;
 };
 
