@@ -501,40 +501,36 @@ TEST(DatabaseTest, IndexBuiltOutOfKeyOrderLeavesNoFileInLevelZero) {
   KvStore* store = counted.store;
   Database* db = counted.db.get();
   std::string lo, hi;
+  auto entry_key = [&](int i) {
+    char key[8];
+    std::snprintf(key, sizeof key, "k%03d", i);
+    return lo + key;
+  };
   const int kEntries = 100;  // of 1 MB: four batches, each spread over the whole index
   auto status = db->CreateIndex("docs", NamedSpec("a_1"), [&](const Collection& c, uint32_t id, IndexBuildSink* sink) {
     lo = IndexPrefix(c.id(), id);
     hi = IndexPrefix(c.id(), id + 1);
     for (int j = 0; j < kEntries; ++j) {
-      char key[8];
-      std::snprintf(key, sizeof key, "k%03d", j * 37 % kEntries);
-      sink->unit()->PutIndexEntry(lo + key, std::string(1 << 20, 'v'), /*unique=*/false);
+      sink->unit()->PutIndexEntry(entry_key(j * 37 % kEntries), std::string(1 << 20, 'v'), /*unique=*/false);
       if (auto s = sink->RecordDone(); !s.ok()) return s;
     }
     return absl::OkStatus();
   });
   ASSERT_TRUE(status.ok()) << status;
-  auto index_files = [&](int* level0) {
+  auto level0_files = [&] {
     int files = 0;
-    *level0 = 0;
     for (const KvStore::TableFile& f : store->TableFiles()) {
-      if (f.smallest >= hi || f.largest < lo) continue;
-      ++files;
-      *level0 += f.level == 0;
+      files += f.level == 0 && f.smallest < hi && f.largest >= lo;
     }
     return files;
   };
-  int level0 = 0;
-  for (int wait = 0; wait < 3000 && (index_files(&level0), level0 > 0); ++wait) {
+  for (int wait = 0; wait < 3000 && level0_files() > 0; ++wait) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_EQ(level0, 0);
-  EXPECT_GE(index_files(&level0), 1);
+  EXPECT_EQ(level0_files(), 0);
   WriteUnit reader(db);
   for (int i : {0, 37, 99}) {
-    char key[8];
-    std::snprintf(key, sizeof key, "k%03d", i);
-    auto entry = reader.GetIndexEntry(lo + key);
+    auto entry = reader.GetIndexEntry(entry_key(i));
     ASSERT_TRUE(entry.ok() && entry->has_value()) << i;
     EXPECT_EQ((*entry)->size(), size_t{1} << 20);
   }

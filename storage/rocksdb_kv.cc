@@ -1172,8 +1172,8 @@ class RocksEnv : public KvEnv {
     // each such read of a 16 KiB block cost ~170k instructions against ~53k (callgrind,
     // the first 300 queries of a compound index after its build: block reads 14% of the
     // worker's instructions with ZSTD), and an index build's LZ4 files became ZSTD the
-    // first time a compaction touched them. The price is disk: 2.1 bytes per byte of BSON
-    // inserted (the change log included) instead of 1.5.
+    // first time a compaction touched them. The price is disk: 2.1-2.2 bytes per byte of
+    // BSON inserted (the change log included) instead of 1.5.
     opts.compression = rocksdb::kLZ4Compression;
     opts.bottommost_compression = rocksdb::kLZ4Compression;
     rocksdb::BlockBasedTableOptions table;
