@@ -1220,16 +1220,17 @@ absl::Status Database::Commit(WriteUnit* unit) {
   if (unit->empty()) return absl::OkStatus();
   ReleaseUnreadOpenSnapshot();
   if (TransactionPart* part = BoundPart()) return ApplyToTransaction(unit, part);
-  // A retryable write's record commits with its write (retry_history.h); the write is
-  // made durable with its reply's record, or when the scope ends.
   unit->AddStatsMerges();
   RetryScope* retry = BoundRetryScope();
-  if (retry != nullptr) retry->AddTo(unit->batch_.get(), this, unit->changes_);
   {
     std::shared_lock<std::shared_mutex> gate(txn_gate_);
     if (txn_lock_count_.load(std::memory_order_acquire) > 0) {
       if (auto s = CheckTransactionLocks(*unit->batch_); !s.ok()) return s;
     }
+    // A retryable write's record commits with its write (retry_history.h), added once the
+    // write is sure to go in (a conflict leaves the scope as if nothing was tried); the
+    // write is made durable with its reply's record, or when the scope ends.
+    if (retry != nullptr) retry->AddTo(unit->batch_.get(), this, unit->changes_);
     if (auto s = WriteWithChanges(unit->batch_.get(), unit->changes_, unit->change_count_, retry == nullptr); !s.ok()) {
       return s;
     }

@@ -464,11 +464,18 @@ class Database : public std::enable_shared_from_this<Database> {
   struct PreparedCommit {
     std::shared_lock<std::shared_mutex> ddl, writes;
     std::unique_lock<std::mutex> catalog;  // held when the part created collections
+    // The write_mutex() of every collection the part wrote, in id order, until its keys
+    // are released (PublishCommit): a write outside transactions reads and writes a
+    // collection's records under it (an insert's duplicate probe, an update's read), and
+    // one that read before the commit and wrote after the keys were free would overwrite
+    // what the transaction committed without having seen it.
+    std::vector<std::unique_lock<std::mutex>> records;
     std::unique_ptr<KvBatch> batch;
   };
   // Errors: 112 (WriteConflict) when a collection the part wrote changed since.
   absl::Status PrepareCommit(TransactionPart* part, PreparedCommit* prepared);
-  // After the write: the catalog shows the part's new collections, counts its records.
+  // After the write: the catalog shows the part's new collections, counts its records;
+  // the part's keys are released.
   void PublishCommit(TransactionPart* part, PreparedCommit* prepared);
   // Commits across databases (cross_commit.h): a part stored pending under `id`; the
   // pending part applied (its batch, its change records from `first_time` on); a pending

@@ -1,6 +1,7 @@
 // Database's side of transactions (transaction.h): reads through a transaction's overlay,
 // statements replayed into it under first-writer-wins conflict checks, and the commit.
 
+#include <algorithm>
 #include <utility>
 
 #include "document/builder.h"
@@ -147,6 +148,11 @@ absl::Status Database::PrepareCommit(TransactionPart* part, PreparedCommit* prep
   for (const TransactionPart::Delta& d : part->deltas) {
     if (CreatedIn(part, d.coll->name()) != d.coll && FindCollection(d.coll->name()) != d.coll) return WriteConflict();
   }
+  std::vector<Collection*> written;
+  for (const TransactionPart::Delta& d : part->deltas) written.push_back(d.coll.get());
+  std::sort(written.begin(), written.end(), [](const Collection* a, const Collection* b) { return a->id() < b->id(); });
+  written.erase(std::unique(written.begin(), written.end()), written.end());
+  for (Collection* c : written) prepared->records.emplace_back(c->write_mutex());
   prepared->batch = kv_->NewBatch();
   for (const auto& [key, value] : part->writes) {
     if (value.has_value()) {
@@ -175,6 +181,7 @@ void Database::PublishCommit(TransactionPart* part, PreparedCommit* prepared) {
   for (const auto& c : part->created) collections_.emplace(c->name(), c);
   if (prepared->catalog.owns_lock()) prepared->catalog.unlock();
   for (const TransactionPart::Delta& d : part->deltas) d.coll->count_.fetch_add(d.count, std::memory_order_relaxed);
+  ReleaseTransactionLocks(part);
 }
 
 absl::Status Database::CommitTransaction(TransactionPart* part) {

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
+#include <mutex>
 #include <shared_mutex>
 #include <thread>
 
@@ -259,6 +262,28 @@ TEST_F(TransactionTest, FirstWriterWins) {
   EXPECT_EQ(Read(1), 30);
   b.Abort();
   EXPECT_EQ(Read(2), -1);
+}
+
+// A write outside transactions decides on what it read under the collection's write
+// mutex (an insert's duplicate probe, an update's read). A commit between its read and its
+// write, releasing its keys before the write's conflict check, would be overwritten by a
+// write that never saw it: the commit waits for the mutex.
+TEST_F(TransactionTest, ACommitWaitsForAWriteThatReadTheCollectionBeforeIt) {
+  Transaction txn;
+  {
+    TransactionScope scope(&txn);
+    ASSERT_TRUE(Put(1, 10).ok());
+  }
+  std::unique_lock<std::mutex> writing(coll_->write_mutex());
+  EXPECT_EQ(Read(1), -1);  // the writer's probe: no record 1
+  std::future<absl::Status> commit = std::async(std::launch::async, [&] { return txn.Commit(); });
+  EXPECT_EQ(commit.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  // The insert the writer decided on meets the transaction's key: its operation retries.
+  EXPECT_EQ(MongoCodeOf(Put(1, 20)), kWriteConflict);
+  writing.unlock();
+  ASSERT_TRUE(commit.get().ok());
+  EXPECT_EQ(Read(1), 10);
+  EXPECT_EQ(coll_->count(), 1);
 }
 
 TEST_F(TransactionTest, WriteAfterAnotherCommitSinceTheSnapshotConflicts) {
@@ -709,6 +734,26 @@ TEST_F(TransactionTest, ARetryScopesCommitsCarryItsRecord) {
   // It survives a restart.
   Restart();
   EXPECT_EQ(*(*db_->GetRetryRecord("L"))->reply, "the reply");
+}
+
+// A commit refused for a key a transaction holds wrote nothing, record included: its
+// operation runs again (or fails) as one that never wrote.
+TEST_F(TransactionTest, ACommitThatMeetsATransactionsKeyLeavesTheRetryRecordAlone) {
+  Transaction txn;
+  {
+    TransactionScope scope(&txn);
+    ASSERT_TRUE(Put(1, 10).ok());
+  }
+  {
+    RetryScope scope("C", 4, "wire:insert");
+    EXPECT_EQ(MongoCodeOf(Put(1, 20)), kWriteConflict);
+    EXPECT_FALSE(scope.wrote());
+    EXPECT_FALSE(db_->GetRetryRecord("C")->has_value());
+    txn.Abort();
+    ASSERT_TRUE(Put(1, 20).ok());
+    EXPECT_TRUE(scope.wrote());
+    EXPECT_EQ((*db_->GetRetryRecord("C"))->outcome.inserted, 1);
+  }
 }
 
 // The record counts what the scope's commits changed, from their change records (a
