@@ -313,6 +313,20 @@ TEST_F(QueryPlanTest, ScansOverManyRangesReturnEveryKeyOnceInOrder) {
                          .Find(in({10, 12, 14, 16, 18, 20}), {.hint = mm::Hint(Document{{"a", 1}})});
   std::string json = explain.ToJson();
   EXPECT_NE(json.find("\"seeks\": 1,"), std::string::npos) << json;
+  // Points a few keys apart are reached by stepping over the keys between (cheaper than a
+  // seek through every level of the LSM tree); points far apart by a seek each.
+  for (int dir : {1, -1}) {
+    SCOPED_TRACE(dir > 0 ? "forward" : "backward");
+    auto seeks_of = [&](const Document& filter) {
+      std::string j = coll_->Explain(mm::ExplainVerbosity::kExecutionStats)
+                          .Find(filter, {.sort = Document{{"a", dir}}, .hint = mm::Hint(Document{{"a", 1}})})
+                          .ToJson();
+      size_t at = j.find("\"seeks\": ");
+      return at == std::string::npos ? -1 : std::stoi(j.substr(at + 9));
+    };
+    EXPECT_EQ(seeks_of(in({10, 16, 22, 28})), 1);  // 3 or 4 keys between
+    EXPECT_EQ(seeks_of(in({0, 100, 198})), 3);     // 50 keys between
+  }
 }
 
 // Without arrays, bounds answer equalities, ranges and $in on key fields exactly and the

@@ -54,6 +54,8 @@ class IndexScanStage final : public PlanStage {
   size_t checked_from_ = 0;
   size_t range_ = 0;
   bool positioned_ = false;
+  // Steps tried before a seek to reach the next range (ContinueInto).
+  static constexpr int kMaxSteps = 8;
   bool step_pending_ = false;  // the iterator still stands on the entry last returned
   std::unique_ptr<storage::KvIterator> it_;
   std::string index_prefix_, record_prefix_;
