@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "absl/container/inlined_vector.h"
 #include "document/builder.h"
 #include "document/status.h"
 #include "query/field_path.h"
@@ -616,6 +617,7 @@ absl::StatusOr<std::unique_ptr<Projection>> Projection::ParseFind(DocView spec,
     if (const Node* n = NodeAt(p->root_, path)) p->specials_.push_back({kind, path, n});
   }
   p->needs_tree_ = p->root_.has_computed || !p->specials_.empty();
+  p->SetSplice();
   return p;
 }
 
@@ -625,6 +627,7 @@ absl::StatusOr<std::unique_ptr<Projection>> Projection::ParseProject(const Docum
   auto p = std::make_unique<Projection>();
   if (auto s = Build(spec, false, false, context, &p->root_, &p->mode_, nullptr); !s.ok()) return s;
   p->needs_tree_ = p->root_.has_computed;
+  p->SetSplice();
   return p;
 }
 
@@ -633,6 +636,7 @@ absl::StatusOr<std::unique_ptr<Projection>> Projection::ParseAddFields(const Doc
   auto p = std::make_unique<Projection>();
   if (auto s = Build(spec, false, true, context, &p->root_, &p->mode_, nullptr); !s.ok()) return s;
   p->needs_tree_ = p->root_.has_computed;
+  p->SetSplice();
   return p;
 }
 
@@ -666,6 +670,10 @@ absl::StatusOr<std::string> Projection::Apply(DocView doc, const ApplyContext& c
       break;
     }
     case Mode::kExclusion: {
+      if (!root_.has_projection && specials_.empty()) {  // computed fields only: nothing to leave out
+        projected.assign(doc.data(), doc.size());
+        break;
+      }
       Builder out;
       Exclude(root_, doc, &out);
       projected = std::move(out).Finish();
@@ -676,6 +684,11 @@ absl::StatusOr<std::string> Projection::Apply(DocView doc, const ApplyContext& c
       break;
   }
   if (!needs_tree_) return projected;
+  if (splice_) {
+    auto spliced = SpliceComputed(doc, context, DocView(projected));
+    if (!spliced.ok()) return spliced.status();
+    if (*spliced) return **std::move(spliced);
+  }
   Document out = bson::Decode(DocView(projected));
   if (!specials_.empty()) {
     if (auto s = ApplySpecials(doc, context, &out); !s.ok()) return s;
@@ -689,6 +702,61 @@ absl::StatusOr<std::string> Projection::Apply(DocView doc, const ApplyContext& c
     if (auto s = ApplyComputed(root_, &out, vars); !s.ok()) return s;
   }
   return bson::Encode(out);
+}
+
+void Projection::SetSplice() {
+  splice_ = root_.has_computed && specials_.empty();
+  spliced_.clear();
+  for (const std::string& name : root_.order) {
+    const Node& child = root_.children.find(name)->second;
+    if (child.kind == Node::Kind::kInner && child.has_computed) splice_ = false;
+    if (child.kind == Node::Kind::kComputed) spliced_.emplace_back(name, child.expr.get());
+  }
+}
+
+absl::StatusOr<std::optional<std::string>> Projection::SpliceComputed(DocView original, const ApplyContext& context,
+                                                                      DocView projected) const {
+  const size_t n = spliced_.size();
+  auto computed_at = [&](std::string_view key) -> size_t {
+    for (size_t i = 0; i < n; ++i) {
+      if (spliced_[i].first == key) return i;
+    }
+    return n;
+  };
+  absl::InlinedVector<bool, 4> present(n, false);
+  for (const bson::ElementView& e : projected) {
+    size_t i = computed_at(e.key);
+    if (i == n) continue;
+    if (present[i]) return std::nullopt;  // a name twice: Set replaces the first, Remove all
+    present[i] = true;
+  }
+  pipeline::Variables vars;
+  vars.root_bson = &original;
+  vars.let = context.let;
+  vars.collator = context.collator;
+  vars.meta = context.meta;
+  absl::InlinedVector<std::optional<Value>, 4> values;  // nullopt: missing (the field goes)
+  for (const auto& [name, expr] : spliced_) {
+    auto v = expr->Evaluate(vars);
+    if (!v.ok()) return v.status();
+    values.push_back(*std::move(v));
+  }
+  std::string bytes;
+  bytes.reserve(projected.size() + 32);
+  Builder out(Builder::AppendTo{&bytes});
+  for (const bson::ElementView& e : projected) {
+    size_t i = computed_at(e.key);
+    if (i == n) {
+      out.AppendView(e.key, e.value);
+    } else if (values[i]) {
+      out.AppendValue(e.key, *values[i]);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!present[i] && values[i]) out.AppendValue(spliced_[i].first, *values[i]);
+  }
+  std::move(out).Finish(Builder::AppendTo{&bytes});
+  return bytes;
 }
 
 absl::Status Projection::ApplySpecials(DocView original, const ApplyContext& context, Document* out) const {

@@ -89,11 +89,24 @@ class Projection {
     const Node* node;
   };
   absl::Status ApplySpecials(bson::DocView original, const ApplyContext& context, Document* out) const;
+  // Sets the computed top-level fields on `projected` as Document::Set and Remove would
+  // (a field it has keeps its place, a new one goes at the end), in BSON; nullopt when
+  // `projected` holds one of their names twice (the tree path then decides).
+  absl::StatusOr<std::optional<std::string>> SpliceComputed(bson::DocView original, const ApplyContext& context,
+                                                            bson::DocView projected) const;
+  // Whether Apply may splice (SpliceComputed): computed fields only at the top level, no
+  // find operators. Decoding a document into a tree and encoding it again cost ~8k
+  // instructions a document for a {score: {$meta: "textScore"}} projection (callgrind:
+  // 29% of a $text query returning 100 documents).
+  void SetSplice();
 
   Mode mode_ = Mode::kExclusion;
   Node root_;
   std::vector<Special> specials_;  // find operators, in specification order
   bool needs_tree_ = false;        // computed fields or find operators
+  bool splice_ = false;            // SetSplice()
+  // The computed fields SpliceComputed sets, in specification order.
+  std::vector<std::pair<std::string, const pipeline::Expression*>> spliced_;
 };
 
 }  // namespace micromongo::query

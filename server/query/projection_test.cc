@@ -152,6 +152,39 @@ TEST(ProjectionTest, AddFields) {
   }
 }
 
+// Computed fields at the top level are set on the document's bytes: the other fields are
+// copied as stored (decimals, nested arrays, null at any depth), a field the document has
+// keeps its place, a new one goes last, one whose expression is missing goes (every copy
+// of it, as $$REMOVE removes the field).
+TEST(ProjectionTest, TopLevelComputedFieldsKeepTheOtherFieldsAsStored) {
+  struct Case {
+    const char* doc;
+    const char* spec;
+    const char* expected;
+  } cases[] = {
+      {R"({"_id": 1, "d": {"x": [{"$numberDecimal": "1.10"}, [null, []]]}, "s": 1})",
+       R"({"t": {"$add": ["$s", 1]}})",
+       R"({"_id": 1, "d": {"x": [{"$numberDecimal": "1.10"}, [null, []]]}, "s": 1, "t": 2})"},
+      {R"({"_id": 1, "a": 1, "b": 2})", R"({"b": "$a", "a": "$b", "c": "$missing"})",
+       R"({"_id": 1, "a": 2, "b": 1})"},
+      {R"({"_id": 1, "a": 1, "b": null})", R"({"b": "$$REMOVE", "z": null})", R"({"_id": 1, "a": 1, "z": null})"},
+      {R"({"_id": 1, "a": 1, "a": 2})", R"({"a": "$$REMOVE"})", R"({"_id": 1})"},
+  };
+  for (const auto& c : cases) {
+    auto p = Projection::ParseAddFields(Document::FromJson(c.spec), {});
+    ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
+    std::string d = DocBson(c.doc);
+    auto out = (*p)->Apply(bson::DocView(d), Projection::ApplyContext{});
+    ASSERT_TRUE(out.ok()) << c.spec << ": " << out.status();
+    EXPECT_EQ(Json(*out), Json(DocBson(c.expected))) << c.doc << " " << c.spec;
+  }
+  // A find projection that includes fields and computes one.
+  auto p = Projection::ParseFind(bson::DocView(DocBson(R"({"a": 1, "n": {"$size": "$e"}})")));
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::string d = DocBson(R"({"_id": 1, "a": [1, [2]], "e": [null, {"$numberDecimal": "2"}]})");
+  EXPECT_EQ(Json(*(*p)->Apply(bson::DocView(d))), Json(DocBson(R"({"_id": 1, "a": [1, [2]], "n": 2})")));
+}
+
 // $unset is an exclusion: it reaches into arrays of subdocuments.
 TEST(ProjectionTest, UnsetReachesIntoArrays) {
   auto p = Projection::Exclusion({"items.sku", "b"});
