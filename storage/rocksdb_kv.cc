@@ -935,6 +935,7 @@ class RocksStore : public KvStore {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
     it->Seek(lower_slice);
     size_t seeks = 0;
+    int most_steps = 0;  // the most steps that reached a key
     for (size_t n = 0; n < order.size(); ++n) {
       // A Seek costs several MultiGet lookups: seeks for half of the first 16 keys end the
       // trial (and a second key out of reach, below).
@@ -944,7 +945,13 @@ class RocksStore : public KvStore {
       }
       rocksdb::Slice key = ToSlice(keys[order[n]]);
       int steps = 0;
-      while (it->Valid() && it->key().compare(key) < 0 && steps < kMaxSteps) {
+      // Once keys have needed seeks, they come in runs with gaps between (the records of
+      // two text terms' documents, interleaved): as many steps as reached a key so far
+      // reach the next of a run, and more only delay the seek a gap needs (with 4, each
+      // gap cost 4 Next()s of ~1.9k instructions for nothing: a $text query's fetches
+      // -23% with this rule).
+      const int max_steps = seeks == 0 ? kMaxSteps : std::max(1, most_steps);
+      while (it->Valid() && it->key().compare(key) < 0 && steps < max_steps) {
         it->Next();
         ++steps;
       }
@@ -957,12 +964,14 @@ class RocksStore : public KvStore {
         }
         it->Seek(key);
         ++seeks;
+        steps = 0;  // reached by the seek
       }
       if (!it->Valid()) {
         if (!it->status().ok()) return FromRocks(it->status());
         continue;
       }
       if (it->key() == key) {
+        most_steps = std::max(most_steps, steps);
         (*found)[order[n]] = true;
         (*out)[order[n]].assign(it->value().data(), it->value().size());
       }

@@ -125,6 +125,12 @@ TEST_P(KvStoreTest, AgreesWithGetOnEveryKeyMix) {
   for (int i = 0; i < 40; ++i) dense_then_scattered.push_back(i);
   for (int i = 0; i < 200; ++i) dense_then_scattered.push_back((i * 104729) % 4000);
   cases.push_back(dense_then_scattered);
+  // Runs with gaps between (two text terms' documents): pairs, then runs of three whose
+  // keys are two and four apart, with absent keys in them.
+  std::vector<int> runs;
+  for (int i = 0; i < 1600; i += 200) runs.insert(runs.end(), {i, i + 2});
+  for (int i = 1700; i < 3900; i += 300) runs.insert(runs.end(), {i, i + 3, i + 4, i + 8});
+  cases.push_back(runs);
   for (const auto& ids : cases) Check(ids);
 }
 
