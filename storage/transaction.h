@@ -13,7 +13,9 @@
 // it ends, and a write outside any transaction that meets one waits for that transaction
 // to end and then fails with WriteConflict, for its operation to retry (MongoDB's
 // writeConflictRetry). Commit writes the overlay in one batch with the statements' change
-// records under the commit's cluster times.
+// records under the commit's cluster times, holding the write mutex of each collection it
+// wrote until its keys are released: a write outside transactions reads and writes under
+// that mutex, so none decides on a read from before the commit and writes after it.
 //
 // Collections may be created in a transaction (implicitly by a write, or by create and
 // createIndexes on a new, empty one, as MongoDB 4.4+ allows): the transaction sees them at
