@@ -586,6 +586,13 @@ class TempStore {
   std::unique_ptr<KvStore> store_;
 };
 
+// The number of the store's table files in level 0.
+int LevelZeroFiles(const TempStore& store) {
+  int files = 0;
+  for (const KvStore::TableFile& f : store->TableFiles()) files += f.level == 0;
+  return files;
+}
+
 // With groups, compactions write no file that mixes two groups, and a group written later
 // by ingestion (an index build) lands in the last level beside the others; without them
 // the compacted file spans both groups and the ingested one goes to level 0, where every
@@ -608,11 +615,7 @@ TEST(FileGroupTest, CompactionsKeepGroupsApartAndIngestedGroupsLandInTheLastLeve
       ASSERT_TRUE(store->Write(batch.get()).ok());
       ASSERT_TRUE(store->Flush().ok());
     }
-    auto level0 = [&] {
-      int files = 0;
-      for (const KvStore::TableFile& f : store->TableFiles()) files += f.level == 0;
-      return files;
-    };
+    auto level0 = [&] { return LevelZeroFiles(store); };
     for (int wait = 0; wait < 3000 && level0() > 0; ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ASSERT_EQ(level0(), 0) << "the compaction did not run";
     int mixed = 0;
@@ -702,11 +705,7 @@ TEST(RecoveryTest, RestartsLeaveNoSmallFilesInLevelZero) {
   for (int i = 0; i < 1000; ++i) batch->Put(Key(i), "v" + std::to_string(i));
   ASSERT_TRUE(store->Write(batch.get()).ok());
   ASSERT_TRUE(store->Flush().ok());
-  auto level0 = [&] {
-    int files = 0;
-    for (const KvStore::TableFile& f : store->TableFiles()) files += f.level == 0;
-    return files;
-  };
+  auto level0 = [&] { return LevelZeroFiles(store); };
   const int before = level0();
   for (int restart = 0; restart < 3; ++restart) {
     auto mark = store->NewBatch();

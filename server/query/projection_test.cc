@@ -12,6 +12,16 @@ namespace {
 std::string DocBson(const char* json) { return *bson::JsonToBson(json); }
 std::string Json(const std::string& bson) { return bson::BsonToJson(bson); }
 
+// Applies the $addFields specification `spec` to `doc` and expects `expected`.
+void ExpectAddFields(const char* doc, const char* spec, const char* expected) {
+  auto p = Projection::ParseAddFields(Document::FromJson(spec), {});
+  ASSERT_TRUE(p.ok()) << spec << ": " << p.status();
+  std::string d = DocBson(doc);
+  auto out = (*p)->Apply(bson::DocView(d), Projection::ApplyContext{});
+  ASSERT_TRUE(out.ok()) << spec << ": " << out.status();
+  EXPECT_EQ(Json(*out), Json(DocBson(expected))) << doc << " " << spec;
+}
+
 TEST(ProjectionTest, Table) {
   const char* doc = R"({"_id": 1, "a": 1, "b": {"c": 2, "d": 3}, "e": [{"c": 4, "x": 0}, 5]})";
   struct Case {
@@ -142,14 +152,7 @@ TEST(ProjectionTest, AddFields) {
       {R"({"_id": 1})", R"({"a": {}})", R"({"_id": 1, "a": {}})"},
       {R"({"_id": 1, "s": [1, 2]})", R"({"total": {"$sum": "$s"}, "s": 0})", R"({"_id": 1, "s": 0, "total": 3})"},
   };
-  for (const auto& c : cases) {
-    auto p = Projection::ParseAddFields(Document::FromJson(c.spec), {});
-    ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
-    std::string d = DocBson(c.doc);
-    auto out = (*p)->Apply(bson::DocView(d), Projection::ApplyContext{});
-    ASSERT_TRUE(out.ok()) << c.spec << ": " << out.status();
-    EXPECT_EQ(Json(*out), Json(DocBson(c.expected))) << c.spec;
-  }
+  for (const auto& c : cases) ExpectAddFields(c.doc, c.spec, c.expected);
 }
 
 // Computed fields at the top level are set on the document's bytes: the other fields are
@@ -170,14 +173,7 @@ TEST(ProjectionTest, TopLevelComputedFieldsKeepTheOtherFieldsAsStored) {
       {R"({"_id": 1, "a": 1, "b": null})", R"({"b": "$$REMOVE", "z": null})", R"({"_id": 1, "a": 1, "z": null})"},
       {R"({"_id": 1, "a": 1, "a": 2})", R"({"a": "$$REMOVE"})", R"({"_id": 1})"},
   };
-  for (const auto& c : cases) {
-    auto p = Projection::ParseAddFields(Document::FromJson(c.spec), {});
-    ASSERT_TRUE(p.ok()) << c.spec << ": " << p.status();
-    std::string d = DocBson(c.doc);
-    auto out = (*p)->Apply(bson::DocView(d), Projection::ApplyContext{});
-    ASSERT_TRUE(out.ok()) << c.spec << ": " << out.status();
-    EXPECT_EQ(Json(*out), Json(DocBson(c.expected))) << c.doc << " " << c.spec;
-  }
+  for (const auto& c : cases) ExpectAddFields(c.doc, c.spec, c.expected);
   // A find projection that includes fields and computes one.
   auto p = Projection::ParseFind(bson::DocView(DocBson(R"({"a": 1, "n": {"$size": "$e"}})")));
   ASSERT_TRUE(p.ok()) << p.status();
