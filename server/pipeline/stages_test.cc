@@ -801,5 +801,62 @@ TEST(StagesTest, DensifyAndFill) {
   });
 }
 
+// A sort or a spill packs each row into one string and unpacks it later: every piece of
+// metadata must come back as it was, beside the document's own bytes.
+TEST(RowTest, PackedRowsComeBackWithTheirMetadata) {
+  auto value = [](const char* json) {
+    auto doc = bson::JsonToBson(std::string("{\"v\": ") + json + "}");
+    EXPECT_TRUE(doc.ok()) << json;
+    return bson::ToValue(bson::DocView(*doc).begin()->value);
+  };
+  auto bytes = [](const std::optional<Value>& v) {
+    if (!v) return std::string("missing");
+    bson::Builder b;
+    b.AppendValue("v", *v);
+    return std::move(b).Finish();
+  };
+  struct Case {
+    const char* doc;
+    bool has_meta;
+    DocumentMeta meta;
+  };
+  std::vector<Case> cases = {
+      {R"({"a": 1})", false, {}},
+      {R"({"a": [[1, [2]], {"b": null}]})", true, {}},
+      {R"({})", true, {.text_score = 1.5}},
+      {R"({"a": {"$numberDecimal": "1.10"}})", true, {.text_score = 0.0, .search_score = 2.25}},
+      {R"({"loc": [1, 2]})", true,
+       {.geo_near_distance = 12.5, .geo_near_point = value(R"({"type": "Point", "coordinates": [[1.5], {"$numberDecimal": "-2"}]})")}},
+      {R"({"x": "s"})", true,
+       {.rand_val = 0.25, .sort_key = value(R"([null, [], [[null]], {"$numberDecimal": "NaN"}, "z"])")}},
+      {R"({"_id": 7})", true,
+       {.index_key = value(R"({"": 1, "": {"a": [null]}})"), .record_id = value(R"({"$numberLong": "-9"})")}},
+      {R"({"a": 1})", true,
+       {.text_score = 3, .search_score = 4, .geo_near_distance = 5, .geo_near_point = value("[0, 0]"),
+        .rand_val = 0.5, .sort_key = value("[1]"), .index_key = value(R"({"": null})"), .record_id = value("1")}},
+  };
+  for (const Case& c : cases) {
+    auto doc = bson::JsonToBson(c.doc);
+    ASSERT_TRUE(doc.ok()) << c.doc;
+    Row row{.doc = *doc, .meta = c.has_meta ? std::make_shared<DocumentMeta>(c.meta) : nullptr};
+    Row back;
+    ASSERT_TRUE(UnpackRow(PackRow(row), &back).ok()) << c.doc;
+    EXPECT_EQ(back.doc, *doc) << c.doc;
+    ASSERT_EQ(back.meta != nullptr, c.has_meta) << c.doc;
+    if (!c.has_meta) continue;
+    const DocumentMeta& m = *back.meta;
+    EXPECT_EQ(m.text_score, c.meta.text_score) << c.doc;
+    EXPECT_EQ(m.search_score, c.meta.search_score) << c.doc;
+    EXPECT_EQ(m.geo_near_distance, c.meta.geo_near_distance) << c.doc;
+    EXPECT_EQ(m.rand_val, c.meta.rand_val) << c.doc;
+    EXPECT_EQ(bytes(m.geo_near_point), bytes(c.meta.geo_near_point)) << c.doc;
+    EXPECT_EQ(bytes(m.sort_key), bytes(c.meta.sort_key)) << c.doc;
+    EXPECT_EQ(bytes(m.index_key), bytes(c.meta.index_key)) << c.doc;
+    EXPECT_EQ(bytes(m.record_id), bytes(c.meta.record_id)) << c.doc;
+  }
+  Row row;
+  EXPECT_FALSE(UnpackRow("abc", &row).ok());
+}
+
 }  // namespace
 }  // namespace micromongo::pipeline
