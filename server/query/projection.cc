@@ -661,6 +661,14 @@ absl::StatusOr<std::string> Projection::Apply(DocView doc, const Matcher* filter
 }
 
 absl::StatusOr<std::string> Projection::Apply(DocView doc, const ApplyContext& context) const {
+  // Computed fields over the document as stored: spliced into its bytes, not a copy.
+  const bool keeps_all = mode_ == Mode::kAddFields || (mode_ == Mode::kExclusion && !root_.has_projection &&
+                                                      specials_.empty());
+  if (splice_ && keeps_all) {
+    auto spliced = SpliceComputed(doc, context, doc);
+    if (!spliced.ok()) return spliced.status();
+    if (*spliced) return **std::move(spliced);
+  }
   std::string projected;
   switch (mode_) {
     case Mode::kInclusion: {
