@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <vector>
 
 #include <micromongo/micromongo.h>
 
@@ -91,6 +92,33 @@ TEST_F(TextSearchTest, TextInAnOrWhoseOtherBranchesAreIndexed) {
   Document plan = coll_->Explain(mm::ExplainVerbosity::kQueryPlanner).Find(either);
   EXPECT_NE(plan.ToJson().find("TEXT_MATCH"), std::string::npos);
   EXPECT_NE(plan.ToJson().find("\"OR\""), std::string::npos);
+}
+
+// More matches than TEXT_OR reads in one batch: every document once, with its own score
+// (the scores of the manual's example: a field that is the term alone 1, one term of two
+// 0.75), the rest of the filter applied to each batch.
+TEST_F(TextSearchTest, ManyMatchesComeBackEachOnceWithTheirScores) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 700; ++i) {
+    docs.push_back(Document{{"_id", i}, {"subject", i % 2 == 0 ? "coffee" : "coffee shopping"}, {"views", i}});
+  }
+  coll_->InsertMany(docs);
+  coll_->CreateIndex(Document{{"subject", "text"}});
+  mm::FindOptions score;
+  score.projection = Document{{"score", Document{{"$meta", "textScore"}}}};
+  for (int above : {-1, 349}) {
+    auto found = coll_->Find(Document{{"$text", Document{{"$search", "coffee"}}}, {"views", Document{{"$gt", above}}}},
+                             score)
+                     .ToVector();
+    std::set<int> ids;
+    for (const Document& d : found) {
+      int id = d.Get("_id").AsInt32();
+      EXPECT_TRUE(ids.insert(id).second) << id;
+      EXPECT_GT(id, above);
+      EXPECT_DOUBLE_EQ(d.GetDouble("score"), id % 2 == 0 ? 1.0 : 0.75) << id;
+    }
+    EXPECT_EQ(ids.size(), static_cast<size_t>(699 - above)) << above;
+  }
 }
 
 TEST_F(TextSearchTest, ScoresAsTheManualShowsThem) {

@@ -60,11 +60,12 @@ class TextOrStage final : public PlanStage {
       return State::kAdvanced;
     }
     if (next_ == scores_.end()) return State::kEof;
-    // The next records, read with one MultiGet.
+    // The next records (up to 256, as FETCH batches them: a query matching millions of
+    // documents must not hold them all), read with one MultiGet.
     ready_.clear();
     ready_pos_ = 0;
     std::vector<std::string_view> keys;
-    for (; next_ != scores_.end() && keys.size() < 64; ++next_) {
+    for (; next_ != scores_.end() && ready_.size() < 256; ++next_) {
       Member m;
       m.record_key = next_->first;
       m.text_score = next_->second;
