@@ -461,6 +461,16 @@ bool WildcardBounds(const IndexEntry& ix, const Collected& c, Bounds* b) {
 // The plan of one index for the filter: bounds, sort and coverage.
 std::optional<QuerySolution> IndexPlan(const PlannerInput& in, const IndexEntry& ix, const Collected& c,
                                        const std::vector<SortField>& sort, bool hinted) {
+  // Without a hint or a sort, an index serves only a query that bounds its first field
+  // (checked below on the bounds): an index no predicate's path leads is left before its
+  // other fields' bounds are derived (two of a find's three BoundsFor calls, ~3% of an
+  // indexed find's instructions, went to indexes it then refused).
+  if (!hinted && sort.empty() && ix.wildcard_path.empty()) {
+    const std::string& first = ix.spec->fields()[0].path.dotted();
+    if (std::none_of(c.preds.begin(), c.preds.end(), [&](const Pred& p) { return p.path == first; })) {
+      return std::nullopt;
+    }
+  }
   bool collation_matches = SameCollation(ix.spec->collator(), in.filter->collator());
   Bounds b = BoundsFor(ix, c.preds, collation_matches);
   if (!ix.wildcard_path.empty() && !WildcardBounds(ix, c, &b)) return std::nullopt;
