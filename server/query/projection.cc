@@ -692,7 +692,7 @@ absl::StatusOr<std::string> Projection::Apply(DocView doc, const ApplyContext& c
       break;
   }
   if (!needs_tree_) return projected;
-  if (splice_) {
+  if (splice_ && !keeps_all) {  // keeps_all: tried above on the document itself
     auto spliced = SpliceComputed(doc, context, DocView(projected));
     if (!spliced.ok()) return spliced.status();
     if (*spliced) return **std::move(spliced);
