@@ -14,6 +14,7 @@
 #include "storage/engine.h"
 #include "storage/key_codec.h"
 #include "storage/kv.h"
+#include "storage/transaction.h"
 
 namespace micromongo::storage {
 namespace {
@@ -90,10 +91,107 @@ class CollectionStatsTest : public testing::Test {
     EXPECT_EQ(c.count(), counted.count);
   }
 
+  // Index entries of the tests' index `index_id`: "k<i>", with values of any size.
+  static std::string Entry(const Collection& c, uint32_t index_id, int i) {
+    return IndexPrefix(c.id(), index_id) + "k" + std::to_string(i);
+  }
+  static std::string IndexSpec(std::string_view name) {
+    bson::Builder b;
+    b.AppendString("name", name);
+    return std::move(b).Finish();
+  }
+  // The index's stored statistics agree with its entries, of which there are `entries`.
+  void ExpectIndexAsCounted(const Collection& c, uint32_t index_id, int64_t entries) {
+    IndexStats counted;
+    for (auto it = db_->ScanIndex(c, index_id, static_cast<const KvSnapshot*>(nullptr)); it->Valid(); it->Next()) {
+      ++counted.entries;
+      counted.bytes += static_cast<int64_t>(it->key().size() + it->value().size());
+    }
+    auto stored = db_->StoredIndexStats(c, index_id);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(stored->entries, counted.entries);
+    EXPECT_EQ(stored->bytes, counted.bytes);
+    EXPECT_EQ(counted.entries, entries);
+  }
+
   std::string dir_;
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<Database> db_;
 };
+
+// Each secondary index keeps its entries and their bytes (what collStats reports), through
+// builds, writes, transactions, rebuilds, reopening and the DDL that removes them.
+TEST_F(CollectionStatsTest, EachIndexKeepsItsEntriesAndBytesOnEveryPath) {
+  auto c = Coll("c");
+  for (int id = 0; id < 5; ++id) Insert(c.get(), id, "five");
+  // A build: its entries go in as files, its statistics with the catalog change.
+  uint32_t ix = 0;
+  auto build = [&](int from, int to) {
+    return [&ix, from, to](const Collection& coll, uint32_t id, IndexBuildSink* sink) {
+      ix = id;
+      for (int i = from; i < to; ++i) {
+        sink->unit()->PutIndexEntry(Entry(coll, id, i), std::string(i, 'v'), /*unique=*/false);
+        if (auto s = sink->RecordDone(); !s.ok()) return s;
+      }
+      return absl::OkStatus();
+    };
+  };
+  ASSERT_TRUE(db_->CreateIndex("c", IndexSpec("e"), build(0, 5)).ok());
+  c = db_->FindCollection("c");
+  ExpectIndexAsCounted(*c, ix, 5);
+  {
+    // A write that puts one entry and deletes another (of value "vv").
+    WriteUnit unit(db_.get());
+    unit.PutRecord(c.get(), Key(*c, 7), Doc(7, "seven"), RecordWrite::kInsert);
+    unit.PutIndexEntry(Entry(*c, ix, 7), "seven", /*unique=*/false);
+    unit.DeleteIndexEntry(Entry(*c, ix, 2), 2, /*unique=*/false);
+    ASSERT_TRUE(db_->Commit(&unit).ok());
+  }
+  ExpectIndexAsCounted(*c, ix, 5);
+  {
+    // A transaction's statements count at its commit, not before.
+    Transaction txn;
+    {
+      TransactionScope scope(&txn);
+      for (int i : {8, 9}) {
+        WriteUnit unit(db_.get());
+        unit.PutRecord(c.get(), Key(*c, i), Doc(i, "txn"), RecordWrite::kInsert);
+        unit.PutIndexEntry(Entry(*c, ix, i), "in a transaction", /*unique=*/false);
+        if (i == 9) unit.DeleteIndexEntry(Entry(*c, ix, 8), 16, /*unique=*/false);
+        ASSERT_TRUE(db_->Commit(&unit).ok());
+      }
+    }
+    ExpectIndexAsCounted(*c, ix, 5);
+    ASSERT_TRUE(txn.Commit().ok());
+  }
+  ExpectIndexAsCounted(*c, ix, 6);
+  Reopen();
+  c = db_->FindCollection("c");
+  ExpectIndexAsCounted(*c, ix, 6);
+  // A rebuild replaces the entries, and the statistics with them.
+  ASSERT_TRUE(db_->RebuildIndex("c", ix, build(10, 13)).ok());
+  c = db_->FindCollection("c");
+  ExpectIndexAsCounted(*c, ix, 3);
+  // A store whose statistics predate the indexes' (marker \x02) counts them at open.
+  const uint32_t coll_id = c->id(), index_id = ix;
+  WriteClosedStore([&](KvBatch* batch) {
+    batch->Delete(IndexStatsKey(coll_id, index_id));
+    batch->Put("mcollection_stats", std::string(1, '\2'));
+  });
+  Reopen();
+  c = db_->FindCollection("c");
+  ExpectIndexAsCounted(*c, ix, 3);
+  ExpectStoredAsCounted(*c);
+  // Dropping the index, or the collection, removes its statistics.
+  ASSERT_TRUE(db_->CreateIndex("c", IndexSpec("f"), build(0, 4)).ok());
+  const uint32_t dropped = ix;
+  ASSERT_TRUE(db_->DropIndex("c", "f").ok());
+  c = db_->FindCollection("c");
+  EXPECT_EQ(db_->StoredIndexStats(*c, dropped)->entries, 0);
+  ASSERT_TRUE(db_->DropCollection("c").ok());
+  EXPECT_EQ(db_->StoredIndexStats(*c, index_id)->entries, 0);
+  EXPECT_EQ(db_->StoredIndexStats(*c, index_id)->bytes, 0);
+}
 
 TEST_F(CollectionStatsTest, EveryWritePathKeepsThemAcrossReopen) {
   auto c = Coll("c");

@@ -20,9 +20,10 @@ constexpr std::string_view kNextIdKey = "mnext_collection_id";
 constexpr uint64_t kExactLogSizeBelow = uint64_t{64} << 20;
 // Present once every collection's statistics are kept in its k key (FORMAT.md).
 constexpr std::string_view kStatsFormatKey = "mcollection_stats";
-// The marker's value: every collection's statistics hold the four fields of FORMAT.md
-// (\x01, written before the records' key bytes were kept, counts again at open).
-constexpr std::string_view kStatsFormat = "\x02";
+// The marker's value: every collection's statistics hold the four fields of FORMAT.md,
+// and every secondary index has its own (\x01, written before the records' key bytes
+// were kept, and \x02, before the indexes' statistics, count again at open).
+constexpr std::string_view kStatsFormat = "\x03";
 
 std::string CatalogKey(std::string_view name) {
   std::string key(1, kCatalogPrefix);
@@ -48,14 +49,15 @@ std::string CatalogEntry(const Collection& c) {
   return std::move(b).Finish();
 }
 
-// Removes one index's entries and multikey flags.
+// Removes one index's entries, multikey flags and statistics.
 void DeleteIndexRanges(KvBatch* batch, uint32_t coll_id, uint32_t index_id) {
   batch->DeleteRange(IndexPrefix(coll_id, index_id), IndexPrefix(coll_id, index_id + 1));
   batch->DeleteRange(MultikeyPrefix(coll_id, index_id), MultikeyPrefix(coll_id, index_id + 1));
+  batch->Delete(IndexStatsKey(coll_id, index_id));
 }
 
 // Everything stored under a collection's id but its catalog entry: its records, index
-// entries, multikey flags, insertion order and statistics.
+// entries, multikey flags, insertion order and statistics (its own and its indexes').
 void DeleteCollectionKeys(KvBatch* batch, uint32_t id) {
   batch->DeleteRange(RecordPrefix(id), RecordPrefix(id + 1));
   batch->DeleteRange(IndexPrefix(id, 0), IndexPrefix(id + 1, 0));
@@ -63,6 +65,8 @@ void DeleteCollectionKeys(KvBatch* batch, uint32_t id) {
   batch->DeleteRange(NaturalPrefix(id), NaturalPrefix(id + 1));
   batch->DeleteRange(NaturalOfPrefix(id), NaturalOfPrefix(id + 1));
   batch->Delete(StatsKey(id));
+  // Its indexes' statistics keys (no range deletion may begin at a stream's key: kv.h).
+  batch->DeleteRange(StatsKey(id) + '\0', StatsKey(id + 1));
 }
 
 }  // namespace
@@ -106,6 +110,7 @@ WriteUnit::WriteUnit(Database* db) : db_(db), batch_(db->kv_->NewBatch()) {}
 
 void WriteUnit::PutIndexEntry(std::string key, std::string value, bool unique) {
   batch_->Put(key, value);
+  CountIndexEntry(key, +1, key.size() + value.size());
   if (unique) pending_index_[std::move(key)] = std::move(value);
 }
 
@@ -136,8 +141,9 @@ void WriteUnit::MarkBuildMultikey(const Collection& c, uint32_t index_id, uint64
   multikey_.emplace_back(build_multikey_, added);
 }
 
-void WriteUnit::DeleteIndexEntry(std::string key, bool unique) {
+void WriteUnit::DeleteIndexEntry(std::string key, size_t value_bytes, bool unique) {
   batch_->Delete(key);
+  CountIndexEntry(key, -1, key.size() + value_bytes);
   if (unique) pending_index_[std::move(key)] = std::nullopt;
 }
 
@@ -409,11 +415,21 @@ absl::Status Database::LoadStats() {
     }
     return absl::OkStatus();
   }
-  // Written before statistics were kept, or before they held the records' key bytes
-  // (marker \x01): count once, and keep them from now on (before any write: the database
-  // is not open to anyone yet).
+  // Written before statistics were kept, before they held the records' key bytes (marker
+  // \x01) or the indexes' (\x02): count once, and keep them from now on (before any
+  // write: the database is not open to anyone yet).
   auto batch = kv_->NewBatch();
   for (auto& [n, c] : collections_) {
+    for (const IndexDef& def : c->indexes_) {
+      IndexStats index;
+      auto it = ScanIndex(*c, def.id, static_cast<const KvSnapshot*>(nullptr));
+      for (; it->Valid(); it->Next()) {
+        ++index.entries;
+        index.bytes += static_cast<int64_t>(it->key().size() + it->value().size());
+      }
+      if (!it->status().ok()) return it->status();
+      batch->Put(IndexStatsKey(c->id(), def.id), IndexStatsOperand(index.entries, index.bytes));
+    }
     CollectionStats stats;
     auto rit = ScanRecords(*c);
     for (; rit->Valid(); rit->Next()) {
@@ -459,6 +475,22 @@ absl::StatusOr<CollectionStats> Database::StoredStats(const Collection& c, const
   stats.bytes = fields[1].value;
   if (fields.size() >= 3) stats.max_seq = static_cast<uint64_t>(fields[2].value);
   if (fields.size() == 4) stats.key_bytes = fields[3].value;
+  return stats;
+}
+
+absl::StatusOr<IndexStats> Database::StoredIndexStats(const Collection& c, uint32_t index_id,
+                                                      const KvSnapshot* snapshot) {
+  std::string value;
+  auto found = kv_->Get(IndexStatsKey(c.id(), index_id), &value, snapshot);
+  if (!found.ok()) return found.status();
+  IndexStats stats;
+  if (!*found) return stats;  // no entry written yet
+  std::vector<Counter> fields;
+  if (!DecodeCounters(value, &fields) || fields.size() != 2) {
+    return MongoError(kInternalError, StrCat("corrupt statistics of an index of collection ", name_, ".", c.name()));
+  }
+  stats.entries = fields[0].value;
+  stats.bytes = fields[1].value;
   return stats;
 }
 
@@ -737,6 +769,9 @@ absl::Status Database::CreateIndex(std::string_view coll, std::string spec_bson,
     changed->indexes_.push_back(std::move(def));
     unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
     unit.batch()->Delete(BuildMarkerKey(current->id(), index_id));
+    // Its statistics, counted as its batches went in: no writer ran meanwhile.
+    unit.batch()->Put(IndexStatsKey(current->id(), index_id),
+                      IndexStatsOperand(sink.written_stats_.entries, sink.written_stats_.bytes));
     std::string created = IndexesDescription(changed->indexes_.back().spec);
     if (auto s = WriteWithChanges(unit.batch(), ChangeRecord({.op = "createIndexes", .coll = coll,
                                                                .cid = current->id(), .desc = created}));
@@ -791,6 +826,11 @@ absl::Status IndexBuildSink::Flush() {
 
 absl::Status IndexBuildSink::StartWrite() {
   if (auto s = Wait(); !s.ok()) return s;
+  for (const WriteUnit::IndexDelta& d : unit_->index_deltas_) {
+    written_stats_.entries += d.change.entries;
+    written_stats_.bytes += d.change.bytes;
+  }
+  unit_->index_deltas_.clear();
   if (unit_->empty()) return absl::OkStatus();
   // The entries (and multikey marks) of a new index: no other write touches its keys
   // while it builds, so they go in as a sorted file rather than through the memtable.
@@ -830,6 +870,16 @@ absl::Status IndexBuildSink::Written(absl::Status written) {
   return absl::OkStatus();
 }
 
+void WriteUnit::CountIndexEntry(std::string_view key, int64_t sign, size_t bytes) {
+  if (key.size() < kIndexPrefixBytes || key[0] != kIndexPrefix) return;
+  const uint32_t coll_id = ReadBigEndian32(key.data() + 1), index_id = ReadBigEndian32(key.data() + 5);
+  auto it = std::find_if(index_deltas_.begin(), index_deltas_.end(),
+                         [&](const IndexDelta& d) { return d.index_id == index_id && d.coll_id == coll_id; });
+  if (it == index_deltas_.end()) it = index_deltas_.insert(it, {coll_id, index_id, {}});
+  it->change.entries += sign;
+  it->change.bytes += sign * static_cast<int64_t>(bytes);
+}
+
 void WriteUnit::AddStatsMerges() {
   if (stats_in_batch_) return;
   stats_in_batch_ = true;
@@ -850,12 +900,18 @@ void WriteUnit::AddStatsMerges() {
       batch_->Merge(StatsKey(d.c->id()), StatsOperand(d.count, d.bytes, d.seq, d.key_bytes));
     }
   }
+  for (const IndexDelta& d : index_deltas_) {
+    if (d.change != IndexStats{}) {
+      batch_->Merge(IndexStatsKey(d.coll_id, d.index_id), IndexStatsOperand(d.change.entries, d.change.bytes));
+    }
+  }
 }
 
 void WriteUnit::Reset(std::unique_ptr<KvBatch> empty_batch) {
   batch_ = empty_batch != nullptr ? std::move(empty_batch) : db_->kv_->NewBatch();
   stats_in_batch_ = false;
   count_deltas_.clear();
+  index_deltas_.clear();
   multikey_.clear();
   pending_index_.clear();
   changes_.clear();
@@ -1271,6 +1327,12 @@ absl::Status Database::RebuildIndex(std::string_view coll, uint32_t index_id, co
   auto changed = Successor(*current);
   for (const IndexDef& def : current->indexes_) changed->indexes_.push_back(def.id == index_id ? fresh : def);
   unit.batch()->Put(CatalogKey(coll), CatalogEntry(*changed));
+  // The unit holds every entry of the index (the old ones are range-deleted before them).
+  IndexStats built;
+  for (const WriteUnit::IndexDelta& d : unit.index_deltas_) {
+    if (d.coll_id == current->id() && d.index_id == index_id) built = d.change;
+  }
+  unit.batch()->Put(IndexStatsKey(current->id(), index_id), IndexStatsOperand(built.entries, built.bytes));
   if (auto s = kv_->Write(unit.batch()); !s.ok()) return s;
   for (auto& [flags, fields] : unit.multikey_) flags->persisted.fetch_or(fields, std::memory_order_acq_rel);
   collections_[std::string(coll)] = std::move(changed);

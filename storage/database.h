@@ -28,6 +28,7 @@
 #include "storage/change_clock.h"
 #include "storage/cross_commit.h"
 #include "storage/dir_lock.h"
+#include "storage/index_stats.h"
 #include "storage/kv.h"
 #include "storage/natural_iterator.h"
 #include "storage/retry_history.h"
@@ -165,7 +166,9 @@ class WriteUnit {
   void MarkMultikey(const Collection& c, const IndexDef& def, uint64_t fields);
   // The same for the index an IndexBuilder is building (not yet in the catalog).
   void MarkBuildMultikey(const Collection& c, uint32_t index_id, uint64_t fields);
-  void DeleteIndexEntry(std::string key, bool unique = true);
+  // `value_bytes`: the size of the entry's value, which the index's statistics lose with
+  // it (the caller knows it from the key, as it made the value when it put the entry).
+  void DeleteIndexEntry(std::string key, size_t value_bytes, bool unique);
   // The value of a unique index's entry as this unit leaves it: its own puts and deletes
   // over the committed state. Caller holds the collection's write_mutex().
   absl::StatusOr<std::optional<std::string>> GetIndexEntry(std::string_view key);
@@ -181,8 +184,10 @@ class WriteUnit {
   friend class Database;
   friend class IndexBuildSink;
   // Adds to the batch, once, the merges of the collections' statistics its writes change
-  // (FORMAT.md's k keys): one per collection.
+  // (FORMAT.md's k keys): one per collection, and one per index its entries changed.
   void AddStatsMerges();
+  // Counts an index entry put (+1) or deleted (-1) of `bytes` into index_deltas_.
+  void CountIndexEntry(std::string_view key, int64_t sign, size_t bytes);
   // Empties the unit, with `empty_batch` (an emptied batch to reuse) or a new batch.
   void Reset(std::unique_ptr<KvBatch> empty_batch = nullptr);
   Database* db_;
@@ -194,6 +199,12 @@ class WriteUnit {
     int64_t key_bytes = 0;
   };
   std::vector<Delta> count_deltas_;
+  // Entries and bytes each index (by its key prefix's ids) gained, summed: few per unit.
+  struct IndexDelta {
+    uint32_t coll_id, index_id;
+    IndexStats change;
+  };
+  std::vector<IndexDelta> index_deltas_;
   // Whether batch_ holds the statistics merges of count_deltas_ (added once, by Commit).
   bool stats_in_batch_ = false;
   std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> multikey_;
@@ -251,6 +262,8 @@ class IndexBuildSink {
   std::vector<std::pair<std::shared_ptr<IndexDef::Multikey>, uint64_t>> in_flight_multikey_;
   // Its unique entries: the build's checks for duplicates see them until they are stored.
   WriteUnit::PendingIndex in_flight_index_;
+  // The entries and bytes of the batches written so far (batched builds).
+  IndexStats written_stats_;
 };
 
 struct TransactionPart;
@@ -350,6 +363,11 @@ class Database : public std::enable_shared_from_this<Database> {
   // The collection's statistics as stored (as of `snapshot`): after every commit they
   // agree with its records, which validate checks.
   absl::StatusOr<CollectionStats> StoredStats(const Collection& c, const KvSnapshot* snapshot = nullptr);
+  // A secondary index's statistics as stored (as of `snapshot`): after every commit they
+  // agree with its entries, which validate checks. collStats reads them rather than
+  // walking the index.
+  absl::StatusOr<IndexStats> StoredIndexStats(const Collection& c, uint32_t index_id,
+                                              const KvSnapshot* snapshot = nullptr);
   // How a capped collection's insertion-order keys agree with its records (validate).
   struct NaturalOrderCheck {
     int64_t placed = 0;    // records with an n entry and the o entry naming it back

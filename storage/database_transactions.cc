@@ -139,6 +139,11 @@ absl::Status Database::ApplyToTransaction(WriteUnit* unit, TransactionPart* part
     }
     if (!merged) part->deltas.push_back({FindCollection(d.c->name()), d.count, d.bytes, d.key_bytes});
   }
+  for (const WriteUnit::IndexDelta& d : unit->index_deltas_) {
+    IndexStats& mine = part->index_deltas[{d.coll_id, d.index_id}];
+    mine.entries += d.change.entries;
+    mine.bytes += d.change.bytes;
+  }
   return absl::OkStatus();
 }
 
@@ -164,6 +169,11 @@ absl::Status Database::PrepareCommit(TransactionPart* part, PreparedCommit* prep
   for (const TransactionPart::Delta& d : part->deltas) {
     if (d.count != 0 || d.bytes != 0 || d.key_bytes != 0) {
       prepared->batch->Merge(StatsKey(d.coll->id()), StatsOperand(d.count, d.bytes, 0, d.key_bytes));
+    }
+  }
+  for (const auto& [ids, change] : part->index_deltas) {
+    if (change != IndexStats{}) {
+      prepared->batch->Merge(IndexStatsKey(ids.first, ids.second), IndexStatsOperand(change.entries, change.bytes));
     }
   }
   // Every key written is locked by this transaction: nobody else can have written it

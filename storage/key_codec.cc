@@ -57,7 +57,7 @@ size_t WriteStreamPrefix(std::string_view key) {
     case kRecordPrefix: return key.size() > kCollectionPrefixBytes ? kCollectionPrefixBytes : 0;
     case kIndexPrefix: return key.size() > kIndexPrefixBytes ? kIndexPrefixBytes : 0;
     case kLogPrefix: return key.size() == kChangeKeyBytes ? 1 : 0;
-    case kStatsPrefix: return key.size() == kCollectionPrefixBytes ? kCollectionPrefixBytes : 0;
+    case kStatsPrefix: return key.size() == kCollectionPrefixBytes || key.size() == kIndexPrefixBytes ? key.size() : 0;
     default: return 0;
   }
 }
@@ -116,6 +116,16 @@ std::string StatsOperand(int64_t count, int64_t bytes, uint64_t max_seq, int64_t
                               {Counter::Rule::kMax, static_cast<int64_t>(max_seq)}};
   if (key_bytes != 0) fields.push_back({Counter::Rule::kSum, key_bytes});
   return EncodeCounters(fields);
+}
+
+std::string IndexStatsKey(uint32_t collection_id, uint32_t index_id) {
+  std::string key = StatsKey(collection_id);
+  AppendBigEndian32(index_id, &key);
+  return key;
+}
+
+std::string IndexStatsOperand(int64_t entries, int64_t bytes) {
+  return EncodeCounters({{Counter::Rule::kSum, entries}, {Counter::Rule::kSum, bytes}});
 }
 
 std::string NaturalOfKey(uint32_t collection_id, std::string_view id_keystring) {

@@ -33,6 +33,7 @@ inline constexpr char kNaturalOfPrefix = 'o';
 inline constexpr char kPendingPrefix = 'p';
 // k<coll id:4> -> the collection's statistics as counters (counters.h): records, BSON
 // bytes, largest time series sequence; merged into by every commit that changes them.
+// k<coll id:4><index id:4> -> one index's statistics: entries and their bytes.
 inline constexpr char kStatsPrefix = 'k';
 
 // Sizes of fixed key parts: a collection's prefix r<coll id:4> (also n, o, k keys), an
@@ -69,6 +70,12 @@ std::string StatsKey(uint32_t collection_id);
 // A change of a collection's statistics, to merge into its k key: records, BSON bytes,
 // and the largest time series sequence number (0: none).
 std::string StatsOperand(int64_t count, int64_t bytes, uint64_t max_seq, int64_t key_bytes);
+// k<coll id><index id>: one index's statistics; every collection's lie in
+// [StatsKey(id), StatsKey(id + 1)), after its own.
+std::string IndexStatsKey(uint32_t collection_id, uint32_t index_id);
+// A change of an index's statistics, to merge into its key: entries, and the bytes of
+// their keys and values.
+std::string IndexStatsOperand(int64_t entries, int64_t bytes);
 // b<coll id><index id>: present while the index is being built.
 std::string BuildMarkerKey(uint32_t collection_id, uint32_t index_id);
 // l<cluster time>: the change-log entry whose first record has that time.
@@ -78,8 +85,9 @@ std::string PendingKey(std::string_view commit_id);
 
 // The write stream of a key (KvOptions::write_stream): the length of the prefix its
 // stream shares, or 0. Streams: a collection's records (r<coll id>), one index's entries
-// (i<coll id><index id>), the change log (l) and a collection's statistics key. No key
-// that begins a range deletion (a bare prefix above, "l", "k") is in a stream.
+// (i<coll id><index id>), the change log (l), and a collection's or an index's statistics
+// key. No key that begins a range deletion (a bare prefix above, "l", "k", k<coll id>\0)
+// is in a stream.
 size_t WriteStreamPrefix(std::string_view key);
 
 // The table-file group of a key (KvOptions::file_group): the length of the prefix its

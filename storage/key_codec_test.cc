@@ -27,9 +27,11 @@ TEST(KeyCodecTest, WriteStreamsHoldRecordsIndexEntriesLogAndStatsButNoRangeStart
   EXPECT_EQ(WriteStreamPrefix(IndexPrefix(7, 2) + "\x2b\x04"), 9u);
   EXPECT_EQ(WriteStreamPrefix(ChangeKey(12345)), 1u);
   EXPECT_EQ(WriteStreamPrefix(StatsKey(7)), 5u);
+  EXPECT_EQ(WriteStreamPrefix(IndexStatsKey(7, 2)), 9u);
+  EXPECT_EQ(IndexStatsKey(7, 2).substr(0, 5), StatsKey(7));
   for (const std::string& range_start :
        {RecordPrefix(7), IndexPrefix(7, 2), IndexPrefix(7, 0), MultikeyPrefix(7, 2), NaturalPrefix(7),
-        NaturalOfPrefix(7), std::string(1, kStatsPrefix), std::string(1, kLogPrefix)}) {
+        NaturalOfPrefix(7), std::string(1, kStatsPrefix), StatsKey(7) + '\0', std::string(1, kLogPrefix)}) {
     EXPECT_EQ(WriteStreamPrefix(range_start), 0u) << range_start;
   }
   for (const std::string& other : {NaturalKey(7, 3), BuildMarkerKey(7, 2), PendingKey("c1"), std::string()}) {

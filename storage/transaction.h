@@ -31,9 +31,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "storage/index_stats.h"
 #include "storage/kv.h"
 
 namespace micromongo::storage {
@@ -61,6 +63,9 @@ struct TransactionPart {
     int64_t count = 0, bytes = 0, key_bytes = 0;
   };
   std::vector<Delta> deltas;
+  // Index statistics changes, by (collection id, index id): their collections are among
+  // `deltas`, whose checks at commit cover them.
+  std::map<std::pair<uint32_t, uint32_t>, IndexStats> index_deltas;
   // Keys this transaction holds in the database's lock table.
   std::vector<std::string> locked;
   // Collections this transaction created (by a write to a new name, create or

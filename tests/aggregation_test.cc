@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <optional>
 #include <micromongo/micromongo.h>
 
 #include "test_util.h"
@@ -261,12 +262,37 @@ TEST_F(AggregationTest, CollStatsAndIndexStats) {
   EXPECT_EQ(after.GetInt64("count"), 1);
   EXPECT_EQ(after.GetInt64("size"), static_cast<int64_t>(grown.ToBson().size()));
   EXPECT_EQ(after.GetDocument("indexSizes").GetInt64("_id_") * 2, id_index);  // keys of one size
+  // k_1 (built over both documents, then written to by the update that kept k and the
+  // delete): its entries, kept by every write without walking the index, are of one size
+  // too.
+  const int64_t k_index = storage.GetDocument("indexSizes").GetInt64("k_1");
+  EXPECT_GT(k_index, 0);
+  EXPECT_EQ(after.GetDocument("indexSizes").GetInt64("k_1") * 2, k_index);
+  EXPECT_EQ(after.GetInt64("totalIndexSize"), (id_index + k_index) / 2);
   coll_->Find(Document{{"k", 1}}).ToVector();
   coll_->Find(Document{{"k", 2}}).ToVector();
   auto usage = coll_->Aggregate({Document{{"$indexStats", Document{}}}, Document{{"$match", Document{{"name", "k_1"}}}}})
                    .ToVector();
   ASSERT_EQ(usage.size(), 1u);
   EXPECT_GE(usage[0].GetDocument("accesses").GetInt64("ops"), 2);
+  // An update that moves the document to another key keeps the size; {$set: {k: [3, 4]}}
+  // (multikey) doubles it; dropping the index removes it.
+  auto k_size = [&]() -> std::optional<int64_t> {
+    Document sizes = coll_->Aggregate({Document{{"$collStats", Document{{"storageStats", Document{}}}}}})
+                         .ToVector()
+                         .at(0)
+                         .GetDocument("storageStats")
+                         .GetDocument("indexSizes");
+    const micromongo::Value* k = sizes.Find("k_1");
+    if (k == nullptr) return std::nullopt;
+    return k->AsInt64();
+  };
+  coll_->UpdateOne(Document{{"_id", 1}}, Document{{"$set", Document{{"k", 5}}}});
+  EXPECT_EQ(k_size(), k_index / 2);
+  coll_->UpdateOne(Document{{"_id", 1}}, Document{{"$set", Document{{"k", micromongo::Array{3, 4}}}}});
+  EXPECT_EQ(k_size(), k_index);
+  coll_->DropIndex("k_1");
+  EXPECT_EQ(k_size(), std::nullopt);
   EXPECT_EQ(ErrorCodeOf([&] { coll_->Aggregate({Document{{"$match", Document{}}}, Document{{"$collStats", Document{}}}}); }),
             40602);
 }

@@ -20,7 +20,7 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, std::string_
   // What names the record in entries: its key after the collection prefix (the _id's
   // keystring, or a time series record's time and sequence).
   std::string id_key(record_key.substr(storage::RecordPrefix(coll->id()).size()));
-  std::vector<std::pair<std::string, bool>> deletes;               // key, unique index
+  std::vector<std::tuple<std::string, size_t, bool>> deletes;      // key, value bytes, unique index
   std::vector<std::tuple<std::string, std::string, bool>> puts;  // key, value, unique index
   std::vector<index::IndexKey> old_keys, new_keys;
   std::vector<std::pair<const Index*, uint64_t>> multikey;
@@ -66,7 +66,8 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, std::string_
     // The unit remembers the entries its own later checks read.
     const bool checked = ix.spec.unique() || prepared;
     for (const auto& k : old_keys) {
-      if (!new_set.contains(k.encoded)) deletes.emplace_back(entry_key(k), checked);
+      // Its value was EntryValue(k, id_key): the statistics lose that many bytes with it.
+      if (!new_set.contains(k.encoded)) deletes.emplace_back(entry_key(k), k.values.size() + id_key.size(), checked);
     }
     puts.reserve(puts.size() + new_keys.size());
     for (const auto& k : new_keys) {
@@ -94,7 +95,7 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, std::string_
       unit->MarkBuildMultikey(*coll, ix->id, fields);
     }
   }
-  for (auto& [key, unique] : deletes) unit->DeleteIndexEntry(std::move(key), unique);
+  for (auto& [key, value_bytes, unique] : deletes) unit->DeleteIndexEntry(std::move(key), value_bytes, unique);
   for (auto& [key, value, unique] : puts) unit->PutIndexEntry(std::move(key), std::move(value), unique);
   return absl::OkStatus();
 }

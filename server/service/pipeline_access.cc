@@ -607,22 +607,22 @@ absl::StatusOr<Document> EngineDataAccess::CollStats(std::string_view db, std::s
     }
     double scale = 1;
     if (const Value* s = storage->AsDocument().Find("scale")) scale = s->ToDouble();
-    // Sizes are logical: the bytes of the stored documents and index keys (RocksDB
-    // compresses and compacts them on disk). The records' count and bytes, and their keys'
-    // (the _id index), are the collection's stored statistics: no walk over its records,
-    // which MongoDB does not make either. Secondary indexes are walked.
-    auto stored = ns->db->StoredStats(*ns->coll);
+    // Sizes are logical: the bytes of the stored documents and index entries (RocksDB
+    // compresses and compacts them on disk). All come from stored statistics, one read
+    // each, as MongoDB walks neither records nor indexes: the records' count and bytes,
+    // their keys' (the _id index), and each secondary index's entries' bytes. Read from one
+    // snapshot, they agree with one another.
+    std::shared_ptr<const storage::KvSnapshot> snapshot = ns->db->Snapshot();
+    auto stored = ns->db->StoredStats(*ns->coll, snapshot.get());
     if (!stored.ok()) return stored.status();
     const int64_t size = stored->bytes, count = stored->count, id_bytes = stored->key_bytes;
     Document index_sizes{{"_id_", static_cast<int64_t>(id_bytes / scale)}};
     int64_t total_index = id_bytes;
     for (const storage::IndexDef& def : ns->coll->indexes()) {
-      int64_t bytes = 0;
-      auto ix = ns->db->ScanIndex(*ns->coll, def.id, "", std::string(1, '\xff'));
-      for (; ix->Valid(); ix->Next()) bytes += static_cast<int64_t>(ix->key().size() + ix->value().size());
-      if (!ix->status().ok()) return ix->status();
-      index_sizes.Append(std::string(def.name()), static_cast<int64_t>(bytes / scale));
-      total_index += bytes;
+      auto index = ns->db->StoredIndexStats(*ns->coll, def.id, snapshot.get());
+      if (!index.ok()) return index.status();
+      index_sizes.Append(std::string(def.name()), static_cast<int64_t>(index->bytes / scale));
+      total_index += index->bytes;
     }
     auto scaled = [&](int64_t v) { return static_cast<int64_t>(static_cast<double>(v) / scale); };
     Document stats{{"size", scaled(size)},

@@ -67,6 +67,8 @@ struct IndexCheck {
   uint64_t multikey_flags = 0;  // as the catalog knows them at the snapshot
   uint64_t multikey_needed = 0;  // as the records show them
   int64_t keys = 0;              // stored entries
+  int64_t bytes = 0;             // their keys' and values' bytes
+  storage::IndexStats stored;    // the index's statistics at the snapshot
   std::vector<std::string> errors;
 };
 
@@ -113,6 +115,11 @@ class Validator {
       warnings.push_back("Detected one or more documents in this collection not conformant to the schema");
     }
     for (IndexCheck& ix : indexes_) {
+      if (ix.stored.entries != ix.keys || ix.stored.bytes != ix.bytes) {
+        ix.errors.push_back(StrCat("Index with name: ", ix.name, " has stored statistics of ", ix.stored.entries,
+                                   " entries of ", ix.stored.bytes, " bytes but holds ", ix.keys, " entries of ",
+                                   ix.bytes, " bytes"));
+      }
       uint64_t unknown = ix.multikey_needed & ~ix.multikey_flags;
       if (unknown != 0) {
         ix.errors.push_back(StrCat("Index with name: ", ix.name,
@@ -326,7 +333,10 @@ class Validator {
       std::string_view key = it->key();
       std::string_view value = it->value();
       if (!collect) {
-        if (IndexCheck* ix = FindIndex(EntryIndexId(key)); ix != nullptr) ++ix->keys;
+        if (IndexCheck* ix = FindIndex(EntryIndexId(key)); ix != nullptr) {
+          ++ix->keys;
+          ix->bytes += static_cast<int64_t>(key.size() + value.size());
+        }
         Count(key, value, -1);
       } else if (InBadBucket(key, value)) {
         stored_[std::string(key)].push_back({std::string(value), {}});
@@ -411,6 +421,11 @@ absl::StatusOr<std::string> ValidateCollection(storage::Engine* engine, std::str
       errors.push_back(StrCat("The capped collection's insertion order has ", order->dangling,
                               " entries that name no record"));
     }
+  }
+  for (IndexCheck& ix : indexes) {
+    auto stats = (*db)->StoredIndexStats(*coll, ix.id, snapshot.get());
+    if (!stats.ok()) return stats.status();
+    ix.stored = *stats;
   }
   Validator v(db->get(), *coll, snapshot.get(), std::move(indexes), *std::move(doc_validator));
   if (auto s = v.Run(); !s.ok()) return s;
