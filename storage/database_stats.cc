@@ -38,12 +38,13 @@ absl::Status Database::LoadStats() {
   }
   // Written before statistics were kept, before they held the records' key bytes (marker
   // \x01) or the indexes' (\x02): count once, and keep them from now on (before any
-  // write: the database is not open to anyone yet).
+  // write: the database is not open to anyone yet). The store itself is read: a
+  // transaction bound to the thread that opens the database has nothing in it yet.
   auto batch = kv_->NewBatch();
   for (auto& [n, c] : collections_) {
     for (const IndexDef& def : c->indexes_) {
       IndexStats index;
-      auto it = ScanIndex(*c, def.id, static_cast<const KvSnapshot*>(nullptr));
+      auto it = kv_->NewIterator(IndexPrefix(c->id(), def.id), IndexPrefix(c->id(), def.id + 1));
       for (; it->Valid(); it->Next()) {
         ++index.entries;
         index.bytes += static_cast<int64_t>(it->key().size() + it->value().size());
@@ -52,7 +53,7 @@ absl::Status Database::LoadStats() {
       batch->Put(IndexStatsKey(c->id(), def.id), IndexStatsOperand(index.entries, index.bytes));
     }
     CollectionStats stats;
-    auto rit = ScanRecords(*c);
+    auto rit = kv_->NewIterator(RecordPrefix(c->id()), RecordPrefix(c->id() + 1));
     for (; rit->Valid(); rit->Next()) {
       ++stats.count;
       stats.bytes += static_cast<int64_t>(rit->value().size());
