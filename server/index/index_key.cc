@@ -641,10 +641,14 @@ std::string IndexSpec::KeyValueDocument(const IndexKey& key) const {
 
 std::string EntryValue(const IndexKey& key, std::string_view id_keystring) {
   std::string value;
-  value.reserve(key.values.size() + id_keystring.size());
+  value.reserve(EntryValueSize(key, id_keystring));
   value.append(key.values);
   value.append(id_keystring);
   return value;
+}
+
+size_t EntryValueSize(const IndexKey& key, std::string_view id_keystring) {
+  return key.values.size() + id_keystring.size();
 }
 
 bson::DocView EntryKeyValues(std::string_view entry_value) {

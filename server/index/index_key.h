@@ -141,6 +141,8 @@ class IndexSpec {
 // An index entry's value: the key values (for covered queries) then the key string of the
 // document's _id (which names its record).
 std::string EntryValue(const IndexKey& key, std::string_view id_keystring);
+// Its size, without making it (an index's statistics lose that many bytes with an entry).
+size_t EntryValueSize(const IndexKey& key, std::string_view id_keystring);
 // The _id key string and the key values of an entry's value.
 std::string_view EntryRecordId(std::string_view entry_value);
 bson::DocView EntryKeyValues(std::string_view entry_value);

@@ -84,6 +84,25 @@ TEST(IndexKeyTest, EqualValuesShareAKeyAcrossNumericTypes) {
   EXPECT_EQ(x[0].encoded, y[0].encoded);
 }
 
+// An entry's value holds its key values and the record's _id key string, read back by
+// EntryKeyValues and EntryRecordId; EntryValueSize is its size without making it.
+TEST(IndexKeyTest, EntryValuesHoldKeyValuesAndRecordIdOfTheirSize) {
+  IndexSpec spec = Spec(R"({"a": 1, "b": -1})");
+  for (const char* json : {R"({"a": [1, [2]], "b": null})", R"({"b": {"$numberDecimal": "1.5"}})",
+                           R"({"a": {"c": [null, "x"]}, "b": [[]]})"}) {
+    auto doc = bson::JsonToBson(json);
+    std::vector<IndexKey> keys;
+    ASSERT_TRUE(spec.Keys(bson::DocView(*doc), &keys).ok()) << json;
+    const std::string id_key = "\x2b\x0e\x04";
+    for (const IndexKey& k : keys) {
+      std::string value = EntryValue(k, id_key);
+      EXPECT_EQ(EntryValueSize(k, id_key), value.size()) << json;
+      EXPECT_EQ(EntryRecordId(value), id_key) << json;
+      EXPECT_EQ(EntryKeyValues(value).bytes(), k.values) << json;
+    }
+  }
+}
+
 TEST(IndexKeyTest, DescendingFieldsReverseByteOrder) {
   IndexSpec asc = Spec(R"({"a": 1})"), desc = Spec(R"({"a": -1})", R"({"name": "d"})");
   auto key = [](const IndexSpec& s, const char* json) {

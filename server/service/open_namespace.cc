@@ -66,8 +66,7 @@ absl::Status Namespace::WriteIndexEntries(storage::WriteUnit* unit, std::string_
     // The unit remembers the entries its own later checks read.
     const bool checked = ix.spec.unique() || prepared;
     for (const auto& k : old_keys) {
-      // Its value was EntryValue(k, id_key): the statistics lose that many bytes with it.
-      if (!new_set.contains(k.encoded)) deletes.emplace_back(entry_key(k), k.values.size() + id_key.size(), checked);
+      if (!new_set.contains(k.encoded)) deletes.emplace_back(entry_key(k), index::EntryValueSize(k, id_key), checked);
     }
     puts.reserve(puts.size() + new_keys.size());
     for (const auto& k : new_keys) {

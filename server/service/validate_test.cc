@@ -106,17 +106,25 @@ class ValidateTest : public ::testing::Test {
     f(&unit);
     ASSERT_TRUE(db_->Commit(&unit).ok());
   }
-  // The entry key and value `index` holds for `doc` (the first of its keys).
-  std::pair<std::string, std::string> EntryFor(std::string_view index_name, const std::string& doc) {
+  // The entry keys and values `index` holds for `doc`.
+  std::vector<std::pair<std::string, std::string>> EntriesFor(std::string_view index_name, const std::string& doc) {
     const storage::IndexDef& def = Index(index_name);
     auto spec = index::IndexSpec::Parse(DocView(def.spec));
     std::vector<index::IndexKey> keys;
     EXPECT_TRUE(spec->Keys(DocView(doc), &keys).ok());
     std::string id_key;
     bson::AppendKeyString(DocView(doc).begin()->value, &id_key);
-    std::string key = storage::IndexPrefix(CollId(), def.id) + keys[0].encoded;
-    if (!spec->unique()) key += id_key;
-    return {key, index::EntryValue(keys[0], id_key)};
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (const index::IndexKey& k : keys) {
+      std::string key = storage::IndexPrefix(CollId(), def.id) + k.encoded;
+      if (!spec->unique()) key += id_key;
+      entries.emplace_back(std::move(key), index::EntryValue(k, id_key));
+    }
+    return entries;
+  }
+  // The first of them.
+  std::pair<std::string, std::string> EntryFor(std::string_view index_name, const std::string& doc) {
+    return EntriesFor(index_name, doc).at(0);
   }
 
   // The BSON bytes of the records SetUp inserts.
@@ -135,19 +143,9 @@ class ValidateTest : public ::testing::Test {
   }
   // The bytes of the entries (keys and values) `index_name` holds for the records.
   int64_t EntryBytes(std::string_view index_name) {
-    const storage::IndexDef& def = Index(index_name);
-    auto spec = index::IndexSpec::Parse(DocView(def.spec));
     int64_t n = 0;
     for (const std::string& doc : docs_) {
-      std::vector<index::IndexKey> keys;
-      EXPECT_TRUE(spec->Keys(DocView(doc), &keys).ok());
-      std::string id_key;
-      bson::AppendKeyString(DocView(doc).begin()->value, &id_key);
-      for (const index::IndexKey& k : keys) {
-        size_t key_bytes = storage::IndexPrefix(CollId(), def.id).size() + k.encoded.size();
-        if (!spec->unique()) key_bytes += id_key.size();
-        n += static_cast<int64_t>(key_bytes + index::EntryValue(k, id_key).size());
-      }
+      for (const auto& [key, value] : EntriesFor(index_name, doc)) n += static_cast<int64_t>(key.size() + value.size());
     }
     return n;
   }
@@ -287,15 +285,7 @@ TEST_F(ValidateTest, ReportsEachKindOfDamage) {
          u->PutRecord(t->db_->FindCollection("c").get(),
                       storage::RecordKey(t->CollId(), DocView(doc).begin()->value), doc,
                       storage::RecordWrite::kInsert);
-         const storage::IndexDef& def = t->Index("u_1");
-         auto spec = index::IndexSpec::Parse(DocView(def.spec));
-         std::vector<index::IndexKey> keys;
-         ASSERT_TRUE(spec->Keys(DocView(doc), &keys).ok());
-         std::string id_key;
-         bson::AppendKeyString(DocView(doc).begin()->value, &id_key);
-         for (const auto& k : keys) {
-           u->PutIndexEntry(storage::IndexPrefix(t->CollId(), def.id) + k.encoded, index::EntryValue(k, id_key));
-         }
+         for (const auto& [key, value] : t->EntriesFor("u_1", doc)) u->PutIndexEntry(key, value);
          // The other indexes get theirs through the ordinary path's rules: a document
          // without `a` has the null key in a_1 and a_1_b_-1.
          for (std::string_view name : {"a_1", "a_1_b_-1"}) {
