@@ -308,4 +308,32 @@ TEST(LifecycleTest, OneClientIsSafeFromManyThreads) {
   EXPECT_EQ(client.Db()["c"].CountDocuments(mm::Document{{"t", 3}}), 100);
 }
 
+// Each thread waits for its calls' replies on a completion queue of its own (polling it
+// before it blocks), created at its first call and drained when the thread exits.
+TEST(LifecycleTest, CallsFromShortLivedThreadsAndAfterFailuresAndSlowCalls) {
+  TempDir dir;
+  auto bridge = mm::WorkerBridge::Create(InDir(dir));
+  mm::MongoClient client("mongodb://localhost/app", {.worker_bridge = bridge});
+  mm::Collection coll = client.Db()["c"];
+  for (int i = 0; i < 64; ++i) {
+    std::thread([&, i] { coll.InsertOne(mm::Document{{"_id", i}}); }).join();
+  }
+  EXPECT_EQ(coll.CountDocuments(), 64);
+  // A call that the worker fails, then the next call on the same thread.
+  EXPECT_THROW(coll.InsertOne(mm::Document{{"_id", 0}}), mm::Error);
+  EXPECT_THROW(client.Db()["c"].Aggregate({mm::Document{{"$nope", 1}}}), mm::Error);
+  EXPECT_EQ(coll.CountDocuments(), 64);
+  // Calls that take far longer than a reply is polled for.
+  std::vector<mm::Document> many;
+  for (int i = 64; i < 50'000; ++i) many.push_back(mm::Document{{"_id", i}, {"pad", std::string(100, 'x')}});
+  coll.InsertMany(many);
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(coll.Find(mm::Document{}).ToVector().size(), 50'000u);
+    EXPECT_EQ(coll.FindOne(mm::Document{{"_id", 7}})->Get("_id"), mm::Value(7));
+  }
+  // After Terminate a call fails at once instead of waiting for a reply.
+  bridge->Terminate();
+  EXPECT_THROW(coll.CountDocuments(), mm::WorkerError);
+}
+
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "call_queue.h"
 #include "client_core.h"
 #include "cursor_state.h"
 #include "session_state.h"
@@ -106,7 +107,7 @@ void MongoClient::Ping() {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::Empty request, reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->Ping(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncPing(c, request, internal::CallQueue()), &reply); });
 }
 
 void MongoClient::Close() {
@@ -143,7 +144,7 @@ std::vector<std::string> MongoClient::ListDatabaseNames(const ListDatabasesOptio
   // Without a filter nothing needs the sizes and options the entries would carry.
   SetListing(options, options.name_only || !options.filter, core_.get(), &request);
   v1::ListDatabasesReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListDatabases(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncListDatabases(c, request, internal::CallQueue()), &reply); });
   return {reply.names().begin(), reply.names().end()};
 }
 
@@ -153,7 +154,7 @@ std::vector<Document> MongoClient::ListDatabases(const ListDatabasesOptions& opt
   v1::ListDatabasesRequest request;
   SetListing(options, options.name_only, core_.get(), &request);
   v1::ListDatabasesReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListDatabases(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncListDatabases(c, request, internal::CallQueue()), &reply); });
   std::vector<Document> out;
   for (const v1::Doc& d : reply.databases()) out.push_back(internal::FromDoc(d));
   return out;
@@ -164,7 +165,7 @@ Document MongoClient::ServerStatus() const {
   auto& rpc = core_->Rpc(&keep);
   v1::ServerStatusRequest request;
   v1::ServerStatusReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ServerStatus(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncServerStatus(c, request, internal::CallQueue()), &reply); });
   return internal::FromDoc(reply.status());
 }
 
@@ -208,7 +209,7 @@ std::vector<Document> Database::ListCollections(const ListCollectionsOptions& op
   request.set_database(name_);
   SetListing(options, options.name_only, core_.get(), &request);
   v1::ListCollectionsReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListCollections(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncListCollections(c, request, internal::CallQueue()), &reply); });
   std::vector<Document> out;
   for (const v1::Doc& d : reply.collections()) out.push_back(internal::FromDoc(d));
   return out;
@@ -222,7 +223,7 @@ std::vector<std::string> Database::ListCollectionNames(const ListCollectionsOpti
   // Without a filter nothing needs the sizes and options the entries would carry.
   SetListing(options, options.name_only || !options.filter, core_.get(), &request);
   v1::ListCollectionsReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ListCollections(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncListCollections(c, request, internal::CallQueue()), &reply); });
   return {reply.names().begin(), reply.names().end()};
 }
 
@@ -270,7 +271,7 @@ void Database::CreateCollection(std::string_view name, const CollectionOptions& 
   SendCollectionOptions<v1::CreateCollectionRequest>(
       core_.get(), name_, name, options,
       [](const auto& s, grpc::ClientContext* c, const auto& request, v1::Empty* reply) {
-        return s.admin->CreateCollection(c, request, reply);
+        return internal::Await(s.admin->AsyncCreateCollection(c, request, internal::CallQueue()), reply);
       });
 }
 
@@ -278,7 +279,7 @@ void Database::ModifyCollection(std::string_view name, const CollectionOptions& 
   SendCollectionOptions<v1::ModifyCollectionRequest>(
       core_.get(), name_, name, options,
       [](const auto& s, grpc::ClientContext* c, const auto& request, v1::Empty* reply) {
-        return s.admin->ModifyCollection(c, request, reply);
+        return internal::Await(s.admin->AsyncModifyCollection(c, request, internal::CallQueue()), reply);
       });
 }
 
@@ -328,7 +329,7 @@ Document SendCommand(internal::ClientCore* core, const std::string& db, const Do
   if (sent != nullptr) *sent = std::move(fields);
   internal::SetBson(request.mutable_command(), body);
   v1::RunCommandReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->RunCommand(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncRunCommand(c, request, internal::CallQueue()), &reply); });
   Document out = internal::FromDoc(reply.reply());
   if (session != nullptr) {
     // A snapshot read's time: in the cursor (find, aggregate) or at the top (distinct).
@@ -394,7 +395,7 @@ void Database::RenameCollection(std::string_view from, std::string_view to,
   request.set_to(std::string(to));
   request.set_drop_target(drop_target);
   v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->RenameCollection(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncRenameCollection(c, request, internal::CallQueue()), &reply); });
 }
 
 void Database::CloneCollectionAsCapped(std::string_view from, std::string_view to, int64_t size) const {
@@ -406,7 +407,7 @@ void Database::CloneCollectionAsCapped(std::string_view from, std::string_view t
   request.set_to(std::string(to));
   request.set_size(size);
   v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->CloneCollectionAsCapped(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncCloneCollectionAsCapped(c, request, internal::CallQueue()), &reply); });
 }
 
 void Database::ConvertToCapped(std::string_view name, int64_t size) const {
@@ -417,7 +418,7 @@ void Database::ConvertToCapped(std::string_view name, int64_t size) const {
   request.set_collection(std::string(name));
   request.set_size(size);
   v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->ConvertToCapped(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncConvertToCapped(c, request, internal::CallQueue()), &reply); });
 }
 
 void Database::Drop() const {
@@ -426,7 +427,7 @@ void Database::Drop() const {
   v1::DatabaseRequest request;
   request.set_database(name_);
   v1::DropReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.admin->DropDatabase(c, request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncDropDatabase(c, request, internal::CallQueue()), &reply); });
 }
 
 }  // namespace micromongo

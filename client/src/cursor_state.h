@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bridge_impl.h"
+#include "call_queue.h"
 #include "document_buffer.h"
 #include "micromongo/document.h"
 
@@ -72,7 +73,7 @@ struct CursorState {
       request.set_document_sequence(true);
       if (in_session) *request.mutable_session() = *in_session;
       v1::CursorReply reply;
-      rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->GetMore(c, request, &reply); });
+      rpc.Call([&](const auto& s, grpc::ClientContext* c) { return Await(s.data->AsyncGetMore(c, request, CallQueue()), &reply); });
       return reply;
     });
   }

@@ -1,5 +1,6 @@
 // Explainer: an operation's request wrapped in DataService.Explain.
 
+#include "call_queue.h"
 #include "client_core.h"
 #include "requests.h"
 
@@ -20,7 +21,7 @@ Document Send(internal::ClientCore* core, ExplainVerbosity verbosity, v1::Explai
   auto& rpc = core->Rpc(&keep);
   request->set_verbosity(VerbosityName(verbosity));
   v1::ExplainReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return s.data->Explain(c, *request, &reply); });
+  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncExplain(c, *request, internal::CallQueue()), &reply); });
   return internal::FromDoc(reply.explain());
 }
 

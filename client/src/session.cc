@@ -4,6 +4,7 @@
 #include <chrono>
 #include <random>
 
+#include "call_queue.h"
 #include "client_core.h"
 #include "document/status.h"
 #include "micromongo/error.h"
@@ -43,7 +44,8 @@ void EndTransaction(const SessionState& s, bool commit) {
   session->set_autocommit(false);
   v1::Empty reply;
   rpc.Call([&](const auto& c, grpc::ClientContext* ctx) {
-    return commit ? c.data->CommitTransaction(ctx, request, &reply) : c.data->AbortTransaction(ctx, request, &reply);
+    return commit ? internal::Await(c.data->AsyncCommitTransaction(ctx, request, internal::CallQueue()), &reply)
+                  : internal::Await(c.data->AsyncAbortTransaction(ctx, request, internal::CallQueue()), &reply);
   });
 }
 
@@ -226,7 +228,7 @@ void ClientSession::EndSession() {
     v1::EndSessionsRequest request;
     request.add_ids(s.id);
     v1::Empty reply;
-    rpc.Call([&](const auto& c, grpc::ClientContext* ctx) { return c.data->EndSessions(ctx, request, &reply); });
+    rpc.Call([&](const auto& c, grpc::ClientContext* ctx) { return internal::Await(c.data->AsyncEndSessions(ctx, request, internal::CallQueue()), &reply); });
   } catch (const Error&) {
   }
 }

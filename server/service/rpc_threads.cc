@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "util/adaptive_spin.h"
+#include "common/adaptive_spin.h"
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)

@@ -6,7 +6,7 @@
 // One thread at a time (the leader) polls the queue and runs what it takes, unary handlers
 // included: the request is served on the thread that read it, with no wake-up of another
 // thread on the way. Before it blocks, the leader polls the queue for a short while
-// (util/adaptive_spin.h): on virtual machines a blocked thread's CPU halts, and
+// (common/adaptive_spin.h): on virtual machines a blocked thread's CPU halts, and
 // waking it costs tens of microseconds per request. Only one thread ever polls, because
 // gRPC lets one thread at a time wait on its pollers: a second thread blocked in the queue
 // would own the poller and the spinning one would see nothing until the kernel woke the

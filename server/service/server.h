@@ -27,7 +27,7 @@ struct ServerOptions {
   // Wire protocol connections open at once (--mongodb-max-connections).
   int mongodb_max_connections = 1000;
   // How long a wire protocol connection's thread polls for the next request before it
-  // sleeps, in microseconds (--setParameter wireSpinMicros; util/adaptive_spin.h).
+  // sleeps, in microseconds (--setParameter wireSpinMicros; common/adaptive_spin.h).
   int wire_spin_micros = 50;
   // How long the thread polling gRPC's completion queue polls before it sleeps, in
   // microseconds (--setParameter grpcSpinMicros; rpc_threads.h).

@@ -24,7 +24,7 @@
 #include "util/connection_counts.h"
 #include "util/listen_socket.h"
 #include "util/log.h"
-#include "util/adaptive_spin.h"
+#include "common/adaptive_spin.h"
 #include "wire/message.h"
 #include "wire/transport.h"
 

@@ -1,7 +1,9 @@
 #pragma once
 
-// Spin-then-block for a thread waiting for the next request: a wire protocol connection's
-// thread, and the thread polling gRPC's completion queue (service/rpc_threads.h).
+// Spin-then-block for a thread waiting for another process: in the server a wire protocol
+// connection's thread and the thread polling gRPC's completion queue
+// (server/service/rpc_threads.h) waiting for the next request, in the client library a
+// thread waiting for its call's reply (client/src/call_queue.h).
 //
 // A thread that blocks in read() puts its CPU to sleep when nothing else runs there, and on
 // virtual machines waking a sleeping CPU is a trip through the hypervisor that costs tens

@@ -1,4 +1,4 @@
-#include "util/adaptive_spin.h"
+#include "common/adaptive_spin.h"
 
 #include <gtest/gtest.h>
 
