@@ -8,7 +8,9 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <type_traits>
 
+#include "call_queue.h"
 #include "micromongo/v1/micromongo.grpc.pb.h"
 #include "micromongo/worker_bridge.h"
 #include "worker_process.h"
@@ -29,18 +31,28 @@ class WorkerBridge::Impl {
     std::unique_ptr<v1::AdminService::Stub> admin;
   };
 
-  // Runs one RPC: `rpc(connection, context)` returns the grpc::Status. Throws WorkerError
-  // at once if the bridge was terminated, and the matching micromongo::Error if the call
-  // fails.
-  template <typename Rpc>
-  void Call(Rpc&& rpc) {
+  // Runs one unary RPC: `start` is a stub's AsyncX method (DataService's or
+  // AdminService's); the reply is waited for on the calling thread's completion queue
+  // (call_queue.h). Throws WorkerError at once if the bridge was terminated, and the
+  // matching micromongo::Error if the call fails.
+  template <typename Stub, typename Request, typename Reply>
+  void Unary(std::unique_ptr<grpc::ClientAsyncResponseReader<Reply>> (Stub::*start)(
+                 grpc::ClientContext*, const Request&, grpc::CompletionQueue*),
+             const Request& request, Reply* reply) {
+    static_assert(std::is_same_v<Stub, v1::DataService::Stub> || std::is_same_v<Stub, v1::AdminService::Stub>);
     std::shared_ptr<const Connection> connection = Acquire();
+    Stub* stub;
+    if constexpr (std::is_same_v<Stub, v1::DataService::Stub>) {
+      stub = connection->data.get();
+    } else {
+      stub = connection->admin.get();
+    }
     grpc::ClientContext context;
-    grpc::Status status = rpc(*connection, &context);
+    grpc::Status status = internal::Await((stub->*start)(&context, request, internal::CallQueue()), reply);
     if (!status.ok()) ThrowFor(status);
   }
 
-  // For streaming calls, which outlive one Call(): the live connection (the stream keeps it
+  // For streaming calls, which outlive one Unary(): the live connection (the stream keeps it
   // referenced) and the exception of a failed call's status.
   std::shared_ptr<const Connection> AcquireForStream() { return Acquire(); }
   [[noreturn]] void ThrowForStatus(const grpc::Status& status) { ThrowFor(status); }

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "call_queue.h"
 #include "client_core.h"
 #include "cursor_state.h"
 #include "session_state.h"
@@ -107,7 +106,7 @@ void MongoClient::Ping() {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core_->Rpc(&keep);
   v1::Empty request, reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncPing(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncPing, request, &reply);
 }
 
 void MongoClient::Close() {
@@ -144,7 +143,7 @@ std::vector<std::string> MongoClient::ListDatabaseNames(const ListDatabasesOptio
   // Without a filter nothing needs the sizes and options the entries would carry.
   SetListing(options, options.name_only || !options.filter, core_.get(), &request);
   v1::ListDatabasesReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncListDatabases(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncListDatabases, request, &reply);
   return {reply.names().begin(), reply.names().end()};
 }
 
@@ -154,7 +153,7 @@ std::vector<Document> MongoClient::ListDatabases(const ListDatabasesOptions& opt
   v1::ListDatabasesRequest request;
   SetListing(options, options.name_only, core_.get(), &request);
   v1::ListDatabasesReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncListDatabases(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncListDatabases, request, &reply);
   std::vector<Document> out;
   for (const v1::Doc& d : reply.databases()) out.push_back(internal::FromDoc(d));
   return out;
@@ -165,7 +164,7 @@ Document MongoClient::ServerStatus() const {
   auto& rpc = core_->Rpc(&keep);
   v1::ServerStatusRequest request;
   v1::ServerStatusReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncServerStatus(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncServerStatus, request, &reply);
   return internal::FromDoc(reply.status());
 }
 
@@ -209,7 +208,7 @@ std::vector<Document> Database::ListCollections(const ListCollectionsOptions& op
   request.set_database(name_);
   SetListing(options, options.name_only, core_.get(), &request);
   v1::ListCollectionsReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncListCollections(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncListCollections, request, &reply);
   std::vector<Document> out;
   for (const v1::Doc& d : reply.collections()) out.push_back(internal::FromDoc(d));
   return out;
@@ -223,7 +222,7 @@ std::vector<std::string> Database::ListCollectionNames(const ListCollectionsOpti
   // Without a filter nothing needs the sizes and options the entries would carry.
   SetListing(options, options.name_only || !options.filter, core_.get(), &request);
   v1::ListCollectionsReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncListCollections(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncListCollections, request, &reply);
   return {reply.names().begin(), reply.names().end()};
 }
 
@@ -246,10 +245,10 @@ void SetOptions(v1::CollectionOptions* out, const CollectionOptions& options) {
   if (options.timeseries) internal::SetBson(out->mutable_timeseries(), *options.timeseries);
 }
 
-// Create and collMod share their request's shape; `call` picks the RPC.
-template <typename Request, typename Call>
+// Create and collMod share their request's shape; `start` picks the RPC.
+template <typename Request, typename Start>
 void SendCollectionOptions(internal::ClientCore* core, const std::string& db,
-                           std::string_view name, const CollectionOptions& options, Call call) {
+                           std::string_view name, const CollectionOptions& options, Start start) {
   std::shared_ptr<WorkerBridge> keep;
   auto& rpc = core->Rpc(&keep);
   Request request;
@@ -262,25 +261,19 @@ void SendCollectionOptions(internal::ClientCore* core, const std::string& db,
     throw Error(kInvalidOptions, ErrorCodeName(kInvalidOptions), "collMod does not run in a session");
   }
   v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return call(s, c, request, &reply); });
+  rpc.Unary(start, request, &reply);
 }
 
 }  // namespace
 
 void Database::CreateCollection(std::string_view name, const CollectionOptions& options) const {
   SendCollectionOptions<v1::CreateCollectionRequest>(
-      core_.get(), name_, name, options,
-      [](const auto& s, grpc::ClientContext* c, const auto& request, v1::Empty* reply) {
-        return internal::Await(s.admin->AsyncCreateCollection(c, request, internal::CallQueue()), reply);
-      });
+      core_.get(), name_, name, options, &v1::AdminService::Stub::AsyncCreateCollection);
 }
 
 void Database::ModifyCollection(std::string_view name, const CollectionOptions& options) const {
   SendCollectionOptions<v1::ModifyCollectionRequest>(
-      core_.get(), name_, name, options,
-      [](const auto& s, grpc::ClientContext* c, const auto& request, v1::Empty* reply) {
-        return internal::Await(s.admin->AsyncModifyCollection(c, request, internal::CallQueue()), reply);
-      });
+      core_.get(), name_, name, options, &v1::AdminService::Stub::AsyncModifyCollection);
 }
 
 Cursor Database::Aggregate(const std::vector<Document>& pipeline,
@@ -329,7 +322,7 @@ Document SendCommand(internal::ClientCore* core, const std::string& db, const Do
   if (sent != nullptr) *sent = std::move(fields);
   internal::SetBson(request.mutable_command(), body);
   v1::RunCommandReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncRunCommand(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncRunCommand, request, &reply);
   Document out = internal::FromDoc(reply.reply());
   if (session != nullptr) {
     // A snapshot read's time: in the cursor (find, aggregate) or at the top (distinct).
@@ -395,7 +388,7 @@ void Database::RenameCollection(std::string_view from, std::string_view to,
   request.set_to(std::string(to));
   request.set_drop_target(drop_target);
   v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncRenameCollection(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncRenameCollection, request, &reply);
 }
 
 void Database::CloneCollectionAsCapped(std::string_view from, std::string_view to, int64_t size) const {
@@ -407,7 +400,7 @@ void Database::CloneCollectionAsCapped(std::string_view from, std::string_view t
   request.set_to(std::string(to));
   request.set_size(size);
   v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncCloneCollectionAsCapped(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncCloneCollectionAsCapped, request, &reply);
 }
 
 void Database::ConvertToCapped(std::string_view name, int64_t size) const {
@@ -418,7 +411,7 @@ void Database::ConvertToCapped(std::string_view name, int64_t size) const {
   request.set_collection(std::string(name));
   request.set_size(size);
   v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncConvertToCapped(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncConvertToCapped, request, &reply);
 }
 
 void Database::Drop() const {
@@ -427,7 +420,7 @@ void Database::Drop() const {
   v1::DatabaseRequest request;
   request.set_database(name_);
   v1::DropReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncDropDatabase(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncDropDatabase, request, &reply);
 }
 
 }  // namespace micromongo

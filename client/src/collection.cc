@@ -1,6 +1,5 @@
 // Collection: CRUD through the DataService.
 
-#include "call_queue.h"
 #include "client_core.h"
 #include "cursor_state.h"
 #include "requests.h"
@@ -69,7 +68,7 @@ InsertOneResult Collection::InsertOne(const Document& doc, const InsertOneOption
   internal::SetBson(request.add_documents(), with_id);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::InsertReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncInsert(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncInsert, request, &reply);
   if (reply.write_errors_size() > 0) {
     const v1::ErrorInfo& e = reply.write_errors(0);
     internal::ThrowMongo(e.code(), e.code_name(), e.message(), internal::DetailsOf(e.details()));
@@ -116,7 +115,7 @@ InsertManyResult Collection::InsertMany(const std::vector<Document>& docs,
     }
     internal::SessionAccess::Attach(options.session, core_.get(), &request);
     v1::InsertReply reply;
-    rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncInsert(c, request, internal::CallQueue()), &reply); });
+    rpc.Unary(&v1::DataService::Stub::AsyncInsert, request, &reply);
     inserted_count += reply.inserted_count();
     if (reply.write_errors_size() > 0) {
       if (reply.has_inserted_ids()) {
@@ -159,7 +158,7 @@ InsertManyResult Collection::InsertManyBson(const std::vector<std::string>& docu
   for (const std::string& d : documents) sequence->append(d);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::InsertReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncInsert(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncInsert, request, &reply);
   std::map<size_t, Value> ids;
   if (reply.has_inserted_ids()) ids = IdsByIndex(reply.inserted_ids());
   if (reply.write_errors_size() > 0) {
@@ -181,7 +180,7 @@ Cursor Collection::Find(const Document& filter, const FindOptions& options) {
   request.set_document_sequence(true);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CursorReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncFind(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncFind, request, &reply);
   internal::SessionAccess::Observe(options.session, reply);
   state->batch_size = options.batch_size;
   if (options.tailable && options.await_data) state->await_ms = options.max_await_time_ms;
@@ -201,7 +200,7 @@ Cursor Collection::Aggregate(const std::vector<Document>& pipeline,
   request.set_document_sequence(true);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CursorReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncAggregate(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncAggregate, request, &reply);
   internal::SessionAccess::Observe(options.session, reply);
   state->batch_size = options.batch_size;
   state->session = internal::SessionAccess::ForCursor(request.has_session() ? &request.session() : nullptr);
@@ -222,7 +221,7 @@ int64_t Collection::CountDocuments(const Document& filter, const CountOptions& o
   v1::CountRequest request = internal::CountRequestOf(db_, name_, filter, options);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CountReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncCount(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncCount, request, &reply);
   internal::SessionAccess::Observe(options.session, reply);
   return reply.count();
 }
@@ -234,7 +233,7 @@ int64_t Collection::EstimatedDocumentCount() {
   request.set_database(db_);
   request.set_collection(name_);
   v1::CountReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncEstimatedCount(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncEstimatedCount, request, &reply);
   return reply.count();
 }
 
@@ -246,7 +245,7 @@ UpdateResult Collection::DoUpdate(const Document& filter, const Document* update
   v1::UpdateRequest request = internal::UpdateRequestOf(db_, name_, filter, update, pipeline, multi, replace, options);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::UpdateReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncUpdate(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncUpdate, request, &reply);
   UpdateResult result;
   result.matched_count = reply.matched_count();
   result.modified_count = reply.modified_count();
@@ -291,7 +290,7 @@ DeleteResult Collection::DoDelete(const Document& filter, bool multi,
   v1::DeleteRequest request = internal::DeleteRequestOf(db_, name_, filter, multi, options);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::DeleteReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncDelete(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncDelete, request, &reply);
   return DeleteResult{reply.deleted_count()};
 }
 
@@ -310,7 +309,7 @@ static std::optional<Document> RunFindAndModify(internal::ClientCore* core, cons
   v1::FindAndModifyRequest request = internal::FindAndModifyRequestOf(db, coll, filter, a);
   internal::SessionAccess::Attach(a.session, core, &request);
   v1::FindAndModifyReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncFindAndModify(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncFindAndModify, request, &reply);
   if (!reply.has_value()) return std::nullopt;
   return internal::FromDoc(reply.value());
 }
@@ -397,7 +396,7 @@ BulkWriteResult Collection::BulkWrite(const std::vector<WriteModel>& models,
   }
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::BulkWriteReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncBulkWrite(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncBulkWrite, request, &reply);
   BulkWriteResult result;
   result.inserted_count = reply.inserted_count();
   result.matched_count = reply.matched_count();
@@ -419,7 +418,7 @@ std::vector<Value> Collection::Distinct(std::string_view key, const Document& fi
   v1::DistinctRequest request = internal::DistinctRequestOf(db_, name_, key, filter, options);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::DistinctReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncDistinct(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncDistinct, request, &reply);
   internal::SessionAccess::Observe(options.session, reply);
   Document values = internal::FromDoc(reply.values());
   const Value* array = values.Find("values");
@@ -455,7 +454,7 @@ std::string Collection::CreateIndex(const Document& keys, const IndexOptions& op
   internal::SetBson(model->mutable_options(), o);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::CreateIndexesReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncCreateIndexes(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncCreateIndexes, request, &reply);
   return reply.names_size() > 0 ? reply.names(0) : std::string();
 }
 
@@ -475,7 +474,7 @@ void Collection::ModifyIndex(const IndexModification& change) {
   internal::SetBson(request.mutable_index(), index);
   request.set_dry_run(change.dry_run);
   v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncModifyCollection(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncModifyCollection, request, &reply);
 }
 
 std::vector<Document> Collection::ListIndexes(const ListIndexesOptions& options) {
@@ -486,7 +485,7 @@ std::vector<Document> Collection::ListIndexes(const ListIndexesOptions& options)
   request.set_collection(name_);
   internal::SessionAccess::Attach(options.session, core_.get(), &request);
   v1::ListIndexesReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncListIndexes(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncListIndexes, request, &reply);
   std::vector<Document> out;
   for (const v1::Doc& d : reply.indexes()) out.push_back(internal::FromDoc(d));
   return out;
@@ -500,7 +499,7 @@ Document Collection::Validate(const ValidateOptions& options) {
   request.set_collection(name_);
   request.set_full(options.full);
   v1::ValidateReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncValidate(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncValidate, request, &reply);
   return internal::FromDoc(reply.result());
 }
 
@@ -514,7 +513,7 @@ static void RunDropIndex(internal::ClientCore* core, const std::string& db, cons
   request.set_name(std::string(name));
   if (keys != nullptr) internal::SetBson(request.mutable_keys(), *keys);
   v1::Empty reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncDropIndex(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncDropIndex, request, &reply);
 }
 
 void Collection::DropIndex(std::string_view name) { RunDropIndex(core_.get(), db_, name_, name, nullptr); }
@@ -532,7 +531,7 @@ bool Collection::Drop() {
   request.set_database(db_);
   request.set_collection(name_);
   v1::DropReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.admin->AsyncDropCollection(c, request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::AdminService::Stub::AsyncDropCollection, request, &reply);
   return reply.dropped();
 }
 

@@ -1,4 +1,3 @@
-#include "call_queue.h"
 #include "client_core.h"
 #include "cursor_state.h"
 #include "document/builder.h"
@@ -27,7 +26,7 @@ Cursor::~Cursor() {
     v1::KillCursorsRequest request;
     request.add_cursor_ids(state_->cursor_id);
     v1::Empty reply;
-    rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncKillCursors(c, request, internal::CallQueue()), &reply); });
+    rpc.Unary(&v1::DataService::Stub::AsyncKillCursors, request, &reply);
   } catch (...) {
   }
 }

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "bridge_impl.h"
-#include "call_queue.h"
 #include "document_buffer.h"
 #include "micromongo/document.h"
 
@@ -73,7 +72,7 @@ struct CursorState {
       request.set_document_sequence(true);
       if (in_session) *request.mutable_session() = *in_session;
       v1::CursorReply reply;
-      rpc.Call([&](const auto& s, grpc::ClientContext* c) { return Await(s.data->AsyncGetMore(c, request, CallQueue()), &reply); });
+      rpc.Unary(&v1::DataService::Stub::AsyncGetMore, request, &reply);
       return reply;
     });
   }

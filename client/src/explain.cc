@@ -1,6 +1,5 @@
 // Explainer: an operation's request wrapped in DataService.Explain.
 
-#include "call_queue.h"
 #include "client_core.h"
 #include "requests.h"
 
@@ -21,7 +20,7 @@ Document Send(internal::ClientCore* core, ExplainVerbosity verbosity, v1::Explai
   auto& rpc = core->Rpc(&keep);
   request->set_verbosity(VerbosityName(verbosity));
   v1::ExplainReply reply;
-  rpc.Call([&](const auto& s, grpc::ClientContext* c) { return internal::Await(s.data->AsyncExplain(c, *request, internal::CallQueue()), &reply); });
+  rpc.Unary(&v1::DataService::Stub::AsyncExplain, *request, &reply);
   return internal::FromDoc(reply.explain());
 }
 

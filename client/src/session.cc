@@ -4,7 +4,6 @@
 #include <chrono>
 #include <random>
 
-#include "call_queue.h"
 #include "client_core.h"
 #include "document/status.h"
 #include "micromongo/error.h"
@@ -43,10 +42,8 @@ void EndTransaction(const SessionState& s, bool commit) {
   session->set_txn_number(s.txn_number);
   session->set_autocommit(false);
   v1::Empty reply;
-  rpc.Call([&](const auto& c, grpc::ClientContext* ctx) {
-    return commit ? internal::Await(c.data->AsyncCommitTransaction(ctx, request, internal::CallQueue()), &reply)
-                  : internal::Await(c.data->AsyncAbortTransaction(ctx, request, internal::CallQueue()), &reply);
-  });
+  rpc.Unary(commit ? &v1::DataService::Stub::AsyncCommitTransaction : &v1::DataService::Stub::AsyncAbortTransaction,
+            request, &reply);
 }
 
 }  // namespace
@@ -228,7 +225,7 @@ void ClientSession::EndSession() {
     v1::EndSessionsRequest request;
     request.add_ids(s.id);
     v1::Empty reply;
-    rpc.Call([&](const auto& c, grpc::ClientContext* ctx) { return internal::Await(c.data->AsyncEndSessions(ctx, request, internal::CallQueue()), &reply); });
+    rpc.Unary(&v1::DataService::Stub::AsyncEndSessions, request, &reply);
   } catch (const Error&) {
   }
 }
