@@ -331,7 +331,7 @@ TEST(LifecycleTest, CallsFromShortLivedThreadsAndAfterFailuresAndSlowCalls) {
     EXPECT_EQ(coll.Find(mm::Document{}).ToVector().size(), 50'000u);
     EXPECT_EQ(coll.FindOne(mm::Document{{"_id", 7}})->Get("_id"), mm::Value(7));
   }
-  // After Terminate a call fails at once instead of waiting for a reply.
+  // After Terminate a call fails with WorkerError before anything is sent.
   bridge->Terminate();
   EXPECT_THROW(coll.CountDocuments(), mm::WorkerError);
 }
