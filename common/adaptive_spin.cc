@@ -33,7 +33,7 @@ bool AdaptiveSpin::Wait(const std::function<bool()>& ready) {
   }
   g_spinning.fetch_sub(1, std::memory_order_acq_rel);
   // A connection that had stopped spinning starts again at once when a re-try pays off.
-  credit_ = got ? std::min(kMaxCredit, std::max(0, credit_) + 1) : std::max(kMinCredit, credit_ - 2);
+  credit_ = got ? std::min(kMaxCredit, std::max(0, credit_) + 1) : std::max(kMinCredit, credit_ - 1);
   if (credit_ >= 0) waits_without_spin_ = 0;
   return got;
 }

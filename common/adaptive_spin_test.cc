@@ -47,7 +47,7 @@ TEST(AdaptiveSpin, SpinsThatTimeOutStopTheSpinningUntilAReTryPaysOff) {
   EXPECT_FALSE(spin.Wait(std::ref(never)));
   EXPECT_GE(Clock::now() - t0, microseconds(300)) << "spins for the whole budget";
   EXPECT_GT(never.calls, 1);
-  EXPECT_EQ(spin.credit(), -2);
+  EXPECT_EQ(spin.credit(), -1);
   // Without credit a wait asks once, for 63 waits; the 64th spins again.
   for (int i = 1; i < 64; ++i) {
     Input once;
@@ -60,19 +60,31 @@ TEST(AdaptiveSpin, SpinsThatTimeOutStopTheSpinningUntilAReTryPaysOff) {
   EXPECT_EQ(spin.credit(), 1) << "a re-try that pays off restores spinning at once";
 }
 
-TEST(AdaptiveSpin, CreditFallsTwiceAsFastAsItRises) {
+TEST(AdaptiveSpin, CreditFallsAsFastAsItRises) {
   AdaptiveSpin spin(microseconds(100));
   for (int i = 0; i < 2; ++i) {
     Input later{.ready_at = 2};
     spin.Wait(std::ref(later));
   }
   ASSERT_EQ(spin.credit(), 2);
-  Input never;
-  spin.Wait(std::ref(never));
-  EXPECT_EQ(spin.credit(), 0);
+  for (int i = 0; i < 2; ++i) {
+    Input never;
+    spin.Wait(std::ref(never));
+  }
+  EXPECT_EQ(spin.credit(), 0) << "two misses undo two hits";
   Input still_spins{.ready_at = 2};
   EXPECT_TRUE(spin.Wait(std::ref(still_spins)));
   EXPECT_EQ(still_spins.calls, 2) << "credit 0 still spins";
+}
+
+// Half the waits end within the budget, half after it: the connection keeps spinning.
+TEST(AdaptiveSpin, KeepsSpinningWhenHalfTheSpinsPayOff) {
+  AdaptiveSpin spin(microseconds(100));
+  for (int i = 0; i < 200; ++i) {
+    Input input{.ready_at = i % 2 == 0 ? 2 : 0};
+    spin.Wait(std::ref(input));
+    ASSERT_GT(input.calls, 1) << "wait " << i << " did not spin";
+  }
 }
 
 TEST(AdaptiveSpin, AtMostHalfTheCpusSpinAtOnce) {

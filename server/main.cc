@@ -61,7 +61,7 @@ void Usage() {
                "                   changeLogTrimIntervalSecs (10 by default); enableTestCommands=1\n"
                "                   (configureFailPoint on the wire protocol, for driver tests);\n"
                "                   wireSpinMicros (how long a wire protocol connection polls\n"
-               "                   for its client's next request before sleeping: 50 by\n"
+               "                   for its client's next request before sleeping: 150 by\n"
                "                   default, at most 10000, 0: never); grpcSpinMicros (the same\n"
                "                   for the thread that polls gRPC's requests)\n"
                "  --tls-cert FILE, --tls-key FILE  PEM certificate chain and private key:\n"

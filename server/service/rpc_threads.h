@@ -59,7 +59,7 @@ class RpcEvent {
 };
 
 struct RpcThreadOptions {
-  std::chrono::microseconds spin{50};  // zero: never poll before blocking
+  std::chrono::microseconds spin{150};  // zero: never poll before blocking
   int max_threads = 1000;
   int max_idle_threads = 4;  // followers beyond these exit
   // How long a handler may hold the leader before the standby polls in its place; the

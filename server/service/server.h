@@ -28,10 +28,10 @@ struct ServerOptions {
   int mongodb_max_connections = 1000;
   // How long a wire protocol connection's thread polls for the next request before it
   // sleeps, in microseconds (--setParameter wireSpinMicros; common/adaptive_spin.h).
-  int wire_spin_micros = 50;
+  int wire_spin_micros = 150;
   // How long the thread polling gRPC's completion queue polls before it sleeps, in
   // microseconds (--setParameter grpcSpinMicros; rpc_threads.h).
-  int grpc_spin_micros = 50;
+  int grpc_spin_micros = 150;
   std::string data_dir = "./micromongo-data";
   bool sync_writes = false;
   // The record cache's bytes, shared by every database (--record-cache-mb; 0: none).
