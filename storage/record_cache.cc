@@ -31,7 +31,7 @@ struct RecordCache::Entry {
 namespace {
 
 // What an entry costs beyond its bytes: the header, the allocator's own, the set's slot.
-constexpr size_t kEntryOverhead = 64;
+constexpr size_t kEntryOverhead = 72;
 
 }  // namespace
 
@@ -43,20 +43,35 @@ struct RecordCache::Hashed {
   size_t hash;
 };
 
+// A lookup by hash alone, which reads no entry: LookupMany's first pass.
+struct RecordCache::HashOnly {
+  size_t hash;
+};
+
 struct RecordCache::Stripe {
+  // The set's element: an entry with its key's hash beside it, so that a probe compares
+  // hashes without reading the entry (a cache miss), and only a matching one reads it.
+  struct Slot {
+    size_t hash;
+    Entry* e;
+  };
   struct Hash {
     using is_transparent = void;
+    size_t operator()(const Slot& s) const { return s.hash; }
     size_t operator()(const Hashed& k) const { return k.hash; }
     size_t operator()(const Entry* e) const { return e->hash; }
+    size_t operator()(HashOnly h) const { return h.hash; }
   };
   struct Eq {
     using is_transparent = void;
-    static std::string_view K(const Hashed& k) { return k.key; }
-    static std::string_view K(const Entry* e) { return e->key(); }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return K(a) == K(b);
-    }
+    bool operator()(const Slot& a, const Slot& b) const { return a.hash == b.hash && a.e->key() == b.e->key(); }
+    bool operator()(const Hashed& k, const Slot& s) const { return s.hash == k.hash && s.e->key() == k.key; }
+    bool operator()(const Slot& s, const Hashed& k) const { return (*this)(k, s); }
+    // An entry is in its stripe's set once: by identity.
+    bool operator()(const Entry* e, const Slot& s) const { return s.e == e; }
+    bool operator()(const Slot& s, const Entry* e) const { return s.e == e; }
+    bool operator()(HashOnly h, const Slot& s) const { return s.hash == h.hash; }
+    bool operator()(const Slot& s, HashOnly h) const { return s.hash == h.hash; }
   };
 
   Stripe() { lru.prev = lru.next = &lru; }
@@ -73,7 +88,7 @@ struct RecordCache::Stripe {
   uint64_t last_write = 0;     // the latest sequence a finished write may have written at
   size_t bytes = 0;
   Entry lru;                   // sentinel
-  absl::flat_hash_set<Entry*, Hash, Eq> entries;
+  absl::flat_hash_set<Slot, Hash, Eq> entries;
 };
 
 size_t RecordCacheBudget::used() const { return used_.load(std::memory_order_relaxed); }
@@ -104,11 +119,55 @@ bool RecordCache::Lookup(std::string_view k, uint64_t sequence, std::string* val
   Stripe& s = stripes_[StripeOf(key)];
   std::lock_guard<std::mutex> l(s.mu);
   auto it = s.entries.find(key);
-  if (it == s.entries.end() || (*it)->valid_from > sequence) return false;
-  Entry* e = *it;
+  if (it == s.entries.end() || it->e->valid_from > sequence) return false;
+  Entry* e = it->e;
   value->assign(e->value());
   e->referenced = 1;
   return true;
+}
+
+size_t RecordCache::LookupMany(std::span<const std::string_view> keys, uint64_t sequence, std::string* values,
+                               bool* hits) {
+  // A lookup's time is nearly all cache misses over data larger than the CPU's caches
+  // (the set's slot, then the entry), and a mutex's locked instruction waits for every
+  // load before it, so lookups one after another pay one miss after another. In groups,
+  // where the misses overlap: a first pass prefetches each key's slot, a second finds the
+  // entry by hash alone and prefetches it, a third reads them, by then in cache.
+  // ($geoWithin over 100k points, 1,000 records a query: Lookup was a third of the
+  // worker's time, nearly all of it on its first read of the entry.)
+  constexpr size_t kGroup = 16;
+  size_t found = 0;
+  for (size_t base = 0; base < keys.size(); base += kGroup) {
+    const size_t n = std::min(kGroup, keys.size() - base);
+    size_t hashes[kGroup];
+    for (size_t i = 0; i < n; ++i) {
+      hashes[i] = Hashed(keys[base + i]).hash;
+      Stripe& s = stripes_[StripeOf(Hashed(keys[base + i], hashes[i]))];
+      std::lock_guard<std::mutex> l(s.mu);
+      s.entries.prefetch(HashOnly{hashes[i]});
+    }
+    for (size_t i = 0; i < n; ++i) {
+      Stripe& s = stripes_[StripeOf(Hashed(keys[base + i], hashes[i]))];
+      std::lock_guard<std::mutex> l(s.mu);
+      auto it = s.entries.find(HashOnly{hashes[i]});
+      if (it == s.entries.end()) continue;
+      // The header, the key and a value of up to ~140 bytes (a small document); a
+      // prefetch never faults, so an entry freed before the next pass costs nothing.
+      for (int line = 0; line < 3; ++line) __builtin_prefetch(reinterpret_cast<const char*>(it->e) + 64 * line);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const Hashed key(keys[base + i], hashes[i]);
+      Stripe& s = stripes_[StripeOf(key)];
+      std::lock_guard<std::mutex> l(s.mu);
+      auto it = s.entries.find(key);
+      hits[base + i] = it != s.entries.end() && it->e->valid_from <= sequence;
+      if (!hits[base + i]) continue;
+      values[base + i].assign(it->e->value());
+      it->e->referenced = 1;
+      ++found;
+    }
+  }
+  return found;
 }
 
 void RecordCache::Fill(std::string_view k, std::string_view value, uint64_t sequence) {
@@ -238,12 +297,12 @@ void RecordCache::Insert(Stripe& s, const Hashed& hashed, std::string_view value
   e->value_size = static_cast<uint32_t>(value.size()) & 0x7fffffffu;
   std::copy(key.begin(), key.end(), e->bytes());
   std::copy(value.begin(), value.end(), e->bytes() + key.size());
-  if (auto [it, inserted] = s.entries.insert(e); !inserted) {
+  if (auto [it, inserted] = s.entries.insert(Stripe::Slot{e->hash, e}); !inserted) {
     // Callers insert absent keys only; should one be present, the new value wins.
-    Entry* old = *it;
+    Entry* old = it->e;
     s.entries.erase(it);
     Drop(s, old);
-    s.entries.insert(e);
+    s.entries.insert(Stripe::Slot{e->hash, e});
   }
   PushFront(s, e);
   s.bytes += charge;
@@ -253,7 +312,7 @@ void RecordCache::Insert(Stripe& s, const Hashed& hashed, std::string_view value
 void RecordCache::Erase(Stripe& s, const Hashed& key) {
   auto it = s.entries.find(key);
   if (it == s.entries.end()) return;
-  Entry* e = *it;
+  Entry* e = it->e;
   s.entries.erase(it);
   Drop(s, e);
 }

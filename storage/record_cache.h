@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,6 +61,10 @@ class RecordCache {
 
   // The value of `key` for a read at `sequence`, if an entry serves it.
   bool Lookup(std::string_view key, uint64_t sequence, std::string* value);
+  // Lookup of each of `keys`: `hits[i]` says whether an entry served keys[i], whose value
+  // is then in `values[i]` (other values are left as they were). Returns the hits. For
+  // many keys, cheaper than a Lookup each.
+  size_t LookupMany(std::span<const std::string_view> keys, uint64_t sequence, std::string* values, bool* hits);
   // After `value` was read for `key` at `sequence` (the read's snapshot; for a read
   // without one, the latest sequence taken before the read). Cached from the second such
   // read of a key in a while (a doorkeeper: records read once never displace others).
@@ -95,6 +100,7 @@ class RecordCache {
   struct Entry;
   struct Stripe;
   struct Hashed;
+  struct HashOnly;
   static constexpr uint32_t kStripes = 64;
 
   static uint32_t StripeOf(const Hashed& key);

@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace micromongo::storage {
 namespace {
@@ -49,6 +51,44 @@ TEST(RecordCacheTest, CachesOnlyItsPrefix) {
                                          {"i", "x", true}}) {
     EXPECT_EQ(cache.Overlaps(c.begin, c.end), c.overlaps) << c.begin << " .. " << c.end;
   }
+}
+
+// LookupMany answers as a Lookup of each key would, over more keys than one of its groups
+// and with hits, misses, repeated keys and entries too new for the read side by side.
+TEST(RecordCacheTest, LookupManyAnswersAsALookupOfEachKey) {
+  RecordCache cache("r", Budget());
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) keys.push_back("r" + std::to_string(i));
+  std::vector<std::string> values_written;
+  for (int i = 0; i < 40; ++i) values_written.push_back("v" + std::to_string(i));
+  for (int i = 0; i < 40; ++i) {
+    if (i % 3 != 0 && i % 5 != 0) Fill(cache, keys[i], values_written[i], 10);  // valid from 0
+  }
+  // Written (and cached by their writer) at 20: hidden from reads before it.
+  RecordCache::Write w;
+  for (int i = 5; i < 40; i += 5) w.changes.push_back({keys[i], values_written[i], true});
+  cache.BeginWrite(&w);
+  cache.EndWrite(&w, 20, true);
+  keys.push_back("r1");   // again
+  keys.push_back("rx");   // never cached
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  for (uint64_t sequence : {uint64_t{9}, uint64_t{10}, uint64_t{15}, uint64_t{20}}) {
+    std::vector<std::string> values(views.size(), "<untouched>");
+    std::unique_ptr<bool[]> hits(new bool[views.size()]);
+    size_t found = cache.LookupMany(views, sequence, values.data(), hits.get());
+    size_t expected_found = 0;
+    for (size_t i = 0; i < views.size(); ++i) {
+      std::string one = Read(cache, views[i], sequence);
+      EXPECT_EQ(hits[i], one != "<miss>") << views[i] << " at " << sequence;
+      EXPECT_EQ(values[i], hits[i] ? one : "<untouched>") << views[i] << " at " << sequence;
+      expected_found += one != "<miss>";
+    }
+    EXPECT_EQ(found, expected_found) << "at " << sequence;
+  }
+  EXPECT_EQ(Read(cache, "r5", 19), "<miss>");
+  EXPECT_EQ(Read(cache, "r5", 20), "v5") << "the case of an entry too new is exercised";
+  std::vector<std::string> none;
+  EXPECT_EQ(cache.LookupMany({}, 10, none.data(), nullptr), 0u);
 }
 
 TEST(RecordCacheTest, AFilledEntryServesReadsAtOrAfterTheLastWrite) {

@@ -29,6 +29,7 @@
 #include <functional>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <thread>
 
 #include "document/status.h"
@@ -697,15 +698,26 @@ class RocksStore : public KvStore {
     const uint64_t sequence = ReadSequence(*db, ro);
     std::vector<size_t> misses;
     size_t probed = 0, hits = 0;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      bool probe = cache_->Caches(keys[i]) && !(probed >= kCacheTrial && hits * 2 < probed);
-      if (probe) ++probed;
-      if (probe && cache_->Lookup(keys[i], sequence, &(*out)[i])) {
-        (*found)[i] = true;
-        ++hits;
-      } else {
-        misses.push_back(i);
+    // Runs of keys the cache may hold go to it together (RecordCache::LookupMany), a
+    // trial's worth at a time, until the trial says the rest are not worth probing.
+    bool hit[kCacheTrial];
+    for (size_t i = 0; i < keys.size();) {
+      if (!cache_->Caches(keys[i]) || (probed >= kCacheTrial && hits * 2 < probed)) {
+        misses.push_back(i++);
+        continue;
       }
+      size_t run = 1;
+      while (run < kCacheTrial && i + run < keys.size() && cache_->Caches(keys[i + run])) ++run;
+      hits += cache_->LookupMany(std::span<const std::string_view>(keys).subspan(i, run), sequence, &(*out)[i], hit);
+      probed += run;
+      for (size_t j = 0; j < run; ++j) {
+        if (hit[j]) {
+          (*found)[i + j] = true;
+        } else {
+          misses.push_back(i + j);
+        }
+      }
+      i += run;
     }
     if (misses.empty()) return absl::OkStatus();
     absl::Status s;
