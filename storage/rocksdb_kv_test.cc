@@ -642,6 +642,72 @@ TEST(FileGroupTest, CompactionsKeepGroupsApartAndIngestedGroupsLandInTheLastLeve
   }
 }
 
+// An iterator over one group passes over the tables that hold none of its keys (their
+// groups are a table property): what it returns is still every key of the group, whether
+// in the memtable, in a level-0 file spanning other groups, deleted there one by one, or
+// deleted by a range deletion written beside other groups' keys.
+TEST(FileGroupTest, IteratorsOverOneGroupSeeEveryKeyOfItWhereverItLies) {
+  TempStore store({.file_group = TestGroup});
+  ASSERT_TRUE(store.status().ok()) << store.status();
+  auto key = GroupKey;
+  std::map<std::string, std::string> want;  // group b's keys and values
+  auto write = [&](const std::function<void(KvBatch*)>& fill, bool flush) {
+    auto batch = store->NewBatch();
+    fill(batch.get());
+    ASSERT_TRUE(store->Write(batch.get()).ok());
+    if (flush) {
+      ASSERT_TRUE(store->Flush().ok());
+    }
+  };
+  // A level-0 file of groups a and c only, whose key range spans group b.
+  write([&](KvBatch* b) {
+    for (int n = 0; n < 100; ++n) b->Put(key('a', n), "a"), b->Put(key('c', n), "c");
+  }, true);
+  // Group b in a file of its own; a range deletion that starts in group a and ends in
+  // group b, in a file that holds no key of group b; deletions of some of the rest and
+  // more of group b in the memtable. (Three flushes: a fourth level-0 file would start a
+  // compaction, which drops what the range deleted.)
+  write([&](KvBatch* b) {
+    for (int n = 0; n < 300; ++n) b->Put(key('b', n), "1"), want[key('b', n)] = "1";
+  }, true);
+  write([&](KvBatch* b) {
+    b->DeleteRange(key('a', 90), key('b', 200));
+    for (int n = 0; n < 200; ++n) want.erase(key('b', n));
+    b->Put(key('c', 500), "c");
+  }, true);
+  write([&](KvBatch* b) {
+    for (int n = 200; n < 300; n += 7) b->Delete(key('b', n)), want.erase(key('b', n));
+    for (int n = 150; n < 160; ++n) b->Put(key('b', n), "2"), want[key('b', n)] = "2";
+  }, false);
+  ASSERT_EQ(LevelZeroFiles(store), 3) << "the test needs its files in level 0";
+  auto read_group_b = [&](bool seek_first) {
+    std::map<std::string, std::string> got;
+    auto it = store->NewIterator("gb", "gc", nullptr);
+    if (seek_first) it->Seek(key('b', 0));
+    for (; it->Valid(); it->Next()) got[std::string(it->key())] = std::string(it->value());
+    EXPECT_TRUE(it->status().ok()) << it->status();
+    return got;
+  };
+  EXPECT_EQ(read_group_b(false), want);
+  EXPECT_EQ(read_group_b(true), want);
+  // Backwards too, and a range inside the group.
+  std::vector<std::string> backwards;
+  auto it = store->NewIterator("gb", "gc", nullptr);
+  for (it->SeekToLast(); it->Valid(); it->Prev()) backwards.emplace_back(it->key());
+  std::vector<std::string> forwards;
+  for (const auto& [k, v] : want) forwards.push_back(k);
+  EXPECT_EQ(std::vector<std::string>(backwards.rbegin(), backwards.rend()), forwards);
+  auto inner = store->NewIterator(key('b', 140), key('b', 170), nullptr);
+  int n = 0;
+  for (inner->Seek(key('b', 140)); inner->Valid(); inner->Next()) ++n;
+  EXPECT_EQ(n, 10) << "of 140..169, only 150..159, written again after the range deletion";
+  // Groups a and c are whole.
+  auto others = store->NewIterator("ga", "gb", nullptr);
+  int a = 0;
+  for (others->SeekToFirst(); others->Valid(); others->Next()) ++a;
+  EXPECT_EQ(a, 90) << "a0..a89: a90..a99 went with the range";
+}
+
 // A group ingested in two overlapping files (an index whose entries do not come out of
 // the record scan in key order) has the second in level 0; a compaction scheduled for
 // the group's range moves it into the last level, merged with the first, and leaves the
