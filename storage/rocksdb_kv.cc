@@ -430,15 +430,18 @@ std::optional<std::string> GroupOfRange(const std::function<size_t(std::string_v
                                         std::string_view lower, std::string_view upper) {
   if (!group || lower.empty() || upper.empty()) return std::nullopt;
   std::string g(lower.substr(0, group(lower)));
-  if (g.empty() || lower.substr(0, g.size()) != g) return std::nullopt;
+  if (g.empty()) return std::nullopt;
+  // A bound shorter than its kind's group prefix ("r" for every collection's records) is
+  // its own "group" to `group`, but no table's: only a whole group prefix, which a longer
+  // key keeps, names one.
+  if (group(g + '\0') != g.size()) return std::nullopt;
   // Every key of the group is below the group's successor; the range must end there.
   std::string end = g;
   while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
   if (end.empty()) return std::nullopt;
   end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
   if (upper > end) return std::nullopt;
-  // Every key of the range starts with g, and file_group gives keys of one kind (their
-  // first byte) prefixes of one length: they are all in g.
+  // Every key of the range starts with g, a whole group prefix: they are all in g.
   return g;
 }
 

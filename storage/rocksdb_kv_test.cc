@@ -701,6 +701,11 @@ TEST(FileGroupTest, IteratorsOverOneGroupSeeEveryKeyOfItWhereverItLies) {
   int n = 0;
   for (inner->Seek(key('b', 140)); inner->Valid(); inner->Next()) ++n;
   EXPECT_EQ(n, 10) << "of 140..169, only 150..159, written again after the range deletion";
+  // A range over every group ("g" is no group's prefix, only the start of all of them).
+  auto all = store->NewIterator("g", "h", nullptr);
+  size_t in_all = 0;
+  for (all->SeekToFirst(); all->Valid(); all->Next()) ++in_all;
+  EXPECT_EQ(in_all, 90 + want.size() + 101) << "a0..a89, group b, c0..c99 and c500";
   // Groups a and c are whole.
   auto others = store->NewIterator("ga", "gb", nullptr);
   int a = 0;
