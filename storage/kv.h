@@ -19,6 +19,14 @@
 
 namespace micromongo::storage {
 
+// The smallest key above every key that starts with `prefix` (the exclusive upper bound
+// of an iteration over them); empty when there is none (`prefix` all 0xff bytes).
+inline std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
 // A point-in-time view of a store: reads through it see exactly the writes committed
 // before it was taken. Released when the last reference goes.
 class KvSnapshot {

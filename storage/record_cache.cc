@@ -118,6 +118,10 @@ bool RecordCache::Lookup(std::string_view k, uint64_t sequence, std::string* val
   const Hashed key(k);
   Stripe& s = stripes_[StripeOf(key)];
   std::lock_guard<std::mutex> l(s.mu);
+  return Serve(s, key, sequence, value);
+}
+
+bool RecordCache::Serve(Stripe& s, const Hashed& key, uint64_t sequence, std::string* value) {
   auto it = s.entries.find(key);
   if (it == s.entries.end() || it->e->valid_from > sequence) return false;
   Entry* e = it->e;
@@ -140,14 +144,17 @@ size_t RecordCache::LookupMany(std::span<const std::string_view> keys, uint64_t 
   for (size_t base = 0; base < keys.size(); base += kGroup) {
     const size_t n = std::min(kGroup, keys.size() - base);
     size_t hashes[kGroup];
+    uint32_t stripe[kGroup];
     for (size_t i = 0; i < n; ++i) {
-      hashes[i] = Hashed(keys[base + i]).hash;
-      Stripe& s = stripes_[StripeOf(Hashed(keys[base + i], hashes[i]))];
+      const Hashed key(keys[base + i]);
+      hashes[i] = key.hash;
+      stripe[i] = StripeOf(key);
+      Stripe& s = stripes_[stripe[i]];
       std::lock_guard<std::mutex> l(s.mu);
       s.entries.prefetch(HashOnly{hashes[i]});
     }
     for (size_t i = 0; i < n; ++i) {
-      Stripe& s = stripes_[StripeOf(Hashed(keys[base + i], hashes[i]))];
+      Stripe& s = stripes_[stripe[i]];
       std::lock_guard<std::mutex> l(s.mu);
       auto it = s.entries.find(HashOnly{hashes[i]});
       if (it == s.entries.end()) continue;
@@ -156,15 +163,10 @@ size_t RecordCache::LookupMany(std::span<const std::string_view> keys, uint64_t 
       for (int line = 0; line < 3; ++line) __builtin_prefetch(reinterpret_cast<const char*>(it->e) + 64 * line);
     }
     for (size_t i = 0; i < n; ++i) {
-      const Hashed key(keys[base + i], hashes[i]);
-      Stripe& s = stripes_[StripeOf(key)];
+      Stripe& s = stripes_[stripe[i]];
       std::lock_guard<std::mutex> l(s.mu);
-      auto it = s.entries.find(key);
-      hits[base + i] = it != s.entries.end() && it->e->valid_from <= sequence;
-      if (!hits[base + i]) continue;
-      values[base + i].assign(it->e->value());
-      it->e->referenced = 1;
-      ++found;
+      hits[base + i] = Serve(s, Hashed(keys[base + i], hashes[i]), sequence, &values[base + i]);
+      found += hits[base + i];
     }
   }
   return found;

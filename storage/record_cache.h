@@ -104,6 +104,8 @@ class RecordCache {
   static constexpr uint32_t kStripes = 64;
 
   static uint32_t StripeOf(const Hashed& key);
+  // Lookup's answer, the stripe's lock held.
+  static bool Serve(Stripe& s, const Hashed& key, uint64_t sequence, std::string* value);
   void Insert(Stripe& s, const Hashed& key, std::string_view value, uint64_t valid_from);
   void Erase(Stripe& s, const Hashed& key);
   void EraseAll(Stripe& s);

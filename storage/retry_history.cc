@@ -300,13 +300,6 @@ std::string StatementsPrefix(std::string_view lsid, int64_t txn) {
   return key;
 }
 
-// The end of the keys starting with `prefix` (which never ends in 0xff here).
-std::string PrefixEnd(std::string prefix) {
-  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
-  if (!prefix.empty()) prefix.back() = static_cast<char>(prefix.back() + 1);
-  return prefix;
-}
-
 }  // namespace
 
 std::string RetryStatementKey(std::string_view lsid, int64_t txn, int32_t first) {

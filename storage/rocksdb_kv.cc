@@ -194,7 +194,26 @@ const rocksdb::Snapshot* RocksSnapshotOf(const KvSnapshot* s) {
   return s == nullptr ? nullptr : static_cast<const RocksSnapshot*>(s)->get();
 }
 
-bool TableMayHoldGroup(const rocksdb::TableProperties& table, std::string_view group);  // below
+// A table property: the file groups (KvOptions::file_group) whose keys the table holds,
+// written by GroupsCollector, each as its length (one byte) and its bytes.
+constexpr char kGroupsProperty[] = "micromongo.groups";
+
+// Whether a table may hold keys of `group`: no unless its groups property (written by
+// GroupsCollector) says so; yes for a table without it (written before it existed, or
+// holding a range deletion).
+bool TableMayHoldGroup(const rocksdb::TableProperties& table, std::string_view group) {
+  if (table.num_range_deletions > 0) return true;
+  auto it = table.user_collected_properties.find(kGroupsProperty);
+  if (it == table.user_collected_properties.end()) return true;
+  std::string_view encoded = it->second;
+  while (!encoded.empty()) {
+    size_t n = static_cast<unsigned char>(encoded[0]);
+    if (encoded.size() < 1 + n) return true;  // malformed: assume it may
+    if (encoded.substr(1, n) == group) return true;
+    encoded.remove_prefix(1 + n);
+  }
+  return false;
+}
 
 class RocksIterator : public KvIterator {
  public:
@@ -349,25 +368,23 @@ class FileGroups : public rocksdb::SstPartitionerFactory {
 
 // The groups (KvOptions::file_group) whose keys a table holds, as a table property, so
 // that an iterator over one group passes over the tables without it
-// (GroupTableFilter). Compactions write one group to a file, but a flush writes the
+// (TableMayHoldGroup). Compactions write one group to a file, but a flush writes the
 // memtable's every key into one level-0 file: after a collection's load, its records,
 // the change log and the counters shared two level-0 files whose key range spanned an
 // index built later, and every seek of that index searched both (a find by an indexed
 // field, 100k documents: 33k instructions in the seek, most of them in those files).
-constexpr char kGroupsProperty[] = "micromongo.groups";
-
 class GroupsCollector : public rocksdb::TablePropertiesCollector {
  public:
   explicit GroupsCollector(const std::function<size_t(std::string_view)>* group) : group_(group) {}
   const char* Name() const override { return "micromongo.Groups"; }
   rocksdb::Status AddUserKey(const rocksdb::Slice& key, const rocksdb::Slice& /*value*/, rocksdb::EntryType type,
                              rocksdb::SequenceNumber /*seq*/, uint64_t /*file_size*/) override {
-    // A range deletion may span groups: such a table is never passed over.
-    if (type == rocksdb::kEntryRangeDeletion) unknown_ = true;
-    if (unknown_) return rocksdb::Status::OK();
+    // A range deletion's start key names one group but it may span more; its table is
+    // never passed over (TableMayHoldGroup), so it needs no entry here.
+    if (unknown_ || type == rocksdb::kEntryRangeDeletion) return rocksdb::Status::OK();
     std::string_view k(key.data(), key.size());
     std::string_view g = k.substr(0, (*group_)(k));
-    if (g.empty() || (have_last_ && g == last_)) return rocksdb::Status::OK();
+    if (g.empty() || g == last_) return rocksdb::Status::OK();
     // Keys come in order, so a group's keys are contiguous.
     if (++count_ > kMaxGroups || g.size() > 255) {
       unknown_ = true;
@@ -376,7 +393,6 @@ class GroupsCollector : public rocksdb::TablePropertiesCollector {
     encoded_.push_back(static_cast<char>(g.size()));
     encoded_.append(g);
     last_.assign(g);
-    have_last_ = true;
     return rocksdb::Status::OK();
   }
   rocksdb::Status Finish(rocksdb::UserCollectedProperties* properties) override {
@@ -388,9 +404,8 @@ class GroupsCollector : public rocksdb::TablePropertiesCollector {
  private:
   static constexpr int kMaxGroups = 1024;
   const std::function<size_t(std::string_view)>* group_;
-  std::string encoded_;  // each group: its length (one byte), its bytes
-  std::string last_;
-  bool have_last_ = false;
+  std::string encoded_;  // kGroupsProperty's value
+  std::string last_;     // the last group added (groups are never empty)
   int count_ = 0;
   bool unknown_ = false;
 };
@@ -408,23 +423,6 @@ class GroupsCollectorFactory : public rocksdb::TablePropertiesCollectorFactory {
   std::function<size_t(std::string_view)> group_;
 };
 
-// Whether a table may hold keys of `group`: no unless its groups property (written by
-// GroupsCollector) says so; yes for a table without it (written before it existed, or
-// holding a range deletion).
-bool TableMayHoldGroup(const rocksdb::TableProperties& table, std::string_view group) {
-  if (table.num_range_deletions > 0) return true;
-  auto it = table.user_collected_properties.find(kGroupsProperty);
-  if (it == table.user_collected_properties.end()) return true;
-  std::string_view encoded = it->second;
-  while (!encoded.empty()) {
-    size_t n = static_cast<unsigned char>(encoded[0]);
-    if (encoded.size() < 1 + n) return true;  // malformed: assume it may
-    if (encoded.substr(1, n) == group) return true;
-    encoded.remove_prefix(1 + n);
-  }
-  return false;
-}
-
 // The group that holds every key of [lower, upper), if one does.
 std::optional<std::string> GroupOfRange(const std::function<size_t(std::string_view)>& group,
                                         std::string_view lower, std::string_view upper) {
@@ -435,12 +433,9 @@ std::optional<std::string> GroupOfRange(const std::function<size_t(std::string_v
   // its own "group" to `group`, but no table's: only a whole group prefix, which a longer
   // key keeps, names one.
   if (group(g + '\0') != g.size()) return std::nullopt;
-  // Every key of the group is below the group's successor; the range must end there.
-  std::string end = g;
-  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
-  if (end.empty()) return std::nullopt;
-  end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-  if (upper > end) return std::nullopt;
+  // Every key of the group is below PrefixEnd(g); the range must end there.
+  std::string end = PrefixEnd(g);
+  if (end.empty() || upper > end) return std::nullopt;
   // Every key of the range starts with g, a whole group prefix: they are all in g.
   return g;
 }
